@@ -1,0 +1,12 @@
+"""The BPF instruction set shared by every stage (leaf package: imports nothing of ours).
+
+- :mod:`isa.opcodes` — opcode, register and ABI-limit constants;
+- :mod:`isa.insn` — the 8-byte :class:`Insn`, decode/encode, validity;
+- :mod:`isa.disasm` — llvm-objdump and kernel-log text;
+- :mod:`isa.asm` / :mod:`isa.conformance` — the bpf_conformance assembler and `.data` files.
+"""
+
+from .insn import Insn, IsaError, check_program, decode, encode, imm64, ld_imm64, opcode_problem, slot_count
+
+__all__ = ["Insn", "IsaError", "check_program", "decode", "encode", "imm64", "ld_imm64",
+           "opcode_problem", "slot_count"]

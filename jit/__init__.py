@@ -1,0 +1,1 @@
+"""jit stage (filled by a later issue; importable so the package layout is fixed)."""

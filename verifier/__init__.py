@@ -1,0 +1,1 @@
+"""verifier stage (filled by a later issue; importable so the package layout is fixed)."""
