@@ -1,0 +1,74 @@
+"""`python -m pipeline` / `stackargs`: argument parsing, dispatch, error reporting.
+
+Each subcommand lives in :mod:`pipeline.commands` as a module exposing
+``add_parser(subparsers)`` and ``run(args) -> int``; this module only wires them
+up and guarantees the CLI contract of DESIGN §7: ``--json`` on every command,
+exit 0/1/2, and never a traceback (an unexpected exception becomes an
+"internal" error with exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from .errors import BAD_INPUT, UserError
+
+COMMANDS = ("build", "verify", "run", "disasm", "jit", "btf")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage already; keep that but honour --json."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        if "--json" in sys.argv:
+            print(json.dumps(UserError("usage", message).to_json()))
+            raise SystemExit(BAD_INPUT)
+        super().error(message)
+
+
+def _available_commands() -> dict:
+    mods = {}
+    for name in COMMANDS:
+        try:
+            mods[name] = importlib.import_module(f"pipeline.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pipeline.commands.{name}":
+                raise
+    return mods
+
+
+def build_parser(mods: dict) -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m pipeline",
+                     description="Compile, verify, JIT and run eBPF programs with stack arguments.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for mod in mods.values():
+        p = mod.add_parser(sub)
+        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    mods = _available_commands()
+    args = build_parser(mods).parse_args(argv)
+    try:
+        return args._run(args)
+    except UserError as err:
+        return report(err, args.json)
+    except KeyboardInterrupt:
+        return report(UserError("interrupted", "interrupted"), args.json)
+    except Exception as exc:  # last line of defence: the contract forbids tracebacks
+        from .convert import as_user_error
+        err = as_user_error(exc)
+        return report(err, args.json)
+
+
+def report(err: UserError, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(err.to_json()))
+    else:
+        print(f"error: {err.message}", file=sys.stderr)
+    return err.exit_code

@@ -1,0 +1,48 @@
+"""Shared test fixtures: locating external oracles (clang-22, llvm-objdump-22, bpftool)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CONFORMANCE_DIR = SHARED / "conformance"
+
+
+def _tool(name: str) -> str | None:
+    return shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def clang22() -> str:
+    path = _tool("clang-22")
+    if not path:
+        pytest.skip("clang-22 not installed (CI installs it: apt-get install clang-22)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def objdump22() -> str:
+    path = _tool("llvm-objdump-22")
+    if not path:
+        pytest.skip("llvm-objdump-22 not installed (CI installs llvm-22)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bpftool() -> str:
+    path = _tool("bpftool")
+    if not path:
+        pytest.skip("bpftool not installed (CI installs it)")
+    return path
+
+
+def compile_bpf(clang: str, src: Path, out: Path, *flags: str) -> Path:
+    """Compile C to a BPF object with a plain clang (an oracle path independent of toolchain/)."""
+    cmd = [clang, "--target=bpf", "-g", "-O2", "-c", str(src), "-o", str(out), *flags]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out
