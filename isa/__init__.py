@@ -10,3 +10,6 @@ from .insn import Insn, IsaError, check_program, decode, encode, imm64, ld_imm64
 
 __all__ = ["Insn", "IsaError", "check_program", "decode", "encode", "imm64", "ld_imm64",
            "opcode_problem", "slot_count"]
+from .asm import AsmError, assemble  # noqa: E402  the bpf_conformance assembler
+from .conformance import ConformanceError, ConformanceTest  # noqa: E402
+__all__ += ["AsmError", "assemble", "ConformanceError", "ConformanceTest"]
