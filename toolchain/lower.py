@@ -1,0 +1,603 @@
+"""Stack-argument lowering for compilers without native support (LLVM <= 22).
+
+Input: the optimised LLVM IR that ``clang --target=bpf -S -emit-llvm -O<n>``
+prints.  Output: IR in which no function definition, declaration or direct
+call has more than five 64-bit argument pieces; pieces 6.. travel through BPF
+register r11 exactly as an LLVM 23 compiler emits them (DESIGN §3):
+
+* caller, before each call: ``*(u64 *)(r11 - 8k) = rX`` (or ``= imm`` under
+  ``-mcpu=v4`` for a constant that fits a sign-extended imm32);
+* callee, first thing in its entry block: ``rX = *(u64 *)(r11 + 8k)``.
+
+Both are emitted as BPF inline asm, which LLVM 22's BPF assembler accepts.
+The driver then runs *codegen only* on the result (no IR passes), so nothing
+can inline a body that reads r11 into a caller or reorder the r11 accesses
+across calls: the rewrite happens at the same point of the pipeline where
+LLVM 23 lowers stack arguments (instruction selection, after all IR passes).
+
+Argument pieces follow the BPF calling convention: every argument takes one
+8-byte piece, 16-byte values (``i128``, ``[2 x i64]``) take two, low half
+first, and may straddle r5 and slot 1.  Narrow integers are extended by the
+caller per their ``signext``/``zeroext`` attribute (plain ``int`` is
+zero-extended here, LLVM's any-extend leaving the upper half unspecified).
+
+The optimiser may have changed a static function's signature before we see it
+(dead-argument elimination, argument promotion); clang marks such a function's
+DISubroutineType ``cc: DW_CC_nocall`` but keeps the source prototype, so the
+BTF would disagree with what call sites pass.  LLVM 23 then describes the
+*remaining* arguments in BTF (llvm/test/CodeGen/BPF/BTF/func-nocall-stack-arg.ll);
+:func:`_fix_nocall_prototypes` rewrites the debug info the same way, keeping
+the object self-consistent for a BTF-driven verifier.
+
+llvmlite (which links LLVM 22) parses and verifies both the input and the
+output and supplies the signatures; the rewrite itself is textual because
+llvmlite cannot edit parsed IR.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import llvmlite.binding as llvm
+
+from .errors import CompileError
+
+MAX_REG_PIECES = 5
+MAX_STACK_SLOTS = 7
+MAX_ARGS = 12
+
+
+# --- signatures ------------------------------------------------------------
+@dataclass
+class Param:
+    """One IR parameter and where its 64-bit pieces travel."""
+
+    index: int
+    type: str                      # IR type text, e.g. "i64", "[2 x i64]"
+    attrs: list[str]
+    locs: list[tuple[str, int]] = field(default_factory=list)  # ("reg", 1..5) / ("slot", 1..7)
+
+    @property
+    def in_regs(self) -> bool:
+        return all(kind == "reg" for kind, _ in self.locs)
+
+    @property
+    def in_slots(self) -> bool:
+        return all(kind == "slot" for kind, _ in self.locs)
+
+
+@dataclass
+class Signature:
+    name: str
+    params: list[Param]
+    is_definition: bool
+    naked: bool
+
+    @property
+    def slots(self) -> int:
+        return sum(1 for p in self.params for kind, _ in p.locs if kind == "slot")
+
+
+def _pieces(ty: str, fn: str, idx: int) -> int:
+    if ty in ("i128", "[2 x i64]", "fp128"):
+        return 2
+    if re.fullmatch(r"i(1|8|16|32|64)|ptr|float|double|\[1 x i64\]", ty):
+        return 1
+    raise CompileError(f"function {fn}: argument {idx + 1} of IR type {ty} cannot be passed "
+                       f"as a BPF stack argument")
+
+
+def _signature(fn: llvm.ValueRef) -> Signature:
+    fty = fn.global_value_type
+    params = []
+    for i, arg in enumerate(fn.arguments):
+        attrs = [a.decode() if isinstance(a, bytes) else str(a) for a in arg.attributes]
+        params.append(Param(i, str(arg.type), attrs))
+    fn_attrs = " ".join(a.decode() if isinstance(a, bytes) else str(a) for a in fn.attributes)
+    sig = Signature(fn.name, params, not fn.is_declaration, bool(re.search(r"\bnaked\b", fn_attrs)))
+    piece = 0
+    for p in params:
+        for _ in range(_pieces(p.type, fn.name, p.index)):
+            piece += 1
+            p.locs.append(("reg", piece) if piece <= MAX_REG_PIECES else ("slot", piece - MAX_REG_PIECES))
+    if piece > MAX_REG_PIECES:
+        if fty.is_function_vararg:
+            raise CompileError(f"function {fn.name}: variadic functions are not supported")
+        for p in params:
+            if any(a.startswith(("byval", "byref", "inalloca", "preallocated")) for a in p.attrs):
+                raise CompileError(f"function {fn.name}: argument {p.index + 1} is an aggregate passed "
+                                   f"by value (over 16 bytes); pass it by pointer")
+        if len(params) > MAX_ARGS or sig.slots > MAX_STACK_SLOTS:
+            raise CompileError(f"function {fn.name}: {len(params)} arguments need {sig.slots} stack "
+                               f"slots; BPF allows at most {MAX_ARGS} arguments in {MAX_STACK_SLOTS} slots")
+    return sig
+
+
+# --- text helpers -------------------------------------------------------------
+_OPEN, _CLOSE = "([{<", ")]}>"
+
+
+def _matching_paren(text: str, start: int) -> int:
+    """Index of the ')' closing the '(' at ``start``, skipping quoted strings."""
+    depth, i, in_str = 0, start, False
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            in_str = c != '"'
+        elif c == '"':
+            in_str = True
+        elif c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise CompileError(f"unbalanced parentheses in IR: {text[start:start + 80]}")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split an argument list on commas outside brackets and strings."""
+    parts, depth, cur, in_str = [], 0, [], False
+    for c in text:
+        if in_str:
+            in_str = c != '"'
+        elif c == '"':
+            in_str = True
+        elif c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(c)
+    if "".join(cur).strip():
+        parts.append("".join(cur).strip())
+    return parts
+
+
+# Parameter attributes that may stand between an argument's type and its value.
+_ATTR_WORD = re.compile(
+    r"(?:zeroext|signext|inreg|noalias|nocapture|nofree|nest|returned|nonnull|noundef|readnone|readonly|"
+    r"writeonly|writable|immarg|swiftself|swiftasync|swifterror|allocalign|allocptr|dead_on_unwind|"
+    r"(?:align|alignstack)\s+\d+|(?:align|alignstack)\(\d+\)|"
+    r"(?:dereferenceable|dereferenceable_or_null|byval|byref|sret|elementtype|inalloca|preallocated|"
+    r"captures|range|nofpclass|initializes|memory)\((?:[^()]|\([^()]*\))*\))\s*")
+
+
+def _arg_value(arg_text: str, ty: str) -> str:
+    """The value part of ``<type> <attrs> <value>`` in a call's argument list."""
+    if not arg_text.startswith(ty):
+        raise CompileError(f"unexpected call argument {arg_text!r} (expected type {ty})")
+    rest = arg_text[len(ty):].lstrip()
+    while True:
+        m = _ATTR_WORD.match(rest)
+        if not m:
+            return rest
+        rest = rest[m.end():]
+
+
+def _param_text(param_text: str) -> tuple[str, str | None]:
+    """Split a header parameter ``<type> <attrs> [%name]`` into (type-and-attrs, name)."""
+    m = re.search(r"\s(%[-\w$.]+|%\"[^\"]*\")$", param_text)
+    if m:
+        return param_text[:m.start()], m.group(1)
+    return param_text, None
+
+
+_QUOTE_SPLIT = re.compile(r'("(?:[^"\\]|\\.)*")')
+
+
+def _name_numbered_values(body: str) -> str:
+    """Turn every unnamed ``%N`` / ``N:`` of a function into ``%_N`` / ``_N:``.
+
+    Named values have no numbering rule, so parameters can then be removed and
+    new values added without renumbering the body.
+    """
+    out = []
+    for line in body.split("\n"):
+        parts = _QUOTE_SPLIT.split(line)
+        for j in range(0, len(parts), 2):
+            parts[j] = re.sub(r"%(\d+)\b", r"%_\1", parts[j])
+        line = "".join(parts)
+        line = re.sub(r"^(\d+):", r"_\1:", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _global_ref(name: str) -> str:
+    return "@" + name if re.fullmatch(r"[-a-zA-Z$._][-a-zA-Z$._0-9]*", name) else '@"' + name + '"'
+
+
+# --- the rewrite --------------------------------------------------------------
+class _Fresh:
+    def __init__(self, prefix: str):
+        self.prefix, self.n = prefix, 0
+
+    def __call__(self, hint: str = "") -> str:
+        self.n += 1
+        return f"%{self.prefix}{hint}.{self.n}"
+
+
+def _to_pieces(ty: str, attrs: list[str], value: str, fresh: _Fresh, out: list[str]) -> list[str]:
+    """Emit IR turning ``value`` of type ``ty`` into i64 piece operands (values or constants)."""
+    if ty == "i64":
+        return [value]
+    m = re.fullmatch(r"i(\d+)", ty)
+    if m and int(m.group(1)) < 64:
+        if re.fullmatch(r"-?\d+|true|false", value):
+            n = {"true": 1, "false": 0}.get(value, None)
+            n = int(value) if n is None else n
+            bits = int(m.group(1))
+            if "signext" in attrs:
+                n = n - (1 << bits) if n >= 1 << (bits - 1) else n
+            else:
+                n &= (1 << bits) - 1
+                if bits == 1 and value == "true":
+                    n = 1
+            return [str(n)]
+        ext = "sext" if "signext" in attrs else "zext"
+        v = fresh("ext")
+        out.append(f"{v} = {ext} {ty} {value} to i64")
+        return [v]
+    if ty == "ptr":
+        v = fresh("p2i")
+        out.append(f"{v} = ptrtoint ptr {value} to i64")
+        return [v]
+    if ty == "double":
+        v = fresh("f2i")
+        out.append(f"{v} = bitcast double {value} to i64")
+        return [v]
+    if ty == "float":
+        v, w = fresh("f2i"), fresh("f2i")
+        out += [f"{v} = bitcast float {value} to i32", f"{w} = zext i32 {v} to i64"]
+        return [w]
+    if ty == "[1 x i64]":
+        v = fresh("ev")
+        out.append(f"{v} = extractvalue [1 x i64] {value}, 0")
+        return [v]
+    if ty == "[2 x i64]":
+        lo, hi = fresh("ev"), fresh("ev")
+        out += [f"{lo} = extractvalue [2 x i64] {value}, 0", f"{hi} = extractvalue [2 x i64] {value}, 1"]
+        return [lo, hi]
+    if ty in ("i128", "fp128"):
+        src = value
+        if ty == "fp128":
+            src = fresh("f2i")
+            out.append(f"{src} = bitcast fp128 {value} to i128")
+        lo, sh, hi = fresh("lo"), fresh("sh"), fresh("hi")
+        out += [f"{lo} = trunc i128 {src} to i64", f"{sh} = lshr i128 {src}, 64",
+                f"{hi} = trunc i128 {sh} to i64"]
+        return [lo, hi]
+    raise CompileError(f"cannot pass IR type {ty} as a stack argument")
+
+
+def _from_pieces(ty: str, pieces: list[str], name: str, fresh: _Fresh, out: list[str]) -> None:
+    """Emit IR defining ``name`` of type ``ty`` from i64 piece values (inverse of _to_pieces)."""
+    if ty == "i64":
+        out.append(f"{name} = add i64 {pieces[0]}, 0")
+    elif re.fullmatch(r"i\d+", ty) and ty != "i128":
+        out.append(f"{name} = trunc i64 {pieces[0]} to {ty}")
+    elif ty == "ptr":
+        out.append(f"{name} = inttoptr i64 {pieces[0]} to ptr")
+    elif ty == "double":
+        out.append(f"{name} = bitcast i64 {pieces[0]} to double")
+    elif ty == "float":
+        t = fresh("i2f")
+        out += [f"{t} = trunc i64 {pieces[0]} to i32", f"{name} = bitcast i32 {t} to float"]
+    elif ty == "[1 x i64]":
+        out.append(f"{name} = insertvalue [1 x i64] poison, i64 {pieces[0]}, 0")
+    elif ty == "[2 x i64]":
+        t = fresh("iv")
+        out += [f"{t} = insertvalue [2 x i64] poison, i64 {pieces[0]}, 0",
+                f"{name} = insertvalue [2 x i64] {t}, i64 {pieces[1]}, 1"]
+    else:  # i128 / fp128
+        lo, hi, sh = fresh("lo"), fresh("hi"), fresh("sh")
+        target = name if ty == "i128" else fresh("i128")
+        out += [f"{lo} = zext i64 {pieces[0]} to i128", f"{hi} = zext i64 {pieces[1]} to i128",
+                f"{sh} = shl i128 {hi}, 64", f"{target} = or i128 {lo}, {sh}"]
+        if ty == "fp128":
+            out.append(f"{name} = bitcast i128 {target} to fp128")
+
+
+def _store_slot(slot: int, piece: str, imm_ok: bool) -> str:
+    off = 8 * slot
+    if imm_ok and re.fullmatch(r"-?\d+", piece) and -(1 << 31) <= int(piece) < (1 << 31):
+        return f'call void asm sideeffect "*(u64 *)(r11 - {off}) = {int(piece)}", ""()'
+    if re.fullmatch(r"-?\d+", piece):
+        piece = str(int(piece) & ((1 << 64) - 1) if int(piece) >= 0 else int(piece))
+    return f'call void asm sideeffect "*(u64 *)(r11 - {off}) = $0", "r"(i64 {piece})'
+
+
+def _load_slot(slot: int, name: str) -> str:
+    return f'{name} = call i64 asm sideeffect "$0 = *(u64 *)(r11 + {8 * slot})", "=r"()'
+
+
+def _new_param_list(sig: Signature, header_params: list[str]) -> list[str]:
+    """Header parameters that stay in registers; a straddling 16-byte one becomes an i64."""
+    kept = []
+    for p, text in zip(sig.params, header_params):
+        if p.in_regs:
+            kept.append(text)
+        elif not p.in_slots:  # straddles r5 and slot 1: only the low half stays
+            _, name = _param_text(text)
+            kept.append("i64 noundef" + (f" {name}.lo" if name else ""))
+    return kept
+
+
+def _rewrite_definition(text: str, sig: Signature) -> str:
+    """Rewrite one function definition so its arguments 6.. come from r11."""
+    ref = _global_ref(sig.name)
+    m = re.search(r"^define\b[^\n]*?" + re.escape(ref) + r"\(", text, re.M)
+    if not m:
+        raise CompileError(f"function {sig.name}: definition not found in IR")
+    open_at = m.end() - 1
+    close_at = _matching_paren(text, open_at)
+    body_start = text.index("{\n", close_at) + 2
+    body_end = text.index("\n}\n", body_start) + 1
+    header_params = _split_top(text[open_at + 1:close_at])
+    header = text[m.start():open_at + 1] + ", ".join(_new_param_list(sig, header_params)) + \
+        text[close_at:body_start]
+    header = _name_numbered_values(header)
+    header_params = [_name_numbered_values(h) for h in header_params]
+    fresh = _Fresh("sa.in")
+    entry: list[str] = []
+    for p, ptext in zip(sig.params, header_params):
+        if p.in_regs:
+            continue
+        _, name = _param_text(ptext)
+        name = name or fresh("unused")
+        pieces = []
+        for kind, n in p.locs:
+            if kind == "reg":
+                pieces.append(f"{name}.lo")
+            else:
+                v = fresh("slot")
+                entry.append(_load_slot(n, v))
+                pieces.append(v)
+        # loads first (they must precede any call or r11 store), conversions after
+        _from_pieces(p.type, pieces, name, fresh, entry)
+    loads = [e for e in entry if "asm sideeffect" in e]
+    rest = [e for e in entry if "asm sideeffect" not in e]
+    body = _name_numbered_values(text[body_start:body_end])
+    new = header + "".join(f"  {e}\n" for e in loads + rest) + body
+    return text[:m.start()] + new + text[body_end:]
+
+
+def _rewrite_declaration(text: str, sig: Signature) -> str:
+    ref = _global_ref(sig.name)
+    m = re.search(r"^declare\b[^\n]*?" + re.escape(ref) + r"\(", text, re.M)
+    if not m:
+        raise CompileError(f"function {sig.name}: declaration not found in IR")
+    open_at = m.end() - 1
+    close_at = _matching_paren(text, open_at)
+    params = _split_top(text[open_at + 1:close_at])
+    return text[:open_at + 1] + ", ".join(_new_param_list(sig, params)) + text[close_at:]
+
+
+_CALL_RE = r"\bcall\b[^\n]*?{ref}\("
+
+
+def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) -> str:
+    """Rewrite every direct call of ``sig``: slot pieces stored through r11 just before it."""
+    ref = _global_ref(sig.name)
+    pattern = re.compile(_CALL_RE.format(ref=re.escape(ref)))
+    pos = 0
+    out = []
+    while True:
+        m = pattern.search(text, pos)
+        if not m:
+            break
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        indent = re.match(r"\s*", text[line_start:]).group(0)
+        open_at = m.end() - 1
+        close_at = _matching_paren(text, open_at)
+        args = _split_top(text[open_at + 1:close_at])
+        if len(args) != len(sig.params):
+            raise CompileError(f"call to {sig.name} passes {len(args)} arguments, "
+                               f"its definition takes {len(sig.params)}")
+        counter[0] += 1
+        fresh = _Fresh(f"sa.out{counter[0]}")
+        pre: list[str] = []
+        kept, stores = [], []
+        for p, a in zip(sig.params, args):
+            if p.in_regs:
+                kept.append(a)
+                continue
+            pieces = _to_pieces(p.type, p.attrs, _arg_value(a, p.type), fresh, pre)
+            for (kind, n), piece in zip(p.locs, pieces):
+                if kind == "reg":  # low half of a 16-byte value straddling r5
+                    kept.append(f"i64 noundef {piece}")
+                else:
+                    stores.append(_store_slot(n, piece, imm_ok))
+        pre += stores  # stores last: nothing may come between them and the call
+        out.append(text[pos:line_start])
+        out.append("".join(f"{indent}{x}\n" for x in pre))
+        out.append(text[line_start:open_at + 1] + ", ".join(kept))
+        pos = close_at
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- BTF consistency for optimised signatures ---------------------------------
+_MD_LINE = re.compile(r"^!(\d+) = (distinct )?(.*)$", re.M)
+
+
+def _fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
+    """Describe DW_CC_nocall functions' *IR* parameters in their debug prototype.
+
+    Only functions where either the source or the optimised signature needs
+    stack arguments are touched, matching LLVM 23's BTF for such functions.
+    """
+    md = {int(m.group(1)): m.group(3) for m in _MD_LINE.finditer(text)}
+    next_id = [max(md, default=0) + 1]
+    new_nodes: list[str] = []
+
+    def add_node(body: str) -> int:
+        nid = next_id[0]
+        next_id[0] += 1
+        new_nodes.append(f"!{nid} = {body}")
+        return nid
+
+    replacements: dict[int, str] = {}
+    for fn in module.functions:
+        if fn.is_declaration:
+            continue
+        ref = _global_ref(fn.name)
+        dm = re.search(r"^define\b[^\n]*?" + re.escape(ref) + r"\([^\n]*!dbg !(\d+)", text, re.M)
+        if not dm:
+            continue
+        sp_id = int(dm.group(1))
+        sp = md.get(sp_id, "")
+        tm = re.search(r"\btype: !(\d+)", sp)
+        if not tm:
+            continue
+        sty = md.get(int(tm.group(1)), "")
+        if "DW_CC_nocall" not in sty:
+            continue
+        lm = re.search(r"types: !(\d+)", sty)
+        types = re.findall(r"(null|!\d+)", md.get(int(lm.group(1)), "")) if lm else []
+        n_ir = len(list(fn.arguments))
+        n_src = len(types) - 1
+        if n_src == n_ir or max(n_src, n_ir) <= MAX_REG_PIECES:
+            continue
+        replacements.update(_describe_ir_params(text, fn, sp_id, sp, types[0] if types else "null",
+                                                md, add_node))
+    if not replacements and not new_nodes:
+        return text
+
+    def sub(m: re.Match) -> str:
+        nid = int(m.group(1))
+        if nid in replacements:
+            return f"!{nid} = {m.group(2) or ''}{replacements[nid]}"
+        return m.group(0)
+
+    text = _MD_LINE.sub(sub, text)
+    return text.rstrip("\n") + "\n" + "\n".join(new_nodes) + "\n"
+
+
+def _describe_ir_params(text, fn, sp_id, sp, ret_type, md, add_node) -> dict[int, str]:
+    """Map each IR parameter to its DILocalVariable via #dbg_value records and renumber args."""
+    ref = _global_ref(fn.name)
+    start = re.search(r"^define\b[^\n]*?" + re.escape(ref) + r"\(", text, re.M)
+    open_at = start.end() - 1
+    close_at = _matching_paren(text, open_at)
+    header_params = _split_top(text[open_at + 1:close_at])
+    body = text[close_at:text.index("\n}\n", close_at)]
+    names = [_param_text(p)[1] for p in header_params]
+    var_of: dict[int, int] = {}
+    for i, nm in enumerate(names):
+        if nm is None:
+            continue
+        dm = re.search(r"#dbg_value\([^,]*\s" + re.escape(nm) + r", !(\d+), !DIExpression\(\)", body)
+        if dm:
+            var_of[i] = int(dm.group(1))
+    repl: dict[int, str] = {}
+    arg_vars = {nid for nid, b in md.items()
+                if b.startswith("!DILocalVariable(") and f"scope: !{sp_id}," in b and re.search(r"\barg: \d+", b)}
+    param_types = []
+    retained_extra = []
+    for i, p in enumerate(fn.arguments):
+        vid = var_of.get(i)
+        if vid is not None and vid in arg_vars and vid not in repl:
+            body_v = md[vid]
+            repl[vid] = re.sub(r"\barg: \d+", f"arg: {i + 1}", body_v)
+            tm = re.search(r"\btype: (!\d+)", body_v)
+            param_types.append(tm.group(1) if tm else "null")
+        else:  # no clean mapping (e.g. a promoted pointer): describe the IR type itself
+            ty_id = add_node(_di_type_for_ir(str(p.type)))
+            vid_new = add_node(f'!DILocalVariable(name: "arg{i + 1}", arg: {i + 1}, scope: !{sp_id}, '
+                               f'type: !{ty_id})')
+            retained_extra.append(vid_new)
+            param_types.append(f"!{ty_id}")
+    for vid in arg_vars - set(repl):  # variables of removed arguments are plain locals now
+        repl[vid] = re.sub(r"\barg: \d+, ", "", md[vid])
+    types_id = add_node("!{" + ", ".join([ret_type] + param_types) + "}")
+    sty_id = add_node(f"!DISubroutineType(cc: DW_CC_nocall, types: !{types_id})")
+    new_sp = re.sub(r"\btype: !\d+", f"type: !{sty_id}", sp)
+    if retained_extra:
+        rm = re.search(r"retainedNodes: !(\d+)", new_sp)
+        old = re.findall(r"!\d+", md.get(int(rm.group(1)), "")) if rm else []
+        rid = add_node("!{" + ", ".join(old + [f"!{v}" for v in retained_extra]) + "}")
+        if rm:
+            new_sp = re.sub(r"retainedNodes: !\d+", f"retainedNodes: !{rid}", new_sp)
+        else:
+            new_sp = new_sp[:new_sp.rindex(")")] + f", retainedNodes: !{rid})"
+    repl[sp_id] = new_sp
+    return repl
+
+
+def _di_type_for_ir(ty: str) -> str:
+    if ty == "ptr":
+        return "!DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)"
+    m = re.fullmatch(r"i(\d+)", ty)
+    bits = int(m.group(1)) if m else 64
+    name = {1: "_Bool", 8: "char", 16: "short", 32: "int", 64: "long", 128: "__int128"}.get(bits, "long")
+    enc = "DW_ATE_boolean" if bits == 1 else "DW_ATE_signed"
+    return f'!DIBasicType(name: "{name}", size: {max(bits, 8)}, encoding: {enc})'
+
+
+# --- entry point ----------------------------------------------------------------
+def parse_ir(ir_text: str, what: str = "IR") -> llvm.ModuleRef:
+    try:
+        mod = llvm.parse_assembly(ir_text)
+        mod.verify()
+    except RuntimeError as exc:
+        raise CompileError(f"invalid {what}: {str(exc).strip().splitlines()[0]}") from None
+    return mod
+
+
+def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str:
+    """Rewrite ``ir_text`` so no call crosses the five-register limit (see module docs)."""
+    del opt_level  # -O0 and optimised IR are rewritten the same way
+    module = parse_ir(ir_text, "input IR")
+    text = _fix_nocall_prototypes(ir_text, module)
+    if text is not ir_text:
+        module = parse_ir(text, "IR after prototype fix-up")
+    sigs = [s for s in (_signature(f) for f in module.functions
+                        if not f.name.startswith("llvm."))
+            if s.slots or any(not p.in_regs for p in s.params)]
+    imm_ok = mcpu == "v4"
+    counter = [0]
+    for sig in sigs:
+        if sig.is_definition and not sig.naked:
+            text = _rewrite_definition(text, sig)
+        elif not sig.is_definition:
+            text = _rewrite_declaration(text, sig)
+        text = _rewrite_calls(text, sig, imm_ok, counter)
+    _check_indirect_calls(module)
+    if sigs:
+        parse_ir(text, "lowered IR (internal error in the stack-argument lowering)")
+    return text
+
+
+def _check_indirect_calls(module: llvm.ModuleRef) -> None:
+    for fn in module.functions:
+        for block in fn.blocks:
+            for inst in block.instructions:
+                if inst.opcode != "call":
+                    continue
+                ops = list(inst.operands)
+                callee = ops[-1] if ops else None
+                if callee is not None and not callee.name and len(ops) - 1 > MAX_REG_PIECES \
+                        and str(callee.type) == "ptr" and not str(callee).lstrip().startswith(("declare", "define")):
+                    if "asm" in str(callee):
+                        continue
+                    raise CompileError(f"function {fn.name}: indirect call with {len(ops) - 1} arguments; "
+                                       f"stack arguments need a direct call")
+
+
+def stack_arg_functions(ir_text: str) -> dict[str, int]:
+    """Functions of ``ir_text`` needing stack slots, with their slot counts (for reporting)."""
+    module = parse_ir(ir_text)
+    out = {}
+    for f in module.functions:
+        if f.name.startswith("llvm."):
+            continue
+        s = _signature(f)
+        if s.slots:
+            out[s.name] = s.slots
+    return out
