@@ -1,0 +1,21 @@
+"""The one exception of the btf package.
+
+Every problem with BTF input (bad magic, truncated records, ids or string
+offsets out of range, cycles, incompatible prototypes) is a :class:`BtfError`
+carrying a one-line message and, where it makes sense, the location (usually
+``"<section>+0x<byte offset>"``).  The CLI maps it to exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class BtfError(Exception):
+    def __init__(self, message: str, location: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location:
+            return f"{self.location}: {self.message}"
+        return self.message

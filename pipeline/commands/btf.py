@@ -1,0 +1,57 @@
+"""``python -m pipeline btf FILE [--format raw|c]``: dump BTF like ``bpftool btf dump file``.
+
+FILE is a BPF ELF object or a raw BTF blob (e.g. /sys/kernel/btf/vmlinux).
+With ``--json`` the output is bpftool's JSON shape (``{"types": [...]}``) for
+raw, or ``{"format": "c", "text": ...}`` for C.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from btf.errors import BtfError
+
+from ..errors import UserError
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("btf", help="dump the BTF of an object or raw BTF blob",
+                              description="Dump BTF like `bpftool btf dump file FILE`.")
+    p.add_argument("file", metavar="FILE", help="BPF ELF object or raw BTF blob")
+    p.add_argument("--format", choices=("raw", "c"), default="raw",
+                   help="raw: bpftool's type listing (default); c: a compilable C header")
+    return p
+
+
+def run(args) -> int:
+    from btf import load
+    from btf.dump_json import dump_json
+    from btf.dump_raw import dump_raw
+
+    if str(args.file).endswith(".c"):
+        raise UserError("usage", f"{args.file}: compiling C for `btf` is not supported yet; "
+                        "pass a compiled object")
+    try:
+        obj = load(args.file)
+        if args.format == "c":
+            from btf.dump_c import dump_c
+            text = dump_c(obj.btf)
+            payload = {"format": "c", "text": text}
+        else:
+            text = None if args.json else dump_raw(obj.btf)
+            payload = dump_json(obj.btf) if args.json else None
+    except BtfError as err:
+        msg = err.message if err.message.startswith(str(args.file)) else f"{args.file}: {err.message}"
+        if err.location and err.location != str(args.file):
+            msg = f"{msg} (at {err.location})"
+        raise UserError("btf", msg, err.location) from None
+    out = sys.stdout
+    if args.json:
+        out.write(json.dumps(payload))
+        out.write("\n")
+    else:
+        out.buffer.write(text.encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
+            else out.write(text)
+    out.flush()
+    return 0
