@@ -1,0 +1,244 @@
+"""Read the ELF container of a BPF object into plain records (sections, symbols, REL entries).
+
+This is the only module that touches pyelftools.  It checks the container
+before trusting it — ELF class/endianness/machine, section table bounds,
+sections inside the file and not overlapping, one symbol table, sane entry
+sizes — so that pyelftools is never asked to walk a table that runs past the
+file (it would raise a zoo of exception types or loop for a long time), and
+it turns any exception pyelftools still raises into an :class:`ObjectError`
+naming the file.  Nothing BPF-specific beyond the header check happens here.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass, field
+
+from .objfile import ObjectError, Symbol
+
+EM_BPF = 247
+SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_RELA = 0, 1, 2, 3, 4
+SHT_NOBITS, SHT_REL = 8, 9
+SHF_EXECINSTR = 0x4
+SHN_LORESERVE = 0xFF00
+
+SYM_ENTSIZE, REL_ENTSIZE, SHDR_SIZE, EHDR_SIZE = 24, 16, 64, 64
+
+R_BPF_NAMES = {0: "R_BPF_NONE", 1: "R_BPF_64_64", 2: "R_BPF_64_ABS64", 3: "R_BPF_64_ABS32",
+               4: "R_BPF_64_NODYLD32", 10: "R_BPF_64_32"}
+
+_SYM_TYPES = {0: "NOTYPE", 1: "OBJECT", 2: "FUNC", 3: "SECTION", 4: "FILE", 5: "COMMON", 6: "TLS"}
+_SYM_BINDS = {0: "LOCAL", 1: "GLOBAL", 2: "WEAK"}
+_SYM_VIS = ("DEFAULT", "INTERNAL", "HIDDEN", "PROTECTED")
+
+
+@dataclass
+class RawSection:
+    index: int
+    name: str
+    type: int
+    flags: int
+    offset: int
+    size: int
+    link: int
+    info: int
+    entsize: int
+    data: bytes = b""   # empty for NOBITS
+
+    @property
+    def is_exec(self) -> bool:
+        return self.type == SHT_PROGBITS and bool(self.flags & SHF_EXECINSTR)
+
+
+@dataclass(frozen=True)
+class RawRel:
+    offset: int
+    type: int
+    sym: int   # symbol index (already checked to be in range)
+
+
+@dataclass
+class RawElf:
+    path: str
+    sections: list[RawSection]
+    symbols: list[Symbol]
+    rels: dict[int, list[RawRel]] = field(default_factory=dict)  # target section index -> entries
+
+
+def where(path: str, section: str | None = None, offset: int | None = None) -> str:
+    """The short location string used in error JSON: FILE[:SECTION[+0xOFF]]."""
+    loc = path
+    if section is not None:
+        loc += f":{section}"
+        if offset is not None:
+            loc += f"+{offset:#x}"
+    return loc
+
+
+def fail(path: str, what: str, section: str | None = None, offset: int | None = None):
+    prefix = path
+    if section is not None:
+        prefix += f": section '{section}'"
+        if offset is not None:
+            prefix += f" offset {offset:#x}"
+    raise ObjectError(f"{prefix}: {what}", where(path, section, offset))
+
+
+def read_elf(data: bytes, path: str, want_rel=None) -> RawElf:
+    """Parse ``data``; ``want_rel(target_section)`` picks which REL sections to decode."""
+    _check_header(data, path)
+    try:
+        from elftools.elf.elffile import ELFFile
+        elf = ELFFile(io.BytesIO(data))
+        sections = _sections(elf, data, path)
+        symbols = _symbols(elf, sections, path)
+        rels = _rels(elf, sections, symbols, path, want_rel)
+    except ObjectError:
+        raise
+    except Exception as exc:  # pyelftools raises ELFError, struct.error, IndexError, ...: all mean "malformed"
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        raise ObjectError(f"{path}: malformed ELF ({type(exc).__name__}: {msg})"[:300], path) from None
+    return RawElf(path, sections, symbols, rels)
+
+
+# --- header -------------------------------------------------------------
+def _check_header(data: bytes, path: str) -> None:
+    if len(data) < 4 or data[:4] != b"\x7fELF":
+        fail(path, "not an ELF file (bad magic)")
+    if len(data) < EHDR_SIZE:
+        fail(path, f"truncated ELF header ({len(data)} bytes, need {EHDR_SIZE})")
+    if data[4] != 2:
+        fail(path, "ELFCLASS32 object; BPF objects are ELFCLASS64" if data[4] == 1
+             else f"bad ELF class {data[4]}")
+    if data[5] != 1:
+        fail(path, "big-endian (bpfeb) objects are not supported" if data[5] == 2
+             else f"bad ELF data encoding {data[5]}")
+    e_machine = struct.unpack_from("<H", data, 18)[0]
+    if e_machine != EM_BPF:
+        fail(path, f"e_machine is {e_machine}, not EM_BPF ({EM_BPF})")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    if shoff == 0 or shnum == 0:
+        fail(path, "no section header table")
+    if shentsize != SHDR_SIZE:
+        fail(path, f"section header size {shentsize}, expected {SHDR_SIZE}")
+    if shoff + shnum * SHDR_SIZE > len(data):
+        fail(path, f"section header table at {shoff:#x} ({shnum} entries) runs past end of file "
+                   f"({len(data)} bytes)")
+    if shstrndx == 0 or shstrndx >= shnum:
+        fail(path, f"section name table index {shstrndx} out of range (sections: {shnum})")
+    # The name table must be a string table inside the file before pyelftools reads names from it.
+    sh_type, = struct.unpack_from("<I", data, shoff + shstrndx * SHDR_SIZE + 4)
+    sh_offset, sh_size = struct.unpack_from("<QQ", data, shoff + shstrndx * SHDR_SIZE + 24)
+    if sh_type != SHT_STRTAB or sh_offset + sh_size > len(data):
+        fail(path, f"section name table (section {shstrndx}) is not a string table inside the file")
+
+
+# --- sections -----------------------------------------------------------
+def _sections(elf, data: bytes, path: str) -> list[RawSection]:
+    out: list[RawSection] = []
+    for i, sec in enumerate(elf.iter_sections()):
+        h = sec.header
+        stype = _sh_type(h["sh_type"])
+        raw = RawSection(i, sec.name, stype, h["sh_flags"], h["sh_offset"], h["sh_size"],
+                         h["sh_link"], h["sh_info"], h["sh_entsize"])
+        if stype not in (SHT_NULL, SHT_NOBITS):
+            if raw.offset + raw.size > len(data):
+                fail(path, f"section data [{raw.offset:#x}, {raw.offset + raw.size:#x}) runs past end "
+                           f"of file ({len(data)} bytes)", raw.name)
+            raw.data = data[raw.offset:raw.offset + raw.size]
+        out.append(raw)
+    _check_overlap(out, path)
+    return out
+
+
+def _sh_type(t) -> int:
+    if isinstance(t, int):
+        return t
+    from elftools.elf.enums import ENUM_SH_TYPE_BASE
+    return ENUM_SH_TYPE_BASE.get(t, -1)
+
+
+def _check_overlap(sections: list[RawSection], path: str) -> None:
+    spans = sorted((s.offset, s.offset + s.size, s.name) for s in sections
+                   if s.type not in (SHT_NULL, SHT_NOBITS) and s.size)
+    for (a0, a1, an), (b0, b1, bn) in zip(spans, spans[1:]):
+        if b0 < a1:
+            fail(path, f"overlaps section '{an}' (file bytes [{b0:#x}, {min(a1, b1):#x}))", bn, b0 - a0)
+
+
+# --- symbols ------------------------------------------------------------
+def _symbols(elf, sections: list[RawSection], path: str) -> list[Symbol]:
+    tabs = [s for s in sections if s.type == SHT_SYMTAB]
+    if not tabs:
+        fail(path, "no symbol table (.symtab)")
+    if len(tabs) > 1:
+        fail(path, f"{len(tabs)} symbol tables; expected one")
+    tab = tabs[0]
+    if tab.entsize != SYM_ENTSIZE or tab.size % SYM_ENTSIZE:
+        fail(path, f"symbol table entry size {tab.entsize} / size {tab.size} is not a multiple of "
+                   f"{SYM_ENTSIZE}", tab.name)
+    if not (0 < tab.link < len(sections)) or sections[tab.link].type != SHT_STRTAB:
+        fail(path, f"symbol string table link {tab.link} is not a string table", tab.name)
+    symtab = elf.get_section(tab.index)
+    out = []
+    for i, sym in enumerate(symtab.iter_symbols()):
+        shndx = sym.entry["st_shndx"]
+        shndx = _shndx_num(shndx)
+        info = sym.entry["st_info"]
+        stype = _enum_num(info["type"], "type")
+        bind = _enum_num(info["bind"], "bind")
+        vis = _enum_num(sym.entry["st_other"]["visibility"], "vis")
+        sec_name = sections[shndx].name if 0 < shndx < len(sections) else None
+        if 0 < shndx < SHN_LORESERVE and shndx >= len(sections):
+            fail(path, f"symbol #{i} ('{sym.name}') has section index {shndx} out of range",
+                 tab.name, i * SYM_ENTSIZE)
+        out.append(Symbol(i, sym.name, sym.entry["st_value"], sym.entry["st_size"],
+                          _SYM_TYPES.get(stype, f"TYPE{stype}"), _SYM_BINDS.get(bind, f"BIND{bind}"),
+                          _SYM_VIS[vis & 3], shndx, sec_name))
+    return out
+
+
+def _shndx_num(v) -> int:
+    if isinstance(v, int):
+        return v
+    return {"SHN_UNDEF": 0, "SHN_ABS": 0xFFF1, "SHN_COMMON": 0xFFF2, "SHN_XINDEX": 0xFFFF}.get(v, 0xFF00)
+
+
+def _enum_num(v, kind: str) -> int:
+    if isinstance(v, int):
+        return v
+    from elftools.elf import enums
+    table = {"type": enums.ENUM_ST_INFO_TYPE, "bind": enums.ENUM_ST_INFO_BIND,
+             "vis": enums.ENUM_ST_VISIBILITY}[kind]
+    return table.get(v, 0)
+
+
+# --- relocations --------------------------------------------------------
+def _rels(elf, sections, symbols, path, want_rel) -> dict[int, list[RawRel]]:
+    out: dict[int, list[RawRel]] = {}
+    for s in sections:
+        if s.type not in (SHT_REL, SHT_RELA):
+            continue
+        if not (0 < s.info < len(sections)):
+            fail(path, f"relocation section targets section index {s.info}, out of range", s.name)
+        target = sections[s.info]
+        if want_rel is not None and not want_rel(target):
+            continue  # e.g. .rel.BTF, .rel.BTF.ext, .rel.debug_*: not code relocations
+        if s.type == SHT_RELA:
+            fail(path, "RELA relocations are not used by BPF (expected REL)", s.name)
+        if s.entsize != REL_ENTSIZE or s.size % REL_ENTSIZE:
+            fail(path, f"relocation entry size {s.entsize} / size {s.size} is not a multiple of "
+                       f"{REL_ENTSIZE}", s.name)
+        if not (0 < s.link < len(sections)) or sections[s.link].type != SHT_SYMTAB:
+            fail(path, f"relocation section links section {s.link}, not the symbol table", s.name)
+        entries = out.setdefault(s.info, [])
+        for pos in range(0, s.size, REL_ENTSIZE):
+            r_offset, r_info = struct.unpack_from("<QQ", s.data, pos)
+            sym = r_info >> 32
+            if sym >= len(symbols):
+                fail(path, f"relocation #{pos // REL_ENTSIZE} uses symbol index {sym}, out of range "
+                           f"(symbols: {len(symbols)})", s.name, pos)
+            entries.append(RawRel(r_offset, r_info & 0xFFFFFFFF, sym))
+    return out

@@ -1,0 +1,28 @@
+/* extern __ksym kfunc calls (calls relocated against UND symbols in .ksyms). */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+static __attribute__((noinline)) int locked(void)
+{
+	bpf_rcu_read_lock();
+	bpf_rcu_read_unlock();
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+int newtask(__u64 *ctx)
+{
+	struct task_struct *t = (void *)ctx[0];
+	struct task_struct *got = bpf_task_acquire(t);
+
+	if (got)
+		bpf_task_release(got);
+	return locked();
+}
+
+char LICENSE[] SEC("license") = "GPL";
