@@ -1,0 +1,252 @@
+"""Compile one C file to a BPF object (or BPF assembly, or LLVM IR).
+
+Two paths (DESIGN §4), chosen from the compiler's probe:
+
+- **native** — clang predefines ``__BPF_FEATURE_STACK_ARGUMENT``: one ``clang -c``.
+- **lowered** — older clang: ``clang -S -emit-llvm`` → :func:`toolchain.lower.lower_module`
+  (arguments 6+ move through r11) → the same clang compiles the rewritten ``.ll``.
+
+Every compile gets ``--target=bpf -g -O<n> -mcpu=<cpu> -D__TARGET_ARCH_x86
+-D__BPF_FEATURE_STACK_ARGUMENT=1`` (on the lowered path *we* provide the
+feature; on the native path the definition repeats clang's own, which C allows),
+then the user's ``-D``/``-I``/extra flags, then header search directories that
+make ``<linux/bpf.h>`` and ``<bpf/bpf_helpers.h>`` resolve (see
+:func:`header_flags`).
+
+clang's diagnostics reach the caller verbatim in :class:`CompileError` (with the
+first error's ``file:line:col`` as ``location``); a bad request (unknown
+``-mcpu``, malformed ``-D``, clang rejecting a flag) is a :class:`ToolchainError`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import signal
+import subprocess
+import sysconfig
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .discovery import Compiler
+from .errors import CompileError, ToolchainError
+from .probe import FEATURE_MACRO, ProbeResult, choose, probe_cached
+
+SHIPPED_INCLUDE = Path(__file__).resolve().parent / "include"
+EMIT_KINDS = ("obj", "asm", "ir")
+PATH_CHOICES = ("auto", "native", "lowered")
+OPT_LEVELS = ("0", "1", "2", "3", "s", "z", "g")
+COMPILE_TIMEOUT = 600       # seconds; a hung clang must not hang the pipeline
+ARCH_MACRO = "__TARGET_ARCH_x86"   # bpf_tracing.h's PT_REGS_* follow the x86-64 JIT
+
+_DEFINE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(=.*)?$", re.S)
+# "file:line:col: error:" (also "fatal error:"); the first one is the location
+_DIAG_RE = re.compile(r"^(?P<loc>.+?:\d+:\d+): (?:fatal )?error: ", re.M)
+# "clang-22: error: unknown argument" — the driver refusing our command line
+_DRIVER_ERR_RE = re.compile(r"^[\w.+-]+: error: ", re.M)
+
+
+@dataclass
+class CompileOptions:
+    opt_level: str = "2"                 # -O value: 0 1 2 3 s z g
+    include_dirs: list[str] = field(default_factory=list)
+    defines: list[str] = field(default_factory=list)     # "NAME" or "NAME=VALUE"
+    mcpu: str = "v3"
+    extra_flags: list[str] = field(default_factory=list)  # passed to clang as-is
+    emit: str = "obj"                    # obj | asm | ir
+    path: str = "auto"                   # auto | native | lowered (force one for testing)
+
+
+@dataclass
+class CompileResult:
+    output: Path
+    compiler: Compiler
+    compiler_version: str | None
+    path: str                            # "native" | "lowered"
+    emitted: str                         # "obj" | "asm" | "ir"
+    commands: list[list[str]] = field(default_factory=list)  # every clang run, in order
+    warnings: str = ""                   # clang's stderr from successful steps
+
+
+# ---------------------------------------------------------------- header search
+
+def system_include_dirs() -> list[Path]:
+    """``/usr/include`` and its multiarch twin (``asm/types.h`` lives there on Debian).
+
+    A ``--target=bpf`` clang has no sysroot of its own, and Debian's clang does not
+    search the multiarch directory for a non-host target, so ``<linux/bpf.h>``
+    (which includes ``<asm/types.h>``) would not resolve without them.
+    """
+    multiarch = sysconfig.get_config_var("MULTIARCH") or f"{platform.machine()}-linux-gnu"
+    dirs = [Path("/usr/include"), Path("/usr/include") / multiarch]
+    return [d for d in dirs if d.is_dir()]
+
+
+def header_flags(system_dirs: list[Path] | None = None) -> list[str]:
+    """``-idirafter`` flags: system headers, then our libbpf subset as a fallback.
+
+    ``-idirafter`` is searched after everything else, so the user's ``-I`` and the
+    compiler's own directories win; our shipped ``bpf/*.h`` is added only when no
+    system directory has libbpf's headers, so a Debian libbpf-dev is always the one
+    ``#include <bpf/bpf_helpers.h>`` finds when it is installed.
+    """
+    dirs = system_include_dirs() if system_dirs is None else list(system_dirs)
+    flags: list[str] = []
+    for d in dirs:
+        flags += ["-idirafter", str(d)]
+    if not any((Path(d) / "bpf" / "bpf_helpers.h").is_file() for d in dirs):
+        flags += ["-idirafter", str(SHIPPED_INCLUDE)]
+    return flags
+
+
+# ---------------------------------------------------------------- validation
+
+def _check_options(opts: CompileOptions, probe: ProbeResult) -> str:
+    """Reject a bad request with one line; return the normalised -O level."""
+    opt = str(opts.opt_level)
+    opt = opt[2:] if opt.startswith("-O") else opt[1:] if opt.startswith("O") else opt
+    if opt not in OPT_LEVELS:
+        raise ToolchainError(f"invalid optimisation level {opts.opt_level!r} (use one of {', '.join(OPT_LEVELS)})")
+    if opts.emit not in EMIT_KINDS:
+        raise ToolchainError(f"invalid emit kind {opts.emit!r} (use obj, asm or ir)")
+    if opts.path not in PATH_CHOICES:
+        raise ToolchainError(f"invalid compile path {opts.path!r} (use auto, native or lowered)")
+    if probe.mcpus and opts.mcpu not in probe.mcpus:
+        raise ToolchainError(f"-mcpu={opts.mcpu} is not supported by {probe.compiler.name} "
+                             f"(supported: {', '.join(probe.mcpus)})")
+    for d in opts.defines:
+        if not _DEFINE_RE.match(d):
+            raise ToolchainError(f"invalid -D {d!r}: expected NAME or NAME=VALUE")
+    for d in opts.include_dirs:
+        if not os.path.isdir(d):
+            raise ToolchainError(f"include directory not found: {d}")
+    return opt
+
+
+def _resolve_compiler(compiler: Compiler | ProbeResult | None) -> ProbeResult:
+    if compiler is None:
+        return choose()
+    probe = compiler if isinstance(compiler, ProbeResult) else probe_cached(compiler)
+    if not probe.usable:
+        raise ToolchainError(f"{probe.compiler.name} cannot compile BPF: {probe.problem}")
+    return probe
+
+
+# ---------------------------------------------------------------- running clang
+
+def _run(cmd: list[str], result: CompileResult, what: str) -> None:
+    result.commands.append(cmd)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=COMPILE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise CompileError(f"{result.compiler.name} timed out after {COMPILE_TIMEOUT}s {what}")
+    except OSError as exc:
+        raise ToolchainError(f"cannot run {cmd[0]}: {exc.strerror or exc}")
+    stderr = proc.stderr.strip()
+    if proc.returncode == 0:
+        if stderr:
+            result.warnings += stderr + "\n"
+        return
+    if proc.returncode < 0:
+        try:
+            sig = signal.Signals(-proc.returncode).name
+        except ValueError:
+            sig = f"signal {-proc.returncode}"
+        raise CompileError(f"{result.compiler.name} crashed ({sig}) {what}"
+                           + (f":\n{stderr}" if stderr else ""))
+    m = _DIAG_RE.search(stderr)
+    if m:
+        raise CompileError(stderr, location=m.group("loc"))
+    if _DRIVER_ERR_RE.search(stderr):
+        # no source location: clang refused the command line itself (a bad flag)
+        raise ToolchainError("; ".join(line.strip() for line in stderr.splitlines() if line.strip()))
+    raise CompileError(stderr or f"{result.compiler.name} failed (exit {proc.returncode}) {what}")
+
+
+def front_flags(probe: ProbeResult, opts: CompileOptions, opt: str) -> list[str]:
+    """Everything a C compile gets, in order: ours, the user's, header search."""
+    flags = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}"]
+    user_names = {d.split("=", 1)[0] for d in opts.defines}
+    if not any(n.startswith("__TARGET_ARCH_") for n in user_names):
+        flags.append(f"-D{ARCH_MACRO}")
+    if FEATURE_MACRO not in user_names:
+        flags.append(f"-D{FEATURE_MACRO}=1")
+    flags += [f"-D{d}" for d in opts.defines]
+    flags += [f"-I{d}" for d in opts.include_dirs]
+    flags += list(opts.extra_flags)
+    flags += header_flags()
+    return flags
+
+
+def codegen_flags(extra: list[str]) -> list[str]:
+    """The user's flags that still mean something when compiling IR: ``-m*``
+    target options and ``-mllvm <arg>`` pairs. Language flags (``-std=``,
+    ``-include``, warnings) are for the C step only; clang refuses some on IR."""
+    kept: list[str] = []
+    it = iter(extra)
+    for flag in it:
+        if flag == "-mllvm":
+            kept += [flag, next(it, "")]
+        elif flag.startswith("-m"):
+            kept.append(flag)
+    return kept
+
+
+# ---------------------------------------------------------------- the driver
+
+def compile_c(src: str | os.PathLike, out: str | os.PathLike,
+              options: CompileOptions | None = None,
+              compiler: Compiler | ProbeResult | None = None) -> CompileResult:
+    """Compile ``src`` to ``out`` (object, BPF assembly or LLVM IR per ``options.emit``)."""
+    opts = options or CompileOptions()
+    src, out = Path(src), Path(out)
+    if not src.is_file():
+        raise ToolchainError(f"cannot read {src}: no such file")
+    if not out.parent.is_dir():
+        raise ToolchainError(f"cannot write {out}: directory {out.parent} does not exist")
+    probe = _resolve_compiler(compiler)
+    opt = _check_options(opts, probe)
+    path = opts.path if opts.path != "auto" else probe.path
+    if path == "lowered" and not probe.r11_asm:
+        raise ToolchainError(f"{probe.compiler.name} cannot take the lowered path: "
+                             "its BPF assembler rejects r11")
+    result = CompileResult(out, probe.compiler, probe.version, path, opts.emit)
+    flags = front_flags(probe, opts, opt)
+    c = probe.compiler
+    if path == "native":
+        mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
+        _run(c.command(*flags, *mode, str(src), "-o", str(out)), result, f"compiling {src}")
+        return result
+    _compile_lowered(c, flags, src, out, opts, opt, result)
+    return result
+
+
+def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
+                     opts: CompileOptions, opt: str, result: CompileResult) -> None:
+    # Imported here: toolchain.lower is written separately, and the native path
+    # and discovery must keep working without it.
+    from .lower import lower_module
+
+    with tempfile.TemporaryDirectory(prefix="stackargs-") as tmp:
+        raw = Path(tmp) / f"{src.stem}.ll"
+        _run(c.command(*flags, "-S", "-emit-llvm", str(src), "-o", str(raw)), result,
+             f"compiling {src} to LLVM IR")
+        lowered = lower_module(raw.read_text(), mcpu=opts.mcpu, opt_level=opt)
+        if opts.emit == "ir":
+            out.write_text(lowered)
+            return
+        ll = Path(tmp) / f"{src.stem}.lowered.ll"
+        ll.write_text(lowered)
+        # Codegen only: the IR was already optimised at -O<opt> before lowering,
+        # and re-running the middle end would undo what the lowering arranged
+        # (inlining r11 readers, shrinking signatures). "-disable-llvm-passes"
+        # makes this step what `llc -O<opt>` would do; IR from -O0 additionally
+        # carries optnone. -g keeps the debug info (and so .BTF) in the output.
+        mode = ["-c"] if opts.emit == "obj" else ["-S"]
+        back = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}",
+                *codegen_flags(opts.extra_flags),
+                "-Xclang", "-disable-llvm-passes", *mode, str(ll), "-o", str(out)]
+        _run(c.command(*back), result, f"compiling the lowered IR of {src}")
