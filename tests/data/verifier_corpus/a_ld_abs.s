@@ -1,0 +1,11 @@
+// intent: accept
+// retval: 6
+// about: legacy LD_ABS
+
+	.section socket,"ax",@progbits
+	.globl prog
+	.type prog,@function
+prog:
+	r6 = r1
+	r0 = *(u8 *)skb[9]
+	exit

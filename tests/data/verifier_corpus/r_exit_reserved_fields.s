@@ -1,0 +1,9 @@
+// intent: reject
+// expect: BPF_EXIT uses reserved fields
+
+	.section socket,"ax",@progbits
+	.globl prog
+	.type prog,@function
+prog:
+	r0 = 0
+	.quad 0x0000000100000095

@@ -1,0 +1,498 @@
+"""The real kernel as an oracle: a ctypes wrapper around the bpf() syscall.
+
+Two ways in:
+
+* **raw**: :func:`prog_load` takes instruction bytes (or a list of ``isa.Insn``) plus a prog
+  type, license and optional BTF/func_info/line_info, and returns a :class:`LoadResult`
+  (verdict, errno, verifier log, prog fd). Maps come from :func:`map_create`; LD_IMM64 map
+  references are patched with :func:`relocate_map_refs`.
+* **object**: :func:`load_object` loads one program of a clang-compiled ``.o`` through the
+  system libbpf (``libbpf.so.1``, via ctypes). libbpf does the ELF work a real loader does —
+  ``.maps`` and legacy maps, ``.data``/``.bss``/``.rodata`` as array maps, BPF-to-BPF call
+  relocation, .BTF/.BTF.ext func_info and line_info — so the kernel sees exactly what
+  ``bpftool prog load`` would give it, and we get a per-program log buffer at level 1 or 2.
+  The project's own ELF loader (pipeline/loader.py) is deliberately not used: the oracle
+  must be independent of the code it judges.
+
+Everything that owns a file descriptor has ``close()`` and is a context manager.
+Nothing here skips or asserts; tests call :func:`kernel_available` and decide.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno as _errno
+import os
+import platform
+import re
+import struct
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# --- syscall plumbing -------------------------------------------------------------------
+
+SYS_BPF = {"x86_64": 321, "aarch64": 280}
+
+BPF_MAP_CREATE = 0
+BPF_MAP_LOOKUP_ELEM = 1
+BPF_MAP_UPDATE_ELEM = 2
+BPF_PROG_LOAD = 5
+BPF_PROG_TEST_RUN = 10
+BPF_OBJ_GET_INFO_BY_FD = 15
+BPF_BTF_LOAD = 18
+
+# Program types (include/uapi/linux/bpf.h, enum bpf_prog_type).
+PROG_TYPES = {
+    "socket_filter": 1,
+    "kprobe": 2,
+    "sched_cls": 3,
+    "sched_act": 4,
+    "tracepoint": 5,
+    "xdp": 6,
+    "perf_event": 7,
+    "cgroup_skb": 8,
+    "cgroup_sock": 9,
+    "raw_tracepoint": 17,
+}
+
+# Map types (enum bpf_map_type).
+MAP_TYPES = {"hash": 1, "array": 2, "prog_array": 3, "percpu_hash": 5, "percpu_array": 6,
+             "lru_hash": 9, "ringbuf": 27}
+
+BPF_PSEUDO_MAP_FD = 1
+BPF_PSEUDO_MAP_VALUE = 2
+BPF_LD_IMM64 = 0x18
+
+ATTR_SIZE = 144          # sizeof(union bpf_attr) for the commands we use (kernel 6.x uapi)
+PROG_INFO_SIZE = 232     # sizeof(struct bpf_prog_info)
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def _sys_nr() -> int | None:
+    return SYS_BPF.get(platform.machine())
+
+
+def _bpf(cmd: int, attr: ctypes.Array) -> tuple[int, int]:
+    """Call bpf(cmd, attr, sizeof attr); return (result, errno)."""
+    nr = _sys_nr()
+    if nr is None:
+        return -1, _errno.ENOSYS
+    ret = _libc.syscall(ctypes.c_long(nr), ctypes.c_int(cmd), attr, ctypes.c_uint(len(attr)))
+    return ret, (ctypes.get_errno() if ret < 0 else 0)
+
+
+def _attr(*fields: tuple[int, str, int]) -> ctypes.Array:
+    """A zeroed bpf_attr with (offset, struct-format, value) fields packed in."""
+    buf = ctypes.create_string_buffer(ATTR_SIZE)
+    for off, fmt, value in fields:
+        struct.pack_into("<" + fmt, buf, off, value)
+    return buf
+
+
+def _addr(obj) -> int:
+    return ctypes.addressof(obj) if obj is not None else 0
+
+
+def close_fd(fd: int | None) -> None:
+    if fd is not None and fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+# --- results ----------------------------------------------------------------------------
+
+# Lines the kernel appends after the real verdict; they are never "the error".
+_TRAILER_PREFIXES = ("processed ", "verification time", "stack depth", "max_states_per_insn",
+                     "mark_read")
+_GLUED_TRAILER = re.compile(r"(?<=\S)processed \d+ insns.*$")
+
+
+@dataclass
+class LoadResult:
+    """Outcome of one BPF_PROG_LOAD. ``fd`` is owned: call close() (or use ``with``)."""
+
+    accepted: bool
+    errno: int = 0
+    log: str = ""
+    fd: int | None = None
+    error: str = ""          # strerror, or the loader's (libbpf's) complaint before the kernel
+
+    @property
+    def error_line(self) -> str:
+        """The kernel's verdict line: the last log line that is not a statistics trailer."""
+        for line in reversed(self.log.splitlines()):
+            # Some kernel messages lack their newline and run into the statistics line.
+            s = _GLUED_TRAILER.sub("", line).strip()
+            if s and not s.startswith(_TRAILER_PREFIXES):
+                return s
+        return ""
+
+    @property
+    def reached_kernel(self) -> bool:
+        """False when the loader failed before the verifier ran (nothing to compare)."""
+        return self.accepted or bool(self.log.strip())
+
+    def close(self) -> None:
+        close_fd(self.fd)
+        self.fd = None
+
+    def __enter__(self) -> "LoadResult":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@dataclass
+class ProgInfo:
+    prog_type: int
+    id: int
+    tag: bytes
+    jited_prog_len: int
+    xlated_prog_len: int
+    nr_map_ids: int
+    name: str
+    btf_id: int
+    nr_func_info: int
+    nr_line_info: int
+    verified_insns: int
+
+
+@dataclass
+class RunResult:
+    retval: int
+    duration: int
+    data_out: bytes = b""
+
+
+@dataclass
+class Map:
+    """A kernel map created by :func:`map_create`."""
+
+    fd: int
+    map_type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    name: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def update(self, key: bytes, value: bytes, flags: int = 0) -> None:
+        k = ctypes.create_string_buffer(bytes(key), self.key_size)
+        v = ctypes.create_string_buffer(bytes(value), self.value_size)
+        attr = _attr((0, "I", self.fd), (8, "Q", _addr(k)), (16, "Q", _addr(v)), (24, "Q", flags))
+        ret, err = _bpf(BPF_MAP_UPDATE_ELEM, attr)
+        if ret < 0:
+            raise OSError(err, f"BPF_MAP_UPDATE_ELEM: {os.strerror(err)}")
+
+    def lookup(self, key: bytes) -> bytes | None:
+        k = ctypes.create_string_buffer(bytes(key), self.key_size)
+        v = ctypes.create_string_buffer(self.value_size)
+        attr = _attr((0, "I", self.fd), (8, "Q", _addr(k)), (16, "Q", _addr(v)))
+        ret, err = _bpf(BPF_MAP_LOOKUP_ELEM, attr)
+        if ret < 0:
+            if err == _errno.ENOENT:
+                return None
+            raise OSError(err, f"BPF_MAP_LOOKUP_ELEM: {os.strerror(err)}")
+        return v.raw
+
+    def close(self) -> None:
+        close_fd(self.fd)
+        self.fd = -1
+
+    def __enter__(self) -> "Map":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def _name16(name: str) -> bytes:
+    # Kernel object names: <= 15 chars of [A-Za-z0-9_.]; anything else is EINVAL.
+    clean = "".join(c if (c.isalnum() or c in "_.") else "_" for c in name)
+    return clean.encode()[:15]
+
+
+def map_create(map_type: str | int, key_size: int, value_size: int, max_entries: int,
+               name: str = "", flags: int = 0) -> Map:
+    mtype = MAP_TYPES[map_type] if isinstance(map_type, str) else map_type
+    attr = _attr((0, "I", mtype), (4, "I", key_size), (8, "I", value_size),
+                 (12, "I", max_entries), (16, "I", flags))
+    nm = _name16(name)
+    ctypes.memmove(ctypes.addressof(attr) + 28, nm, len(nm))
+    fd, err = _bpf(BPF_MAP_CREATE, attr)
+    if fd < 0:
+        raise OSError(err, f"BPF_MAP_CREATE({map_type}): {os.strerror(err)}")
+    return Map(fd, mtype, key_size, value_size, max_entries, name)
+
+
+def btf_load(data: bytes, log_level: int = 1) -> tuple[int, str]:
+    """BPF_BTF_LOAD raw BTF bytes; returns (fd, log). Raises OSError (with the log) on failure."""
+    blob = ctypes.create_string_buffer(bytes(data), len(data))
+    log = ctypes.create_string_buffer(1 << 20)
+    attr = _attr((0, "Q", _addr(blob)), (8, "Q", _addr(log)), (16, "I", len(data)),
+                 (20, "I", len(log)), (24, "I", log_level))
+    fd, err = _bpf(BPF_BTF_LOAD, attr)
+    text = log.value.decode(errors="replace")
+    if fd < 0:
+        raise OSError(err, f"BPF_BTF_LOAD: {os.strerror(err)}\n{text}")
+    return fd, text
+
+
+def _insn_bytes(insns) -> bytes:
+    if isinstance(insns, (bytes, bytearray, memoryview)):
+        return bytes(insns)
+    import isa  # leaf package; only needed when callers hand us Insn objects
+    return isa.encode(list(insns))
+
+
+def _prog_type(prog_type: str | int) -> int:
+    return PROG_TYPES[prog_type] if isinstance(prog_type, str) else prog_type
+
+
+def prog_load(insns, prog_type: str | int, license: str = "GPL", *, log_level: int = 1,
+              name: str = "", btf_fd: int | None = None,
+              func_info: list[tuple[int, int]] | None = None,
+              line_info: list[tuple[int, int, int, int]] | None = None,
+              expected_attach_type: int = 0, prog_flags: int = 0) -> LoadResult:
+    """BPF_PROG_LOAD. func_info entries are (insn_off, type_id); line_info entries are
+    (insn_off, file_name_off, line_off, line_col) as in .BTF.ext."""
+    code = _insn_bytes(insns)
+    if len(code) % 8:
+        raise ValueError("instruction bytes must be a multiple of 8")
+    text = ctypes.create_string_buffer(code, len(code))
+    lic = ctypes.create_string_buffer(license.encode())
+    fi = li = None
+    if func_info:
+        fi = ctypes.create_string_buffer(b"".join(struct.pack("<II", *e) for e in func_info))
+    if line_info:
+        li = ctypes.create_string_buffer(b"".join(struct.pack("<IIII", *e) for e in line_info))
+    # Level 2 logs of looping programs run to many MB; a too-small buffer makes the kernel
+    # fail the load with ENOSPC even for a safe program, so grow and retry.
+    size = (1 << 20) if log_level <= 1 else (16 << 20)
+    while True:
+        log = ctypes.create_string_buffer(size) if log_level else None
+        fields = [(0, "I", _prog_type(prog_type)), (4, "I", len(code) // 8),
+                  (8, "Q", _addr(text)), (16, "Q", _addr(lic)),
+                  (24, "I", log_level), (28, "I", size if log else 0), (32, "Q", _addr(log)),
+                  (44, "I", prog_flags), (68, "I", expected_attach_type)]
+        if btf_fd is not None:
+            fields.append((72, "I", btf_fd))
+        if fi is not None:
+            fields += [(76, "I", 8), (80, "Q", _addr(fi)), (88, "I", len(func_info))]
+        if li is not None:
+            fields += [(92, "I", 16), (96, "Q", _addr(li)), (104, "I", len(line_info))]
+        attr = _attr(*fields)
+        nm = _name16(name)
+        ctypes.memmove(ctypes.addressof(attr) + 48, nm, len(nm))
+        fd, err = _bpf(BPF_PROG_LOAD, attr)
+        out = log.value.decode(errors="replace") if log else ""
+        if fd < 0 and err == _errno.ENOSPC and log and size < (256 << 20):
+            size *= 4
+            continue
+        if fd < 0:
+            return LoadResult(False, err, out, None, os.strerror(err))
+        return LoadResult(True, 0, out, fd)
+
+
+def prog_info(fd: int) -> ProgInfo:
+    info = ctypes.create_string_buffer(PROG_INFO_SIZE)
+    attr = _attr((0, "I", fd), (4, "I", PROG_INFO_SIZE), (8, "Q", _addr(info)))
+    ret, err = _bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+    if ret < 0:
+        raise OSError(err, f"BPF_OBJ_GET_INFO_BY_FD: {os.strerror(err)}")
+    u32 = lambda off: struct.unpack_from("<I", info, off)[0]  # noqa: E731
+    return ProgInfo(
+        prog_type=u32(0), id=u32(4), tag=info.raw[8:16], jited_prog_len=u32(16),
+        xlated_prog_len=u32(20), nr_map_ids=u32(52),
+        name=info.raw[64:80].split(b"\0", 1)[0].decode(errors="replace"),
+        btf_id=u32(128), nr_func_info=u32(144), nr_line_info=u32(148),
+        verified_insns=u32(216))
+
+
+def prog_test_run(fd: int, data: bytes = b"", *, ctx: bytes | None = None, repeat: int = 1,
+             data_out_size: int | None = None) -> RunResult:
+    """BPF_PROG_TEST_RUN with packet ``data`` (and optional ctx bytes)."""
+    din = ctypes.create_string_buffer(bytes(data), max(len(data), 1))
+    osize = data_out_size if data_out_size is not None else len(data) + 256
+    dout = ctypes.create_string_buffer(max(osize, 1))
+    fields = [(0, "I", fd), (8, "I", len(data)), (12, "I", osize if data else 0),
+              (16, "Q", _addr(din) if data else 0), (24, "Q", _addr(dout) if data else 0),
+              (32, "I", repeat)]
+    cin = None
+    if ctx is not None:
+        cin = ctypes.create_string_buffer(bytes(ctx), len(ctx))
+        fields += [(40, "I", len(ctx)), (48, "Q", _addr(cin))]
+    attr = _attr(*fields)
+    ret, err = _bpf(BPF_PROG_TEST_RUN, attr)
+    if ret < 0:
+        raise OSError(err, f"BPF_PROG_TEST_RUN: {os.strerror(err)}")
+    retval, _, out_size = struct.unpack_from("<III", attr, 4)
+    duration = struct.unpack_from("<I", attr, 36)[0]
+    return RunResult(retval, duration, dout.raw[:out_size])
+
+
+# --- relocation for raw programs --------------------------------------------------------
+
+def relocate_map_refs(code: bytes, refs: dict[int, int | tuple[int, int]]) -> bytes:
+    """Point LD_IMM64 instructions at maps.
+
+    ``refs`` maps an instruction index (of the first LD_IMM64 slot) to a map fd
+    (-> ``src=BPF_PSEUDO_MAP_FD, imm=fd``) or to ``(fd, value_offset)``
+    (-> ``src=BPF_PSEUDO_MAP_VALUE, imm=fd``, second slot imm = offset).
+    """
+    out = bytearray(code)
+    for idx, target in refs.items():
+        pos = idx * 8
+        if out[pos] != BPF_LD_IMM64:
+            raise ValueError(f"insn {idx} is not LD_IMM64 (code 0x{out[pos]:02x})")
+        if isinstance(target, tuple):
+            fd, off = target
+            kind = BPF_PSEUDO_MAP_VALUE
+        else:
+            fd, off, kind = target, 0, BPF_PSEUDO_MAP_FD
+        out[pos + 1] = (out[pos + 1] & 0x0F) | (kind << 4)
+        struct.pack_into("<i", out, pos + 4, fd)
+        struct.pack_into("<i", out, pos + 12, off)
+    return bytes(out)
+
+
+# --- availability -----------------------------------------------------------------------
+
+# r0 = 0; exit
+_TRIVIAL = bytes.fromhex("b700000000000000" "9500000000000000")
+
+
+@lru_cache(maxsize=1)
+def kernel_available() -> tuple[bool, str]:
+    """(True, "") when bpf() works here for privileged loads; else (False, why)."""
+    if platform.system() != "Linux":
+        return False, f"bpf() needs Linux (this is {platform.system()})"
+    if _sys_nr() is None:
+        return False, f"no bpf() syscall number known for {platform.machine()}"
+    res = prog_load(_TRIVIAL, "socket_filter", log_level=0)
+    if not res.accepted:
+        return False, (f"bpf(BPF_PROG_LOAD) denied: {os.strerror(res.errno)} "
+                       f"(errno {res.errno}); run as root with bpf() allowed")
+    try:
+        info = prog_info(res.fd)
+        if info.verified_insns == 0:
+            return False, "kernel does not report verified_insns (needs Linux >= 5.16)"
+    finally:
+        res.close()
+    return True, ""
+
+
+# --- object files through libbpf ----------------------------------------------------------
+
+class _Libbpf:
+    """The few libbpf 1.x entry points we need, typed for ctypes."""
+
+    def __init__(self, lib: ctypes.CDLL):
+        vp, cp, u32 = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint32
+        sig = {
+            "libbpf_set_print": (vp, [vp]),
+            "libbpf_get_error": (ctypes.c_long, [vp]),
+            "bpf_object__open_file": (vp, [cp, vp]),
+            "bpf_object__load": (ctypes.c_int, [vp]),
+            "bpf_object__close": (None, [vp]),
+            "bpf_object__next_program": (vp, [vp, vp]),
+            "bpf_program__name": (cp, [vp]),
+            "bpf_program__section_name": (cp, [vp]),
+            "bpf_program__type": (ctypes.c_int, [vp]),
+            "bpf_program__set_autoload": (ctypes.c_int, [vp, ctypes.c_bool]),
+            "bpf_program__set_log_level": (ctypes.c_int, [vp, u32]),
+            "bpf_program__set_log_buf": (ctypes.c_int, [vp, cp, ctypes.c_size_t]),
+            "bpf_program__fd": (ctypes.c_int, [vp]),
+        }
+        for name, (res, args) in sig.items():
+            fn = getattr(lib, name)
+            fn.restype, fn.argtypes = res, args
+            setattr(self, name.replace("__", "_"), fn)
+        # Silence libbpf's stderr chatter; logs come back through per-program buffers.
+        self.libbpf_set_print(None)
+
+
+@lru_cache(maxsize=1)
+def _libbpf() -> _Libbpf | None:
+    for name in ("libbpf.so.1", ctypes.util.find_library("bpf")):
+        if not name:
+            continue
+        try:
+            return _Libbpf(ctypes.CDLL(name, use_errno=True))
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def libbpf_available() -> tuple[bool, str]:
+    if _libbpf() is None:
+        return False, "libbpf.so.1 not found (Debian: apt-get install libbpf1)"
+    return True, ""
+
+
+def _programs(lb: _Libbpf, obj: int):
+    prog = lb.bpf_object_next_program(obj, None)
+    while prog:
+        yield prog
+        prog = lb.bpf_object_next_program(obj, prog)
+
+
+def object_programs(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """(function name, section name) of every program libbpf finds in the object."""
+    lb = _libbpf()
+    if lb is None:
+        raise RuntimeError(libbpf_available()[1])
+    obj = lb.bpf_object_open_file(os.fsencode(path), None)
+    if not obj or lb.libbpf_get_error(obj):
+        raise OSError(f"libbpf could not open {path}")
+    try:
+        return [(lb.bpf_program_name(p).decode(), lb.bpf_program_section_name(p).decode())
+                for p in _programs(lb, obj)]
+    finally:
+        lb.bpf_object_close(obj)
+
+
+def load_object(path: str | os.PathLike, prog: str | None = None, *,
+                log_level: int = 1) -> LoadResult:
+    """Load one program (by function or section name; default: the first) of a BPF ELF
+    object into the kernel. Other programs in the object are not loaded. The returned fd is
+    a dup, so the libbpf object (and its map fds) is closed before returning; the kernel
+    keeps the program's maps alive through the program."""
+    lb = _libbpf()
+    if lb is None:
+        raise RuntimeError(libbpf_available()[1])
+    obj = lb.bpf_object_open_file(os.fsencode(path), None)
+    if not obj or lb.libbpf_get_error(obj):
+        return LoadResult(False, _errno.EINVAL, "", None, f"libbpf could not open {path}")
+    try:
+        target = None
+        for p in _programs(lb, obj):
+            names = (lb.bpf_program_name(p).decode(), lb.bpf_program_section_name(p).decode())
+            if target is None and (prog is None or prog in names):
+                target = p
+            else:
+                lb.bpf_program_set_autoload(p, False)
+        if target is None:
+            return LoadResult(False, _errno.ENOENT, "", None, f"no program {prog!r} in {path}")
+        size = (1 << 20) if log_level <= 1 else (64 << 20)
+        buf = ctypes.create_string_buffer(size)
+        if log_level:
+            lb.bpf_program_set_log_buf(target, buf, size)
+            lb.bpf_program_set_log_level(target, log_level)
+        rc = lb.bpf_object_load(obj)
+        log = buf.value.decode(errors="replace")
+        if rc != 0:
+            err = -rc if rc < 0 else _errno.EINVAL
+            return LoadResult(False, err, log, None,
+                              os.strerror(err) if log else f"libbpf: {os.strerror(err)}")
+        return LoadResult(True, 0, log, os.dup(lb.bpf_program_fd(target)))
+    finally:
+        lb.bpf_object_close(obj)
