@@ -1,0 +1,600 @@
+"""Reference BPF interpreter: the oracle the JIT's results are compared against.
+
+It runs a list of :class:`isa.Insn` slots directly, with the semantics of
+RFC 9669 plus the kernel's cpu-v4 additions, as the bpf_conformance suite
+pins them down: div by 0 gives 0, mod by 0 keeps dst, ``INT_MIN / -1`` is
+``INT_MIN`` and ``INT_MIN % -1`` is 0, shift counts are masked, ALU32 results
+are zero-extended, all atomics, sign-extending moves and loads, byte swaps.
+
+Memory is a set of explicit regions (bytearrays at fake addresses); any
+access that is not wholly inside one region raises :class:`MemoryFault`
+naming the instruction index.  Each frame has its own ``stack_size``-byte
+stack region; BPF-to-BPF calls push frames that save r6-r9 and r10.
+
+The stack-argument area (``r11``, see DESIGN.md §3) is modelled as slots, not
+memory: ``*(u64 *)(r11 - 8k) = x`` sets outgoing slot k of the current frame,
+``r = *(u64 *)(r11 + 8k)`` in a callee reads its caller's outgoing slot k,
+and every call leaves the caller's outgoing slots uninitialized, as the
+verifier assumes.  Kfunc calls (``call`` with src = 2) get r1-r5 followed by
+the initialized outgoing slots 1..n.  The kernel's own interpreter refuses
+stack-argument programs; here they run unless ``stack_args=False``.
+
+Helpers and kfuncs are plain dicts ``id -> callable(vm, *args) -> int``; a
+callable may raise :class:`ProgramExit` to end the program (that is how the
+conformance suite's helper 5, :func:`unwind_helper`, works).
+
+This module is a leaf of ``pipeline``: it imports ``isa`` only, never the
+verifier or the JIT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from isa import opcodes as op
+from isa.insn import Insn, imm64
+
+__all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
+           "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
+           "unwind_helper", "run_conformance", "STACK_BASE", "MEM_BASE", "CODE_BASE"]
+
+U64 = (1 << 64) - 1
+U32 = (1 << 32) - 1
+
+# Fake address layout. Far apart so an off-by-a-page bug faults instead of
+# silently landing in a neighbouring region; nothing is ever at address 0.
+CODE_BASE = 0x0000_1000_0000_0000   # "addresses" of BPF functions (callx, ld_imm64 PSEUDO_FUNC)
+MEM_BASE = 0x0000_2000_0000_0000    # the conformance input buffer and other user regions
+STACK_BASE = 0x0000_7000_0000_0000  # frame d's stack lives at STACK_BASE + d * STACK_STRIDE
+STACK_STRIDE = 0x1_0000_0000
+REGION_STRIDE = 0x1_0000_0000
+
+BPF_MAX_LOOPS = 8 * 1024 * 1024     # the kernel's may_goto budget per program run
+MAX_CALL_FRAMES = 8                 # the kernel's MAX_CALL_FRAMES
+
+
+# --- errors ------------------------------------------------------------------
+class InterpError(Exception):
+    """A runtime fault; ``pc`` is the slot index of the faulting instruction."""
+
+    def __init__(self, message: str, pc: int | None = None):
+        where = f" at insn {pc}" if pc is not None else ""
+        super().__init__(f"{message}{where}")
+        self.reason = message
+        self.pc = pc
+
+
+class MemoryFault(InterpError):
+    pass
+
+
+class InvalidInsn(InterpError):
+    pass
+
+
+class BudgetExceeded(InterpError):
+    pass
+
+
+class CallDepthExceeded(InterpError):
+    pass
+
+
+class HelperError(InterpError):
+    pass
+
+
+class ProgramExit(Exception):
+    """Raised by a helper to end the program at once with r0 = ``value``."""
+
+    def __init__(self, value: int):
+        super().__init__(value)
+        self.value = value & U64
+
+
+# --- memory ------------------------------------------------------------------
+@dataclass
+class Region:
+    name: str
+    base: int
+    data: bytearray
+    writable: bool = True
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.data)
+
+
+class Memory:
+    """Explicit regions at fake addresses; every access must fit inside one region."""
+
+    def __init__(self) -> None:
+        self.regions: list[Region] = []
+        self._next_base = MEM_BASE
+
+    def map(self, name: str, data: bytes | bytearray, base: int | None = None,
+            writable: bool = True) -> Region:
+        """Add a region (a *copy* of ``data`` unless it is already a bytearray)."""
+        buf = data if isinstance(data, bytearray) else bytearray(data)
+        if base is None:
+            base, self._next_base = self._next_base, self._next_base + max(
+                REGION_STRIDE, (len(buf) + REGION_STRIDE) & ~(REGION_STRIDE - 1))
+        region = Region(name, base, buf, writable)
+        for r in self.regions:
+            if base < r.end and r.base < region.end:
+                raise ValueError(f"region {name} overlaps {r.name}")
+        self.regions.append(region)
+        return region
+
+    def unmap(self, region: Region) -> None:
+        self.regions.remove(region)
+
+    def find(self, addr: int, size: int, write: bool, pc: int | None = None) -> tuple[Region, int]:
+        for r in reversed(self.regions):  # newest first: the innermost stack frame
+            if r.base <= addr and addr + size <= r.end:
+                if write and not r.writable:
+                    raise MemoryFault(f"write of {size} bytes to read-only region {r.name} "
+                                      f"at {addr:#x}", pc)
+                return r, addr - r.base
+        kind = "write" if write else "read"
+        raise MemoryFault(f"invalid memory {kind} of {size} bytes at {addr:#x}", pc)
+
+    def load(self, addr: int, size: int, pc: int | None = None) -> int:
+        r, o = self.find(addr, size, False, pc)
+        return int.from_bytes(r.data[o:o + size], "little")
+
+    def store(self, addr: int, size: int, value: int, pc: int | None = None) -> None:
+        r, o = self.find(addr, size, True, pc)
+        r.data[o:o + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+    def read(self, addr: int, size: int) -> bytes:
+        """Bytes for helpers; faults like a load."""
+        r, o = self.find(addr, size, False)
+        return bytes(r.data[o:o + size])
+
+    def write(self, addr: int, data: bytes) -> None:
+        r, o = self.find(addr, len(data), True)
+        r.data[o:o + len(data)] = data
+
+
+# --- helpers of arithmetic ------------------------------------------------------
+def _s64(v: int) -> int:
+    v &= U64
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _s32(v: int) -> int:
+    v &= U32
+    return v - (1 << 32) if v >> 31 else v
+
+
+def _sext(v: int, bits: int) -> int:
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def _bswap(v: int, bits: int) -> int:
+    return int.from_bytes((v & ((1 << bits) - 1)).to_bytes(bits // 8, "little"), "big")
+
+
+def _tdiv(a: int, b: int) -> int:
+    """C-style signed division, truncating toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _alu(o: int, a: int, b: int, off: int, bits: int) -> int | None:
+    """One ALU op on ``bits``-wide unsigned operands; None means "keep dst"."""
+    mask = U64 if bits == 64 else U32
+    sx = _s64 if bits == 64 else _s32
+    if o == op.ADD:
+        return (a + b) & mask
+    if o == op.SUB:
+        return (a - b) & mask
+    if o == op.MUL:
+        return (a * b) & mask
+    if o == op.DIV:
+        if b == 0:
+            return 0
+        return (_tdiv(sx(a), sx(b)) if off == 1 else a // b) & mask
+    if o == op.MOD:
+        if b == 0:
+            return None
+        if off == 1:
+            sa, sb = sx(a), sx(b)
+            return (sa - _tdiv(sa, sb) * sb) & mask
+        return a % b
+    if o == op.OR:
+        return a | b
+    if o == op.AND:
+        return a & b
+    if o == op.XOR:
+        return a ^ b
+    if o == op.LSH:
+        return (a << (b & (bits - 1))) & mask
+    if o == op.RSH:
+        return a >> (b & (bits - 1))
+    if o == op.ARSH:
+        return (sx(a) >> (b & (bits - 1))) & mask
+    raise AssertionError(o)
+
+
+_JCMP: dict[int, Callable[[int, int, int], bool]] = {
+    op.JEQ: lambda a, b, n: a == b,
+    op.JNE: lambda a, b, n: a != b,
+    op.JGT: lambda a, b, n: a > b,
+    op.JGE: lambda a, b, n: a >= b,
+    op.JLT: lambda a, b, n: a < b,
+    op.JLE: lambda a, b, n: a <= b,
+    op.JSET: lambda a, b, n: (a & b) != 0,
+    op.JSGT: lambda a, b, n: _sext(a, n) > _sext(b, n),
+    op.JSGE: lambda a, b, n: _sext(a, n) >= _sext(b, n),
+    op.JSLT: lambda a, b, n: _sext(a, n) < _sext(b, n),
+    op.JSLE: lambda a, b, n: _sext(a, n) <= _sext(b, n),
+}
+
+
+# --- the machine ---------------------------------------------------------------
+@dataclass
+class _Frame:
+    return_pc: int                 # slot to resume at in the caller
+    saved: list[int]               # caller's r6..r10
+    stack: Region
+    out_slots: dict[int, int] = field(default_factory=dict)  # outgoing stack args, k -> value
+
+
+@dataclass
+class RunResult:
+    r0: int
+    regs: list[int]                # r0..r10 at the end
+    insns_executed: int
+    ended_by: str = "exit"         # "exit" or "helper" (a helper raised ProgramExit)
+
+
+Callable_ = Callable[..., int]
+
+
+def unwind_helper(vm: "Interpreter", r1: int, *_args: int) -> int:
+    """bpf_conformance helper 5: returns r1; a 0 return ends the program (r0 = 0)."""
+    if r1 == 0:
+        raise ProgramExit(0)
+    return r1
+
+
+class Interpreter:
+    """Runs one program; build it, then call :meth:`run` (each run starts fresh)."""
+
+    def __init__(self, insns: list[Insn], *, helpers: dict[int, Callable_] | None = None,
+                 kfuncs: dict[int, Callable_] | None = None, memory: Memory | None = None,
+                 stack_size: int = 512, max_insns: int = 1_000_000,
+                 max_frames: int = MAX_CALL_FRAMES, stack_args: bool = True,
+                 ld_imm64_resolver: Callable[[Insn, Insn, int], int] | None = None):
+        if not insns:
+            raise InvalidInsn("empty program")
+        self.insns = insns
+        self.helpers = dict(helpers or {})
+        self.kfuncs = dict(kfuncs or {})
+        self.memory = memory if memory is not None else Memory()
+        self.stack_size = stack_size
+        self.max_insns = max_insns
+        self.max_frames = max_frames
+        self.stack_args = stack_args
+        self.ld_imm64_resolver = ld_imm64_resolver
+        self.regs = [0] * 11
+        self.frames: list[_Frame] = []
+
+    # -- public ---------------------------------------------------------------
+    def run(self, *args: int) -> RunResult:
+        """Run from slot 0 with r1.. = ``args`` (at most 5); return r0 and counts."""
+        if len(args) > op.MAX_REG_ARGS:
+            raise ValueError("at most 5 register arguments")
+        self.regs = [0] * 11
+        for i, a in enumerate(args, 1):
+            self.regs[i] = a & U64
+        for f in self.frames:  # leftovers of an earlier faulted run
+            if f.stack in self.memory.regions:
+                self.memory.unmap(f.stack)
+        self.frames = [self._new_frame(return_pc=-1, saved=[])]
+        self._loops = BPF_MAX_LOOPS
+        try:
+            r0, n, how = self._loop()
+        finally:
+            for f in self.frames:
+                self.memory.unmap(f.stack)
+            self.frames = []
+        return RunResult(r0, list(self.regs), n, how)
+
+    def stack_arg(self, k: int) -> int:
+        """Outgoing stack-argument slot k (1-based) of the current frame (for kfuncs)."""
+        slots = self.frames[-1].out_slots
+        if k not in slots:
+            raise InterpError(f"stack arg{k} is not initialized")
+        return slots[k]
+
+    # -- frames ---------------------------------------------------------------
+    def _new_frame(self, return_pc: int, saved: list[int]) -> _Frame:
+        depth = len(self.frames)
+        base = STACK_BASE + depth * STACK_STRIDE
+        stack = self.memory.map(f"stack#{depth}", bytearray(self.stack_size), base=base)
+        self.regs[10] = stack.end
+        return _Frame(return_pc, saved, stack)
+
+    def _call_local(self, target: int, return_pc: int, pc: int) -> int:
+        if not 0 <= target < len(self.insns):
+            raise InvalidInsn(f"call to slot {target} outside the program", pc)
+        if len(self.frames) >= self.max_frames:
+            raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames", pc)
+        saved = self.regs[6:11]
+        self.frames.append(self._new_frame(return_pc, saved))
+        return target
+
+    def _outgoing(self) -> list[int]:
+        """Initialized outgoing slots 1..n (stopping at the first hole)."""
+        slots, out, k = self.frames[-1].out_slots, [], 1
+        while k in slots:
+            out.append(slots[k])
+            k += 1
+        return out
+
+    def _call_native(self, table: dict[int, Callable_], kind: str, ident: int, pc: int,
+                     with_stack_args: bool) -> None:
+        fn = table.get(ident)
+        if fn is None:
+            raise HelperError(f"unknown {kind} {ident}", pc)
+        args = self.regs[1:6] + (self._outgoing() if with_stack_args else [])
+        try:
+            ret = fn(self, *args)
+        except (ProgramExit, InterpError):
+            raise
+        except Exception as e:  # a broken helper is a fault of this run, not a crash
+            raise HelperError(f"{kind} {ident} failed: {type(e).__name__}: {e}", pc) from e
+        self.regs[0] = int(ret) & U64
+        self.frames[-1].out_slots.clear()  # every call consumes the outgoing slots
+
+    # -- r11 (stack-argument area) -------------------------------------------
+    def _r11_slot(self, insn: Insn, sign: int, pc: int) -> int:
+        if not self.stack_args:
+            raise InvalidInsn("R11 is invalid (stack arguments disabled)", pc)
+        if op.mem_size(insn.code) != op.DW or insn.off * sign <= 0 or insn.off % 8:
+            raise InvalidInsn("R11 is invalid", pc)
+        k = insn.off * sign // 8
+        if k > op.MAX_STACK_ARG_SLOTS:
+            raise InvalidInsn(f"stack arg offset {insn.off} exceeds max "
+                              f"{op.MAX_STACK_ARG_SLOTS} stack args", pc)
+        return k
+
+    # -- the loop -------------------------------------------------------------
+    def _loop(self) -> tuple[int, int, str]:
+        insns, regs, mem = self.insns, self.regs, self.memory
+        n_insns = len(insns)
+        pc = 0
+        executed = 0
+        while True:
+            if not 0 <= pc < n_insns:
+                raise InvalidInsn(f"jump out of the program (to slot {pc})", pc)
+            executed += 1
+            if executed > self.max_insns:
+                raise BudgetExceeded(f"instruction budget of {self.max_insns} exhausted", pc)
+            insn = insns[pc]
+            code, dst, src, off, imm = insn.code, insn.dst, insn.src, insn.off, insn.imm
+            cls = code & 7
+            if (dst > 10 or src > 10) and not self._is_r11_access(insn):
+                raise InvalidInsn(f"invalid register in insn {code:#04x}" if max(dst, src) > 11
+                                  else "R11 is invalid", pc)
+            nxt = pc + 1
+
+            if cls in (op.ALU, op.ALU64):
+                self._exec_alu(insn, pc)
+
+            elif cls in (op.JMP, op.JMP32):
+                o = code & 0xF0
+                if o == op.JA:
+                    if code & op.X:
+                        raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
+                    nxt = pc + 1 + (imm if cls == op.JMP32 else off)
+                elif o in _JCMP:
+                    bits = 64 if cls == op.JMP else 32
+                    mask = U64 if bits == 64 else U32
+                    a = regs[dst] & mask
+                    b = (regs[src] if code & op.X else imm) & mask  # imm sign-extends
+                    if _JCMP[o](a, b, bits):
+                        nxt = pc + 1 + off
+                elif cls == op.JMP32:
+                    raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
+                elif o == op.EXIT:
+                    if len(self.frames) == 1:  # run() unmaps the last frame's stack
+                        return regs[0], executed, "exit"
+                    frame = self.frames.pop()
+                    mem.unmap(frame.stack)
+                    regs[6:11] = frame.saved
+                    self.frames[-1].out_slots.clear()
+                    nxt = frame.return_pc
+                elif o == op.CALL:
+                    try:
+                        nxt = self._exec_call(insn, pc)
+                    except ProgramExit as e:
+                        regs[0] = e.value
+                        return e.value, executed, "helper"
+                elif o == op.JCOND:
+                    if src != op.MAY_GOTO:
+                        raise InvalidInsn(f"unknown jcond kind {src}", pc)
+                    # may_goto: falls through while the loop budget lasts, then jumps.
+                    if self._loops == 0:
+                        nxt = pc + 1 + off
+                    else:
+                        self._loops -= 1
+                else:
+                    raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
+
+            elif cls == op.LD:
+                if code != op.LD_IMM64:
+                    raise InvalidInsn(f"unsupported instruction {code:#04x} "
+                                      "(legacy packet access)", pc)
+                if pc + 1 >= n_insns:
+                    raise InvalidInsn("LD_IMM64 has no second half", pc)
+                second = insns[pc + 1]
+                if src == 0:
+                    regs[dst] = imm64(insn, second)
+                elif src == op.PSEUDO_FUNC:
+                    regs[dst] = CODE_BASE + 8 * (pc + 1 + imm)
+                elif self.ld_imm64_resolver is not None:
+                    regs[dst] = self.ld_imm64_resolver(insn, second, pc) & U64
+                else:
+                    raise InvalidInsn(f"LD_IMM64 with pseudo source {src} needs a resolver", pc)
+                nxt = pc + 2
+
+            elif cls == op.LDX:
+                mode, size = code & 0xE0, op.SIZE_BYTES[code & 0x18]
+                if src == op.PARAMS:
+                    if mode != op.MEM:
+                        raise InvalidInsn("R11 is invalid", pc)
+                    regs[dst] = self._read_incoming(self._r11_slot(insn, +1, pc), pc)
+                elif mode == op.MEM:
+                    regs[dst] = mem.load((regs[src] + off) & U64, size, pc)
+                elif mode == op.MEMSX and size != 8:
+                    regs[dst] = _sext(mem.load((regs[src] + off) & U64, size, pc),
+                                      8 * size) & U64
+                else:
+                    raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
+
+            elif cls in (op.ST, op.STX):
+                mode, size = code & 0xE0, op.SIZE_BYTES[code & 0x18]
+                if cls == op.STX and mode == op.ATOMIC:
+                    if dst == op.PARAMS:
+                        raise InvalidInsn("R11 is invalid", pc)
+                    self._exec_atomic(insn, size, pc)
+                elif mode != op.MEM:
+                    raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
+                else:
+                    value = regs[src] if cls == op.STX else imm & U64
+                    if dst == op.PARAMS:
+                        self.frames[-1].out_slots[self._r11_slot(insn, -1, pc)] = value
+                    else:
+                        mem.store((regs[dst] + off) & U64, size, value, pc)
+            pc = nxt
+
+    def _is_r11_access(self, insn: Insn) -> bool:
+        """Only memory operands may name r11 (dst of ST/STX, src of LDX)."""
+        cls = insn.code & 7
+        if cls in (op.ST, op.STX):
+            return insn.dst == op.PARAMS and insn.src <= 10
+        if cls == op.LDX:
+            return insn.src == op.PARAMS and insn.dst <= 10
+        return False
+
+    def _read_incoming(self, k: int, pc: int) -> int:
+        if len(self.frames) < 2:
+            raise InterpError(f"invalid read from stack arg off {8 * k}: the main program "
+                              "has no caller", pc)
+        slots = self.frames[-2].out_slots
+        if k not in slots:
+            raise InterpError(f"stack arg{k} of the caller is not initialized", pc)
+        return slots[k]
+
+    def _exec_call(self, insn: Insn, pc: int) -> int:
+        code, regs = insn.code, self.regs
+        if code & op.X:  # callx: the target is in dst
+            target = regs[insn.dst]
+            rel = target - CODE_BASE
+            if 0 <= rel < 8 * len(self.insns) and rel % 8 == 0:
+                return self._call_local(rel // 8, pc + 1, pc)
+            # ubpf / bpf_conformance convention: a small value names a helper.
+            self._call_native(self.helpers, "helper", target, pc, with_stack_args=False)
+            return pc + 1
+        if insn.src == op.PSEUDO_CALL:
+            return self._call_local(pc + 1 + insn.imm, pc + 1, pc)
+        if insn.src == op.PSEUDO_KFUNC_CALL:
+            self._call_native(self.kfuncs, "kfunc", insn.imm, pc, with_stack_args=True)
+            return pc + 1
+        if insn.src == op.CALL_HELPER:
+            self._call_native(self.helpers, "helper", insn.imm, pc, with_stack_args=False)
+            return pc + 1
+        raise InvalidInsn(f"unknown call kind src={insn.src}", pc)
+
+    def _exec_alu(self, insn: Insn, pc: int) -> None:
+        regs = self.regs
+        code, dst, off, imm = insn.code, insn.dst, insn.off, insn.imm
+        is64 = (code & 7) == op.ALU64
+        bits, mask = (64, U64) if is64 else (32, U32)
+        o = code & 0xF0
+        a = regs[dst] & mask
+        b = (regs[insn.src] if code & op.X else imm) & mask  # imm sign-extends to 64
+        if o == op.END:
+            if is64 or code & op.TO_BE:  # bswap (ALU64) and to-BE swap on a LE machine
+                if imm not in (16, 32, 64):
+                    raise InvalidInsn(f"byte swap width {imm}", pc)
+                regs[dst] = _bswap(regs[dst], imm)
+            else:  # to-LE on a LE machine only truncates
+                if imm not in (16, 32, 64):
+                    raise InvalidInsn(f"byte swap width {imm}", pc)
+                regs[dst] = regs[dst] & ((1 << imm) - 1)
+            return
+        if o == op.NEG:
+            regs[dst] = (-a) & mask
+            return
+        if o == op.MOV:
+            if off == 0:
+                regs[dst] = b
+            elif code & op.X and off in (8, 16) or (is64 and off == 32 and code & op.X):
+                regs[dst] = _sext(regs[insn.src], off) & mask  # movsx
+            else:
+                raise InvalidInsn(f"unsupported mov with offset {off}", pc)
+            return
+        if o in (op.DIV, op.MOD) and off not in (0, 1):
+            raise InvalidInsn(f"div/mod with offset {off}", pc)
+        if o not in (op.ADD, op.SUB, op.MUL, op.DIV, op.MOD, op.OR, op.AND, op.XOR,
+                     op.LSH, op.RSH, op.ARSH):
+            raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
+        r = _alu(o, a, b, off, bits)
+        # mod by zero keeps dst; for ALU32 that still zero-extends the low half.
+        regs[dst] = a if r is None else r
+
+    def _exec_atomic(self, insn: Insn, size: int, pc: int) -> None:
+        regs, mem = self.regs, self.memory
+        imm = insn.imm
+        if imm == op.LOAD_ACQ:  # dst = *(src + off)
+            regs[insn.dst] = mem.load((regs[insn.src] + insn.off) & U64, size, pc)
+            return
+        if imm == op.STORE_REL:  # *(dst + off) = src
+            mem.store((regs[insn.dst] + insn.off) & U64, size, regs[insn.src], pc)
+            return
+        if size not in (4, 8):
+            raise InvalidInsn(f"atomic of {size} bytes", pc)
+        addr = (regs[insn.dst] + insn.off) & U64
+        mask = (1 << (8 * size)) - 1
+        old = mem.load(addr, size, pc)
+        src_val = regs[insn.src] & mask
+        if imm == op.XCHG:
+            mem.store(addr, size, src_val, pc)
+            regs[insn.src] = old
+        elif imm == op.CMPXCHG:
+            if old == regs[0] & mask:
+                mem.store(addr, size, src_val, pc)
+            regs[0] = old  # zero-extended for the 32-bit form
+        elif (imm & ~op.FETCH) in op.ATOMIC_RMW_OPS:
+            o = imm & ~op.FETCH
+            new = {op.ADD: old + src_val, op.OR: old | src_val, op.AND: old & src_val,
+                   op.XOR: old ^ src_val}[o]
+            mem.store(addr, size, new & mask, pc)
+            if imm & op.FETCH:
+                regs[insn.src] = old
+        else:
+            raise InvalidInsn(f"unknown atomic op {imm:#x}", pc)
+
+
+# --- conformance-suite convenience ------------------------------------------------
+def run_conformance(insns: list[Insn], mem: bytes = b"", *, max_insns: int = 1_000_000,
+                    helpers: dict[int, Callable_] | None = None) -> RunResult:
+    """Run a conformance program as the suite's plugins do.
+
+    r1 = pointer to a writable copy of ``mem`` (0 if empty), r2 = its length,
+    512 bytes of stack, helper 5 = :func:`unwind_helper`.
+    """
+    memory = Memory()
+    table = {5: unwind_helper, **(helpers or {})}
+    vm = Interpreter(insns, helpers=table, memory=memory, max_insns=max_insns)
+    if mem:
+        region = memory.map("mem", bytearray(mem))
+        return vm.run(region.base, len(mem))
+    return vm.run(0, 0)
