@@ -14,11 +14,9 @@ args) are checked for their kind and instruction index.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import random
-import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,47 +65,25 @@ def test_mem_is_a_writable_copy():
 
 
 # --- 2. the real kernel ---------------------------------------------------------------
-_SYS_BPF = 321  # x86-64
-_BPF_PROG_LOAD, _BPF_PROG_TEST_RUN = 5, 10
-_SOCKET_FILTER = 1
-
-
-def _bpf(cmd: int, attr: bytes) -> int:
-    libc = ctypes.CDLL(None, use_errno=True)
-    buf = ctypes.create_string_buffer(attr, 160)
-    fd = libc.syscall(_SYS_BPF, cmd, buf, 160)
-    if fd < 0:
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
-    _bpf.last = buf.raw
-    return fd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the shared oracle
+from oracles import kernel as kernel_oracle  # noqa: E402
 
 
 def kernel_run(prog: bytes) -> int:
     """Load ``prog`` as a socket filter, test-run it once, return the u32 retval."""
-    insns = ctypes.create_string_buffer(prog, len(prog))
-    lic = ctypes.create_string_buffer(b"GPL")
-    log = ctypes.create_string_buffer(1 << 16)
-    attr = struct.pack("<IIQQIIQ", _SOCKET_FILTER, len(prog) // 8, ctypes.addressof(insns),
-                       ctypes.addressof(lic), 1, len(log), ctypes.addressof(log))
-    try:
-        fd = _bpf(_BPF_PROG_LOAD, attr)
-    except OSError as e:
-        raise OSError(e.errno, f"{e.strerror}: {log.value.decode(errors='replace')[-2000:]}")
-    try:
-        data = ctypes.create_string_buffer(64)
-        attr = struct.pack("<IIIIQQI", fd, 0, 64, 0, ctypes.addressof(data), 0, 1)
-        _bpf(_BPF_PROG_TEST_RUN, attr)
-        return struct.unpack_from("<I", _bpf.last, 4)[0]
-    finally:
-        os.close(fd)
+    res = kernel_oracle.prog_load(prog, "socket_filter", log_level=0)
+    if not res.accepted:  # load again with a log, only to explain the failure
+        with kernel_oracle.prog_load(prog, "socket_filter", log_level=1) as again:
+            raise AssertionError(f"kernel rejected the program: {again.error_line}\n{again.log[-3000:]}")
+    with res:
+        return kernel_oracle.prog_test_run(res.fd, bytes(64)).retval
 
 
 @pytest.fixture(scope="module")
 def kernel():
-    try:
-        assert kernel_run(encode(assemble("mov %r0, 7\nexit"))) == 7
-    except (OSError, AssertionError) as e:
-        pytest.skip(f"bpf() unavailable here: {e}")
+    ok, why = kernel_oracle.kernel_available()
+    if not ok:
+        pytest.skip(why)
     return kernel_run
 
 
@@ -117,68 +93,104 @@ _JMP = ["jeq", "jne", "jgt", "jge", "jlt", "jle", "jset", "jsgt", "jsge", "jslt"
 _IMMS = [0, 1, -1, 2, 3, 7, 31, 32, 63, 64, 0x7FFFFFFF, -0x80000000, 0x1234, -77, 0xFF]
 
 
-def _random_program(rng: random.Random) -> list[str]:
-    """Random code over r0..r9 and 64 stack bytes, every register initialized first."""
-    r = lambda: f"%r{rng.randrange(10)}"  # noqa: E731
-    def imm() -> str:
-        v = rng.choice(_IMMS) if rng.random() < 0.6 else rng.randrange(-2**31, 2**31)
-        return str(v)
-    lines = [f"lddw %r{i}, {rng.getrandbits(64):#x}" for i in range(10)]
-    lines += [f"stdw [%r10-{8 * k}], {imm()}" for k in range(1, 9)]
-    label = 0
-    for _ in range(rng.randrange(20, 60)):
-        k = rng.random()
-        if k < 0.55:
-            m = rng.choice(_ALU) + rng.choice(["", "32"])
-            if m.removesuffix("32") in ("lsh", "rsh", "arsh") and rng.random() < 0.5:
-                lines.append(f"{m} {r()}, {r()}")  # register counts: masked at run time
-            elif m.removesuffix("32") in ("lsh", "rsh", "arsh"):  # the verifier wants imm < width
-                lines.append(f"{m} {r()}, {rng.randrange(32 if m.endswith('32') else 64)}")
-            elif m.removesuffix("32") in ("div", "sdiv", "mod", "smod") and rng.random() < 0.5:
-                # The verifier rejects an immediate 0 divisor; registers may hold 0.
-                lines.append(f"{m} {r()}, {rng.choice([v for v in _IMMS if v] + [-2, 5])}")
+class _Gen:
+    """Random code for one frame: registers ``regs`` and 64 initialized stack bytes."""
+
+    def __init__(self, rng: random.Random, regs: list[int], tag: str):
+        self.rng, self.regs, self.tag, self.label = rng, regs, tag, 0
+
+    def r(self) -> str:
+        return f"%r{self.rng.choice(self.regs)}"
+
+    def imm(self) -> str:
+        rng = self.rng
+        return str(rng.choice(_IMMS) if rng.random() < 0.6 else rng.randrange(-2**31, 2**31))
+
+    def alu(self) -> str:
+        rng, m = self.rng, self.rng.choice(_ALU) + self.rng.choice(["", "32"])
+        base = m.removesuffix("32")
+        if base in ("lsh", "rsh", "arsh"):
+            if rng.random() < 0.5:
+                return f"{m} {self.r()}, {self.r()}"  # register counts: masked at run time
+            return f"{m} {self.r()}, {rng.randrange(32 if m.endswith('32') else 64)}"  # imm < width
+        src = self.r() if rng.random() < 0.5 else self.imm()
+        if base in ("div", "sdiv", "mod", "smod") and src == "0":
+            src = "-2"  # the verifier rejects an immediate 0 divisor; registers may hold 0
+        return f"{m} {self.r()}, {src}"
+
+    def block(self, n: int) -> list[str]:
+        rng, r, imm, out = self.rng, self.r, self.imm, []
+        for _ in range(n):
+            k = rng.random()
+            if k < 0.5:
+                out.append(self.alu())
+            elif k < 0.57:
+                out.append(rng.choice([
+                    f"neg {r()}", f"neg32 {r()}",
+                    f"{rng.choice(['be', 'le', 'bswap'])}{rng.choice([16, 32, 64])} {r()}",
+                    f"movsx{rng.choice(['832', '1632', '864', '1664', '3264'])} {r()}, {r()}"]))
+            elif k < 0.72:
+                sz, off = rng.choice(["b", "h", "w", "dw"]), -8 * rng.randrange(1, 9)
+                out.append(rng.choice([f"stx{sz} [%r10{off}], {r()}", f"ldx{sz} {r()}, [%r10{off}]",
+                                       f"st{sz} [%r10{off}], {imm()}"]
+                                      + ([f"ldxs{sz} {r()}, [%r10{off}]"] if sz != "dw" else [])))
+            elif k < 0.82:
+                name, sfx = rng.choice(["add", "or", "and", "xor", "xchg", "cmpxchg"]), rng.choice(["", "32"])
+                fetch = "fetch " if name in ("add", "or", "and", "xor") and rng.random() < 0.5 else ""
+                if name == "cmpxchg" and 0 not in self.regs:
+                    name = "xchg"
+                out.append(f"lock {fetch}{name}{sfx} [%r10{-8 * rng.randrange(1, 9)}], {r()}")
             else:
-                src = r() if rng.random() < 0.5 else imm()
-                if m.removesuffix("32") in ("div", "sdiv", "mod", "smod") and src == "0":
-                    src = "3"
-                lines.append(f"{m} {r()}, {src}")
-        elif k < 0.62:
-            lines.append(rng.choice([f"neg {r()}", f"neg32 {r()}",
-                                     f"{rng.choice(['be', 'le', 'bswap'])}{rng.choice([16, 32, 64])} {r()}",
-                                     f"movsx{rng.choice(['832', '1632', '864', '1664', '3264'])} {r()}, {r()}"]))
-        elif k < 0.75:
-            sz = rng.choice(["b", "h", "w", "dw"])
-            off = -8 * rng.randrange(1, 9)
-            lines.append(rng.choice([f"stx{sz} [%r10{off}], {r()}", f"ldx{sz} {r()}, [%r10{off}]",
-                                     f"st{sz} [%r10{off}], {imm()}"]
-                                    + ([f"ldxs{sz} {r()}, [%r10{off}]"] if sz != "dw" else [])))
-        elif k < 0.85:
-            name = rng.choice(["add", "or", "and", "xor", "xchg", "cmpxchg"])
-            sfx = rng.choice(["", "32"])
-            fetch = "fetch " if name in ("add", "or", "and", "xor") and rng.random() < 0.5 else ""
-            off = -8 * rng.randrange(1, 9)
-            lines.append(f"lock {fetch}{name}{sfx} [%r10{off}], {r()}")
-        else:
-            label += 1
-            j = rng.choice(_JMP) + rng.choice(["", "32"])
-            lines.append(f"{j} {r()}, {r() if rng.random() < 0.5 else imm()}, L{label}")
-            lines += [f"add {r()}, {imm()}" for _ in range(rng.randrange(1, 4))]
-            lines.append(f"L{label}:")
-    # Fold every register into r0 so all of them are compared.
+                self.label += 1
+                lbl = f"{self.tag}{self.label}"
+                j = rng.choice(_JMP) + rng.choice(["", "32"])
+                out.append(f"{j} {r()}, {r() if rng.random() < 0.5 else imm()}, {lbl}")
+                out += [self.alu() for _ in range(rng.randrange(1, 4))]
+                if rng.random() < 0.3:  # a diamond whose join is reached with ja / ja32 (gotol)
+                    out.append(f"{rng.choice(['ja', 'ja32'])} {lbl}j")
+                    out += [f"{lbl}:"] + [self.alu() for _ in range(rng.randrange(1, 3))]
+                    lbl += "j"
+                out.append(f"{lbl}:")
+        return out
+
+
+def _random_program(rng: random.Random) -> tuple[list[str], list[str]]:
+    """(main, subprogram): main runs random code over r0..r9, may call the subprogram
+    (which sees r1 = a pointer into main's stack and writes r6..r9), and folds every
+    register into r0. The kernel's verifier needs every register written before it is
+    read, so each frame initializes what it uses."""
+    g = _Gen(rng, list(range(10)), "M")
+    main = [f"lddw %r{i}, {rng.getrandbits(64):#x}" for i in range(10)]
+    main += [f"stdw [%r10-{8 * k}], {g.imm()}" for k in range(1, 9)]
+    main += g.block(rng.randrange(15, 40))
+    sub: list[str] = []
+    if rng.random() < 0.5:
+        main += ["mov %r1, %r10", "add %r1, -32"] + [
+            f"lddw %r{i}, {rng.getrandbits(64):#x}" for i in range(2, 6)] + ["call local sub"]
+        main += [f"lddw %r{i}, {rng.getrandbits(64):#x}" for i in range(1, 6)]  # r1-r5 clobbered
+        main += g.block(rng.randrange(5, 15))
+        s = _Gen(rng, [0, 2, 3, 4, 5], "S")
+        sub = ["sub:", "ldxdw %r0, [%r1+0]", "ldxdw %r2, [%r1+8]"]
+        sub += [f"stdw [%r10-{8 * k}], {s.imm()}" for k in range(1, 9)]
+        sub += s.block(rng.randrange(10, 30))
+        sub += ["stxdw [%r1+16], %r3", "lock fetch add [%r1+24], %r4"]
+        sub += [f"mov %r{i}, {s.imm()}" for i in range(6, 10)]  # the caller's r6-r9 survive
+        sub += ["xor %r0, %r5", "exit"]
     for i in range(1, 10):
-        lines += ["mul %r0, 0x1000193", f"xor %r0, %r{i}"]
-    return lines
+        main += ["mul %r0, 0x1000193", f"xor %r0, %r{i}"]
+    main += ["ldxdw %r1, [%r10-16]", "xor %r0, %r1", "ldxdw %r1, [%r10-8]", "add %r0, %r1"]
+    return main, sub
 
 
 def test_random_programs_match_kernel(kernel):
     rng = random.Random(20261125)
-    for n in range(120):
-        lines = _random_program(rng)
-        prog = assemble("\n".join(lines + ["exit"]))
+    for n in range(150):
+        main, sub = _random_program(rng)
+        prog = assemble("\n".join(main + ["exit"] + sub))
         ours = Interpreter(prog).run().r0
         lo = kernel(encode(prog))
-        hi = kernel(encode(assemble("\n".join(lines + ["rsh %r0, 32", "exit"]))))
-        assert ours == (hi << 32) | lo, f"program {n}:\n" + "\n".join(lines)
+        hi = kernel(encode(assemble("\n".join(main + ["rsh %r0, 32", "exit"] + sub))))
+        assert ours == (hi << 32) | lo, f"program {n}:\n" + "\n".join(main + ["exit"] + sub)
 
 
 # --- 3. stack arguments against native code ------------------------------------------
