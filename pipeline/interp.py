@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from isa import opcodes as op
-from isa.insn import Insn, imm64
+from isa.insn import Insn, IsaError, check_program, imm64
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
            "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
@@ -252,7 +252,7 @@ class RunResult:
     ended_by: str = "exit"         # "exit" or "helper" (a helper raised ProgramExit)
 
 
-Callable_ = Callable[..., int]
+NativeFn = Callable[..., int]  # fn(vm, r1, r2, r3, r4, r5[, stack args...]) -> r0
 
 
 def unwind_helper(vm: "Interpreter", r1: int, *_args: int) -> int:
@@ -265,13 +265,19 @@ def unwind_helper(vm: "Interpreter", r1: int, *_args: int) -> int:
 class Interpreter:
     """Runs one program; build it, then call :meth:`run` (each run starts fresh)."""
 
-    def __init__(self, insns: list[Insn], *, helpers: dict[int, Callable_] | None = None,
-                 kfuncs: dict[int, Callable_] | None = None, memory: Memory | None = None,
+    def __init__(self, insns: list[Insn], *, helpers: dict[int, NativeFn] | None = None,
+                 kfuncs: dict[int, NativeFn] | None = None, memory: Memory | None = None,
                  stack_size: int = 512, max_insns: int = 1_000_000,
                  max_frames: int = MAX_CALL_FRAMES, stack_args: bool = True,
                  ld_imm64_resolver: Callable[[Insn, Insn, int], int] | None = None):
         if not insns:
             raise InvalidInsn("empty program")
+        try:  # reject undefined encodings up front, as the kernel does at load time
+            check_program(insns)
+        except IsaError as e:
+            err = InvalidInsn(str(e))
+            err.pc = e.index
+            raise err from None
         self.insns = insns
         self.helpers = dict(helpers or {})
         self.kfuncs = dict(kfuncs or {})
@@ -292,9 +298,6 @@ class Interpreter:
         self.regs = [0] * 11
         for i, a in enumerate(args, 1):
             self.regs[i] = a & U64
-        for f in self.frames:  # leftovers of an earlier faulted run
-            if f.stack in self.memory.regions:
-                self.memory.unmap(f.stack)
         self.frames = [self._new_frame(return_pc=-1, saved=[])]
         self._loops = BPF_MAX_LOOPS
         try:
@@ -337,7 +340,7 @@ class Interpreter:
             k += 1
         return out
 
-    def _call_native(self, table: dict[int, Callable_], kind: str, ident: int, pc: int,
+    def _call_native(self, table: dict[int, NativeFn], kind: str, ident: int, pc: int,
                      with_stack_args: bool) -> None:
         fn = table.get(ident)
         if fn is None:
@@ -585,7 +588,7 @@ class Interpreter:
 
 # --- conformance-suite convenience ------------------------------------------------
 def run_conformance(insns: list[Insn], mem: bytes = b"", *, max_insns: int = 1_000_000,
-                    helpers: dict[int, Callable_] | None = None) -> RunResult:
+                    helpers: dict[int, NativeFn] | None = None) -> RunResult:
     """Run a conformance program as the suite's plugins do.
 
     r1 = pointer to a writable copy of ``mem`` (0 if empty), r2 = its length,

@@ -23,7 +23,7 @@ import pytest
 
 from isa.asm import assemble
 from isa.conformance import parse_file
-from isa.insn import encode
+from isa.insn import Insn, encode, ld_imm64
 from pipeline.interp import (BudgetExceeded, CallDepthExceeded, HelperError, InterpError,
                              Interpreter, InvalidInsn, Memory, MemoryFault, ProgramExit,
                              run_conformance)
@@ -414,3 +414,22 @@ def test_callee_frames_have_own_stack_and_restore_callee_saved():
     """
     # The caller's slot was 1, the callee added 10 through the pointer; r6 is restored.
     assert Interpreter(assemble(src)).run().r0 == 11 + 6
+
+
+def test_undefined_encodings_are_rejected_up_front():
+    # 0x8f is ALU64|NEG|X: RFC 9669 defines NEG only with the K source.
+    with pytest.raises(InvalidInsn, match="unknown opcode 0x8f") as ei:
+        Interpreter(assemble("mov %r0, 0\nexit")[:1] + [Insn(0x8F, 0, 1), Insn(0x95)])
+    assert ei.value.pc == 1
+    with pytest.raises(InvalidInsn, match="LD_IMM64"):  # a lddw without its second half
+        Interpreter(assemble("lddw %r0, 1")[:1])
+
+
+def test_callx_through_a_function_address():
+    # ld_imm64 with src = BPF_PSEUDO_FUNC: imm is the callee's slot offset from the next
+    # slot; callx (register in dst) then calls it as a BPF-to-BPF call.
+    tail = assemble("call %r3\nexit\nmov %r0, 123\nexit")
+    prog = ld_imm64(3, 3, src=4) + tail   # slots 0-1: r3 = &slot 4 (0 + 1 + 3), "mov %r0, 123"
+    assert Interpreter(prog).run().r0 == 123
+    # A plain number in the register names a helper (the bpf_conformance convention).
+    assert run_conformance(assemble("mov %r1, 9\nmov %r2, 5\ncall %r2\nexit")).r0 == 9
