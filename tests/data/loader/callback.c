@@ -18,8 +18,8 @@ static long stop_early(__u32 index, void *ctx)
 	return index > 3;
 }
 
-SEC("fentry/do_nanosleep")
-int loop_twice(void *ctx)
+SEC("tc")
+int loop_twice(struct __sk_buff *skb)
 {
 	long acc = 0;
 

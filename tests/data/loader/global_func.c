@@ -12,7 +12,7 @@ __attribute__((noinline)) int gfunc_b(int x) { return x - 1; }
 SEC("xdp")
 int gx(struct xdp_md *ctx)
 {
-	return gfunc_a(ctx->data) + gfunc_b(1) > 0 ? XDP_PASS : XDP_DROP;
+	return gfunc_a(bpf_get_prandom_u32()) + gfunc_b(1) > 0 ? XDP_PASS : XDP_DROP;
 }
 
 SEC("socket")
