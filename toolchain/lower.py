@@ -26,7 +26,7 @@ The optimiser may have changed a static function's signature before we see it
 DISubroutineType ``cc: DW_CC_nocall`` but keeps the source prototype, so the
 BTF would disagree with what call sites pass.  LLVM 23 then describes the
 *remaining* arguments in BTF (llvm/test/CodeGen/BPF/BTF/func-nocall-stack-arg.ll);
-:func:`_fix_nocall_prototypes` rewrites the debug info the same way, keeping
+:mod:`toolchain.nocall` rewrites the debug info the same way, keeping
 the object self-consistent for a BTF-driven verifier.
 
 llvmlite (which links LLVM 22) parses and verifies both the input and the
@@ -42,6 +42,9 @@ from dataclasses import dataclass, field
 import llvmlite.binding as llvm
 
 from .errors import CompileError
+from .nocall import fix_nocall_prototypes
+from .irtext import (arg_value, function_body, function_span, global_ref, matching_paren,
+                     name_numbered_values, param_text, split_top)
 
 MAX_REG_PIECES = 5
 MAX_STACK_SLOTS = 7
@@ -101,9 +104,10 @@ def _signature(fn: llvm.ValueRef) -> Signature:
         for _ in range(_pieces(p.type, fn.name, p.index)):
             piece += 1
             p.locs.append(("reg", piece) if piece <= MAX_REG_PIECES else ("slot", piece - MAX_REG_PIECES))
+    if fty.is_function_vararg and sig.is_definition:
+        # LLVM's BPF backend rejects these too; say so before codegen, naming the function
+        raise CompileError(f"function {fn.name}: variadic functions are not supported")
     if piece > MAX_REG_PIECES:
-        if fty.is_function_vararg:
-            raise CompileError(f"function {fn.name}: variadic functions are not supported")
         for p in params:
             if any(a.startswith(("byval", "byref", "inalloca", "preallocated")) for a in p.attrs):
                 raise CompileError(f"function {fn.name}: argument {p.index + 1} is an aggregate passed "
@@ -112,104 +116,6 @@ def _signature(fn: llvm.ValueRef) -> Signature:
             raise CompileError(f"function {fn.name}: {len(params)} arguments need {sig.slots} stack "
                                f"slots; BPF allows at most {MAX_ARGS} arguments in {MAX_STACK_SLOTS} slots")
     return sig
-
-
-# --- text helpers -------------------------------------------------------------
-_OPEN, _CLOSE = "([{<", ")]}>"
-
-
-def _matching_paren(text: str, start: int) -> int:
-    """Index of the ')' closing the '(' at ``start``, skipping quoted strings."""
-    depth, i, in_str = 0, start, False
-    while i < len(text):
-        c = text[i]
-        if in_str:
-            in_str = c != '"'
-        elif c == '"':
-            in_str = True
-        elif c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise CompileError(f"unbalanced parentheses in IR: {text[start:start + 80]}")
-
-
-def _split_top(text: str) -> list[str]:
-    """Split an argument list on commas outside brackets and strings."""
-    parts, depth, cur, in_str = [], 0, [], False
-    for c in text:
-        if in_str:
-            in_str = c != '"'
-        elif c == '"':
-            in_str = True
-        elif c in _OPEN:
-            depth += 1
-        elif c in _CLOSE:
-            depth -= 1
-        elif c == "," and depth == 0:
-            parts.append("".join(cur).strip())
-            cur = []
-            continue
-        cur.append(c)
-    if "".join(cur).strip():
-        parts.append("".join(cur).strip())
-    return parts
-
-
-# Parameter attributes that may stand between an argument's type and its value.
-_ATTR_WORD = re.compile(
-    r"(?:zeroext|signext|inreg|noalias|nocapture|nofree|nest|returned|nonnull|noundef|readnone|readonly|"
-    r"writeonly|writable|immarg|swiftself|swiftasync|swifterror|allocalign|allocptr|dead_on_unwind|"
-    r"(?:align|alignstack)\s+\d+|(?:align|alignstack)\(\d+\)|"
-    r"(?:dereferenceable|dereferenceable_or_null|byval|byref|sret|elementtype|inalloca|preallocated|"
-    r"captures|range|nofpclass|initializes|memory)\((?:[^()]|\([^()]*\))*\))\s*")
-
-
-def _arg_value(arg_text: str, ty: str) -> str:
-    """The value part of ``<type> <attrs> <value>`` in a call's argument list."""
-    if not arg_text.startswith(ty):
-        raise CompileError(f"unexpected call argument {arg_text!r} (expected type {ty})")
-    rest = arg_text[len(ty):].lstrip()
-    while True:
-        m = _ATTR_WORD.match(rest)
-        if not m:
-            return rest
-        rest = rest[m.end():]
-
-
-def _param_text(param_text: str) -> tuple[str, str | None]:
-    """Split a header parameter ``<type> <attrs> [%name]`` into (type-and-attrs, name)."""
-    m = re.search(r"\s(%[-\w$.]+|%\"[^\"]*\")$", param_text)
-    if m:
-        return param_text[:m.start()], m.group(1)
-    return param_text, None
-
-
-_QUOTE_SPLIT = re.compile(r'("(?:[^"\\]|\\.)*")')
-
-
-def _name_numbered_values(body: str) -> str:
-    """Turn every unnamed ``%N`` / ``N:`` of a function into ``%_N`` / ``_N:``.
-
-    Named values have no numbering rule, so parameters can then be removed and
-    new values added without renumbering the body.
-    """
-    out = []
-    for line in body.split("\n"):
-        parts = _QUOTE_SPLIT.split(line)
-        for j in range(0, len(parts), 2):
-            parts[j] = re.sub(r"%(\d+)\b", r"%_\1", parts[j])
-        line = "".join(parts)
-        line = re.sub(r"^(\d+):", r"_\1:", line)
-        out.append(line)
-    return "\n".join(out)
-
-
-def _global_ref(name: str) -> str:
-    return "@" + name if re.fullmatch(r"[-a-zA-Z$._][-a-zA-Z$._0-9]*", name) else '@"' + name + '"'
 
 
 # --- the rewrite --------------------------------------------------------------
@@ -323,32 +229,26 @@ def _new_param_list(sig: Signature, header_params: list[str]) -> list[str]:
         if p.in_regs:
             kept.append(text)
         elif not p.in_slots:  # straddles r5 and slot 1: only the low half stays
-            _, name = _param_text(text)
+            _, name = param_text(text)
             kept.append("i64 noundef" + (f" {name}.lo" if name else ""))
     return kept
 
 
 def _rewrite_definition(text: str, sig: Signature) -> str:
     """Rewrite one function definition so its arguments 6.. come from r11."""
-    ref = _global_ref(sig.name)
-    m = re.search(r"^define\b[^\n]*?" + re.escape(ref) + r"\(", text, re.M)
-    if not m:
-        raise CompileError(f"function {sig.name}: definition not found in IR")
-    open_at = m.end() - 1
-    close_at = _matching_paren(text, open_at)
-    body_start = text.index("{\n", close_at) + 2
-    body_end = text.index("\n}\n", body_start) + 1
-    header_params = _split_top(text[open_at + 1:close_at])
-    header = text[m.start():open_at + 1] + ", ".join(_new_param_list(sig, header_params)) + \
+    start, open_at, close_at = function_span(text, sig.name)
+    body_start, body_end = function_body(text, close_at)
+    header_params = split_top(text[open_at + 1:close_at])
+    header = text[start:open_at + 1] + ", ".join(_new_param_list(sig, header_params)) + \
         text[close_at:body_start]
-    header = _name_numbered_values(header)
-    header_params = [_name_numbered_values(h) for h in header_params]
+    header = name_numbered_values(header)
+    header_params = [name_numbered_values(h) for h in header_params]
     fresh = _Fresh("sa.in")
     entry: list[str] = []
     for p, ptext in zip(sig.params, header_params):
         if p.in_regs:
             continue
-        _, name = _param_text(ptext)
+        _, name = param_text(ptext)
         name = name or fresh("unused")
         pieces = []
         for kind, n in p.locs:
@@ -362,19 +262,14 @@ def _rewrite_definition(text: str, sig: Signature) -> str:
         _from_pieces(p.type, pieces, name, fresh, entry)
     loads = [e for e in entry if "asm sideeffect" in e]
     rest = [e for e in entry if "asm sideeffect" not in e]
-    body = _name_numbered_values(text[body_start:body_end])
+    body = name_numbered_values(text[body_start:body_end])
     new = header + "".join(f"  {e}\n" for e in loads + rest) + body
-    return text[:m.start()] + new + text[body_end:]
+    return text[:start] + new + text[body_end:]
 
 
 def _rewrite_declaration(text: str, sig: Signature) -> str:
-    ref = _global_ref(sig.name)
-    m = re.search(r"^declare\b[^\n]*?" + re.escape(ref) + r"\(", text, re.M)
-    if not m:
-        raise CompileError(f"function {sig.name}: declaration not found in IR")
-    open_at = m.end() - 1
-    close_at = _matching_paren(text, open_at)
-    params = _split_top(text[open_at + 1:close_at])
+    _, open_at, close_at = function_span(text, sig.name, "declare")
+    params = split_top(text[open_at + 1:close_at])
     return text[:open_at + 1] + ", ".join(_new_param_list(sig, params)) + text[close_at:]
 
 
@@ -383,7 +278,7 @@ _CALL_RE = r"\bcall\b[^\n]*?{ref}\("
 
 def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) -> str:
     """Rewrite every direct call of ``sig``: slot pieces stored through r11 just before it."""
-    ref = _global_ref(sig.name)
+    ref = global_ref(sig.name)
     pattern = re.compile(_CALL_RE.format(ref=re.escape(ref)))
     pos = 0
     out = []
@@ -394,8 +289,8 @@ def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) 
         line_start = text.rfind("\n", 0, m.start()) + 1
         indent = re.match(r"\s*", text[line_start:]).group(0)
         open_at = m.end() - 1
-        close_at = _matching_paren(text, open_at)
-        args = _split_top(text[open_at + 1:close_at])
+        close_at = matching_paren(text, open_at)
+        args = split_top(text[open_at + 1:close_at])
         if len(args) != len(sig.params):
             raise CompileError(f"call to {sig.name} passes {len(args)} arguments, "
                                f"its definition takes {len(sig.params)}")
@@ -407,7 +302,7 @@ def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) 
             if p.in_regs:
                 kept.append(a)
                 continue
-            pieces = _to_pieces(p.type, p.attrs, _arg_value(a, p.type), fresh, pre)
+            pieces = _to_pieces(p.type, p.attrs, arg_value(a, p.type), fresh, pre)
             for (kind, n), piece in zip(p.locs, pieces):
                 if kind == "reg":  # low half of a 16-byte value straddling r5
                     kept.append(f"i64 noundef {piece}")
@@ -420,124 +315,6 @@ def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) 
         pos = close_at
     out.append(text[pos:])
     return "".join(out)
-
-
-# --- BTF consistency for optimised signatures ---------------------------------
-_MD_LINE = re.compile(r"^!(\d+) = (distinct )?(.*)$", re.M)
-
-
-def _fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
-    """Describe DW_CC_nocall functions' *IR* parameters in their debug prototype.
-
-    Only functions where either the source or the optimised signature needs
-    stack arguments are touched, matching LLVM 23's BTF for such functions.
-    """
-    md = {int(m.group(1)): m.group(3) for m in _MD_LINE.finditer(text)}
-    next_id = [max(md, default=0) + 1]
-    new_nodes: list[str] = []
-
-    def add_node(body: str) -> int:
-        nid = next_id[0]
-        next_id[0] += 1
-        new_nodes.append(f"!{nid} = {body}")
-        return nid
-
-    replacements: dict[int, str] = {}
-    for fn in module.functions:
-        if fn.is_declaration:
-            continue
-        ref = _global_ref(fn.name)
-        dm = re.search(r"^define\b[^\n]*?" + re.escape(ref) + r"\([^\n]*!dbg !(\d+)", text, re.M)
-        if not dm:
-            continue
-        sp_id = int(dm.group(1))
-        sp = md.get(sp_id, "")
-        tm = re.search(r"\btype: !(\d+)", sp)
-        if not tm:
-            continue
-        sty = md.get(int(tm.group(1)), "")
-        if "DW_CC_nocall" not in sty:
-            continue
-        lm = re.search(r"types: !(\d+)", sty)
-        types = re.findall(r"(null|!\d+)", md.get(int(lm.group(1)), "")) if lm else []
-        n_ir = len(list(fn.arguments))
-        n_src = len(types) - 1
-        if n_src == n_ir or max(n_src, n_ir) <= MAX_REG_PIECES:
-            continue
-        replacements.update(_describe_ir_params(text, fn, sp_id, sp, types[0] if types else "null",
-                                                md, add_node))
-    if not replacements and not new_nodes:
-        return text
-
-    def sub(m: re.Match) -> str:
-        nid = int(m.group(1))
-        if nid in replacements:
-            return f"!{nid} = {m.group(2) or ''}{replacements[nid]}"
-        return m.group(0)
-
-    text = _MD_LINE.sub(sub, text)
-    return text.rstrip("\n") + "\n" + "\n".join(new_nodes) + "\n"
-
-
-def _describe_ir_params(text, fn, sp_id, sp, ret_type, md, add_node) -> dict[int, str]:
-    """Map each IR parameter to its DILocalVariable via #dbg_value records and renumber args."""
-    ref = _global_ref(fn.name)
-    start = re.search(r"^define\b[^\n]*?" + re.escape(ref) + r"\(", text, re.M)
-    open_at = start.end() - 1
-    close_at = _matching_paren(text, open_at)
-    header_params = _split_top(text[open_at + 1:close_at])
-    body = text[close_at:text.index("\n}\n", close_at)]
-    names = [_param_text(p)[1] for p in header_params]
-    var_of: dict[int, int] = {}
-    for i, nm in enumerate(names):
-        if nm is None:
-            continue
-        dm = re.search(r"#dbg_value\([^,]*\s" + re.escape(nm) + r", !(\d+), !DIExpression\(\)", body)
-        if dm:
-            var_of[i] = int(dm.group(1))
-    repl: dict[int, str] = {}
-    arg_vars = {nid for nid, b in md.items()
-                if b.startswith("!DILocalVariable(") and f"scope: !{sp_id}," in b and re.search(r"\barg: \d+", b)}
-    param_types = []
-    retained_extra = []
-    for i, p in enumerate(fn.arguments):
-        vid = var_of.get(i)
-        if vid is not None and vid in arg_vars and vid not in repl:
-            body_v = md[vid]
-            repl[vid] = re.sub(r"\barg: \d+", f"arg: {i + 1}", body_v)
-            tm = re.search(r"\btype: (!\d+)", body_v)
-            param_types.append(tm.group(1) if tm else "null")
-        else:  # no clean mapping (e.g. a promoted pointer): describe the IR type itself
-            ty_id = add_node(_di_type_for_ir(str(p.type)))
-            vid_new = add_node(f'!DILocalVariable(name: "arg{i + 1}", arg: {i + 1}, scope: !{sp_id}, '
-                               f'type: !{ty_id})')
-            retained_extra.append(vid_new)
-            param_types.append(f"!{ty_id}")
-    for vid in arg_vars - set(repl):  # variables of removed arguments are plain locals now
-        repl[vid] = re.sub(r"\barg: \d+, ", "", md[vid])
-    types_id = add_node("!{" + ", ".join([ret_type] + param_types) + "}")
-    sty_id = add_node(f"!DISubroutineType(cc: DW_CC_nocall, types: !{types_id})")
-    new_sp = re.sub(r"\btype: !\d+", f"type: !{sty_id}", sp)
-    if retained_extra:
-        rm = re.search(r"retainedNodes: !(\d+)", new_sp)
-        old = re.findall(r"!\d+", md.get(int(rm.group(1)), "")) if rm else []
-        rid = add_node("!{" + ", ".join(old + [f"!{v}" for v in retained_extra]) + "}")
-        if rm:
-            new_sp = re.sub(r"retainedNodes: !\d+", f"retainedNodes: !{rid}", new_sp)
-        else:
-            new_sp = new_sp[:new_sp.rindex(")")] + f", retainedNodes: !{rid})"
-    repl[sp_id] = new_sp
-    return repl
-
-
-def _di_type_for_ir(ty: str) -> str:
-    if ty == "ptr":
-        return "!DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)"
-    m = re.fullmatch(r"i(\d+)", ty)
-    bits = int(m.group(1)) if m else 64
-    name = {1: "_Bool", 8: "char", 16: "short", 32: "int", 64: "long", 128: "__int128"}.get(bits, "long")
-    enc = "DW_ATE_boolean" if bits == 1 else "DW_ATE_signed"
-    return f'!DIBasicType(name: "{name}", size: {max(bits, 8)}, encoding: {enc})'
 
 
 # --- entry point ----------------------------------------------------------------
@@ -554,7 +331,7 @@ def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str
     """Rewrite ``ir_text`` so no call crosses the five-register limit (see module docs)."""
     del opt_level  # -O0 and optimised IR are rewritten the same way
     module = parse_ir(ir_text, "input IR")
-    text = _fix_nocall_prototypes(ir_text, module)
+    text = fix_nocall_prototypes(ir_text, module)
     if text is not ir_text:
         module = parse_ir(text, "IR after prototype fix-up")
     sigs = [s for s in (_signature(f) for f in module.functions

@@ -1,0 +1,181 @@
+"""BTF prototypes for functions whose signature the optimiser changed.
+
+Dead-argument elimination (and IPSCCP feeding it) may drop parameters or the
+return value of a static function.  clang then marks the DISubroutineType
+``cc: DW_CC_nocall`` but keeps the *source* types, and LLVM 22's BTF repeats
+the source prototype: its FUNC_PROTO no longer says what call sites pass,
+which a BTF-driven verifier counting stack arguments rejects.
+
+LLVM 23 (the stack-argument compiler we emulate) describes the surviving
+arguments instead.  Its behaviour, as pinned by the LLVM tests
+``llvm/test/CodeGen/BPF/BTF/func-nocall-*.ll``:
+
+* each surviving IR argument is named by the variable whose *first* debug
+  record (``#dbg_value`` / ``#dbg_assign``) uses it; later re-assignments do
+  not count, and a dead source argument (poison, constant) is dropped;
+* the return type becomes void when the IR function returns void;
+* when a surviving argument's IR type no longer matches its source type
+  (e.g. a pointer turned into ``i64``), the source prototype is kept.
+
+This module rewrites the debug metadata so LLVM 22 emits that same BTF.  One
+deliberate deviation: when keeping the source prototype would leave the
+object inconsistent about *stack* arguments (source or IR arity above five and
+the arities differ), the IR signature is described with synthesised names,
+because a self-consistent object is the toolchain's contract (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import re
+
+import llvmlite.binding as llvm
+
+from .irtext import function_body, function_span, metadata_nodes, param_text, replace_metadata, split_top
+
+MAX_REG_ARGS = 5
+
+_DEBUG_RECORD = re.compile(
+    r"(?:#dbg_(?:value|assign)\(|@llvm\.dbg\.(?:value|assign)\(metadata )"
+    r"[^,%]*?\s?(%[-\w.$]+|\w+), (?:metadata )?!(\d+),")
+
+
+def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
+    """Return ``text`` with nocall functions' debug prototypes describing their IR signature."""
+    md = metadata_nodes(text)
+    if "DW_CC_nocall" not in text:
+        return text
+    alloc = _Allocator(max(md, default=0) + 1)
+    replacements: dict[int, str] = {}
+    for fn in module.functions:
+        if fn.is_declaration:
+            continue
+        start, open_at, close_at = function_span(text, fn.name)
+        header_end = text.index("\n", close_at)
+        dbg = re.search(r"!dbg !(\d+)", text[close_at:header_end])
+        if not dbg:
+            continue
+        sp_id = int(dbg.group(1))
+        replacements.update(_describe(text, md, fn, sp_id, open_at, close_at, alloc))
+    if not replacements:
+        return text
+    return replace_metadata(text, replacements, alloc.nodes)
+
+
+class _Allocator:
+    """Hands out fresh metadata numbers and collects the new nodes."""
+
+    def __init__(self, first: int):
+        self.next, self.nodes = first, []
+
+    def add(self, body: str) -> str:
+        nid = self.next
+        self.next += 1
+        self.nodes.append(f"!{nid} = {body}")
+        return f"!{nid}"
+
+
+def _field(node: str, name: str) -> str | None:
+    m = re.search(rf"\b{name}: (!\d+|null|\d+|\"[^\"]*\")", node)
+    return m.group(1) if m else None
+
+
+def _ref(md: dict[int, str], ref: str | None) -> str:
+    return md.get(int(ref[1:]), "") if ref and ref.startswith("!") else ""
+
+
+def _describe(text, md, fn, sp_id, open_at, close_at, alloc) -> dict[int, str]:
+    sp = md.get(sp_id, "")
+    sty = _ref(md, _field(sp, "type"))
+    if "DW_CC_nocall" not in sty:
+        return {}
+    types_node = _ref(md, _field(sty, "types"))
+    src_types = re.findall(r"null|!\d+", types_node)
+    src_ret, src_params = (src_types[0] if src_types else "null"), src_types[1:]
+    ir_args = list(fn.arguments)
+    ir_ret_void = str(fn.global_value_type.get_function_return()) == "void"
+    arg_vars = {nid: node for nid, node in md.items()
+                if node.startswith("!DILocalVariable(") and re.search(rf"\bscope: !{sp_id}\b", node)
+                and _field(node, "arg")}
+    if len(ir_args) == len(src_params) and not (ir_ret_void and src_ret != "null"):
+        return {}  # nothing was removed
+
+    names = [param_text(p)[1] for p in split_top(text[open_at + 1:close_at])]
+    body_start, body_end = function_body(text, close_at)
+    first_use: dict[str, int] = {}
+    seen_vars: set[int] = set()
+    for m in _DEBUG_RECORD.finditer(text, body_start, body_end):
+        value, var = m.group(1), int(m.group(2))
+        if value in ("poison", "undef"):
+            continue  # binds nothing (a dead argument, or an alloca's placeholder assignment)
+        if var in seen_vars:
+            continue  # only a variable's first record gives its entry location
+        seen_vars.add(var)
+        if value.startswith("%") and value not in first_use and var in arg_vars:
+            first_use[value] = var
+    mapped = [first_use.get(n) if n else None for n in names]
+    consistent = all(v is not None for v in mapped) and all(
+        _types_match(str(a.type), _field(arg_vars[v], "type"), md) for a, v in zip(ir_args, mapped))
+
+    ret = "null" if ir_ret_void else src_ret
+    repl: dict[int, str] = {}
+    if consistent:
+        param_types = [_field(arg_vars[v], "type") or "null" for v in mapped]
+        for i, v in enumerate(mapped):
+            repl[v] = re.sub(r"\barg: \d+", f"arg: {i + 1}", arg_vars[v])
+    elif max(len(ir_args), len(src_params)) > MAX_REG_ARGS:
+        # deviation from LLVM 23, see the module docstring: describe the IR signature
+        param_types, mapped = [], []
+        extra = []
+        for i, a in enumerate(ir_args):
+            ty = alloc.add(_di_type_for_ir(str(a.type)))
+            extra.append(alloc.add(f'!DILocalVariable(name: "arg{i + 1}", arg: {i + 1}, '
+                                   f'scope: !{sp_id}, type: {ty})'))
+            param_types.append(ty)
+        old_nodes = re.findall(r"!\d+", _ref(md, _field(sp, "retainedNodes")))
+        retained = alloc.add("!{" + ", ".join(old_nodes + extra) + "}")
+        sp = re.sub(r"retainedNodes: !\d+", f"retainedNodes: {retained}", sp) if "retainedNodes:" in sp \
+            else sp[:sp.rindex(")")] + f", retainedNodes: {retained})"
+    else:
+        return {}  # LLVM 23 keeps the source prototype
+    for vid, node in arg_vars.items():
+        if vid not in repl:  # arguments that no longer exist are plain locals now
+            repl[vid] = re.sub(r"\barg: \d+, ", "", node)
+    types = alloc.add("!{" + ", ".join([ret] + param_types) + "}")
+    new_sty = alloc.add(f"!DISubroutineType(cc: DW_CC_nocall, types: {types})")
+    repl[sp_id] = re.sub(r"\btype: !\d+", f"type: {new_sty}", sp, count=1)
+    return repl
+
+
+def _strip_type(ref: str | None, md: dict[int, str]) -> str:
+    """The DI node behind typedefs and cv-qualifiers."""
+    for _ in range(32):
+        node = _ref(md, ref)
+        if re.match(r"!DIDerivedType\(tag: DW_TAG_(typedef|const_type|volatile_type|restrict_type|atomic_type)",
+                    node):
+            ref = _field(node, "baseType")
+            continue
+        return node
+    return ""
+
+
+def _types_match(ir_type: str, di_ref: str | None, md: dict[int, str]) -> bool:
+    node = _strip_type(di_ref, md)
+    if node.startswith("!DIDerivedType(tag: DW_TAG_pointer_type"):
+        return ir_type == "ptr"
+    if node.startswith("!DIBasicType(") and "DW_ATE_float" in node:
+        return ir_type in ("float", "double", "fp128")
+    if node.startswith("!DIBasicType(") or "DW_TAG_enumeration_type" in node:
+        return re.fullmatch(r"i\d+", ir_type) is not None
+    if "DW_TAG_structure_type" in node or "DW_TAG_union_type" in node:
+        return ir_type in ("i64", "i32", "i16", "i8", "[1 x i64]", "[2 x i64]", "i128")
+    return False
+
+
+def _di_type_for_ir(ty: str) -> str:
+    if ty == "ptr":
+        return "!DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)"
+    m = re.fullmatch(r"i(\d+)", ty)
+    bits = int(m.group(1)) if m else 64
+    name = {1: "_Bool", 8: "char", 16: "short", 32: "int", 64: "long", 128: "__int128"}.get(bits, "long")
+    enc = "DW_ATE_boolean" if bits == 1 else "DW_ATE_signed"
+    return f'!DIBasicType(name: "{name}", size: {max(bits, 8)}, encoding: {enc})'
