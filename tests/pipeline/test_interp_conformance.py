@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from isa.asm import assemble
-from isa.conformance import parse_file
+from isa.conformance import parse_file, parse_text
 from isa.insn import Insn, encode, ld_imm64
 from pipeline.interp import (BudgetExceeded, CallDepthExceeded, HelperError, InterpError,
                              Interpreter, InvalidInsn, Memory, MemoryFault, ProgramExit,
@@ -433,3 +433,11 @@ def test_callx_through_a_function_address():
     assert Interpreter(prog).run().r0 == 123
     # A plain number in the register names a helper (the bpf_conformance convention).
     assert run_conformance(assemble("mov %r1, 9\nmov %r2, 5\ncall %r2\nexit")).r0 == 9
+
+
+def test_error_section_files_fault():
+    # The corpus has no "-- error" file; this one follows the format: a plugin must fail.
+    t = parse_text("-- asm\nmov %r1, 0\nldxw %r0, [%r1+0]\nexit\n-- error\nfault\n", "e.data")
+    assert t.error == "fault" and t.result is None
+    with pytest.raises(MemoryFault):
+        run_conformance(t.insns, t.mem)
