@@ -27,6 +27,9 @@ NOT_A_TYPE = frozenset({L.VAR, L.DATASEC, L.DECL_TAG, L.FUNC})
 DECL_TAG_TARGETS = frozenset({L.STRUCT, L.UNION, L.VAR, L.FUNC, L.TYPEDEF})
 
 
+BTF_MAX_SIZE = 16 * 1024 * 1024   # the kernel's limit on any type's size
+
+
 def _loc(off: int, section: str) -> str:
     return f"{section}+0x{off:x}"
 
@@ -205,6 +208,17 @@ def _check_refs(btf: Btf, table: StringTable, section: str) -> None:
             if t.component_idx < -1:
                 raise BtfError(f"type [{t.id}] DECL_TAG has invalid component_idx {t.component_idx}",
                                _loc(t.offset + 12, section))
+        elif k in (L.STRUCT, L.UNION):
+            limit = t.size_type * 8
+            if t.size_type > BTF_MAX_SIZE:
+                raise BtfError(f"type [{t.id}] {t.kind_name} size {t.size_type} exceeds the kernel "
+                               f"limit {BTF_MAX_SIZE}", _loc(t.offset + 8, section))
+            kf = t.kflag
+            for i, (_, _, o) in enumerate(t.raw):
+                end_bit = (o & 0xFFFFFF) + (o >> 24) if kf else o
+                if end_bit > limit:
+                    raise BtfError(f"type [{t.id}] {t.kind_name} member {i} exceeds the "
+                                   f"{t.size_type}-byte size", _loc(t.offset + 12 + 12 * i + 8, section))
         elif k == L.INT:
             if t.int_offset + t.int_bits > t.size_type * 8 or t.int_bits > 128:
                 raise BtfError(f"type [{t.id}] INT bits exceed its size", _loc(t.offset + 12, section))

@@ -75,3 +75,40 @@ def test_cli_bad_input_exit_2(tmp_path):
     err = json.loads(res.stdout)["error"]
     assert err["kind"] == "btf" and err["location"].startswith(".BTF+0x")
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_c_equals_bpftool(name, corpus_objs, bpftool):
+    from btf.dump_c import dump_c
+    obj = corpus_objs[name]
+    exp = subprocess.run(["bpftool", "btf", "dump", "file", str(obj), "format", "c"],
+                         capture_output=True, text=True, check=True).stdout
+    assert dump_c(btf.load(obj).btf) == exp
+
+
+def test_c_headers_compile(corpus_objs, clang22, tmp_path):
+    """Every generated header is valid C for clang (compiled together, one TU each)."""
+    from btf.dump_c import dump_c
+    for name, obj in corpus_objs.items():
+        hdr = tmp_path / f"{name}.h"
+        hdr.write_text(dump_c(btf.load(obj).btf))
+        res = subprocess.run([clang22, "--target=bpf", "-fsyntax-only", "-x", "c", str(hdr)],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, f"{name}: {res.stderr}"
+
+
+def test_vmlinux_c_equals_bpftool(bpftool):
+    from btf.dump_c import dump_c
+    data = _vmlinux_bytes()
+    exp = subprocess.run([bpftool, "btf", "dump", "file", str(VMLINUX), "format", "c"],
+                         capture_output=True, text=True, check=True).stdout
+    assert dump_c(btf.load_bytes(data).btf) == exp
+
+
+def test_cli_format_c(corpus_objs, bpftool):
+    obj = corpus_objs["04_anon_nested"]
+    got = subprocess.run([sys.executable, "-m", "pipeline", "btf", str(obj), "--format", "c"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    exp = subprocess.run(["bpftool", "btf", "dump", "file", str(obj), "format", "c"],
+                         capture_output=True, text=True, check=True).stdout
+    assert got == exp
