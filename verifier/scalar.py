@@ -1,0 +1,1065 @@
+"""Scalar register state: tnum + signed/unsigned 64/32-bit bounds.
+
+``Scalar`` is the verifier's abstract value for a SCALAR_VALUE register (the
+numeric part of the kernel's ``struct bpf_reg_state``): a tnum ``var_off`` and
+eight bounds.  A concrete u64 ``v`` is described by a Scalar when *all nine*
+constraints hold (see :meth:`Scalar.contains`).
+
+The transfer functions follow the kernel's ``kernel/bpf/verifier.c`` (bpf-next,
+2026): ``adjust_scalar_min_max_vals`` with its ``scalar{32,}_min_max_<op>``
+helpers, ``scalar_byte_swap``, ``zext_32_to_64``, ``coerce_reg_to_size``,
+``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx`` and the bounds
+synchronisation ``reg_bounds_sync`` (``__update_reg_bounds``,
+``__reg_deduce_bounds``, ``__reg_bound_offset``).  The code is our own Python;
+the kernel names appear in comments and function names so readers can
+cross-check.  Internally the kernel's in-place style is kept by working on a
+private mutable ``_Reg`` and freezing the result, so a ``Scalar`` handed out
+is never mutated and may be shared between registers and states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isa import opcodes as op
+from verifier.tnum import (
+    S32_MIN, S64_MIN, TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and,
+    tnum_arshift, tnum_bswap16, tnum_bswap32, tnum_bswap64, tnum_cast,
+    tnum_clear_subreg, tnum_const, tnum_const_subreg, tnum_intersect,
+    tnum_is_const, tnum_is_unknown, tnum_lshift, tnum_mul, tnum_neg, tnum_or,
+    tnum_range, tnum_rshift, tnum_step, tnum_strn, tnum_sub, tnum_subreg,
+    tnum_subreg_is_const, tnum_xor,
+)
+
+S64_MAX = (1 << 63) - 1
+S32_MAX = (1 << 31) - 1
+
+
+# --- C integer conversions (two's complement wrap, like the kernel's casts) --
+
+def u64(x: int) -> int:
+    return x & U64_MAX
+
+
+def s64(x: int) -> int:
+    x &= U64_MAX
+    return x - (1 << 64) if x >> 63 else x
+
+
+def u32(x: int) -> int:
+    return x & U32_MAX
+
+
+def s32(x: int) -> int:
+    x &= U32_MAX
+    return x - (1 << 32) if x >> 31 else x
+
+
+def _sext(x: int, bits: int) -> int:
+    x &= (1 << bits) - 1
+    return x - (1 << bits) if x >> (bits - 1) else x
+
+
+# --- the public, immutable value --------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """Immutable abstract scalar (the numeric half of ``bpf_reg_state``).
+
+    ``smin/smax`` and ``s32_min/s32_max`` are signed Python ints in s64/s32
+    range; ``umin/umax``/``u32_min/u32_max`` are unsigned.
+    """
+
+    var_off: Tnum
+    smin: int
+    smax: int
+    umin: int
+    umax: int
+    s32_min: int
+    s32_max: int
+    u32_min: int
+    u32_max: int
+
+    # -- constructors
+    @staticmethod
+    def unknown() -> "Scalar":
+        return _UNKNOWN
+
+    @staticmethod
+    def const(v: int) -> "Scalar":
+        """A known 64-bit constant (kernel: __mark_reg_known)."""
+        r = _Reg.__new__(_Reg)
+        _mark_known(r, v)
+        return r.freeze()
+
+    @staticmethod
+    def from_bounds(*, var_off: Tnum = TNUM_UNKNOWN, smin: int = S64_MIN, smax: int = S64_MAX,
+                    umin: int = 0, umax: int = U64_MAX, s32_min: int = S32_MIN,
+                    s32_max: int = S32_MAX, u32_min: int = 0, u32_max: int = U32_MAX,
+                    sync: bool = True) -> "Scalar":
+        """Build a Scalar from explicit knowledge, then (by default) run
+        reg_bounds_sync so every field reflects what the others imply."""
+        r = _Reg(var_off, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+        if sync:
+            reg_bounds_sync(r)
+        return r.freeze()
+
+    # -- queries
+    def is_const(self) -> bool:
+        return tnum_is_const(self.var_off)
+
+    def is_subreg_const(self) -> bool:
+        return tnum_subreg_is_const(self.var_off)
+
+    @property
+    def value(self) -> int:
+        """The u64 value of a constant scalar."""
+        if not self.is_const():
+            raise ValueError("scalar is not a constant")
+        return self.var_off.value
+
+    def contains(self, v: int) -> bool:
+        """True if the concrete u64 ``v`` satisfies the tnum and all 8 bounds."""
+        v &= U64_MAX
+        sv, lo = s64(v), v & U32_MAX
+        return (self.var_off.contains(v)
+                and self.umin <= v <= self.umax
+                and self.smin <= sv <= self.smax
+                and self.u32_min <= lo <= self.u32_max
+                and self.s32_min <= s32(lo) <= self.s32_max)
+
+    def bounds_violated(self) -> bool:
+        """kernel: range_bounds_violation() - some min exceeds its max, i.e.
+        the state describes no value (a dead branch)."""
+        return (self.umin > self.umax or self.smin > self.smax
+                or self.u32_min > self.u32_max or self.s32_min > self.s32_max)
+
+    def __str__(self) -> str:
+        return format_scalar(self)
+
+
+class _Reg:
+    """Mutable working copy used to mirror the kernel's in-place updates."""
+
+    __slots__ = ("var_off", "smin", "smax", "umin", "umax",
+                 "s32_min", "s32_max", "u32_min", "u32_max")
+
+    def __init__(self, var_off, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max):
+        self.var_off = var_off
+        self.smin, self.smax, self.umin, self.umax = smin, smax, umin, umax
+        self.s32_min, self.s32_max, self.u32_min, self.u32_max = s32_min, s32_max, u32_min, u32_max
+
+    @staticmethod
+    def of(s: "Scalar | _Reg") -> "_Reg":
+        return _Reg(s.var_off, s.smin, s.smax, s.umin, s.umax,
+                    s.s32_min, s.s32_max, s.u32_min, s.u32_max)
+
+    def freeze(self) -> Scalar:
+        return Scalar(self.var_off, self.smin, self.smax, self.umin, self.umax,
+                      self.s32_min, self.s32_max, self.u32_min, self.u32_max)
+
+
+_UNKNOWN = Scalar(TNUM_UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX)
+
+
+# --- marking helpers (kernel: ___mark_reg_known, __mark_reg*_unbounded) -----
+
+def _mark_known(r: _Reg, imm: int) -> None:
+    imm &= U64_MAX
+    r.var_off = tnum_const(imm)
+    r.smin = r.smax = s64(imm)
+    r.umin = r.umax = imm
+    r.s32_min = r.s32_max = s32(imm)
+    r.u32_min = r.u32_max = u32(imm)
+
+
+def _mark_reg32_known(r: _Reg, imm: int) -> None:
+    """kernel: __mark_reg32_known - only the subregister becomes known."""
+    r.var_off = tnum_const_subreg(r.var_off, imm)
+    r.s32_min = r.s32_max = s32(imm)
+    r.u32_min = r.u32_max = u32(imm)
+
+
+def _mark_reg64_unbounded(r: _Reg) -> None:
+    r.smin, r.smax, r.umin, r.umax = S64_MIN, S64_MAX, 0, U64_MAX
+
+
+def _mark_reg32_unbounded(r: _Reg) -> None:
+    r.s32_min, r.s32_max, r.u32_min, r.u32_max = S32_MIN, S32_MAX, 0, U32_MAX
+
+
+def _mark_unbounded(r: _Reg) -> None:
+    _mark_reg64_unbounded(r)
+    _mark_reg32_unbounded(r)
+
+
+def _mark_unknown(r: _Reg) -> None:
+    r.var_off = TNUM_UNKNOWN
+    _mark_unbounded(r)
+
+
+def _reset_reg64_and_tnum(r: _Reg) -> None:
+    _mark_reg64_unbounded(r)
+    r.var_off = TNUM_UNKNOWN
+
+
+def _reset_reg32_and_tnum(r: _Reg) -> None:
+    _mark_reg32_unbounded(r)
+    r.var_off = TNUM_UNKNOWN
+
+
+# --- bounds synchronisation --------------------------------------------------
+
+def _update_reg32_bounds(r: _Reg) -> None:
+    """kernel: __update_reg32_bounds - learn 32-bit bounds from the tnum."""
+    t = tnum_subreg(r.var_off)
+    # min signed is max(sign bit) | min(other bits); max is the converse
+    r.s32_min = max(r.s32_min, s32(t.value | (t.mask & 0x80000000)))
+    r.s32_max = min(r.s32_max, s32(t.value | (t.mask & 0x7FFFFFFF)))
+    r.u32_min = max(r.u32_min, t.value)
+    r.u32_max = min(r.u32_max, t.value | t.mask)
+
+
+def _update_reg64_bounds(r: _Reg) -> None:
+    """kernel: __update_reg64_bounds, including the 2026 tnum_step() check
+    that collapses the register to a constant when the u64 range and the
+    tnum share exactly one value."""
+    t = r.var_off
+    r.smin = max(r.smin, s64(t.value | (t.mask & (1 << 63))))
+    r.smax = min(r.smax, s64(t.value | (t.mask & S64_MAX)))
+    r.umin = max(r.umin, t.value)
+    r.umax = min(r.umax, t.value | t.mask)
+
+    tnum_next = tnum_step(t, r.umin)
+    umin_in_tnum = (r.umin & ~t.mask) == t.value
+    tmax = t.value | t.mask
+    if umin_in_tnum and tnum_next > r.umax:
+        _mark_known(r, r.umin)           # overlap only in umin
+    elif not umin_in_tnum and tnum_next == tmax:
+        _mark_known(r, tmax)             # overlap only in tmax
+    elif (not umin_in_tnum and tnum_next <= r.umax
+          and tnum_step(t, tnum_next) > r.umax):
+        _mark_known(r, tnum_next)        # a single member strictly inside
+
+
+def _update_reg_bounds(r: _Reg) -> None:
+    _update_reg32_bounds(r)
+    _update_reg64_bounds(r)
+
+
+def _reg32_deduce_bounds(r: _Reg) -> None:
+    """kernel: __reg32_deduce_bounds - 32-bit bounds from 64-bit ones and
+    signed <-> unsigned 32-bit exchange."""
+    # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
+    # form a contiguous range.
+    if (r.umin >> 32) == (r.umax >> 32):
+        r.u32_min = max(r.u32_min, u32(r.umin))
+        r.u32_max = min(r.u32_max, u32(r.umax))
+        if s32(r.umin) <= s32(r.umax):
+            r.s32_min = max(r.s32_min, s32(r.umin))
+            r.s32_max = min(r.s32_max, s32(r.umax))
+    if (r.smin >> 32) == (r.smax >> 32):
+        if u32(r.smin) <= u32(r.smax):
+            r.u32_min = max(r.u32_min, u32(r.smin))
+            r.u32_max = min(r.u32_max, u32(r.smax))
+        if s32(r.smin) <= s32(r.smax):
+            r.s32_min = max(r.s32_min, s32(r.smin))
+            r.s32_max = min(r.s32_max, s32(r.smax))
+    # Upper halves are two consecutive numbers while the low halves go from
+    # negative to non-negative: still a valid s32 range.
+    if (u32((r.umin >> 32) + 1) == u32(r.umax >> 32)
+            and s32(r.umin) < 0 and s32(r.umax) >= 0):
+        r.s32_min = max(r.s32_min, s32(r.umin))
+        r.s32_max = min(r.s32_max, s32(r.umax))
+    if (u32((r.smin >> 32) + 1) == u32(r.smax >> 32)
+            and s32(r.smin) < 0 and s32(r.smax) >= 0):
+        r.s32_min = max(r.s32_min, s32(r.smin))
+        r.s32_max = min(r.s32_max, s32(r.smax))
+    # u32 range not crossing the s32 sign boundary is a valid s32 range.
+    if s32(r.u32_min) <= s32(r.u32_max):
+        r.s32_min = max(r.s32_min, s32(r.u32_min))
+        r.s32_max = min(r.s32_max, s32(r.u32_max))
+    if u32(r.s32_min) <= u32(r.s32_max):
+        r.u32_min = max(r.u32_min, u32(r.s32_min))
+        r.u32_max = min(r.u32_max, u32(r.s32_max))
+    else:
+        # s32 range wraps; the u32 range may overlap only one of its ends.
+        if r.u32_max < u32(r.s32_min):
+            r.s32_min = s32(r.u32_min)
+            r.u32_max = min(r.u32_max, u32(r.s32_max))
+        elif u32(r.s32_max) < r.u32_min:
+            r.s32_max = s32(r.u32_max)
+            r.u32_min = max(r.u32_min, u32(r.s32_min))
+
+
+def _reg64_deduce_bounds(r: _Reg) -> None:
+    """kernel: __reg64_deduce_bounds - signed <-> unsigned 64-bit exchange,
+    valid only when a range stays within one half of the number circle."""
+    if s64(r.umin) <= s64(r.umax):
+        r.smin = max(r.smin, s64(r.umin))
+        r.smax = min(r.smax, s64(r.umax))
+    if u64(r.smin) <= u64(r.smax):
+        r.umin = max(r.umin, u64(r.smin))
+        r.umax = min(r.umax, u64(r.smax))
+    else:
+        if r.umax < u64(r.smin):
+            # u64 range overlaps only the non-negative part of the s64 range
+            r.smin = s64(r.umin)
+            r.umax = min(r.umax, u64(r.smax))
+        elif u64(r.smax) < r.umin:
+            # ... only the negative part
+            r.smax = s64(r.umax)
+            r.umin = max(r.umin, u64(r.smin))
+
+
+def _reg_deduce_mixed_bounds(r: _Reg) -> None:
+    """kernel: __reg_deduce_mixed_bounds - tighten 64-bit bounds with the
+    32-bit ones (substituting the low halves of the 64-bit bounds)."""
+    new_umin = (r.umin & ~U32_MAX) | r.u32_min
+    new_umax = (r.umax & ~U32_MAX) | r.u32_max
+    r.umin = max(r.umin, new_umin)
+    r.umax = min(r.umax, new_umax)
+    new_smin = s64((u64(r.smin) & ~U32_MAX) | r.u32_min)
+    new_smax = s64((u64(r.smax) & ~U32_MAX) | r.u32_max)
+    r.smin = max(r.smin, new_smin)
+    r.smax = min(r.smax, new_smax)
+    # After a sign-extending load the value is in [(s64)S32_MIN, S32_MAX];
+    # if its low half is known non-negative the upper half must be zero.
+    if r.s32_min >= 0 and r.smin >= S32_MIN and r.smax <= S32_MAX:
+        r.smin, r.smax = r.s32_min, r.s32_max
+        r.umin, r.umax = r.s32_min, r.s32_max
+        r.var_off = tnum_intersect(r.var_off, tnum_range(r.smin, r.smax))
+
+
+def _reg_deduce_bounds(r: _Reg) -> None:
+    _reg32_deduce_bounds(r)
+    _reg64_deduce_bounds(r)
+    _reg_deduce_mixed_bounds(r)
+
+
+def _reg_bound_offset(r: _Reg) -> None:
+    """kernel: __reg_bound_offset - learn tnum bits from the u64/u32 ranges."""
+    var64 = tnum_intersect(r.var_off, tnum_range(r.umin, r.umax))
+    var32 = tnum_intersect(tnum_subreg(var64), tnum_range(r.u32_min, r.u32_max))
+    r.var_off = tnum_or(tnum_clear_subreg(var64), var32)
+
+
+def reg_bounds_sync(r: _Reg) -> None:
+    """kernel: reg_bounds_sync (operates on a private _Reg)."""
+    _update_reg_bounds(r)
+    # three rounds, as in the kernel (each can feed the next)
+    _reg_deduce_bounds(r)
+    _reg_deduce_bounds(r)
+    _reg_deduce_bounds(r)
+    _reg_bound_offset(r)
+    # intersecting with the old var_off might have improved the bounds
+    _update_reg_bounds(r)
+
+
+def bounds_sync(s: Scalar) -> Scalar:
+    """Public wrapper: reg_bounds_sync on a copy."""
+    r = _Reg.of(s)
+    reg_bounds_sync(r)
+    return r.freeze()
+
+
+# --- width changes -------------------------------------------------------------
+
+def _reg_assign_32_into_64(r: _Reg) -> None:
+    """kernel: __reg_assign_32_into_64 (after the tnum was zero-extended)."""
+    r.umin, r.umax = r.u32_min, r.u32_max
+    if r.s32_min >= 0 and r.s32_max >= 0:
+        r.smin, r.smax = r.s32_min, r.s32_max
+    else:
+        r.smin, r.smax = 0, U32_MAX
+
+
+def _zext_32_to_64(r: _Reg) -> None:
+    r.var_off = tnum_subreg(r.var_off)
+    _reg_assign_32_into_64(r)
+
+
+def _coerce_reg_to_size(r: _Reg, size: int) -> None:
+    """kernel: coerce_reg_to_size - keep the low ``size`` bytes (zero-ext)."""
+    r.var_off = tnum_cast(r.var_off, size)
+    mask = (1 << (size * 8)) - 1
+    if (r.umin & ~mask) == (r.umax & ~mask):
+        r.umin &= mask
+        r.umax &= mask
+    else:
+        r.umin, r.umax = 0, mask
+    r.smin, r.smax = s64(r.umin), s64(r.umax)
+    # below 32 bits the subregister is truncated too; relearn it from 64-bit
+    if size < 4:
+        _mark_reg32_unbounded(r)
+    reg_bounds_sync(r)
+
+
+def _set_sext64_default_val(r: _Reg, size: int) -> None:
+    lo, hi = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
+    r.smin = r.s32_min = lo
+    r.smax = r.s32_max = hi
+    r.umin = r.u32_min = 0
+    r.umax, r.u32_max = U64_MAX, U32_MAX
+    r.var_off = TNUM_UNKNOWN
+
+
+def _coerce_reg_to_size_sx(r: _Reg, size: int) -> None:
+    """kernel: coerce_reg_to_size_sx - sign-extend the low ``size`` bytes."""
+    bits = size * 8
+    if tnum_is_const(r.var_off):
+        v = u64(_sext(r.var_off.value, bits))
+        _mark_known(r, v)
+        return
+    top_smax = (u64(r.smax) >> bits) << bits
+    top_smin = (u64(r.smin) >> bits) << bits
+    if top_smax == top_smin:
+        # smin..smax share the bits above `bits`: the low parts are a
+        # contiguous range, and sign-extending it keeps it one if both ends
+        # land on the same side of zero.
+        a, b = _sext(r.smax, bits), _sext(r.smin, bits)
+        hi, lo = max(a, b), min(a, b)
+        if (hi >= 0) == (lo >= 0):
+            r.smin, r.s32_min = lo, s32(lo)
+            r.smax, r.s32_max = hi, s32(hi)
+            r.umin, r.u32_min = u64(lo), u32(lo)
+            r.umax, r.u32_max = u64(hi), u32(hi)
+            r.var_off = tnum_range(u64(lo), u64(hi))
+            return
+    _set_sext64_default_val(r, size)
+
+
+def _set_sext32_default_val(r: _Reg, size: int) -> None:
+    r.s32_min, r.s32_max = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
+    r.u32_min, r.u32_max = 0, U32_MAX
+    r.var_off = tnum_subreg(TNUM_UNKNOWN)
+
+
+def _coerce_subreg_to_size_sx(r: _Reg, size: int) -> None:
+    """kernel: coerce_subreg_to_size_sx - the 32-bit movsx (w = (s8/s16)w)."""
+    bits = size * 8
+    if tnum_is_const(r.var_off):
+        v = u64(_sext(r.var_off.value, bits))
+        r.var_off = tnum_const(v)
+        r.s32_min = r.s32_max = s32(v)
+        r.u32_min = r.u32_max = u32(v)
+        return
+    top_smax = (u32(r.s32_max) >> bits) << bits
+    top_smin = (u32(r.s32_min) >> bits) << bits
+    if top_smax == top_smin:
+        a, b = _sext(r.s32_max, bits), _sext(r.s32_min, bits)
+        hi, lo = max(a, b), min(a, b)
+        if (lo >= 0) == (hi >= 0):
+            r.s32_min, r.s32_max = lo, hi
+            r.u32_min, r.u32_max = u32(lo), u32(hi)
+            r.var_off = tnum_subreg(tnum_range(u64(lo), u64(hi)))
+            return
+    _set_sext32_default_val(r, size)
+
+
+def coerce_reg_to_size(s: Scalar, size: int) -> Scalar:
+    """Zero-extending narrow load / truncation to ``size`` bytes (1, 2, 4)."""
+    r = _Reg.of(s)
+    _coerce_reg_to_size(r, size)
+    return r.freeze()
+
+
+def coerce_reg_to_size_sx(s: Scalar, size: int) -> Scalar:
+    """Sign-extending load (LDX MEMSX) / 64-bit movsx from ``size`` bytes.
+
+    Like the kernel, no reg_bounds_sync follows."""
+    r = _Reg.of(s)
+    _coerce_reg_to_size_sx(r, size)
+    return r.freeze()
+
+
+def coerce_subreg_to_size_sx(s: Scalar, size: int) -> Scalar:
+    """The 32-bit sign extension of a 32-bit movsx, *before* zero-extension."""
+    r = _Reg.of(s)
+    _coerce_subreg_to_size_sx(r, size)
+    return r.freeze()
+
+
+def zext_32_to_64(s: Scalar) -> Scalar:
+    r = _Reg.of(s)
+    _zext_32_to_64(r)
+    return r.freeze()
+
+
+# --- per-op range helpers (kernel: scalar{32,}_min_max_<op>) -----------------
+
+def _s32_fits(*xs: int) -> bool:
+    return all(S32_MIN <= x <= S32_MAX for x in xs)
+
+
+def _s64_fits(*xs: int) -> bool:
+    return all(S64_MIN <= x <= S64_MAX for x in xs)
+
+
+def _scalar32_add(d: _Reg, s) -> None:
+    lo, hi = d.s32_min + s.s32_min, d.s32_max + s.s32_max
+    d.s32_min, d.s32_max = (lo, hi) if _s32_fits(lo, hi) else (S32_MIN, S32_MAX)
+    # all additions overflowing (or none) keeps the range contiguous
+    lo, hi = d.u32_min + s.u32_min, d.u32_max + s.u32_max
+    if lo <= U32_MAX < hi:
+        d.u32_min, d.u32_max = 0, U32_MAX
+    else:
+        d.u32_min, d.u32_max = u32(lo), u32(hi)
+
+
+def _scalar_add(d: _Reg, s) -> None:
+    lo, hi = d.smin + s.smin, d.smax + s.smax
+    d.smin, d.smax = (lo, hi) if _s64_fits(lo, hi) else (S64_MIN, S64_MAX)
+    lo, hi = d.umin + s.umin, d.umax + s.umax
+    if lo <= U64_MAX < hi:
+        d.umin, d.umax = 0, U64_MAX
+    else:
+        d.umin, d.umax = u64(lo), u64(hi)
+
+
+def _scalar32_sub(d: _Reg, s) -> None:
+    lo, hi = d.s32_min - s.s32_max, d.s32_max - s.s32_min
+    d.s32_min, d.s32_max = (lo, hi) if _s32_fits(lo, hi) else (S32_MIN, S32_MAX)
+    lo, hi = d.u32_min - s.u32_max, d.u32_max - s.u32_min
+    if lo < 0 <= hi:  # some but not all subtractions underflow
+        d.u32_min, d.u32_max = 0, U32_MAX
+    else:
+        d.u32_min, d.u32_max = u32(lo), u32(hi)
+
+
+def _scalar_sub(d: _Reg, s) -> None:
+    lo, hi = d.smin - s.smax, d.smax - s.smin
+    d.smin, d.smax = (lo, hi) if _s64_fits(lo, hi) else (S64_MIN, S64_MAX)
+    lo, hi = d.umin - s.umax, d.umax - s.umin
+    if lo < 0 <= hi:
+        d.umin, d.umax = 0, U64_MAX
+    else:
+        d.umin, d.umax = u64(lo), u64(hi)
+
+
+def _scalar32_mul(d: _Reg, s) -> None:
+    hi, lo = d.u32_max * s.u32_max, d.u32_min * s.u32_min
+    if hi > U32_MAX or lo > U32_MAX:
+        d.u32_min, d.u32_max = 0, U32_MAX
+    else:
+        d.u32_min, d.u32_max = lo, hi
+    prods = (d.s32_min * s.s32_min, d.s32_min * s.s32_max,
+             d.s32_max * s.s32_min, d.s32_max * s.s32_max)
+    if _s32_fits(*prods):
+        d.s32_min, d.s32_max = min(prods), max(prods)
+    else:
+        d.s32_min, d.s32_max = S32_MIN, S32_MAX
+
+
+def _scalar_mul(d: _Reg, s) -> None:
+    hi, lo = d.umax * s.umax, d.umin * s.umin
+    if hi > U64_MAX or lo > U64_MAX:
+        d.umin, d.umax = 0, U64_MAX
+    else:
+        d.umin, d.umax = lo, hi
+    prods = (d.smin * s.smin, d.smin * s.smax, d.smax * s.smin, d.smax * s.smax)
+    if _s64_fits(*prods):
+        d.smin, d.smax = min(prods), max(prods)
+    else:
+        d.smin, d.smax = S64_MIN, S64_MAX
+
+
+def _cdiv(a: int, b: int) -> int:
+    """C division: truncates toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b >= 0) else -q
+
+
+def _scalar32_udiv(d: _Reg, s) -> None:
+    v = s.u32_min  # non-zero constant divisor
+    d.u32_min, d.u32_max = d.u32_min // v, d.u32_max // v
+    d.s32_min, d.s32_max = S32_MIN, S32_MAX
+    _reset_reg64_and_tnum(d)
+
+
+def _scalar_udiv(d: _Reg, s) -> None:
+    v = s.umin
+    d.umin, d.umax = d.umin // v, d.umax // v
+    d.smin, d.smax = S64_MIN, S64_MAX
+    _reset_reg32_and_tnum(d)
+
+
+def _scalar32_sdiv(d: _Reg, s) -> None:
+    v = s.s32_min
+    if d.s32_min == S32_MIN and v == -1:
+        # BPF: S32_MIN / -1 == S32_MIN; anything else in the range wraps
+        if d.s32_max != S32_MIN:
+            d.s32_min, d.s32_max = S32_MIN, S32_MAX
+    else:
+        a, b = _cdiv(d.s32_min, v), _cdiv(d.s32_max, v)
+        d.s32_min, d.s32_max = min(a, b), max(a, b)
+    d.u32_min, d.u32_max = 0, U32_MAX
+    _reset_reg64_and_tnum(d)
+
+
+def _scalar_sdiv(d: _Reg, s) -> None:
+    v = s.smin
+    if d.smin == S64_MIN and v == -1:
+        if d.smax != S64_MIN:
+            d.smin, d.smax = S64_MIN, S64_MAX
+    else:
+        a, b = _cdiv(d.smin, v), _cdiv(d.smax, v)
+        d.smin, d.smax = min(a, b), max(a, b)
+    d.umin, d.umax = 0, U64_MAX
+    _reset_reg32_and_tnum(d)
+
+
+def _scalar32_umod(d: _Reg, s) -> None:
+    res_max = s.u32_min - 1
+    if d.u32_max <= res_max:
+        return  # [2, 5] % 10 == [2, 5]: the value is unchanged
+    d.u32_min, d.u32_max = 0, min(d.u32_max, res_max)
+    d.s32_min, d.s32_max = S32_MIN, S32_MAX
+    _reset_reg64_and_tnum(d)
+
+
+def _scalar_umod(d: _Reg, s) -> None:
+    res_max = s.umin - 1
+    if d.umax <= res_max:
+        return
+    d.umin, d.umax = 0, min(d.umax, res_max)
+    d.smin, d.smax = S64_MIN, S64_MAX
+    _reset_reg32_and_tnum(d)
+
+
+def _smod_range(lo: int, hi: int, divisor: int) -> tuple[int, int] | None:
+    """New [lo, hi] of a signed remainder, or None when unchanged."""
+    res_max_abs = abs(divisor) - 1  # |S64_MIN| - 1 == S64_MAX fits
+    if lo >= -res_max_abs and hi <= res_max_abs:
+        return None
+    if lo >= 0:  # the result has the dividend's sign
+        return 0, min(hi, res_max_abs)
+    if hi <= 0:
+        return max(lo, -res_max_abs), 0
+    return -res_max_abs, res_max_abs
+
+
+def _scalar32_smod(d: _Reg, s) -> None:
+    new = _smod_range(d.s32_min, d.s32_max, s.s32_min)
+    if new is None:
+        return
+    d.s32_min, d.s32_max = new
+    d.u32_min, d.u32_max = 0, U32_MAX
+    _reset_reg64_and_tnum(d)
+
+
+def _scalar_smod(d: _Reg, s) -> None:
+    new = _smod_range(d.smin, d.smax, s.smin)
+    if new is None:
+        return
+    d.smin, d.smax = new
+    d.umin, d.umax = 0, U64_MAX
+    _reset_reg32_and_tnum(d)
+
+
+def _scalar32_and(d: _Reg, s) -> None:
+    t = tnum_subreg(d.var_off)
+    if tnum_subreg_is_const(s.var_off) and tnum_subreg_is_const(d.var_off):
+        _mark_reg32_known(d, t.value)
+        return
+    # minimum from the (bitwise) tnum, maximum is the smaller operand maximum
+    d.u32_min = t.value
+    d.u32_max = min(d.u32_max, s.u32_max)
+    if s32(d.u32_min) <= s32(d.u32_max):
+        d.s32_min, d.s32_max = s32(d.u32_min), s32(d.u32_max)
+    else:
+        d.s32_min, d.s32_max = S32_MIN, S32_MAX
+
+
+def _scalar_and(d: _Reg, s) -> None:
+    if tnum_is_const(s.var_off) and tnum_is_const(d.var_off):
+        _mark_known(d, d.var_off.value)
+        return
+    d.umin = d.var_off.value
+    d.umax = min(d.umax, s.umax)
+    if s64(d.umin) <= s64(d.umax):
+        d.smin, d.smax = s64(d.umin), s64(d.umax)
+    else:
+        d.smin, d.smax = S64_MIN, S64_MAX
+    _update_reg_bounds(d)
+
+
+def _scalar32_or(d: _Reg, s) -> None:
+    t = tnum_subreg(d.var_off)
+    if tnum_subreg_is_const(s.var_off) and tnum_subreg_is_const(d.var_off):
+        _mark_reg32_known(d, t.value)
+        return
+    # maximum from the tnum, minimum is the larger operand minimum
+    d.u32_min = max(d.u32_min, s.u32_min)
+    d.u32_max = t.value | t.mask
+    if s32(d.u32_min) <= s32(d.u32_max):
+        d.s32_min, d.s32_max = s32(d.u32_min), s32(d.u32_max)
+    else:
+        d.s32_min, d.s32_max = S32_MIN, S32_MAX
+
+
+def _scalar_or(d: _Reg, s) -> None:
+    if tnum_is_const(s.var_off) and tnum_is_const(d.var_off):
+        _mark_known(d, d.var_off.value)
+        return
+    d.umin = max(d.umin, s.umin)
+    d.umax = d.var_off.value | d.var_off.mask
+    if s64(d.umin) <= s64(d.umax):
+        d.smin, d.smax = s64(d.umin), s64(d.umax)
+    else:
+        d.smin, d.smax = S64_MIN, S64_MAX
+    _update_reg_bounds(d)
+
+
+def _scalar32_xor(d: _Reg, s) -> None:
+    t = tnum_subreg(d.var_off)
+    if tnum_subreg_is_const(s.var_off) and tnum_subreg_is_const(d.var_off):
+        _mark_reg32_known(d, t.value)
+        return
+    d.u32_min, d.u32_max = t.value, t.value | t.mask
+    if s32(d.u32_min) <= s32(d.u32_max):
+        d.s32_min, d.s32_max = s32(d.u32_min), s32(d.u32_max)
+    else:
+        d.s32_min, d.s32_max = S32_MIN, S32_MAX
+
+
+def _scalar_xor(d: _Reg, s) -> None:
+    if tnum_is_const(s.var_off) and tnum_is_const(d.var_off):
+        _mark_known(d, d.var_off.value)
+        return
+    d.umin, d.umax = d.var_off.value, d.var_off.value | d.var_off.mask
+    if s64(d.umin) <= s64(d.umax):
+        d.smin, d.smax = s64(d.umin), s64(d.umax)
+    else:
+        d.smin, d.smax = S64_MIN, S64_MAX
+    _update_reg_bounds(d)
+
+
+def _scalar32_lsh_bounds(d: _Reg, umin_val: int, umax_val: int) -> None:
+    """kernel: __scalar32_min_max_lsh."""
+    d.s32_min, d.s32_max = S32_MIN, S32_MAX  # sign bit information is lost
+    if umax_val > 31 or d.u32_max > (1 << (31 - umax_val)):
+        d.u32_min, d.u32_max = 0, U32_MAX  # top bit might be shifted out
+    else:
+        d.u32_min = u32(d.u32_min << umin_val)
+        d.u32_max = u32(d.u32_max << umax_val)
+
+
+def _scalar64_lsh_bounds(d: _Reg, umin_val: int, umax_val: int) -> None:
+    """kernel: __scalar64_min_max_lsh."""
+    # <<32 is how compilers start sign-extending a subregister (<<32 s>>32);
+    # the s32 bounds shifted by 32 cannot change sign.
+    if umin_val == 32 and umax_val == 32:
+        d.smax = d.s32_max << 32
+        d.smin = d.s32_min << 32
+    else:
+        d.smin, d.smax = S64_MIN, S64_MAX
+    if d.umax > (1 << (63 - umax_val)):
+        d.umin, d.umax = 0, U64_MAX
+    else:
+        d.umin = u64(d.umin << umin_val)
+        d.umax = u64(d.umax << umax_val)
+
+
+def _scalar32_lsh(d: _Reg, s) -> None:
+    lo, hi = s.u32_min, s.u32_max
+    sub = tnum_subreg(d.var_off)
+    _scalar32_lsh_bounds(d, lo, hi)
+    d.var_off = tnum_subreg(tnum_lshift(sub, lo))
+    _mark_reg64_unbounded(d)  # re-learnt from the tnum and zext later
+    _update_reg32_bounds(d)
+
+
+def _scalar_lsh(d: _Reg, s) -> None:
+    lo, hi = s.umin, s.umax
+    # the 64-bit part reads the unshifted 32-bit bounds, so it goes first
+    _scalar64_lsh_bounds(d, lo, hi)
+    _scalar32_lsh_bounds(d, lo, hi)
+    d.var_off = tnum_lshift(d.var_off, lo)
+    _update_reg_bounds(d)
+
+
+def _scalar32_rsh(d: _Reg, s) -> None:
+    sub = tnum_subreg(d.var_off)
+    lo, hi = s.u32_min, s.u32_max
+    # an unsigned shift: signed bounds are re-derived from unsigned ones
+    d.s32_min, d.s32_max = S32_MIN, S32_MAX
+    d.var_off = tnum_rshift(sub, lo)
+    d.u32_min >>= hi
+    d.u32_max >>= lo
+    _mark_reg64_unbounded(d)
+    _update_reg32_bounds(d)
+
+
+def _scalar_rsh(d: _Reg, s) -> None:
+    lo, hi = s.umin, s.umax
+    d.smin, d.smax = S64_MIN, S64_MAX
+    d.var_off = tnum_rshift(d.var_off, lo)
+    d.umin >>= hi
+    d.umax >>= lo
+    # bits shifted in from the upper half make 32-bit bounds hard; use tnum
+    _mark_reg32_unbounded(d)
+    _update_reg_bounds(d)
+
+
+def _scalar32_arsh(d: _Reg, s) -> None:
+    sh = s.u32_min  # src is a known constant here
+    d.s32_min >>= sh
+    d.s32_max >>= sh
+    d.var_off = tnum_arshift(tnum_subreg(d.var_off), sh, 32)
+    d.u32_min, d.u32_max = 0, U32_MAX  # re-derived from the tnum
+    _mark_reg64_unbounded(d)
+    _update_reg32_bounds(d)
+
+
+def _scalar_arsh(d: _Reg, s) -> None:
+    sh = s.umin
+    d.smin >>= sh
+    d.smax >>= sh
+    d.var_off = tnum_arshift(d.var_off, sh, 64)
+    d.umin, d.umax = 0, U64_MAX
+    _mark_reg32_unbounded(d)
+    _update_reg_bounds(d)
+
+
+def _scalar_byte_swap(d: _Reg, *, alu64: bool, to_be: bool, imm: int) -> None:
+    """kernel: scalar_byte_swap, for a little-endian host (x86-64)."""
+    need_bswap = alu64 or to_be  # to_le on little endian is a truncation
+    if need_bswap:
+        if imm == 16:
+            d.var_off = tnum_bswap16(d.var_off)
+        elif imm == 32:
+            d.var_off = tnum_bswap32(d.var_off)
+        elif imm == 64:
+            d.var_off = tnum_bswap64(d.var_off)
+        _mark_unbounded(d)  # bounds re-derived from the new tnum
+    if imm in (16, 32):
+        _coerce_reg_to_size(d, imm // 8)
+
+
+# --- the ALU entry points ------------------------------------------------------
+
+def _is_safe_to_compute_dst_reg_range(opc: int, src: Scalar, alu64: bool) -> bool:
+    """kernel: is_safe_to_compute_dst_reg_range."""
+    if alu64:
+        src_const = (tnum_is_const(src.var_off) and src.smin == src.smax
+                     and src.umin == src.umax)
+    else:
+        src_const = (tnum_subreg_is_const(src.var_off) and src.s32_min == src.s32_max
+                     and src.u32_min == src.u32_max)
+    if opc in (op.ADD, op.SUB, op.NEG, op.AND, op.XOR, op.OR, op.MUL, op.END):
+        return True
+    if opc in (op.DIV, op.MOD):  # only a constant divisor is tracked
+        return src_const
+    if opc in (op.LSH, op.RSH, op.ARSH):  # shifts >= width are undefined
+        return src_const and src.umax < (64 if alu64 else 32)
+    return False
+
+
+def _maybe_fork(dst: _Reg, src: Scalar, opc: int) -> list[_Reg] | None:
+    """kernel: maybe_fork_scalars - for AND/OR with a constant, a value known
+    to be in [-1, 0] (64-bit or 32-bit) is explored as the two constants
+    separately.  Returns [dst=-1 path, dst=0 path] or None."""
+    if opc not in (op.AND, op.OR) or not tnum_is_const(src.var_off):
+        return None
+    if dst.smin == -1 and dst.smax == 0:
+        mark = _mark_known
+    elif dst.s32_min == -1 and dst.s32_max == 0:
+        mark = _mark_reg32_known
+    else:
+        return None
+    minus1, zero = _Reg.of(dst), _Reg.of(dst)
+    mark(minus1, U64_MAX)
+    mark(zero, 0)
+    return [minus1, zero]
+
+
+def _adjust(d: _Reg, opc: int, src: Scalar, alu64: bool, off: int, imm: int,
+            to_be: bool) -> None:
+    """kernel: adjust_scalar_min_max_vals, after the fork decision."""
+    alu32 = not alu64
+    if opc == op.ADD:
+        _scalar32_add(d, src)
+        _scalar_add(d, src)
+        d.var_off = tnum_add(d.var_off, src.var_off)
+    elif opc == op.SUB:
+        _scalar32_sub(d, src)
+        _scalar_sub(d, src)
+        d.var_off = tnum_sub(d.var_off, src.var_off)
+    elif opc == op.NEG:
+        old = _Reg.of(d)  # 0 - old value
+        _mark_known(d, 0)
+        _scalar32_sub(d, old)
+        _scalar_sub(d, old)
+        d.var_off = tnum_neg(old.var_off)
+    elif opc == op.MUL:
+        d.var_off = tnum_mul(d.var_off, src.var_off)
+        _scalar32_mul(d, src)
+        _scalar_mul(d, src)
+    elif opc == op.DIV:
+        if (src.u32_min if alu32 else src.umin) == 0:
+            _mark_known(d, 0)  # BPF: x / 0 == 0
+        elif alu32:
+            (_scalar32_sdiv if off == 1 else _scalar32_udiv)(d, src)
+        else:
+            (_scalar_sdiv if off == 1 else _scalar_udiv)(d, src)
+    elif opc == op.MOD:
+        if (src.u32_min if alu32 else src.umin) == 0:
+            pass  # BPF: x % 0 == x
+        elif alu32:
+            (_scalar32_smod if off == 1 else _scalar32_umod)(d, src)
+        else:
+            (_scalar_smod if off == 1 else _scalar_umod)(d, src)
+    elif opc == op.AND:
+        d.var_off = tnum_and(d.var_off, src.var_off)
+        _scalar32_and(d, src)
+        _scalar_and(d, src)
+    elif opc == op.OR:
+        d.var_off = tnum_or(d.var_off, src.var_off)
+        _scalar32_or(d, src)
+        _scalar_or(d, src)
+    elif opc == op.XOR:
+        d.var_off = tnum_xor(d.var_off, src.var_off)
+        _scalar32_xor(d, src)
+        _scalar_xor(d, src)
+    elif opc == op.LSH:
+        (_scalar32_lsh if alu32 else _scalar_lsh)(d, src)
+    elif opc == op.RSH:
+        (_scalar32_rsh if alu32 else _scalar_rsh)(d, src)
+    elif opc == op.ARSH:
+        (_scalar32_arsh if alu32 else _scalar_arsh)(d, src)
+    elif opc == op.END:
+        _scalar_byte_swap(d, alu64=alu64, to_be=to_be, imm=imm)
+    # ALU32 results are zero-extended; END already truncated (and le64 on
+    # an ALU32 END must not be zero-extended).
+    if alu32 and opc != op.END:
+        _zext_32_to_64(d)
+    reg_bounds_sync(d)
+
+
+def alu_paths(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
+              off: int = 0, imm: int = 0, to_be: bool = False) -> list[Scalar]:
+    """Abstract ``dst = dst <opc> src`` for a scalar dst, as the kernel does it,
+    including its path split (maybe_fork_scalars).
+
+    ``opc`` is an isa.opcodes ALU op (ADD ... END, not MOV).  ``off`` is the
+    instruction offset (1 selects SDIV/SMOD); for END, ``imm`` is the width
+    (16/32/64) and ``to_be`` the source bit (ignored for ALU64 bswap).  For
+    NEG and END ``src`` is ignored.  Returns one state, or two when the
+    kernel would explore dst == -1 and dst == 0 separately (in that order).
+    """
+    if src is None or opc in (op.NEG, op.END):
+        src = dst
+    if opc == op.MOV:
+        raise ValueError("use mov() / mov_imm() for MOV")
+    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64):
+        return [_UNKNOWN]  # __mark_reg_unknown: no zero-extension either
+    d = _Reg.of(dst)
+    forks = _maybe_fork(d, src, opc) or [d]
+    for r in forks:
+        _adjust(r, opc, src, alu64, off, imm, to_be)
+    return [r.freeze() for r in forks]
+
+
+def alu(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
+        off: int = 0, imm: int = 0, to_be: bool = False) -> Scalar:
+    """Single-state version of :func:`alu_paths` (no [-1, 0] split): the
+    kernel's adjust_scalar_min_max_vals when maybe_fork_scalars declines."""
+    if src is None or opc in (op.NEG, op.END):
+        src = dst
+    if opc == op.MOV:
+        raise ValueError("use mov() / mov_imm() for MOV")
+    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64):
+        return _UNKNOWN
+    d = _Reg.of(dst)
+    _adjust(d, opc, src, alu64, off, imm, to_be)
+    return d.freeze()
+
+
+def mov(src: Scalar, *, alu64: bool, off: int = 0) -> Scalar:
+    """``dst = src`` (MOV X): off 0 is a plain move; off 8/16/32 is movsx
+    (``r = (s8)r`` ...; 32-bit: ``w = (s8/s16)w``).  kernel: check_alu_op."""
+    r = _Reg.of(src)
+    if alu64:
+        if off:
+            _coerce_reg_to_size_sx(r, off >> 3)
+        return r.freeze()
+    if off:
+        _coerce_subreg_to_size_sx(r, off >> 3)
+    _zext_32_to_64(r)
+    reg_bounds_sync(r)
+    return r.freeze()
+
+
+def mov_imm(imm: int, *, alu64: bool) -> Scalar:
+    """``dst = imm`` (MOV K): ALU64 sign-extends imm32, ALU zero-extends."""
+    imm = _sext(imm, 32)
+    return Scalar.const(imm if alu64 else u32(imm))
+
+
+# --- printing (kernel/bpf/log.c: print_reg_state / print_scalar_ranges) ------
+
+def _verbose_unum(v: int) -> str:
+    return str(v) if v <= 0xFFFF else "0x%x" % v
+
+
+def _verbose_snum(v: int) -> str:
+    v = s64(v)
+    return str(v) if -0x8000 <= v <= 0x7FFF else "0x%x" % u64(v)
+
+
+def _is_snum_decimal(v: int) -> bool:
+    return -0x8000 <= v <= 0x7FFF
+
+
+def format_scalar_ranges(s: Scalar) -> list[str]:
+    """The ``name=...`` items of print_scalar_ranges (defaults omitted, equal
+    values merged as ``smin=smin32=0``)."""
+    # smin32/smax32 are sign-extended only when printed in decimal: in hex a
+    # sign-extended 0xfffffffe would read as a different number.
+    def sv32(v: int) -> int:
+        return u64(v) if _is_snum_decimal(v) else u32(v)
+
+    table = [
+        ["smin", u64(s.smin), s.smin == S64_MIN],
+        ["smax", u64(s.smax), s.smax == S64_MAX],
+        ["umin", s.umin, s.umin == 0],
+        ["umax", s.umax, s.umax == U64_MAX],
+        ["smin32", sv32(s.s32_min), s.s32_min == S32_MIN],
+        ["smax32", sv32(s.s32_max), s.s32_max == S32_MAX],
+        ["umin32", s.u32_min, s.u32_min == 0],
+        ["umax32", s.u32_max, s.u32_max == U32_MAX],
+    ]
+    items = []
+    for i, (name, val, omit) in enumerate(table):
+        if omit:
+            continue
+        neg1 = name[0] == "s" and s64(val) < 0
+        names = [name]
+        for j in range(i + 2, len(table), 2):
+            name2, val2, omit2 = table[j]
+            if omit2 or val2 != val:
+                continue
+            if (name2[0] == "s" and s64(val2) < 0) != neg1:
+                continue  # don't mix negatives with positives
+            table[j][2] = True
+            names.append(name2)
+        num = _verbose_snum(val) if name[0] == "s" else _verbose_unum(val)
+        items.append("=".join(names) + "=" + num)
+    return items
+
+
+def format_scalar(s: Scalar, *, precise: bool = False, reg_id: int = 0) -> str:
+    """A scalar register as the verifier log prints it after ``R0_w=``:
+    a constant as a plain number (``5``, ``-1``, ``0x10000``), otherwise
+    ``scalar(id=..,smin=...,var_off=(0x0; 0xff))``; ``P`` marks precision."""
+    prefix = "P" if precise else ""
+    if tnum_is_const(s.var_off):
+        return prefix + _verbose_snum(s.var_off.value)
+    items = []
+    if reg_id:
+        items.append("id=%d" % reg_id)
+    items += format_scalar_ranges(s)
+    if not tnum_is_unknown(s.var_off):
+        items.append("var_off=" + tnum_strn(s.var_off))
+    return prefix + "scalar(" + ",".join(items) + ")"
