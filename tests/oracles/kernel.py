@@ -466,6 +466,18 @@ def load_object(path: str | os.PathLike, prog: str | None = None, *,
     object into the kernel. Other programs in the object are not loaded. The returned fd is
     a dup, so the libbpf object (and its map fds) is closed before returning; the kernel
     keeps the program's maps alive through the program."""
+    # A too-small log buffer fails even a safe load with ENOSPC (the log of a long loop
+    # is many MB even at level 1); a libbpf object loads only once, so retry from open.
+    size = (1 << 20) if log_level <= 1 else (64 << 20)
+    while True:
+        res = _load_object_once(path, prog, log_level, size)
+        if res.errno == _errno.ENOSPC and log_level and size < (1 << 30):
+            size *= 8
+            continue
+        return res
+
+
+def _load_object_once(path, prog: str | None, log_level: int, size: int) -> LoadResult:
     lb = _libbpf()
     if lb is None:
         raise RuntimeError(libbpf_available()[1])
@@ -482,7 +494,6 @@ def load_object(path: str | os.PathLike, prog: str | None = None, *,
                 lb.bpf_program_set_autoload(p, False)
         if target is None:
             return LoadResult(False, _errno.ENOENT, "", None, f"no program {prog!r} in {path}")
-        size = (1 << 20) if log_level <= 1 else (64 << 20)
         buf = ctypes.create_string_buffer(size)
         if log_level:
             lb.bpf_program_set_log_buf(target, buf, size)

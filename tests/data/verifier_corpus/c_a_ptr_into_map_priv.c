@@ -1,0 +1,31 @@
+// intent: accept
+// retval: 1
+// about: root may store a pointer into a map (no 'leaks addr into map')
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} arr SEC(".maps");
+
+SEC("socket")
+int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&arr, &k);
+	if (!v)
+		return 0;
+	*v = (__u64)(long)skb;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";

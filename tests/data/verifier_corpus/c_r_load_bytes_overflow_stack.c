@@ -1,0 +1,22 @@
+// intent: reject
+// expect: invalid write to stack
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+SEC("socket")
+int prog(struct __sk_buff *skb)
+{
+	__u8 buf[8];
+	volatile __u32 n = 16;
+	if (bpf_skb_load_bytes(skb, 0, buf, 16))
+		return 0;
+	return buf[0];
+}
+
+char LICENSE[] SEC("license") = "GPL";

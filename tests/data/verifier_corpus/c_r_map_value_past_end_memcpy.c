@@ -1,0 +1,31 @@
+// intent: reject
+// expect: invalid access to map value, value_size=8 off=0 size=16
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} arr SEC(".maps");
+
+SEC("socket")
+int prog(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u64 buf[2] = { 1, 2 };
+	__u64 *v = bpf_map_lookup_elem(&arr, &k);
+	if (!v)
+		return 0;
+	bpf_probe_read_kernel(v, sizeof(buf), buf);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
