@@ -33,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Inspect and check the C -> BPF toolchain.")
     sub = parser.add_subparsers(dest="command", required=True)
     for mod in _modules():
-        p = mod.add_parser(sub)
+        name = mod.__name__.rsplit(".", 1)[1]
+        mod.add_parser(sub)
+        p = sub.choices.get(name)       # whatever add_parser returned, use the registered one
+        if p is None:
+            continue
         if p.get_default("_run") is None:
             p.set_defaults(_run=mod.run)
     args = parser.parse_args(argv)

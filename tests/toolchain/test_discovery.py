@@ -341,3 +341,29 @@ def test_info_cli_runs_for_real(monkeypatch, tmp_path):
     assert (proc.returncode == 0) == (doc["chosen"] is not None)
     if shutil.which("clang-22"):
         assert any(c["compiler"]["name"] == "clang-22" and c["usable"] for c in doc["candidates"])
+
+
+def test_check_subcommand_plugs_in(monkeypatch):
+    """toolchain/check.py (written separately) only needs add_parser(sub) and run(args)."""
+    import types
+    seen = []
+    mod = types.ModuleType("toolchain.check")
+    mod.add_parser = lambda sub: sub.add_parser("check").add_argument("--level", default="2")
+    mod.run = lambda args: seen.append(args.level) or 1
+    monkeypatch.setitem(sys.modules, "toolchain.check", mod)
+    assert toolchain_main(["check", "--level", "0"]) == 1
+    assert seen == ["0"]
+
+
+def test_cli_errors_are_one_line(monkeypatch, capsys):
+    import types
+    from toolchain.errors import CompileError
+    mod = types.ModuleType("toolchain.check")
+    mod.add_parser = lambda sub: sub.add_parser("check")
+
+    def fail(args):
+        raise CompileError("x.c:1:2: error: nope", location="x.c:1:2")
+    mod.run = fail
+    monkeypatch.setitem(sys.modules, "toolchain.check", mod)
+    assert toolchain_main(["check"]) == 1
+    assert capsys.readouterr().err == "error: x.c:1:2: error: nope\n"

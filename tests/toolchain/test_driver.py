@@ -407,3 +407,10 @@ def test_shipped_helper_ids_match_kernel_uapi(clang22, tmp_path):
     assert len(ours) >= 50
     wrong = {name: (int(num), ids.get(name)) for name, num in ours if ids.get(name) != int(num)}
     assert wrong == {}
+
+
+def test_compiler_object_is_probed(clang22, tmp_path):
+    c = discovery.Compiler("clang-22", (clang22,), os.path.realpath(clang22), "PATH")
+    src = write(tmp_path, "x.c", "int x;\n")
+    res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native"), compiler=c)
+    assert res.compiler == c and res.compiler_version.startswith("22.")
