@@ -133,6 +133,20 @@ def _check_header(data: bytes, path: str) -> None:
     sh_offset, sh_size = struct.unpack_from("<QQ", data, shoff + shstrndx * SHDR_SIZE + 24)
     if sh_type != SHT_STRTAB or sh_offset + sh_size > len(data):
         fail(path, f"section name table (section {shstrndx}) is not a string table inside the file")
+    names = data[sh_offset:sh_offset + sh_size]
+    # pyelftools validates table entry sizes itself while listing sections, with a message
+    # that names no offset; check them first so the error says which section is wrong.
+    for i in range(shnum):
+        pos = shoff + i * SHDR_SIZE
+        name_off, sh_type = struct.unpack_from("<II", data, pos)
+        sh_size, = struct.unpack_from("<Q", data, pos + 32)
+        sh_entsize, = struct.unpack_from("<Q", data, pos + 56)
+        want = {SHT_SYMTAB: SYM_ENTSIZE, SHT_REL: REL_ENTSIZE}.get(sh_type)
+        if want and (sh_entsize != want or sh_size % want):
+            end = names.find(b"\0", name_off)
+            name = names[name_off:end if end >= 0 else len(names)].decode("latin-1") or f"#{i}"
+            fail(path, f"table entry size {sh_entsize} / size {sh_size} is not a multiple of {want}",
+                 name)
 
 
 # --- sections -----------------------------------------------------------
