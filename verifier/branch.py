@@ -1,0 +1,318 @@
+"""Conditional jumps on scalars: branch prediction and range refinement.
+
+``is_branch_taken`` answers "is ``a <op> b`` always true (1), always false
+(0), or unknown (-1)?" and ``reg_set_min_max`` returns both operands refined
+for the taken and the fall-through branch.  The logic is our own Python
+rendering of the kernel's ``kernel/bpf/verifier.c`` (bpf-next, 2026):
+``is_scalar_branch_taken`` (including the newer ``simulate_both_branches_taken``
+fallback that declares a branch dead when refining it yields ill-formed
+bounds), ``regs_refine_cond_op``, ``flip_opcode``, ``rev_opcode`` and
+``reg_set_min_max``.  Only scalars are handled here; pointer comparisons are
+the verifier core's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isa import opcodes as op
+from verifier.scalar import Scalar, _mark_unbounded, _Reg, reg_bounds_sync, s32, s64, u32, u64
+from verifier.tnum import (
+    tnum_and, tnum_const, tnum_intersect, tnum_is_const, tnum_or, tnum_overlap,
+    tnum_subreg, tnum_subreg_is_const, tnum_with_subreg,
+)
+
+#: The kernel encodes "not JSET" (the false branch of JSET) as JSET | BPF_X.
+JSET_NOT = op.JSET | op.X
+
+_FLIP = {op.JEQ: op.JEQ, op.JNE: op.JNE, op.JSET: op.JSET,
+         op.JGE: op.JLE, op.JGT: op.JLT, op.JLE: op.JGE, op.JLT: op.JGT,
+         op.JSGE: op.JSLE, op.JSGT: op.JSLT, op.JSLE: op.JSGE, op.JSLT: op.JSGT}
+
+_REV = {op.JEQ: op.JNE, op.JNE: op.JEQ, op.JSET: JSET_NOT, JSET_NOT: op.JSET,
+        op.JGE: op.JLT, op.JGT: op.JLE, op.JLE: op.JGT, op.JLT: op.JGE,
+        op.JSGE: op.JSLT, op.JSGT: op.JSLE, op.JSLE: op.JSGT, op.JSLT: op.JSGE}
+
+
+def flip_opcode(opc: int) -> int:
+    """How ``a <op> b`` reads as ``b <op'> a``."""
+    return _FLIP[opc]
+
+
+def rev_opcode(opc: int) -> int:
+    """The condition of the fall-through (false) branch."""
+    return _REV[opc]
+
+
+def _is_reg_const(r, is_jmp32: bool) -> bool:
+    return tnum_subreg_is_const(r.var_off) if is_jmp32 else tnum_is_const(r.var_off)
+
+
+def _reg_const_value(r, is_jmp32: bool) -> int:
+    return tnum_subreg(r.var_off).value if is_jmp32 else r.var_off.value
+
+
+@dataclass(frozen=True, slots=True)
+class Refined:
+    """Both operands after a conditional jump, per branch."""
+
+    true_a: Scalar
+    true_b: Scalar
+    false_a: Scalar
+    false_b: Scalar
+
+
+def regs_refine_cond_op(r1: _Reg, r2: _Reg, opc: int, is_jmp32: bool) -> None:
+    """kernel: regs_refine_cond_op - refine ``r1 <opc> r2`` assumed true,
+    in place, without the follow-up reg_bounds_sync."""
+    # GE/GT/SGE/SGT reuse the LE/LT/SLE/SLT logic with operands swapped
+    if opc in (op.JGE, op.JGT, op.JSGE, op.JSGT):
+        opc = flip_opcode(opc)
+        r1, r2 = r2, r1
+
+    if opc == op.JEQ:
+        if is_jmp32:
+            r1.u32_min = max(r1.u32_min, r2.u32_min)
+            r1.u32_max = min(r1.u32_max, r2.u32_max)
+            r1.s32_min = max(r1.s32_min, r2.s32_min)
+            r1.s32_max = min(r1.s32_max, r2.s32_max)
+            r2.u32_min, r2.u32_max = r1.u32_min, r1.u32_max
+            r2.s32_min, r2.s32_max = r1.s32_min, r1.s32_max
+            t = tnum_intersect(tnum_subreg(r1.var_off), tnum_subreg(r2.var_off))
+            r1.var_off = tnum_with_subreg(r1.var_off, t)
+            r2.var_off = tnum_with_subreg(r2.var_off, t)
+        else:
+            r1.umin = max(r1.umin, r2.umin)
+            r1.umax = min(r1.umax, r2.umax)
+            r1.smin = max(r1.smin, r2.smin)
+            r1.smax = min(r1.smax, r2.smax)
+            r2.umin, r2.umax, r2.smin, r2.smax = r1.umin, r1.umax, r1.smin, r1.smax
+            r1.var_off = tnum_intersect(r1.var_off, r2.var_off)
+            r2.var_off = r1.var_off
+    elif opc == op.JNE:
+        if not _is_reg_const(r2, is_jmp32):
+            r1, r2 = r2, r1
+        if not _is_reg_const(r2, is_jmp32):
+            return
+        # a constant sitting exactly on an edge of r1's range shrinks it
+        val = _reg_const_value(r2, is_jmp32)
+        if is_jmp32:
+            if r1.u32_min == u32(val):
+                r1.u32_min = u32(r1.u32_min + 1)
+            if r1.u32_max == u32(val):
+                r1.u32_max = u32(r1.u32_max - 1)
+            if r1.s32_min == s32(val):
+                r1.s32_min = s32(r1.s32_min + 1)
+            if r1.s32_max == s32(val):
+                r1.s32_max = s32(r1.s32_max - 1)
+        else:
+            if r1.umin == u64(val):
+                r1.umin = u64(r1.umin + 1)
+            if r1.umax == u64(val):
+                r1.umax = u64(r1.umax - 1)
+            if r1.smin == s64(val):
+                r1.smin = s64(r1.smin + 1)
+            if r1.smax == s64(val):
+                r1.smax = s64(r1.smax - 1)
+    elif opc == op.JSET:
+        if not _is_reg_const(r2, is_jmp32):
+            r1, r2 = r2, r1
+        if not _is_reg_const(r2, is_jmp32):
+            return
+        val = _reg_const_value(r2, is_jmp32)
+        # "r1 & val" true only pins a bit down when val is a single bit
+        if not val or val & (val - 1):
+            return
+        if is_jmp32:
+            t = tnum_or(tnum_subreg(r1.var_off), tnum_const(val))
+            r1.var_off = tnum_with_subreg(r1.var_off, t)
+        else:
+            r1.var_off = tnum_or(r1.var_off, tnum_const(val))
+    elif opc == JSET_NOT:
+        if not _is_reg_const(r2, is_jmp32):
+            r1, r2 = r2, r1
+        if not _is_reg_const(r2, is_jmp32):
+            return
+        val = _reg_const_value(r2, is_jmp32)
+        # forget ranges before narrowing the tnum, so a dead branch cannot
+        # produce an invariant violation; reg_bounds_sync relearns them
+        _mark_unbounded(r1)
+        if is_jmp32:
+            t = tnum_and(tnum_subreg(r1.var_off), tnum_const(~val))
+            r1.var_off = tnum_with_subreg(r1.var_off, t)
+        else:
+            r1.var_off = tnum_and(r1.var_off, tnum_const(~val))
+    elif opc == op.JLE:
+        if is_jmp32:
+            r1.u32_max = min(r1.u32_max, r2.u32_max)
+            r2.u32_min = max(r1.u32_min, r2.u32_min)
+        else:
+            r1.umax = min(r1.umax, r2.umax)
+            r2.umin = max(r1.umin, r2.umin)
+    elif opc == op.JLT:
+        # C arithmetic: these +1/-1 wrap, exactly as in the kernel
+        if is_jmp32:
+            r1.u32_max = min(r1.u32_max, u32(r2.u32_max - 1))
+            r2.u32_min = max(u32(r1.u32_min + 1), r2.u32_min)
+        else:
+            r1.umax = min(r1.umax, u64(r2.umax - 1))
+            r2.umin = max(u64(r1.umin + 1), r2.umin)
+    elif opc == op.JSLE:
+        if is_jmp32:
+            r1.s32_max = min(r1.s32_max, r2.s32_max)
+            r2.s32_min = max(r1.s32_min, r2.s32_min)
+        else:
+            r1.smax = min(r1.smax, r2.smax)
+            r2.smin = max(r1.smin, r2.smin)
+    elif opc == op.JSLT:
+        if is_jmp32:
+            r1.s32_max = min(r1.s32_max, s32(r2.s32_max - 1))
+            r2.s32_min = max(s32(r1.s32_min + 1), r2.s32_min)
+        else:
+            r1.smax = min(r1.smax, s64(r2.smax - 1))
+            r2.smin = max(s64(r1.smin + 1), r2.smin)
+
+
+def _violated(r: _Reg) -> bool:
+    """kernel: range_bounds_violation."""
+    return (r.umin > r.umax or r.smin > r.smax
+            or r.u32_min > r.u32_max or r.s32_min > r.s32_max)
+
+
+def _refine_pair(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> tuple[_Reg, _Reg]:
+    r1, r2 = _Reg.of(a), _Reg.of(b)
+    regs_refine_cond_op(r1, r2, opc, is_jmp32)
+    reg_bounds_sync(r1)
+    reg_bounds_sync(r2)
+    return r1, r2
+
+
+def is_branch_taken(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
+                    same_reg: bool = False) -> int:
+    """kernel: is_scalar_branch_taken for ``if a <opc> b goto``.
+
+    Returns 1 (always taken), 0 (never taken) or -1 (unknown).  ``same_reg``
+    says both operands are the same register (``if r1 > r1``), which the
+    kernel detects by pointer identity.
+    """
+    t1 = tnum_subreg(a.var_off) if is_jmp32 else a.var_off
+    t2 = tnum_subreg(b.var_off) if is_jmp32 else b.var_off
+    if is_jmp32:
+        umin1, umax1, smin1, smax1 = a.u32_min, a.u32_max, a.s32_min, a.s32_max
+        umin2, umax2, smin2, smax2 = b.u32_min, b.u32_max, b.s32_min, b.s32_max
+    else:
+        umin1, umax1, smin1, smax1 = a.umin, a.umax, a.smin, a.smax
+        umin2, umax2, smin2, smax2 = b.umin, b.umax, b.smin, b.smax
+
+    if same_reg:
+        if opc in (op.JGE, op.JLE, op.JSGE, op.JSLE, op.JEQ):
+            return 1
+        if opc in (op.JGT, op.JLT, op.JSGT, op.JSLT, op.JNE):
+            return 0
+        if opc == op.JSET:
+            if tnum_is_const(t1):
+                return int(t1.value != 0)
+            return -1 if smin1 <= 0 <= smax1 else 1
+        return -1
+
+    if opc in (op.JEQ, op.JNE):
+        eq_known = None  # True: always equal, False: never equal
+        if tnum_is_const(t1) and tnum_is_const(t2):
+            eq_known = t1.value == t2.value
+        elif (not tnum_overlap(t1, t2)
+              or umin1 > umax2 or umax1 < umin2
+              or smin1 > smax2 or smax1 < smin2):
+            eq_known = False
+        elif not is_jmp32 and (a.u32_min > b.u32_max or a.u32_max < b.u32_min
+                               or a.s32_min > b.s32_max or a.s32_max < b.s32_min):
+            # 64-bit ranges inconclusive: the subregisters may still differ
+            eq_known = False
+        if eq_known is not None:
+            return int(eq_known) if opc == op.JEQ else int(not eq_known)
+    elif opc == op.JSET:
+        if not _is_reg_const(b, is_jmp32):
+            a, b, t1, t2 = b, a, t2, t1
+        if not _is_reg_const(b, is_jmp32):
+            return -1
+        if (~t1.mask & t1.value) & t2.value:
+            return 1  # a known-one bit is tested
+        if not ((t1.mask | t1.value) & t2.value):
+            return 0  # every tested bit is known zero
+    elif opc == op.JGT:
+        if umin1 > umax2:
+            return 1
+        if umax1 <= umin2:
+            return 0
+    elif opc == op.JSGT:
+        if smin1 > smax2:
+            return 1
+        if smax1 <= smin2:
+            return 0
+    elif opc == op.JLT:
+        if umax1 < umin2:
+            return 1
+        if umin1 >= umax2:
+            return 0
+    elif opc == op.JSLT:
+        if smax1 < smin2:
+            return 1
+        if smin1 >= smax2:
+            return 0
+    elif opc == op.JGE:
+        if umin1 >= umax2:
+            return 1
+        if umax1 < umin2:
+            return 0
+    elif opc == op.JSGE:
+        if smin1 >= smax2:
+            return 1
+        if smax1 < smin2:
+            return 0
+    elif opc == op.JLE:
+        if umax1 <= umin2:
+            return 1
+        if umin1 > umax2:
+            return 0
+    elif opc == op.JSLE:
+        if smax1 <= smin2:
+            return 1
+        if smin1 > smax2:
+            return 0
+    else:
+        raise ValueError("not a conditional jump op: %#x" % opc)
+    return _simulate_both_branches_taken(a, b, opc, is_jmp32)
+
+
+def _simulate_both_branches_taken(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> int:
+    """kernel: simulate_both_branches_taken - refinement is sound, so a branch
+    whose refined bounds are ill-formed (min > max) cannot be taken."""
+    f1, f2 = _refine_pair(a, b, rev_opcode(opc), is_jmp32)
+    if _violated(f1) or _violated(f2):
+        return 1
+    t1, t2 = _refine_pair(a, b, opc, is_jmp32)
+    if _violated(t1) or _violated(t2):
+        return 0
+    return -1
+
+
+def reg_set_min_max(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
+                    same_reg: bool = False) -> Refined:
+    """kernel: reg_set_min_max - both operands refined for the jump (true)
+    and fall-through (false) branch of ``if a <opc> b goto``.
+
+    A branch that cannot be taken may come back with ``bounds_violated()``
+    states; callers should consult :func:`is_branch_taken` first, as the
+    kernel does.
+    """
+    if same_reg:  # nothing to learn from comparing a register with itself
+        return Refined(a, b, a, b)
+    f1, f2 = _refine_pair(a, b, rev_opcode(opc), is_jmp32)
+    t1, t2 = _refine_pair(a, b, opc, is_jmp32)
+    return Refined(t1.freeze(), t2.freeze(), f1.freeze(), f2.freeze())
+
+
+def jmp_imm(imm: int) -> Scalar:
+    """The constant the kernel compares against for a BPF_K jump: the
+    sign-extended imm32 (kernel: __mark_reg_known(fake_reg, insn->imm))."""
+    imm &= 0xFFFFFFFF
+    return Scalar.const(imm - (1 << 32) if imm >> 31 else imm)
