@@ -166,7 +166,7 @@ def _run(cmd: list[str], result: CompileResult, what: str) -> None:
     raise CompileError(stderr or f"{result.compiler.name} failed (exit {proc.returncode}) {what}")
 
 
-def front_flags(probe: ProbeResult, opts: CompileOptions, opt: str) -> list[str]:
+def front_flags(opts: CompileOptions, opt: str) -> list[str]:
     """Everything a C compile gets, in order: ours, the user's, header search."""
     flags = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}"]
     user_names = {d.split("=", 1)[0] for d in opts.defines}
@@ -214,7 +214,7 @@ def compile_c(src: str | os.PathLike, out: str | os.PathLike,
         raise ToolchainError(f"{probe.compiler.name} cannot take the lowered path: "
                              "its BPF assembler rejects r11")
     result = CompileResult(out, probe.compiler, probe.version, path, opts.emit)
-    flags = front_flags(probe, opts, opt)
+    flags = front_flags(opts, opt)
     c = probe.compiler
     if path == "native":
         mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
