@@ -179,8 +179,9 @@ class _Builder:
     def _externs(self, code_rels) -> list[Extern]:
         used = {}
         for cr in code_rels.values():
-            if cr.kind in ("kfunc", "ksym"):
-                used.setdefault(cr.sym.index, cr.kind)
+            # called anywhere -> kfunc (a weak kfunc is also LD_IMM64'd to test its existence)
+            if cr.kind == "kfunc" or (cr.kind == "ksym" and cr.sym.index not in used):
+                used[cr.sym.index] = cr.kind
         return [Extern(y.name, used.get(y.index, "unused"), y.bind == "WEAK", y)
                 for y in self.raw.symbols if y.is_extern]
 

@@ -133,6 +133,7 @@ REACHES = {  # program -> subprograms it can reach (read off the C call graph)
     "callback": {"loop_twice": {"step", "stop_early", "square"}},
     "global_func": {"gx": {"gfunc_a", "gfunc_b", "helper_static"}, "gs": {"gfunc_b"}},
     "recursion_order": {"order": {"s_a", "s_b", "s_c", "s_d"}},
+    "recursive": {"bounce": {"ping", "pong"}},
     "sections": {n: set() for n in ("kp", "krp", "up", "tp", "rtp", "fe", "fx", "ls", "cls", "tcp",
                                     "cgi", "pe", "sc", "skm", "it")},
 }
@@ -311,16 +312,26 @@ def test_global_data(objs):
     assert seen == {"counter", "total", "scratch", "threshold"}
 
 
-def test_kfunc_externs(objs):
-    elf, obj = readelf(objs["kfunc"]), load(objs["kfunc"])
-    und = {s["Name"]["Name"] for s in elf["symbols"]
-           if s["Section"]["Value"] == 0 and s["Binding"]["Name"] == "Global"}
-    assert {e.name for e in obj.externs} == und == {"bpf_task_acquire", "bpf_task_release",
-                                                    "bpf_rcu_read_lock", "bpf_rcu_read_unlock"}
-    assert {e.kind for e in obj.externs} == {"kfunc"}
+def test_kfunc_externs(objs, objdump22):
+    elf, dis, obj = readelf(objs["kfunc"]), objdump(objdump22, objs["kfunc"]), load(objs["kfunc"])
+    und = {s["Name"]["Name"]: s["Binding"]["Name"] for s in elf["symbols"]
+           if s["Section"]["Value"] == 0 and s["Binding"]["Name"] in ("Global", "Weak")}
+    called = {sym for sec in dis.values() for off, (rtype, sym) in sec["rels"].items()
+              if rtype == "R_BPF_64_32" and sym in und}
+    loaded = {sym for sec in dis.values() for off, (rtype, sym) in sec["rels"].items()
+              if rtype == "R_BPF_64_64" and sym in und}
+    # kfunc.c declares four kfuncs, one weak kfunc and one typed ksym variable
+    assert called == {"bpf_task_acquire", "bpf_task_release", "bpf_rcu_read_lock",
+                      "bpf_rcu_read_unlock", "bpf_cgroup_release"}
+    assert loaded == {"bpf_prog_active", "bpf_cgroup_release"}
+    assert {e.name for e in obj.externs} == set(und)
+    assert {e.name: e.weak for e in obj.externs} == {n: b == "Weak" for n, b in und.items()}
+    assert {e.name: e.kind for e in obj.externs} == {
+        n: "kfunc" if n in called else "ksym" for n in und}
     prog = obj.program("newtask")
+    assert sorted(r.name for r in prog.relocs if r.kind == "kfunc") == sorted(called)
+    assert sorted(r.name for r in prog.relocs if r.kind == "ksym") == sorted(loaded)
     # The kfunc calls of the subprogram `locked` travel with it into the linked program.
-    assert sorted(r.name for r in prog.relocs if r.kind == "kfunc") == sorted(und)
     locked = prog.subprograms[0]
     assert {r.name for r in prog.relocs if r.kind == "kfunc" and r.insn >= locked.start} == \
         {"bpf_rcu_read_lock", "bpf_rcu_read_unlock"}
