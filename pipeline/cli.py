@@ -70,5 +70,7 @@ def report(err: UserError, as_json: bool) -> int:
     if as_json:
         print(json.dumps(err.to_json()))
     else:
-        print(f"error: {err.message}", file=sys.stderr)
+        # clang's own diagnostics already say "error:" and must reach the user verbatim
+        verbatim = err.kind == "compile" and " error: " in err.message
+        print(err.message if verbatim else f"error: {err.message}", file=sys.stderr)
     return err.exit_code

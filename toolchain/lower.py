@@ -87,8 +87,7 @@ def _pieces(ty: str, fn: str, idx: int) -> int:
         return 2
     if re.fullmatch(r"i(1|8|16|32|64)|ptr|float|double|\[1 x i64\]", ty):
         return 1
-    raise CompileError(f"function {fn}: argument {idx + 1} of IR type {ty} cannot be passed "
-                       f"as a BPF stack argument")
+    raise _fail(fn, f"argument {idx + 1} of IR type {ty} cannot be passed as a BPF stack argument")
 
 
 def _signature(fn: llvm.ValueRef) -> Signature:
@@ -106,15 +105,15 @@ def _signature(fn: llvm.ValueRef) -> Signature:
             p.locs.append(("reg", piece) if piece <= MAX_REG_PIECES else ("slot", piece - MAX_REG_PIECES))
     if fty.is_function_vararg and sig.is_definition:
         # LLVM's BPF backend rejects these too; say so before codegen, naming the function
-        raise CompileError(f"function {fn.name}: variadic functions are not supported")
+        raise _fail(fn.name, "variadic functions are not supported")
     if piece > MAX_REG_PIECES:
         for p in params:
             if any(a.startswith(("byval", "byref", "inalloca", "preallocated")) for a in p.attrs):
-                raise CompileError(f"function {fn.name}: argument {p.index + 1} is an aggregate passed "
-                                   f"by value (over 16 bytes); pass it by pointer")
+                raise _fail(fn.name, f"argument {p.index + 1} is an aggregate passed by value "
+                                     f"(over 16 bytes); pass it by pointer")
         if len(params) > MAX_ARGS or sig.slots > MAX_STACK_SLOTS:
-            raise CompileError(f"function {fn.name}: {len(params)} arguments need {sig.slots} stack "
-                               f"slots; BPF allows at most {MAX_ARGS} arguments in {MAX_STACK_SLOTS} slots")
+            raise _fail(fn.name, f"{len(params)} arguments need {sig.slots} stack slots; "
+                                 f"BPF allows at most {MAX_ARGS} arguments in {MAX_STACK_SLOTS} slots")
     return sig
 
 
@@ -334,9 +333,15 @@ def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str
     text = fix_nocall_prototypes(ir_text, module)
     if text is not ir_text:
         module = parse_ir(text, "IR after prototype fix-up")
-    sigs = [s for s in (_signature(f) for f in module.functions
-                        if not f.name.startswith("llvm."))
-            if s.slots or any(not p.in_regs for p in s.params)]
+    try:
+        sigs = [s for s in (_signature(f) for f in module.functions if not f.name.startswith("llvm."))
+                if s.slots or any(not p.in_regs for p in s.params)]
+        _check_indirect_calls(module)
+    except CompileError as err:
+        err.location = err.location or _source_location(text, getattr(err, "function", None))
+        if err.location:
+            err.message = f"{err.location}: {err.message}"
+        raise
     imm_ok = mcpu == "v4"
     counter = [0]
     for sig in sigs:
@@ -345,26 +350,42 @@ def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str
         elif not sig.is_definition:
             text = _rewrite_declaration(text, sig)
         text = _rewrite_calls(text, sig, imm_ok, counter)
-    _check_indirect_calls(module)
     if sigs:
         parse_ir(text, "lowered IR (internal error in the stack-argument lowering)")
     return text
 
 
+def _fail(fn_name: str, message: str) -> CompileError:
+    err = CompileError(f"function {fn_name}: {message}")
+    err.function = fn_name
+    return err
+
+
+def _source_location(text: str, fn_name: str | None) -> str | None:
+    """``file:line`` of a function's DISubprogram, for error messages."""
+    if not fn_name:
+        return None
+    m = re.search(r'^!\d+ = distinct !DISubprogram\(name: "' + re.escape(fn_name) + r'",[^\n]*?file: !(\d+), line: (\d+)',
+                  text, re.M)
+    if not m:
+        return None
+    f = re.search(r"^!" + m.group(1) + r' = !DIFile\(filename: "([^"]*)"', text, re.M)
+    return f"{f.group(1) if f else '?'}:{m.group(2)}"
+
+
 def _check_indirect_calls(module: llvm.ModuleRef) -> None:
+    """Stack arguments need a direct call: the callee's BTF prototype says how many slots it reads."""
     for fn in module.functions:
         for block in fn.blocks:
             for inst in block.instructions:
                 if inst.opcode != "call":
                     continue
-                ops = list(inst.operands)
-                callee = ops[-1] if ops else None
-                if callee is not None and not callee.name and len(ops) - 1 > MAX_REG_PIECES \
-                        and str(callee.type) == "ptr" and not str(callee).lstrip().startswith(("declare", "define")):
-                    if "asm" in str(callee):
-                        continue
-                    raise CompileError(f"function {fn.name}: indirect call with {len(ops) - 1} arguments; "
-                                       f"stack arguments need a direct call")
+                *args, callee = inst.operands
+                kind = callee.value_kind
+                if len(args) > MAX_REG_PIECES and kind not in (llvm.ValueKind.function,
+                                                               llvm.ValueKind.inline_asm):
+                    raise _fail(fn.name, f"indirect call with {len(args)} arguments; "
+                                         f"more than five arguments need a direct call")
 
 
 def stack_arg_functions(ir_text: str) -> dict[str, int]:
