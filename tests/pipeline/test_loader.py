@@ -253,7 +253,8 @@ def test_helper_calls_are_listed(objs, objdump22):
     helper_slots = [i for i, raw in dis[sec]["insns"].items() if raw[0] == 0x85 and raw[1] == 0]
     prog = obj.programs[0]
     assert [r.insn for r in prog.relocs if r.kind == "helper"] == helper_slots
-    assert [r.helper_id for r in prog.relocs if r.kind == "helper"] == [1, 2]  # lookup, update
+    # btf_maps.c calls lookup, update, lookup
+    assert [r.helper_id for r in prog.relocs if r.kind == "helper"] == [1, 2, 1]
 
 
 def test_btf_maps(objs):
@@ -261,7 +262,7 @@ def test_btf_maps(objs):
     want = sorted((s["Value"], s["Name"]["Name"], s["Size"]) for s in elf["symbols"]
                   if sec_name(elf, s) == ".maps" and s["Type"]["Value"] == 1)
     assert [(m.offset, m.name, m.size) for m in obj.maps] == want
-    assert [m.name for m in obj.maps] == ["counts", "seen"]
+    assert {m.name for m in obj.maps} == {"counts", "seen", "inner_a", "inner_b", "outer"}
     assert obj.legacy_maps == []
     prog = obj.programs[0]
     for r in prog.relocs:
@@ -269,7 +270,12 @@ def test_btf_maps(objs):
             ins = prog.insns[r.insn]
             assert ins.src == op.PSEUDO_MAP_IDX and obj.map_table[ins.imm].name == r.name
             assert r.name == r.reloc.symbol.name
-    assert sorted(r.name for r in prog.relocs if r.kind == "map") == ["counts", "seen"]
+    assert sorted(r.name for r in prog.relocs if r.kind == "map") == ["counts", "outer", "seen"]
+    # .rel.maps holds the map-in-map initialisers: kept as data relocations, not code
+    assert [(r.offset, r.type_name, r.symbol.name) for r in obj.relocations[".maps"]] == \
+        elf["rels"][".maps"]
+    assert [r.symbol.name for r in obj.relocations[".maps"]] == ["inner_a", "inner_b"]
+    assert ".BTF" not in obj.relocations and ".BTF.ext" not in obj.relocations
 
 
 def test_legacy_map(objs):
