@@ -47,11 +47,19 @@ def run(args) -> int:
             msg = f"{msg} (at {err.location})"
         raise UserError("btf", msg, err.location) from None
     out = sys.stdout
-    if args.json:
-        out.write(json.dumps(payload))
-        out.write("\n")
-    else:
-        out.buffer.write(text.encode("utf-8", "surrogateescape")) if hasattr(out, "buffer") \
-            else out.write(text)
-    out.flush()
+    try:
+        if args.json:
+            out.write(json.dumps(payload))
+            out.write("\n")
+        elif hasattr(out, "buffer"):
+            out.flush()
+            out.buffer.write(text.encode("utf-8", "surrogateescape"))
+        else:
+            out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: not an error of ours; keep
+        # Python from complaining again when it flushes stdout at exit
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
     return 0

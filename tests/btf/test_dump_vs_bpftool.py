@@ -112,3 +112,11 @@ def test_cli_format_c(corpus_objs, bpftool):
     exp = subprocess.run(["bpftool", "btf", "dump", "file", str(obj), "format", "c"],
                          capture_output=True, text=True, check=True).stdout
     assert got == exp
+
+
+def test_cli_truncated_elf_exit_2(corpus_objs, tmp_path):
+    cut = tmp_path / "cut.o"
+    cut.write_bytes(corpus_objs["20_funcs"].read_bytes()[:100])
+    res = subprocess.run([sys.executable, "-m", "pipeline", "btf", str(cut)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.startswith("error: ") and "Traceback" not in res.stderr
