@@ -10,6 +10,8 @@ offset (relative to the start of the .BTF data).
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from . import layout as L
 from .errors import BtfError
 from .graph import Btf
@@ -27,6 +29,7 @@ NOT_A_TYPE = frozenset({L.VAR, L.DATASEC, L.DECL_TAG, L.FUNC})
 DECL_TAG_TARGETS = frozenset({L.STRUCT, L.UNION, L.VAR, L.FUNC, L.TYPEDEF})
 
 
+_first, _second, _third = itemgetter(0), itemgetter(1), itemgetter(2)
 BTF_MAX_SIZE = 16 * 1024 * 1024   # the kernel's limit on any type's size
 
 
@@ -180,9 +183,10 @@ def _check_refs(btf: Btf, table: StringTable, section: str) -> None:
     """Every referenced type id and every item name offset in range; kind-specific sanity."""
     n = len(btf.types)
     nstr = len(table)
+    not_type = bytes(t.kind in NOT_A_TYPE for t in btf.types)
     for t in btf.types[1:]:
         k = t.kind
-        where = _loc(t.offset, section)
+        where = f"{section}+0x{t.offset:x}" if t.raw else ""
         if k in REF_KINDS:
             if t.size_type >= n:
                 raise BtfError(f"type [{t.id}] {t.kind_name} references type id {t.size_type}, "
@@ -214,37 +218,40 @@ def _check_refs(btf: Btf, table: StringTable, section: str) -> None:
                 raise BtfError(f"type [{t.id}] {t.kind_name} size {t.size_type} exceeds the kernel "
                                f"limit {BTF_MAX_SIZE}", _loc(t.offset + 8, section))
             kf = t.kflag
-            for i, (_, _, o) in enumerate(t.raw):
-                end_bit = (o & 0xFFFFFF) + (o >> 24) if kf else o
-                if end_bit > limit:
-                    raise BtfError(f"type [{t.id}] {t.kind_name} member {i} exceeds the "
-                                   f"{t.size_type}-byte size", _loc(t.offset + 12 + 12 * i + 8, section))
+            if t.raw and (kf or max(map(_third, t.raw)) > limit):
+                for i, (_, _, o) in enumerate(t.raw):
+                    end_bit = (o & 0xFFFFFF) + (o >> 24) if kf else o
+                    if end_bit > limit:
+                        raise BtfError(f"type [{t.id}] {t.kind_name} member {i} exceeds the "
+                                       f"{t.size_type}-byte size",
+                                       _loc(t.offset + 12 + 12 * i + 8, section))
         elif k == L.INT:
             if t.int_offset + t.int_bits > t.size_type * 8 or t.int_bits > 128:
                 raise BtfError(f"type [{t.id}] INT bits exceed its size", _loc(t.offset + 12, section))
         raw = t.raw
         if raw:
             # item layouts: members (name, type, off), params (name, type),
-            # enum (name, val[, hi]), secinfo (type, off, size)
+            # enum (name, val[, hi]), secinfo (type, off, size).  map/itemgetter
+            # keep the per-item work in C: vmlinux has ~10^6 items.
             if k == L.DATASEC:
-                bad = max(r[0] for r in raw)
+                bad = max(map(_first, raw))
                 if bad >= n:
                     raise BtfError(f"type [{t.id}] DATASEC entry references type id {bad}, out of "
                                    f"range (max {n - 1})", where)
                 continue
-            bad = max(r[0] for r in raw)
+            bad = max(map(_first, raw))
             if bad >= nstr:
                 raise BtfError(f"type [{t.id}] {t.kind_name} item name offset {bad} out of range "
                                f"(string section is {nstr} bytes)", where)
             if k in (L.STRUCT, L.UNION, L.FUNC_PROTO):
-                bad = max(r[1] for r in raw)
+                bad = max(map(_second, raw))
                 if bad >= n:
                     raise BtfError(f"type [{t.id}] {t.kind_name} item references type id {bad}, "
                                    f"out of range (max {n - 1})", where)
-                for r in raw:
-                    if btf.types[r[1]].kind in NOT_A_TYPE:
-                        raise BtfError(f"type [{t.id}] {t.kind_name} item references [{r[1]}] "
-                                       f"{btf.types[r[1]].kind_name}, which is not a data type", where)
+                if any(map(not_type.__getitem__, map(_second, raw))):
+                    r = next(r for r in raw if not_type[r[1]])
+                    raise BtfError(f"type [{t.id}] {t.kind_name} item references [{r[1]}] "
+                                   f"{btf.types[r[1]].kind_name}, which is not a data type", where)
     for t in btf.types[1:]:
         if t.kind == L.DECL_TAG:
             target = btf.types[t.size_type]

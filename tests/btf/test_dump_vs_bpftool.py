@@ -120,3 +120,16 @@ def test_cli_truncated_elf_exit_2(corpus_objs, tmp_path):
     res = subprocess.run([sys.executable, "-m", "pipeline", "btf", str(cut)], cwd=ROOT,
                          capture_output=True, text=True)
     assert res.returncode == 2 and res.stderr.startswith("error: ") and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("name", ["04_anon_nested", "06_enum64", "13_decl_tags", "20_funcs"])
+def test_big_endian_objects(name, build, bpftool_dump, bpftool):
+    """bpfeb objects: BTF in big-endian byte order parses to the same dumps bpftool prints."""
+    from btf.dump_c import dump_c
+    obj = build((DATA / f"{name}.c").read_text(), f"eb_{name}", "--target=bpfeb")
+    loaded = btf.load(obj)
+    assert loaded.btf.endian == ">"
+    assert dump_raw(loaded.btf) == bpftool_dump(obj)
+    exp_c = subprocess.run([bpftool, "btf", "dump", "file", str(obj), "format", "c"],
+                           capture_output=True, text=True, check=True).stdout
+    assert dump_c(loaded.btf) == exp_c
