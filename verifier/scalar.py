@@ -839,8 +839,13 @@ def _scalar_byte_swap(d: _Reg, *, alu64: bool, to_be: bool, imm: int) -> None:
 
 # --- the ALU entry points ------------------------------------------------------
 
-def _is_safe_to_compute_dst_reg_range(opc: int, src: Scalar, alu64: bool) -> bool:
-    """kernel: is_safe_to_compute_dst_reg_range."""
+def _is_safe_to_compute_dst_reg_range(opc: int, src: Scalar, alu64: bool,
+                                      track_div_mod: bool = True) -> bool:
+    """kernel: is_safe_to_compute_dst_reg_range.
+
+    ``track_div_mod=False`` gives the behaviour of kernels before DIV/MOD
+    range tracking (e.g. Linux 6.18, the kernel the test oracle runs), where
+    any DIV/MOD result is an unknown scalar."""
     if alu64:
         src_const = (tnum_is_const(src.var_off) and src.smin == src.smax
                      and src.umin == src.umax)
@@ -850,7 +855,7 @@ def _is_safe_to_compute_dst_reg_range(opc: int, src: Scalar, alu64: bool) -> boo
     if opc in (op.ADD, op.SUB, op.NEG, op.AND, op.XOR, op.OR, op.MUL, op.END):
         return True
     if opc in (op.DIV, op.MOD):  # only a constant divisor is tracked
-        return src_const
+        return src_const and track_div_mod
     if opc in (op.LSH, op.RSH, op.ARSH):  # shifts >= width are undefined
         return src_const and src.umax < (64 if alu64 else 32)
     return False
@@ -938,7 +943,8 @@ def _adjust(d: _Reg, opc: int, src: Scalar, alu64: bool, off: int, imm: int,
 
 
 def alu_paths(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
-              off: int = 0, imm: int = 0, to_be: bool = False) -> list[Scalar]:
+              off: int = 0, imm: int = 0, to_be: bool = False,
+              track_div_mod: bool = True) -> list[Scalar]:
     """Abstract ``dst = dst <opc> src`` for a scalar dst, as the kernel does it,
     including its path split (maybe_fork_scalars).
 
@@ -947,12 +953,14 @@ def alu_paths(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
     (16/32/64) and ``to_be`` the source bit (ignored for ALU64 bswap).  For
     NEG and END ``src`` is ignored.  Returns one state, or two when the
     kernel would explore dst == -1 and dst == 0 separately (in that order).
+    ``track_div_mod=False`` reproduces kernels without DIV/MOD range tracking
+    (Linux <= 6.18: the result of any DIV/MOD is unknown).
     """
     if src is None or opc in (op.NEG, op.END):
         src = dst
     if opc == op.MOV:
         raise ValueError("use mov() / mov_imm() for MOV")
-    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64):
+    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64, track_div_mod):
         return [_UNKNOWN]  # __mark_reg_unknown: no zero-extension either
     d = _Reg.of(dst)
     forks = _maybe_fork(d, src, opc) or [d]
@@ -962,14 +970,14 @@ def alu_paths(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
 
 
 def alu(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
-        off: int = 0, imm: int = 0, to_be: bool = False) -> Scalar:
+        off: int = 0, imm: int = 0, to_be: bool = False, track_div_mod: bool = True) -> Scalar:
     """Single-state version of :func:`alu_paths` (no [-1, 0] split): the
     kernel's adjust_scalar_min_max_vals when maybe_fork_scalars declines."""
     if src is None or opc in (op.NEG, op.END):
         src = dst
     if opc == op.MOV:
         raise ValueError("use mov() / mov_imm() for MOV")
-    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64):
+    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64, track_div_mod):
         return _UNKNOWN
     d = _Reg.of(dst)
     _adjust(d, opc, src, alu64, off, imm, to_be)

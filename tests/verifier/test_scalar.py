@@ -438,3 +438,156 @@ def test_print_format():
     assert format_scalar(s) == "scalar(smin=smin32=-2,smax=smax32=5)"
     s = Scalar(U.var_off, -100000, 5, 0, M64, -100000, 5, 0, M32)
     assert format_scalar(s) == "scalar(smin=0xfffffffffffe7960,smax=smax32=5,smin32=0xfffe7960)"
+
+
+# --- differential check against the live kernel's verifier log ---------------
+#
+# Oracle 2 of DESIGN.md: random straight-line programs are loaded into the
+# running kernel with log_level 2, and the register state the kernel prints
+# after every instruction must equal ours, character for character.  The
+# kernel here (6.18) predates DIV/MOD range tracking, so DIV/MOD are modelled
+# with track_div_mod=False; everything else is the same code path.
+
+import re  # noqa: E402
+import struct  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from oracles import kernel as kernel_oracle  # noqa: E402
+
+
+def _kernel_ok() -> tuple[bool, str]:
+    try:
+        return kernel_oracle.kernel_available()
+    except Exception as e:  # pragma: no cover - depends on the host
+        return False, str(e)
+
+
+needs_kernel = pytest.mark.skipif(not _kernel_ok()[0], reason=_kernel_ok()[1] or "bpf() ok")
+
+
+def _insn(code, dst=0, src=0, off=0, imm=0) -> bytes:
+    return struct.pack("<BBhI", code, (src << 4) | dst, off, imm & M32)
+
+
+def reg_text(line: str, regno: int) -> str | None:
+    """``R<n>=...`` from a log line, ids and linked-register deltas removed
+    (register identity is not part of the scalar domain)."""
+    m = re.search(r"(?:^| )R%d(?:_w)?=" % regno, line)
+    if not m:
+        return None
+    i = j = m.end()
+    depth = 0
+    while j < len(line):
+        c = line[j]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                j += 1
+                break
+        elif c == " " and depth == 0:
+            break
+        j += 1
+    t = re.sub(r"id=\d+([+-]\d+)?,?", "", line[i:j])
+    return t.replace("scalar(,", "scalar(").replace(",)", ")")
+
+
+def insn_lines(log: str) -> dict[int, str]:
+    """First ``N: (op) insn ; state`` line per instruction index."""
+    out: dict[int, str] = {}
+    for line in log.splitlines():
+        m = re.match(r"^(\d+): \(\w\w\) [^;]*; (.*)$", line)
+        if m and int(m.group(1)) not in out:
+            out[int(m.group(1))] = m.group(2)
+    return out
+
+
+_KOPS = (op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR, op.LSH, op.RSH, op.ARSH,
+         op.NEG, op.END, op.MOV, op.DIV, op.MOD)
+
+
+def _random_program(rng: random.Random):
+    """r6 and r0 start as two unrelated unknown scalars; a few random ALU ops
+    follow.  Returns (code, steps) where each step knows its insn index."""
+    code = [_insn(0x85, imm=7), _insn(op.ALU64 | op.MOV | op.X, 6, 0), _insn(0x85, imm=7)]
+    steps = []
+    for _ in range(rng.randrange(1, 6)):
+        dst = rng.choice((0, 0, 6))
+        opc = rng.choice(_KOPS)
+        alu64 = rng.random() < 0.6
+        cls = op.ALU64 if alu64 else op.ALU
+        idx = len(code)
+        if opc in (op.LSH, op.RSH, op.ARSH):
+            imm = rng.choice((rng.randrange(64 if alu64 else 32), 32 if alu64 else 16, 1))
+            code.append(_insn(cls | opc | op.K, dst, 0, 0, imm))
+            steps.append((idx, dst, "alu", opc, alu64, ("k", imm), 0, 0, False))
+        elif opc == op.NEG:
+            code.append(_insn(cls | opc, dst))
+            steps.append((idx, dst, "alu", opc, alu64, None, 0, 0, False))
+        elif opc == op.END:
+            imm, to_be = rng.choice((16, 32, 64)), rng.random() < 0.5
+            code.append(_insn(cls | opc | (op.X if to_be and not alu64 else 0), dst, 0, 0, imm))
+            steps.append((idx, dst, "alu", opc, alu64, None, 0, imm, to_be))
+        elif opc == op.MOV:
+            off = rng.choice((8, 16, 32) if alu64 else (0, 8, 16))
+            code.append(_insn(cls | opc | op.X, dst, dst, off))
+            steps.append((idx, dst, "mov", alu64, off))
+        else:
+            off = rng.choice((0, 1)) if opc in (op.DIV, op.MOD) else 0
+            r = rng.random()
+            if r < 0.25 and opc not in (op.DIV, op.MOD):
+                other = 6 - dst  # the other unknown-derived register
+                code.append(_insn(cls | opc | op.X, dst, other, off))
+                steps.append((idx, dst, "alu", opc, alu64, ("reg", other), off, 0, False))
+            elif r < 0.5:
+                v = rng.choice((rng.getrandbits(64), 0xFFFFFFFF00000000, M32, 1 << 63,
+                                (1 << 40) - 1, rng.getrandbits(40), 7)) or 5
+                code += [_insn(0x18, 1, 0, 0, v & M32), _insn(0, 0, 0, 0, v >> 32)]
+                code.append(_insn(cls | opc | op.X, dst, 1, off))
+                steps.append((idx + 2, dst, "alu", opc, alu64, ("k", v), off, 0, False))
+            else:
+                imm = rng.choice((rng.randrange(-300, 300), rng.getrandbits(31),
+                                  -rng.getrandbits(31), 0xFF, 0xFFFF, 0x7FFFFFFF, -1,
+                                  1 << rng.randrange(31))) or 3
+                code.append(_insn(cls | opc | op.K, dst, 0, off, imm))
+                steps.append((idx, dst, "alu", opc, alu64, ("k", imm & M64), off, 0, False))
+    code.append(_insn(0x95))
+    return b"".join(code), steps
+
+
+@needs_kernel
+def test_matches_live_kernel_log():
+    rng = random.Random(424242)
+    compared = 0
+    for _ in range(2500):
+        code, steps = _random_program(rng)
+        res = kernel_oracle.prog_load(code, "socket_filter", log_level=2)
+        assert res.accepted, res.log[-500:]
+        res.close()
+        lines = insn_lines(res.log)
+        regs = {0: U, 6: U}
+        for st in steps:
+            idx, dst = st[0], st[1]
+            if st[2] == "mov":
+                regs[dst] = mov(regs[dst], alu64=st[3], off=st[4])
+                paths = [regs[dst]]
+            else:
+                _, _, _, opc, alu64, src, off, imm, to_be = st
+                if src is None:
+                    s = None
+                elif src[0] == "reg":
+                    s = regs[src[1]]
+                else:  # the kernel's fake register for BPF_K: sign-extended imm
+                    s = Scalar.const(src[1])
+                paths = alu_paths(opc, regs[dst], s, alu64=alu64, off=off, imm=imm,
+                                  to_be=to_be, track_div_mod=False)
+                regs[dst] = paths[0]  # the kernel continues with the dst == -1 path
+            got = reg_text(lines.get(idx, ""), dst)
+            assert got == format_scalar(regs[dst]), (st, lines.get(idx), res.log)
+            compared += 1
+            if len(paths) > 1:
+                break  # the forked dst == 0 path is explored later in the log
+    assert compared > 5000
