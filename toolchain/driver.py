@@ -228,13 +228,16 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
                      opts: CompileOptions, opt: str, result: CompileResult) -> None:
     # Imported here: toolchain.lower is written separately, and the native path
     # and discovery must keep working without it.
-    from .lower import lower_module
+    from .irtext import may_need_lowering
 
     with tempfile.TemporaryDirectory(prefix="stackargs-") as tmp:
         raw = Path(tmp) / f"{src.stem}.ll"
         _run(c.command(*flags, "-S", "-emit-llvm", str(src), "-o", str(raw)), result,
              f"compiling {src} to LLVM IR")
-        lowered = lower_module(raw.read_text(), mcpu=opts.mcpu, opt_level=opt)
+        lowered = raw.read_text()
+        if may_need_lowering(lowered):  # spares the IR parser's import and parse when nothing moves
+            from .lower import lower_module
+            lowered = lower_module(lowered, mcpu=opts.mcpu, opt_level=opt)
         if opts.emit == "ir":
             out.write_text(lowered)
             return

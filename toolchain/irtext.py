@@ -139,3 +139,27 @@ def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[st
         return f"!{nid} = {m.group(2) or ''}{replacements[nid]}" if nid in replacements else m.group(0)
     text = _MD_LINE.sub(sub, text)
     return text.rstrip("\n") + "\n" + "".join(n + "\n" for n in new_nodes)
+
+
+_SIG_LINE = re.compile(r"^(?:define|declare)\b[^\n]*?@[-\w$.\"]+\(|\bcall\b[^\n]*?@[-\w$.\"]+\(", re.M)
+_TWO_PIECE = re.compile(r"^(?:i128|fp128|\[2 x i64\])(?:\s|$)")
+
+
+def may_need_lowering(text: str, max_pieces: int = 5) -> bool:
+    """Cheap pre-check (no IR parser): could any signature or call pass more than
+    ``max_pieces`` 64-bit pieces, or did the optimiser change a signature (nocall)?
+
+    A False answer is exact; True only means the full lowering must look.
+    """
+    if "DW_CC_nocall" in text:
+        return True
+    for m in _SIG_LINE.finditer(text):
+        open_at = m.end() - 1
+        close_at = text.find(")", open_at)
+        if close_at < 0 or text.count(",", open_at, close_at) < max_pieces - 1 and \
+                not any(t in text[open_at:close_at] for t in ("i128", "fp128", "x i64]", "(")):
+            continue  # fewer than max_pieces commas and nothing nested or 16-byte: small
+        params = split_top(text[open_at + 1:matching_paren(text, open_at)])
+        if sum(2 if _TWO_PIECE.match(p) else 1 for p in params) > max_pieces:
+            return True
+    return False

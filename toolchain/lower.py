@@ -43,7 +43,7 @@ import llvmlite.binding as llvm
 
 from .errors import CompileError
 from .nocall import fix_nocall_prototypes
-from .irtext import (arg_value, function_body, function_span, global_ref, matching_paren,
+from .irtext import (arg_value, function_body, function_span, global_ref, matching_paren, may_need_lowering,
                      name_numbered_values, param_text, split_top)
 
 MAX_REG_PIECES = 5
@@ -329,6 +329,8 @@ def parse_ir(ir_text: str, what: str = "IR") -> llvm.ModuleRef:
 def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str:
     """Rewrite ``ir_text`` so no call crosses the five-register limit (see module docs)."""
     del opt_level  # -O0 and optimised IR are rewritten the same way
+    if not may_need_lowering(ir_text):
+        return ir_text
     module = parse_ir(ir_text, "input IR")
     text = fix_nocall_prototypes(ir_text, module)
     if text is not ir_text:

@@ -45,6 +45,13 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
     if "DW_CC_nocall" not in text:
         return text
     alloc = _Allocator(max(md, default=0) + 1)
+    # argument variables grouped by their DISubprogram, built once (not per function)
+    arg_vars_of: dict[int, dict[int, str]] = {}
+    for nid, node in md.items():
+        if node.startswith("!DILocalVariable(") and _field(node, "arg"):
+            scope = _field(node, "scope")
+            if scope and scope.startswith("!"):
+                arg_vars_of.setdefault(int(scope[1:]), {})[nid] = node
     replacements: dict[int, str] = {}
     for fn in module.functions:
         if fn.is_declaration:
@@ -55,7 +62,8 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
         if not dbg:
             continue
         sp_id = int(dbg.group(1))
-        replacements.update(_describe(text, md, fn, sp_id, open_at, close_at, alloc))
+        replacements.update(_describe(text, md, fn, sp_id, open_at, close_at, alloc,
+                                      arg_vars_of.get(sp_id, {})))
     if not replacements:
         return text
     return replace_metadata(text, replacements, alloc.nodes)
@@ -83,7 +91,7 @@ def _ref(md: dict[int, str], ref: str | None) -> str:
     return md.get(int(ref[1:]), "") if ref and ref.startswith("!") else ""
 
 
-def _describe(text, md, fn, sp_id, open_at, close_at, alloc) -> dict[int, str]:
+def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[int, str]:
     sp = md.get(sp_id, "")
     sty = _ref(md, _field(sp, "type"))
     if "DW_CC_nocall" not in sty:
@@ -93,9 +101,6 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc) -> dict[int, str]:
     src_ret, src_params = (src_types[0] if src_types else "null"), src_types[1:]
     ir_args = list(fn.arguments)
     ir_ret_void = str(fn.global_value_type.get_function_return()) == "void"
-    arg_vars = {nid: node for nid, node in md.items()
-                if node.startswith("!DILocalVariable(") and re.search(rf"\bscope: !{sp_id}\b", node)
-                and _field(node, "arg")}
     if len(ir_args) == len(src_params) and not (ir_ret_void and src_ret != "null"):
         return {}  # nothing was removed
 

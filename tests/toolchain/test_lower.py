@@ -364,4 +364,4 @@ def test_unsupported_signatures_name_the_function(decl, message):
 
 def test_invalid_ir_is_a_compile_error():
     with pytest.raises(CompileError, match="invalid input IR"):
-        lower_module("this is not IR")
+        lower_module("define i64 @f(i64 %a, i64 %b, i64 %c, i64 %d, i64 %e, i64 %f) { not IR }")
