@@ -133,20 +133,42 @@ def _check_header(data: bytes, path: str) -> None:
     sh_offset, sh_size = struct.unpack_from("<QQ", data, shoff + shstrndx * SHDR_SIZE + 24)
     if sh_type != SHT_STRTAB or sh_offset + sh_size > len(data):
         fail(path, f"section name table (section {shstrndx}) is not a string table inside the file")
-    names = data[sh_offset:sh_offset + sh_size]
-    # pyelftools validates table entry sizes itself while listing sections, with a message
-    # that names no offset; check them first so the error says which section is wrong.
-    for i in range(shnum):
+    _check_tables(data, path, shoff, shnum, data[sh_offset:sh_offset + sh_size])
+
+
+def _check_tables(data: bytes, path: str, shoff: int, shnum: int, names: bytes) -> None:
+    """Entry sizes and links of the symbol and relocation tables, from the raw headers.
+
+    pyelftools checks these itself while listing sections, with messages that name
+    no section (or it reads past the end of the file); checking first lets the
+    error say which section is wrong.
+    """
+    def header(i):
         pos = shoff + i * SHDR_SIZE
         name_off, sh_type = struct.unpack_from("<II", data, pos)
-        sh_size, = struct.unpack_from("<Q", data, pos + 32)
+        sh_size, sh_link = struct.unpack_from("<QI", data, pos + 32)
         sh_entsize, = struct.unpack_from("<Q", data, pos + 56)
-        want = {SHT_SYMTAB: SYM_ENTSIZE, SHT_REL: REL_ENTSIZE}.get(sh_type)
-        if want and (sh_entsize != want or sh_size % want):
-            end = names.find(b"\0", name_off)
-            name = names[name_off:end if end >= 0 else len(names)].decode("latin-1") or f"#{i}"
+        return name_off, sh_type, sh_size, sh_link, sh_entsize
+
+    def name_of(i, name_off):
+        end = names.find(b"\0", name_off)
+        return names[name_off:end if end >= 0 else len(names)].decode("latin-1") or f"#{i}"
+
+    symtabs = sum(header(i)[1] == SHT_SYMTAB for i in range(shnum))
+    if symtabs != 1:
+        fail(path, "no symbol table (.symtab)" if not symtabs else f"{symtabs} symbol tables; expected one")
+    for i in range(shnum):
+        name_off, sh_type, sh_size, sh_link, sh_entsize = header(i)
+        if sh_type not in (SHT_SYMTAB, SHT_REL, SHT_RELA):
+            continue
+        want = {SHT_SYMTAB: SYM_ENTSIZE, SHT_REL: REL_ENTSIZE, SHT_RELA: 24}[sh_type]
+        if sh_entsize != want or sh_size % want:
             fail(path, f"table entry size {sh_entsize} / size {sh_size} is not a multiple of {want}",
-                 name)
+                 name_of(i, name_off))
+        link_type = {SHT_SYMTAB: SHT_STRTAB}.get(sh_type, SHT_SYMTAB)
+        if not 0 < sh_link < shnum or header(sh_link)[1] != link_type:
+            what = "string table" if link_type == SHT_STRTAB else "symbol table"
+            fail(path, f"link {sh_link} does not name a {what}", name_of(i, name_off))
 
 
 # --- sections -----------------------------------------------------------
@@ -184,17 +206,8 @@ def _check_overlap(sections: list[RawSection], path: str) -> None:
 
 # --- symbols ------------------------------------------------------------
 def _symbols(elf, sections: list[RawSection], path: str) -> list[Symbol]:
-    tabs = [s for s in sections if s.type == SHT_SYMTAB]
-    if not tabs:
-        fail(path, "no symbol table (.symtab)")
-    if len(tabs) > 1:
-        fail(path, f"{len(tabs)} symbol tables; expected one")
-    tab = tabs[0]
-    if tab.entsize != SYM_ENTSIZE or tab.size % SYM_ENTSIZE:
-        fail(path, f"symbol table entry size {tab.entsize} / size {tab.size} is not a multiple of "
-                   f"{SYM_ENTSIZE}", tab.name)
-    if not (0 < tab.link < len(sections)) or sections[tab.link].type != SHT_STRTAB:
-        fail(path, f"symbol string table link {tab.link} is not a string table", tab.name)
+    # one symbol table with sane entry size and string table link: see _check_tables
+    tab = next(s for s in sections if s.type == SHT_SYMTAB)
     symtab = elf.get_section(tab.index)
     out = []
     for i, sym in enumerate(symtab.iter_symbols()):
@@ -242,11 +255,6 @@ def _rels(elf, sections, symbols, path, want_rel) -> dict[int, list[RawRel]]:
             continue  # e.g. .rel.BTF, .rel.BTF.ext, .rel.debug_*: not code relocations
         if s.type == SHT_RELA:
             fail(path, "RELA relocations are not used by BPF (expected REL)", s.name)
-        if s.entsize != REL_ENTSIZE or s.size % REL_ENTSIZE:
-            fail(path, f"relocation entry size {s.entsize} / size {s.size} is not a multiple of "
-                       f"{REL_ENTSIZE}", s.name)
-        if not (0 < s.link < len(sections)) or sections[s.link].type != SHT_SYMTAB:
-            fail(path, f"relocation section links section {s.link}, not the symbol table", s.name)
         entries = out.setdefault(s.info, [])
         for pos in range(0, s.size, REL_ENTSIZE):
             r_offset, r_info = struct.unpack_from("<QQ", s.data, pos)

@@ -101,9 +101,13 @@ class Linker:
             self.relocs.append(ProgReloc(at, "helper", f"helper#{ins.imm}", None, helper_id=ins.imm))
             return
         if ins.src != op.PSEUDO_CALL:
-            fail(self.path, f"call with src_reg {ins.src} at insn {slot} "
-                            f"{'has an unexpected relocation' if rel else 'is not a helper, BPF or kfunc call'}",
-                 sec.name, slot * 8)
+            if rel is not None:
+                why = f"is relocated against {rel.kind} '{rel.name}'"
+            elif ins.src == op.PSEUDO_KFUNC_CALL:
+                why = "has no relocation naming the kfunc"
+            else:
+                why = "is not a helper, BPF-to-BPF or kfunc call"
+            fail(self.path, f"call with src_reg {ins.src} at insn {slot} {why}", sec.name, slot * 8)
         if rel is not None:
             if rel.kind != "subprog":
                 fail(self.path, f"pseudo call at insn {slot} is relocated against {rel.kind} '{rel.name}'",

@@ -164,7 +164,10 @@ class MapRef:
 @dataclass(frozen=True)
 class Extern:
     name: str
-    kind: str     # "kfunc" (called), "ksym" (address taken) or "unused"
+    # "kfunc" (called somewhere), "ksym" (only its address is loaded: a typed __ksym
+    # variable, a weak kfunc's existence check, or a __kconfig value — the BTF DATASEC
+    # .ksyms/.kconfig that tells these apart is the btf package's to read) or "unused"
+    kind: str
     weak: bool
     symbol: Symbol
 
