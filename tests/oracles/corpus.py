@@ -114,15 +114,27 @@ def _header(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _section_of(kind: str, text: str) -> str:
+_NOT_PROGRAMS = ("license", "version", "maps")
+
+
+def _section_of(kind: str, text: str, prog: str | None) -> str:
     if kind == "asm":
         m = re.search(r'^\s*\.section\s+([^,\s]+)', text, re.M)
-    else:
-        m = re.search(r'SEC\("([^"]+)"\)\s*\n?\s*(?:__naked\s+)?(?:int|long|__u32|unsigned|void)\b',
-                      text)
-    if not m:
-        raise CorpusError("cannot find the program's section")
-    return m.group(1)
+        if not m:
+            raise CorpusError("cannot find the program's .section")
+        return m.group(1)
+    if prog:
+        m = re.search(r'SEC\("([^"]+)"\)[^;{}]*?\b' + re.escape(prog) + r'\s*\(', text)
+        if m:
+            return m.group(1)
+        if re.search(r'SEC\("' + re.escape(prog) + r'"\)', text):
+            return prog
+        raise CorpusError(f"no program {prog!r}")
+    names = [n for n in re.findall(r'SEC\("([^"]+)"\)', text)
+             if not n.startswith(".") and n not in _NOT_PROGRAMS]
+    if not names:
+        raise CorpusError("cannot find a SEC(\"...\") program")
+    return names[0]
 
 
 def parse_entry(path: Path) -> CorpusEntry:
@@ -152,7 +164,7 @@ def parse_entry(path: Path) -> CorpusEntry:
     if maps and kind != "asm":
         raise CorpusError(f"{path.name}: 'map:' lines are for asm; C declares maps in .maps")
     try:
-        section = _section_of(kind, text)
+        section = _section_of(kind, text, keys.get("prog"))
         ptype = prog_type_for_section(section)
     except CorpusError as exc:
         raise CorpusError(f"{path.name}: {exc}") from None

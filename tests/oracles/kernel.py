@@ -121,6 +121,7 @@ class LoadResult:
     log: str = ""
     fd: int | None = None
     error: str = ""          # strerror, or the loader's (libbpf's) complaint before the kernel
+    log_truncated: bool = False   # log is the tail of a longer one (see prog_load)
 
     @property
     def error_line(self) -> str:
@@ -257,49 +258,65 @@ def _prog_type(prog_type: str | int) -> int:
     return PROG_TYPES[prog_type] if isinstance(prog_type, str) else prog_type
 
 
+DEFAULT_LOG_SIZE = {1: 1 << 20, 2: 16 << 20}
+
+
+def _log_size(log_level: int, log_size: int | None) -> int:
+    return log_size or DEFAULT_LOG_SIZE.get(log_level, 16 << 20)
+
+
 def prog_load(insns, prog_type: str | int, license: str = "GPL", *, log_level: int = 1,
-              name: str = "", btf_fd: int | None = None,
+              log_size: int | None = None, name: str = "", btf_fd: int | None = None,
               func_info: list[tuple[int, int]] | None = None,
               line_info: list[tuple[int, int, int, int]] | None = None,
               expected_attach_type: int = 0, prog_flags: int = 0) -> LoadResult:
     """BPF_PROG_LOAD. func_info entries are (insn_off, type_id); line_info entries are
-    (insn_off, file_name_off, line_off, line_col) as in .BTF.ext."""
+    (insn_off, file_name_off, line_off, line_col) as in .BTF.ext.
+
+    The kernel fails even a safe load with ENOSPC when the log outgrows its buffer (at
+    level 1 it prints every insn of the path being explored: 50 MB for a program that
+    runs into the 1M-insn limit). The buffer is a ring, so its tail still holds the
+    verdict line; we keep that tail (``log_truncated``) and reload at level 0 for the
+    true verdict, instead of formatting the whole log again into ever larger buffers."""
+    kw = dict(name=name, btf_fd=btf_fd, func_info=func_info, line_info=line_info,
+              expected_attach_type=expected_attach_type, prog_flags=prog_flags)
+    res = _prog_load_once(insns, prog_type, license, log_level, _log_size(log_level, log_size), **kw)
+    if res.errno == _errno.ENOSPC and log_level:
+        verdict = _prog_load_once(insns, prog_type, license, 0, 0, **kw)
+        verdict.log, verdict.log_truncated = res.log, True
+        return verdict
+    return res
+
+
+def _prog_load_once(insns, prog_type, license, log_level, size, *, name, btf_fd, func_info,
+                    line_info, expected_attach_type, prog_flags) -> LoadResult:
     code = _insn_bytes(insns)
     if len(code) % 8:
         raise ValueError("instruction bytes must be a multiple of 8")
     text = ctypes.create_string_buffer(code, len(code))
     lic = ctypes.create_string_buffer(license.encode())
+    log = ctypes.create_string_buffer(size) if log_level else None
+    fields = [(0, "I", _prog_type(prog_type)), (4, "I", len(code) // 8),
+              (8, "Q", _addr(text)), (16, "Q", _addr(lic)),
+              (24, "I", log_level), (28, "I", size if log else 0), (32, "Q", _addr(log)),
+              (44, "I", prog_flags), (68, "I", expected_attach_type)]
     fi = li = None
+    if btf_fd is not None:
+        fields.append((72, "I", btf_fd))
     if func_info:
         fi = ctypes.create_string_buffer(b"".join(struct.pack("<II", *e) for e in func_info))
+        fields += [(76, "I", 8), (80, "Q", _addr(fi)), (88, "I", len(func_info))]
     if line_info:
         li = ctypes.create_string_buffer(b"".join(struct.pack("<IIII", *e) for e in line_info))
-    # Level 2 logs of looping programs run to many MB; a too-small buffer makes the kernel
-    # fail the load with ENOSPC even for a safe program, so grow and retry.
-    size = (1 << 20) if log_level <= 1 else (16 << 20)
-    while True:
-        log = ctypes.create_string_buffer(size) if log_level else None
-        fields = [(0, "I", _prog_type(prog_type)), (4, "I", len(code) // 8),
-                  (8, "Q", _addr(text)), (16, "Q", _addr(lic)),
-                  (24, "I", log_level), (28, "I", size if log else 0), (32, "Q", _addr(log)),
-                  (44, "I", prog_flags), (68, "I", expected_attach_type)]
-        if btf_fd is not None:
-            fields.append((72, "I", btf_fd))
-        if fi is not None:
-            fields += [(76, "I", 8), (80, "Q", _addr(fi)), (88, "I", len(func_info))]
-        if li is not None:
-            fields += [(92, "I", 16), (96, "Q", _addr(li)), (104, "I", len(line_info))]
-        attr = _attr(*fields)
-        nm = _name16(name)
-        ctypes.memmove(ctypes.addressof(attr) + 48, nm, len(nm))
-        fd, err = _bpf(BPF_PROG_LOAD, attr)
-        out = log.value.decode(errors="replace") if log else ""
-        if fd < 0 and err == _errno.ENOSPC and log and size < (256 << 20):
-            size *= 4
-            continue
-        if fd < 0:
-            return LoadResult(False, err, out, None, os.strerror(err))
-        return LoadResult(True, 0, out, fd)
+        fields += [(92, "I", 16), (96, "Q", _addr(li)), (104, "I", len(line_info))]
+    attr = _attr(*fields)
+    nm = _name16(name)
+    ctypes.memmove(ctypes.addressof(attr) + 48, nm, len(nm))
+    fd, err = _bpf(BPF_PROG_LOAD, attr)
+    out = log.value.decode(errors="replace") if log else ""
+    if fd < 0:
+        return LoadResult(False, err, out, None, os.strerror(err))
+    return LoadResult(True, 0, out, fd)
 
 
 def prog_info(fd: int) -> ProgInfo:
@@ -461,20 +478,22 @@ def object_programs(path: str | os.PathLike) -> list[tuple[str, str]]:
 
 
 def load_object(path: str | os.PathLike, prog: str | None = None, *,
-                log_level: int = 1) -> LoadResult:
+                log_level: int = 1, log_size: int | None = None) -> LoadResult:
     """Load one program (by function or section name; default: the first) of a BPF ELF
     object into the kernel. Other programs in the object are not loaded. The returned fd is
     a dup, so the libbpf object (and its map fds) is closed before returning; the kernel
     keeps the program's maps alive through the program."""
-    # A too-small log buffer fails even a safe load with ENOSPC (the log of a long loop
-    # is many MB even at level 1); a libbpf object loads only once, so retry from open.
-    size = (1 << 20) if log_level <= 1 else (64 << 20)
-    while True:
-        res = _load_object_once(path, prog, log_level, size)
-        if res.errno == _errno.ENOSPC and log_level and size < (1 << 30):
-            size *= 8
-            continue
-        return res
+    # Same ENOSPC policy as prog_load: keep the ring buffer's tail, take the verdict from a
+    # level-0 load. (A libbpf object loads only once, so that means opening it again. On
+    # failure libbpf itself retries at level 1 into our small buffer; errno is then lost.)
+    res = _load_object_once(path, prog, log_level, _log_size(log_level, log_size))
+    if res.errno == _errno.ENOSPC and log_level:
+        verdict = _load_object_once(path, prog, 0, 4096)
+        if not verdict.accepted:
+            verdict.error = "rejected (errno hidden by libbpf's level-1 retry)"
+        verdict.log, verdict.log_truncated = res.log, True
+        return verdict
+    return res
 
 
 def _load_object_once(path, prog: str | None, log_level: int, size: int) -> LoadResult:
@@ -495,9 +514,8 @@ def _load_object_once(path, prog: str | None, log_level: int, size: int) -> Load
         if target is None:
             return LoadResult(False, _errno.ENOENT, "", None, f"no program {prog!r} in {path}")
         buf = ctypes.create_string_buffer(size)
-        if log_level:
-            lb.bpf_program_set_log_buf(target, buf, size)
-            lb.bpf_program_set_log_level(target, log_level)
+        lb.bpf_program_set_log_buf(target, buf, size)
+        lb.bpf_program_set_log_level(target, log_level)
         rc = lb.bpf_object_load(obj)
         log = buf.value.decode(errors="replace")
         if rc != 0:
