@@ -36,9 +36,11 @@ def base(clang22, tmp_path_factory):
     js = json.loads(subprocess.run([tool, "--elf-output-style=JSON", "-S", str(out)],
                                    check=True, capture_output=True, text=True).stdout)[0]
     secs = {s["Section"]["Name"]["Name"]: s["Section"] for s in js["Sections"]}
+    syms = json.loads(subprocess.run([tool, "--elf-output-style=JSON", "-s", str(out)],
+                                     check=True, capture_output=True, text=True).stdout)[0]["Symbols"]
     data = out.read_bytes()
     shoff = struct.unpack_from("<Q", data, 0x28)[0]
-    return data, secs, shoff
+    return data, secs, shoff, [s["Symbol"]["Name"]["Name"] for s in syms]
 
 
 def error_of(data: bytes, *needles: str) -> ObjectError:
@@ -55,7 +57,7 @@ def error_of(data: bytes, *needles: str) -> ObjectError:
 
 def shdr(base, name: str, field: str) -> int:
     """File offset of a field of section ``name``'s header (Elf64_Shdr layout)."""
-    data, secs, shoff = base
+    data, secs, shoff, _ = base
     fields = {"type": 4, "flags": 8, "offset": 24, "size": 32, "link": 40, "info": 44, "entsize": 56}
     return shoff + secs[name]["Index"] * 64 + fields[field]
 
@@ -101,7 +103,7 @@ def test_section_past_end_of_file(base):
 
 
 def test_overlapping_sections(base):
-    data, secs, _ = base
+    data, secs = base[0], base[1]
     pos = shdr(base, "socket", "offset")
     err = error_of(patched(data, pos, "<Q", secs[".text"]["Offset"] + 8), "overlaps", "'.text'",
                    "section 'socket'")
@@ -146,7 +148,7 @@ def test_relocation_type_mismatch(base):
 
 
 def test_ld_imm64_without_second_half(base):
-    data, secs, _ = base
+    data, secs = base[0], base[1]
     last = secs[".text"]["Offset"] + secs[".text"]["Size"] - 8   # the final `exit` of bump
     slot = (secs[".text"]["Size"] - 8) // 8
     error_of(patched(data, last, "B", 0x18), "section '.text'", f"offset {slot * 8:#x}",
@@ -154,7 +156,7 @@ def test_ld_imm64_without_second_half(base):
 
 
 def test_unknown_opcode(base):
-    data, secs, _ = base
+    data, secs = base[0], base[1]
     # 0xa1: class LDX with mode 0xa0, which no BPF load has
     err = error_of(patched(data, secs["socket"]["Offset"] + 8, "B", 0xA1), "section 'socket' offset 0x8",
                    "insn 1", "unknown opcode 0xa1")
@@ -188,10 +190,30 @@ def test_program_name_not_found(base, tmp_path):
 def test_pyelftools_errors_are_wrapped(base):
     """A symbol name offset far outside the string table makes pyelftools itself fail (or
     read junk); either way the loader reports an ObjectError naming the file, or loads."""
-    data, secs, _ = base
+    data, secs = base[0], base[1]
     sym = secs[".symtab"]["Offset"] + 24 * 3       # any named symbol
     bad = patched(data, sym, "<I", 0xFFFFFFF0)
     try:
         load_bytes(bytes(bad), NAME)
     except ObjectError as err:
         assert str(err).startswith(NAME)
+
+
+def symbol_index(base, name: str) -> int:
+    """Index of ``name`` in the symbol table, as llvm-readelf-22 lists it."""
+    return base[3].index(name)
+
+
+def test_static_program_outside_text(base):
+    # st_info of use_globals: GLOBAL FUNC (0x12) -> LOCAL FUNC (0x02); libbpf rejects it too
+    pos = base[1][".symtab"]["Offset"] + 24 * symbol_index(base, "use_globals") + 4
+    error_of(patched(base[0], pos, "B", 0x02), "section 'socket'", "'use_globals' is static")
+
+
+def test_call_relocated_outside_text(base):
+    data = base[0]
+    pos = rel_entry(base, ".relsocket", 0) + 8
+    info = struct.unpack_from("<Q", data, pos)[0]
+    lic = symbol_index(base, "LICENSE")
+    error_of(patched(data, pos, "<Q", (lic << 32) | (info & 0xFFFFFFFF)),
+             "section 'socket' offset 0x10", "'LICENSE'", "not .text")
