@@ -281,3 +281,52 @@ def test_annotations(build):
     assert old["test_description"].value == "d" and old["test_expect_success"].value is None
     assert set(program_annotations(b)) == {"newfmt", "oldfmt"}
     assert parse_tag("arg:ctx") is None
+
+
+LOWERED_KERNEL_C = """
+struct bpf_dynptr { unsigned long long __opaque[2]; } __attribute__((aligned(8)));
+struct bpf_timer { unsigned long long __opaque[2]; } __attribute__((aligned(8)));
+__attribute__((noinline)) int kbig(int a, int b, int c, int d, int e, void *mem, unsigned int mem__sz,
+     const char *s__str, int f__k, struct bpf_dynptr *dp, struct bpf_timer *t, void *z__ign)
+{ return a + (mem != 0); }
+"""
+
+
+def test_named_12_arg_kfunc_via_lowering(tmp_path, clang22):
+    """Names at stack positions need a >5-arg *definition*; clang-22 only builds one through
+    toolchain's stack-argument lowering.  Optional: skipped when that path is unavailable."""
+    try:
+        from toolchain.driver import compile_c
+        from toolchain.errors import CompileError, ToolchainError
+    except ImportError as exc:
+        pytest.skip(f"toolchain lowering not available: {exc}")
+    src = tmp_path / "kbig.c"
+    src.write_text(LOWERED_KERNEL_C)
+    try:
+        compile_c(src, tmp_path / "kbig.o")
+    except (CompileError, ToolchainError) as exc:
+        pytest.skip(f"toolchain could not build a 12-argument definition: {exc}")
+    kernel = load_kernel_btf(tmp_path / "kbig.o")
+    k = kernel.kfunc("kbig")
+    assert k.model.nr_args == 12 and k.model.stack_arg_cnt == 7
+    assert [a.cls for a in k.args[5:]] == [KfArg.MEM_WITH_SIZE, KfArg.MEM_SIZE, KfArg.CONST_STR,
+                                           KfArg.CONST_SCALAR, KfArg.DYNPTR, KfArg.TIMER,
+                                           KfArg.IGNORE]
+    assert [a.location for a in k.args[5:7]] == ["*(R11-8)", "*(R11-16)"]
+    assert k.args[11].location == "*(R11-56)"
+    obj = btf.load(tmp_path / "kbig.o")
+    info = subprogs(obj.btf, obj.ext, ".text")[0]
+    assert info.name == "kbig" and info.arg_cnt == 12 and info.stack_arg_cnt == 7
+    assert [a.kind for a in info.args[9:11]] == [ArgKind.DYNPTR, ArgKind.STRUCT_PTR]
+
+
+def test_iter_kfunc_first_arg(build):
+    """For KF_ITER_* kfuncs the iterator is argument 0 whatever its name (is_kfunc_arg_iter)."""
+    kb = load_kernel_btf(build("""
+    struct bpf_iter_num { unsigned long long __opaque[1]; } __attribute__((aligned(8)));
+    __attribute__((noinline)) int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end) { return 0; }
+    """, "iter_kernel"), {"bpf_iter_num_new": frozenset({"KF_ITER_NEW"})})
+    k = kb.kfunc("bpf_iter_num_new")
+    assert [a.cls for a in k.args] == [KfArg.ITER, KfArg.SCALAR, KfArg.SCALAR]
+    plain = KernelBtf(kb.btf)          # same prototype without the flag: a plain struct pointer
+    assert plain.kfunc("bpf_iter_num_new").args[0].cls == KfArg.BTF_ID_OR_MEM
