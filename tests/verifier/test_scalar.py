@@ -166,7 +166,7 @@ def assert_contains(res: Scalar, v: int, ctx) -> None:
 
 
 BINOPS = (op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR)
-N = 1500  # random cases per op and width
+N = 1200  # random cases per op and width
 
 
 @pytest.mark.parametrize("alu64", [True, False], ids=["alu64", "alu32"])
