@@ -1,6 +1,8 @@
 """``python -m pipeline btf FILE [--format raw|c]``: dump BTF like ``bpftool btf dump file``.
 
-FILE is a BPF ELF object or a raw BTF blob (e.g. /sys/kernel/btf/vmlinux).
+FILE is a BPF ELF object, a raw BTF blob (e.g. /sys/kernel/btf/vmlinux), or C
+source, which is compiled first with the toolchain (stack arguments lowered
+when the compiler needs it) into a temporary object.
 With ``--json`` the output is bpftool's JSON shape (``{"types": [...]}``) for
 raw, or ``{"format": "c", "text": ...}`` for C.
 """
@@ -29,11 +31,11 @@ def run(args) -> int:
     from btf.dump_json import dump_json
     from btf.dump_raw import dump_raw
 
-    if str(args.file).endswith(".c"):
-        raise UserError("usage", f"{args.file}: compiling C for `btf` is not supported yet; "
-                        "pass a compiled object")
     try:
-        obj = load(args.file)
+        if str(args.file).endswith(".c"):
+            obj = _load_c(args.file)
+        else:
+            obj = load(args.file)
         if args.format == "c":
             from btf.dump_c import dump_c
             text = dump_c(obj.btf)
@@ -63,3 +65,20 @@ def run(args) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
     return 0
+
+
+def _load_c(path: str):
+    """Compile C to a temporary object and read its BTF (compile errors exit 1 via the CLI)."""
+    import tempfile
+    from pathlib import Path
+
+    from btf import load_bytes
+    from toolchain.driver import compile_c
+
+    src = Path(path)
+    if not src.is_file():
+        raise UserError("io", f"{src}: no such file", str(src))
+    with tempfile.TemporaryDirectory(prefix="stackargs-btf-") as tmp:
+        out = Path(tmp) / (src.stem + ".bpf.o")
+        compile_c(src, out)
+        return load_bytes(out.read_bytes(), str(src))

@@ -133,3 +133,27 @@ def test_big_endian_objects(name, build, bpftool_dump, bpftool):
     exp_c = subprocess.run([bpftool, "btf", "dump", "file", str(obj), "format", "c"],
                            capture_output=True, text=True, check=True).stdout
     assert dump_c(loaded.btf) == exp_c
+
+
+def test_cli_c_source_compiled_first(tmp_path, bpftool_dump, clang22):
+    """`btf FILE.c` compiles with the toolchain first; its dump equals bpftool's on the same
+    toolchain's object.  Skipped where the toolchain is not usable."""
+    try:
+        from toolchain.driver import compile_c
+        from toolchain.errors import CompileError, ToolchainError
+    except ImportError as exc:
+        pytest.skip(f"toolchain not available: {exc}")
+    src = DATA / "22_extern7_12.c"
+    obj = tmp_path / "ref.o"
+    try:
+        compile_c(src, obj)
+    except (CompileError, ToolchainError) as exc:
+        pytest.skip(f"toolchain cannot compile: {exc}")
+    got = subprocess.run([sys.executable, "-m", "pipeline", "btf", str(src)], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    assert got == bpftool_dump(obj)
+    bad = tmp_path / "bad.c"
+    bad.write_text("int x = ;\n")
+    res = subprocess.run([sys.executable, "-m", "pipeline", "btf", str(bad), "--json"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and json.loads(res.stdout)["error"]["kind"] == "compile"
