@@ -11,6 +11,7 @@ assembler, assembled by clang-22). Its leading ``//`` comment block declares the
     // data: <hex bytes>      (optional; default DEFAULT_PACKET)
     // map: NAME TYPE KEY VALUE MAX      (asm only, repeatable: an LD_IMM64 relocation
     //                                    against NAME becomes a reference to this map)
+    // license: <string>      (asm only; default GPL. C programs have SEC("license"))
     // about: <free text>
 
 Asm programs are loaded raw (section bytes + map relocations, no BTF); keep every
@@ -83,6 +84,7 @@ class CorpusEntry:
     data: bytes = DEFAULT_PACKET
     maps: tuple[MapSpec, ...] = field(default_factory=tuple)
     about: str = ""
+    license: str = "GPL"
 
     @property
     def name(self) -> str:
@@ -161,8 +163,8 @@ def parse_entry(path: Path) -> CorpusEntry:
             if len(parts) != 5:
                 raise CorpusError(f"{path.name}: 'map: NAME TYPE KEY VALUE MAX', got {value!r}")
             maps.append(MapSpec(parts[0], parts[1], *(int(p, 0) for p in parts[2:])))
-    if maps and kind != "asm":
-        raise CorpusError(f"{path.name}: 'map:' lines are for asm; C declares maps in .maps")
+    if (maps or "license" in keys) and kind != "asm":
+        raise CorpusError(f"{path.name}: 'map:'/'license:' lines are for asm; C has .maps/license")
     try:
         section = _section_of(kind, text, keys.get("prog"))
         ptype = prog_type_for_section(section)
@@ -170,7 +172,8 @@ def parse_entry(path: Path) -> CorpusEntry:
         raise CorpusError(f"{path.name}: {exc}") from None
     return CorpusEntry(path=path, kind=kind, section=section, prog=keys.get("prog"),
                        prog_type=ptype, intent=intent, expect=expect, retval=retval,
-                       data=data, maps=tuple(maps), about=keys.get("about", ""))
+                       data=data, maps=tuple(maps), about=keys.get("about", ""),
+                       license=keys.get("license", "GPL"))
 
 
 def iter_corpus(directory: Path = CORPUS_DIR) -> list[CorpusEntry]:
@@ -242,7 +245,7 @@ def kernel_load(entry: CorpusEntry, obj: Path, log_level: int = 1):
         if missing:
             raise CorpusError(f"{entry.name}: no 'map:' header for {sorted(missing)}")
         code = kernel.relocate_map_refs(code, {i: maps[n].fd for i, n in refs.items()})
-        return kernel.prog_load(code, entry.prog_type, log_level=log_level,
+        return kernel.prog_load(code, entry.prog_type, entry.license, log_level=log_level,
                                 name=entry.path.stem)
     finally:
         # The loaded program holds its own references to the maps it uses.
