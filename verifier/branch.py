@@ -314,5 +314,4 @@ def reg_set_min_max(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
 def jmp_imm(imm: int) -> Scalar:
     """The constant the kernel compares against for a BPF_K jump: the
     sign-extended imm32 (kernel: __mark_reg_known(fake_reg, insn->imm))."""
-    imm &= 0xFFFFFFFF
-    return Scalar.const(imm - (1 << 32) if imm >> 31 else imm)
+    return Scalar.from_imm(imm)

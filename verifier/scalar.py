@@ -25,7 +25,7 @@ from isa import opcodes as op
 from verifier.tnum import (
     S32_MIN, S64_MIN, TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and,
     tnum_arshift, tnum_bswap16, tnum_bswap32, tnum_bswap64, tnum_cast,
-    tnum_clear_subreg, tnum_const, tnum_const_subreg, tnum_intersect,
+    tnum_clear_subreg, tnum_const, tnum_const_subreg, tnum_in, tnum_intersect,
     tnum_is_const, tnum_is_unknown, tnum_lshift, tnum_mul, tnum_neg, tnum_or,
     tnum_range, tnum_rshift, tnum_step, tnum_strn, tnum_sub, tnum_subreg,
     tnum_subreg_is_const, tnum_xor,
@@ -93,6 +93,12 @@ class Scalar:
         return r.freeze()
 
     @staticmethod
+    def from_imm(imm: int) -> "Scalar":
+        """The constant of a BPF_K operand: imm32 sign-extended to 64 bits
+        (kernel: __mark_reg_known(fake_reg, insn->imm))."""
+        return Scalar.const(_sext(imm, 32))
+
+    @staticmethod
     def from_bounds(*, var_off: Tnum = TNUM_UNKNOWN, smin: int = S64_MIN, smax: int = S64_MAX,
                     umin: int = 0, umax: int = U64_MAX, s32_min: int = S32_MIN,
                     s32_max: int = S32_MAX, u32_min: int = 0, u32_max: int = U32_MAX,
@@ -127,6 +133,25 @@ class Scalar:
                 and self.smin <= sv <= self.smax
                 and self.u32_min <= lo <= self.u32_max
                 and self.s32_min <= s32(lo) <= self.s32_max)
+
+    def is_const32(self) -> bool:
+        """The 32-bit subregister is a known constant (kernel: is_reg_const
+        with subreg32)."""
+        return tnum_subreg_is_const(self.var_off)
+
+    def range_within(self, cur: "Scalar") -> bool:
+        """kernel: range_within(old=self, cur) - all eight bounds of ``cur``
+        lie inside ours."""
+        return (self.umin <= cur.umin and self.umax >= cur.umax
+                and self.smin <= cur.smin and self.smax >= cur.smax
+                and self.u32_min <= cur.u32_min and self.u32_max >= cur.u32_max
+                and self.s32_min <= cur.s32_min and self.s32_max >= cur.s32_max)
+
+    def includes(self, cur: "Scalar") -> bool:
+        """Every value ``cur`` describes is described by us: range_within plus
+        tnum_in, the numeric part of the kernel's regsafe() for scalars (used
+        by state pruning; scalar id mapping is the caller's business)."""
+        return self.range_within(cur) and tnum_in(self.var_off, cur.var_off)
 
     def bounds_violated(self) -> bool:
         """kernel: range_bounds_violation() - some min exceeds its max, i.e.
@@ -250,31 +275,33 @@ def _update_reg_bounds(r: _Reg) -> None:
 def _reg32_deduce_bounds(r: _Reg) -> None:
     """kernel: __reg32_deduce_bounds - 32-bit bounds from 64-bit ones and
     signed <-> unsigned 32-bit exchange."""
+    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax  # not changed here
+    umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
+    smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
+    umin_s, umax_s, smin_s, smax_s = s32(umin_lo), s32(umax_lo), s32(smin_lo), s32(smax_lo)
     # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
     # form a contiguous range.
-    if (r.umin >> 32) == (r.umax >> 32):
-        r.u32_min = max(r.u32_min, u32(r.umin))
-        r.u32_max = min(r.u32_max, u32(r.umax))
-        if s32(r.umin) <= s32(r.umax):
-            r.s32_min = max(r.s32_min, s32(r.umin))
-            r.s32_max = min(r.s32_max, s32(r.umax))
-    if (r.smin >> 32) == (r.smax >> 32):
-        if u32(r.smin) <= u32(r.smax):
-            r.u32_min = max(r.u32_min, u32(r.smin))
-            r.u32_max = min(r.u32_max, u32(r.smax))
-        if s32(r.smin) <= s32(r.smax):
-            r.s32_min = max(r.s32_min, s32(r.smin))
-            r.s32_max = min(r.s32_max, s32(r.smax))
+    if (umin >> 32) == (umax >> 32):
+        r.u32_min = max(r.u32_min, umin_lo)
+        r.u32_max = min(r.u32_max, umax_lo)
+        if umin_s <= umax_s:
+            r.s32_min = max(r.s32_min, umin_s)
+            r.s32_max = min(r.s32_max, umax_s)
+    if (smin >> 32) == (smax >> 32):
+        if smin_lo <= smax_lo:
+            r.u32_min = max(r.u32_min, smin_lo)
+            r.u32_max = min(r.u32_max, smax_lo)
+        if smin_s <= smax_s:
+            r.s32_min = max(r.s32_min, smin_s)
+            r.s32_max = min(r.s32_max, smax_s)
     # Upper halves are two consecutive numbers while the low halves go from
     # negative to non-negative: still a valid s32 range.
-    if (u32((r.umin >> 32) + 1) == u32(r.umax >> 32)
-            and s32(r.umin) < 0 and s32(r.umax) >= 0):
-        r.s32_min = max(r.s32_min, s32(r.umin))
-        r.s32_max = min(r.s32_max, s32(r.umax))
-    if (u32((r.smin >> 32) + 1) == u32(r.smax >> 32)
-            and s32(r.smin) < 0 and s32(r.smax) >= 0):
-        r.s32_min = max(r.s32_min, s32(r.smin))
-        r.s32_max = min(r.s32_max, s32(r.smax))
+    if (((umin >> 32) + 1) & U32_MAX) == (umax >> 32) & U32_MAX and umin_s < 0 <= umax_s:
+        r.s32_min = max(r.s32_min, umin_s)
+        r.s32_max = min(r.s32_max, umax_s)
+    if (((smin >> 32) + 1) & U32_MAX) == (smax >> 32) & U32_MAX and smin_s < 0 <= smax_s:
+        r.s32_min = max(r.s32_min, smin_s)
+        r.s32_max = min(r.s32_max, smax_s)
     # u32 range not crossing the s32 sign boundary is a valid s32 range.
     if s32(r.u32_min) <= s32(r.u32_max):
         r.s32_min = max(r.s32_min, s32(r.u32_min))

@@ -319,6 +319,37 @@ def test_zext_and_bounds_sync_sound():
         assert synced.s32_min >= raw.s32_min and synced.s32_max <= raw.s32_max
 
 
+def test_includes_is_sound_for_pruning():
+    # regsafe()'s numeric test: when old includes cur, every concrete value
+    # of cur must be a value of old (else pruning would skip unsafe paths).
+    rng = random.Random(8500)
+    hits = 0
+    for _ in range(3 * N):
+        cv = rand_set(rng)
+        cur = abstract(cv, rng)
+        ov = cv + rand_set(rng, 3) if rng.random() < 0.5 else rand_set(rng)
+        old = abstract(ov, rng)
+        if old.includes(cur):
+            hits += 1
+            for x in cv:
+                assert old.contains(x), (old, cur, x)
+            # extra probes: values cur admits at its bounds and tnum extremes
+            for x in (cur.umin, cur.umax, cur.smin & M64, cur.smax & M64,
+                      cur.var_off.value, cur.var_off.value | cur.var_off.mask):
+                if cur.contains(x):
+                    assert old.contains(x), (old, cur, hex(x))
+        assert old.range_within(old) and old.includes(old)
+    assert hits > N // 10
+    assert Scalar.unknown().includes(Scalar.const(7))
+    assert not Scalar.const(7).includes(Scalar.unknown())
+
+
+def test_from_imm_sign_extends():
+    assert Scalar.from_imm(-1).value == M64
+    assert Scalar.from_imm(0x80000000).value == 0xFFFFFFFF80000000
+    assert Scalar.from_imm(0x7FFFFFFF).value == 0x7FFFFFFF
+
+
 def test_constants_stay_exact():
     # Constant folding: on constants the kernel computes exact constants
     # (dst and src known -> __mark_reg_known / tnum arithmetic).
