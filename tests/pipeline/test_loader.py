@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from isa import Insn
 from isa import opcodes as op
 from pipeline.loader import load
 
