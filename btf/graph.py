@@ -26,6 +26,18 @@ class MemberPath:
 
 
 @dataclass(frozen=True)
+class FieldAccess:
+    """What an access of ``size`` bytes at a byte offset inside a struct touches."""
+    path: tuple[str, ...]         # member names from the outer struct, "[i]" for array elements
+    type_id: int                  # the innermost member's type (modifiers/typedefs kept)
+    offset: int                   # byte offset of the access inside that member
+
+    @property
+    def name(self) -> str:
+        return ".".join(p for p in self.path if p).replace(".[", "[")
+
+
+@dataclass(frozen=True)
 class DeclTag:
     tag_id: int
     value: str
@@ -150,6 +162,47 @@ class Btf:
                     hit = self._find_member(inner, name, base + m.bits_offset, path + (m,), depth + 1)
                     if hit:
                         return hit
+        return None
+
+    def member_at(self, tid: int, byte_off: int, size: int) -> FieldAccess | None:
+        """The member an access [byte_off, byte_off+size) falls in, descending into nested
+        structs/unions and arrays (like the kernel's btf_struct_walk).  None when the access
+        hits padding, straddles members, or leaves the struct."""
+        path: list[str] = []
+        cur = tid
+        off = byte_off
+        for _ in range(64):
+            t = self.resolve(cur)
+            if path and off == 0 and t.kind in (L.ARRAY, L.STRUCT, L.UNION) \
+                    and size == self.size_of(cur):
+                return FieldAccess(tuple(path), cur, 0)     # the whole aggregate member
+            if t.kind == L.ARRAY:
+                et, _, n = t.extra
+                esz = self.size_of(et)
+                if esz <= 0 or off // esz >= n:
+                    return None
+                path.append(f"[{off // esz}]")
+                cur, off = et, off % esz
+                continue
+            if t.kind not in (L.STRUCT, L.UNION):
+                ok = off >= 0 and off + size <= self.size_of(cur)
+                return FieldAccess(tuple(path), cur, off) if ok and path else None
+            if off < 0 or off + size > t.size:
+                return None
+            for m in t.members:
+                if m.bitfield_size:
+                    continue         # bitfields are not addressable through BTF walks
+                mstart = m.bits_offset // 8
+                try:
+                    msize = self.size_of(m.type)
+                except BtfError:
+                    continue
+                if mstart <= off and off + size <= mstart + msize:
+                    path.append(m.name)
+                    cur, off = m.type, off - mstart
+                    break
+            else:
+                return None
         return None
 
     # --- functions ----------------------------------------------------------

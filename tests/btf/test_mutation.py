@@ -64,6 +64,7 @@ def _exercise(b: btf.Btf) -> None:
         if t.kind in (btf.kinds.STRUCT, btf.kinds.UNION):
             try:
                 b.align_of(t.id)
+                b.member_at(t.id, t.size // 2, 1)
                 for m in t.members:
                     if m.name:
                         b.find_member(t.id, m.name)

@@ -45,9 +45,19 @@ def _asserts_for(b: btf.Btf) -> list[str]:
             mt = b.resolve(hit.member.type)
             if mt.kind == K.ARRAY and mt.array[2] == 0:
                 continue          # flexible array: sizeof is not allowed in C
+            # member_at must find this member again from clang-checked offset/size
+            # (the first union member wins when several overlap, so only check unions' first)
+            acc = b.member_at(t.id, hit.bits_offset // 8, b.size_of(hit.member.type))
+            assert acc is not None and acc.path[-1] in (m, "") or _overlapping(b, t, hit), (tag, m, acc)
             lines.append(f"_Static_assert(sizeof((({tag} *)0)->{m}) == {b.size_of(hit.member.type)}, "
                          f"\"msize {tag}.{m}\");")
     return lines
+
+
+def _overlapping(b, t, hit) -> bool:
+    """True when the member shares bytes with an earlier one (inside a union)."""
+    return any(b.resolve(m.type).kind == K.UNION or t.kind == K.UNION for m in hit.path) or \
+        t.kind == K.UNION
 
 
 def _leaf_names(b, t, depth=0):
@@ -83,6 +93,20 @@ def test_anonymous_member_lookup(corpus_objs):
     assert [m.name for m in hit.path] == ["", "", "b"]
     assert b.find_member(outer.id, "nope") is None
     assert b.find_member(outer.id, "inner").member.name == "inner"
+
+
+def test_member_at(corpus_objs):
+    b = btf.load(corpus_objs["02_struct_basic"]).btf
+    rect = b.find_one("rect", K.STRUCT)
+    # struct rect { struct point tl, br; const char *name; }, point = { int x, y; }
+    assert b.member_at(rect.id, 12, 4).name == "br.y"
+    assert b.member_at(rect.id, 8, 8).name == "br"
+    assert b.member_at(rect.id, 16, 8).name == "name"
+    assert b.member_at(rect.id, 2, 4) is None          # straddles tl.x and tl.y
+    assert b.member_at(rect.id, 20, 8) is None         # past the end
+    c = btf.load(corpus_objs["08_arrays"]).btf
+    cell = c.find_one("cell", K.STRUCT)                # struct cell { short v[2][2]; }
+    assert c.member_at(cell.id, 6, 2).name == "v[1][1]"
 
 
 def test_bitfield_members(corpus_objs):
