@@ -21,5 +21,6 @@ SEC("tc") long check_main(void)
 	long v = -4;
 
 	OPAQUE(v);
-	return alt11(v, -v, 2 * v, 3, -5, v - 1, v + 100, 8, -9, v * v, 12345);
+	return alt11(v, -v, 2 * v, 3, -5, v - 1, v + 100, 8, -9, v * v, 12345)
+	       + alt11(1, 2, 3, v, v, v, 4, v, v, v - 7, v * 3);
 }

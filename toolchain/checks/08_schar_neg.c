@@ -24,5 +24,7 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(v);
 	return sc8((signed char)v, 1, (signed char)(v + 1), 2, 3, (signed char)v, (signed char)(v - 28),
-		   (signed char)(-v));
+		   (signed char)(-v))
+	       + 1000 * sc8(3, (signed char)(v + 50), 4, (signed char)v, (signed char)(v * 2),
+			    (signed char)(v + 99), 5, (signed char)(v + 27));
 }

@@ -22,5 +22,7 @@ SEC("tc") long check_main(void)
 	long v = 0x1ff;
 
 	OPAQUE(v);
-	return uc7((unsigned char)v, 0x80, 1, 2, 3, (unsigned char)(v - 1), (unsigned char)(v + 0x7f));
+	return uc7((unsigned char)v, 0x80, 1, 2, 3, (unsigned char)(v - 1), (unsigned char)(v + 0x7f))
+	       ^ uc7(4, (unsigned char)(v + 3), (unsigned char)v, (unsigned char)(v >> 1), (unsigned char)v,
+		     (unsigned char)(v + 0x55), (unsigned char)(v - 0x100));
 }

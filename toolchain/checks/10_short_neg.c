@@ -21,5 +21,7 @@ SEC("tc") long check_main(void)
 	long v = -32768;
 
 	OPAQUE(v);
-	return s9(1, 2, 3, 4, 5, (short)v, (short)(v + 1), (short)-1, (short)(v + 12345));
+	return s9(1, 2, 3, 4, 5, (short)v, (short)(v + 1), (short)-1, (short)(v + 12345))
+	       + 10 * s9((short)(v + 7), (short)v, (short)-v, (short)(v >> 4), (short)(v + 2), -3,
+			 (short)(v + 32767), (short)(v >> 8), 4);
 }

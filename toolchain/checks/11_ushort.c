@@ -22,6 +22,8 @@ SEC("tc") long check_main(void)
 	long v = 0xffff;
 
 	OPAQUE(v);
-	return (long)us8(1, 2, 3, 4, 5, (unsigned short)v, (unsigned short)(v - 0x7ffe),
-			 (unsigned short)0x8001);
+	return (long)(us8(1, 2, 3, 4, 5, (unsigned short)v, (unsigned short)(v - 0x7ffe),
+			  (unsigned short)0x8001)
+		      + us8((unsigned short)v, (unsigned short)(v >> 1), (unsigned short)(v - 1), (unsigned short)v,
+			    (unsigned short)(v + 1), 7, (unsigned short)(v << 3), (unsigned short)(v ^ 0x1234)));
 }

@@ -25,5 +25,6 @@ SEC("tc") long check_main(void)
 	long v = -1;
 
 	OPAQUE(v);
-	return i8(1, 2, 3, 4, 5, (int)v, (int)(v * 500), (int)(v - 0x7ffffffe));
+	return i8(1, 2, 3, 4, 5, (int)v, (int)(v * 500), (int)(v - 0x7ffffffe))
+	       + i8((int)v, (int)(v * 3), (int)-v, (int)(v << 20), (int)v, (int)(v * 9), 8, (int)(v * 77));
 }

@@ -20,5 +20,7 @@ SEC("tc") long check_main(void)
 	long v = 0xfffffff0L;
 
 	OPAQUE(v);
-	return (long)u7(1, 2, 3, 4, 5, (unsigned)v, (unsigned)(v + 0x20));
+	return (long)(u7(1, 2, 3, 4, 5, (unsigned)v, (unsigned)(v + 0x20))
+		      + u7((unsigned)v, (unsigned)(v >> 4), (unsigned)(v * 3), (unsigned)(v + 1),
+			   (unsigned)(v << 1), 9, (unsigned)(v - 1)));
 }

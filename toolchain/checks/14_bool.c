@@ -21,5 +21,6 @@ SEC("tc") long check_main(void)
 	long v = 6;
 
 	OPAQUE(v);
-	return b9(v, v > 5, 1, v < 5, 2, v == 6, v != 6, 3, (_Bool)(v & 2));
+	return b9(v, v > 5, 1, v < 5, 2, v == 6, v != 6, 3, (_Bool)(v & 2))
+	       + b9(-v, v & 1, v * 2, !v, v + 1, v > 100, v < 100, v * 7, v == 6) * 1000000;
 }

@@ -24,5 +24,6 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(v);
 	x = v ? RED : BLUE;
-	return e7(GREEN, x, v, 2, 3, x, v ? BLUE : GREEN);
+	return e7(GREEN, x, v, 2, 3, x, v ? BLUE : GREEN)
+	       + 10000 * e7(x, v > 3 ? RED : GREEN, 3 * v, v, -v, v ? GREEN : BLUE, x);
 }

@@ -25,5 +25,6 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(k);
 	long r = p8(&x, k, &y, k + 1, 2, &z, 100, &w);
-	return r * 1000000 + x * 10000 + y * 100 + z + w;
+	long r2 = p8(&w, k * 2, &z, k, k - 1, &x, k + 50, &y);
+	return r * 1000000 + x * 10000 + y * 100 + z + w + r2 * 7;
 }

@@ -24,5 +24,5 @@ SEC("tc") long check_main(void)
 	OPAQUE(hi);
 	__int128 f = ((__int128)hi << 64) | (unsigned long)lo;
 	__int128 g = ((__int128)lo << 64) + 5;
-	return q7(1, 2, 3, 4, 5, f, g);
+	return q7(1, 2, 3, 4, 5, f, g) + q7(lo, hi, lo, hi, lo, g, f + lo);
 }

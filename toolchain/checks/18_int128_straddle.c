@@ -21,5 +21,6 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(lo);
 	OPAQUE(hi);
-	return q6(1, 2, 3, 4, ((__int128)hi << 64) | (unsigned long)lo, -6, 7);
+	return q6(1, 2, 3, 4, ((__int128)hi << 64) | (unsigned long)lo, -6, 7)
+	       + q6(lo, hi, -lo, hi * 2, -(((__int128)lo << 64) | 3), hi, lo + hi);
 }

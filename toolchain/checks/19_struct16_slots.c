@@ -23,5 +23,5 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(v);
 	struct pair p = { v, v * 2 }, q = { -v, 1000 };
-	return sp8(1, 2, 3, 4, 5, p, 6, q);
+	return sp8(1, 2, 3, 4, 5, p, 6, q) + sp8(v, -v, v * 3, v + 1, v - 1, q, v * 9, p);
 }

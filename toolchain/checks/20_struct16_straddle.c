@@ -24,5 +24,6 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(v);
 	struct mix16 m = { (int)v * 1000, (short)v, (signed char)v, v * 99999 };
-	return sm(1, 2, 3, 4, m, v, 7);
+	struct mix16 n = { (int)v, (short)(v * 300), (signed char)(v * 40), -v };
+	return sm(1, 2, 3, 4, m, v, 7) + sm(v, v * 2, v * 3, v * 4, n, 1, v * v) * 3;
 }

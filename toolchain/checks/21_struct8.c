@@ -25,5 +25,5 @@ SEC("tc") long check_main(void)
 	OPAQUE(v);
 	struct s8 p = { (int)v, (short)(v * 3), (signed char)v, 200 };
 	struct s8 q = { 123456, -2, 100, (unsigned char)v };
-	return st7(1, 2, 3, 4, 5, p, q);
+	return st7(1, 2, 3, 4, 5, p, q) + st7(v, v, -v, v * 2, v + 4, q, p) * 5;
 }

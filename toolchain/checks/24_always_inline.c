@@ -26,5 +26,5 @@ SEC("tc") long check_main(void)
 	long v = 4;
 
 	OPAQUE(v);
-	return outer9(v, 1, 2, 3, 5, 6, 7, 8, v * 3);
+	return outer9(v, 1, 2, 3, 5, 6, 7, 8, v * 3) + outer9(2, v, v, v, v, v + 1, v - 1, v * 5, 1);
 }

@@ -28,9 +28,9 @@ SEC("tc") long check_main(void)
 	OPAQUE(n);
 	for (long i = 0; i < n && i < 12; i++) {
 		if (i & 1)
-			acc += a6(i, acc & 15, 2, 3, 4, i * 7);
+			acc += a6(i, acc & 15, acc, i, acc + 4, i * 7);
 		else
-			acc += a11(i, 1, 2, 3, 4, 5, 6, 7, 8, acc & 31, i + 1);
+			acc += a11(i, acc, i, acc + 1, acc, i * 5, i - 1, acc ^ i, acc & 3, acc & 31, i + 1);
 	}
 	return acc;
 }

@@ -28,6 +28,7 @@ SEC("tc") long check_main(void)
 	OPAQUE(v);
 	r = big12(v, v, v, v, v, 1, 2, 3, 4, 5, 6, 7);
 	r += small7(v, 2, v, 4, v, 6, r);
+	r += small7(r, v, 1, v, 3, v * 5, v);
 	r += big12(r, 1, 1, 1, 1, r, v, 1, 1, 1, 1, 1);
 	return r;
 }

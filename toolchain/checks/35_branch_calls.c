@@ -27,7 +27,7 @@ NOINLINE long pick(long sel, long x)
 	if (sel > 2)
 		r = br6(x, 1, 2, 3, 4, sel);
 	else if (sel > 0)
-		r = br9(x, 1, 2, 3, 4, 5, 6, 7, sel);
+		r = br9(x, sel, 2, x, 4, sel + x, 6, x * 3, sel);
 	else
 		r = x;
 	return r + br6(r, sel, x, 0, 0, 1);

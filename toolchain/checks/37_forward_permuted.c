@@ -26,5 +26,5 @@ SEC("tc") long check_main(void)
 	long v = 2;
 
 	OPAQUE(v);
-	return fwd7(v, 0, 1, 0, 1, v * 5, -v);
+	return fwd7(v, 0, 1, 0, 1, v * 5, -v) + fwd7(1, v, v, 2 * v, v + 3, 2, v * 11) * 100000;
 }

@@ -26,6 +26,6 @@ SEC("tc") long check_main(void)
 
 	g_out = 0;      /* deterministic even if the entry runs twice */
 	for (int i = 0; i < 4; i++)
-		r += gv7(g_in[i], i, 1, 2, 3, g_in[(i + 1) & 3], g_in[(i + 2) & 3]);
+		r += gv7(g_in[i], i, g_in[3 - i], 2, i * i, g_in[(i + 1) & 3], g_in[(i + 2) & 3]);
 	return r * 100000 + g_out;
 }

@@ -31,6 +31,8 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(v);
 	return (long)rc7(v, v, 1, 2, 3, 4, v) * 1000000
+	       + (long)rc7(1, 2, v, v, v, v * 3, 5) * 10000000
 	       + (long)rs8((short)v, 300, 7, 9, -5, (short)v, 200, (short)-v) * 100
-	       + ru6(v, v, v, 1, 2, (unsigned char)(v + 100));
+	       + (long)rs8(1, (short)v, (short)(v + 9), (short)(v * 2), 3, 4, (short)(v * 150), 5) * 10
+	       + ru6(v, v, v, 1, 2, (unsigned char)(v + 100)) + ru6(1, 2, 3, v, v, (unsigned char)v);
 }

@@ -25,5 +25,7 @@ SEC("tc") long check_main(void)
 	OPAQUE(v);
 	struct big s = { v, 2 * v, 3 * v, 4 * v, 0 };
 	long r = bs7(1, 2, 3, 4, 5, v * 10, &s);
-	return r * 1000 + s.e;
+	struct big t = { 1, 1, v, v, 0 };
+	long r2 = bs7(v, v, v, v, v, 2, &t);
+	return r * 1000 + s.e + r2 * 7 + t.e;
 }
