@@ -9,7 +9,13 @@ Entry points:
 - :mod:`btf.funcs` — subprogram argument info (btf_prepare_func_args);
 - :mod:`btf.kfuncs` — kfunc models (btf_distill_func_proto) and argument classes;
 - :mod:`btf.kernel` — kernel-side BTF and ``.ksyms`` extern resolution;
-- :mod:`btf.annotations` — selftest ``comment:`` decl-tag annotations.
+- :mod:`btf.annotations` — selftest ``comment:`` decl-tag annotations;
+- :mod:`btf.fixup` — the selftests' ``__btf_func_path`` parameter-name fix-up.
+
+Navigation lives on :class:`Btf`: ``find``/``find_one``, ``resolve``,
+``skip_modifiers``, ``size_of``, ``align_of``, ``find_member`` (through
+anonymous members), ``member_at`` (by byte offset), ``func_proto``,
+``decl_tags``.
 
 Everything wrong with the input raises :class:`BtfError`.
 """
@@ -17,11 +23,11 @@ Everything wrong with the input raises :class:`BtfError`.
 from . import layout as kinds
 from .errors import BtfError
 from .ext import BtfExt, CoreRelo, FuncInfo, LineInfo, parse_btf_ext
-from .graph import Btf, DeclTag, MemberPath
+from .graph import Btf, DeclTag, FieldAccess, MemberPath
 from .parse import parse_btf
 from .source import BtfObject, load, load_bytes
 from .types import EnumValue, Member, Param, Type, VarSecinfo
 
 __all__ = ["BtfError", "Btf", "BtfExt", "BtfObject", "CoreRelo", "DeclTag", "EnumValue",
-           "FuncInfo", "LineInfo", "Member", "MemberPath", "Param", "Type", "VarSecinfo",
+           "FieldAccess", "FuncInfo", "LineInfo", "Member", "MemberPath", "Param", "Type", "VarSecinfo",
            "kinds", "load", "load_bytes", "parse_btf", "parse_btf_ext"]

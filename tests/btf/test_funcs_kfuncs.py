@@ -330,3 +330,32 @@ def test_iter_kfunc_first_arg(build):
     assert [a.cls for a in k.args] == [KfArg.ITER, KfArg.SCALAR, KfArg.SCALAR]
     plain = KernelBtf(kb.btf)          # same prototype without the flag: a plain struct pointer
     assert plain.kfunc("bpf_iter_num_new").args[0].cls == KfArg.BTF_ID_OR_MEM
+
+
+def test_btf_func_path_fixup(build, bpftool_dump):
+    from btf.dump_raw import dump_raw
+    from btf.fixup import apply_func_names
+    prog = btf.load(build("""
+    __attribute__((naked)) int sub_a(int x, long y, char *z) { asm volatile("r0 = 0; exit;"); }
+    __attribute__((naked)) int sub_b(int p, long q, char *r) { asm volatile("r0 = 0; exit;"); }
+    __attribute__((section("tc"))) int prog(void *ctx) { return 0; }
+    """, "naked_prog")).btf
+    comp = btf.load(build("""
+    int sub_a(int x, long y, char *z) { return x + y + (z != 0); }
+    int sub_b(int p, long q, char *r) { return p + q + (r != 0); }
+    """, "companion")).btf
+    fixed_btf, fixed = apply_func_names(prog, comp)
+    assert sorted(fixed) == ["sub_a", "sub_b"]
+    for name, expect in (("sub_a", ["x", "y", "z"]), ("sub_b", ["p", "q", "r"])):
+        fn = fixed_btf.find_one(name, K.FUNC)
+        assert [p.name for p in fixed_btf.func_proto(fn.id).params] == expect
+    # the original, shared prototype is untouched: the raw dump's old lines are bpftool's
+    before = bpftool_dump(build("""
+    __attribute__((naked)) int sub_a(int x, long y, char *z) { asm volatile("r0 = 0; exit;"); }
+    __attribute__((naked)) int sub_b(int p, long q, char *r) { asm volatile("r0 = 0; exit;"); }
+    __attribute__((section("tc"))) int prog(void *ctx) { return 0; }
+    """, "naked_prog2"))
+    after = dump_raw(fixed_btf)
+    old_lines = [ln for ln in before.splitlines() if not ln.startswith("[") or " FUNC " not in ln]
+    assert all(ln in after.splitlines() for ln in old_lines)
+    assert after.count("FUNC_PROTO") == before.count("FUNC_PROTO") + 2
