@@ -251,3 +251,53 @@ def kernel_load(entry: CorpusEntry, obj: Path, log_level: int = 1):
         # The loaded program holds its own references to the maps it uses.
         for m in maps.values():
             m.close()
+
+
+# --- judging an entry against the kernel -------------------------------------------------
+
+@dataclass
+class KernelVerdict:
+    """What the kernel said about one corpus entry (no fds kept)."""
+
+    accepted: bool
+    errno: int
+    error_line: str                  # the kernel's verdict line ("" when accepted)
+    log: str
+    log_truncated: bool = False
+    verified_insns: int | None = None
+    xlated_insns: int | None = None
+    retval: int | None = None        # BPF_PROG_TEST_RUN result when the entry declares one
+    loader_error: str = ""           # set when the loader failed before the verifier ran
+    problems: list[str] = field(default_factory=list)   # disagreements with the header
+
+
+def judge(entry: CorpusEntry, obj: Path, log_level: int = 1) -> KernelVerdict:
+    """Load ``entry`` into the kernel and compare with its header: verdict, log substring
+    (reject), verified_insns > 0 and the declared retval (accept)."""
+    from . import kernel
+
+    with kernel_load(entry, obj, log_level=log_level) as res:
+        v = KernelVerdict(res.accepted, res.errno, "" if res.accepted else res.error_line,
+                          res.log, res.log_truncated)
+        if not res.reached_kernel:
+            v.loader_error = res.error or "loader failed"
+            v.problems.append(f"loader failed before the verifier: {v.loader_error}")
+            return v
+        if entry.intent == "reject":
+            if res.accepted:
+                v.problems.append(f"kernel accepted a program declared to fail with {entry.expect!r}")
+            elif entry.expect not in res.log:
+                v.problems.append(f"declared {entry.expect!r}; kernel said {res.error_line!r}")
+            return v
+        if not res.accepted:
+            v.problems.append(f"declared accept; kernel rejected: {res.error_line!r}")
+            return v
+        info = kernel.prog_info(res.fd)
+        v.verified_insns, v.xlated_insns = info.verified_insns, info.xlated_prog_len // 8
+        if info.verified_insns <= 0:
+            v.problems.append("kernel reports verified_insns == 0")
+        if entry.retval is not None:
+            v.retval = kernel.prog_test_run(res.fd, entry.data).retval
+            if v.retval != entry.retval & 0xFFFFFFFF:
+                v.problems.append(f"declared retval {entry.retval}; test run returned {v.retval}")
+    return v

@@ -1,6 +1,6 @@
 // intent: accept
 // retval: 6
-// about: legacy LD_ABS
+// about: legacy LD_ABS: offsets start at the network header in a socket-filter test run (skb[9] = IPv4 protocol)
 
 	.section socket,"ax",@progbits
 	.globl prog

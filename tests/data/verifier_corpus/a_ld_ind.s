@@ -1,6 +1,6 @@
 // intent: accept
 // retval: 50
-// about: legacy LD_IND
+// about: legacy LD_IND: skb[2..3] = IPv4 total length
 
 	.section socket,"ax",@progbits
 	.globl prog
