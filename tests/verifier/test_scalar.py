@@ -622,3 +622,126 @@ def test_matches_live_kernel_log():
             if len(paths) > 1:
                 break  # the forked dst == 0 path is explored later in the log
     assert compared > 5000
+
+
+# --- DIV/MOD precision: tools/testing/selftests/bpf/progs/verifier_div_mod_bounds.c
+#
+# Each selftest builds a dividend with ALU ops and fall-through conditional
+# jumps, divides by a constant and expects the verifier log line quoted in its
+# __msg().  The steps below replay those programs literally; the expected
+# strings are copied from the selftest file.
+
+from verifier.branch import jmp_imm, reg_set_min_max  # noqa: E402
+
+_MASK32 = [("mov32",), ("alu", op.AND, False, 8), ("alu", op.OR, False, 1)]
+_MASK64 = [("alu", op.AND, True, 8), ("alu", op.OR, True, 1)]
+
+
+def _rng32(first, second):
+    return [("mov32",), ("br", first[0], True, first[1]), ("br", second[0], True, second[1])]
+
+
+def _rng64(first, second):
+    return [("br", first[0], False, first[1]), ("br", second[0], False, second[1])]
+
+
+_POS32 = _rng32((op.JSLT, 8), (op.JSGT, 10))
+_NEG32 = _rng32((op.JSGT, -8), (op.JSLT, -10))
+_MIX32 = _rng32((op.JSLT, -8), (op.JSGT, 10))
+_POS64 = _rng64((op.JSLT, 8), (op.JSGT, 10))
+_NEG64 = _rng64((op.JSGT, -8), (op.JSLT, -10))
+_MIX64 = _rng64((op.JSLT, -8), (op.JSGT, 10))
+# w2 = INT_MIN; w2 += 10; if w1 s> w2 goto ...   (r2 = LLONG_MIN ll for 64-bit)
+_OVF32 = [("mov32",), ("brx", op.JSGT, True, 0x8000000A)]
+_OVF64 = [("brx", op.JSGT, False, (1 << 63) + 10)]
+
+_D2 = "scalar(smin=umin=smin32=umin32=2,smax=umax=smax32=umax32=3,var_off=(0x2; 0x1))"
+_DM32 = ("scalar(smin=umin=umin32=0xfffffffd,smax=umax=umax32=0xfffffffe,smin32=-3,"
+         "smax32=-2,var_off=(0xfffffffc; 0x3))")
+_DM64 = ("scalar(smin=smin32=-3,smax=smax32=-2,umin=0xfffffffffffffffd,umax=0xfffffffffffffffe,"
+         "umin32=0xfffffffd,umax32=0xfffffffe,var_off=(0xfffffffffffffffc; 0x3))")
+_U3 = "scalar(smin=smin32=0,smax=umax=smax32=umax32=3,var_off=(0x0; 0x3))"
+_M2 = "scalar(smin=smin32=0,smax=umax=smax32=umax32=2,var_off=(0x0; 0x3))"
+_M19 = "scalar(smin=umin=smin32=umin32=1,smax=umax=smax32=umax32=9,var_off=(0x1; 0x8))"
+_W = "scalar(smin=0,smax=umax=0xffffffff,smin32=%d,smax32=%d,var_off=(0x0; 0xffffffff))"
+
+DIV_MOD_CASES = [
+    # (description, start, steps, op, alu64, off (1 = signed), divisor, expected)
+    ("UDIV32, positive divisor", None, _MASK32, op.DIV, False, 0, 3, _U3),
+    ("UDIV32, zero divisor", None, _MASK32, op.DIV, False, 0, 0, "0"),
+    ("UDIV64, positive divisor", None, _MASK64, op.DIV, True, 0, 3, _U3),
+    ("UDIV64, zero divisor", None, _MASK64, op.DIV, True, 0, 0, "0"),
+    ("SDIV32, pos divisor, pos dividend", None, _POS32, op.DIV, False, 1, 3, _D2),
+    ("SDIV32, pos divisor, neg dividend", None, _NEG32, op.DIV, False, 1, 3, _DM32),
+    ("SDIV32, pos divisor, mixed dividend", None, _MIX32, op.DIV, False, 1, 3, _W % (-2, 3)),
+    ("SDIV32, neg divisor, pos dividend", None, _POS32, op.DIV, False, 1, -3, _DM32),
+    ("SDIV32, neg divisor, neg dividend", None, _NEG32, op.DIV, False, 1, -3, _D2),
+    ("SDIV32, neg divisor, mixed dividend", None, _MIX32, op.DIV, False, 1, -3, _W % (-3, 2)),
+    ("SDIV32, zero divisor", None, _MASK32, op.DIV, False, 1, 0, "0"),
+    ("SDIV32, overflow (S32_MIN/-1)", None, _OVF32, op.DIV, False, 1, -1,
+     "scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))"),
+    ("SDIV32, overflow, constant dividend", 0x80000000, [], op.DIV, False, 1, -1, "0x80000000"),
+    ("SDIV64, pos divisor, pos dividend", None, _POS64, op.DIV, True, 1, 3, _D2),
+    ("SDIV64, pos divisor, neg dividend", None, _NEG64, op.DIV, True, 1, 3, _DM64),
+    ("SDIV64, pos divisor, mixed dividend", None, _MIX64, op.DIV, True, 1, 3,
+     "scalar(smin=smin32=-2,smax=smax32=3)"),
+    ("SDIV64, neg divisor, pos dividend", None, _POS64, op.DIV, True, 1, -3, _DM64),
+    ("SDIV64, neg divisor, neg dividend", None, _NEG64, op.DIV, True, 1, -3, _D2),
+    ("SDIV64, neg divisor, mixed dividend", None, _MIX64, op.DIV, True, 1, -3,
+     "scalar(smin=smin32=-3,smax=smax32=2)"),
+    ("SDIV64, zero divisor", None, _MASK64, op.DIV, True, 1, 0, "0"),
+    ("SDIV64, overflow (S64_MIN/-1)", None, _OVF64, op.DIV, True, 1, -1, "scalar()"),
+    ("SDIV64, overflow, constant dividend", 1 << 63, [], op.DIV, True, 1, -1,
+     "0x8000000000000000"),
+    ("UMOD32, positive divisor", None, _MASK32, op.MOD, False, 0, 3, _M2),
+    ("UMOD32, small dividend", None, _MASK32, op.MOD, False, 0, 10, _M19),
+    ("UMOD32, zero divisor", None, _MASK32, op.MOD, False, 0, 0, _M19),
+    ("UMOD64, positive divisor", None, _MASK64, op.MOD, True, 0, 3, _M2),
+    ("UMOD64, small dividend", None, _MASK64, op.MOD, True, 0, 10, _M19),
+    ("UMOD64, zero divisor", None, _MASK64, op.MOD, True, 0, 0, _M19),
+    ("SMOD32, pos divisor, pos dividend", None, _POS32, op.MOD, False, 1, 3, _M2),
+    ("SMOD32, pos divisor, neg dividend", None, _NEG32, op.MOD, False, 1, 3, _W % (-2, 0)),
+    ("SMOD32, pos divisor, mixed dividend", None, _MIX32, op.MOD, False, 1, 3, _W % (-2, 2)),
+    ("SMOD32, pos divisor, small dividend", None, _MIX32, op.MOD, False, 1, 11, _W % (-8, 10)),
+    ("SMOD32, neg divisor, pos dividend", None, _POS32, op.MOD, False, 1, -3, _M2),
+    ("SMOD32, neg divisor, neg dividend", None, _NEG32, op.MOD, False, 1, -3, _W % (-2, 0)),
+    ("SMOD32, neg divisor, mixed dividend", None, _MIX32, op.MOD, False, 1, -3, _W % (-2, 2)),
+    ("SMOD32, neg divisor, small dividend", None, _MIX32, op.MOD, False, 1, -11, _W % (-8, 10)),
+    ("SMOD32, zero divisor", None, _MIX32, op.MOD, False, 1, 0, _W % (-8, 10)),
+    ("SMOD32, overflow (S32_MIN%-1)", None, _OVF32, op.MOD, False, 1, -1, "0"),
+    ("SMOD32, overflow, constant dividend", 0x80000000, [], op.MOD, False, 1, -1, "0"),
+    ("SMOD64, pos divisor, pos dividend", None, _POS64, op.MOD, True, 1, 3, _M2),
+    ("SMOD64, pos divisor, neg dividend", None, _NEG64, op.MOD, True, 1, 3,
+     "scalar(smin=smin32=-2,smax=smax32=0)"),
+    ("SMOD64, pos divisor, mixed dividend", None, _MIX64, op.MOD, True, 1, 3,
+     "scalar(smin=smin32=-2,smax=smax32=2)"),
+    ("SMOD64, pos divisor, small dividend", None, _MIX64, op.MOD, True, 1, 11,
+     "scalar(smin=smin32=-8,smax=smax32=10)"),
+    ("SMOD64, neg divisor, pos dividend", None, _POS64, op.MOD, True, 1, -3, _M2),
+    ("SMOD64, neg divisor, neg dividend", None, _NEG64, op.MOD, True, 1, -3,
+     "scalar(smin=smin32=-2,smax=smax32=0)"),
+    ("SMOD64, neg divisor, mixed dividend", None, _MIX64, op.MOD, True, 1, -3,
+     "scalar(smin=smin32=-2,smax=smax32=2)"),
+    ("SMOD64, neg divisor, small dividend", None, _MIX64, op.MOD, True, 1, -11,
+     "scalar(smin=smin32=-8,smax=smax32=10)"),
+    ("SMOD64, zero divisor", None, _MIX64, op.MOD, True, 1, 0,
+     "scalar(smin=smin32=-8,smax=smax32=10)"),
+    ("SMOD64, overflow (S64_MIN%-1)", None, _OVF64, op.MOD, True, 1, -1, "0"),
+    ("SMOD64, overflow, constant dividend", 1 << 63, [], op.MOD, True, 1, -1, "0"),
+]
+
+
+@pytest.mark.parametrize("desc,start,steps,opc,alu64,off,divisor,expected", DIV_MOD_CASES,
+                         ids=[c[0] for c in DIV_MOD_CASES])
+def test_div_mod_selftest_logs(desc, start, steps, opc, alu64, off, divisor, expected):
+    r = U if start is None else Scalar.const(start)
+    for st in steps:
+        if st[0] == "mov32":
+            r = mov(r, alu64=False)
+        elif st[0] == "alu":
+            r = alu(st[1], r, Scalar.from_imm(st[3]), alu64=st[2])
+        else:  # fall through a conditional jump: keep its false branch
+            other = jmp_imm(st[3]) if st[0] == "br" else Scalar.const(st[3])
+            r = reg_set_min_max(r, other, st[1], st[2]).false_a
+    src = Scalar.from_imm(divisor)  # the kernel's fake register for BPF_K
+    assert format_scalar(alu(opc, r, src, alu64=alu64, off=off)) == expected
