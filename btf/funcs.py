@@ -276,3 +276,17 @@ def subprog_at(btf: Btf, ext: BtfExt | None, section: str, insn: int,
             return func_arg_info(btf, fi.type_id, section=section, insn=insn, ctx_types=ctx_types,
                                  main=_is_main(section, insn))
     raise BtfError(f"missing prototype: no func_info for '{section}' insn {insn}")
+
+
+def anonymous_param_problem(btf: Btf) -> str | None:
+    """The kernel's BTF-load rejection for a FUNC whose prototype has an unnamed parameter
+    (btf_func_check), in its log format, or None.  clang leaves naked functions' parameters
+    unnamed; :mod:`btf.fixup` supplies names from a companion object.  Extern FUNCs are
+    skipped: libbpf rewrites those before loading."""
+    for t in btf.types:
+        if t.kind != L.FUNC or t.vlen == 2:
+            continue
+        for i, (name_off, ptype) in enumerate(btf.types[t.type].raw):
+            if not name_off and ptype:
+                return f"[{t.id}] FUNC {t.name} type_id={t.type} Invalid arg#{i + 1}"
+    return None

@@ -344,8 +344,12 @@ def test_btf_func_path_fixup(build, bpftool_dump):
     int sub_a(int x, long y, char *z) { return x + y + (z != 0); }
     int sub_b(int p, long q, char *r) { return p + q + (r != 0); }
     """, "companion")).btf
+    from btf.funcs import anonymous_param_problem
+    sub_a = prog.find_one("sub_a", K.FUNC)
+    assert anonymous_param_problem(prog) == f"[{sub_a.id}] FUNC sub_a type_id={sub_a.type} Invalid arg#1"
     fixed_btf, fixed = apply_func_names(prog, comp)
     assert sorted(fixed) == ["sub_a", "sub_b"]
+    assert anonymous_param_problem(fixed_btf) is None
     for name, expect in (("sub_a", ["x", "y", "z"]), ("sub_b", ["p", "q", "r"])):
         fn = fixed_btf.find_one(name, K.FUNC)
         assert [p.name for p in fixed_btf.func_proto(fn.id).params] == expect
