@@ -234,6 +234,38 @@ def test_dead_branch_by_simulation():
     assert is_branch_taken(a, jmp_imm(300), op.JEQ, True) == 0
 
 
+def test_selftest_bounds_deduction_cross_sign_boundary():
+    # selftests/bpf/progs/verifier_bounds.c, "bounds deduction cross sign
+    # boundary, positive overlap": r0 = (s8)r0; r1 = 0xffffffffffffff00;
+    # __msg("3: (2d) if r0 > r1 {{.*}} R0=scalar(smin=smin32=0,smax=umax=
+    #        smax32=umax32=127,var_off=(0x0; 0x7f))")  (fall-through state)
+    r0 = coerce_reg_to_size_sx(Scalar.unknown(), 1)
+    ref = reg_set_min_max(r0, jmp_imm(-256), op.JGT)
+    assert format_scalar(ref.false_a) == \
+        "scalar(smin=smin32=0,smax=umax=smax32=umax32=127,var_off=(0x0; 0x7f))"
+    # "... two overlaps": r1 = 0xffffffffffffff80 - nothing new can be deduced
+    # __msg("3: (2d) if r0 > r1 {{.*}} R0=scalar(smin=smin32=-128,smax=smax32=127,
+    #        umax=0xffffffffffffff80)")
+    ref = reg_set_min_max(r0, jmp_imm(-128), op.JGT)
+    assert format_scalar(ref.false_a) == \
+        "scalar(smin=smin32=-128,smax=smax32=127,umax=0xffffffffffffff80)"
+
+
+def test_selftest_disagreeing_tnums():
+    # verifier_bounds.c "dead jne/jeq branch due to disagreeing tnums":
+    #   w0 = w0; r0 >>= 30; r0 <<= 30; r1 = r0; r1 += 1024;
+    #   if r1 != r0 goto +1   /  if r1 == r0 goto +1
+    # both programs load only because the r10 write is proven dead.
+    from verifier.scalar import alu, mov
+
+    r0 = mov(Scalar.unknown(), alu64=False)
+    r0 = alu(op.RSH, r0, Scalar.const(30), alu64=True)
+    r0 = alu(op.LSH, r0, Scalar.const(30), alu64=True)
+    r1 = alu(op.ADD, r0, Scalar.const(1024), alu64=True)
+    assert is_branch_taken(r1, r0, op.JNE) == 1
+    assert is_branch_taken(r1, r0, op.JEQ) == 0
+
+
 # --- differential check against the live kernel's verifier log ---------------
 #
 # Oracle 2 of DESIGN.md: r0 and r6 become unrelated unknown scalars, a few

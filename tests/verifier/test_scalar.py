@@ -745,3 +745,121 @@ def test_div_mod_selftest_logs(desc, start, steps, opc, alu64, off, divisor, exp
             r = reg_set_min_max(r, other, st[1], st[2]).false_a
     src = Scalar.from_imm(divisor)  # the kernel's fake register for BPF_K
     assert format_scalar(alu(opc, r, src, alu64=alu64, off=off)) == expected
+
+
+# --- arithmetic precision: tools/testing/selftests/bpf/progs/verifier_bounds.c
+#
+# Straight-line selftests replayed on a tiny register machine; the expected
+# register strings are the selftests' __msg() log expectations.
+
+def _replay(steps):
+    regs: dict[int, Scalar] = {}
+    for st in steps:
+        kind = st[0]
+        if kind == "unk":      # rX = bpf_get_prandom_u32() result (RET_INTEGER)
+            regs[st[1]] = U
+        elif kind == "mov":    # rD = rS
+            regs[st[1]] = regs[st[2]]
+        elif kind == "mov32":  # wD = wS
+            regs[st[1]] = mov(regs[st[2]], alu64=False)
+        elif kind == "movsx":  # rD = (sN)rS  /  wD = (sN)wS
+            regs[st[1]] = mov(regs[st[2]], alu64=st[4], off=st[3])
+        elif kind == "movi":   # rD = imm / wD = imm
+            regs[st[1]] = mov_imm(st[2], alu64=st[3])
+        elif kind == "ldi":    # rD = imm64 ll
+            regs[st[1]] = Scalar.const(st[2])
+        elif kind == "alu":    # rD op= rS | imm
+            _, opc, d, s, imm, alu64 = st
+            src = regs[s] if s is not None else Scalar.from_imm(imm)
+            regs[d] = alu(opc, regs[d], src, alu64=alu64)
+        elif kind == "fall":   # if rD op rS|imm goto ...; continue on the false branch
+            _, opc, d, s, imm, jmp32 = st
+            other = regs[s] if s is not None else Scalar.from_imm(imm)
+            ref = reg_set_min_max(regs[d], other, opc, jmp32)
+            regs[d] = ref.false_a
+            if s is not None:
+                regs[s] = ref.false_b
+        else:
+            raise AssertionError(kind)
+    return regs
+
+
+_A, _S = op.AND, op.SUB
+BOUNDS_CASES = [
+    ("multiply mixed sign bounds. test 1",
+     [("unk", 6), ("unk", 7), ("alu", _A, 6, None, 0xF, True),
+      ("alu", _S, 6, None, 1000000000, True), ("alu", _A, 7, None, 0xF, True),
+      ("alu", _S, 7, None, 2000000000, True), ("alu", op.MUL, 6, 7, 0, True)],
+     {6: "scalar(smin=umin=0x1bc16d5cd4927ee1,smax=umax=0x1bc16d674ec80000,smax32=0x7ffffeff,"
+         "umax32=0xfffffeff,var_off=(0x1bc16d4000000000; 0x3ffffffeff))"}),
+    ("multiply mixed sign bounds. test 2",
+     [("unk", 6), ("unk", 7), ("alu", _A, 6, None, 0xF, True), ("alu", _S, 6, None, 0xA, True),
+      ("alu", _A, 7, None, 0xF, True), ("alu", _S, 7, None, 0x14, True),
+      ("alu", op.MUL, 6, 7, 0, True)],
+     {6: "scalar(smin=smin32=-100,smax=smax32=200)"}),
+    ("multiply negative bounds",
+     [("movi", 8, 0x7FFF, True), ("unk", 6), ("unk", 7), ("alu", _A, 6, None, 0xA, True),
+      ("alu", _S, 6, 8, 0, True), ("alu", _A, 7, None, 0xF, True), ("alu", _S, 7, 8, 0, True),
+      ("alu", op.MUL, 6, 7, 0, True)],
+     {6: "scalar(smin=umin=smin32=umin32=0x3ff280b0,smax=umax=smax32=umax32=0x3fff0001,"
+         "var_off=(0x3ff00000; 0xf81ff))"}),
+    ("multiply bounds that don't cross signed boundary",
+     [("movi", 6, 0xB, True), ("ldi", 8, 0xB3C3F8C99262687), ("unk", 7),
+      ("alu", _A, 6, 7, 0, True), ("alu", op.MUL, 8, 6, 0, True)],
+     {6: "scalar(smin=smin32=0,smax=umax=smax32=umax32=11,var_off=(0x0; 0xb))",
+      8: "scalar(smin=0,smax=umax=0x7b96bb0a94a3a7cd,var_off=(0x0; 0x7fffffffffffffff))"}),
+    ("multiplication overflow, result in unbounded reg. test 1",
+     [("ldi", 8, 0x7FFFFFFFFFF), ("unk", 6), ("unk", 7), ("alu", _A, 6, None, 0x7FFFFFFF, True),
+      ("alu", _A, 7, 8, 0, True), ("alu", op.MUL, 6, 7, 0, True)],
+     {6: "scalar()"}),
+    ("multiplication overflow, result in unbounded reg. test 2",
+     [("ldi", 8, 0x7FFFFFFFF), ("unk", 6), ("unk", 7), ("alu", _A, 6, None, 0xA, True),
+      ("alu", _S, 6, 8, 0, True), ("alu", _A, 7, None, 0x7FFFFFFF, True),
+      ("alu", op.MUL, 6, 7, 0, True)],
+     {6: "scalar()"}),
+    ("64-bit addition, all outcomes overflow",
+     [("unk", 4), ("ldi", 3, 0xA000000000000000), ("alu", op.OR, 3, 4, 0, True),
+      ("alu", op.ADD, 3, 3, 0, True)],
+     {3: "scalar(umin=0x4000000000000000,umax=0xfffffffffffffffe)"}),
+    ("64-bit addition, partial overflow, result in unbounded reg",
+     [("unk", 4), ("movi", 3, 2, True), ("alu", op.OR, 3, 4, 0, True),
+      ("alu", op.ADD, 3, 3, 0, True)],
+     {3: "scalar()"}),
+    ("32-bit addition overflow, all outcomes overflow",
+     [("unk", 0), ("mov32", 4, 0), ("movi", 3, 0xA0000000, False),
+      ("alu", op.OR, 3, 4, 0, False), ("alu", op.ADD, 3, 3, 0, False)],
+     {3: "scalar(smin=umin=umin32=0x40000000,smax=umax=umax32=0xfffffffe,"
+         "var_off=(0x0; 0xffffffff))"}),
+    ("32-bit addition, partial overflow, result in unbounded u32 bounds",
+     [("unk", 0), ("mov32", 4, 0), ("movi", 3, 2, False), ("alu", op.OR, 3, 4, 0, False),
+      ("alu", op.ADD, 3, 3, 0, False)],
+     {3: "scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))"}),
+    ("64-bit subtraction, all outcomes underflow",
+     [("unk", 1), ("ldi", 2, 1 << 63), ("alu", op.OR, 1, 2, 0, True), ("movi", 3, 0, True),
+      ("alu", _S, 3, 1, 0, True)],
+     {3: "scalar(umin=1,umax=0x8000000000000000)"}),
+    ("64-bit subtraction, partial overflow, result in unbounded reg",
+     [("unk", 3), ("movi", 2, 1, True), ("alu", _S, 3, 2, 0, True)],
+     {3: "scalar()"}),
+    ("32-bit subtraction overflow, all outcomes underflow",
+     [("unk", 0), ("mov32", 1, 0), ("movi", 2, 0x80000000, False),
+      ("alu", op.OR, 1, 2, 0, False), ("movi", 3, 0, False), ("alu", _S, 3, 1, 0, False)],
+     {3: "scalar(smin=umin=umin32=1,smax=umax=umax32=0x80000000,var_off=(0x0; 0xffffffff))"}),
+    ("32-bit subtraction, partial overflow, result in unbounded u32 bounds",
+     [("unk", 0), ("mov32", 3, 0), ("movi", 2, 1, False), ("alu", _S, 3, 2, 0, False)],
+     {3: "scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))"}),
+    ("bounds deduction cross sign boundary, negative overlap",
+     [("unk", 0), ("mov32", 3, 0), ("movsx", 6, 0, 8, False), ("movsx", 0, 0, 8, True),
+      ("fall", op.JGE, 6, None, 0xF0000000, True), ("alu", op.ADD, 0, 6, 0, True),
+      ("alu", op.ADD, 6, None, 400, True), ("alu", _S, 0, 6, 0, True)],
+     {0: "scalar(smin=smin32=-655,smax=smax32=-146,umin=0xfffffffffffffd71,"
+         "umax=0xffffffffffffff6e,umin32=0xfffffd71,umax32=0xffffff6e,"
+         "var_off=(0xfffffffffffffc00; 0x3ff))"}),
+]
+
+
+@pytest.mark.parametrize("desc,steps,expected", BOUNDS_CASES, ids=[c[0] for c in BOUNDS_CASES])
+def test_bounds_selftest_logs(desc, steps, expected):
+    regs = _replay(steps)
+    for regno, text in expected.items():
+        assert format_scalar(regs[regno]) == text, (desc, regno)
