@@ -1,0 +1,29 @@
+// intent: accept
+// retval: 2
+// about: a packet pointer is a valid map key once bounds-checked
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} h SEC(".maps");
+
+SEC("tc")
+int prog(struct __sk_buff *skb)
+{
+	__u32 *key = (void *)(long)skb->data;
+	if ((void *)(key + 1) > (void *)(long)skb->data_end)
+		return 0;
+	return bpf_map_lookup_elem(&h, key) ? 1 : 2;
+}
+
+char LICENSE[] SEC("license") = "GPL";
