@@ -235,14 +235,30 @@ def _reset_reg32_and_tnum(r: _Reg) -> None:
 
 # --- bounds synchronisation --------------------------------------------------
 
+# The functions below run for every ALU op and jump, so they work on local
+# variables and use conditional expressions instead of min()/max() calls;
+# each keeps the structure (and the comments) of its kernel counterpart.
+
+def _s32(x: int) -> int:  # inlined by hand below where it matters
+    x &= U32_MAX
+    return x - 0x100000000 if x & 0x80000000 else x
+
+
 def _update_reg32_bounds(r: _Reg) -> None:
     """kernel: __update_reg32_bounds - learn 32-bit bounds from the tnum."""
-    t = tnum_subreg(r.var_off)
+    v = r.var_off.value & U32_MAX
+    m = r.var_off.mask & U32_MAX
     # min signed is max(sign bit) | min(other bits); max is the converse
-    r.s32_min = max(r.s32_min, s32(t.value | (t.mask & 0x80000000)))
-    r.s32_max = min(r.s32_max, s32(t.value | (t.mask & 0x7FFFFFFF)))
-    r.u32_min = max(r.u32_min, t.value)
-    r.u32_max = min(r.u32_max, t.value | t.mask)
+    lo = _s32(v | (m & 0x80000000))
+    hi = _s32(v | (m & 0x7FFFFFFF))
+    if lo > r.s32_min:
+        r.s32_min = lo
+    if hi < r.s32_max:
+        r.s32_max = hi
+    if v > r.u32_min:
+        r.u32_min = v
+    if v | m < r.u32_max:
+        r.u32_max = v | m
 
 
 def _update_reg64_bounds(r: _Reg) -> None:
@@ -250,20 +266,28 @@ def _update_reg64_bounds(r: _Reg) -> None:
     that collapses the register to a constant when the u64 range and the
     tnum share exactly one value."""
     t = r.var_off
-    r.smin = max(r.smin, s64(t.value | (t.mask & (1 << 63))))
-    r.smax = min(r.smax, s64(t.value | (t.mask & S64_MAX)))
-    r.umin = max(r.umin, t.value)
-    r.umax = min(r.umax, t.value | t.mask)
+    v, m = t.value, t.mask
+    lo = s64(v | (m & 0x8000000000000000))
+    hi = s64(v | (m & S64_MAX))
+    if lo > r.smin:
+        r.smin = lo
+    if hi < r.smax:
+        r.smax = hi
+    tmax = v | m
+    if v > r.umin:
+        r.umin = v
+    if tmax < r.umax:
+        r.umax = tmax
+    umin, umax = r.umin, r.umax
 
-    tnum_next = tnum_step(t, r.umin)
-    umin_in_tnum = (r.umin & ~t.mask) == t.value
-    tmax = t.value | t.mask
-    if umin_in_tnum and tnum_next > r.umax:
-        _mark_known(r, r.umin)           # overlap only in umin
-    elif not umin_in_tnum and tnum_next == tmax:
+    tnum_next = tnum_step(t, umin)
+    umin_in_tnum = (umin & ~m) == v
+    if umin_in_tnum:
+        if tnum_next > umax:
+            _mark_known(r, umin)         # overlap only in umin
+    elif tnum_next == tmax:
         _mark_known(r, tmax)             # overlap only in tmax
-    elif (not umin_in_tnum and tnum_next <= r.umax
-          and tnum_step(t, tnum_next) > r.umax):
+    elif tnum_next <= umax and tnum_step(t, tnum_next) > umax:
         _mark_known(r, tnum_next)        # a single member strictly inside
 
 
@@ -276,83 +300,95 @@ def _reg32_deduce_bounds(r: _Reg) -> None:
     """kernel: __reg32_deduce_bounds - 32-bit bounds from 64-bit ones and
     signed <-> unsigned 32-bit exchange."""
     umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax  # not changed here
+    u32_min, u32_max, s32_min, s32_max = r.u32_min, r.u32_max, r.s32_min, r.s32_max
     umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
     smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
-    umin_s, umax_s, smin_s, smax_s = s32(umin_lo), s32(umax_lo), s32(smin_lo), s32(smax_lo)
+    umin_s, umax_s = _s32(umin_lo), _s32(umax_lo)
+    smin_s, smax_s = _s32(smin_lo), _s32(smax_lo)
     # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
     # form a contiguous range.
     if (umin >> 32) == (umax >> 32):
-        r.u32_min = max(r.u32_min, umin_lo)
-        r.u32_max = min(r.u32_max, umax_lo)
+        u32_min = umin_lo if umin_lo > u32_min else u32_min
+        u32_max = umax_lo if umax_lo < u32_max else u32_max
         if umin_s <= umax_s:
-            r.s32_min = max(r.s32_min, umin_s)
-            r.s32_max = min(r.s32_max, umax_s)
+            s32_min = umin_s if umin_s > s32_min else s32_min
+            s32_max = umax_s if umax_s < s32_max else s32_max
     if (smin >> 32) == (smax >> 32):
         if smin_lo <= smax_lo:
-            r.u32_min = max(r.u32_min, smin_lo)
-            r.u32_max = min(r.u32_max, smax_lo)
+            u32_min = smin_lo if smin_lo > u32_min else u32_min
+            u32_max = smax_lo if smax_lo < u32_max else u32_max
         if smin_s <= smax_s:
-            r.s32_min = max(r.s32_min, smin_s)
-            r.s32_max = min(r.s32_max, smax_s)
+            s32_min = smin_s if smin_s > s32_min else s32_min
+            s32_max = smax_s if smax_s < s32_max else s32_max
     # Upper halves are two consecutive numbers while the low halves go from
     # negative to non-negative: still a valid s32 range.
     if (((umin >> 32) + 1) & U32_MAX) == (umax >> 32) & U32_MAX and umin_s < 0 <= umax_s:
-        r.s32_min = max(r.s32_min, umin_s)
-        r.s32_max = min(r.s32_max, umax_s)
+        s32_min = umin_s if umin_s > s32_min else s32_min
+        s32_max = umax_s if umax_s < s32_max else s32_max
     if (((smin >> 32) + 1) & U32_MAX) == (smax >> 32) & U32_MAX and smin_s < 0 <= smax_s:
-        r.s32_min = max(r.s32_min, smin_s)
-        r.s32_max = min(r.s32_max, smax_s)
+        s32_min = smin_s if smin_s > s32_min else s32_min
+        s32_max = smax_s if smax_s < s32_max else s32_max
     # u32 range not crossing the s32 sign boundary is a valid s32 range.
-    if s32(r.u32_min) <= s32(r.u32_max):
-        r.s32_min = max(r.s32_min, s32(r.u32_min))
-        r.s32_max = min(r.s32_max, s32(r.u32_max))
-    if u32(r.s32_min) <= u32(r.s32_max):
-        r.u32_min = max(r.u32_min, u32(r.s32_min))
-        r.u32_max = min(r.u32_max, u32(r.s32_max))
+    a, b = _s32(u32_min), _s32(u32_max)
+    if a <= b:
+        s32_min = a if a > s32_min else s32_min
+        s32_max = b if b < s32_max else s32_max
+    a, b = s32_min & U32_MAX, s32_max & U32_MAX
+    if a <= b:
+        u32_min = a if a > u32_min else u32_min
+        u32_max = b if b < u32_max else u32_max
     else:
         # s32 range wraps; the u32 range may overlap only one of its ends.
-        if r.u32_max < u32(r.s32_min):
-            r.s32_min = s32(r.u32_min)
-            r.u32_max = min(r.u32_max, u32(r.s32_max))
-        elif u32(r.s32_max) < r.u32_min:
-            r.s32_max = s32(r.u32_max)
-            r.u32_min = max(r.u32_min, u32(r.s32_min))
+        if u32_max < a:
+            s32_min = _s32(u32_min)
+            u32_max = b if b < u32_max else u32_max
+        elif b < u32_min:
+            s32_max = _s32(u32_max)
+            u32_min = a if a > u32_min else u32_min
+    r.u32_min, r.u32_max, r.s32_min, r.s32_max = u32_min, u32_max, s32_min, s32_max
 
 
 def _reg64_deduce_bounds(r: _Reg) -> None:
     """kernel: __reg64_deduce_bounds - signed <-> unsigned 64-bit exchange,
     valid only when a range stays within one half of the number circle."""
-    if s64(r.umin) <= s64(r.umax):
-        r.smin = max(r.smin, s64(r.umin))
-        r.smax = min(r.smax, s64(r.umax))
-    if u64(r.smin) <= u64(r.smax):
-        r.umin = max(r.umin, u64(r.smin))
-        r.umax = min(r.umax, u64(r.smax))
+    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
+    a, b = s64(umin), s64(umax)
+    if a <= b:
+        smin = a if a > smin else smin
+        smax = b if b < smax else smax
+    a, b = smin & U64_MAX, smax & U64_MAX
+    if a <= b:
+        umin = a if a > umin else umin
+        umax = b if b < umax else umax
     else:
-        if r.umax < u64(r.smin):
+        if umax < a:
             # u64 range overlaps only the non-negative part of the s64 range
-            r.smin = s64(r.umin)
-            r.umax = min(r.umax, u64(r.smax))
-        elif u64(r.smax) < r.umin:
+            smin = s64(umin)
+            umax = b if b < umax else umax
+        elif b < umin:
             # ... only the negative part
-            r.smax = s64(r.umax)
-            r.umin = max(r.umin, u64(r.smin))
+            smax = s64(umax)
+            umin = a if a > umin else umin
+    r.umin, r.umax, r.smin, r.smax = umin, umax, smin, smax
 
 
 def _reg_deduce_mixed_bounds(r: _Reg) -> None:
     """kernel: __reg_deduce_mixed_bounds - tighten 64-bit bounds with the
     32-bit ones (substituting the low halves of the 64-bit bounds)."""
-    new_umin = (r.umin & ~U32_MAX) | r.u32_min
-    new_umax = (r.umax & ~U32_MAX) | r.u32_max
-    r.umin = max(r.umin, new_umin)
-    r.umax = min(r.umax, new_umax)
-    new_smin = s64((u64(r.smin) & ~U32_MAX) | r.u32_min)
-    new_smax = s64((u64(r.smax) & ~U32_MAX) | r.u32_max)
-    r.smin = max(r.smin, new_smin)
-    r.smax = min(r.smax, new_smax)
+    u32_min, u32_max = r.u32_min, r.u32_max
+    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
+    new = (umin & ~U32_MAX) | u32_min
+    umin = new if new > umin else umin
+    new = (umax & ~U32_MAX) | u32_max
+    umax = new if new < umax else umax
+    new = s64((smin & ~U32_MAX & U64_MAX) | u32_min)
+    smin = new if new > smin else smin
+    new = s64((smax & ~U32_MAX & U64_MAX) | u32_max)
+    smax = new if new < smax else smax
+    r.umin, r.umax, r.smin, r.smax = umin, umax, smin, smax
     # After a sign-extending load the value is in [(s64)S32_MIN, S32_MAX];
     # if its low half is known non-negative the upper half must be zero.
-    if r.s32_min >= 0 and r.smin >= S32_MIN and r.smax <= S32_MAX:
+    if r.s32_min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
         r.smin, r.smax = r.s32_min, r.s32_max
         r.umin, r.umax = r.s32_min, r.s32_max
         r.var_off = tnum_intersect(r.var_off, tnum_range(r.smin, r.smax))
