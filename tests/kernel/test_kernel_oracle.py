@@ -220,6 +220,7 @@ def test_map_fd_relocation_lookup_and_update():
         code = kernel.relocate_map_refs(prog, {3: m.fd})
         with kernel.prog_load(code, "socket_filter") as res:
             assert res.accepted, res.log
+            assert res.insns == code
             assert kernel.prog_info(res.fd).nr_map_ids == 1
             assert kernel.prog_test_run(res.fd, corpus.DEFAULT_PACKET).retval == 1234
 
@@ -286,6 +287,9 @@ def test_load_object_picks_one_program(tmp_path, clang22):
         assert res.accepted, res.log
         assert kernel.prog_test_run(res.fd, corpus.DEFAULT_PACKET).retval == 5
         assert kernel.prog_info(res.fd).nr_map_ids == 1          # .data became a map
+        # What libbpf handed the kernel: `r1 = &g` became a BPF_PSEUDO_MAP_VALUE load.
+        assert len(res.insns) == 4 * 8
+        assert res.insns[0] == kernel.BPF_LD_IMM64 and res.insns[1] >> 4 == kernel.BPF_PSEUDO_MAP_VALUE
     res = kernel.load_object(obj, "xdp", log_level=2)
     assert not res.accepted and "invalid access to packet" in res.log
     missing = kernel.load_object(obj, "nope")

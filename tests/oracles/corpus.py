@@ -268,6 +268,7 @@ class KernelVerdict:
     xlated_insns: int | None = None
     retval: int | None = None        # BPF_PROG_TEST_RUN result when the entry declares one
     loader_error: str = ""           # set when the loader failed before the verifier ran
+    insns: bytes = b""               # instructions as handed to the kernel (map fds inside)
     problems: list[str] = field(default_factory=list)   # disagreements with the header
 
 
@@ -278,7 +279,7 @@ def judge(entry: CorpusEntry, obj: Path, log_level: int = 1) -> KernelVerdict:
 
     with kernel_load(entry, obj, log_level=log_level) as res:
         v = KernelVerdict(res.accepted, res.errno, "" if res.accepted else res.error_line,
-                          res.log, res.log_truncated)
+                          res.log, res.log_truncated, insns=res.insns)
         if not res.reached_kernel:
             v.loader_error = res.error or "loader failed"
             v.problems.append(f"loader failed before the verifier: {v.loader_error}")

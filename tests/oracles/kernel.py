@@ -124,6 +124,7 @@ class LoadResult:
     fd: int | None = None
     error: str = ""          # strerror, or the loader's (libbpf's) complaint before the kernel
     log_truncated: bool = False   # log is the tail of a longer one (see prog_load)
+    insns: bytes = b""       # the instructions handed to the kernel (after libbpf's relocation)
 
     @property
     def error_line(self) -> str:
@@ -317,8 +318,8 @@ def _prog_load_once(insns, prog_type, license, log_level, size, *, name, btf_fd,
     fd, err = _bpf(BPF_PROG_LOAD, attr)
     out = log.value.decode(errors="replace") if log else ""
     if fd < 0:
-        return LoadResult(False, err, out, None, os.strerror(err))
-    return LoadResult(True, 0, out, fd)
+        return LoadResult(False, err, out, None, os.strerror(err), insns=code)
+    return LoadResult(True, 0, out, fd, insns=code)
 
 
 def prog_info(fd: int) -> ProgInfo:
@@ -430,6 +431,8 @@ class _Libbpf:
             "bpf_program__set_log_level": (ctypes.c_int, [vp, u32]),
             "bpf_program__set_log_buf": (ctypes.c_int, [vp, cp, ctypes.c_size_t]),
             "bpf_program__fd": (ctypes.c_int, [vp]),
+            "bpf_program__insns": (vp, [vp]),
+            "bpf_program__insn_cnt": (ctypes.c_size_t, [vp]),
         }
         for name, (res, args) in sig.items():
             fn = getattr(lib, name)
@@ -520,10 +523,15 @@ def _load_object_once(path, prog: str | None, log_level: int, size: int) -> Load
         lb.bpf_program_set_log_level(target, log_level)
         rc = lb.bpf_object_load(obj)
         log = buf.value.decode(errors="replace")
+        code = b""
+        ptr, cnt = lb.bpf_program_insns(target), lb.bpf_program_insn_cnt(target)
+        if ptr and cnt:
+            code = ctypes.string_at(ptr, cnt * 8)
         if rc != 0:
             err = -rc if rc < 0 else _errno.EINVAL
             return LoadResult(False, err, log, None,
-                              os.strerror(err) if log else f"libbpf: {os.strerror(err)}")
-        return LoadResult(True, 0, log, os.dup(lb.bpf_program_fd(target)))
+                              os.strerror(err) if log else f"libbpf: {os.strerror(err)}",
+                              insns=code)
+        return LoadResult(True, 0, log, os.dup(lb.bpf_program_fd(target)), insns=code)
     finally:
         lb.bpf_object_close(obj)
