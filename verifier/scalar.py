@@ -1120,16 +1120,19 @@ def format_scalar_ranges(s: Scalar) -> list[str]:
     return items
 
 
-def format_scalar(s: Scalar, *, precise: bool = False, reg_id: int = 0) -> str:
-    """A scalar register as the verifier log prints it after ``R0_w=``:
-    a constant as a plain number (``5``, ``-1``, ``0x10000``), otherwise
-    ``scalar(id=..,smin=...,var_off=(0x0; 0xff))``; ``P`` marks precision."""
+def format_scalar(s: Scalar, *, precise: bool = False, reg_id: int = 0,
+                  delta: int | None = None) -> str:
+    """A scalar register as the verifier log prints it after ``R0=``
+    (kernel/bpf/log.c print_reg_state): a constant as a plain number (``5``,
+    ``-1``, ``0x10000``), otherwise ``scalar(id=..,smin=...,var_off=(0x0;
+    0xff))``; ``P`` marks a precise register.  ``delta`` is the constant of a
+    linked register (``r1 = r0; r1 += 5`` prints ``id=1+5``)."""
     prefix = "P" if precise else ""
     if tnum_is_const(s.var_off):
         return prefix + _verbose_snum(s.var_off.value)
     items = []
     if reg_id:
-        items.append("id=%d" % reg_id)
+        items.append("id=%d" % reg_id + ("%+d" % delta if delta is not None else ""))
     items += format_scalar_ranges(s)
     if not tnum_is_unknown(s.var_off):
         items.append("var_off=" + tnum_strn(s.var_off))

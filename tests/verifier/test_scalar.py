@@ -461,6 +461,11 @@ def test_print_format():
     assert format_scalar(Scalar.const(0x12345)) == "0x12345"
     assert format_scalar(U) == "scalar()"
     assert format_scalar(U, precise=True, reg_id=3) == "Pscalar(id=3)"
+    assert format_scalar(Scalar.const(5), precise=True) == "P5"
+    # 6.18 log seen by the live-kernel test: "R0=scalar(id=1+2147483647,smin=..."
+    s = coerce_reg_to_size(U, 2)
+    assert format_scalar(s, reg_id=1, delta=2147483647).startswith("scalar(id=1+2147483647,smin=")
+    assert format_scalar(s, reg_id=2, delta=-4).startswith("scalar(id=2-4,")
     # log.c print_scalar_ranges: "smin=-2 and smin32=-2 are exactly the same
     # in decimal, but in hex ... smin=0xfffffffffffffffe and
     # smin32=0xfffffffe" - so hex values are not merged across widths.
