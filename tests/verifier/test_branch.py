@@ -251,6 +251,20 @@ def test_selftest_bounds_deduction_cross_sign_boundary():
         "scalar(smin=smin32=-128,smax=smax32=127,umax=0xffffffffffffff80)"
 
 
+def test_single_overlap_collapses_to_constant():
+    # verifier.c __update_reg64_bounds: "The u64 range and the tnum only
+    # overlap in between umin (excluded) and umax" -> ___mark_reg_known.
+    # r0 &= 0xf0; if r0 < 1 goto; if r0 > 31 goto  (fall-through: r0 == 16);
+    # Linux 6.18 prints "3: (25) if r0 > 0x1f goto pc+1 ; R0=16" for it.
+    from verifier.scalar import alu
+
+    a = alu(op.AND, Scalar.unknown(), Scalar.const(0xF0), alu64=True)
+    a = reg_set_min_max(a, jmp_imm(1), op.JLT).false_a
+    assert (a.umin, a.umax) == (1, 240)  # umin is not moved to the next member
+    a = reg_set_min_max(a, jmp_imm(31), op.JGT).false_a
+    assert format_scalar(a) == "16"
+
+
 def test_selftest_disagreeing_tnums():
     # verifier_bounds.c "dead jne/jeq branch due to disagreeing tnums":
     #   w0 = w0; r0 >>= 30; r0 <<= 30; r1 = r0; r1 += 1024;
