@@ -9,6 +9,13 @@ fallback that declares a branch dead when refining it yields ill-formed
 bounds), ``regs_refine_cond_op``, ``flip_opcode``, ``rev_opcode`` and
 ``reg_set_min_max``.  Only scalars are handled here; pointer comparisons are
 the verifier core's business.
+
+API: ``is_branch_taken(a, b, opc, is_jmp32, same_reg=False) -> 1/0/-1``;
+``reg_set_min_max(...) -> Refined(true_a, true_b, false_a, false_b)``;
+``cond_jmp(...) -> (pred, Refined)`` does both at once (decided jumps come
+back unrefined, as in the kernel); ``jmp_imm(imm)`` is the BPF_K operand.
+``opc`` is an isa.opcodes jump op (JEQ ... JSET); ``JSET_NOT`` is the
+kernel's encoding of "not JSET" for the false branch.
 """
 
 from __future__ import annotations
@@ -187,14 +194,10 @@ def _refine_pair(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> tuple[_Reg, 
     return r1, r2
 
 
-def is_branch_taken(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
-                    same_reg: bool = False) -> int:
-    """kernel: is_scalar_branch_taken for ``if a <opc> b goto``.
-
-    Returns 1 (always taken), 0 (never taken) or -1 (unknown).  ``same_reg``
-    says both operands are the same register (``if r1 > r1``), which the
-    kernel detects by pointer identity.
-    """
+def _branch_taken_by_ranges(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
+                            same_reg: bool) -> int | None:
+    """The direct checks of is_scalar_branch_taken; None means "ask
+    simulate_both_branches_taken"."""
     t1 = tnum_subreg(a.var_off) if is_jmp32 else a.var_off
     t2 = tnum_subreg(b.var_off) if is_jmp32 else b.var_off
     if is_jmp32:
@@ -280,7 +283,44 @@ def is_branch_taken(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
             return 0
     else:
         raise ValueError("not a conditional jump op: %#x" % opc)
+    return None
+
+
+def is_branch_taken(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
+                    same_reg: bool = False) -> int:
+    """kernel: is_scalar_branch_taken for ``if a <opc> b goto``.
+
+    Returns 1 (always taken), 0 (never taken) or -1 (unknown).  ``same_reg``
+    says both operands are the same register (``if r1 > r1``), which the
+    kernel detects by pointer identity.
+    """
+    pred = _branch_taken_by_ranges(a, b, opc, is_jmp32, same_reg)
+    if pred is not None:
+        return pred
     return _simulate_both_branches_taken(a, b, opc, is_jmp32)
+
+
+def cond_jmp(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
+             same_reg: bool = False) -> tuple[int, Refined]:
+    """Both steps of the kernel's check_cond_jmp_op for two scalars at once:
+    the prediction (as :func:`is_branch_taken`) and the per-branch states.
+
+    When the outcome is decided (0 or 1) the kernel follows one branch and
+    does not refine, so the operands come back unchanged; otherwise the
+    refined states of :func:`reg_set_min_max`.  Computing the refinements
+    once serves both the simulate_both_branches_taken check and the result.
+    """
+    unchanged = Refined(a, b, a, b)
+    pred = _branch_taken_by_ranges(a, b, opc, is_jmp32, same_reg)
+    if pred is not None:
+        return pred, unchanged
+    f1, f2 = _refine_pair(a, b, rev_opcode(opc), is_jmp32)
+    if _violated(f1) or _violated(f2):
+        return 1, unchanged
+    t1, t2 = _refine_pair(a, b, opc, is_jmp32)
+    if _violated(t1) or _violated(t2):
+        return 0, unchanged
+    return -1, Refined(t1.freeze(), t2.freeze(), f1.freeze(), f2.freeze())
 
 
 def _simulate_both_branches_taken(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> int:

@@ -15,7 +15,7 @@ import pytest
 
 from isa import opcodes as op
 from verifier.branch import (
-    JSET_NOT, flip_opcode, is_branch_taken, jmp_imm, reg_set_min_max, rev_opcode,
+    JSET_NOT, cond_jmp, flip_opcode, is_branch_taken, jmp_imm, reg_set_min_max, rev_opcode,
 )
 from verifier.scalar import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
 from verifier.tnum import Tnum
@@ -150,6 +150,21 @@ def test_branch_taken_and_refinement_sound(opc, jmp32):
     # the sets are built so that many comparisons are decidable; a predictor
     # that always answered -1 would be sound but useless
     assert decided > N // 20
+
+
+def test_cond_jmp_combines_prediction_and_refinement():
+    rng = random.Random(4242)
+    for _ in range(N):
+        av = rand_set(rng)
+        bv = near(rng, av) if rng.random() < 0.7 else rand_set(rng)
+        a, b = abstract(av, rng), abstract(bv, rng)
+        opc, jmp32 = rng.choice(CONDS), rng.random() < 0.5
+        pred, ref = cond_jmp(a, b, opc, jmp32)
+        assert pred == is_branch_taken(a, b, opc, jmp32)
+        if pred == -1:
+            assert ref == reg_set_min_max(a, b, opc, jmp32)
+        else:  # a decided jump follows one branch without refining
+            assert (ref.true_a, ref.true_b, ref.false_a, ref.false_b) == (a, b, a, b)
 
 
 @pytest.mark.parametrize("jmp32", [False, True], ids=["jmp", "jmp32"])
