@@ -262,7 +262,7 @@ class _Protos:
         """(stack slots, problem) for the BTF FUNC ``func_id``."""
         try:
             from btf.funcs import func_arg_info
-        except ImportError:                       # btf.funcs not there: count pieces here
+        except ImportError:                       # an older btf without funcs: count here
             return self._count(func_id)
         try:
             # main=True: record (do not raise on) what the *kernel* would refuse in a
@@ -270,6 +270,8 @@ class _Protos:
             return func_arg_info(self.btf, func_id, main=True).stack_arg_cnt, None
         except self._error as exc:
             return None, str(exc)
+        except (TypeError, AttributeError):       # btf.funcs' API moved: same arithmetic here
+            return self._count(func_id)
 
     def _count(self, func_id: int) -> tuple[int | None, str | None]:
         try:

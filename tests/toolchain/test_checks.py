@@ -232,6 +232,37 @@ def test_objcheck_agrees_with_objdump_and_bpftool(clang22_run, objdump22, bpftoo
     assert checked_calls > 500
 
 
+def test_user_r11_asm_passes_through_untouched(clang22_run, objdump22):
+    """44/45 read incoming slots with their own inline asm next to the compiler's loads:
+    each asm load must still be in the object, so every slot it reads is loaded twice."""
+    _, _, keep = clang22_run
+    want = {"44_asm_r11_read": ("ar6", {8: 2}),
+            "45_asm_r11_slots": ("ar9", {8: 1, 16: 2, 24: 2, 32: 2})}
+    for stem, (func, counts) in want.items():
+        for opt in LEVELS:
+            f = next(f for f in _objdump_functions(objdump22, keep / f"{stem}.O{opt}.o")
+                     if f["name"] == func)
+            seen: dict[int, int] = {}
+            for _, text, _ in f["insns"]:
+                if m := _LOAD.search(text):
+                    seen[int(m["off"], 16)] = seen.get(int(m["off"], 16), 0) + 1
+            assert seen == counts, (stem, opt, seen)
+
+
+def test_fallback_slot_count_matches_bpftool(clang22_run, bpftool):
+    """objcheck counts slots itself only if btf.funcs is unusable; that count must agree too."""
+    _, _, keep = clang22_run
+    n = 0
+    for obj in sorted(keep.glob("*.O0.o")) + sorted(keep.glob("*.O2.o")):
+        types = _btf_json(bpftool, obj)
+        protos = objcheck._Protos(obj.read_bytes(), obj.name, [])
+        for t in types.values():
+            if t["kind"] == "FUNC":
+                assert protos._count(t["id"]) == (_bpftool_slots(types, t), None), (obj.name, t["name"])
+                n += 1
+    assert n > 200
+
+
 def test_ziglang_clang_at_O2(env):
     zig = ziglang_compiler()
     if zig is None:
