@@ -136,10 +136,22 @@ def run_case(src: Path, opt: str, probe: ProbeResult, mcpu: str, outdir: str) ->
     try:
         compile_c(src, out, CompileOptions(opt_level=opt, mcpu=mcpu), compiler=probe)
     except (CompileError, ToolchainError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return {"file": src.name, "opt": opt, "ok": False, "object": None,
-                "findings": [f"[compile] {first}"], "stats": {}, "report": None}
-    return check_object(out, src.name, opt)
+        return _failed(src.name, opt, "compile", exc)
+    except Exception as exc:  # noqa: BLE001 - a crash in the lowering is this case's failure
+        return _failed(src.name, opt, "internal", exc, with_type=True)
+    try:
+        return check_object(out, src.name, opt)
+    except Exception as exc:  # noqa: BLE001 - objcheck should never raise; if it does, say where
+        return _failed(src.name, opt, "internal", exc, with_type=True)
+
+
+def _failed(file: str, opt: str, rule: str, exc: Exception, with_type: bool = False) -> dict:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if with_type or not first:
+        first = f"{type(exc).__name__}: {first}".rstrip(": ")
+    return {"file": file, "opt": opt, "ok": False, "object": None,
+            "findings": [f"[{rule}] {first}"], "stats": {}, "report": None}
 
 
 # ------------------------------------------------------------------ the command
@@ -157,7 +169,10 @@ def run_checks(inputs: list[Path], opts: list[str], probe: ProbeResult, mcpu: st
         done = {(src, opt): run_case(src, opt, probe, mcpu, outdir) for src, opt in compile_jobs}
     for src in inputs:
         if src.suffix == ".o":
-            cases.append(check_object(src, src.name, "-"))
+            try:
+                cases.append(check_object(src, src.name, "-"))
+            except Exception as exc:  # noqa: BLE001
+                cases.append(_failed(src.name, "-", "internal", exc, with_type=True))
         else:
             cases.extend(done[(src, opt)] for opt in opts)
     return cases

@@ -456,6 +456,17 @@ def test_garbage_object_is_a_failed_case_not_a_traceback(env, tmp_path):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
+def test_a_file_that_does_not_compile_is_a_failed_case(clang22, env, tmp_path):
+    src = tmp_path / "broken.c"
+    src.write_text("long check_main(void) { return 1 +; }\n")
+    proc = run_check(env, "--clang", clang22, "-O", "0,2", "--json", str(src))
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert (doc["passed"], doc["failed"]) == (0, 2)
+    for case in doc["cases"]:
+        assert case["findings"][0].startswith(f"[compile] {src}:1:")
+
+
 @pytest.mark.parametrize("args,needle", [
     (["-O", "2,x"], "invalid optimisation level 'x'"),
     (["no/such/file.c"], "cannot read no/such/file.c"),
