@@ -557,7 +557,8 @@ def _random_program(rng: random.Random):
         cls = op.ALU64 if alu64 else op.ALU
         idx = len(code)
         if opc in (op.LSH, op.RSH, op.ARSH):
-            imm = rng.choice((rng.randrange(64 if alu64 else 32), 32 if alu64 else 16, 1))
+            imm = rng.choice((rng.randrange(64 if alu64 else 32), 32 if alu64 else 16, 1,
+                              63 if alu64 else 31))  # s>>63 makes [-1, 0]: forks
             code.append(_insn(cls | opc | op.K, dst, 0, 0, imm))
             steps.append((idx, dst, "alu", opc, alu64, ("k", imm), 0, 0, False))
         elif opc == op.NEG:
@@ -597,7 +598,7 @@ def _random_program(rng: random.Random):
 @needs_kernel
 def test_matches_live_kernel_log():
     rng = random.Random(424242)
-    compared = 0
+    compared = forks = 0
     for _ in range(2500):
         code, steps = _random_program(rng)
         res = kernel_oracle.prog_load(code, "socket_filter", log_level=2)
@@ -625,8 +626,15 @@ def test_matches_live_kernel_log():
             assert got == format_scalar(regs[dst]), (st, lines.get(idx), res.log)
             compared += 1
             if len(paths) > 1:
-                break  # the forked dst == 0 path is explored later in the log
-    assert compared > 5000
+                # maybe_fork_scalars: the dst == 0 copy is explored later, from
+                # a state pushed at this very instruction ("from N to N:")
+                tail = res.log.split("from %d to %d:" % (idx, idx), 1)
+                assert len(tail) == 2, res.log
+                again = insn_lines(tail[1]).get(idx, "")
+                assert reg_text(again, dst) == format_scalar(paths[1]), (st, again)
+                forks += 1
+                break
+    assert compared > 5000 and forks > 3
 
 
 # --- DIV/MOD precision: tools/testing/selftests/bpf/progs/verifier_div_mod_bounds.c
