@@ -13,3 +13,5 @@ __all__ = ["Insn", "IsaError", "check_program", "decode", "encode", "imm64", "ld
 from .asm import AsmError, assemble  # noqa: E402  the bpf_conformance assembler
 from .conformance import ConformanceError, ConformanceTest  # noqa: E402
 __all__ += ["AsmError", "assemble", "ConformanceError", "ConformanceTest"]
+from .disasm import Line, disassemble, format_insn, render_kernel, render_objdump  # noqa: E402
+__all__ += ["Line", "disassemble", "format_insn", "render_kernel", "render_objdump"]

@@ -108,6 +108,8 @@ def opcode_problem(insn: Insn) -> str | None:
             if op.src_bit(code):
                 allowed |= {8, 16} | ({32, 1} if cls == op.ALU64 else set())
             return None if insn.off in allowed else "mov offset not a valid movsx/cast"
+        if o > op.END:
+            return "unknown ALU op"
         return None  # ADD SUB MUL OR AND LSH RSH XOR ARSH, both sources
     if cls in (op.JMP, op.JMP32):
         o = op.alu_op(code)
