@@ -30,6 +30,10 @@ often each outgoing slot was stored since the last call plus whether a call or
 store has happened yet.  Both parts are finite, so loops terminate; a store on
 only one arm of a branch is caught where the arms meet a call.  Indirect jumps do
 not exist in BPF, so the graph is exact; ``may_goto`` counts as a two-way branch.
+Limitation: paths are not checked for feasibility (no value tracking), so code that
+stores a slot under one condition and calls under the same condition is reported;
+compilers do not emit that shape for stack arguments (stores sit in the call's block).
+Helpers (``call N``) and indirect calls (``callx``) are taken to need no slots.
 
 Prototype arithmetic comes from :mod:`btf.funcs` (``stack_arg_cnt``), the
 kernel-model code the verifier uses, so the toolchain and the verifier count
