@@ -25,7 +25,8 @@ API (all functions return new Scalars):
 - ``alu(opc, dst, src, alu64=..., off=0, imm=0, to_be=False,
   track_div_mod=True)``: one ALU/ALU64 instruction on a scalar dst
   (ADD..END except MOV; ``off=1`` = SDIV/SMOD, END takes ``imm`` width and
-  ``to_be``).  ``alu_paths`` returns the kernel's [-1, 0] split as two states.
+  ``to_be``).  ``alu_paths`` returns the kernel's [-1, 0] split as two states;
+  ``maybe_fork_scalars`` gives the two pre-op states for cores that push them.
 - ``mov(src, alu64=..., off=0)`` (MOV X incl. movsx), ``mov_imm(imm, alu64)``.
 - ``coerce_reg_to_size`` / ``coerce_reg_to_size_sx`` (narrow loads, LDSX),
   ``coerce_subreg_to_size_sx``, ``zext_32_to_64``, ``bounds_sync``.
@@ -563,6 +564,10 @@ def coerce_subreg_to_size_sx(s: Scalar, size: int) -> Scalar:
 
 
 def zext_32_to_64(s: Scalar) -> Scalar:
+    """kernel: zext_32_to_64 (tnum subreg + __reg_assign_32_into_64).
+
+    Like the kernel function it does not sync the bounds; the kernel always
+    follows it with reg_bounds_sync (see :func:`mov` / :func:`bounds_sync`)."""
     r = _Reg.of(s)
     _zext_32_to_64(r)
     return r.freeze()
@@ -959,6 +964,17 @@ def _maybe_fork(dst: _Reg, src: Scalar, opc: int) -> list[_Reg] | None:
     mark(minus1, U64_MAX)
     mark(zero, 0)
     return [minus1, zero]
+
+
+def maybe_fork_scalars(opc: int, dst: Scalar, src: Scalar) -> tuple[Scalar, Scalar] | None:
+    """kernel: maybe_fork_scalars, for verifier cores that push states
+    themselves: None, or the dst states *before* the op for the path that
+    continues (dst == -1) and for the pushed path (dst == 0).  In the 32-bit
+    case only the subregister is set (__mark_reg32_known), without a sync."""
+    forks = _maybe_fork(_Reg.of(dst), src, opc)
+    if forks is None:
+        return None
+    return forks[0].freeze(), forks[1].freeze()
 
 
 def _adjust(d: _Reg, opc: int, src: Scalar, alu64: bool, off: int, imm: int,

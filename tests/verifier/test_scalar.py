@@ -379,6 +379,16 @@ def test_fork_on_minus_one_or_zero():
     paths = alu_paths(op.AND, d, Scalar.const(0x10), alu64=True)
     assert [p.value for p in paths] == [0x10, 0]
     assert len(alu_paths(op.AND, abstract([0, 5]), Scalar.const(3), alu64=True)) == 1
+    # the pre-op states for a core that pushes the second path itself
+    from verifier.scalar import maybe_fork_scalars
+    m1, z = maybe_fork_scalars(op.AND, d, Scalar.const(0x10))
+    assert (m1.value, z.value) == (M64, 0)
+    w = mov(Scalar.from_bounds(s32_min=-1, s32_max=0), alu64=True)
+    m1, z = maybe_fork_scalars(op.OR, w, Scalar.const(1))
+    assert (m1.s32_min, m1.u32_max, z.s32_max, z.u32_min) == (-1, M32, 0, 0)
+    assert m1.var_off.value & M32 == M32 and z.var_off.value & M32 == 0
+    assert maybe_fork_scalars(op.XOR, d, Scalar.const(1)) is None
+    assert maybe_fork_scalars(op.AND, d, U) is None  # needs a constant src
 
 
 # --- spot checks against verifier logs printed by real kernels ---------------
