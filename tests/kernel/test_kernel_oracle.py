@@ -181,6 +181,7 @@ def test_raw_reject_gives_errno_and_log():
     assert not res.accepted and res.fd is None
     assert res.errno == 13                                    # EACCES: a verifier verdict
     assert res.error_line == "R0 !read_ok"
+    assert res.error_block == "R0 !read_ok"
     assert "processed 1 insns" in res.log
 
 

@@ -273,8 +273,9 @@ class KernelVerdict:
 
 
 def judge(entry: CorpusEntry, obj: Path, log_level: int = 1) -> KernelVerdict:
-    """Load ``entry`` into the kernel and compare with its header: verdict, log substring
-    (reject), verified_insns > 0 and the declared retval (accept)."""
+    """Load ``entry`` into the kernel and compare with its header: verdict, the declared
+    substring in the kernel's closing message (reject), verified_insns > 0 and the declared
+    retval (accept)."""
     from . import kernel
 
     with kernel_load(entry, obj, log_level=log_level) as res:
@@ -287,7 +288,7 @@ def judge(entry: CorpusEntry, obj: Path, log_level: int = 1) -> KernelVerdict:
         if entry.intent == "reject":
             if res.accepted:
                 v.problems.append(f"kernel accepted a program declared to fail with {entry.expect!r}")
-            elif entry.expect not in res.log:
+            elif entry.expect not in res.error_block:
                 v.problems.append(f"declared {entry.expect!r}; kernel said {res.error_line!r}")
             return v
         if not res.accepted:

@@ -112,6 +112,7 @@ def close_fd(fd: int | None) -> None:
 _TRAILER_PREFIXES = ("processed ", "verification time", "stack depth", "max_states_per_insn",
                      "mark_read")
 _GLUED_TRAILER = re.compile(r"(?<=\S)processed \d+ insns.*$")
+_INSN_LINE = re.compile(r"^\d+: (\(|R\d|frame)")
 
 
 @dataclass
@@ -135,6 +136,16 @@ class LoadResult:
             if s and not s.startswith(_TRAILER_PREFIXES):
                 return s
         return ""
+
+    @property
+    def error_block(self) -> str:
+        """The kernel's closing message: every log line after the last instruction or state
+        line (``12: (61) ...``, ``12: R1=...``), minus the statistics trailer. A verdict
+        substring is looked up here so that it cannot match some earlier, passing path."""
+        lines = self.log.splitlines()
+        last = max((i for i, l in enumerate(lines) if _INSN_LINE.match(l)), default=-1)
+        keep = [_GLUED_TRAILER.sub("", l).rstrip() for l in lines[last + 1:]]
+        return "\n".join(l for l in keep if l.strip() and not l.lstrip().startswith(_TRAILER_PREFIXES))
 
     @property
     def reached_kernel(self) -> bool:
