@@ -295,3 +295,48 @@ def test_load_object_picks_one_program(tmp_path, clang22):
     assert not res.accepted and "invalid access to packet" in res.log
     missing = kernel.load_object(obj, "nope")
     assert not missing.accepted and not missing.reached_kernel
+
+
+@needs_kernel
+def test_map_lookup_sees_program_writes_and_repeat():
+    """*v += 1 on each run: BPF_PROG_TEST_RUN repeat=N runs N times; lookup reads it back."""
+    with kernel.map_create("array", 4, 8, 1, "ctr") as m:
+        prog = (_insn(ST_DW, 10, off=-8, imm=0)
+                + _insn(MOV64_REG, 2, 10) + _insn(ADD64_IMM, 2, imm=-8)
+                + _ld_imm64(1)
+                + _insn(CALL, imm=1)
+                + _insn(JEQ_IMM, 0, off=3, imm=0)
+                + _insn(MOV64_IMM, 1, imm=1)
+                + _insn(0xDB, 0, 1)                        # lock *(u64 *)(r0 + 0) += r1
+                + _insn(MOV64_IMM, 0, imm=0)
+                + _insn(EXIT))
+        with kernel.prog_load(kernel.relocate_map_refs(prog, {3: m.fd}), "socket_filter") as res:
+            assert res.accepted, res.log
+            assert m.lookup(struct.pack("<I", 0)) == bytes(8)
+            run = kernel.prog_test_run(res.fd, corpus.DEFAULT_PACKET, repeat=5)
+            assert run.retval == 0 and isinstance(run.duration, int)
+            assert m.lookup(struct.pack("<I", 0)) == struct.pack("<Q", 5)
+        assert m.lookup(struct.pack("<I", 1)) is None           # array: key 1 is ENOENT
+        with pytest.raises(OSError):
+            m.update(struct.pack("<I", 7), bytes(8))            # past max_entries
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@needs_kernel
+def test_no_fd_leaks(corpus_objects):
+    """Loading accepted and rejected entries, C and asm, leaves no descriptor behind."""
+    picks = [e for e in ENTRIES if e.name in (
+        "a_map_lookup_null_check.s", "r_map_value_oob.s", "c_a_globals.c", "c_r_unreleased_sk.c",
+        "r_unbounded_loop_too_large.s")]
+    assert len(picks) == 5
+    if not kernel.libbpf_available()[0]:
+        pytest.skip(kernel.libbpf_available()[1])
+    for e in picks:                       # warm-up: libbpf and ctypes open what they keep
+        corpus.judge(e, corpus_objects[e.name])
+    before = _open_fds()
+    for e in picks:
+        corpus.judge(e, corpus_objects[e.name])
+    assert _open_fds() == before
