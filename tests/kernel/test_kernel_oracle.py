@@ -282,7 +282,7 @@ def test_load_object_picks_one_program(tmp_path, clang22):
         'char LICENSE[] SEC("license") = "GPL";\n')
     obj = tmp_path / "two.o"
     from conftest import compile_bpf  # noqa: E402 (tests/ is on sys.path)
-    compile_bpf(clang22, src, obj, *corpus.ASM_INCLUDE)
+    compile_bpf(clang22, src, obj, *corpus.C_INCLUDE)
     assert kernel.object_programs(obj) == [("good", "socket"), ("bad", "xdp")]
     with kernel.load_object(obj, "good") as res:
         assert res.accepted, res.log

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "verifier_corpus"
-ASM_INCLUDE = ["-I/usr/include/x86_64-linux-gnu"]   # <asm/types.h> on Debian multiarch
+C_INCLUDE = ["-I/usr/include/x86_64-linux-gnu"]   # C: <asm/types.h> on Debian multiarch
 
 # Section-name prefix -> kernel prog type, following libbpf's SEC() conventions.
 SECTION_PROG_TYPES = [
@@ -194,7 +194,7 @@ def build(entry: CorpusEntry, outdir: Path, clang: str | None = None) -> Path:
         raise RuntimeError("clang-22 not found")
     out = Path(outdir) / (entry.path.stem + ".o")
     if entry.kind == "c":
-        cmd = [clang, "--target=bpf", "-g", "-O2", *ASM_INCLUDE, "-c", str(entry.path), "-o", str(out)]
+        cmd = [clang, "--target=bpf", "-g", "-O2", *C_INCLUDE, "-c", str(entry.path), "-o", str(out)]
     else:
         cmd = [clang, "--target=bpf", "-c", str(entry.path), "-o", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
