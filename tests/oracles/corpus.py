@@ -303,3 +303,33 @@ def judge(entry: CorpusEntry, obj: Path, log_level: int = 1) -> KernelVerdict:
             if v.retval != entry.retval & 0xFFFFFFFF:
                 v.problems.append(f"declared retval {entry.retval}; test run returned {v.retval}")
     return v
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``cd tests && python -m oracles.corpus [SUBSTRING...]``: ask the kernel about the
+    corpus (or the entries whose name contains a SUBSTRING) and print one line each."""
+    import sys
+    import tempfile
+
+    from . import kernel
+
+    args = sys.argv[1:] if argv is None else argv
+    ok, why = kernel.kernel_available()
+    if not ok:
+        print(f"kernel unavailable: {why}")
+        return 2
+    bad = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for entry in iter_corpus():
+            if args and not any(a in entry.name for a in args):
+                continue
+            v = judge(entry, build(entry, Path(tmp)))
+            said = f"accept insns={v.verified_insns}" if v.accepted else f"reject: {v.error_line}"
+            mark = "ok " if not v.problems else "BAD"
+            bad += bool(v.problems)
+            print(f"{mark} {entry.name:45} {said}" + "".join(f"\n    {p}" for p in v.problems))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
