@@ -67,6 +67,7 @@ def test_corpus_shape():
     assert len(reasons) >= 40, sorted(reasons)
     assert {e.prog_type for e in ENTRIES} >= {"socket_filter", "sched_cls", "xdp"}
     assert sum(e.runnable for e in ENTRIES) >= 30
+    assert any(e.data != corpus.DEFAULT_PACKET for e in ENTRIES)
     assert len({e.name for e in ENTRIES}) == len(ENTRIES)
 
 
@@ -85,6 +86,24 @@ def test_kernel_agrees_with_corpus(entry, corpus_objects, record_property):
     if entry.intent == "accept":
         assert verdict.verified_insns > 0
         assert verdict.xlated_insns > 0
+
+
+LEVEL2_SAMPLE = ["a_bpf2bpf_call.s", "r_map_value_oob.s", "c_a_global_func.c", "c_r_unreleased_sk.c",
+                 "a_prune_both_in_bounds.s", "c_a_xdp_custom_data.c"]
+
+
+@needs_kernel
+@pytest.mark.parametrize("name", LEVEL2_SAMPLE)
+def test_log_level_2_same_verdict(name, corpus_objects):
+    """The verdict, message and verified_insns do not depend on the log level."""
+    entry = next(e for e in ENTRIES if e.name == name)
+    if entry.kind == "c" and not kernel.libbpf_available()[0]:
+        pytest.skip(kernel.libbpf_available()[1])
+    one = corpus.judge(entry, corpus_objects[name], log_level=1)
+    two = corpus.judge(entry, corpus_objects[name], log_level=2)
+    assert one.problems == two.problems == []
+    assert (one.accepted, one.error_line, one.verified_insns) == (two.accepted, two.error_line, two.verified_insns)
+    assert len(two.log) > len(one.log)                 # level 2 adds register states
 
 
 def _write(tmp_path, name, text):
