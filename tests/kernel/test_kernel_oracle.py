@@ -19,7 +19,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# tests/ goes last on sys.path so that its test folders (tests/verifier, tests/isa, ...)
+# can never shadow the project's packages of the same name.
+_TESTS = str(Path(__file__).resolve().parent.parent)
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
 
 from oracles import corpus, kernel  # noqa: E402
 
