@@ -371,8 +371,11 @@ def _source_location(text: str, fn_name: str | None) -> str | None:
                   text, re.M)
     if not m:
         return None
-    f = re.search(r"^!" + m.group(1) + r' = !DIFile\(filename: "([^"]*)"', text, re.M)
-    return f"{f.group(1) if f else '?'}:{m.group(2)}"
+    f = re.search(r"^!" + m.group(1) + r' = !DIFile\(filename: "([^"]*)", directory: "([^"]*)"', text, re.M)
+    if not f:
+        return f"?:{m.group(2)}"
+    name = f.group(1) if f.group(1).startswith("/") else f"{f.group(2).rstrip('/')}/{f.group(1)}"
+    return f"{name}:{m.group(2)}"
 
 
 def _check_indirect_calls(module: llvm.ModuleRef) -> None:
