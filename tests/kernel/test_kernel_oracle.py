@@ -37,7 +37,7 @@ def _insn(code, dst=0, src=0, off=0, imm=0) -> bytes:
     return struct.pack("<BBhi", code, (src << 4) | dst, off, imm)
 
 
-MOV64_IMM, ADD64_IMM, EXIT, LDX_DW, STX_DW, ST_DW = 0xB7, 0x07, 0x95, 0x79, 0x7B, 0x7A
+MOV64_IMM, ADD64_IMM, EXIT, LDX_DW, ST_DW = 0xB7, 0x07, 0x95, 0x79, 0x7A
 MOV64_REG, CALL, JEQ_IMM = 0xBF, 0x85, 0x15
 
 
