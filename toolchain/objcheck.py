@@ -264,26 +264,14 @@ class _Protos:
 
     def slots_of(self, func_id: int) -> tuple[int | None, str | None]:
         """(stack slots, problem) for the BTF FUNC ``func_id``."""
-        try:
-            from btf.funcs import func_arg_info
-        except ImportError:                       # an older btf without funcs: count here
-            return self._count(func_id)
+        from btf.funcs import func_arg_info
+
         try:
             # main=True: record (do not raise on) what the *kernel* would refuse in a
             # global function; the ABI question here is only how many slots it takes.
             return func_arg_info(self.btf, func_id, main=True).stack_arg_cnt, None
         except self._error as exc:
             return None, str(exc)
-        except (TypeError, AttributeError):       # btf.funcs' API moved: same arithmetic here
-            return self._count(func_id)
-
-    def _count(self, func_id: int) -> tuple[int | None, str | None]:
-        try:
-            proto = self.btf.func_proto(func_id)
-            pieces = sum(2 if self.btf.size_of(p.type) > 8 else 1 for p in proto.params)
-        except self._error as exc:
-            return None, str(exc)
-        return max(0, pieces - REG_ARGS), None
 
     def subprog(self, section: str, insn: int) -> tuple[str | None, int | None, str | None]:
         """(BTF name, stack slots, problem) of the function starting at ``section``:``insn``."""

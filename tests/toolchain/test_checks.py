@@ -249,8 +249,8 @@ def test_user_r11_asm_passes_through_untouched(clang22_run, objdump22):
             assert seen == counts, (stem, opt, seen)
 
 
-def test_fallback_slot_count_matches_bpftool(clang22_run, bpftool):
-    """objcheck counts slots itself only if btf.funcs is unusable; that count must agree too."""
+def test_slot_count_matches_bpftool(clang22_run, bpftool):
+    """The slot count objcheck takes from btf.funcs agrees with bpftool's view of every FUNC."""
     _, _, keep = clang22_run
     n = 0
     for obj in sorted(keep.glob("*.O0.o")) + sorted(keep.glob("*.O2.o")):
@@ -258,7 +258,7 @@ def test_fallback_slot_count_matches_bpftool(clang22_run, bpftool):
         protos = objcheck._Protos(obj.read_bytes(), obj.name, [])
         for t in types.values():
             if t["kind"] == "FUNC":
-                assert protos._count(t["id"]) == (_bpftool_slots(types, t), None), (obj.name, t["name"])
+                assert protos.slots_of(t["id"]) == (_bpftool_slots(types, t), None), (obj.name, t["name"])
                 n += 1
     assert n > 200
 
