@@ -118,6 +118,15 @@ def function_span(text: str, name: str, keyword: str = "define") -> tuple[int, i
     return m.start(), open_at, matching_paren(text, open_at)
 
 
+_DEFINE_LINE = re.compile(r'^define\b[^\n]*?@(?:"([^"]*)"|([-\w$.]+))\(', re.M)
+
+
+def definition_starts(text: str) -> dict[str, int]:
+    """Name -> index of the '(' opening each definition's parameter list, in one pass."""
+    return {m.group(1) if m.group(1) is not None else m.group(2): m.end() - 1
+            for m in _DEFINE_LINE.finditer(text)}
+
+
 def function_body(text: str, close_paren: int) -> tuple[int, int]:
     """(start, end) of the body lines after a definition's parameter list (excluding braces)."""
     start = text.index("{\n", close_paren) + 2
@@ -141,7 +150,7 @@ def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[st
     return text.rstrip("\n") + "\n" + "".join(n + "\n" for n in new_nodes)
 
 
-_SIG_LINE = re.compile(r"^(?:define|declare)\b[^\n]*?@[-\w$.\"]+\(|\bcall\b[^\n]*?@[-\w$.\"]+\(", re.M)
+_SIG_LINE = re.compile(r"^(?:define|declare)\b[^\n]*?@[-\w$.\"]+\(|\bcall\b[^\n]*?[@%][-\w$.\"]+\(", re.M)
 _TWO_PIECE = re.compile(r"^(?:i128|fp128|\[2 x i64\])(?:\s|$)")
 
 

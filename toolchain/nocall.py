@@ -30,7 +30,8 @@ import re
 
 import llvmlite.binding as llvm
 
-from .irtext import function_body, function_span, metadata_nodes, param_text, replace_metadata, split_top
+from .irtext import (definition_starts, function_body, matching_paren, metadata_nodes, param_text,
+                     replace_metadata, split_top)
 
 MAX_REG_ARGS = 5
 
@@ -53,10 +54,14 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
             if scope and scope.startswith("!"):
                 arg_vars_of.setdefault(int(scope[1:]), {})[nid] = node
     replacements: dict[int, str] = {}
+    starts = definition_starts(text)
     for fn in module.functions:
         if fn.is_declaration:
             continue
-        start, open_at, close_at = function_span(text, fn.name)
+        open_at = starts.get(fn.name)
+        if open_at is None:
+            continue
+        close_at = matching_paren(text, open_at)
         header_end = text.index("\n", close_at)
         dbg = re.search(r"!dbg !(\d+)", text[close_at:header_end])
         if not dbg:

@@ -356,6 +356,9 @@ long g(long a) { long r; asm volatile("%0 = *(u64 *)(r11 + 8)" : "=r"(r)); asm v
     ("%struct.big = type { i64, i64, i64 }\n"
      "define i64 @bv(i64 %a, i64 %b, i64 %c, i64 %d, i64 %e, ptr byval(%struct.big) align 8 %s) {\n  ret i64 %a\n}\n",
      "function bv: argument 6 is an aggregate passed by value"),
+    ("define i64 @ind(ptr %fp, i64 %x) {\n  %r = call i64 %fp(i64 %x, i64 %x, i64 %x, i64 %x, i64 %x, i64 %x)\n"
+     "  ret i64 %r\n}\n",
+     "function ind: indirect call with 6 arguments"),
 ])
 def test_unsupported_signatures_name_the_function(decl, message):
     with pytest.raises(CompileError, match=re.escape(message)):
