@@ -1,0 +1,1 @@
+"""Core-kernel kfuncs (vmlinux): prototypes in kfuncs.c, implementations in kfuncs.py."""

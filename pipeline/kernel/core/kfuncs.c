@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Core-kernel kfuncs of the mock kernel: the kernel-side prototypes, compiled
+ * to BTF as vmlinux BTF is for the real kernel (pipeline/kernel/build.py).
+ * The code never runs: kfuncs execute as the Python functions registered in
+ * core/kfuncs.py.  Bodies exist so that clang emits full prototypes with
+ * parameter names, and they touch the kernel-internal views (struct
+ * bpf_dynptr_kern, struct bpf_iter_num_kern) the way the kernel does.
+ *
+ * Prototypes follow the kernel of the stack-argument series (bpf-next 2026):
+ *   net/core/filter.c      bpf_dynptr_from_skb
+ *   kernel/bpf/helpers.c   bpf_dynptr_size (u64 since the 64-bit dynptr
+ *                          sizes change; older kernels return __u32)
+ *   kernel/bpf/bpf_iter.c  bpf_iter_num_new / _next / _destroy
+ *   net/bpf/test_run.c     bpf_kfunc_call_test_release (the release half of
+ *                          bpf_testmod's bpf_kfunc_call_test_acquire)
+ */
+#include "kernel_types.h"
+
+#define DYNPTR_TYPE_SHIFT	28
+#define DYNPTR_SIZE_MASK	0xFFFFFF
+
+/* kernel/bpf/bpf_iter.c's view of struct bpf_iter_num */
+struct bpf_iter_num_kern {
+	int cur;	/* current value, inclusive */
+	int end;	/* final value, exclusive */
+} __attribute__((aligned(8)));
+
+/* Kernel-internal dynptr helpers (kernel/bpf/helpers.c).  Not kfuncs (no
+ * bpf_kfunc tag, not registered): they are here, as in vmlinux BTF, because
+ * their prototypes are what puts struct bpf_dynptr_kern and enum
+ * bpf_dynptr_type into the BTF — clang emits BTF for function prototypes and
+ * globals, not for types only used inside bodies. */
+__attribute__((noinline, used))
+void bpf_dynptr_init(struct bpf_dynptr_kern *ptr, void *data, enum bpf_dynptr_type type,
+		     u32 offset, u32 size)
+{
+	ptr->data = data;
+	ptr->offset = offset;
+	ptr->size = size | ((u32)type << DYNPTR_TYPE_SHIFT);
+}
+
+__attribute__((noinline, used))
+u32 __bpf_dynptr_size(const struct bpf_dynptr_kern *ptr)
+{
+	return ptr->size & DYNPTR_SIZE_MASK;
+}
+
+__bpf_kfunc int bpf_dynptr_from_skb(struct __sk_buff *s, u64 flags,
+				    struct bpf_dynptr *ptr__uninit)
+{
+	struct bpf_dynptr_kern *ptr = (struct bpf_dynptr_kern *)ptr__uninit;
+
+	if (flags) {
+		bpf_dynptr_init(ptr, NULL, BPF_DYNPTR_TYPE_INVALID, 0, 0);
+		return -EINVAL;
+	}
+	/* the kernel's data pointer is the struct sk_buff, and the size skb->len */
+	bpf_dynptr_init(ptr, s, BPF_DYNPTR_TYPE_SKB, 0, s->len);
+	return 0;
+}
+
+__bpf_kfunc u64 bpf_dynptr_size(const struct bpf_dynptr *p)
+{
+	const struct bpf_dynptr_kern *ptr = (const struct bpf_dynptr_kern *)p;
+
+	if (!ptr->data)
+		return -EINVAL;
+	return __bpf_dynptr_size(ptr);
+}
+
+__bpf_kfunc int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end)
+{
+	struct bpf_iter_num_kern *s = (struct bpf_iter_num_kern *)it;
+
+	s->cur = start - 1;
+	s->end = end;
+	return start > end ? -EINVAL : 0;
+}
+
+__bpf_kfunc int *bpf_iter_num_next(struct bpf_iter_num *it)
+{
+	struct bpf_iter_num_kern *s = (struct bpf_iter_num_kern *)it;
+
+	return s->cur + 1 >= s->end ? NULL : &s->cur;
+}
+
+__bpf_kfunc void bpf_iter_num_destroy(struct bpf_iter_num *it)
+{
+	struct bpf_iter_num_kern *s = (struct bpf_iter_num_kern *)it;
+
+	s->cur = s->end = 0;
+}
+
+__bpf_kfunc void bpf_kfunc_call_test_release(struct prog_test_ref_kfunc *p)
+{
+	p->cnt.refs.counter--;
+}
