@@ -31,11 +31,10 @@ def run(args) -> int:
     from btf.dump_json import dump_json
     from btf.dump_raw import dump_raw
 
+    from ..inputs import object_path
+
     try:
-        if str(args.file).endswith(".c"):
-            obj = _load_c(args.file)
-        else:
-            obj = load(args.file)
+        obj = load(object_path(args.file))
         if args.format == "c":
             from btf.dump_c import dump_c
             text = dump_c(obj.btf)
@@ -65,20 +64,3 @@ def run(args) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
     return 0
-
-
-def _load_c(path: str):
-    """Compile C to a temporary object and read its BTF (compile errors exit 1 via the CLI)."""
-    import tempfile
-    from pathlib import Path
-
-    from btf import load_bytes
-    from toolchain.driver import compile_c
-
-    src = Path(path)
-    if not src.is_file():
-        raise UserError("io", f"{src}: no such file", str(src))
-    with tempfile.TemporaryDirectory(prefix="stackargs-btf-") as tmp:
-        out = Path(tmp) / (src.stem + ".bpf.o")
-        compile_c(src, out)
-        return load_bytes(out.read_bytes(), str(src))

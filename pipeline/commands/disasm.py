@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
-from pathlib import Path
 
 from isa.disasm import disassemble
 from isa.helper_names import helper_name
 
-from ..errors import BAD_INPUT, UserError
 
 
 def add_parser(subparsers):
@@ -35,17 +32,12 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    from ..inputs import object_path
     from ..loader import load
 
     path = str(args.file)
-    if path.endswith(".c"):
-        with tempfile.TemporaryDirectory(prefix="stackargs-disasm-") as tmp:
-            obj_path = Path(tmp) / (Path(path).stem + ".bpf.o")
-            _compile(path, obj_path)
-            obj = load(obj_path)
-            obj.path = path
-    else:
-        obj = load(path)
+    obj = load(object_path(path))
+    obj.path = path
     progs = [obj.program(args.prog)] if args.prog else obj.programs
     listings = [program_listing(p) for p in progs]
     if args.json:
@@ -53,15 +45,6 @@ def run(args) -> int:
     else:
         sys.stdout.write(render_text(path, listings))
     return 0
-
-
-def _compile(src: str, out: Path) -> None:
-    try:
-        from toolchain.driver import CompileOptions, compile_c
-    except ImportError as exc:
-        raise UserError("toolchain", f"{src}: cannot compile C: the toolchain is unavailable ({exc})",
-                        src, BAD_INPUT) from None
-    compile_c(src, out, CompileOptions())
 
 
 def program_listing(prog) -> dict:
