@@ -1,1 +1,26 @@
-"""verifier stage (filled by a later issue; importable so the package layout is fixed)."""
+"""The BPF verifier: an abstract interpreter that accepts what Linux accepts.
+
+Entry point: :func:`verify` (``verifier.core``) takes a :class:`VerifierInput`
+(what BPF_PROG_LOAD receives: instructions, program type, maps, BTF and
+func_info) and returns a :class:`Verdict` (accepted or rejected with the
+kernel's message, the log, processed-instruction statistics and
+per-subprogram facts for the JIT).
+
+Modules, one concern each: ``input``/``verdict`` (data in and out),
+``cfg`` (structure checks), ``state``/``regtypes`` (register, stack and frame
+state), ``tnum``/``scalar``/``branch`` (the scalar domain), ``alu``, ``mem``,
+``stack``, ``ctx``, ``jumps``, ``helpers``/``helper_call``, ``calls``, ``refs``,
+``precision``, ``liveness``, ``prune`` and ``log``; ``core`` drives them.
+"""
+
+from verifier.input import LineInfo, MapDesc, VerifierInput
+from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
+
+
+def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) -> Verdict:
+    from verifier.core import verify as _verify
+    return _verify(inp, log_level, hooks)
+
+
+__all__ = ["verify", "VerifierInput", "MapDesc", "LineInfo", "Verdict", "VerifierErrorInfo",
+           "SubprogFacts"]

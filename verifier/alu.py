@@ -1,0 +1,371 @@
+"""ALU instructions: register moves, scalar arithmetic and pointer arithmetic.
+
+Follows the kernel's ``check_alu_op`` / ``adjust_reg_min_max_vals`` /
+``adjust_ptr_min_max_vals``: reserved-field checks first, then operand
+reads, then the transfer function.  Scalar math is delegated to
+:mod:`verifier.scalar`; this module decides *which* math applies (pointer
++ scalar, scalar + scalar, pointer - pointer...) and keeps register ids
+(``r1 = r2`` shares an id so a later bounds check on one refines both).
+
+Privileged mode (the only one we model) allows pointer leaks, so the
+kernel's "pointer arithmetic prohibited"-for-leaks branches reduce to
+"the result is an unknown scalar".
+"""
+
+from __future__ import annotations
+
+from isa import opcodes as op
+from verifier import regtypes as T
+from verifier import scalar as S
+from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
+from verifier.errors import EINVAL, VerifierError
+from verifier.precision import mark_chain_precision
+from verifier.scalar import S64_MAX, Scalar
+from verifier.state import UNKNOWN_SCALAR, Reg
+from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, tnum_add, tnum_is_const, tnum_sub
+
+BPF_ADD_CONST = 1 << 31
+
+ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
+           op.LSH: "<<=", op.RSH: ">>=", op.NEG: "neg", op.MOD: "%=", op.XOR: "^=",
+           op.MOV: "=", op.ARSH: "s>>=", op.END: "endian"}
+
+# ALU ops whose result range this kernel tracks (kernel 6.18: no DIV/MOD)
+_TRACKED = (op.ADD, op.SUB, op.NEG, op.AND, op.XOR, op.OR, op.MUL, op.END)
+
+
+def _src_const(src: Scalar, alu64: bool) -> bool:
+    if alu64:
+        return src.var_off.mask == 0 and src.smin == src.smax and src.umin == src.umax
+    return (S.tnum_subreg_is_const(src.var_off) and src.s32_min == src.s32_max
+            and src.u32_min == src.u32_max)
+
+
+def safe_to_compute(opc: int, src: Scalar, alu64: bool) -> bool:
+    """kernel: is_safe_to_compute_dst_reg_range."""
+    if opc in _TRACKED:
+        return True
+    if opc in (op.LSH, op.RSH, op.ARSH):
+        return _src_const(src, alu64) and src.umax < (64 if alu64 else 32)
+    return False
+
+
+def scalar_alu(opc: int, dst: Scalar, src: Scalar, alu64: bool, off: int = 0, imm: int = 0,
+               to_be: bool = False) -> Scalar:
+    """adjust_scalar_min_max_vals without the path fork."""
+    if not safe_to_compute(opc, src, alu64):
+        return S.Scalar.unknown()
+    return S.alu(opc, dst, src, alu64=alu64, off=off, imm=imm, to_be=to_be)
+
+
+def _should_fork(opc: int, dst: Scalar, src: Scalar) -> int:
+    """kernel: maybe_fork_scalars - dst in [-1, 0] AND/OR a constant is
+    explored as two constants.  Returns 64, 32 or 0 (no fork)."""
+    if opc not in (op.AND, op.OR) or src.var_off.mask != 0:
+        return 0
+    if dst.smin == -1 and dst.smax == 0:
+        return 64
+    if dst.s32_min == -1 and dst.s32_max == 0:
+        return 32
+    return 0
+
+
+def check_alu_op(env: Env, insn) -> None:
+    code = insn.code
+    opc = code & 0xF0
+    alu64 = (code & 7) == op.ALU64
+    is_x = bool(code & op.X)
+    dst, src = insn.dst, insn.src
+
+    if opc in (op.END, op.NEG):
+        if opc == op.NEG:
+            if is_x or src != 0 or insn.off != 0 or insn.imm != 0:
+                raise VerifierError("BPF_NEG uses reserved fields", EINVAL)
+        else:
+            if (src != 0 or insn.off != 0 or insn.imm not in (16, 32, 64)
+                    or (alu64 and is_x)):
+                raise VerifierError("BPF_END uses reserved fields", EINVAL)
+        check_reg_arg_src(env, dst)
+        d = env.reg(dst)
+        if d.type == T.SCALAR:
+            check_reg_arg_dst(env, dst, mark=False)
+            res = scalar_alu(opc, d.s, d.s, alu64, imm=insn.imm, to_be=is_x)
+            env.set_reg(dst, Reg(T.SCALAR, res, precise=d.precise))
+        else:
+            check_reg_arg_dst(env, dst)
+        return
+
+    if opc == op.MOV:
+        if is_x:
+            if not alu64:
+                if insn.off not in (0, 8, 16) or insn.imm:
+                    raise VerifierError("BPF_MOV uses reserved fields", EINVAL)
+            elif insn.off == 1:   # BPF_ADDR_SPACE_CAST
+                if insn.imm not in (1, 1 << 16):
+                    raise VerifierError("addr_space_cast insn can only convert between "
+                                        "address space 1 and 0", EINVAL)
+                raise VerifierError("addr_space_cast insn can only be used in a program that "
+                                    "has an associated arena", EINVAL)
+            else:
+                if insn.off not in (0, 8, 16, 32) or insn.imm:
+                    raise VerifierError("BPF_MOV uses reserved fields", EINVAL)
+            check_reg_arg_src(env, src)
+        else:
+            if src != 0 or insn.off != 0:
+                raise VerifierError("BPF_MOV uses reserved fields", EINVAL)
+        check_reg_arg_dst(env, dst, mark=False)
+        if is_x:
+            _mov_reg(env, insn, alu64)
+        else:
+            imm = insn.imm
+            v = imm if alu64 else imm & U32_MAX
+            env.set_reg(dst, Reg(T.SCALAR, Scalar.const(v)))
+        return
+
+    if opc > op.END:
+        raise VerifierError(f"invalid BPF_ALU opcode {opc >> 4:x}", EINVAL)
+
+    # all other ALU ops
+    if is_x:
+        if insn.imm != 0 or insn.off not in (0, 1) or (insn.off == 1 and opc not in (op.MOD, op.DIV)):
+            raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
+        check_reg_arg_src(env, src)
+    else:
+        if src != 0 or insn.off not in (0, 1) or (insn.off == 1 and opc not in (op.MOD, op.DIV)):
+            raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
+    check_reg_arg_src(env, dst)
+    if opc in (op.MOD, op.DIV) and not is_x and insn.imm == 0:
+        raise VerifierError("div by zero", EINVAL)
+    if opc in (op.LSH, op.RSH, op.ARSH) and not is_x:
+        size = 64 if alu64 else 32
+        if insn.imm < 0 or insn.imm >= size:
+            raise VerifierError(f"invalid shift {insn.imm}", EINVAL)
+    check_reg_arg_dst(env, dst, mark=False)
+    adjust_reg_min_max_vals(env, insn)
+
+
+def _assign_scalar_id(env: Env, regno: int) -> Reg:
+    """kernel: assign_scalar_id_before_mov - give a non-constant scalar an id
+    so the copy is linked to it."""
+    r = env.reg(regno)
+    if r.type == T.SCALAR and not r.id and r.s.var_off.mask != 0:
+        r = r.with_(id=env.new_id())
+        env.set_reg(regno, r)
+    return r
+
+
+def _reg_width(s: Scalar) -> int:
+    return s.umax.bit_length()
+
+
+def _mov_reg(env: Env, insn, alu64: bool) -> None:
+    dst, src, off = insn.dst, insn.src, insn.off
+    s = env.reg(src)
+    if alu64:
+        if off == 0:
+            s = _assign_scalar_id(env, src)
+            env.set_reg(dst, s)   # registers are shared immutably
+            return
+        if s.type == T.SCALAR:
+            no_sext = s.s.umax < (1 << (off - 1))
+            if no_sext:
+                s = _assign_scalar_id(env, src)
+            res = S.coerce_reg_to_size_sx(s.s, off >> 3)
+            env.set_reg(dst, Reg(T.SCALAR, res, id=s.id if no_sext else 0,
+                                 precise=s.precise))
+        else:
+            env.mark_unknown(dst)
+        return
+    # 32-bit move
+    if s.type == T.SCALAR:
+        if off == 0:
+            is_u32 = _reg_width(s.s) <= 32
+            if is_u32:
+                s = _assign_scalar_id(env, src)
+            res = S.zext_32_to_64(s.s)
+            env.set_reg(dst, Reg(T.SCALAR, res, id=s.id if is_u32 else 0, precise=s.precise))
+        else:
+            no_sext = s.s.umax < (1 << (off - 1))
+            if no_sext:
+                s = _assign_scalar_id(env, src)
+            res = S.coerce_subreg_to_size_sx(s.s, off >> 3)
+            res = S.zext_32_to_64(res)
+            env.set_reg(dst, Reg(T.SCALAR, res, id=s.id if no_sext else 0, precise=s.precise))
+    else:
+        env.mark_unknown(dst)
+
+
+def adjust_reg_min_max_vals(env: Env, insn) -> None:
+    code = insn.code
+    opc = code & 0xF0
+    alu64 = (code & 7) == op.ALU64
+    dst = insn.dst
+    d = env.reg(dst)
+    ptr = d if d.type != T.SCALAR else None
+    if code & op.X:
+        s = env.reg(insn.src)
+        if s.type != T.SCALAR:
+            if d.type != T.SCALAR:
+                if opc == op.SUB and env.allow_ptr_leaks:
+                    env.mark_unknown(dst)
+                    return
+                raise VerifierError(f"R{dst} pointer {ALU_STR[opc]} pointer prohibited")
+            mark_chain_precision(env, dst)
+            adjust_ptr_min_max_vals(env, insn, s, d, dst_is_off=True)
+            return
+        if ptr is not None:
+            mark_chain_precision(env, insn.src)
+            adjust_ptr_min_max_vals(env, insn, d, s, dst_is_off=False)
+            return
+        if d.precise:
+            mark_chain_precision(env, insn.src)
+        src_s = s.s
+    else:
+        src_s = Scalar.const(insn.imm)
+        if ptr is not None:
+            adjust_ptr_min_max_vals(env, insn, d, Reg(T.SCALAR, src_s), dst_is_off=False)
+            return
+    # scalar op scalar
+    fork = _should_fork(opc, d.s, src_s)
+    if fork:
+        from verifier.core import push_stack
+        branch = push_stack(env, env.insn_idx, env.insn_idx)
+        zero = Scalar.const(0) if fork == 64 else S.Scalar.from_bounds(
+            var_off=S.tnum_const_subreg(d.s.var_off, 0), smin=d.s.smin, smax=d.s.smax,
+            umin=d.s.umin, umax=d.s.umax, s32_min=0, s32_max=0, u32_min=0, u32_max=0)
+        bregs = branch.frames[branch.curframe].regs
+        bregs[dst] = bregs[dst].with_(s=zero)
+        if fork == 64:
+            d = d.with_(s=Scalar.const(U64_MAX))
+        else:
+            d = d.with_(s=S.Scalar.from_bounds(
+                var_off=S.tnum_const_subreg(d.s.var_off, U32_MAX), smin=d.s.smin,
+                smax=d.s.smax, umin=d.s.umin, umax=d.s.umax, s32_min=-1, s32_max=-1,
+                u32_min=U32_MAX, u32_max=U32_MAX))
+    res = scalar_alu(opc, d.s, src_s, alu64, off=insn.off)
+    new = Reg(T.SCALAR, res, precise=d.precise)
+    # remember a constant delta between linked scalars (r1 = r2; r1 += 1)
+    if (env.bpf_capable and opc == op.ADD and alu64 and d.id
+            and src_s.var_off.mask == 0):
+        val = src_s.var_off.value
+        if (d.id & BPF_ADD_CONST) or val > 0x7FFFFFFF:
+            new.id = 0
+            new.off = 0
+        else:
+            new.id = d.id | BPF_ADD_CONST
+            new.off = val
+    env.set_reg(dst, new)
+
+
+def _sane_offset(env: Env, r: Reg, ptype: int) -> None:
+    """kernel: check_reg_sane_offset."""
+    s = r.s
+    known = s.var_off.mask == 0
+    val = S.s64(s.var_off.value)
+    tname = T.type_str(ptype)
+    if known and (val >= BPF_MAX_VAR_OFF or val <= -BPF_MAX_VAR_OFF):
+        raise VerifierError(f"math between {tname} pointer and {val} is not allowed", EINVAL)
+    if r.off >= BPF_MAX_VAR_OFF or r.off <= -BPF_MAX_VAR_OFF:
+        raise VerifierError(f"{tname} pointer offset {r.off} is not allowed", EINVAL)
+    if s.smin == S64_MIN:
+        raise VerifierError(f"math between {tname} pointer and register with unbounded min "
+                            f"value is not allowed", EINVAL)
+    if s.smin >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
+        raise VerifierError(f"value {s.smin} makes {tname} pointer be out of bounds", EINVAL)
+
+
+def _s32_fits(v: int) -> bool:
+    return -(1 << 31) <= v < (1 << 31)
+
+
+def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: bool) -> None:
+    """``ptr (+|-) off`` into insn.dst (kernel: adjust_ptr_min_max_vals)."""
+    opc = insn.code & 0xF0
+    dst = insn.dst
+    o = offr.s
+    known = o.var_off.mask == 0
+    if (known and (o.smin != o.smax or o.umin != o.umax)) or o.smin > o.smax or o.umin > o.umax:
+        env.mark_unknown(dst)
+        return
+    if (insn.code & 7) != op.ALU64:
+        if opc == op.SUB and env.allow_ptr_leaks:
+            env.mark_unknown(dst)
+            return
+        raise VerifierError(f"R{dst} 32-bit pointer arithmetic prohibited")
+    pt = ptr.type
+    if pt & T.PTR_MAYBE_NULL:
+        raise VerifierError(f"R{dst} pointer arithmetic on {T.type_str(pt)} prohibited, "
+                            f"null-check it first")
+    b = T.base(pt)
+    if b == T.PTR_TO_MEM and pt & T.PTR_UNTRUSTED:
+        return
+    ok_types = (T.PTR_TO_CTX, T.PTR_TO_MAP_VALUE, T.PTR_TO_MAP_KEY, T.PTR_TO_STACK,
+                T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_TP_BUFFER, T.PTR_TO_BTF_ID,
+                T.PTR_TO_MEM, T.PTR_TO_BUF, T.PTR_TO_FUNC, T.CONST_PTR_TO_DYNPTR)
+    if b not in ok_types:
+        allowed = False
+        if b == T.PTR_TO_FLOW_KEYS and known:
+            allowed = True
+        elif b in (T.PTR_TO_FLOW_KEYS, T.CONST_PTR_TO_MAP) and known and o.smin == 0 and opc == op.ADD:
+            allowed = True
+        if not allowed:
+            raise VerifierError(f"R{dst} pointer arithmetic on {T.type_str(pt)} prohibited")
+    _sane_offset(env, offr, pt)
+    _sane_offset(env, ptr, pt)
+    p = ptr.s
+    new = ptr.copy()
+    new.precise = False
+    new.id = ptr.id
+    if opc == op.ADD:
+        if known and _s32_fits(ptr.off + o.smin):
+            new.off = ptr.off + o.smin
+        else:
+            smin, smax = p.smin + o.smin, p.smax + o.smax
+            if not (S64_MIN <= smin <= S64_MAX and S64_MIN <= smax <= S64_MAX):
+                smin, smax = S64_MIN, S64_MAX
+            umin, umax = p.umin + o.umin, p.umax + o.umax
+            if umin > U64_MAX or umax > U64_MAX:
+                umin, umax = 0, U64_MAX
+            var_off = tnum_add(p.var_off, o.var_off)
+            new.s = Scalar.from_bounds(var_off=var_off, smin=smin, smax=smax, umin=umin,
+                                       umax=umax)
+            if T.is_pkt_pointer(pt):
+                new.id = env.new_id()
+                new.range = 0
+    elif opc == op.SUB:
+        if dst_is_off:
+            raise VerifierError(f"R{dst} tried to subtract pointer from scalar")
+        if pt == T.PTR_TO_STACK:
+            raise VerifierError(f"R{dst} subtraction from stack pointer prohibited")
+        if known and _s32_fits(ptr.off - o.smin):
+            new.off = ptr.off - o.smin
+        else:
+            smin, smax = p.smin - o.smax, p.smax - o.smin
+            if not (S64_MIN <= smin <= S64_MAX and S64_MIN <= smax <= S64_MAX):
+                smin, smax = S64_MIN, S64_MAX
+            if p.umin < o.umax:
+                umin, umax = 0, U64_MAX
+            else:
+                umin, umax = p.umin - o.umax, p.umax - o.umin
+            var_off = tnum_sub(p.var_off, o.var_off)
+            new.s = Scalar.from_bounds(var_off=var_off, smin=smin, smax=smax, umin=umin,
+                                       umax=umax)
+            if T.is_pkt_pointer(pt):
+                new.id = env.new_id()
+                if o.smin < 0:
+                    new.range = 0
+    elif opc in (op.AND, op.OR, op.XOR):
+        raise VerifierError(f"R{dst} bitwise operator {ALU_STR[opc]} on pointer prohibited")
+    else:
+        raise VerifierError(f"R{dst} pointer arithmetic with {ALU_STR[opc]} operator prohibited")
+    # pointer types do not carry 32-bit bounds
+    s = new.s
+    if s.var_off.mask != 0:
+        new.s = Scalar.from_bounds(var_off=s.var_off, smin=s.smin, smax=s.smax, umin=s.umin,
+                                   umax=s.umax)
+    _sane_offset(env, new, pt)
+    env.set_reg(dst, new)
+
+
+def mark_reg_unknown_keep(env: Env, regno: int) -> None:
+    env.set_reg(regno, UNKNOWN_SCALAR)

@@ -1,0 +1,378 @@
+"""BPF-to-BPF calls, callbacks and function exit.
+
+* Static subprograms are verified *in the caller's context*: a new frame
+  gets copies of R1-R5, the callee runs, and its exit copies R0 back and
+  resumes after the call (kernel: check_func_call / setup_func_entry /
+  prepare_func_exit).
+* Global subprograms are verified once, on their own, against their BTF
+  prototype (:func:`global_arg_regs`); a call site only checks the
+  arguments match (``Caller passes invalid args into func#1 ('f')``) and
+  gets an unknown scalar R0.
+* Callback-taking helpers (bpf_loop, bpf_for_each_map_elem) queue the
+  callback as a branch that returns to the calling instruction, which is
+  re-verified until the states converge; timer callbacks are async and
+  start from a fresh state.
+
+Every call goes through :func:`on_call` so the stack-argument rules (check
+the callee's incoming slots, invalidate the caller's outgoing slots after
+any call) have one place to live.
+"""
+
+from __future__ import annotations
+
+from verifier import regtypes as T
+from verifier.env import Env, check_reg_arg_src
+from verifier.errors import E2BIG, EACCES, EFAULT, EINVAL, VerifierError
+from verifier.precision import mark_chain_precision
+from verifier.refs import check_resource_leak, clear_all_pkt_pointers
+from verifier.scalar import Scalar
+from verifier.state import (MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_SCALAR, Frame, Reg, State,
+                            fp_reg)
+
+BPF_MAIN_FUNC = -1
+
+
+def on_call(env: Env, insn, callee_subprog: int | None) -> None:
+    """Stack-argument seam: every call (helper, kfunc, subprog) passes here
+    after its own checks.  Outgoing stack-argument slots are caller-saved."""
+    hook = env.hooks.get("on_call")
+    if hook is not None:
+        hook(env, insn, callee_subprog)
+
+
+def init_frame(frameno: int, callsite: int, subprogno: int) -> Frame:
+    return Frame(frameno, callsite, subprogno)
+
+
+def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
+    """kernel: btf_check_subprog_call / btf_check_func_arg_match.  Returns
+    (ok, log lines); a static subprog that fails is just 'unreliable'."""
+    sp = env.subprogs[subprog]
+    info = sp.info
+    if info is None:
+        return False, []
+    if sp.linkage != "global" and not info.reliable:
+        return False, []
+    from btf.funcs import ArgKind
+    for i, arg in enumerate(info.args[:5]):
+        regno = i + 1
+        reg = regs[regno]
+        kind = arg.kind
+        if kind == ArgKind.SCALAR:
+            if reg.type != T.SCALAR:
+                return False, [f"R{regno} is not a scalar"]
+        elif kind == ArgKind.CTX:
+            if reg.type != T.PTR_TO_CTX:
+                return False, [f"arg#{i} expects pointer to ctx"]
+            if reg.off or reg.s.var_off.mask or reg.s.var_off.value:
+                return False, [f"dereference of modified ctx ptr R{regno} off={reg.off} "
+                               f"disallowed"]
+        elif kind in (ArgKind.MEM, ArgKind.STRUCT_PTR) and not arg.trusted:
+            ok, lines = _check_mem_reg(env, regno, arg.mem_size)
+            if not ok:
+                return False, lines
+            if not arg.nullable and reg.type & T.PTR_MAYBE_NULL:
+                return False, [f"arg#{i} is expected to be non-NULL"]
+        elif kind in (ArgKind.STRUCT_PTR, ArgKind.DYNPTR, ArgKind.ARENA):
+            pass
+        else:
+            return False, []
+    return True, []
+
+
+def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]]:
+    """kernel: check_mem_reg - the pointer can be read and written for
+    mem_size bytes (a NULL scalar passes for nullable args)."""
+    from verifier.helper_call import check_helper_mem_access
+    reg = env.reg(regno)
+    if reg.type == T.SCALAR and reg.s.var_off.mask == 0 and reg.s.var_off.value == 0:
+        return True, []
+    saved = env.cur.copy()
+    try:
+        if reg.type & T.PTR_MAYBE_NULL:
+            env.set_reg(regno, reg.with_(type=reg.type & ~T.PTR_MAYBE_NULL))
+        check_helper_mem_access(env, regno, mem_size, False, True, None)
+        check_helper_mem_access(env, regno, mem_size, True, True, None)
+        return True, []
+    except VerifierError as e:
+        return False, [*e.lines, e.message]
+    finally:
+        env.cur.frames = saved.frames
+        env.cur.refs = saved.refs
+
+
+def check_func_call(env: Env, insn, insn_idx: int) -> int:
+    """Returns the next instruction index."""
+    target = insn_idx + insn.imm + 1
+    subprog = env.subprog_of(target)
+    if env.subprogs[subprog].start != target:
+        raise VerifierError(f"verifier bug: target of func call at insn {target} is not a "
+                            f"program", EFAULT)
+    st = env.cur
+    caller = st.cur
+    sp = env.subprogs[subprog]
+    ok, lines = _check_subprog_args(env, subprog, caller.regs)
+    if sp.linkage == "global":
+        name = sp.name
+        if st.active_locks:
+            raise VerifierError("global function calls are not allowed while holding a lock,\n"
+                                "use static function instead", EINVAL)
+        if not ok:
+            raise VerifierError(f"Caller passes invalid args into func#{subprog} ('{name}')",
+                                EINVAL, tuple(lines))
+        if env.log.level2:
+            env.log.line(f"Func#{subprog} ('{name}') is global and assumed valid.")
+        if sp.changes_pkt_data:
+            clear_all_pkt_pointers(env)
+        sp.called = True
+        for r in range(6):
+            caller.regs[r] = NOT_INIT_REG
+            env.scratch_reg(r)
+        caller.regs[0] = UNKNOWN_SCALAR
+        on_call(env, insn, subprog)
+        return insn_idx + 1
+    if not ok and sp.info is not None:
+        sp.info = sp.info   # unreliable for this call; the kernel just verifies in context
+    _setup_func_entry(env, subprog, insn_idx, _set_callee_state, st)
+    for r in range(6):
+        caller.regs[r] = NOT_INIT_REG
+        env.scratch_reg(r)
+    on_call(env, insn, subprog)
+    if env.liveness is not None:
+        env.liveness.reset_cur()
+    if env.log.level2:
+        from verifier.log import format_frame
+        env.log.line("caller:")
+        env.log.line(format_frame(st, caller.frameno))
+        env.log.line("callee:")
+        env.log.line(format_frame(st, st.curframe))
+    return sp.start
+
+
+def _set_callee_state(env: Env, caller: Frame, callee: Frame, callsite: int, extra=None) -> None:
+    for i in range(1, 6):
+        callee.regs[i] = caller.regs[i]
+
+
+def _setup_func_entry(env: Env, subprog: int, callsite: int, set_cb, st: State,
+                      extra=None) -> None:
+    if st.curframe + 1 >= MAX_CALL_FRAMES:
+        raise VerifierError(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
+    caller = st.frames[st.curframe]
+    callee = init_frame(st.curframe + 1, callsite, subprog)
+    set_cb(env, caller, callee, callsite, extra)
+    del st.frames[st.curframe + 1:]
+    st.frames.append(callee)
+    st.curframe += 1
+
+
+def _set_loop_cb(env, caller: Frame, callee: Frame, callsite: int, extra=None) -> None:
+    callee.regs[1] = UNKNOWN_SCALAR
+    callee.regs[2] = caller.regs[3]
+    for r in (3, 4, 5):
+        callee.regs[r] = NOT_INIT_REG
+    callee.in_callback_fn = True
+    callee.callback_ret_range = (0, 1)
+
+
+def _set_map_elem_cb(env, caller: Frame, callee: Frame, callsite: int, m=None) -> None:
+    if m is None or m.map_type not in ("array", "percpu_array", "hash", "percpu_hash",
+                                       "lru_hash", "lru_percpu_hash"):
+        raise VerifierError("callback function not allowed for map", 524)
+    callee.regs[1] = caller.regs[1]
+    callee.regs[2] = Reg(T.PTR_TO_MAP_KEY, Scalar.const(0), map=m)
+    callee.regs[3] = Reg(T.PTR_TO_MAP_VALUE, Scalar.const(0), map=m)
+    callee.regs[4] = caller.regs[3]
+    callee.regs[5] = NOT_INIT_REG
+    callee.in_callback_fn = True
+    callee.callback_ret_range = (0, 1)
+
+
+def _set_timer_cb(env, caller: Frame, callee: Frame, callsite: int, extra=None) -> None:
+    m = caller.regs[1].map
+    callee.regs[1] = Reg(T.CONST_PTR_TO_MAP, Scalar.const(0), map=m)
+    callee.regs[2] = Reg(T.PTR_TO_MAP_KEY, Scalar.const(0), map=m)
+    callee.regs[3] = Reg(T.PTR_TO_MAP_VALUE, Scalar.const(0), map=m)
+    callee.regs[4] = NOT_INIT_REG
+    callee.regs[5] = NOT_INIT_REG
+    callee.in_async_callback_fn = True
+    callee.callback_ret_range = (0, 0)
+
+
+def push_callback_call(env: Env, insn, insn_idx: int, subprog: int, kind: str, m=None) -> None:
+    from verifier.core import push_stack
+    st = env.cur
+    caller = st.cur
+    sp = env.subprogs[subprog]
+    _check_subprog_args(env, subprog, caller.regs)
+    sp.is_cb = True
+    if kind == "timer":
+        sp.is_async_cb = True
+        cb = push_async_cb(env, sp.start, insn_idx, subprog)
+        callee = cb.frames[0]
+        callee.async_entry_cnt = caller.async_entry_cnt + 1
+        _set_timer_cb(env, caller, callee, insn_idx)
+        return
+    cb_state = push_stack(env, sp.start, insn_idx)
+    set_cb = _set_loop_cb if kind == "loop" else _set_map_elem_cb
+    _setup_func_entry(env, subprog, insn_idx, set_cb, cb_state, m)
+    cb_state.callback_unroll_depth += 1
+    cb_state.frames[cb_state.curframe - 1].callback_depth += 1
+    caller.callback_depth = 0
+
+
+def push_async_cb(env: Env, insn_idx: int, prev_insn_idx: int, subprog: int) -> State:
+    from verifier.core import BranchElem
+    st = State()
+    st.frames = [init_frame(0, BPF_MAIN_FUNC, subprog)]
+    st.branches = 1
+    st.insn_idx = insn_idx
+    st.first_insn_idx = insn_idx
+    env.stack.append(BranchElem(st, insn_idx, prev_insn_idx, env.log.pos))
+    if len(env.stack) > 8192:
+        raise VerifierError(f"The sequence of {len(env.stack)} jumps is too complex for async cb.",
+                            E2BIG)
+    return st
+
+
+def retval_range_within(rng: tuple[int, int], s: Scalar, return_32bit: bool = False) -> bool:
+    if return_32bit:
+        return rng[0] <= s.s32_min and s.s32_max <= rng[1]
+    return rng[0] <= s.smin and s.smax <= rng[1]
+
+
+def invalid_scalar_msg(s: Scalar, rng: tuple[int, int], ctx: str, reg_name: str) -> str:
+    """kernel: verbose_invalid_scalar."""
+    parts = [f"{ctx} the register {reg_name} has"]
+    unknown = True
+    if s.smin > -(1 << 63):
+        parts.append(f" smin={s.smin}")
+        unknown = False
+    if s.smax < (1 << 63) - 1:
+        parts.append(f" smax={s.smax}")
+        unknown = False
+    if unknown:
+        parts.append(" unknown scalar value")
+    parts.append(f" should have been in [{rng[0]}, {rng[1]}]")
+    return "".join(parts)
+
+
+def prepare_func_exit(env: Env, insn_idx: int) -> int:
+    """Leave a static subprogram or callback; returns the next insn index."""
+    st = env.cur
+    if env.liveness is not None:
+        env.liveness.update(env)
+    callee = st.frames[st.curframe]
+    r0 = callee.regs[0]
+    if r0.type == T.PTR_TO_STACK:
+        raise VerifierError("cannot return stack pointer to the caller", EINVAL)
+    caller = st.frames[st.curframe - 1]
+    if callee.in_callback_fn:
+        if r0.type != T.SCALAR:
+            raise VerifierError("R0 not a scalar value")
+        mark_chain_precision(env, 0)
+        r0 = callee.regs[0]
+        if not retval_range_within(callee.callback_ret_range, r0.s):
+            raise VerifierError(invalid_scalar_msg(r0.s, callee.callback_ret_range,
+                                                   "At callback return", "R0"), EINVAL)
+    else:
+        caller.regs[0] = r0
+    in_cb = callee.in_callback_fn
+    nxt = callee.callsite if in_cb else callee.callsite + 1
+    if env.log.level2:
+        from verifier.log import format_frame
+        env.log.line("returning from callee:")
+        env.log.line(format_frame(st, callee.frameno))
+        env.log.line(f"to caller at {nxt}:")
+        env.log.line(format_frame(st, caller.frameno))
+    del st.frames[st.curframe:]
+    st.curframe -= 1
+    if in_cb:
+        from verifier.prune import find_prev_entry, widen_imprecise_scalars
+        prev = find_prev_entry(env, st, nxt)
+        if prev is not None:
+            widen_imprecise_scalars(env, prev, st)
+    return nxt
+
+
+def check_return_code(env: Env) -> None:
+    """Main-frame exit: R0 must be readable and within the program type's range."""
+    st = env.cur
+    frame = st.frames[0]
+    is_subprog = frame.subprogno != 0
+    check_reg_arg_src(env, 0)
+    reg = env.reg(0)
+    exit_ctx = "At program exit"
+    rng = (0, 1)
+    if frame.in_async_callback_fn:
+        exit_ctx = "At async callback return"
+        rng = frame.callback_ret_range
+    elif is_subprog:
+        if reg.type != T.SCALAR:
+            raise VerifierError(f"At subprogram exit the register R0 is not a scalar value "
+                                f"({T.type_str(reg.type)})", EINVAL)
+        return
+    else:
+        pt = env.prog_type
+        if pt == "cgroup_skb":
+            if env.inp.expected_attach_type == "cgroup_inet_egress":
+                rng = (0, 3)
+        elif pt in ("cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sysctl",
+                    "cgroup_sockopt"):
+            pass
+        elif pt == "sk_lookup":
+            rng = (0, 1)
+        else:
+            return
+    if reg.type != T.SCALAR:
+        raise VerifierError(f"{exit_ctx} the register R0 is not a known value "
+                            f"({T.type_str(reg.type)})", EINVAL)
+    mark_chain_precision(env, 0)
+    reg = env.reg(0)
+    if not retval_range_within(rng, reg.s):
+        raise VerifierError(invalid_scalar_msg(reg.s, rng, exit_ctx, "R0"), EINVAL)
+
+
+def process_exit(env: Env, insn_idx: int) -> int | None:
+    """BPF_EXIT: returns the next insn (leaving a subprogram) or None when
+    this path of the main program is done."""
+    st = env.cur
+    check_resource_leak(env, False, st.curframe == 0, "BPF_EXIT instruction in main prog")
+    if st.curframe:
+        return prepare_func_exit(env, insn_idx)
+    check_return_code(env)
+    return None
+
+
+def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
+    """Registers at entry of a global subprogram verified on its own
+    (kernel: do_check_common with btf_prepare_func_args)."""
+    from btf.funcs import ArgKind
+    sp = env.subprogs[subprog]
+    info = sp.info
+    for i in range(1, 6):
+        frame.regs[i] = NOT_INIT_REG
+    if info is None:
+        return
+    for i, arg in enumerate(info.args[:5]):
+        regno = i + 1
+        k = arg.kind
+        if k == ArgKind.SCALAR:
+            frame.regs[regno] = UNKNOWN_SCALAR
+        elif k == ArgKind.CTX:
+            frame.regs[regno] = Reg(T.PTR_TO_CTX, Scalar.const(0))
+        elif k in (ArgKind.MEM, ArgKind.STRUCT_PTR) and not arg.trusted:
+            t = T.PTR_TO_MEM | (T.PTR_MAYBE_NULL if arg.nullable else 0)
+            frame.regs[regno] = Reg(t, Scalar.const(0), mem_size=arg.mem_size,
+                                    id=env.new_id())
+        elif k == ArgKind.STRUCT_PTR:
+            t = T.PTR_TO_BTF_ID | (T.PTR_TRUSTED if arg.trusted else T.PTR_UNTRUSTED)
+            if arg.nullable:
+                t |= T.PTR_MAYBE_NULL
+            frame.regs[regno] = Reg(t, Scalar.const(0), id=env.new_id() if arg.nullable else 0)
+        else:
+            frame.regs[regno] = UNKNOWN_SCALAR
+
+
+__all__ = ["check_func_call", "push_callback_call", "process_exit", "prepare_func_exit",
+           "global_arg_regs", "on_call", "fp_reg", "EACCES"]

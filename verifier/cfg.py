@@ -1,0 +1,539 @@
+"""Structure checks that run before (and one after) the abstract interpretation.
+
+In the kernel's order:
+
+1. :func:`add_subprogs` - subprogram starts from BPF-to-BPF call targets and
+   callback addresses (``call to invalid destination``);
+2. :func:`check_subprogs` - jumps stay inside their subprogram (``jump out of
+   range from insn 1 to 7``), each subprogram ends in exit or jump (``last
+   insn is not an exit or jmp``);
+3. :func:`check_btf_func` - func_info matches the subprogram layout; names
+   and linkage (static/global) of subprograms;
+4. :func:`resolve_pseudo_ldimm64` - reserved fields, LD_IMM64 pairing and map
+   references, unknown opcodes;
+5. :func:`check_cfg` - depth-first walk of the control flow graph: every
+   instruction reachable (``unreachable insn 2``), no jump into the middle of
+   an LD_IMM64, and marks the prune/jump points the state cache uses;
+6. after verification, :func:`check_max_stack_depth` - call chains deeper
+   than 8 frames or with more than 512 bytes of combined stack.
+"""
+
+from __future__ import annotations
+
+from isa import opcodes as op
+from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
+from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
+from verifier.state import MAX_BPF_STACK, MAX_CALL_FRAMES
+
+MAX_VAR_OFF = 1 << 29
+_SYNC_CALLBACK_HELPERS = (164, 181, 197, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
+_ASYNC_CALLBACK_HELPERS = (170,)                # timer_set_callback
+
+
+def is_pseudo_call(insn) -> bool:
+    return insn.code == op.CALL_OP and insn.src == op.PSEUDO_CALL
+
+
+def is_pseudo_func(insn) -> bool:
+    return insn.code == op.LD_IMM64 and insn.src == op.PSEUDO_FUNC
+
+
+def is_helper_call(insn) -> bool:
+    return insn.code == op.CALL_OP and insn.src == 0
+
+
+def add_subprogs(env: Env) -> None:
+    starts = {0}
+    for i, insn in enumerate(env.insns):
+        if is_pseudo_func(insn) or is_pseudo_call(insn):
+            target = i + insn.imm + 1
+            if target < 0 or target >= env.n:
+                raise VerifierError("call to invalid destination", EINVAL)
+            starts.add(target)
+            if len(starts) > BPF_MAX_SUBPROGS:
+                raise VerifierError("too many subprograms", EINVAL)
+        elif insn.code == op.CALL_OP and insn.src == op.PSEUDO_KFUNC_CALL:
+            hook = env.hooks.get("add_kfunc")
+            if hook is None:
+                raise VerifierError("calling kernel function is not supported without "
+                                    "CONFIG_DEBUG_INFO_BTF", EINVAL)
+            hook(env, i, insn)
+    env.subprogs = [Subprog(start=s) for s in sorted(starts)]
+    for k, sp in enumerate(env.subprogs):
+        sp.end = env.subprogs[k + 1].start if k + 1 < len(env.subprogs) else env.n
+    if env.log.level2:
+        for k, sp in enumerate(env.subprogs):
+            env.log.line(f"func#{k} @{sp.start}")
+    env.subprog_cnt = len(env.subprogs)
+    for k, sp in enumerate(env.subprogs):
+        for i in range(sp.start, sp.end):
+            env.aux[i].subprog = k
+
+
+def check_subprogs(env: Env) -> None:
+    insns = env.insns
+    for k, sp in enumerate(env.subprogs):
+        for i in range(sp.start, sp.end):
+            insn = insns[i]
+            code = insn.code
+            cls = code & 7
+            if code == op.CALL_OP and insn.src == 0 and insn.imm == 12:
+                sp.has_tail_call = True
+                sp.tail_call_reachable = True
+            if cls == op.LD and (code & 0xE0) in (op.ABS, op.IND):
+                sp.has_ld_abs = True
+            if cls in (op.JMP, op.JMP32) and (code & 0xF0) not in (op.EXIT, op.CALL):
+                off = insn.imm if code == (op.JMP32 | op.JA) else insn.off
+                target = i + off + 1
+                if target < sp.start or target >= sp.end:
+                    raise VerifierError(f"jump out of range from insn {i} to {target}", EINVAL)
+            if i == sp.end - 1:
+                if code not in (op.EXIT_OP, op.JMP32 | op.JA, op.JMP | op.JA):
+                    raise VerifierError("last insn is not an exit or jmp", EINVAL)
+
+
+def check_btf_func(env: Env) -> None:
+    """Attach func_info (name, linkage, prototype) to subprograms."""
+    fi = env.inp.func_info
+    btf = env.inp.btf
+    if not fi or btf is None:
+        return
+    if len(fi) != len(env.subprogs):
+        raise VerifierError("number of funcs in func_info doesn't match number of subprogs",
+                            EINVAL)
+    prev = -1
+    for k, (insn_off, type_id) in enumerate(fi):
+        if k == 0 and insn_off:
+            raise VerifierError(f"nonzero insn_off {insn_off} for the first func info record",
+                                EINVAL)
+        if k and insn_off <= prev:
+            raise VerifierError(f"same or smaller insn offset ({insn_off}) than previous func "
+                                f"info record ({prev})", EINVAL)
+        prev = insn_off
+        try:
+            t = btf.type(type_id)
+        except Exception:  # noqa: BLE001 - any BTF lookup failure is an invalid id
+            t = None
+        if t is None or t.kind_name != "FUNC":
+            raise VerifierError(f"invalid type id {type_id} in func info", EINVAL)
+    for k, (insn_off, type_id) in enumerate(fi):
+        sp = env.subprogs[k]
+        if sp.start != insn_off:
+            raise VerifierError("func_info BTF section doesn't match subprog layout in BPF "
+                                "program", EINVAL)
+        t = btf.type(type_id)
+        sp.func_id = type_id
+        sp.name = t.name
+        sp.linkage = {0: "static", 1: "global", 2: "extern"}.get(t.vlen, "static")
+        from btf.funcs import func_arg_info
+        from btf.errors import BtfError
+        try:
+            sp.info = func_arg_info(btf, type_id, insn=insn_off, main=(k == 0))
+        except BtfError as e:
+            if sp.linkage == "global" and k:
+                raise VerifierError(str(e), EINVAL)
+            sp.info = None
+        if sp.info is not None:
+            sp.arg_cnt = sp.info.arg_cnt
+            sp.stack_arg_cnt = sp.info.stack_arg_cnt
+        proto = btf.type(t.type)
+        ret = btf.resolve(proto.type) if proto.type else None
+        scalar_ret = ret is not None and ret.kind_name in ("INT", "ENUM", "ENUM64") and ret.size <= 8
+        if k and not scalar_ret and sp.has_ld_abs:
+            raise VerifierError("LD_ABS is only supported in functions that return 'int'.",
+                                EINVAL)
+        if k and not scalar_ret and sp.has_tail_call:
+            raise VerifierError("tail_call is only supported in functions that return 'int'.",
+                                EINVAL)
+
+
+def resolve_pseudo_ldimm64(env: Env) -> None:
+    insns = env.insns
+    n = env.n
+    i = 0
+    while i < n:
+        insn = insns[i]
+        code = insn.code
+        if (code & 7) == op.LDX and (((code & 0xE0) not in (op.MEM, op.MEMSX)) or insn.imm != 0):
+            raise VerifierError("BPF_LDX uses reserved fields", EINVAL)
+        if code == op.LD_IMM64:
+            if i == n - 1:
+                raise VerifierError("invalid bpf_ld_imm64 insn", EINVAL)
+            nxt = insns[i + 1]
+            if nxt.code or nxt.dst or nxt.src or nxt.off:
+                raise VerifierError("invalid bpf_ld_imm64 insn", EINVAL)
+            src = insn.src
+            aux = env.aux[i]
+            if src == 0:
+                pass
+            elif src == op.PSEUDO_BTF_ID:
+                hook = env.hooks.get("pseudo_btf_id")
+                if hook is None:
+                    raise VerifierError("kernel is missing BTF, make sure CONFIG_DEBUG_INFO_BTF=y "
+                                        "is specified in Kconfig.", EINVAL)
+                hook(env, i, insn)
+            elif src == op.PSEUDO_FUNC:
+                aux.ld_imm_kind = "func"
+            else:
+                if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
+                    pass
+                elif src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX) and nxt.imm == 0:
+                    pass
+                else:
+                    raise VerifierError("unrecognized bpf_ld_imm64 insn", EINVAL)
+                m = env.inp.map_at(insn.imm)
+                if m is None:
+                    if src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_IDX_VALUE):
+                        raise VerifierError("fd_idx without fd_array is invalid", 71)
+                    raise VerifierError(f"fd {insn.imm} is not pointing to valid bpf_map", 9)
+                if m not in env.used_maps:
+                    env.used_maps.append(m)
+                aux.map_index = insn.imm
+                if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
+                    off = nxt.imm & 0xFFFFFFFF
+                    if off >= MAX_VAR_OFF:
+                        raise VerifierError(f"direct value offset of {off} is not allowed", EINVAL)
+                    if m.map_type not in ("array",) or m.max_entries != 1:
+                        raise VerifierError("no direct value access support for this map type",
+                                            EINVAL)
+                    if off >= m.value_size:
+                        raise VerifierError(f"invalid access to map value pointer, "
+                                            f"value_size={m.value_size} off={off}", EINVAL)
+                    aux.map_off = off
+                    aux.ld_imm_kind = "map_value"
+                else:
+                    aux.ld_imm_kind = "map"
+            i += 2
+            continue
+        from isa.insn import opcode_problem
+        if _not_in_insntable(insn, opcode_problem):
+            raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
+        i += 1
+
+
+_VALID_CODES: set[int] | None = None
+
+
+def _insn_table() -> set[int]:
+    """kernel: bpf_opcode_in_insntable - every opcode byte the interpreter knows."""
+    global _VALID_CODES
+    if _VALID_CODES is None:
+        codes = set()
+        for cls in (op.ALU, op.ALU64):
+            for o in (op.ADD, op.SUB, op.MUL, op.DIV, op.OR, op.AND, op.LSH, op.RSH, op.NEG,
+                      op.MOD, op.XOR, op.MOV, op.ARSH, op.END):
+                for srcb in (op.K, op.X):
+                    codes.add(cls | o | srcb)
+        for cls in (op.JMP, op.JMP32):
+            for o in (op.JA, op.JEQ, op.JGT, op.JGE, op.JSET, op.JNE, op.JSGT, op.JSGE, op.JLT,
+                      op.JLE, op.JSLT, op.JSLE):
+                for srcb in (op.K, op.X):
+                    codes.add(cls | o | srcb)
+        codes |= {op.JMP | op.CALL, op.JMP | op.EXIT, op.JMP | op.JCOND, op.JMP | op.CALL | op.X}
+        for size in (op.B, op.H, op.W, op.DW):
+            codes.add(op.LDX | op.MEM | size)
+            codes.add(op.STX | op.MEM | size)
+            codes.add(op.ST | op.MEM | size)
+        for size in (op.B, op.H, op.W):
+            codes.add(op.LDX | op.MEMSX | size)
+            codes.add(op.LD | op.ABS | size)
+            codes.add(op.LD | op.IND | size)
+        for size in (op.B, op.H, op.W, op.DW):
+            codes.add(op.STX | op.ATOMIC | size)
+        codes.add(op.LD | op.IMM | op.DW)
+        _VALID_CODES = codes
+    return _VALID_CODES
+
+
+def _not_in_insntable(insn, _unused) -> bool:
+    return insn.code not in _insn_table()
+
+
+# --- the CFG walk ---------------------------------------------------------------
+
+DISCOVERED = 0x10
+EXPLORED = 0x20
+FALLTHROUGH = 1
+BRANCH = 2
+DONE_EXPLORING = 0
+KEEP_EXPLORING = 1
+
+
+def check_cfg(env: Env) -> None:
+    n = env.n
+    insns = env.insns
+    aux = env.aux
+    state = [0] * n
+    stack = [0]
+    state[0] = DISCOVERED
+    postorder: list[int] = []
+
+    def push(t: int, w: int, e: int) -> int:
+        if e == FALLTHROUGH and state[t] >= (DISCOVERED | FALLTHROUGH):
+            return DONE_EXPLORING
+        if e == BRANCH and state[t] >= (DISCOVERED | BRANCH):
+            return DONE_EXPLORING
+        if w < 0 or w >= n:
+            raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
+        if e == BRANCH:
+            aux[w].prune_point = True
+            aux[w].jmp_point = True
+        if state[w] == 0:
+            state[t] = DISCOVERED | e
+            state[w] = DISCOVERED
+            stack.append(w)
+            return KEEP_EXPLORING
+        if (state[w] & 0xF0) == DISCOVERED:
+            if env.bpf_capable:
+                return DONE_EXPLORING
+            raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
+        if state[w] == EXPLORED:
+            state[t] = DISCOVERED | e
+        return DONE_EXPLORING
+
+    def visit_call(t: int, visit_callee: bool) -> int:
+        r = push(t, t + (2 if insns[t].code == op.LD_IMM64 else 1), FALLTHROUGH)
+        if r:
+            return r
+        nxt = t + (2 if insns[t].code == op.LD_IMM64 else 1)
+        if nxt < n:
+            aux[nxt].prune_point = True
+            aux[nxt].jmp_point = True
+        if visit_callee:
+            aux[t].prune_point = True
+            return push(t, t + insns[t].imm + 1, BRANCH)
+        return DONE_EXPLORING
+
+    def visit(t: int) -> int:
+        insn = insns[t]
+        code = insn.code
+        if is_pseudo_func(insn):
+            return visit_call(t, True)
+        cls = code & 7
+        if cls not in (op.JMP, op.JMP32):
+            return push(t, t + (2 if code == op.LD_IMM64 else 1), FALLTHROUGH)
+        o = code & 0xF0
+        if o == op.EXIT:
+            return DONE_EXPLORING
+        if o == op.CALL:
+            if insn.src == 0 and insn.imm in _ASYNC_CALLBACK_HELPERS:
+                aux[t].prune_point = True
+            if insn.src == 0 and insn.imm in _SYNC_CALLBACK_HELPERS:
+                aux[t].calls_callback = True
+                aux[t].force_checkpoint = True
+                aux[t].prune_point = True
+                aux[t].jmp_point = True
+            if insn.src == 0:
+                from verifier.helpers import helper_changes_pkt_data
+                if helper_changes_pkt_data(insn.imm):
+                    env.subprogs[aux[t].subprog].changes_pkt_data = True
+            hook = env.hooks.get("cfg_call")
+            if hook is not None:
+                hook(env, t, insn)
+            return visit_call(t, insn.src == op.PSEUDO_CALL)
+        if o == op.JA:
+            if code & op.X:
+                raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
+            off = insn.off if cls == op.JMP else insn.imm
+            r = push(t, t + off + 1, FALLTHROUGH)
+            if r:
+                return r
+            aux[t + off + 1].prune_point = True
+            aux[t + off + 1].jmp_point = True
+            return r
+        # conditional jump (and may_goto)
+        aux[t].prune_point = True
+        if code == (op.JMP | op.JCOND):
+            aux[t].force_checkpoint = True
+        r = push(t, t + 1, FALLTHROUGH)
+        if r:
+            return r
+        return push(t, t + insn.off + 1, BRANCH)
+
+    while stack:
+        t = stack[-1]
+        r = visit(t)
+        if r == DONE_EXPLORING:
+            state[t] = EXPLORED
+            stack.pop()
+            postorder.append(t)
+    i = 0
+    while i < n:
+        if state[i] != EXPLORED:
+            raise VerifierError(f"unreachable insn {i}", EINVAL)
+        if insns[i].code == op.LD_IMM64:
+            if i + 1 < n and state[i + 1] != 0:
+                raise VerifierError(f"jump into the middle of ldimm64 insn {i}", EINVAL)
+            i += 2
+            continue
+        i += 1
+    env.postorder = postorder
+
+
+def compute_scc(env: Env) -> None:
+    """Strongly connected components of the instruction graph (Tarjan,
+    iterative).  Instructions in loops get a non-zero ``aux.scc``."""
+    n = env.n
+    insns = env.insns
+    succ: list[tuple[int, ...]] = []
+    for i, insn in enumerate(insns):
+        code = insn.code
+        cls = code & 7
+        nxt = i + (2 if code == op.LD_IMM64 else 1)
+        if cls in (op.JMP, op.JMP32):
+            o = code & 0xF0
+            if o == op.EXIT:
+                succ.append(())
+            elif o == op.CALL:
+                succ.append((nxt,) if nxt < n else ())
+            elif o == op.JA:
+                off = insn.off if cls == op.JMP else insn.imm
+                succ.append((i + off + 1,))
+            else:
+                succ.append(tuple(x for x in (nxt, i + insn.off + 1) if 0 <= x < n))
+        else:
+            succ.append((nxt,) if nxt < n else ())
+    index = [0] * n
+    low = [0] * n
+    on = [False] * n
+    counter = 1
+    st: list[int] = []
+    scc_id = 0
+    for root in range(n):
+        if index[root]:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, pi = work.pop()
+            if pi == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                st.append(v)
+                on[v] = True
+            recurse = False
+            s = succ[v]
+            while pi < len(s):
+                w = s[pi]
+                pi += 1
+                if not index[w]:
+                    work.append((v, pi))
+                    work.append((w, 0))
+                    recurse = True
+                    break
+                if on[w]:
+                    low[v] = min(low[v], index[w])
+            if recurse:
+                continue
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = st.pop()
+                    on[w] = False
+                    comp.append(w)
+                    if w == v:
+                        break
+                loop = len(comp) > 1 or v in succ[v]
+                if loop:
+                    scc_id += 1
+                    for w in comp:
+                        env.aux[w].scc = scc_id
+            if work:
+                u, _ = work[-1]
+                low[u] = min(low[u], low[v])
+
+
+def _round_up(v: int, a: int) -> int:
+    return (v + a - 1) // a * a
+
+
+def round_up_stack_depth(env: Env, depth: int) -> int:
+    if env.inp.jit_requested:
+        return _round_up(depth, 16)
+    return _round_up(max(depth, 1), 32)
+
+
+_PRIV_STACK_TYPES = ("kprobe", "tracepoint", "perf_event", "raw_tracepoint")
+BPF_PRIV_STACK_MIN_SIZE = 64
+
+
+def check_max_stack_depth(env: Env) -> None:
+    sps = env.subprogs
+    priv_mode = None
+    if any(sp.has_tail_call for sp in sps):
+        priv_mode = "none"
+    if priv_mode is None:
+        priv_mode = "adaptive" if env.prog_type in _PRIV_STACK_TYPES else "none"
+    for k in range(len(sps) - 1, -1, -1):
+        if k == 0 or sps[k].is_async_cb:
+            _check_depth_from(env, k, k == 0 and priv_mode == "adaptive")
+    if sps and sps[0].tail_call_reachable:
+        env.tail_call_reachable = True
+
+
+def _check_depth_from(env: Env, idx: int, priv: bool) -> None:
+    sps = env.subprogs
+    insns = env.insns
+    depth = 0
+    frame = 0
+    tail_call_reachable = False
+    ret_insn = [0] * MAX_CALL_FRAMES
+    ret_prog = [0] * MAX_CALL_FRAMES
+    i = sps[idx].start
+    charged = [False] * MAX_CALL_FRAMES
+
+    def enter(idx: int) -> None:
+        nonlocal depth
+        if idx and sps[idx].has_tail_call and depth >= 256:
+            raise VerifierError(f"tail_calls are not allowed when call stack of previous frames "
+                                f"is {depth} bytes. Too large")
+        d = round_up_stack_depth(env, sps[idx].stack_depth)
+        if priv and d >= BPF_PRIV_STACK_MIN_SIZE:
+            charged[frame] = False
+            return
+        charged[frame] = True
+        depth += d
+        if depth > MAX_BPF_STACK:
+            raise VerifierError(f"combined stack size of {frame + 1} calls is {depth}. Too large")
+
+    enter(idx)
+    while True:
+        end = sps[idx + 1].start if idx + 1 < len(sps) else env.n
+        called = False
+        while i < end:
+            insn = insns[i]
+            if not (is_pseudo_call(insn) or is_pseudo_func(insn)):
+                i += 1
+                continue
+            ret_insn[frame] = i + 1
+            ret_prog[frame] = idx
+            nxt = i + insn.imm + 1
+            sidx = env.subprog_of(nxt)
+            if sps[sidx].is_async_cb and not is_pseudo_call(insn):
+                i += 1
+                continue
+            i = nxt
+            idx = sidx
+            if sps[idx].has_tail_call:
+                tail_call_reachable = True
+            frame += 1
+            if frame >= MAX_CALL_FRAMES:
+                raise VerifierError(f"the call stack of {frame} frames is too deep !", E2BIG)
+            enter(idx)
+            called = True
+            break
+        if called:
+            continue
+        if tail_call_reachable:
+            for j in range(frame):
+                sps[ret_prog[j]].tail_call_reachable = True
+        if frame == 0:
+            return
+        if charged[frame]:
+            depth -= round_up_stack_depth(env, sps[idx].stack_depth)
+        frame -= 1
+        i = ret_insn[frame]
+        idx = ret_prog[frame]
+
+
+__all__ = ["add_subprogs", "check_subprogs", "check_btf_func", "resolve_pseudo_ldimm64",
+           "check_cfg", "compute_scc", "check_max_stack_depth", "EACCES"]

@@ -1,0 +1,502 @@
+"""The verifier's driver: ``verify(VerifierInput) -> Verdict``.
+
+Runs the structure checks (:mod:`verifier.cfg`), register liveness, then the
+abstract interpretation of every path (kernel: do_check): a depth-first walk
+that keeps one current state, pushes the other side of every undecided
+branch, consults the state cache at prune points (:mod:`verifier.prune`) and
+stops at the 1,000,000-processed-instructions limit.  Global subprograms are
+verified afterwards on their own; the stack-depth check runs last.
+
+Instruction dispatch (:func:`do_check_insn`) hands each class to its module;
+r11 (stack-argument) memory operands go through the ``stack_arg_insn`` hook,
+which rejects them until the stack-argument ABI is implemented
+(``R11 is invalid``, as this kernel says).
+"""
+
+from __future__ import annotations
+
+import time
+
+from isa import opcodes as op
+from verifier import alu, calls, cfg, jumps, mem
+from verifier import regtypes as T
+from verifier.ctx import model_for
+from verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env
+from verifier.errors import E2BIG, EINVAL, VerifierError
+from verifier.helper_call import check_helper_call
+from verifier.input import VerifierInput
+from verifier.liveness import StackLiveness, compute_live_registers
+from verifier.log import Log, format_frame, vlog_alignment
+from verifier.prune import is_state_visited, update_branch_counts
+from verifier.scalar import Scalar
+from verifier.state import MAX_BPF_REG, HistEntry, Reg, State
+from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
+
+PARAMS = 11   # BPF_REG_PARAMS
+
+
+class BranchElem:
+    __slots__ = ("st", "insn_idx", "prev_insn_idx", "log_pos")
+
+    def __init__(self, st: State, insn_idx: int, prev_insn_idx: int, log_pos: int):
+        self.st = st
+        self.insn_idx = insn_idx
+        self.prev_insn_idx = prev_insn_idx
+        self.log_pos = log_pos
+
+
+def push_stack(env: Env, insn_idx: int, prev_insn_idx: int) -> State:
+    """Queue a copy of the current state to be explored from ``insn_idx``."""
+    cur = env.cur
+    st = cur.copy()
+    env.stack.append(BranchElem(st, insn_idx, prev_insn_idx, env.log.pos))
+    if len(env.stack) > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
+        raise VerifierError(f"The sequence of {len(env.stack)} jumps is too complex.", E2BIG)
+    if st.parent is not None:
+        st.parent.branches += 1
+    return st
+
+
+def push_jmp_history(env: Env, st: State, flags: int, linked=None) -> None:
+    ent = env.cur_hist_ent
+    if ent is not None and st is env.cur:
+        ent.flags |= flags
+        if linked:
+            ent.linked_regs = linked
+        return
+    ent = HistEntry(env.insn_idx, env.prev_insn_idx, flags, linked)
+    st.jmp_history.append(ent)
+    if st is env.cur:
+        env.cur_hist_ent = ent
+
+
+def _pop_stack(env: Env, pop_log: bool) -> bool:
+    if not env.stack:
+        return False
+    e = env.stack.pop()
+    env.cur = e.st
+    env.insn_idx = e.insn_idx
+    env.prev_insn_idx = e.prev_insn_idx
+    if pop_log:
+        env.log.reset(e.log_pos)
+    return True
+
+
+def _insn_touches_r11(insn) -> bool:
+    return insn.dst == PARAMS or insn.src == PARAMS
+
+
+def reject_r11(env: Env, insn) -> int:
+    """Default stack-argument hook: this kernel knows no r11."""
+    regno = PARAMS
+    raise VerifierError(f"R{regno} is invalid", EINVAL)
+
+
+def do_check_insn(env: Env, insn, idx: int):
+    """Verify one instruction.  Returns the next insn index, or None when the
+    current path ended (program exit)."""
+    code = insn.code
+    cls = code & 7
+    if cls in (op.ALU, op.ALU64):
+        if _insn_touches_r11(insn):
+            return env.hooks.get("stack_arg_insn", reject_r11)(env, insn)
+        alu.check_alu_op(env, insn)
+        return idx + 1
+    if cls == op.LDX:
+        if insn.src == PARAMS or insn.dst == PARAMS:
+            return env.hooks.get("stack_arg_insn", reject_r11)(env, insn) or idx + 1
+        mem.check_ldx(env, insn)
+        return idx + 1
+    if cls == op.STX:
+        if insn.dst == PARAMS or insn.src == PARAMS:
+            return env.hooks.get("stack_arg_insn", reject_r11)(env, insn) or idx + 1
+        if (code & 0xE0) == op.ATOMIC:
+            mem.check_atomic(env, insn)
+            return idx + 1
+        mem.check_stx(env, insn)
+        return idx + 1
+    if cls == op.ST:
+        if insn.dst == PARAMS:
+            return env.hooks.get("stack_arg_insn", reject_r11)(env, insn) or idx + 1
+        mem.check_st(env, insn)
+        return idx + 1
+    if cls in (op.JMP, op.JMP32):
+        o = code & 0xF0
+        env.jmps_processed += 1
+        if insn.dst > 10 or (code & op.X and insn.src > 10):
+            if o not in (op.CALL, op.EXIT, op.JA):
+                return env.hooks.get("stack_arg_insn", reject_r11)(env, insn)
+        if o == op.CALL:
+            if (code & op.X or (insn.src != op.PSEUDO_KFUNC_CALL and insn.off != 0)
+                    or insn.src not in (0, op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL)
+                    or insn.dst != 0 or cls == op.JMP32):
+                raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
+            if env.cur.active_locks:
+                raise VerifierError("function calls are not allowed while holding a lock",
+                                    EINVAL)
+            if insn.src == op.PSEUDO_CALL:
+                nxt = calls.check_func_call(env, insn, idx)
+            elif insn.src == op.PSEUDO_KFUNC_CALL:
+                hook = env.hooks.get("kfunc_call")
+                if hook is None:
+                    raise VerifierError("calling kernel function is not supported without "
+                                        "CONFIG_DEBUG_INFO_BTF", EINVAL)
+                nxt = hook(env, insn, idx)
+            else:
+                check_helper_call(env, insn, idx)
+                calls.on_call(env, insn, None)
+                nxt = idx + 1
+            env.scratch_reg(0)
+            return nxt
+        if o == op.JA:
+            if (code & op.X or insn.src != 0 or insn.dst != 0
+                    or (cls == op.JMP and insn.imm != 0) or (cls == op.JMP32 and insn.off != 0)):
+                raise VerifierError("BPF_JA uses reserved fields", EINVAL)
+            return idx + (insn.off if cls == op.JMP else insn.imm) + 1
+        if o == op.EXIT:
+            if code & op.X or insn.imm != 0 or insn.src != 0 or insn.dst != 0 or cls == op.JMP32:
+                raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
+            nxt = calls.process_exit(env, idx)
+            if nxt is not None:
+                env.do_print_state = True
+            return nxt
+        return jumps.check_cond_jmp_op(env, insn, idx)
+    if cls == op.LD:
+        mode = code & 0xE0
+        if mode in (op.ABS, op.IND):
+            mem.check_ld_abs(env, insn)
+            return idx + 1
+        if mode == op.IMM:
+            _check_ld_imm(env, insn, idx)
+            return idx + 2
+        raise VerifierError("invalid BPF_LD mode", EINVAL)
+    raise VerifierError(f"unknown insn class {cls}", EINVAL)
+
+
+def _check_ld_imm(env: Env, insn, idx: int) -> None:
+    from verifier.env import check_reg_arg_dst
+    if (insn.code & 0x18) != op.DW:
+        raise VerifierError("invalid BPF_LD_IMM insn", EINVAL)
+    if insn.off != 0:
+        raise VerifierError("BPF_LD_IMM64 uses reserved fields", EINVAL)
+    if insn.dst == PARAMS:
+        env.hooks.get("stack_arg_insn", reject_r11)(env, insn)
+    check_reg_arg_dst(env, insn.dst)
+    src = insn.src
+    second = env.insns[idx + 1]
+    aux = env.aux[idx]
+    if src == 0:
+        v = (insn.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
+        env.set_reg(insn.dst, Reg(T.SCALAR, Scalar.const(v)))
+        return
+    if src == op.PSEUDO_BTF_ID:
+        env.hooks["ld_btf_id"](env, insn, idx)
+        return
+    if src == op.PSEUDO_FUNC:
+        target = idx + insn.imm + 1
+        sub = env.subprog_of(target)
+        if not env.inp.func_info:
+            raise VerifierError("missing btf func_info", EINVAL)
+        if env.subprogs[sub].linkage != "static":
+            raise VerifierError("callback function not static", EINVAL)
+        env.set_reg(insn.dst, Reg(T.PTR_TO_FUNC, Scalar.const(0), subprogno=sub))
+        return
+    m = env.inp.map_at(aux.map_index)
+    if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
+        env.set_reg(insn.dst, Reg(T.PTR_TO_MAP_VALUE, Scalar.const(0), map=m, off=aux.map_off))
+    elif src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
+        env.set_reg(insn.dst, Reg(T.CONST_PTR_TO_MAP, Scalar.const(0), map=m))
+    else:
+        raise VerifierError("bpf verifier is misconfigured", 14)
+
+
+# --- logging helpers ---------------------------------------------------------------------
+
+def _call_name(env: Env):
+    from isa.helper_names import helper_name
+
+    def name(insn):
+        if insn.src == op.PSEUDO_CALL:
+            return None
+        if insn.src == 0:
+            n = helper_name(insn.imm)
+            return f"{n}#{insn.imm}" if n else None
+        return None
+    return name
+
+
+def _imm_text(env: Env):
+    def text(insn, value):
+        if insn.src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
+            return f"map[id:{insn.imm}]"
+        if insn.src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
+            return f"map[id:{insn.imm}][0]+{(value >> 32) & 0xFFFFFFFF}"
+        return "0x%x" % value
+    return text
+
+
+def insn_text(env: Env, idx: int) -> str:
+    from isa.disasm import format_insn
+    try:
+        return format_insn(env.insns, idx, "kernel", strict=False, call_name=env.call_name,
+                           imm_text=_imm_text(env))
+    except Exception:  # noqa: BLE001 - the log must never break verification
+        return "(%02x) ?" % env.insns[idx].code
+
+
+def _print_insn_state(env: Env, st: State) -> None:
+    log = env.log
+    text = format_frame(st, st.curframe, False, env.scratched_regs, env.scratched_stack)
+    env.scratched_regs = 0
+    env.scratched_stack = 0
+    if env.prev_log_pos is not None and env.prev_log_pos == log.pos and log.parts and \
+            log.parts[-1].endswith("\n"):
+        last = log.parts[-1][:-1]
+        log.parts[-1] = last + " " * vlog_alignment(env.prev_insn_print_len) + ";" + text + "\n"
+    else:
+        log.line(f"{env.insn_idx}:" + text)
+
+
+def _linfo(env: Env, idx: int) -> None:
+    li = env.linfo
+    if not li:
+        return
+    best = None
+    lo, hi = 0, len(li)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if li[mid].insn <= idx:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo:
+        best = li[lo - 1]
+    if best is None or best is env.prev_linfo:
+        return
+    env.prev_linfo = best
+    env.log.line(f"; {best.text.strip()} @ {best.file.rsplit('/', 1)[-1]}:{best.line}")
+
+
+# --- the main loop ---------------------------------------------------------------------
+
+def do_check(env: Env) -> None:
+    log = env.log
+    level2 = log.level2
+    pop_log = not level2
+    insns = env.insns
+    aux = env.aux
+    n = env.n
+    lv = env.liveness
+    env.do_print_state = False
+    prev_insn_idx = -1
+    while True:
+        env.cur_hist_ent = None
+        env.prev_insn_idx = prev_insn_idx
+        idx = env.insn_idx
+        if idx >= n or idx < 0:
+            raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
+        insn = insns[idx]
+        a = aux[idx]
+        env.insn_processed += 1
+        if env.insn_processed > BPF_COMPLEXITY_LIMIT_INSNS:
+            raise VerifierError(f"BPF program is too large. Processed {env.insn_processed} insn",
+                                E2BIG)
+        st = env.cur
+        st.last_insn_idx = env.prev_insn_idx
+        st.insn_idx = idx
+        pruned = False
+        if a.prune_point:
+            if is_state_visited(env, idx):
+                pruned = True
+                if level2:
+                    if env.do_print_state:
+                        log.line(f"\nfrom {env.prev_insn_idx} to {idx}: safe")
+                    else:
+                        log.line(f"{idx}: safe")
+        if not pruned:
+            if a.jmp_point:
+                push_jmp_history(env, st, 0)
+            if level2:
+                if env.do_print_state:
+                    log.line(f"\nfrom {env.prev_insn_idx} to {idx}:" + format_frame(st, st.curframe))
+                    env.do_print_state = False
+                    env.scratched_regs = env.scratched_stack = 0
+                elif env.scratched_regs or env.scratched_stack:
+                    _print_insn_state(env, st)
+                _linfo(env, idx)
+                line = f"{idx}: " + insn_text(env, idx)
+                log.line(line)
+                env.prev_log_pos = log.pos
+                env.prev_insn_print_len = len(line) + 1
+            a.seen = True
+            prev_insn_idx = idx
+            if lv is not None:
+                lv.reset_writes(env, idx)
+            nxt = do_check_insn(env, insn, idx)
+            if lv is not None:
+                lv.commit_writes(env)
+            if nxt is not None:
+                env.insn_idx = nxt
+                if level2 and (code_is_cond_jmp(insn)) and (env.scratched_regs or
+                                                            env.scratched_stack):
+                    _print_insn_state(env, env.cur)
+                continue
+        # path done (pruned or exited)
+        update_branch_counts(env, env.cur)
+        if lv is not None:
+            lv.update(env)
+        if not _pop_stack(env, pop_log):
+            break
+        prev_insn_idx = env.prev_insn_idx
+        env.do_print_state = True
+        if lv is not None:
+            lv.update(env)
+
+
+def code_is_cond_jmp(insn) -> bool:
+    cls = insn.code & 7
+    o = insn.code & 0xF0
+    return cls in (op.JMP, op.JMP32) and o not in (op.JA, op.CALL, op.EXIT)
+
+
+def do_check_common(env: Env, subprog: int) -> None:
+    from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
+    env.prev_linfo = None
+    env.pass_cnt += 1
+    st = State()
+    st.branches = 1
+    f = init_frame(0, BPF_MAIN_FUNC, subprog)
+    st.frames = [f]
+    sp = env.subprogs[subprog]
+    st.first_insn_idx = sp.start
+    st.last_insn_idx = -1
+    env.cur = st
+    env.stack = []
+    env.explored = {}
+    env.scc_info = {}
+    env.insn_idx = sp.start
+    if subprog:
+        if env.log.level2:
+            env.log.line(f"Validating {sp.name}() func#{subprog}...")
+        global_arg_regs(env, subprog, f)
+    else:
+        f.regs[1] = Reg(T.PTR_TO_CTX, Scalar.const(0))
+    env.scratched_regs = (1 << MAX_BPF_REG) - 1
+    env.scratched_stack = -1
+    if env.log.level2:
+        env.log.line(f"{sp.start}:" + format_frame(st, 0))
+        env.scratched_regs = env.scratched_stack = 0
+    env.prev_log_pos = None
+    do_check(env)
+
+
+def do_check_subprogs(env: Env) -> None:
+    if not env.inp.func_info:
+        return
+    while True:
+        new = 0
+        for k in range(1, len(env.subprogs)):
+            sp = env.subprogs[k]
+            if sp.linkage != "global" or not sp.called or sp.verified:
+                continue
+            pos = env.log.pos
+            do_check_common(env, k)
+            if not env.log.level2:
+                env.log.reset(pos)
+            env.log.line(f"Func#{k} ('{sp.name}') is safe for any args that match its "
+                         f"prototype")
+            sp.verified = True
+            new += 1
+        if not new:
+            return
+
+
+def _subprog_facts(env: Env) -> list[SubprogFacts]:
+    out = []
+    for k, sp in enumerate(env.subprogs):
+        out.append(SubprogFacts(
+            index=k, name=sp.name or (env.inp.name if k == 0 else f"func#{k}"),
+            start=sp.start, end=sp.end, stack_depth=sp.stack_depth,
+            is_global=sp.linkage == "global", is_callback=sp.is_cb,
+            is_async_callback=sp.is_async_cb, has_tail_call=sp.has_tail_call,
+            tail_call_reachable=sp.tail_call_reachable, has_ld_abs=sp.has_ld_abs,
+            arg_cnt=sp.arg_cnt, stack_arg_cnt=sp.stack_arg_cnt,
+            out_stack_arg_cnt=sp.out_stack_arg_cnt, changes_pkt_data=sp.changes_pkt_data))
+    return out
+
+
+def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) -> Verdict:
+    """Verify one program.  Never raises on malformed programs: every
+    problem becomes a rejected Verdict."""
+    t0 = time.perf_counter()
+    log = Log(log_level)
+    env = Env(inp, log)
+    env.hooks = dict(hooks or {})
+    env.ctx = model_for(inp.prog_type)
+    env.call_name = _call_name(env)
+    env.insn_text = lambda i: insn_text(env, i)
+    env.cur_hist_ent = None
+    env.prev_log_pos = None
+    env.prev_insn_print_len = 0
+    env.do_print_state = False
+    error: VerifierError | None = None
+    stage = "load"
+    try:
+        if env.n == 0:
+            raise VerifierError("empty program", EINVAL)
+        if env.n > BPF_COMPLEXITY_LIMIT_INSNS:
+            raise VerifierError("program too large", E2BIG)
+        if env.ctx is None and inp.prog_type not in ("perf_event",):
+            env.ctx = None
+        stage = "cfg"
+        cfg.add_subprogs(env)
+        cfg.check_subprogs(env)
+        cfg.check_btf_func(env)
+        cfg.resolve_pseudo_ldimm64(env)
+        cfg.check_cfg(env)
+        cfg.compute_scc(env)
+        compute_live_registers(env)
+        if env.hooks.get("before_check"):
+            env.hooks["before_check"](env)
+        env.liveness = StackLiveness(env)
+        stage = "check"
+        do_check_common(env, 0)
+        do_check_subprogs(env)
+        stage = "post"
+        if not log.level2:
+            pass
+        cfg.check_max_stack_depth(env)
+        if env.hooks.get("after_check"):
+            env.hooks["after_check"](env)
+    except VerifierError as e:
+        error = e
+    except Exception as exc:  # noqa: BLE001 - never crash on a program; report it
+        import traceback
+        error = VerifierError(f"verifier internal error: {type(exc).__name__}: {exc}", 14)
+        env.internal_error = traceback.format_exc()
+    if error is not None:
+        if stage == "check" and error.insn is None:
+            error.insn = env.insn_idx
+        for line in error.lines:
+            log.line(line)
+        log.line(error.message)
+        for line in error.post:
+            log.line(line)
+    elif not log.level2:
+        # the kernel drops the level-1 trace of a program that verified
+        pass
+    v = Verdict(accepted=error is None, processed_insns=env.insn_processed,
+                max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
+                peak_states=env.peak_states)
+    if error is not None:
+        sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
+        v.error = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
+    v.subprogs = _subprog_facts(env)
+    v.seen_insns = [a.seen for a in env.aux]
+    v.tail_call_maps = {i: a.map_ptr_state.name for i, a in enumerate(env.aux)
+                        if a.map_ptr_state is not None and a.map_ptr_state != "poison"}
+    log.line(v.stats_line())
+    v.log = log.text() if log_level else ""
+    v.internal_error = getattr(env, "internal_error", None)
+    v.verify_time_s = time.perf_counter() - t0
+    return v

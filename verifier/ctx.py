@@ -1,0 +1,214 @@
+"""Program context (R1 at entry): which fields each program type may access.
+
+One ``is_valid_access(off, size, write, attach) -> (ok, reg_type)`` per
+context layout, after the kernel's ``*_is_valid_access`` callbacks in
+net/core/filter.c and kernel/trace/bpf_trace.c:
+
+- ``struct __sk_buff`` for socket filters, tc (sched_cls/sched_act) and
+  cgroup_skb, each with its own read/write field sets; ``data``,
+  ``data_meta`` and ``data_end`` load as packet pointers where allowed;
+- ``struct xdp_md`` for XDP (read only; data/data_meta/data_end pointers);
+- ``struct pt_regs`` (kprobe), tracepoint and raw tracepoint buffers.
+
+A failed check becomes ``invalid bpf_context access off=N size=M``.
+"""
+
+from __future__ import annotations
+
+from verifier import regtypes as T
+
+# struct __sk_buff field offsets (include/uapi/linux/bpf.h)
+SKB = {
+    "len": 0, "pkt_type": 4, "mark": 8, "queue_mapping": 12, "protocol": 16,
+    "vlan_present": 20, "vlan_tci": 24, "vlan_proto": 28, "priority": 32,
+    "ingress_ifindex": 36, "ifindex": 40, "tc_index": 44, "cb": 48, "hash": 68,
+    "tc_classid": 72, "data": 76, "data_end": 80, "napi_id": 84, "family": 88,
+    "remote_ip4": 92, "local_ip4": 96, "remote_ip6": 100, "local_ip6": 116,
+    "remote_port": 132, "local_port": 136, "data_meta": 140, "flow_keys": 144,
+    "tstamp": 152, "wire_len": 160, "gso_segs": 164, "sk": 168, "gso_size": 176,
+    "tstamp_type": 180, "hwtstamp": 184,
+}
+SKB_SIZE = 192
+XDP = {"data": 0, "data_end": 4, "data_meta": 8, "ingress_ifindex": 12, "rx_queue_index": 16,
+       "egress_ifindex": 20}
+XDP_SIZE = 24
+PT_REGS_SIZE = 168
+PERF_MAX_TRACE_SIZE = 2048
+
+
+def _in(off: int, field: str, size: int = 4) -> bool:
+    start = SKB[field]
+    return start <= off < start + size
+
+
+def _cb(off: int) -> bool:
+    return SKB["cb"] <= off < SKB["cb"] + 20
+
+
+def _family_to_local_port(off: int) -> bool:
+    return SKB["family"] <= off < SKB["local_port"] + 4
+
+
+def _narrow_ok(off: int, size: int, size_default: int) -> bool:
+    return size <= size_default and (size & (size - 1)) == 0
+
+
+def skb_is_valid_access(off: int, size: int, write: bool):
+    """kernel: bpf_skb_is_valid_access (shared by every __sk_buff user)."""
+    if off < 0 or off >= SKB_SIZE:
+        return False, T.SCALAR
+    if off % size != 0:
+        return False, T.SCALAR
+    reg_type = T.SCALAR
+    if _cb(off):
+        if off + size > SKB["cb"] + 20:
+            return False, reg_type
+    elif (SKB["remote_ip6"] <= off < SKB["local_ip6"] + 16 or _in(off, "remote_ip4")
+          or _in(off, "local_ip4") or _in(off, "data") or _in(off, "data_meta")
+          or _in(off, "data_end")):
+        if size != 4:
+            return False, reg_type
+    elif SKB["flow_keys"] <= off < SKB["flow_keys"] + 8:
+        return False, reg_type
+    elif SKB["hwtstamp"] <= off < SKB["hwtstamp"] + 8:
+        if write or size != 8:
+            return False, reg_type
+    elif SKB["tstamp"] <= off < SKB["tstamp"] + 8:
+        if size != 8:
+            return False, reg_type
+    elif off == SKB["sk"]:
+        if write or size != 8:
+            return False, reg_type
+        reg_type = T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL
+    elif SKB["sk"] < off < SKB["sk"] + 8:
+        return False, reg_type
+    elif off == SKB["tstamp_type"]:
+        return False, reg_type
+    elif SKB["tstamp_type"] + 1 <= off < SKB["hwtstamp"]:
+        return False, reg_type
+    else:
+        if write:
+            if size != 4:
+                return False, reg_type
+        elif not _narrow_ok(off, size, 4):
+            return False, reg_type
+    return True, reg_type
+
+
+def sk_filter_is_valid_access(off, size, write, attach):
+    if (_in(off, "tc_classid") or _in(off, "data") or _in(off, "data_meta")
+            or _in(off, "data_end") or _family_to_local_port(off)
+            or SKB["tstamp"] <= off < SKB["tstamp"] + 8 or _in(off, "wire_len")
+            or SKB["hwtstamp"] <= off < SKB["hwtstamp"] + 8):
+        return False, T.SCALAR
+    if write and not _cb(off):
+        return False, T.SCALAR
+    return skb_is_valid_access(off, size, write)
+
+
+def tc_is_valid_access(off, size, write, attach):
+    if write:
+        if not (_in(off, "mark") or _in(off, "tc_index") or _in(off, "priority")
+                or _in(off, "tc_classid") or _cb(off)
+                or SKB["tstamp"] <= off < SKB["tstamp"] + 8 or _in(off, "queue_mapping")):
+            return False, T.SCALAR
+    if _in(off, "data"):
+        ok, _ = skb_is_valid_access(off, size, write)
+        return ok, T.PTR_TO_PACKET
+    if _in(off, "data_meta"):
+        ok, _ = skb_is_valid_access(off, size, write)
+        return ok, T.PTR_TO_PACKET_META
+    if _in(off, "data_end"):
+        ok, _ = skb_is_valid_access(off, size, write)
+        return ok, T.PTR_TO_PACKET_END
+    if _family_to_local_port(off):
+        return False, T.SCALAR
+    if off == SKB["tstamp_type"]:
+        return size == 1, T.SCALAR
+    return skb_is_valid_access(off, size, write)
+
+
+def cg_skb_is_valid_access(off, size, write, attach):
+    if _in(off, "tc_classid") or _in(off, "data_meta") or _in(off, "wire_len"):
+        return False, T.SCALAR
+    if write:
+        if not (_in(off, "mark") or _in(off, "priority") or _cb(off)
+                or SKB["tstamp"] <= off < SKB["tstamp"] + 8):
+            return False, T.SCALAR
+    if _in(off, "data"):
+        ok, _ = skb_is_valid_access(off, size, write)
+        return ok, T.PTR_TO_PACKET
+    if _in(off, "data_end"):
+        ok, _ = skb_is_valid_access(off, size, write)
+        return ok, T.PTR_TO_PACKET_END
+    return skb_is_valid_access(off, size, write)
+
+
+def xdp_is_valid_access(off, size, write, attach):
+    if attach != "xdp_devmap" and off == XDP["egress_ifindex"]:
+        return False, T.SCALAR
+    if write:
+        return False, T.SCALAR
+    if off in (XDP["data_meta"], XDP["data"], XDP["data_end"]) and size != 4:
+        return False, T.SCALAR
+    reg_type = {XDP["data"]: T.PTR_TO_PACKET, XDP["data_meta"]: T.PTR_TO_PACKET_META,
+                XDP["data_end"]: T.PTR_TO_PACKET_END}.get(off, T.SCALAR)
+    if off < 0 or off >= XDP_SIZE or off % size != 0 or size != 4:
+        return False, reg_type
+    return True, reg_type
+
+
+def kprobe_is_valid_access(off, size, write, attach):
+    if off < 0 or off >= PT_REGS_SIZE or write or off % size != 0:
+        return False, T.SCALAR
+    if off + size > PT_REGS_SIZE:
+        return False, T.SCALAR
+    return True, T.SCALAR
+
+
+def tp_is_valid_access(off, size, write, attach):
+    if off < 8 or off >= PERF_MAX_TRACE_SIZE or write or off % size != 0:
+        return False, T.SCALAR
+    return True, T.SCALAR
+
+
+def raw_tp_is_valid_access(off, size, write, attach):
+    if off < 0 or off >= 8 * 12 or write or off % size != 0:
+        return False, T.SCALAR
+    return True, T.SCALAR
+
+
+class CtxModel:
+    """What a program type's context looks like to the verifier."""
+
+    def __init__(self, name: str, struct: str, size: int, is_valid_access, may_access_skb=False,
+                 direct_pkt_read=False, direct_pkt_write=False):
+        self.name = name
+        self.struct = struct
+        self.size = size
+        self.is_valid_access = is_valid_access
+        self.may_access_skb = may_access_skb      # LD_ABS / LD_IND allowed
+        self.direct_pkt_read = direct_pkt_read
+        self.direct_pkt_write = direct_pkt_write
+
+
+MODELS = {
+    "socket_filter": CtxModel("socket_filter", "__sk_buff", SKB_SIZE, sk_filter_is_valid_access,
+                              may_access_skb=True),
+    "sched_cls": CtxModel("sched_cls", "__sk_buff", SKB_SIZE, tc_is_valid_access,
+                          may_access_skb=True, direct_pkt_read=True, direct_pkt_write=True),
+    "sched_act": CtxModel("sched_act", "__sk_buff", SKB_SIZE, tc_is_valid_access,
+                          may_access_skb=True, direct_pkt_read=True, direct_pkt_write=True),
+    "cgroup_skb": CtxModel("cgroup_skb", "__sk_buff", SKB_SIZE, cg_skb_is_valid_access,
+                           direct_pkt_read=True),
+    "xdp": CtxModel("xdp", "xdp_md", XDP_SIZE, xdp_is_valid_access, direct_pkt_read=True,
+                    direct_pkt_write=True),
+    "kprobe": CtxModel("kprobe", "pt_regs", PT_REGS_SIZE, kprobe_is_valid_access),
+    "tracepoint": CtxModel("tracepoint", "", PERF_MAX_TRACE_SIZE, tp_is_valid_access),
+    "raw_tracepoint": CtxModel("raw_tracepoint", "bpf_raw_tracepoint_args", 96,
+                               raw_tp_is_valid_access),
+}
+
+
+def model_for(prog_type: str) -> CtxModel | None:
+    return MODELS.get(prog_type)

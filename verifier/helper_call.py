@@ -1,0 +1,445 @@
+"""Helper calls: argument checks against the prototype, then the call's effects.
+
+Mirrors the kernel's ``check_helper_call`` / ``check_func_arg``: each of
+R1-R5 is checked against its argument kind (type compatibility with the
+kernel's ``expected=...`` lists, map key/value sizes, memory+size pairs,
+context pointers, releasable references), then the helper's effects are
+applied: raw memory marked written, references released or acquired,
+callbacks scheduled (bpf_loop, timers), caller-saved registers clobbered,
+R0 set from the return type, packet pointers invalidated when the helper
+may move packet data.
+"""
+
+from __future__ import annotations
+
+from isa.helper_names import helper_name
+from verifier import helpers as H
+from verifier import regtypes as T
+from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
+from verifier.errors import EACCES, EINVAL, VerifierError
+from verifier.mem import (check_map_access, check_map_access_type, check_mem_access,
+                          check_mem_region_access, check_packet_access,
+                          may_access_direct_pkt_data)
+from verifier.precision import mark_chain_precision
+from verifier.refs import acquire_reference, clear_all_pkt_pointers, release_reference
+from verifier.scalar import Scalar
+from verifier.stack import check_stack_range_initialized
+from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+
+CALLER_SAVED = (0, 1, 2, 3, 4, 5)
+
+_MEM_TYPES = (T.PTR_TO_STACK, T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MAP_KEY,
+              T.PTR_TO_MAP_VALUE, T.PTR_TO_MEM, T.PTR_TO_MEM | T.MEM_RINGBUF, T.PTR_TO_BUF,
+              T.PTR_TO_BTF_ID | T.PTR_TRUSTED)
+_SOCK_TYPES = (T.PTR_TO_SOCK_COMMON, T.PTR_TO_SOCKET, T.PTR_TO_TCP_SOCK, T.PTR_TO_XDP_SOCK)
+_COMPATIBLE = {
+    H.ARG_PTR_TO_MAP_KEY: _MEM_TYPES,
+    H.ARG_PTR_TO_MAP_VALUE: _MEM_TYPES,
+    H.ARG_CONST_SIZE: (T.SCALAR,),
+    H.ARG_CONST_SIZE_OR_ZERO: (T.SCALAR,),
+    H.ARG_CONST_ALLOC_SIZE_OR_ZERO: (T.SCALAR,),
+    H.ARG_CONST_MAP_PTR: (T.CONST_PTR_TO_MAP,),
+    H.ARG_PTR_TO_CTX: (T.PTR_TO_CTX,),
+    H.ARG_PTR_TO_SOCK_COMMON: _SOCK_TYPES,
+    H.ARG_PTR_TO_BTF_ID_SOCK_COMMON: _SOCK_TYPES + (T.PTR_TO_BTF_ID,
+                                                    T.PTR_TO_BTF_ID | T.PTR_TRUSTED),
+    H.ARG_PTR_TO_SOCKET: (T.PTR_TO_SOCKET,),
+    H.ARG_PTR_TO_MEM: _MEM_TYPES,
+    H.ARG_PTR_TO_RINGBUF_MEM: (T.PTR_TO_MEM | T.MEM_RINGBUF,),
+    H.ARG_PTR_TO_FUNC: (T.PTR_TO_FUNC,),
+    H.ARG_PTR_TO_STACK: (T.PTR_TO_STACK,),
+    H.ARG_PTR_TO_CONST_STR: (T.PTR_TO_MAP_VALUE,),
+    H.ARG_PTR_TO_TIMER: (T.PTR_TO_MAP_VALUE,),
+    H.ARG_PTR_TO_LONG: _MEM_TYPES,
+    H.ARG_PTR_TO_INT: _MEM_TYPES,
+}
+
+
+def func_name(func_id: int) -> str:
+    return helper_name(func_id) or "unknown"
+
+
+def _register_is_null(r: Reg) -> bool:
+    return r.type == T.SCALAR and r.s.var_off.mask == 0 and r.s.var_off.value == 0
+
+
+def _check_reg_type(env: Env, regno: int, arg_type: int) -> None:
+    reg = env.reg(regno)
+    t = reg.type
+    base = arg_type & H.ARG_BASE_MASK
+    compatible = _COMPATIBLE[base]
+    if arg_type & H.RDONLY:
+        t &= ~T.MEM_RDONLY
+    if arg_type & H.MAYBE_NULL:
+        t &= ~T.PTR_MAYBE_NULL
+    if t in compatible:
+        return
+    exp = ", ".join(T.type_str(c) for c in compatible)
+    raise VerifierError(f"R{regno} type={T.type_str(reg.type)} expected={exp}")
+
+
+def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg_type: int) -> None:
+    """kernel: check_func_arg_reg_off."""
+    from verifier.mem import check_ptr_off_reg
+    t = reg.type
+    b = T.base(t)
+    if arg_type & H.RELEASE:
+        if reg.off:
+            raise VerifierError(f"R{regno} must have zero offset when passed to release func "
+                                f"or trusted arg to kfunc")
+        check_ptr_off_reg(env, reg, regno, False)
+        return
+    if b in (T.PTR_TO_STACK, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_MAP_KEY,
+             T.PTR_TO_MAP_VALUE, T.PTR_TO_MEM, T.PTR_TO_BUF, T.SCALAR, T.PTR_TO_ARENA):
+        return
+    if b == T.PTR_TO_BTF_ID:
+        check_ptr_off_reg(env, reg, regno, True)
+        return
+    check_ptr_off_reg(env, reg, regno, False)
+
+
+def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
+                            zero_size_allowed: bool, meta) -> None:
+    reg = env.reg(regno)
+    b = T.base(reg.type)
+    if b in (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META):
+        check_packet_access(env, regno, reg.off, access_size, zero_size_allowed)
+    elif b == T.PTR_TO_MAP_KEY:
+        if write:
+            raise VerifierError(f"R{regno} cannot write into {T.type_str(reg.type)}")
+        check_mem_region_access(env, regno, reg.off, access_size, reg.map.key_size, False)
+    elif b == T.PTR_TO_MAP_VALUE:
+        check_map_access_type(env, regno, reg.off, access_size, write)
+        check_map_access(env, regno, reg.off, access_size, zero_size_allowed)
+    elif b == T.PTR_TO_MEM:
+        if reg.type & T.MEM_RDONLY and write:
+            raise VerifierError(f"R{regno} cannot write into {T.type_str(reg.type)}")
+        check_mem_region_access(env, regno, reg.off, access_size, reg.mem_size,
+                                zero_size_allowed)
+    elif b == T.PTR_TO_STACK:
+        check_stack_range_initialized(env, regno, reg.off, access_size, zero_size_allowed,
+                                      write, meta)
+    else:
+        if zero_size_allowed and access_size == 0 and _register_is_null(reg):
+            return
+        raise VerifierError(f"R{regno} type={T.type_str(reg.type)} "
+                            f"expected={T.type_str(T.PTR_TO_STACK)}")
+
+
+def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bool,
+                        meta: H.CallMeta) -> None:
+    reg = env.reg(regno)
+    s = reg.s
+    meta.msize_max_value = s.umax
+    m = meta if s.var_off.mask == 0 else None
+    if s.smin < 0:
+        raise VerifierError(f"R{regno} min value is negative, either use unsigned or "
+                            f"'var &= const'")
+    if s.umin == 0 and not zero_size_allowed:
+        raise VerifierError(f"R{regno} invalid zero-sized read: u64=[{s.umin},{s.umax}]")
+    if s.umax >= BPF_MAX_VAR_SIZ:
+        raise VerifierError(f"R{regno} unbounded memory access, use 'var &= const' or "
+                            f"'if (var < const)'")
+    check_helper_mem_access(env, regno - 1, s.umax, write, zero_size_allowed, m)
+    mark_chain_precision(env, regno)
+
+
+def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
+    regno = arg + 1
+    arg_type = fn.args[arg] if arg < len(fn.args) else H.ARG_DONTCARE
+    if arg_type == H.ARG_DONTCARE:
+        return
+    check_reg_arg_src(env, regno)
+    if arg_type == H.ARG_ANYTHING:
+        return
+    reg = env.reg(regno)
+    base = arg_type & H.ARG_BASE_MASK
+    if T.is_pkt_pointer(reg.type) and not may_access_direct_pkt_data(env, meta, False):
+        raise VerifierError("helper access to the packet is not allowed")
+    if base == H.ARG_PTR_TO_MAP_VALUE and meta.map is not None:
+        mt = meta.map.map_type
+        if mt in ("sockmap", "sockhash"):
+            arg_type = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
+            base = arg_type
+    skip = _register_is_null(reg) and arg_type & H.MAYBE_NULL
+    if not skip:
+        _check_reg_type(env, regno, arg_type)
+        _check_func_arg_reg_off(env, reg, regno, arg_type)
+    if arg_type & H.RELEASE:
+        if not reg.ref_obj_id and not _register_is_null(reg):
+            raise VerifierError(f"R{regno} must be referenced when passed to release function",
+                                EINVAL)
+        meta.release_regno = regno
+    if reg.ref_obj_id:
+        if meta.ref_obj_id:
+            raise VerifierError(f"more than one arg with ref_obj_id R{regno} {reg.ref_obj_id} "
+                                f"{meta.ref_obj_id}")
+        meta.ref_obj_id = reg.ref_obj_id
+    if base == H.ARG_CONST_MAP_PTR:
+        if meta.map is not None and meta.map is not reg.map:
+            raise VerifierError("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 "
+                                "map_uid=0", EINVAL)
+        meta.map = reg.map
+    elif base == H.ARG_PTR_TO_MAP_KEY:
+        if meta.map is None:
+            raise VerifierError("invalid map_ptr to access map->key", EACCES)
+        check_helper_mem_access(env, regno, meta.map.key_size, False, False, None)
+        if meta.map.map_type in ("array", "percpu_array", "prog_array", "array_of_maps"):
+            meta.const_map_key = _constant_map_key(env, reg, meta.map.key_size)
+    elif base == H.ARG_PTR_TO_MAP_VALUE:
+        if arg_type & H.MAYBE_NULL and _register_is_null(reg):
+            return
+        if meta.map is None:
+            raise VerifierError("invalid map_ptr to access map->value", EACCES)
+        meta.raw_mode = bool(arg_type & H.UNINIT)
+        check_helper_mem_access(env, regno, meta.map.value_size, bool(arg_type & H.WRITE),
+                                False, meta)
+    elif base == H.ARG_PTR_TO_FUNC:
+        meta.subprogno = reg.subprogno
+    elif base == H.ARG_PTR_TO_MEM:
+        meta.raw_mode = bool(arg_type & H.UNINIT)
+    elif base == H.ARG_CONST_SIZE:
+        _check_mem_size_reg(env, regno, bool(fn.args[arg - 1] & H.WRITE), False, meta)
+    elif base == H.ARG_CONST_SIZE_OR_ZERO:
+        _check_mem_size_reg(env, regno, bool(fn.args[arg - 1] & H.WRITE), True, meta)
+    elif base == H.ARG_CONST_ALLOC_SIZE_OR_ZERO:
+        if reg.s.var_off.mask != 0:
+            raise VerifierError(f"R{regno} is not a known constant'")
+        meta.mem_size = reg.s.var_off.value
+        mark_chain_precision(env, regno)
+    elif base in (H.ARG_PTR_TO_INT, H.ARG_PTR_TO_LONG):
+        size = 4 if base == H.ARG_PTR_TO_INT else 8
+        check_helper_mem_access(env, regno, size, False, False, meta)
+    elif base == H.ARG_PTR_TO_CONST_STR:
+        _check_const_str(env, regno)
+    elif base == H.ARG_PTR_TO_TIMER:
+        _check_timer(env, regno, meta)
+
+
+def _check_const_str(env: Env, regno: int) -> None:
+    reg = env.reg(regno)
+    m = reg.map
+    if reg.s.var_off.mask != 0:
+        raise VerifierError(f"R{regno} doesn't have constant offset. bpf_strncmp string must be "
+                            f"at constant offset")
+    if not (m.rdonly_prog and m.frozen):
+        raise VerifierError(f"R{regno} does not point to a readonly map'")
+    off = reg.off + reg.s.var_off.value
+    check_map_access(env, regno, reg.off, 1, False)
+    data = (m.initial_value or b"").ljust(m.value_size, b"\0")
+    if b"\0" not in data[off:]:
+        raise VerifierError("string is not zero-terminated")
+
+
+def _check_timer(env: Env, regno: int, meta) -> None:
+    reg = env.reg(regno)
+    if reg.s.var_off.mask != 0:
+        raise VerifierError(f"R{regno} doesn't have constant offset. bpf_timer has to be at the "
+                            f"constant offset", EINVAL)
+    if meta.map is None:
+        meta.map = reg.map
+
+
+def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
+    """kernel: get_constant_map_key - a constant array index spilled on the stack."""
+    if reg.type != T.PTR_TO_STACK or reg.s.var_off.mask != 0:
+        return -1
+    off = reg.off + reg.s.var_off.value
+    if off >= 0 or (-off) % 8 != 0 and key_size != 4:
+        pass
+    f = env.func_of(reg)
+    spi = (-off - 1) // 8
+    if spi >= len(f.stack):
+        return -1
+    slot = f.stack[spi]
+    from verifier.state import STACK_SPILL, STACK_ZERO
+    slot_i = -off - 1
+    if all(slot.types[(slot_i - i) % 8] == STACK_ZERO for i in range(key_size)) and key_size <= 8:
+        zero_ok = True
+    else:
+        zero_ok = False
+    if slot.types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR and off % 8 == 0:
+        sp = slot.spilled
+        spill_size = sum(1 for t in slot.types if t == STACK_SPILL)
+        if spill_size != key_size or sp.s.var_off.mask != 0:
+            return -1
+        mark_stack_precise(env, reg.frameno, spi)
+        return sp.s.var_off.value
+    if zero_ok:
+        return 0
+    return -1
+
+
+def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
+    from verifier.precision import Backtrack, mark_chain_precision_batch
+    st = env.cur
+    bt = Backtrack(st.curframe)
+    bt.stack_masks[frameno] |= 1 << spi
+    mark_chain_precision_batch(env, st, bt)
+
+
+def _record_func_map(env: Env, meta: H.CallMeta, func_id: int) -> None:
+    if func_id not in (12, 1, 2, 3, 87, 88, 89, 164, 51, 195):
+        return
+    m = meta.map
+    if m is None:
+        raise VerifierError("verifier internal error: expected map for helper call", 14)
+    if m.rdonly_prog and func_id in (3, 2, 87, 88):
+        raise VerifierError("write into map forbidden")
+
+
+def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) -> None:
+    if func_id != 12:
+        return
+    m = meta.map
+    if m is None or m.map_type != "prog_array":
+        # the kernel prints this one without a newline
+        raise VerifierError("expected prog array map for tail call", EINVAL)
+    aux = env.aux[insn_idx]
+    aux.map_ptr_state = m if aux.map_ptr_state in (None, m) else "poison"
+    r3 = env.reg(3)
+    if r3.s.var_off.mask == 0 and r3.s.var_off.value < m.max_entries:
+        mark_chain_precision(env, 3)
+
+
+_MAP_HELPERS = {
+    "prog_array": {12},
+    "perf_event_array": {25, 55, 41, 67},
+    "ringbuf": {130, 131, 134},
+    "stack_trace": {27},
+    "cgroup_array": {37, 41},
+    "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
+    "sockmap": {1, 2, 3, 52, 53, 60}, "sockhash": {1, 2, 3, 70, 71, 72},
+    "queue": {87, 88, 89}, "stack": {87, 88, 89},
+    "bloom_filter": {89, 87},
+    "user_ringbuf": {209},
+}
+_FUNC_MAPS = {
+    12: ("prog_array",), 25: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
+    134: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
+    87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
+                                                                          "bloom_filter"),
+}
+
+
+def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
+    if m is None:
+        return
+    allowed = _MAP_HELPERS.get(m.map_type)
+    bad = allowed is not None and func_id not in allowed
+    if not bad and func_id in _FUNC_MAPS and m.map_type not in _FUNC_MAPS[func_id]:
+        bad = True
+    if m.map_type in ("queue", "stack", "bloom_filter") and func_id in (1, 2, 3):
+        bad = True
+    if bad:
+        raise VerifierError(f"cannot pass map_type {m.type_id} into func {func_name(func_id)}"
+                            f"#{func_id}", EINVAL)
+
+
+def check_helper_call(env: Env, insn, insn_idx: int) -> None:
+    from verifier import calls as C
+    func_id = insn.imm
+    if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
+        raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
+    fn = H.get_proto(env.prog_type, func_id)
+    if fn is None:
+        raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
+                            f"#{func_id}", EINVAL)
+    if fn.gpl_only and not _gpl_compatible(env.inp.license):
+        raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",
+                            EINVAL)
+    meta = H.CallMeta(func_id=func_id, pkt_access=fn.pkt_access)
+    for i in range(5):
+        _check_func_arg(env, i, meta, fn)
+    _record_func_map(env, meta, func_id)
+    _record_func_key(env, meta, func_id, insn_idx)
+    for i in range(meta.access_size):
+        check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
+    regs = env.regs
+    if meta.release_regno:
+        ok = False
+        if meta.ref_obj_id:
+            ok = release_reference(env, meta.ref_obj_id)
+        elif _register_is_null(regs[meta.release_regno]):
+            ok = True
+        if not ok:
+            raise VerifierError(f"func {func_name(func_id)}#{func_id} reference has not been "
+                                f"acquired before", EINVAL)
+    if func_id == 12:
+        from verifier.refs import check_resource_leak
+        check_resource_leak(env, False, True, "tail_call")
+    elif fn.callback == "timer":
+        C.push_callback_call(env, insn, insn_idx, meta.subprogno, "timer")
+    elif fn.callback == "for_each":
+        C.push_callback_call(env, insn, insn_idx, meta.subprogno, "for_each", meta.map)
+    elif fn.callback == "loop":
+        mark_chain_precision(env, 1)
+        regs = env.regs
+        if env.frame.callback_depth < regs[1].s.umax:
+            C.push_callback_call(env, insn, insn_idx, meta.subprogno, "loop")
+        else:
+            env.frame.callback_depth = 0
+            if env.log.level2:
+                env.log.line(f"frame{env.cur.curframe} bpf_loop iteration limit reached")
+    regs = env.regs
+    for r in CALLER_SAVED:
+        regs[r] = NOT_INIT_REG
+        env.scratch_reg(r)
+    if env.hooks.get("after_call"):
+        env.hooks["after_call"](env, insn)
+    ret = fn.ret
+    if ret == H.RET_INTEGER:
+        r0 = UNKNOWN_SCALAR
+    elif ret == H.RET_VOID:
+        r0 = NOT_INIT_REG
+    elif ret == H.RET_PTR_TO_MAP_VALUE:
+        flags = T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0
+        m = meta.map
+        if (func_id == 1 and m.map_type in ("array", "percpu_array")
+                and 0 <= meta.const_map_key < m.max_entries):
+            flags = 0
+        r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
+    elif ret == H.RET_PTR_TO_SOCKET:
+        r0 = Reg(T.PTR_TO_SOCKET | (T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0),
+                 Scalar.const(0))
+    elif ret == H.RET_PTR_TO_SOCK_COMMON:
+        r0 = Reg(T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL, Scalar.const(0))
+    elif ret == H.RET_PTR_TO_TCP_SOCK:
+        r0 = Reg(T.PTR_TO_TCP_SOCK | T.PTR_MAYBE_NULL, Scalar.const(0))
+    elif ret == H.RET_PTR_TO_MEM:
+        t = T.PTR_TO_MEM
+        if fn.ret_flags & H.MAYBE_NULL:
+            t |= T.PTR_MAYBE_NULL
+        if fn.ret_flags & H.RINGBUF:
+            t |= T.MEM_RINGBUF
+        r0 = Reg(t, Scalar.const(0), mem_size=meta.mem_size)
+    else:
+        raise VerifierError(f"unknown return type {ret} of func {func_name(func_id)}#{func_id}",
+                            EINVAL)
+    if r0.type & T.PTR_MAYBE_NULL:
+        r0 = r0.with_(id=env.new_id())
+    if func_id in (95, 96):          # pointer casts keep the reference
+        r0 = r0.with_(ref_obj_id=meta.ref_obj_id)
+    elif fn.acquire:
+        rid = acquire_reference(env, insn_idx)
+        r0 = r0.with_(id=rid, ref_obj_id=rid)
+    if ret == H.RET_INTEGER and func_id in (114, 115):
+        r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
+                                              s32_max=min(meta.msize_max_value, (1 << 31) - 1),
+                                              smin=-4095, s32_min=-4095))
+    elif ret == H.RET_INTEGER and func_id == 8:
+        ncpu = env.inp.options.get("nr_cpu_ids", 2)
+        r0 = Reg(T.SCALAR, Scalar.from_bounds(umin=0, umax=ncpu - 1, smin=0, smax=ncpu - 1,
+                                              u32_min=0, u32_max=ncpu - 1, s32_min=0,
+                                              s32_max=ncpu - 1))
+    regs[0] = r0
+    _check_map_func_compatibility(env, meta.map, func_id)
+    if func_id == 12:
+        return
+    if fn.changes_pkt_data:
+        clear_all_pkt_pointers(env)
+
+
+def _gpl_compatible(lic: str) -> bool:
+    return lic in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
+                   "Dual MPL/GPL")

@@ -1,0 +1,263 @@
+"""Helper function prototypes (kernel: struct bpf_func_proto) and which
+program types may call them (the ``*_func_proto`` switches).
+
+An argument type is a base kind plus flags, mirroring ``enum bpf_arg_type``:
+``MEM | RDONLY`` is "pointer to memory the helper reads", ``MEM | UNINIT |
+WRITE`` is "memory the helper fills" (``ARG_PTR_TO_UNINIT_MEM``), a ``MEM``
+argument is followed by its ``CONST_SIZE`` / ``CONST_SIZE_OR_ZERO``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# argument base kinds
+ARG_DONTCARE = 0
+ARG_ANYTHING = 1
+ARG_CONST_MAP_PTR = 2
+ARG_PTR_TO_MAP_KEY = 3
+ARG_PTR_TO_MAP_VALUE = 4
+ARG_PTR_TO_MEM = 5
+ARG_CONST_SIZE = 6
+ARG_CONST_SIZE_OR_ZERO = 7
+ARG_PTR_TO_CTX = 8
+ARG_PTR_TO_SOCK_COMMON = 9
+ARG_PTR_TO_BTF_ID_SOCK_COMMON = 10
+ARG_PTR_TO_SOCKET = 11
+ARG_PTR_TO_FUNC = 12
+ARG_PTR_TO_STACK = 13
+ARG_PTR_TO_TIMER = 14
+ARG_PTR_TO_RINGBUF_MEM = 15
+ARG_CONST_ALLOC_SIZE_OR_ZERO = 16
+ARG_PTR_TO_LONG = 17
+ARG_PTR_TO_INT = 18
+ARG_PTR_TO_CONST_STR = 19
+ARG_PTR_TO_BTF_ID = 20
+ARG_PTR_TO_SPIN_LOCK = 21
+ARG_BASE_MASK = 0xFF
+
+# argument flags (shared bit values with regtypes where the kernel shares them)
+MAYBE_NULL = 1 << 8
+RDONLY = 1 << 9
+RINGBUF = 1 << 10
+UNINIT = 1 << 17
+WRITE = 1 << 18
+RELEASE = 1 << 19
+FIXED_SIZE = 1 << 20
+
+# return kinds
+RET_INTEGER = 0
+RET_VOID = 1
+RET_PTR_TO_MAP_VALUE = 2
+RET_PTR_TO_SOCKET = 3
+RET_PTR_TO_TCP_SOCK = 4
+RET_PTR_TO_SOCK_COMMON = 5
+RET_PTR_TO_MEM = 6
+RET_PTR_TO_BTF_ID = 7
+
+UNINIT_MEM = ARG_PTR_TO_MEM | UNINIT | WRITE
+RO_MEM = ARG_PTR_TO_MEM | RDONLY
+
+
+@dataclass(frozen=True)
+class Proto:
+    name: str
+    ret: int
+    ret_flags: int = 0                   # MAYBE_NULL, RINGBUF
+    args: tuple = ()
+    gpl_only: bool = False
+    pkt_access: bool = False
+    might_sleep: bool = False
+    changes_pkt_data: bool = False
+    arg_sizes: tuple = ()
+    ret_btf: str = ""
+    acquire: bool = False
+    callback: str | None = None          # "loop", "timer", "for_each"
+
+
+def _p(name, ret, args=(), **kw):
+    return Proto(name, ret, args=tuple(args), **kw)
+
+
+HELPERS: dict[int, Proto] = {
+    1: _p("bpf_map_lookup_elem", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY),
+          ret_flags=MAYBE_NULL, pkt_access=True),
+    2: _p("bpf_map_update_elem", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
+                                               ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING),
+          pkt_access=True),
+    3: _p("bpf_map_delete_elem", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY),
+          pkt_access=True),
+    4: _p("bpf_probe_read", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+          gpl_only=True),
+    5: _p("bpf_ktime_get_ns", RET_INTEGER),
+    6: _p("bpf_trace_printk", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE), gpl_only=True),
+    7: _p("bpf_get_prandom_u32", RET_INTEGER),
+    8: _p("bpf_get_smp_processor_id", RET_INTEGER),
+    9: _p("bpf_skb_store_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, RO_MEM,
+                                               ARG_CONST_SIZE, ARG_ANYTHING),
+          changes_pkt_data=True),
+    10: _p("bpf_l3_csum_replace", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                                ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    11: _p("bpf_l4_csum_replace", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                                ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    12: _p("bpf_tail_call", RET_VOID, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    13: _p("bpf_clone_redirect", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    14: _p("bpf_get_current_pid_tgid", RET_INTEGER),
+    15: _p("bpf_get_current_uid_gid", RET_INTEGER),
+    16: _p("bpf_get_current_comm", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE)),
+    17: _p("bpf_get_cgroup_classid", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    18: _p("bpf_skb_vlan_push", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    19: _p("bpf_skb_vlan_pop", RET_INTEGER, (ARG_PTR_TO_CTX,), changes_pkt_data=True),
+    23: _p("bpf_redirect", RET_INTEGER, (ARG_ANYTHING, ARG_ANYTHING)),
+    24: _p("bpf_get_route_realm", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    25: _p("bpf_perf_event_output", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                  ARG_ANYTHING, RO_MEM, ARG_CONST_SIZE_OR_ZERO)),
+    26: _p("bpf_skb_load_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, UNINIT_MEM,
+                                               ARG_CONST_SIZE)),
+    28: _p("bpf_csum_diff", RET_INTEGER, (RO_MEM | MAYBE_NULL, ARG_CONST_SIZE_OR_ZERO,
+                                          RO_MEM | MAYBE_NULL, ARG_CONST_SIZE_OR_ZERO,
+                                          ARG_ANYTHING), pkt_access=True),
+    31: _p("bpf_skb_change_proto", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    32: _p("bpf_skb_change_type", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    34: _p("bpf_get_hash_recalc", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    35: _p("bpf_get_current_task", RET_INTEGER),
+    38: _p("bpf_skb_change_tail", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    39: _p("bpf_skb_pull_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING),
+           changes_pkt_data=True),
+    40: _p("bpf_csum_update", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    41: _p("bpf_set_hash_invalid", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    42: _p("bpf_get_numa_node_id", RET_INTEGER),
+    43: _p("bpf_skb_change_head", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+           changes_pkt_data=True),
+    44: _p("bpf_xdp_adjust_head", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING),
+           changes_pkt_data=True),
+    46: _p("bpf_get_socket_cookie", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    47: _p("bpf_get_socket_uid", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    48: _p("bpf_set_hash", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    50: _p("bpf_skb_adjust_room", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                                ARG_ANYTHING), changes_pkt_data=True),
+    51: _p("bpf_redirect_map", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING)),
+    54: _p("bpf_xdp_adjust_meta", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING),
+           changes_pkt_data=True),
+    65: _p("bpf_xdp_adjust_tail", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING),
+           changes_pkt_data=True),
+    68: _p("bpf_skb_load_bytes_relative", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING,
+                                                        UNINIT_MEM, ARG_CONST_SIZE,
+                                                        ARG_ANYTHING)),
+    80: _p("bpf_get_current_cgroup_id", RET_INTEGER),
+    84: _p("bpf_sk_lookup_tcp", RET_PTR_TO_SOCKET, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
+                                                    ARG_ANYTHING, ARG_ANYTHING),
+           ret_flags=MAYBE_NULL, acquire=True, changes_pkt_data=False),
+    85: _p("bpf_sk_lookup_udp", RET_PTR_TO_SOCKET, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
+                                                    ARG_ANYTHING, ARG_ANYTHING),
+           ret_flags=MAYBE_NULL, acquire=True),
+    86: _p("bpf_sk_release", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON | RELEASE,)),
+    87: _p("bpf_map_push_elem", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE,
+                                              ARG_ANYTHING)),
+    88: _p("bpf_map_pop_elem", RET_INTEGER, (ARG_CONST_MAP_PTR,
+                                             ARG_PTR_TO_MAP_VALUE | UNINIT | WRITE)),
+    89: _p("bpf_map_peek_elem", RET_INTEGER, (ARG_CONST_MAP_PTR,
+                                              ARG_PTR_TO_MAP_VALUE | UNINIT | WRITE)),
+    95: _p("bpf_sk_fullsock", RET_PTR_TO_SOCKET, (ARG_PTR_TO_SOCK_COMMON,), ret_flags=MAYBE_NULL),
+    96: _p("bpf_tcp_sock", RET_PTR_TO_TCP_SOCK, (ARG_PTR_TO_SOCK_COMMON,), ret_flags=MAYBE_NULL),
+    97: _p("bpf_skb_ecn_set_ce", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    99: _p("bpf_skc_lookup_tcp", RET_PTR_TO_SOCK_COMMON, (ARG_PTR_TO_CTX, RO_MEM,
+                                                          ARG_CONST_SIZE, ARG_ANYTHING,
+                                                          ARG_ANYTHING),
+           ret_flags=MAYBE_NULL, acquire=True),
+    112: _p("bpf_probe_read_user", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+                                                 ARG_ANYTHING), gpl_only=True),
+    113: _p("bpf_probe_read_kernel", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+                                                   ARG_ANYTHING), gpl_only=True),
+    114: _p("bpf_probe_read_user_str", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+                                                     ARG_ANYTHING), gpl_only=True),
+    115: _p("bpf_probe_read_kernel_str", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+                                                       ARG_ANYTHING), gpl_only=True),
+    118: _p("bpf_jiffies64", RET_INTEGER),
+    125: _p("bpf_ktime_get_boot_ns", RET_INTEGER),
+    130: _p("bpf_ringbuf_output", RET_INTEGER, (ARG_CONST_MAP_PTR, RO_MEM,
+                                                ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)),
+    131: _p("bpf_ringbuf_reserve", RET_PTR_TO_MEM, (ARG_CONST_MAP_PTR,
+                                                   ARG_CONST_ALLOC_SIZE_OR_ZERO, ARG_ANYTHING),
+           ret_flags=MAYBE_NULL | RINGBUF, acquire=True),
+    132: _p("bpf_ringbuf_submit", RET_VOID, (ARG_PTR_TO_RINGBUF_MEM | RELEASE, ARG_ANYTHING)),
+    133: _p("bpf_ringbuf_discard", RET_VOID, (ARG_PTR_TO_RINGBUF_MEM | RELEASE, ARG_ANYTHING)),
+    134: _p("bpf_ringbuf_query", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    151: _p("bpf_ktime_get_coarse_ns", RET_INTEGER),
+    164: _p("bpf_for_each_map_elem", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC,
+                                                   ARG_PTR_TO_STACK | MAYBE_NULL, ARG_ANYTHING),
+           callback="for_each"),
+    169: _p("bpf_timer_init", RET_INTEGER, (ARG_PTR_TO_TIMER, ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    170: _p("bpf_timer_set_callback", RET_INTEGER, (ARG_PTR_TO_TIMER, ARG_PTR_TO_FUNC),
+           callback="timer"),
+    171: _p("bpf_timer_start", RET_INTEGER, (ARG_PTR_TO_TIMER, ARG_ANYTHING, ARG_ANYTHING)),
+    172: _p("bpf_timer_cancel", RET_INTEGER, (ARG_PTR_TO_TIMER,)),
+    181: _p("bpf_loop", RET_INTEGER, (ARG_ANYTHING, ARG_PTR_TO_FUNC,
+                                      ARG_PTR_TO_STACK | MAYBE_NULL, ARG_ANYTHING),
+           callback="loop"),
+    182: _p("bpf_strncmp", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_PTR_TO_CONST_STR)),
+    208: _p("bpf_ktime_get_tai_ns", RET_INTEGER),
+}
+
+# one past the last helper id this kernel knows (enum bpf_func_id)
+BPF_FUNC_MAX_ID = 212
+
+BASE = {1, 2, 3, 87, 88, 89, 7, 8, 42, 12, 5, 125, 208, 130, 131, 132, 133, 134, 164, 181,
+        182, 118, 151}
+BASE_CAP_BPF = {169, 170, 171, 172}
+BASE_PERFMON = {6, 113, 115, 112, 114, 35, 4}
+SK_BASE = set()
+SK_FILTER = {26, 68, 46, 47, 25}
+TC = {9, 26, 68, 38, 43, 31, 32, 50, 39, 28, 40, 10, 11, 13, 17, 24, 34, 41, 48, 23, 18, 19,
+      25, 46, 47, 84, 85, 86, 99, 97}
+XDP = {25, 8, 28, 44, 54, 23, 51, 65, 84, 85, 86, 99}
+CG_SKB = {26, 68, 46, 47, 25, 95, 96, 84, 85, 86, 99, 97}
+TRACING = {25, 14, 15, 16, 80, 35}
+
+PROG_HELPERS = {
+    "socket_filter": SK_FILTER,
+    "sched_cls": TC,
+    "sched_act": TC,
+    "xdp": XDP,
+    "cgroup_skb": CG_SKB,
+    "kprobe": TRACING,
+    "tracepoint": TRACING,
+    "raw_tracepoint": TRACING,
+}
+
+
+def get_proto(prog_type: str, func_id: int) -> Proto | None:
+    """kernel: get_helper_proto - None when this program type may not call it."""
+    allowed = PROG_HELPERS.get(prog_type, set())
+    if func_id in allowed or func_id in BASE or func_id in BASE_CAP_BPF or func_id in BASE_PERFMON:
+        return HELPERS.get(func_id)
+    return None
+
+
+def helper_changes_pkt_data(func_id: int) -> bool:
+    p = HELPERS.get(func_id)
+    return bool(p and p.changes_pkt_data)
+
+
+@dataclass
+class CallMeta:
+    """kernel: struct bpf_call_arg_meta."""
+    func_id: int = 0
+    map: object = None
+    raw_mode: bool = False
+    pkt_access: bool = False
+    release_regno: int = 0
+    regno: int = 0
+    access_size: int = 0
+    mem_size: int = 0
+    msize_max_value: int = 0
+    ref_obj_id: int = 0
+    subprogno: int = 0
+    const_map_key: int = -1
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,108 @@
+"""What the verifier is given: the analogue of a ``BPF_PROG_LOAD`` request.
+
+:class:`VerifierInput` carries the instructions (slot layout, LD_IMM64 = two
+``isa.Insn``), the program type, license, BTF with ``func_info`` /
+``line_info``, the maps the program refers to, and (for the stack-argument
+and kfunc work) kfunc descriptions.
+
+Map references follow the kernel's ``fd_array`` convention with the map list
+as the "fd table": an LD_IMM64 with ``src = BPF_PSEUDO_MAP_FD`` or
+``BPF_PSEUDO_MAP_IDX`` and ``imm = i`` loads ``maps[i]``; ``src =
+BPF_PSEUDO_MAP_VALUE`` / ``BPF_PSEUDO_MAP_IDX_VALUE`` with ``imm = i`` and the
+second slot's ``imm = off`` is the address of byte ``off`` of ``maps[i]``'s
+value (global data).  This is exactly what ``pipeline.loader`` produces
+(``PSEUDO_MAP_IDX*`` with indices into ``Object.map_table``).
+
+The pipeline builds a VerifierInput from its loaded Object; tests build them
+directly.  Nothing here imports pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from isa import Insn
+
+# kernel map type names (enum bpf_map_type, lower case without the prefix)
+MAP_TYPES = {
+    "unspec": 0, "hash": 1, "array": 2, "prog_array": 3, "perf_event_array": 4,
+    "percpu_hash": 5, "percpu_array": 6, "stack_trace": 7, "cgroup_array": 8,
+    "lru_hash": 9, "lru_percpu_hash": 10, "lpm_trie": 11, "array_of_maps": 12,
+    "hash_of_maps": 13, "devmap": 14, "sockmap": 15, "cpumap": 16, "xskmap": 17,
+    "sockhash": 18, "cgroup_storage": 19, "reuseport_sockarray": 20,
+    "percpu_cgroup_storage": 21, "queue": 22, "stack": 23, "sk_storage": 24,
+    "devmap_hash": 25, "struct_ops": 26, "ringbuf": 27, "inode_storage": 28,
+    "task_storage": 29, "bloom_filter": 30, "user_ringbuf": 31, "cgrp_storage": 32,
+    "arena": 33,
+}
+MAP_TYPE_NAMES = {v: k for k, v in MAP_TYPES.items()}
+
+BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_WRONLY_PROG = 1 << 8
+
+
+@dataclass(frozen=True, eq=False)
+class MapDesc:
+    """One map as the verifier sees it (``struct bpf_map`` fields that matter).
+
+    ``kind`` is "map" for ordinary maps and "data" for a global-data section
+    (.data/.bss/.rodata become single-element array maps).  ``frozen`` with
+    ``BPF_F_RDONLY_PROG`` in ``flags`` is libbpf's .rodata: the program may not
+    write it and constant-offset loads read ``initial_value``.
+    Identity matters (eq=False): two maps with equal fields are still two maps.
+    """
+    name: str
+    map_type: str
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int = 0
+    frozen: bool = False
+    initial_value: bytes | None = None
+    kind: str = "map"
+    inner: "MapDesc | None" = None
+
+    @property
+    def type_id(self) -> int:
+        return MAP_TYPES.get(self.map_type, -1)
+
+    @property
+    def rdonly_prog(self) -> bool:
+        return bool(self.flags & BPF_F_RDONLY_PROG)
+
+    @property
+    def wronly_prog(self) -> bool:
+        return bool(self.flags & BPF_F_WRONLY_PROG)
+
+
+@dataclass(frozen=True)
+class LineInfo:
+    """One line_info record: the source line shown before instruction ``insn``."""
+    insn: int
+    text: str
+    file: str = ""
+    line: int = 0
+    col: int = 0
+
+
+@dataclass
+class VerifierInput:
+    insns: list[Insn]
+    prog_type: str = "socket_filter"
+    maps: list[MapDesc] = field(default_factory=list)
+    license: str = "GPL"
+    name: str = ""
+    btf: Any = None                                   # btf.Btf of the program (or None)
+    func_info: list[tuple[int, int]] = field(default_factory=list)  # (insn, FUNC type id)
+    line_info: list[LineInfo] = field(default_factory=list)
+    expected_attach_type: str | None = None           # e.g. "cgroup_inet_egress"
+    attach: str | None = None                         # SEC() suffix (cgroup_skb/egress...)
+    kfuncs: dict[int, Any] = field(default_factory=dict)  # call insn index -> kfunc model
+    jit_requested: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def map_at(self, index: int) -> MapDesc | None:
+        if 0 <= index < len(self.maps):
+            return self.maps[index]
+        return None

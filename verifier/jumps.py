@@ -1,0 +1,379 @@
+"""Conditional jumps: branch prediction, refinement and what comparisons prove.
+
+For ``if A op B goto L`` (kernel: check_cond_jmp_op):
+
+* scalars: :mod:`verifier.branch` decides taken / not taken / both, and
+  refines both operands on each side; registers linked by id (``r1 = r2``,
+  ``r1 += 4``) learn the same bounds (sync_linked_regs);
+* pointer vs 0: a maybe-NULL pointer (``map_value_or_null``...) becomes
+  non-NULL on one side and the scalar 0 on the other, for every copy with the
+  same id; releasing the reference on the NULL side;
+* packet pointers vs ``data_end``: the side where ``data + N <= data_end``
+  holds gets range N on every pointer derived from the same packet pointer
+  (find_good_pkt_pointers); the other side remembers "beyond/at end";
+* may_goto: explored both ways with a depth counter.
+
+The fall-through side continues in the current state; the jump side is
+pushed for later (the kernel's DFS order, which decides which error is found
+first).
+"""
+
+from __future__ import annotations
+
+from isa import opcodes as op
+from verifier import branch as BR
+from verifier import regtypes as T
+from verifier.env import Env, check_reg_arg_src
+from verifier.errors import EINVAL, VerifierError
+from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
+from verifier.refs import release_reference_nomark
+from verifier.scalar import Scalar, _Reg, reg_bounds_sync
+from verifier.state import Reg, Slot, State
+from verifier.tnum import tnum_add, tnum_const
+
+BPF_ADD_CONST = 1 << 31
+MAX_PACKET_OFF = 0xFFFF
+BEYOND_PKT_END = -1
+AT_PKT_END = -2
+
+
+def _is_pkt_any(r: Reg) -> bool:
+    return T.is_pkt_pointer(r.type) or r.type == T.PTR_TO_PACKET_END
+
+
+def _reg_not_null(r: Reg) -> bool:
+    return T.type_not_null(r.type)
+
+
+def _is_const(r: Reg, jmp32: bool) -> bool:
+    vo = r.s.var_off
+    return (vo.mask & 0xFFFFFFFF) == 0 if jmp32 else vo.mask == 0
+
+
+def _const_val(r: Reg, jmp32: bool) -> int:
+    return r.s.var_off.value & 0xFFFFFFFF if jmp32 else r.s.var_off.value
+
+
+def _pkt_branch_taken(dst: Reg, src: Reg, opc: int) -> int:
+    if src.type == T.PTR_TO_PACKET_END:
+        pkt = dst
+    elif dst.type == T.PTR_TO_PACKET_END:
+        pkt = src
+        opc = BR.flip_opcode(opc)
+    else:
+        return -1
+    if pkt.range >= 0:
+        return -1
+    if opc in (op.JLE, op.JLT):
+        if pkt.range == BEYOND_PKT_END:
+            return int(opc == op.JGT)
+    elif opc in (op.JGT, op.JGE):
+        if pkt.range in (BEYOND_PKT_END, AT_PKT_END):
+            return int(opc == op.JGE)
+    return -1
+
+
+def is_branch_taken(a: Reg, b: Reg, opc: int, jmp32: bool, same_reg: bool) -> int:
+    if _is_pkt_any(a) and _is_pkt_any(b) and not jmp32:
+        return _pkt_branch_taken(a, b, opc)
+    if a.is_pointer or b.is_pointer:
+        if not _is_const(b, jmp32):
+            opc = BR.flip_opcode(opc)
+            a, b = b, a
+        if not _is_const(b, jmp32):
+            return -1
+        if not _reg_not_null(a):
+            return -1
+        if _const_val(b, jmp32) != 0:
+            return -1
+        if opc == op.JEQ:
+            return 0
+        if opc == op.JNE:
+            return 1
+        return -1
+    return BR.is_branch_taken(a.s, b.s, opc, jmp32, same_reg=same_reg)
+
+
+# --- linked scalars ------------------------------------------------------------------
+
+def collect_linked_regs(st: State, rid: int, out: list) -> None:
+    rid &= ~BPF_ADD_CONST
+    for fr in range(st.curframe + 1):
+        f = st.frames[fr]
+        for i in range(11):
+            r = f.regs[i]
+            if r.type == T.SCALAR and (r.id & ~BPF_ADD_CONST) == rid:
+                e = (fr, True, i)
+                if e not in out:
+                    out.append(e)
+        for spi, slot in enumerate(f.stack):
+            if slot.types[7] != 1:
+                continue
+            r = slot.spilled
+            if r.type == T.SCALAR and (r.id & ~BPF_ADD_CONST) == rid:
+                e = (fr, False, spi)
+                if e not in out:
+                    out.append(e)
+
+
+def _get(st: State, e) -> Reg:
+    fr, is_reg, n = e
+    f = st.frames[fr]
+    return f.regs[n] if is_reg else f.stack[n].spilled
+
+
+def _put(st: State, e, r: Reg) -> None:
+    fr, is_reg, n = e
+    f = st.frames[fr]
+    if is_reg:
+        f.regs[n] = r
+    else:
+        f.stack[n] = Slot(f.stack[n].types, r)
+
+
+def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
+    known = _get(st, known_e)
+    kid = known.id
+    for e in linked:
+        if e == known_e:
+            continue
+        r = _get(st, e)
+        if r.type != T.SCALAR:
+            continue
+        if (r.id & ~BPF_ADD_CONST) != (kid & ~BPF_ADD_CONST):
+            continue
+        if (not (r.id & BPF_ADD_CONST) and not (kid & BPF_ADD_CONST)) or r.off == known.off:
+            new = known.copy()
+        else:
+            delta = _s32(r.off) - _s32(known.off)
+            d = _Reg.of(known.s)
+            from verifier.scalar import _scalar32_add, _scalar_add
+            fake = Scalar.const(delta)
+            _scalar32_add(d, fake)
+            _scalar_add(d, fake)
+            d.var_off = tnum_add(d.var_off, fake.var_off)
+            new = known.copy()
+            new.s = d.freeze()
+            new.off = r.off
+            new.id = known.id
+        _put(st, e, new)
+        if e[1]:
+            env.scratch_reg(e[2])
+        else:
+            env.scratch_stack(e[2])
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
+# --- NULL checks -----------------------------------------------------------------------
+
+def _mark_ptr_not_null(r: Reg) -> Reg:
+    if T.base(r.type) == T.PTR_TO_MAP_VALUE:
+        m = r.map
+        if m is not None and m.inner is not None:
+            return r.with_(type=T.CONST_PTR_TO_MAP, map=m.inner)
+        if m is not None and m.map_type == "xskmap":
+            return r.with_(type=T.PTR_TO_XDP_SOCK)
+        if m is not None and m.map_type in ("sockmap", "sockhash"):
+            return r.with_(type=T.PTR_TO_SOCKET)
+        return r.with_(type=T.PTR_TO_MAP_VALUE)
+    return r.with_(type=r.type & ~T.PTR_MAYBE_NULL)
+
+
+def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
+    regs = st.frames[st.curframe].regs
+    ref_obj_id = regs[regno].ref_obj_id
+    rid = regs[regno].id
+    if ref_obj_id and ref_obj_id == rid and is_null:
+        release_reference_nomark(st, rid)
+
+    def fix(r: Reg):
+        if not (r.type & T.PTR_MAYBE_NULL) or r.id != rid or not rid:
+            return None
+        s = r.s
+        if s.smin or s.smax or s.var_off.mask or s.var_off.value:
+            return None
+        if r.off:
+            return None
+        if is_null:
+            return Reg(T.SCALAR, Scalar.const(0))
+        new = _mark_ptr_not_null(r)
+        new.id = 0
+        return new
+    from verifier.refs import for_each_reg
+    for_each_reg(st, fix)
+
+
+# --- packet pointers ---------------------------------------------------------------------
+
+def _is_init_pkt(r: Reg, t: int) -> bool:
+    return r.type == t and r.off == 0 and r.s.var_off.mask == 0 and r.s.var_off.value == 0
+
+
+def find_good_pkt_pointers(st: State, dst: Reg, t: int, range_right_open: bool) -> None:
+    if dst.off < 0 or (dst.off == 0 and range_right_open):
+        return
+    if dst.s.umax > MAX_PACKET_OFF or dst.s.umax + dst.off > MAX_PACKET_OFF:
+        return
+    new_range = dst.off + (1 if range_right_open else 0)
+    did = dst.id
+
+    def upd(r: Reg):
+        if r.type == t and r.id == did and r.range < new_range:
+            return r.with_(range=max(r.range, new_range))
+        return None
+    from verifier.refs import for_each_reg
+    for_each_reg(st, upd)
+
+
+def mark_pkt_end(st: State, regno: int, range_open: bool) -> None:
+    regs = st.frames[st.curframe].regs
+    r = regs[regno]
+    if r.type != T.PTR_TO_PACKET:
+        return
+    regs[regno] = r.with_(range=BEYOND_PKT_END if range_open else AT_PKT_END)
+
+
+def _pkt_cond(st: State, pkt_regno: int, pkt: Reg, cond: int) -> None:
+    """Record what ``pkt' <cond> end`` (or meta' <cond> data) proves in ``st``."""
+    if cond == op.JLE:
+        find_good_pkt_pointers(st, pkt, pkt.type, False)
+    elif cond == op.JLT:
+        find_good_pkt_pointers(st, pkt, pkt.type, True)
+    elif cond == op.JGT:
+        mark_pkt_end(st, pkt_regno, True)
+    elif cond == op.JGE:
+        mark_pkt_end(st, pkt_regno, False)
+
+
+def try_match_pkt_pointers(insn, dst: Reg, src: Reg, this: State, other: State) -> bool:
+    if not insn.code & op.X or (insn.code & 7) == op.JMP32:
+        return False
+    opc = insn.code & 0xF0
+    if opc not in (op.JGT, op.JLT, op.JGE, op.JLE):
+        return False
+    if ((dst.type == T.PTR_TO_PACKET and src.type == T.PTR_TO_PACKET_END)
+            or (dst.type == T.PTR_TO_PACKET_META and _is_init_pkt(src, T.PTR_TO_PACKET))):
+        regno, pkt, cond = insn.dst, dst, opc
+    elif ((dst.type == T.PTR_TO_PACKET_END and src.type == T.PTR_TO_PACKET)
+          or (_is_init_pkt(dst, T.PTR_TO_PACKET) and src.type == T.PTR_TO_PACKET_META)):
+        regno, pkt, cond = insn.src, src, BR.flip_opcode(opc)
+    else:
+        return False
+    # jump side: cond holds; fall-through side: the reverse holds
+    _pkt_cond(other, regno, pkt, cond)
+    _pkt_cond(this, regno, pkt, BR.rev_opcode(cond))
+    return True
+
+
+# --- the instruction ---------------------------------------------------------------------
+
+def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
+    """Returns the next instruction for the current state."""
+    from verifier.core import push_jmp_history, push_stack
+    code = insn.code
+    opc = code & 0xF0
+    if opc == op.JA or opc > op.JCOND:
+        raise VerifierError(f"invalid BPF_JMP/JMP32 opcode {opc >> 4:x}", EINVAL)
+    if opc == op.JCOND:
+        return _may_goto(env, insn, insn_idx)
+    check_reg_arg_src(env, insn.dst)
+    st = env.cur
+    regs = st.frames[st.curframe].regs
+    dst = regs[insn.dst]
+    flags = 0
+    if code & op.X:
+        if insn.imm != 0:
+            raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
+        check_reg_arg_src(env, insn.src)
+        src = regs[insn.src]
+        if src.type == T.PTR_TO_STACK:
+            flags |= INSN_F_SRC_REG_STACK
+        if dst.type == T.PTR_TO_STACK:
+            flags |= INSN_F_DST_REG_STACK
+    else:
+        if insn.src != 0:
+            raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
+        src = Reg(T.SCALAR, BR.jmp_imm(insn.imm))
+        if dst.type == T.PTR_TO_STACK:
+            flags |= INSN_F_DST_REG_STACK
+    if flags:
+        push_jmp_history(env, st, flags)
+    jmp32 = (code & 7) == op.JMP32
+    same = bool(code & op.X) and insn.src == insn.dst
+    pred = is_branch_taken(dst, src, opc, jmp32, same)
+    if pred >= 0:
+        if not dst.is_pointer:
+            mark_chain_precision(env, insn.dst)
+        if code & op.X and not src.is_pointer:
+            mark_chain_precision(env, insn.src)
+    if pred == 1:
+        return insn_idx + insn.off + 1
+    if pred == 0:
+        return insn_idx + 1
+    linked: list = []
+    if code & op.X and src.type == T.SCALAR and src.id:
+        collect_linked_regs(st, src.id, linked)
+    if dst.type == T.SCALAR and dst.id:
+        collect_linked_regs(st, dst.id, linked)
+    if len(linked) > 1:
+        push_jmp_history(env, st, 0, linked)
+    other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
+    oregs = other.frames[other.curframe].regs
+    if dst.type == T.SCALAR and src.type == T.SCALAR and not same:
+        ref = BR.reg_set_min_max(dst.s, src.s, opc, jmp32)
+        oregs[insn.dst] = dst.with_(s=ref.true_a)
+        regs[insn.dst] = dst.with_(s=ref.false_a)
+        if code & op.X:
+            oregs[insn.src] = src.with_(s=ref.true_b)
+            regs[insn.src] = src.with_(s=ref.false_b)
+    dst = regs[insn.dst]
+    if code & op.X:
+        src = regs[insn.src]
+        if src.type == T.SCALAR and src.id:
+            e = (st.curframe, True, insn.src)
+            sync_linked_regs(env, st, e, linked)
+            sync_linked_regs(env, other, e, linked)
+    dst = regs[insn.dst]
+    if dst.type == T.SCALAR and dst.id:
+        e = (st.curframe, True, insn.dst)
+        sync_linked_regs(env, st, e, linked)
+        sync_linked_regs(env, other, e, linked)
+    dst = regs[insn.dst]
+    src = regs[insn.src] if code & op.X else src
+    if (not jmp32 and code & op.X and src.is_pointer and dst.is_pointer
+            and T.may_be_null(src.type) != T.may_be_null(dst.type)
+            and T.base(src.type) != T.PTR_TO_BTF_ID and T.base(dst.type) != T.PTR_TO_BTF_ID):
+        eq_regs = oregs if opc == op.JEQ else (regs if opc == op.JNE else None)
+        if eq_regs is not None:
+            r = insn.src if T.may_be_null(src.type) else insn.dst
+            eq_regs[r] = _mark_ptr_not_null(eq_regs[r])
+    if (not jmp32 and not code & op.X and insn.imm == 0 and opc in (op.JEQ, op.JNE)
+            and T.may_be_null(dst.type)):
+        mark_ptr_or_null_regs(st, insn.dst, opc == op.JNE)
+        mark_ptr_or_null_regs(other, insn.dst, opc == op.JEQ)
+    elif not try_match_pkt_pointers(insn, dst, regs[insn.src] if code & op.X else src, st, other) \
+            and env.is_pointer_value(insn.dst):
+        raise VerifierError(f"R{insn.dst} pointer comparison prohibited")
+    return insn_idx + 1
+
+
+def _may_goto(env: Env, insn, insn_idx: int) -> int:
+    from verifier.core import push_stack
+    from verifier.prune import find_prev_entry, widen_imprecise_scalars
+    if insn.code != (op.JMP | op.JCOND) or insn.src != op.MAY_GOTO or insn.dst or insn.imm:
+        raise VerifierError(f"invalid may_goto imm {insn.imm}", EINVAL)
+    cur = env.cur
+    prev = find_prev_entry(env, cur.parent, insn_idx) if cur.parent is not None else None
+    queued = push_stack(env, insn_idx + 1, insn_idx)
+    queued.may_goto_depth += 1
+    if prev is not None:
+        widen_imprecise_scalars(env, prev, queued)
+    return insn_idx + insn.off + 1
+
+
+__all__ = ["check_cond_jmp_op", "is_branch_taken", "mark_ptr_or_null_regs", "tnum_const",
+           "reg_bounds_sync"]

@@ -1,0 +1,417 @@
+"""Liveness: which registers and stack slots may still be read.
+
+State pruning ignores dead values, so two states that differ only in dead
+registers or slots are the same.  Two analyses, as in the kernel:
+
+* **Registers** (kernel: compute_live_registers) - a static backward data
+  flow over the instruction graph before verification: ``live_before[i]``
+  is the set of r0-r10 that some path from ``i`` reads before writing.
+  Calls read their argument registers (helper prototypes give the count)
+  and clobber r0-r5; exit reads r0.
+
+* **Stack slots** (kernel: kernel/bpf/liveness.c) - gathered *during*
+  verification because stack addresses are only known then.  For each call
+  chain (callsites + subprogram) and instruction the verifier records the
+  8-byte slots an instruction may read and the slots it surely overwrites;
+  a fixed-point pass per function instance turns that into "slot may be
+  read at or after this instruction", and a callee's reads of its caller's
+  stack flow back to the call site.  Queries combine the current function
+  with the callers' return sites.
+"""
+
+from __future__ import annotations
+
+from isa import opcodes as op
+
+ALL_CALLER_SAVED = 0b111111   # r0-r5
+_ALL = 0xFFFF
+
+
+def _insn_use_def(env, i: int) -> tuple[int, int]:
+    insn = env.insns[i]
+    code = insn.code
+    cls = code & 7
+    mode = code & 0xE0
+    o = code & 0xF0
+    src = 1 << insn.src if insn.src < 16 else 0
+    dst = 1 << insn.dst if insn.dst < 16 else 0
+    use, d = _ALL, 0
+    if cls == op.LD:
+        if mode == op.IMM and (code & 0x18) == op.DW:
+            d, use = dst, 0
+    elif cls == op.LDX:
+        if mode in (op.MEM, op.MEMSX):
+            d, use = dst, src
+    elif cls == op.ST:
+        if mode == op.MEM:
+            d, use = 0, dst
+    elif cls == op.STX:
+        if mode == op.MEM:
+            d, use = 0, dst | src
+        elif mode == op.ATOMIC:
+            imm = insn.imm
+            if imm == op.CMPXCHG:
+                use, d = 1 | dst | src, 1
+            elif imm == op.LOAD_ACQ:
+                d, use = dst, src
+            elif imm == op.STORE_REL:
+                d, use = 0, dst | src
+            else:
+                use = dst | src
+                d = src if imm & op.FETCH else 0
+    elif cls in (op.ALU, op.ALU64):
+        if o == op.END:
+            use = d = dst
+        elif o == op.MOV:
+            d = dst
+            use = src if code & op.X else 0
+        else:
+            d = dst
+            use = dst | src if code & op.X else dst
+    elif cls in (op.JMP, op.JMP32):
+        if o == op.JA:
+            d = 0
+            use = dst if code & op.X else 0
+        elif o == op.JCOND:
+            d = use = 0
+        elif o == op.EXIT:
+            d, use = 0, 1
+        elif o == op.CALL:
+            d = ALL_CALLER_SAVED
+            use = d & ~1
+            n = _call_params(env, insn)
+            if n is not None:
+                use = ((1 << n) - 1) << 1
+        else:
+            d = 0
+            use = dst | src if code & op.X else dst
+    return use, d
+
+
+def _call_params(env, insn) -> int | None:
+    """kernel: get_call_summary - argument count of helpers and kfuncs."""
+    if insn.src == 0:
+        from verifier.helpers import get_proto
+        p = get_proto(env.prog_type, insn.imm)
+        if p is None:
+            return None
+        return len(p.args)
+    if insn.src == op.PSEUDO_KFUNC_CALL:
+        hook = env.hooks.get("kfunc_params")
+        return hook(env, insn) if hook else None
+    return None
+
+
+def successors(env, i: int) -> tuple[int, ...]:
+    """kernel: bpf_insn_successors."""
+    insn = env.insns[i]
+    code = insn.code
+    cls = code & 7
+    sz = 2 if code == op.LD_IMM64 else 1
+    if cls in (op.JMP, op.JMP32):
+        o = code & 0xF0
+        if o == op.EXIT:
+            return ()
+        if o == op.JA:
+            off = insn.imm if code == (op.JMP32 | op.JA) else insn.off
+            return (i + off + 1,)
+        if o == op.CALL:
+            return (i + sz,)
+        return (i + sz, i + insn.off + 1)
+    return (i + sz,)
+
+
+def compute_live_registers(env) -> None:
+    n = env.n
+    use = [0] * n
+    defs = [0] * n
+    for i in range(n):
+        use[i], defs[i] = _insn_use_def(env, i)
+    live_in = [0] * n
+    live_out = [0] * n
+    succ = [successors(env, i) for i in range(n)]
+    order = env.postorder
+    changed = True
+    while changed:
+        changed = False
+        for i in order:
+            new_out = 0
+            for s in succ[i]:
+                if s < n:
+                    new_out |= live_in[s]
+            new_in = (new_out & ~defs[i]) | use[i]
+            if new_out != live_out[i] or new_in != live_in[i]:
+                live_in[i] = new_in
+                live_out[i] = new_out
+                changed = True
+    for i in range(n):
+        env.aux[i].live_regs_before = live_in[i] & 0x7FF
+    if env.log.level2:
+        _print_live(env)
+
+
+def _print_live(env) -> None:
+    from isa.disasm import format_insn
+    env.log.line("Live regs before insn:")
+    i = 0
+    while i < env.n:
+        live = env.aux[i].live_regs_before
+        s = "".join(str(r) if live >> r & 1 else "." for r in range(10))
+        mark = f"{env.aux[i].scc:3d}" if env.aux[i].scc else "   "
+        try:
+            text = format_insn(env.insns, i, "kernel", strict=False,
+                               call_name=env.call_name)
+        except Exception:  # noqa: BLE001 - listing only
+            text = "?"
+        env.log.line(f"{mark} {i:3d}: {s} {text}")
+        i += 2 if env.insns[i].code == op.LD_IMM64 else 1
+
+
+# --- stack slots -------------------------------------------------------------------------
+
+U64 = (1 << 64) - 1
+
+
+class _Instance:
+    """Per call chain: per frame, per instruction masks."""
+    __slots__ = ("key", "start", "cnt", "frames", "must_write_set", "updated",
+                 "must_write_dropped", "curframe")
+
+    def __init__(self, key: tuple, start: int, cnt: int, curframe: int):
+        self.key = key            # (callsites..., subprog start)
+        self.start = start
+        self.cnt = cnt
+        self.curframe = curframe
+        # frames[f] = [may_read, must_write, must_write_acc, live_before] lists or None
+        self.frames: list = [None] * (curframe + 1)
+        self.must_write_set = [False] * cnt
+        self.updated = False
+        self.must_write_dropped = False
+
+    def masks(self, frame: int):
+        m = self.frames[frame]
+        if m is None:
+            m = self.frames[frame] = [[0] * self.cnt, [0] * self.cnt, [0] * self.cnt,
+                                      [0] * self.cnt]
+        return m
+
+
+class StackLiveness:
+    def __init__(self, env):
+        self.instances: dict[tuple, _Instance] = {}
+        self.cur: _Instance | None = None
+        self.write_acc: list[int] = [0] * 8
+        self.write_idx = 0
+        self.iterations_log = env.log.level2
+        self.sub_po: dict[int, list[int]] = {}
+        self._q = None
+        for k, sp in enumerate(env.subprogs):
+            self.sub_po[sp.start] = [i for i in env.postorder if sp.start <= i < sp.end]
+
+    # call chains
+    @staticmethod
+    def _key(env, st, frameno: int) -> tuple:
+        sites = tuple(st.frames[i + 1].callsite for i in range(frameno))
+        start = env.subprogs[st.frames[frameno].subprogno].start
+        return sites + (start,)
+
+    def _lookup(self, env, key: tuple) -> _Instance:
+        inst = self.instances.get(key)
+        if inst is None:
+            start = key[-1]
+            sp = env.subprogs[env.subprog_of(start)]
+            inst = _Instance(key, start, sp.end - sp.start, len(key) - 1)
+            self.instances[key] = inst
+        return inst
+
+    def _instance(self, env, st, frameno: int) -> _Instance:
+        return self._lookup(env, self._key(env, st, frameno))
+
+    def reset_cur(self) -> None:
+        self.cur = None
+
+    def _ensure_cur(self, env) -> _Instance:
+        if self.cur is None:
+            st = env.cur
+            self.cur = self._instance(env, st, st.curframe)
+        return self.cur
+
+    # recording
+    def mark_read(self, env, frame: int, spi: int) -> None:
+        inst = self._ensure_cur(env)
+        self._mark_read(inst, frame, env.insn_idx, 1 << spi)
+
+    def _mark_read(self, inst: _Instance, frame: int, insn_idx: int, mask: int) -> None:
+        if frame > inst.curframe:
+            return
+        m = inst.masks(frame)
+        rel = insn_idx - inst.start
+        if not 0 <= rel < inst.cnt:
+            return
+        new = m[0][rel] | mask
+        if new != m[0][rel] and (new | m[3][rel]) != m[3][rel]:
+            inst.updated = True
+        m[0][rel] = new
+
+    def reset_writes(self, env, insn_idx: int) -> None:
+        self._ensure_cur(env)
+        self.write_idx = insn_idx
+        for i in range(8):
+            self.write_acc[i] = 0
+
+    def mark_write(self, env, frame: int, spi: int) -> None:
+        self.write_acc[frame] |= 1 << spi
+
+    def commit_writes(self, env) -> None:
+        inst = self.cur
+        if inst is None:
+            return
+        self._commit(inst)
+
+    def _commit(self, inst: _Instance) -> None:
+        idx = self.write_idx - inst.start
+        if not 0 <= idx < inst.cnt:
+            return
+        for frame in range(inst.curframe + 1):
+            mask = self.write_acc[frame]
+            if mask == 0 and not inst.must_write_set[idx]:
+                continue
+            m = inst.masks(frame)
+            old = m[1][idx]
+            if inst.must_write_set[idx]:
+                mask &= old
+            if old != mask:
+                m[1][idx] = mask
+                inst.updated = True
+            if old & ~mask:
+                inst.must_write_dropped = True
+        inst.must_write_set[idx] = True
+        self.write_idx = 0
+
+    # propagation
+    def update(self, env) -> None:
+        """kernel: bpf_update_live_stack - after pop_stack and subprog exit."""
+        self.cur = None
+        st = env.cur
+        if st is None:
+            return
+        for frame in range(st.curframe, -1, -1):
+            inst = self._instance(env, st, frame)
+            if inst.updated:
+                self._update_instance(env, inst)
+                inst.updated = False
+                inst.must_write_dropped = False
+
+    def _update_instance(self, env, inst: _Instance) -> None:
+        if inst.must_write_dropped:
+            for m in inst.frames:
+                if m is not None:
+                    m[2] = [0] * inst.cnt
+        po = self.sub_po.get(inst.start, [])
+        start = inst.start
+        cnt_iter = 0
+        changed = True
+        while changed:
+            cnt_iter += 1
+            changed = False
+            for frame in range(inst.curframe + 1):
+                m = inst.frames[frame]
+                if m is None:
+                    continue
+                may_read, must_write, mwa, live = m
+                for i in po:
+                    succ = successors(env, i)
+                    if not succ:
+                        continue
+                    rel = i - start
+                    new_after = 0
+                    acc = U64
+                    for s in succ:
+                        srel = s - start
+                        if 0 <= srel < inst.cnt:
+                            new_after |= live[srel]
+                            acc &= mwa[srel]
+                    acc |= must_write[rel]
+                    new_before = (new_after & ~must_write[rel]) | may_read[rel]
+                    if env.log.level2 and (may_read[rel] or must_write[rel] or i == start
+                                           or env.aux[i].prune_point):
+                        self._log_change(env, inst, "live", frame, i, live[rel], new_before)
+                        self._log_change(env, inst, "written", frame, i, mwa[rel], acc)
+                    if new_before != live[rel] or acc != mwa[rel]:
+                        changed = True
+                    live[rel] = new_before
+                    mwa[rel] = acc
+        if env.log.level2:
+            env.log.line(f"{self._fmt(inst)} live stack update done in {cnt_iter} iterations")
+        if inst.curframe > 0:
+            self._propagate_outer(env, inst)
+
+    def _fmt(self, inst: _Instance) -> str:
+        return "(" + ",".join(str(c) for c in inst.key) + ")"
+
+    def _log_change(self, env, inst, pfx: str, frame: int, i: int, old: int, new: int) -> None:
+        ch = old ^ new
+        if not ch:
+            return
+        ones, zeros = new & ch, ~new & ch
+        s = f"{self._fmt(inst)} frame {frame} insn {i} "
+        if ones:
+            s += f"+{pfx} {_fmt_mask(ones)} "
+        if zeros:
+            s += f"-{pfx} {_fmt_mask(zeros & U64)}"
+        env.log.line(s)
+
+    def _propagate_outer(self, env, inst: _Instance) -> None:
+        key = inst.key
+        outer_key = key[:-2] + (self._outer_start(env, key),)
+        outer = self._lookup(env, outer_key)
+        callsite = key[-2]
+        self.write_idx = callsite
+        for i in range(8):
+            self.write_acc[i] = 0
+        for frame in range(inst.curframe):
+            m = inst.frames[frame]
+            if m is None:
+                continue
+            self.write_acc[frame] |= m[2][0]
+            self._mark_read(outer, frame, callsite, m[3][0])
+        self._commit(outer)
+
+    @staticmethod
+    def _outer_start(env, key: tuple) -> int:
+        callsite = key[-2]
+        return env.subprogs[env.subprog_of(callsite)].start
+
+    # queries (kernel: bpf_live_stack_query_init / bpf_stack_slot_alive)
+    def slot_alive(self, env, st, frameno: int, spi: int) -> bool:
+        q = self._q
+        if q is None or q[0] is not st:
+            insts = [self._instance(env, st, f) for f in range(st.curframe + 1)]
+            q = self._q = (st, insts)
+        insts = q[1]
+        cur = insts[st.curframe]
+        if _live_before(cur, st.insn_idx, frameno, spi):
+            return True
+        for i in range(frameno, st.curframe):
+            callsite = cur.key[i]
+            inst = insts[i]
+            at = callsite if env.aux[callsite].calls_callback else callsite + 1
+            if _live_before(inst, at, frameno, spi):
+                return True
+        return False
+
+
+def _live_before(inst: _Instance, insn_idx: int, frameno: int, spi: int) -> bool:
+    if frameno > inst.curframe:
+        return False
+    m = inst.frames[frameno]
+    if m is None:
+        return False
+    rel = insn_idx - inst.start
+    if not 0 <= rel < inst.cnt:
+        return False
+    return bool(m[3][rel] >> spi & 1)
+
+
+def _fmt_mask(mask: int) -> str:
+    return ",".join(f"-{(i + 1) * 8}" for i in range(64) if mask >> i & 1)

@@ -1,0 +1,432 @@
+"""Memory accesses through pointer registers (kernel: check_mem_access).
+
+Dispatches on the base register's type: map values and keys (bounds against
+the map's sizes, read-only .rodata), packet data (the range proven by
+``data + N <= data_end`` comparisons), PTR_TO_MEM regions (ring buffer
+records, global-subprog memory arguments), the context (per program type,
+see :mod:`verifier.ctx`), the stack (:mod:`verifier.stack`) and socket
+pointers.  Also the load/store/atomic instruction handlers that call it.
+
+Error texts are the kernel's, including its two-line forms such as
+``invalid access to map value, value_size=8 off=8 size=8`` followed by
+``R0 max value is outside of the allowed memory range``.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from isa import opcodes as op
+from verifier import regtypes as T
+from verifier import stack as ST
+from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
+from verifier.errors import EACCES, EINVAL, VerifierError
+from verifier.scalar import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx, s64
+from verifier.state import UNKNOWN_SCALAR, Reg
+from verifier.tnum import S64_MIN, tnum_add, tnum_const, tnum_is_aligned, tnum_strn
+
+SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
+MAX_PACKET_OFF = 0xFFFF
+BEYOND_PKT_END = -1
+AT_PKT_END = -2
+
+# struct bpf_sock / bpf_sock common prefix (uapi)
+_BPF_SOCK_SIZE = 80
+
+
+def _s32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >> 31 else v
+
+
+def _mem_err(env: Env, regno: int, off: int, size: int, mem_size: int) -> str:
+    reg = env.reg(regno)
+    t = reg.type
+    if t == T.PTR_TO_MAP_KEY:
+        return f"invalid access to map key, key_size={mem_size} off={off} size={size}"
+    if t == T.PTR_TO_MAP_VALUE:
+        return f"invalid access to map value, value_size={mem_size} off={off} size={size}"
+    if t in (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET_END):
+        return (f"invalid access to packet, off={off} size={size}, "
+                f"R{regno}(id={reg.id},off={off},r={mem_size})")
+    return f"invalid access to memory, mem_size={mem_size & 0xFFFFFFFF} off={off} size={size}"
+
+
+def _mem_ok(off: int, size: int, mem_size: int, zero_size_allowed: bool) -> bool:
+    size_ok = size > 0 or (size == 0 and zero_size_allowed)
+    return off >= 0 and size_ok and off + size <= mem_size
+
+
+def check_mem_region_access(env: Env, regno: int, off: int, size: int, mem_size: int,
+                            zero_size_allowed: bool) -> None:
+    reg = env.reg(regno)
+    s = reg.s
+    if s.smin < 0 and (s.smin == S64_MIN or off + s.smin != _s32(off + s.smin)
+                       or s.smin + off < 0):
+        raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
+                            f"if (index >=0) check.")
+    lo = _s32(s.smin + off)
+    if not _mem_ok(lo, size, mem_size, zero_size_allowed):
+        raise VerifierError(f"R{regno} min value is outside of the allowed memory range", EACCES,
+                            (_mem_err(env, regno, lo, size, mem_size),))
+    if s.umax >= BPF_MAX_VAR_OFF:
+        raise VerifierError(f"R{regno} unbounded memory access, make sure to bounds check any "
+                            f"such access")
+    hi = _s32(s.umax + off)
+    if not _mem_ok(hi, size, mem_size, zero_size_allowed):
+        raise VerifierError(f"R{regno} max value is outside of the allowed memory range", EACCES,
+                            (_mem_err(env, regno, hi, size, mem_size),))
+
+
+def check_map_access_type(env: Env, regno: int, off: int, size: int, write: bool) -> None:
+    m = env.reg(regno).map
+    if write and m.rdonly_prog:
+        raise VerifierError(f"write into map forbidden, value_size={m.value_size} off={off} "
+                            f"size={size}")
+    if not write and m.wronly_prog:
+        raise VerifierError(f"read from map forbidden, value_size={m.value_size} off={off} "
+                            f"size={size}")
+
+
+def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowed: bool) -> None:
+    m = env.reg(regno).map
+    check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
+
+
+def check_packet_access(env: Env, regno: int, off: int, size: int,
+                        zero_size_allowed: bool) -> None:
+    reg = env.reg(regno)
+    if reg.s.smin < 0:
+        raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
+                            f"if (index >=0) check.")
+    if reg.range < 0 or not _mem_ok(off, size, reg.range, zero_size_allowed):
+        pre = () if reg.range < 0 else (_mem_err(env, regno, off, size, reg.range),)
+        raise VerifierError(f"R{regno} offset is outside of the packet", EACCES, pre)
+
+
+def may_access_direct_pkt_data(env: Env, meta, write: bool) -> bool:
+    ctx = env.ctx
+    if ctx is None:
+        return False
+    if write and not ctx.direct_pkt_write:
+        return False
+    if not ctx.direct_pkt_read:
+        return False
+    if meta is not None:
+        return meta.pkt_access
+    env.seen_direct_write = True
+    return True
+
+
+def check_ptr_off_reg(env: Env, reg: Reg, regno: int, fixed_off_ok: bool = False) -> None:
+    """kernel: __check_ptr_off_reg."""
+    tname = T.type_str(reg.type)
+    if reg.off < 0:
+        raise VerifierError(f"negative offset {tname} ptr R{regno} off={reg.off} disallowed")
+    if not fixed_off_ok and reg.off:
+        raise VerifierError(f"dereference of modified {tname} ptr R{regno} off={reg.off} "
+                            f"disallowed")
+    if reg.s.var_off.mask != 0 or reg.s.var_off.value:
+        raise VerifierError(f"variable {tname} access var_off={tnum_strn(reg.s.var_off)} "
+                            f"disallowed")
+
+
+def check_ctx_access(env: Env, off: int, size: int, write: bool) -> int:
+    ctx = env.ctx
+    ok, reg_type = (False, T.SCALAR)
+    if ctx is not None:
+        ok, reg_type = ctx.is_valid_access(off, size, write, env.inp.expected_attach_type)
+    if not ok:
+        raise VerifierError(f"invalid bpf_context access off={off} size={size}")
+    return reg_type
+
+
+def _narrow(off: int, size: int, field: int) -> bool:
+    return size <= field and (size & (size - 1)) == 0
+
+
+def _bpf_sock_valid(off: int, size: int) -> bool:
+    """kernel: bpf_sock_is_valid_access (struct bpf_sock, 80 bytes)."""
+    if off < 0 or off >= _BPF_SOCK_SIZE or off % size != 0:
+        return False
+    if (off in (72, 4, 8, 12, 44, 76) or 24 <= off < 28 or 28 <= off < 44
+            or 52 <= off < 56 or 56 <= off < 72):
+        return _narrow(off, size, 4)
+    if 48 <= off < 50:               # dst_port (__be16)
+        return _narrow(off, size, 4 if size == 4 else 2)
+    if 50 <= off < 52:
+        return False
+    return size == 4
+
+
+def _sock_valid(t: int, off: int, size: int) -> bool:
+    if t == T.PTR_TO_SOCK_COMMON and 8 <= off < 24:   # type .. priority
+        return False
+    if t == T.PTR_TO_TCP_SOCK:
+        return 0 <= off < 112 and off % size == 0 and size in (4, 8)
+    if t == T.PTR_TO_XDP_SOCK:
+        return off == 0 and size == 4
+    return _bpf_sock_valid(off, size)
+
+
+def check_sock_access(env: Env, regno: int, off: int, size: int, write: bool) -> None:
+    reg = env.reg(regno)
+    if reg.s.smin < 0:
+        raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
+                            f"if (index >=0) check.")
+    if not _sock_valid(reg.type, off, size):
+        raise VerifierError(f"R{regno} invalid {T.type_str(reg.type)} access off={off} "
+                            f"size={size}")
+
+
+def _direct_read(m, off: int, size: int, is_ldsx: bool) -> int:
+    """kernel: bpf_map_direct_read - a load from frozen read-only global data."""
+    data = (m.initial_value or b"").ljust(m.value_size, b"\0")
+    if off < 0 or off + size > len(data):
+        raise VerifierError(f"invalid access to map value pointer, value_size={m.value_size} "
+                            f"off={off}", EINVAL)
+    chunk = data[off:off + size]
+    fmt = {1: "b", 2: "h", 4: "i", 8: "q"}[size]
+    if not is_ldsx:
+        fmt = fmt.upper()
+    return struct.unpack("<" + fmt, chunk)[0]
+
+
+def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bool) -> None:
+    strict = env.strict_alignment or strict_once
+    t = reg.type
+    if T.is_pkt_pointer(t):
+        if not strict or size == 1:
+            return
+        reg_off = tnum_add(reg.s.var_off, tnum_const(2 + reg.off + off))
+        if not tnum_is_aligned(reg_off, size):
+            raise VerifierError(f"misaligned packet access off {2}+{tnum_strn(reg.s.var_off)}"
+                                f"+{off}+{reg.off} size {size}")
+        return
+    desc = {T.PTR_TO_MAP_KEY: "key ", T.PTR_TO_MAP_VALUE: "value ", T.PTR_TO_CTX: "context ",
+            T.PTR_TO_FLOW_KEYS: "flow keys ", T.PTR_TO_SOCKET: "sock ",
+            T.PTR_TO_SOCK_COMMON: "sock_common ", T.PTR_TO_TCP_SOCK: "tcp_sock ",
+            T.PTR_TO_XDP_SOCK: "xdp_sock ", T.PTR_TO_ARENA: ""}.get(t, "")
+    if t == T.PTR_TO_STACK:
+        desc = "stack "
+        strict = True
+    elif T.base(t) == T.PTR_TO_BTF_ID:
+        desc = ""
+    if t == T.PTR_TO_ARENA:
+        return
+    if not strict or size == 1:
+        return
+    reg_off = tnum_add(reg.s.var_off, tnum_const(reg.off + off))
+    if not tnum_is_aligned(reg_off, size):
+        raise VerifierError(f"misaligned {desc}access off {tnum_strn(reg.s.var_off)}+{reg.off}"
+                            f"+{off} size {size}")
+
+
+def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
+                     value_regno: int, strict_alignment_once: bool = False,
+                     is_ldsx: bool = False, insn=None) -> None:
+    regs = env.regs
+    reg = regs[regno]
+    check_ptr_alignment(env, reg, off, size, strict_alignment_once)
+    off += reg.off
+    t = reg.type
+    b = T.base(t)
+    if t == T.PTR_TO_MAP_KEY:
+        if write:
+            raise VerifierError(f"write to change key R{regno} not allowed")
+        check_mem_region_access(env, regno, off, size, reg.map.key_size, False)
+        if value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t == T.PTR_TO_MAP_VALUE:
+        check_map_access_type(env, regno, off, size, write)
+        check_map_access(env, regno, off, size, False)
+        if not write and value_regno >= 0:
+            m = reg.map
+            if (reg.s.var_off.mask == 0 and m.rdonly_prog and m.frozen
+                    and m.type_id == 2 and m.kind == "data"):
+                val = _direct_read(m, off + s64(reg.s.var_off.value), size, is_ldsx)
+                regs[value_regno] = Reg(T.SCALAR, Scalar.const(val))
+            else:
+                regs[value_regno] = UNKNOWN_SCALAR
+    elif b == T.PTR_TO_MEM:
+        rdonly = bool(t & T.MEM_RDONLY)
+        if t & T.PTR_MAYBE_NULL:
+            raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
+        if write and rdonly:
+            raise VerifierError(f"R{regno} cannot write into {T.type_str(t)}")
+        if not (rdonly and t & T.PTR_UNTRUSTED):
+            check_mem_region_access(env, regno, off, size, reg.mem_size, False)
+        if value_regno >= 0 and (not write or rdonly):
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t == T.PTR_TO_CTX:
+        check_ptr_off_reg(env, reg, regno)
+        reg_type = check_ctx_access(env, off, size, write)
+        if not write and value_regno >= 0:
+            if reg_type == T.SCALAR:
+                regs[value_regno] = UNKNOWN_SCALAR
+            else:
+                r = Reg(reg_type, Scalar.const(0))
+                if reg_type & T.PTR_MAYBE_NULL:
+                    r.id = env.new_id()
+                regs[value_regno] = r
+    elif t == T.PTR_TO_STACK:
+        ST.check_stack_access_within_bounds(env, regno, off, size, write)
+        if write:
+            ST.check_stack_write(env, regno, off, size, value_regno, insn)
+        else:
+            ST.check_stack_read(env, regno, off, size, value_regno)
+    elif T.is_pkt_pointer(t):
+        if write and not may_access_direct_pkt_data(env, None, True):
+            raise VerifierError("cannot write into packet")
+        check_packet_access(env, regno, off, size, False)
+        if not write and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif T.is_sk_pointer(t):
+        if write:
+            raise VerifierError(f"R{regno} cannot write into {T.type_str(t)}")
+        check_sock_access(env, regno, off, size, write)
+        if value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t == T.CONST_PTR_TO_MAP:
+        raise VerifierError("map_ptr access not supported without CONFIG_DEBUG_INFO_BTF")
+    elif t == T.PTR_TO_ARENA:
+        if not write and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    else:
+        raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
+    if size < 8 and value_regno >= 0 and not write:
+        r = regs[value_regno]
+        if r.type == T.SCALAR:
+            s = coerce_reg_to_size_sx(r.s, size) if is_ldsx else coerce_reg_to_size(r.s, size)
+            if s is not r.s:
+                regs[value_regno] = r.with_(s=s)
+
+
+def _reg_type_mismatch_ok(t: int) -> bool:
+    return T.base(t) not in (T.PTR_TO_CTX, T.PTR_TO_SOCKET, T.PTR_TO_SOCK_COMMON,
+                             T.PTR_TO_TCP_SOCK, T.PTR_TO_XDP_SOCK, T.PTR_TO_BTF_ID,
+                             T.PTR_TO_ARENA)
+
+
+def save_aux_ptr_type(env: Env, t: int) -> None:
+    aux = env.aux[env.insn_idx]
+    prev = aux.ptr_type
+    if prev == T.NOT_INIT:
+        aux.ptr_type = t
+    elif t != prev and (not _reg_type_mismatch_ok(t) or not _reg_type_mismatch_ok(prev)):
+        raise VerifierError("same insn cannot be used with different pointers", EINVAL)
+
+
+def check_ldx(env: Env, insn) -> None:
+    is_ldsx = (insn.code & 0xE0) == op.MEMSX
+    check_reg_arg_src(env, insn.src)
+    check_reg_arg_dst(env, insn.dst, mark=False)
+    src_type = env.reg(insn.src).type
+    check_mem_access(env, insn.src, insn.off, SIZE_BYTES[insn.code & 0x18], False, insn.dst,
+                     False, is_ldsx, insn)
+    save_aux_ptr_type(env, src_type)
+
+
+def check_stx(env: Env, insn) -> None:
+    if (insn.code & 0xE0) != op.MEM or insn.imm != 0:
+        raise VerifierError("BPF_STX uses reserved fields", EINVAL)
+    check_reg_arg_src(env, insn.src)
+    check_reg_arg_src(env, insn.dst)
+    dst_type = env.reg(insn.dst).type
+    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
+                     False, False, insn)
+    save_aux_ptr_type(env, dst_type)
+
+
+def check_st(env: Env, insn) -> None:
+    if (insn.code & 0xE0) != op.MEM or insn.src != 0:
+        raise VerifierError("BPF_ST uses reserved fields", EINVAL)
+    check_reg_arg_src(env, insn.dst)
+    dst_type = env.reg(insn.dst).type
+    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, -1,
+                     False, False, insn)
+    save_aux_ptr_type(env, dst_type)
+
+
+def _atomic_ptr_type_ok(env: Env, regno: int) -> bool:
+    t = env.reg(regno).type
+    if t == T.PTR_TO_CTX or T.is_pkt_pointer(t) or t == T.PTR_TO_FLOW_KEYS or T.is_sk_pointer(t):
+        return False
+    return True
+
+
+def check_atomic(env: Env, insn) -> None:
+    imm = insn.imm
+    size_code = insn.code & 0x18
+    if imm in (op.ADD, op.ADD | op.FETCH, op.AND, op.AND | op.FETCH, op.OR, op.OR | op.FETCH,
+               op.XOR, op.XOR | op.FETCH, op.XCHG, op.CMPXCHG):
+        if size_code not in (op.W, op.DW):
+            raise VerifierError("invalid atomic operand size", EINVAL)
+        size = SIZE_BYTES[size_code]
+        check_reg_arg_src(env, insn.src)
+        check_reg_arg_src(env, insn.dst)
+        if imm == op.CMPXCHG:
+            check_reg_arg_src(env, 0)
+        if not _atomic_ptr_type_ok(env, insn.dst):
+            raise VerifierError(f"BPF_ATOMIC stores into R{insn.dst} "
+                                f"{T.type_str(env.reg(insn.dst).type)} is not allowed")
+        load_reg = -1
+        if imm & op.FETCH:
+            load_reg = 0 if imm == op.CMPXCHG else insn.src
+            check_reg_arg_dst(env, load_reg)
+        check_mem_access(env, insn.dst, insn.off, size, False, -1, True, False, insn)
+        if load_reg >= 0:
+            check_mem_access(env, insn.dst, insn.off, size, False, load_reg, True, False, insn)
+        check_mem_access(env, insn.dst, insn.off, size, True, -1, True, False, insn)
+        return
+    if imm == op.LOAD_ACQ:
+        check_ldx_like_acquire(env, insn)
+        return
+    if imm == op.STORE_REL:
+        check_stx_like_release(env, insn)
+        return
+    raise VerifierError(f"BPF_ATOMIC uses invalid atomic opcode {imm & 0xFF:02x}", EINVAL)
+
+
+def check_ldx_like_acquire(env: Env, insn) -> None:
+    t = env.reg(insn.src).type if insn.src < 11 else T.NOT_INIT
+    if t != T.NOT_INIT and not _atomic_ptr_type_ok(env, insn.src):
+        raise VerifierError(f"BPF_ATOMIC loads from R{insn.src} {T.type_str(t)} is not allowed")
+    check_reg_arg_src(env, insn.src)
+    check_reg_arg_dst(env, insn.dst, mark=False)
+    check_mem_access(env, insn.src, insn.off, SIZE_BYTES[insn.code & 0x18], False, insn.dst,
+                     True, False, insn)
+
+
+def check_stx_like_release(env: Env, insn) -> None:
+    check_reg_arg_src(env, insn.src)
+    check_reg_arg_src(env, insn.dst)
+    if not _atomic_ptr_type_ok(env, insn.dst):
+        raise VerifierError(f"BPF_ATOMIC stores into R{insn.dst} "
+                            f"{T.type_str(env.reg(insn.dst).type)} is not allowed")
+    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
+                     True, False, insn)
+
+
+def check_ld_abs(env: Env, insn) -> None:
+    from verifier.refs import check_resource_leak
+    mode = insn.code & 0xE0
+    if env.ctx is None or not env.ctx.may_access_skb:
+        raise VerifierError("BPF_LD_[ABS|IND] instructions not allowed for this program type",
+                            EINVAL)
+    if (insn.dst != 0 or insn.off != 0 or (insn.code & 0x18) == op.DW
+            or (mode == op.ABS and insn.src != 0)):
+        raise VerifierError("BPF_LD_[ABS|IND] uses reserved fields", EINVAL)
+    check_reg_arg_src(env, 6)
+    check_resource_leak(env, False, True, "BPF_LD_[ABS|IND]")
+    regs = env.regs
+    if regs[6].type != T.PTR_TO_CTX:
+        raise VerifierError("at the time of BPF_LD_ABS|IND R6 != pointer to skb", EINVAL)
+    if mode == op.IND:
+        check_reg_arg_src(env, insn.src)
+    check_ptr_off_reg(env, regs[6], 6)
+    from verifier.state import NOT_INIT_REG
+    for r in range(0, 6):
+        regs[r] = NOT_INIT_REG
+        env.scratch_reg(r)
+    regs[0] = UNKNOWN_SCALAR

@@ -1,0 +1,368 @@
+"""Precision tracking: which scalars' exact values a safety decision used.
+
+State pruning treats two scalars as interchangeable unless the value was
+needed (a branch decided by it, a bounds check, a helper size...).  When the
+verifier relies on a scalar it calls :func:`mark_chain_precision`, which
+walks the instruction history backwards (kernel: __mark_chain_precision /
+backtrack_insn) and marks, in every *parent* checkpoint state, the
+registers and spilled stack slots the value was computed from as
+``precise``.  Checkpoint states with precise marks are compared by value in
+:mod:`verifier.prune`.
+
+The history of a state is its ``jmp_history`` (non-sequential steps and
+stack-access flags) between ``first_insn_idx`` and ``last_insn_idx``; the
+walk continues into ``state.parent`` until nothing is left to explain.
+"""
+
+from __future__ import annotations
+
+from isa import opcodes as op
+from verifier import regtypes as T
+from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHIFT,
+                            INSN_F_STACK_ACCESS, MAX_CALL_FRAMES, STACK_SPILL, Slot)
+
+INSN_F_DST_REG_STACK = 1 << 10
+INSN_F_SRC_REG_STACK = 1 << 11
+REGMASK_ARGS = 0b111110           # r1-r5
+BPF_FUNC_tail_call = 12
+
+
+class _NotSupp(Exception):
+    pass
+
+
+class _Bug(Exception):
+    pass
+
+
+class Backtrack:
+    """kernel: struct backtrack_state."""
+    __slots__ = ("frame", "reg_masks", "stack_masks")
+
+    def __init__(self, frame: int):
+        self.frame = frame
+        self.reg_masks = [0] * MAX_CALL_FRAMES
+        self.stack_masks = [0] * MAX_CALL_FRAMES
+
+    def empty(self) -> bool:
+        return not any(self.reg_masks[: self.frame + 1]) and not any(self.stack_masks[: self.frame + 1])
+
+    def set_reg(self, r: int) -> None:
+        self.reg_masks[self.frame] |= 1 << r
+
+    def clear_reg(self, r: int) -> None:
+        self.reg_masks[self.frame] &= ~(1 << r)
+
+    def is_reg(self, r: int) -> bool:
+        return bool(self.reg_masks[self.frame] >> r & 1)
+
+    def reg_mask(self) -> int:
+        return self.reg_masks[self.frame]
+
+    def stack_mask(self) -> int:
+        return self.stack_masks[self.frame]
+
+
+def _jmp_hist_entry(st, hist_end: int, idx: int):
+    if hist_end > 0 and st.jmp_history[hist_end - 1].idx == idx:
+        return st.jmp_history[hist_end - 1]
+    return None
+
+
+def _prev_insn_idx(st, i: int, history: int) -> tuple[int, int]:
+    cnt = history
+    if i == st.first_insn_idx:
+        if cnt == 0:
+            return -1, cnt
+        if cnt == 1 and st.jmp_history[0].idx == i:
+            return -1, cnt
+    if cnt and st.jmp_history[cnt - 1].idx == i:
+        return st.jmp_history[cnt - 1].prev_idx, cnt - 1
+    return i - 1, cnt
+
+
+def _sync_linked(bt: Backtrack, hist) -> None:
+    if hist is None or not hist.linked_regs:
+        return
+    entries = hist.linked_regs          # list of (frameno, is_reg, regno_or_spi)
+    hit = False
+    for fr, is_reg, n in entries:
+        if is_reg:
+            if bt.reg_masks[fr] >> n & 1:
+                hit = True
+        elif bt.stack_masks[fr] >> n & 1:
+            hit = True
+    if not hit:
+        return
+    for fr, is_reg, n in entries:
+        if is_reg:
+            bt.reg_masks[fr] |= 1 << n
+        else:
+            bt.stack_masks[fr] |= 1 << n
+
+
+def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None:
+    insn = env.insns[idx]
+    code = insn.code
+    if code == 0:
+        return
+    cls = code & 7
+    opc = code & 0xF0
+    dreg, sreg = insn.dst, insn.src
+    if env.log.level2:
+        env.log.line(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.reg_mask())} "
+                     f"stack={_fmt_stack(bt.stack_mask())} before {idx}: "
+                     f"{env.insn_text(idx)}")
+    _sync_linked(bt, hist)
+    if cls in (op.ALU, op.ALU64):
+        if not bt.is_reg(dreg):
+            return
+        if opc in (op.END, op.NEG):
+            return
+        if opc == op.MOV:
+            bt.clear_reg(dreg)
+            if code & op.X and sreg != 10:
+                bt.set_reg(sreg)
+        elif code & op.X and sreg != 10:
+            bt.set_reg(sreg)
+    elif cls == op.LDX or (cls == op.STX and (code & 0xE0) == op.ATOMIC
+                           and insn.imm == op.LOAD_ACQ):
+        if not bt.is_reg(dreg):
+            return
+        bt.clear_reg(dreg)
+        if hist is None or not hist.flags & INSN_F_STACK_ACCESS:
+            return
+        spi = (hist.flags >> INSN_F_SPI_SHIFT) & INSN_F_SPI_MASK
+        fr = hist.flags & INSN_F_FRAMENO_MASK
+        bt.stack_masks[fr] |= 1 << spi
+    elif cls in (op.STX, op.ST):
+        if bt.is_reg(dreg):
+            raise _NotSupp()
+        if hist is None or not hist.flags & INSN_F_STACK_ACCESS:
+            return
+        spi = (hist.flags >> INSN_F_SPI_SHIFT) & INSN_F_SPI_MASK
+        fr = hist.flags & INSN_F_FRAMENO_MASK
+        if not bt.stack_masks[fr] >> spi & 1:
+            return
+        bt.stack_masks[fr] &= ~(1 << spi)
+        if cls == op.STX:
+            bt.set_reg(sreg)
+    elif cls in (op.JMP, op.JMP32):
+        if code == op.CALL_OP and sreg == op.PSEUDO_CALL:
+            target = idx + insn.imm + 1
+            sub = env.subprog_of(target)
+            if env.subprogs[sub].is_global:
+                if bt.reg_mask() & REGMASK_ARGS:
+                    raise _Bug()
+                bt.clear_reg(0)
+                return
+            if bt.reg_mask() & ~REGMASK_ARGS:
+                raise _Bug()
+            if bt.stack_mask():
+                raise _Bug()
+            for r in range(1, 6):
+                if bt.is_reg(r):
+                    bt.clear_reg(r)
+                    bt.reg_masks[bt.frame - 1] |= 1 << r
+            if bt.frame == 0:
+                raise _Bug()
+            bt.reg_masks[bt.frame] = 0
+            bt.stack_masks[bt.frame] = 0
+            bt.frame -= 1
+            return
+        if env.aux[idx].calls_callback and idx != subseq_idx - 1:
+            if bt.reg_mask() & ~REGMASK_ARGS or bt.stack_mask():
+                raise _Bug()
+            for r in range(1, 6):
+                bt.clear_reg(r)
+            if bt.frame == 0:
+                raise _Bug()
+            bt.reg_masks[bt.frame] = 0
+            bt.stack_masks[bt.frame] = 0
+            bt.frame -= 1
+            return
+        if opc == op.CALL:
+            if sreg == op.PSEUDO_KFUNC_CALL and insn.imm == 0:
+                raise _NotSupp()
+            bt.clear_reg(0)
+            if bt.reg_mask() & REGMASK_ARGS:
+                raise _Bug()
+            if sreg == 0 and insn.imm == BPF_FUNC_tail_call and subseq_idx - idx != 1:
+                bt.frame += 1
+                if bt.frame >= MAX_CALL_FRAMES:
+                    raise _Bug()
+        elif opc == op.EXIT:
+            if subseq_idx >= 0 and env.aux[subseq_idx].calls_callback:
+                for r in range(1, 6):
+                    bt.clear_reg(r)
+            if bt.reg_mask() & REGMASK_ARGS:
+                raise _Bug()
+            prev = env.insns[subseq_idx - 1] if subseq_idx - 1 >= 0 else None
+            r0_precise = (prev is not None and prev.code == op.CALL_OP
+                          and prev.src == op.PSEUDO_CALL and bt.is_reg(0))
+            bt.clear_reg(0)
+            bt.frame += 1
+            if bt.frame >= MAX_CALL_FRAMES:
+                raise _Bug()
+            if r0_precise:
+                bt.set_reg(0)
+            return
+        elif code & op.X:
+            if not bt.is_reg(dreg) and not bt.is_reg(sreg):
+                return
+            if hist is None or not hist.flags & INSN_F_SRC_REG_STACK:
+                bt.set_reg(sreg)
+            if hist is None or not hist.flags & INSN_F_DST_REG_STACK:
+                bt.set_reg(dreg)
+    elif cls == op.LD:
+        if not bt.is_reg(dreg):
+            return
+        bt.clear_reg(dreg)
+        mode = code & 0xE0
+        if mode in (op.IND, op.ABS):
+            raise _NotSupp()
+    _sync_linked(bt, hist)
+
+
+def _fmt_regs(mask: int) -> str:
+    return ",".join(f"r{i}" for i in range(32) if mask >> i & 1)
+
+
+def _fmt_stack(mask: int) -> str:
+    return ",".join(f"-{(i + 1) * 8}" for i in range(64) if mask >> i & 1)
+
+
+def _is_spilled_scalar(slot: Slot) -> bool:
+    return slot.types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR
+
+
+def _set_precise_reg(frame, i: int) -> bool:
+    r = frame.regs[i]
+    if r.type != T.SCALAR:
+        return False
+    if r.precise:
+        return False
+    frame.regs[i] = r.with_(precise=True)
+    return True
+
+
+def mark_all_scalars_precise(env, st) -> None:
+    """kernel: mark_all_scalars_precise - the conservative fallback."""
+    while st is not None:
+        for f in st.frames[: st.curframe + 1]:
+            for i, r in enumerate(f.regs):
+                if r.type == T.SCALAR and not r.precise:
+                    f.regs[i] = r.with_(precise=True)
+            for spi, slot in enumerate(f.stack):
+                if _is_spilled_scalar(slot) and not slot.spilled.precise:
+                    f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=True))
+        st = st.parent
+
+
+def mark_all_scalars_imprecise(st) -> None:
+    for f in st.frames[: st.curframe + 1]:
+        for i, r in enumerate(f.regs):
+            if r.type == T.SCALAR and r.precise:
+                f.regs[i] = r.with_(precise=False)
+        for spi, slot in enumerate(f.stack):
+            if _is_spilled_scalar(slot) and slot.spilled.precise:
+                f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=False))
+
+
+def mark_chain_precision(env, regno: int) -> None:
+    """Make the scalar in ``regno`` (current frame) precise along its history."""
+    if regno < 0 or not env.bpf_capable:
+        return
+    st = env.cur
+    if st.regs[regno].type != T.SCALAR:
+        return
+    bt = Backtrack(st.curframe)
+    bt.set_reg(regno)
+    _mark_chain(env, st, bt)
+
+
+def mark_chain_precision_batch(env, st, bt: Backtrack) -> None:
+    _mark_chain(env, st, bt)
+
+
+def _mark_chain(env, starting_state, bt: Backtrack) -> None:
+    st = starting_state
+    first_idx = st.first_insn_idx
+    last_idx = st.insn_idx
+    subseq_idx = -1
+    skip_first = True
+    log2 = env.log.level2
+    try:
+        while True:
+            history = len(st.jmp_history)
+            if log2:
+                env.log.line(f"mark_precise: frame{bt.frame}: last_idx {last_idx} first_idx "
+                             f"{first_idx} subseq_idx {subseq_idx} ")
+            if last_idx < 0:
+                # entry into a global subprogram: r1-r5 are its arguments
+                f0 = st.frames[0]
+                if (st.curframe == 0 and f0.subprogno > 0 and f0.callsite == -1
+                        and bt.stack_mask() == 0 and (bt.reg_mask() & ~REGMASK_ARGS) == 0):
+                    for i in range(32):
+                        if bt.reg_mask() >> i & 1:
+                            bt.clear_reg(i)
+                            _set_precise_reg(f0, i)
+                    return
+                raise _Bug()
+            i = last_idx
+            while True:
+                if skip_first:
+                    skip_first = False
+                else:
+                    hist = _jmp_hist_entry(st, history, i)
+                    _backtrack_insn(env, i, subseq_idx, hist, bt)
+                if bt.empty():
+                    return
+                subseq_idx = i
+                i, history = _prev_insn_idx(st, i, history)
+                if i < 0:
+                    break
+                if i >= env.n:
+                    raise _Bug()
+            st = st.parent
+            if st is None:
+                break
+            for fr in range(bt.frame, -1, -1):
+                if fr > st.curframe:
+                    raise _Bug()
+                func = st.frames[fr]
+                mask = bt.reg_masks[fr]
+                for i in range(11):
+                    if not mask >> i & 1:
+                        continue
+                    r = func.regs[i]
+                    if r.type != T.SCALAR or r.precise:
+                        bt.reg_masks[fr] &= ~(1 << i)
+                    else:
+                        func.regs[i] = r.with_(precise=True)
+                smask = bt.stack_masks[fr]
+                for i in range(64):
+                    if not smask >> i & 1:
+                        continue
+                    if i >= len(func.stack):
+                        raise _Bug()
+                    slot = func.stack[i]
+                    if not _is_spilled_scalar(slot) or slot.spilled.precise:
+                        bt.stack_masks[fr] &= ~(1 << i)
+                    else:
+                        func.stack[i] = Slot(slot.types, slot.spilled.with_(precise=True))
+                if log2:
+                    from verifier.log import format_frame
+                    env.log.line(f"mark_precise: frame{fr}: parent state "
+                                 f"regs={_fmt_regs(bt.reg_masks[fr])} "
+                                 f"stack={_fmt_stack(bt.stack_masks[fr])}: "
+                                 f"{format_frame(st, fr)}")
+            if bt.empty():
+                return
+            subseq_idx = first_idx
+            last_idx = st.last_insn_idx
+            first_idx = st.first_insn_idx
+        if not bt.empty():
+            mark_all_scalars_precise(env, starting_state)
+    except (_NotSupp, _Bug):
+        mark_all_scalars_precise(env, starting_state)

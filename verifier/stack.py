@@ -1,0 +1,367 @@
+"""The BPF stack: bounds, spills and fills, and helper access to stack memory.
+
+Each 8-byte slot keeps eight byte types (STACK_INVALID / MISC / ZERO /
+SPILL...) and, for spills, the full register state, so a scalar or pointer
+written with an aligned 8-byte store comes back intact on an 8-byte load
+(kernel: check_stack_write_fixed_off / check_stack_read_fixed_off).  Byte
+``j`` of slot ``spi`` is the byte at ``fp - 8*spi - 1 - j``.
+
+Privileged programs may read uninitialised stack (``allow_uninit_stack``):
+such reads give unknown scalars instead of errors.
+"""
+
+from __future__ import annotations
+
+from verifier import regtypes as T
+from verifier.env import BPF_MAX_VAR_OFF, Env
+from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
+from verifier.precision import mark_chain_precision
+from verifier.scalar import Scalar, s64
+from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
+                            MAX_BPF_STACK, NOT_INIT_REG, STACK_INVALID, STACK_MISC, STACK_SPILL,
+                            STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
+from verifier.tnum import tnum_strn
+
+_ZERO_REG = Reg(T.SCALAR, Scalar.const(0))
+_SPILLABLE = frozenset((T.PTR_TO_MAP_VALUE, T.PTR_TO_STACK, T.PTR_TO_CTX, T.PTR_TO_PACKET,
+                        T.PTR_TO_PACKET_META, T.PTR_TO_PACKET_END, T.PTR_TO_FLOW_KEYS,
+                        T.CONST_PTR_TO_MAP, T.PTR_TO_SOCKET, T.PTR_TO_SOCK_COMMON,
+                        T.PTR_TO_TCP_SOCK, T.PTR_TO_XDP_SOCK, T.PTR_TO_BTF_ID, T.PTR_TO_BUF,
+                        T.PTR_TO_TP_BUFFER, T.PTR_TO_MEM, T.PTR_TO_FUNC, T.PTR_TO_MAP_KEY,
+                        T.PTR_TO_ARENA, T.CONST_PTR_TO_DYNPTR))
+
+
+def insn_stack_access_flags(frameno: int, spi: int) -> int:
+    return INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | frameno
+
+
+def is_spillable(t: int) -> bool:
+    return T.base(t) in _SPILLABLE
+
+
+def reg_width(s: Scalar) -> int:
+    """kernel: get_reg_width - bits needed for umax."""
+    return s.umax.bit_length()
+
+
+def _live_read(env: Env, frameno: int, spi: int) -> None:
+    if env.liveness is not None:
+        env.liveness.mark_read(env, frameno, spi)
+
+
+def _live_write(env: Env, frameno: int, spi: int) -> None:
+    if env.liveness is not None:
+        env.liveness.mark_write(env, frameno, spi)
+
+
+def _slot_misc(t: int) -> int:
+    """kernel: mark_stack_slot_misc (INVALID and ZERO stay)."""
+    return t if t in (STACK_ZERO, STACK_INVALID) else STACK_MISC
+
+
+def _scrub(t: int) -> int:
+    return t if t == STACK_INVALID else STACK_MISC
+
+
+def check_stack_access_within_bounds(env: Env, regno: int, off: int, size: int,
+                                     write: bool) -> None:
+    reg = env.reg(regno)
+    f = env.func_of(reg)
+    extra = " write to" if write else " read from"
+    s = reg.s
+    if s.var_off.mask == 0:
+        min_off = s64(s.var_off.value) + off
+        max_off = min_off + size
+    else:
+        if s.smax >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
+            raise VerifierError(f"invalid unbounded variable-offset{extra} stack R{regno}")
+        min_off = s.smin + off
+        max_off = s.smax + off + size
+    bad = min_off < -MAX_BPF_STACK or min_off > -1 or max_off > 0 or size < 0
+    if bad:
+        if s.var_off.mask == 0:
+            raise VerifierError(f"invalid{extra} stack R{regno} off={off} size={size}")
+        raise VerifierError(f"invalid variable-offset{extra} stack R{regno} "
+                            f"var_off={tnum_strn(s.var_off)} off={off} size={size}")
+    f.grow_stack(-min_off)
+    _update_stack_depth(env, f, min_off)
+
+
+def _update_stack_depth(env: Env, f: Frame, off: int) -> None:
+    sp = env.subprogs[f.subprogno]
+    if sp.stack_depth < -off:
+        sp.stack_depth = -off
+
+
+def _put(f: Frame, spi: int, slot: Slot) -> None:
+    f.stack[spi] = slot
+
+
+def check_stack_write(env: Env, ptr_regno: int, off: int, size: int, value_regno: int,
+                      insn) -> None:
+    reg = env.reg(ptr_regno)
+    f = env.func_of(reg)
+    if reg.s.var_off.mask == 0:
+        _write_fixed(env, f, off + s64(reg.s.var_off.value), size, value_regno, insn)
+    else:
+        _write_var(env, f, ptr_regno, off, size, value_regno, insn)
+
+
+def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn) -> None:
+    slot_i = -off - 1
+    spi = slot_i // BPF_REG_SIZE
+    cur = env.frame
+    reg = cur.regs[value_regno] if value_regno >= 0 else None
+    old = f.stack[spi]
+    if off % BPF_REG_SIZE == 0 and size == BPF_REG_SIZE:
+        _live_write(env, f.frameno, spi)
+    env.scratch_stack(spi)
+    flags = insn_stack_access_flags(f.frameno, spi)
+    is_st = (insn.code & 7) == 2   # BPF_ST
+    if reg is not None and off % BPF_REG_SIZE == 0 and reg.type == T.SCALAR and env.bpf_capable:
+        fits = reg_width(reg.s) <= 8 * size
+        if fits and not reg.id and reg.s.var_off.mask != 0:
+            reg = reg.with_(id=env.new_id())
+            cur.regs[value_regno] = reg
+        _save_reg(f, spi, reg if fits else reg.with_(id=0), size, old)
+    elif reg is None and off % BPF_REG_SIZE == 0 and is_st and env.bpf_capable:
+        _save_reg(f, spi, Reg(T.SCALAR, Scalar.const(insn.imm)), size, old)
+    elif reg is not None and is_spillable(reg.type):
+        if size != BPF_REG_SIZE:
+            raise VerifierError("invalid size of register spill")
+        if f is not cur and reg.type == T.PTR_TO_STACK:
+            raise VerifierError("cannot spill pointers to stack into stack frame of the caller",
+                                EINVAL)
+        _save_reg(f, spi, reg, size, old)
+    else:
+        typ = STACK_MISC
+        types = list(old.types)
+        if types[BPF_REG_SIZE - 1] == STACK_SPILL or types[BPF_REG_SIZE - 1] >= 4:  # special slot
+            types = [_scrub(t) for t in types]
+        if ((reg is not None and reg.type == T.SCALAR and reg.s.var_off.mask == 0
+             and reg.s.var_off.value == 0)
+                or (reg is None and is_st and insn.imm == 0)):
+            if value_regno >= 0:
+                mark_chain_precision(env, value_regno)
+            typ = STACK_ZERO
+        for i in range(size):
+            types[(slot_i - i) % BPF_REG_SIZE] = typ
+        _put(f, spi, Slot(tuple(types), NOT_INIT_REG))
+        flags = 0
+    if flags:
+        from verifier.core import push_jmp_history
+        push_jmp_history(env, env.cur, flags)
+
+
+def _save_reg(f: Frame, spi: int, reg: Reg, size: int, old: Slot) -> None:
+    """kernel: save_register_state."""
+    types = list(old.types)
+    i = BPF_REG_SIZE
+    while i > BPF_REG_SIZE - size:
+        types[i - 1] = STACK_SPILL
+        i -= 1
+    while i:
+        types[i - 1] = _slot_misc(types[i - 1])
+        i -= 1
+    f.stack[spi] = Slot(tuple(types), reg)
+
+
+def _write_var(env: Env, f: Frame, ptr_regno: int, off: int, size: int, value_regno: int,
+               insn) -> None:
+    cur = env.frame
+    ptr = cur.regs[ptr_regno]
+    min_off = ptr.s.smin + off
+    max_off = ptr.s.smax + off + size
+    vreg = cur.regs[value_regno] if value_regno >= 0 else None
+    is_st = (insn.code & 7) == 2
+    writing_zero = ((vreg is not None and vreg.type == T.SCALAR and vreg.s.var_off.mask == 0
+                     and vreg.s.var_off.value == 0) or (vreg is None and is_st and insn.imm == 0))
+    zero_used = False
+    for i in range(min_off, max_off):
+        slot_i = -i - 1
+        spi = slot_i // BPF_REG_SIZE
+        env.scratch_stack(spi)
+        old = f.stack[spi]
+        j = slot_i % BPF_REG_SIZE
+        st = old.types[j]
+        if (writing_zero and st == STACK_SPILL and old.spilled.type == T.SCALAR
+                and old.spilled.s.var_off.mask == 0 and old.spilled.s.var_off.value == 0):
+            zero_used = True
+            continue
+        new_type = STACK_MISC
+        if writing_zero and st == STACK_ZERO:
+            new_type = STACK_ZERO
+            zero_used = True
+        types = list(old.types)
+        types[j] = new_type
+        f.stack[spi] = Slot(tuple(types), NOT_INIT_REG)
+    if zero_used and value_regno >= 0:
+        mark_chain_precision(env, value_regno)
+
+
+def check_stack_read(env: Env, ptr_regno: int, off: int, size: int, dst_regno: int) -> None:
+    reg = env.reg(ptr_regno)
+    f = env.func_of(reg)
+    var_off = reg.s.var_off.mask != 0
+    if dst_regno < 0 and var_off:
+        raise VerifierError("variable offset stack pointer cannot be passed into helper "
+                            f"function; var_off={tnum_strn(reg.s.var_off)} off={off} size={size}")
+    if not var_off:
+        _read_fixed(env, f, off + s64(reg.s.var_off.value), size, dst_regno)
+    else:
+        check_stack_range_initialized(env, ptr_regno, off, size, False, False, None)
+        min_off = reg.s.smin + off
+        max_off = reg.s.smax + off
+        _mark_reg_stack_read(env, f, min_off, max_off + size, dst_regno)
+
+
+def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None:
+    cur = env.frame
+    slot_i = -off - 1
+    spi = slot_i // BPF_REG_SIZE
+    slot = f.stack[spi]
+    stype = slot.types
+    spilled = slot.spilled
+    flags = insn_stack_access_flags(f.frameno, spi)
+    env.scratch_stack(spi)
+    _live_read(env, f.frameno, spi)
+    if stype[BPF_REG_SIZE - 1] == STACK_SPILL:
+        spill_size = 1
+        i = BPF_REG_SIZE - 1
+        while i > 0 and stype[i - 1] == STACK_SPILL:
+            spill_size += 1
+            i -= 1
+        if size != BPF_REG_SIZE or spill_size != BPF_REG_SIZE:
+            if spilled.type != T.SCALAR:
+                raise VerifierError("invalid size of register fill")
+            if dst_regno < 0:
+                return
+            if size <= spill_size and off % BPF_REG_SIZE == 0:
+                if (env.bpf_capable and size == 4 and spill_size == 4
+                        and reg_width(spilled.s) <= 32 and not spilled.id
+                        and spilled.s.var_off.mask != 0):
+                    spilled = spilled.with_(id=env.new_id())
+                    f.stack[spi] = Slot(stype, spilled)
+                r = spilled
+                if reg_width(spilled.s) > size * 8:
+                    r = r.with_(id=0)
+                cur.regs[dst_regno] = r
+            else:
+                spill_cnt = zero_cnt = 0
+                for i in range(size):
+                    t = stype[(slot_i - i) % BPF_REG_SIZE]
+                    if t == STACK_SPILL:
+                        spill_cnt += 1
+                    elif t == STACK_MISC:
+                        pass
+                    elif t == STACK_ZERO:
+                        zero_cnt += 1
+                    elif t == STACK_INVALID and env.allow_uninit_stack:
+                        pass
+                    else:
+                        raise VerifierError(f"invalid read from stack off {off}+{i} size {size}")
+                if (spill_cnt == size and spilled.s.var_off.mask == 0
+                        and spilled.s.var_off.value == 0):
+                    cur.regs[dst_regno] = _ZERO_REG
+                elif zero_cnt == size:
+                    cur.regs[dst_regno] = _ZERO_REG
+                    flags = 0
+                else:
+                    cur.regs[dst_regno] = UNKNOWN_SCALAR
+                    flags = 0
+        elif dst_regno >= 0:
+            if (env.bpf_capable and spilled.type == T.SCALAR and not spilled.id
+                    and spilled.s.var_off.mask != 0):
+                spilled = spilled.with_(id=env.new_id())
+                f.stack[spi] = Slot(stype, spilled)
+            cur.regs[dst_regno] = spilled
+        elif not env.allow_ptr_leaks and spilled.is_pointer:
+            raise VerifierError(f"leaking pointer from stack off {off}")
+    else:
+        for i in range(size):
+            t = stype[(slot_i - i) % BPF_REG_SIZE]
+            if t == STACK_MISC or t == STACK_ZERO:
+                continue
+            if t == STACK_INVALID and env.allow_uninit_stack:
+                continue
+            raise VerifierError(f"invalid read from stack off {off}+{i} size {size}")
+        if dst_regno >= 0:
+            _mark_reg_stack_read(env, f, off, off + size, dst_regno)
+        flags = 0
+    if flags:
+        from verifier.core import push_jmp_history
+        push_jmp_history(env, env.cur, flags)
+
+
+def _mark_reg_stack_read(env: Env, f: Frame, min_off: int, max_off: int, dst_regno: int) -> None:
+    zeros = 0
+    for i in range(min_off, max_off):
+        slot_i = -i - 1
+        spi = slot_i // BPF_REG_SIZE
+        env.scratch_stack(spi)
+        if f.stack[spi].types[slot_i % BPF_REG_SIZE] != STACK_ZERO:
+            break
+        zeros += 1
+    env.frame.regs[dst_regno] = _ZERO_REG if zeros == max_off - min_off else UNKNOWN_SCALAR
+
+
+def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: int,
+                                  zero_size_allowed: bool, write: bool, meta) -> None:
+    """Helper access to ``[reg + off, reg + off + access_size)`` on the stack."""
+    reg = env.reg(regno)
+    f = env.func_of(reg)
+    if access_size == 0 and not zero_size_allowed:
+        raise VerifierError("invalid zero-sized read")
+    check_stack_access_within_bounds(env, regno, off, access_size, write)
+    if reg.s.var_off.mask == 0:
+        min_off = max_off = s64(reg.s.var_off.value) + off
+    else:
+        if meta is not None and meta.raw_mode:
+            meta = None
+        min_off = reg.s.smin + off
+        max_off = reg.s.smax + off
+    if meta is not None and meta.raw_mode:
+        meta.access_size = access_size
+        meta.regno = regno
+        return
+    for i in range(min_off, max_off + access_size):
+        slot_i = -i - 1
+        spi = slot_i // BPF_REG_SIZE
+        if f.allocated_stack <= slot_i:
+            raise VerifierError("allocated_stack too small", EFAULT)
+        slot = f.stack[spi]
+        j = slot_i % BPF_REG_SIZE
+        st = slot.types[j]
+        if st == STACK_MISC:
+            continue
+        if st == STACK_ZERO or (st == STACK_INVALID and env.allow_uninit_stack):
+            if write:
+                types = list(slot.types)
+                types[j] = STACK_MISC
+                f.stack[spi] = Slot(tuple(types), slot.spilled)
+            continue
+        if st == STACK_SPILL and (slot.spilled.type == T.SCALAR or env.allow_ptr_leaks):
+            if write:
+                f.stack[spi] = Slot(tuple(_scrub(t) for t in slot.types), UNKNOWN_SCALAR)
+            continue
+        if reg.s.var_off.mask == 0:
+            raise VerifierError(f"invalid read from stack R{regno} off {min_off}+{i - min_off} "
+                                f"size {access_size}")
+        raise VerifierError(f"invalid read from stack R{regno} var_off "
+                            f"{tnum_strn(reg.s.var_off)}+{i - min_off} size {access_size}")
+    if reg.s.var_off.mask == 0 and env.liveness is not None and not write:
+        lo = (-(min_off + access_size)) // BPF_REG_SIZE
+        hi = (-min_off - 1) // BPF_REG_SIZE
+        for spi in range(max(lo, 0), hi + 1):
+            _live_read(env, f.frameno, spi)
+    elif env.liveness is not None and not write:
+        for i in range(min_off, max_off + access_size):
+            _live_read(env, f.frameno, (-i - 1) // BPF_REG_SIZE)
+
+
+def clear_slot(f: Frame, spi: int) -> None:
+    f.stack[spi] = EMPTY_SLOT
+
+
+__all__ = ["check_stack_access_within_bounds", "check_stack_write", "check_stack_read",
+           "check_stack_range_initialized", "insn_stack_access_flags", "EACCES", "EFAULT"]

@@ -1,0 +1,336 @@
+"""Verifier state: registers, stack slots, frames and whole-path states.
+
+This is the kernel's ``bpf_reg_state`` / ``bpf_stack_state`` / ``bpf_func_state``
+/ ``bpf_verifier_state`` as Python objects.
+
+Sharing rule: a :class:`Reg` or :class:`Slot` is *never mutated once it is
+stored* in a frame.  States are forked at every branch and checkpoint, and
+forking only copies the per-frame lists (``regs``, ``stack``,
+``stack_arg_regs``) while the register objects themselves are shared.  Code
+that changes a register builds a new one (:meth:`Reg.copy` then assign, or
+:meth:`Reg.with_`) and stores it back into the list.
+
+Per-frame state keeps a seam for the stack-argument ABI: ``stack_arg_regs``
+holds full register states of the outgoing ``*(r11 - 8k)`` slots (index k-1,
+None or NOT_INIT = not written) and ``no_stack_arg_load`` records that an r11
+store or a call has happened in this frame.  Pruning compares them like
+registers (see :mod:`verifier.prune`).
+"""
+
+from __future__ import annotations
+
+from verifier import regtypes as T
+from verifier.scalar import Scalar
+from verifier.tnum import tnum_const
+
+MAX_BPF_REG = 11          # r0..r10
+BPF_REG_SIZE = 8
+MAX_BPF_STACK = 512
+MAX_CALL_FRAMES = 8
+FP = 10
+
+# stack slot byte types (kernel enum bpf_stack_slot_type)
+STACK_INVALID = 0
+STACK_SPILL = 1
+STACK_MISC = 2
+STACK_ZERO = 3
+STACK_DYNPTR = 4
+STACK_ITER = 5
+STACK_IRQ_FLAG = 6
+SLOT_CHARS = "?rm0dif"
+
+_UNKNOWN = Scalar.unknown()
+_ZERO = Scalar.const(0)
+
+
+class Reg:
+    """One register (or spilled register) state.  Treat as immutable once
+    stored; use copy()/with_() to derive a changed one."""
+
+    __slots__ = ("type", "off", "s", "id", "ref_obj_id", "range", "map", "mem_size",
+                 "frameno", "subprogno", "btf_name", "precise")
+
+    def __init__(self, type: int = T.NOT_INIT, s: Scalar = _UNKNOWN, off: int = 0, id: int = 0,
+                 ref_obj_id: int = 0, range: int = 0, map=None, mem_size: int = 0,
+                 frameno: int = 0, subprogno: int = 0, btf_name: str = "",
+                 precise: bool = False):
+        self.type = type
+        self.s = s
+        self.off = off
+        self.id = id
+        self.ref_obj_id = ref_obj_id
+        self.range = range
+        self.map = map
+        self.mem_size = mem_size
+        self.frameno = frameno
+        self.subprogno = subprogno
+        self.btf_name = btf_name
+        self.precise = precise
+
+    def copy(self) -> "Reg":
+        r = Reg.__new__(Reg)
+        r.type = self.type
+        r.s = self.s
+        r.off = self.off
+        r.id = self.id
+        r.ref_obj_id = self.ref_obj_id
+        r.range = self.range
+        r.map = self.map
+        r.mem_size = self.mem_size
+        r.frameno = self.frameno
+        r.subprogno = self.subprogno
+        r.btf_name = self.btf_name
+        r.precise = self.precise
+        return r
+
+    def with_(self, **kw) -> "Reg":
+        r = self.copy()
+        for k, v in kw.items():
+            setattr(r, k, v)
+        return r
+
+    # --- queries ---------------------------------------------------------
+    @property
+    def is_scalar(self) -> bool:
+        return self.type == T.SCALAR
+
+    @property
+    def is_pointer(self) -> bool:
+        return self.type != T.SCALAR and self.type != T.NOT_INIT
+
+    def is_const(self) -> bool:
+        return self.s.var_off.mask == 0
+
+    @property
+    def const_value(self) -> int:
+        return self.s.var_off.value
+
+    def same_fields(self, o: "Reg") -> bool:
+        """Field-by-field equality except precision (the kernel's memcmp)."""
+        return (self.type == o.type and self.off == o.off and self.s == o.s and self.id == o.id
+                and self.ref_obj_id == o.ref_obj_id and self.range == o.range
+                and self.map is o.map and self.mem_size == o.mem_size
+                and self.frameno == o.frameno and self.subprogno == o.subprogno
+                and self.btf_name == o.btf_name)
+
+    def __repr__(self) -> str:
+        return f"<Reg {T.type_str(self.type)} off={self.off} {self.s} id={self.id}>"
+
+
+NOT_INIT_REG = Reg()
+UNKNOWN_SCALAR = Reg(T.SCALAR, _UNKNOWN)
+
+
+def scalar_reg(s: Scalar, id: int = 0) -> Reg:
+    return Reg(T.SCALAR, s, id=id)
+
+
+def const_reg(v: int) -> Reg:
+    return Reg(T.SCALAR, Scalar.const(v))
+
+
+def ptr_reg(type: int, **kw) -> Reg:
+    """A pointer with a zero variable offset (kernel: __mark_reg_known_zero)."""
+    return Reg(type, _ZERO, **kw)
+
+
+def fp_reg(frameno: int) -> Reg:
+    return Reg(T.PTR_TO_STACK, _ZERO, frameno=frameno)
+
+
+class Slot:
+    """One 8-byte stack slot: 8 byte types (index j = byte at fp-8*spi-1-j) and
+    the spilled register (meaningful for STACK_SPILL, and as the 'fake'
+    register of dynptr/iter slots)."""
+
+    __slots__ = ("types", "spilled")
+
+    def __init__(self, types: tuple, spilled: Reg = NOT_INIT_REG):
+        self.types = types
+        self.spilled = spilled
+
+    @property
+    def is_spill(self) -> bool:
+        return self.types[BPF_REG_SIZE - 1] == STACK_SPILL
+
+    def is_full_spill(self) -> bool:
+        return all(t == STACK_SPILL for t in self.types)
+
+    def type_chars(self) -> str:
+        return "".join(SLOT_CHARS[t] for t in self.types)
+
+    def __repr__(self) -> str:
+        return f"<Slot {self.type_chars()} {self.spilled!r}>"
+
+
+INVALID_TYPES = (STACK_INVALID,) * BPF_REG_SIZE
+EMPTY_SLOT = Slot(INVALID_TYPES)
+
+
+class Ref:
+    """An acquired reference (kernel: bpf_reference_state)."""
+    __slots__ = ("id", "insn_idx", "kind")
+
+    def __init__(self, id: int, insn_idx: int, kind: str = "ptr"):
+        self.id = id
+        self.insn_idx = insn_idx
+        self.kind = kind
+
+    def __eq__(self, o) -> bool:
+        return isinstance(o, Ref) and (self.id, self.insn_idx, self.kind) == (o.id, o.insn_idx, o.kind)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.kind))
+
+
+class Frame:
+    """One call frame (kernel: bpf_func_state)."""
+
+    __slots__ = ("regs", "stack", "frameno", "callsite", "subprogno", "in_callback_fn",
+                 "in_async_callback_fn", "callback_ret_range", "callback_depth",
+                 "async_entry_cnt", "stack_arg_regs", "no_stack_arg_load", "cb_pending")
+
+    def __init__(self, frameno: int, callsite: int, subprogno: int):
+        self.regs: list[Reg] = [NOT_INIT_REG] * MAX_BPF_REG
+        self.regs[FP] = fp_reg(frameno)
+        self.stack: list[Slot] = []
+        self.frameno = frameno
+        self.callsite = callsite
+        self.subprogno = subprogno
+        self.in_callback_fn = False
+        self.in_async_callback_fn = False
+        self.callback_ret_range = (0, 0)
+        self.callback_depth = 0
+        self.async_entry_cnt = 0
+        # stack-argument ABI seam: outgoing slot k (1-based) at index k-1
+        self.stack_arg_regs: list[Reg] = []
+        self.no_stack_arg_load = False
+        self.cb_pending = None
+
+    def copy(self) -> "Frame":
+        f = Frame.__new__(Frame)
+        f.regs = self.regs.copy()
+        f.stack = self.stack.copy()
+        f.frameno = self.frameno
+        f.callsite = self.callsite
+        f.subprogno = self.subprogno
+        f.in_callback_fn = self.in_callback_fn
+        f.in_async_callback_fn = self.in_async_callback_fn
+        f.callback_ret_range = self.callback_ret_range
+        f.callback_depth = self.callback_depth
+        f.async_entry_cnt = self.async_entry_cnt
+        f.stack_arg_regs = self.stack_arg_regs.copy()
+        f.no_stack_arg_load = self.no_stack_arg_load
+        f.cb_pending = self.cb_pending
+        return f
+
+    @property
+    def allocated_stack(self) -> int:
+        return len(self.stack) * BPF_REG_SIZE
+
+    def grow_stack(self, size: int) -> None:
+        """kernel: grow_stack_state - allocate slots down to fp-size."""
+        n = (size + BPF_REG_SIZE - 1) // BPF_REG_SIZE
+        if n > len(self.stack):
+            self.stack.extend([EMPTY_SLOT] * (n - len(self.stack)))
+
+    def slot(self, spi: int) -> Slot:
+        return self.stack[spi] if spi < len(self.stack) else EMPTY_SLOT
+
+
+class HistEntry:
+    """A jump-history record (kernel: bpf_jmp_history_entry): insn ``idx`` was
+    reached from ``prev_idx``; ``flags`` carry stack-access info for precision
+    backtracking (frame number and slot of a spill/fill)."""
+    __slots__ = ("idx", "prev_idx", "flags", "linked_regs")
+
+    def __init__(self, idx: int, prev_idx: int, flags: int = 0, linked_regs=None):
+        self.idx = idx
+        self.prev_idx = prev_idx
+        self.flags = flags
+        self.linked_regs = linked_regs
+
+
+# jump-history flags (kernel: INSN_F_*)
+INSN_F_FRAMENO_MASK = 0x7
+INSN_F_SPI_MASK = 0x3F
+INSN_F_SPI_SHIFT = 3
+INSN_F_STACK_ACCESS = 1 << 9
+
+
+class State:
+    """A whole verifier state: the frames of one path (kernel: bpf_verifier_state)."""
+
+    __slots__ = ("frames", "curframe", "refs", "parent", "branches", "insn_idx",
+                 "first_insn_idx", "last_insn_idx", "jmp_history", "dfs_depth",
+                 "callback_unroll_depth", "may_goto_depth", "loop_entry", "cleaned",
+                 "active_rcu_lock", "active_preempt_locks", "active_locks", "in_sleepable",
+                 "equal_state", "scc_key")
+
+    def __init__(self):
+        self.frames: list[Frame] = []
+        self.curframe = 0
+        self.refs: list[Ref] = []
+        self.parent: State | None = None
+        self.branches = 1
+        self.insn_idx = 0
+        self.first_insn_idx = 0
+        self.last_insn_idx = -1
+        self.jmp_history: list[HistEntry] = []
+        self.dfs_depth = 0
+        self.callback_unroll_depth = 0
+        self.may_goto_depth = 0
+        self.loop_entry = None
+        self.cleaned = False
+        self.active_rcu_lock = 0
+        self.active_preempt_locks = 0
+        self.active_locks = 0
+        self.in_sleepable = False
+        self.equal_state = None
+        self.scc_key = None
+
+    def copy(self) -> "State":
+        """kernel: copy_verifier_state (parent/branches are the caller's business)."""
+        s = State.__new__(State)
+        s.frames = [f.copy() for f in self.frames]
+        s.curframe = self.curframe
+        s.refs = self.refs.copy()
+        s.parent = self.parent
+        s.branches = self.branches
+        s.insn_idx = self.insn_idx
+        s.first_insn_idx = self.first_insn_idx
+        s.last_insn_idx = self.last_insn_idx
+        s.jmp_history = self.jmp_history.copy()
+        s.dfs_depth = self.dfs_depth
+        s.callback_unroll_depth = self.callback_unroll_depth
+        s.may_goto_depth = self.may_goto_depth
+        s.loop_entry = self.loop_entry
+        s.cleaned = self.cleaned
+        s.active_rcu_lock = self.active_rcu_lock
+        s.active_preempt_locks = self.active_preempt_locks
+        s.active_locks = self.active_locks
+        s.in_sleepable = self.in_sleepable
+        s.equal_state = self.equal_state
+        s.scc_key = self.scc_key
+        return s
+
+    @property
+    def cur(self) -> Frame:
+        return self.frames[self.curframe]
+
+    @property
+    def regs(self) -> list[Reg]:
+        return self.frames[self.curframe].regs
+
+    def callchain(self) -> tuple:
+        """(callsite of frame 1, ..., callsite of curframe): what identifies the
+        frame stack for loop/SCC bookkeeping."""
+        return tuple(f.callsite for f in self.frames[1:self.curframe + 1])
+
+
+def const_scalar(v: int) -> Scalar:
+    return Scalar.const(v)
+
+
+def tnum_is_const_zero(s: Scalar) -> bool:
+    return s.var_off == tnum_const(0)
