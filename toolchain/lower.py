@@ -127,23 +127,31 @@ class _Fresh:
         return f"%{self.prefix}{hint}.{self.n}"
 
 
-def _to_pieces(ty: str, attrs: list[str], value: str, fresh: _Fresh, out: list[str]) -> list[str]:
-    """Emit IR turning ``value`` of type ``ty`` into i64 piece operands (values or constants)."""
+def _to_pieces(ty: str, attrs: list[str], value: str, fresh: _Fresh, out: list[str],
+               scope: str = "") -> list[str]:
+    """Emit IR turning ``value`` of type ``ty`` into i64 piece operands (values or constants).
+
+    ``scope`` is the calling function's text, used to see through a ``trunc``.
+    """
     if ty == "i64":
         return [value]
     m = re.fullmatch(r"i(\d+)", ty)
     if m and int(m.group(1)) < 64:
+        bits = int(m.group(1))
         if re.fullmatch(r"-?\d+|true|false", value):
-            n = {"true": 1, "false": 0}.get(value, None)
-            n = int(value) if n is None else n
-            bits = int(m.group(1))
+            n = {"true": 1, "false": 0}[value] if value in ("true", "false") else int(value)
             if "signext" in attrs:
                 n = n - (1 << bits) if n >= 1 << (bits - 1) else n
-            else:
+            else:  # zeroext, or LLVM's any-extend, which folds a constant as zero-extension
                 n &= (1 << bits) - 1
-                if bits == 1 and value == "true":
-                    n = 1
             return [str(n)]
+        if "signext" not in attrs and "zeroext" not in attrs:
+            # Any-extend: the upper half is unspecified, so a value truncated from an i64
+            # travels as that i64, with no extension instructions (as ISel's ANY_EXTEND).
+            t = re.search(rf"^\s*{re.escape(value)} = trunc (?:nuw |nsw )*i64 (%[-\w$.]+) to {ty}\b",
+                          scope, re.M)
+            if t:
+                return [t.group(1)]
         ext = "sext" if "signext" in attrs else "zext"
         v = fresh("ext")
         out.append(f"{v} = {ext} {ty} {value} to i64")
@@ -261,8 +269,16 @@ def _rewrite_definition(text: str, sig: Signature) -> str:
         _from_pieces(p.type, pieces, name, fresh, entry)
     loads = [e for e in entry if "asm sideeffect" in e]
     rest = [e for e in entry if "asm sideeffect" not in e]
-    body = name_numbered_values(text[body_start:body_end])
-    new = header + "".join(f"  {e}\n" for e in loads + rest) + body
+    body = text[body_start:body_end]
+    entry_label = ""
+    if not re.match(r"\s*(?:[-\w$.]+|\"[^\"]*\"):", body):
+        # The entry block is unnamed: it implicitly takes the number after the numbered
+        # parameters, and phis elsewhere may name it.  Renaming must give it that label.
+        numbered = sum(1 for h in split_top(text[open_at + 1:close_at])
+                       if re.fullmatch(r"%\d+", param_text(h)[1] or ""))
+        entry_label = f"_{numbered}:\n"
+    body = name_numbered_values(body)
+    new = header + entry_label + "".join(f"  {e}\n" for e in loads + rest) + body
     return text[:start] + new + text[body_end:]
 
 
@@ -295,13 +311,15 @@ def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) 
                                f"its definition takes {len(sig.params)}")
         counter[0] += 1
         fresh = _Fresh(f"sa.out{counter[0]}")
+        # the calling function's text up to this call (its values are defined before use)
+        scope = text[text.rfind("\ndefine ", 0, line_start) + 1:line_start]
         pre: list[str] = []
         kept, stores = [], []
         for p, a in zip(sig.params, args):
             if p.in_regs:
                 kept.append(a)
                 continue
-            pieces = _to_pieces(p.type, p.attrs, arg_value(a, p.type), fresh, pre)
+            pieces = _to_pieces(p.type, p.attrs, arg_value(a, p.type), fresh, pre, scope)
             for (kind, n), piece in zip(p.locs, pieces):
                 if kind == "reg":  # low half of a 16-byte value straddling r5
                     kept.append(f"i64 noundef {piece}")
