@@ -22,7 +22,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import S64_MAX, Scalar
 from verifier.state import UNKNOWN_SCALAR, Reg
-from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, tnum_add, tnum_is_const, tnum_sub
+from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_is_const, tnum_sub
 
 BPF_ADD_CONST = 1 << 31
 
@@ -50,11 +50,75 @@ def safe_to_compute(opc: int, src: Scalar, alu64: bool) -> bool:
     return False
 
 
+def const_alu(opc: int, a: int, b: int, alu64: bool, imm: int = 0, to_be: bool = False) -> int:
+    """The concrete result of a tracked ALU op on u64 operands (what the
+    abstract transfer functions give for two constants)."""
+    if opc == op.END:
+        width = imm
+        v = a & ((1 << width) - 1)
+        if alu64 or to_be:
+            v = int.from_bytes(v.to_bytes(width // 8, "little"), "big")
+        return v
+    M = U64_MAX
+    if not alu64:
+        a &= U32_MAX
+        b &= U32_MAX
+        M = U32_MAX
+    bits = 64 if alu64 else 32
+    if opc == op.ADD:
+        r = a + b
+    elif opc == op.SUB:
+        r = a - b
+    elif opc == op.MUL:
+        r = a * b
+    elif opc == op.AND:
+        r = a & b
+    elif opc == op.OR:
+        r = a | b
+    elif opc == op.XOR:
+        r = a ^ b
+    elif opc == op.LSH:
+        r = a << b
+    elif opc == op.RSH:
+        r = a >> b
+    elif opc == op.ARSH:
+        sa = a - (1 << bits) if a >> (bits - 1) else a
+        r = sa >> b
+    else:   # NEG
+        r = -a
+    return r & M
+
+
+_CONSTS: dict[int, Scalar] = {}
+_S64 = 1 << 63
+_S32 = 1 << 31
+
+
+def const_scalar(v: int) -> Scalar:
+    """Scalar.const, built directly (every bound equals the value) and cached
+    (loops recompute the same constants)."""
+    s = _CONSTS.get(v)
+    if s is None:
+        if len(_CONSTS) > 8192:
+            _CONSTS.clear()
+        v &= U64_MAX
+        lo = v & U32_MAX
+        sv = v - (1 << 64) if v & _S64 else v
+        s32v = lo - (1 << 32) if lo & _S32 else lo
+        s = _CONSTS[v] = Scalar(Tnum(v, 0), sv, sv, v, v, s32v, s32v, lo, lo)
+    return s
+
+
 def scalar_alu(opc: int, dst: Scalar, src: Scalar, alu64: bool, off: int = 0, imm: int = 0,
                to_be: bool = False) -> Scalar:
     """adjust_scalar_min_max_vals without the path fork."""
     if not safe_to_compute(opc, src, alu64):
         return S.Scalar.unknown()
+    if dst.var_off.mask == 0 and src.var_off.mask == 0 and opc != op.END:
+        # constants stay constants: every bound collapses onto the tnum
+        return const_scalar(const_alu(opc, dst.var_off.value, src.var_off.value, alu64))
+    if opc == op.END and dst.var_off.mask == 0:
+        return const_scalar(const_alu(opc, dst.var_off.value, 0, alu64, imm, to_be))
     return S.alu(opc, dst, src, alu64=alu64, off=off, imm=imm, to_be=to_be)
 
 
@@ -118,8 +182,8 @@ def check_alu_op(env: Env, insn) -> None:
             _mov_reg(env, insn, alu64)
         else:
             imm = insn.imm
-            v = imm if alu64 else imm & U32_MAX
-            env.set_reg(dst, Reg(T.SCALAR, Scalar.const(v)))
+            v = imm & U64_MAX if alu64 else imm & U32_MAX
+            env.set_reg(dst, Reg(T.SCALAR, const_scalar(v)))
         return
 
     if opc > op.END:
@@ -221,7 +285,7 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
             mark_chain_precision(env, insn.src)
         src_s = s.s
     else:
-        src_s = Scalar.const(insn.imm)
+        src_s = const_scalar(insn.imm & U64_MAX)
         if ptr is not None:
             adjust_ptr_min_max_vals(env, insn, d, Reg(T.SCALAR, src_s), dst_is_off=False)
             return

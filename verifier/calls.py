@@ -50,7 +50,7 @@ def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
     sp = env.subprogs[subprog]
     info = sp.info
     if info is None:
-        return False, []
+        return False, [sp.btf_problem] if sp.btf_problem else []
     if sp.linkage != "global" and not info.reliable:
         return False, []
     from btf.funcs import ArgKind
@@ -87,7 +87,9 @@ def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]
     reg = env.reg(regno)
     if reg.type == T.SCALAR and reg.s.var_off.mask == 0 and reg.s.var_off.value == 0:
         return True, []
-    saved = env.cur.copy()
+    st = env.cur
+    saved = [(f.regs.copy(), f.stack.copy()) for f in st.frames]
+    saved_refs = st.refs.copy()
     try:
         if reg.type & T.PTR_MAYBE_NULL:
             env.set_reg(regno, reg.with_(type=reg.type & ~T.PTR_MAYBE_NULL))
@@ -97,8 +99,11 @@ def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]
     except VerifierError as e:
         return False, [*e.lines, e.message]
     finally:
-        env.cur.frames = saved.frames
-        env.cur.refs = saved.refs
+        # the probe accesses must leave no trace in the caller's state
+        for f, (regs, stack) in zip(st.frames, saved):
+            f.regs[:] = regs
+            f.stack[:] = stack
+        st.refs[:] = saved_refs
 
 
 def check_func_call(env: Env, insn, insn_idx: int) -> int:

@@ -130,8 +130,14 @@ def check_btf_func(env: Env) -> None:
         try:
             sp.info = func_arg_info(btf, type_id, insn=insn_off, main=(k == 0))
         except BtfError as e:
-            if sp.linkage == "global" and k:
-                raise VerifierError(str(e), EINVAL)
+            # the kernel reports this when the function is called
+            # (btf_check_subprog_call -> "Caller passes invalid args ...")
+            sp.info = None
+            sp.btf_problem = e.args[0] if e.args else str(e)
+        if sp.info is not None and sp.linkage == "global" and k and not sp.info.reliable:
+            sp.btf_problem = sp.info.problem
+            sp.arg_cnt = sp.info.arg_cnt
+            sp.stack_arg_cnt = sp.info.stack_arg_cnt
             sp.info = None
         if sp.info is not None:
             sp.arg_cnt = sp.info.arg_cnt

@@ -131,7 +131,10 @@ def do_check_insn(env: Env, insn, idx: int):
                     or insn.src not in (0, op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL)
                     or insn.dst != 0 or cls == op.JMP32):
                 raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-            if env.cur.active_locks:
+            if env.cur.active_locks and (
+                    (insn.src == 0 and insn.imm not in (94, 194))
+                    or (insn.src == op.PSEUDO_KFUNC_CALL
+                        and not env.hooks.get("kfunc_spin_allowed", lambda e, i: False)(env, insn))):
                 raise VerifierError("function calls are not allowed while holding a lock",
                                     EINVAL)
             if insn.src == op.PSEUDO_CALL:
@@ -456,6 +459,8 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
         cfg.check_cfg(env)
         cfg.compute_scc(env)
         compute_live_registers(env)
+        from verifier.precision import backtrack_kinds
+        env.bt_kind = backtrack_kinds(env)
         if env.hooks.get("before_check"):
             env.hooks["before_check"](env)
         env.liveness = StackLiveness(env)

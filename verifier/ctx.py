@@ -178,6 +178,15 @@ def raw_tp_is_valid_access(off, size, write, attach):
     return True, T.SCALAR
 
 
+def pe_is_valid_access(off, size, write, attach):
+    """kernel: pe_prog_is_valid_access (struct bpf_perf_event_data)."""
+    if off < 0 or off >= PT_REGS_SIZE + 16 or write or off % size != 0:
+        return False, T.SCALAR
+    if PT_REGS_SIZE <= off < PT_REGS_SIZE + 16:
+        return _narrow_ok(off, size, 8), T.SCALAR
+    return size == 8, T.SCALAR
+
+
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
@@ -205,6 +214,8 @@ MODELS = {
                     direct_pkt_write=True),
     "kprobe": CtxModel("kprobe", "pt_regs", PT_REGS_SIZE, kprobe_is_valid_access),
     "tracepoint": CtxModel("tracepoint", "", PERF_MAX_TRACE_SIZE, tp_is_valid_access),
+    "perf_event": CtxModel("perf_event", "bpf_perf_event_data", PT_REGS_SIZE + 16,
+                           pe_is_valid_access),
     "raw_tracepoint": CtxModel("raw_tracepoint", "bpf_raw_tracepoint_args", 96,
                                raw_tp_is_valid_access),
 }

@@ -45,6 +45,7 @@ class Subprog:
     stack_arg_cnt: int = 0         # incoming stack-arg slots (from BTF)
     out_stack_arg_cnt: int = 0     # max outgoing slots written (stack-arg issue)
     func_id: int = 0               # BTF FUNC id
+    btf_problem: str | None = None  # why btf_prepare_func_args failed (global subprogs)
 
     @property
     def is_global(self) -> bool:

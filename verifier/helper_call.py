@@ -50,6 +50,7 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_STACK: (T.PTR_TO_STACK,),
     H.ARG_PTR_TO_CONST_STR: (T.PTR_TO_MAP_VALUE,),
     H.ARG_PTR_TO_TIMER: (T.PTR_TO_MAP_VALUE,),
+    H.ARG_PTR_TO_SPIN_LOCK: (T.PTR_TO_MAP_VALUE, T.PTR_TO_BTF_ID | T.MEM_ALLOC),
     H.ARG_PTR_TO_LONG: _MEM_TYPES,
     H.ARG_PTR_TO_INT: _MEM_TYPES,
 }
@@ -110,7 +111,7 @@ def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
         check_mem_region_access(env, regno, reg.off, access_size, reg.map.key_size, False)
     elif b == T.PTR_TO_MAP_VALUE:
         check_map_access_type(env, regno, reg.off, access_size, write)
-        check_map_access(env, regno, reg.off, access_size, zero_size_allowed)
+        check_map_access(env, regno, reg.off, access_size, zero_size_allowed, direct=False)
     elif b == T.PTR_TO_MEM:
         if reg.type & T.MEM_RDONLY and write:
             raise VerifierError(f"R{regno} cannot write into {T.type_str(reg.type)}")
@@ -214,6 +215,8 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         _check_const_str(env, regno)
     elif base == H.ARG_PTR_TO_TIMER:
         _check_timer(env, regno, meta)
+    elif base == H.ARG_PTR_TO_SPIN_LOCK:
+        _process_spin_lock(env, regno, meta.func_id == 93)
 
 
 def _check_const_str(env: Env, regno: int) -> None:
@@ -225,19 +228,65 @@ def _check_const_str(env: Env, regno: int) -> None:
     if not (m.rdonly_prog and m.frozen):
         raise VerifierError(f"R{regno} does not point to a readonly map'")
     off = reg.off + reg.s.var_off.value
-    check_map_access(env, regno, reg.off, 1, False)
+    check_map_access(env, regno, reg.off, 1, False, direct=False)
     data = (m.initial_value or b"").ljust(m.value_size, b"\0")
     if b"\0" not in data[off:]:
         raise VerifierError("string is not zero-terminated")
 
 
 def _check_timer(env: Env, regno: int, meta) -> None:
+    """kernel: process_timer_func."""
     reg = env.reg(regno)
     if reg.s.var_off.mask != 0:
         raise VerifierError(f"R{regno} doesn't have constant offset. bpf_timer has to be at the "
                             f"constant offset", EINVAL)
-    if meta.map is None:
-        meta.map = reg.map
+    m = reg.map
+    if not m.has_btf:
+        raise VerifierError(f"map '{m.name}' has to have BTF in order to use bpf_timer", EINVAL)
+    off = m.field_off("bpf_timer")
+    if off < 0:
+        raise VerifierError(f"map '{m.name}' has no valid bpf_timer", EINVAL)
+    val = reg.s.var_off.value + reg.off
+    if off != val:
+        raise VerifierError(f"off {val} doesn't point to 'struct bpf_timer' that is at {off}",
+                            EINVAL)
+    meta.map = m
+
+
+def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
+    """kernel: process_spin_lock."""
+    from verifier.state import Ref
+    reg = env.reg(regno)
+    st = env.cur
+    if reg.s.var_off.mask != 0:
+        raise VerifierError(f"R{regno} doesn't have constant offset. bpf_spin_lock has to be at "
+                            f"the constant offset", EINVAL)
+    m = reg.map if reg.type == T.PTR_TO_MAP_VALUE else None
+    if m is not None and not m.has_btf:
+        raise VerifierError(f"map '{m.name}' has to have BTF in order to use bpf_spin_lock",
+                            EINVAL)
+    off = m.field_off("bpf_spin_lock") if m is not None else -1
+    if off < 0:
+        raise VerifierError(f"{'map' if m else 'local'} '{m.name if m else 'kptr'}' has no "
+                            f"valid bpf_spin_lock", EINVAL)
+    val = reg.s.var_off.value + reg.off
+    if off != val:
+        raise VerifierError(f"off {val} doesn't point to 'struct bpf_spin_lock' that is at {off}",
+                            EINVAL)
+    if is_lock:
+        if any(r.kind == "lock" for r in st.refs):
+            raise VerifierError("Locking two bpf_spin_locks are not allowed", EINVAL)
+        st.refs.append(Ref(reg.id, env.insn_idx, "lock", m))
+        st.active_locks += 1
+    else:
+        if not st.active_locks:
+            raise VerifierError("bpf_spin_unlock without taking a lock", EINVAL)
+        for i, r in enumerate(st.refs):
+            if r.kind == "lock" and r.id == reg.id and r.ptr is m:
+                del st.refs[i]
+                st.active_locks -= 1
+                return
+        raise VerifierError("bpf_spin_unlock of different lock", EINVAL)
 
 
 def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
@@ -399,6 +448,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                 and 0 <= meta.const_map_key < m.max_entries):
             flags = 0
         r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
+        if not flags and m.field_off("bpf_spin_lock") >= 0:
+            r0.id = env.new_id()
     elif ret == H.RET_PTR_TO_SOCKET:
         r0 = Reg(T.PTR_TO_SOCKET | (T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0),
                  Scalar.const(0))

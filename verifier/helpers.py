@@ -164,9 +164,19 @@ HELPERS: dict[int, Proto] = {
                                              ARG_PTR_TO_MAP_VALUE | UNINIT | WRITE)),
     89: _p("bpf_map_peek_elem", RET_INTEGER, (ARG_CONST_MAP_PTR,
                                               ARG_PTR_TO_MAP_VALUE | UNINIT | WRITE)),
+    93: _p("bpf_spin_lock", RET_VOID, (ARG_PTR_TO_SPIN_LOCK,)),
+    94: _p("bpf_spin_unlock", RET_VOID, (ARG_PTR_TO_SPIN_LOCK,)),
     95: _p("bpf_sk_fullsock", RET_PTR_TO_SOCKET, (ARG_PTR_TO_SOCK_COMMON,), ret_flags=MAYBE_NULL),
     96: _p("bpf_tcp_sock", RET_PTR_TO_TCP_SOCK, (ARG_PTR_TO_SOCK_COMMON,), ret_flags=MAYBE_NULL),
     97: _p("bpf_skb_ecn_set_ce", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    98: _p("bpf_get_listener_sock", RET_PTR_TO_SOCKET, (ARG_PTR_TO_SOCK_COMMON,),
+           ret_flags=MAYBE_NULL),
+    27: _p("bpf_get_stackid", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    67: _p("bpf_get_stack", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+                                          ARG_ANYTHING)),
+    36: _p("bpf_get_current_task", RET_INTEGER),
+    22: _p("bpf_perf_event_read", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    109: _p("bpf_send_signal", RET_INTEGER, (ARG_ANYTHING,)),
     99: _p("bpf_skc_lookup_tcp", RET_PTR_TO_SOCK_COMMON, (ARG_PTR_TO_CTX, RO_MEM,
                                                           ARG_CONST_SIZE, ARG_ANYTHING,
                                                           ARG_ANYTHING),
@@ -210,15 +220,15 @@ BPF_FUNC_MAX_ID = 212
 
 BASE = {1, 2, 3, 87, 88, 89, 7, 8, 42, 12, 5, 125, 208, 130, 131, 132, 133, 134, 164, 181,
         182, 118, 151}
-BASE_CAP_BPF = {169, 170, 171, 172}
+BASE_CAP_BPF = {169, 170, 171, 172, 93, 94}
 BASE_PERFMON = {6, 113, 115, 112, 114, 35, 4}
 SK_BASE = set()
 SK_FILTER = {26, 68, 46, 47, 25}
 TC = {9, 26, 68, 38, 43, 31, 32, 50, 39, 28, 40, 10, 11, 13, 17, 24, 34, 41, 48, 23, 18, 19,
-      25, 46, 47, 84, 85, 86, 99, 97}
+      25, 46, 47, 84, 85, 86, 99, 97, 95, 96, 98}
 XDP = {25, 8, 28, 44, 54, 23, 51, 65, 84, 85, 86, 99}
 CG_SKB = {26, 68, 46, 47, 25, 95, 96, 84, 85, 86, 99, 97}
-TRACING = {25, 14, 15, 16, 80, 35}
+TRACING = {25, 14, 15, 16, 80, 35, 22, 109, 27, 67}
 
 PROG_HELPERS = {
     "socket_filter": SK_FILTER,
@@ -229,6 +239,7 @@ PROG_HELPERS = {
     "kprobe": TRACING,
     "tracepoint": TRACING,
     "raw_tracepoint": TRACING,
+    "perf_event": TRACING,
 }
 
 

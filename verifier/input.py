@@ -62,6 +62,15 @@ class MapDesc:
     initial_value: bytes | None = None
     kind: str = "map"
     inner: "MapDesc | None" = None
+    has_btf: bool = False          # key/value types described by BTF (BTF-defined maps)
+    # special fields of the value type: ("bpf_spin_lock" | "bpf_timer" | ..., offset, size)
+    value_fields: tuple = ()
+
+    def field_off(self, name: str) -> int:
+        for kind, off, _size in self.value_fields:
+            if kind == name:
+                return off
+        return -1
 
     @property
     def type_id(self) -> int:

@@ -201,7 +201,9 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
         if is_null:
             return Reg(T.SCALAR, Scalar.const(0))
         new = _mark_ptr_not_null(r)
-        new.id = 0
+        if not (new.type == T.PTR_TO_MAP_VALUE and new.map is not None
+                and new.map.field_off("bpf_spin_lock") >= 0):
+            new.id = 0      # the id only matters to spin-lock pointers from here on
         return new
     from verifier.refs import for_each_reg
     for_each_reg(st, fix)

@@ -201,6 +201,7 @@ class StackLiveness:
         self.instances: dict[tuple, _Instance] = {}
         self.cur: _Instance | None = None
         self.write_acc: list[int] = [0] * 8
+        self.any_write = False
         self.write_idx = 0
         self.iterations_log = env.log.level2
         self.sub_po: dict[int, list[int]] = {}
@@ -254,18 +255,30 @@ class StackLiveness:
         m[0][rel] = new
 
     def reset_writes(self, env, insn_idx: int) -> None:
-        self._ensure_cur(env)
+        if self.cur is None:
+            self._ensure_cur(env)
         self.write_idx = insn_idx
-        for i in range(8):
-            self.write_acc[i] = 0
+        if self.any_write:
+            self.write_acc = [0] * 8
+            self.any_write = False
 
     def mark_write(self, env, frame: int, spi: int) -> None:
         self.write_acc[frame] |= 1 << spi
+        self.any_write = True
 
     def commit_writes(self, env) -> None:
         inst = self.cur
         if inst is None:
             return
+        if not self.any_write:
+            # nothing written: only a first visit or a non-empty must_write changes
+            idx = self.write_idx - inst.start
+            if 0 <= idx < inst.cnt and inst.must_write_set[idx]:
+                for m in inst.frames:
+                    if m is not None and m[1][idx]:
+                        break
+                else:
+                    return
         self._commit(inst)
 
     def _commit(self, inst: _Instance) -> None:
@@ -367,8 +380,8 @@ class StackLiveness:
         outer = self._lookup(env, outer_key)
         callsite = key[-2]
         self.write_idx = callsite
-        for i in range(8):
-            self.write_acc[i] = 0
+        self.write_acc = [0] * 8
+        self.any_write = False
         for frame in range(inst.curframe):
             m = inst.frames[frame]
             if m is None:

@@ -88,9 +88,20 @@ def check_map_access_type(env: Env, regno: int, off: int, size: int, write: bool
                             f"size={size}")
 
 
-def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowed: bool) -> None:
-    m = env.reg(regno).map
+def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowed: bool,
+                     direct: bool = True) -> None:
+    reg = env.reg(regno)
+    m = reg.map
     check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
+    for kind, p, fsize in m.value_fields:
+        # any overlap of the access with a special field is refused
+        if reg.s.smin + off < p + fsize and p < reg.s.umax + off + size:
+            if kind.startswith("kptr") or kind == "uptr":
+                if not direct:
+                    raise VerifierError(f"{kind} cannot be accessed indirectly by helper")
+                continue
+            raise VerifierError(f"{kind} cannot be accessed directly by "
+                                f"{'load/store' if direct else 'helper'}")
 
 
 def check_packet_access(env: Env, regno: int, off: int, size: int,
@@ -288,7 +299,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
         if value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
     elif t == T.CONST_PTR_TO_MAP:
-        raise VerifierError("map_ptr access not supported without CONFIG_DEBUG_INFO_BTF")
+        check_ptr_to_map_access(env, regno, off, size, write, value_regno)
     elif t == T.PTR_TO_ARENA:
         if not write and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
@@ -300,6 +311,35 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             s = coerce_reg_to_size_sx(r.s, size) if is_ldsx else coerce_reg_to_size(r.s, size)
             if s is not r.s:
                 regs[value_regno] = r.with_(s=s)
+
+
+_MAP_STRUCT = {"array": "bpf_array", "percpu_array": "bpf_array", "prog_array": "bpf_array",
+               "perf_event_array": "bpf_array", "cgroup_array": "bpf_array",
+               "array_of_maps": "bpf_array", "hash": "bpf_htab", "percpu_hash": "bpf_htab",
+               "lru_hash": "bpf_htab", "lru_percpu_hash": "bpf_htab", "hash_of_maps": "bpf_htab",
+               "ringbuf": "bpf_ringbuf_map", "user_ringbuf": "bpf_ringbuf_map",
+               "lpm_trie": "lpm_trie", "stack_trace": "bpf_stack_map", "queue": "bpf_queue_stack",
+               "stack": "bpf_queue_stack", "devmap": "bpf_dtab", "devmap_hash": "bpf_dtab",
+               "cpumap": "bpf_cpu_map", "xskmap": "xsk_map", "sockmap": "bpf_stab",
+               "sockhash": "bpf_shtab", "bloom_filter": "bpf_bloom_filter",
+               "arena": "bpf_arena"}
+
+
+def check_ptr_to_map_access(env: Env, regno: int, off: int, size: int, write: bool,
+                            value_regno: int) -> None:
+    """kernel: check_ptr_to_map_access - root may read ``struct bpf_map``
+    fields through a map pointer (BTF-typed; modelled as unknown scalars)."""
+    m = env.reg(regno).map
+    tname = _MAP_STRUCT.get(m.map_type) if m is not None else None
+    if tname is None:
+        raise VerifierError(f"map_ptr access not supported for map type "
+                            f"{m.type_id if m else 0}", 524)
+    if off < 0:
+        raise VerifierError(f"R{regno} is {tname} invalid negative access: off={off}")
+    if write:
+        raise VerifierError(f"only read from {tname} is supported")
+    if value_regno >= 0:
+        env.regs[value_regno] = UNKNOWN_SCALAR
 
 
 def _reg_type_mismatch_ok(t: int) -> bool:

@@ -45,7 +45,10 @@ class Backtrack:
         self.stack_masks = [0] * MAX_CALL_FRAMES
 
     def empty(self) -> bool:
-        return not any(self.reg_masks[: self.frame + 1]) and not any(self.stack_masks[: self.frame + 1])
+        for f in range(self.frame + 1):
+            if self.reg_masks[f] or self.stack_masks[f]:
+                return False
+        return True
 
     def set_reg(self, r: int) -> None:
         self.reg_masks[self.frame] |= 1 << r
@@ -269,6 +272,21 @@ def mark_all_scalars_imprecise(st) -> None:
                 f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=False))
 
 
+def backtrack_kinds(env) -> list[int]:
+    """Per instruction: 1 when backtracking only needs 'is dst tracked?'
+    (ALU ops other than MOV-from-register / reg-reg, loads from memory that
+    cannot be stack fills are NOT in this class - they go the long way)."""
+    out = []
+    for insn in env.insns:
+        code = insn.code
+        cls = code & 7
+        k = 0
+        if cls in (op.ALU, op.ALU64) and not code & op.X:
+            k = 1       # dst op= K / dst = K: only matters if dst is tracked
+        out.append(k)
+    return out
+
+
 def mark_chain_precision(env, regno: int) -> None:
     """Make the scalar in ``regno`` (current frame) precise along its history."""
     if regno < 0 or not env.bpf_capable:
@@ -310,16 +328,33 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> None:
                     return
                 raise _Bug()
             i = last_idx
+            jh = st.jmp_history
+            first = st.first_insn_idx
+            kinds = env.bt_kind
+            insns = env.insns
             while True:
                 if skip_first:
                     skip_first = False
                 else:
-                    hist = _jmp_hist_entry(st, history, i)
-                    _backtrack_insn(env, i, subseq_idx, hist, bt)
-                if bt.empty():
-                    return
+                    hist = jh[history - 1] if history and jh[history - 1].idx == i else None
+                    k = kinds[i]
+                    # fast path: a plain ALU/load whose destination is not tracked
+                    if (k == 1 and hist is None and not log2
+                            and not bt.reg_masks[bt.frame] >> insns[i].dst & 1):
+                        pass
+                    else:
+                        _backtrack_insn(env, i, subseq_idx, hist, bt)
+                        if bt.empty():
+                            return
                 subseq_idx = i
-                i, history = _prev_insn_idx(st, i, history)
+                # kernel: get_prev_insn_idx
+                if i == first and (history == 0 or (history == 1 and jh[0].idx == i)):
+                    break
+                if history and jh[history - 1].idx == i:
+                    i = jh[history - 1].prev_idx
+                    history -= 1
+                else:
+                    i -= 1
                 if i < 0:
                     break
                 if i >= env.n:

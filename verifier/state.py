@@ -168,13 +168,16 @@ EMPTY_SLOT = Slot(INVALID_TYPES)
 
 
 class Ref:
-    """An acquired reference (kernel: bpf_reference_state)."""
-    __slots__ = ("id", "insn_idx", "kind")
+    """An acquired reference (kernel: bpf_reference_state): kind "ptr" for
+    objects that must be released, "lock" for a held bpf_spin_lock (``ptr``
+    is the map it lives in)."""
+    __slots__ = ("id", "insn_idx", "kind", "ptr")
 
-    def __init__(self, id: int, insn_idx: int, kind: str = "ptr"):
+    def __init__(self, id: int, insn_idx: int, kind: str = "ptr", ptr=None):
         self.id = id
         self.insn_idx = insn_idx
         self.kind = kind
+        self.ptr = ptr
 
     def __eq__(self, o) -> bool:
         return isinstance(o, Ref) and (self.id, self.insn_idx, self.kind) == (o.id, o.insn_idx, o.kind)

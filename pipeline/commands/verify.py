@@ -199,12 +199,45 @@ def _btf_map_defs(btf) -> dict:
                             pass
                 elif m.name == "values":
                     inner = None
+            fields = ()
+            for m in st.members:
+                mt = btf.resolve(m.type)
+                if m.name == "value" and mt.kind == L.PTR:
+                    fields = tuple(_special_fields(btf, mt.type, 0, 0))
             out[var.name] = MapDesc(name=var.name,
                                     map_type=MAP_TYPE_NAMES.get(vals["type"], "unspec"),
                                     key_size=vals["key_size"], value_size=vals["value_size"],
                                     max_entries=vals["max_entries"], flags=vals["map_flags"],
-                                    inner=inner)
+                                    inner=inner, has_btf=True, value_fields=fields)
     return out
+
+
+_SPECIAL = {"bpf_spin_lock": 4, "bpf_timer": 16, "bpf_wq": 16, "bpf_res_spin_lock": 4,
+            "bpf_list_head": 16, "bpf_rb_root": 16, "bpf_refcount": 4, "bpf_task_work": 8}
+
+
+def _special_fields(btf, tid: int, base: int, depth: int):
+    """kernel: btf_parse_fields - special kernel objects inside a map value
+    (searched through nested structs and arrays)."""
+    from btf import kinds as L
+    if depth > 8:
+        return
+    t = btf.resolve(tid)
+    if t.kind in (L.STRUCT, L.UNION):
+        if t.name in _SPECIAL:
+            yield (t.name, base, _SPECIAL[t.name])
+            return
+        for m in t.members:
+            yield from _special_fields(btf, m.type, base + m.bits_offset // 8, depth + 1)
+    elif t.kind == L.ARRAY:
+        elem, _, n = t.array
+        if n:
+            try:
+                esz = btf.size_of(elem)
+            except Exception:  # noqa: BLE001
+                return
+            for i in range(min(n, 64)):
+                yield from _special_fields(btf, elem, base + i * esz, depth + 1)
 
 
 def verify_file(path, prog: str | None = None, log_level: int = 1):
