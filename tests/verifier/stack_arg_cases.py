@@ -393,7 +393,7 @@ CASES: tuple[Case, ...] = (
          needs=("helper:bpf_tail_call", "map:prog_array"),
          notes="message not documented (stack_arg_abi.md open question 1): verdict only"),
 
-    # ---------------------------------------------------------------- verifier_stack_arg_order.c (§3.5)
+    # ------------------------------------------------------- verifier_stack_arg_order.c (§3.5)
     Case("load_after_store", "load_order.c", TC, REJECT, f"{ST_ORDER}: stack_arg_load_after_store",
          msg=BAD_ORDER,
          r11=_r11(load_after_store=(st(1, 6),), store_then_load=(stx(1, 1), ldx(0, 1)))),
@@ -459,7 +459,7 @@ CASES: tuple[Case, ...] = (
                   seven_sum=ADD_SEVEN),
          needs=(PRANDOM,), notes="checkpoints at every instruction"),
 
-    # ---------------------------------------------------------------- review bug (b): kfunc arg loop
+    # ------------------------------------------------------- review bug (b): kfunc arg loop
     Case("mix_then_use_callee_saved", "review_kfunc.c", TC, ACCEPT, "review bug (b)",
          retval=76,
          r11=_r11(mix_then_use_callee_saved=(st(1, 6), st(2, 7), stx(3, 6), st(4, 8),

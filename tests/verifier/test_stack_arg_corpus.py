@@ -225,7 +225,7 @@ def test_r11_instructions(builder, objdump22, case):
             assert sorted(_any_reg(i) for i in have) == sorted(want), f"r11 instructions of {fn}"
 
 
-# ---- 3. parameter names and annotations -----------------------------------------------------------
+# ---- 3. parameter names and annotations ---------------------------------------------------------
 
 def _naked_subprogs_with_params(b) -> set[str]:
     """Defined functions whose prototype has anonymous parameters (extern kfuncs excluded)."""
@@ -300,7 +300,7 @@ def test_annotations_agree_with_table(builder, case):
         assert case.companion and path == Path(case.companion).stem + ".bpf.o"
 
 
-# ---- 4. reference runs ----------------------------------------------------------------------------
+# ---- 4. reference runs --------------------------------------------------------------------------
 
 PRANDOM_VALUE = 0x5EED_1234   # bpf_get_prandom_u32 stand-in (>= 2: see size_precise_through_slot)
 SKB_SIZE = 192
@@ -407,14 +407,16 @@ def test_mock_kernel_gives_documented_retval(builder, mock_kernel, case):
     assert _run(builder, case, insns, mock_kernel.kfunc_table()) == case.retval
 
 
-# ---- 5. our verifier ---------------------------------------------------------------------------------
+# ---- 5. our verifier ----------------------------------------------------------------------------
+
+def _msg_regex(pattern: str) -> str:
+    """test_loader's __msg: literal text, ``{{...}}`` parts are POSIX extended regexes."""
+    return "".join(part if i % 2 else re.escape(part)
+                   for i, part in enumerate(re.split(r"\{\{(.*?)\}\}", pattern)))
+
 
 def msg_matches(pattern: str, text: str) -> bool:
-    """test_loader's __msg: literal text, ``{{...}}`` parts are POSIX extended regexes."""
-    rx = ""
-    for i, part in enumerate(re.split(r"\{\{(.*?)\}\}", pattern)):
-        rx += part if i % 2 else re.escape(part)
-    return re.search(rx, text) is not None
+    return re.search(_msg_regex(pattern), text) is not None
 
 
 def test_msg_matcher():
@@ -507,10 +509,6 @@ def test_verifier_log_lines(builder, case):
     v = verify_case(builder, case)
     pos = 0
     for m in case.log_msgs:   # in order, each after the previous (test_loader semantics)
-        rest = v.log[pos:]
-        hit = None
-        rx = "".join(p if i % 2 else re.escape(p)
-                     for i, p in enumerate(re.split(r"\{\{(.*?)\}\}", m)))
-        hit = re.search(rx, rest)
+        hit = re.search(_msg_regex(m), v.log[pos:])
         assert hit, f"log line not found after offset {pos}: {m!r}"
         pos += hit.end()
