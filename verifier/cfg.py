@@ -199,10 +199,11 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     off = nxt.imm & 0xFFFFFFFF
                     if off >= MAX_VAR_OFF:
                         raise VerifierError(f"direct value offset of {off} is not allowed", EINVAL)
-                    if m.map_type not in ("array",) or m.max_entries != 1:
+                    # map->ops->map_direct_value_addr: arrays (and insn arrays) only
+                    if m.map_type not in ("array",):
                         raise VerifierError("no direct value access support for this map type",
                                             EINVAL)
-                    if off >= m.value_size:
+                    if m.max_entries != 1 or off >= m.value_size:
                         raise VerifierError(f"invalid access to map value pointer, "
                                             f"value_size={m.value_size} off={off}", EINVAL)
                     aux.map_off = off
@@ -226,10 +227,12 @@ def _insn_table() -> set[int]:
     if _VALID_CODES is None:
         codes = set()
         for cls in (op.ALU, op.ALU64):
-            for o in (op.ADD, op.SUB, op.MUL, op.DIV, op.OR, op.AND, op.LSH, op.RSH, op.NEG,
-                      op.MOD, op.XOR, op.MOV, op.ARSH, op.END):
+            for o in (op.ADD, op.SUB, op.MUL, op.DIV, op.OR, op.AND, op.LSH, op.RSH,
+                      op.MOD, op.XOR, op.MOV, op.ARSH):
                 for srcb in (op.K, op.X):
                     codes.add(cls | o | srcb)
+            codes.add(cls | op.NEG)
+        codes |= {op.ALU | op.END | op.TO_LE, op.ALU | op.END | op.TO_BE, op.ALU64 | op.END}
         for cls in (op.JMP, op.JMP32):
             for o in (op.JA, op.JEQ, op.JGT, op.JGE, op.JSET, op.JNE, op.JSGT, op.JSGE, op.JLT,
                       op.JLE, op.JSLT, op.JSLE):

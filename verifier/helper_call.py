@@ -390,10 +390,16 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
-    fn = H.get_proto(env.prog_type, func_id)
-    if fn is None:
+    if not H.available(env.prog_type, func_id):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
+    fn = H.HELPERS.get(func_id)
+    if fn is None:
+        # not modelled here: refuse rather than guess (never accept what we cannot check)
+        raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
+                            f"verifier", 524)
+    if fn.might_sleep and not env.cur.in_sleepable:
+        raise VerifierError("helper call might sleep in a non-sleepable prog", EINVAL)
     if fn.gpl_only and not _gpl_compatible(env.inp.license):
         raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",
                             EINVAL)

@@ -174,7 +174,6 @@ HELPERS: dict[int, Proto] = {
     27: _p("bpf_get_stackid", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING)),
     67: _p("bpf_get_stack", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
                                           ARG_ANYTHING)),
-    36: _p("bpf_get_current_task", RET_INTEGER),
     22: _p("bpf_perf_event_read", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
     109: _p("bpf_send_signal", RET_INTEGER, (ARG_ANYTHING,)),
     99: _p("bpf_skc_lookup_tcp", RET_PTR_TO_SOCK_COMMON, (ARG_PTR_TO_CTX, RO_MEM,
@@ -199,7 +198,7 @@ HELPERS: dict[int, Proto] = {
     132: _p("bpf_ringbuf_submit", RET_VOID, (ARG_PTR_TO_RINGBUF_MEM | RELEASE, ARG_ANYTHING)),
     133: _p("bpf_ringbuf_discard", RET_VOID, (ARG_PTR_TO_RINGBUF_MEM | RELEASE, ARG_ANYTHING)),
     134: _p("bpf_ringbuf_query", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
-    151: _p("bpf_ktime_get_coarse_ns", RET_INTEGER),
+    160: _p("bpf_ktime_get_coarse_ns", RET_INTEGER),
     164: _p("bpf_for_each_map_elem", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC,
                                                    ARG_PTR_TO_STACK | MAYBE_NULL, ARG_ANYTHING),
            callback="for_each"),
@@ -213,42 +212,135 @@ HELPERS: dict[int, Proto] = {
            callback="loop"),
     182: _p("bpf_strncmp", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_PTR_TO_CONST_STR)),
     208: _p("bpf_ktime_get_tai_ns", RET_INTEGER),
+    20: _p("bpf_skb_get_tunnel_key", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM, ARG_CONST_SIZE,
+                                                   ARG_ANYTHING)),
+    21: _p("bpf_skb_set_tunnel_key", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
+                                                   ARG_ANYTHING)),
+    29: _p("bpf_skb_get_tunnel_opt", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM, ARG_CONST_SIZE)),
+    30: _p("bpf_skb_set_tunnel_opt", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE)),
+    33: _p("bpf_skb_under_cgroup", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    37: _p("bpf_current_task_under_cgroup", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    45: _p("bpf_probe_read_str", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+          gpl_only=True),
+    55: _p("bpf_perf_event_read_value", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                                      UNINIT_MEM, ARG_CONST_SIZE)),
+    56: _p("bpf_perf_prog_read_value", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM, ARG_CONST_SIZE)),
+    66: _p("bpf_skb_get_xfrm_state", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, UNINIT_MEM,
+                                                   ARG_CONST_SIZE, ARG_ANYTHING)),
+    69: _p("bpf_fib_lookup", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE,
+                                           ARG_ANYTHING)),
+    79: _p("bpf_skb_cgroup_id", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    83: _p("bpf_skb_ancestor_cgroup_id", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    100: _p("bpf_tcp_check_syncookie", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON, RO_MEM,
+                                                     ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE)),
+    105: _p("bpf_strtol", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_ANYTHING,
+                                        ARG_PTR_TO_LONG | WRITE | UNINIT)),
+    106: _p("bpf_strtoul", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_ANYTHING,
+                                         ARG_PTR_TO_LONG | WRITE | UNINIT)),
+    110: _p("bpf_tcp_gen_syncookie", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON, RO_MEM,
+                                                   ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE)),
+    117: _p("bpf_send_signal_thread", RET_INTEGER, (ARG_ANYTHING,)),
+    120: _p("bpf_get_ns_current_pid_tgid", RET_INTEGER, (ARG_ANYTHING, ARG_ANYTHING, UNINIT_MEM,
+                                                         ARG_CONST_SIZE)),
+    123: _p("bpf_get_current_ancestor_cgroup_id", RET_INTEGER, (ARG_ANYTHING,)),
+    128: _p("bpf_sk_cgroup_id", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON,)),
+    129: _p("bpf_sk_ancestor_cgroup_id", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                                      ARG_ANYTHING)),
+    135: _p("bpf_csum_level", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    152: _p("bpf_redirect_neigh", RET_INTEGER, (ARG_ANYTHING, RO_MEM | MAYBE_NULL,
+                                               ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)),
+    155: _p("bpf_redirect_peer", RET_INTEGER, (ARG_ANYTHING, ARG_ANYTHING)),
+    151: _p("bpf_skb_cgroup_classid", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    163: _p("bpf_check_mtu", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING,
+                                          ARG_PTR_TO_INT | WRITE, ARG_ANYTHING, ARG_ANYTHING)),
+    188: _p("bpf_xdp_get_buff_len", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    189: _p("bpf_xdp_load_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, UNINIT_MEM,
+                                               ARG_CONST_SIZE)),
+    190: _p("bpf_xdp_store_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, RO_MEM,
+                                                ARG_CONST_SIZE), changes_pkt_data=True),
+    192: _p("bpf_skb_set_tstamp", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING)),
+    195: _p("bpf_map_lookup_percpu_elem", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR,
+                                                                 ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+           ret_flags=MAYBE_NULL),
+    173: _p("bpf_get_func_ip", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    174: _p("bpf_get_attach_cookie", RET_INTEGER, (ARG_PTR_TO_CTX,)),
+    177: _p("bpf_trace_vprintk", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, RO_MEM | MAYBE_NULL,
+                                              ARG_CONST_SIZE_OR_ZERO), gpl_only=True),
+    148: _p("bpf_copy_from_user", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+           might_sleep=True),
 }
 
 # one past the last helper id this kernel knows (enum bpf_func_id)
 BPF_FUNC_MAX_ID = 212
 
-BASE = {1, 2, 3, 87, 88, 89, 7, 8, 42, 12, 5, 125, 208, 130, 131, 132, 133, 134, 164, 181,
-        182, 118, 151}
-BASE_CAP_BPF = {169, 170, 171, 172, 93, 94}
-BASE_PERFMON = {6, 113, 115, 112, 114, 35, 4}
-SK_BASE = set()
-SK_FILTER = {26, 68, 46, 47, 25}
-TC = {9, 26, 68, 38, 43, 31, 32, 50, 39, 28, 40, 10, 11, 13, 17, 24, 34, 41, 48, 23, 18, 19,
-      25, 46, 47, 84, 85, 86, 99, 97, 95, 96, 98}
-XDP = {25, 8, 28, 44, 54, 23, 51, 65, 84, 85, 86, 99}
-CG_SKB = {26, 68, 46, 47, 25, 95, 96, 84, 85, 86, 99, 97}
-TRACING = {25, 14, 15, 16, 80, 35, 22, 109, 27, 67}
+# Which helper ids each program type may call on this kernel (6.18): the union of
+# bpf_base_func_proto (privileged) and the type's own *_func_proto switch, measured by
+# asking the kernel (a call gets "program of this type cannot use helper" or not).
+_BASE = frozenset({
+    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 35, 37, 42, 55, 80, 87, 88, 89, 93, 94,
+    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141,
+    148, 149, 153, 154, 156, 157, 158, 164, 165, 169, 170, 171, 172, 175, 176, 177, 180, 181,
+    182, 191, 194, 195, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
+})
+_SOCKET_FILTER = frozenset({
+    26, 46, 47, 68, 122, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_SCHED_CLS = frozenset({
+    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41, 43,
+    46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107, 108, 110,
+    122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192, 196, 204, 205,
+    206, 207,
+})
+_SCHED_ACT = frozenset({
+    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41, 43,
+    46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107, 108, 110,
+    122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192, 196, 204, 205,
+    206, 207,
+})
+_XDP = frozenset({
+    23, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 100, 110, 136, 137, 138, 139, 140, 160, 163,
+    178, 188, 189, 190, 196, 204, 205, 206, 207,
+})
+_CGROUP_SKB = frozenset({
+    26, 46, 47, 68, 79, 81, 83, 84, 85, 86, 95, 96, 97, 98, 99, 107, 108, 122, 128, 129, 136,
+    137, 138, 139, 140, 160, 178, 196,
+})
+_KPROBE = frozenset({
+    4, 27, 45, 67, 173, 174,
+})
+_TRACEPOINT = frozenset({
+    4, 27, 45, 67, 173, 174,
+})
+_RAW_TRACEPOINT = frozenset({
+    4, 27, 45, 67, 173, 174,
+})
+_PERF_EVENT = frozenset({
+    4, 27, 45, 56, 67, 119, 173, 174,
+})
 
 PROG_HELPERS = {
-    "socket_filter": SK_FILTER,
-    "sched_cls": TC,
-    "sched_act": TC,
-    "xdp": XDP,
-    "cgroup_skb": CG_SKB,
-    "kprobe": TRACING,
-    "tracepoint": TRACING,
-    "raw_tracepoint": TRACING,
-    "perf_event": TRACING,
+    "socket_filter": _BASE | _SOCKET_FILTER,
+    "sched_cls": _BASE | _SCHED_CLS,
+    "sched_act": _BASE | _SCHED_ACT,
+    "xdp": _BASE | _XDP,
+    "cgroup_skb": _BASE | _CGROUP_SKB,
+    "kprobe": _BASE | _KPROBE,
+    "tracepoint": _BASE | _TRACEPOINT,
+    "raw_tracepoint": _BASE | _RAW_TRACEPOINT,
+    "perf_event": _BASE | _PERF_EVENT,
 }
 
 
+def available(prog_type: str, func_id: int) -> bool:
+    """kernel: get_helper_proto succeeds for this program type."""
+    return func_id in PROG_HELPERS.get(prog_type, _BASE)
+
+
 def get_proto(prog_type: str, func_id: int) -> Proto | None:
-    """kernel: get_helper_proto - None when this program type may not call it."""
-    allowed = PROG_HELPERS.get(prog_type, set())
-    if func_id in allowed or func_id in BASE or func_id in BASE_CAP_BPF or func_id in BASE_PERFMON:
-        return HELPERS.get(func_id)
-    return None
+    """The prototype, or None when the type may not call it (or we lack a model)."""
+    if not available(prog_type, func_id):
+        return None
+    return HELPERS.get(func_id)
 
 
 def helper_changes_pkt_data(func_id: int) -> bool:

@@ -163,6 +163,14 @@ def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
             env.scratch_stack(e[2])
 
 
+def _refine_same(s: Scalar, opc: int, jmp32: bool) -> Scalar:
+    """regs_refine_cond_op(r, r, ...) - both operands are one register object."""
+    r = _Reg.of(s)
+    BR.regs_refine_cond_op(r, r, opc, jmp32)
+    reg_bounds_sync(r)
+    return r.freeze()
+
+
 def _s32(v: int) -> int:
     v &= 0xFFFFFFFF
     return v - (1 << 32) if v >> 31 else v
@@ -306,7 +314,9 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         push_jmp_history(env, st, flags)
     jmp32 = (code & 7) == op.JMP32
     same = bool(code & op.X) and insn.src == insn.dst
-    pred = is_branch_taken(dst, src, opc, jmp32, same)
+    # this kernel has no "same register" shortcut: r8 vs r8 is decided (or not)
+    # and refined like two registers that happen to be one
+    pred = is_branch_taken(dst, src, opc, jmp32, False)
     if pred >= 0:
         if not dst.is_pointer:
             mark_chain_precision(env, insn.dst)
@@ -325,7 +335,10 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         push_jmp_history(env, st, 0, linked)
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
     oregs = other.frames[other.curframe].regs
-    if dst.type == T.SCALAR and src.type == T.SCALAR and not same:
+    if dst.type == T.SCALAR and src.type == T.SCALAR and same:
+        oregs[insn.dst] = dst.with_(s=_refine_same(dst.s, opc, jmp32))
+        regs[insn.dst] = dst.with_(s=_refine_same(dst.s, BR.rev_opcode(opc), jmp32))
+    elif dst.type == T.SCALAR and src.type == T.SCALAR:
         ref = BR.reg_set_min_max(dst.s, src.s, opc, jmp32)
         oregs[insn.dst] = dst.with_(s=ref.true_a)
         regs[insn.dst] = dst.with_(s=ref.false_a)

@@ -425,27 +425,33 @@ def check_atomic(env: Env, insn) -> None:
     if imm == op.STORE_REL:
         check_stx_like_release(env, insn)
         return
-    raise VerifierError(f"BPF_ATOMIC uses invalid atomic opcode {imm & 0xFF:02x}", EINVAL)
+    raise VerifierError(f"BPF_ATOMIC uses invalid atomic opcode {imm & 0xFFFFFFFF:02x}", EINVAL)
 
 
 def check_ldx_like_acquire(env: Env, insn) -> None:
-    t = env.reg(insn.src).type if insn.src < 11 else T.NOT_INIT
-    if t != T.NOT_INIT and not _atomic_ptr_type_ok(env, insn.src):
-        raise VerifierError(f"BPF_ATOMIC loads from R{insn.src} {T.type_str(t)} is not allowed")
+    """kernel: check_atomic_load - the access first, then the pointer type."""
     check_reg_arg_src(env, insn.src)
     check_reg_arg_dst(env, insn.dst, mark=False)
+    src_type = env.reg(insn.src).type
     check_mem_access(env, insn.src, insn.off, SIZE_BYTES[insn.code & 0x18], False, insn.dst,
                      True, False, insn)
+    save_aux_ptr_type(env, src_type)
+    if not _atomic_ptr_type_ok(env, insn.src):
+        raise VerifierError(f"BPF_ATOMIC loads from R{insn.src} "
+                            f"{T.type_str(env.reg(insn.src).type)} is not allowed")
 
 
 def check_stx_like_release(env: Env, insn) -> None:
+    """kernel: check_atomic_store."""
     check_reg_arg_src(env, insn.src)
     check_reg_arg_src(env, insn.dst)
+    dst_type = env.reg(insn.dst).type
+    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
+                     True, False, insn)
+    save_aux_ptr_type(env, dst_type)
     if not _atomic_ptr_type_ok(env, insn.dst):
         raise VerifierError(f"BPF_ATOMIC stores into R{insn.dst} "
                             f"{T.type_str(env.reg(insn.dst).type)} is not allowed")
-    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
-                     True, False, insn)
 
 
 def check_ld_abs(env: Env, insn) -> None:

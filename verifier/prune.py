@@ -314,11 +314,13 @@ def _scc_key(env, st: State):
 
 
 def _incomplete_read_marks(env, st: State) -> bool:
+    """Marks may be incomplete for states of an SCC visit that recorded
+    backedges (iterator / may_goto convergence) and has not been exited."""
     key = _scc_key(env, st)
     if key is None:
         return False
     v = env.scc_info.get(key)
-    return v is not None and v.entry_state is not None
+    return v is not None and bool(v.backedges)
 
 
 def maybe_enter_scc(env, st: State) -> None:
@@ -473,6 +475,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
         sl = e.state
         removed = False
         hit = False
+        loop = False
         if sl.branches:
             f_old = sl.frames[sl.curframe]
             skip_loop_check = False
@@ -480,12 +483,14 @@ def is_state_visited(env, insn_idx: int) -> bool:
                     and f_old.async_entry_cnt != cur.frames[cur.curframe].async_entry_cnt):
                 skip_loop_check = True
             elif aux.is_iter_next:
+                hook = env.hooks.get("iter_next_hit")
+                if hook is not None and hook(env, sl, cur):
+                    hit = loop = True
                 skip_loop_check = True
-            elif env.insns[insn_idx].code == 0xE5:     # may_goto
-                if sl.may_goto_depth != cur.may_goto_depth and states_equal(env, sl, cur,
-                                                                               RANGE_WITHIN):
-                    hit = True
-                skip_loop_check = True
+            elif env.insns[insn_idx].code == 0xE5 and (
+                    sl.may_goto_depth != cur.may_goto_depth
+                    and states_equal(env, sl, cur, RANGE_WITHIN)):     # may_goto
+                hit = loop = True
             elif aux.calls_callback:
                 if states_equal(env, sl, cur, RANGE_WITHIN):
                     hit = True
@@ -503,19 +508,22 @@ def is_state_visited(env, insn_idx: int) -> bool:
             loop = _incomplete_read_marks(env, sl)
             if states_equal(env, sl, cur, RANGE_WITHIN if loop else NOT_EXACT):
                 hit = True
-                if loop:
-                    be = cur.copy()
-                    be.insn_idx = insn_idx
-                    key = _scc_key(env, sl)
-                    v = env.scc_info.get(key) if key else None
-                    if v is not None:
-                        v.backedges.append((be, sl))
         if hit:
             e.hit_cnt += 1
             if aux.jmp_point:
                 from verifier.core import push_jmp_history
                 push_jmp_history(env, cur, 0)
             propagate_precision(env, sl, cur)
+            if loop:
+                be = cur.copy()
+                be.insn_idx = insn_idx
+                key = _scc_key(env, sl)
+                v = env.scc_info.get(key) if key else None
+                if v is not None:
+                    v.backedges.append((be, sl))
+                    if env.log.level2:
+                        env.log.line("SCC backedge (" + ",".join(
+                            str(c) for c in key[0] + (key[1],)) + ")")
             if states_cnt > env.max_states_per_insn:
                 env.max_states_per_insn = states_cnt
             return True
