@@ -1,0 +1,116 @@
+"""Per-function facts the translator needs, from the caller or from the code itself.
+
+The kernel's JIT gets these from the verifier (``env->subprog_info``): where
+each function starts, its stack depth, how many stack-argument slots it
+receives and how many it writes.  Here they come from a :class:`FuncSpec`
+list (built from the verifier's ``SubprogFacts``, or from BTF and the
+loader's function table) and whatever is missing is derived from the
+instructions:
+
+* function starts: slot 0, every BPF-to-BPF call target and every
+  ``LD_IMM64 PSEUDO_FUNC`` (callback) target — the kernel's ``add_subprog``;
+* outgoing slots: the largest ``k`` of any ``*(u64 *)(r11 - 8k)`` store in
+  the function (exact: r11 has no other write shape);
+* stack depth: ``MAX_BPF_STACK`` (512) unless known, which is always enough;
+* which callee-saved registers (BPF r6-r9) the function touches, and whether
+  it uses ``may_goto`` (it then needs a loop counter in its frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isa import Insn
+from isa import opcodes as op
+
+from .image import JitError
+
+MAX_BPF_STACK = 512
+
+
+@dataclass(frozen=True)
+class FuncSpec:
+    """What the caller knows about one function; ``None`` fields are derived."""
+    start: int
+    name: str = ""
+    stack_depth: int | None = None     # bytes of r10 stack (verifier's stack_depth)
+    stack_arg_cnt: int | None = None   # incoming stack-argument slots (BTF prototype)
+
+
+@dataclass(frozen=True)
+class FuncFacts:
+    name: str
+    start: int
+    end: int
+    stack_depth: int
+    stack_arg_cnt: int | None
+    out_slots: int
+    used_callee_saved: tuple[int, ...]  # BPF registers among r6..r9 the function uses
+    uses_may_goto: bool
+
+
+def is_r11_store(insn: Insn) -> bool:
+    return insn.code & 7 in (op.ST, op.STX) and insn.dst == op.PARAMS
+
+
+def is_r11_load(insn: Insn) -> bool:
+    return insn.code & 7 == op.LDX and insn.src == op.PARAMS
+
+
+def _second_halves(insns: list[Insn]) -> set[int]:
+    out, i = set(), 0
+    while i < len(insns):
+        if insns[i].code == op.LD_IMM64:
+            out.add(i + 1)
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def function_starts(insns: list[Insn]) -> list[int]:
+    """Slot 0 plus every call and callback target, sorted (the kernel's add_subprog)."""
+    starts = {0}
+    skip = _second_halves(insns)
+    for i, insn in enumerate(insns):
+        if i in skip:
+            continue
+        if insn.code == op.CALL_OP and insn.src == op.PSEUDO_CALL:
+            starts.add(i + 1 + insn.imm)
+        elif insn.code == op.LD_IMM64 and insn.src == op.PSEUDO_FUNC:
+            starts.add(i + 1 + insn.imm)
+    for s in starts:
+        if not 0 <= s < len(insns) or s in skip:
+            raise JitError(f"call or callback target {s} is not an instruction of the program")
+    return sorted(starts)
+
+
+def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[FuncFacts]:
+    """One :class:`FuncFacts` per function, in slot order."""
+    if not insns:
+        raise JitError("empty program")
+    given = {s.start: s for s in specs or ()}
+    starts = sorted(set(function_starts(insns)) | set(given))
+    if starts[0] != 0:
+        raise JitError("the first function must start at slot 0")
+    skip = _second_halves(insns)
+    out = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(insns)
+        spec = given.get(start, FuncSpec(start))
+        out_slots, used, may_goto = 0, set(), False
+        for i in range(start, end):
+            if i in skip:
+                continue
+            insn = insns[i]
+            if is_r11_store(insn) and insn.off < 0 and insn.off % 8 == 0:
+                out_slots = max(out_slots, -insn.off // 8)
+            for r in (insn.dst, insn.src):
+                if 6 <= r <= 9:
+                    used.add(r)
+            if insn.code == op.JMP | op.JCOND:
+                may_goto = True
+        depth = MAX_BPF_STACK if spec.stack_depth is None else spec.stack_depth
+        out.append(FuncFacts(spec.name or ("main" if start == 0 else f"func_{start}"), start, end,
+                             depth, spec.stack_arg_cnt, out_slots, tuple(sorted(used)), may_goto))
+    return out

@@ -1,0 +1,623 @@
+"""BPF -> x86-64, one function at a time into one image (the kernel's ``do_jit``).
+
+Layout follows the kernel: code size depends on jump distances (rel8 vs
+rel32) and distances depend on code size, so the whole program is emitted in
+passes, each pass using the previous pass's instruction offsets, until the
+offsets stop changing (the kernel starts from a 64-bytes-per-instruction
+guess, so early passes over-estimate and jumps only shrink).  If that does not
+settle in :data:`MAX_PASSES`, every jump is forced to its rel32 form, whose
+size does not depend on distances, and two more passes are exact.
+
+Within a pass each BPF instruction's code ends with its BPF branch (if any),
+so a jump's displacement is ``target start - this instruction's end``, both
+from the previous pass — exact once converged.  Jumps *inside* one
+instruction's code (division guards, the atomic cmpxchg loop) are over
+code of known size and computed directly.
+
+Semantics the ISA fixes and x86 does not give for free (DESIGN.md §3):
+division by zero yields 0 and modulo by zero keeps dst, ``INT_MIN / -1``
+yields ``INT_MIN`` (x86 would trap); the kernel relies on the verifier having
+patched guards into the program, this JIT emits them itself.  Shift counts
+are masked by the CPU exactly as BPF masks them, and 32-bit operations
+zero-extend on both.
+
+Stack arguments (``r11``): slot 1 is r9 both ways; incoming slot ``k >= 2``
+is ``[rbp + 8k]``; outgoing slot ``k >= 2`` is written straight into the
+outgoing area at the bottom of the frame, which puts argument 7 at ``[rsp]``
+at the call.  The area is reserved in the prologue, sized by the largest
+``k`` the function stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from isa import Insn
+from isa import opcodes as op
+from isa.insn import IsaError, check_program, imm64
+
+from . import x86_encode as x
+from .facts import FuncFacts, FuncSpec, analyse
+from .image import HELPER_STRIDE, MAX_HELPER_ID, FuncLayout, Image, JitError, Reloc, Target
+from .regmap import ARG6, AUX, AX, CALLEE_SAVED, reg
+
+__all__ = ["jit", "JitOptions", "MAX_PASSES", "BPF_MAX_LOOPS"]
+
+MAX_PASSES = 20
+BPF_MAX_LOOPS = 8 * 1024 * 1024   # may_goto budget per function invocation (the kernel's)
+RAX, RCX, RDX, RSI, RDI, RBP, RSP = x.RAX, x.RCX, x.RDX, x.RSI, x.RDI, x.RBP, x.RSP
+
+_JCC = {op.JEQ: "e", op.JNE: "ne", op.JGT: "a", op.JGE: "ae", op.JLT: "b", op.JLE: "be",
+        op.JSGT: "g", op.JSGE: "ge", op.JSLT: "l", op.JSLE: "le", op.JSET: "ne"}
+_ALU_SIMPLE = {op.ADD: "add", op.SUB: "sub", op.AND: "and", op.OR: "or", op.XOR: "xor"}
+_SHIFTS = {op.LSH: "shl", op.RSH: "shr", op.ARSH: "sar"}
+_ATOMIC_ALU = {op.ADD: "add", op.OR: "or", op.AND: "and", op.XOR: "xor"}
+
+
+@dataclass
+class JitOptions:
+    endbr: bool = False   # emit endbr64 at function entries (the kernel does with IBT)
+
+
+@dataclass
+class _Frame:
+    facts: FuncFacts
+    stack_size: int
+    pushed: tuple[int, ...]
+    out_area: int
+    pad: int
+    may_goto_slot: int | None
+
+    @property
+    def frame_size(self) -> int:
+        return self.stack_size + 8 * len(self.pushed) + self.pad + self.out_area
+
+    def out_slot_disp(self, k: int) -> int:
+        """rbp-relative address of outgoing slot k >= 2 (arg 5+k): [rsp + 8(k-2)] at a call."""
+        return -self.frame_size + 8 * (k - 2)
+
+
+def _round8(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _frame(f: FuncFacts) -> _Frame:
+    stack = _round8(max(f.stack_depth, 0))
+    slot = None
+    if f.uses_may_goto:
+        stack += 8
+        slot = -stack
+    pushed = tuple(CALLEE_SAVED[r] for r in f.used_callee_saved)
+    out_area = 8 * max(0, f.out_slots - 1)
+    below = stack + 8 * len(pushed) + out_area
+    pad = (-below) % 16
+    return _Frame(f, stack, pushed, out_area, pad, slot)
+
+
+@dataclass
+class _Layout:
+    """Offsets one pass produced (and the next pass uses for displacements)."""
+    starts: list[int]
+    ends: list[int]
+    func_offsets: list[int]
+    epilogues: list[int]
+    size: int
+
+    def same(self, other: "_Layout") -> bool:
+        return (self.starts == other.starts and self.ends == other.ends
+                and self.func_offsets == other.func_offsets and self.epilogues == other.epilogues
+                and self.size == other.size)
+
+
+@dataclass
+class _Pass:
+    """One emission of the whole program."""
+    insns: list[Insn]
+    funcs: list[FuncFacts]
+    frames: list[_Frame]
+    prev: _Layout
+    force_long: bool
+    options: JitOptions
+    buf: bytearray = field(default_factory=bytearray)
+    relocs: list[Reloc] = field(default_factory=list)
+    layouts: list[FuncLayout] = field(default_factory=list)
+
+    def run(self) -> _Layout:
+        n = len(self.insns)
+        self.starts, self.ends = [-1] * n, [-1] * n
+        self.func_offsets, self.epilogues = [], []
+        self.func_index = {f.start: k for k, f in enumerate(self.funcs)}
+        for k, (f, fr) in enumerate(zip(self.funcs, self.frames)):
+            self.fidx, self.frame = k, fr
+            offset = len(self.buf)
+            self.func_offsets.append(offset)
+            self._prologue(fr)
+            body = len(self.buf)
+            i = f.start
+            while i < f.end:
+                self.cur, self.cur_start = i, len(self.buf)
+                self.starts[i] = self.cur_start
+                width = self._insn(i, self.insns[i])
+                self.ends[i] = len(self.buf)
+                if width == 2:
+                    self.ends[i + 1] = len(self.buf)
+                i += width
+            epi = len(self.buf)
+            self.epilogues.append(epi)
+            self._epilogue(fr)
+            self.layouts.append(FuncLayout(
+                name=f.name, start=f.start, end=f.end, offset=offset, size=len(self.buf) - offset,
+                body_offset=body, epilogue_offset=epi, stack_size=fr.stack_size,
+                pushed=fr.pushed, out_slots=f.out_slots, out_area=fr.out_area,
+                frame_size=fr.frame_size, stack_arg_cnt=f.stack_arg_cnt,
+                may_goto_slot=fr.may_goto_slot))
+        return _Layout(self.starts, self.ends, self.func_offsets, self.epilogues, len(self.buf))
+
+    # -- emission helpers --------------------------------------------------------------
+    def emit(self, *chunks: bytes) -> None:
+        for c in chunks:
+            self.buf += c
+
+    def fail(self, message: str) -> JitError:
+        return JitError(message, self.cur)
+
+    def _pos_prev(self) -> int:
+        """Where the next byte of this instruction was in the previous pass."""
+        return self.prev.starts[self.cur] + (len(self.buf) - self.cur_start)
+
+    def _branch(self, cc: str | None, target_prev: int, tail: int = 0) -> None:
+        """Jump (or Jcc) to a previous-pass offset; ``tail`` bytes of this instruction follow."""
+        end_prev = self.prev.ends[self.cur] - tail
+        rel = target_prev - end_prev
+        if not self.force_long and x.fits_i8(rel):
+            self.emit(x.jmp_rel8(rel) if cc is None else x.jcc_rel8(cc, rel))
+        else:
+            self.emit(x.jmp_rel32(rel) if cc is None else x.jcc_rel32(cc, rel))
+
+    def _bpf_target(self, i: int, rel: int) -> int:
+        t = i + 1 + rel
+        f = self.funcs[self.fidx]
+        if not f.start <= t < f.end:
+            raise self.fail(f"jump to slot {t} leaves function {f.name} [{f.start}, {f.end})")
+        if self.prev.starts[t] < 0:   # only LD_IMM64 second halves have no code
+            raise self.fail(f"jump into the middle of LD_IMM64 at slot {t - 1}")
+        return t
+
+    def _reloc(self, field_offset: int, kind: str, target: Target) -> None:
+        self.relocs.append(Reloc(field_offset, kind, target, self.cur))
+
+    def _call_target(self, target: Target) -> None:
+        """``call rel32`` to something outside the image (a trampoline)."""
+        self.emit(b"\xE8")
+        self._reloc(len(self.buf), "rel32", target)
+        self.emit(b"\0\0\0\0")
+
+    # -- prologue / epilogue -----------------------------------------------------------
+    def _prologue(self, fr: _Frame) -> None:
+        if self.options.endbr:
+            self.emit(x.endbr64())
+        self.emit(x.push(RBP), x.mov_rr(RBP, RSP))
+        if fr.stack_size:
+            self.emit(x.alu_ri("sub", RSP, fr.stack_size))
+        for r in fr.pushed:
+            self.emit(x.push(r))
+        rest = fr.pad + fr.out_area
+        if rest:
+            self.emit(x.alu_ri("sub", RSP, rest))
+        if fr.may_goto_slot is not None:
+            self.emit(x.store_imm(8, RBP, fr.may_goto_slot, BPF_MAX_LOOPS))
+
+    def _epilogue(self, fr: _Frame) -> None:
+        rest = fr.pad + fr.out_area
+        if rest:
+            self.emit(x.alu_ri("add", RSP, rest))
+        for r in reversed(fr.pushed):
+            self.emit(x.pop(r))
+        self.emit(x.leave(), x.ret())
+
+    # -- one instruction ---------------------------------------------------------------
+    def _insn(self, i: int, insn: Insn) -> int:
+        cls = insn.code & 7
+        if insn.dst > 11 or insn.src > 11:
+            raise self.fail(f"invalid register in insn {insn.code:#04x}")
+        r11 = insn.dst == op.PARAMS or insn.src == op.PARAMS
+        if r11 and not ((cls in (op.ST, op.STX) and insn.dst == op.PARAMS and insn.src <= 10)
+                        or (cls == op.LDX and insn.src == op.PARAMS and insn.dst <= 10)):
+            raise self.fail("R11 is invalid")
+        if insn.dst == op.FP and cls in (op.ALU, op.ALU64, op.LDX) or (
+                cls == op.LD and insn.code == op.LD_IMM64 and insn.dst == op.FP):
+            raise self.fail("frame pointer is read only")
+        if cls in (op.ALU, op.ALU64):
+            self._alu(insn)
+        elif cls in (op.JMP, op.JMP32):
+            self._jmp(i, insn)
+        elif cls == op.LD:
+            return self._ld(i, insn)
+        elif cls == op.LDX:
+            self._ldx(insn)
+        elif cls in (op.ST, op.STX):
+            self._st(insn)
+        return 1
+
+    # -- ALU ---------------------------------------------------------------------------
+    def _alu(self, insn: Insn) -> None:
+        is64 = insn.code & 7 == op.ALU64
+        o, use_x = insn.code & 0xF0, bool(insn.code & op.X)
+        dst = reg(insn.dst)
+        src = reg(insn.src) if use_x else None
+        imm = insn.imm
+        if o == op.END:
+            return self._end(insn, dst, is64)
+        if o == op.NEG:
+            if use_x:
+                raise self.fail(f"unknown opcode {insn.code:#04x}")
+            return self.emit(x.neg(dst, is64))
+        if o == op.MOV:
+            return self._mov(insn, dst, src, is64)
+        if o in (op.DIV, op.MOD):
+            if insn.off not in (0, 1):
+                raise self.fail(f"div/mod with offset {insn.off}")
+            return self._divmod(o == op.MOD, insn.off == 1, is64, dst, src, imm)
+        if o in _ALU_SIMPLE:
+            name = _ALU_SIMPLE[o]
+            return self.emit(x.alu_rr(name, dst, src, is64) if use_x
+                             else x.alu_ri(name, dst, imm, is64))
+        if o == op.MUL:
+            return self.emit(x.imul_rr(dst, src, is64) if use_x else x.imul_rri(dst, dst, imm, is64))
+        if o in _SHIFTS:
+            if use_x:
+                return self._shift_x(_SHIFTS[o], dst, src, is64)
+            return self.emit(x.shift_ri(_SHIFTS[o], dst, imm, is64))
+        raise self.fail(f"unknown opcode {insn.code:#04x}")
+
+    def _mov(self, insn: Insn, dst: int, src: int | None, is64: bool) -> None:
+        off = insn.off
+        if src is None:
+            if off:
+                raise self.fail(f"unsupported mov with offset {off}")
+            # ALU64: imm sign-extends to 64 bits; ALU32: the u32 zero-extended
+            return self.emit(x.mov_imm(dst, insn.imm if is64 else insn.imm & 0xFFFFFFFF, is64))
+        if off == 0:
+            if dst != src or not is64:       # mov r32, r32 still zero-extends
+                self.emit(x.mov_rr(dst, src, is64))
+            return
+        if off in (8, 16) or (off == 32 and is64):
+            return self.emit(x.movsx_rr(off // 8, dst, src, is64))
+        raise self.fail(f"unsupported mov with offset {off}")
+
+    def _end(self, insn: Insn, dst: int, is64: bool) -> None:
+        width = insn.imm
+        if width not in (16, 32, 64):
+            raise self.fail(f"byte swap width {width}")
+        if is64 or insn.code & op.TO_BE:     # bswap, or to-BE on a little-endian CPU
+            if width == 16:
+                self.emit(x.ror16_8(dst), x.movzx_rr(2, dst, dst))
+            else:
+                self.emit(x.bswap(dst, width == 64))
+        elif width == 16:                    # to-LE only truncates
+            self.emit(x.movzx_rr(2, dst, dst))
+        elif width == 32:
+            self.emit(x.mov_rr(dst, dst, False))
+
+    def _shift_x(self, name: str, dst: int, src: int, is64: bool) -> None:
+        """Shift by a register: x86 takes the count in cl only (rcx is BPF r4)."""
+        if src == RCX:
+            return self.emit(x.shift_cl(name, dst, is64))
+        if dst == RCX:
+            self.emit(x.mov_rr(AUX, RCX), x.mov_rr(RCX, src), x.shift_cl(name, AUX, is64),
+                      x.mov_rr(RCX, AUX))
+        else:
+            self.emit(x.mov_rr(AUX, RCX), x.mov_rr(RCX, src), x.shift_cl(name, dst, is64),
+                      x.mov_rr(RCX, AUX))
+
+    def _divmod(self, is_mod: bool, signed: bool, is64: bool, dst: int, src: int | None,
+                imm: int) -> None:
+        w = 64 if is64 else 32
+        if is_mod:
+            zero = b"" if is64 else x.mov_rr(dst, dst, False)    # dst unchanged (zero-extended)
+            minus1 = x.xor_rr(dst, dst, False)                    # x % -1 == 0
+        else:
+            zero = x.xor_rr(dst, dst, False)                      # x / 0 == 0
+            minus1 = x.neg(dst, is64)                             # x / -1 == -x (INT_MIN stays)
+        if src is None:
+            divisor = imm & ((1 << w) - 1)
+            if divisor == 0:
+                return self.emit(zero)
+            if signed and divisor == (1 << w) - 1:
+                return self.emit(minus1)
+            self.emit(x.mov_imm(AUX, imm if is64 else imm & 0xFFFFFFFF, is64))
+            return self.emit(self._div_core(is_mod, signed, is64, dst))
+        self.emit(x.mov_rr(AUX, src, is64))
+        core = self._div_core(is_mod, signed, is64, dst)
+        # minus-one guard (signed only): cmp aux, -1; jne core; <minus1>; jmp done
+        m1 = b""
+        if signed:
+            tail = minus1 + x.jmp_rel8(len(core))
+            m1 = x.alu_ri("cmp", AUX, -1, is64) + x.jcc_rel8("ne", len(tail)) + tail
+        after_zero = m1 + core
+        zero_blk = zero + x.jmp_rel8(len(after_zero))
+        self.emit(x.test_rr(AUX, AUX, is64), x.jcc_rel8("ne", len(zero_blk)), zero_blk, after_zero)
+
+    @staticmethod
+    def _div_core(is_mod: bool, signed: bool, is64: bool, dst: int) -> bytes:
+        """dst = dst (/ or %) aux, with rax/rdx preserved unless one of them is dst."""
+        code = b""
+        if dst != RAX:
+            code += x.push(RAX)
+        if dst != RDX:
+            code += x.push(RDX)
+        if dst != RAX:
+            code += x.mov_rr(RAX, dst, is64)
+        if signed:
+            code += x.cqo() if is64 else x.cdq()
+        else:
+            code += x.xor_rr(RDX, RDX, False)
+        code += x.div(AUX, is64, signed)
+        code += x.mov_rr(AUX, RDX if is_mod else RAX)
+        if dst != RDX:
+            code += x.pop(RDX)
+        if dst != RAX:
+            code += x.pop(RAX)
+        return code + x.mov_rr(dst, AUX)
+
+    # -- jumps and calls ---------------------------------------------------------------
+    def _jmp(self, i: int, insn: Insn) -> None:
+        cls, o = insn.code & 7, insn.code & 0xF0
+        if o == op.JA:
+            if insn.code & op.X:
+                raise self.fail(f"unknown opcode {insn.code:#04x}")
+            t = self._bpf_target(i, insn.imm if cls == op.JMP32 else insn.off)
+            return self._branch(None, self.prev.starts[t])
+        if o in _JCC:
+            is64 = cls == op.JMP
+            a = reg(insn.dst)
+            if insn.code & op.X:
+                b = reg(insn.src)
+                self.emit(x.test_rr(a, b, is64) if o == op.JSET else x.alu_rr("cmp", a, b, is64))
+            else:
+                self.emit(x.test_ri(a, insn.imm, is64) if o == op.JSET
+                          else x.alu_ri("cmp", a, insn.imm, is64))
+            t = self._bpf_target(i, insn.off)
+            return self._branch(_JCC[o], self.prev.starts[t])
+        if cls == op.JMP32:
+            raise self.fail(f"unknown opcode {insn.code:#04x}")
+        if o == op.EXIT:
+            if insn.code != op.EXIT_OP:
+                raise self.fail(f"unknown opcode {insn.code:#04x}")
+            if i + 1 < self.funcs[self.fidx].end:    # the last one falls into the epilogue
+                self._branch(None, self.prev.epilogues[self.fidx])
+            return
+        if o == op.CALL:
+            return self._call(i, insn)
+        if o == op.JCOND:
+            if insn.src != op.MAY_GOTO:
+                raise self.fail(f"unknown jcond kind {insn.src}")
+            return self._may_goto(i, insn)
+        raise self.fail(f"unknown opcode {insn.code:#04x}")
+
+    def _may_goto(self, i: int, insn: Insn) -> None:
+        """Fall through while this invocation's budget lasts, then jump (counter stays 0)."""
+        slot = self.frame.may_goto_slot
+        t = self._bpf_target(i, insn.off)
+        dec = x.alu_mi("sub", RBP, slot, 1)
+        self.emit(x.alu_mi("cmp", RBP, slot, 0))
+        self._branch("e", self.prev.starts[t], tail=len(dec))
+        self.emit(dec)
+
+    def _call(self, i: int, insn: Insn) -> None:
+        if insn.code & op.X:                     # callx: function address or helper id in dst
+            return self._callx(reg(insn.dst))
+        if insn.src == op.PSEUDO_CALL:
+            t = i + 1 + insn.imm
+            k = self.func_index.get(t)
+            if k is None:
+                raise self.fail(f"call to slot {t}, which starts no function")
+            rel = self.prev.func_offsets[k] - (self._pos_prev() + x.CALL_LEN)
+            return self.emit(x.call_rel32(rel))
+        if insn.src == op.PSEUDO_KFUNC_CALL:
+            return self._call_target(Target("kfunc", insn.imm))
+        if insn.src == op.CALL_HELPER:
+            return self._call_target(Target("helper", insn.imm))
+        raise self.fail(f"unknown call kind src={insn.src}")
+
+    def _callx(self, target: int) -> None:
+        # values below MAX_HELPER_ID are helper ids (the ubpf / bpf_conformance convention):
+        # aux = helper_table + id * HELPER_STRIDE; anything else is called as an address
+        shift = HELPER_STRIDE.bit_length() - 1
+        table = x.movabs(AX, 0)
+        via_table = x.shift_ri("shl", AUX, shift) + table + x.alu_rr("add", AUX, AX)
+        self.emit(x.mov_rr(AUX, target), x.alu_ri("cmp", AUX, MAX_HELPER_ID),
+                  x.jcc_rel8("ae", len(via_table)), x.shift_ri("shl", AUX, shift))
+        self._reloc(len(self.buf) + 2, "abs64", Target("helper_table"))
+        self.emit(table, x.alu_rr("add", AUX, AX), x.call_r(AUX))
+
+    # -- loads -------------------------------------------------------------------------
+    def _ld(self, i: int, insn: Insn) -> int:
+        mode = insn.code & 0xE0
+        if insn.code == op.LD_IMM64:
+            if i + 1 >= self.funcs[self.fidx].end:
+                raise self.fail("LD_IMM64 has no second half")
+            second = self.insns[i + 1]
+            dst = reg(insn.dst)
+            if insn.src == 0:
+                self.emit(x.mov_imm(dst, imm64(insn, second)))
+                return 2
+            if insn.src == op.PSEUDO_FUNC:
+                target = Target("func", i + 1 + insn.imm)
+            elif insn.src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_FD):
+                target = Target("map", insn.imm)
+            elif insn.src in (op.PSEUDO_MAP_IDX_VALUE, op.PSEUDO_MAP_VALUE):
+                target = Target("map_value", insn.imm, second.imm & 0xFFFFFFFF)
+            elif insn.src == op.PSEUDO_BTF_ID:
+                target = Target("ksym", insn.imm)
+            else:
+                raise self.fail(f"LD_IMM64 with pseudo source {insn.src}")
+            self._reloc(len(self.buf) + 2, "abs64", target)
+            self.emit(x.movabs(dst, 0))
+            return 2
+        if mode in (op.ABS, op.IND):
+            self._ld_abs(insn, mode == op.IND)
+            return 1
+        raise self.fail(f"unknown opcode {insn.code:#04x}")
+
+    def _ld_abs(self, insn: Insn, indirect: bool) -> None:
+        """Legacy packet load: r0 = ntoh(*(size *)(skb->data + off)), or return 0 if out of range.
+
+        The routine (a trampoline) takes rdi = ctx (r6, as the ISA fixes),
+        esi = offset, edx = size and returns the value in rax and a status in
+        rdx (0 = loaded).  r1-r5 are scratch after LD_ABS, as in the kernel.
+        """
+        size = op.SIZE_BYTES[insn.code & 0x18]
+        if size == 8:
+            raise self.fail(f"unknown opcode {insn.code:#04x}")
+        if indirect:
+            self.emit(x.mov_rr(AUX, reg(insn.src), False), x.alu_ri("add", AUX, insn.imm, False),
+                      x.mov_rr(RDI, reg(6)), x.mov_rr(RSI, AUX, False))
+        else:
+            self.emit(x.mov_rr(RDI, reg(6)), x.mov_ri32(RSI, insn.imm))
+        self.emit(x.mov_ri32(RDX, size))
+        self._call_target(Target("ld_abs"))
+        # test edx, edx; jz ok; xor eax, eax; jmp epilogue; ok:
+        self.emit(x.test_rr(RDX, RDX, False))
+        fail = x.xor_rr(RAX, RAX, False)
+        # the jmp is this instruction's last code: size it like any branch
+        end_prev = self.prev.ends[self.cur]
+        rel = self.prev.epilogues[self.fidx] - end_prev
+        jmp = (x.jmp_rel8(rel) if not self.force_long and x.fits_i8(rel) else x.jmp_rel32(rel))
+        self.emit(x.jcc_rel8("e", len(fail) + len(jmp)), fail, jmp)
+
+    def _ldx(self, insn: Insn) -> None:
+        mode, size = insn.code & 0xE0, op.SIZE_BYTES[insn.code & 0x18]
+        dst = reg(insn.dst)
+        if insn.src == op.PARAMS:
+            if mode != op.MEM:
+                raise self.fail("R11 is invalid")
+            k = self._r11_slot(insn, +1)
+            cnt = self.funcs[self.fidx].stack_arg_cnt
+            if cnt is not None and k > cnt:
+                raise self.fail(f"invalid read from stack arg off {insn.off} depth 0 "
+                                f"(function takes {cnt} stack argument slots)")
+            if k == 1:
+                return self.emit(x.mov_rr(dst, ARG6))
+            return self.emit(x.load(8, dst, RBP, 8 * k))    # [rbp + 16] is arg 7
+        base = reg(insn.src)
+        if mode == op.MEM:
+            return self.emit(x.load(size, dst, base, insn.off))
+        if mode == op.MEMSX and size != 8:
+            return self.emit(x.load_sx(size, dst, base, insn.off))
+        raise self.fail(f"unknown opcode {insn.code:#04x}")
+
+    def _r11_slot(self, insn: Insn, sign: int) -> int:
+        if insn.code & 0x18 != op.DW or insn.off * sign <= 0 or insn.off % 8:
+            raise self.fail("R11 is invalid")
+        k = insn.off * sign // 8
+        if k > op.MAX_STACK_ARG_SLOTS:
+            raise self.fail(f"stack arg offset {insn.off} exceeds max "
+                            f"{op.MAX_STACK_ARG_SLOTS} stack args")
+        return k
+
+    # -- stores and atomics ------------------------------------------------------------
+    def _st(self, insn: Insn) -> None:
+        cls, mode, size = insn.code & 7, insn.code & 0xE0, op.SIZE_BYTES[insn.code & 0x18]
+        if cls == op.STX and mode == op.ATOMIC:
+            if insn.dst == op.PARAMS:
+                raise self.fail("R11 is invalid")
+            return self._atomic(insn, size)
+        if mode != op.MEM:
+            raise self.fail(f"unknown opcode {insn.code:#04x}")
+        if insn.dst == op.PARAMS:
+            k = self._r11_slot(insn, -1)
+            if k == 1:
+                if cls == op.STX:
+                    return self.emit(x.mov_rr(ARG6, reg(insn.src)))
+                return self.emit(x.mov_imm(ARG6, insn.imm))   # imm32 sign-extended
+            disp = self.frame.out_slot_disp(k)
+            if cls == op.STX:
+                return self.emit(x.store(8, RBP, disp, reg(insn.src)))
+            return self.emit(x.store_imm(8, RBP, disp, insn.imm))
+        base = reg(insn.dst)
+        if cls == op.STX:
+            return self.emit(x.store(size, base, insn.off, reg(insn.src)))
+        self.emit(x.store_imm(size, base, insn.off, insn.imm))
+
+    def _atomic(self, insn: Insn, size: int) -> None:
+        imm, off = insn.imm, insn.off
+        base, src = reg(insn.dst), reg(insn.src)
+        if imm == op.LOAD_ACQ:      # x86 (TSO) loads already have acquire semantics
+            return self.emit(x.load(size, reg(insn.dst), reg(insn.src), off))
+        if imm == op.STORE_REL:     # ... and stores release semantics
+            return self.emit(x.store(size, base, off, src))
+        if size not in (4, 8):
+            raise self.fail(f"atomic of {size} bytes")
+        o = imm & ~op.FETCH
+        if imm == op.XCHG:
+            return self.emit(x.xchg_mr(size, base, off, src))
+        if imm == op.CMPXCHG:
+            self.emit(x.lock_cmpxchg(size, base, off, src))
+            if size == 4:           # r0 = old value, zero-extended even when the CPU kept rax
+                self.emit(x.mov_rr(RAX, RAX, False))
+            return
+        if o not in _ATOMIC_ALU:
+            raise self.fail(f"unknown atomic op {imm:#x}")
+        if not imm & op.FETCH:
+            return self.emit(x.lock_alu_mr(_ATOMIC_ALU[o], size, base, off, src))
+        if o == op.ADD:
+            return self.emit(x.lock_xadd(size, base, off, src))
+        self._fetch_loop(_ATOMIC_ALU[o], size, base, off, src)
+
+    def _fetch_loop(self, name: str, size: int, base: int, off: int, src: int) -> None:
+        """src = atomic_fetch_<op>(base + off, src) via a cmpxchg loop (rax is its operand).
+
+        rax is saved in AX; where base or src *is* rax, the saved copy stands in.
+        """
+        is64 = size == 8
+        b = AX if base == RAX else base
+        s = AX if src == RAX else src
+        loop = (x.mov_rr(AUX, RAX, is64) + x.alu_rr(name, AUX, s, is64)
+                + x.lock_cmpxchg(size, b, off, AUX))
+        loop += x.jcc_rel8("ne", -(len(loop) + 2))
+        self.emit(x.mov_rr(AX, RAX), x.load(size, RAX, b, off), loop)
+        if src == RAX:
+            return                  # the old value is the result, already in rax
+        self.emit(x.mov_rr(src, RAX, is64), x.mov_rr(RAX, AX))
+
+
+def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
+        options: JitOptions | None = None) -> Image:
+    """Translate a linked BPF program (main function at slot 0) into an :class:`Image`."""
+    options = options or JitOptions()
+    try:  # undefined encodings are refused up front, as the kernel does at load time
+        check_program(list(insns))
+    except IsaError as e:
+        raise JitError(str(e), e.index) from None
+    facts = analyse(list(insns), funcs)
+    frames = [_frame(f) for f in facts]
+    n = len(insns)
+    # the kernel's first guess: 64 bytes per instruction (over-estimates, so jumps shrink)
+    guess = [64 * (i + 1) for i in range(n)]
+    prev = _Layout(starts=[64 * i for i in range(n)], ends=guess,
+                   func_offsets=[64 * f.start for f in facts],
+                   epilogues=[64 * f.end for f in facts], size=64 * n)
+    force_long = False
+    passes = 0
+    while True:
+        passes += 1
+        p = _Pass(list(insns), facts, frames, prev, force_long, options)
+        layout = p.run()
+        if layout.same(prev):
+            break
+        prev = layout
+        if passes >= MAX_PASSES and not force_long:
+            force_long = True
+        if passes > MAX_PASSES + 3:
+            raise JitError("code layout did not converge")
+    offsets = list(layout.starts)
+    i = 0
+    while i < n:        # second halves of LD_IMM64 have no code of their own
+        if insns[i].code == op.LD_IMM64 and i + 1 < n:
+            offsets[i + 1] = -1
+            i += 2
+        else:
+            i += 1
+    return Image(code=bytes(p.buf), funcs=p.layouts, relocs=p.relocs, insn_offsets=offsets,
+                 insn_count=n, passes=passes)
