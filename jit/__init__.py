@@ -1,1 +1,20 @@
-"""jit stage (filled by a later issue; importable so the package layout is fixed)."""
+"""jit: BPF -> x86-64, the way the Linux x86 JIT does it (DESIGN.md §3 "x86-64 JIT").
+
+Entry point :func:`jit` (``jit.translate``): a linked BPF program (main function
+at slot 0, subprograms after it) plus optional per-function facts
+(:class:`FuncSpec`: name, stack depth, incoming stack-argument slots) ->
+:class:`Image` (code, per-function frame layout, per-BPF-instruction offsets,
+relocations for helper/kfunc trampolines and map/global addresses, bound by an
+executor with :meth:`Image.link`).
+
+Modules: ``x86_encode`` (instruction encoder), ``regmap`` (register map),
+``facts`` (function boundaries, outgoing slot counts), ``translate``,
+``image`` (the output dataclasses).  This package imports ``isa`` only.
+"""
+
+from .facts import FuncSpec
+from .image import HELPER_STRIDE, MAX_HELPER_ID, FuncLayout, Image, JitError, LinkError, Reloc, Target
+from .translate import JitOptions, jit
+
+__all__ = ["jit", "JitOptions", "FuncSpec", "Image", "FuncLayout", "Reloc", "Target", "JitError",
+           "LinkError", "HELPER_STRIDE", "MAX_HELPER_ID"]

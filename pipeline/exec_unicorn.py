@@ -239,7 +239,7 @@ class UnicornExecutor:
             self.memory.add(spec.name, spec.base, spec.data, spec.writable)
         self._resolve_ext = resolve
         self._map_code_and_trampolines()
-        self.uc.mem_map(STACK_TOP - STACK_SIZE, STACK_SIZE, UC_PROT_READ | UC_PROT_WRITE)
+        self.memory.add("stack", STACK_TOP - STACK_SIZE, b"", size=STACK_SIZE)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED
                          | UC_HOOK_MEM_FETCH_UNMAPPED | UC_HOOK_MEM_WRITE_PROT
