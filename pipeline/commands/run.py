@@ -211,11 +211,15 @@ class RunEnv:
             self.ctx = self.add_region("ctx", data.ljust(DEFAULT_CTX_SIZE, b"\0"))
 
     def _global_symbols(self) -> dict[str, tuple[str, int, int]]:
-        """Global variable name -> (data section, offset, size)."""
+        """Global variable name -> (data section, offset, size).
+
+        Like a libbpf skeleton: non-static variables only (static ones, such as
+        bpf_printk's format strings, are not part of the skeleton's interface).
+        """
         out = {}
         for d in self.obj.data_sections:
             for s in d.symbols:
-                if s.name and s.size:
+                if s.name and s.size and s.bind in ("GLOBAL", "WEAK"):
                     out[s.name] = (d.name, s.value, s.size)
         return out
 
