@@ -387,3 +387,36 @@ def test_load_beyond_known_incoming_slots_is_refused():
     jit(prog)                                            # unknown count: trusted
     with pytest.raises(JitError, match="invalid read from stack arg"):
         jit(prog, [FuncSpec(0, "main"), FuncSpec(2, "f", stack_arg_cnt=1)])
+
+
+# ------------------------------------------------------------------ 5. the jit command
+
+def test_jit_command_shows_the_stack_argument_mapping():
+    p = subprocess.run([sys.executable, "-m", "pipeline", "jit", str(ROOT / "examples" / "sum10.c"),
+                        "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    listing = json.loads(p.stdout)["programs"][0]
+    funcs = {f["name"]: f for f in listing["funcs"]}
+    assert funcs["sum"]["out_slots"] == 5 and funcs["sum"]["stack_arg_cnt"] == 0
+    assert funcs["sum10"]["stack_arg_cnt"] == 5 and funcs["sum"]["frame_size"] % 16 == 0
+    frame = funcs["sum"]["frame_size"]
+    after: dict[str, list[str]] = {}
+    current = None
+    for line in listing["lines"]:
+        if line["kind"] == "bpf":
+            current = line["text"]
+            after[current] = []
+        elif line["kind"] == "x86" and current is not None:
+            after[current].append(line["text"])
+    loads = {t: x for t, x in after.items() if "(r11 +" in t}
+    stores = {t: x for t, x in after.items() if "(r11 -" in t}
+    assert len(loads) == 5 and len(stores) == 5
+    assert [x for t, x in loads.items() if "r11 + 0x8)" in t][0][0].endswith(", r9")
+    assert [x for t, x in loads.items() if "r11 + 0x10)" in t][0][0].endswith(
+        "qword ptr [rbp + 0x10]")
+    assert [x for t, x in stores.items() if "r11 - 0x8)" in t][0][0].startswith("mov r9, ")
+    assert [x for t, x in stores.items() if "r11 - 0x10)" in t][0][0].startswith(
+        f"mov qword ptr [rbp - {hex(frame)}], ")
+    text = subprocess.run([sys.executable, "-m", "pipeline", "jit", str(ROOT / "examples" / "sum10.c")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0 and "<sum10>:" in text.stdout and "call " in text.stdout
