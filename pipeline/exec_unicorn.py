@@ -291,6 +291,8 @@ class UnicornExecutor:
         """Call the entry function with r1.. = ``args`` (at most 5); rax is the result."""
         self._calls = 0
         self._exit = None
+        self._error = None
+        self._bad_access = None
         rax = self._call_at(CODE_BASE + self.image.entry, args, STACK_TOP - 64)
         if self._exit is not None:
             return ExecResult(self._exit.value, "helper", self._calls)
@@ -301,10 +303,13 @@ class UnicornExecutor:
         rsp = self.uc.reg_read(X.UC_X86_REG_RSP)
         saved = [self.uc.reg_read(r) for r in _SAVED_REGS]
         try:
-            return self._call_at(addr, args, (rsp - 256) & ~0xF)
+            ret = self._call_at(addr, args, (rsp - 256) & ~0xF)
         finally:
             for r, v in zip(_SAVED_REGS, saved):
                 self.uc.reg_write(r, v)
+        if self._exit is not None:        # a helper ended the program inside the callback
+            raise self._exit
+        return ret
 
     def _call_at(self, addr: int, args, stack_top: int) -> int:
         if len(args) > 5:

@@ -124,3 +124,48 @@ def test_invalid_instruction_is_refused_at_jit_time():
         jit([Insn(0x07, dst=11, imm=1), Insn(0x95)])        # r11 += 1
     with pytest.raises(JitError, match="R11 is invalid"):
         jit([Insn(0x63, dst=11, src=1, off=-8), Insn(0x95)])  # 4-byte store to r11
+
+
+def test_callx_to_a_function_address_and_to_a_helper_id():
+    """callx through a register: a BPF function's address (LD_IMM64 PSEUDO_FUNC), then a
+    helper id (the conformance convention); the interpreter treats both the same way."""
+    from isa import opcodes as op
+    from isa.insn import Insn
+    from pipeline.interp import Interpreter
+    prog = [
+        Insn(op.LD_IMM64, 2, op.PSEUDO_FUNC, 0, 7), Insn(0),    # r2 = &f (slot 8)
+        Insn(op.ALU64 | op.MOV | op.K, 1, imm=20),                # r1 = 20
+        Insn(op.CALLX_OP, 2),                                     # r0 = f(20) = 21
+        Insn(op.ALU64 | op.MOV | op.X, 1, 0),                     # r1 = 21
+        Insn(op.ALU64 | op.MOV | op.K, 3, imm=5),
+        Insn(op.CALLX_OP, 3),                                     # r0 = unwind(21) = 21
+        Insn(op.EXIT_OP),
+        Insn(op.ALU64 | op.MOV | op.X, 0, 1),                     # f: r0 = r1 + 1
+        Insn(op.ALU64 | op.ADD | op.K, 0, imm=1),
+        Insn(op.EXIT_OP),
+    ]
+    assert run_jit(prog) == 21
+    assert Interpreter(prog, helpers={5: unwind_helper}).run().r0 == 21
+
+
+def test_helper_ending_the_program_inside_a_callback_ends_it():
+    from isa import opcodes as op
+    from isa.insn import Insn
+    image = jit([
+        Insn(op.LD_IMM64, 2, op.PSEUDO_FUNC, 0, 5), Insn(0),    # r2 = &cb (slot 6)
+        Insn(op.ALU64 | op.MOV | op.K, 1, imm=3),
+        Insn(op.JMP | op.CALL, imm=181),                          # bpf_loop(3, cb, ...)
+        Insn(op.ALU64 | op.MOV | op.K, 0, imm=77),
+        Insn(op.EXIT_OP),
+        Insn(op.ALU64 | op.MOV | op.K, 1, imm=0),                 # cb: unwind(0) ends it all
+        Insn(op.JMP | op.CALL, imm=5),
+        Insn(op.EXIT_OP),
+    ])
+
+    def bpf_loop(vm, n, cb, ctx, flags, r5):
+        for i in range(n):
+            vm.call(cb, i, ctx)
+        return n
+    ex = UnicornExecutor(image, helpers={5: unwind_helper, 181: bpf_loop})
+    r = ex.run()
+    assert r.retval == 0 and r.ended_by == "helper"
