@@ -90,6 +90,7 @@ def const_alu(opc: int, a: int, b: int, alu64: bool, imm: int = 0, to_be: bool =
 
 
 _CONSTS: dict[int, Scalar] = {}
+_U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
 _S64 = 1 << 63
 _S32 = 1 << 31
 
@@ -234,7 +235,7 @@ def _mov_reg(env: Env, insn, alu64: bool) -> None:
             no_sext = s.s.umax < (1 << (off - 1))
             if no_sext:
                 s = _assign_scalar_id(env, src)
-            res = S.coerce_reg_to_size_sx(s.s, off >> 3)
+            res = S.mov(s.s, alu64=True, off=off)
             env.set_reg(dst, Reg(T.SCALAR, res, id=s.id if no_sext else 0,
                                  precise=s.precise))
         else:
@@ -246,17 +247,18 @@ def _mov_reg(env: Env, insn, alu64: bool) -> None:
             is_u32 = _reg_width(s.s) <= 32
             if is_u32:
                 s = _assign_scalar_id(env, src)
-            res = S.zext_32_to_64(s.s)
+            # zext_32_to_64 + reg_bounds_sync
+            res = s.s if is_u32 and s.s.var_off.mask == 0 else S.mov(s.s, alu64=False)
             env.set_reg(dst, Reg(T.SCALAR, res, id=s.id if is_u32 else 0, precise=s.precise))
         else:
             no_sext = s.s.umax < (1 << (off - 1))
             if no_sext:
                 s = _assign_scalar_id(env, src)
-            res = S.coerce_subreg_to_size_sx(s.s, off >> 3)
-            res = S.zext_32_to_64(res)
+            res = S.mov(s.s, alu64=False, off=off)
             env.set_reg(dst, Reg(T.SCALAR, res, id=s.id if no_sext else 0, precise=s.precise))
     else:
-        env.mark_unknown(dst)
+        # a 32-bit copy of a pointer: unknown, zero-extended
+        env.set_reg(dst, Reg(T.SCALAR, _U32_UNKNOWN))
 
 
 def adjust_reg_min_max_vals(env: Env, insn) -> None:

@@ -46,6 +46,9 @@ def _reg_not_null(r: Reg) -> bool:
 
 
 def _is_const(r: Reg, jmp32: bool) -> bool:
+    """kernel: is_reg_const - a *scalar* with a known value."""
+    if r.type != T.SCALAR:
+        return False
     vo = r.s.var_off
     return (vo.mask & 0xFFFFFFFF) == 0 if jmp32 else vo.mask == 0
 

@@ -251,6 +251,9 @@ def _set_precise_reg(frame, i: int) -> bool:
 
 def mark_all_scalars_precise(env, st) -> None:
     """kernel: mark_all_scalars_precise - the conservative fallback."""
+    if env.log.level2:
+        env.log.line(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars "
+                     f"precise")
     while st is not None:
         for f in st.frames[: st.curframe + 1]:
             for i, r in enumerate(f.regs):
@@ -299,17 +302,20 @@ def mark_chain_precision(env, regno: int) -> None:
     _mark_chain(env, st, bt)
 
 
-def mark_chain_precision_batch(env, st, bt: Backtrack) -> None:
-    _mark_chain(env, st, bt)
+def mark_chain_precision_batch(env, st, bt: Backtrack) -> bool:
+    """Backtrack the pre-set masks of ``bt`` from ``st``; True if any
+    register or slot became newly precise."""
+    return _mark_chain(env, st, bt)
 
 
-def _mark_chain(env, starting_state, bt: Backtrack) -> None:
+def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
     st = starting_state
     first_idx = st.first_insn_idx
     last_idx = st.insn_idx
     subseq_idx = -1
     skip_first = True
     log2 = env.log.level2
+    changed = False
     try:
         while True:
             history = len(st.jmp_history)
@@ -324,8 +330,8 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> None:
                     for i in range(32):
                         if bt.reg_mask() >> i & 1:
                             bt.clear_reg(i)
-                            _set_precise_reg(f0, i)
-                    return
+                            changed |= _set_precise_reg(f0, i)
+                    return changed
                 raise _Bug()
             i = last_idx
             jh = st.jmp_history
@@ -345,7 +351,7 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> None:
                     else:
                         _backtrack_insn(env, i, subseq_idx, hist, bt)
                         if bt.empty():
-                            return
+                            return changed
                 subseq_idx = i
                 # kernel: get_prev_insn_idx
                 if i == first and (history == 0 or (history == 1 and jh[0].idx == i)):
@@ -375,6 +381,7 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> None:
                         bt.reg_masks[fr] &= ~(1 << i)
                     else:
                         func.regs[i] = r.with_(precise=True)
+                        changed = True
                 smask = bt.stack_masks[fr]
                 for i in range(64):
                     if not smask >> i & 1:
@@ -386,6 +393,7 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> None:
                         bt.stack_masks[fr] &= ~(1 << i)
                     else:
                         func.stack[i] = Slot(slot.types, slot.spilled.with_(precise=True))
+                        changed = True
                 if log2:
                     from verifier.log import format_frame
                     env.log.line(f"mark_precise: frame{fr}: parent state "
@@ -393,11 +401,14 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> None:
                                  f"stack={_fmt_stack(bt.stack_masks[fr])}: "
                                  f"{format_frame(st, fr)}")
             if bt.empty():
-                return
+                return changed
             subseq_idx = first_idx
             last_idx = st.last_insn_idx
             first_idx = st.first_insn_idx
         if not bt.empty():
             mark_all_scalars_precise(env, starting_state)
+            changed = True
     except (_NotSupp, _Bug):
         mark_all_scalars_precise(env, starting_state)
+        changed = True
+    return changed

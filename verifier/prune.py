@@ -385,20 +385,7 @@ def propagate_precision(env, old: State, cur: State) -> bool:
                 env.log.line(f"frame {fr}: propagating " + ",".join(names))
     if not any_set:
         return False
-    before = _precise_count(cur)
-    mark_chain_precision_batch(env, cur, bt)
-    return _precise_count(cur) != before
-
-
-def _precise_count(st: State) -> int:
-    n = 0
-    s = st.parent
-    while s is not None:
-        for f in s.frames[: s.curframe + 1]:
-            n += sum(1 for r in f.regs if r.precise)
-            n += sum(1 for sl in f.stack if sl.spilled.precise)
-        s = s.parent
-    return n
+    return mark_chain_precision_batch(env, cur, bt)
 
 
 # --- the state cache ---------------------------------------------------------------
