@@ -151,18 +151,13 @@ def compute_live_registers(env) -> None:
 
 
 def _print_live(env) -> None:
-    from isa.disasm import format_insn
     env.log.line("Live regs before insn:")
     i = 0
     while i < env.n:
         live = env.aux[i].live_regs_before
         s = "".join(str(r) if live >> r & 1 else "." for r in range(10))
         mark = f"{env.aux[i].scc:3d}" if env.aux[i].scc else "   "
-        try:
-            text = format_insn(env.insns, i, "kernel", strict=False,
-                               call_name=env.call_name)
-        except Exception:  # noqa: BLE001 - listing only
-            text = "?"
+        text = env.insn_text(i)
         env.log.line(f"{mark} {i:3d}: {s} {text}")
         i += 2 if env.insns[i].code == op.LD_IMM64 else 1
 
