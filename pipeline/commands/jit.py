@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..errors import REJECTED, UserError
+from ..errors import BAD_INPUT, REJECTED, UserError
 
 
 def add_parser(subparsers):
@@ -189,7 +189,13 @@ def run(args) -> int:
     path = str(args.file)
     obj = load(object_path(path))
     obj.path = path
-    progs = [obj.program(args.prog)] if args.prog else obj.programs
+    progs = obj.programs
+    if args.prog:
+        progs = [p for p in obj.programs if args.prog in (p.name, p.section)]
+        if not progs:
+            names = ", ".join(p.name for p in obj.programs) or "none"
+            raise UserError("usage", f"{path}: no program named '{args.prog}' (programs: {names})",
+                            path, BAD_INPUT)
     listings = [program_listing(obj, p) for p in progs]
     if args.json:
         print(json.dumps({"file": path, "programs": listings}))
