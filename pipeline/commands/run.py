@@ -236,6 +236,7 @@ class RunEnv:
                                 None, BAD_INPUT)
             sec, off, size = self.globals[name]
             init[sec][off:off + size] = _parse_value(name, text, size)
+        self.initial = {k: bytes(v) for k, v in init.items()}   # what the verifier sees
         for ref, desc in zip(self.obj.map_table, descs):
             m = MapObj(desc.name, desc.map_type, desc.key_size, desc.value_size,
                        desc.max_entries, desc.flags, kind=ref.kind if ref.kind == "data" else "map")
@@ -747,10 +748,10 @@ def execute(obj, prog, *, engine: str = "unicorn", data: bytes | None = None,
     btf_obj = load_btf(obj)
     verdict = None
     vinfo: dict = {"skipped": True}
-    if verify:
-        verdict, vinfo = _verify(obj, prog, btf_obj)
-    insns, kfuncs = _kfunc_setup(prog)
     env = RunEnv(obj, prog, data, sets, btf_obj)
+    if verify:
+        verdict, vinfo = _verify(obj, prog, btf_obj, env.initial)
+    insns, kfuncs = _kfunc_setup(prog)
     helpers = env.helper_table()
     try:
         if engine == "unicorn":
@@ -775,15 +776,25 @@ def execute(obj, prog, *, engine: str = "unicorn", data: bytes | None = None,
                    kfunc_calls=calls, trace=env.trace, verifier=vinfo, ended_by=ended_by)
 
 
-def _verify(obj, prog, btf_obj):
+def _verify(obj, prog, btf_obj, initial: dict[str, bytes]):
+    """Verify as libbpf would load it: global data with the ``--set`` values already in
+    (a frozen .rodata's contents are constants to the verifier)."""
+    import dataclasses
+
     from verifier import verify
 
     from .verify import build_input
-    v = verify(build_input(obj, prog, btf_obj), 1)
+    inp = build_input(obj, prog, btf_obj)
+    inp.maps = [dataclasses.replace(m, initial_value=initial[m.name])
+                if m.kind == "data" and m.name in initial else m for m in inp.maps]
+    v = verify(inp, 1)
     if not v.accepted:
         where = None if v.error is None or v.error.insn is None else f"insn {v.error.insn}"
-        hint = " (stack-argument programs: --no-verify until the verifier implements r11)" \
-            if "R11" in v.error_line else ""
+        hint = ""
+        if "R11" in v.error_line:
+            hint = " (stack-argument programs: --no-verify until the verifier implements r11)"
+        elif "kernel function" in v.error_line:
+            hint = " (kfunc calls: --no-verify until the verifier checks them)"
         raise UserError("verifier", f"program {prog.name} rejected by the verifier: "
                                     f"{v.error_line}{hint}", where, REJECTED)
     return v, {"processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,

@@ -88,6 +88,19 @@ int prog(struct __sk_buff *skb)
 }
 char _license[] SEC("license") = "GPL";
 """)
+    (d / "rodata.c").write_text(r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+const volatile int mode = 0;
+SEC("socket")
+int prog(struct __sk_buff *skb)
+{
+	if (mode == 1)
+		return *(volatile long *)(long)skb->mark;   /* unsafe, unless dead code */
+	return 7;
+}
+char _license[] SEC("license") = "GPL";
+""")
     (d / "pkt.bin").write_bytes(bytes(14) + b"\x07" + bytes(5))
     return d
 
@@ -147,6 +160,16 @@ def test_engines_agree_on_globals(progs):
     b = run_json(progs / "globals.c", "--set", "small=7", "--engine", "interp")[1]
     assert a["retval"] == b["retval"] == 3 * 11 + 7
     assert a["globals"] == b["globals"]
+
+
+def test_rodata_set_before_load_is_what_the_verifier_sees(progs):
+    """A frozen .rodata is constant to the verifier: --set decides which code is dead."""
+    rc, doc = run_json(progs / "rodata.c")
+    assert rc == 0 and doc["retval"] == 7 and doc["globals"] == {"mode": 0}
+    rc, doc = run_json(progs / "rodata.c", "--set", "mode=1")
+    assert rc == 1 and doc["error"]["kind"] == "verifier"
+    rc, doc = run_json(progs / "rodata.c", "--set", "mode=2")
+    assert rc == 0 and doc["globals"] == {"mode": 2}
 
 
 def test_packet_data_hex_and_file(progs):
