@@ -212,7 +212,8 @@ class UnicornExecutor:
     attribute, like the mock kernel's Kfunc, get exactly that many pieces);
     ``resolve(target)`` gives addresses of maps, global data and ksyms;
     ``ld_abs(vm, ctx, offset, size)`` serves LD_ABS/LD_IND (value, or None
-    when out of range).  ``max_insns`` bounds every run (0: unbounded).
+    when out of range).  ``max_insns`` bounds the x86 instructions of every run
+    (0: unbounded), so an endless loop of an unverified program is a reported fault.
     """
 
     def __init__(self, image: Image, *, helpers: dict[int, NativeFn] | None = None,

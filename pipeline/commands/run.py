@@ -534,7 +534,7 @@ class RunEnv:
             return -E2BIG
         call = getattr(vm, "call", None)
         if call is None:
-            raise HelperFault("bpf_loop callbacks need the unicorn engine")
+            raise HelperFault("callbacks need the unicorn engine")
         for i in range(nr):
             if call(cb, i, ctx) & U64:
                 return i + 1
@@ -546,7 +546,7 @@ class RunEnv:
         m = self.map_at(mp)
         call = getattr(vm, "call", None)
         if call is None:
-            raise HelperFault("bpf_for_each_map_elem callbacks need the unicorn engine")
+            raise HelperFault("callbacks need the unicorn engine")
         if m.is_array:
             keys = [i.to_bytes(4, "little") for i in range(max(m.max_entries, 1))]
             addrs = [m.values + i * m.elem_size for i in range(len(keys))]
