@@ -56,6 +56,7 @@ PAGE = 0x1000
 EPERM, ENOENT, EFAULT, EEXIST, EINVAL, E2BIG, ENOSPC = 1, 2, 14, 17, 22, 7, 28
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 ETH_HLEN = 14
+SKF_NET_OFF, SKF_LL_OFF = -0x100000, -0x200000   # LD_ABS bases (include/uapi/linux/filter.h)
 XDP_HEADROOM = 256
 XDP_FRAME_SIZE = 40            # sizeof(struct xdp_frame): adjust_head may not go below it
 SKB_SIZE = 192                 # sizeof(struct __sk_buff)
@@ -288,11 +289,23 @@ class RunEnv:
 
     # -- LD_ABS / LD_IND -----------------------------------------------------------------
     def ld_abs(self, vm, ctx: int, off: int, size: int) -> int | None:
+        """The value (network byte order) or None: the program then returns 0.
+
+        Offsets count from skb->data; the kernel's negative bases reach the
+        network header (``SKF_NET_OFF``) and the link-layer header (``SKF_LL_OFF``).
+        """
         if self.packet is None:
             return None
-        _, start, end = self.packet
+        pkt, start, end = self.packet
         off = _s32(off)
-        if off < 0 or start + off + size > end:
+        if off < 0:
+            if off >= SKF_NET_OFF:
+                start, off = pkt.base + ETH_HLEN, off - SKF_NET_OFF
+            elif off >= SKF_LL_OFF:
+                start, off = pkt.base, off - SKF_LL_OFF
+            else:
+                return None
+        if start + off + size > end:
             return None
         return int.from_bytes(vm.memory.read(start + off, size), "big")
 

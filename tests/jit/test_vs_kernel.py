@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import random
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -239,3 +240,47 @@ def test_random_programs_match_kernel(kernel):
         hi = kernel_run("\n".join(body + ["rsh %r0, 32", "exit"] + sub))
         ours = jit_r0(assemble(text))
         assert ours == (hi << 32) | lo, f"program {n}:\n{text}"
+
+
+LD_ABS_NEGATIVE = """
+	.section tc,"ax",@progbits
+	.globl prog
+	.type prog,@function
+prog:
+	r6 = r1
+	r0 = *(u8 *)skb[-1048567]
+	r7 = r0
+	r0 = *(u16 *)skb[-2097140]
+	r0 <<= 8
+	r0 |= r7
+	r1 = 0
+	r8 = 60
+	r0 = *(u32 *)skb[r8]
+	r8 = 1000
+	r0 = *(u32 *)skb[r8]
+	exit
+"""
+
+
+def test_ld_abs_bases_and_out_of_range_match_kernel(kernel, clang22, tmp_path):
+    """LD_ABS at SKF_NET_OFF / SKF_LL_OFF bases, then an out-of-range LD_IND: the program
+    returns 0 there (the kernel's semantics), and a truncated variant returns the loads."""
+    from pipeline.commands.run import execute
+    from pipeline.objfile import Object, Program
+    pkt = bytes(12) + b"\x08\x00" + bytes([0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6]) + bytes(50)
+    wants = []
+    for text in (LD_ABS_NEGATIVE, LD_ABS_NEGATIVE.split("\tr1 = 0")[0] + "\texit\n"):
+        src, obj_path = tmp_path / "p.s", tmp_path / "p.o"
+        src.write_text(text)
+        subprocess.run([clang22, "--target=bpf", "-c", str(src), "-o", str(obj_path)], check=True)
+        from elftools.elf.elffile import ELFFile
+        with open(obj_path, "rb") as f:
+            code = ELFFile(f).get_section_by_name("tc").data()
+        with kernel.prog_load(code, "sched_cls") as res:
+            assert res.accepted, res.error_line
+            want = kernel.prog_test_run(res.fd, pkt).retval
+        prog = Program("prog", "tc", "sched_cls", None, None, True, 0, isa.decode(code))
+        obj = Object(str(obj_path), [prog], [], [], {}, [], [], [], [], [], "GPL", None, None)
+        assert execute(obj, prog, data=pkt).retval == want
+        wants.append(want)
+    assert wants[0] == 0 and wants[1] == 0x80006      # out of range ends the program with 0
