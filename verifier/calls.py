@@ -292,6 +292,9 @@ def prepare_func_exit(env: Env, insn_idx: int) -> int:
         env.log.line(format_frame(st, caller.frameno))
     del st.frames[st.curframe:]
     st.curframe -= 1
+    hook = env.hooks.get("on_return")
+    if hook is not None:
+        hook(env, caller)
     if in_cb:
         from verifier.prune import find_prev_entry, widen_imprecise_scalars
         prev = find_prev_entry(env, st, nxt)

@@ -418,7 +418,8 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
     t0 = time.perf_counter()
     log = Log(log_level)
     env = Env(inp, log)
-    env.hooks = dict(hooks or {})
+    from verifier.stack_args import hooks as _stack_arg_hooks
+    env.hooks = {**_stack_arg_hooks(), **(hooks or {})}
     env.ctx = model_for(inp.prog_type)
     env.call_name = _call_name(env)
     env.insn_text = lambda i: insn_text(env, i)
@@ -483,6 +484,7 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
         sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
         v.error = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
     v.subprogs = _subprog_facts(env)
+    v.kfunc_calls = dict(getattr(env, "kfunc_calls", {}))
     v.seen_insns = [a.seen for a in env.aux]
     v.tail_call_maps = {i: a.map_ptr_state.name for i, a in enumerate(env.aux)
                         if a.map_ptr_state is not None and a.map_ptr_state != "poison"}

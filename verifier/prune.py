@@ -23,8 +23,9 @@ from verifier import regtypes as T
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import Backtrack, mark_all_scalars_imprecise, mark_chain_precision_batch
 from verifier.scalar import Scalar
-from verifier.state import (BPF_REG_SIZE, NOT_INIT_REG, STACK_INVALID, STACK_MISC, STACK_SPILL,
-                            STACK_ZERO, UNKNOWN_SCALAR, Reg, Slot, State)
+from verifier.state import (BPF_REG_SIZE, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
+                            STACK_MISC, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Reg, Slot,
+                            State)
 from verifier.tnum import tnum_in
 
 NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
@@ -183,6 +184,14 @@ def stacksafe(old, cur, idmap: IdMap, exact: int) -> bool:
                     return False
             elif last in (STACK_MISC, STACK_ZERO, STACK_INVALID):
                 continue
+            elif last in (STACK_DYNPTR, STACK_ITER):
+                # dynptr / iterator objects (verifier.kfunc_args): same kind,
+                # slot role and state; the iterator depth is not compared
+                o, c = oslot.spilled, cslot.spilled
+                if (o.type != c.type or o.btf_name != c.btf_name or o.off != c.off
+                        or o.range != c.range or not idmap.check_ids(o.id, c.id)
+                        or not idmap.check_ids(o.ref_obj_id, c.ref_obj_id)):
+                    return False
             else:
                 return False
     return True
@@ -401,8 +410,16 @@ class StateEntry:
         self.in_free_list = False
 
 
+def _bucket(env, st: State, insn_idx: int) -> int:
+    """kernel: explored_state() - lists are hashed by (insn ^ callsite of the
+    current frame), so states reached from different call sites of a
+    subprogram live (mostly) in different lists."""
+    callsite = st.frames[st.curframe].callsite
+    return ((insn_idx ^ callsite) & 0xFFFFFFFF) % env.n
+
+
 def find_prev_entry(env, cur: State, insn_idx: int):
-    for e in env.explored.get(insn_idx, ()):
+    for e in env.explored.get(_bucket(env, cur, insn_idx), ()):
         st = e.state
         if (st.insn_idx == insn_idx and st.branches and _same_callsites(st, cur)
                 and st.dfs_depth < cur.dfs_depth):
@@ -450,9 +467,10 @@ def is_state_visited(env, insn_idx: int) -> bool:
     if (env.jmps_processed - env.prev_jmps_processed >= 2
             and env.insn_processed - env.prev_insn_processed >= 8):
         add_new = True
-    entries = env.explored.get(insn_idx)
+    key = _bucket(env, cur, insn_idx)
+    entries = env.explored.get(key)
     if entries is None:
-        entries = env.explored[insn_idx] = []
+        entries = env.explored[key] = []
     _clean_live_states(env, insn_idx, cur, entries)
     states_cnt = 0
     i = 0
@@ -460,6 +478,9 @@ def is_state_visited(env, insn_idx: int) -> bool:
         e = entries[i]
         states_cnt += 1
         sl = e.state
+        if sl.insn_idx != insn_idx:      # another instruction sharing the hash bucket
+            i += 1
+            continue
         removed = False
         hit = False
         loop = False

@@ -52,6 +52,7 @@ class Verdict:
     subprogs: list[SubprogFacts] = field(default_factory=list)
     seen_insns: list[bool] = field(default_factory=list)   # insns reached by verification
     tail_call_maps: dict[int, str] = field(default_factory=dict)  # call insn -> map name
+    kfunc_calls: dict[int, dict] = field(default_factory=dict)    # call insn -> kfunc model
     verify_time_s: float = 0.0
     internal_error: str | None = None   # traceback of a verifier bug (the verdict is "rejected")
 

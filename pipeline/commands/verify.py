@@ -128,10 +128,41 @@ def build_input(obj, prog, btf_obj=None):
             func_info = []
     sec = prog.section.lstrip("?")
     attach = _ATTACH.get(sec)
-    return VerifierInput(insns=list(prog.insns), prog_type=prog.type or "socket_filter",
-                         maps=maps, license=obj.license or "", name=prog.name, btf=btf,
-                         func_info=func_info, line_info=line_info, expected_attach_type=attach,
-                         attach=prog.attach)
+    inp = VerifierInput(insns=list(prog.insns), prog_type=prog.type or "socket_filter",
+                        maps=maps, license=obj.license or "", name=prog.name, btf=btf,
+                        func_info=func_info, line_info=line_info, expected_attach_type=attach,
+                        attach=prog.attach)
+    add_kernel(inp, prog)
+    return inp
+
+
+def add_kernel(inp, prog) -> None:
+    """What libbpf and the kernel add for kfunc calls: each ``.ksyms`` call gets
+    the kfunc's id in the mock kernel's BTF, and the verifier gets that BTF, the
+    KF_* flags and the program types each kfunc is registered for (plain data:
+    the verifier does not import the mock kernel).  An extern the mock kernel
+    does not have is left unresolved (imm 0), which the verifier rejects."""
+    relocs = [r for r in prog.relocs if r.kind == "kfunc"]
+    if not relocs:
+        return
+    from ..kernel import KernelError, registry
+    try:
+        reg = registry()
+    except Exception:  # noqa: BLE001 - no kernel BTF: the verifier says so
+        return
+    insns = list(inp.insns)
+    from dataclasses import replace
+    names = {}
+    for r in relocs:
+        names[r.insn] = r.name
+        try:
+            insns[r.insn] = replace(insns[r.insn], imm=reg.kfunc(r.name).btf_id, off=0)
+        except KernelError:
+            pass
+    inp.insns = insns
+    inp.kfuncs = names
+    inp.options["kernel_btf"] = reg.kernel
+    inp.options["kfunc_prog_types"] = reg.kfunc_prog_types()
 
 
 def map_descs(obj, btf) -> list:

@@ -14,8 +14,7 @@ for the four bugs found in review of v1.  What is checked here:
    selftest-style annotations in the sources agree with the table;
 4. accepted cases run to the documented retval: BPF-to-BPF-only ones on
    the reference interpreter alone, kfunc ones with the mock kernel's kfuncs;
-5. our verifier gives the documented verdict and message — marked xfail
-   until the stack-argument verifier exists (issue 6): remove the marker.
+5. our verifier gives the documented verdict and message.
 """
 
 from __future__ import annotations
@@ -442,38 +441,30 @@ def _verify_entry():
 def verify_case(builder, case):
     """Build the VerifierInput libbpf + the selftest loader would hand the kernel and verify.
 
-    Assumptions the stack-argument verifier may adjust (this is the one place):
-    the companion's parameter names are applied to ``inp.btf``; load flags go
-    to ``inp.options["prog_flags"]``; kfunc calls get their kernel BTF id in
-    the instruction and the mock kernel's ``Kfunc`` in ``inp.kfuncs`` (call
-    insn -> model), the kernel BTF in ``inp.options["kernel_btf"]`` and the
-    registrations in ``inp.options["kfunc_prog_types"]``.
+    ``pipeline.commands.verify.build_input`` links kfunc calls against the mock
+    kernel and passes its BTF (``options["kernel_btf"]``, ``["kfunc_prog_types"]``);
+    here the selftest loader's part is added: the companion's parameter names
+    (``__btf_func_path``) and the load flags (``options["prog_flags"]``).
     """
     verify, build_input = _verify_entry()
     path = builder.build(case.file)
     obj = _loaded(path)
     prog = obj.program(case.prog)
+    missing = [k for k in case.kfuncs if not _mock_kernel_has(k)]
+    if missing:
+        pytest.skip(f"the mock kernel lacks {', '.join(missing)}")
     inp = build_input(obj, prog)
     if case.companion:
         from btf.fixup import apply_func_names
         inp.btf, _ = apply_func_names(inp.btf, _btf(builder.build(case.companion)))
     if case.prog_flags:
         inp.options["prog_flags"] = case.prog_flags
-    kfunc_relocs = [r for r in prog.relocs if r.kind == "kfunc"]
-    if kfunc_relocs:
-        from pipeline.kernel import KernelError, registry
-        reg = registry()
-        missing = [r.name for r in kfunc_relocs if r.name not in reg.kfuncs]
-        if missing:
-            pytest.skip(f"the mock kernel lacks {', '.join(sorted(set(missing)))}")
-        inp.insns = reg.link_kfunc_calls(prog)
-        try:
-            inp.kfuncs = {r.insn: reg.kfunc(r.name) for r in kfunc_relocs}
-        except KernelError as e:
-            pytest.skip(str(e))
-        inp.options["kernel_btf"] = reg.kernel
-        inp.options["kfunc_prog_types"] = reg.kfunc_prog_types()
     return verify(inp, case.log_level)
+
+
+def _mock_kernel_has(name: str) -> bool:
+    from pipeline.kernel import registry
+    return name in registry().kfuncs
 
 
 def _describe(v) -> str:
@@ -487,7 +478,6 @@ def _describe(v) -> str:
 WRONG_REASONS = (sa.R11_INVALID, "not supported")
 
 
-@pytest.mark.xfail(strict=False, reason=sa.REASON_NO_VERIFIER)
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_verifier_verdict(builder, case):
     v = verify_case(builder, case)

@@ -1,0 +1,288 @@
+"""kfunc calls: resolution against the kernel BTF, the call's effects, iterators.
+
+The verifier is given the kernel side as plain data (it never imports the
+mock kernel): ``inp.options["kernel_btf"]`` is a :class:`btf.kernel.KernelBtf`
+(kernel BTF plus each kfunc's ``KF_*`` flags), ``inp.options
+["kfunc_prog_types"]`` maps a kfunc name to the program types its id set is
+registered for (``"unspec"`` = all).  A call instruction's ``imm`` is the
+kfunc's FUNC id in that BTF (what libbpf writes after resolving the
+``.ksyms`` extern); ``inp.kfuncs`` may also name the kfunc of a call site.
+
+At a call (kernel: check_kfunc_call): every argument is checked against the
+kernel prototype (:mod:`verifier.kfunc_args`, registers and stack slots
+alike), a ``KF_RELEASE`` kfunc releases its object (every copy - registers,
+spills, stack-argument slots, all frames - becomes unusable), R0-R5 are
+clobbered, R0 gets the return type (``KF_ACQUIRE`` -> a new reference,
+``KF_RET_NULL`` -> must be NULL-checked), the outgoing stack-argument slots
+die, and ``KF_ITER_NEXT`` forks the open-coded iterator loop.
+
+Each verified call site's model (name, BTF id, argument sizes and slots)
+ends up in ``Verdict.kfunc_calls`` for the JIT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from btf import layout as L
+from btf.errors import BtfError
+from isa import opcodes as op
+from verifier import regtypes as T
+from verifier.env import Env
+from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
+from verifier.kfunc_args import (ITER_ACTIVE, ITER_DRAINED, CallMeta, check_kfunc_args,
+                                 reg_at, _skip)
+from verifier.scalar import Scalar
+from verifier.stack_args import after_kfunc, check_outgoing
+from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+
+ANY_PROG_TYPE = "unspec"
+NO_BTF = "calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF"
+
+
+@dataclass(frozen=True)
+class KfuncDesc:
+    """One resolved kfunc (kernel: bpf_kfunc_desc + the meta fetched for it)."""
+    name: str
+    btf_id: int
+    proto: object            # btf.kfuncs.KfuncProto
+    flags: frozenset
+    allowed: bool
+
+    def model(self) -> dict:
+        m = self.proto.model
+        return {"name": self.name, "btf_id": self.btf_id, "nr_args": m.nr_args,
+                "arg_size": list(m.arg_size), "arg_flags": list(m.arg_flags),
+                "ret_size": m.ret_size, "ret_flags": m.ret_flags,
+                "arg_slots": [[s.name for s in slots] for slots in m.arg_slots],
+                "nr_slots": m.nr_slots, "stack_arg_cnt": m.stack_arg_cnt,
+                "flags": sorted(self.flags)}
+
+
+def _kernel(env: Env):
+    return env.inp.options.get("kernel_btf")
+
+
+def _descs(env: Env) -> dict:
+    d = getattr(env, "kfunc_descs", None)
+    if d is None:
+        d = env.kfunc_descs = {}
+        env.kfunc_by_id = {}
+        env.kfunc_calls = {}
+    return d
+
+
+def _site_name(env: Env, idx: int) -> str | None:
+    k = env.inp.kfuncs.get(idx) if env.inp.kfuncs else None
+    if k is None:
+        return None
+    return k if isinstance(k, str) else getattr(k, "name", None)
+
+
+def add_kfunc(env: Env, idx: int, insn) -> None:
+    """hook ``add_kfunc`` (kernel: add_kfunc_call / fetch_kfunc_meta)."""
+    descs = _descs(env)
+    if not env.inp.jit_requested:
+        raise VerifierError("JIT is required for calling kernel function", ENOTSUPP)
+    kernel = _kernel(env)
+    if kernel is None:
+        raise VerifierError(NO_BTF, EINVAL)
+    if insn.off != 0:
+        raise VerifierError("kfunc offset > 0 without fd_array is invalid", EINVAL)
+    kbtf = kernel.btf
+    fn = None
+    if insn.imm:
+        try:
+            fn = kbtf.type(insn.imm)
+        except Exception:  # noqa: BLE001 - an id outside the BTF is just not a function
+            fn = None
+    else:
+        name = _site_name(env, idx)
+        fn = kernel.func(name) if name else None
+    if fn is None or fn.kind != L.FUNC:
+        raise VerifierError(f"kernel btf_id {insn.imm} is not a function", EINVAL)
+    proto_t = kbtf.types[fn.type]
+    if proto_t.kind != L.FUNC_PROTO:
+        raise VerifierError(f"kernel function btf_id {fn.id} does not have a valid func_proto",
+                            EINVAL)
+    name = fn.name
+    desc = env.kfunc_by_id.get(fn.id)
+    if desc is None:
+        flags = (kernel.kfunc_flags or {}).get(name)
+        try:
+            proto = kernel.kfunc(name)
+        except BtfError as e:
+            raise VerifierError(e.args[0] if e.args else str(e), EINVAL) from None
+        types = env.inp.options.get("kfunc_prog_types")
+        allowed = flags is not None
+        if allowed and types is not None:
+            pts = types.get(name)
+            allowed = pts is not None and (ANY_PROG_TYPE in pts or env.prog_type in pts)
+        desc = KfuncDesc(name, fn.id, proto, frozenset(flags or ()), allowed)
+        env.kfunc_by_id[fn.id] = desc
+    descs[idx] = desc
+    aux = env.aux[idx]
+    aux.kfunc = desc
+    if "KF_ITER_NEXT" in desc.flags:
+        # kernel (check_cfg): a checkpoint at every iter_next() call
+        aux.is_iter_next = True
+        aux.prune_point = True
+        aux.force_checkpoint = True
+
+
+def kfunc_params(env: Env, insn) -> int | None:
+    """hook ``kfunc_params``: register arguments of the call (liveness)."""
+    d = getattr(env, "kfunc_by_id", {}).get(insn.imm)
+    if d is None:
+        return None
+    return min(d.proto.model.nr_slots, 5)
+
+
+def kfunc_call(env: Env, insn, idx: int) -> int:
+    """hook ``kfunc_call``: verify one kfunc call; returns the next insn."""
+    desc = _descs(env).get(idx)
+    if desc is None:
+        raise VerifierError(NO_BTF, EINVAL)
+    name = desc.name
+    if not desc.allowed:
+        raise VerifierError(f"calling kernel function {name} is not allowed", EACCES)
+    st = env.cur
+    flags = desc.flags
+    if "KF_SLEEPABLE" in flags and not st.in_sleepable:
+        raise VerifierError(f"program must be sleepable to call sleepable kfunc {name}", EACCES)
+    if "KF_RCU_PROTECTED" in flags and not st.active_rcu_lock:
+        raise VerifierError(f"kernel func {name} requires RCU critical section protection",
+                            EACCES)
+    proto = desc.proto
+    model = proto.model
+    kbtf = _kernel(env).btf
+    meta = CallMeta(name, desc.btf_id, flags, kbtf)
+    if name in ("bpf_dynptr_from_skb", "bpf_dynptr_from_skb_meta"):
+        meta.dynptr_type = "skb"
+    elif name == "bpf_dynptr_from_xdp":
+        meta.dynptr_type = "xdp"
+    # arguments 6.. travel in the outgoing slots: all of them written
+    check_outgoing(env, st.cur, model.stack_arg_cnt, model.nr_args, True)
+    check_kfunc_args(env, proto, meta, insn)
+    if meta.release_loc is not None:
+        from verifier.refs import release_reference
+        rid = reg_at(env, meta.release_loc).ref_obj_id
+        if not release_reference(env, rid):
+            raise VerifierError(f"kfunc {name}#{desc.btf_id} reference has not been acquired "
+                                f"before", EINVAL)
+    regs = env.regs
+    for r in range(6):
+        regs[r] = NOT_INIT_REG
+        env.scratch_reg(r)
+    regs[0] = _return_reg(env, desc, meta, idx)
+    after_kfunc(env, model.stack_arg_cnt)
+    env.kfunc_calls[idx] = desc.model()
+    if "KF_ITER_NEXT" in flags:
+        _iter_next(env, meta, idx)
+    return idx + 1
+
+
+def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
+    kbtf = meta.kernel_btf
+    proto = desc.proto
+    flags = desc.flags
+    if not proto.ret_type_id:
+        return NOT_INIT_REG
+    t = _skip(kbtf, proto.ret_type_id)
+    if t.kind in (L.INT, L.ENUM, L.ENUM64):
+        return UNKNOWN_SCALAR
+    if t.kind != L.PTR:
+        raise VerifierError(f"kernel function {desc.name} returns {L.KIND_NAMES[t.kind]} which "
+                            f"is not supported", EINVAL)
+    pt = _skip(kbtf, t.type) if t.type else kbtf.types[0]
+    if pt.id == 0:
+        return UNKNOWN_SCALAR            # 'void *' is a scalar
+    if pt.kind not in (L.STRUCT, L.UNION):
+        size = meta.r0_size
+        rdonly = meta.r0_rdonly
+        if not size:
+            try:
+                size = kbtf.size_of(pt.id)
+                rdonly = True
+            except BtfError:
+                size = 0
+        if not size:
+            raise VerifierError(f"kernel function {desc.name} returns pointer type "
+                                f"{L.KIND_NAMES[pt.kind]} {pt.name} is not supported", EINVAL)
+        r = Reg(T.PTR_TO_MEM | (T.MEM_RDONLY if rdonly else 0), Scalar.const(0), mem_size=size,
+                ref_obj_id=meta.ref_obj_id if "KF_ITER_NEXT" not in flags else 0)
+    else:
+        r = Reg(T.PTR_TO_BTF_ID, Scalar.const(0), btf_name=pt.name)
+    if "KF_RET_NULL" in flags:
+        r = r.with_(type=r.type | T.PTR_MAYBE_NULL, id=env.new_id())
+    if "KF_ACQUIRE" in flags:
+        from verifier.refs import acquire_reference
+        rid = acquire_reference(env, idx)
+        r = r.with_(ref_obj_id=rid, id=rid if "KF_RET_NULL" in flags else r.id)
+    return r
+
+
+# --- open-coded iterators ----------------------------------------------------------------
+
+def _iter_next(env: Env, meta: CallMeta, idx: int) -> None:
+    """kernel: process_iter_next_call - fork an ACTIVE state that goes
+    around the loop again (R0 != NULL) and continue DRAINED with R0 = 0."""
+    from verifier.core import push_stack
+    from verifier.jumps import _mark_ptr_not_null
+    from verifier.prune import find_prev_entry, widen_imprecise_scalars
+    from verifier.state import Slot
+    cur = env.cur
+    frameno, spi, nr = meta.iter_loc
+    f = cur.frames[frameno]
+    it = f.stack[spi].spilled
+    if it.range not in (ITER_ACTIVE, ITER_DRAINED):
+        raise VerifierError("verifier internal error: unexpected iterator state", 14)
+
+    def set_iter(st, state: int, depth: int) -> None:
+        fr = st.frames[frameno]
+        for i in range(nr):
+            s = fr.stack[spi - i]
+            fr.stack[spi - i] = Slot(s.types, s.spilled.with_(range=state, mem_size=depth))
+
+    if it.range == ITER_ACTIVE:
+        parent = cur.parent
+        if parent is None or parent.insn_idx != idx:
+            raise VerifierError("verifier internal error: bad parent state for iter next call",
+                                14)
+        prev = find_prev_entry(env, parent, idx)
+        queued = push_stack(env, idx + 1, idx)
+        set_iter(queued, ITER_ACTIVE, it.mem_size + 1)
+        if prev is not None:
+            widen_imprecise_scalars(env, prev, queued)
+        qf = queued.frames[queued.curframe]
+        qf.regs[0] = _mark_ptr_not_null(qf.regs[0])
+    set_iter(cur, ITER_DRAINED, it.mem_size)
+    env.regs[0] = Reg(T.SCALAR, Scalar.const(0))
+
+
+def iter_next_hit(env: Env, old, cur) -> bool:
+    """hook ``iter_next_hit`` (is_state_visited at an iter_next() call):
+    the loop converged when the states match and the iterator is ACTIVE."""
+    from verifier.prune import RANGE_WITHIN, states_equal
+    if not states_equal(env, old, cur, RANGE_WITHIN):
+        return False
+    r1 = cur.frames[cur.curframe].regs[1]
+    if r1.type != T.PTR_TO_STACK or r1.s.var_off.mask:
+        return False
+    off = r1.off + r1.s.var_off.value
+    if off >= 0 or off % 8:
+        return False
+    f = cur.frames[r1.frameno]
+    spi = (-off - 1) // 8
+    if spi >= len(f.stack):
+        return False
+    return f.stack[spi].spilled.range == ITER_ACTIVE
+
+
+def hooks() -> dict:
+    return {"add_kfunc": add_kfunc, "kfunc_call": kfunc_call, "kfunc_params": kfunc_params,
+            "iter_next_hit": iter_next_hit}
+
+
+__all__ = ["hooks", "add_kfunc", "kfunc_call", "kfunc_params", "iter_next_hit", "KfuncDesc",
+           "op"]
