@@ -30,7 +30,7 @@ Helpers and kfuncs are called as ``fn(vm, *args)`` (the convention of
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from unicorn import (UC_ARCH_X86, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED,
@@ -38,7 +38,7 @@ from unicorn import (UC_ARCH_X86, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_WRITE_UNMAPPED, UC_HOOK_MEM_FETCH_PROT, UC_HOOK_MEM_READ_PROT,
                      UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_PROT,
                      UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, UC_MODE_64,
-                     UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
+                     UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
 from unicorn import x86_const as X
 
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target

@@ -756,7 +756,7 @@ def execute(obj, prog, *, engine: str = "unicorn", data: bytes | None = None,
             max_insns: int = 50_000_000) -> Outcome:
     """Verify (unless ``verify`` is False), JIT and run ``prog``: the library form of ``run``."""
     from ..interp import InterpError
-    from .jit import jit_program, load_btf
+    from .jit import load_btf
 
     btf_obj = load_btf(obj)
     verdict = None
