@@ -33,6 +33,8 @@ TESTMOD_PROTOS = {
                                                        ("q", "struct prog_test_pass1 *")]),
     "bpf_kfunc_call_stack_arg_dynptr": (U64, A_TO("i") + [("ptr", "struct bpf_dynptr *")]),
     "bpf_kfunc_call_stack_arg_mem": (U64, A_TO("e") + [("mem", "void *"), ("mem__sz", "int")]),
+    # not in bpf_testmod: the pair split between R5 and slot 1 (review bug (d))
+    "bpf_kfunc_call_stack_arg_mem_r5": (U64, A_TO("d") + [("mem", "void *"), ("mem__sz", "int")]),
     "bpf_kfunc_call_stack_arg_iter": (U64, A_TO("i") + [("it__iter",
                                                          "struct bpf_iter_testmod_seq *")]),
     "bpf_kfunc_call_stack_arg_const_str": (U64, A_TO("i") + [("str__str", "const char *")]),

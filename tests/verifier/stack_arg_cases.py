@@ -517,8 +517,8 @@ CASES: tuple[Case, ...] = (
     Case("mem_r5_size_slot1", "review_kfunc_split.c", TC, ACCEPT, "review bug (d)",
          retval=146, r11=_r11(mem_r5_size_slot1=(st(1, 16),)),
          needs=("kfunc:bpf_kfunc_call_stack_arg_mem_r5",),
-         notes="mem in R5, mem__sz in slot 1; R6 = 1000 is not the size.  Needs a kfunc "
-               "the mock kernel does not have yet (see the file's header)"),
+         notes="mem in R5, mem__sz in slot 1; R6 = 1000 is not the size.  The kfunc is the "
+               "mock kernel's own (not in bpf_testmod; see the file's header)"),
     Case("mem_r5_size_slot1_too_big", "review_kfunc_split.c", TC, REJECT, "review bug (d)",
          r11=_r11(mem_r5_size_slot1_too_big=(st(1, 32),)),
          needs=("kfunc:bpf_kfunc_call_stack_arg_mem_r5",),

@@ -114,6 +114,17 @@ __bpf_kfunc u64 bpf_kfunc_call_stack_arg_mem(u64 a, u64 b, u64 c, u64 d, u64 e,
 	return a + b + c + d + e + bytes[0] * (u64)mem__sz;
 }
 
+/* Not in bpf_testmod: the mem/size pair split between R5 and the first stack
+ * slot (review bug (d) of the v1 series, tests/data/stack_arg/
+ * review_kfunc_split.c).  _mem shifted one argument left. */
+__bpf_kfunc u64 bpf_kfunc_call_stack_arg_mem_r5(u64 a, u64 b, u64 c, u64 d,
+						void *mem, int mem__sz)
+{
+	const unsigned char *bytes = mem;
+
+	return a + b + c + d + bytes[0] * (u64)mem__sz;
+}
+
 __bpf_kfunc u64 bpf_kfunc_call_stack_arg_iter(u64 a, u64 b, u64 c, u64 d, u64 e,
 					      u64 f, u64 g, u64 h, u64 i,
 					      struct bpf_iter_testmod_seq *it__iter)

@@ -112,6 +112,12 @@ def bpf_kfunc_call_stack_arg_mem(vm, a, b, c, d, e, mem, mem__sz):
 
 
 @CHECK.kfunc()
+def bpf_kfunc_call_stack_arg_mem_r5(vm, a, b, c, d, mem, mem__sz):
+    # not a bpf_testmod kfunc: _mem with the pair split between R5 and slot 1
+    return _sum(a, b, c, d, *read(vm, mem, max(0, s32(mem__sz))))
+
+
+@CHECK.kfunc()
 def bpf_kfunc_call_stack_arg_iter(vm, a, b, c, d, e, f, g, h, i, it__iter):
     return _sum(a, b, c, d, e, f, g, h, i, load_s64(vm, it__iter + ITER_VALUE))
 

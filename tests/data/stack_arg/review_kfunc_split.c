@@ -6,14 +6,14 @@
  * all); the size is in slot 1.  R6 is set large where a wrong pairing would
  * reject a correct call and small where it would accept a wrong one.
  *
- * NEEDS A KFUNC THE MOCK KERNEL DOES NOT HAVE YET:
+ * The kfunc is the mock kernel's own (pipeline/kernel/testmod, not in
+ * bpf_testmod):
  *     u64 bpf_kfunc_call_stack_arg_mem_r5(u64 a, u64 b, u64 c, u64 d,
  *                                         void *mem, int mem__sz)
  * returning a + b + c + d plus the sum of the unsigned bytes mem[0..mem__sz)
  * (bpf_kfunc_call_stack_arg_mem shifted one argument to the left; no
- * kernel selftest has such a kfunc).  It is declared here; the verifier test
- * skips these cases until pipeline/kernel provides it.  Kept in its own file
- * so the unresolved extern cannot affect other programs.
+ * kernel selftest has such a kfunc).  It is declared here, in its own file,
+ * as the selftest headers do not have it.
  *
  * Naked asm; the "?tc" program gives clang the kfunc's extern BTF and has six
  * arguments, so this file is built through our toolchain.
