@@ -197,8 +197,10 @@ def stacksafe(old, cur, idmap: IdMap, exact: int) -> bool:
     return True
 
 
-def stack_arg_safe(old, cur, idmap: IdMap, exact: int) -> bool:
-    """Outgoing stack-argument slots compare like registers; a missing slot is NOT_INIT."""
+def stack_arg_safe(old, cur, idmap: IdMap, exact: int, has_incoming: bool = True) -> bool:
+    """Outgoing stack-argument slots compare like registers; a missing slot is
+    NOT_INIT.  The load-order flag only matters to a frame that has incoming
+    stack arguments (nothing to load otherwise)."""
     oa, ca = old.stack_arg_regs, cur.stack_arg_regs
     n = max(len(oa), len(ca))
     for k in range(n):
@@ -206,7 +208,7 @@ def stack_arg_safe(old, cur, idmap: IdMap, exact: int) -> bool:
         c = ca[k] if k < len(ca) and ca[k] is not None else NOT_INIT_REG
         if not regsafe(o, c, idmap, exact):
             return False
-    if cur.no_stack_arg_load and not old.no_stack_arg_load:
+    if has_incoming and cur.no_stack_arg_load and not old.no_stack_arg_load:
         return False
     return True
 
@@ -225,9 +227,10 @@ def func_states_equal(env, old, cur, insn_idx: int, idmap: IdMap, exact: int) ->
             return False
     if not stacksafe(old, cur, idmap, exact):
         return False
-    if (old.stack_arg_regs or cur.stack_arg_regs or old.no_stack_arg_load
-            or cur.no_stack_arg_load) and not stack_arg_safe(old, cur, idmap, exact):
-        return False
+    if old.stack_arg_regs or cur.stack_arg_regs or old.no_stack_arg_load or cur.no_stack_arg_load:
+        incoming = env.subprogs[cur.subprogno].stack_arg_cnt > 0 if env.subprogs else True
+        if not stack_arg_safe(old, cur, idmap, exact, incoming):
+            return False
     return True
 
 
