@@ -502,3 +502,22 @@ def test_verifier_log_lines(builder, case):
         hit = re.search(_msg_regex(m), v.log[pos:])
         assert hit, f"log line not found after offset {pos}: {m!r}"
         pos += hit.end()
+
+
+# ---- 6. verified, JITed and run (python -m pipeline run) ----------------------------------------
+
+ACCEPTED = [c for c in CASES if c.verdict == sa.ACCEPT]
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[c.prog for c in ACCEPTED])
+def test_pipeline_run_verifies_jits_and_gives_documented_retval(builder, case):
+    """What ``python -m pipeline run FILE --prog NAME`` does: verify (no --no-verify),
+    JIT to x86-64, run in unicorn on the documented test-run input."""
+    pytest.importorskip("unicorn")
+    from pipeline.commands.run import execute
+    obj = _loaded(builder.build(case.file))
+    out = execute(obj, obj.program(case.prog), engine="unicorn",
+                  data=bytes(sa.PACKET_LEN[case.test_run]))
+    assert not out.verifier.get("skipped"), "the verifier must have run"
+    assert out.verifier["processed_insns"] > 0
+    assert out.retval == case.retval
