@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 
 from .errors import BAD_INPUT, UserError
@@ -56,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(mods).parse_args(argv)
     try:
         return args._run(args)
+    except BrokenPipeError:
+        # the reader went away (`... | head`): not our error, and nothing left to say;
+        # point stdout at /dev/null so the interpreter's final flush stays quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except UserError as err:
         return report(err, args.json)
     except KeyboardInterrupt:
