@@ -207,6 +207,9 @@ def _call_name(env: Env):
         if insn.src == 0:
             n = helper_name(insn.imm)
             return f"{n}#{insn.imm}" if n else None
+        if insn.src == op.PSEUDO_KFUNC_CALL:
+            d = getattr(env, "kfunc_by_id", {}).get(insn.imm)
+            return d.name if d is not None else None
         return None
     return name
 

@@ -303,6 +303,10 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     elif t == T.PTR_TO_ARENA:
         if not write and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
+    elif (b == T.PTR_TO_BTF_ID and not t & T.PTR_MAYBE_NULL
+          and env.hooks.get("btf_id_access") is not None):
+        # kernel objects described by the kernel BTF (verifier.kfunc_call)
+        env.hooks["btf_id_access"](env, regno, off, size, write, value_regno)
     else:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:
