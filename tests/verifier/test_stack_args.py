@@ -74,6 +74,8 @@ def test_maybe_null_in_a_slot(rules):
 def test_slot_values_are_not_pruned_away(rules, flags):
     v = check(rules, "slot_size_not_pruned", prog_flags=flags)
     assert rejected(v, "arg#5 arg#6 memory, len pair leads to invalid memory access")
+    v = check(rules, "slot_size_from_register", prog_flags=flags)
+    assert rejected(v, "arg#5 arg#6 memory, len pair leads to invalid memory access")
     v = check(rules, "slot_size_both_fit", prog_flags=flags)
     assert v.accepted, v.log
 

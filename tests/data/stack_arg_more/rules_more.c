@@ -239,6 +239,30 @@ __naked void slot_size_not_pruned(void)
 		: __clobber_all);
 }
 
+/* the size reaches the slot through a register that joins two paths */
+SEC("tc")
+__naked void slot_size_from_register(void)
+{
+	asm volatile (
+		"call %[bpf_get_prandom_u32];"
+		"r6 = 4;"
+		"if r0 > 7 goto 1f;"
+		"goto 2f;"
+	"1:"
+		"r6 = 16;"
+	"2:"
+		"*(u64 *)(r11 - 8) = r6;"
+		"r1 = 1;"
+		"r2 = 2;"
+		"r3 = 3;"
+		"r4 = 4;"
+		"r5 = 5;"
+		"call size_to_mem_kfunc;"
+		"exit;"
+		:: __imm(bpf_get_prandom_u32)
+		: __clobber_all);
+}
+
 /* the same with 4 or 8: both fit */
 SEC("tc")
 __naked void slot_size_both_fit(void)
