@@ -8,9 +8,11 @@ stops at the 1,000,000-processed-instructions limit.  Global subprograms are
 verified afterwards on their own; the stack-depth check runs last.
 
 Instruction dispatch (:func:`do_check_insn`) hands each class to its module;
-r11 (stack-argument) memory operands go through the ``stack_arg_insn`` hook,
-which rejects them until the stack-argument ABI is implemented
-(``R11 is invalid``, as this kernel says).
+r11 (stack-argument) operands go through the ``stack_arg_insn`` hook and
+kfunc calls through ``kfunc_call``.  The stack-argument and kfunc hooks of
+:mod:`verifier.stack_args` / :mod:`verifier.kfunc_call` are installed by
+default (``verify(..., hooks=...)`` may override any of them); without the
+``stack_arg_insn`` hook r11 is just an invalid register (``R11 is invalid``).
 """
 
 from __future__ import annotations

@@ -25,11 +25,11 @@ Engines: ``unicorn`` (default) runs the JIT's x86-64 image
 same memory layout.  ``--repeat N`` runs N times (maps and globals persist
 between runs, as in the kernel's repeat) and reports the last result.
 
-``--no-verify`` skips the verifier: the escape hatch for stack-argument
-programs until the verifier implements the stack-argument rules (it rejects
-every r11 access today) and for kfunc calls it cannot check yet.  The JIT
-then takes its facts from the object: function starts from the link table,
-incoming slot counts from BTF, outgoing slots by scanning r11 stores.
+``--no-verify`` skips the verifier (stack-argument programs and kfunc calls
+are verified like any other program; the flag is an escape hatch for
+experiments).  The JIT then takes its facts from the object: function starts
+from the link table, incoming slot counts from BTF, outgoing slots by
+scanning r11 stores.
 
 JSON: ``{"prog", "retval" (u32, as BPF_PROG_TEST_RUN reports it), "r0" (full
 64 bits), "engine", "repeat", "duration_ns", "globals": {name: value},
@@ -804,10 +804,8 @@ def _verify(obj, prog, btf_obj, initial: dict[str, bytes]):
     if not v.accepted:
         where = None if v.error is None or v.error.insn is None else f"insn {v.error.insn}"
         hint = ""
-        if "R11" in v.error_line:
-            hint = " (stack-argument programs: --no-verify until the verifier implements r11)"
-        elif "kernel function" in v.error_line:
-            hint = " (kfunc calls: --no-verify until the verifier checks them)"
+        if "kernel btf_id 0 is not a function" in v.error_line:
+            hint = " (a kfunc extern the mock kernel does not have)"
         raise UserError("verifier", f"program {prog.name} rejected by the verifier: "
                                     f"{v.error_line}{hint}", where, REJECTED)
     return v, {"processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,
