@@ -86,7 +86,8 @@ def _json(prog, v) -> dict:
         "processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,
         "total_states": v.total_states, "peak_states": v.peak_states,
         "stack_depth": v.stack_depths,
-        "subprogs": [s.__dict__ for s in v.subprogs], "log": v.log,
+        "subprogs": [s.__dict__ for s in v.subprogs],
+        "kfunc_calls": {str(k): m for k, m in sorted(v.kfunc_calls.items())}, "log": v.log,
     }
 
 
@@ -150,6 +151,7 @@ def add_kernel(inp, prog) -> None:
         reg = registry()
     except Exception:  # noqa: BLE001 - no kernel BTF: the verifier says so
         return
+    _check_externs(inp.btf, reg.kernel, prog, {r.name for r in relocs})
     insns = list(inp.insns)
     from dataclasses import replace
     names = {}
@@ -163,6 +165,26 @@ def add_kernel(inp, prog) -> None:
     inp.kfuncs = names
     inp.options["kernel_btf"] = reg.kernel
     inp.options["kfunc_prog_types"] = reg.kfunc_prog_types()
+
+
+def _check_externs(btf, kernel, prog, called: set[str]) -> None:
+    """libbpf's check of each called ``.ksyms`` extern against the kernel's
+    prototype (bpf_core_types_are_compat): a mismatch fails the load."""
+    if btf is None:
+        return
+    from btf import BtfError
+    from btf import kinds as L
+    from btf.kernel import check_compatible
+    for name in sorted(called):
+        ext = next((t for t in btf.find(name, L.FUNC) if t.vlen == 2), None)
+        kfn = kernel.func(name)
+        if ext is None or kfn is None:
+            continue          # not found: the verifier rejects the call
+        try:
+            check_compatible(btf, ext.id, kernel.btf, kfn.id, name)
+        except BtfError as e:
+            raise UserError("kfunc", f"program {prog.name}: {e.args[0] if e.args else e}",
+                            None, REJECTED) from None
 
 
 def map_descs(obj, btf) -> list:

@@ -481,3 +481,22 @@ def test_kfunc_models_in_the_verdict(mock):
     assert model["arg_size"] == [8, 8, 8, 8, 8, 8, 4]
     assert model["arg_slots"][5:] == [["*(R11-8)"], ["*(R11-16)"]]
     assert v.subprogs[0].out_stack_arg_cnt == 2 and v.subprogs[0].stack_arg_cnt == 0
+
+
+# ---- the .ksyms extern against the kernel prototype (pipeline verify's input) ---------------
+
+def test_extern_prototype_must_match_the_kernel(tmp_path):
+    from pipeline.commands.verify import build_input
+    from pipeline.errors import UserError
+    from pipeline.loader import load
+    from toolchain.driver import CompileOptions, compile_c
+    src = HERE.parent / "data" / "kernel_mock" / "mismatch.c"
+    out = tmp_path / "mismatch.o"
+    compile_c(src, out, CompileOptions(defines=["WRONG_PTR"]))
+    obj = load(out)
+    with pytest.raises(UserError) as e:
+        build_input(obj, obj.programs[0])
+    assert "parameter 10 'q' differs" in e.value.message
+    compile_c(src, out, CompileOptions(defines=["NARROW_INT"]))     # libbpf's loose rules
+    obj = load(out)
+    assert verify(build_input(obj, obj.programs[0])).accepted
