@@ -11,6 +11,10 @@ Modules, one concern each: ``input``/``verdict`` (data in and out),
 state), ``tnum``/``scalar``/``branch`` (the scalar domain), ``alu``, ``mem``,
 ``stack``, ``ctx``, ``jumps``, ``helpers``/``helper_call``, ``calls``, ``refs``,
 ``precision``, ``liveness``, ``prune`` and ``log``; ``core`` drives them.
+The stack-argument ABI (r11 slots) is ``stack_args``; kfunc calls are
+``kfunc_call`` (resolution against the kernel BTF given in
+``VerifierInput.options["kernel_btf"]``, effects, iterators) and
+``kfunc_args`` (argument checks, registers and stack slots alike).
 """
 
 from verifier.input import LineInfo, MapDesc, VerifierInput

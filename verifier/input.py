@@ -15,6 +15,14 @@ value (global data).  This is exactly what ``pipeline.loader`` produces
 
 The pipeline builds a VerifierInput from its loaded Object; tests build them
 directly.  Nothing here imports pipeline.
+
+kfunc calls: a call's ``imm`` is the kfunc's FUNC id in the kernel BTF, which
+comes as plain data in ``options["kernel_btf"]`` (a ``btf.kernel.KernelBtf``
+with each kfunc's ``KF_*`` flags); ``options["kfunc_prog_types"]`` maps a
+kfunc name to the program types it is registered for; ``kfuncs`` may name
+the kfunc of a call site (insn index -> name).  Other options:
+``prog_flags`` (``BPF_F_TEST_STATE_FREQ`` = 8 checkpoints everywhere),
+``insn_limit``, ``nr_cpu_ids``.
 """
 
 from __future__ import annotations
