@@ -231,10 +231,17 @@ def _check_mem_size(env: Env, mem_loc: tuple, size_loc: tuple) -> None:
         finally:
             if regno < SCRATCH:
                 regs[regno] = saved
-    if size_loc[0] == "reg":
-        # a size in a slot is precise already (verifier.stack_args)
-        from verifier.precision import mark_chain_precision
-        mark_chain_precision(env, size_loc[1])
+    _mark_precise(env, size_loc)
+
+
+def _mark_precise(env: Env, loc: tuple) -> None:
+    """The scalar at ``loc`` is used for its value (kernel: mark_chain_precision
+    / mark_stack_arg_precision)."""
+    from verifier.precision import mark_chain_precision, mark_stack_arg_precision
+    if loc[0] == "reg":
+        mark_chain_precision(env, loc[1])
+    else:
+        mark_stack_arg_precision(env, loc[1])
 
 
 # --- stack objects: dynptrs and iterators -------------------------------------------------------
@@ -489,9 +496,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             if c == KfArg.CONST_SCALAR:
                 if reg.s.var_off.mask != 0:
                     raise VerifierError(f"{name} must be a known constant", EINVAL)
-                if loc[0] == "reg":
-                    from verifier.precision import mark_chain_precision
-                    mark_chain_precision(env, loc[1])
+                _mark_precise(env, loc)
                 meta.arg_constant = reg.s.var_off.value
                 if arg.name in ("rdonly_buf_size", "rdwr_buf_size"):
                     meta.r0_size = reg.s.var_off.value

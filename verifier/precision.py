@@ -24,6 +24,7 @@ from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHI
 INSN_F_DST_REG_STACK = 1 << 10
 INSN_F_SRC_REG_STACK = 1 << 11
 REGMASK_ARGS = 0b111110           # r1-r5
+PARAMS = 11                       # BPF_REG_PARAMS: stack-argument slots
 BPF_FUNC_tail_call = 12
 
 
@@ -37,16 +38,18 @@ class _Bug(Exception):
 
 class Backtrack:
     """kernel: struct backtrack_state."""
-    __slots__ = ("frame", "reg_masks", "stack_masks")
+    __slots__ = ("frame", "reg_masks", "stack_masks", "sa_masks")
 
     def __init__(self, frame: int):
         self.frame = frame
         self.reg_masks = [0] * MAX_CALL_FRAMES
         self.stack_masks = [0] * MAX_CALL_FRAMES
+        # outgoing stack-argument slots (bit k-1 = *(r11 - 8k)) per frame
+        self.sa_masks = [0] * MAX_CALL_FRAMES
 
     def empty(self) -> bool:
         for f in range(self.frame + 1):
-            if self.reg_masks[f] or self.stack_masks[f]:
+            if self.reg_masks[f] or self.stack_masks[f] or self.sa_masks[f]:
                 return False
         return True
 
@@ -133,11 +136,24 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
         if not bt.is_reg(dreg):
             return
         bt.clear_reg(dreg)
+        if sreg == PARAMS:
+            # an incoming stack argument: the caller's outgoing slot
+            if bt.frame > 0:
+                bt.sa_masks[bt.frame - 1] |= 1 << (insn.off // 8 - 1)
+            return
         if hist is None or not hist.flags & INSN_F_STACK_ACCESS:
             return
         spi = (hist.flags >> INSN_F_SPI_SHIFT) & INSN_F_SPI_MASK
         fr = hist.flags & INSN_F_FRAMENO_MASK
         bt.stack_masks[fr] |= 1 << spi
+    elif cls in (op.STX, op.ST) and dreg == PARAMS:
+        # a store into an outgoing stack-argument slot
+        bit = 1 << (-insn.off // 8 - 1)
+        if not bt.sa_masks[bt.frame] & bit:
+            return
+        bt.sa_masks[bt.frame] &= ~bit
+        if cls == op.STX:
+            bt.set_reg(sreg)
     elif cls in (op.STX, op.ST):
         if bt.is_reg(dreg):
             raise _NotSupp()
@@ -161,7 +177,7 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
                 return
             if bt.reg_mask() & ~REGMASK_ARGS:
                 raise _Bug()
-            if bt.stack_mask():
+            if bt.stack_mask() or bt.sa_masks[bt.frame]:
                 raise _Bug()
             for r in range(1, 6):
                 if bt.is_reg(r):
@@ -187,6 +203,8 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
         if opc == op.CALL:
             if sreg == op.PSEUDO_KFUNC_CALL and insn.imm == 0:
                 raise _NotSupp()
+            if bt.sa_masks[bt.frame]:
+                raise _Bug()      # every call kills the outgoing slots
             bt.clear_reg(0)
             if bt.reg_mask() & REGMASK_ARGS:
                 raise _Bug()
@@ -262,6 +280,10 @@ def mark_all_scalars_precise(env, st) -> None:
             for spi, slot in enumerate(f.stack):
                 if _is_spilled_scalar(slot) and not slot.spilled.precise:
                     f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=True))
+            sa = f.stack_arg_regs
+            for k, r in enumerate(sa):
+                if r.type == T.SCALAR and not r.precise:
+                    sa[k] = r.with_(precise=True)
         st = st.parent
 
 
@@ -270,6 +292,10 @@ def mark_all_scalars_imprecise(st) -> None:
         for i, r in enumerate(f.regs):
             if r.type == T.SCALAR and r.precise:
                 f.regs[i] = r.with_(precise=False)
+        sa = f.stack_arg_regs
+        for k, r in enumerate(sa):
+            if r.type == T.SCALAR and r.precise:
+                sa[k] = r.with_(precise=False)
         for spi, slot in enumerate(f.stack):
             if _is_spilled_scalar(slot) and slot.spilled.precise:
                 f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=False))
@@ -299,6 +325,21 @@ def mark_chain_precision(env, regno: int) -> None:
         return
     bt = Backtrack(st.curframe)
     bt.set_reg(regno)
+    _mark_chain(env, st, bt)
+
+
+def mark_stack_arg_precision(env, k: int) -> None:
+    """Make the scalar in the current frame's outgoing stack-argument slot k
+    precise along its history (a kfunc size or constant passed as argument
+    5+k; kernel: mark_stack_arg_precision)."""
+    if not env.bpf_capable:
+        return
+    st = env.cur
+    sa = st.frames[st.curframe].stack_arg_regs
+    if k > len(sa) or sa[k - 1].type != T.SCALAR:
+        return
+    bt = Backtrack(st.curframe)
+    bt.sa_masks[st.curframe] |= 1 << (k - 1)
     _mark_chain(env, st, bt)
 
 
@@ -394,6 +435,20 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
                     else:
                         func.stack[i] = Slot(slot.types, slot.spilled.with_(precise=True))
                         changed = True
+                samask = bt.sa_masks[fr]
+                if samask:
+                    sa = func.stack_arg_regs
+                    for i in range(8):
+                        if not samask >> i & 1:
+                            continue
+                        if i >= len(sa):
+                            raise _Bug()
+                        r = sa[i]
+                        if r.type != T.SCALAR or r.precise:
+                            bt.sa_masks[fr] &= ~(1 << i)
+                        else:
+                            sa[i] = r.with_(precise=True)
+                            changed = True
                 if log2:
                     from verifier.log import format_frame
                     env.log.line(f"mark_precise: frame{fr}: parent state "

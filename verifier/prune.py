@@ -391,6 +391,11 @@ def propagate_precision(env, old: State, cur: State) -> bool:
             if slot.types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR and slot.spilled.precise:
                 bt.stack_masks[fr] |= 1 << spi
                 names.append(f"fp{(-spi - 1) * 8}")
+        for k, r in enumerate(f.stack_arg_regs):
+            # precise outgoing stack-argument slots (not named in the log)
+            if r.type == T.SCALAR and r.precise:
+                bt.sa_masks[fr] |= 1 << k
+                any_set = True
         if names:
             any_set = True
             if env.log.level2:

@@ -30,10 +30,12 @@ follows the kernel's (shared/reference/stack_arg_abi.md §2):
   need (``func#0 writes 5 stack arg slots, but calls only require 2``), and
   stack arguments and a reachable tail call do not mix.
 
-Scalars stored into a slot are kept *precise* (and their source register's
-history is marked precise at the store): the backtracking of
-:mod:`verifier.precision` stops at r11 loads, so a slot value must never be
-treated as "don't care" by state pruning.
+Precision (:mod:`verifier.precision`) follows values through the slots:
+backtracking from a use crosses a callee's ``r11 + 8k`` load into the
+caller's outgoing slot k and on to the store that wrote it; a kfunc size or
+constant passed in a slot starts from the slot
+(:func:`verifier.precision.mark_stack_arg_precision`).  Pruning compares
+precise slot scalars by value, imprecise ones not at all.
 
 Everything is wired through the hooks of :mod:`verifier.core` (see
 :func:`hooks`); kfunc calls live in :mod:`verifier.kfunc_call`.
@@ -113,9 +115,11 @@ def kernel_reliable(env: Env, subprog: int) -> bool:
 # --- slot state helpers -----------------------------------------------------------------
 
 def _slot_value(r: Reg) -> Reg:
-    """The register state as kept in a slot: scalars precise and unlinked."""
-    if r.type == T.SCALAR and (not r.precise or r.id):
-        return r.with_(precise=True, id=0)
+    """The register state as kept in a slot: scalars unlinked (branches on a
+    register do not refine a slot copy, so the copy must not claim to be
+    the same value) and not precise until backtracking says so."""
+    if r.type == T.SCALAR and (r.precise or r.id):
+        return r.with_(precise=False, id=0)
     return r
 
 
@@ -269,10 +273,6 @@ def _write(env: Env, insn, src: int) -> None:
                             f"stack args", EINVAL)
     if src >= 0:
         reg = check_reg_arg_src(env, src)
-        if reg.type == T.SCALAR:
-            from verifier.precision import mark_chain_precision
-            mark_chain_precision(env, src)
-            reg = env.reg(src)
     else:
         reg = Reg(T.SCALAR, Scalar.from_imm(insn.imm))
     f = env.frame

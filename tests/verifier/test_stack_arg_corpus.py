@@ -489,12 +489,16 @@ def test_verifier_verdict(builder, case):
         assert not any(s in v.error_line for s in WRONG_REASONS), _describe(v)
 
 
-LOG_CASES = [c for c in CASES if c.log_msgs]
+# The "arg JOIN" lines come from the kernel's static argument-tracking analysis
+# (liveness.c), which this verifier does not reproduce; the mark_precise lines do.
+_ARG_JOIN = pytest.mark.xfail(strict=True, reason="kernel-internal 'arg JOIN' log lines of the "
+                                                  "argument-tracking liveness (not modelled)")
+LOG_CASES = [pytest.param(c, marks=_ARG_JOIN) if any("arg JOIN" in m for m in c.log_msgs) else c
+             for c in CASES if c.log_msgs]
 
 
-@pytest.mark.xfail(strict=False, reason="kernel-internal log lines (arg JOIN, mark_precise): "
-                                        "stretch goal of issue 6")
-@pytest.mark.parametrize("case", LOG_CASES, ids=[c.prog for c in LOG_CASES])
+@pytest.mark.parametrize("case", LOG_CASES,
+                         ids=[c.prog for c in CASES if c.log_msgs])
 def test_verifier_log_lines(builder, case):
     v = verify_case(builder, case)
     pos = 0
