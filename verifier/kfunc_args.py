@@ -437,8 +437,14 @@ def check_const_str(env: Env, loc: tuple) -> None:
 def _ptr_arg_type(env: Env, meta: CallMeta, arg, reg: Reg, i: int) -> str:
     """kernel: get_kfunc_ptr_arg_type (after the class BTF alone decides)."""
     c = arg.cls
-    if c == KfArg.CTX:
+    kbtf = meta.kernel_btf
+    ref = _skip(kbtf, arg.pointee_id) if arg.pointee_id else kbtf.types[0]
+    if c == KfArg.CTX and (env.ctx is None or ref.name == env.ctx.struct):
         return "ctx"
+    if c == KfArg.CTX:
+        # another program type's context (btf_is_prog_ctx_type says no): an
+        # ordinary struct pointer from here on
+        c = KfArg.BTF_ID_OR_MEM
     if arg.nullable and is_null(reg):
         return "null"
     if c == KfArg.DYNPTR:
@@ -456,8 +462,6 @@ def _ptr_arg_type(env: Env, meta: CallMeta, arg, reg: Reg, i: int) -> str:
         return "timer"
     if c == KfArg.ARENA:
         return "arena"
-    kbtf = meta.kernel_btf
-    ref = _skip(kbtf, arg.pointee_id) if arg.pointee_id else kbtf.types[0]
     if T.base(reg.type) == T.PTR_TO_BTF_ID or T.base(reg.type) in REG2BTF:
         if ref.kind not in (L.STRUCT, L.UNION):
             raise VerifierError(f"kernel function {meta.name} args#{i} pointer type "

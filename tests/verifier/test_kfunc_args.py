@@ -500,3 +500,11 @@ def test_extern_prototype_must_match_the_kernel(tmp_path):
     compile_c(src, out, CompileOptions(defines=["NARROW_INT"]))     # libbpf's loose rules
     obj = load(out)
     assert verify(build_input(obj, obj.programs[0])).accepted
+
+
+def test_another_program_types_context(tk):
+    # struct __sk_buff * is not an XDP program's context: an ordinary struct pointer, and
+    # __sk_buff (pointer members) is no scalar struct
+    v = run("call runtime {tk_ctx}\nexit", tk, prog_type="xdp")
+    assert rejected(v, "arg#0 pointer type STRUCT __sk_buff must point to scalar, or struct with "
+                       "scalar")
