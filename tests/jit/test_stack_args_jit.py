@@ -24,40 +24,25 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
-import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import capstone
 import pytest
 
-import btf as btfmod
-from btf import kinds as L
 from isa import opcodes as op
 from isa.asm import assemble
 from jit import FuncSpec, JitError, jit
 from pipeline.exec_unicorn import DATA_BASE, RegionSpec, UnicornExecutor, page_round
 
+_TESTS = str(Path(__file__).resolve().parent.parent)
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from oracles.checks_corpus import (BUF, CASES, CORPUS, FILES, LEVELS, link_kfuncs,  # noqa: E402
+                                   native_results, s64, takes_buffer)
+
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "toolchain" / "checks"
-FILES = sorted(CORPUS.glob("*.c"))
-LEVELS = ("0", "1", "2", "s")
-BUF = bytes((37 * i + 11) & 0xFF for i in range(64))     # the README's input buffer
-U64 = (1 << 64) - 1
-CASES = [(f, o) for f in FILES for o in LEVELS]
-
-
-def _s64(v: int) -> int:
-    v &= U64
-    return v - (1 << 64) if v >> 63 else v
-
-
-def takes_buffer(src: Path) -> bool:
-    return bool(re.search(r"\blong check_main\(const unsigned char \*buf\)", src.read_text()))
-
-
 # ------------------------------------------------------------------ 1. the toolchain corpus
 
 @pytest.fixture(scope="module")
@@ -70,64 +55,9 @@ def objects(clang22, tmp_path_factory) -> Path:
     return out
 
 
-NATIVE_RUNNER = textwrap.dedent("""
-    import ctypes, json, sys
-    buf = bytes((37 * i + 11) & 0xFF for i in range(64))
-    out = {}
-    for so, with_buf in json.loads(sys.argv[1]):
-        fn = ctypes.CDLL(so).check_main
-        fn.restype = ctypes.c_long
-        fn.argtypes = [ctypes.c_char_p] if with_buf else []
-        out[so] = fn(buf) if with_buf else fn()
-    print(json.dumps(out))
-""")
-
-
 @pytest.fixture(scope="module")
 def native(clang22, tmp_path_factory) -> dict[str, int]:
-    d = tmp_path_factory.mktemp("native")
-    jobs = []
-    for src in FILES:
-        so = d / f"{src.stem}.so"
-        subprocess.run([clang22, "-O2", "-shared", "-fPIC", str(src), "-o", str(so)], check=True,
-                       capture_output=True, text=True)
-        jobs.append((str(so), takes_buffer(src)))
-    proc = subprocess.run([sys.executable, "-c", NATIVE_RUNNER, json.dumps(jobs)],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    return {Path(so).stem + ".c": v for so, v in json.loads(proc.stdout).items()}
-
-
-def piece_value(b, tid: int, pieces: list[int], vm) -> tuple[int, int]:
-    """The C value of one kfunc parameter from its 64-bit pieces, and the pieces used."""
-    t = b.resolve(tid)
-    if t.kind == L.PTR:
-        return _s64(vm.memory.load(pieces[0], 8)), 1
-    size = b.size_of(tid)
-    if size > 8:
-        return _s64(pieces[0]) + _s64(pieces[1]), 2
-    v = pieces[0] & ((1 << (8 * size)) - 1)
-    if t.kind == L.INT and t.int_encoding & 4:          # BTF_INT_BOOL
-        return int(v != 0), 1
-    signed = (t.kind == L.INT and t.int_encoding & 1) or (t.kind in (L.ENUM, L.ENUM64) and t.kflag)
-    if signed and v >> (8 * size - 1):
-        v -= 1 << (8 * size)
-    return v, 1
-
-
-def kfunc_stub(b, func_id: int, calls: list):
-    params = b.func_proto(func_id).params
-    name = b.type(func_id).name
-
-    def stub(vm, *pieces: int) -> int:
-        total, i = 0, 0
-        for n, p in enumerate(params):
-            v, used = piece_value(b, p.type, list(pieces[i:i + 2]), vm)
-            i += used
-            total += (n + 1) * v
-        calls.append(name)
-        return total & U64
-    return stub
+    return native_results(clang22, tmp_path_factory.mktemp("native"))
 
 
 def run_jit(obj_path: Path, with_buf: bool, mutate=None) -> tuple[int, list[str]]:
@@ -136,16 +66,8 @@ def run_jit(obj_path: Path, with_buf: bool, mutate=None) -> tuple[int, list[str]
     from pipeline.loader import load
     obj = load(obj_path)
     prog = obj.program("check_main")
-    b = btfmod.load(obj_path).btf
-    insns, kfuncs, names, calls = list(prog.insns), {}, [], []
-    for r in prog.relocs:
-        if r.kind != "kfunc":
-            continue
-        if r.name not in names:
-            names.append(r.name)
-            fid = next(t.id for t in b.find(r.name, L.FUNC) if t.vlen == 2)   # extern linkage
-            kfuncs[len(names)] = kfunc_stub(b, fid, calls)
-        insns[r.insn] = dataclasses.replace(insns[r.insn], imm=names.index(r.name) + 1)
+    calls: list[str] = []
+    insns, kfuncs = link_kfuncs(obj_path, prog, calls)
     if mutate:
         insns = mutate(insns)
     regions, bases, base = [], {}, DATA_BASE
@@ -164,7 +86,7 @@ def run_jit(obj_path: Path, with_buf: bool, mutate=None) -> tuple[int, list[str]
 
     image = jit_program(obj, prog, insns, load_btf(obj))
     ex = UnicornExecutor(image, kfuncs=kfuncs, regions=regions, resolve=resolve)
-    return _s64(ex.run(*([base] if with_buf else [])).retval), calls
+    return s64(ex.run(*([base] if with_buf else [])).retval), calls
 
 
 OUTCOMES: dict[tuple[str, str], bool] = {}

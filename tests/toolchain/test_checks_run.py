@@ -20,40 +20,24 @@ Python one is generic, converting each 64-bit piece per the kfunc's BTF paramete
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-import btf as btfmod
-from btf import kinds as L
 from isa import opcodes as op
 from pipeline.interp import Interpreter, InterpError, Memory
 from pipeline.loader import load
 
+_TESTS = str(Path(__file__).resolve().parent.parent)
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from oracles.checks_corpus import (BUF, CASES, CORPUS, FILES, LEVELS, link_kfuncs,  # noqa: E402
+                                   native_results, piece_value, s64, takes_buffer)
+
 ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "toolchain" / "checks"
-FILES = sorted(CORPUS.glob("*.c"))
-LEVELS = ("0", "1", "2", "s")
-BUF = bytes((37 * i + 11) & 0xFF for i in range(64))     # the README's input buffer
-U64 = (1 << 64) - 1
-CASES = [(f, o) for f in FILES for o in LEVELS]
-
-
-def _s64(v: int) -> int:
-    v &= U64
-    return v - (1 << 64) if v >> 63 else v
-
-
-def takes_buffer(src: Path) -> bool:
-    return bool(re.search(r"\blong check_main\(const unsigned char \*buf\)", src.read_text()))
-
-
 # ------------------------------------------------------------------ building
 
 @pytest.fixture(scope="module")
@@ -68,88 +52,19 @@ def objects(clang22, tmp_path_factory) -> Path:
     return keep
 
 
-NATIVE_RUNNER = textwrap.dedent("""
-    import ctypes, json, sys
-    buf = bytes((37 * i + 11) & 0xFF for i in range(64))
-    out = {}
-    for so, with_buf in json.loads(sys.argv[1]):
-        fn = ctypes.CDLL(so).check_main
-        fn.restype = ctypes.c_long
-        if with_buf:
-            fn.argtypes = [ctypes.c_char_p]
-            out[so] = fn(buf)
-        else:
-            fn.argtypes = []
-            out[so] = fn()
-    print(json.dumps(out))
-""")
-
-
 @pytest.fixture(scope="module")
 def native(clang22, tmp_path_factory) -> dict[str, int]:
     """check_main of every corpus file compiled for x86-64, by file name."""
-    d = tmp_path_factory.mktemp("native")
-    jobs = []
-    for src in FILES:
-        so = d / f"{src.stem}.so"
-        subprocess.run([clang22, "-O2", "-shared", "-fPIC", str(src), "-o", str(so)], check=True,
-                       capture_output=True, text=True)
-        jobs.append((str(so), takes_buffer(src)))
-    proc = subprocess.run([sys.executable, "-c", NATIVE_RUNNER, json.dumps(jobs)],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    results = json.loads(proc.stdout)
-    return {Path(so).stem + ".c": v for so, v in results.items()}
+    return native_results(clang22, tmp_path_factory.mktemp("native"))
 
 
 # ------------------------------------------------------------------ running BPF
 
-def _piece_value(b, tid: int, pieces: list[int], vm) -> tuple[int, int]:
-    """The C value of one kfunc parameter from its 64-bit pieces, and pieces used."""
-    t = b.resolve(tid)
-    if t.kind == L.PTR:
-        return _s64(vm.memory.load(pieces[0], 8)), 1
-    size = b.size_of(tid)
-    if size > 8:
-        return _s64(pieces[0]) + _s64(pieces[1]), 2
-    v = pieces[0] & ((1 << (8 * size)) - 1)
-    if t.kind == L.INT and t.int_encoding & 4:          # BTF_INT_BOOL
-        return int(v != 0), 1
-    signed = (t.kind == L.INT and t.int_encoding & 1) or (t.kind in (L.ENUM, L.ENUM64) and t.kflag)
-    if signed and v >> (8 * size - 1):
-        v -= 1 << (8 * size)
-    return v, 1
-
-
-def kfunc_stub(b, func_id: int, calls: list, convert=_piece_value):
-    params = b.func_proto(func_id).params
-    name = b.type(func_id).name
-
-    def stub(vm, *pieces: int) -> int:
-        total, i = 0, 0
-        for n, p in enumerate(params):
-            v, used = convert(b, p.type, list(pieces[i:i + 2]), vm)
-            i += used
-            total += (n + 1) * v
-        calls.append(name)
-        return total & U64
-    return stub
-
-
-def run_bpf(obj_path: Path, with_buf: bool, convert=_piece_value) -> tuple[int, list[str]]:
+def run_bpf(obj_path: Path, with_buf: bool, convert=piece_value) -> tuple[int, list[str]]:
     obj = load(obj_path)
     prog = obj.program("check_main")
-    b = btfmod.load(obj_path).btf
-    insns, kfuncs, names, calls = list(prog.insns), {}, [], []
-    for r in prog.relocs:
-        if r.kind != "kfunc":
-            continue
-        if r.name not in names:
-            names.append(r.name)
-            fid = next(t.id for t in b.find(r.name, L.FUNC) if t.vlen == 2)   # extern linkage
-            kfuncs[len(names)] = kfunc_stub(b, fid, calls, convert)
-        # the loader leaves kfunc ids to the kernel BTF; number them for the interpreter
-        insns[r.insn] = dataclasses.replace(insns[r.insn], imm=names.index(r.name) + 1)
+    calls: list[str] = []
+    insns, kfuncs = link_kfuncs(obj_path, prog, calls, convert)
     mem = Memory()
     regions = {}
     for i, ref in enumerate(obj.map_table):
@@ -164,7 +79,7 @@ def run_bpf(obj_path: Path, with_buf: bool, convert=_piece_value) -> tuple[int, 
 
     vm = Interpreter(insns, kfuncs=kfuncs, memory=mem, ld_imm64_resolver=resolve)
     args = [mem.map("input", bytearray(BUF)).base] if with_buf else []
-    return _s64(vm.run(*args).r0), calls
+    return s64(vm.run(*args).r0), calls
 
 
 # ------------------------------------------------------------------ the oracle
@@ -207,8 +122,8 @@ def test_swapped_stack_slots_change_the_result(objects, native):
     insns = list(prog.insns)
     insns[a] = dataclasses.replace(insns[a], off=prog.insns[b].off)
     insns[b] = dataclasses.replace(insns[b], off=prog.insns[a].off)
-    assert _s64(Interpreter(list(prog.insns)).run().r0) == native[src.name]
-    assert _s64(Interpreter(insns).run().r0) != native[src.name]
+    assert s64(Interpreter(list(prog.insns)).run().r0) == native[src.name]
+    assert s64(Interpreter(insns).run().r0) != native[src.name]
 
 
 def test_wrong_narrow_extension_changes_the_result(objects, native):
@@ -219,7 +134,7 @@ def test_wrong_narrow_extension_changes_the_result(objects, native):
     assert good == native[src.name]
 
     def unsigned_bytes(b, tid, pieces, vm):
-        v, used = _piece_value(b, tid, pieces, vm)
+        v, used = piece_value(b, tid, pieces, vm)
         return (v & 0xFF if b.size_of(tid) == 1 else v), used
 
     bad, _ = run_bpf(path, False, unsigned_bytes)
