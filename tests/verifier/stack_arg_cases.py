@@ -48,7 +48,6 @@ PKT_V4 = "pkt_v4"
 ZERO64 = "zero64"
 PACKET_LEN = {PKT_V4: 54, ZERO64: 64}
 
-REASON_NO_VERIFIER = "stack-argument verifier not implemented yet (issue 6)"
 
 
 @dataclass(frozen=True)
