@@ -49,7 +49,6 @@ ZERO64 = "zero64"
 PACKET_LEN = {PKT_V4: 54, ZERO64: 64}
 
 
-
 @dataclass(frozen=True)
 class SourceFile:
     name: str                  # file in tests/data/stack_arg/
