@@ -36,8 +36,7 @@ from verifier import regtypes as T
 from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, ENOTSUPP, VerifierError
 from verifier.scalar import Scalar, s64
-from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, STACK_DYNPTR, STACK_ITER, NOT_INIT_REG,
-                            Reg, Slot)
+from verifier.state import BPF_REG_SIZE, EMPTY_SLOT, STACK_DYNPTR, STACK_ITER, Reg, Slot
 from verifier.stack_args import outgoing_reg, slot_name
 
 SCRATCH = 11          # the lent register number
@@ -614,4 +613,4 @@ def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -
 
 
 __all__ = ["CallMeta", "check_kfunc_args", "check_mem_reg_at", "lend", "location", "loc_name",
-           "reg_at", "is_null", "ITER_ACTIVE", "ITER_DRAINED", "NOT_INIT_REG"]
+           "reg_at", "is_null", "ITER_ACTIVE", "ITER_DRAINED"]

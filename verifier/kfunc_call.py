@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 from btf import layout as L
 from btf.errors import BtfError
-from isa import opcodes as op
 from verifier import regtypes as T
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
@@ -342,5 +341,5 @@ def hooks() -> dict:
             "iter_next_hit": iter_next_hit, "btf_id_access": btf_id_access}
 
 
-__all__ = ["hooks", "add_kfunc", "kfunc_call", "kfunc_params", "iter_next_hit", "KfuncDesc",
-           "op"]
+__all__ = ["hooks", "add_kfunc", "kfunc_call", "kfunc_params", "iter_next_hit", "btf_id_access",
+           "KfuncDesc"]
