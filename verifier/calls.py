@@ -26,7 +26,7 @@ from verifier.errors import E2BIG, EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers
 from verifier.scalar import Scalar
-from verifier.state import (MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_SCALAR, Frame, Reg, State,
+from verifier.state import (MAX_BPF_REG, MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_SCALAR, Frame, Reg, State,
                             fp_reg)
 
 BPF_MAIN_FUNC = -1
@@ -42,6 +42,13 @@ def on_call(env: Env, insn, callee_subprog: int | None) -> None:
 
 def init_frame(frameno: int, callsite: int, subprogno: int) -> Frame:
     return Frame(frameno, callsite, subprogno)
+
+
+def _scratch_all(env: Env) -> None:
+    """The kernel's init_func_state marks every register and stack slot scratched
+    (log only): the next level-2 state line shows the whole frame."""
+    env.scratched_regs = (1 << MAX_BPF_REG) - 1
+    env.scratched_stack = -1
 
 
 def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
@@ -165,6 +172,7 @@ def _setup_func_entry(env: Env, subprog: int, callsite: int, set_cb, st: State,
         raise VerifierError(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
     caller = st.frames[st.curframe]
     callee = init_frame(st.curframe + 1, callsite, subprog)
+    _scratch_all(env)
     set_cb(env, caller, callee, callsite, extra)
     del st.frames[st.curframe + 1:]
     st.frames.append(callee)
@@ -230,6 +238,7 @@ def push_async_cb(env: Env, insn_idx: int, prev_insn_idx: int, subprog: int) -> 
     from verifier.core import BranchElem
     st = State()
     st.frames = [init_frame(0, BPF_MAIN_FUNC, subprog)]
+    _scratch_all(env)
     st.branches = 1
     st.insn_idx = insn_idx
     st.first_insn_idx = insn_idx

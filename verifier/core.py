@@ -235,7 +235,7 @@ def insn_text(env: Env, idx: int) -> str:
         return "(%02x) ?" % env.insns[idx].code
 
 
-def _print_insn_state(env: Env, st: State) -> None:
+def _print_insn_state(env: Env, st: State, idx: int | None = None) -> None:
     log = env.log
     text = format_frame(st, st.curframe, False, env.scratched_regs, env.scratched_stack)
     env.scratched_regs = 0
@@ -245,7 +245,7 @@ def _print_insn_state(env: Env, st: State) -> None:
         last = log.parts[-1][:-1]
         log.parts[-1] = last + " " * vlog_alignment(env.prev_insn_print_len) + ";" + text + "\n"
     else:
-        log.line(f"{env.insn_idx}:" + text)
+        log.line(f"{env.insn_idx if idx is None else idx}:" + text)
 
 
 def _linfo(env: Env, idx: int) -> None:
@@ -262,10 +262,16 @@ def _linfo(env: Env, idx: int) -> None:
             hi = mid
     if lo:
         best = li[lo - 1]
-    if best is None or best is env.prev_linfo:
+    prev = env.prev_linfo
+    if best is None or best is prev:
+        return
+    # Records that differ only in column print the same source line: the kernel
+    # skips a record naming the same file and line as the previous one.
+    if prev is not None and prev.file == best.file and prev.line == best.line:
         return
     env.prev_linfo = best
-    env.log.line(f"; {best.text.strip()} @ {best.file.rsplit('/', 1)[-1]}:{best.line}")
+    text = best.text.lstrip(" \t\n\v\f\r")     # C isspace(), left side only (ltrim)
+    env.log.line(f"; {text} @ {best.file.rsplit('/', 1)[-1]}:{best.line}")
 
 
 # --- the main loop ---------------------------------------------------------------------
@@ -310,10 +316,11 @@ def do_check(env: Env) -> None:
                 push_jmp_history(env, st, 0)
             if level2:
                 if env.do_print_state:
+                    # printed in full, and (as in the kernel) not marked clean: after a
+                    # path ended everything is scratched, so the state shows again below
                     log.line(f"\nfrom {env.prev_insn_idx} to {idx}:" + format_frame(st, st.curframe))
                     env.do_print_state = False
-                    env.scratched_regs = env.scratched_stack = 0
-                elif env.scratched_regs or env.scratched_stack:
+                if env.scratched_regs or env.scratched_stack:
                     _print_insn_state(env, st)
                 _linfo(env, idx)
                 line = f"{idx}: " + insn_text(env, idx)
@@ -331,9 +338,13 @@ def do_check(env: Env) -> None:
                 env.insn_idx = nxt
                 if level2 and (code_is_cond_jmp(insn)) and (env.scratched_regs or
                                                             env.scratched_stack):
-                    _print_insn_state(env, env.cur)
+                    # the kernel prints this from check_cond_jmp_op, before it moves
+                    # insn_idx: the line carries the jump's own index
+                    _print_insn_state(env, env.cur, idx)
                 continue
-        # path done (pruned or exited)
+        # path done (pruned or exited): the kernel's process_bpf_exit scratches all
+        env.scratched_regs = (1 << MAX_BPF_REG) - 1
+        env.scratched_stack = -1
         update_branch_counts(env, env.cur)
         if lv is not None:
             lv.update(env)

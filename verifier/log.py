@@ -72,7 +72,7 @@ def format_reg(frameno: int, reg: Reg) -> str:
     if t != T.SCALAR and reg.off:
         items.append("off=" + _snum(reg.off))
     if T.is_pkt_pointer(t):
-        items.append("r=" + _unum(reg.range & 0xFFFFFFFF if reg.range < 0 else reg.range))
+        items.append("r=" + _unum(reg.range & 0xFFFFFFFFFFFFFFFF if reg.range < 0 else reg.range))   # int range: sign-extended
     if T.base(t) == T.PTR_TO_MEM:
         items.append("sz=" + _unum(reg.mem_size))
     if s.var_off.mask == 0:

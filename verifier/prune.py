@@ -540,9 +540,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
                     if env.log.level2:
                         env.log.line("SCC backedge (" + ",".join(
                             str(c) for c in key[0] + (key[1],)) + ")")
-            if states_cnt > env.max_states_per_insn:
-                env.max_states_per_insn = states_cnt
-            return True
+            return True      # (the kernel updates max_states_per_insn only on a miss)
         # miss
         if add_new:
             e.miss_cnt += 1
