@@ -21,10 +21,8 @@ from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import S64_MAX, Scalar
-from verifier.state import UNKNOWN_SCALAR, Reg
+from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, UNKNOWN_SCALAR, Reg
 from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_is_const, tnum_sub
-
-BPF_ADD_CONST = 1 << 31
 
 ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
            op.LSH: "<<=", op.RSH: ">>=", op.NEG: "neg", op.MOD: "%=", op.XOR: "^=",
@@ -213,10 +211,10 @@ def _assign_scalar_id(env: Env, regno: int) -> Reg:
     """kernel: assign_scalar_id_before_mov - give a non-constant scalar an id
     so the copy is linked to it."""
     r = env.reg(regno)
-    if r.type == T.SCALAR and not r.id and r.s.var_off.mask != 0:
-        r = r.with_(id=env.new_id())
-        env.set_reg(regno, r)
-    return r
+    new = env.scalar_id_before_mov(r)
+    if new is not r:
+        env.set_reg(regno, new)
+    return new
 
 
 def _reg_width(s: Scalar) -> int:
@@ -308,19 +306,40 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
                 var_off=S.tnum_const_subreg(d.s.var_off, U32_MAX), smin=d.s.smin,
                 smax=d.s.smax, umin=d.s.umin, umax=d.s.umax, s32_min=-1, s32_max=-1,
                 u32_min=U32_MAX, u32_max=U32_MAX))
+    dst_umax = d.s.umax      # before the op: a 32-bit op zero-extends its result
     res = scalar_alu(opc, d.s, src_s, alu64, off=insn.off)
-    new = Reg(T.SCALAR, res, precise=d.precise)
-    # remember a constant delta between linked scalars (r1 = r2; r1 += 1)
-    if (env.bpf_capable and opc == op.ADD and alu64 and d.id
-            and src_s.var_off.mask == 0):
-        val = src_s.var_off.value
-        if (d.id & BPF_ADD_CONST) or val > 0x7FFFFFFF:
-            new.id = 0
-            new.off = 0
-        else:
-            new.id = d.id | BPF_ADD_CONST
-            new.off = val
+    new = Reg(T.SCALAR, res, precise=d.precise)      # any other op: the link breaks
+    # remember a constant delta between linked scalars (r1 = r2; r1 += 1, w1 -= 4):
+    # a later branch on either bounds the other (sync_linked_regs)
+    const_mask = src_s.var_off.mask if alu64 else src_s.var_off.mask & U32_MAX
+    if (env.bpf_capable and opc in (op.ADD, op.SUB) and d.id and const_mask == 0
+            and not (code & op.X and insn.src == dst)):
+        delta = _linked_delta(opc, src_s.var_off.value, alu64, dst_umax, d.id)
+        if delta is not None:
+            new.id = d.id | (BPF_ADD_CONST64 if alu64 else BPF_ADD_CONST32)
+            new.off = delta
     env.set_reg(dst, new)
+
+
+def _linked_delta(opc: int, val: int, alu64: bool, dst_umax: int, dst_id: int) -> int | None:
+    """The delta recorded for ``dst op= const`` on a linked scalar, or None when
+    the link must be dropped: a 64-bit constant outside s32, a 32-bit op on a
+    value with upper bits set (its zero-extension is not a constant shift),
+    negating S32_MIN, or a register that already carries a delta."""
+    if alu64:
+        v = S.s64(val)
+        if v < -(1 << 31) or v > (1 << 31) - 1:
+            return None
+    elif dst_umax > U32_MAX:
+        return None
+    off = S.s32(val)
+    if opc == op.SUB:
+        if off == -(1 << 31):
+            return None
+        off = -off
+    if dst_id & BPF_ADD_CONST:
+        return None
+    return off
 
 
 def _sane_offset(env: Env, r: Reg, ptype: int) -> None:

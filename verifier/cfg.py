@@ -275,7 +275,6 @@ def check_cfg(env: Env) -> None:
     state = [0] * n
     stack = [0]
     state[0] = DISCOVERED
-    postorder: list[int] = []
 
     def push(t: int, w: int, e: int) -> int:
         if e == FALLTHROUGH and state[t] >= (DISCOVERED | FALLTHROUGH):
@@ -365,7 +364,6 @@ def check_cfg(env: Env) -> None:
         if r == DONE_EXPLORING:
             state[t] = EXPLORED
             stack.pop()
-            postorder.append(t)
     i = 0
     while i < n:
         if state[i] != EXPLORED:
@@ -376,7 +374,32 @@ def check_cfg(env: Env) -> None:
             i += 2
             continue
         i += 1
-    env.postorder = postorder
+    env.postorder = compute_postorder(env)
+
+
+def compute_postorder(env: Env) -> list[int]:
+    """kernel: compute_postorder - per subprogram, a DFS from its first insn that
+    pushes every undiscovered successor at once (fall-through, then jump
+    target, so the target is explored first); an insn is emitted when it is
+    met again after its successors.  Liveness fixpoints walk this order, and
+    their level-2 log lines come out in it."""
+    from verifier.liveness import successors
+    state = [0] * env.n
+    out: list[int] = []
+    for sp in env.subprogs:
+        stack = [sp.start]
+        while stack:
+            top = stack[-1]
+            if state[top] & EXPLORED:
+                out.append(top)
+                stack.pop()
+                continue
+            for s in successors(env, top):
+                if 0 <= s < env.n and not state[s]:
+                    stack.append(s)
+                    state[s] |= DISCOVERED
+            state[top] |= EXPLORED
+    return out
 
 
 def compute_scc(env: Env) -> None:

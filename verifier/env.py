@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from verifier import regtypes as T
 from verifier.errors import EACCES, VerifierError
-from verifier.state import MAX_BPF_REG, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
+from verifier.state import BPF_ADD_CONST, MAX_BPF_REG, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
 BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
@@ -137,6 +137,18 @@ class Env:
     def new_id(self) -> int:
         self.id_gen += 1
         return self.id_gen
+
+    def scalar_id_before_mov(self, r: Reg) -> Reg:
+        """kernel: assign_scalar_id_before_mov - before a scalar is copied (mov,
+        spill, fill) make sure it has a plain id the copy can share: a delta link
+        (r = base + off) is dropped, a non-constant scalar without id gets one."""
+        if r.type != T.SCALAR:
+            return r
+        if r.id & BPF_ADD_CONST:
+            r = r.with_(id=0, off=0)
+        if not r.id and r.s.var_off.mask != 0:
+            r = r.with_(id=self.new_id())
+        return r
 
     @staticmethod
     def error(msg: str, errno: int = EACCES, *pre: str) -> VerifierError:

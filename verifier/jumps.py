@@ -28,10 +28,9 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
 from verifier.refs import release_reference_nomark
 from verifier.scalar import Scalar, _Reg, reg_bounds_sync
-from verifier.state import Reg, Slot, State
+from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
 from verifier.tnum import tnum_add, tnum_const
 
-BPF_ADD_CONST = 1 << 31
 MAX_PACKET_OFF = 0xFFFF
 BEYOND_PKT_END = -1
 AT_PKT_END = -2
@@ -99,24 +98,37 @@ def is_branch_taken(a: Reg, b: Reg, opc: int, jmp32: bool, same_reg: bool) -> in
 
 # --- linked scalars ------------------------------------------------------------------
 
-def collect_linked_regs(st: State, rid: int, out: list) -> None:
+LINKED_REGS_MAX = 6     # what one jump-history entry can record
+
+
+def collect_linked_regs(env: Env, st: State, rid: int, out: list) -> None:
+    """Registers (live ones only) and spilled scalars sharing ``rid``'s base id,
+    innermost frame first.  As in the kernel the list is not deduplicated when
+    both jump operands share an id, and a scalar past the sixth loses its id
+    (it can no longer be kept in step)."""
+    from verifier.prune import _frame_insn_idx
     rid &= ~BPF_ADD_CONST
-    for fr in range(st.curframe + 1):
+    for fr in range(st.curframe, -1, -1):
         f = st.frames[fr]
-        for i in range(11):
+        live = env.aux[_frame_insn_idx(st, fr)].live_regs_before
+        for i in range(10):
+            if not live >> i & 1:
+                continue
             r = f.regs[i]
             if r.type == T.SCALAR and (r.id & ~BPF_ADD_CONST) == rid:
-                e = (fr, True, i)
-                if e not in out:
-                    out.append(e)
+                if len(out) < LINKED_REGS_MAX:
+                    out.append((fr, True, i))
+                else:
+                    f.regs[i] = r.with_(id=0, off=0)
         for spi, slot in enumerate(f.stack):
             if slot.types[7] != 1:
                 continue
             r = slot.spilled
             if r.type == T.SCALAR and (r.id & ~BPF_ADD_CONST) == rid:
-                e = (fr, False, spi)
-                if e not in out:
-                    out.append(e)
+                if len(out) < LINKED_REGS_MAX:
+                    out.append((fr, False, spi))
+                else:
+                    f.stack[spi] = Slot(slot.types, r.with_(id=0, off=0))
 
 
 def _get(st: State, e) -> Reg:
@@ -135,6 +147,9 @@ def _put(st: State, e, r: Reg) -> None:
 
 
 def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
+    """Give every scalar linked to the refined register its bounds, shifted by
+    the difference of their deltas.  (This kernel does not mark the updated
+    registers scratched, so the log line after the jump shows only the operands.)"""
     known = _get(st, known_e)
     kid = known.id
     for e in linked:
@@ -145,25 +160,27 @@ def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
             continue
         if (r.id & ~BPF_ADD_CONST) != (kid & ~BPF_ADD_CONST):
             continue
+        # a 32-bit delta and a 64-bit delta do not compose
+        if (r.id ^ kid) & BPF_ADD_CONST == BPF_ADD_CONST:
+            continue
         if (not (r.id & BPF_ADD_CONST) and not (kid & BPF_ADD_CONST)) or r.off == known.off:
             new = known.copy()
         else:
-            delta = _s32(r.off) - _s32(known.off)
+            # reg = known + (reg.off - known.off), keeping reg's own id and delta
             d = _Reg.of(known.s)
-            from verifier.scalar import _scalar32_add, _scalar_add
-            fake = Scalar.const(delta)
+            from verifier.scalar import _scalar32_add, _scalar_add, _zext_32_to_64
+            fake = Scalar.const((r.off - known.off) & 0xFFFFFFFFFFFFFFFF)
             _scalar32_add(d, fake)
             _scalar_add(d, fake)
             d.var_off = tnum_add(d.var_off, fake.var_off)
+            if (r.id | kid) & BPF_ADD_CONST32:
+                _zext_32_to_64(d)
+            reg_bounds_sync(d)
             new = known.copy()
             new.s = d.freeze()
             new.off = r.off
-            new.id = known.id
+            new.id = r.id
         _put(st, e, new)
-        if e[1]:
-            env.scratch_reg(e[2])
-        else:
-            env.scratch_stack(e[2])
 
 
 def _refine_same(s: Scalar, opc: int, jmp32: bool) -> Scalar:
@@ -331,9 +348,9 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         return insn_idx + 1
     linked: list = []
     if code & op.X and src.type == T.SCALAR and src.id:
-        collect_linked_regs(st, src.id, linked)
+        collect_linked_regs(env, st, src.id, linked)
     if dst.type == T.SCALAR and dst.id:
-        collect_linked_regs(st, dst.id, linked)
+        collect_linked_regs(env, st, dst.id, linked)
     if len(linked) > 1:
         push_jmp_history(env, st, 0, linked)
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from verifier import regtypes as T
 from verifier.scalar import format_scalar_ranges
-from verifier.state import (BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
+from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
                             STACK_SPILL, Frame, Reg, State)
 from verifier.tnum import tnum_strn
 
@@ -60,8 +60,8 @@ def format_reg(frameno: int, reg: Reg) -> str:
         out.append(reg.btf_name)
     items = []
     if reg.id:
-        items.append("id=%d" % (reg.id & ~(1 << 31)))
-    if reg.id & (1 << 31):
+        items.append("id=%d" % (reg.id & ~BPF_ADD_CONST))
+    if reg.id & BPF_ADD_CONST:
         items[-1] += "%+d" % reg.off
     if reg.ref_obj_id:
         items.append("ref_obj_id=%d" % reg.ref_obj_id)

@@ -23,13 +23,12 @@ from verifier import regtypes as T
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import Backtrack, mark_all_scalars_imprecise, mark_chain_precision_batch
 from verifier.scalar import Scalar
-from verifier.state import (BPF_REG_SIZE, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
+from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
                             STACK_MISC, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Reg, Slot,
                             State)
 from verifier.tnum import tnum_in
 
 NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
-BPF_ADD_CONST = 1 << 31
 _UNBOUND = UNKNOWN_SCALAR
 
 
@@ -57,13 +56,23 @@ class IdMap:
         return True
 
     def check_scalar_ids(self, old_id: int, cur_id: int) -> bool:
+        """An old scalar without id relied on no link: any cur id is fine.  An
+        old id needs a consistent partner; a cur scalar without id gets a unique
+        temporary one (two independent cur scalars cannot stand for one old
+        link).  For an id with a delta flag the base ids must map consistently
+        too (old r3 = r2 + 10 is not cur r3 = r4 + 10)."""
         if not old_id:
-            self.tmp += 1
-            old_id = -self.tmp
+            return True
         if not cur_id:
             self.tmp += 1
             cur_id = -self.tmp
-        return self.check_ids(old_id, cur_id)
+        if not self.check_ids(old_id, cur_id):
+            return False
+        if old_id & BPF_ADD_CONST:
+            base_cur = cur_id & ~BPF_ADD_CONST if cur_id > 0 else cur_id
+            if not self.check_ids(old_id & ~BPF_ADD_CONST, base_cur):
+                return False
+        return True
 
 
 def _range_within(o: Scalar, c: Scalar) -> bool:

@@ -120,9 +120,10 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
     is_st = (insn.code & 7) == 2   # BPF_ST
     if reg is not None and off % BPF_REG_SIZE == 0 and reg.type == T.SCALAR and env.bpf_capable:
         fits = reg_width(reg.s) <= 8 * size
-        if fits and not reg.id and reg.s.var_off.mask != 0:
-            reg = reg.with_(id=env.new_id())
-            cur.regs[value_regno] = reg
+        if fits:
+            new = env.scalar_id_before_mov(reg)
+            if new is not reg:
+                reg = cur.regs[value_regno] = new
         _save_reg(f, spi, reg if fits else reg.with_(id=0), size, old)
     elif reg is None and off % BPF_REG_SIZE == 0 and is_st and env.bpf_capable:
         _save_reg(f, spi, Reg(T.SCALAR, Scalar.const(insn.imm)), size, old)
@@ -238,10 +239,11 @@ def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None
                 return
             if size <= spill_size and off % BPF_REG_SIZE == 0:
                 if (env.bpf_capable and size == 4 and spill_size == 4
-                        and reg_width(spilled.s) <= 32 and not spilled.id
-                        and spilled.s.var_off.mask != 0):
-                    spilled = spilled.with_(id=env.new_id())
-                    f.stack[spi] = Slot(stype, spilled)
+                        and reg_width(spilled.s) <= 32):
+                    new = env.scalar_id_before_mov(spilled)
+                    if new is not spilled:
+                        spilled = new
+                        f.stack[spi] = Slot(stype, spilled)
                 r = spilled
                 if reg_width(spilled.s) > size * 8:
                     r = r.with_(id=0)
@@ -270,10 +272,11 @@ def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None
                     cur.regs[dst_regno] = UNKNOWN_SCALAR
                     flags = 0
         elif dst_regno >= 0:
-            if (env.bpf_capable and spilled.type == T.SCALAR and not spilled.id
-                    and spilled.s.var_off.mask != 0):
-                spilled = spilled.with_(id=env.new_id())
-                f.stack[spi] = Slot(stype, spilled)
+            if env.bpf_capable:
+                new = env.scalar_id_before_mov(spilled)
+                if new is not spilled:
+                    spilled = new
+                    f.stack[spi] = Slot(stype, spilled)
             cur.regs[dst_regno] = spilled
         elif not env.allow_ptr_leaks and spilled.is_pointer:
             raise VerifierError(f"leaking pointer from stack off {off}")

@@ -27,6 +27,12 @@ MAX_BPF_REG = 11          # r0..r10
 BPF_REG_SIZE = 8
 MAX_BPF_STACK = 512
 MAX_CALL_FRAMES = 8
+# Scalar ids: the top bits mark "this register = linked register + off" (linked
+# scalars, sync_linked_regs); 64-bit and 32-bit deltas link differently (the
+# 32-bit form zero-extends), so they are two flags.
+BPF_ADD_CONST64 = 1 << 31
+BPF_ADD_CONST32 = 1 << 30
+BPF_ADD_CONST = BPF_ADD_CONST64 | BPF_ADD_CONST32
 FP = 10
 
 # stack slot byte types (kernel enum bpf_stack_slot_type)
