@@ -32,8 +32,8 @@ from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
 from verifier.tnum import tnum_add, tnum_const
 
 MAX_PACKET_OFF = 0xFFFF
-BEYOND_PKT_END = -1
-AT_PKT_END = -2
+BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
+AT_PKT_END = -1       # pkt >= pkt_end
 
 
 def _is_pkt_any(r: Reg) -> bool:
@@ -66,10 +66,11 @@ def _pkt_branch_taken(dst: Reg, src: Reg, opc: int) -> int:
         return -1
     if pkt.range >= 0:
         return -1
-    if opc in (op.JLE, op.JLT):
+    # BEYOND_PKT_END: pkt > pkt_end is known; AT_PKT_END: pkt >= pkt_end
+    if opc in (op.JGT, op.JLE):
         if pkt.range == BEYOND_PKT_END:
             return int(opc == op.JGT)
-    elif opc in (op.JGT, op.JGE):
+    elif opc in (op.JGE, op.JLT):
         if pkt.range in (BEYOND_PKT_END, AT_PKT_END):
             return int(opc == op.JGE)
     return -1

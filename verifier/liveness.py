@@ -384,6 +384,10 @@ class StackLiveness:
             self.write_acc[frame] |= m[2][0]
             self._mark_read(outer, frame, callsite, m[3][0])
         self._commit(outer)
+        # the accumulated writes belonged to the callsite: the next instruction
+        # must start from nothing (reset_writes only clears after a write)
+        self.write_acc = [0] * 8
+        self.any_write = False
 
     @staticmethod
     def _outer_start(env, key: tuple) -> int:

@@ -27,8 +27,8 @@ from verifier.tnum import S64_MIN, tnum_add, tnum_const, tnum_is_aligned, tnum_s
 
 SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
 MAX_PACKET_OFF = 0xFFFF
-BEYOND_PKT_END = -1
-AT_PKT_END = -2
+BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
+AT_PKT_END = -1       # pkt >= pkt_end
 
 # struct bpf_sock / bpf_sock common prefix (uapi)
 _BPF_SOCK_SIZE = 80
