@@ -269,17 +269,26 @@ def _set_precise_reg(frame, i: int) -> bool:
 
 def mark_all_scalars_precise(env, st) -> None:
     """kernel: mark_all_scalars_precise - the conservative fallback."""
-    if env.log.level2:
-        env.log.line(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars "
-                     f"precise")
+    log = env.log if env.log.level2 else None
+    if log:
+        log.line(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars "
+                 f"precise")
+    # the current state is skipped: marks only matter in checkpoints (parents)
+    st = st.parent
     while st is not None:
-        for f in st.frames[: st.curframe + 1]:
-            for i, r in enumerate(f.regs):
+        for fi, f in enumerate(st.frames[: st.curframe + 1]):
+            for i in range(10):
+                r = f.regs[i]
                 if r.type == T.SCALAR and not r.precise:
                     f.regs[i] = r.with_(precise=True)
+                    if log:
+                        log.line(f"force_precise: frame{fi}: forcing r{i} to be precise")
             for spi, slot in enumerate(f.stack):
                 if _is_spilled_scalar(slot) and not slot.spilled.precise:
                     f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=True))
+                    if log:
+                        log.line(f"force_precise: frame{fi}: forcing fp{-(spi + 1) * 8} "
+                                 f"to be precise")
             sa = f.stack_arg_regs
             for k, r in enumerate(sa):
                 if r.type == T.SCALAR and not r.precise:
