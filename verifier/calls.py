@@ -350,6 +350,17 @@ def check_return_code(env: Env) -> None:
         raise VerifierError(invalid_scalar_msg(reg.s, rng, exit_ctx, "R0"), EINVAL)
 
 
+def tail_call_exit(env: Env, insn_idx: int) -> int:
+    """bpf_tail_call from a subprogram: a successful call leaves the subprogram
+    with whatever the tail-called program returned, so this path returns to the
+    caller with an unknown R0; the failing call falls through, explored later
+    (its R0 stays uninitialised, the helper returns nothing)."""
+    from verifier.core import push_stack
+    push_stack(env, insn_idx + 1, insn_idx)
+    env.cur.frames[env.cur.curframe].regs[0] = UNKNOWN_SCALAR
+    return prepare_func_exit(env, insn_idx)
+
+
 def process_exit(env: Env, insn_idx: int) -> int | None:
     """BPF_EXIT: returns the next insn (leaving a subprogram) or None when
     this path of the main program is done."""

@@ -136,6 +136,8 @@ def do_check_insn(env: Env, insn, idx: int):
                 check_helper_call(env, insn, idx)
                 calls.on_call(env, insn, None)
                 nxt = idx + 1
+                if insn.imm == 12 and env.cur.curframe:
+                    nxt = calls.tail_call_exit(env, idx)
             env.scratch_reg(0)
             return nxt
         if o == op.JA:

@@ -58,7 +58,7 @@ class InsnAux:
     __slots__ = ("prune_point", "jmp_point", "force_checkpoint", "calls_callback",
                  "seen", "map_index", "map_off", "map_ptr_state", "map_key_state",
                  "live_regs_before", "scc", "subprog", "ptr_type", "call_imm",
-                 "ld_imm_kind", "kfunc", "nospec", "is_iter_next")
+                 "ld_imm_kind", "kfunc", "nospec", "is_iter_next", "loop_inline")
 
     def __init__(self):
         self.prune_point = False
@@ -78,6 +78,8 @@ class InsnAux:
         self.ld_imm_kind = None
         self.kfunc = None
         self.nospec = False
+        # bpf_loop call: None until first seen, then [fit_for_inline, callback subprog]
+        self.loop_inline = None
         self.is_iter_next = False
 
 

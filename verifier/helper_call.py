@@ -64,6 +64,22 @@ def _register_is_null(r: Reg) -> bool:
     return r.type == T.SCALAR and r.s.var_off.mask == 0 and r.s.var_off.value == 0
 
 
+def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
+    """kernel: update_loop_inline_state - a bpf_loop call site can be inlined while
+    every path reaches it with flags == 0 and one callback; checking the flags
+    makes r4 precise (the inlined loop relies on that 0)."""
+    aux = env.aux[insn_idx]
+    if aux.loop_inline is not None and not aux.loop_inline[0]:
+        return
+    zero = _register_is_null(env.regs[4])
+    if zero:
+        mark_chain_precision(env, 4)
+    if aux.loop_inline is None:
+        aux.loop_inline = [zero, subprog]
+    else:
+        aux.loop_inline[0] = zero and aux.loop_inline[1] == subprog
+
+
 def _check_reg_type(env: Env, regno: int, arg_type: int) -> None:
     reg = env.reg(regno)
     t = reg.type
@@ -428,6 +444,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     elif fn.callback == "for_each":
         C.push_callback_call(env, insn, insn_idx, meta.subprogno, "for_each", meta.map)
     elif fn.callback == "loop":
+        _update_loop_inline_state(env, insn_idx, meta.subprogno)
         mark_chain_precision(env, 1)
         regs = env.regs
         if env.frame.callback_depth < regs[1].s.umax:
