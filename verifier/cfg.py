@@ -133,9 +133,19 @@ def check_btf_func(env: Env) -> None:
             # the kernel reports this when the function is called
             # (btf_check_subprog_call -> "Caller passes invalid args ...")
             sp.info = None
-            sp.btf_problem = e.args[0] if e.args else str(e)
+            sp.btf_problem = kernel_problem_text(e.args[0] if e.args else str(e))
+        if k == 0 and sp.info is not None:
+            # the kernel runs btf_prepare_func_args on the main function too (only
+            # to mark its BTF unreliable): a first argument that is no context
+            # type (void *ctx, say) earns a complaint in the log
+            try:
+                strict = func_arg_info(btf, type_id, insn=insn_off, main=False)
+                if strict.problem:
+                    sp.btf_problem = kernel_problem_text(strict.problem)
+            except BtfError as e:
+                sp.btf_problem = kernel_problem_text(e.args[0] if e.args else str(e))
         if sp.info is not None and sp.linkage == "global" and k and not sp.info.reliable:
-            sp.btf_problem = sp.info.problem
+            sp.btf_problem = kernel_problem_text(sp.info.problem)
             sp.arg_cnt = sp.info.arg_cnt
             sp.stack_arg_cnt = sp.info.stack_arg_cnt
             sp.info = None
@@ -266,6 +276,14 @@ FALLTHROUGH = 1
 BRANCH = 2
 DONE_EXPLORING = 0
 KEEP_EXPLORING = 1
+
+
+def kernel_problem_text(msg: str) -> str:
+    """btf_prepare_func_args' message as the kernel logs it: an unsized pointee
+    also prints the errno of btf_resolve_size."""
+    if msg and msg.endswith("size cannot be determined"):
+        return msg + ": -22"
+    return msg
 
 
 def check_cfg(env: Env) -> None:

@@ -385,6 +385,8 @@ def do_check_common(env: Env, subprog: int) -> None:
             env.log.line(f"Validating {sp.name}() func#{subprog}...")
         global_arg_regs(env, subprog, f)
     else:
+        if sp.btf_problem and env.inp.func_info:
+            env.log.line(sp.btf_problem)
         f.regs[1] = Reg(T.PTR_TO_CTX, Scalar.const(0))
     env.scratched_regs = (1 << MAX_BPF_REG) - 1
     env.scratched_stack = -1
@@ -489,7 +491,10 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
             error.insn = env.insn_idx
         for line in error.lines:
             log.line(line)
-        log.line(error.message)
+        if error.newline:
+            log.line(error.message)
+        else:
+            log.write(error.message)
         for line in error.post:
             log.line(line)
     elif not log.level2:

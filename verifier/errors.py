@@ -23,9 +23,11 @@ EPERM = _errno.EPERM
 
 class VerifierError(Exception):
     def __init__(self, message: str, errno: int = EACCES, lines: tuple[str, ...] = (),
-                 insn: int | None = None, post: tuple[str, ...] = ()):
+                 insn: int | None = None, post: tuple[str, ...] = (), newline: bool = True):
         super().__init__(message)
         self.message = message
+        # a few kernel messages lack their '\n' and run into the statistics line
+        self.newline = newline
         self.errno = errno
         self.lines = tuple(lines)
         self.insn = insn

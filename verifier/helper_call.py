@@ -359,7 +359,7 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
     m = meta.map
     if m is None or m.map_type != "prog_array":
         # the kernel prints this one without a newline
-        raise VerifierError("expected prog array map for tail call", EINVAL)
+        raise VerifierError("expected prog array map for tail call", EINVAL, newline=False)
     aux = env.aux[insn_idx]
     aux.map_ptr_state = m if aux.map_ptr_state in (None, m) else "poison"
     r3 = env.reg(3)
