@@ -86,6 +86,18 @@ def format_reg(frameno: int, reg: Reg) -> str:
     return "".join(out)
 
 
+_ITER_STATES = {1: "active", 2: "drained"}
+
+
+def _dynptr_text(r: Reg) -> str:
+    items = []
+    if r.id:
+        items.append("id=%d" % r.id)
+    if r.ref_obj_id:
+        items.append("ref_id=%d" % r.ref_obj_id)
+    return "dynptr_%s(%s)" % (r.btf_name or "local", ",".join(items))
+
+
 def format_frame(state: State, frameno: int, print_all: bool = True, regs_mask: int = -1,
                  stack_mask: int = -1) -> str:
     """kernel: print_verifier_state (without the trailing newline)."""
@@ -100,26 +112,41 @@ def format_frame(state: State, frameno: int, print_all: bool = True, regs_mask: 
         if not print_all and not (regs_mask >> i) & 1:
             continue
         parts.append(" R%d=%s" % (i, format_reg(f.frameno, r)))
-    for spi, slot in enumerate(f.stack):
+    stack = f.stack
+    spi = -1
+    while spi + 1 < len(stack):
+        spi += 1
+        slot = stack[spi]
         if not print_all and not (stack_mask >> spi) & 1:
             continue
         types = slot.types
         if all(t == STACK_INVALID for t in types):
             continue
-        off = (-spi - 1) * BPF_REG_SIZE
         last = types[BPF_REG_SIZE - 1]
         if last == STACK_SPILL:
             j = 0
             while j < BPF_REG_SIZE and types[j] != STACK_SPILL:
                 j += 1
+            off = (-spi - 1) * BPF_REG_SIZE
             parts.append(" fp%d=%s%s" % (off, slot.type_chars()[:j],
                                          format_reg(f.frameno, slot.spilled)))
         elif last == STACK_DYNPTR:
-            parts.append(" fp%d=dynptr" % off)
+            # a dynptr spans two slots; it prints once, from its deeper (main) slot
+            spi = min(spi + 1, len(stack) - 1)
+            parts.append(" fp%d=%s" % ((-spi - 1) * BPF_REG_SIZE,
+                                       _dynptr_text(stack[spi].spilled)))
         elif last == STACK_ITER:
-            parts.append(" fp%d=iter" % off)
+            it = slot.spilled
+            if not it.ref_obj_id:      # only an iterator's first slot holds its reference
+                continue
+            name = it.btf_name or ""
+            name = name[len("bpf_iter_"):] if name.startswith("bpf_iter_") else name
+            state_name = _ITER_STATES.get(it.range, "<invalid>")
+            parts.append(" fp%d=iter_%s(ref_id=%d,state=%s,depth=%d)"
+                         % ((-spi - 1) * BPF_REG_SIZE, name, it.ref_obj_id, state_name,
+                            it.mem_size))
         else:
-            parts.append(" fp%d=%s" % (off, slot.type_chars()))
+            parts.append(" fp%d=%s" % ((-spi - 1) * BPF_REG_SIZE, slot.type_chars()))
     if state.refs:
         parts.append(" refs=" + ",".join(str(r.id) for r in state.refs))
     if f.in_callback_fn:

@@ -352,12 +352,14 @@ def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: i
                                 f"size {access_size}")
         raise VerifierError(f"invalid read from stack R{regno} var_off "
                             f"{tnum_strn(reg.s.var_off)}+{i - min_off} size {access_size}")
-    if reg.s.var_off.mask == 0 and env.liveness is not None and not write:
+    # every slot the helper may touch counts as read, writes included: a helper
+    # that fills only part of the range leaves the rest as it was
+    if reg.s.var_off.mask == 0 and env.liveness is not None:
         lo = (-(min_off + access_size)) // BPF_REG_SIZE
         hi = (-min_off - 1) // BPF_REG_SIZE
         for spi in range(max(lo, 0), hi + 1):
             _live_read(env, f.frameno, spi)
-    elif env.liveness is not None and not write:
+    elif env.liveness is not None:
         for i in range(min_off, max_off + access_size):
             _live_read(env, f.frameno, (-i - 1) // BPF_REG_SIZE)
 
