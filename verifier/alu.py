@@ -152,6 +152,10 @@ def check_alu_op(env: Env, insn) -> None:
         d = env.reg(dst)
         if d.type == T.SCALAR:
             check_reg_arg_dst(env, dst, mark=False)
+            if opc == op.END and not alu64 and not is_x and insn.imm == 64:
+                # le64 on a little-endian machine changes nothing, links included
+                env.set_reg(dst, d)
+                return
             res = scalar_alu(opc, d.s, d.s, alu64, imm=insn.imm, to_be=is_x)
             env.set_reg(dst, Reg(T.SCALAR, res, precise=d.precise))
         else:

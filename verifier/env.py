@@ -128,7 +128,9 @@ class Env:
         self.used_maps: list = []
         self.liveness = None                  # liveness.StackLiveness
         self.backedges: dict = {}
-        self.test_state_freq = False
+        self.num_backedges = 0                # SCC backedge states held (peak_states)
+        # BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point
+        self.test_state_freq = bool(inp.options.get("test_state_freq"))
         self.hooks = {}
         self.ctx = None                       # ctx.CtxModel for the prog type
         self.tail_call_reachable = False

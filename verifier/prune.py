@@ -370,17 +370,32 @@ def maybe_exit_scc(env, st: State) -> None:
     backedges = v.backedges
     v.backedges = []
     _propagate_backedges(env, backedges)
+    env.num_backedges -= len(backedges)
+
+
+MAX_BACKEDGE_ITERS = 64
 
 
 def _propagate_backedges(env, backedges) -> None:
-    changed = True
-    rounds = 0
-    while changed and rounds < 64:
+    """Precision through an SCC's backedges to a fixed point.  The kernel keeps
+    them in a list with the newest first, and walks it in that order."""
+    from verifier.precision import mark_all_scalars_precise
+    order = backedges[::-1]
+    i = 0
+    while True:
+        i += 1
+        if i > MAX_BACKEDGE_ITERS + 1:
+            if env.log.level2:
+                env.log.line("propagate_backedges: too many iterations")
+            for be_state, _ in order:
+                mark_all_scalars_precise(env, be_state)
+            return
         changed = False
-        rounds += 1
-        for be_state, equal_state in backedges:
+        for be_state, equal_state in order:
             if propagate_precision(env, equal_state, be_state):
                 changed = True
+        if not changed:
+            return
 
 
 def propagate_precision(env, old: State, cur: State) -> bool:
@@ -470,7 +485,8 @@ def widen_imprecise_scalars(env, old: State, cur: State) -> None:
 
 
 def _update_peak(env) -> None:
-    cur = env.explored_states_size + len(env.free_list)
+    # states held as SCC backedges count too (kernel: update_peak_states)
+    cur = env.explored_states_size + len(env.free_list) + env.num_backedges
     if cur > env.peak_states:
         env.peak_states = cur
 
@@ -546,6 +562,8 @@ def is_state_visited(env, insn_idx: int) -> bool:
                 v = env.scc_info.get(key) if key else None
                 if v is not None:
                     v.backedges.append((be, sl))
+                    env.num_backedges += 1
+                    _update_peak(env)
                     if env.log.level2:
                         env.log.line("SCC backedge (" + ",".join(
                             str(c) for c in key[0] + (key[1],)) + ")")
