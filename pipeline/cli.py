@@ -56,12 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     mods = _available_commands()
     args = build_parser(mods).parse_args(argv)
     try:
-        return args._run(args)
+        return _dispatch(args)
     except BrokenPipeError:
-        # the reader went away (`... | head`): not our error, and nothing left to say;
-        # point stdout at /dev/null so the interpreter's final flush stays quiet
+        # the reader went away (`... | head`), maybe while an error was being reported: not
+        # our error, and nothing left to say; point stdout at /dev/null so the interpreter's
+        # final flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _dispatch(args) -> int:
+    try:
+        return args._run(args)
+    except BrokenPipeError:
+        raise
     except UserError as err:
         return report(err, args.json)
     except KeyboardInterrupt:

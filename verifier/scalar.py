@@ -509,6 +509,19 @@ def _coerce_reg_to_size_sx(r: _Reg, size: int) -> None:
             r.umax, r.u32_max = u64(hi), u32(hi)
             r.var_off = tnum_range(u64(lo), u64(hi))
             return
+    lim = 1 << (bits - 1)
+    if -lim <= r.s32_min and r.s32_max < lim:
+        # The subregister already lies in the narrow signed range, so the
+        # sign extension leaves the low 32 bits as they were: the s32 and u32
+        # bounds stay, bound the 64-bit result, and the rest is relearned
+        # from them (Linux 6.18.44 logs `r0 s>>= 56; r0 = (s32)r0` and
+        # `r0 = (s16)r0` after it as smin=smin32=-128,smax=smax32=127).
+        s32min, s32max, u32min, u32max = r.s32_min, r.s32_max, r.u32_min, r.u32_max
+        _set_sext64_default_val(r, size)
+        r.smin, r.smax = s32min, s32max
+        r.s32_min, r.s32_max, r.u32_min, r.u32_max = s32min, s32max, u32min, u32max
+        reg_bounds_sync(r)
+        return
     _set_sext64_default_val(r, size)
 
 

@@ -19,5 +19,5 @@ def test_closed_pipe(argv):
     proc = subprocess.run(f"{sys.executable} -m pipeline {' '.join(argv)} | true; "
                           f"echo ${{PIPESTATUS[0]}}", shell=True, executable="/bin/bash", cwd=ROOT,
                           capture_output=True, text=True)
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.stdout.strip() == "0"

@@ -313,6 +313,7 @@ from verifier.scalar import alu_paths, format_scalar, mov  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oracles import kernel as kernel_oracle  # noqa: E402
+import seeds  # noqa: E402
 
 
 def _kernel_ok() -> tuple[bool, str]:
@@ -366,7 +367,7 @@ def _shaper_imm(rng, opc, alu64):
 
 @needs_kernel
 def test_matches_live_kernel_log():
-    rng = random.Random(31337)
+    rng, seed_text = seeds.rng(31337)
     compared, outcomes = 0, {-1: 0, 0: 0, 1: 0}
     for _ in range(2000):
         code = [_insn(0x85, imm=7), _insn(op.ALU64 | op.MOV | op.X, 6, 0), _insn(0x85, imm=7)]
@@ -404,7 +405,7 @@ def test_matches_live_kernel_log():
             b = jmp_imm(imm)
         code += [_insn(0x95), _insn(0x95)]
         res = kernel_oracle.prog_load(b"".join(code), "socket_filter", log_level=2)
-        assert res.accepted, res.log[-500:]
+        assert res.accepted, (seed_text, res.log[-500:])
         res.close()
         log = res.log
         mfrom = re.search(r"^from %d to %d: (.*)$" % (j, j + 2), log, re.M)
@@ -415,7 +416,7 @@ def test_matches_live_kernel_log():
         else:
             kpred = 1
         outcomes[kpred] += 1
-        ctx = (hex(opc), jmp32, format_scalar(a), format_scalar(b), log)
+        ctx = (seed_text, hex(opc), jmp32, format_scalar(a), format_scalar(b), log)
         assert is_branch_taken(a, b, opc, jmp32) == kpred, ctx
         if kpred != -1:
             continue

@@ -501,6 +501,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oracles import kernel as kernel_oracle  # noqa: E402
+import seeds  # noqa: E402
 
 
 def _kernel_ok() -> tuple[bool, str]:
@@ -607,12 +608,12 @@ def _random_program(rng: random.Random):
 
 @needs_kernel
 def test_matches_live_kernel_log():
-    rng = random.Random(424242)
+    rng, seed_text = seeds.rng(424242)
     compared = forks = 0
     for _ in range(2500):
         code, steps = _random_program(rng)
         res = kernel_oracle.prog_load(code, "socket_filter", log_level=2)
-        assert res.accepted, res.log[-500:]
+        assert res.accepted, (seed_text, res.log[-500:])
         res.close()
         lines = insn_lines(res.log)
         regs = {0: U, 6: U}
@@ -633,7 +634,7 @@ def test_matches_live_kernel_log():
                                   to_be=to_be, track_div_mod=False)
                 regs[dst] = paths[0]  # the kernel continues with the dst == -1 path
             got = reg_text(lines.get(idx, ""), dst)
-            assert got == format_scalar(regs[dst]), (st, lines.get(idx), res.log)
+            assert got == format_scalar(regs[dst]), (seed_text, st, lines.get(idx), res.log)
             compared += 1
             if len(paths) > 1:
                 # maybe_fork_scalars: the dst == 0 copy is explored later, from
@@ -641,7 +642,7 @@ def test_matches_live_kernel_log():
                 tail = res.log.split("from %d to %d:" % (idx, idx), 1)
                 assert len(tail) == 2, res.log
                 again = insn_lines(tail[1]).get(idx, "")
-                assert reg_text(again, dst) == format_scalar(paths[1]), (st, again)
+                assert reg_text(again, dst) == format_scalar(paths[1]), (seed_text, st, again)
                 forks += 1
                 break
     assert compared > 5000 and forks > 3
@@ -886,3 +887,18 @@ def test_bounds_selftest_logs(desc, steps, expected):
     regs = _replay(steps)
     for regno, text in expected.items():
         assert format_scalar(regs[regno]) == text, (desc, regno)
+
+
+@needs_kernel
+@pytest.mark.parametrize("off", [8, 16, 32])
+def test_movsx_of_an_already_narrow_value_matches_live_kernel(off):
+    # `r0 s>>= 56` leaves r0 in [-128, 127]: a 64-bit movsx from 8, 16 or 32 bits is then
+    # the identity, and the kernel keeps the bounds (it once widened them to the s32 range)
+    code = b"".join([_insn(0x85, imm=7), _insn(op.ALU64 | op.ARSH | op.K, 0, 0, 0, 56),
+                     _insn(op.ALU64 | op.MOV | op.X, 0, 0, off), _insn(0x95)])
+    res = kernel_oracle.prog_load(code, "socket_filter", log_level=2)
+    assert res.accepted, res.log
+    res.close()
+    ours = mov(alu_paths(op.ARSH, U, Scalar.const(56), alu64=True, off=0, imm=0,
+                         to_be=False, track_div_mod=False)[0], alu64=True, off=off)
+    assert reg_text(insn_lines(res.log)[2], 0) == format_scalar(ours), res.log
