@@ -9,11 +9,12 @@ carrying a one-line message and, where it makes sense, the location (usually
 from __future__ import annotations
 
 
-class BtfError(Exception):
-    def __init__(self, message: str, location: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.location = location
+from isa.errors import BAD_INPUT, Error
+
+
+class BtfError(Error):
+    kind = "btf"
+    exit_code = BAD_INPUT
 
     def __str__(self) -> str:
         if self.location:

@@ -13,12 +13,15 @@ import struct
 from dataclasses import dataclass
 
 from . import opcodes as op
+from .errors import BAD_INPUT, Error
 
 _SLOT = struct.Struct("<BBhi")
 
 
-class IsaError(ValueError):
+class IsaError(Error, ValueError):
     """Malformed instruction stream; ``index`` is the 8-byte slot number."""
+    kind = "isa"
+    exit_code = BAD_INPUT
 
     def __init__(self, message: str, index: int | None = None):
         super().__init__(message)

@@ -19,15 +19,19 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
+from isa.errors import REJECTED, Error
+
 __all__ = ["Target", "Reloc", "FuncLayout", "Image", "JitError", "LinkError"]
 
 
-class JitError(Exception):
+class JitError(Error):
     """The program cannot be translated; ``insn`` is the BPF slot index (if any)."""
+    kind = "jit"
+    exit_code = REJECTED
 
     def __init__(self, message: str, insn: int | None = None):
         where = f" at insn {insn}" if insn is not None else ""
-        super().__init__(f"{message}{where}")
+        super().__init__(f"{message}{where}", None if insn is None else f"insn {insn}")
         self.reason = message
         self.insn = insn
 

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from .errors import BAD_INPUT, UserError
+from .errors import BAD_INPUT, Error, UserError
 
 COMMANDS = ("build", "verify", "run", "disasm", "jit", "btf")
 
@@ -70,21 +70,24 @@ def _dispatch(args) -> int:
         return args._run(args)
     except BrokenPipeError:
         raise
-    except UserError as err:
+    except Error as err:
         return report(err, args.json)
     except KeyboardInterrupt:
         return report(UserError("interrupted", "interrupted"), args.json)
+    except OSError as exc:
+        where = exc.filename or ""
+        return report(UserError("io", f"{where}: {exc.strerror or exc}".lstrip(": ")), args.json)
     except Exception as exc:  # last line of defence: the contract forbids tracebacks
-        from .convert import as_user_error
-        err = as_user_error(exc)
-        return report(err, args.json)
+        return report(UserError("internal", f"internal error: {type(exc).__name__}: {exc}"),
+                      args.json)
 
 
-def report(err: UserError, as_json: bool) -> int:
+def report(err: Error, as_json: bool) -> int:
     if as_json:
         print(json.dumps(err.to_json()))
     else:
         # clang's own diagnostics already say "error:" and must reach the user verbatim
-        verbatim = err.kind == "compile" and " error: " in err.message
-        print(err.message if verbatim else f"error: {err.message}", file=sys.stderr)
+        message = str(err)
+        verbatim = err.kind == "compile" and " error: " in message
+        print(message if verbatim else f"error: {message}", file=sys.stderr)
     return err.exit_code

@@ -1,28 +1,22 @@
-"""The one error the CLI turns into a one-line message (or error JSON) and an exit code.
+"""The CLI's and the API's error type: :class:`Error` is the project's one error family.
 
-Stages raise their own errors (``isa.IsaError``, ``btf.BtfError``, …); the CLI
-converts every known stage error into a :class:`UserError` via :func:`as_user_error`.
-Exit codes follow DESIGN §7: 1 = the program was rejected (compile error,
+``pipeline.Error`` (= :class:`isa.errors.Error`) is what every stage raises through its own
+subclass (``btf.BtfError``, ``toolchain.CompileError``, ``pipeline.objfile.ObjectError``, ...);
+:class:`UserError` is the pipeline's own (usage, io, verifier, runtime, ...), built with an
+explicit kind.  Exit codes follow DESIGN §7: 1 = the program was rejected (compile error,
 verifier rejection, runtime fault), 2 = bad invocation or unreadable input.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from isa.errors import BAD_INPUT, REJECTED, Error
 
-REJECTED = 1
-BAD_INPUT = 2
+__all__ = ["Error", "UserError", "BAD_INPUT", "REJECTED"]
 
 
-@dataclass
-class UserError(Exception):
-    kind: str          # short machine-readable class: "elf", "isa", "btf", "compile", "verifier", ...
-    message: str       # one line, names the file/section/function/instruction
-    location: str | None = None
-    exit_code: int = BAD_INPUT
+class UserError(Error):
+    """An error of the pipeline itself: ``UserError(kind, message, location, exit_code)``."""
 
-    def __str__(self) -> str:
-        return self.message
-
-    def to_json(self) -> dict:
-        return {"error": {"kind": self.kind, "message": self.message, "location": self.location}}
+    def __init__(self, kind: str, message: str, location: str | None = None,
+                 exit_code: int = BAD_INPUT):
+        super().__init__(message, location, kind=kind, exit_code=exit_code)

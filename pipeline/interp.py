@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from isa import opcodes as op
+from isa.errors import REJECTED, Error
 from isa.insn import Insn, IsaError, check_program, imm64
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
@@ -55,12 +56,14 @@ MAX_CALL_FRAMES = 8                 # the kernel's MAX_CALL_FRAMES
 
 
 # --- errors ------------------------------------------------------------------
-class InterpError(Exception):
+class InterpError(Error):
     """A runtime fault; ``pc`` is the slot index of the faulting instruction."""
+    kind = "runtime"
+    exit_code = REJECTED
 
     def __init__(self, message: str, pc: int | None = None):
         where = f" at insn {pc}" if pc is not None else ""
-        super().__init__(f"{message}{where}")
+        super().__init__(f"{message}{where}", None if pc is None else f"insn {pc}")
         self.reason = message
         self.pc = pc
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from isa import Insn
+from isa.errors import BAD_INPUT, Error
 
 
-class ObjectError(ValueError):
+class ObjectError(Error, ValueError):
     """A malformed or unsupported object file.
 
     ``message`` is one line naming the file, and where known the section and
@@ -29,10 +30,8 @@ class ObjectError(ValueError):
     form used by the CLI's error JSON.
     """
 
-    def __init__(self, message: str, location: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.location = location
+    kind = "elf"
+    exit_code = BAD_INPUT
 
 
 @dataclass(frozen=True)

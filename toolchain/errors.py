@@ -12,19 +12,16 @@ the CLI can put it in its error JSON without parsing the message again.
 from __future__ import annotations
 
 
-class _LocatedError(Exception):
-    def __init__(self, message: str, location: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.location = location
-
-    def __str__(self) -> str:
-        return self.message
+from isa.errors import BAD_INPUT, REJECTED, Error
 
 
-class ToolchainError(_LocatedError):
+class ToolchainError(Error):
     """No usable compiler, or invalid compile options."""
+    kind = "toolchain"
+    exit_code = BAD_INPUT
 
 
-class CompileError(_LocatedError):
+class CompileError(Error):
     """The C program (or its IR) was rejected while compiling."""
+    kind = "compile"
+    exit_code = REJECTED
