@@ -84,16 +84,14 @@ def bench_asm(name: str, text: str, n: int) -> tuple:
 
 
 def bench_object(name: str, path: Path, prog_name: str, n: int, verify: bool) -> tuple:
-    from pipeline.commands import run as run_cmd
-    from pipeline.commands.jit import jit_program, load_btf
-    from pipeline.loader import load
-    obj = load(path)
-    prog = obj.program(prog_name)
-    t_jit, _ = timed(lambda: jit_program(obj, prog, btf_obj=load_btf(obj)), n)
+    import pipeline
+    obj = pipeline.load(path)
+    verdict = pipeline.verify(obj, prog_name) if verify else None
+    t_jit, _ = timed(lambda: pipeline.jit(obj, prog_name, verdict=verdict, verified=verify), n)
     outs = {}
     for engine in ("unicorn", "interp"):
         t0 = time.perf_counter()
-        out = run_cmd.execute(obj, prog, engine=engine, verify=verify, repeat=n)
+        out = pipeline.run(obj, prog_name, engine=engine, verify=verify, repeat=n)
         total = time.perf_counter() - t0
         outs[engine] = (out.duration_ns / 1e9, total - out.duration_ns * n / 1e9, out.retval)
     assert outs["unicorn"][2] == outs["interp"][2]
@@ -104,14 +102,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=5, help="runs per measurement (median)")
     args = ap.parse_args()
-    from pipeline.inputs import object_path
     rows = [bench_asm("alu loop (1M iterations)", LOOP, args.n)]
-    rows.append(bench_object("examples/sum10.c", object_path(ROOT / "examples" / "sum10.c"),
+    rows.append(bench_object("examples/sum10.c", ROOT / "examples" / "sum10.c",
                              "sum", args.n, verify=False))
     with tempfile.TemporaryDirectory() as d:
         src = Path(d) / "map_prog.c"
         src.write_text(MAP_PROG)
-        rows.append(bench_object("tc: map + loops + calls", object_path(src), "prog", args.n,
+        rows.append(bench_object("tc: map + loops + calls", src, "prog", args.n,
                                  verify=True))
     print(f"{'program':28} {'jit':>9} {'load':>9} {'run (jit)':>11} {'run (interp)':>13} "
           f"{'interp/jit':>10}")

@@ -54,9 +54,12 @@ def build_parser(mods: dict) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     mods = _available_commands()
-    args = build_parser(mods).parse_args(argv)
+    parser = build_parser(mods)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_cflags", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return _dispatch(args)
+        return _dispatch(args, extra)
     except BrokenPipeError:
         # the reader went away (`... | head`), maybe while an error was being reported: not
         # our error, and nothing left to say; point stdout at /dev/null so the interpreter's
@@ -65,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _dispatch(args) -> int:
+def _dispatch(args, extra: list[str]) -> int:
     try:
+        if extra:
+            from .cli_args import split_cflags
+            args.cflags = split_cflags(extra)
         return args._run(args)
     except BrokenPipeError:
         raise

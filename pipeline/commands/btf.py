@@ -14,15 +14,17 @@ import sys
 
 from btf.errors import BtfError
 
+from ..cli_args import add_build_options, open_file
 from ..errors import UserError
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser("btf", help="dump the BTF of an object or raw BTF blob",
                               description="Dump BTF like `bpftool btf dump file FILE`.")
-    p.add_argument("file", metavar="FILE", help="BPF ELF object or raw BTF blob")
+    p.add_argument("file", metavar="FILE", help="BPF ELF object, raw BTF blob or C source")
     p.add_argument("--format", choices=("raw", "c"), default="raw",
                    help="raw: bpftool's type listing (default); c: a compilable C header")
+    add_build_options(p)
     return p
 
 
@@ -31,10 +33,10 @@ def run(args) -> int:
     from btf.dump_json import dump_json
     from btf.dump_raw import dump_raw
 
-    from ..inputs import object_path
+    from ..api import is_c_source
 
     try:
-        obj = load(object_path(args.file))
+        obj = load(open_file(args).elf.path if is_c_source(args.file) else args.file)
         if args.format == "c":
             from btf.dump_c import dump_c
             text = dump_c(obj.btf)

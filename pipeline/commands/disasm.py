@@ -20,6 +20,8 @@ import sys
 from isa.disasm import disassemble
 from isa.helper_names import helper_name
 
+from ..cli_args import add_build_options, open_file, programs
+
 
 
 def add_parser(subparsers):
@@ -28,18 +30,14 @@ def add_parser(subparsers):
                                           "its subprograms as libbpf does (llvm-objdump syntax).")
     p.add_argument("file", metavar="FILE", help="BPF ELF object, or C source to compile first")
     p.add_argument("--prog", metavar="NAME", help="only this program")
+    add_build_options(p)
     return p
 
 
 def run(args) -> int:
-    from ..inputs import object_path
-    from ..loader import load
-
     path = str(args.file)
-    obj = load(object_path(path))
-    obj.path = path
-    progs = [obj.program(args.prog)] if args.prog else obj.programs
-    listings = [program_listing(p) for p in progs]
+    obj = open_file(args)
+    listings = [program_listing(p.elf) for p in programs(obj, args.prog)]
     if args.json:
         print(json.dumps({"file": path, "programs": listings}))
     else:

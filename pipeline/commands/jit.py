@@ -1,23 +1,20 @@
-"""``python -m pipeline jit FILE [--prog NAME] [--json]``: x86-64 of each program, BPF interleaved.
+"""``python -m pipeline jit FILE [--prog NAME] [--no-verify] [--json]``: x86-64 of each program.
 
-Each linked program (as ``disasm`` shows it) is translated by :mod:`jit` and
-the image is decoded by capstone.  Every function gets a header with its
-native frame (BPF stack, pushed callee-saved registers, the outgoing
-stack-argument area, total frame size), then its prologue, then for each BPF
-instruction the llvm-objdump line followed by the x86-64 it became, then the
-epilogue.  Calls and addresses still to be bound at load time are noted
-(``; helper bpf_map_lookup_elem#1``, ``; kfunc bpf_kfunc_call_stack_arg``,
-``; map_value .data+0x8``); they show as 0 in the bytes, as in an object file.
+Each program is verified and JIT-compiled by :func:`pipeline.jit` exactly as
+:func:`pipeline.run` does (the kernel JITs only what it verified, with the verifier's
+per-function facts), so the listing is the image ``run`` executes.  Every function gets a
+header with its native frame (BPF stack, pushed callee-saved registers, the outgoing
+stack-argument area, total frame size), then its prologue, then for each BPF instruction the
+llvm-objdump line followed by the x86-64 it became, then the epilogue.  Calls and addresses
+still to be bound at load time are noted (``; helper bpf_map_lookup_elem#1``, ``; kfunc
+bpf_kfunc_call_stack_arg``, ``; map_value .data+0x8``); they show as 0 in the bytes, as in
+an object file.  ``--no-verify`` JITs a program without verifying it (function facts from
+BTF, the 512-byte stack maximum).
 
-The functions' facts come from the object, not the verifier (which does not
-check stack arguments yet): function starts from the loader's link table,
-incoming stack-argument slots from each function's BTF prototype
-(:func:`func_specs`).  ``run`` uses the same :func:`jit_program`.
-
-``--json``: ``{"file", "programs": [{"name", "code_size", "passes", "funcs":
-[{"name", "start", "end", "offset", "size", "frame_size", "stack_size",
-"pushed", "out_slots", "out_area", "stack_arg_cnt"}], "lines": [{"kind":
-"bpf"|"x86"|"func", ...}]}]}``.
+``--json``: ``{"file", "programs": [{"name", "code_size", "passes", "code", "funcs":
+[{"name", "start", "end", "offset", "size", "frame_size", "stack_size", "pushed",
+"out_slots", "out_area", "stack_arg_cnt"}], "lines": [{"kind": "bpf"|"x86"|"func", ...}]}]}``
+(``code``: the image bytes as hex).
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..errors import BAD_INPUT, REJECTED, UserError
+from ..cli_args import add_build_options, open_file, programs
 
 
 def add_parser(subparsers):
@@ -34,53 +31,10 @@ def add_parser(subparsers):
                                           "x86-64 and print it with the BPF interleaved.")
     p.add_argument("file", metavar="FILE", help="BPF ELF object, or C source to compile first")
     p.add_argument("--prog", metavar="NAME", help="only this program")
+    p.add_argument("--no-verify", action="store_true",
+                   help="JIT without verifying (facts from BTF; the kernel never does this)")
+    add_build_options(p)
     return p
-
-
-# --- building the JIT's input from a loaded object ---------------------------------------
-
-def func_specs(obj, prog, btf_obj=None, verdict=None) -> list:
-    """A :class:`jit.facts.FuncSpec` per linked function of ``prog``.
-
-    Stack depth comes from the verifier's facts when a verdict is given
-    (otherwise the JIT reserves the 512-byte maximum); incoming stack-argument
-    slots from the function's BTF prototype (``btf.funcs``), None without BTF.
-    """
-    from btf import BtfError
-    from btf.funcs import subprog_at
-
-    from jit.facts import FuncSpec
-    btf, ext = btf_obj if btf_obj else (None, None)
-    depths = {}
-    if verdict is not None and verdict.accepted:
-        depths = {s.start: s.stack_depth for s in verdict.subprogs}
-    specs = []
-    for f in prog.functions:
-        slots = None
-        if btf is not None and ext is not None:
-            try:
-                slots = subprog_at(btf, ext, f.section, f.sec_offset // 8).stack_arg_cnt
-            except BtfError:
-                slots = None
-        specs.append(FuncSpec(f.start, f.name, depths.get(f.start), slots))
-    return specs
-
-
-def load_btf(obj):
-    """(Btf, BtfExt) of the object, or None (shared with ``verify``)."""
-    from .verify import _load_btf
-    return _load_btf(obj)
-
-
-def jit_program(obj, prog, insns=None, btf_obj=None, verdict=None):
-    """The :class:`jit.Image` of a linked program (``insns`` default to ``prog.insns``)."""
-    from jit import JitError, jit
-
-    try:
-        return jit(list(prog.insns if insns is None else insns),
-                   func_specs(obj, prog, btf_obj, verdict))
-    except JitError as e:
-        raise UserError("jit", f"{obj.path}: program {prog.name}: {e}", obj.path, REJECTED) from None
 
 
 # --- the listing ----------------------------------------------------------------------------
@@ -93,20 +47,20 @@ def _target_note(r, obj, kernel_names: dict[int, str]) -> str:
     if t.kind == "kfunc":
         return f"kfunc {kernel_names.get(r.insn, t.ident)}"
     if t.kind in ("map", "map_value"):
-        name = obj.map_table[t.ident].name if 0 <= t.ident < len(obj.map_table) else f"#{t.ident}"
+        table = obj.elf.map_table
+        name = table[t.ident].name if 0 <= t.ident < len(table) else f"#{t.ident}"
         return f"map {name}" if t.kind == "map" else f"{name}+{t.addend:#x}"
     if t.kind == "func":
         return f"callback at BPF slot {t.ident}"
     return t.describe()
 
 
-def program_listing(obj, prog) -> dict:
+def program_listing(obj, prog, image) -> dict:
     import capstone
 
     from isa.disasm import disassemble
 
-    image = jit_program(obj, prog, btf_obj=load_btf(obj))
-    names = {r.insn: r.name for r in prog.relocs if r.kind == "kfunc"}
+    names = {r.insn: r.name for r in prog.elf.relocs if r.kind == "kfunc"}
     notes = {r.offset - (2 if r.kind == "abs64" else 1): _target_note(r, obj, names)
              for r in image.relocs}
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
@@ -149,7 +103,8 @@ def program_listing(obj, prog) -> dict:
         lines.append({"kind": "epilogue", "name": f.name})
         x86(f.epilogue_offset, f.offset + f.size)
     return {"name": prog.name, "section": prog.section, "type": prog.type,
-            "code_size": len(image.code), "passes": image.passes, "funcs": funcs, "lines": lines}
+            "code_size": len(image.code), "passes": image.passes, "code": image.code.hex(),
+            "funcs": funcs, "lines": lines}
 
 
 def _reg_name(r: int) -> str:
@@ -183,22 +138,13 @@ def render_text(path: str, listings: list[dict]) -> str:
 
 
 def run(args) -> int:
-    from ..inputs import object_path
-    from ..loader import load
+    from ..api import jit
 
-    path = str(args.file)
-    obj = load(object_path(path))
-    obj.path = path
-    progs = obj.programs
-    if args.prog:
-        progs = [p for p in obj.programs if args.prog in (p.name, p.section)]
-        if not progs:
-            names = ", ".join(p.name for p in obj.programs) or "none"
-            raise UserError("usage", f"{path}: no program named '{args.prog}' (programs: {names})",
-                            path, BAD_INPUT)
-    listings = [program_listing(obj, p) for p in progs]
+    obj = open_file(args)
+    listings = [program_listing(obj, p, jit(obj, p, verified=not args.no_verify))
+                for p in programs(obj, args.prog)]
     if args.json:
-        print(json.dumps({"file": path, "programs": listings}))
+        print(json.dumps({"file": str(args.file), "programs": listings}))
     else:
-        sys.stdout.write(render_text(path, listings))
+        sys.stdout.write(render_text(str(args.file), listings))
     return 0

@@ -12,9 +12,10 @@ Typical use::
     from pipeline.kernel import registry
     reg = registry()                       # built once per process (BTF cached on disk)
     reg.kernel                             # btf.kernel.KernelBtf, kfunc_flags filled
-    btf.kernel.resolve_ksyms(prog_btf, reg.kernel)
-    insns = reg.link_kfunc_calls(program)  # kfunc call imm := kernel BTF id
-    Interpreter(insns, kfuncs=reg.kfunc_table(), ...)
+    reg.kfunc_table()                      # btf_id -> callable(vm, *args), for executors
+    reg.helpers                            # helper id -> Helper (pipeline.kernel.helpers)
+
+Programs' kfunc calls are bound to these ids once, by ``pipeline.Object.linked``.
 
 The verifier must not import this package (it is a later stage): hand it
 ``reg.kernel`` and ``reg.kfunc_prog_types()`` as data.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from btf.kernel import load_kernel_btf
 
+from . import helpers
 from .build import MODULES, KernelBuild, KernelBuildError, build_kernel_btf
 from .registry import (ANY_PROG_TYPE, KF_FLAGS, Helper, KernelError, Kfunc, KfuncDef, KfuncSet,
                        Registry, resolve)
@@ -57,6 +59,7 @@ def build_registry(*, modules=MODULES, cache=None, force: bool = False) -> Regis
                              force=force)
     reg = resolve(load_kernel_btf(built.path), defs)
     reg.build = built
+    reg.helpers = helpers.table()
     return reg
 
 

@@ -25,12 +25,11 @@ program type.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from btf.kernel import KernelBtf
 from btf.kfuncs import KfuncProto
-from isa import opcodes as op
 
 from .. import prog_types
 from .state import U64, KernelState, KfuncCall
@@ -173,24 +172,6 @@ class Registry:
     def kfunc_table(self) -> dict[int, Kfunc]:
         """``btf_id -> callable(vm, *args)``: the ``kfuncs`` table of pipeline.interp."""
         return {k.btf_id: k for k in self.kfuncs.values()}
-
-    def link_kfunc_calls(self, program) -> list:
-        """The program's instructions with each kfunc call's imm set to the kernel BTF id.
-
-        ``program`` is a :class:`pipeline.objfile.Program`; the loader leaves
-        kfunc calls with imm 0 and a ``"kfunc"`` relocation naming the extern,
-        as libbpf does before it finds the kernel's id.
-        """
-        insns = list(program.insns)
-        for r in program.relocs:
-            if r.kind != "kfunc":
-                continue
-            insn = insns[r.insn]
-            if insn.code != (op.JMP | op.CALL) or insn.src != op.PSEUDO_KFUNC_CALL:
-                raise KernelError(f"{program.name}: kfunc relocation for '{r.name}' at insn "
-                                  f"{r.insn} is not on a kfunc call")
-            insns[r.insn] = replace(insn, imm=self.kfunc(r.name).btf_id, off=0)
-        return insns
 
 
 def resolve(kernel: KernelBtf, defs: list[KfuncDef]) -> Registry:

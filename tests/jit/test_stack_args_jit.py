@@ -62,10 +62,12 @@ def native(clang22, tmp_path_factory) -> dict[str, int]:
 
 def run_jit(obj_path: Path, with_buf: bool, mutate=None) -> tuple[int, list[str]]:
     """check_main of a corpus object, JIT-compiled and run in unicorn."""
-    from pipeline.commands.jit import jit_program, load_btf
+    import pipeline
+    from jit import jit
     from pipeline.loader import load
     obj = load(obj_path)
     prog = obj.program("check_main")
+    specs = pipeline.func_specs(pipeline.Object(obj).program("check_main"))
     calls: list[str] = []
     insns, kfuncs = link_kfuncs(obj_path, prog, calls)
     if mutate:
@@ -84,7 +86,7 @@ def run_jit(obj_path: Path, with_buf: bool, mutate=None) -> tuple[int, list[str]
         assert target.kind == "map_value"
         return bases[target.ident] + target.addend
 
-    image = jit_program(obj, prog, insns, load_btf(obj))
+    image = jit(list(insns), specs)
     ex = UnicornExecutor(image, kfuncs=kfuncs, regions=regions, resolve=resolve)
     return s64(ex.run(*([base] if with_buf else [])).retval), calls
 
@@ -185,15 +187,13 @@ def mock_kernel():
 
 @pytest.mark.parametrize("case", RUN_CASES, ids=[c.prog for c in RUN_CASES])
 def test_selftest_retval_through_the_jit(sa_objects, mock_kernel, case):
-    from pipeline.commands.run import execute
-    from pipeline.loader import load
+    import pipeline
     missing = [k for k in case.kfuncs if k not in mock_kernel.kfuncs]
     if missing:
         pytest.skip(f"the mock kernel lacks {', '.join(missing)}")
-    obj = load(sa_objects(case.file))
-    prog = obj.program(case.prog)
+    obj = pipeline.load(sa_objects(case.file))
     data = pkt_v4() if case.test_run == SA.PKT_V4 else bytes(64)
-    out = execute(obj, prog, data=data, verify=False)
+    out = pipeline.run(obj, case.prog, data=data, verify=False)
     assert out.retval == case.retval
     if case.kfuncs:
         assert {c["name"] for c in out.kfunc_calls} & set(case.kfuncs)
@@ -202,13 +202,11 @@ def test_selftest_retval_through_the_jit(sa_objects, mock_kernel, case):
 # ------------------------------------------------------------------ 3. the bundled example
 
 def test_sum10_example_returns_55():
-    from pipeline.commands.run import execute
-    from pipeline.inputs import object_path
-    from pipeline.loader import load
-    obj = load(object_path(ROOT / "examples" / "sum10.c"))
-    out = execute(obj, obj.program("sum"), verify=False)
+    import pipeline
+    obj = pipeline.build(ROOT / "examples" / "sum10.c")
+    out = pipeline.run(obj, "sum", verify=False)
     assert out.retval == 55 and out.globals["calls"] == 1
-    out = execute(obj, obj.program("sum"), verify=False, sets={"step": "2"}, repeat=3)
+    out = pipeline.run(obj, "sum", verify=False, globals={"step": "2"}, repeat=3)
     assert out.retval == 110 and out.globals["calls"] == 3
 
 

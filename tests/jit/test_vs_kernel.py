@@ -93,21 +93,20 @@ def corpus_dir(tmp_path_factory, clang22):
 
 @pytest.mark.parametrize("entry", RUNNABLE, ids=[e.name for e in RUNNABLE])
 def test_corpus_retval_equals_kernel(kernel, corpus_dir, entry):
-    from pipeline.commands.run import execute
-    from pipeline.errors import UserError
+    from pipeline import Error, run
     obj_path = corpus_mod.build(entry, corpus_dir)
     verdict = corpus_mod.judge(entry, obj_path)
     if not verdict.accepted or verdict.retval is None:
         pytest.skip(f"the kernel did not run it: {verdict.problems}")
     obj, prog = load_entry(entry, obj_path)
     try:
-        out = execute(obj, prog, data=entry.data)
-    except UserError as e:
+        out = run(obj, prog.name, data=entry.data)
+    except Error as e:
         if e.kind != "verifier":
             raise
         # our verifier does not check kfunc calls yet: run it unverified (the kernel did verify)
         assert "kernel function" in e.message, e.message
-        out = execute(obj, prog, data=entry.data, verify=False)
+        out = run(obj, prog.name, data=entry.data, verify=False)
     OUTCOMES[entry.name] = out.retval == verdict.retval
     assert out.retval == verdict.retval
 
@@ -265,7 +264,7 @@ prog:
 def test_ld_abs_bases_and_out_of_range_match_kernel(kernel, clang22, tmp_path):
     """LD_ABS at SKF_NET_OFF / SKF_LL_OFF bases, then an out-of-range LD_IND: the program
     returns 0 there (the kernel's semantics), and a truncated variant returns the loads."""
-    from pipeline.commands.run import execute
+    import pipeline
     from pipeline.objfile import Object, Program
     pkt = bytes(12) + b"\x08\x00" + bytes([0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6]) + bytes(50)
     wants = []
@@ -281,6 +280,6 @@ def test_ld_abs_bases_and_out_of_range_match_kernel(kernel, clang22, tmp_path):
             want = kernel.prog_test_run(res.fd, pkt).retval
         prog = Program("prog", "tc", "sched_cls", None, None, True, 0, isa.decode(code))
         obj = Object(str(obj_path), [prog], [], [], {}, [], [], [], [], [], "GPL", None, None)
-        assert execute(obj, prog, data=pkt).retval == want
+        assert pipeline.run(pipeline.Object(obj), "prog", data=pkt).retval == want
         wants.append(want)
     assert wants[0] == 0 and wants[1] == 0x80006      # out of range ends the program with 0

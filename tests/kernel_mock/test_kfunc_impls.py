@@ -64,10 +64,18 @@ def progs(build_prog):
     return load(build_prog("stack_arg_kfunc"))
 
 
+def _linked(reg, obj, prog):
+    """The program's instructions with kfunc calls bound to ``reg``'s BTF ids (pipeline's
+    one linking step)."""
+    import pipeline
+    o = pipeline.Object(obj)
+    return o.linked(o.program(prog.name), reg).insns
+
+
 def run(reg, obj, name):
     prog = obj.program(name)
     env = _Env(obj)
-    vm = Interpreter(reg.link_kfunc_calls(prog), kfuncs=reg.kfunc_table(), memory=env.mem,
+    vm = Interpreter(_linked(reg, obj, prog), kfuncs=reg.kfunc_table(), memory=env.mem,
                      helpers={1: env.map_lookup_elem}, ld_imm64_resolver=env.ld_imm64)
     return vm.run(env.ctx).r0, vm
 
@@ -109,7 +117,7 @@ def test_iter_num_program(reg, progs):
 
 def test_link_maps_every_kfunc_call(reg, progs):
     prog = progs.program("test_stack_arg_iter")
-    insns = reg.link_kfunc_calls(prog)
+    insns = _linked(reg, progs, prog)
     calls = [(i, reg.by_btf_id(insns[i].imm).name) for i in range(len(insns))
              if insns[i].code == op.JMP | op.CALL and insns[i].src == op.PSEUDO_KFUNC_CALL]
     assert [n for _, n in calls] == ["bpf_iter_testmod_seq_new", "bpf_kfunc_call_stack_arg_iter",

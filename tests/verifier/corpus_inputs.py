@@ -3,7 +3,7 @@
 * asm entries: the section bytes, with every LD_IMM64 against a ``// map:`` name turned
   into ``src = BPF_PSEUDO_MAP_FD, imm = <index into the map list>`` (the fd_array
   convention of :class:`verifier.VerifierInput`), the declared maps and license;
-* C entries: the project's own ELF loader and ``pipeline.commands.verify.build_input``
+* C entries: the project's own ELF loader and ``pipeline.verifier_input``
   (libbpf-equivalent linking, maps from BTF, func_info/line_info).
 """
 
@@ -29,12 +29,8 @@ def input_for(entry, obj: Path) -> VerifierInput:
             insns[i] = isa.Insn(ins.code, ins.dst, op.PSEUDO_MAP_FD, ins.off, names.index(name))
         return VerifierInput(insns, prog_type=entry.prog_type, maps=maps, name=entry.path.stem,
                              license=entry.license)
-    from pipeline.commands.verify import build_input
-    from pipeline.loader import load
-    o = load(obj)
-    prog = o.programs[0] if entry.prog is None else next(
-        p for p in o.programs if entry.prog in (p.name, p.section))
-    return build_input(o, prog)
+    import pipeline
+    return pipeline.verifier_input(pipeline.load(obj), entry.prog)
 
 
 def last_error_line(log: str) -> str:

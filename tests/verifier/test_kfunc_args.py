@@ -486,20 +486,18 @@ def test_kfunc_models_in_the_verdict(mock):
 # ---- the .ksyms extern against the kernel prototype (pipeline verify's input) ---------------
 
 def test_extern_prototype_must_match_the_kernel(tmp_path):
-    from pipeline.commands.verify import build_input
-    from pipeline.errors import UserError
-    from pipeline.loader import load
+    from pipeline import Error, load, verifier_input
     from toolchain.driver import CompileOptions, compile_c
     src = HERE.parent / "data" / "kernel_mock" / "mismatch.c"
     out = tmp_path / "mismatch.o"
     compile_c(src, out, CompileOptions(defines=["WRONG_PTR"]))
     obj = load(out)
-    with pytest.raises(UserError) as e:
-        build_input(obj, obj.programs[0])
+    with pytest.raises(Error) as e:
+        verifier_input(obj)
     assert "parameter 10 'q' differs" in e.value.message
     compile_c(src, out, CompileOptions(defines=["NARROW_INT"]))     # libbpf's loose rules
     obj = load(out)
-    assert verify(build_input(obj, obj.programs[0])).accepted
+    assert verify(verifier_input(obj)).accepted
 
 
 def test_another_program_types_context(tk):

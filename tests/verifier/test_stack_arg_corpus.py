@@ -110,8 +110,8 @@ def builder(tmp_path_factory) -> Builder:
 
 @lru_cache(maxsize=None)
 def _loaded(path: Path):
-    from pipeline.loader import load
-    return load(path)
+    import pipeline
+    return pipeline.load(path)
 
 
 @lru_cache(maxsize=None)
@@ -316,9 +316,9 @@ class RunEnv:
         struct.pack_into("<I", skb, 0, packet_len)           # __sk_buff.len
         self.ctx = self.mem.map("ctx", skb).base
         self.base: dict[int, int] = {}
-        for i, ref in enumerate(obj.map_table):
+        for i, ref in enumerate(obj.elf.map_table):
             if ref.kind == "data":
-                sec = next(d for d in obj.data_sections if d.name == ref.name)
+                sec = next(d for d in obj.elf.data_sections if d.name == ref.name)
                 self.base[i] = self.mem.map(ref.name, bytearray(sec.data or bytes(sec.size)),
                                             writable=sec.kind != "rodata").base
             else:
@@ -401,8 +401,8 @@ def test_mock_kernel_gives_documented_retval(builder, mock_kernel, case):
     missing = _missing_kfuncs(mock_kernel, case)
     if missing:
         pytest.skip(f"the mock kernel lacks {', '.join(missing)}")
-    prog = _program(builder, case)
-    insns = mock_kernel.link_kfunc_calls(prog)
+    obj = _loaded(builder.build(case.file))
+    insns = obj.linked(obj.program(case.prog), mock_kernel).insns
     assert _run(builder, case, insns, mock_kernel.kfunc_table()) == case.retval
 
 
@@ -431,17 +431,14 @@ def _verify_entry():
         pytest.skip(f"verifier does not import: {e}")
     if not hasattr(verifier, "verify"):
         pytest.skip("verifier has no verify()")
-    try:
-        from pipeline.commands.verify import build_input
-    except Exception as e:  # noqa: BLE001
-        pytest.skip(f"no VerifierInput builder (pipeline.commands.verify): {e}")
-    return verifier.verify, build_input
+    from pipeline import verifier_input
+    return verifier.verify, verifier_input
 
 
 def verify_case(builder, case):
     """Build the VerifierInput libbpf + the selftest loader would hand the kernel and verify.
 
-    ``pipeline.commands.verify.build_input`` links kfunc calls against the mock
+    ``pipeline.verifier_input`` links kfunc calls against the mock
     kernel and passes its BTF (``options["kernel_btf"]``, ``["kfunc_prog_types"]``);
     here the selftest loader's part is added: the companion's parameter names
     (``__btf_func_path``) and the load flags (``options["prog_flags"]``).
@@ -449,11 +446,10 @@ def verify_case(builder, case):
     verify, build_input = _verify_entry()
     path = builder.build(case.file)
     obj = _loaded(path)
-    prog = obj.program(case.prog)
     missing = [k for k in case.kfuncs if not _mock_kernel_has(k)]
     if missing:
         pytest.skip(f"the mock kernel lacks {', '.join(missing)}")
-    inp = build_input(obj, prog)
+    inp = build_input(obj, case.prog)
     if case.companion:
         from btf.fixup import apply_func_names
         inp.btf, _ = apply_func_names(inp.btf, _btf(builder.build(case.companion)))
@@ -518,12 +514,11 @@ def test_pipeline_run_verifies_jits_and_gives_documented_retval(builder, case):
     """What ``python -m pipeline run FILE --prog NAME`` does: verify (no --no-verify),
     JIT to x86-64, run in unicorn on the documented test-run input."""
     pytest.importorskip("unicorn")
-    from pipeline.commands.run import execute
+    import pipeline
     obj = _loaded(builder.build(case.file))
-    out = execute(obj, obj.program(case.prog), engine="unicorn",
-                  data=bytes(sa.PACKET_LEN[case.test_run]))
-    assert not out.verifier.get("skipped"), "the verifier must have run"
-    assert out.verifier["processed_insns"] > 0
+    out = pipeline.run(obj, case.prog, engine="unicorn", data=bytes(sa.PACKET_LEN[case.test_run]))
+    assert out.verdict is not None, "the verifier must have run"
+    assert out.verdict.processed_insns > 0
     assert out.retval == case.retval
 
 
@@ -540,7 +535,7 @@ def test_mutated_corpus_programs_never_crash_the_verifier(builder):
     inputs = []
     for c in CASES:
         obj = _loaded(builder.build(c.file))
-        inputs.append(build_input(obj, obj.program(c.prog)))
+        inputs.append(build_input(obj, c.prog))
     rng = random.Random(6)
     for _ in range(1500):
         inp = rng.choice(inputs)

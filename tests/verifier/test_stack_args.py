@@ -27,17 +27,15 @@ DATA = HERE.parent / "data" / "stack_arg_more"
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
+    import pipeline
     from pipeline.kernel import INCLUDE_DIR
-    from pipeline.loader import load
-    from toolchain.driver import CompileOptions, compile_c
     out = tmp_path_factory.mktemp("stack_arg_more") / "rules_more.bpf.o"
-    compile_c(DATA / "rules_more.c", out, CompileOptions(include_dirs=[str(INCLUDE_DIR)]))
-    return load(out)
+    return pipeline.build(DATA / "rules_more.c", include=[INCLUDE_DIR], output=out)
 
 
 def check(obj, name: str, **options):
-    from pipeline.commands.verify import build_input
-    inp = build_input(obj, obj.program(name))
+    import pipeline
+    inp = pipeline.verifier_input(obj, name)
     inp.options.update(options)
     v = verify(inp, 1)
     assert v.internal_error is None, v.internal_error
@@ -99,8 +97,8 @@ def test_two_levels_and_subprog_facts(rules):
 
 def test_two_levels_runs(rules):
     pytest.importorskip("unicorn")
-    from pipeline.commands.run import execute
-    out = execute(rules, rules.program("two_levels"), data=bytes(64))
+    import pipeline
+    out = pipeline.run(rules, "two_levels", data=bytes(64))
     assert out.retval == 50
 
 
@@ -167,8 +165,8 @@ def test_r11_legal_shapes_reach_their_own_rules():
 
 
 def test_no_jit_no_stack_arguments(rules):
-    from pipeline.commands.verify import build_input
-    inp = build_input(rules, rules.program("two_levels"))
+    import pipeline
+    inp = pipeline.verifier_input(rules, "two_levels")
     inp.jit_requested = False
     v = verify(inp)
     assert rejected(v, "stack args are not supported in non-JITed programs")

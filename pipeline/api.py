@@ -1,0 +1,176 @@
+"""The library face (DESIGN §1): build, load, verify, JIT and run, as functions on plain data.
+
+::
+
+    import pipeline
+    obj = pipeline.build("examples/sum10.c")          # or pipeline.load("foo.bpf.o")
+    v   = pipeline.verify(obj, "sum")                  # verifier.Verdict
+    img = pipeline.jit(obj, "sum", verdict=v)          # jit.Image
+    res = pipeline.run(obj, "sum")                     # pipeline.Result: res.retval == 55
+
+Each stage is the kernel's: ``verify`` is ``BPF_PROG_LOAD``'s verifier on what libbpf would
+send (:mod:`pipeline.prog_load`), ``jit`` is the x86-64 JIT fed with the verifier's facts,
+``run`` is ``BPF_PROG_TEST_RUN``.  Every problem is a :class:`pipeline.Error`.  The CLI
+(:mod:`pipeline.cli`), the tests and the benchmarks use only these functions.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+from jit import FuncSpec, JitError
+from jit import jit as _jit
+from verifier import verify as _verify
+
+from .bpf_object import Object, Program, open_object
+from .errors import BAD_INPUT, REJECTED, UserError
+from .execute import MAX_INSNS, Result, execute
+from .prog_load import build_input
+from .testrun import TestRun
+
+BPF_F_TEST_STATE_FREQ = 1 << 3
+
+_scratch_dir: Path | None = None
+
+
+def _scratch() -> Path:
+    """A per-process directory for objects built from C without an output path."""
+    global _scratch_dir
+    if _scratch_dir is None:
+        _scratch_dir = Path(tempfile.mkdtemp(prefix="stackargs-"))
+        atexit.register(shutil.rmtree, _scratch_dir, True)
+    return _scratch_dir
+
+
+def is_c_source(path: str | Path) -> bool:
+    return str(path).endswith(".c")
+
+
+def compile(path: str | Path, output: str | Path, *, opt: int | str = 2, include=(),
+            defines=None, cflags=(), mcpu: str = "v3", emit: str = "obj"):
+    """Compile the C file ``path`` to ``output`` (``emit``: ``obj``, ``asm`` or ``ir``); the
+    :class:`toolchain.driver.CompileResult` (compiler, path taken, clang commands run)."""
+    from toolchain.driver import CompileOptions, compile_c
+
+    src = Path(path)
+    if not src.is_file():
+        raise UserError("io", f"{src}: no such file", str(src), BAD_INPUT)
+    if isinstance(defines, dict):
+        defines = [k if v is None else f"{k}={v}" for k, v in defines.items()]
+    opts = CompileOptions(opt_level=str(opt), include_dirs=[str(d) for d in include],
+                          defines=list(defines or ()), mcpu=mcpu, extra_flags=list(cflags),
+                          emit=emit)
+    return compile_c(src, Path(output), opts)
+
+
+def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cflags=(),
+          mcpu: str = "v3", output: str | Path | None = None) -> Object:
+    """Compile the C file ``path`` for BPF (stack arguments lowered when the compiler lacks
+    them) and load the object.  ``defines``: ``{"NAME": value}`` (None: no value) or an
+    iterable of ``"NAME[=V]"``; ``cflags``: further clang flags, verbatim; ``output``: where
+    the object goes (default: a per-process scratch directory)."""
+    src = Path(path)
+    out = Path(output) if output is not None else _scratch() / (src.stem + ".bpf.o")
+    result = compile(src, out, opt=opt, include=include, defines=defines, cflags=cflags,
+                     mcpu=mcpu)
+    return open_object(out, source=str(src), build=result)
+
+
+def load(path: str | Path, **build_options) -> Object:
+    """A BPF ELF object from ``path``; a ``.c`` file is built first (``build_options`` as
+    for :func:`build`)."""
+    if is_c_source(path):
+        return build(path, **build_options)
+    return open_object(path)
+
+
+def _object(obj) -> Object:
+    """An API Object from an Object, a path, or a loader object (pipeline.loader.Object)."""
+    if isinstance(obj, Object):
+        return obj
+    if isinstance(obj, (str, Path)):
+        return load(obj)
+    return Object(obj)
+
+
+def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict | None = None):
+    """The :class:`verifier.VerifierInput` that :func:`verify` hands the verifier (libbpf's
+    ``BPF_PROG_LOAD`` attributes), for callers that adjust it before verifying."""
+    obj = _object(obj)
+    p = obj.program(prog)
+    values = TestRun(obj, p, values=globals).initial if globals else None
+    return build_input(obj, p, kernel=kernel, prog_flags=flags, data_values=values)
+
+
+def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
+           globals: dict | None = None):
+    """Verify one program (default: the first) as ``BPF_PROG_LOAD`` would; returns the
+    :class:`verifier.Verdict` whether accepted or not.  ``kernel``: a
+    :class:`pipeline.kernel.Registry` (default: the built-in mock kernel); ``flags``:
+    ``prog_flags`` (e.g. ``BPF_F_TEST_STATE_FREQ``); ``globals``: values written to global
+    variables before load (a frozen ``.rodata``'s contents are constants to the verifier)."""
+    return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals),
+                   log_level)
+
+
+def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:
+    """What the JIT knows about each function: from the verifier's facts when a verdict is
+    given (as the kernel's JIT takes them from ``env->subprog_info``), else from BTF."""
+    if verdict is not None and verdict.accepted:
+        names = {f.start: f.name for f in prog.functions}
+        return [FuncSpec(s.start, names.get(s.start, s.name), s.stack_depth, s.stack_arg_cnt)
+                for s in verdict.subprogs]
+    return [FuncSpec(f.start, f.name, None, f.stack_arg_slots) for f in prog.functions]
+
+
+def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
+    """The x86-64 :class:`jit.Image` of one program.  The kernel JITs only what it verified:
+    without ``verdict`` the program is verified first (a rejection raises), unless
+    ``verified=False``, which JITs with facts from BTF (the 512-byte stack maximum)."""
+    obj = _object(obj)
+    p = obj.program(prog)
+    if verdict is None and verified:
+        verdict = verify(obj, p, kernel=kernel)
+    if verdict is not None and not verdict.accepted:
+        raise _rejected(p, verdict)
+    linked = obj.linked(p, kernel)
+    try:
+        return _jit(list(linked.insns), func_specs(p, verdict))
+    except JitError as e:
+        raise UserError("jit", f"{obj.path}: program {p.name}: {e}", obj.path, REJECTED) from None
+
+
+def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
+        engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
+        max_insns: int = MAX_INSNS) -> Result:
+    """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
+    (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
+    ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``)."""
+    obj = _object(obj)
+    p = obj.program(prog)
+    if repeat < 1:
+        raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
+    test_run = TestRun(obj, p, data, globals)
+    verdict = None
+    if verify:
+        inp = build_input(obj, p, kernel=kernel, data_values=test_run.initial)
+        verdict = _verify(inp, 1)
+        if not verdict.accepted:
+            raise _rejected(p, verdict)
+    linked = obj.linked(p, kernel)
+    image = jit(obj, p, verdict=verdict, kernel=kernel, verified=False) \
+        if engine == "unicorn" else None
+    return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
+                   repeat=repeat, max_insns=max_insns, run=test_run)
+
+
+def _rejected(p: Program, v) -> UserError:
+    where = None if v.error is None or v.error.insn is None else f"insn {v.error.insn}"
+    hint = ""
+    if "kernel btf_id 0 is not a function" in v.error_line:
+        hint = " (a kfunc extern the mock kernel does not have)"
+    return UserError("verifier", f"program {p.name} rejected by the verifier: "
+                                 f"{v.error_line}{hint}", where, REJECTED)

@@ -1,0 +1,219 @@
+"""The library's object: a loaded BPF ELF file with its BTF parsed once (libbpf's ``bpf_object``).
+
+:class:`Object` wraps what :mod:`pipeline.loader` reads (``.elf``: the linked programs, maps,
+global data, relocations) and adds what every later stage needs, each computed once and
+cached: the parsed BTF and .BTF.ext, the programs with their functions' argument counts and
+stack-argument slots (from BTF, as the verifier will see them), the map descriptors, the
+skeleton-style globals, and each program's instructions with kfunc calls bound to the mock
+kernel's BTF ids (libbpf's ``bpf_object__resolve_ksyms`` + ``bpf_program__relocate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+from btf import BtfError, parse_btf, parse_btf_ext
+from btf.funcs import subprog_at
+from isa import Insn
+from isa import opcodes as op
+
+from . import loader
+from .errors import BAD_INPUT, REJECTED, UserError
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function placed in a linked program, with its BTF facts (None: no BTF prototype)."""
+    name: str
+    section: str
+    start: int                      # first instruction slot in the linked program
+    length: int                     # instruction slots
+    args: int | None                # argument count (8-byte pieces) from its BTF prototype
+    stack_arg_slots: int | None     # incoming r11 slots: args 6..12
+
+
+@dataclass
+class Program:
+    """One program of an object: ``functions[0]`` is the program itself, then the
+    subprograms linked into it in libbpf's order."""
+    name: str
+    section: str
+    type: str | None
+    attach: str | None
+    autoload: bool                  # False for '?'-prefixed sections
+    insns: list[Insn]
+    functions: list[Function]
+    elf: loader.Program = field(repr=False)
+
+    @property
+    def subprograms(self) -> list[Function]:
+        return self.functions[1:]
+
+
+@dataclass(frozen=True)
+class Global:
+    """A non-static global variable, as a libbpf skeleton exposes it."""
+    name: str
+    section: str        # .data, .bss, .rodata, ...
+    offset: int
+    size: int
+    type_id: int | None  # its BTF type, when the object has BTF
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A program's instructions as the kernel receives them: kfunc calls carry kernel BTF ids."""
+    insns: list[Insn]
+    kfuncs: dict[int, str]          # call insn -> kfunc name
+    kernel: object | None           # the pipeline.kernel.Registry used (None: no kfunc calls)
+
+
+class Object:
+    """A loaded BPF object; build one with :func:`pipeline.load` or :func:`pipeline.build`."""
+
+    def __init__(self, elf: loader.Object, *, source: str | None = None, build=None):
+        self.elf = elf
+        self.path = source or elf.path   # what messages name: the C file when built from one
+        self.source = source          # the C file it was built from, if any
+        self.build_result = build     # toolchain.driver.CompileResult, if built here
+        self._linked: dict[tuple[str, int], Linked] = {}
+
+    def __repr__(self) -> str:
+        return f"<pipeline.Object {self.path} programs={[p.name for p in self.programs]}>"
+
+    # -- BTF, parsed once -------------------------------------------------------------------
+    @cached_property
+    def _btf_pair(self):
+        if self.elf.btf is None:
+            return None, None
+        try:
+            b = parse_btf(self.elf.btf)
+            ext = parse_btf_ext(self.elf.btf_ext, b) if self.elf.btf_ext is not None else None
+        except BtfError as e:
+            raise BtfError(f"{self.path}: {e}", e.location or self.path) from None
+        return b, ext
+
+    @property
+    def btf(self):
+        """The object's :class:`btf.Btf`, or None when it has no .BTF section."""
+        return self._btf_pair[0]
+
+    @property
+    def btf_ext(self):
+        """The object's :class:`btf.BtfExt`, or None."""
+        return self._btf_pair[1]
+
+    # -- programs ----------------------------------------------------------------------------
+    @cached_property
+    def programs(self) -> list[Program]:
+        return [self._view(p) for p in self.elf.programs]
+
+    def _view(self, p: loader.Program) -> Program:
+        funcs = []
+        for f in p.functions:
+            info = None
+            if self.btf is not None and self.btf_ext is not None:
+                try:
+                    info = subprog_at(self.btf, self.btf_ext, f.section, f.sec_offset // 8)
+                except BtfError:
+                    info = None
+            funcs.append(Function(f.name, f.section, f.start, f.length,
+                                  info.arg_cnt if info else None,
+                                  info.stack_arg_cnt if info else None))
+        return Program(p.name, p.section, p.type, p.attach, p.autoload, list(p.insns), funcs, p)
+
+    def program(self, name: str | None = None) -> Program:
+        """The program named ``name`` (function or section name); the first one if None."""
+        if not self.programs:
+            raise UserError("usage", f"{self.path}: no programs", self.path, BAD_INPUT)
+        if name is None:
+            return self.programs[0]
+        if isinstance(name, Program):
+            return name
+        for p in self.programs:
+            if name in (p.name, p.section):
+                return p
+        names = ", ".join(p.name for p in self.programs)
+        raise UserError("usage", f"{self.path}: no program named '{name}' (programs: {names})",
+                        self.path, BAD_INPUT)
+
+    # -- maps and globals ---------------------------------------------------------------------
+    @cached_property
+    def maps(self) -> list:
+        """One :class:`verifier.MapDesc` per map-table entry (BTF maps, legacy maps, data)."""
+        from .prog_load import map_descs
+        return map_descs(self.elf, self.btf)
+
+    @cached_property
+    def globals(self) -> dict[str, Global]:
+        """Non-static global variables by name (static ones, such as bpf_printk's format
+        strings, are not part of a skeleton's interface)."""
+        types = {}
+        if self.btf is not None:
+            from btf import kinds as L
+            for sec in self.btf.types:
+                if sec is not None and sec.kind == L.DATASEC:
+                    for vs in sec.secinfos:
+                        var = self.btf.type(vs.type)
+                        types[(sec.name, vs.offset)] = var.type
+        out = {}
+        for d in self.elf.data_sections:
+            for s in d.symbols:
+                if s.name and s.size and s.bind in ("GLOBAL", "WEAK"):
+                    out[s.name] = Global(s.name, d.name, s.value, s.size,
+                                         types.get((d.name, s.value)))
+        return out
+
+    # -- kfunc calls bound to the kernel, once per program and kernel ------------------------
+    def linked(self, prog: Program, kernel=None) -> Linked:
+        """``prog``'s instructions with each kfunc call's imm set to the kernel's BTF id.
+
+        ``kernel``: a :class:`pipeline.kernel.Registry` (default: the built-in mock kernel,
+        built only when the program calls kfuncs).  A kfunc the kernel lacks keeps imm 0,
+        which the verifier rejects (``kernel btf_id 0 is not a function``)."""
+        relocs = [r for r in prog.elf.relocs if r.kind == "kfunc"]
+        if not relocs:
+            return Linked(list(prog.insns), {}, None)
+        if kernel is None:
+            kernel = default_kernel()
+        key = (prog.name, id(kernel))
+        got = self._linked.get(key)
+        if got is not None:
+            return got
+        from .kernel import KernelError
+        insns = list(prog.insns)
+        names = {}
+        for r in relocs:
+            insn = insns[r.insn]
+            if insn.code != op.CALL_OP or insn.src != op.PSEUDO_KFUNC_CALL:
+                raise UserError("elf", f"{self.path}: program {prog.name}: kfunc relocation for "
+                                       f"'{r.name}' at insn {r.insn} is not on a kfunc call",
+                                self.path, BAD_INPUT)
+            names[r.insn] = r.name
+            try:
+                insns[r.insn] = replace(insn, imm=kernel.kfunc(r.name).btf_id, off=0)
+            except KernelError:
+                pass
+        got = self._linked[key] = Linked(insns, names, kernel)
+        return got
+
+
+def default_kernel():
+    """The built-in mock kernel (testmod), built once per process; errors as pipeline errors."""
+    from .kernel import KernelBuildError, KernelError, registry
+    try:
+        return registry()
+    except (KernelError, KernelBuildError) as e:
+        raise UserError("kfunc", f"the mock kernel cannot be built: {e}", None, REJECTED) from None
+
+
+def open_object(path: str | Path, *, source: str | None = None, build=None) -> Object:
+    """Read a BPF ELF object from ``path``."""
+    p = Path(path)
+    if not p.exists():
+        raise UserError("io", f"{p}: no such file", str(p), BAD_INPUT)
+    if p.is_dir():
+        raise UserError("io", f"{p}: is a directory", str(p), BAD_INPUT)
+    return Object(loader.load(p), source=source, build=build)

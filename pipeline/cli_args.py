@@ -1,0 +1,66 @@
+"""What the CLI's commands share: the C build options and choosing programs (DESIGN §7).
+
+Every command that accepts a C file takes ``-I DIR``, ``-D NAME[=V]``, ``-O N``, ``--mcpu``
+and passes any other clang flag through verbatim (``-Wall -Werror -std=gnu11
+-fno-strict-aliasing -idirafter DIR ...``: the flags the kernel selftests' Makefile uses).
+Commands parse their arguments here and call the public API (:mod:`pipeline.api`); no
+command imports another.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .errors import BAD_INPUT, UserError
+
+# clang flags that take their value as the next argument
+_FLAGS_WITH_VALUE = {"-idirafter", "-isystem", "-iquote", "-include", "-imacros", "-Xclang",
+                     "-mllvm", "-target", "-x", "-MF", "-MT", "-MQ", "-isysroot", "--sysroot"}
+
+
+def add_build_options(p: argparse.ArgumentParser, *, opt_default: str = "2") -> None:
+    """-I/-D/-O/--mcpu for commands that accept C; other clang flags pass through."""
+    g = p.add_argument_group("compiling C (FILE.c); any other clang flag passes through")
+    g.add_argument("-I", dest="includes", action="append", default=[], metavar="DIR")
+    g.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=V]")
+    g.add_argument("-O", dest="opt", default=opt_default, metavar="N",
+                   help=f"optimisation level: 0 1 2 3 s z (default {opt_default})")
+    g.add_argument("--mcpu", default="v3", help="BPF CPU version v1..v4 (default v3)")
+    p.set_defaults(cflags=[], accepts_cflags=True)
+
+
+def split_cflags(extra: list[str]) -> list[str]:
+    """The clang flags among arguments argparse did not recognise (refuses anything else)."""
+    out, i = [], 0
+    while i < len(extra):
+        a = extra[i]
+        if not a.startswith("-") or a == "-":
+            raise UserError("usage", f"unrecognized argument: {a}", None, BAD_INPUT)
+        out.append(a)
+        if a in _FLAGS_WITH_VALUE:
+            if i + 1 >= len(extra):
+                raise UserError("usage", f"{a} needs a value", None, BAD_INPUT)
+            out.append(extra[i + 1])
+            i += 1
+        i += 1
+    return out
+
+
+def build_options(args) -> dict:
+    """The keyword arguments of :func:`pipeline.build` given on the command line."""
+    return {"opt": args.opt, "include": list(args.includes), "defines": list(args.defines),
+            "cflags": list(args.cflags), "mcpu": args.mcpu}
+
+
+def open_file(args):
+    """The :class:`pipeline.Object` of FILE (a C file is built first with the options given)."""
+    from .api import is_c_source, load
+    if not Path(args.file).exists():
+        raise UserError("io", f"{args.file}: no such file", str(args.file), BAD_INPUT)
+    return load(args.file, **build_options(args)) if is_c_source(args.file) else load(args.file)
+
+
+def programs(obj, name: str | None) -> list:
+    """All programs, or the one named (an error listing the names otherwise)."""
+    return [obj.program(name)] if name else list(obj.programs)

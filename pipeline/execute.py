@@ -1,0 +1,130 @@
+"""Running a verified program: the engines behind :func:`pipeline.run` (``BPF_PROG_TEST_RUN``).
+
+``unicorn`` runs the JIT's x86-64 image (:mod:`pipeline.exec_unicorn`); ``interp`` runs the
+reference interpreter (:mod:`pipeline.interp`) on the same memory layout.  Both get the
+per-run kernel (:class:`pipeline.testrun.TestRun`), its helpers by id
+(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id.  ``repeat`` runs N
+times (maps and globals persist between runs, as in the kernel's repeat) and reports the
+last result; ``duration_ns`` is measured around the N runs only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from isa.ints import U32, U64
+
+from .errors import BAD_INPUT, REJECTED, UserError
+from .interp import InterpError
+from .kernel import helpers as kernel_helpers
+from .testrun import TestRun
+
+ENGINES = ("unicorn", "interp")
+MAX_INSNS = 50_000_000
+
+
+@dataclass
+class Result:
+    """What a run did."""
+    prog: str
+    retval: int                      # u32, as BPF_PROG_TEST_RUN reports it
+    r0: int                          # the full 64-bit r0
+    engine: str
+    repeat: int
+    duration_ns: int                 # per run, around the runs only
+    globals: dict                    # global variable name -> value after the run
+    maps: dict                       # map name -> {"type", "entries": {key hex: value hex}}
+    kfunc_calls: list                # [{"name", "args", "ret"}]
+    output: list                     # bpf_trace_printk lines
+    verdict: object = None           # the verifier.Verdict (None with verify=False)
+    image: object = field(default=None, repr=False)   # the jit.Image run by unicorn
+    ended_by: str = "exit"
+
+
+def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
+            data: bytes | None = None, values: dict | None = None, repeat: int = 1,
+            max_insns: int = MAX_INSNS, run: TestRun | None = None) -> Result:
+    """Run ``prog`` (``linked``: its kernel-bound instructions; ``image``: its JIT image,
+    needed by unicorn) on a fresh :class:`TestRun` (or the one given)."""
+    if engine not in ENGINES:
+        raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
+                        None, BAD_INPUT)
+    run = run or TestRun(obj, prog, data, values)
+    helpers = kernel_helpers.bind(kernel_helpers.table(), run)
+    kfuncs = linked.kernel.kfunc_table() if linked.kernel is not None else {}
+    try:
+        if engine == "unicorn":
+            vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns)
+        else:
+            vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns)
+        run.attach(vm)
+        t0 = time.perf_counter_ns()
+        for _ in range(max(repeat, 1)):
+            r0, ended_by = step()
+        elapsed = time.perf_counter_ns() - t0
+    except InterpError as e:
+        raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None
+    calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
+    return Result(prog=prog.name, retval=r0 & U32, r0=r0 & U64, engine=engine,
+                  repeat=max(repeat, 1), duration_ns=elapsed // max(repeat, 1),
+                  globals=run.global_values(read), maps=map_contents(run, read),
+                  kfunc_calls=calls, output=list(run.trace), verdict=verdict,
+                  image=image if engine == "unicorn" else None, ended_by=ended_by)
+
+
+def map_contents(run: TestRun, read) -> dict:
+    """Every BTF/legacy map's elements after the run, keys and values as hex."""
+    out = {}
+    for m in run.maps:
+        if m.kind == "data" or not m.values:
+            continue
+        raw = read(f"values:{m.name}")
+        entries = {}
+        if m.is_array and m.map_type != "prog_array":
+            for i in range(max(m.max_entries, 1)):
+                v = raw[i * m.elem_size:i * m.elem_size + m.value_size]
+                if any(v):
+                    entries[i.to_bytes(4, "little").hex()] = v.hex()
+        elif m.is_hash:
+            for k, slot in m.slots.items():
+                entries[k.hex()] = raw[slot * m.elem_size:slot * m.elem_size + m.value_size].hex()
+        out[m.name] = {"type": m.map_type, "entries": entries}
+    return out
+
+
+def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
+    """(vm, run step, region reader) for the JIT's image in unicorn."""
+    from jit import LinkError
+
+    from .exec_unicorn import RegionSpec, UnicornExecutor
+    try:
+        ex = UnicornExecutor(image, helpers=helpers, kfuncs=kfuncs,
+                             regions=[RegionSpec(r.name, r.base, r.data, r.writable)
+                                      for r in run.regions],
+                             resolve=run.resolve, ld_abs=run.ld_abs, max_insns=max_insns)
+    except LinkError as e:
+        raise UserError("jit", f"program {prog.name}: {e}", None, REJECTED) from None
+
+    def step():
+        r = ex.run(run.ctx.base)
+        return r.retval, r.ended_by
+    return ex, step, ex.memory.region_bytes
+
+
+def _interp(prog, insns, run, helpers, kfuncs, max_insns):
+    """(vm, run step, region reader) for the reference interpreter on the same layout."""
+    from .interp import Interpreter, InvalidInsn, Memory
+    mem = Memory()
+    mapped = {r.name: mem.map(r.name, bytearray(r.data), base=r.base, writable=r.writable)
+              for r in run.regions}
+    try:
+        vm = Interpreter(insns, helpers=helpers, kfuncs=kfuncs, memory=mem,
+                         max_insns=max_insns, ld_imm64_resolver=run.ld_imm64)
+    except InvalidInsn as e:
+        raise UserError("runtime", f"program {prog.name}: {e}", None, REJECTED) from None
+
+    def step():
+        r = vm.run(run.ctx.base)
+        return r.r0, r.ended_by
+    return vm, step, lambda name: bytes(mapped[name].data)

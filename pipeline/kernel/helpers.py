@@ -1,0 +1,378 @@
+"""The mock kernel's BPF helpers, registered by UAPI id (``BPF_FUNC_*``) like kfuncs.
+
+Each implementation is ``impl(run, vm, r1, r2, r3, r4, r5)``: ``run`` is the per-run kernel
+(:class:`pipeline.testrun.TestRun`: maps, packet, clock, trace), ``vm`` the executor whose
+``memory`` the program sees.  A call the kernel would have refused at load time raises
+:class:`HelperFault`, which the executor reports as a runtime fault naming the helper.
+Kernel counterparts: the ``bpf_*`` helper implementations under kernel/bpf and net/core.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from isa.ints import U32, U64, s32 as _s32
+
+from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
+from .registry import Helper
+from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
+
+EPERM, ENOENT, EFAULT, EEXIST, EINVAL, E2BIG, ENOSPC, EAGAIN = 1, 2, 14, 17, 22, 7, 28, 11
+
+
+class HelperFault(Exception):
+    """A helper was called with arguments the kernel would have rejected at load time."""
+
+
+def map_lookup_elem(run, vm, mp, key, *_):
+    m = run.map_at(mp)
+    if m.is_array:
+        idx = vm.memory.load(key, 4)
+        if idx >= max(m.max_entries, 1) or m.map_type == "prog_array":
+            return 0
+        return m.values + idx * (m.elem_size if m.kind != "data" else 0)
+    if m.is_hash:
+        k = vm.memory.read(key, m.key_size)
+        slot = m.slots.get(k)
+        if slot is None:
+            return 0
+        if m.map_type.startswith("lru"):       # most recently used goes last
+            m.slots[k] = m.slots.pop(k)
+        return m.values + slot * m.elem_size
+    return 0
+
+def map_update_elem(run, vm, mp, key, value, flags, *_):
+    m = run.map_at(mp)
+    flags &= U64
+    if flags > BPF_EXIST:
+        return -EINVAL
+    data = vm.memory.read(value, m.value_size)
+    if m.is_array:
+        if m.map_type == "prog_array":
+            return -EINVAL
+        idx = vm.memory.load(key, 4)
+        if idx >= max(m.max_entries, 1):
+            return -E2BIG
+        if flags == BPF_NOEXIST:
+            return -EEXIST
+        vm.memory.write(m.values + idx * m.elem_size, data)
+        return 0
+    if m.is_hash:
+        k = vm.memory.read(key, m.key_size)
+        slot = m.slots.get(k)
+        if slot is None:
+            if flags == BPF_EXIST:
+                return -ENOENT
+            if not m.free:
+                if not m.map_type.startswith("lru"):
+                    return -E2BIG
+                oldest = next(iter(m.slots))   # evict the least recently used
+                m.free.append(m.slots.pop(oldest))
+            slot = m.free.pop(0)
+            m.slots[k] = slot
+        elif flags == BPF_NOEXIST:
+            return -EEXIST
+        vm.memory.write(m.values + slot * m.elem_size, data)
+        return 0
+    return -EINVAL
+
+def map_delete_elem(run, vm, mp, key, *_):
+    m = run.map_at(mp)
+    if not m.is_hash:
+        return -EINVAL
+    k = vm.memory.read(key, m.key_size)
+    slot = m.slots.pop(k, None)
+    if slot is None:
+        return -ENOENT
+    m.free.append(slot)
+    return 0
+
+def ktime_get_ns(run, vm, *_):
+    run.clock += 1000       # a deterministic clock that always moves forward
+    return run.clock
+
+
+def jiffies64(run, vm, *_):
+    return 4_294_967_296 + run.clock // 4_000_000
+
+def get_prandom_u32(run, vm, *_):
+    x = run.rand               # xorshift32: deterministic, never 0
+    x ^= (x << 13) & U32
+    x ^= x >> 17
+    x ^= (x << 5) & U32
+    run.rand = x
+    return x
+
+def get_smp_processor_id(run, vm, *_):
+    return 0
+
+def get_numa_node_id(run, vm, *_):
+    return 0
+
+def get_current_pid_tgid(run, vm, *_):
+    return (4242 << 32) | 4242
+
+def get_current_uid_gid(run, vm, *_):
+    return 0
+
+def get_current_comm(run, vm, buf, size, *_):
+    if size:
+        name = b"stackargs\0"[:size]
+        vm.memory.write(buf, name.ljust(size, b"\0"))
+    return 0
+
+def trace_printk(run, vm, fmt, size, a1, a2, a3):
+    text = vm.memory.read(fmt, size).split(b"\0", 1)[0].decode("latin-1")
+    line = _printk(vm, text, [a1, a2, a3])
+    run.trace.append(line.rstrip("\n"))
+    return len(line)
+
+def tail_call(run, vm, ctx, mp, index, *_):
+    run.map_at(mp)
+    return -ENOENT          # every prog array of a test run is empty: fall through
+
+def _skb_span(run, vm, ctx, off, size) -> int | None:
+    if run.packet is None:
+        raise HelperFault("this program type has no packet")
+    _, start, end = run.packet
+    off = _s32(off)
+    size = _s32(size)
+    if off < 0 or size < 0 or start + off + size > end:
+        return None
+    return start + off
+
+def skb_load_bytes(run, vm, ctx, off, to, size, *_):
+    at = _skb_span(run, vm, ctx, off, size)
+    if at is None:
+        vm.memory.write(to, bytes(size & U32))
+        return -EFAULT
+    vm.memory.write(to, vm.memory.read(at, size & U32))
+    return 0
+
+def skb_store_bytes(run, vm, ctx, off, frm, size, flags):
+    at = _skb_span(run, vm, ctx, off, size)
+    if at is None:
+        return -EFAULT
+    vm.memory.write(at, vm.memory.read(frm, size & U32))
+    return 0
+
+def csum_diff(run, vm, frm, from_size, to, to_size, seed):
+    if from_size % 4 or to_size % 4 or from_size > 512 or to_size > 512:
+        return -EINVAL
+    words = [~w & U32 for w in struct.unpack(f"<{from_size // 4}I", vm.memory.read(
+        frm, from_size))] if from_size else []
+    words += list(struct.unpack(f"<{to_size // 4}I", vm.memory.read(to, to_size))) \
+        if to_size else []
+    total = seed & U32
+    for w in words:           # ones' complement sum with end-around carry
+        total += w
+        total = (total & U32) + (total >> 32)
+    return total & U32
+
+def get_hash_recalc(run, vm, ctx, *_):
+    if run.packet is None:
+        return 0
+    pkt, start, end = run.packet
+    h = 0x811C9DC5             # FNV-1a of the packet: some stable non-zero flow hash
+    for b in vm.memory.read(pkt.base, end - pkt.base):
+        h = ((h ^ b) * 0x01000193) & U32
+    return h or 1
+
+def xdp_adjust_head(run, vm, md, delta, *_):
+    if run.prog_type != "xdp" or run.packet is None:
+        raise HelperFault("bpf_xdp_adjust_head outside an XDP program")
+    pkt = run.packet[0]
+    data = vm.memory.load(md + XDP_DATA, 4)
+    end = vm.memory.load(md + XDP_DATA_END, 4)
+    meta = vm.memory.load(md + XDP_DATA_META, 4)
+    new = data + _s32(delta)
+    if new < pkt.base + XDP_FRAME_SIZE or new > end - ETH_HLEN:
+        return -EINVAL
+    vm.memory.store(md + XDP_DATA, 4, new)
+    vm.memory.store(md + XDP_DATA_META, 4, meta + _s32(delta))
+    return 0
+
+def spin_lock(run, vm, *_):
+    return 0
+
+
+def sk_lookup_tcp(run, vm, *_):
+    return 0                    # no sockets in a test run
+
+
+def sk_release(run, vm, *_):
+    return 0
+
+def ringbuf_reserve(run, vm, mp, size, flags, *_):
+    m = run.map_at(mp)
+    if m.map_type != "ringbuf" or flags:
+        return 0
+    need = 8 + _round(size & U32, 8)      # an 8-byte record header, as the kernel's
+    if m.rb_head + need > m.storage_size():
+        return 0
+    at = m.values + m.rb_head + 8
+    m.rb_head += need
+    return at
+
+def ringbuf_submit(run, vm, *_):
+    return 0
+
+
+def ringbuf_output(run, vm, mp, data, size, flags, *_):
+    at = ringbuf_reserve(run, vm, mp, size, flags)
+    if not at:
+        return -EAGAIN
+    vm.memory.write(at, vm.memory.read(data, size & U32))
+    return 0
+
+def probe_read_kernel(run, vm, dst, size, src, *_):
+    try:
+        data = vm.memory.read(src, size & U32)
+    except Exception:  # noqa: BLE001 - an unreadable source is -EFAULT, not a fault
+        vm.memory.write(dst, bytes(size & U32))
+        return -EFAULT
+    vm.memory.write(dst, data)
+    return 0
+
+def timer_init(run, vm, *_):
+    return 0                    # timers never fire during a test run
+
+
+def loop(run, vm, nr, cb, ctx, flags, *_):
+    if flags:
+        return -EINVAL
+    if nr > 1 << 23:
+        return -E2BIG
+    call = getattr(vm, "call", None)
+    if call is None:
+        raise HelperFault("callbacks need the unicorn engine")
+    for i in range(nr):
+        if call(cb, i, ctx) & U64:
+            return i + 1
+    return nr
+
+def for_each_map_elem(run, vm, mp, cb, ctx, flags, *_):
+    if flags:
+        return -EINVAL
+    m = run.map_at(mp)
+    call = getattr(vm, "call", None)
+    if call is None:
+        raise HelperFault("callbacks need the unicorn engine")
+    if m.is_array:
+        keys = [i.to_bytes(4, "little") for i in range(max(m.max_entries, 1))]
+        addrs = [m.values + i * m.elem_size for i in range(len(keys))]
+    elif m.is_hash:
+        keys = list(m.slots)
+        addrs = [m.values + m.slots[k] * m.elem_size for k in keys]
+    else:
+        return -EINVAL
+    n = 0
+    for k, v in zip(keys, addrs):
+        vm.memory.write(run.key_scratch, k)
+        n += 1
+        if call(cb, mp, run.key_scratch, v, ctx) & U64:
+            break
+    return n
+
+
+ktime_get_boot_ns = ktime_get_ns
+ktime_get_coarse_ns = ktime_get_ns
+spin_unlock = spin_lock
+sk_lookup_udp = sk_lookup_tcp
+skc_lookup_tcp = sk_lookup_tcp
+ringbuf_discard = ringbuf_submit
+timer_set_callback = timer_init
+timer_start = timer_init
+timer_cancel = timer_init
+
+
+# --- bpf_trace_printk's formatting ------------------------------------------------------
+
+def _printk(vm, fmt: str, args: list[int]) -> str:
+    """The kernel's bpf_trace_printk subset: %d %i %u %x %X %p %s %c with l/ll modifiers."""
+    out, i, n = [], 0, 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c != "%":
+            out.append(c)
+            i += 1
+            continue
+        j = i + 1
+        while j < len(fmt) and fmt[j] in "-+ 0#123456789":
+            j += 1
+        width = fmt[i + 1:j]
+        longs = 0
+        while j < len(fmt) and fmt[j] == "l":
+            longs += 1
+            j += 1
+        conv = fmt[j] if j < len(fmt) else ""
+        if conv == "%":
+            out.append("%")
+        elif conv and n < len(args):
+            v = args[n] & (U64 if longs else U32)
+            n += 1
+            bits = 64 if longs else 32
+            if conv in "di":
+                v = v - (1 << bits) if v >> (bits - 1) else v
+                out.append(("%" + width + "d") % v)
+            elif conv == "u":
+                out.append(("%" + width + "d") % v)
+            elif conv in "xX":
+                out.append(("%" + width + conv) % v)
+            elif conv == "p":
+                out.append(f"0x{args[n - 1] & U64:x}")
+            elif conv == "c":
+                out.append(chr(v & 0xFF))
+            elif conv == "s":
+                try:
+                    s = vm.memory.read(args[n - 1], 1)
+                    raw, a = b"", args[n - 1]
+                    while len(raw) < 256:
+                        s = vm.memory.read(a + len(raw), 1)
+                        if s == b"\0":
+                            break
+                        raw += s
+                    out.append(raw.decode("latin-1"))
+                except Exception:  # noqa: BLE001 - the kernel prints what it can
+                    out.append("(efault)")
+            else:
+                out.append(fmt[i:j + 1])
+        else:
+            out.append(fmt[i:j + 1])
+        i = j + 1
+    return "".join(out)
+
+
+HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem",
+           5: "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32",
+           8: "get_smp_processor_id", 9: "skb_store_bytes", 12: "tail_call",
+           14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
+           26: "skb_load_bytes", 28: "csum_diff", 34: "get_hash_recalc", 42: "get_numa_node_id",
+           44: "xdp_adjust_head", 84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release",
+           93: "spin_lock", 94: "spin_unlock", 99: "skc_lookup_tcp", 113: "probe_read_kernel",
+           118: "jiffies64", 125: "ktime_get_boot_ns", 130: "ringbuf_output",
+           131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
+           160: "ktime_get_coarse_ns", 164: "for_each_map_elem", 169: "timer_init",
+           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 181: "loop"}
+
+
+def table() -> dict[int, Helper]:
+    """Every implemented helper by id."""
+    g = globals()
+    return {hid: Helper(f"bpf_{name}", hid, g[name]) for hid, name in HELPERS.items()}
+
+
+def bind(helpers: dict[int, Helper], run) -> dict:
+    """The executors' helper table for one run: ``id -> fn(vm, *args)``; a HelperFault
+    becomes a runtime fault naming the helper."""
+    from ..interp import HelperError
+
+    def one(h: Helper):
+        def call(vm, *args):
+            try:
+                return h.impl(run, vm, *args)
+            except HelperFault as e:
+                raise HelperError(f"{h.name}: {e}") from None
+        call.__name__ = h.name
+        return call
+    return {hid: one(h) for hid, h in helpers.items()}

@@ -1,0 +1,60 @@
+"""Map storage of the mock kernel: one :class:`MapObj` per map of a run.
+
+Array-like maps (array, percpu array with one CPU, prog array, global data sections) keep
+``max_entries`` values back to back; hash maps (hash, LRU, percpu hash) keep a slot per
+element and a key -> slot index in insertion order (LRU: most recently used last); ring
+buffers keep reserved records back to back.  The storage is a memory region of the run, so
+programs read and write values in place, as in the kernel.  Kernel counterparts:
+kernel/bpf/arraymap.c, hashtab.c, ringbuf.c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PAGE = 0x1000
+BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
+
+
+def round_up(n: int, to: int) -> int:
+    return (n + to - 1) // to * to
+
+
+@dataclass
+class MapObj:
+    """One map of the run: a handle address (what LD_IMM64 of the map yields) and storage."""
+    name: str
+    map_type: str
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int = 0
+    handle: int = 0
+    values: int = 0          # base address of the value storage
+    kind: str = "map"        # "map" or "data" (a global-data section)
+    slots: dict = field(default_factory=dict)   # hash: key bytes -> slot index (insertion order)
+    free: list = field(default_factory=list)
+    rb_head: int = 0         # ring buffer: bytes reserved so far
+
+    @property
+    def elem_size(self) -> int:
+        return round_up(max(self.value_size, 1), 8)
+
+    @property
+    def is_array(self) -> bool:
+        return self.map_type in ("array", "percpu_array", "prog_array", "cgroup_array",
+                                 "array_of_maps", "perf_event_array") or self.kind == "data"
+
+    @property
+    def is_hash(self) -> bool:
+        return self.map_type in ("hash", "percpu_hash", "lru_hash", "lru_percpu_hash",
+                                 "hash_of_maps")
+
+    def storage_size(self) -> int:
+        if self.kind == "data":
+            return self.value_size
+        if self.map_type == "ringbuf":
+            return max(self.max_entries, PAGE)
+        if self.is_array or self.is_hash:
+            return self.elem_size * max(self.max_entries, 1)
+        return 0

@@ -1,0 +1,191 @@
+"""What libbpf hands ``BPF_PROG_LOAD`` for one program: the :class:`verifier.VerifierInput`.
+
+libbpf's ``bpf_object__load_progs`` counterpart: the linked instructions with kfunc calls
+bound to the kernel's BTF ids, the program type from the SEC() name, expected attach type,
+license, the object's BTF with func_info/line_info recomputed for the linked layout, and one
+map descriptor per ``Object.map_table`` entry (BTF-defined ``.maps`` decoded like libbpf's
+``parse_btf_map_def``; global data sections as single-element array maps, ``.rodata``
+read-only and frozen).  The mock kernel (:mod:`pipeline.kernel`) reaches the verifier only as
+plain data (its BTF, kfunc flags and program types).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import replace
+
+from btf import BtfError
+from btf import kinds as L
+from btf.kernel import check_compatible
+from verifier import LineInfo, MapDesc, VerifierInput
+from verifier.input import MAP_TYPE_NAMES
+
+from .errors import REJECTED, UserError
+
+# libbpf's SEC() -> expected_attach_type for the types whose verdict depends on it
+_ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgroup_inet_ingress",
+           "xdp/devmap": "xdp_devmap", "xdp.frags/devmap": "xdp_devmap",
+           "xdp/cpumap": "xdp_cpumap", "xdp.frags/cpumap": "xdp_cpumap"}
+
+BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_MMAPABLE = 1 << 10
+
+
+def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None) -> VerifierInput:
+    """The VerifierInput libbpf would hand the kernel for ``prog`` of ``obj``
+    (a :class:`pipeline.bpf_object.Object`).
+
+    ``kernel``: the mock kernel registry (default: built-in, only when kfuncs are called);
+    ``prog_flags``: BPF_PROG_LOAD's ``prog_flags`` (e.g. BPF_F_TEST_STATE_FREQ);
+    ``data_values``: global data section name -> contents to load instead of the object's
+    (what a skeleton writes before load: a frozen .rodata's contents are constants)."""
+    btf, ext = obj.btf, obj.btf_ext
+    linked = obj.linked(prog, kernel)
+    maps = obj.maps
+    if data_values:
+        maps = [replace(m, initial_value=data_values[m.name])
+                if m.kind == "data" and m.name in data_values else m for m in maps]
+    func_info, line_info = [], []
+    if ext is not None:
+        for f in prog.elf.functions:
+            for fi in ext.func_info.get(f.section, ()):
+                if fi.insn * 8 == f.sec_offset:
+                    func_info.append((f.start, fi.type_id))
+                    break
+            base = f.sec_offset // 8
+            for li in ext.line_info.get(f.section, ()):
+                if base <= li.insn < base + f.length:
+                    line_info.append(LineInfo(f.start + li.insn - base, li.line, li.file_name,
+                                              li.line_num, li.column))
+        if len(func_info) != len(prog.functions):
+            func_info = []
+    sec = prog.section.lstrip("?")
+    inp = VerifierInput(insns=list(linked.insns), prog_type=prog.type or "socket_filter",
+                        maps=list(maps), license=obj.elf.license or "", name=prog.name, btf=btf,
+                        func_info=func_info, line_info=line_info,
+                        expected_attach_type=_ATTACH.get(sec), attach=prog.attach)
+    inp.options["prog_flags"] = prog_flags
+    if linked.kernel is not None:
+        # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
+        # the kernel prototype, and the verifier gets that BTF, the KF_* flags and each
+        # kfunc's program types as plain data (it does not import the mock kernel)
+        _check_externs(btf, linked.kernel.kernel, prog, set(linked.kfuncs.values()))
+        inp.kfuncs = dict(linked.kfuncs)
+        inp.options["kernel_btf"] = linked.kernel.kernel
+        inp.options["kfunc_prog_types"] = linked.kernel.kfunc_prog_types()
+    return inp
+
+
+def _check_externs(btf, kernel, prog, called: set[str]) -> None:
+    """libbpf's check of each called ``.ksyms`` extern against the kernel's
+    prototype (bpf_core_types_are_compat): a mismatch fails the load."""
+    if btf is None:
+        return
+    for name in sorted(called):
+        ext = next((t for t in btf.find(name, L.FUNC) if t.vlen == 2), None)
+        kfn = kernel.func(name)
+        if ext is None or kfn is None:
+            continue          # not found: the verifier rejects the call
+        try:
+            check_compatible(btf, ext.id, kernel.btf, kfn.id, name)
+        except BtfError as e:
+            raise UserError("kfunc", f"program {prog.name}: {e.args[0] if e.args else e}",
+                            None, REJECTED) from None
+
+
+def map_descs(elf, btf) -> list:
+    """One :class:`verifier.MapDesc` per entry of the loaded object's ``map_table``."""
+    out = []
+    data = {d.name: d for d in elf.data_sections}
+    btf_maps = _btf_map_defs(btf) if btf is not None else {}
+    for ref in elf.map_table:
+        if ref.kind == "data":
+            d = data[ref.name]
+            ro = d.kind == "rodata"
+            out.append(MapDesc(name=ref.name, map_type="array", key_size=4,
+                               value_size=d.size, max_entries=1,
+                               flags=(BPF_F_RDONLY_PROG if ro else 0) | BPF_F_MMAPABLE,
+                               frozen=ro, initial_value=d.data or bytes(d.size), kind="data"))
+        elif ref.kind == "btf":
+            out.append(btf_maps.get(ref.name) or MapDesc(ref.name, "unspec", 0, 0, 0))
+        else:
+            m = next((x for x in elf.legacy_maps if x.name == ref.name), None)
+            out.append(_legacy_map(ref.name, m.data if m else b""))
+    return out
+
+
+def _legacy_map(name: str, body: bytes):
+    vals = struct.unpack_from("<5I", body.ljust(20, b"\0"))
+    return MapDesc(name, MAP_TYPE_NAMES.get(vals[0], "unspec"), vals[1], vals[2], vals[3], vals[4])
+
+
+def _btf_map_defs(btf) -> dict:
+    """Decode ``struct { __uint(type, ..); __type(key, ..); ... } name SEC(".maps")``."""
+    out = {}
+    for sec in btf.find(".maps", L.DATASEC):
+        for vs in sec.secinfos:
+            var = btf.type(vs.type)
+            if var.kind != L.VAR:
+                continue
+            st = btf.resolve(var.type)
+            if st.kind != L.STRUCT:
+                continue
+            vals = {"key_size": 0, "value_size": 0, "max_entries": 0, "map_flags": 0, "type": 0}
+            inner = None
+            for m in st.members:
+                mt = btf.resolve(m.type)
+                if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
+                              "numa_node", "pinning", "map_extra"):
+                    # __uint(name, val) is `int (*name)[val]`
+                    if mt.kind == L.PTR:
+                        arr = btf.resolve(mt.type)
+                        if arr.kind == L.ARRAY:
+                            vals[m.name] = arr.array[2]
+                elif m.name in ("key", "value"):
+                    if mt.kind == L.PTR:
+                        try:
+                            vals[m.name + "_size"] = btf.size_of(mt.type)
+                        except Exception:  # noqa: BLE001 - unsized: leave 0 like libbpf would fail
+                            pass
+                elif m.name == "values":
+                    inner = None
+            fields = ()
+            for m in st.members:
+                mt = btf.resolve(m.type)
+                if m.name == "value" and mt.kind == L.PTR:
+                    fields = tuple(_special_fields(btf, mt.type, 0, 0))
+            out[var.name] = MapDesc(name=var.name,
+                                    map_type=MAP_TYPE_NAMES.get(vals["type"], "unspec"),
+                                    key_size=vals["key_size"], value_size=vals["value_size"],
+                                    max_entries=vals["max_entries"], flags=vals["map_flags"],
+                                    inner=inner, has_btf=True, value_fields=fields)
+    return out
+
+
+_SPECIAL = {"bpf_spin_lock": 4, "bpf_timer": 16, "bpf_wq": 16, "bpf_res_spin_lock": 4,
+            "bpf_list_head": 16, "bpf_rb_root": 16, "bpf_refcount": 4, "bpf_task_work": 8}
+
+
+def _special_fields(btf, tid: int, base: int, depth: int):
+    """kernel: btf_parse_fields - special kernel objects inside a map value
+    (searched through nested structs and arrays)."""
+    if depth > 8:
+        return
+    t = btf.resolve(tid)
+    if t.kind in (L.STRUCT, L.UNION):
+        if t.name in _SPECIAL:
+            yield (t.name, base, _SPECIAL[t.name])
+            return
+        for m in t.members:
+            yield from _special_fields(btf, m.type, base + m.bits_offset // 8, depth + 1)
+    elif t.kind == L.ARRAY:
+        elem, _, n = t.array
+        if n:
+            try:
+                esz = btf.size_of(elem)
+            except Exception:  # noqa: BLE001
+                return
+            for i in range(min(n, 64)):
+                yield from _special_fields(btf, elem, base + i * esz, depth + 1)
+
+

@@ -1,0 +1,261 @@
+"""The test run's world: memory layout, context, packet, maps and globals of one run.
+
+``BPF_PROG_TEST_RUN``'s counterpart (net/bpf/test_run.c): the context depends on the program
+type: ``struct __sk_buff`` for skb programs (the packet starts at the Ethernet header for tc,
+at the network header for socket filters, cgroup_skb and lwt, as the kernel's test run does),
+``struct xdp_md`` for XDP (256 bytes of headroom), and for every other type the input bytes
+themselves (zero-filled to 512 bytes).  Packet and ctx live below 4 GiB, so the 32-bit
+``data``/``data_end`` fields hold real pointers.  Maps (:mod:`pipeline.kernel.maps`) and
+global data sections (``.data``/``.bss``/``.rodata`` as a libbpf skeleton maps them) are
+regions of the run.
+
+:class:`TestRun` is the one per-run kernel object: every executor maps its regions at the
+same addresses (from :data:`pipeline.exec_unicorn.DATA_BASE` upward, a guard page apart), the
+helpers (:mod:`pipeline.kernel.helpers`) get it as ``run``, and kfunc implementations reach it
+as ``KernelState.of(vm)`` (it is the run's :class:`pipeline.kernel.KernelState`).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from isa import opcodes as op
+from isa.ints import U32, U64, s32 as _s32
+from jit import LinkError, Target
+
+from .errors import BAD_INPUT, UserError
+from .interp import InterpError
+from .kernel.helpers import HelperFault
+from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
+                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
+                            SKB_SIZE, SKB_TYPES, SKF_LL_OFF, SKF_NET_OFF, XDP_DATA,
+                            XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
+from .kernel.maps import PAGE, MapObj, round_up as _round
+from .kernel.state import KernelState
+
+@dataclass
+class Region:
+    name: str
+    base: int
+    data: bytearray
+    writable: bool = True
+
+
+class TestRun(KernelState):
+    """Everything a run needs besides the code; engine independent.
+
+    ``obj``: a :class:`pipeline.bpf_object.Object`; ``data``: packet (skb/xdp programs) or
+    context bytes; ``values``: global variable name -> value (int, bytes, or the CLI's text
+    form) written before load, like ``skel->bss->x = v``."""
+
+    __test__ = False   # not a pytest class
+
+    def __init__(self, obj, prog, data: bytes | None = None, values: dict | None = None):
+        from .exec_unicorn import DATA_BASE
+        super().__init__(memory=None)
+        self.obj, self.prog = obj, prog
+        self.prog_type = prog.type or "socket_filter"
+        self.regions: list[Region] = []
+        self._next = DATA_BASE
+        self.maps: list[MapObj] = []
+        self.by_handle: dict[int, MapObj] = {}
+        self.trace: list[str] = []
+        self.clock = 1_000_000_000
+        self.rand = 0x5EED1234
+        self.globals = obj.globals
+        self._setup_ctx(DEFAULT_PACKET if data is None else data)
+        self._setup_maps(values or {})
+
+    def attach(self, vm) -> None:
+        """Make this run the kernel state of executor ``vm`` (kfuncs find it there)."""
+        self.memory = vm.memory
+        vm.kernel_state = self
+
+    # -- layout ------------------------------------------------------------------------
+    def add_region(self, name: str, data: bytes | bytearray, writable: bool = True) -> Region:
+        r = Region(name, self._next, bytearray(data), writable)
+        self._next += _round(max(len(data), 1), PAGE) + PAGE       # one guard page between
+        self.regions.append(r)
+        return r
+
+    def _setup_ctx(self, data: bytes) -> None:
+        t = self.prog_type
+        self.packet = None
+        if t in SKB_TYPES:
+            l2 = t in L2_TYPES
+            if len(data) < ETH_HLEN:
+                raise UserError("usage", f"--data: an skb test run needs at least {ETH_HLEN} "
+                                         f"bytes, got {len(data)}", None, BAD_INPUT)
+            pkt = self.add_region("packet", data)
+            start = pkt.base + (0 if l2 else ETH_HLEN)
+            self.packet = (pkt, start, pkt.base + len(data))
+            skb = bytearray(SKB_SIZE)
+            struct.pack_into("<I", skb, SKB_LEN, pkt.base + len(data) - start)
+            struct.pack_into("<I", skb, SKB_PROTOCOL, int.from_bytes(data[12:14], "little"))
+            struct.pack_into("<I", skb, SKB_IFINDEX, 1)             # the test run uses lo
+            struct.pack_into("<I", skb, SKB_DATA, start)
+            struct.pack_into("<I", skb, SKB_DATA_END, pkt.base + len(data))
+            struct.pack_into("<I", skb, SKB_DATA_META, start)
+            self.ctx = self.add_region("ctx", skb)
+        elif t == "xdp":
+            pkt = self.add_region("packet", bytes(XDP_HEADROOM) + data)
+            start = pkt.base + XDP_HEADROOM
+            self.packet = (pkt, start, start + len(data))
+            md = bytearray(XDP_MD_SIZE)
+            struct.pack_into("<III", md, XDP_DATA, start, start + len(data), start)
+            struct.pack_into("<I", md, XDP_INGRESS_IFINDEX, 1)
+            self.ctx = self.add_region("ctx", md)
+        else:
+            self.ctx = self.add_region("ctx", data.ljust(DEFAULT_CTX_SIZE, b"\0"))
+
+    def _setup_maps(self, values: dict) -> None:
+        descs = self.obj.maps
+        elf = self.obj.elf
+        init = {d.name: bytearray(d.data if d.data is not None else bytes(d.size))
+                for d in elf.data_sections}
+        for name, text in values.items():
+            if name not in self.globals:
+                known = ", ".join(sorted(self.globals)) or "none"
+                raise UserError("usage", f"--set: no global variable '{name}' (globals: {known})",
+                                None, BAD_INPUT)
+            g = self.globals[name]
+            sec, off, size = g.section, g.offset, g.size
+            init[sec][off:off + size] = global_bytes(name, text, size)
+        self.initial = {k: bytes(v) for k, v in init.items()}   # what the verifier sees
+        for ref, desc in zip(elf.map_table, descs):
+            m = MapObj(desc.name, desc.map_type, desc.key_size, desc.value_size,
+                       desc.max_entries, desc.flags, kind=ref.kind if ref.kind == "data" else "map")
+            m.handle = self.add_region(f"map:{m.name}", bytes(64), writable=False).base
+            if m.kind == "data":
+                sec = next(d for d in elf.data_sections if d.name == ref.name)
+                m.values = self.add_region(ref.name, init[ref.name],
+                                           writable=sec.kind != "rodata").base
+            elif m.storage_size():
+                m.values = self.add_region(f"values:{m.name}", bytes(m.storage_size())).base
+                m.free = list(range(max(m.max_entries, 1)))
+            self.maps.append(m)
+            self.by_handle[m.handle] = m
+        self.key_scratch = self.add_region("keys", bytes(64)).base   # for_each_map_elem keys
+
+    # -- addresses the code refers to --------------------------------------------------
+    def resolve(self, target) -> int:
+        if target.kind in ("map", "map_value"):
+            if not 0 <= target.ident < len(self.maps):
+                raise LinkError(f"map index {target.ident} is not in the object's map table")
+            m = self.maps[target.ident]
+            if target.kind == "map":
+                return m.handle
+            if not m.values:
+                raise LinkError(f"map {m.name} has no directly addressable value")
+            return m.values + target.addend
+        raise LinkError(f"{target.describe()} is not supported by this runner")
+
+    def ld_imm64(self, insn, second, pc):
+        """The interpreter's LD_IMM64 resolver: same addresses as :meth:`resolve`."""
+        kinds = {op.PSEUDO_MAP_IDX: "map", op.PSEUDO_MAP_FD: "map",
+                 op.PSEUDO_MAP_IDX_VALUE: "map_value", op.PSEUDO_MAP_VALUE: "map_value"}
+        kind = kinds.get(insn.src)
+        if kind is None:
+            raise InterpError(f"LD_IMM64 with pseudo source {insn.src} is not supported", pc)
+        try:
+            return self.resolve(Target(kind, insn.imm, second.imm & U32))
+        except Exception as e:  # noqa: BLE001 - LinkError: a fault of this run
+            raise InterpError(str(e), pc) from None
+
+    def map_at(self, handle: int) -> MapObj:
+        m = self.by_handle.get(handle & U64)
+        if m is None:
+            raise HelperFault(f"{handle:#x} is not a map")
+        return m
+
+    # -- LD_ABS / LD_IND -----------------------------------------------------------------
+    def ld_abs(self, vm, ctx: int, off: int, size: int) -> int | None:
+        """The value (network byte order) or None: the program then returns 0.
+
+        Offsets count from skb->data; the kernel's negative bases reach the
+        network header (``SKF_NET_OFF``) and the link-layer header (``SKF_LL_OFF``).
+        """
+        if self.packet is None:
+            return None
+        pkt, start, end = self.packet
+        off = _s32(off)
+        if off < 0:
+            if off >= SKF_NET_OFF:
+                start, off = pkt.base + ETH_HLEN, off - SKF_NET_OFF
+            elif off >= SKF_LL_OFF:
+                start, off = pkt.base, off - SKF_LL_OFF
+            else:
+                return None
+        if start + off + size > end:
+            return None
+        return int.from_bytes(vm.memory.read(start + off, size), "big")
+
+    # -- after the run -------------------------------------------------------------------
+    def global_values(self, read) -> dict:
+        """Every global variable's value, from ``read(section) -> bytes``."""
+        signed = self._signed_globals()
+        cache: dict[str, bytes] = {}
+        out = {}
+        for name, g in sorted(self.globals.items(), key=lambda kv: (kv[1].section, kv[1].offset)):
+            sec, off, size = g.section, g.offset, g.size
+            if sec not in cache:
+                cache[sec] = read(sec)
+            raw = cache[sec][off:off + size]
+            if size in (1, 2, 4, 8):
+                v = int.from_bytes(raw, "little")
+                if name in signed and v >> (8 * size - 1):
+                    v -= 1 << (8 * size)
+                out[name] = v
+            else:
+                out[name] = raw.hex()
+        return out
+
+    def _signed_globals(self) -> set[str]:
+        btf = self.obj.btf
+        if btf is None:
+            return set()
+        from btf import kinds as L
+        out = set()
+        for t in btf.types:
+            if t is None or t.kind != L.VAR:
+                continue
+            r = btf.resolve(t.type)
+            if (r.kind == L.INT and r.int_encoding & 1) or (r.kind in (L.ENUM, L.ENUM64)
+                                                              and r.kflag):
+                out.add(t.name)
+        return out
+
+
+
+def global_bytes(name: str, value, size: int) -> bytes:
+    """A global's new contents from an int, bytes, or text (an integer or ``hex:BYTES``)."""
+    if isinstance(value, (bytes, bytearray)):
+        if len(value) > size:
+            raise UserError("usage", f"global {name}: {len(value)} bytes do not fit its {size}",
+                            None, BAD_INPUT)
+        return bytes(value).ljust(size, b"\0")
+    text = str(value)
+    t = text.strip()
+    if t.lower().startswith("hex:"):
+        try:
+            raw = bytes.fromhex(t[4:])
+        except ValueError:
+            raise UserError("usage", f"--set {name}: bad hex bytes {t[4:]!r}", None,
+                            BAD_INPUT) from None
+        if len(raw) > size:
+            raise UserError("usage", f"--set {name}: {len(raw)} bytes do not fit its {size}",
+                            None, BAD_INPUT)
+        return raw.ljust(size, b"\0")
+    try:
+        v = int(t, 0)
+    except ValueError:
+        raise UserError("usage", f"--set {name}={text}: not an integer (use hex:BYTES for "
+                                 "arrays and structs)", None, BAD_INPUT) from None
+    if size > 8:
+        raise UserError("usage", f"--set {name}: a {size}-byte global needs hex:BYTES", None,
+                        BAD_INPUT)
+    if not -(1 << (8 * size - 1)) <= v < (1 << (8 * size)):
+        raise UserError("usage", f"--set {name}={text}: does not fit in {size} bytes", None,
+                        BAD_INPUT)
+    return (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
