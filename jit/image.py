@@ -116,6 +116,19 @@ class Image:
     def entry(self) -> int:
         return self.funcs[0].offset
 
+    @property
+    def size(self) -> int:
+        """Bytes of x86-64 code (the kernel's ``jited_prog_len``)."""
+        return len(self.code)
+
+    def disasm(self) -> list[tuple[int, bytes, str, int | None]]:
+        """``(offset, bytes, "mnemonic operands", BPF slot or None)`` per x86-64 instruction,
+        decoded by capstone (relocated operands show as 0, as in an object file)."""
+        import capstone
+        md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        return [(i.address, bytes(i.bytes), f"{i.mnemonic} {i.op_str}".strip(),
+                 self.insn_at(i.address)) for i in md.disasm(self.code, 0)]
+
     def func_at_slot(self, slot: int) -> FuncLayout:
         for f in self.funcs:
             if f.start <= slot < f.end:
