@@ -17,7 +17,7 @@ import sys
 
 from .errors import BAD_INPUT, Error, UserError
 
-COMMANDS = ("build", "verify", "run", "disasm", "jit", "btf")
+COMMANDS = ("build", "verify", "run", "test", "disasm", "jit", "btf")
 
 
 class _Parser(argparse.ArgumentParser):
