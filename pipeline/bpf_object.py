@@ -20,7 +20,7 @@ from isa import Insn
 from isa import opcodes as op
 
 from . import loader
-from .errors import BAD_INPUT, REJECTED, UserError
+from .errors import BAD_INPUT, Error, UserError
 
 
 @dataclass(frozen=True)
@@ -176,8 +176,8 @@ class Object:
         relocs = [r for r in prog.elf.relocs if r.kind == "kfunc"]
         if not relocs:
             return Linked(list(prog.insns), {}, None)
-        if kernel is None:
-            kernel = default_kernel()
+        if kernel is None or isinstance(kernel, (str, Path)):
+            kernel = mock_kernel(kernel)
         key = (prog.name, id(kernel))
         got = self._linked.get(key)
         if got is not None:
@@ -200,13 +200,17 @@ class Object:
         return got
 
 
-def default_kernel():
-    """The built-in mock kernel (testmod), built once per process; errors as pipeline errors."""
-    from .kernel import KernelBuildError, KernelError, registry
+def mock_kernel(spec: str | Path | None = None):
+    """The mock kernel named by ``spec`` (``--kmod``: None/"testmod", "testmod_v1", or a
+    user module's path), built once per process; a broken module is a one-line error."""
+    from .kernel import KernelBuildError, KernelError, kernel
     try:
-        return registry()
+        return kernel(None if spec is None else str(spec))
     except (KernelError, KernelBuildError) as e:
-        raise UserError("kfunc", f"the mock kernel cannot be built: {e}", None, REJECTED) from None
+        raise UserError("kmod", str(e), None if spec is None else str(spec), BAD_INPUT) from None
+    except Error as e:      # the module's prototypes do not compile
+        raise UserError("kmod", f"kfunc module {spec or 'testmod'}: its prototypes do not "
+                                f"compile: {str(e).splitlines()[0]}", None, BAD_INPUT) from None
 
 
 def open_object(path: str | Path, *, source: str | None = None, build=None) -> Object:

@@ -30,6 +30,21 @@ def add_build_options(p: argparse.ArgumentParser, *, opt_default: str = "2") -> 
     p.set_defaults(cflags=[], accepts_cflags=True)
 
 
+def add_kmod_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kmod", metavar="NAME|PATH",
+                   help="the mock kernel's kfunc module: testmod (default), testmod_v1, or a "
+                        "module of your own (a kfuncs.py + kfuncs.c directory, or FILE.py "
+                        "beside FILE.c)")
+
+
+def kernel_arg(args):
+    """The mock kernel ``--kmod`` names (built now, so a broken module fails at once), or None."""
+    if not getattr(args, "kmod", None):
+        return None
+    from .bpf_object import mock_kernel
+    return mock_kernel(args.kmod)
+
+
 def split_cflags(extra: list[str]) -> list[str]:
     """The clang flags among arguments argparse did not recognise (refuses anything else)."""
     out, i = [], 0

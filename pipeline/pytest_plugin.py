@@ -26,6 +26,8 @@ def pytest_addoption(parser):
                     help="collect the annotated BPF C files matching GLOB as tests")
     parser.addini("stackargs_files", type="args", default=[],
                   help="globs of annotated BPF C files to collect as tests")
+    parser.addini("stackargs_kmod", default="",
+                  help="the mock kernel's kfunc module (testmod, testmod_v1, or a path)")
     parser.addini("stackargs_cflags", type="args", default=[],
                   help="compiler flags for the collected BPF C files (-I, -D, -O, clang flags)")
 
@@ -74,7 +76,10 @@ def _runner(config):
     from .selftest import Runner
     r = getattr(config, "_stackargs_runner", None)
     if r is None:
-        r = config._stackargs_runner = Runner(build_options=_build_options(config))
+        kmod = config.getini("stackargs_kmod") or None
+        if kmod and ("/" in kmod or kmod.endswith(".py")):
+            kmod = str(Path(str(config.rootpath)) / kmod)
+        r = config._stackargs_runner = Runner(build_options=_build_options(config), kernel=kmod)
     return r
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, open_file, programs
+from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file, programs
 
 
 def add_parser(subparsers):
@@ -34,6 +34,7 @@ def add_parser(subparsers):
     p.add_argument("--no-verify", action="store_true",
                    help="JIT without verifying (facts from BTF; the kernel never does this)")
     add_build_options(p)
+    add_kmod_option(p)
     return p
 
 
@@ -141,7 +142,8 @@ def run(args) -> int:
     from ..api import jit
 
     obj = open_file(args)
-    listings = [program_listing(obj, p, jit(obj, p, verified=not args.no_verify))
+    kernel = kernel_arg(args)
+    listings = [program_listing(obj, p, jit(obj, p, verified=not args.no_verify, kernel=kernel))
                 for p in programs(obj, args.prog)]
     if args.json:
         print(json.dumps({"file": str(args.file), "programs": listings}))

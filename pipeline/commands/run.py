@@ -27,7 +27,7 @@ from pathlib import Path
 
 from isa.ints import s64
 
-from ..cli_args import add_build_options, open_file
+from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file
 from ..errors import BAD_INPUT, UserError
 
 
@@ -48,6 +48,7 @@ def add_parser(subparsers):
     p.add_argument("--no-verify", action="store_true",
                    help="skip the verifier (an escape hatch for experiments)")
     add_build_options(p)
+    add_kmod_option(p)
     return p
 
 
@@ -89,7 +90,7 @@ def run(args) -> int:
     obj = open_file(args)
     prog = obj.program(args.prog)
     out = run_program(obj, prog, data=data, globals=sets, engine=args.engine,
-                      repeat=args.repeat, verify=not args.no_verify)
+                      repeat=args.repeat, verify=not args.no_verify, kernel=kernel_arg(args))
     v = out.verdict
     vinfo = {"skipped": True} if v is None else {
         "processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,

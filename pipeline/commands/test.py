@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, build_options
+from ..cli_args import add_build_options, add_kmod_option, build_options, kernel_arg
 from ..errors import REJECTED
 
 
@@ -26,13 +26,14 @@ def add_parser(subparsers):
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="show expected/actual and the verifier log tail of failures")
     add_build_options(p)
+    add_kmod_option(p)
     return p
 
 
 def run(args) -> int:
     from ..selftest import Runner, summary
 
-    runner = Runner(build_options=build_options(args))
+    runner = Runner(build_options=build_options(args), kernel=kernel_arg(args))
     outcomes = []
     for f in args.files:
         for o in runner.run_file(f):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, open_file, programs
+from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file, programs
 from ..errors import BAD_INPUT, REJECTED, UserError
 
 
@@ -24,6 +24,7 @@ def add_parser(subparsers):
     p.add_argument("--log-level", type=int, choices=(0, 1, 2), default=1,
                    help="0: verdict only, 1: errors and statistics (default), 2: full trace")
     add_build_options(p)
+    add_kmod_option(p)
     return p
 
 
@@ -34,7 +35,8 @@ def run(args) -> int:
     progs = programs(obj, args.prog)
     if not progs:
         raise UserError("usage", f"{args.file}: no programs", str(args.file), BAD_INPUT)
-    results = [(p, verify(obj, p, log_level=args.log_level)) for p in progs]
+    kernel = kernel_arg(args)
+    results = [(p, verify(obj, p, log_level=args.log_level, kernel=kernel)) for p in progs]
     rejected = any(not v.accepted for _, v in results)
     if args.json:
         print(json.dumps({"file": str(args.file), "programs": [_json(p, v) for p, v in results]}))

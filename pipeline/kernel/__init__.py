@@ -23,21 +23,24 @@ The verifier must not import this package (it is a later stage): hand it
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
 from btf.kernel import load_kernel_btf
 
 from . import helpers
-from .build import MODULES, KernelBuild, KernelBuildError, build_kernel_btf
+from .build import (MODULES, KernelBuild, KernelBuildError, MissingPrototypes, build_kernel_btf,
+                    module_files)
 from .registry import (ANY_PROG_TYPE, KF_FLAGS, Helper, KernelError, Kfunc, KfuncDef, KfuncSet,
                        Registry, resolve)
 from .state import KernelState, KfuncCall
 
 INCLUDE_DIR = Path(__file__).resolve().parent / "include"
 
-__all__ = ["registry", "build_registry", "kfunc_defs", "INCLUDE_DIR", "MODULES", "KernelBuild",
+__all__ = ["registry", "kernel", "build_registry", "kfunc_defs", "INCLUDE_DIR", "MODULES", "KernelBuild",
            "KernelBuildError", "build_kernel_btf", "ANY_PROG_TYPE", "KF_FLAGS", "Helper",
            "KernelError", "Kfunc", "KfuncDef", "KfuncSet", "Registry", "KernelState", "KfuncCall"]
 
@@ -46,17 +49,61 @@ def kfunc_defs(modules=MODULES) -> list[KfuncDef]:
     """Every kfunc the modules register, in module then set order."""
     defs: list[KfuncDef] = []
     for m in modules:
-        mod = importlib.import_module(f"{__name__}.{m}.kfuncs")
-        for s in mod.KFUNC_SETS:
+        mod = _import_module(m)
+        sets = getattr(mod, "KFUNC_SETS", None)
+        if not isinstance(sets, (list, tuple)) or not all(isinstance(s, KfuncSet) for s in sets):
+            raise KernelError(f"kfunc module {m}: KFUNC_SETS must list its KfuncSet objects")
+        for s in sets:
             defs += s.defs
     return defs
+
+
+def _import_module(m):
+    _, py = module_files(m)
+    if isinstance(m, str) and py.parent.parent == Path(__file__).resolve().parent:
+        return importlib.import_module(f"{__name__}.{m}.kfuncs")
+    name = "stackargs_kmod_" + hashlib.sha256(str(py).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, py)
+    mod = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(mod)
+    except KernelError as e:
+        raise KernelError(f"kfunc module {m}: {e}") from None
+    except SyntaxError as e:
+        raise KernelError(f"kfunc module {m}: {py}:{e.lineno}: {e.msg}") from None
+    except Exception as e:  # noqa: BLE001 - the user's module failed to import
+        raise KernelError(f"kfunc module {m}: {py}: {type(e).__name__}: {e}") from None
+    return mod
+
+
+BUILTIN = {"testmod": ("core", "testmod"), "testmod_v1": ("core", "testmod_v1")}
+
+
+@lru_cache(maxsize=None)
+def kernel(spec: str | None = None) -> Registry:
+    """The mock kernel for ``--kmod``/``kernel=``: ``None`` or ``"testmod"`` (the final
+    series' bpf_testmod), ``"testmod_v1"`` (the v1 series' kfuncs), or a path to a user's
+    module (a directory with ``kfuncs.c`` + ``kfuncs.py``, or a ``.py`` file beside a ``.c``
+    of the same name); vmlinux's core kfuncs are always there.  Built once per process."""
+    if spec is None or spec == "testmod":
+        return registry()
+    modules = BUILTIN.get(spec) or ("core", str(Path(spec).resolve()))
+    if spec not in BUILTIN and not Path(spec).exists():
+        raise KernelError(f"kfunc module {spec}: no such module (built-in: "
+                          f"{', '.join(BUILTIN)}) and no such file")
+    return build_registry(modules=modules)
 
 
 def build_registry(*, modules=MODULES, cache=None, force: bool = False) -> Registry:
     """Build (or fetch from the disk cache) the kernel BTF and resolve every kfunc in it."""
     defs = kfunc_defs(modules)
-    built = build_kernel_btf(required=[d.name for d in defs], modules=modules, cache=cache,
-                             force=force)
+    try:
+        built = build_kernel_btf(required=[d.name for d in defs], modules=modules, cache=cache,
+                                 force=force)
+    except MissingPrototypes as e:
+        d = next(d for d in defs if d.name == e.missing[0])
+        raise KernelError(f"kfunc {d.name} ({d.module}) has no prototype in the kernel BTF: "
+                          f"its module's C file does not define it") from None
     reg = resolve(load_kernel_btf(built.path), defs)
     reg.build = built
     reg.helpers = helpers.table()

@@ -34,12 +34,21 @@ from toolchain.probe import choose
 KERNEL_DIR = Path(__file__).resolve().parent
 MODULES = ("core", "testmod")
 CACHE_SCHEMA = "kernel-btf-1"
-OPTIONS = CompileOptions(opt_level="2", mcpu="v3")
+# kernel_types.h (u64, __bpf_kfunc, ...) is on the include path for user modules too
+OPTIONS = CompileOptions(opt_level="2", mcpu="v3", include_dirs=[str(KERNEL_DIR / "core")])
 _TOOLCHAIN_DIR = Path(__import__("toolchain").__file__).resolve().parent
 
 
 class KernelBuildError(Exception):
     pass
+
+
+class MissingPrototypes(KernelBuildError):
+    """Registered kfuncs whose prototypes the modules' C files do not define."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(f"kernel BTF lacks prototypes for: {', '.join(missing)}")
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -55,15 +64,26 @@ def cache_dir(env: dict[str, str] | None = None) -> Path:
     return Path(base) / "stackargs" / "kernel-btf"
 
 
-def module_sources(modules: Iterable[str] = MODULES) -> list[Path]:
-    """The ``kfuncs.c`` of each module, in include order."""
-    out = []
-    for m in modules:
-        src = KERNEL_DIR / m / "kfuncs.c"
-        if not src.is_file():
-            raise KernelBuildError(f"kernel module '{m}' has no {src}")
-        out.append(src)
-    return out
+def module_files(m: str | Path) -> tuple[Path, Path]:
+    """(prototypes ``.c``, implementations ``.py``) of a kfunc module: a built-in name (a
+    directory under pipeline/kernel/), a directory holding ``kfuncs.c`` and ``kfuncs.py``, or
+    a ``.py`` file whose prototypes are the ``.c`` file of the same name beside it."""
+    if isinstance(m, str) and "/" not in m and not m.endswith(".py"):
+        d = KERNEL_DIR / m
+        c, py = d / "kfuncs.c", d / "kfuncs.py"
+    else:
+        p = Path(m)
+        c, py = (p / "kfuncs.c", p / "kfuncs.py") if p.is_dir() else (p.with_suffix(".c"), p)
+        if not py.is_file():
+            raise KernelBuildError(f"kfunc module {m}: no {py}")
+    if not c.is_file():
+        raise KernelBuildError(f"kfunc module {m}: no prototypes file {c}")
+    return c.resolve(), py.resolve()
+
+
+def module_sources(modules: Iterable[str | Path] = MODULES) -> list[Path]:
+    """The prototypes file of each module, in include order."""
+    return [module_files(m)[0] for m in modules]
 
 
 def wrapper_source(modules: Iterable[str] = MODULES) -> str:
@@ -82,13 +102,16 @@ def cache_key(modules: Iterable[str] = MODULES, probe=None) -> str:
         h.update(data)
 
     add("schema", CACHE_SCHEMA.encode())
-    add("modules", ",".join(modules).encode())
+    add("modules", ",".join(str(m) for m in modules).encode())
     add("options", repr(OPTIONS).encode())
     add("compiler", f"{probe.compiler.binary}|{probe.version}|{probe.path}".encode())
     for m in modules:
-        for f in sorted((KERNEL_DIR / m).rglob("*")):
+        c = module_files(m)[0]
+        for f in sorted(c.parent.rglob("*")):
             if f.suffix in (".c", ".h") and f.is_file():
-                add(str(f.relative_to(KERNEL_DIR)), f.read_bytes())
+                add(str(f), f.read_bytes())
+    for f in sorted((KERNEL_DIR / "core").glob("*.h")):     # what every module includes
+        add(str(f.relative_to(KERNEL_DIR)), f.read_bytes())
     for f in sorted(_TOOLCHAIN_DIR.rglob("*.py")):
         add("toolchain/" + str(f.relative_to(_TOOLCHAIN_DIR)), f.read_bytes())
     return h.hexdigest()[:32]
@@ -132,7 +155,7 @@ def build_kernel_btf(*, required: Iterable[str] = (), modules: Iterable[str] = M
         compile_c(src, out, OPTIONS, compiler=probe)
         if not _valid(out, required):
             missing = [n for n in required if not _valid(out, [n])]
-            raise KernelBuildError(f"kernel BTF lacks prototypes for: {', '.join(missing)}")
+            raise MissingPrototypes(missing)
         fd, part = tempfile.mkstemp(prefix=f".kernel-{key}.", suffix=".part", dir=workdir)
         try:
             with os.fdopen(fd, "wb") as f:
