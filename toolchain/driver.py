@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shlex
 import signal
 import subprocess
 import sysconfig
@@ -54,9 +55,18 @@ class CompileOptions:
     include_dirs: list[str] = field(default_factory=list)
     defines: list[str] = field(default_factory=list)     # "NAME" or "NAME=VALUE"
     mcpu: str = "v3"
-    extra_flags: list[str] = field(default_factory=list)  # passed to clang as-is
+    # Any other clang flag, verbatim, in order (-Wall, -Werror, -std=gnu11, -f..., -m...,
+    # -g..., -idirafter DIR, -isystem DIR, -include FILE, ...): given to the C compile
+    # (on the lowered path: the -emit-llvm step; the IR codegen step keeps only the
+    # flags that mean something there, see codegen_flags). Flags the driver owns are
+    # refused (see OWNED_FLAGS).
+    cflags: tuple[str, ...] = ()
+    extra_flags: list[str] = field(default_factory=list)  # older spelling; appended after cflags
     emit: str = "obj"                    # obj | asm | ir
     path: str = "auto"                   # auto | native | lowered (force one for testing)
+
+    def user_flags(self) -> list[str]:
+        return [*self.cflags, *self.extra_flags]
 
 
 @dataclass
@@ -68,6 +78,11 @@ class CompileResult:
     emitted: str                         # "obj" | "asm" | "ir"
     commands: list[list[str]] = field(default_factory=list)  # every clang run, in order
     warnings: str = ""                   # clang's stderr from successful steps
+    check_seconds: float = 0.0           # time spent in the object self-check (obj output)
+
+    def command_lines(self) -> list[str]:
+        """The clang commands run, one shell-quoted line each (what ``-v`` prints)."""
+        return [shlex.join(cmd) for cmd in self.commands]
 
 
 # ---------------------------------------------------------------- header search
@@ -103,6 +118,59 @@ def header_flags(system_dirs: list[Path] | None = None) -> list[str]:
 
 # ---------------------------------------------------------------- validation
 
+# Flags the driver itself decides: the output, the mode and the target are ours,
+# and the -O level / -mcpu must be the ones the lowering is told about.
+OWNED_FLAGS = {
+    "-o": "the output file is compile_c's `out` argument",
+    "-c": "the output kind is CompileOptions.emit",
+    "-S": "the output kind is CompileOptions.emit",
+    "-E": "the output kind is CompileOptions.emit",
+    "-emit-llvm": "the output kind is CompileOptions.emit (emit='ir')",
+    "-target": "the target is always bpf",
+    "--target": "the target is always bpf",
+    "-O": "the optimisation level is CompileOptions.opt_level",
+    "-mcpu": "the BPF CPU is CompileOptions.mcpu",
+    "-g0": "BTF needs debug info; the driver always passes -g",
+}
+# flags whose value is the next argument (never itself checked as a flag)
+_TAKES_VALUE = {"-I", "-D", "-U", "-idirafter", "-isystem", "-include", "-imacros", "-iquote",
+                "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "--sysroot",
+                "-mllvm", "-Xclang", "-Xpreprocessor", "-MF", "-MT", "-MQ", "-x", "-arch"}
+
+
+def owned_flag(flag: str) -> str | None:
+    """The driver-owned flag ``flag`` spells (e.g. ``--target=bpf`` -> ``--target``), or None."""
+    if flag in OWNED_FLAGS and flag not in ("-O", "-mcpu"):
+        return flag
+    if flag.startswith("--target=") or flag.startswith("-target="):
+        return flag.split("=", 1)[0]
+    if flag.startswith("-O") and not flag.startswith("-ObjC"):
+        return "-O"
+    if flag == "-mcpu" or flag.startswith("-mcpu="):
+        return "-mcpu"
+    if flag.startswith("-o") and len(flag) > 2 and not flag.startswith("-obj"):
+        return "-o"                      # -ofile.o
+    return None
+
+
+def check_cflags(flags) -> None:
+    """Refuse a driver-owned flag with a ToolchainError naming it; everything else passes."""
+    if isinstance(flags, str):
+        raise ToolchainError(f"cflags must be a sequence of flags, not the string {flags!r}")
+    it = iter(flags)
+    for flag in it:
+        if not isinstance(flag, str):
+            raise ToolchainError(f"cflags: {flag!r} is not a string")
+        if flag in _TAKES_VALUE:
+            if next(it, None) is None:
+                raise ToolchainError(f"clang flag {flag} needs a value")
+            continue
+        owned = owned_flag(flag)
+        if owned is not None:
+            raise ToolchainError(f"clang flag {flag} is set by the compile driver and cannot be "
+                                 f"passed through ({OWNED_FLAGS[owned]})")
+
+
 def _check_options(opts: CompileOptions, probe: ProbeResult) -> str:
     """Reject a bad request with one line; return the normalised -O level."""
     opt = str(opts.opt_level)
@@ -122,6 +190,8 @@ def _check_options(opts: CompileOptions, probe: ProbeResult) -> str:
     for d in opts.include_dirs:
         if not os.path.isdir(d):
             raise ToolchainError(f"include directory not found: {d}")
+    check_cflags(opts.cflags)
+    check_cflags(opts.extra_flags)
     return opt
 
 
@@ -176,21 +246,24 @@ def front_flags(opts: CompileOptions, opt: str) -> list[str]:
         flags.append(f"-D{FEATURE_MACRO}=1")
     flags += [f"-D{d}" for d in opts.defines]
     flags += [f"-I{d}" for d in opts.include_dirs]
-    flags += list(opts.extra_flags)
+    flags += opts.user_flags()
     flags += header_flags()
     return flags
 
 
-def codegen_flags(extra: list[str]) -> list[str]:
+def codegen_flags(extra) -> list[str]:
     """The user's flags that still mean something when compiling IR: ``-m*``
-    target options and ``-mllvm <arg>`` pairs. Language flags (``-std=``,
-    ``-include``, warnings) are for the C step only; clang refuses some on IR."""
+    target options, ``-mllvm <arg>`` pairs and ``-g*`` debug-format options.
+    Language and preprocessor flags (``-std=``, ``-include``, ``-idirafter``,
+    ``-f*``, warnings) are for the C step only; clang refuses or ignores them on IR."""
     kept: list[str] = []
     it = iter(extra)
     for flag in it:
         if flag == "-mllvm":
             kept += [flag, next(it, "")]
-        elif flag.startswith("-m"):
+        elif flag in _TAKES_VALUE:
+            next(it, None)               # -idirafter DIR, -include FILE, ...: C-only, value too
+        elif flag.startswith("-m") or (flag.startswith("-g") and flag != "-g0"):
             kept.append(flag)
     return kept
 
@@ -250,6 +323,6 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
         # carries optnone. -g keeps the debug info (and so .BTF) in the output.
         mode = ["-c"] if opts.emit == "obj" else ["-S"]
         back = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}",
-                *codegen_flags(opts.extra_flags),
+                *codegen_flags(opts.user_flags()),
                 "-Xclang", "-disable-llvm-passes", *mode, str(ll), "-o", str(out)]
         _run(c.command(*back), result, f"compiling the lowered IR of {src}")

@@ -414,3 +414,114 @@ def test_compiler_object_is_probed(clang22, tmp_path):
     src = write(tmp_path, "x.c", "int x;\n")
     res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native"), compiler=c)
     assert res.compiler == c and res.compiler_version.startswith("22.")
+
+
+# ---------------------------------------------------------------- flag pass-through (cflags)
+
+def _both(res: driver.CompileResult) -> tuple[list[str], list[str] | None]:
+    """(the C compile's command, the IR codegen command or None on the native path)."""
+    return res.commands[0], (res.commands[1] if len(res.commands) > 1 else None)
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_warning_flags_pass_through(clang, lowering, tmp_path, path):
+    src = write(tmp_path, "w.c", "int f(int *p, long *q) { return p == q; }\n")
+    res = compile_c(src, tmp_path / "w.o", CompileOptions(path=path, cflags=("-Wall",)), compiler=clang)
+    assert "comparison of distinct pointer types" in res.warnings
+    with pytest.raises(CompileError, match="comparison of distinct pointer types"):
+        compile_c(src, tmp_path / "w.o", CompileOptions(path=path, cflags=("-Wall", "-Werror")), compiler=clang)
+    res = compile_c(src, tmp_path / "w.o",
+                    CompileOptions(path=path, cflags=("-Werror", "-Wno-compare-distinct-pointer-types")),
+                    compiler=clang)
+    front, back = _both(res)
+    assert "-Wno-compare-distinct-pointer-types" in front and "-Werror" in front
+    if back is not None:                         # warnings are for the C step only
+        assert "-Werror" not in back and "-Wno-compare-distinct-pointer-types" not in back
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_std_flag_passes_through(clang, lowering, tmp_path, path):
+    src = write(tmp_path, "s.c", "#if __STDC_VERSION__ != 201112L\n#error not C11\n#endif\n"
+                                 "#ifndef __STRICT_ANSI__\n#error not strict\n#endif\nint x;\n")
+    res = compile_c(src, tmp_path / "s.o", CompileOptions(path=path, cflags=("-std=c11",)), compiler=clang)
+    front, back = _both(res)
+    assert "-std=c11" in front and (back is None or "-std=c11" not in back)
+    with pytest.raises(CompileError, match="not strict"):
+        compile_c(src, tmp_path / "s.o", CompileOptions(path=path, cflags=("-std=gnu11",)), compiler=clang)
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_f_m_g_flags_pass_through(clang, lowering, objdump22, tmp_path, path):
+    src = write(tmp_path, "five.c", FIVE_ARGS)
+    flags = ("-fno-strict-aliasing", "-mlittle-endian", "-gdwarf-4", "-fno-unroll-loops")
+    res = compile_c(src, tmp_path / "f.o", CompileOptions(path=path, cflags=flags), compiler=clang)
+    front, back = _both(res)
+    assert all(f in front for f in flags)
+    if back is not None:                         # codegen keeps target and debug-format flags
+        assert "-mlittle-endian" in back and "-gdwarf-4" in back
+        assert "-fno-strict-aliasing" not in back and "-fno-unroll-loops" not in back
+    assert {".BTF", "xdp"} <= sections(objdump22, tmp_path / "f.o")
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_search_path_and_include_flags_pass_through(clang, lowering, tmp_path, path):
+    after, system = tmp_path / "after", tmp_path / "system"
+    after.mkdir()
+    system.mkdir()
+    (after / "only_after.h").write_text("#define FROM_AFTER 1\n")
+    (system / "only_system.h").write_text("#define FROM_SYSTEM 2\n")
+    forced = write(tmp_path, "forced.h", "#define FORCED 3\n")
+    src = write(tmp_path, "i.c", "#include <only_after.h>\n#include <only_system.h>\n"
+                                 "int x = FROM_AFTER + FROM_SYSTEM + FORCED;\n")
+    flags = ("-idirafter", str(after), "-isystem", str(system), "-include", str(forced))
+    res = compile_c(src, tmp_path / "i.o", CompileOptions(path=path, cflags=flags), compiler=clang)
+    front, back = _both(res)
+    i = front.index("-idirafter")
+    assert front[i:i + 6] == list(flags)         # verbatim, in order, before our header dirs
+    if back is not None:
+        assert not set(flags) & set(back)
+
+
+def test_extra_flags_spelling_still_works(clang, tmp_path):
+    src = write(tmp_path, "five.c", FIVE_ARGS)
+    res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-Wall",),
+                                                          extra_flags=["-Wextra"]), compiler=clang)
+    cmd = res.commands[0]
+    assert cmd.index("-Wall") < cmd.index("-Wextra")
+
+
+def test_command_lines_are_shell_quoted(fp, tmp_path):
+    src = write(tmp_path, "x.c", "int x;\n")
+    fp.register(["/fake/clang-22", fp.any()])
+    res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-DMSG=a b",)),
+                    compiler=_fake_probe("/fake/clang-22"))
+    [line] = res.command_lines()
+    assert line.startswith("/fake/clang-22 --target=bpf ") and "'-DMSG=a b'" in line
+
+
+@pytest.mark.parametrize("flags,named", [
+    (("-o", "other.o"), "-o"), (("-ofoo.o",), "-ofoo.o"), (("-c",), "-c"), (("-S",), "-S"),
+    (("-E",), "-E"), (("-emit-llvm",), "-emit-llvm"), (("--target=x86_64-linux-gnu",), "--target=x86_64-linux-gnu"),
+    (("-target", "bpf"), "-target"), (("-O3",), "-O3"), (("-mcpu=v4",), "-mcpu=v4"), (("-g0",), "-g0"),
+    (("-Wall", "-c"), "-c"),
+])
+@pytest.mark.parametrize("field_name", ["cflags", "extra_flags"])
+def test_driver_owned_flags_are_refused(fp, tmp_path, flags, named, field_name):
+    src = write(tmp_path, "x.c", "int x;\n")
+    opts = CompileOptions(path="native", **{field_name: flags if field_name == "cflags" else list(flags)})
+    with pytest.raises(ToolchainError, match=rf"clang flag {re.escape(named)} is set by the compile driver"):
+        compile_c(src, tmp_path / "x.o", opts, compiler=_fake_probe("/fake/clang-22"))
+    assert len(fp.calls) == 0
+
+
+def test_values_of_flags_are_not_mistaken_for_flags(fp, tmp_path):
+    src = write(tmp_path, "x.c", "int x;\n")
+    fp.register(["/fake/clang-22", fp.any()])
+    compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-include", "-c", "-mllvm", "-O3")),
+              compiler=_fake_probe("/fake/clang-22"))
+    with pytest.raises(ToolchainError, match="clang flag -idirafter needs a value"):
+        compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-idirafter",)),
+                  compiler=_fake_probe("/fake/clang-22"))
+    with pytest.raises(ToolchainError, match="not the string"):
+        compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags="-Wall"),
+                  compiler=_fake_probe("/fake/clang-22"))
