@@ -36,6 +36,11 @@ from .errors import CompileError, ToolchainError
 from .probe import FEATURE_MACRO, ProbeResult, choose, probe_cached
 
 SHIPPED_INCLUDE = Path(__file__).resolve().parent / "include"
+# <bpf/bpf_helpers.h> and <bpf/bpf_core_read.h> wrappers searched before the
+# system headers: the real header (#include_next), then what newer libbpf adds
+COMPAT_INCLUDE = SHIPPED_INCLUDE / "compat"
+# where the ziglang wheel keeps its Linux UAPI headers (<linux/bpf.h>, <asm/types.h>)
+ZIG_LINUX_HEADERS = Path("lib") / "libc" / "include" / "any-linux-any"
 EMIT_KINDS = ("obj", "asm", "ir")
 PATH_CHOICES = ("auto", "native", "lowered")
 OPT_LEVELS = ("0", "1", "2", "3", "s", "z", "g")
@@ -99,13 +104,23 @@ def system_include_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def header_flags(system_dirs: list[Path] | None = None) -> list[str]:
-    """``-idirafter`` flags: system headers, then our libbpf subset as a fallback.
+def zig_linux_headers(compiler: Compiler | None) -> Path | None:
+    """The ziglang wheel's Linux UAPI header directory, if ``compiler`` is that clang."""
+    if compiler is None or compiler.source != "ziglang":
+        return None
+    d = Path(compiler.binary).parent / ZIG_LINUX_HEADERS
+    return d if (d / "linux" / "bpf.h").is_file() else None
+
+
+def header_flags(system_dirs: list[Path] | None = None, compiler: Compiler | None = None) -> list[str]:
+    """``-idirafter`` flags: system headers, then our fallbacks.
 
     ``-idirafter`` is searched after everything else, so the user's ``-I`` and the
     compiler's own directories win; our shipped ``bpf/*.h`` is added only when no
     system directory has libbpf's headers, so a Debian libbpf-dev is always the one
-    ``#include <bpf/bpf_helpers.h>`` finds when it is installed.
+    ``#include <bpf/bpf_helpers.h>`` finds when it is installed. With the ziglang
+    clang and no system ``<linux/bpf.h>``, the wheel's bundled Linux UAPI headers
+    come last.
     """
     dirs = system_include_dirs() if system_dirs is None else list(system_dirs)
     flags: list[str] = []
@@ -113,7 +128,23 @@ def header_flags(system_dirs: list[Path] | None = None) -> list[str]:
         flags += ["-idirafter", str(d)]
     if not any((Path(d) / "bpf" / "bpf_helpers.h").is_file() for d in dirs):
         flags += ["-idirafter", str(SHIPPED_INCLUDE)]
+    zig = zig_linux_headers(compiler)
+    if zig is not None and not any((Path(d) / "linux" / "bpf.h").is_file() for d in dirs):
+        flags += ["-idirafter", str(zig)]
     return flags
+
+
+def compat_flags() -> list[str]:
+    """``-isystem`` for the libbpf compatibility wrappers (``toolchain/include/compat``).
+
+    ``-isystem`` directories come after the user's ``-I`` (a libbpf of their own
+    wins outright) but before ``/usr/include``, so ``<bpf/bpf_helpers.h>`` reaches
+    the wrapper first; it includes the real header with ``#include_next`` and then
+    defines what newer libbpf releases added (``__arg_ctx``, ``bpf_for``, ...)
+    where still missing. ``<bpf/bpf_core_read.h>`` likewise forwards to the
+    system's, or to our fallback when there is none.
+    """
+    return ["-isystem", str(COMPAT_INCLUDE)]
 
 
 # ---------------------------------------------------------------- validation
@@ -236,7 +267,7 @@ def _run(cmd: list[str], result: CompileResult, what: str) -> None:
     raise CompileError(stderr or f"{result.compiler.name} failed (exit {proc.returncode}) {what}")
 
 
-def front_flags(opts: CompileOptions, opt: str) -> list[str]:
+def front_flags(opts: CompileOptions, opt: str, compiler: Compiler | None = None) -> list[str]:
     """Everything a C compile gets, in order: ours, the user's, header search."""
     flags = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}"]
     user_names = {d.split("=", 1)[0] for d in opts.defines}
@@ -247,7 +278,8 @@ def front_flags(opts: CompileOptions, opt: str) -> list[str]:
     flags += [f"-D{d}" for d in opts.defines]
     flags += [f"-I{d}" for d in opts.include_dirs]
     flags += opts.user_flags()
-    flags += header_flags()
+    flags += compat_flags()
+    flags += header_flags(compiler=compiler)
     return flags
 
 
@@ -287,7 +319,7 @@ def compile_c(src: str | os.PathLike, out: str | os.PathLike,
         raise ToolchainError(f"{probe.compiler.name} cannot take the lowered path: "
                              "its BPF assembler rejects r11")
     result = CompileResult(out, probe.compiler, probe.version, path, opts.emit)
-    flags = front_flags(opts, opt)
+    flags = front_flags(opts, opt, probe.compiler)
     c = probe.compiler
     if path == "native":
         mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
