@@ -28,11 +28,12 @@ import signal
 import subprocess
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discovery import Compiler
-from .errors import CompileError, ToolchainError
+from .errors import CompileError, InconsistentObjectError, ToolchainError
 from .probe import FEATURE_MACRO, ProbeResult, choose, probe_cached
 
 SHIPPED_INCLUDE = Path(__file__).resolve().parent / "include"
@@ -69,6 +70,10 @@ class CompileOptions:
     extra_flags: list[str] = field(default_factory=list)  # older spelling; appended after cflags
     emit: str = "obj"                    # obj | asm | ir
     path: str = "auto"                   # auto | native | lowered (force one for testing)
+    # check every object written with toolchain.objcheck (r11 shapes, per-call slot
+    # coverage against the callee's BTF, incoming loads within the function's BTF);
+    # a failure is an InconsistentObjectError and the object is removed
+    self_check: bool = True
 
     def user_flags(self) -> list[str]:
         return [*self.cflags, *self.extra_flags]
@@ -83,7 +88,8 @@ class CompileResult:
     emitted: str                         # "obj" | "asm" | "ir"
     commands: list[list[str]] = field(default_factory=list)  # every clang run, in order
     warnings: str = ""                   # clang's stderr from successful steps
-    check_seconds: float = 0.0           # time spent in the object self-check (obj output)
+    self_checked: bool = False           # the object passed the self-check (see self_check)
+    check_seconds: float = 0.0           # time spent in the object self-check
 
     def command_lines(self) -> list[str]:
         """The clang commands run, one shell-quoted line each (what ``-v`` prints)."""
@@ -324,13 +330,81 @@ def compile_c(src: str | os.PathLike, out: str | os.PathLike,
     if path == "native":
         mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
         _run(c.command(*flags, *mode, str(src), "-o", str(out)), result, f"compiling {src}")
-        return result
-    _compile_lowered(c, flags, src, out, opts, opt, result)
+        user_r11 = None
+    else:
+        user_r11 = _compile_lowered(c, flags, src, out, opts, opt, result)
+    if opts.emit == "obj" and opts.self_check:
+        if user_r11 is None:
+            user_r11 = _source_uses_r11(src)
+        if user_r11:
+            result.warnings += ("note: self-check skipped: the source names r11 in inline asm "
+                                "(the verifier judges such code)\n")
+        else:
+            self_check_object(out, result)
     return result
 
 
+# ---------------------------------------------------------------- the self-check
+
+# the objcheck rules about the stack-argument ABI; the others ("object", "btf",
+# "cfg", "isa") describe problems the loader and verifier report on their own
+# (an object without code, a call to an extern that is not a kfunc, ...)
+GATE_RULES = ("r11-shape", "call-slots", "load-order", "load-range")
+
+_C_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_R11_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*\br11\b(?:[^"\\\n]|\\.)*"')
+_IR_ASM_R11_RE = re.compile(r'\basm\b[^\n]*"[^"\n]*\br11\b')
+
+
+def _source_uses_r11(src: Path) -> bool:
+    """Does the C file write r11 in a string (inline asm), comments aside? (native path)"""
+    try:
+        text = src.read_text(errors="replace")
+    except OSError:
+        return False
+    return bool(_R11_STRING_RE.search(_C_COMMENT_RE.sub(" ", text)))
+
+
+def self_check_object(out: Path, result: CompileResult | None = None) -> None:
+    """Check the object at ``out`` against the stack-argument ABI with :mod:`toolchain.objcheck`.
+
+    An object failing a :data:`GATE_RULES` rule is a toolchain bug: the file is
+    removed and :class:`InconsistentObjectError` names the functions. (objcheck
+    reads prototypes with :mod:`btf`, a later stage, imported only here.)
+    """
+    from .objcheck import check_file
+
+    t0 = time.perf_counter()
+    try:
+        report = check_file(out)
+    except Exception as exc:  # noqa: BLE001 - a checker crash must not block a good compile
+        if result is not None:
+            result.warnings += f"note: self-check skipped: objcheck failed: {type(exc).__name__}: {exc}\n"
+        return
+    finally:
+        if result is not None:
+            result.check_seconds += time.perf_counter() - t0
+    bad = [f for f in report.findings if f.rule in GATE_RULES]
+    if not bad:
+        if result is not None:
+            result.self_checked = True
+        return
+    try:
+        out.unlink()
+    except OSError:
+        pass
+    functions = list(dict.fromkeys(f.function or f.section or "?" for f in bad))
+    compiler = f" ({result.compiler.name}, {result.path} path)" if result is not None else ""
+    lines = [f"toolchain bug: the object compiled from this source is inconsistent about stack "
+             f"arguments in function{'s' if len(functions) > 1 else ''} {', '.join(functions)}"
+             f"{compiler}; no object was written. Findings:"]
+    lines += [f"  {f}" for f in bad]
+    raise InconsistentObjectError("\n".join(lines), bad, functions)
+
+
 def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
-                     opts: CompileOptions, opt: str, result: CompileResult) -> None:
+                     opts: CompileOptions, opt: str, result: CompileResult) -> bool:
+    """The lowered path; returns whether the user's own IR has inline asm naming r11."""
     # Imported here: toolchain.lower is written separately, and the native path
     # and discovery must keep working without it.
     from .irtext import may_need_lowering
@@ -340,12 +414,13 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
         _run(c.command(*flags, "-S", "-emit-llvm", str(src), "-o", str(raw)), result,
              f"compiling {src} to LLVM IR")
         lowered = raw.read_text()
+        user_r11 = bool(_IR_ASM_R11_RE.search(lowered))
         if may_need_lowering(lowered):  # spares the IR parser's import and parse when nothing moves
             from .lower import lower_module
             lowered = lower_module(lowered, mcpu=opts.mcpu, opt_level=opt)
         if opts.emit == "ir":
             out.write_text(lowered)
-            return
+            return user_r11
         ll = Path(tmp) / f"{src.stem}.lowered.ll"
         ll.write_text(lowered)
         # Codegen only: the IR was already optimised at -O<opt> before lowering,
@@ -358,3 +433,4 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
                 *codegen_flags(opts.user_flags()),
                 "-Xclang", "-disable-llvm-passes", *mode, str(ll), "-o", str(out)]
         _run(c.command(*back), result, f"compiling the lowered IR of {src}")
+    return user_r11
