@@ -1,6 +1,7 @@
 """C → BPF compilation for the stack-argument ABI (DESIGN §4).
 
-- :mod:`toolchain.errors` — :class:`ToolchainError` (exit 2), :class:`CompileError` (exit 1);
+- :mod:`toolchain.errors` — :class:`ToolchainError` (exit 2), :class:`CompileError` (exit 1),
+  :class:`InconsistentObjectError` (a CompileError: the self-check caught a toolchain bug);
 - :mod:`toolchain.discovery` — candidate clangs: ``$CLANG``, ``clang``, ``clang-NN``, ziglang;
 - :mod:`toolchain.probe` — what each can do (version, BPF target, native stack
   arguments, ``-mcpu`` values), cached per binary; :func:`~toolchain.probe.choose`;
@@ -12,6 +13,6 @@ Only the errors are imported here: the rest pull in subprocess/llvmlite work
 that a caller may not need.
 """
 
-from .errors import CompileError, ToolchainError
+from .errors import CompileError, InconsistentObjectError, ToolchainError
 
-__all__ = ["CompileError", "ToolchainError"]
+__all__ = ["CompileError", "InconsistentObjectError", "ToolchainError"]

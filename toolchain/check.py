@@ -14,7 +14,8 @@ file, unusable compiler). ``--json`` prints one JSON object instead.
 
 Layering: this orchestration command is the one place in ``toolchain`` that reaches
 a later stage: :mod:`toolchain.objcheck` imports ``btf`` lazily (inside functions)
-for prototypes.  The rest of ``toolchain`` never imports ``btf``, and nothing here
+for prototypes.  Apart from the driver's self-check (which runs the same checker on
+every object it writes), the rest of ``toolchain`` never imports ``btf``, and nothing here
 imports ``pipeline``; running the objects is the tests' job
 (``tests/toolchain/test_checks_run.py``).
 
@@ -134,7 +135,8 @@ def run_case(src: Path, opt: str, probe: ProbeResult, mcpu: str, outdir: str) ->
     """Compile one file at one level and check it; never raises for the case's own failures."""
     out = Path(outdir) / f"{src.stem}.O{opt}.o"
     try:
-        compile_c(src, out, CompileOptions(opt_level=opt, mcpu=mcpu), compiler=probe)
+        # self_check off: the same objcheck runs below and reports findings as rows
+        compile_c(src, out, CompileOptions(opt_level=opt, mcpu=mcpu, self_check=False), compiler=probe)
     except (CompileError, ToolchainError) as exc:
         return _failed(src.name, opt, "compile", exc)
     except Exception as exc:  # noqa: BLE001 - a crash in the lowering is this case's failure

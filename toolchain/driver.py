@@ -23,18 +23,25 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shlex
 import signal
 import subprocess
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discovery import Compiler
-from .errors import CompileError, ToolchainError
+from .errors import CompileError, InconsistentObjectError, ToolchainError
 from .probe import FEATURE_MACRO, ProbeResult, choose, probe_cached
 
 SHIPPED_INCLUDE = Path(__file__).resolve().parent / "include"
+# <bpf/bpf_helpers.h> and <bpf/bpf_core_read.h> wrappers searched before the
+# system headers: the real header (#include_next), then what newer libbpf adds
+COMPAT_INCLUDE = SHIPPED_INCLUDE / "compat"
+# where the ziglang wheel keeps its Linux UAPI headers (<linux/bpf.h>, <asm/types.h>)
+ZIG_LINUX_HEADERS = Path("lib") / "libc" / "include" / "any-linux-any"
 EMIT_KINDS = ("obj", "asm", "ir")
 PATH_CHOICES = ("auto", "native", "lowered")
 OPT_LEVELS = ("0", "1", "2", "3", "s", "z", "g")
@@ -54,9 +61,22 @@ class CompileOptions:
     include_dirs: list[str] = field(default_factory=list)
     defines: list[str] = field(default_factory=list)     # "NAME" or "NAME=VALUE"
     mcpu: str = "v3"
-    extra_flags: list[str] = field(default_factory=list)  # passed to clang as-is
+    # Any other clang flag, verbatim, in order (-Wall, -Werror, -std=gnu11, -f..., -m...,
+    # -g..., -idirafter DIR, -isystem DIR, -include FILE, ...): given to the C compile
+    # (on the lowered path: the -emit-llvm step; the IR codegen step keeps only the
+    # flags that mean something there, see codegen_flags). Flags the driver owns are
+    # refused (see OWNED_FLAGS).
+    cflags: tuple[str, ...] = ()
+    extra_flags: list[str] = field(default_factory=list)  # older spelling; appended after cflags
     emit: str = "obj"                    # obj | asm | ir
     path: str = "auto"                   # auto | native | lowered (force one for testing)
+    # check every object written with toolchain.objcheck (r11 shapes, per-call slot
+    # coverage against the callee's BTF, incoming loads within the function's BTF);
+    # a failure is an InconsistentObjectError and the object is removed
+    self_check: bool = True
+
+    def user_flags(self) -> list[str]:
+        return [*self.cflags, *self.extra_flags]
 
 
 @dataclass
@@ -68,6 +88,12 @@ class CompileResult:
     emitted: str                         # "obj" | "asm" | "ir"
     commands: list[list[str]] = field(default_factory=list)  # every clang run, in order
     warnings: str = ""                   # clang's stderr from successful steps
+    self_checked: bool = False           # the object passed the self-check (see self_check)
+    check_seconds: float = 0.0           # time spent in the object self-check
+
+    def command_lines(self) -> list[str]:
+        """The clang commands run, one shell-quoted line each (what ``-v`` prints)."""
+        return [shlex.join(cmd) for cmd in self.commands]
 
 
 # ---------------------------------------------------------------- header search
@@ -84,13 +110,23 @@ def system_include_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
-def header_flags(system_dirs: list[Path] | None = None) -> list[str]:
-    """``-idirafter`` flags: system headers, then our libbpf subset as a fallback.
+def zig_linux_headers(compiler: Compiler | None) -> Path | None:
+    """The ziglang wheel's Linux UAPI header directory, if ``compiler`` is that clang."""
+    if compiler is None or compiler.source != "ziglang":
+        return None
+    d = Path(compiler.binary).parent / ZIG_LINUX_HEADERS
+    return d if (d / "linux" / "bpf.h").is_file() else None
+
+
+def header_flags(system_dirs: list[Path] | None = None, compiler: Compiler | None = None) -> list[str]:
+    """``-idirafter`` flags: system headers, then our fallbacks.
 
     ``-idirafter`` is searched after everything else, so the user's ``-I`` and the
     compiler's own directories win; our shipped ``bpf/*.h`` is added only when no
     system directory has libbpf's headers, so a Debian libbpf-dev is always the one
-    ``#include <bpf/bpf_helpers.h>`` finds when it is installed.
+    ``#include <bpf/bpf_helpers.h>`` finds when it is installed. With the ziglang
+    clang and no system ``<linux/bpf.h>``, the wheel's bundled Linux UAPI headers
+    come last.
     """
     dirs = system_include_dirs() if system_dirs is None else list(system_dirs)
     flags: list[str] = []
@@ -98,10 +134,79 @@ def header_flags(system_dirs: list[Path] | None = None) -> list[str]:
         flags += ["-idirafter", str(d)]
     if not any((Path(d) / "bpf" / "bpf_helpers.h").is_file() for d in dirs):
         flags += ["-idirafter", str(SHIPPED_INCLUDE)]
+    zig = zig_linux_headers(compiler)
+    if zig is not None and not any((Path(d) / "linux" / "bpf.h").is_file() for d in dirs):
+        flags += ["-idirafter", str(zig)]
     return flags
 
 
+def compat_flags() -> list[str]:
+    """``-isystem`` for the libbpf compatibility wrappers (``toolchain/include/compat``).
+
+    ``-isystem`` directories come after the user's ``-I`` (a libbpf of their own
+    wins outright) but before ``/usr/include``, so ``<bpf/bpf_helpers.h>`` reaches
+    the wrapper first; it includes the real header with ``#include_next`` and then
+    defines what newer libbpf releases added (``__arg_ctx``, ``bpf_for``, ...)
+    where still missing. ``<bpf/bpf_core_read.h>`` likewise forwards to the
+    system's, or to our fallback when there is none.
+    """
+    return ["-isystem", str(COMPAT_INCLUDE)]
+
+
 # ---------------------------------------------------------------- validation
+
+# Flags the driver itself decides: the output, the mode and the target are ours,
+# and the -O level / -mcpu must be the ones the lowering is told about.
+OWNED_FLAGS = {
+    "-o": "the output file is compile_c's `out` argument",
+    "-c": "the output kind is CompileOptions.emit",
+    "-S": "the output kind is CompileOptions.emit",
+    "-E": "the output kind is CompileOptions.emit",
+    "-emit-llvm": "the output kind is CompileOptions.emit (emit='ir')",
+    "-target": "the target is always bpf",
+    "--target": "the target is always bpf",
+    "-O": "the optimisation level is CompileOptions.opt_level",
+    "-mcpu": "the BPF CPU is CompileOptions.mcpu",
+    "-g0": "BTF needs debug info; the driver always passes -g",
+}
+# flags whose value is the next argument (never itself checked as a flag)
+_TAKES_VALUE = {"-I", "-D", "-U", "-idirafter", "-isystem", "-include", "-imacros", "-iquote",
+                "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "--sysroot",
+                "-mllvm", "-Xclang", "-Xpreprocessor", "-MF", "-MT", "-MQ", "-x", "-arch"}
+
+
+def owned_flag(flag: str) -> str | None:
+    """The driver-owned flag ``flag`` spells (e.g. ``--target=bpf`` -> ``--target``), or None."""
+    if flag in OWNED_FLAGS and flag not in ("-O", "-mcpu"):
+        return flag
+    if flag.startswith("--target=") or flag.startswith("-target="):
+        return flag.split("=", 1)[0]
+    if flag.startswith("-O") and not flag.startswith("-ObjC"):
+        return "-O"
+    if flag == "-mcpu" or flag.startswith("-mcpu="):
+        return "-mcpu"
+    if flag.startswith("-o") and len(flag) > 2 and not flag.startswith("-obj"):
+        return "-o"                      # -ofile.o
+    return None
+
+
+def check_cflags(flags) -> None:
+    """Refuse a driver-owned flag with a ToolchainError naming it; everything else passes."""
+    if isinstance(flags, str):
+        raise ToolchainError(f"cflags must be a sequence of flags, not the string {flags!r}")
+    it = iter(flags)
+    for flag in it:
+        if not isinstance(flag, str):
+            raise ToolchainError(f"cflags: {flag!r} is not a string")
+        if flag in _TAKES_VALUE:
+            if next(it, None) is None:
+                raise ToolchainError(f"clang flag {flag} needs a value")
+            continue
+        owned = owned_flag(flag)
+        if owned is not None:
+            raise ToolchainError(f"clang flag {flag} is set by the compile driver and cannot be "
+                                 f"passed through ({OWNED_FLAGS[owned]})")
+
 
 def _check_options(opts: CompileOptions, probe: ProbeResult) -> str:
     """Reject a bad request with one line; return the normalised -O level."""
@@ -122,6 +227,8 @@ def _check_options(opts: CompileOptions, probe: ProbeResult) -> str:
     for d in opts.include_dirs:
         if not os.path.isdir(d):
             raise ToolchainError(f"include directory not found: {d}")
+    check_cflags(opts.cflags)
+    check_cflags(opts.extra_flags)
     return opt
 
 
@@ -166,7 +273,7 @@ def _run(cmd: list[str], result: CompileResult, what: str) -> None:
     raise CompileError(stderr or f"{result.compiler.name} failed (exit {proc.returncode}) {what}")
 
 
-def front_flags(opts: CompileOptions, opt: str) -> list[str]:
+def front_flags(opts: CompileOptions, opt: str, compiler: Compiler | None = None) -> list[str]:
     """Everything a C compile gets, in order: ours, the user's, header search."""
     flags = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}"]
     user_names = {d.split("=", 1)[0] for d in opts.defines}
@@ -176,21 +283,25 @@ def front_flags(opts: CompileOptions, opt: str) -> list[str]:
         flags.append(f"-D{FEATURE_MACRO}=1")
     flags += [f"-D{d}" for d in opts.defines]
     flags += [f"-I{d}" for d in opts.include_dirs]
-    flags += list(opts.extra_flags)
-    flags += header_flags()
+    flags += opts.user_flags()
+    flags += compat_flags()
+    flags += header_flags(compiler=compiler)
     return flags
 
 
-def codegen_flags(extra: list[str]) -> list[str]:
+def codegen_flags(extra) -> list[str]:
     """The user's flags that still mean something when compiling IR: ``-m*``
-    target options and ``-mllvm <arg>`` pairs. Language flags (``-std=``,
-    ``-include``, warnings) are for the C step only; clang refuses some on IR."""
+    target options, ``-mllvm <arg>`` pairs and ``-g*`` debug-format options.
+    Language and preprocessor flags (``-std=``, ``-include``, ``-idirafter``,
+    ``-f*``, warnings) are for the C step only; clang refuses or ignores them on IR."""
     kept: list[str] = []
     it = iter(extra)
     for flag in it:
         if flag == "-mllvm":
             kept += [flag, next(it, "")]
-        elif flag.startswith("-m"):
+        elif flag in _TAKES_VALUE:
+            next(it, None)               # -idirafter DIR, -include FILE, ...: C-only, value too
+        elif flag.startswith("-m") or (flag.startswith("-g") and flag != "-g0"):
             kept.append(flag)
     return kept
 
@@ -214,18 +325,86 @@ def compile_c(src: str | os.PathLike, out: str | os.PathLike,
         raise ToolchainError(f"{probe.compiler.name} cannot take the lowered path: "
                              "its BPF assembler rejects r11")
     result = CompileResult(out, probe.compiler, probe.version, path, opts.emit)
-    flags = front_flags(opts, opt)
+    flags = front_flags(opts, opt, probe.compiler)
     c = probe.compiler
     if path == "native":
         mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
         _run(c.command(*flags, *mode, str(src), "-o", str(out)), result, f"compiling {src}")
-        return result
-    _compile_lowered(c, flags, src, out, opts, opt, result)
+        user_r11 = None
+    else:
+        user_r11 = _compile_lowered(c, flags, src, out, opts, opt, result)
+    if opts.emit == "obj" and opts.self_check:
+        if user_r11 is None:
+            user_r11 = _source_uses_r11(src)
+        if user_r11:
+            result.warnings += ("note: self-check skipped: the source names r11 in inline asm "
+                                "(the verifier judges such code)\n")
+        else:
+            self_check_object(out, result)
     return result
 
 
+# ---------------------------------------------------------------- the self-check
+
+# the objcheck rules about the stack-argument ABI; the others ("object", "btf",
+# "cfg", "isa") describe problems the loader and verifier report on their own
+# (an object without code, a call to an extern that is not a kfunc, ...)
+GATE_RULES = ("r11-shape", "call-slots", "load-order", "load-range")
+
+_C_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_R11_STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*\br11\b(?:[^"\\\n]|\\.)*"')
+_IR_ASM_R11_RE = re.compile(r'\basm\b[^\n]*"[^"\n]*\br11\b')
+
+
+def _source_uses_r11(src: Path) -> bool:
+    """Does the C file write r11 in a string (inline asm), comments aside? (native path)"""
+    try:
+        text = src.read_text(errors="replace")
+    except OSError:
+        return False
+    return bool(_R11_STRING_RE.search(_C_COMMENT_RE.sub(" ", text)))
+
+
+def self_check_object(out: Path, result: CompileResult | None = None) -> None:
+    """Check the object at ``out`` against the stack-argument ABI with :mod:`toolchain.objcheck`.
+
+    An object failing a :data:`GATE_RULES` rule is a toolchain bug: the file is
+    removed and :class:`InconsistentObjectError` names the functions. (objcheck
+    reads prototypes with :mod:`btf`, a later stage, imported only here.)
+    """
+    from .objcheck import check_file
+
+    t0 = time.perf_counter()
+    try:
+        report = check_file(out)
+    except Exception as exc:  # noqa: BLE001 - a checker crash must not block a good compile
+        if result is not None:
+            result.warnings += f"note: self-check skipped: objcheck failed: {type(exc).__name__}: {exc}\n"
+        return
+    finally:
+        if result is not None:
+            result.check_seconds += time.perf_counter() - t0
+    bad = [f for f in report.findings if f.rule in GATE_RULES]
+    if not bad:
+        if result is not None:
+            result.self_checked = True
+        return
+    try:
+        out.unlink()
+    except OSError:
+        pass
+    functions = list(dict.fromkeys(f.function or f.section or "?" for f in bad))
+    compiler = f" ({result.compiler.name}, {result.path} path)" if result is not None else ""
+    lines = [f"toolchain bug: the object compiled from this source is inconsistent about stack "
+             f"arguments in function{'s' if len(functions) > 1 else ''} {', '.join(functions)}"
+             f"{compiler}; no object was written. Findings:"]
+    lines += [f"  {f}" for f in bad]
+    raise InconsistentObjectError("\n".join(lines), bad, functions)
+
+
 def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
-                     opts: CompileOptions, opt: str, result: CompileResult) -> None:
+                     opts: CompileOptions, opt: str, result: CompileResult) -> bool:
+    """The lowered path; returns whether the user's own IR has inline asm naming r11."""
     # Imported here: toolchain.lower is written separately, and the native path
     # and discovery must keep working without it.
     from .irtext import may_need_lowering
@@ -235,12 +414,13 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
         _run(c.command(*flags, "-S", "-emit-llvm", str(src), "-o", str(raw)), result,
              f"compiling {src} to LLVM IR")
         lowered = raw.read_text()
+        user_r11 = bool(_IR_ASM_R11_RE.search(lowered))
         if may_need_lowering(lowered):  # spares the IR parser's import and parse when nothing moves
             from .lower import lower_module
             lowered = lower_module(lowered, mcpu=opts.mcpu, opt_level=opt)
         if opts.emit == "ir":
             out.write_text(lowered)
-            return
+            return user_r11
         ll = Path(tmp) / f"{src.stem}.lowered.ll"
         ll.write_text(lowered)
         # Codegen only: the IR was already optimised at -O<opt> before lowering,
@@ -250,6 +430,7 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
         # carries optnone. -g keeps the debug info (and so .BTF) in the output.
         mode = ["-c"] if opts.emit == "obj" else ["-S"]
         back = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}",
-                *codegen_flags(opts.extra_flags),
+                *codegen_flags(opts.user_flags()),
                 "-Xclang", "-disable-llvm-passes", *mode, str(ll), "-o", str(out)]
         _run(c.command(*back), result, f"compiling the lowered IR of {src}")
+    return user_r11

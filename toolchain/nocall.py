@@ -14,13 +14,17 @@ arguments instead.  Its behaviour, as pinned by the LLVM tests
   record (``#dbg_value`` / ``#dbg_assign``) uses it; later re-assignments do
   not count, and a dead source argument (poison, constant) is dropped;
 * the return type becomes void when the IR function returns void;
+* a struct passed by value travels as ``i64`` / ``[2 x i64]``; its fragment
+  debug records name the pieces (``extractvalue``/``lshr``/``trunc`` of the
+  argument), which are traced back to the argument;
 * when a surviving argument's IR type no longer matches its source type
   (e.g. a pointer turned into ``i64``), the source prototype is kept.
 
 This module rewrites the debug metadata so LLVM 22 emits that same BTF.  One
 deliberate deviation: when keeping the source prototype would leave the
-object inconsistent about *stack* arguments (source or IR arity above five and
-the arities differ), the IR signature is described with synthesised names,
+object inconsistent about *stack* arguments (source or IR above five 64-bit
+pieces and the piece counts differ), the IR signature is described with
+synthesised names (a two-piece argument as a 16-byte ``__int128``),
 because a self-consistent object is the toolchain's contract (DESIGN §4).
 """
 
@@ -37,7 +41,13 @@ MAX_REG_ARGS = 5
 
 _DEBUG_RECORD = re.compile(
     r"(?:#dbg_(?:value|assign)\(|@llvm\.dbg\.(?:value|assign)\(metadata )"
-    r"[^,%]*?\s?(%[-\w.$]+|\w+), (?:metadata )?!(\d+),")
+    r"[^,%]*?\s?(%[-\w.$]+|\w+), (?:metadata )?!(\d+), (?:metadata )?(!DIExpression\([^)]*\))?")
+# value-preserving steps from an aggregate argument to the scalar pieces its
+# fragment debug records name: "%8 = extractvalue [2 x i64] %1, 0", "%6 = lshr i64 %0, 32",
+# "%5 = trunc i64 %0 to i32"
+_PIECE_STEP = re.compile(
+    r"^\s*(%[-\w.$]+) = (?:extractvalue|trunc|lshr|zext|and|bitcast|freeze)\b(?: nuw| nsw| exact)*"
+    r" [^%]*?(%[-\w.$]+)", re.M)
 
 
 def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
@@ -113,6 +123,7 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
     body_start, body_end = function_body(text, close_at)
     first_use: dict[str, int] = {}
     seen_vars: set[int] = set()
+    derived = _derived_from(text[body_start:body_end], {n for n in names if n})
     for m in _DEBUG_RECORD.finditer(text, body_start, body_end):
         value, var = m.group(1), int(m.group(2))
         if value in ("poison", "undef"):
@@ -120,11 +131,22 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
         if var in seen_vars:
             continue  # only a variable's first record gives its entry location
         seen_vars.add(var)
+        if "DW_OP_LLVM_fragment" in (m.group(3) or "") and var in arg_vars \
+                and _is_aggregate(_field(arg_vars[var], "type"), md):
+            # a by-value struct coerced to i64 / [2 x i64]: its records name the
+            # pieces (extractvalue, lshr, trunc of the argument), not the argument
+            value = derived.get(value, value)
         if value.startswith("%") and value not in first_use and var in arg_vars:
             first_use[value] = var
     mapped = [first_use.get(n) if n else None for n in names]
     consistent = all(v is not None for v in mapped) and all(
         _types_match(str(a.type), _field(arg_vars[v], "type"), md) for a, v in zip(ir_args, mapped))
+    ir_pieces = sum(_ir_pieces(str(a.type)) for a in ir_args)
+    if consistent:
+        btf_pieces = sum(_di_pieces(_field(arg_vars[v], "type"), md) for v in mapped)
+        # a prototype that would count other stack slots than the IR passes is never kept
+        consistent = btf_pieces == ir_pieces or max(btf_pieces, ir_pieces) <= MAX_REG_ARGS
+    src_pieces = sum(_di_pieces(t, md) for t in src_params)
 
     ret = "null" if ir_ret_void else src_ret
     repl: dict[int, str] = {}
@@ -132,8 +154,9 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
         param_types = [_field(arg_vars[v], "type") or "null" for v in mapped]
         for i, v in enumerate(mapped):
             repl[v] = re.sub(r"\barg: \d+", f"arg: {i + 1}", arg_vars[v])
-    elif max(len(ir_args), len(src_params)) > MAX_REG_ARGS:
+    elif max(ir_pieces, src_pieces) > MAX_REG_ARGS:
         # deviation from LLVM 23, see the module docstring: describe the IR signature
+        # (piece counts, not parameter counts: a 9..16-byte struct takes two)
         param_types, mapped = [], []
         extra = []
         for i, a in enumerate(ir_args):
@@ -168,6 +191,36 @@ def _strip_type(ref: str | None, md: dict[int, str]) -> str:
     return ""
 
 
+def _derived_from(body: str, args: set[str]) -> dict[str, str]:
+    """Values computed from an argument by value-preserving steps -> that argument."""
+    root: dict[str, str] = {a: a for a in args}
+    for m in _PIECE_STEP.finditer(body):
+        if m.group(2) in root:
+            root[m.group(1)] = root[m.group(2)]
+    return root
+
+
+def _is_aggregate(di_ref: str | None, md: dict[int, str]) -> bool:
+    node = _strip_type(di_ref, md)
+    return "DW_TAG_structure_type" in node or "DW_TAG_union_type" in node
+
+
+def _size_bits(node: str) -> int:
+    m = re.search(r"\bsize: (\d+)", node)
+    return int(m.group(1)) if m else 0
+
+
+def _ir_pieces(ty: str) -> int:
+    """64-bit argument pieces of an IR type (the lowering's count)."""
+    return 2 if ty in ("i128", "[2 x i64]", "fp128") else 1
+
+
+def _di_pieces(di_ref: str | None, md: dict[int, str]) -> int:
+    """64-bit argument pieces of a source type (the BTF-side count): 9..16 bytes take two."""
+    node = _strip_type(di_ref, md)
+    return 2 if 64 < _size_bits(node) <= 128 else 1
+
+
 def _types_match(ir_type: str, di_ref: str | None, md: dict[int, str]) -> bool:
     node = _strip_type(di_ref, md)
     if node.startswith("!DIDerivedType(tag: DW_TAG_pointer_type"):
@@ -177,7 +230,9 @@ def _types_match(ir_type: str, di_ref: str | None, md: dict[int, str]) -> bool:
     if node.startswith("!DIBasicType(") or "DW_TAG_enumeration_type" in node:
         return re.fullmatch(r"i\d+", ir_type) is not None
     if "DW_TAG_structure_type" in node or "DW_TAG_union_type" in node:
-        return ir_type in ("i64", "i32", "i16", "i8", "[1 x i64]", "[2 x i64]", "i128")
+        if _size_bits(node) > 64:
+            return ir_type in ("[2 x i64]", "i128")
+        return ir_type in ("i64", "i32", "i16", "i8", "[1 x i64]")
     return False
 
 
@@ -185,7 +240,7 @@ def _di_type_for_ir(ty: str) -> str:
     if ty == "ptr":
         return "!DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)"
     m = re.fullmatch(r"i(\d+)", ty)
-    bits = int(m.group(1)) if m else 64
+    bits = int(m.group(1)) if m else 128 if _ir_pieces(ty) == 2 else 64
     name = {1: "_Bool", 8: "char", 16: "short", 32: "int", 64: "long", 128: "__int128"}.get(bits, "long")
     enc = "DW_ATE_boolean" if bits == 1 else "DW_ATE_signed"
     return f'!DIBasicType(name: "{name}", size: {max(bits, 8)}, encoding: {enc})'

@@ -39,7 +39,9 @@ Prototype arithmetic comes from :mod:`btf.funcs` (``stack_arg_cnt``), the
 kernel-model code the verifier uses, so the toolchain and the verifier count
 the same way.  ``btf`` is a later stage than ``toolchain`` (DESIGN §1): it is
 imported lazily, inside the functions that need it, and only the ``check``
-orchestration command (:mod:`toolchain.check`) reaches this module.
+orchestration command (:mod:`toolchain.check`) and the compile driver's
+self-check (:func:`toolchain.driver.self_check_object`, which the rules
+r11-shape, call-slots, load-order and load-range gate) reach this module.
 
 Problems reading the object (not ELF, no code, bad BTF) are findings of rule
 ``object``; nothing here raises on bad input.

@@ -414,3 +414,302 @@ def test_compiler_object_is_probed(clang22, tmp_path):
     src = write(tmp_path, "x.c", "int x;\n")
     res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native"), compiler=c)
     assert res.compiler == c and res.compiler_version.startswith("22.")
+
+
+# ---------------------------------------------------------------- flag pass-through (cflags)
+
+def _both(res: driver.CompileResult) -> tuple[list[str], list[str] | None]:
+    """(the C compile's command, the IR codegen command or None on the native path)."""
+    return res.commands[0], (res.commands[1] if len(res.commands) > 1 else None)
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_warning_flags_pass_through(clang, lowering, tmp_path, path):
+    src = write(tmp_path, "w.c", "int f(int *p, long *q) { return p == q; }\n")
+    res = compile_c(src, tmp_path / "w.o", CompileOptions(path=path, cflags=("-Wall",)), compiler=clang)
+    assert "comparison of distinct pointer types" in res.warnings
+    with pytest.raises(CompileError, match="comparison of distinct pointer types"):
+        compile_c(src, tmp_path / "w.o", CompileOptions(path=path, cflags=("-Wall", "-Werror")), compiler=clang)
+    res = compile_c(src, tmp_path / "w.o",
+                    CompileOptions(path=path, cflags=("-Werror", "-Wno-compare-distinct-pointer-types")),
+                    compiler=clang)
+    front, back = _both(res)
+    assert "-Wno-compare-distinct-pointer-types" in front and "-Werror" in front
+    if back is not None:                         # warnings are for the C step only
+        assert "-Werror" not in back and "-Wno-compare-distinct-pointer-types" not in back
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_std_flag_passes_through(clang, lowering, tmp_path, path):
+    src = write(tmp_path, "s.c", "#if __STDC_VERSION__ != 201112L\n#error not C11\n#endif\n"
+                                 "#ifndef __STRICT_ANSI__\n#error not strict\n#endif\nint x;\n")
+    res = compile_c(src, tmp_path / "s.o", CompileOptions(path=path, cflags=("-std=c11",)), compiler=clang)
+    front, back = _both(res)
+    assert "-std=c11" in front and (back is None or "-std=c11" not in back)
+    with pytest.raises(CompileError, match="not strict"):
+        compile_c(src, tmp_path / "s.o", CompileOptions(path=path, cflags=("-std=gnu11",)), compiler=clang)
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_f_m_g_flags_pass_through(clang, lowering, objdump22, tmp_path, path):
+    src = write(tmp_path, "five.c", FIVE_ARGS)
+    flags = ("-fno-strict-aliasing", "-mlittle-endian", "-gdwarf-4", "-fno-unroll-loops")
+    res = compile_c(src, tmp_path / "f.o", CompileOptions(path=path, cflags=flags), compiler=clang)
+    front, back = _both(res)
+    assert all(f in front for f in flags)
+    if back is not None:                         # codegen keeps target and debug-format flags
+        assert "-mlittle-endian" in back and "-gdwarf-4" in back
+        assert "-fno-strict-aliasing" not in back and "-fno-unroll-loops" not in back
+    assert {".BTF", "xdp"} <= sections(objdump22, tmp_path / "f.o")
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_search_path_and_include_flags_pass_through(clang, lowering, tmp_path, path):
+    after, system = tmp_path / "after", tmp_path / "system"
+    after.mkdir()
+    system.mkdir()
+    (after / "only_after.h").write_text("#define FROM_AFTER 1\n")
+    (system / "only_system.h").write_text("#define FROM_SYSTEM 2\n")
+    forced = write(tmp_path, "forced.h", "#define FORCED 3\n")
+    src = write(tmp_path, "i.c", "#include <only_after.h>\n#include <only_system.h>\n"
+                                 "int x = FROM_AFTER + FROM_SYSTEM + FORCED;\n")
+    flags = ("-idirafter", str(after), "-isystem", str(system), "-include", str(forced))
+    res = compile_c(src, tmp_path / "i.o", CompileOptions(path=path, cflags=flags), compiler=clang)
+    front, back = _both(res)
+    i = front.index("-idirafter")
+    assert front[i:i + 6] == list(flags)         # verbatim, in order, before our header dirs
+    if back is not None:
+        assert not set(flags) & set(back)
+
+
+def test_extra_flags_spelling_still_works(clang, tmp_path):
+    src = write(tmp_path, "five.c", FIVE_ARGS)
+    res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-Wall",),
+                                                          extra_flags=["-Wextra"]), compiler=clang)
+    cmd = res.commands[0]
+    assert cmd.index("-Wall") < cmd.index("-Wextra")
+
+
+def test_command_lines_are_shell_quoted(fp, tmp_path):
+    src = write(tmp_path, "x.c", "int x;\n")
+    fp.register(["/fake/clang-22", fp.any()])
+    res = compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-DMSG=a b",)),
+                    compiler=_fake_probe("/fake/clang-22"))
+    [line] = res.command_lines()
+    assert line.startswith("/fake/clang-22 --target=bpf ") and "'-DMSG=a b'" in line
+
+
+@pytest.mark.parametrize("flags,named", [
+    (("-o", "other.o"), "-o"), (("-ofoo.o",), "-ofoo.o"), (("-c",), "-c"), (("-S",), "-S"),
+    (("-E",), "-E"), (("-emit-llvm",), "-emit-llvm"), (("--target=x86_64-linux-gnu",), "--target=x86_64-linux-gnu"),
+    (("-target", "bpf"), "-target"), (("-O3",), "-O3"), (("-mcpu=v4",), "-mcpu=v4"), (("-g0",), "-g0"),
+    (("-Wall", "-c"), "-c"),
+])
+@pytest.mark.parametrize("field_name", ["cflags", "extra_flags"])
+def test_driver_owned_flags_are_refused(fp, tmp_path, flags, named, field_name):
+    src = write(tmp_path, "x.c", "int x;\n")
+    opts = CompileOptions(path="native", **{field_name: flags if field_name == "cflags" else list(flags)})
+    with pytest.raises(ToolchainError, match=rf"clang flag {re.escape(named)} is set by the compile driver"):
+        compile_c(src, tmp_path / "x.o", opts, compiler=_fake_probe("/fake/clang-22"))
+    assert len(fp.calls) == 0
+
+
+def test_values_of_flags_are_not_mistaken_for_flags(fp, tmp_path):
+    src = write(tmp_path, "x.c", "int x;\n")
+    fp.register(["/fake/clang-22", fp.any()])
+    compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-include", "-c", "-mllvm", "-O3")),
+              compiler=_fake_probe("/fake/clang-22"))
+    with pytest.raises(ToolchainError, match="clang flag -idirafter needs a value"):
+        compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags=("-idirafter",)),
+                  compiler=_fake_probe("/fake/clang-22"))
+    with pytest.raises(ToolchainError, match="not the string"):
+        compile_c(src, tmp_path / "x.o", CompileOptions(path="native", cflags="-Wall"),
+                  compiler=_fake_probe("/fake/clang-22"))
+
+
+# ---------------------------------------------------------------- libbpf compatibility headers
+
+MODERN_PROGRAM = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, int);
+	__type(value, long);
+	__ulong(map_extra, 1ULL << 40);
+} arr SEC(".maps");
+
+extern void bpf_rcu_read_lock(void) __ksym __weak;
+extern int cfg_value __kconfig __weak;
+struct task { int pid; } __attribute__((preserve_access_index));
+
+__noinline __hidden int glob(void *ctx __arg_ctx, long *p __arg_nonnull, long *q __arg_nullable)
+{
+	return (q ? *q : 0) + *p + (ctx != 0);
+}
+
+__noinline int trusted(struct task *t __arg_trusted, long *u __arg_untrusted, void *a __arg_arena)
+{
+	return t != 0 && u != 0 && a != 0;
+}
+
+SEC("xdp")
+int prog(struct xdp_md *ctx)
+{
+	long v = 3, sum = 0;
+	int i, n = 0;
+
+	bpf_for(i, 0, 5)
+		sum += i;
+	bpf_repeat(3)
+		n++;
+	while (can_loop) {
+		if (++n > 20)
+			break;
+	}
+	for (;;) {
+		cond_break;
+		if (++n > 30)
+			break;
+	}
+	if (bpf_ksym_exists(bpf_rcu_read_lock))
+		sum++;
+	if (likely(bpf_core_type_exists(struct task)))
+		sum += bpf_core_field_size(struct task, pid);
+	return glob(ctx, &v, 0) + sum + n + cfg_value + trusted(0, 0, 0);
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+@pytest.mark.parametrize("path", ["native", "lowered"])
+def test_modern_libbpf_macros_build_against_system_libbpf(clang, lowering, bpftool, objdump22, tmp_path, path):
+    if not Path("/usr/include/bpf/bpf_helpers.h").is_file():
+        pytest.skip("libbpf-dev headers not installed")
+    src = write(tmp_path, "m.c", MODERN_PROGRAM
+                + "#ifdef __STACKARGS_BPF_HELPER_DEFS_H\n#error not the system libbpf\n#endif\n")
+    out = tmp_path / "m.o"
+    compile_c(src, out, CompileOptions(path=path, cflags=("-Wall", "-Werror")), compiler=clang)
+    dump = subprocess.run([bpftool, "btf", "dump", "file", str(out)], capture_output=True,
+                          text=True, check=True).stdout
+    for tag in ("ctx", "nonnull", "nullable", "trusted", "untrusted", "arena"):
+        assert f"DECL_TAG 'arg:{tag}'" in dump
+    for name in ("bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy", "bpf_rcu_read_lock"):
+        assert re.search(rf"FUNC '{name}' type_id=\d+ linkage=extern", dump), name
+    text = subprocess.run([objdump22, "-d", str(out)], capture_output=True, text=True, check=True).stdout
+    assert text.count("may_goto") == 2
+
+
+def _core_relo_kinds(obj: Path) -> list[int]:
+    """The kind of every CO-RE relocation in .BTF.ext (read with pyelftools + struct)."""
+    import struct
+
+    from elftools.elf.elffile import ELFFile
+
+    with open(obj, "rb") as fh:
+        ext = ELFFile(fh).get_section_by_name(".BTF.ext").data()
+    hdr_len = struct.unpack_from("<I", ext, 4)[0]
+    off, length = struct.unpack_from("<II", ext, 24)
+    sec = ext[hdr_len + off:hdr_len + off + length]
+    rec_size, pos, kinds = struct.unpack_from("<I", sec, 0)[0], 4, []
+    while pos < len(sec):
+        _, count = struct.unpack_from("<II", sec, pos)
+        pos += 8
+        for _ in range(count):
+            kinds.append(struct.unpack_from("<I", sec, pos + 12)[0])
+            pos += rec_size
+    return sorted(kinds)
+
+
+CORE_PROGRAM = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+struct inner { int x; unsigned int bf:3; int sbf:5; char name[16]; };
+struct mid { struct inner *in; long pad; };
+struct outer { long a; struct mid *m; } __attribute__((preserve_access_index));
+enum kind { K_A = 1, K_B = 7 };
+long out;
+char buf[16];
+SEC("kprobe/x")
+int prog(struct outer *o)
+{
+	int x = BPF_CORE_READ(o, m, in, x);
+	long a = BPF_CORE_READ(o, a);
+	struct inner *in = BPF_CORE_READ(o, m, in);
+	BPF_CORE_READ_STR_INTO(&buf, o, m, in, name);
+	out = x + a + (long)in + bpf_core_field_exists(o->m) + bpf_core_field_size(struct mid, pad)
+	      + bpf_core_field_offset(o->m) + bpf_core_type_exists(struct inner) + bpf_core_type_size(struct mid)
+	      + bpf_core_enum_value_exists(enum kind, K_B) + bpf_core_enum_value(enum kind, K_B)
+	      + bpf_core_type_id_kernel(struct outer) + bpf_core_type_id_local(struct mid)
+	      + BPF_CORE_READ_BITFIELD_PROBED(in, bf) + BPF_CORE_READ_BITFIELD_PROBED(in, sbf)
+	      + BPF_PROBE_READ(o, m, pad) + BPF_CORE_READ(o, m, in, name[1]);
+	return 0;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def test_shipped_core_read_records_what_libbpf_records(clang, tmp_path):
+    """Oracle: the system libbpf's bpf_core_read.h; ours (-I ahead of it) gives the same relocations."""
+    if not Path("/usr/include/bpf/bpf_core_read.h").is_file():
+        pytest.skip("libbpf-dev headers not installed")
+    src = write(tmp_path, "core.c", CORE_PROGRAM)
+    system, ours = tmp_path / "system.o", tmp_path / "ours.o"
+    compile_c(src, system, CompileOptions(path="native", cflags=("-Wall", "-Werror")), compiler=clang)
+    compile_c(src, ours, CompileOptions(path="native", include_dirs=[str(driver.SHIPPED_INCLUDE)],
+                                        cflags=("-Wall", "-Werror")), compiler=clang)
+    kinds = _core_relo_kinds(system)
+    assert len(kinds) > 20 and set(kinds) >= {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+    assert _core_relo_kinds(ours) == kinds
+
+
+def test_compat_core_read_falls_back_to_shipped_header(clang, monkeypatch, tmp_path):
+    src = write(tmp_path, "core.c", "typedef unsigned int __u32, __be32, __wsum;\n"
+                                    "typedef unsigned long long __u64; typedef long long __s64;\n"
+                                    "#include <bpf/bpf_core_read.h>\n"
+                                    "#ifndef ___sa_chain1\n#error not the shipped fallback\n#endif\nint x;\n")
+    if Path("/usr/include/bpf/bpf_core_read.h").is_file():     # the system's wins when present
+        with pytest.raises(CompileError, match="not the shipped fallback"):
+            compile_c(src, tmp_path / "c.o", CompileOptions(path="native"), compiler=clang)
+    # no bpf/bpf_core_read.h anywhere but in our tree: the compat wrapper includes ours
+    monkeypatch.setattr(driver, "system_include_dirs", lambda: [])
+    compile_c(src, tmp_path / "c.o", CompileOptions(path="native", cflags=("-nostdlibinc",)), compiler=clang)
+
+
+def test_header_flags_add_zig_uapi_only_for_ziglang_without_system_uapi(tmp_path):
+    zigdir = tmp_path / "ziglang"
+    (zigdir / ZIG_UAPI / "linux").mkdir(parents=True)
+    (zigdir / ZIG_UAPI / "linux" / "bpf.h").write_text("")
+    (zigdir / "zig").write_text("")
+    zig = discovery.Compiler("ziglang", (str(zigdir / "zig"), "clang"), str(zigdir / "zig"), "ziglang")
+    plain = discovery.Compiler("clang-22", ("/usr/bin/clang-22",), "/usr/bin/clang-22", "PATH")
+    empty, uapi = tmp_path / "empty", tmp_path / "uapi"
+    (uapi / "linux").mkdir(parents=True)
+    (uapi / "linux" / "bpf.h").write_text("")
+    empty.mkdir()
+    assert driver.header_flags([empty], compiler=zig)[-2:] == ["-idirafter", str(zigdir / ZIG_UAPI)]
+    assert str(zigdir / ZIG_UAPI) not in driver.header_flags([uapi], compiler=zig)
+    assert driver.header_flags([empty], compiler=plain) == driver.header_flags([empty])
+
+
+ZIG_UAPI = Path("lib") / "libc" / "include" / "any-linux-any"
+ZIG_PROGRAM = MODERN_PROGRAM + r"""
+struct outer { long a; struct outer *next; } __attribute__((preserve_access_index));
+SEC("kprobe/x") int kp(struct outer *o) { return BPF_CORE_READ(o, next, a) + sizeof(struct bpf_iter_num); }
+"""
+
+
+def test_ziglang_finds_its_bundled_linux_headers(zig, clang, lowering, monkeypatch, tmp_path):
+    """No system headers at all (-nostdlibinc, no system dirs): zig's <linux/bpf.h> and our libbpf."""
+    monkeypatch.setattr(driver, "system_include_dirs", lambda: [])
+    src = write(tmp_path, "z.c", ZIG_PROGRAM)
+    opts = CompileOptions(path="native", cflags=("-nostdlibinc", "-Wall", "-Werror"))
+    res = compile_c(src, tmp_path / "z.o", opts, compiler=zig)
+    assert str(Path(zig.compiler.binary).parent / ZIG_UAPI) in res.commands[0]
+    # the same request with clang-22 has no Linux headers to find
+    with pytest.raises(CompileError, match="'linux/bpf.h' file not found"):
+        compile_c(src, tmp_path / "c.o", opts, compiler=clang)

@@ -301,6 +301,37 @@ long entry(long x, long y) { return f(x, y, x, y, x, y, x) + f(y, x, y, x, y, x,
     assert [p.split()[0] for p in params] == ["'a'", "'b'", "'c'", "'d'", "'e'", "'g'", "'h'"]
 
 
+def test_structs_by_value_after_dropped_constants_keep_btf_and_slots_in_step(clang22, bpftool, objdump22,
+                                                                              tmp_path):
+    """IPSCCP drops the constant ints; the 8/12/4/16-byte structs survive as i64, [2 x i64],
+    i32, [2 x i64] (6 pieces, 1 slot). Their debug records name the pieces (extractvalue,
+    lshr, trunc), not the arguments: BTF must still name x, y, z, w with their struct types
+    so that it counts the slot the caller stores and the callee loads."""
+    src = """
+struct s4 { int a; }; struct s8 { int a, b; }; struct s12 { int a, b, c; }; struct s16 { long a, b; };
+static __attribute__((noinline)) long f(int a, int b, struct s8 x, struct s12 y, struct s4 z, struct s16 w)
+{ return a * 3 + b + x.a - x.b + y.a * 2 + y.b + y.c * 5 + z.a * 7 + w.a - w.b; }
+long entry(long v)
+{
+	struct s8 x = { v, v + 1 }; struct s12 y = { v + 3, 4, v * 2 }; struct s4 z = { v ^ 6 };
+	struct s16 w = { v + 7, v << 3 };
+	return f(10, 20, x, y, z, w);
+}
+"""
+    ir = _c_to_ir(clang22, tmp_path, src)
+    assert re.search(r"define internal .*@f\(i64 %0, \[2 x i64\] %1, i32 %2, \[2 x i64\] %3\)", ir)
+    obj = _codegen(clang22, tmp_path, ir)
+    btf = _btf(bpftool, obj)
+    _, params = _proto(btf, "f")
+    assert [p.split()[0] for p in params] == ["'x'", "'y'", "'z'", "'w'"]
+    for p, struct in zip(params, ["s8", "s12", "s4", "s16"]):
+        assert re.search(rf"^\[{p.split('=')[1]}\] STRUCT '{struct}'", btf, re.M), (p, btf)
+    dump = _objdump(objdump22, obj)
+    assert sum("(r11 + 0x8)" in line for line in _function(dump, "f")) == 1
+    assert not any("(r11 + 0x10)" in line for line in _function(dump, "f"))
+    assert sum("(r11 - 0x8)" in line for line in _function(dump, "entry")) == 1
+
+
 def test_extern_kfunc_keeps_full_prototype_and_calls_store_slots(clang22, bpftool, objdump22, tmp_path):
     src = """
 extern long kf(long a, long b, long c, long d, long e, long f, int g, char h) __attribute__((section(".ksyms")));
