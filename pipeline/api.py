@@ -61,7 +61,7 @@ def compile(path: str | Path, output: str | Path, *, opt: int | str = 2, include
     if isinstance(defines, dict):
         defines = [k if v is None else f"{k}={v}" for k, v in defines.items()]
     opts = CompileOptions(opt_level=str(opt), include_dirs=[str(d) for d in include],
-                          defines=list(defines or ()), mcpu=mcpu, extra_flags=list(cflags),
+                          defines=list(defines or ()), mcpu=mcpu, cflags=tuple(cflags),
                           emit=emit)
     return compile_c(src, Path(output), opts)
 

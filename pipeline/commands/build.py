@@ -64,8 +64,8 @@ def run(args) -> int:
     print(f"compiler: {result.compiler.name} {result.compiler_version or ''} "
           f"({result.path} stack arguments)")
     if args.verbose:
-        for cmd in result.commands:
-            print("  " + " ".join(cmd))
+        for line in result.command_lines():
+            print("  " + line)
     if result.warnings.strip():
         print(result.warnings.rstrip())
     for prog in report["programs"]:

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*ROOT.glob("examples/*.c"), *ROOT.glob("tests/data/*/*.c")])
 BUILD = {"16_acquire_release.c": {"mcpu": "v4"}, "19_sdiv_smod.c": {"mcpu": "v4"},
          "mismatch.c": {"defines": ["NARROW_INT"]}}
+KERNEL = {"v1_kfuncs.c": "testmod_v1",
+          "prog.c": str(ROOT / "tests" / "data" / "kmod" / "user" / "mykfuncs.py")}
 
 
 def test_readme_one_liner_prints_55():
@@ -85,7 +87,7 @@ def test_a_rejected_program_is_not_jitted(tmp_path):
     assert pipeline.jit(obj, verified=False).size > 0      # the escape hatch
 
 
-def _images_of(obj, prog, monkeypatch):
+def _images_of(obj, prog, monkeypatch, kernel=None):
     """(the image pipeline.jit gives, the image pipeline.run hands its executor)."""
     seen = {}
 
@@ -95,10 +97,10 @@ def _images_of(obj, prog, monkeypatch):
 
     monkeypatch.setattr(api, "execute", capture)
     try:
-        pipeline.run(obj, prog)
+        pipeline.run(obj, prog, kernel=kernel)
     except _Stop:
         pass
-    return pipeline.jit(obj, prog), seen.get("image")
+    return pipeline.jit(obj, prog, kernel=kernel), seen.get("image")
 
 
 class _Stop(Exception):
@@ -108,13 +110,14 @@ class _Stop(Exception):
 @pytest.mark.parametrize("src", SOURCES, ids=[f"{p.parent.name}/{p.name}" for p in SOURCES])
 def test_jit_shows_the_image_run_executes(src, monkeypatch):
     obj = pipeline.build(src, include=[INCLUDE_DIR], **BUILD.get(src.name, {}))
+    kernel = KERNEL.get(src.name)
     for prog in obj.programs:
-        if pipeline.verify(obj, prog.name).accepted:
-            shown, ran = _images_of(obj, prog.name, monkeypatch)
+        if pipeline.verify(obj, prog.name, kernel=kernel).accepted:
+            shown, ran = _images_of(obj, prog.name, monkeypatch, kernel)
             assert ran is not None and shown.code == ran.code, prog.name
         else:       # the kernel JITs only what it verified
             with pytest.raises(pipeline.Error) as e:
-                pipeline.jit(obj, prog.name)
+                pipeline.jit(obj, prog.name, kernel=kernel)
             assert e.value.kind == "verifier", prog.name
 
 
