@@ -17,14 +17,9 @@ The stack-argument ABI (r11 slots) is ``stack_args``; kfunc calls are
 ``kfunc_args`` (argument checks, registers and stack slots alike).
 """
 
+from verifier.core import verify
 from verifier.input import LineInfo, MapDesc, VerifierInput
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
-
-
-def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) -> Verdict:
-    from verifier.core import verify as _verify
-    return _verify(inp, log_level, hooks)
-
 
 __all__ = ["verify", "VerifierInput", "MapDesc", "LineInfo", "Verdict", "VerifierErrorInfo",
            "SubprogFacts"]

@@ -22,7 +22,8 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import S64_MAX, Scalar
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, UNKNOWN_SCALAR, Reg
-from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_is_const, tnum_sub
+from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_sub
+from verifier.worklist import push_stack
 
 ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
            op.LSH: "<<=", op.RSH: ">>=", op.NEG: "neg", op.MOD: "%=", op.XOR: "^=",
@@ -296,7 +297,6 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
     # scalar op scalar
     fork = _should_fork(opc, d.s, src_s)
     if fork:
-        from verifier.core import push_stack
         branch = push_stack(env, env.insn_idx, env.insn_idx)
         zero = Scalar.const(0) if fork == 64 else S.Scalar.from_bounds(
             var_off=S.tnum_const_subreg(d.s.var_off, 0), smin=d.s.smin, smax=d.s.smax,

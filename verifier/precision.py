@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from verifier import regtypes as T
+from verifier.log import format_frame
 from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHIFT,
                             INSN_F_STACK_ACCESS, MAX_CALL_FRAMES, STACK_SPILL, Slot)
 
@@ -459,7 +460,6 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
                             sa[i] = r.with_(precise=True)
                             changed = True
                 if log2:
-                    from verifier.log import format_frame
                     env.log.line(f"mark_precise: frame{fr}: parent state "
                                  f"regs={_fmt_regs(bt.reg_masks[fr])} "
                                  f"stack={_fmt_stack(bt.stack_masks[fr])}: "

@@ -14,19 +14,24 @@ Also here: the loop heuristics of the kernel (states still on the DFS path
 cannot prune but can prove an infinite loop, checkpoint frequency, eviction
 of states that keep missing), strongly-connected-component visits that make
 comparisons conservative while a loop is still being explored, and
-``widen_imprecise_scalars`` for callback iterations.
+``widen_imprecise_scalars`` for callback and iterator loops, and the
+convergence test of open-coded iterators (:func:`iter_next_hit`).
 """
 
 from __future__ import annotations
 
 from verifier import regtypes as T
 from verifier.errors import EINVAL, VerifierError
-from verifier.precision import Backtrack, mark_all_scalars_imprecise, mark_chain_precision_batch
+from verifier.log import format_frame
+from verifier.precision import (Backtrack, mark_all_scalars_imprecise, mark_all_scalars_precise,
+                                mark_chain_precision_batch)
+from verifier.refs import refsafe
 from verifier.scalar import Scalar
-from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
-                            STACK_MISC, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Reg, Slot,
-                            State)
+from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, ITER_ACTIVE, NOT_INIT_REG, STACK_DYNPTR,
+                            STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
+                            UNKNOWN_SCALAR, Reg, Slot, State)
 from verifier.tnum import tnum_in
+from verifier.worklist import push_jmp_history
 
 NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
 _UNBOUND = UNKNOWN_SCALAR
@@ -222,7 +227,7 @@ def stack_arg_safe(old, cur, idmap: IdMap, exact: int, has_incoming: bool = True
     return True
 
 
-def _frame_insn_idx(st: State, fr: int) -> int:
+def frame_insn_idx(st: State, fr: int) -> int:
     return st.insn_idx if fr == st.curframe else st.frames[fr + 1].callsite
 
 
@@ -249,13 +254,12 @@ def states_equal(env, old: State, cur: State, exact: int) -> bool:
     idmap = IdMap()
     if old.in_sleepable != cur.in_sleepable:
         return False
-    from verifier.refs import refsafe
     if not refsafe(old, cur, idmap):
         return False
     for i in range(old.curframe + 1):
         if old.frames[i].callsite != cur.frames[i].callsite:
             return False
-        if not func_states_equal(env, old.frames[i], cur.frames[i], _frame_insn_idx(old, i),
+        if not func_states_equal(env, old.frames[i], cur.frames[i], frame_insn_idx(old, i),
                                  idmap, exact):
             return False
     return True
@@ -291,7 +295,7 @@ def clean_verifier_state(env, st: State) -> None:
     lv = env.liveness
     for fr in range(st.curframe + 1):
         f = st.frames[fr]
-        ip = _frame_insn_idx(st, fr)
+        ip = frame_insn_idx(st, fr)
         live = env.aux[ip].live_regs_before
         regs = f.regs
         for i in range(10):
@@ -379,7 +383,6 @@ MAX_BACKEDGE_ITERS = 64
 def _propagate_backedges(env, backedges) -> None:
     """Precision through an SCC's backedges to a fixed point.  The kernel keeps
     them in a list with the newest first, and walks it in that order."""
-    from verifier.precision import mark_all_scalars_precise
     order = backedges[::-1]
     i = 0
     while True:
@@ -491,6 +494,24 @@ def _update_peak(env) -> None:
         env.peak_states = cur
 
 
+def iter_next_hit(env, old: State, cur: State) -> bool:
+    """is_state_visited at an iter_next() call (kernel: the KF_ITER_NEXT branch):
+    the loop converged when the states match and the iterator is ACTIVE."""
+    if not states_equal(env, old, cur, RANGE_WITHIN):
+        return False
+    r1 = cur.frames[cur.curframe].regs[1]
+    if r1.type != T.PTR_TO_STACK or r1.s.var_off.mask:
+        return False
+    off = r1.off + r1.s.var_off.value
+    if off >= 0 or off % 8:
+        return False
+    f = cur.frames[r1.frameno]
+    spi = (-off - 1) // 8
+    if spi >= len(f.stack):
+        return False
+    return f.stack[spi].spilled.range == ITER_ACTIVE
+
+
 def is_state_visited(env, insn_idx: int) -> bool:
     """Returns True when the current state is covered (prune the path)."""
     cur = env.cur
@@ -524,8 +545,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
                     and f_old.async_entry_cnt != cur.frames[cur.curframe].async_entry_cnt):
                 skip_loop_check = True
             elif aux.is_iter_next:
-                hook = env.hooks.get("iter_next_hit")
-                if hook is not None and hook(env, sl, cur):
+                if iter_next_hit(env, sl, cur):
                     hit = loop = True
                 skip_loop_check = True
             elif env.insns[insn_idx].code == 0xE5 and (
@@ -552,7 +572,6 @@ def is_state_visited(env, insn_idx: int) -> bool:
         if hit:
             e.hit_cnt += 1
             if aux.jmp_point:
-                from verifier.core import push_jmp_history
                 push_jmp_history(env, cur, 0)
             propagate_precision(env, sl, cur)
             if loop:
@@ -606,7 +625,6 @@ def is_state_visited(env, insn_idx: int) -> bool:
 
 
 def _inf_loop(env, insn_idx: int, old: State, cur: State) -> VerifierError:
-    from verifier.log import format_frame
     post = ("cur state:" + format_frame(cur, cur.curframe),
             "old state:" + format_frame(old, cur.curframe))
     return VerifierError(f"infinite loop detected at insn {insn_idx}", EINVAL, insn=insn_idx,

@@ -163,8 +163,8 @@ def add_kernel(inp, prog) -> None:
             pass
     inp.insns = insns
     inp.kfuncs = names
-    inp.options["kernel_btf"] = reg.kernel
-    inp.options["kfunc_prog_types"] = reg.kfunc_prog_types()
+    inp.kernel_btf = reg.kernel
+    inp.kfunc_prog_types = reg.kfunc_prog_types()
 
 
 def _check_externs(btf, kernel, prog, called: set[str]) -> None:

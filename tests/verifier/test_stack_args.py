@@ -12,6 +12,7 @@ facts the JIT reads from the Verdict.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,9 @@ def rules(tmp_path_factory):
     return load(out)
 
 
-def check(obj, name: str, **options):
+def check(obj, name: str, **fields):
     from pipeline.commands.verify import build_input
-    inp = build_input(obj, obj.program(name))
-    inp.options.update(options)
+    inp = dataclasses.replace(build_input(obj, obj.program(name)), **fields)
     v = verify(inp, 1)
     assert v.internal_error is None, v.internal_error
     return v
