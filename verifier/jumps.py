@@ -21,6 +21,7 @@ first).
 from __future__ import annotations
 
 from isa import opcodes as op
+from isa.ints import u64
 from verifier import branch as BR
 from verifier import regtypes as T
 from verifier.env import Env, check_reg_arg_src
@@ -171,7 +172,7 @@ def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
         else:
             # reg = known + (reg.off - known.off), keeping reg's own id and delta
             d = _Reg.of(known.s)
-            fake = Scalar.const((r.off - known.off) & 0xFFFFFFFFFFFFFFFF)
+            fake = Scalar.const(u64(r.off - known.off))
             _scalar32_add(d, fake)
             _scalar_add(d, fake)
             d.var_off = tnum_add(d.var_off, fake.var_off)
@@ -191,11 +192,6 @@ def _refine_same(s: Scalar, opc: int, jmp32: bool) -> Scalar:
     BR.regs_refine_cond_op(r, r, opc, jmp32)
     reg_bounds_sync(r)
     return r.freeze()
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 # --- NULL checks -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from btf import layout as L
 from btf.kfuncs import KfArg
+from isa.ints import s64
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.btf_access import skip_mods
@@ -41,7 +42,7 @@ from verifier.errors import EACCES, EFAULT, EINVAL, ENOTSUPP, VerifierError
 from verifier.mem import check_map_access, check_mem_access
 from verifier.precision import mark_chain_precision, mark_stack_arg_precision
 from verifier.refs import acquire_reference, release_reference
-from verifier.scalar import Scalar, s64
+from verifier.scalar import Scalar
 from verifier.state import BPF_REG_SIZE, EMPTY_SLOT, ITER_ACTIVE, STACK_DYNPTR, STACK_ITER, Reg, Slot
 
 DYNPTR_NR_SLOTS = 2

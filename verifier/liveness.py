@@ -22,6 +22,7 @@ registers or slots are the same.  Two analyses, as in the kernel:
 from __future__ import annotations
 
 from isa import opcodes as op
+from isa.ints import U64
 from verifier.helpers import get_proto
 
 ALL_CALLER_SAVED = 0b111111   # r0-r5
@@ -163,9 +164,6 @@ def _print_live(env) -> None:
 
 
 # --- stack slots -------------------------------------------------------------------------
-
-U64 = (1 << 64) - 1
-
 
 class _Instance:
     """Per call chain: per frame, per instruction masks."""

@@ -17,15 +17,16 @@ from __future__ import annotations
 import struct
 
 from isa import opcodes as op
+from isa.ints import S64_MIN, s32, s64
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
-from verifier.scalar import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx, s64
+from verifier.scalar import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
 from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
-from verifier.tnum import S64_MIN, tnum_add, tnum_const, tnum_is_aligned, tnum_strn
+from verifier.tnum import tnum_add, tnum_const, tnum_is_aligned, tnum_strn
 
 SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
 MAX_PACKET_OFF = 0xFFFF
@@ -34,11 +35,6 @@ AT_PKT_END = -1       # pkt >= pkt_end
 
 # struct bpf_sock / bpf_sock common prefix (uapi)
 _BPF_SOCK_SIZE = 80
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 def _mem_err(env: Env, regno: int, off: int, size: int, mem_size: int) -> str:
@@ -63,18 +59,18 @@ def check_mem_region_access(env: Env, regno: int, off: int, size: int, mem_size:
                             zero_size_allowed: bool) -> None:
     reg = env.reg(regno)
     s = reg.s
-    if s.smin < 0 and (s.smin == S64_MIN or off + s.smin != _s32(off + s.smin)
+    if s.smin < 0 and (s.smin == S64_MIN or off + s.smin != s32(off + s.smin)
                        or s.smin + off < 0):
         raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
                             f"if (index >=0) check.")
-    lo = _s32(s.smin + off)
+    lo = s32(s.smin + off)
     if not _mem_ok(lo, size, mem_size, zero_size_allowed):
         raise VerifierError(f"R{regno} min value is outside of the allowed memory range", EACCES,
                             (_mem_err(env, regno, lo, size, mem_size),))
     if s.umax >= BPF_MAX_VAR_OFF:
         raise VerifierError(f"R{regno} unbounded memory access, make sure to bounds check any "
                             f"such access")
-    hi = _s32(s.umax + off)
+    hi = s32(s.umax + off)
     if not _mem_ok(hi, size, mem_size, zero_size_allowed):
         raise VerifierError(f"R{regno} max value is outside of the allowed memory range", EACCES,
                             (_mem_err(env, regno, hi, size, mem_size),))

@@ -42,8 +42,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isa import opcodes as op
+from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32, u64
 from verifier.tnum import (
-    S32_MIN, S64_MIN, TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and,
+    TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and,
     tnum_arshift, tnum_bswap16, tnum_bswap32, tnum_bswap64, tnum_cast,
     tnum_clear_subreg, tnum_const, tnum_const_subreg, tnum_in, tnum_intersect,
     tnum_is_const, tnum_is_unknown, tnum_lshift, tnum_mul, tnum_neg, tnum_or,
@@ -51,33 +52,8 @@ from verifier.tnum import (
     tnum_subreg_is_const, tnum_xor,
 )
 
-S64_MAX = (1 << 63) - 1
-S32_MAX = (1 << 31) - 1
-
-
-# --- C integer conversions (two's complement wrap, like the kernel's casts) --
-
-def u64(x: int) -> int:
-    return x & U64_MAX
-
-
-def s64(x: int) -> int:
-    x &= U64_MAX
-    return x - (1 << 64) if x >> 63 else x
-
-
-def u32(x: int) -> int:
-    return x & U32_MAX
-
-
-def s32(x: int) -> int:
-    x &= U32_MAX
-    return x - (1 << 32) if x >> 31 else x
-
-
-def _sext(x: int, bits: int) -> int:
-    x &= (1 << bits) - 1
-    return x - (1 << bits) if x >> (bits - 1) else x
+# C integer conversions (two's complement wrap, like the kernel's casts) are
+# isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.
 
 
 # --- the public, immutable value --------------------------------------------
@@ -116,7 +92,7 @@ class Scalar:
     def from_imm(imm: int) -> "Scalar":
         """The constant of a BPF_K operand: imm32 sign-extended to 64 bits
         (kernel: __mark_reg_known(fake_reg, insn->imm))."""
-        return Scalar.const(_sext(imm, 32))
+        return Scalar.const(sext(imm, 32))
 
     @staticmethod
     def from_bounds(*, var_off: Tnum = TNUM_UNKNOWN, smin: int = S64_MIN, smax: int = S64_MAX,
@@ -259,18 +235,13 @@ def _reset_reg32_and_tnum(r: _Reg) -> None:
 # variables and use conditional expressions instead of min()/max() calls;
 # each keeps the structure (and the comments) of its kernel counterpart.
 
-def _s32(x: int) -> int:  # inlined by hand below where it matters
-    x &= U32_MAX
-    return x - 0x100000000 if x & 0x80000000 else x
-
-
 def _update_reg32_bounds(r: _Reg) -> None:
     """kernel: __update_reg32_bounds - learn 32-bit bounds from the tnum."""
     v = r.var_off.value & U32_MAX
     m = r.var_off.mask & U32_MAX
     # min signed is max(sign bit) | min(other bits); max is the converse
-    lo = _s32(v | (m & 0x80000000))
-    hi = _s32(v | (m & 0x7FFFFFFF))
+    lo = s32(v | (m & 0x80000000))
+    hi = s32(v | (m & 0x7FFFFFFF))
     if lo > r.s32_min:
         r.s32_min = lo
     if hi < r.s32_max:
@@ -323,8 +294,8 @@ def _reg32_deduce_bounds(r: _Reg) -> None:
     u32_min, u32_max, s32_min, s32_max = r.u32_min, r.u32_max, r.s32_min, r.s32_max
     umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
     smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
-    umin_s, umax_s = _s32(umin_lo), _s32(umax_lo)
-    smin_s, smax_s = _s32(smin_lo), _s32(smax_lo)
+    umin_s, umax_s = s32(umin_lo), s32(umax_lo)
+    smin_s, smax_s = s32(smin_lo), s32(smax_lo)
     # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
     # form a contiguous range.
     if (umin >> 32) == (umax >> 32):
@@ -349,7 +320,7 @@ def _reg32_deduce_bounds(r: _Reg) -> None:
         s32_min = smin_s if smin_s > s32_min else s32_min
         s32_max = smax_s if smax_s < s32_max else s32_max
     # u32 range not crossing the s32 sign boundary is a valid s32 range.
-    a, b = _s32(u32_min), _s32(u32_max)
+    a, b = s32(u32_min), s32(u32_max)
     if a <= b:
         s32_min = a if a > s32_min else s32_min
         s32_max = b if b < s32_max else s32_max
@@ -360,10 +331,10 @@ def _reg32_deduce_bounds(r: _Reg) -> None:
     else:
         # s32 range wraps; the u32 range may overlap only one of its ends.
         if u32_max < a:
-            s32_min = _s32(u32_min)
+            s32_min = s32(u32_min)
             u32_max = b if b < u32_max else u32_max
         elif b < u32_min:
-            s32_max = _s32(u32_max)
+            s32_max = s32(u32_max)
             u32_min = a if a > u32_min else u32_min
     r.u32_min, r.u32_max, r.s32_min, r.s32_max = u32_min, u32_max, s32_min, s32_max
 
@@ -491,7 +462,7 @@ def _coerce_reg_to_size_sx(r: _Reg, size: int) -> None:
     """kernel: coerce_reg_to_size_sx - sign-extend the low ``size`` bytes."""
     bits = size * 8
     if tnum_is_const(r.var_off):
-        v = u64(_sext(r.var_off.value, bits))
+        v = u64(sext(r.var_off.value, bits))
         _mark_known(r, v)
         return
     top_smax = (u64(r.smax) >> bits) << bits
@@ -500,7 +471,7 @@ def _coerce_reg_to_size_sx(r: _Reg, size: int) -> None:
         # smin..smax share the bits above `bits`: the low parts are a
         # contiguous range, and sign-extending it keeps it one if both ends
         # land on the same side of zero.
-        a, b = _sext(r.smax, bits), _sext(r.smin, bits)
+        a, b = sext(r.smax, bits), sext(r.smin, bits)
         hi, lo = max(a, b), min(a, b)
         if (hi >= 0) == (lo >= 0):
             r.smin, r.s32_min = lo, s32(lo)
@@ -535,7 +506,7 @@ def _coerce_subreg_to_size_sx(r: _Reg, size: int) -> None:
     """kernel: coerce_subreg_to_size_sx - the 32-bit movsx (w = (s8/s16)w)."""
     bits = size * 8
     if tnum_is_const(r.var_off):
-        v = u64(_sext(r.var_off.value, bits))
+        v = u64(sext(r.var_off.value, bits))
         r.var_off = tnum_const(v)
         r.s32_min = r.s32_max = s32(v)
         r.u32_min = r.u32_max = u32(v)
@@ -543,7 +514,7 @@ def _coerce_subreg_to_size_sx(r: _Reg, size: int) -> None:
     top_smax = (u32(r.s32_max) >> bits) << bits
     top_smin = (u32(r.s32_min) >> bits) << bits
     if top_smax == top_smin:
-        a, b = _sext(r.s32_max, bits), _sext(r.s32_min, bits)
+        a, b = sext(r.s32_max, bits), sext(r.s32_min, bits)
         hi, lo = max(a, b), min(a, b)
         if (lo >= 0) == (hi >= 0):
             r.s32_min, r.s32_max = lo, hi
@@ -588,17 +559,13 @@ def zext_32_to_64(s: Scalar) -> Scalar:
 
 # --- per-op range helpers (kernel: scalar{32,}_min_max_<op>) -----------------
 
-def _s32_fits(*xs: int) -> bool:
-    return all(S32_MIN <= x <= S32_MAX for x in xs)
-
-
 def _s64_fits(*xs: int) -> bool:
     return all(S64_MIN <= x <= S64_MAX for x in xs)
 
 
 def _scalar32_add(d: _Reg, s) -> None:
     lo, hi = d.s32_min + s.s32_min, d.s32_max + s.s32_max
-    d.s32_min, d.s32_max = (lo, hi) if _s32_fits(lo, hi) else (S32_MIN, S32_MAX)
+    d.s32_min, d.s32_max = (lo, hi) if fits_s32(lo, hi) else (S32_MIN, S32_MAX)
     # all additions overflowing (or none) keeps the range contiguous
     lo, hi = d.u32_min + s.u32_min, d.u32_max + s.u32_max
     if lo <= U32_MAX < hi:
@@ -619,7 +586,7 @@ def _scalar_add(d: _Reg, s) -> None:
 
 def _scalar32_sub(d: _Reg, s) -> None:
     lo, hi = d.s32_min - s.s32_max, d.s32_max - s.s32_min
-    d.s32_min, d.s32_max = (lo, hi) if _s32_fits(lo, hi) else (S32_MIN, S32_MAX)
+    d.s32_min, d.s32_max = (lo, hi) if fits_s32(lo, hi) else (S32_MIN, S32_MAX)
     lo, hi = d.u32_min - s.u32_max, d.u32_max - s.u32_min
     if lo < 0 <= hi:  # some but not all subtractions underflow
         d.u32_min, d.u32_max = 0, U32_MAX
@@ -645,7 +612,7 @@ def _scalar32_mul(d: _Reg, s) -> None:
         d.u32_min, d.u32_max = lo, hi
     prods = (d.s32_min * s.s32_min, d.s32_min * s.s32_max,
              d.s32_max * s.s32_min, d.s32_max * s.s32_max)
-    if _s32_fits(*prods):
+    if fits_s32(*prods):
         d.s32_min, d.s32_max = min(prods), max(prods)
     else:
         d.s32_min, d.s32_max = S32_MIN, S32_MAX
@@ -1112,7 +1079,7 @@ def mov(src: Scalar, *, alu64: bool, off: int = 0) -> Scalar:
 
 def mov_imm(imm: int, *, alu64: bool) -> Scalar:
     """``dst = imm`` (MOV K): ALU64 sign-extends imm32, ALU zero-extends."""
-    imm = _sext(imm, 32)
+    imm = sext(imm, 32)
     return Scalar.const(imm if alu64 else u32(imm))
 
 

@@ -12,11 +12,12 @@ such reads give unknown scalars instead of errors.
 
 from __future__ import annotations
 
+from isa.ints import s64
 from verifier import regtypes as T
 from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
-from verifier.scalar import Scalar, s64
+from verifier.scalar import Scalar
 from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
                             MAX_BPF_STACK, NOT_INIT_REG, STACK_INVALID, STACK_MISC, STACK_SPILL,
                             STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
