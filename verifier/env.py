@@ -2,8 +2,9 @@
 
 :class:`Env` plays the role of the kernel's ``bpf_verifier_env``: the input,
 per-instruction facts (``aux``), subprogram table, the current state, the
-stack of pending branches, the explored-states table and the counters that
-end up in the ``processed N insns ...`` line.  Checks are plain functions in
+stack of pending branches, the explored-states table, the kfunc and
+stack-argument bookkeeping and the counters that end up in the ``processed N
+insns ...`` line.  Every field is declared in :meth:`Env.__init__`.  Checks are plain functions in
 the other modules taking ``env`` first; small helpers used everywhere (id
 generation, register writes, error raising) live here as methods.
 """

@@ -27,10 +27,11 @@ from verifier import regtypes as T
 from verifier.env import Env, check_reg_arg_src
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
-from verifier.prune import find_prev_entry, frame_insn_idx, widen_imprecise_scalars
+from verifier.equiv import frame_insn_idx
+from verifier.prune import find_prev_entry, widen_imprecise_scalars
 from verifier.refs import for_each_reg, release_reference_nomark
-from verifier.scalar import (Scalar, _Reg, _scalar32_add, _scalar_add, _zext_32_to_64,
-                             reg_bounds_sync)
+from verifier.scalar import Scalar, _scalar32_add, _scalar_add
+from verifier.scalar_bounds import _Reg, _zext_32_to_64, reg_bounds_sync
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
 from verifier.tnum import tnum_add, tnum_const
 from verifier.worklist import push_jmp_history, push_stack
