@@ -527,7 +527,7 @@ def zext_32_to_64(s: Scalar) -> Scalar:
     """kernel: zext_32_to_64 (tnum subreg + __reg_assign_32_into_64).
 
     Like the kernel function it does not sync the bounds; the kernel always
-    follows it with reg_bounds_sync (see :func:`mov` / :func:`bounds_sync`)."""
+    follows it with reg_bounds_sync (see :func:`verifier.scalar.mov` / :func:`bounds_sync`)."""
     r = _Reg.of(s)
     _zext_32_to_64(r)
     return r.freeze()
