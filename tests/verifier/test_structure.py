@@ -36,15 +36,15 @@ def import_graph(root: Path = ROOT, pkg: str = PKG) -> dict[str, set[str]]:
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(importer, node)
-                # "from verifier import alu" names the module verifier.alu
-                targets = [f"{base}.{a.name}" for a in node.names] + [base]
+                # "from verifier import alu" names the module verifier.alu; "from
+                # verifier import verify" needs verifier/__init__ itself
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                           for a in node.names]
             for t in targets:
                 # the longest known module that the dotted name starts with
                 while t and t not in modules:
                     t = t.rpartition(".")[0]
-                # the package itself is not an edge: importing verifier.x runs
-                # verifier/__init__ first whatever the importer, without a loop
-                if t and t != mod and t != pkg:
+                if t and t != mod:
                     graph[mod].add(t)
     return graph
 
@@ -99,3 +99,8 @@ def test_verifier_has_no_import_cycle():
     assert len(graph) > 20
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle in verifier/: " + " -> ".join(cycle)
+
+
+def test_only_the_package_entry_imports_the_driver():
+    users = sorted(m for m, deps in import_graph().items() if "verifier.core" in deps)
+    assert users == [PKG], users
