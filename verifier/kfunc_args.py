@@ -43,7 +43,8 @@ from verifier.mem import check_map_access, check_mem_access
 from verifier.precision import mark_chain_precision, mark_stack_arg_precision
 from verifier.refs import acquire_reference, release_reference
 from verifier.scalar import Scalar
-from verifier.state import BPF_REG_SIZE, EMPTY_SLOT, ITER_ACTIVE, STACK_DYNPTR, STACK_ITER, Reg, Slot
+from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, ITER_ACTIVE, STACK_DYNPTR, STACK_ITER, Reg,
+                            Slot)
 
 DYNPTR_NR_SLOTS = 2
 
