@@ -75,8 +75,8 @@ def do_check_insn(env: Env, insn, idx: int):
                     or insn.src not in (0, op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL)
                     or insn.dst != 0 or cls == op.JMP32):
                 raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-            # under a lock only bpf_spin_unlock (94) and bpf_res_spin_unlock (194); no
-            # kfunc is modelled as allowed there
+            # under a lock only bpf_spin_unlock (94) and bpf_kptr_xchg (194) may be
+            # called; no kfunc is modelled as allowed there
             if env.cur.active_locks and (
                     (insn.src == 0 and insn.imm not in (94, 194))
                     or insn.src == op.PSEUDO_KFUNC_CALL):
