@@ -64,15 +64,15 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                         maps=list(maps), license=obj.elf.license or "", name=prog.name, btf=btf,
                         func_info=func_info, line_info=line_info,
                         expected_attach_type=_ATTACH.get(sec), attach=prog.attach)
-    inp.options["prog_flags"] = prog_flags
+    inp.prog_flags = prog_flags
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
         # the kernel prototype, and the verifier gets that BTF, the KF_* flags and each
         # kfunc's program types as plain data (it does not import the mock kernel)
         _check_externs(btf, linked.kernel.kernel, prog, set(linked.kfuncs.values()))
         inp.kfuncs = dict(linked.kfuncs)
-        inp.options["kernel_btf"] = linked.kernel.kernel
-        inp.options["kfunc_prog_types"] = linked.kernel.kfunc_prog_types()
+        inp.kernel_btf = linked.kernel.kernel
+        inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
     return inp
 
 

@@ -6,25 +6,24 @@ func_info) and returns a :class:`Verdict` (accepted or rejected with the
 kernel's message, the log, processed-instruction statistics and
 per-subprogram facts for the JIT).
 
-Modules, one concern each: ``input``/``verdict`` (data in and out),
-``cfg`` (structure checks), ``state``/``regtypes`` (register, stack and frame
-state), ``tnum``/``scalar``/``branch`` (the scalar domain), ``alu``, ``mem``,
-``stack``, ``ctx``, ``jumps``, ``helpers``/``helper_call``, ``calls``, ``refs``,
-``precision``, ``liveness``, ``prune`` and ``log``; ``core`` drives them.
-The stack-argument ABI (r11 slots) is ``stack_args``; kfunc calls are
-``kfunc_call`` (resolution against the kernel BTF given in
-``VerifierInput.options["kernel_btf"]``, effects, iterators) and
-``kfunc_args`` (argument checks, registers and stack slots alike).
+Modules, one concern each: ``input``/``verdict`` (data in and out), ``env``
+(the run's shared state), ``cfg`` (structure checks), ``state``/``regtypes``
+(register, stack and frame state), ``tnum``/``scalar``/``branch`` (the scalar
+domain), ``alu``, ``mem``, ``stack``, ``ctx``, ``jumps``,
+``helpers``/``helper_call``, ``calls``, ``call_args`` (argument locations and
+the memory checks all calls share), ``refs``, ``precision``, ``liveness``,
+``prune``, ``worklist`` (pending branches, jump history) and ``log``;
+``core`` drives them and is imported by nothing but this package entry (the
+module graph has no cycle: tests/verifier/test_structure.py).  The
+stack-argument ABI (r11 slots) is ``stack_args``; kfunc calls are
+``kfunc_call`` (resolution against ``VerifierInput.kernel_btf``, effects,
+iterators), ``kfunc_args`` (argument checks, registers and stack slots alike)
+and ``btf_access`` (loads through kernel pointers).
 """
 
+from verifier.core import verify
 from verifier.input import LineInfo, MapDesc, VerifierInput
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
-
-
-def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) -> Verdict:
-    from verifier.core import verify as _verify
-    return _verify(inp, log_level, hooks)
-
 
 __all__ = ["verify", "VerifierInput", "MapDesc", "LineInfo", "Verdict", "VerifierErrorInfo",
            "SubprogFacts"]

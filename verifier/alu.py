@@ -15,14 +15,16 @@ kernel's "pointer arithmetic prohibited"-for-leaks branches reduce to
 from __future__ import annotations
 
 from isa import opcodes as op
+from isa.ints import S64_MAX, S64_MIN, fits_s32, s32, s64
 from verifier import regtypes as T
 from verifier import scalar as S
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
-from verifier.scalar import S64_MAX, Scalar
+from verifier.scalar import Scalar
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, UNKNOWN_SCALAR, Reg
-from verifier.tnum import S64_MIN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_is_const, tnum_sub
+from verifier.tnum import U32_MAX, U64_MAX, Tnum, tnum_add, tnum_sub
+from verifier.worklist import push_stack
 
 ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
            op.LSH: "<<=", op.RSH: ">>=", op.NEG: "neg", op.MOD: "%=", op.XOR: "^=",
@@ -89,8 +91,6 @@ def const_alu(opc: int, a: int, b: int, alu64: bool, imm: int = 0, to_be: bool =
 
 _CONSTS: dict[int, Scalar] = {}
 _U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
-_S64 = 1 << 63
-_S32 = 1 << 31
 
 
 def const_scalar(v: int) -> Scalar:
@@ -102,8 +102,8 @@ def const_scalar(v: int) -> Scalar:
             _CONSTS.clear()
         v &= U64_MAX
         lo = v & U32_MAX
-        sv = v - (1 << 64) if v & _S64 else v
-        s32v = lo - (1 << 32) if lo & _S32 else lo
+        sv = s64(v)
+        s32v = s32(lo)
         s = _CONSTS[v] = Scalar(Tnum(v, 0), sv, sv, v, v, s32v, s32v, lo, lo)
     return s
 
@@ -296,7 +296,6 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
     # scalar op scalar
     fork = _should_fork(opc, d.s, src_s)
     if fork:
-        from verifier.core import push_stack
         branch = push_stack(env, env.insn_idx, env.insn_idx)
         zero = Scalar.const(0) if fork == 64 else S.Scalar.from_bounds(
             var_off=S.tnum_const_subreg(d.s.var_off, 0), smin=d.s.smin, smax=d.s.smax,
@@ -331,12 +330,12 @@ def _linked_delta(opc: int, val: int, alu64: bool, dst_umax: int, dst_id: int) -
     value with upper bits set (its zero-extension is not a constant shift),
     negating S32_MIN, or a register that already carries a delta."""
     if alu64:
-        v = S.s64(val)
+        v = s64(val)
         if v < -(1 << 31) or v > (1 << 31) - 1:
             return None
     elif dst_umax > U32_MAX:
         return None
-    off = S.s32(val)
+    off = s32(val)
     if opc == op.SUB:
         if off == -(1 << 31):
             return None
@@ -350,7 +349,7 @@ def _sane_offset(env: Env, r: Reg, ptype: int) -> None:
     """kernel: check_reg_sane_offset."""
     s = r.s
     known = s.var_off.mask == 0
-    val = S.s64(s.var_off.value)
+    val = s64(s.var_off.value)
     tname = T.type_str(ptype)
     if known and (val >= BPF_MAX_VAR_OFF or val <= -BPF_MAX_VAR_OFF):
         raise VerifierError(f"math between {tname} pointer and {val} is not allowed", EINVAL)
@@ -361,10 +360,6 @@ def _sane_offset(env: Env, r: Reg, ptype: int) -> None:
                             f"value is not allowed", EINVAL)
     if s.smin >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
         raise VerifierError(f"value {s.smin} makes {tname} pointer be out of bounds", EINVAL)
-
-
-def _s32_fits(v: int) -> bool:
-    return -(1 << 31) <= v < (1 << 31)
 
 
 def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: bool) -> None:
@@ -406,7 +401,7 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
     new.precise = False
     new.id = ptr.id
     if opc == op.ADD:
-        if known and _s32_fits(ptr.off + o.smin):
+        if known and fits_s32(ptr.off + o.smin):
             new.off = ptr.off + o.smin
         else:
             smin, smax = p.smin + o.smin, p.smax + o.smax
@@ -426,7 +421,7 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
             raise VerifierError(f"R{dst} tried to subtract pointer from scalar")
         if pt == T.PTR_TO_STACK:
             raise VerifierError(f"R{dst} subtraction from stack pointer prohibited")
-        if known and _s32_fits(ptr.off - o.smin):
+        if known and fits_s32(ptr.off - o.smin):
             new.off = ptr.off - o.smin
         else:
             smin, smax = p.smin - o.smax, p.smax - o.smin

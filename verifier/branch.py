@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isa import opcodes as op
-from verifier.scalar import Scalar, _mark_unbounded, _Reg, reg_bounds_sync, s32, s64, u32, u64
+from isa.ints import s32, s64, u32, u64
+from verifier.scalar_bounds import Scalar, _mark_unbounded, _Reg, reg_bounds_sync
 from verifier.tnum import (
     tnum_and, tnum_const, tnum_intersect, tnum_is_const, tnum_or, tnum_overlap,
     tnum_subreg, tnum_subreg_is_const, tnum_with_subreg,

@@ -13,31 +13,30 @@
   re-verified until the states converge; timer callbacks are async and
   start from a fresh state.
 
-Every call goes through :func:`on_call` so the stack-argument rules (check
-the callee's incoming slots, invalidate the caller's outgoing slots after
-any call) have one place to live.
+Every call passes through :func:`verifier.stack_args.on_call` (kfunc calls
+through :func:`verifier.stack_args.after_kfunc`) so the stack-argument rules
+(check the callee's incoming slots, invalidate the caller's outgoing slots
+after any call) have one place to live.
 """
 
 from __future__ import annotations
 
+from btf.funcs import ArgKind
 from verifier import regtypes as T
-from verifier.env import Env, check_reg_arg_src
+from verifier import stack_args as SA
+from verifier.call_args import check_helper_mem_access
+from verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env, check_reg_arg_src
 from verifier.errors import E2BIG, EACCES, EFAULT, EINVAL, VerifierError
+from verifier.log import format_frame
 from verifier.precision import mark_chain_precision
+from verifier.prune import find_prev_entry, widen_imprecise_scalars
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers
 from verifier.scalar import Scalar
-from verifier.state import (MAX_BPF_REG, MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_SCALAR, Frame, Reg, State,
-                            fp_reg)
+from verifier.state import (MAX_BPF_REG, MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_SCALAR, Frame,
+                            Reg, State, fp_reg)
+from verifier.worklist import BranchElem, push_stack
 
 BPF_MAIN_FUNC = -1
-
-
-def on_call(env: Env, insn, callee_subprog: int | None) -> None:
-    """Stack-argument seam: every call (helper, kfunc, subprog) passes here
-    after its own checks.  Outgoing stack-argument slots are caller-saved."""
-    hook = env.hooks.get("on_call")
-    if hook is not None:
-        hook(env, insn, callee_subprog)
 
 
 def init_frame(frameno: int, callsite: int, subprogno: int) -> Frame:
@@ -60,7 +59,6 @@ def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
         return False, [sp.btf_problem] if sp.btf_problem else []
     if sp.linkage != "global" and not info.reliable:
         return False, []
-    from btf.funcs import ArgKind
     for i, arg in enumerate(info.args[:5]):
         regno = i + 1
         reg = regs[regno]
@@ -90,7 +88,6 @@ def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
 def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]]:
     """kernel: check_mem_reg - the pointer can be read and written for
     mem_size bytes (a NULL scalar passes for nullable args)."""
-    from verifier.helper_call import check_helper_mem_access
     reg = env.reg(regno)
     if reg.type == T.SCALAR and reg.s.var_off.mask == 0 and reg.s.var_off.value == 0:
         return True, []
@@ -141,7 +138,7 @@ def check_func_call(env: Env, insn, insn_idx: int) -> int:
             caller.regs[r] = NOT_INIT_REG
             env.scratch_reg(r)
         caller.regs[0] = UNKNOWN_SCALAR
-        on_call(env, insn, subprog)
+        SA.on_call(env, insn, subprog)
         return insn_idx + 1
     if not ok and sp.info is not None:
         sp.info = sp.info   # unreliable for this call; the kernel just verifies in context
@@ -149,11 +146,10 @@ def check_func_call(env: Env, insn, insn_idx: int) -> int:
     for r in range(6):
         caller.regs[r] = NOT_INIT_REG
         env.scratch_reg(r)
-    on_call(env, insn, subprog)
+    SA.on_call(env, insn, subprog)
     if env.liveness is not None:
         env.liveness.reset_cur()
     if env.log.level2:
-        from verifier.log import format_frame
         env.log.line("caller:")
         env.log.line(format_frame(st, caller.frameno))
         env.log.line("callee:")
@@ -213,7 +209,6 @@ def _set_timer_cb(env, caller: Frame, callee: Frame, callsite: int, extra=None) 
 
 
 def push_callback_call(env: Env, insn, insn_idx: int, subprog: int, kind: str, m=None) -> None:
-    from verifier.core import push_stack
     st = env.cur
     caller = st.cur
     sp = env.subprogs[subprog]
@@ -235,7 +230,6 @@ def push_callback_call(env: Env, insn, insn_idx: int, subprog: int, kind: str, m
 
 
 def push_async_cb(env: Env, insn_idx: int, prev_insn_idx: int, subprog: int) -> State:
-    from verifier.core import BranchElem
     st = State()
     st.frames = [init_frame(0, BPF_MAIN_FUNC, subprog)]
     _scratch_all(env)
@@ -243,7 +237,7 @@ def push_async_cb(env: Env, insn_idx: int, prev_insn_idx: int, subprog: int) -> 
     st.insn_idx = insn_idx
     st.first_insn_idx = insn_idx
     env.stack.append(BranchElem(st, insn_idx, prev_insn_idx, env.log.pos))
-    if len(env.stack) > 8192:
+    if len(env.stack) > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
         raise VerifierError(f"The sequence of {len(env.stack)} jumps is too complex for async cb.",
                             E2BIG)
     return st
@@ -294,18 +288,14 @@ def prepare_func_exit(env: Env, insn_idx: int) -> int:
     in_cb = callee.in_callback_fn
     nxt = callee.callsite if in_cb else callee.callsite + 1
     if env.log.level2:
-        from verifier.log import format_frame
         env.log.line("returning from callee:")
         env.log.line(format_frame(st, callee.frameno))
         env.log.line(f"to caller at {nxt}:")
         env.log.line(format_frame(st, caller.frameno))
     del st.frames[st.curframe:]
     st.curframe -= 1
-    hook = env.hooks.get("on_return")
-    if hook is not None:
-        hook(env, caller)
+    SA.on_return(env, caller)
     if in_cb:
-        from verifier.prune import find_prev_entry, widen_imprecise_scalars
         prev = find_prev_entry(env, st, nxt)
         if prev is not None:
             widen_imprecise_scalars(env, prev, st)
@@ -355,7 +345,6 @@ def tail_call_exit(env: Env, insn_idx: int) -> int:
     with whatever the tail-called program returned, so this path returns to the
     caller with an unknown R0; the failing call falls through, explored later
     (its R0 stays uninitialised, the helper returns nothing)."""
-    from verifier.core import push_stack
     push_stack(env, insn_idx + 1, insn_idx)
     env.cur.frames[env.cur.curframe].regs[0] = UNKNOWN_SCALAR
     return prepare_func_exit(env, insn_idx)
@@ -375,7 +364,6 @@ def process_exit(env: Env, insn_idx: int) -> int | None:
 def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
     """Registers at entry of a global subprogram verified on its own
     (kernel: do_check_common with btf_prepare_func_args)."""
-    from btf.funcs import ArgKind
     sp = env.subprogs[subprog]
     info = sp.info
     for i in range(1, 6):
@@ -403,4 +391,4 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
 
 
 __all__ = ["check_func_call", "push_callback_call", "process_exit", "prepare_func_exit",
-           "global_arg_regs", "on_call", "fp_reg", "EACCES"]
+           "global_arg_regs", "fp_reg", "EACCES"]

@@ -20,9 +20,15 @@ In the kernel's order:
 
 from __future__ import annotations
 
+from btf.errors import BtfError
+from btf.funcs import func_arg_info
 from isa import opcodes as op
+from isa.insn import opcode_problem
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
+from verifier.helpers import helper_changes_pkt_data
+from verifier.kfunc_call import add_kfunc
+from verifier.liveness import successors
 from verifier.state import MAX_BPF_STACK, MAX_CALL_FRAMES
 
 MAX_VAR_OFF = 1 << 29
@@ -53,11 +59,7 @@ def add_subprogs(env: Env) -> None:
             if len(starts) > BPF_MAX_SUBPROGS:
                 raise VerifierError("too many subprograms", EINVAL)
         elif insn.code == op.CALL_OP and insn.src == op.PSEUDO_KFUNC_CALL:
-            hook = env.hooks.get("add_kfunc")
-            if hook is None:
-                raise VerifierError("calling kernel function is not supported without "
-                                    "CONFIG_DEBUG_INFO_BTF", EINVAL)
-            hook(env, i, insn)
+            add_kfunc(env, i, insn)
     env.subprogs = [Subprog(start=s) for s in sorted(starts)]
     for k, sp in enumerate(env.subprogs):
         sp.end = env.subprogs[k + 1].start if k + 1 < len(env.subprogs) else env.n
@@ -125,8 +127,6 @@ def check_btf_func(env: Env) -> None:
         sp.func_id = type_id
         sp.name = t.name
         sp.linkage = {0: "static", 1: "global", 2: "extern"}.get(t.vlen, "static")
-        from btf.funcs import func_arg_info
-        from btf.errors import BtfError
         try:
             sp.info = func_arg_info(btf, type_id, insn=insn_off, main=(k == 0))
         except BtfError as e:
@@ -183,11 +183,9 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
             if src == 0:
                 pass
             elif src == op.PSEUDO_BTF_ID:
-                hook = env.hooks.get("pseudo_btf_id")
-                if hook is None:
-                    raise VerifierError("kernel is missing BTF, make sure CONFIG_DEBUG_INFO_BTF=y "
-                                        "is specified in Kconfig.", EINVAL)
-                hook(env, i, insn)
+                # ksym variables (__ksym globals) are not modelled
+                raise VerifierError("kernel is missing BTF, make sure CONFIG_DEBUG_INFO_BTF=y "
+                                    "is specified in Kconfig.", EINVAL)
             elif src == op.PSEUDO_FUNC:
                 aux.ld_imm_kind = "func"
             else:
@@ -222,7 +220,6 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     aux.ld_imm_kind = "map"
             i += 2
             continue
-        from isa.insn import opcode_problem
         if _not_in_insntable(insn, opcode_problem):
             raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
         i += 1
@@ -350,12 +347,8 @@ def check_cfg(env: Env) -> None:
                 aux[t].prune_point = True
                 aux[t].jmp_point = True
             if insn.src == 0:
-                from verifier.helpers import helper_changes_pkt_data
                 if helper_changes_pkt_data(insn.imm):
                     env.subprogs[aux[t].subprog].changes_pkt_data = True
-            hook = env.hooks.get("cfg_call")
-            if hook is not None:
-                hook(env, t, insn)
             return visit_call(t, insn.src == op.PSEUDO_CALL)
         if o == op.JA:
             if code & op.X:
@@ -401,7 +394,6 @@ def compute_postorder(env: Env) -> list[int]:
     target, so the target is explored first); an insn is emitted when it is
     met again after its successors.  Liveness fixpoints walk this order, and
     their level-2 log lines come out in it."""
-    from verifier.liveness import successors
     state = [0] * env.n
     out: list[int] = []
     for sp in env.subprogs:

@@ -7,81 +7,40 @@ branch, consults the state cache at prune points (:mod:`verifier.prune`) and
 stops at the 1,000,000-processed-instructions limit.  Global subprograms are
 verified afterwards on their own; the stack-depth check runs last.
 
-Instruction dispatch (:func:`do_check_insn`) hands each class to its module;
-r11 (stack-argument) operands go through the ``stack_arg_insn`` hook and
-kfunc calls through ``kfunc_call``.  The stack-argument and kfunc hooks of
-:mod:`verifier.stack_args` / :mod:`verifier.kfunc_call` are installed by
-default (``verify(..., hooks=...)`` may override any of them); without the
-``stack_arg_insn`` hook r11 is just an invalid register (``R11 is invalid``).
+Instruction dispatch (:func:`do_check_insn`) hands each class to its module:
+every instruction naming r11 (stack-argument operands) to
+:func:`verifier.stack_args.check_insn`, kfunc calls to
+:func:`verifier.kfunc_call.kfunc_call`.  Branches are queued on and popped
+from the worklist (:mod:`verifier.worklist`); nothing below imports this
+module.
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 
 from isa import opcodes as op
+from isa.disasm import format_insn
+from isa.helper_names import helper_name
+from isa.stack_args import touches_r11
 from verifier import alu, calls, cfg, jumps, mem
 from verifier import regtypes as T
-from verifier.ctx import model_for
-from verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env
+from verifier import stack_args as SA
+from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
+from verifier.env import Env, check_reg_arg_dst
 from verifier.errors import E2BIG, EINVAL, VerifierError
 from verifier.helper_call import check_helper_call
-from verifier.input import VerifierInput
+from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
+from verifier.kfunc_call import kfunc_call
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, format_frame, vlog_alignment
+from verifier.precision import backtrack_kinds
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
-from verifier.state import MAX_BPF_REG, HistEntry, Reg, State
+from verifier.state import MAX_BPF_REG, Reg, State
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
-
-PARAMS = 11   # BPF_REG_PARAMS
-
-
-class BranchElem:
-    __slots__ = ("st", "insn_idx", "prev_insn_idx", "log_pos")
-
-    def __init__(self, st: State, insn_idx: int, prev_insn_idx: int, log_pos: int):
-        self.st = st
-        self.insn_idx = insn_idx
-        self.prev_insn_idx = prev_insn_idx
-        self.log_pos = log_pos
-
-
-def push_stack(env: Env, insn_idx: int, prev_insn_idx: int) -> State:
-    """Queue a copy of the current state to be explored from ``insn_idx``."""
-    cur = env.cur
-    st = cur.copy()
-    env.stack.append(BranchElem(st, insn_idx, prev_insn_idx, env.log.pos))
-    if len(env.stack) > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
-        raise VerifierError(f"The sequence of {len(env.stack)} jumps is too complex.", E2BIG)
-    if st.parent is not None:
-        st.parent.branches += 1
-    return st
-
-
-def push_jmp_history(env: Env, st: State, flags: int, linked=None) -> None:
-    ent = env.cur_hist_ent
-    if ent is not None and st is env.cur:
-        ent.flags |= flags
-        if linked:
-            ent.linked_regs = linked
-        return
-    ent = HistEntry(env.insn_idx, env.prev_insn_idx, flags, linked)
-    st.jmp_history.append(ent)
-    if st is env.cur:
-        env.cur_hist_ent = ent
-
-
-def _pop_stack(env: Env, pop_log: bool) -> bool:
-    if not env.stack:
-        return False
-    e = env.stack.pop()
-    env.cur = e.st
-    env.insn_idx = e.insn_idx
-    env.prev_insn_idx = e.prev_insn_idx
-    if pop_log:
-        env.log.reset(e.log_pos)
-    return True
+from verifier.worklist import pop_stack, push_jmp_history
 
 
 def do_check_insn(env: Env, insn, idx: int):
@@ -89,12 +48,10 @@ def do_check_insn(env: Env, insn, idx: int):
     current path ended (program exit)."""
     code = insn.code
     cls = code & 7
-    # stack-argument seam: r11 memory operands (and any other r11 use) go to the
-    # hook when one is installed; without it r11 is just an invalid register
-    # number, rejected by the operand checks in the kernel's order
-    if (insn.dst == PARAMS or insn.src == PARAMS) and "stack_arg_insn" in env.hooks:
-        nxt = env.hooks["stack_arg_insn"](env, insn)
-        return idx + 1 if nxt is None else nxt
+    # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
+    if touches_r11(insn):
+        SA.check_insn(env, insn)
+        return idx + 1
     if cls in (op.ALU, op.ALU64):
         alu.check_alu_op(env, insn)
         return idx + 1
@@ -118,23 +75,20 @@ def do_check_insn(env: Env, insn, idx: int):
                     or insn.src not in (0, op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL)
                     or insn.dst != 0 or cls == op.JMP32):
                 raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
+            # under a lock only bpf_spin_unlock (94) and bpf_kptr_xchg (194) may be
+            # called; no kfunc is modelled as allowed there
             if env.cur.active_locks and (
                     (insn.src == 0 and insn.imm not in (94, 194))
-                    or (insn.src == op.PSEUDO_KFUNC_CALL
-                        and not env.hooks.get("kfunc_spin_allowed", lambda e, i: False)(env, insn))):
+                    or insn.src == op.PSEUDO_KFUNC_CALL):
                 raise VerifierError("function calls are not allowed while holding a lock",
                                     EINVAL)
             if insn.src == op.PSEUDO_CALL:
                 nxt = calls.check_func_call(env, insn, idx)
             elif insn.src == op.PSEUDO_KFUNC_CALL:
-                hook = env.hooks.get("kfunc_call")
-                if hook is None:
-                    raise VerifierError("calling kernel function is not supported without "
-                                        "CONFIG_DEBUG_INFO_BTF", EINVAL)
-                nxt = hook(env, insn, idx)
+                nxt = kfunc_call(env, insn, idx)
             else:
                 check_helper_call(env, insn, idx)
-                calls.on_call(env, insn, None)
+                SA.on_call(env, insn, None)
                 nxt = idx + 1
                 if insn.imm == 12 and env.cur.curframe:
                     nxt = calls.tail_call_exit(env, idx)
@@ -166,7 +120,6 @@ def do_check_insn(env: Env, insn, idx: int):
 
 
 def _check_ld_imm(env: Env, insn, idx: int) -> None:
-    from verifier.env import check_reg_arg_dst
     if (insn.code & 0x18) != op.DW:
         raise VerifierError("invalid BPF_LD_IMM insn", EINVAL)
     if insn.off != 0:
@@ -178,9 +131,6 @@ def _check_ld_imm(env: Env, insn, idx: int) -> None:
     if src == 0:
         v = (insn.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
         env.set_reg(insn.dst, Reg(T.SCALAR, Scalar.const(v)))
-        return
-    if src == op.PSEUDO_BTF_ID:
-        env.hooks["ld_btf_id"](env, insn, idx)
         return
     if src == op.PSEUDO_FUNC:
         target = idx + insn.imm + 1
@@ -203,7 +153,6 @@ def _check_ld_imm(env: Env, insn, idx: int) -> None:
 # --- logging helpers ---------------------------------------------------------------------
 
 def _call_name(env: Env):
-    from isa.helper_names import helper_name
 
     def name(insn):
         if insn.src == op.PSEUDO_CALL:
@@ -212,7 +161,7 @@ def _call_name(env: Env):
             n = helper_name(insn.imm)
             return f"{n}#{insn.imm}" if n else None
         if insn.src == op.PSEUDO_KFUNC_CALL:
-            d = getattr(env, "kfunc_by_id", {}).get(insn.imm)
+            d = env.kfunc_by_id.get(insn.imm)
             return d.name if d is not None else None
         return None
     return name
@@ -229,7 +178,6 @@ def _imm_text(env: Env):
 
 
 def insn_text(env: Env, idx: int) -> str:
-    from isa.disasm import format_insn
     try:
         return format_insn(env.insns, idx, "kernel", strict=False, call_name=env.call_name,
                            imm_text=_imm_text(env))
@@ -350,7 +298,7 @@ def do_check(env: Env) -> None:
         update_branch_counts(env, env.cur)
         if lv is not None:
             lv.update(env)
-        if not _pop_stack(env, pop_log):
+        if not pop_stack(env, pop_log):
             break
         prev_insn_idx = env.prev_insn_idx
         env.do_print_state = True
@@ -365,7 +313,6 @@ def code_is_cond_jmp(insn) -> bool:
 
 
 def do_check_common(env: Env, subprog: int) -> None:
-    from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
     env.prev_linfo = None
     env.pass_cnt += 1
     st = State()
@@ -432,23 +379,14 @@ def _subprog_facts(env: Env) -> list[SubprogFacts]:
     return out
 
 
-def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) -> Verdict:
+def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
     problem becomes a rejected Verdict."""
     t0 = time.perf_counter()
     log = Log(log_level)
     env = Env(inp, log)
-    from verifier.stack_args import hooks as _stack_arg_hooks
-    env.hooks = {**_stack_arg_hooks(), **(hooks or {})}
-    env.ctx = model_for(inp.prog_type)
     env.call_name = _call_name(env)
     env.insn_text = lambda i: insn_text(env, i)
-    env.cur_hist_ent = None
-    env.prev_log_pos = None
-    env.prev_insn_print_len = 0
-    env.do_print_state = False
-    # tests may lower the 1M budget; the message keeps the kernel's form
-    env.insn_limit = int(inp.options.get("insn_limit", BPF_COMPLEXITY_LIMIT_INSNS))
     error: VerifierError | None = None
     stage = "load"
     try:
@@ -456,8 +394,6 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
             raise VerifierError("empty program", EINVAL)
         if env.n > BPF_COMPLEXITY_LIMIT_INSNS:
             raise VerifierError("program too large", E2BIG)
-        if env.ctx is None and inp.prog_type not in ("perf_event",):
-            env.ctx = None
         stage = "cfg"
         cfg.add_subprogs(env)
         cfg.check_subprogs(env)
@@ -466,24 +402,17 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
         cfg.check_cfg(env)
         cfg.compute_scc(env)
         compute_live_registers(env)
-        from verifier.precision import backtrack_kinds
         env.bt_kind = backtrack_kinds(env)
-        if env.hooks.get("before_check"):
-            env.hooks["before_check"](env)
         env.liveness = StackLiveness(env)
         stage = "check"
         do_check_common(env, 0)
         do_check_subprogs(env)
         stage = "post"
-        if not log.level2:
-            pass
         cfg.check_max_stack_depth(env)
-        if env.hooks.get("after_check"):
-            env.hooks["after_check"](env)
+        SA.after_check(env)
     except VerifierError as e:
         error = e
     except Exception as exc:  # noqa: BLE001 - never crash on a program; report it
-        import traceback
         error = VerifierError(f"verifier internal error: {type(exc).__name__}: {exc}", 14)
         env.internal_error = traceback.format_exc()
     if error is not None:
@@ -497,9 +426,6 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
             log.write(error.message)
         for line in error.post:
             log.line(line)
-    elif not log.level2:
-        # the kernel drops the level-1 trace of a program that verified
-        pass
     v = Verdict(accepted=error is None, processed_insns=env.insn_processed,
                 max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
                 peak_states=env.peak_states)
@@ -507,12 +433,12 @@ def verify(inp: VerifierInput, log_level: int = 1, hooks: dict | None = None) ->
         sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
         v.error = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
     v.subprogs = _subprog_facts(env)
-    v.kfunc_calls = dict(getattr(env, "kfunc_calls", {}))
+    v.kfunc_calls = dict(env.kfunc_calls)
     v.seen_insns = [a.seen for a in env.aux]
     v.tail_call_maps = {i: a.map_ptr_state.name for i, a in enumerate(env.aux)
                         if a.map_ptr_state is not None and a.map_ptr_state != "poison"}
     log.line(v.stats_line())
     v.log = log.text() if log_level else ""
-    v.internal_error = getattr(env, "internal_error", None)
+    v.internal_error = env.internal_error
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -2,21 +2,22 @@
 
 :class:`Env` plays the role of the kernel's ``bpf_verifier_env``: the input,
 per-instruction facts (``aux``), subprogram table, the current state, the
-stack of pending branches, the explored-states table and the counters that
-end up in the ``processed N insns ...`` line.  Checks are plain functions in
+stack of pending branches, the explored-states table, the kfunc and
+stack-argument bookkeeping and the counters that end up in the ``processed N
+insns ...`` line.  Every field is declared in :meth:`Env.__init__`.  Checks are plain functions in
 the other modules taking ``env`` first; small helpers used everywhere (id
 generation, register writes, error raising) live here as methods.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from verifier import regtypes as T
+from verifier.ctx import model_for
 from verifier.errors import EACCES, VerifierError
 from verifier.state import BPF_ADD_CONST, MAX_BPF_REG, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
 
-BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
 BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
 BPF_MAX_SUBPROGS = 256
 BPF_MAX_VAR_OFF = 1 << 29
@@ -84,19 +85,59 @@ class InsnAux:
 
 
 class Env:
+    """One verification run's shared state.  Every field is declared here;
+    ``__slots__`` keeps the other modules from growing new ones."""
+    __slots__ = (
+        "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
+        "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
+        "strict_alignment", "subprogs", "subprog_cnt", "postorder", "scc_info", "used_maps",
+        "bt_kind", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
+        "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
+        "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
+        "prev_jmps_processed", "total_states", "peak_states", "explored_states_size",
+        "max_states_per_insn", "num_backedges", "scratched_regs", "scratched_stack",
+        "prev_linfo", "prev_log_pos", "prev_insn_print_len", "do_print_state", "call_name",
+        "insn_text", "kfunc_descs", "kfunc_by_id", "kfunc_calls", "stack_arg_written",
+        "stack_arg_need", "stack_arg_global_in", "internal_error")
+
     def __init__(self, inp, log):
+        # --- the request and what is derived from it once
         self.inp = inp
         self.insns = inp.insns
         self.n = len(inp.insns)
         self.log = log
         self.aux = [InsnAux() for _ in range(self.n)]
+        self.linfo = sorted(inp.line_info, key=lambda li: li.insn)
+        self.prog_type = inp.prog_type
+        self.ctx = model_for(inp.prog_type)   # ctx.CtxModel for the prog type (or None)
+        self.insn_limit = int(inp.insn_limit)  # processed-instruction budget
+        self.test_state_freq = inp.test_state_freq   # a checkpoint at every prune point
+        # privileged load (CAP_BPF + CAP_PERFMON): what the kernel allows then
+        self.bpf_capable = True
+        self.allow_ptr_leaks = True
+        self.allow_uninit_stack = True
+        self.strict_alignment = False
+        # --- structure (cfg.py, liveness.py, precision.py)
         self.subprogs: list[Subprog] = []
+        self.subprog_cnt = 0
+        self.postorder: list[int] = []
+        self.scc_info: dict = {}
+        self.used_maps: list = []
+        self.bt_kind: list[int] = []          # precision.backtrack_kinds, per insn
+        self.liveness = None                  # liveness.StackLiveness
+        # --- the walk (core.py, worklist.py, prune.py)
         self.cur: State | None = None
-        self.stack: list = []                 # pending branches: (state, insn_idx, prev_idx, log_pos)
+        self.stack: list = []                 # pending branches (worklist.BranchElem)
         self.explored: dict[int, list] = {}   # insn idx -> list of StateEntry (prune.py)
+        self.free_list: list = []
         self.insn_idx = 0
         self.prev_insn_idx = -1
+        self.cur_hist_ent = None              # jump-history entry of the current insn
         self.id_gen = 0
+        self.pass_cnt = 0
+        self.seen_direct_write = False
+        self.tail_call_reachable = False
+        # --- counters behind 'processed N insns ...'
         self.insn_processed = 0
         self.prev_insn_processed = 0
         self.jmps_processed = 0
@@ -105,37 +146,25 @@ class Env:
         self.peak_states = 0
         self.explored_states_size = 0
         self.max_states_per_insn = 0
-        self.free_list: list = []
-        self.prog_type = inp.prog_type
-        self.bpf_capable = True
-        self.allow_ptr_leaks = True
-        self.allow_uninit_stack = True
-        self.bypass_spec_v1 = True
-        self.bypass_spec_v4 = True
-        self.strict_alignment = False
-        self.seen_direct_write = False
-        self.changes_pkt_data = False
-        self.subprog_cnt = 0
-        self.cur_subprog = 0
+        self.num_backedges = 0                # SCC backedge states held (peak_states)
+        # --- the level-2 log
         self.scratched_regs = 0
         self.scratched_stack = 0
         self.prev_linfo = None
-        self.linfo = sorted(inp.line_info, key=lambda li: li.insn)
-        self.exception_callback_subprog = 0
-        self.postorder: list[int] = []
-        self.scc_info: dict = {}
-        self.callback_subprogs: set[int] = set()
-        self.used_maps: list = []
-        self.liveness = None                  # liveness.StackLiveness
-        self.backedges: dict = {}
-        self.num_backedges = 0                # SCC backedge states held (peak_states)
-        # BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point
-        self.test_state_freq = bool(inp.options.get("test_state_freq"))
-        self.hooks = {}
-        self.ctx = None                       # ctx.CtxModel for the prog type
-        self.tail_call_reachable = False
-        self.pass_cnt = 0
-        self.in_global_subprog = False
+        self.prev_log_pos: int | None = None
+        self.prev_insn_print_len = 0
+        self.do_print_state = False
+        self.call_name = None                 # insn -> kernel name of its call (core.py)
+        self.insn_text = None                 # insn index -> its log text (core.py)
+        # --- kfunc calls (kfunc_call.py)
+        self.kfunc_descs: dict = {}           # call insn index -> KfuncDesc
+        self.kfunc_by_id: dict = {}           # kernel BTF FUNC id -> KfuncDesc
+        self.kfunc_calls: dict[int, dict] = {}    # verified call site -> model (Verdict)
+        # --- stack arguments (stack_args.py)
+        self.stack_arg_written: dict[int, int] = {}   # subprog -> most slots it writes
+        self.stack_arg_need: dict[int, int] = {}      # subprog -> most slots its calls need
+        self.stack_arg_global_in: dict[int, list] = {}  # global subprog -> incoming slots
+        self.internal_error: str | None = None  # traceback of a verifier bug
 
     # --- ids and errors ----------------------------------------------------
     def new_id(self) -> int:

@@ -13,18 +13,19 @@ may move packet data.
 from __future__ import annotations
 
 from isa.helper_names import helper_name
+from verifier import calls as C
 from verifier import helpers as H
 from verifier import regtypes as T
+from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
+                                is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
-from verifier.mem import (check_map_access, check_map_access_type, check_mem_access,
-                          check_mem_region_access, check_packet_access,
-                          may_access_direct_pkt_data)
-from verifier.precision import mark_chain_precision
-from verifier.refs import acquire_reference, clear_all_pkt_pointers, release_reference
+from verifier.mem import check_map_access, check_mem_access, may_access_direct_pkt_data
+from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
+from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
+                           release_reference)
 from verifier.scalar import Scalar
-from verifier.stack import check_stack_range_initialized
-from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
 
@@ -60,10 +61,6 @@ def func_name(func_id: int) -> str:
     return helper_name(func_id) or "unknown"
 
 
-def _register_is_null(r: Reg) -> bool:
-    return r.type == T.SCALAR and r.s.var_off.mask == 0 and r.s.var_off.value == 0
-
-
 def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
     """kernel: update_loop_inline_state - a bpf_loop call site can be inlined while
     every path reaches it with flags == 0 and one callback; checking the flags
@@ -71,7 +68,7 @@ def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
     aux = env.aux[insn_idx]
     if aux.loop_inline is not None and not aux.loop_inline[0]:
         return
-    zero = _register_is_null(env.regs[4])
+    zero = is_null(env.regs[4])
     if zero:
         mark_chain_precision(env, 4)
     if aux.loop_inline is None:
@@ -93,54 +90,6 @@ def _check_reg_type(env: Env, regno: int, arg_type: int) -> None:
         return
     exp = ", ".join(T.type_str(c) for c in compatible)
     raise VerifierError(f"R{regno} type={T.type_str(reg.type)} expected={exp}")
-
-
-def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg_type: int) -> None:
-    """kernel: check_func_arg_reg_off."""
-    from verifier.mem import check_ptr_off_reg
-    t = reg.type
-    b = T.base(t)
-    if arg_type & H.RELEASE:
-        if reg.off:
-            raise VerifierError(f"R{regno} must have zero offset when passed to release func "
-                                f"or trusted arg to kfunc")
-        check_ptr_off_reg(env, reg, regno, False)
-        return
-    if b in (T.PTR_TO_STACK, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_MAP_KEY,
-             T.PTR_TO_MAP_VALUE, T.PTR_TO_MEM, T.PTR_TO_BUF, T.SCALAR, T.PTR_TO_ARENA):
-        return
-    if b == T.PTR_TO_BTF_ID:
-        check_ptr_off_reg(env, reg, regno, True)
-        return
-    check_ptr_off_reg(env, reg, regno, False)
-
-
-def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
-                            zero_size_allowed: bool, meta) -> None:
-    reg = env.reg(regno)
-    b = T.base(reg.type)
-    if b in (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META):
-        check_packet_access(env, regno, reg.off, access_size, zero_size_allowed)
-    elif b == T.PTR_TO_MAP_KEY:
-        if write:
-            raise VerifierError(f"R{regno} cannot write into {T.type_str(reg.type)}")
-        check_mem_region_access(env, regno, reg.off, access_size, reg.map.key_size, False)
-    elif b == T.PTR_TO_MAP_VALUE:
-        check_map_access_type(env, regno, reg.off, access_size, write)
-        check_map_access(env, regno, reg.off, access_size, zero_size_allowed, direct=False)
-    elif b == T.PTR_TO_MEM:
-        if reg.type & T.MEM_RDONLY and write:
-            raise VerifierError(f"R{regno} cannot write into {T.type_str(reg.type)}")
-        check_mem_region_access(env, regno, reg.off, access_size, reg.mem_size,
-                                zero_size_allowed)
-    elif b == T.PTR_TO_STACK:
-        check_stack_range_initialized(env, regno, reg.off, access_size, zero_size_allowed,
-                                      write, meta)
-    else:
-        if zero_size_allowed and access_size == 0 and _register_is_null(reg):
-            return
-        raise VerifierError(f"R{regno} type={T.type_str(reg.type)} "
-                            f"expected={T.type_str(T.PTR_TO_STACK)}")
 
 
 def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bool,
@@ -178,12 +127,12 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         if mt in ("sockmap", "sockhash"):
             arg_type = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
             base = arg_type
-    skip = _register_is_null(reg) and arg_type & H.MAYBE_NULL
+    skip = is_null(reg) and arg_type & H.MAYBE_NULL
     if not skip:
         _check_reg_type(env, regno, arg_type)
-        _check_func_arg_reg_off(env, reg, regno, arg_type)
+        check_func_arg_reg_off(env, reg, regno, arg_type)
     if arg_type & H.RELEASE:
-        if not reg.ref_obj_id and not _register_is_null(reg):
+        if not reg.ref_obj_id and not is_null(reg):
             raise VerifierError(f"R{regno} must be referenced when passed to release function",
                                 EINVAL)
         meta.release_regno = regno
@@ -204,7 +153,7 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         if meta.map.map_type in ("array", "percpu_array", "prog_array", "array_of_maps"):
             meta.const_map_key = _constant_map_key(env, reg, meta.map.key_size)
     elif base == H.ARG_PTR_TO_MAP_VALUE:
-        if arg_type & H.MAYBE_NULL and _register_is_null(reg):
+        if arg_type & H.MAYBE_NULL and is_null(reg):
             return
         if meta.map is None:
             raise VerifierError("invalid map_ptr to access map->value", EACCES)
@@ -230,7 +179,7 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
     elif base == H.ARG_PTR_TO_CONST_STR:
         _check_const_str(env, regno)
     elif base == H.ARG_PTR_TO_TIMER:
-        _check_timer(env, regno, meta)
+        check_timer(env, regno, meta)
     elif base == H.ARG_PTR_TO_SPIN_LOCK:
         _process_spin_lock(env, regno, meta.func_id == 93)
 
@@ -250,28 +199,8 @@ def _check_const_str(env: Env, regno: int) -> None:
         raise VerifierError("string is not zero-terminated")
 
 
-def _check_timer(env: Env, regno: int, meta) -> None:
-    """kernel: process_timer_func."""
-    reg = env.reg(regno)
-    if reg.s.var_off.mask != 0:
-        raise VerifierError(f"R{regno} doesn't have constant offset. bpf_timer has to be at the "
-                            f"constant offset", EINVAL)
-    m = reg.map
-    if not m.has_btf:
-        raise VerifierError(f"map '{m.name}' has to have BTF in order to use bpf_timer", EINVAL)
-    off = m.field_off("bpf_timer")
-    if off < 0:
-        raise VerifierError(f"map '{m.name}' has no valid bpf_timer", EINVAL)
-    val = reg.s.var_off.value + reg.off
-    if off != val:
-        raise VerifierError(f"off {val} doesn't point to 'struct bpf_timer' that is at {off}",
-                            EINVAL)
-    meta.map = m
-
-
 def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     """kernel: process_spin_lock."""
-    from verifier.state import Ref
     reg = env.reg(regno)
     st = env.cur
     if reg.s.var_off.mask != 0:
@@ -317,7 +246,6 @@ def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
     if spi >= len(f.stack):
         return -1
     slot = f.stack[spi]
-    from verifier.state import STACK_SPILL, STACK_ZERO
     slot_i = -off - 1
     if all(slot.types[(slot_i - i) % 8] == STACK_ZERO for i in range(key_size)) and key_size <= 8:
         zero_ok = True
@@ -336,7 +264,6 @@ def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
 
 
 def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
-    from verifier.precision import Backtrack, mark_chain_precision_batch
     st = env.cur
     bt = Backtrack(st.curframe)
     bt.stack_masks[frameno] |= 1 << spi
@@ -402,7 +329,6 @@ def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
 
 
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
-    from verifier import calls as C
     func_id = insn.imm
     if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
@@ -431,13 +357,12 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         ok = False
         if meta.ref_obj_id:
             ok = release_reference(env, meta.ref_obj_id)
-        elif _register_is_null(regs[meta.release_regno]):
+        elif is_null(regs[meta.release_regno]):
             ok = True
         if not ok:
             raise VerifierError(f"func {func_name(func_id)}#{func_id} reference has not been "
                                 f"acquired before", EINVAL)
     if func_id == 12:
-        from verifier.refs import check_resource_leak
         check_resource_leak(env, False, True, "tail_call")
     elif fn.callback == "timer":
         C.push_callback_call(env, insn, insn_idx, meta.subprogno, "timer")
@@ -457,8 +382,6 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     for r in CALLER_SAVED:
         regs[r] = NOT_INIT_REG
         env.scratch_reg(r)
-    if env.hooks.get("after_call"):
-        env.hooks["after_call"](env, insn)
     ret = fn.ret
     if ret == H.RET_INTEGER:
         r0 = UNKNOWN_SCALAR
@@ -502,7 +425,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                                               s32_max=min(meta.msize_max_value, (1 << 31) - 1),
                                               smin=-4095, s32_min=-4095))
     elif ret == H.RET_INTEGER and func_id == 8:
-        ncpu = env.inp.options.get("nr_cpu_ids", 2)
+        ncpu = env.inp.nr_cpu_ids
         r0 = Reg(T.SCALAR, Scalar.from_bounds(umin=0, umax=ncpu - 1, smin=0, smax=ncpu - 1,
                                               u32_min=0, u32_max=ncpu - 1, s32_min=0,
                                               s32_max=ncpu - 1))

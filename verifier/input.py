@@ -17,12 +17,14 @@ The pipeline builds a VerifierInput from its loaded Object; tests build them
 directly.  Nothing here imports pipeline.
 
 kfunc calls: a call's ``imm`` is the kfunc's FUNC id in the kernel BTF, which
-comes as plain data in ``options["kernel_btf"]`` (a ``btf.kernel.KernelBtf``
-with each kfunc's ``KF_*`` flags); ``options["kfunc_prog_types"]`` maps a
-kfunc name to the program types it is registered for; ``kfuncs`` may name
-the kfunc of a call site (insn index -> name).  Other options:
-``prog_flags`` (``BPF_F_TEST_STATE_FREQ`` = 8 checkpoints everywhere),
-``insn_limit``, ``nr_cpu_ids``.
+comes as plain data in ``kernel_btf`` (a ``btf.kernel.KernelBtf`` with each
+kfunc's ``KF_*`` flags); ``kfunc_prog_types`` maps a kfunc name to the
+program types it is registered for (empty: no restriction); ``kfuncs`` may
+name the kfunc of a call site (insn index -> name).  Load knobs:
+``prog_flags`` (``BPF_F_TEST_STATE_FREQ``: a checkpoint at every prune
+point), ``insn_limit`` (the processed-instruction budget; tests lower it, the
+message keeps the kernel's form) and ``nr_cpu_ids`` (bpf_get_smp_processor_id's
+range).
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from btf.kernel import KernelBtf
 from isa import Insn
+
+BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
+BPF_F_TEST_STATE_FREQ = 1 << 3         # prog_flags: checkpoint at every prune point
 
 # kernel map type names (enum bpf_map_type, lower case without the prefix)
 MAP_TYPES = {
@@ -117,7 +123,16 @@ class VerifierInput:
     attach: str | None = None                         # SEC() suffix (cgroup_skb/egress...)
     kfuncs: dict[int, Any] = field(default_factory=dict)  # call insn index -> kfunc model
     jit_requested: bool = True
-    options: dict[str, Any] = field(default_factory=dict)
+    kernel_btf: KernelBtf | None = None               # the kernel side of kfunc calls
+    kfunc_prog_types: dict[str, frozenset[str]] = field(default_factory=dict)
+    insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
+    nr_cpu_ids: int = 2
+    prog_flags: int = 0                               # BPF_F_* of BPF_PROG_LOAD
+
+    @property
+    def test_state_freq(self) -> bool:
+        """``BPF_F_TEST_STATE_FREQ``: a checkpoint at every prune point."""
+        return bool(self.prog_flags & BPF_F_TEST_STATE_FREQ)
 
     def map_at(self, index: int) -> MapDesc | None:
         if 0 <= index < len(self.maps):

@@ -21,15 +21,20 @@ first).
 from __future__ import annotations
 
 from isa import opcodes as op
+from isa.ints import u64
 from verifier import branch as BR
 from verifier import regtypes as T
 from verifier.env import Env, check_reg_arg_src
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
-from verifier.refs import release_reference_nomark
-from verifier.scalar import Scalar, _Reg, reg_bounds_sync
+from verifier.equiv import frame_insn_idx
+from verifier.prune import find_prev_entry, widen_imprecise_scalars
+from verifier.refs import for_each_reg, release_reference_nomark
+from verifier.scalar import Scalar, _scalar32_add, _scalar_add
+from verifier.scalar_bounds import _Reg, _zext_32_to_64, reg_bounds_sync
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
 from verifier.tnum import tnum_add, tnum_const
+from verifier.worklist import push_jmp_history, push_stack
 
 MAX_PACKET_OFF = 0xFFFF
 BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
@@ -107,11 +112,10 @@ def collect_linked_regs(env: Env, st: State, rid: int, out: list) -> None:
     innermost frame first.  As in the kernel the list is not deduplicated when
     both jump operands share an id, and a scalar past the sixth loses its id
     (it can no longer be kept in step)."""
-    from verifier.prune import _frame_insn_idx
     rid &= ~BPF_ADD_CONST
     for fr in range(st.curframe, -1, -1):
         f = st.frames[fr]
-        live = env.aux[_frame_insn_idx(st, fr)].live_regs_before
+        live = env.aux[frame_insn_idx(st, fr)].live_regs_before
         for i in range(10):
             if not live >> i & 1:
                 continue
@@ -169,8 +173,7 @@ def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
         else:
             # reg = known + (reg.off - known.off), keeping reg's own id and delta
             d = _Reg.of(known.s)
-            from verifier.scalar import _scalar32_add, _scalar_add, _zext_32_to_64
-            fake = Scalar.const((r.off - known.off) & 0xFFFFFFFFFFFFFFFF)
+            fake = Scalar.const(u64(r.off - known.off))
             _scalar32_add(d, fake)
             _scalar_add(d, fake)
             d.var_off = tnum_add(d.var_off, fake.var_off)
@@ -192,14 +195,9 @@ def _refine_same(s: Scalar, opc: int, jmp32: bool) -> Scalar:
     return r.freeze()
 
 
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
-
-
 # --- NULL checks -----------------------------------------------------------------------
 
-def _mark_ptr_not_null(r: Reg) -> Reg:
+def mark_ptr_not_null(r: Reg) -> Reg:
     if T.base(r.type) == T.PTR_TO_MAP_VALUE:
         m = r.map
         if m is not None and m.inner is not None:
@@ -229,12 +227,11 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
             return None
         if is_null:
             return Reg(T.SCALAR, Scalar.const(0))
-        new = _mark_ptr_not_null(r)
+        new = mark_ptr_not_null(r)
         if not (new.type == T.PTR_TO_MAP_VALUE and new.map is not None
                 and new.map.field_off("bpf_spin_lock") >= 0):
             new.id = 0      # the id only matters to spin-lock pointers from here on
         return new
-    from verifier.refs import for_each_reg
     for_each_reg(st, fix)
 
 
@@ -256,7 +253,6 @@ def find_good_pkt_pointers(st: State, dst: Reg, t: int, range_right_open: bool) 
         if r.type == t and r.id == did and r.range < new_range:
             return r.with_(range=max(r.range, new_range))
         return None
-    from verifier.refs import for_each_reg
     for_each_reg(st, upd)
 
 
@@ -304,7 +300,6 @@ def try_match_pkt_pointers(insn, dst: Reg, src: Reg, this: State, other: State) 
 
 def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     """Returns the next instruction for the current state."""
-    from verifier.core import push_jmp_history, push_stack
     code = insn.code
     opc = code & 0xF0
     if opc == op.JA or opc > op.JCOND:
@@ -386,7 +381,7 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         eq_regs = oregs if opc == op.JEQ else (regs if opc == op.JNE else None)
         if eq_regs is not None:
             r = insn.src if T.may_be_null(src.type) else insn.dst
-            eq_regs[r] = _mark_ptr_not_null(eq_regs[r])
+            eq_regs[r] = mark_ptr_not_null(eq_regs[r])
     if (not jmp32 and not code & op.X and insn.imm == 0 and opc in (op.JEQ, op.JNE)
             and T.may_be_null(dst.type)):
         mark_ptr_or_null_regs(st, insn.dst, opc == op.JNE)
@@ -398,8 +393,6 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
 
 
 def _may_goto(env: Env, insn, insn_idx: int) -> int:
-    from verifier.core import push_stack
-    from verifier.prune import find_prev_entry, widen_imprecise_scalars
     if insn.code != (op.JMP | op.JCOND) or insn.src != op.MAY_GOTO or insn.dst or insn.imm:
         raise VerifierError(f"invalid may_goto imm {insn.imm}", EINVAL)
     cur = env.cur

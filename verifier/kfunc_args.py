@@ -6,12 +6,12 @@ in R1-R5 or in an outgoing stack-argument slot ``*(R11-8k)``.  Messages
 name the argument the way the kernel does (``R3``, ``*(R11-16)``, or
 ``arg#N`` where the kernel counts arguments).
 
-An argument is addressed by its *location*: ``("reg", regno)`` or
-``("slot", k)``.  The checks shared with helper calls
-(:mod:`verifier.helper_call`, :mod:`verifier.mem`, :mod:`verifier.stack`)
+An argument is addressed by its *location* (:mod:`verifier.call_args`):
+``("reg", regno)`` or ``("slot", k)``.  The checks shared with helper calls
+(:mod:`verifier.call_args`, :mod:`verifier.mem`, :mod:`verifier.stack`)
 work on register numbers, so a slot's register state is lent to them as a
 scratch register 11 of the current frame for the duration of one check
-(:func:`lend`) - always given back, also when the check fails, and with
+(:func:`verifier.call_args.lend`) - always given back, also when the check fails, and with
 ``R11`` in any message renamed to the slot's name.  (The four bugs of the
 v1 review are what this module is careful about: each argument is read
 from its own location, the lent state is restored on every path, and a
@@ -26,24 +26,26 @@ mem + ``__sz``/``__szk`` pairs, PTR_TO_BTF_ID objects (acquire/release).
 
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from btf import layout as L
 from btf.kfuncs import KfArg
+from isa.ints import s64
+from verifier import helpers as H
 from verifier import regtypes as T
+from verifier.btf_access import skip_mods
+from verifier.call_args import (SCRATCH, check_func_arg_reg_off, check_helper_mem_access,
+                                check_mem_reg_at, check_timer, is_null, lend, loc_name,
+                                location, reg_at)
 from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, ENOTSUPP, VerifierError
-from verifier.scalar import Scalar, s64
-from verifier.state import BPF_REG_SIZE, EMPTY_SLOT, STACK_DYNPTR, STACK_ITER, Reg, Slot
-from verifier.stack_args import outgoing_reg, slot_name
+from verifier.mem import check_map_access, check_mem_access
+from verifier.precision import mark_chain_precision, mark_stack_arg_precision
+from verifier.refs import acquire_reference, release_reference
+from verifier.scalar import Scalar
+from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, ITER_ACTIVE, STACK_DYNPTR, STACK_ITER, Reg,
+                            Slot)
 
-SCRATCH = 11          # the lent register number
-_R11 = re.compile(r"\bR11\b")
-
-ITER_ACTIVE = 1
-ITER_DRAINED = 2
 DYNPTR_NR_SLOTS = 2
 
 # register types the kernel maps to a BTF struct (reg2btf_ids)
@@ -88,47 +90,8 @@ class CallMeta:
 
 # --- locations ------------------------------------------------------------------------------
 
-def location(arg) -> tuple:
-    s = arg.slots[0]
-    return ("slot", s.stack_slot) if s.is_stack else ("reg", s.index + 1)
-
-
-def loc_name(loc: tuple) -> str:
-    return slot_name(loc[1]) if loc[0] == "slot" else f"R{loc[1]}"
-
-
-def reg_at(env: Env, loc: tuple) -> Reg:
-    return outgoing_reg(env, loc[1]) if loc[0] == "slot" else env.reg(loc[1])
-
-
-def _renamed(e: VerifierError, name: str) -> VerifierError:
-    def sub(s: str) -> str:
-        return _R11.sub(name, s)
-    return VerifierError(sub(e.message), e.errno, tuple(sub(x) for x in e.lines), e.insn,
-                         tuple(sub(x) for x in e.post))
-
-
-@contextmanager
-def lend(env: Env, loc: tuple):
-    """Yield a register number whose state is the argument at ``loc``."""
-    if loc[0] == "reg":
-        yield loc[1]
-        return
-    regs = env.frame.regs
-    del regs[SCRATCH:]
-    regs.append(outgoing_reg(env, loc[1]))
-    try:
-        yield SCRATCH
-    except VerifierError as e:
-        raise _renamed(e, slot_name(loc[1])) from None
-    finally:
-        del regs[SCRATCH:]
-
 
 # --- small predicates -------------------------------------------------------------------------
-
-def is_null(r: Reg) -> bool:
-    return r.type == T.SCALAR and r.s.var_off.mask == 0 and r.s.var_off.value == 0
 
 
 def _unsafe(t: int) -> bool:
@@ -144,13 +107,6 @@ def is_trusted(r: Reg) -> bool:
     return bool(r.type & (T.PTR_TRUSTED | T.MEM_ALLOC)) and not _unsafe(r.type)
 
 
-def _skip(btf, tid: int):
-    t = btf.types[tid]
-    while t.kind in (L.TYPEDEF, L.VOLATILE, L.CONST, L.RESTRICT, L.TYPE_TAG):
-        t = btf.types[t.type]
-    return t
-
-
 def _is_scalar_type(t) -> bool:
     return t.kind in (L.INT, L.ENUM, L.ENUM64)
 
@@ -160,7 +116,7 @@ def _scalar_struct(env: Env, btf, t, rec: int) -> bool:
     if t.kind not in (L.STRUCT, L.UNION):
         return False
     for m in t.members:
-        mt = _skip(btf, m.type)
+        mt = skip_mods(btf, m.type)
         if mt.kind in (L.STRUCT, L.UNION):
             if rec >= 3:
                 return False
@@ -169,7 +125,7 @@ def _scalar_struct(env: Env, btf, t, rec: int) -> bool:
             continue
         if mt.kind == L.ARRAY:
             et, _, n = mt.array
-            if not n or not _is_scalar_type(_skip(btf, et)):
+            if not n or not _is_scalar_type(skip_mods(btf, et)):
                 return False
             continue
         if not _is_scalar_type(mt):
@@ -183,30 +139,10 @@ def _kind_str(t) -> str:
 
 # --- memory through a pointer ----------------------------------------------------------------
 
-def check_mem_reg_at(env: Env, loc: tuple, mem_size: int) -> None:
-    """kernel: check_mem_reg - ``mem_size`` bytes readable and writable
-    (NULL passes; a maybe-NULL pointer is checked as if it were not)."""
-    from verifier.helper_call import check_helper_mem_access
-    reg = reg_at(env, loc)
-    if is_null(reg):
-        return
-    with lend(env, loc) as regno:
-        regs = env.frame.regs
-        saved = regs[regno]
-        if reg.type & T.PTR_MAYBE_NULL:
-            regs[regno] = reg.with_(type=reg.type & ~T.PTR_MAYBE_NULL)
-        try:
-            check_helper_mem_access(env, regno, mem_size, False, True, None)
-            check_helper_mem_access(env, regno, mem_size, True, True, None)
-        finally:
-            if regno < SCRATCH:
-                regs[regno] = saved
-
 
 def _check_mem_size(env: Env, mem_loc: tuple, size_loc: tuple) -> None:
     """kernel: check_kfunc_mem_size_reg / check_mem_size_reg (zero size
     allowed), read then write, with each half at its own location."""
-    from verifier.helper_call import check_helper_mem_access
     size = reg_at(env, size_loc)
     sname = loc_name(size_loc)
     s = size.s
@@ -236,7 +172,6 @@ def _check_mem_size(env: Env, mem_loc: tuple, size_loc: tuple) -> None:
 def _mark_precise(env: Env, loc: tuple) -> None:
     """The scalar at ``loc`` is used for its value (kernel: mark_chain_precision
     / mark_stack_arg_precision)."""
-    from verifier.precision import mark_chain_precision, mark_stack_arg_precision
     if loc[0] == "reg":
         mark_chain_precision(env, loc[1])
     else:
@@ -268,7 +203,6 @@ def _live_read(env: Env, frameno: int, spi: int) -> None:
 
 def _stack_writes(env: Env, loc: tuple, nbytes: int, insn) -> None:
     """The object's bytes are written (kernel: check_mem_access BPF_DW writes)."""
-    from verifier.mem import check_mem_access
     with lend(env, loc) as regno:
         for i in range(0, nbytes, BPF_REG_SIZE):
             check_mem_access(env, regno, i, BPF_REG_SIZE, True, -1, False, False, insn)
@@ -347,7 +281,7 @@ def process_iter(env: Env, loc: tuple, argno: int, arg, meta: CallMeta, insn) ->
     if reg.type != T.PTR_TO_STACK:
         raise VerifierError(f"arg#{argno} expected pointer to an iterator on stack", EINVAL)
     kbtf = meta.kernel_btf
-    it = _skip(kbtf, arg.pointee_id) if arg.pointee_id else None
+    it = skip_mods(kbtf, arg.pointee_id) if arg.pointee_id else None
     if it is None or it.kind != L.STRUCT or not it.size or it.size % BPF_REG_SIZE:
         raise VerifierError(f"arg#{argno} expected valid iterator", EINVAL)
     tname = it.name
@@ -371,7 +305,6 @@ def process_iter(env: Env, loc: tuple, argno: int, arg, meta: CallMeta, insn) ->
         reg = reg_at(env, loc)
         f = env.func_of(reg)
         spi = _stack_obj_spi(env, reg, "iter", nr_slots)
-        from verifier.refs import acquire_reference
         rid = acquire_reference(env, env.insn_idx)
         for i in range(nr_slots):
             fake = Reg(T.PTR_TO_STACK, Scalar.const(0), btf_name=tname, range=ITER_ACTIVE,
@@ -403,7 +336,6 @@ def process_iter(env: Env, loc: tuple, argno: int, arg, meta: CallMeta, insn) ->
     meta.iter_loc = (f.frameno, spi, nr_slots)
     meta.ref_obj_id = f.stack[spi].spilled.ref_obj_id
     if meta.iter_kind() == "KF_ITER_DESTROY":
-        from verifier.refs import release_reference
         release_reference(env, f.stack[spi].spilled.ref_obj_id)
         for i in range(nr_slots):
             f.stack[spi - i] = EMPTY_SLOT
@@ -413,7 +345,6 @@ def process_iter(env: Env, loc: tuple, argno: int, arg, meta: CallMeta, insn) ->
 
 def check_const_str(env: Env, loc: tuple) -> None:
     """kernel: check_reg_const_str."""
-    from verifier.mem import check_map_access
     reg = reg_at(env, loc)
     name = loc_name(loc)
     m = reg.map
@@ -437,7 +368,7 @@ def _ptr_arg_type(env: Env, meta: CallMeta, arg, reg: Reg, i: int) -> str:
     """kernel: get_kfunc_ptr_arg_type (after the class BTF alone decides)."""
     c = arg.cls
     kbtf = meta.kernel_btf
-    ref = _skip(kbtf, arg.pointee_id) if arg.pointee_id else kbtf.types[0]
+    ref = skip_mods(kbtf, arg.pointee_id) if arg.pointee_id else kbtf.types[0]
     if c == KfArg.CTX and (env.ctx is None or ref.name == env.ctx.struct):
         return "ctx"
     if c == KfArg.CTX:
@@ -476,8 +407,6 @@ def _ptr_arg_type(env: Env, meta: CallMeta, arg, reg: Reg, i: int) -> str:
 
 def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
     """kernel: check_kfunc_args - every argument at its own location."""
-    from verifier.helper_call import _check_func_arg_reg_off, _check_timer
-    from verifier import helpers as H
     args = proto.args
     nargs = len(args)
     i = 0
@@ -507,7 +436,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             i += 1
             continue
         if c == KfArg.STRUCT_BY_VALUE:
-            t = _skip(meta.kernel_btf, arg.type_id)
+            t = skip_mods(meta.kernel_btf, arg.type_id)
             raise VerifierError(f"Unrecognized {name} type {_kind_str(t)}", EINVAL)
         if c == KfArg.ARENA and loc[0] == "slot":
             raise VerifierError("arena pointer cannot be a stack argument", EINVAL)
@@ -533,7 +462,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
         arg_type = H.RELEASE if (meta.release and reg.ref_obj_id) else 0
         if kt != "arena":
             with lend(env, loc) as regno:
-                _check_func_arg_reg_off(env, reg, regno, arg_type)
+                check_func_arg_reg_off(env, reg, regno, arg_type)
         if kt == "ctx":
             if reg.type != T.PTR_TO_CTX:
                 raise VerifierError(f"arg#{i} expected pointer to ctx, but got "
@@ -549,7 +478,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             try:
                 size = kbtf.size_of(arg.pointee_id)
             except Exception as e:  # noqa: BLE001 - unsized pointee
-                ref = _skip(kbtf, arg.pointee_id)
+                ref = skip_mods(kbtf, arg.pointee_id)
                 raise VerifierError(f"arg#{i} reference type('{_kind_str(ref)} {ref.name}') "
                                     f"size cannot be determined: -22", EINVAL) from e
             check_mem_reg_at(env, loc, size)
@@ -580,7 +509,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             if reg.type != T.PTR_TO_MAP_VALUE:
                 raise VerifierError(f"arg#{i} doesn't point to a map value", EINVAL)
             with lend(env, loc) as regno:
-                _check_timer(env, regno, meta)
+                check_timer(env, regno, meta)
         elif kt == "map":
             if reg.type != T.CONST_PTR_TO_MAP or reg.map is None:
                 raise VerifierError(f"pointer in {name} isn't map pointer", EINVAL)
@@ -604,7 +533,7 @@ def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -
         raise VerifierError(f"arg#{i} is {T.type_str(reg.type)} expected {want} or socket",
                             EINVAL)
     kbtf = meta.kernel_btf
-    ref = _skip(kbtf, arg.pointee_id)
+    ref = skip_mods(kbtf, arg.pointee_id)
     have = REG2BTF.get(b) or reg.btf_name
     if have != ref.name or (reg.off and (meta.release or meta.acquire)):
         raise VerifierError(f"kernel function {meta.name} args#{i} expected pointer to "
@@ -612,5 +541,4 @@ def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -
                             f"STRUCT {have}", EINVAL)
 
 
-__all__ = ["CallMeta", "check_kfunc_args", "check_mem_reg_at", "lend", "location", "loc_name",
-           "reg_at", "is_null", "ITER_ACTIVE", "ITER_DRAINED"]
+__all__ = ["CallMeta", "check_kfunc_args", "process_dynptr", "process_iter", "check_const_str"]

@@ -1,10 +1,10 @@
 """kfunc calls: resolution against the kernel BTF, the call's effects, iterators.
 
 The verifier is given the kernel side as plain data (it never imports the
-mock kernel): ``inp.options["kernel_btf"]`` is a :class:`btf.kernel.KernelBtf`
-(kernel BTF plus each kfunc's ``KF_*`` flags), ``inp.options
-["kfunc_prog_types"]`` maps a kfunc name to the program types its id set is
-registered for (``"unspec"`` = all).  A call instruction's ``imm`` is the
+mock kernel): ``inp.kernel_btf`` is a :class:`btf.kernel.KernelBtf` (kernel
+BTF plus each kfunc's ``KF_*`` flags), ``inp.kfunc_prog_types`` maps a kfunc
+name to the program types its id set is registered for (``"unspec"`` = all;
+an empty mapping restricts nothing).  A call instruction's ``imm`` is the
 kfunc's FUNC id in that BTF (what libbpf writes after resolving the
 ``.ksyms`` extern); ``inp.kfuncs`` may also name the kfunc of a call site.
 
@@ -14,7 +14,9 @@ alike), a ``KF_RELEASE`` kfunc releases its object (every copy - registers,
 spills, stack-argument slots, all frames - becomes unusable), R0-R5 are
 clobbered, R0 gets the return type (``KF_ACQUIRE`` -> a new reference,
 ``KF_RET_NULL`` -> must be NULL-checked), the outgoing stack-argument slots
-die, and ``KF_ITER_NEXT`` forks the open-coded iterator loop.
+die, and ``KF_ITER_NEXT`` forks the open-coded iterator loop (whose
+convergence test is :func:`verifier.prune.iter_next_hit`).  Loads through the
+returned kernel pointers are :mod:`verifier.btf_access`.
 
 Each verified call site's model (name, BTF id, argument sizes and slots)
 ends up in ``Verdict.kfunc_calls`` for the JIT.
@@ -26,14 +28,20 @@ from dataclasses import dataclass
 
 from btf import layout as L
 from btf.errors import BtfError
+from isa.stack_args import MAX_REG_ARGS
 from verifier import regtypes as T
+from verifier.btf_access import skip_mods
+from verifier.call_args import reg_at
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
-from verifier.kfunc_args import (ITER_ACTIVE, ITER_DRAINED, CallMeta, check_kfunc_args,
-                                 reg_at, _skip)
+from verifier.jumps import mark_ptr_not_null
+from verifier.kfunc_args import CallMeta, check_kfunc_args
+from verifier.prune import find_prev_entry, widen_imprecise_scalars
+from verifier.refs import acquire_reference, release_reference
 from verifier.scalar import Scalar
 from verifier.stack_args import after_kfunc, check_outgoing
-from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+from verifier.state import ITER_ACTIVE, ITER_DRAINED, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, Slot
+from verifier.worklist import push_stack
 
 ANY_PROG_TYPE = "unspec"
 NO_BTF = "calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF"
@@ -57,18 +65,10 @@ class KfuncDesc:
                 "nr_slots": m.nr_slots, "stack_arg_cnt": m.stack_arg_cnt,
                 "flags": sorted(self.flags)}
 
-
-def _kernel(env: Env):
-    return env.inp.options.get("kernel_btf")
-
-
-def _descs(env: Env) -> dict:
-    d = getattr(env, "kfunc_descs", None)
-    if d is None:
-        d = env.kfunc_descs = {}
-        env.kfunc_by_id = {}
-        env.kfunc_calls = {}
-    return d
+    @property
+    def reg_args(self) -> int:
+        """Arguments passed in registers (what liveness counts as read by the call)."""
+        return min(self.proto.model.nr_slots, MAX_REG_ARGS)
 
 
 def _site_name(env: Env, idx: int) -> str | None:
@@ -79,11 +79,10 @@ def _site_name(env: Env, idx: int) -> str | None:
 
 
 def add_kfunc(env: Env, idx: int, insn) -> None:
-    """hook ``add_kfunc`` (kernel: add_kfunc_call / fetch_kfunc_meta)."""
-    descs = _descs(env)
+    """kernel: add_kfunc_call / fetch_kfunc_meta (from the CFG pass)."""
     if not env.inp.jit_requested:
         raise VerifierError("JIT is required for calling kernel function", ENOTSUPP)
-    kernel = _kernel(env)
+    kernel = env.inp.kernel_btf
     if kernel is None:
         raise VerifierError(NO_BTF, EINVAL)
     if insn.off != 0:
@@ -112,14 +111,14 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
             proto = kernel.kfunc(name)
         except BtfError as e:
             raise VerifierError(e.args[0] if e.args else str(e), EINVAL) from None
-        types = env.inp.options.get("kfunc_prog_types")
+        types = env.inp.kfunc_prog_types
         allowed = flags is not None
-        if allowed and types is not None:
+        if allowed and types:
             pts = types.get(name)
             allowed = pts is not None and (ANY_PROG_TYPE in pts or env.prog_type in pts)
         desc = KfuncDesc(name, fn.id, proto, frozenset(flags or ()), allowed)
         env.kfunc_by_id[fn.id] = desc
-    descs[idx] = desc
+    env.kfunc_descs[idx] = desc
     aux = env.aux[idx]
     aux.kfunc = desc
     if "KF_ITER_NEXT" in desc.flags:
@@ -129,17 +128,9 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
         aux.force_checkpoint = True
 
 
-def kfunc_params(env: Env, insn) -> int | None:
-    """hook ``kfunc_params``: register arguments of the call (liveness)."""
-    d = getattr(env, "kfunc_by_id", {}).get(insn.imm)
-    if d is None:
-        return None
-    return min(d.proto.model.nr_slots, 5)
-
-
 def kfunc_call(env: Env, insn, idx: int) -> int:
-    """hook ``kfunc_call``: verify one kfunc call; returns the next insn."""
-    desc = _descs(env).get(idx)
+    """kernel: check_kfunc_call - verify one kfunc call; returns the next insn."""
+    desc = env.kfunc_descs.get(idx)
     if desc is None:
         raise VerifierError(NO_BTF, EINVAL)
     name = desc.name
@@ -154,7 +145,7 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
                             EACCES)
     proto = desc.proto
     model = proto.model
-    kbtf = _kernel(env).btf
+    kbtf = env.inp.kernel_btf.btf
     meta = CallMeta(name, desc.btf_id, flags, kbtf)
     if name in ("bpf_dynptr_from_skb", "bpf_dynptr_from_skb_meta"):
         meta.dynptr_type = "skb"
@@ -164,7 +155,6 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
     check_outgoing(env, st.cur, model.stack_arg_cnt, model.nr_args, True)
     check_kfunc_args(env, proto, meta, insn)
     if meta.release_loc is not None:
-        from verifier.refs import release_reference
         rid = reg_at(env, meta.release_loc).ref_obj_id
         if not release_reference(env, rid):
             raise VerifierError(f"kfunc {name}#{desc.btf_id} reference has not been acquired "
@@ -187,13 +177,13 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
     flags = desc.flags
     if not proto.ret_type_id:
         return NOT_INIT_REG
-    t = _skip(kbtf, proto.ret_type_id)
+    t = skip_mods(kbtf, proto.ret_type_id)
     if t.kind in (L.INT, L.ENUM, L.ENUM64):
         return UNKNOWN_SCALAR
     if t.kind != L.PTR:
         raise VerifierError(f"kernel function {desc.name} returns {L.KIND_NAMES[t.kind]} which "
                             f"is not supported", EINVAL)
-    pt = _skip(kbtf, t.type) if t.type else kbtf.types[0]
+    pt = skip_mods(kbtf, t.type) if t.type else kbtf.types[0]
     if pt.id == 0:
         return UNKNOWN_SCALAR            # 'void *' is a scalar
     if pt.kind not in (L.STRUCT, L.UNION):
@@ -215,7 +205,6 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
     if "KF_RET_NULL" in flags:
         r = r.with_(type=r.type | T.PTR_MAYBE_NULL, id=env.new_id())
     if "KF_ACQUIRE" in flags:
-        from verifier.refs import acquire_reference
         rid = acquire_reference(env, idx)
         r = r.with_(ref_obj_id=rid, id=rid if "KF_RET_NULL" in flags else r.id)
     return r
@@ -226,10 +215,6 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
 def _iter_next(env: Env, meta: CallMeta, idx: int) -> None:
     """kernel: process_iter_next_call - fork an ACTIVE state that goes
     around the loop again (R0 != NULL) and continue DRAINED with R0 = 0."""
-    from verifier.core import push_stack
-    from verifier.jumps import _mark_ptr_not_null
-    from verifier.prune import find_prev_entry, widen_imprecise_scalars
-    from verifier.state import Slot
     cur = env.cur
     frameno, spi, nr = meta.iter_loc
     f = cur.frames[frameno]
@@ -254,92 +239,9 @@ def _iter_next(env: Env, meta: CallMeta, idx: int) -> None:
         if prev is not None:
             widen_imprecise_scalars(env, prev, queued)
         qf = queued.frames[queued.curframe]
-        qf.regs[0] = _mark_ptr_not_null(qf.regs[0])
+        qf.regs[0] = mark_ptr_not_null(qf.regs[0])
     set_iter(cur, ITER_DRAINED, it.mem_size)
     env.regs[0] = Reg(T.SCALAR, Scalar.const(0))
 
 
-def iter_next_hit(env: Env, old, cur) -> bool:
-    """hook ``iter_next_hit`` (is_state_visited at an iter_next() call):
-    the loop converged when the states match and the iterator is ACTIVE."""
-    from verifier.prune import RANGE_WITHIN, states_equal
-    if not states_equal(env, old, cur, RANGE_WITHIN):
-        return False
-    r1 = cur.frames[cur.curframe].regs[1]
-    if r1.type != T.PTR_TO_STACK or r1.s.var_off.mask:
-        return False
-    off = r1.off + r1.s.var_off.value
-    if off >= 0 or off % 8:
-        return False
-    f = cur.frames[r1.frameno]
-    spi = (-off - 1) // 8
-    if spi >= len(f.stack):
-        return False
-    return f.stack[spi].spilled.range == ITER_ACTIVE
-
-
-# --- loads from kernel objects ------------------------------------------------------------
-
-def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
-                  value_regno: int) -> None:
-    """hook ``btf_id_access`` (kernel: check_ptr_to_btf_access with the
-    default btf_struct_access): a PTR_TO_BTF_ID from a kfunc may be read
-    through the kernel BTF of its struct; scalars load as unknown scalars,
-    pointer members as untrusted PTR_TO_BTF_ID.  Writes are refused."""
-    from verifier.tnum import tnum_strn
-    reg = env.reg(regno)
-    tname = reg.btf_name
-    kernel = _kernel(env)
-    if kernel is None:
-        raise VerifierError(f"R{regno} invalid mem access '{T.type_str(reg.type)}'")
-    if not _gpl(env.inp.license):
-        raise VerifierError(f"Cannot access kernel 'struct {tname}' from non-GPL compatible "
-                            f"program", EACCES)
-    if off < 0:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
-    if reg.s.var_off.mask or reg.s.var_off.value:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, "
-                            f"var_off={tnum_strn(reg.s.var_off)}")
-    if write:
-        raise VerifierError("only read is supported")
-    kbtf = kernel.btf
-    st = None
-    for t in kbtf.find(tname):
-        if t.kind in (L.STRUCT, L.UNION):
-            st = t
-            break
-    if st is None:
-        raise VerifierError(f"R{regno} invalid mem access '{T.type_str(reg.type)}'")
-    if off + size > st.size:
-        raise VerifierError(f"access beyond struct {tname} at off {off} size {size}")
-    try:
-        fa = kbtf.member_at(st.id, off, size)
-    except BtfError:
-        fa = None
-    if fa is None:
-        raise VerifierError(f"access beyond the end of member or padding of struct {tname} "
-                            f"at off {off} size {size}", EACCES)
-    mt = _skip(kbtf, fa.type_id)
-    if value_regno < 0:
-        return
-    if mt.kind == L.PTR and size == 8 and fa.offset == 0:
-        pt = _skip(kbtf, mt.type) if mt.type else kbtf.types[0]
-        if pt.kind in (L.STRUCT, L.UNION):
-            env.set_reg(value_regno, Reg(T.PTR_TO_BTF_ID | T.PTR_UNTRUSTED, Scalar.const(0),
-                                         btf_name=pt.name))
-            return
-    env.set_reg(value_regno, UNKNOWN_SCALAR)
-
-
-def _gpl(lic: str) -> bool:
-    return lic in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
-                   "Dual MIT/GPL", "Dual MPL/GPL")
-
-
-def hooks() -> dict:
-    return {"add_kfunc": add_kfunc, "kfunc_call": kfunc_call, "kfunc_params": kfunc_params,
-            "iter_next_hit": iter_next_hit, "btf_id_access": btf_id_access}
-
-
-__all__ = ["hooks", "add_kfunc", "kfunc_call", "kfunc_params", "iter_next_hit", "btf_id_access",
-           "KfuncDesc"]
+__all__ = ["add_kfunc", "kfunc_call", "KfuncDesc"]

@@ -22,6 +22,8 @@ registers or slots are the same.  Two analyses, as in the kernel:
 from __future__ import annotations
 
 from isa import opcodes as op
+from isa.ints import U64
+from verifier.helpers import get_proto
 
 ALL_CALLER_SAVED = 0b111111   # r0-r5
 _ALL = 0xFFFF
@@ -91,14 +93,13 @@ def _insn_use_def(env, i: int) -> tuple[int, int]:
 def _call_params(env, insn) -> int | None:
     """kernel: get_call_summary - argument count of helpers and kfuncs."""
     if insn.src == 0:
-        from verifier.helpers import get_proto
         p = get_proto(env.prog_type, insn.imm)
         if p is None:
             return None
         return len(p.args)
     if insn.src == op.PSEUDO_KFUNC_CALL:
-        hook = env.hooks.get("kfunc_params")
-        return hook(env, insn) if hook else None
+        d = env.kfunc_by_id.get(insn.imm)
+        return None if d is None else d.reg_args
     return None
 
 
@@ -163,9 +164,6 @@ def _print_live(env) -> None:
 
 
 # --- stack slots -------------------------------------------------------------------------
-
-U64 = (1 << 64) - 1
-
 
 class _Instance:
     """Per call chain: per frame, per instruction masks."""

@@ -16,8 +16,9 @@ print_verifier_state); instructions are printed by :mod:`isa.disasm`.
 
 from __future__ import annotations
 
+from isa.ints import s64, u64
 from verifier import regtypes as T
-from verifier.scalar import format_scalar_ranges
+from verifier.scalar_bounds import format_scalar_ranges
 from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
                             STACK_SPILL, Frame, Reg, State)
 from verifier.tnum import tnum_strn
@@ -28,8 +29,8 @@ BPF_LOG_ALIGNMENT = 40
 
 def _snum(v: int) -> str:
     """kernel: verbose_snum."""
-    v &= (1 << 64) - 1
-    sv = v - (1 << 64) if v >> 63 else v
+    v = u64(v)
+    sv = s64(v)
     return str(sv) if -0x8000 <= sv <= 0x7FFF else "0x%x" % v
 
 

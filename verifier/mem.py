@@ -17,13 +17,16 @@ from __future__ import annotations
 import struct
 
 from isa import opcodes as op
+from isa.ints import S64_MIN, s32, s64
 from verifier import regtypes as T
 from verifier import stack as ST
+from verifier.btf_access import btf_id_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
-from verifier.scalar import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx, s64
-from verifier.state import UNKNOWN_SCALAR, Reg
-from verifier.tnum import S64_MIN, tnum_add, tnum_const, tnum_is_aligned, tnum_strn
+from verifier.refs import check_resource_leak
+from verifier.scalar_bounds import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
+from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+from verifier.tnum import tnum_add, tnum_const, tnum_is_aligned, tnum_strn
 
 SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
 MAX_PACKET_OFF = 0xFFFF
@@ -32,11 +35,6 @@ AT_PKT_END = -1       # pkt >= pkt_end
 
 # struct bpf_sock / bpf_sock common prefix (uapi)
 _BPF_SOCK_SIZE = 80
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 def _mem_err(env: Env, regno: int, off: int, size: int, mem_size: int) -> str:
@@ -61,18 +59,18 @@ def check_mem_region_access(env: Env, regno: int, off: int, size: int, mem_size:
                             zero_size_allowed: bool) -> None:
     reg = env.reg(regno)
     s = reg.s
-    if s.smin < 0 and (s.smin == S64_MIN or off + s.smin != _s32(off + s.smin)
+    if s.smin < 0 and (s.smin == S64_MIN or off + s.smin != s32(off + s.smin)
                        or s.smin + off < 0):
         raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
                             f"if (index >=0) check.")
-    lo = _s32(s.smin + off)
+    lo = s32(s.smin + off)
     if not _mem_ok(lo, size, mem_size, zero_size_allowed):
         raise VerifierError(f"R{regno} min value is outside of the allowed memory range", EACCES,
                             (_mem_err(env, regno, lo, size, mem_size),))
     if s.umax >= BPF_MAX_VAR_OFF:
         raise VerifierError(f"R{regno} unbounded memory access, make sure to bounds check any "
                             f"such access")
-    hi = _s32(s.umax + off)
+    hi = s32(s.umax + off)
     if not _mem_ok(hi, size, mem_size, zero_size_allowed):
         raise VerifierError(f"R{regno} max value is outside of the allowed memory range", EACCES,
                             (_mem_err(env, regno, hi, size, mem_size),))
@@ -303,10 +301,9 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     elif t == T.PTR_TO_ARENA:
         if not write and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
-    elif (b == T.PTR_TO_BTF_ID and not t & T.PTR_MAYBE_NULL
-          and env.hooks.get("btf_id_access") is not None):
-        # kernel objects described by the kernel BTF (verifier.kfunc_call)
-        env.hooks["btf_id_access"](env, regno, off, size, write, value_regno)
+    elif b == T.PTR_TO_BTF_ID and not t & T.PTR_MAYBE_NULL:
+        # kernel objects described by the kernel BTF (verifier.btf_access)
+        btf_id_access(env, regno, off, size, write, value_regno)
     else:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:
@@ -459,7 +456,6 @@ def check_stx_like_release(env: Env, insn) -> None:
 
 
 def check_ld_abs(env: Env, insn) -> None:
-    from verifier.refs import check_resource_leak
     mode = insn.code & 0xE0
     if env.ctx is None or not env.ctx.may_access_skb:
         raise VerifierError("BPF_LD_[ABS|IND] instructions not allowed for this program type",
@@ -475,7 +471,6 @@ def check_ld_abs(env: Env, insn) -> None:
     if mode == op.IND:
         check_reg_arg_src(env, insn.src)
     check_ptr_off_reg(env, regs[6], 6)
-    from verifier.state import NOT_INIT_REG
     for r in range(0, 6):
         regs[r] = NOT_INIT_REG
         env.scratch_reg(r)

@@ -17,14 +17,15 @@ walk continues into ``state.parent`` until nothing is left to explain.
 from __future__ import annotations
 
 from isa import opcodes as op
+from isa.stack_args import PARAMS, load_slot, store_slot
 from verifier import regtypes as T
+from verifier.log import format_frame
 from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHIFT,
                             INSN_F_STACK_ACCESS, MAX_CALL_FRAMES, STACK_SPILL, Slot)
 
 INSN_F_DST_REG_STACK = 1 << 10
 INSN_F_SRC_REG_STACK = 1 << 11
 REGMASK_ARGS = 0b111110           # r1-r5
-PARAMS = 11                       # BPF_REG_PARAMS: stack-argument slots
 BPF_FUNC_tail_call = 12
 
 
@@ -139,7 +140,7 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
         if sreg == PARAMS:
             # an incoming stack argument: the caller's outgoing slot
             if bt.frame > 0:
-                bt.sa_masks[bt.frame - 1] |= 1 << (insn.off // 8 - 1)
+                bt.sa_masks[bt.frame - 1] |= 1 << (load_slot(insn) - 1)
             return
         if hist is None or not hist.flags & INSN_F_STACK_ACCESS:
             return
@@ -148,7 +149,7 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
         bt.stack_masks[fr] |= 1 << spi
     elif cls in (op.STX, op.ST) and dreg == PARAMS:
         # a store into an outgoing stack-argument slot
-        bit = 1 << (-insn.off // 8 - 1)
+        bit = 1 << (store_slot(insn) - 1)
         if not bt.sa_masks[bt.frame] & bit:
             return
         bt.sa_masks[bt.frame] &= ~bit
@@ -459,7 +460,6 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
                             sa[i] = r.with_(precise=True)
                             changed = True
                 if log2:
-                    from verifier.log import format_frame
                     env.log.line(f"mark_precise: frame{fr}: parent state "
                                  f"regs={_fmt_regs(bt.reg_masks[fr])} "
                                  f"stack={_fmt_stack(bt.stack_masks[fr])}: "

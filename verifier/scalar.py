@@ -1,20 +1,22 @@
-"""Scalar register state: tnum + signed/unsigned 64/32-bit bounds.
+"""Scalar register state: tnum + signed/unsigned 64/32-bit bounds, and its ALU.
 
 ``Scalar`` is the verifier's abstract value for a SCALAR_VALUE register (the
 numeric part of the kernel's ``struct bpf_reg_state``): a tnum ``var_off`` and
 eight bounds.  A concrete u64 ``v`` is described by a Scalar when *all nine*
-constraints hold (see :meth:`Scalar.contains`).
+constraints hold (see :meth:`Scalar.contains`).  The value, its bounds
+synchronisation, width changes and log text live in
+:mod:`verifier.scalar_bounds`; this module adds the ALU transfer functions and
+is the public face of both (the API below).
 
 The transfer functions follow the kernel's ``kernel/bpf/verifier.c`` (bpf-next,
 2026): ``adjust_scalar_min_max_vals`` with its ``scalar{32,}_min_max_<op>``
-helpers, ``scalar_byte_swap``, ``zext_32_to_64``, ``coerce_reg_to_size``,
-``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx`` and the bounds
-synchronisation ``reg_bounds_sync`` (``__update_reg_bounds``,
-``__reg_deduce_bounds``, ``__reg_bound_offset``).  The code is our own Python;
-the kernel names appear in comments and function names so readers can
-cross-check.  Internally the kernel's in-place style is kept by working on a
-private mutable ``_Reg`` and freezing the result, so a ``Scalar`` handed out
-is never mutated and may be shared between registers and states.
+helpers and ``scalar_byte_swap``, on top of ``reg_bounds_sync``
+(``__update_reg_bounds``, ``__reg_deduce_bounds``, ``__reg_bound_offset``).
+The code is our own Python; the kernel names appear in comments and function
+names so readers can cross-check.  Internally the kernel's in-place style is
+kept by working on a private mutable ``_Reg`` and freezing the result, so a
+``Scalar`` handed out is never mutated and may be shared between registers
+and states.
 
 API (all functions return new Scalars):
 
@@ -39,558 +41,29 @@ thousands of random programs (see tests/verifier).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from isa import opcodes as op
+from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32, u64
+from verifier.scalar_bounds import (
+    _UNKNOWN, Scalar, _coerce_reg_to_size, _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx,
+    _mark_known, _mark_reg32_known, _mark_reg32_unbounded, _mark_reg64_unbounded,
+    _mark_unbounded, _Reg, _reset_reg32_and_tnum, _reset_reg64_and_tnum,
+    _update_reg32_bounds, _update_reg_bounds, _zext_32_to_64, reg_bounds_sync,
+)
+from verifier.scalar_bounds import (  # noqa: F401 - the public API, re-exported
+    bounds_sync, coerce_reg_to_size, coerce_reg_to_size_sx, coerce_subreg_to_size_sx,
+    format_scalar, format_scalar_ranges, zext_32_to_64,
+)
 from verifier.tnum import (
-    S32_MIN, S64_MIN, TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and,
-    tnum_arshift, tnum_bswap16, tnum_bswap32, tnum_bswap64, tnum_cast,
-    tnum_clear_subreg, tnum_const, tnum_const_subreg, tnum_in, tnum_intersect,
-    tnum_is_const, tnum_is_unknown, tnum_lshift, tnum_mul, tnum_neg, tnum_or,
-    tnum_range, tnum_rshift, tnum_step, tnum_strn, tnum_sub, tnum_subreg,
-    tnum_subreg_is_const, tnum_xor,
+    U32_MAX, U64_MAX, tnum_add, tnum_and, tnum_arshift, tnum_bswap16, tnum_bswap32,
+    tnum_bswap64, tnum_is_const, tnum_lshift, tnum_mul, tnum_neg, tnum_or, tnum_rshift,
+    tnum_sub, tnum_subreg, tnum_subreg_is_const, tnum_xor,
 )
 
-S64_MAX = (1 << 63) - 1
-S32_MAX = (1 << 31) - 1
-
-
-# --- C integer conversions (two's complement wrap, like the kernel's casts) --
-
-def u64(x: int) -> int:
-    return x & U64_MAX
-
-
-def s64(x: int) -> int:
-    x &= U64_MAX
-    return x - (1 << 64) if x >> 63 else x
-
-
-def u32(x: int) -> int:
-    return x & U32_MAX
-
-
-def s32(x: int) -> int:
-    x &= U32_MAX
-    return x - (1 << 32) if x >> 31 else x
-
-
-def _sext(x: int, bits: int) -> int:
-    x &= (1 << bits) - 1
-    return x - (1 << bits) if x >> (bits - 1) else x
-
-
-# --- the public, immutable value --------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Scalar:
-    """Immutable abstract scalar (the numeric half of ``bpf_reg_state``).
-
-    ``smin/smax`` and ``s32_min/s32_max`` are signed Python ints in s64/s32
-    range; ``umin/umax``/``u32_min/u32_max`` are unsigned.
-    """
-
-    var_off: Tnum
-    smin: int
-    smax: int
-    umin: int
-    umax: int
-    s32_min: int
-    s32_max: int
-    u32_min: int
-    u32_max: int
-
-    # -- constructors
-    @staticmethod
-    def unknown() -> "Scalar":
-        return _UNKNOWN
-
-    @staticmethod
-    def const(v: int) -> "Scalar":
-        """A known 64-bit constant (kernel: __mark_reg_known)."""
-        r = _Reg.__new__(_Reg)
-        _mark_known(r, v)
-        return r.freeze()
-
-    @staticmethod
-    def from_imm(imm: int) -> "Scalar":
-        """The constant of a BPF_K operand: imm32 sign-extended to 64 bits
-        (kernel: __mark_reg_known(fake_reg, insn->imm))."""
-        return Scalar.const(_sext(imm, 32))
-
-    @staticmethod
-    def from_bounds(*, var_off: Tnum = TNUM_UNKNOWN, smin: int = S64_MIN, smax: int = S64_MAX,
-                    umin: int = 0, umax: int = U64_MAX, s32_min: int = S32_MIN,
-                    s32_max: int = S32_MAX, u32_min: int = 0, u32_max: int = U32_MAX,
-                    sync: bool = True) -> "Scalar":
-        """Build a Scalar from explicit knowledge, then (by default) run
-        reg_bounds_sync so every field reflects what the others imply."""
-        r = _Reg(var_off, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
-        if sync:
-            reg_bounds_sync(r)
-        return r.freeze()
-
-    # -- queries
-    def is_const(self) -> bool:
-        return tnum_is_const(self.var_off)
-
-    def is_subreg_const(self) -> bool:
-        return tnum_subreg_is_const(self.var_off)
-
-    @property
-    def value(self) -> int:
-        """The u64 value of a constant scalar."""
-        if not self.is_const():
-            raise ValueError("scalar is not a constant")
-        return self.var_off.value
-
-    def contains(self, v: int) -> bool:
-        """True if the concrete u64 ``v`` satisfies the tnum and all 8 bounds."""
-        v &= U64_MAX
-        sv, lo = s64(v), v & U32_MAX
-        return (self.var_off.contains(v)
-                and self.umin <= v <= self.umax
-                and self.smin <= sv <= self.smax
-                and self.u32_min <= lo <= self.u32_max
-                and self.s32_min <= s32(lo) <= self.s32_max)
-
-    def is_const32(self) -> bool:
-        """The 32-bit subregister is a known constant (kernel: is_reg_const
-        with subreg32)."""
-        return tnum_subreg_is_const(self.var_off)
-
-    def range_within(self, cur: "Scalar") -> bool:
-        """kernel: range_within(old=self, cur) - all eight bounds of ``cur``
-        lie inside ours."""
-        return (self.umin <= cur.umin and self.umax >= cur.umax
-                and self.smin <= cur.smin and self.smax >= cur.smax
-                and self.u32_min <= cur.u32_min and self.u32_max >= cur.u32_max
-                and self.s32_min <= cur.s32_min and self.s32_max >= cur.s32_max)
-
-    def includes(self, cur: "Scalar") -> bool:
-        """Every value ``cur`` describes is described by us: range_within plus
-        tnum_in, the numeric part of the kernel's regsafe() for scalars (used
-        by state pruning; scalar id mapping is the caller's business)."""
-        return self.range_within(cur) and tnum_in(self.var_off, cur.var_off)
-
-    def bounds_violated(self) -> bool:
-        """kernel: range_bounds_violation() - some min exceeds its max, i.e.
-        the state describes no value (a dead branch)."""
-        return (self.umin > self.umax or self.smin > self.smax
-                or self.u32_min > self.u32_max or self.s32_min > self.s32_max)
-
-    def __str__(self) -> str:
-        return format_scalar(self)
-
-
-class _Reg:
-    """Mutable working copy used to mirror the kernel's in-place updates."""
-
-    __slots__ = ("var_off", "smin", "smax", "umin", "umax",
-                 "s32_min", "s32_max", "u32_min", "u32_max")
-
-    def __init__(self, var_off, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max):
-        self.var_off = var_off
-        self.smin, self.smax, self.umin, self.umax = smin, smax, umin, umax
-        self.s32_min, self.s32_max, self.u32_min, self.u32_max = s32_min, s32_max, u32_min, u32_max
-
-    @staticmethod
-    def of(s: "Scalar | _Reg") -> "_Reg":
-        return _Reg(s.var_off, s.smin, s.smax, s.umin, s.umax,
-                    s.s32_min, s.s32_max, s.u32_min, s.u32_max)
-
-    def freeze(self) -> Scalar:
-        return Scalar(self.var_off, self.smin, self.smax, self.umin, self.umax,
-                      self.s32_min, self.s32_max, self.u32_min, self.u32_max)
-
-
-_UNKNOWN = Scalar(TNUM_UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX)
-
-
-# --- marking helpers (kernel: ___mark_reg_known, __mark_reg*_unbounded) -----
-
-def _mark_known(r: _Reg, imm: int) -> None:
-    imm &= U64_MAX
-    r.var_off = tnum_const(imm)
-    r.smin = r.smax = s64(imm)
-    r.umin = r.umax = imm
-    r.s32_min = r.s32_max = s32(imm)
-    r.u32_min = r.u32_max = u32(imm)
-
-
-def _mark_reg32_known(r: _Reg, imm: int) -> None:
-    """kernel: __mark_reg32_known - only the subregister becomes known."""
-    r.var_off = tnum_const_subreg(r.var_off, imm)
-    r.s32_min = r.s32_max = s32(imm)
-    r.u32_min = r.u32_max = u32(imm)
-
-
-def _mark_reg64_unbounded(r: _Reg) -> None:
-    r.smin, r.smax, r.umin, r.umax = S64_MIN, S64_MAX, 0, U64_MAX
-
-
-def _mark_reg32_unbounded(r: _Reg) -> None:
-    r.s32_min, r.s32_max, r.u32_min, r.u32_max = S32_MIN, S32_MAX, 0, U32_MAX
-
-
-def _mark_unbounded(r: _Reg) -> None:
-    _mark_reg64_unbounded(r)
-    _mark_reg32_unbounded(r)
-
-
-def _mark_unknown(r: _Reg) -> None:
-    r.var_off = TNUM_UNKNOWN
-    _mark_unbounded(r)
-
-
-def _reset_reg64_and_tnum(r: _Reg) -> None:
-    _mark_reg64_unbounded(r)
-    r.var_off = TNUM_UNKNOWN
-
-
-def _reset_reg32_and_tnum(r: _Reg) -> None:
-    _mark_reg32_unbounded(r)
-    r.var_off = TNUM_UNKNOWN
-
-
-# --- bounds synchronisation --------------------------------------------------
-
-# The functions below run for every ALU op and jump, so they work on local
-# variables and use conditional expressions instead of min()/max() calls;
-# each keeps the structure (and the comments) of its kernel counterpart.
-
-def _s32(x: int) -> int:  # inlined by hand below where it matters
-    x &= U32_MAX
-    return x - 0x100000000 if x & 0x80000000 else x
-
-
-def _update_reg32_bounds(r: _Reg) -> None:
-    """kernel: __update_reg32_bounds - learn 32-bit bounds from the tnum."""
-    v = r.var_off.value & U32_MAX
-    m = r.var_off.mask & U32_MAX
-    # min signed is max(sign bit) | min(other bits); max is the converse
-    lo = _s32(v | (m & 0x80000000))
-    hi = _s32(v | (m & 0x7FFFFFFF))
-    if lo > r.s32_min:
-        r.s32_min = lo
-    if hi < r.s32_max:
-        r.s32_max = hi
-    if v > r.u32_min:
-        r.u32_min = v
-    if v | m < r.u32_max:
-        r.u32_max = v | m
-
-
-def _update_reg64_bounds(r: _Reg) -> None:
-    """kernel: __update_reg64_bounds, including the 2026 tnum_step() check
-    that collapses the register to a constant when the u64 range and the
-    tnum share exactly one value."""
-    t = r.var_off
-    v, m = t.value, t.mask
-    lo = s64(v | (m & 0x8000000000000000))
-    hi = s64(v | (m & S64_MAX))
-    if lo > r.smin:
-        r.smin = lo
-    if hi < r.smax:
-        r.smax = hi
-    tmax = v | m
-    if v > r.umin:
-        r.umin = v
-    if tmax < r.umax:
-        r.umax = tmax
-    umin, umax = r.umin, r.umax
-
-    tnum_next = tnum_step(t, umin)
-    umin_in_tnum = (umin & ~m) == v
-    if umin_in_tnum:
-        if tnum_next > umax:
-            _mark_known(r, umin)         # overlap only in umin
-    elif tnum_next == tmax:
-        _mark_known(r, tmax)             # overlap only in tmax
-    elif tnum_next <= umax and tnum_step(t, tnum_next) > umax:
-        _mark_known(r, tnum_next)        # a single member strictly inside
-
-
-def _update_reg_bounds(r: _Reg) -> None:
-    _update_reg32_bounds(r)
-    _update_reg64_bounds(r)
-
-
-def _reg32_deduce_bounds(r: _Reg) -> None:
-    """kernel: __reg32_deduce_bounds - 32-bit bounds from 64-bit ones and
-    signed <-> unsigned 32-bit exchange."""
-    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax  # not changed here
-    u32_min, u32_max, s32_min, s32_max = r.u32_min, r.u32_max, r.s32_min, r.s32_max
-    umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
-    smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
-    umin_s, umax_s = _s32(umin_lo), _s32(umax_lo)
-    smin_s, smax_s = _s32(smin_lo), _s32(smax_lo)
-    # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
-    # form a contiguous range.
-    if (umin >> 32) == (umax >> 32):
-        u32_min = umin_lo if umin_lo > u32_min else u32_min
-        u32_max = umax_lo if umax_lo < u32_max else u32_max
-        if umin_s <= umax_s:
-            s32_min = umin_s if umin_s > s32_min else s32_min
-            s32_max = umax_s if umax_s < s32_max else s32_max
-    if (smin >> 32) == (smax >> 32):
-        if smin_lo <= smax_lo:
-            u32_min = smin_lo if smin_lo > u32_min else u32_min
-            u32_max = smax_lo if smax_lo < u32_max else u32_max
-        if smin_s <= smax_s:
-            s32_min = smin_s if smin_s > s32_min else s32_min
-            s32_max = smax_s if smax_s < s32_max else s32_max
-    # Upper halves are two consecutive numbers while the low halves go from
-    # negative to non-negative: still a valid s32 range.
-    if (((umin >> 32) + 1) & U32_MAX) == (umax >> 32) & U32_MAX and umin_s < 0 <= umax_s:
-        s32_min = umin_s if umin_s > s32_min else s32_min
-        s32_max = umax_s if umax_s < s32_max else s32_max
-    if (((smin >> 32) + 1) & U32_MAX) == (smax >> 32) & U32_MAX and smin_s < 0 <= smax_s:
-        s32_min = smin_s if smin_s > s32_min else s32_min
-        s32_max = smax_s if smax_s < s32_max else s32_max
-    # u32 range not crossing the s32 sign boundary is a valid s32 range.
-    a, b = _s32(u32_min), _s32(u32_max)
-    if a <= b:
-        s32_min = a if a > s32_min else s32_min
-        s32_max = b if b < s32_max else s32_max
-    a, b = s32_min & U32_MAX, s32_max & U32_MAX
-    if a <= b:
-        u32_min = a if a > u32_min else u32_min
-        u32_max = b if b < u32_max else u32_max
-    else:
-        # s32 range wraps; the u32 range may overlap only one of its ends.
-        if u32_max < a:
-            s32_min = _s32(u32_min)
-            u32_max = b if b < u32_max else u32_max
-        elif b < u32_min:
-            s32_max = _s32(u32_max)
-            u32_min = a if a > u32_min else u32_min
-    r.u32_min, r.u32_max, r.s32_min, r.s32_max = u32_min, u32_max, s32_min, s32_max
-
-
-def _reg64_deduce_bounds(r: _Reg) -> None:
-    """kernel: __reg64_deduce_bounds - signed <-> unsigned 64-bit exchange,
-    valid only when a range stays within one half of the number circle."""
-    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
-    a, b = s64(umin), s64(umax)
-    if a <= b:
-        smin = a if a > smin else smin
-        smax = b if b < smax else smax
-    a, b = smin & U64_MAX, smax & U64_MAX
-    if a <= b:
-        umin = a if a > umin else umin
-        umax = b if b < umax else umax
-    else:
-        if umax < a:
-            # u64 range overlaps only the non-negative part of the s64 range
-            smin = s64(umin)
-            umax = b if b < umax else umax
-        elif b < umin:
-            # ... only the negative part
-            smax = s64(umax)
-            umin = a if a > umin else umin
-    r.umin, r.umax, r.smin, r.smax = umin, umax, smin, smax
-
-
-def _reg_deduce_mixed_bounds(r: _Reg) -> None:
-    """kernel: __reg_deduce_mixed_bounds - tighten 64-bit bounds with the
-    32-bit ones (substituting the low halves of the 64-bit bounds)."""
-    u32_min, u32_max = r.u32_min, r.u32_max
-    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
-    new = (umin & ~U32_MAX) | u32_min
-    umin = new if new > umin else umin
-    new = (umax & ~U32_MAX) | u32_max
-    umax = new if new < umax else umax
-    new = s64((smin & ~U32_MAX & U64_MAX) | u32_min)
-    smin = new if new > smin else smin
-    new = s64((smax & ~U32_MAX & U64_MAX) | u32_max)
-    smax = new if new < smax else smax
-    r.umin, r.umax, r.smin, r.smax = umin, umax, smin, smax
-    # After a sign-extending load the value is in [(s64)S32_MIN, S32_MAX];
-    # if its low half is known non-negative the upper half must be zero.
-    if r.s32_min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
-        r.smin, r.smax = r.s32_min, r.s32_max
-        r.umin, r.umax = r.s32_min, r.s32_max
-        r.var_off = tnum_intersect(r.var_off, tnum_range(r.smin, r.smax))
-
-
-def _reg_deduce_bounds(r: _Reg) -> None:
-    _reg32_deduce_bounds(r)
-    _reg64_deduce_bounds(r)
-    _reg_deduce_mixed_bounds(r)
-
-
-def _reg_bound_offset(r: _Reg) -> None:
-    """kernel: __reg_bound_offset - learn tnum bits from the u64/u32 ranges."""
-    var64 = tnum_intersect(r.var_off, tnum_range(r.umin, r.umax))
-    var32 = tnum_intersect(tnum_subreg(var64), tnum_range(r.u32_min, r.u32_max))
-    r.var_off = tnum_or(tnum_clear_subreg(var64), var32)
-
-
-def reg_bounds_sync(r: _Reg) -> None:
-    """kernel: reg_bounds_sync (operates on a private _Reg)."""
-    _update_reg_bounds(r)
-    # three rounds, as in the kernel (each can feed the next)
-    _reg_deduce_bounds(r)
-    _reg_deduce_bounds(r)
-    _reg_deduce_bounds(r)
-    _reg_bound_offset(r)
-    # intersecting with the old var_off might have improved the bounds
-    _update_reg_bounds(r)
-
-
-def bounds_sync(s: Scalar) -> Scalar:
-    """Public wrapper: reg_bounds_sync on a copy."""
-    r = _Reg.of(s)
-    reg_bounds_sync(r)
-    return r.freeze()
-
-
-# --- width changes -------------------------------------------------------------
-
-def _reg_assign_32_into_64(r: _Reg) -> None:
-    """kernel: __reg_assign_32_into_64 (after the tnum was zero-extended)."""
-    r.umin, r.umax = r.u32_min, r.u32_max
-    if r.s32_min >= 0 and r.s32_max >= 0:
-        r.smin, r.smax = r.s32_min, r.s32_max
-    else:
-        r.smin, r.smax = 0, U32_MAX
-
-
-def _zext_32_to_64(r: _Reg) -> None:
-    r.var_off = tnum_subreg(r.var_off)
-    _reg_assign_32_into_64(r)
-
-
-def _coerce_reg_to_size(r: _Reg, size: int) -> None:
-    """kernel: coerce_reg_to_size - keep the low ``size`` bytes (zero-ext)."""
-    r.var_off = tnum_cast(r.var_off, size)
-    mask = (1 << (size * 8)) - 1
-    if (r.umin & ~mask) == (r.umax & ~mask):
-        r.umin &= mask
-        r.umax &= mask
-    else:
-        r.umin, r.umax = 0, mask
-    r.smin, r.smax = s64(r.umin), s64(r.umax)
-    # below 32 bits the subregister is truncated too; relearn it from 64-bit
-    if size < 4:
-        _mark_reg32_unbounded(r)
-    reg_bounds_sync(r)
-
-
-def _set_sext64_default_val(r: _Reg, size: int) -> None:
-    lo, hi = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
-    r.smin = r.s32_min = lo
-    r.smax = r.s32_max = hi
-    r.umin = r.u32_min = 0
-    r.umax, r.u32_max = U64_MAX, U32_MAX
-    r.var_off = TNUM_UNKNOWN
-
-
-def _coerce_reg_to_size_sx(r: _Reg, size: int) -> None:
-    """kernel: coerce_reg_to_size_sx - sign-extend the low ``size`` bytes."""
-    bits = size * 8
-    if tnum_is_const(r.var_off):
-        v = u64(_sext(r.var_off.value, bits))
-        _mark_known(r, v)
-        return
-    top_smax = (u64(r.smax) >> bits) << bits
-    top_smin = (u64(r.smin) >> bits) << bits
-    if top_smax == top_smin:
-        # smin..smax share the bits above `bits`: the low parts are a
-        # contiguous range, and sign-extending it keeps it one if both ends
-        # land on the same side of zero.
-        a, b = _sext(r.smax, bits), _sext(r.smin, bits)
-        hi, lo = max(a, b), min(a, b)
-        if (hi >= 0) == (lo >= 0):
-            r.smin, r.s32_min = lo, s32(lo)
-            r.smax, r.s32_max = hi, s32(hi)
-            r.umin, r.u32_min = u64(lo), u32(lo)
-            r.umax, r.u32_max = u64(hi), u32(hi)
-            r.var_off = tnum_range(u64(lo), u64(hi))
-            return
-    lim = 1 << (bits - 1)
-    if -lim <= r.s32_min and r.s32_max < lim:
-        # The subregister already lies in the narrow signed range, so the
-        # sign extension leaves the low 32 bits as they were: the s32 and u32
-        # bounds stay, bound the 64-bit result, and the rest is relearned
-        # from them (Linux 6.18.44 logs `r0 s>>= 56; r0 = (s32)r0` and
-        # `r0 = (s16)r0` after it as smin=smin32=-128,smax=smax32=127).
-        s32min, s32max, u32min, u32max = r.s32_min, r.s32_max, r.u32_min, r.u32_max
-        _set_sext64_default_val(r, size)
-        r.smin, r.smax = s32min, s32max
-        r.s32_min, r.s32_max, r.u32_min, r.u32_max = s32min, s32max, u32min, u32max
-        reg_bounds_sync(r)
-        return
-    _set_sext64_default_val(r, size)
-
-
-def _set_sext32_default_val(r: _Reg, size: int) -> None:
-    r.s32_min, r.s32_max = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
-    r.u32_min, r.u32_max = 0, U32_MAX
-    r.var_off = tnum_subreg(TNUM_UNKNOWN)
-
-
-def _coerce_subreg_to_size_sx(r: _Reg, size: int) -> None:
-    """kernel: coerce_subreg_to_size_sx - the 32-bit movsx (w = (s8/s16)w)."""
-    bits = size * 8
-    if tnum_is_const(r.var_off):
-        v = u64(_sext(r.var_off.value, bits))
-        r.var_off = tnum_const(v)
-        r.s32_min = r.s32_max = s32(v)
-        r.u32_min = r.u32_max = u32(v)
-        return
-    top_smax = (u32(r.s32_max) >> bits) << bits
-    top_smin = (u32(r.s32_min) >> bits) << bits
-    if top_smax == top_smin:
-        a, b = _sext(r.s32_max, bits), _sext(r.s32_min, bits)
-        hi, lo = max(a, b), min(a, b)
-        if (lo >= 0) == (hi >= 0):
-            r.s32_min, r.s32_max = lo, hi
-            r.u32_min, r.u32_max = u32(lo), u32(hi)
-            r.var_off = tnum_subreg(tnum_range(u64(lo), u64(hi)))
-            return
-    _set_sext32_default_val(r, size)
-
-
-def coerce_reg_to_size(s: Scalar, size: int) -> Scalar:
-    """Zero-extending narrow load / truncation to ``size`` bytes (1, 2, 4)."""
-    r = _Reg.of(s)
-    _coerce_reg_to_size(r, size)
-    return r.freeze()
-
-
-def coerce_reg_to_size_sx(s: Scalar, size: int) -> Scalar:
-    """Sign-extending load (LDX MEMSX) / 64-bit movsx from ``size`` bytes.
-
-    Like the kernel, no reg_bounds_sync follows."""
-    r = _Reg.of(s)
-    _coerce_reg_to_size_sx(r, size)
-    return r.freeze()
-
-
-def coerce_subreg_to_size_sx(s: Scalar, size: int) -> Scalar:
-    """The 32-bit sign extension of a 32-bit movsx, *before* zero-extension."""
-    r = _Reg.of(s)
-    _coerce_subreg_to_size_sx(r, size)
-    return r.freeze()
-
-
-def zext_32_to_64(s: Scalar) -> Scalar:
-    """kernel: zext_32_to_64 (tnum subreg + __reg_assign_32_into_64).
-
-    Like the kernel function it does not sync the bounds; the kernel always
-    follows it with reg_bounds_sync (see :func:`mov` / :func:`bounds_sync`)."""
-    r = _Reg.of(s)
-    _zext_32_to_64(r)
-    return r.freeze()
+# C integer conversions (two's complement wrap, like the kernel's casts) are
+# isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.
 
 
 # --- per-op range helpers (kernel: scalar{32,}_min_max_<op>) -----------------
-
-def _s32_fits(*xs: int) -> bool:
-    return all(S32_MIN <= x <= S32_MAX for x in xs)
-
 
 def _s64_fits(*xs: int) -> bool:
     return all(S64_MIN <= x <= S64_MAX for x in xs)
@@ -598,7 +71,7 @@ def _s64_fits(*xs: int) -> bool:
 
 def _scalar32_add(d: _Reg, s) -> None:
     lo, hi = d.s32_min + s.s32_min, d.s32_max + s.s32_max
-    d.s32_min, d.s32_max = (lo, hi) if _s32_fits(lo, hi) else (S32_MIN, S32_MAX)
+    d.s32_min, d.s32_max = (lo, hi) if fits_s32(lo, hi) else (S32_MIN, S32_MAX)
     # all additions overflowing (or none) keeps the range contiguous
     lo, hi = d.u32_min + s.u32_min, d.u32_max + s.u32_max
     if lo <= U32_MAX < hi:
@@ -619,7 +92,7 @@ def _scalar_add(d: _Reg, s) -> None:
 
 def _scalar32_sub(d: _Reg, s) -> None:
     lo, hi = d.s32_min - s.s32_max, d.s32_max - s.s32_min
-    d.s32_min, d.s32_max = (lo, hi) if _s32_fits(lo, hi) else (S32_MIN, S32_MAX)
+    d.s32_min, d.s32_max = (lo, hi) if fits_s32(lo, hi) else (S32_MIN, S32_MAX)
     lo, hi = d.u32_min - s.u32_max, d.u32_max - s.u32_min
     if lo < 0 <= hi:  # some but not all subtractions underflow
         d.u32_min, d.u32_max = 0, U32_MAX
@@ -645,7 +118,7 @@ def _scalar32_mul(d: _Reg, s) -> None:
         d.u32_min, d.u32_max = lo, hi
     prods = (d.s32_min * s.s32_min, d.s32_min * s.s32_max,
              d.s32_max * s.s32_min, d.s32_max * s.s32_max)
-    if _s32_fits(*prods):
+    if fits_s32(*prods):
         d.s32_min, d.s32_max = min(prods), max(prods)
     else:
         d.s32_min, d.s32_max = S32_MIN, S32_MAX
@@ -1112,76 +585,10 @@ def mov(src: Scalar, *, alu64: bool, off: int = 0) -> Scalar:
 
 def mov_imm(imm: int, *, alu64: bool) -> Scalar:
     """``dst = imm`` (MOV K): ALU64 sign-extends imm32, ALU zero-extends."""
-    imm = _sext(imm, 32)
+    imm = sext(imm, 32)
     return Scalar.const(imm if alu64 else u32(imm))
 
 
-# --- printing (kernel/bpf/log.c: print_reg_state / print_scalar_ranges) ------
-
-def _verbose_unum(v: int) -> str:
-    return str(v) if v <= 0xFFFF else "0x%x" % v
-
-
-def _verbose_snum(v: int) -> str:
-    v = s64(v)
-    return str(v) if -0x8000 <= v <= 0x7FFF else "0x%x" % u64(v)
-
-
-def _is_snum_decimal(v: int) -> bool:
-    return -0x8000 <= v <= 0x7FFF
-
-
-def format_scalar_ranges(s: Scalar) -> list[str]:
-    """The ``name=...`` items of print_scalar_ranges (defaults omitted, equal
-    values merged as ``smin=smin32=0``)."""
-    # smin32/smax32 are sign-extended only when printed in decimal: in hex a
-    # sign-extended 0xfffffffe would read as a different number.
-    def sv32(v: int) -> int:
-        return u64(v) if _is_snum_decimal(v) else u32(v)
-
-    table = [
-        ["smin", u64(s.smin), s.smin == S64_MIN],
-        ["smax", u64(s.smax), s.smax == S64_MAX],
-        ["umin", s.umin, s.umin == 0],
-        ["umax", s.umax, s.umax == U64_MAX],
-        ["smin32", sv32(s.s32_min), s.s32_min == S32_MIN],
-        ["smax32", sv32(s.s32_max), s.s32_max == S32_MAX],
-        ["umin32", s.u32_min, s.u32_min == 0],
-        ["umax32", s.u32_max, s.u32_max == U32_MAX],
-    ]
-    items = []
-    for i, (name, val, omit) in enumerate(table):
-        if omit:
-            continue
-        neg1 = name[0] == "s" and s64(val) < 0
-        names = [name]
-        for j in range(i + 2, len(table), 2):
-            name2, val2, omit2 = table[j]
-            if omit2 or val2 != val:
-                continue
-            if (name2[0] == "s" and s64(val2) < 0) != neg1:
-                continue  # don't mix negatives with positives
-            table[j][2] = True
-            names.append(name2)
-        num = _verbose_snum(val) if name[0] == "s" else _verbose_unum(val)
-        items.append("=".join(names) + "=" + num)
-    return items
-
-
-def format_scalar(s: Scalar, *, precise: bool = False, reg_id: int = 0,
-                  delta: int | None = None) -> str:
-    """A scalar register as the verifier log prints it after ``R0=``
-    (kernel/bpf/log.c print_reg_state): a constant as a plain number (``5``,
-    ``-1``, ``0x10000``), otherwise ``scalar(id=..,smin=...,var_off=(0x0;
-    0xff))``; ``P`` marks a precise register.  ``delta`` is the constant of a
-    linked register (``r1 = r0; r1 += 5`` prints ``id=1+5``)."""
-    prefix = "P" if precise else ""
-    if tnum_is_const(s.var_off):
-        return prefix + _verbose_snum(s.var_off.value)
-    items = []
-    if reg_id:
-        items.append("id=%d" % reg_id + ("%+d" % delta if delta is not None else ""))
-    items += format_scalar_ranges(s)
-    if not tnum_is_unknown(s.var_off):
-        items.append("var_off=" + tnum_strn(s.var_off))
-    return prefix + "scalar(" + ",".join(items) + ")"
+__all__ = ["Scalar", "alu", "alu_paths", "maybe_fork_scalars", "mov", "mov_imm", "bounds_sync",
+           "coerce_reg_to_size", "coerce_reg_to_size_sx", "coerce_subreg_to_size_sx",
+           "zext_32_to_64", "format_scalar", "format_scalar_ranges"]

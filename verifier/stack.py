@@ -12,15 +12,17 @@ such reads give unknown scalars instead of errors.
 
 from __future__ import annotations
 
+from isa.ints import s64
 from verifier import regtypes as T
 from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
-from verifier.scalar import Scalar, s64
+from verifier.scalar import Scalar
 from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
                             MAX_BPF_STACK, NOT_INIT_REG, STACK_INVALID, STACK_MISC, STACK_SPILL,
                             STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
 from verifier.tnum import tnum_strn
+from verifier.worklist import push_jmp_history
 
 _ZERO_REG = Reg(T.SCALAR, Scalar.const(0))
 _SPILLABLE = frozenset((T.PTR_TO_MAP_VALUE, T.PTR_TO_STACK, T.PTR_TO_CTX, T.PTR_TO_PACKET,
@@ -150,7 +152,6 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
         _put(f, spi, Slot(tuple(types), NOT_INIT_REG))
         flags = 0
     if flags:
-        from verifier.core import push_jmp_history
         push_jmp_history(env, env.cur, flags)
 
 
@@ -292,7 +293,6 @@ def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None
             _mark_reg_stack_read(env, f, off, off + size, dst_regno)
         flags = 0
     if flags:
-        from verifier.core import push_jmp_history
         push_jmp_history(env, env.cur, flags)
 
 

@@ -37,47 +37,36 @@ constant passed in a slot starts from the slot
 (:func:`verifier.precision.mark_stack_arg_precision`).  Pruning compares
 precise slot scalars by value, imprecise ones not at all.
 
-Everything is wired through the hooks of :mod:`verifier.core` (see
-:func:`hooks`); kfunc calls live in :mod:`verifier.kfunc_call`.
+The driver (:mod:`verifier.core`) sends every instruction naming r11 to
+:func:`check_insn` and runs :func:`after_check` last; :mod:`verifier.calls`
+calls :func:`on_call` / :func:`on_return`; kfunc calls
+(:mod:`verifier.kfunc_call`) call :func:`check_outgoing` and
+:func:`after_kfunc`.  The ABI's numbers and shapes are :mod:`isa.stack_args`'s.
 """
 
 from __future__ import annotations
 
+from btf.funcs import ArgKind
 from isa import opcodes as op
+from isa.stack_args import MAX_SLOTS, PARAMS, SLOT_SIZE, slot_name
 from verifier import regtypes as T
+from verifier.call_args import check_mem_reg_at
 from verifier.env import Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
 from verifier.scalar import Scalar
 from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
 
-PARAMS = 11                 # BPF_REG_PARAMS
-MAX_STACK_ARGS = 7          # MAX_BPF_FUNC_ARGS - MAX_BPF_FUNC_REG_ARGS
-BPF_F_TEST_STATE_FREQ = 1 << 3
 R11_INVALID = "R11 is invalid"
 BAD_ORDER = "r11 load must be before any r11 store or call insn"
 
 
 # --- per-program bookkeeping (on env) ---------------------------------------------------
 
-def _stats(env: Env) -> dict:
-    s = getattr(env, "sa_stats", None)
-    if s is None:
-        s = env.sa_stats = {"written": {}, "need": {}, "global_in": {}, "used": False}
-    return s
-
-
 def note_need(env: Env, subprog: int, slots: int) -> None:
     """A call from ``subprog`` needs ``slots`` outgoing slots."""
-    need = _stats(env)["need"]
+    need = env.stack_arg_need
     if slots > need.get(subprog, 0):
         need[subprog] = slots
-    if slots:
-        _stats(env)["used"] = True
-
-
-def slot_name(k: int) -> str:
-    """The kernel's name of outgoing slot k in messages: ``*(R11-8)``..."""
-    return f"*(R11-{8 * k})"
 
 
 # --- which callees the kernel can describe -----------------------------------------------
@@ -95,7 +84,6 @@ def kernel_reliable(env: Env, subprog: int) -> bool:
         return False
     if sp.linkage == "global":
         return True
-    from btf.funcs import ArgKind
     ctx = env.ctx.struct if env.ctx is not None else None
     btf = env.inp.btf
     for a in info.args:
@@ -151,12 +139,6 @@ def in_stack_arg_cnt(env: Env, st: State, frameno: int) -> int:
     return sp.stack_arg_cnt
 
 
-def outgoing_reg(env: Env, k: int) -> Reg:
-    """The current frame's outgoing slot k (1-based) or NOT_INIT."""
-    sa = env.frame.stack_arg_regs
-    return sa[k - 1] if k <= len(sa) else NOT_INIT_REG
-
-
 def check_outgoing(env: Env, frame, need: int, nargs: int, per_slot: bool) -> None:
     """At a call: the callee's ``need`` incoming slots are written (kernel:
     ``callee expects N args, stack argK is not initialized``)."""
@@ -170,11 +152,10 @@ def check_outgoing(env: Env, frame, need: int, nargs: int, per_slot: bool) -> No
 # --- global functions verified on their own ------------------------------------------------
 
 def _global_incoming(env: Env, subprog: int) -> list[Reg]:
-    cache = _stats(env)["global_in"]
+    cache = env.stack_arg_global_in
     regs = cache.get(subprog)
     if regs is not None:
         return regs
-    from btf.funcs import ArgKind
     sp = env.subprogs[subprog]
     regs = [UNKNOWN_SCALAR] * sp.stack_arg_cnt
     info = sp.info
@@ -204,7 +185,6 @@ def _global_incoming(env: Env, subprog: int) -> list[Reg]:
 def _check_global_stack_args(env: Env, frame, subprog: int) -> None:
     """The arguments a global function takes in stack slots match its
     prototype (the stack half of btf_check_func_arg_match)."""
-    from btf.funcs import ArgKind
     sp = env.subprogs[subprog]
     info = sp.info
     if info is None:
@@ -223,7 +203,6 @@ def _check_global_stack_args(env: Env, frame, subprog: int) -> None:
             if reg.type != T.PTR_TO_CTX:
                 line = f"arg#{arg.index} expects pointer to ctx"
         elif arg.kind in (ArgKind.MEM, ArgKind.STRUCT_PTR) and not arg.trusted:
-            from verifier.kfunc_args import check_mem_reg_at
             try:
                 with_null_ok = arg.nullable
                 if not with_null_ok and reg.type & T.PTR_MAYBE_NULL:
@@ -239,37 +218,41 @@ def _check_global_stack_args(env: Env, frame, subprog: int) -> None:
 
 # --- the r11 instructions -------------------------------------------------------------------
 
-def check_insn(env: Env, insn):
-    """hook ``stack_arg_insn``: every instruction naming r11."""
+def check_insn(env: Env, insn) -> None:
+    """Every instruction naming r11 (the driver sends them all here).
+
+    The three shapes are :mod:`isa.stack_args`'s, decoded here with the
+    verifier's own order of checks: a near miss in the other operand
+    (``r12``..``r15``) or in a reserved field gets the message the operand
+    or field check gives, not ``R11 is invalid``."""
     code = insn.code
     cls = code & 7
     mode = code & 0xE0
     dw = (code & 0x18) == op.DW
     off = insn.off
     if (cls == op.STX and mode == op.MEM and dw and insn.dst == PARAMS and insn.src != PARAMS
-            and off < 0 and off % 8 == 0):
+            and off < 0 and off % SLOT_SIZE == 0):
         if insn.imm != 0:
             raise VerifierError("BPF_STX uses reserved fields", EINVAL)
         _write(env, insn, insn.src)
     elif (cls == op.ST and mode == op.MEM and dw and insn.dst == PARAMS and off < 0
-          and off % 8 == 0):
+          and off % SLOT_SIZE == 0):
         if insn.src != 0:
             raise VerifierError("BPF_ST uses reserved fields", EINVAL)
         _write(env, insn, -1)
     elif (cls == op.LDX and mode == op.MEM and dw and insn.src == PARAMS and insn.dst != PARAMS
-          and off > 0 and off % 8 == 0):
+          and off > 0 and off % SLOT_SIZE == 0):
         if insn.imm != 0:
             raise VerifierError("BPF_LDX uses reserved fields", EINVAL)
         _read(env, insn)
     else:
         raise VerifierError(R11_INVALID, EINVAL)
-    return None
 
 
 def _write(env: Env, insn, src: int) -> None:
-    k = -insn.off // 8
-    if k > MAX_STACK_ARGS:
-        raise VerifierError(f"stack arg write offset {insn.off} exceeds max {MAX_STACK_ARGS} "
+    k = -insn.off // SLOT_SIZE
+    if k > MAX_SLOTS:
+        raise VerifierError(f"stack arg write offset {insn.off} exceeds max {MAX_SLOTS} "
                             f"stack args", EINVAL)
     if src >= 0:
         reg = check_reg_arg_src(env, src)
@@ -281,25 +264,23 @@ def _write(env: Env, insn, src: int) -> None:
     if len(sa) < k:
         sa.extend([NOT_INIT_REG] * (k - len(sa)))
     sa[k - 1] = _slot_value(reg)
-    s = _stats(env)
-    s["used"] = True
-    w = s["written"]
+    w = env.stack_arg_written
     if k > w.get(f.subprogno, 0):
         w[f.subprogno] = k
 
 
 def _read(env: Env, insn) -> None:
-    k = insn.off // 8
+    k = insn.off // SLOT_SIZE
     check_reg_arg_dst(env, insn.dst, mark=False)
     st = env.cur
     fr = st.curframe
     n = in_stack_arg_cnt(env, st, fr)
     if k > n:
-        raise VerifierError(f"invalid read from stack arg off {insn.off} depth {8 * n}", EACCES)
+        raise VerifierError(f"invalid read from stack arg off {insn.off} depth {SLOT_SIZE * n}",
+                            EACCES)
     f = st.frames[fr]
     if f.no_stack_arg_load:
         raise VerifierError(BAD_ORDER, EINVAL)
-    _stats(env)["used"] = True
     if fr == 0:
         val = _global_incoming(env, f.subprogno)[k - 1]
     else:
@@ -311,8 +292,8 @@ def _read(env: Env, insn) -> None:
 # --- calls ------------------------------------------------------------------------------------
 
 def on_call(env: Env, insn, callee) -> None:
-    """hook ``on_call``: helpers and BPF-to-BPF calls (kfuncs call
-    :func:`after_kfunc` themselves)."""
+    """After a helper or BPF-to-BPF call's own checks (kfuncs call
+    :func:`after_kfunc` instead)."""
     st = env.cur
     if insn.src == op.PSEUDO_CALL and callee is not None:
         sp = env.subprogs[callee]
@@ -334,7 +315,7 @@ def on_call(env: Env, insn, callee) -> None:
 
 
 def on_return(env: Env, caller) -> None:
-    """hook ``on_return``: back in the caller after a BPF-to-BPF call."""
+    """Back in the caller after a BPF-to-BPF call."""
     invalidate_frame(caller)
 
 
@@ -347,18 +328,10 @@ def after_kfunc(env: Env, need: int) -> None:
 
 # --- before and after verification --------------------------------------------------------
 
-def before_check(env: Env) -> None:
-    flags = int(env.inp.options.get("prog_flags", 0) or 0)
-    if flags & BPF_F_TEST_STATE_FREQ:
-        env.test_state_freq = True
-    _stats(env)
-
-
 def after_check(env: Env) -> None:
     """kernel: the stack-argument part of bpf_fixup_call_args (after the
     stack-depth check), plus the tail-call and JIT rules."""
-    s = _stats(env)
-    written, need = s["written"], s["need"]
+    written, need = env.stack_arg_written, env.stack_arg_need
     for k, sp in enumerate(env.subprogs):
         w = written.get(k, 0)
         n = need.get(k, 0)
@@ -380,19 +353,5 @@ def after_check(env: Env) -> None:
         raise VerifierError("stack args are not supported in non-JITed programs", EINVAL)
 
 
-def hooks() -> dict:
-    """The hooks :func:`verifier.core.verify` installs by default."""
-    from verifier import kfunc_call as K
-    return {
-        "stack_arg_insn": check_insn,
-        "on_call": on_call,
-        "on_return": on_return,
-        "before_check": before_check,
-        "after_check": after_check,
-        **K.hooks(),
-    }
-
-
-__all__ = ["hooks", "check_insn", "on_call", "on_return", "after_kfunc", "check_outgoing",
-           "kernel_reliable", "slot_name", "outgoing_reg", "invalidate_all", "PARAMS",
-           "MAX_STACK_ARGS"]
+__all__ = ["check_insn", "on_call", "on_return", "after_kfunc", "after_check", "check_outgoing",
+           "kernel_reliable", "invalidate_all"]

@@ -44,6 +44,9 @@ STACK_DYNPTR = 4
 STACK_ITER = 5
 STACK_IRQ_FLAG = 6
 SLOT_CHARS = "?rm0dif"
+# an iterator's state, kept in the ``range`` of its STACK_ITER slot's register
+ITER_ACTIVE = 1
+ITER_DRAINED = 2
 
 _UNKNOWN = Scalar.unknown()
 _ZERO = Scalar.const(0)

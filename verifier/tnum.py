@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-U64_MAX = (1 << 64) - 1
-U32_MAX = (1 << 32) - 1
-S64_MIN = -(1 << 63)
-S32_MIN = -(1 << 31)
+from isa.ints import U32 as U32_MAX    # the kernel's spelling of the u32/u64 masks
+from isa.ints import U64 as U64_MAX
+from isa.ints import sext
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +80,6 @@ def tnum_rshift(a: Tnum, shift: int) -> Tnum:
     return _tn(a.value >> shift, a.mask >> shift)
 
 
-def _sext(x: int, bits: int) -> int:
-    x &= (1 << bits) - 1
-    return x - (1 << bits) if x >> (bits - 1) else x
-
-
 def tnum_arshift(a: Tnum, min_shift: int, insn_bitness: int = 64) -> Tnum:
     """Arithmetic right shift of value and mask (kernel: tnum_arshift).
 
@@ -94,9 +88,9 @@ def tnum_arshift(a: Tnum, min_shift: int, insn_bitness: int = 64) -> Tnum:
     32 bits take part and the result is zero-extended.
     """
     if insn_bitness == 32:
-        return _tn((_sext(a.value, 32) >> min_shift) & U32_MAX,
-                   (_sext(a.mask, 32) >> min_shift) & U32_MAX)
-    return _tn(_sext(a.value, 64) >> min_shift, _sext(a.mask, 64) >> min_shift)
+        return _tn((sext(a.value, 32) >> min_shift) & U32_MAX,
+                   (sext(a.mask, 32) >> min_shift) & U32_MAX)
+    return _tn(sext(a.value, 64) >> min_shift, sext(a.mask, 64) >> min_shift)
 
 
 def tnum_add(a: Tnum, b: Tnum) -> Tnum:

@@ -76,13 +76,11 @@ def run(asm: str, kernel, *, prog_type: str = "sched_cls", maps=(), map_refs=Non
         else:
             insns[i] = isa.Insn(a.code, a.dst, op.PSEUDO_MAP_IDX_VALUE, 0, m)
             insns[i + 1] = isa.Insn(b.code, 0, 0, 0, off)
-    options = dict(opts)
     if kernel is not None:
-        options["kernel_btf"] = kernel
+        opts["kernel_btf"] = kernel
         if prog_types is not None:
-            options["kfunc_prog_types"] = prog_types
-    inp = VerifierInput(insns, prog_type=prog_type, maps=list(maps), license=license,
-                        options=options)
+            opts["kfunc_prog_types"] = prog_types
+    inp = VerifierInput(insns, prog_type=prog_type, maps=list(maps), license=license, **opts)
     v = verify(inp, log_level)
     assert v.internal_error is None, v.internal_error
     return v
@@ -134,7 +132,7 @@ def test_jit_required(tk):
     from verifier import VerifierInput as VI
     insns = isa.asm.assemble("call runtime {tk_sleepable}\nexit".format(**_ids(tk)))
     v = verify(VI(insns, prog_type="sched_cls", jit_requested=False,
-                  options={"kernel_btf": tk}))
+                  kernel_btf=tk))
     assert rejected(v, "JIT is required for calling kernel function")
 
 

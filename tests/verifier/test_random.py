@@ -34,7 +34,7 @@ def test_20000_raw_programs_never_crash():
     for _ in range(20000):
         prog = raw_program(r)
         pt = r.choice(PROG_TYPES)
-        v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, options={"insn_limit": 3000}),
+        v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, insn_limit=3000),
                    log_level=r.choice([0, 1, 2]))
         assert v.internal_error is None, (isa.encode(prog).hex(), v.internal_error)
         assert v.accepted or v.error is not None
@@ -47,7 +47,7 @@ def test_shaped_programs_never_crash():
     for _ in range(1500):
         pt = r.choice(PROG_TYPES)
         prog = shaped_program(r, pt)
-        v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, options={"insn_limit": 20000}),
+        v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, insn_limit=20000),
                    log_level=r.choice([0, 1, 2]))
         assert v.internal_error is None, (pt, isa.encode(prog).hex(), v.internal_error)
 

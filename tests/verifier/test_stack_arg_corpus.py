@@ -439,9 +439,9 @@ def verify_case(builder, case):
     """Build the VerifierInput libbpf + the selftest loader would hand the kernel and verify.
 
     ``pipeline.verifier_input`` links kfunc calls against the mock
-    kernel and passes its BTF (``options["kernel_btf"]``, ``["kfunc_prog_types"]``);
-    here the selftest loader's part is added: the companion's parameter names
-    (``__btf_func_path``) and the load flags (``options["prog_flags"]``).
+    kernel and passes its BTF (``kernel_btf``, ``kfunc_prog_types``); here the
+    selftest loader's part is added: the companion's parameter names
+    (``__btf_func_path``) and the load flags (``prog_flags``).
     """
     verify, build_input = _verify_entry()
     path = builder.build(case.file)
@@ -454,7 +454,7 @@ def verify_case(builder, case):
         from btf.fixup import apply_func_names
         inp.btf, _ = apply_func_names(inp.btf, _btf(builder.build(case.companion)))
     if case.prog_flags:
-        inp.options["prog_flags"] = case.prog_flags
+        inp.prog_flags = case.prog_flags
     return verify(inp, case.log_level)
 
 
@@ -549,6 +549,6 @@ def test_mutated_corpus_programs_never_crash_the_verifier(builder):
                 ("imm", [0, 1, -1, 4, 16, 255, 1 << 20, x.imm + 1]),
                 ("code", [0x79, 0x7b, 0x7a, 0x61, 0x63, 0x85, 0xb7, 0xbf, 0x07, 0x15, 0x95])])
             insns[i] = dataclasses.replace(x, **{field: rng.choice(values)})
-        v = verify(dataclasses.replace(inp, insns=insns, options=dict(inp.options)),
+        v = verify(dataclasses.replace(inp, insns=insns),
                    rng.choice([1, 2]))
         assert v.internal_error is None, v.internal_error

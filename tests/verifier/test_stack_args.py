@@ -12,6 +12,7 @@ facts the JIT reads from the Verdict.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,9 @@ def rules(tmp_path_factory):
     return pipeline.build(DATA / "rules_more.c", include=[INCLUDE_DIR], output=out)
 
 
-def check(obj, name: str, **options):
+def check(obj, name: str, **fields):
     import pipeline
-    inp = pipeline.verifier_input(obj, name)
-    inp.options.update(options)
+    inp = dataclasses.replace(pipeline.verifier_input(obj, name), **fields)
     v = verify(inp, 1)
     assert v.internal_error is None, v.internal_error
     return v
