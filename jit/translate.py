@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from isa import Insn
 from isa import opcodes as op
 from isa.insn import IsaError, check_program, imm64
+from isa.ints import u32
 
 from . import x86_encode as x
 from .facts import FuncFacts, FuncSpec, analyse
@@ -276,7 +277,7 @@ class _Pass:
             if off:
                 raise self.fail(f"unsupported mov with offset {off}")
             # ALU64: imm sign-extends to 64 bits; ALU32: the u32 zero-extended
-            return self.emit(x.mov_imm(dst, insn.imm if is64 else insn.imm & 0xFFFFFFFF, is64))
+            return self.emit(x.mov_imm(dst, insn.imm if is64 else u32(insn.imm), is64))
         if off == 0:
             if dst != src or not is64:       # mov r32, r32 still zero-extends
                 self.emit(x.mov_rr(dst, src, is64))
@@ -325,7 +326,7 @@ class _Pass:
                 return self.emit(zero)
             if signed and divisor == (1 << w) - 1:
                 return self.emit(minus1)
-            self.emit(x.mov_imm(AUX, imm if is64 else imm & 0xFFFFFFFF, is64))
+            self.emit(x.mov_imm(AUX, imm if is64 else u32(imm), is64))
             return self.emit(self._div_core(is_mod, signed, is64, dst))
         self.emit(x.mov_rr(AUX, src, is64))
         core = self._div_core(is_mod, signed, is64, dst)
@@ -447,7 +448,7 @@ class _Pass:
             elif insn.src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_FD):
                 target = Target("map", insn.imm)
             elif insn.src in (op.PSEUDO_MAP_IDX_VALUE, op.PSEUDO_MAP_VALUE):
-                target = Target("map_value", insn.imm, second.imm & 0xFFFFFFFF)
+                target = Target("map_value", insn.imm, u32(second.imm))
             elif insn.src == op.PSEUDO_BTF_ID:
                 target = Target("ksym", insn.imm)
             else:

@@ -41,6 +41,7 @@ from unicorn import (UC_ARCH_X86, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
 from unicorn import x86_const as X
 
+from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
 from .interp import InterpError, ProgramExit
@@ -49,7 +50,6 @@ __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
 
 PAGE = 0x1000
-U64 = (1 << 64) - 1
 
 TRAMP_BASE = 0x0010_0000
 KFUNC_TRAMP = TRAMP_BASE + MAX_HELPER_ID * HELPER_STRIDE          # 64 KiB of helper slots
@@ -397,7 +397,7 @@ class UnicornExecutor:
                 uc.reg_write(X.UC_X86_REG_RAX, 0)
                 if tramp.fn is None:
                     raise ExecFault("LD_ABS/LD_IND: no packet for this program type", caller)
-                v = tramp.fn(self, args[0], args[1] & 0xFFFFFFFF, args[2])
+                v = tramp.fn(self, args[0], u32(args[1]), args[2])
                 uc.reg_write(X.UC_X86_REG_RAX, 0 if v is None else v & U64)
                 uc.reg_write(X.UC_X86_REG_RDX, 1 if v is None else 0)
                 return

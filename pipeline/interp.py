@@ -35,13 +35,11 @@ from typing import Callable
 from isa import opcodes as op
 from isa.errors import REJECTED, Error
 from isa.insn import Insn, IsaError, check_program, imm64
+from isa.ints import U32, U64, s32, s64, sext
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
            "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
            "unwind_helper", "run_conformance", "STACK_BASE", "MEM_BASE", "CODE_BASE"]
-
-U64 = (1 << 64) - 1
-U32 = (1 << 32) - 1
 
 # Fake address layout. Far apart so an off-by-a-page bug faults instead of
 # silently landing in a neighbouring region; nothing is ever at address 0.
@@ -162,21 +160,6 @@ class Memory:
 
 
 # --- helpers of arithmetic ------------------------------------------------------
-def _s64(v: int) -> int:
-    v &= U64
-    return v - (1 << 64) if v >> 63 else v
-
-
-def _s32(v: int) -> int:
-    v &= U32
-    return v - (1 << 32) if v >> 31 else v
-
-
-def _sext(v: int, bits: int) -> int:
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >> (bits - 1) else v
-
-
 def _bswap(v: int, bits: int) -> int:
     return int.from_bytes((v & ((1 << bits) - 1)).to_bytes(bits // 8, "little"), "big")
 
@@ -190,7 +173,7 @@ def _tdiv(a: int, b: int) -> int:
 def _alu(o: int, a: int, b: int, off: int, bits: int) -> int | None:
     """One ALU op on ``bits``-wide unsigned operands; None means "keep dst"."""
     mask = U64 if bits == 64 else U32
-    sx = _s64 if bits == 64 else _s32
+    sx = s64 if bits == 64 else s32
     if o == op.ADD:
         return (a + b) & mask
     if o == op.SUB:
@@ -231,10 +214,10 @@ _JCMP: dict[int, Callable[[int, int, int], bool]] = {
     op.JLT: lambda a, b, n: a < b,
     op.JLE: lambda a, b, n: a <= b,
     op.JSET: lambda a, b, n: (a & b) != 0,
-    op.JSGT: lambda a, b, n: _sext(a, n) > _sext(b, n),
-    op.JSGE: lambda a, b, n: _sext(a, n) >= _sext(b, n),
-    op.JSLT: lambda a, b, n: _sext(a, n) < _sext(b, n),
-    op.JSLE: lambda a, b, n: _sext(a, n) <= _sext(b, n),
+    op.JSGT: lambda a, b, n: sext(a, n) > sext(b, n),
+    op.JSGE: lambda a, b, n: sext(a, n) >= sext(b, n),
+    op.JSLT: lambda a, b, n: sext(a, n) < sext(b, n),
+    op.JSLE: lambda a, b, n: sext(a, n) <= sext(b, n),
 }
 
 
@@ -459,7 +442,7 @@ class Interpreter:
                 elif mode == op.MEM:
                     regs[dst] = mem.load((regs[src] + off) & U64, size, pc)
                 elif mode == op.MEMSX and size != 8:
-                    regs[dst] = _sext(mem.load((regs[src] + off) & U64, size, pc),
+                    regs[dst] = sext(mem.load((regs[src] + off) & U64, size, pc),
                                       8 * size) & U64
                 else:
                     raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
@@ -543,7 +526,7 @@ class Interpreter:
             if off == 0:
                 regs[dst] = b
             elif code & op.X and off in (8, 16) or (is64 and off == 32 and code & op.X):
-                regs[dst] = _sext(regs[insn.src], off) & mask  # movsx
+                regs[dst] = sext(regs[insn.src], off) & mask  # movsx
             else:
                 raise InvalidInsn(f"unsupported mov with offset {off}", pc)
             return
