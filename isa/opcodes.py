@@ -72,11 +72,6 @@ FP = R10
 PARAMS = 11  # BPF_REG_PARAMS: base of the stack-argument area, only in memory operands
 MAX_REG = 11  # r0..r10 are general registers
 
-# Stack-argument ABI limits.
-MAX_FUNC_ARGS = 12
-MAX_REG_ARGS = 5
-MAX_STACK_ARG_SLOTS = MAX_FUNC_ARGS - MAX_REG_ARGS
-
 
 def insn_class(code: int) -> int:
     return code & 0x07

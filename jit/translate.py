@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from isa import Insn
 from isa import opcodes as op
+from isa import stack_args as sa
 from isa.insn import IsaError, check_program, imm64
 from isa.ints import u32
 
@@ -221,8 +222,7 @@ class _Pass:
         cls = insn.code & 7
         if insn.dst > 11 or insn.src > 11:
             raise self.fail(f"invalid register in insn {insn.code:#04x}")
-        r11 = insn.dst == op.PARAMS or insn.src == op.PARAMS
-        if r11 and not ((cls in (op.ST, op.STX) and insn.dst == op.PARAMS and insn.src <= 10)
+        if sa.touches_r11(insn) and not ((cls in (op.ST, op.STX) and insn.dst == op.PARAMS and insn.src <= 10)
                         or (cls == op.LDX and insn.src == op.PARAMS and insn.dst <= 10)):
             raise self.fail("R11 is invalid")
         if insn.dst == op.FP and cls in (op.ALU, op.ALU64, op.LDX) or (
@@ -509,12 +509,13 @@ class _Pass:
         raise self.fail(f"unknown opcode {insn.code:#04x}")
 
     def _r11_slot(self, insn: Insn, sign: int) -> int:
-        if insn.code & 0x18 != op.DW or insn.off * sign <= 0 or insn.off % 8:
+        """Slot k of an r11 load (sign +1) or store (sign -1) of an otherwise checked shape."""
+        k = sa.load_slot(insn) if sign > 0 else sa.store_slot(insn)
+        if k is None:
             raise self.fail("R11 is invalid")
-        k = insn.off * sign // 8
-        if k > op.MAX_STACK_ARG_SLOTS:
+        if k > sa.MAX_SLOTS:
             raise self.fail(f"stack arg offset {insn.off} exceeds max "
-                            f"{op.MAX_STACK_ARG_SLOTS} stack args")
+                            f"{sa.MAX_SLOTS} stack args")
         return k
 
     # -- stores and atomics ------------------------------------------------------------

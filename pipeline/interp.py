@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from isa import opcodes as op
+from isa import stack_args as sa
 from isa.errors import REJECTED, Error
 from isa.insn import Insn, IsaError, check_program, imm64
 from isa.ints import U32, U64, s32, s64, sext
@@ -279,7 +280,7 @@ class Interpreter:
     # -- public ---------------------------------------------------------------
     def run(self, *args: int) -> RunResult:
         """Run from slot 0 with r1.. = ``args`` (at most 5); return r0 and counts."""
-        if len(args) > op.MAX_REG_ARGS:
+        if len(args) > sa.MAX_REG_ARGS:
             raise ValueError("at most 5 register arguments")
         self.regs = [0] * 11
         for i, a in enumerate(args, 1):
@@ -345,12 +346,12 @@ class Interpreter:
     def _r11_slot(self, insn: Insn, sign: int, pc: int) -> int:
         if not self.stack_args:
             raise InvalidInsn("R11 is invalid (stack arguments disabled)", pc)
-        if op.mem_size(insn.code) != op.DW or insn.off * sign <= 0 or insn.off % 8:
+        k = sa.load_slot(insn) if sign > 0 else sa.store_slot(insn)
+        if k is None:
             raise InvalidInsn("R11 is invalid", pc)
-        k = insn.off * sign // 8
-        if k > op.MAX_STACK_ARG_SLOTS:
+        if k > sa.MAX_SLOTS:
             raise InvalidInsn(f"stack arg offset {insn.off} exceeds max "
-                              f"{op.MAX_STACK_ARG_SLOTS} stack args", pc)
+                              f"{sa.MAX_SLOTS} stack args", pc)
         return k
 
     # -- the loop -------------------------------------------------------------

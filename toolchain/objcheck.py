@@ -52,11 +52,10 @@ from dataclasses import asdict, dataclass, field
 
 from isa import Insn, decode
 from isa import opcodes as op
+from isa import stack_args as sa
 from isa.insn import opcode_problem
 
-R11 = op.PARAMS
-MAX_SLOTS = op.MAX_STACK_ARG_SLOTS       # 7
-REG_ARGS = op.MAX_REG_ARGS               # 5
+R11 = sa.PARAMS
 SHF_EXECINSTR = 0x4
 MAX_STATES = 200_000                     # (insn, state) pairs explored per function
 
@@ -124,7 +123,7 @@ def r11_shape(insn: Insn) -> tuple[str, int] | str | None:
     Returns None if it does not name r11, ``("store", k)`` / ``("load", k)`` for
     the legal shapes, or a one-line reason why the use is illegal.
     """
-    if insn.dst != R11 and insn.src != R11:
+    if not sa.touches_r11(insn):
         return None
     cls, code = insn.cls, insn.code
     legal = "legal: *(u64 *)(r11 - 8k) = rX|imm, rX = *(u64 *)(r11 + 8k), k = 1..7"
@@ -138,20 +137,20 @@ def r11_shape(insn: Insn) -> tuple[str, int] | str | None:
     if cls == op.LDX:
         if insn.dst == R11:
             return f"load into r11 ({legal})"
-        want, sign, what = "load", +1, "load from"
+        want, what = "load", "load from"
     else:                                                     # ST / STX
         if cls == op.STX and mode == op.ATOMIC:
             return f"atomic instruction on r11 ({legal})"
         if insn.src == R11:
             return f"r11 stored as a value ({legal})"
-        want, sign, what = "store", -1, "store to"
+        want, what = "store", "store to"
     if mode != op.MEM:
         return f"{what} r11 in a non-MEM mode ({legal})"
     if size != op.DW:
         width = {op.W: 32, op.H: 16, op.B: 8}.get(size, "?")
         return f"{width}-bit {what} r11: stack-argument accesses are 64-bit ({legal})"
-    k, rem = divmod(insn.off * sign, 8)
-    if rem or not 1 <= k <= MAX_SLOTS:
+    k = sa.offset_slot(insn.off, incoming=want == "load")
+    if k is None or k > sa.MAX_SLOTS:
         return f"{what} r11 at offset {insn.off:+d} ({legal})"
     return want, k
 
@@ -421,7 +420,7 @@ class _FuncChecker:
 
     # -- the per-path walk ------------------------------------------------------
     def walk(self, succ: dict[int, list[int]]) -> None:
-        empty = (0,) * MAX_SLOTS
+        empty = (0,) * sa.MAX_SLOTS
         start = (self.f.start, empty, False)
         seen = {start}
         work = [start]
@@ -471,7 +470,7 @@ class _FuncChecker:
         need = site.slots
         missing = [k for k in range(1, need + 1) if counts[k - 1] == 0]
         twice = [k for k in range(1, need + 1) if counts[k - 1] > 1]
-        extra = [k for k in range(need + 1, MAX_SLOTS + 1) if counts[k - 1]]
+        extra = [k for k in range(need + 1, sa.MAX_SLOTS + 1) if counts[k - 1]]
         what = f"call to {site.kind} {site.callee} needs {_slot_range(need)}"
         if missing:
             self.add("call-slots", pc, f"{what}; on some path slot(s) {missing} are not stored "
