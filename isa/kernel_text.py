@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import opcodes as op
-from .helper_names import helper_name
 from .insn import Insn
 from .ints import u32
+from .uapi import helper_name
 
 CallName = Callable[[Insn], "str | None"]
 ImmText = Callable[[Insn, int], str]

@@ -44,7 +44,7 @@ MAP_TYPES = {
     "task_storage": 29, "bloom_filter": 30, "user_ringbuf": 31, "cgrp_storage": 32,
     "arena": 33,
 }
-MAP_TYPE_NAMES = {v: k for k, v in MAP_TYPES.items()}
+from isa.uapi import MAP_TYPE_NAMES
 
 BPF_F_RDONLY_PROG = 1 << 7
 BPF_F_WRONLY_PROG = 1 << 8

@@ -40,7 +40,7 @@ from isa import Insn, decode, encode
 from isa import opcodes as op
 from isa.disasm import disassemble, format_insn, render_kernel
 from isa.forms import Form, all_forms, instances
-from isa.helper_names import MAX_HELPER_ID, helper_name
+from isa.uapi import MAX_HELPER_ID, helper_name
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data" / "disasm"
