@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 from isa import Insn
 from isa import opcodes as op
+from isa.elf import R_BPF_NAMES, SHN_LORESERVE, RawSection, fail
 from isa.ints import s32, u32
 
-from .elf_sections import R_BPF_NAMES, SHN_LORESERVE, RawSection, fail
 from .objfile import LinkedFunc, ProgReloc, Relocation, Symbol
 
 R_BPF_64_64, R_BPF_64_32 = 1, 10
