@@ -8,9 +8,10 @@ Entry points:
 - :func:`dump_raw`, :func:`dump_c`, :func:`dump_json` — bpftool-compatible output;
 - :mod:`btf.funcs` — subprogram argument info (btf_prepare_func_args);
 - :mod:`btf.kfuncs` — kfunc models (btf_distill_func_proto) and argument classes;
-- :mod:`btf.kernel` — kernel-side BTF and ``.ksyms`` extern resolution;
-- :mod:`btf.annotations` — selftest ``comment:`` decl-tag annotations;
-- :mod:`btf.fixup` — the selftests' ``__btf_func_path`` parameter-name fix-up.
+- :mod:`btf.kernel` — kernel-side BTF and ``.ksyms`` extern resolution.
+
+(The selftests' decl-tag annotations and ``__btf_func_path`` fix-up are test helpers:
+``tests/support/``.)
 
 Navigation lives on :class:`Btf`: ``find``/``find_one``, ``resolve``,
 ``skip_modifiers``, ``size_of``, ``align_of``, ``find_member`` (through

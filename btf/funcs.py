@@ -280,7 +280,8 @@ def subprog_at(btf: Btf, ext: BtfExt | None, section: str, insn: int,
 def anonymous_param_problem(btf: Btf) -> str | None:
     """The kernel's BTF-load rejection for a FUNC whose prototype has an unnamed parameter
     (btf_func_check), in its log format, or None.  clang leaves naked functions' parameters
-    unnamed; :mod:`btf.fixup` supplies names from a companion object.  Extern FUNCs are
+    unnamed; the selftest loader's ``__btf_func_path`` fix-up (tests/support/btf_fixup.py)
+    supplies names from a companion object.  Extern FUNCs are
     skipped: libbpf rewrites those before loading."""
     for t in btf.types:
         if t.kind != L.FUNC or t.vlen == 2:

@@ -7,15 +7,22 @@ two for 9..16-byte values; at most 12 arguments; the kernel's message texts.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 import btf
 from btf import kinds as K
-from btf.annotations import annotations_of, parse_tag, program_annotations
 from btf.errors import BtfError
 from btf.funcs import ArgKind, func_arg_info, subprog_at, subprogs
 from btf.kernel import KernelBtf, load_kernel_btf, resolve_ksyms
 from btf.kfuncs import BTF_FMODEL_SIGNED_ARG, BTF_FMODEL_STRUCT_ARG, KfArg, classify, distill
+
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from support.selftest_tags import annotations_of, parse_tag, program_annotations  # noqa: E402
 
 NAKED = """
 #define NAKED __attribute__((naked))
@@ -334,7 +341,7 @@ def test_iter_kfunc_first_arg(build):
 
 def test_btf_func_path_fixup(build, bpftool_dump):
     from btf.dump_raw import dump_raw
-    from btf.fixup import apply_func_names
+    from support.btf_fixup import apply_func_names
     prog = btf.load(build("""
     __attribute__((naked)) int sub_a(int x, long y, char *z) { asm volatile("r0 = 0; exit;"); }
     __attribute__((naked)) int sub_b(int p, long q, char *r) { asm volatile("r0 = 0; exit;"); }

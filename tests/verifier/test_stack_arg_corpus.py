@@ -10,7 +10,7 @@ for the four bugs found in review of v1.  What is checked here:
 2. each program exists with the intended program type and holds exactly
    the r11 instructions the case intends (llvm-objdump-22 is the oracle);
 3. the name companions supply parameter names for every naked callee
-   (btf.fixup.apply_func_names, the selftests' __btf_func_path), and the
+   (support.btf_fixup.apply_func_names, the selftests' __btf_func_path), and the
    selftest-style annotations in the sources agree with the table;
 4. accepted cases run to the documented retval: BPF-to-BPF-only ones on
    the reference interpreter alone, kfunc ones with the mock kernel's kfuncs;
@@ -28,6 +28,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data" / "stack_arg"
@@ -241,7 +245,7 @@ def _naked_subprogs_with_params(b) -> set[str]:
 @pytest.mark.parametrize("name", [n for n, f in sa.FILES.items() if f.companion])
 def test_companion_names_every_naked_callee(builder, name):
     from btf import kinds as L
-    from btf.fixup import apply_func_names
+    from support.btf_fixup import apply_func_names
     prog_btf = _btf(builder.build(name))
     comp_btf = _btf(builder.build(sa.FILES[name].companion))
     anonymous = _naked_subprogs_with_params(prog_btf)
@@ -272,7 +276,7 @@ def _subsequence(needles, haystack) -> bool:
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_annotations_agree_with_table(builder, case):
-    from btf.annotations import program_annotations
+    from support.selftest_tags import program_annotations
     anns = program_annotations(_btf(builder.build(case.file))).get(case.prog)
     if not anns:
         assert case.file in ("bpf2bpf_calls.c", "kfunc_calls.c"), \
@@ -455,7 +459,7 @@ def verify_case(builder, case):
         pytest.skip(f"the mock kernel lacks {', '.join(missing)}")
     inp = build_input(obj, prog)
     if case.companion:
-        from btf.fixup import apply_func_names
+        from support.btf_fixup import apply_func_names
         inp.btf, _ = apply_func_names(inp.btf, _btf(builder.build(case.companion)))
     if case.prog_flags:
         inp.options["prog_flags"] = case.prog_flags
