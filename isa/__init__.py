@@ -6,10 +6,10 @@
 - :mod:`isa.asm` / :mod:`isa.conformance` — the bpf_conformance assembler and `.data` files.
 """
 
-from .insn import Insn, IsaError, check_program, decode, encode, imm64, ld_imm64, opcode_problem, slot_count
+from .insn import Insn, IsaError, check_program, decode, encode, imm64, ld_imm64, opcode_problem
 
 __all__ = ["Insn", "IsaError", "check_program", "decode", "encode", "imm64", "ld_imm64",
-           "opcode_problem", "slot_count"]
+           "opcode_problem"]
 from .asm import AsmError, assemble  # noqa: E402  the bpf_conformance assembler
 from .conformance import ConformanceError, ConformanceTest  # noqa: E402
 __all__ += ["AsmError", "assemble", "ConformanceError", "ConformanceTest"]

@@ -177,7 +177,3 @@ def check_program(insns: list[Insn]) -> None:
             i += 2
             continue
         i += 1
-
-
-def slot_count(insn: Insn) -> int:
-    return 2 if insn.is_ld_imm64 else 1

@@ -235,7 +235,6 @@ class UnicornExecutor:
         self._error: BaseException | None = None
         self._exit: ProgramExit | None = None
         self._calls = 0
-        self._depth = 0
         for spec in regions:
             self.memory.add(spec.name, spec.base, spec.data, spec.writable)
         self._resolve_ext = resolve
@@ -284,9 +283,6 @@ class UnicornExecutor:
             raise LinkError(f"no address for {target.describe()}")
         return self._resolve_ext(target)
 
-    def address_of_func(self, slot: int) -> int:
-        return CODE_BASE + self.image.func_offset(slot)
-
     # -- running -------------------------------------------------------------------------
     def run(self, *args: int) -> ExecResult:
         """Call the entry function with r1.. = ``args`` (at most 5); rax is the result."""
@@ -323,14 +319,11 @@ class UnicornExecutor:
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
         for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
             uc.reg_write(r, v & U64)
-        self._depth += 1
         try:
             uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us, count=self.max_insns)
         except UcError as e:
             if self._error is None:
                 self._error = self._fault_from(e)
-        finally:
-            self._depth -= 1
         if self._error is not None:      # nested: raised into the hook that called us
             err, self._error = self._error, None
             raise err

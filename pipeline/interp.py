@@ -295,13 +295,6 @@ class Interpreter:
             self.frames = []
         return RunResult(r0, list(self.regs), n, how)
 
-    def stack_arg(self, k: int) -> int:
-        """Outgoing stack-argument slot k (1-based) of the current frame (for kfuncs)."""
-        slots = self.frames[-1].out_slots
-        if k not in slots:
-            raise InterpError(f"stack arg{k} is not initialized")
-        return slots[k]
-
     # -- frames ---------------------------------------------------------------
     def _new_frame(self, return_pc: int, saved: list[int]) -> _Frame:
         depth = len(self.frames)

@@ -85,12 +85,6 @@ class Program:
     def main_length(self) -> int:
         return self.subprograms[0].start if self.subprograms else len(self.insns)
 
-    def reloc_at(self, idx: int) -> ProgReloc | None:
-        for r in self.relocs:
-            if r.insn == idx:
-                return r
-        return None
-
 
 @dataclass(frozen=True)
 class Function:
