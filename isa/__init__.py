@@ -1,7 +1,12 @@
 """The BPF instruction set shared by every stage (leaf package: imports nothing of ours).
 
-- :mod:`isa.opcodes` — opcode, register and ABI-limit constants;
+- :mod:`isa.opcodes` — opcode and register constants;
 - :mod:`isa.insn` — the 8-byte :class:`Insn`, decode/encode, validity;
+- :mod:`isa.ints` — u32/u64/s32/s64 casts and sign extension;
+- :mod:`isa.stack_args` — the stack-argument (r11) ABI: slots, limits, instruction shapes;
+- :mod:`isa.uapi` — uapi facts: helper and map type names, errno, context field offsets;
+- :mod:`isa.elf` — the checked ELF reader every stage reads objects with;
+- :mod:`isa.errors` — the project's one error family;
 - :mod:`isa.disasm` — llvm-objdump and kernel-log text;
 - :mod:`isa.asm` / :mod:`isa.conformance` — the bpf_conformance assembler and `.data` files.
 """

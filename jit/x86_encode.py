@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 
-from isa.ints import fits_s32, s32, s64, u32, u64
+from isa.ints import U32, fits_s32, s32, s64, u32, u64
 
 __all__ = ["RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11",
            "R12", "R13", "R14", "R15", "REG_NAMES", "CC", "EncodeError"]
@@ -143,9 +143,9 @@ def mov_imm(dst: int, value: int, is64: bool = True) -> bytes:
         value = u64(value)
         if value == 0:
             return xor_rr(dst, dst, False)
-        if value < 2**32:
+        if value <= U32:
             return mov_ri32(dst, value)
-        if value >= 2**64 - 2**31:
+        if fits_s32(s64(value)):
             return mov_ri64_sx(dst, s64(value))
         return movabs(dst, value)
     value = u32(value)
