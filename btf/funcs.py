@@ -34,7 +34,7 @@ DEFAULT_CTX_TYPES = frozenset({"__sk_buff", "xdp_md", "pt_regs", "bpf_user_pt_re
                                "bpf_sock_ops", "sk_msg_md", "bpf_sock", "bpf_sock_addr",
                                "bpf_perf_event_data", "bpf_raw_tracepoint_args",
                                "bpf_sysctl", "bpf_sockopt", "sk_reuseport_md", "bpf_sk_lookup",
-                               "__sk_buff", "bpf_cgroup_dev_ctx", "bpf_nf_ctx"})
+                               "bpf_cgroup_dev_ctx", "bpf_nf_ctx"})
 ARG_TAGS = ("ctx", "trusted", "untrusted", "nonnull", "nullable", "arena")
 
 
