@@ -9,7 +9,7 @@ Entry points:
 - :mod:`btf.funcs` — subprogram argument info (btf_prepare_func_args);
 - :mod:`btf.kfuncs` — kfunc models (btf_distill_func_proto) and argument classes;
 - :mod:`btf.kernel` — kernel-side BTF and ``.ksyms`` extern resolution;
-- :mod:`btf.annotations` — selftest ``comment:`` decl-tag annotations;
+- :mod:`btf.annotations` — selftest ``comment:`` decl-tag annotations (``pipeline test``);
 - :mod:`btf.fixup` — the selftests' ``__btf_func_path`` parameter-name fix-up.
 
 Navigation lives on :class:`Btf`: ``find``/``find_one``, ``resolve``,

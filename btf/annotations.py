@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import layout as L
-from .graph import Btf
+from btf import kinds as L
+from btf.graph import Btf
 
 PREFIX = "comment:"
 _COUNTER = re.compile(r"^(\d+):")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sys
 
+from isa.ints import s32, s64
+
 from . import layout as L
 from .errors import BtfError
 from .graph import Btf
@@ -363,8 +365,8 @@ class _CDumper:
         if t.kind == L.ENUM:
             for n, v in t.raw:
                 name = names(n)
-                if signed and v >> 31:
-                    v -= 1 << 32
+                if signed:
+                    v = s32(v)
                 cnt = self._dups(self.ident_names, name)
                 w(f"\n{_pfx(lvl + 1)}{name}___{cnt} = {v}," if cnt > 1 else
                   f"\n{_pfx(lvl + 1)}{name} = {v},")
@@ -373,8 +375,8 @@ class _CDumper:
             for n, lo, hi in t.raw:
                 name = names(n)
                 v = hi << 32 | lo
-                if signed and v >> 63:
-                    v -= 1 << 64
+                if signed:
+                    v = s64(v)
                 cnt = self._dups(self.ident_names, name)
                 w(f"\n{_pfx(lvl + 1)}{name}___{cnt} = {v}{suffix}," if cnt > 1 else
                   f"\n{_pfx(lvl + 1)}{name} = {v}{suffix},")

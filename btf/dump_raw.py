@@ -6,6 +6,8 @@ Built as one list of strings for speed: vmlinux has ~3e5 output lines.
 
 from __future__ import annotations
 
+from isa.ints import s32, s64
+
 from . import layout as L
 from .graph import Btf
 
@@ -58,8 +60,8 @@ def dump_raw(btf: Btf) -> str:
             add(f"{head} encoding={'SIGNED' if signed else 'UNSIGNED'} size={t.size_type} "
                 f"vlen={t.info & 0xFFFF}")
             for n, v in t.raw:
-                if signed and v >> 31:
-                    v -= 1 << 32
+                if signed:
+                    v = s32(v)
                 add(f"\t'{names(n) or '(anon)'}' val={v}")
         elif k == L.ENUM64:
             signed = t.info >> 31
@@ -68,9 +70,7 @@ def dump_raw(btf: Btf) -> str:
             for n, lo, hi in t.raw:
                 v = hi << 32 | lo
                 if signed:
-                    if v >> 63:
-                        v -= 1 << 64
-                    add(f"\t'{names(n) or '(anon)'}' val={v}LL")
+                    add(f"\t'{names(n) or '(anon)'}' val={s64(v)}LL")
                 else:
                     add(f"\t'{names(n) or '(anon)'}' val={v}ULL")
         elif k == L.FWD:

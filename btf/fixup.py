@@ -12,10 +12,10 @@ shared between functions in clang's BTF, so the old one is left untouched.
 
 from __future__ import annotations
 
-from . import layout as L
-from .graph import Btf
-from .parse import StringTable
-from .types import Type
+from btf import kinds as L
+from btf.graph import Btf
+from btf.parse import StringTable
+from btf.types import Type
 
 
 def apply_func_names(prog: Btf, companion: Btf) -> tuple[Btf, list[str]]:

@@ -20,14 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from isa import stack_args as sa
+
 from . import layout as L
 from .errors import BtfError
 from .ext import BtfExt
 from .graph import Btf
 
-MAX_BPF_FUNC_ARGS = 12
-MAX_BPF_FUNC_REG_ARGS = 5
-MAX_STACK_ARG_SLOTS = MAX_BPF_FUNC_ARGS - MAX_BPF_FUNC_REG_ARGS
 LINKAGE = ("static", "global", "extern")
 # struct types the kernel accepts as program context (btf_is_prog_ctx_type);
 # the verifier may pass the exact set for a program type
@@ -35,7 +34,7 @@ DEFAULT_CTX_TYPES = frozenset({"__sk_buff", "xdp_md", "pt_regs", "bpf_user_pt_re
                                "bpf_sock_ops", "sk_msg_md", "bpf_sock", "bpf_sock_addr",
                                "bpf_perf_event_data", "bpf_raw_tracepoint_args",
                                "bpf_sysctl", "bpf_sockopt", "sk_reuseport_md", "bpf_sk_lookup",
-                               "__sk_buff", "bpf_cgroup_dev_ctx", "bpf_nf_ctx"})
+                               "bpf_cgroup_dev_ctx", "bpf_nf_ctx"})
 ARG_TAGS = ("ctx", "trusted", "untrusted", "nonnull", "nullable", "arena")
 
 
@@ -58,18 +57,18 @@ class ArgSlot:
 
     @property
     def is_stack(self) -> bool:
-        return self.index >= MAX_BPF_FUNC_REG_ARGS
+        return self.index >= sa.MAX_REG_ARGS
 
     @property
     def stack_slot(self) -> int:
         """1-based stack slot k (caller *(R11-8k), callee r11+8k); 0 for a register."""
-        return self.index - MAX_BPF_FUNC_REG_ARGS + 1 if self.is_stack else 0
+        return self.index - sa.MAX_REG_ARGS + 1 if self.is_stack else 0
 
     @property
     def name(self) -> str:
         """The verifier-log spelling: R1..R5 or *(R11-8k)."""
         if self.is_stack:
-            return f"*(R11-{8 * self.stack_slot})"
+            return sa.slot_name(self.stack_slot)
         return f"R{self.index + 1}"
 
 
@@ -126,7 +125,7 @@ class SubprogInfo:
     @property
     def stack_arg_cnt(self) -> int:
         """Incoming stack-argument slots (the kernel's stack_arg_cnt for the callee)."""
-        return max(0, self.nr_slots - MAX_BPF_FUNC_REG_ARGS)
+        return sa.slots_for_args(self.nr_slots)
 
 
 def _value_size(btf: Btf, tid: int) -> tuple[object, int]:
@@ -157,8 +156,8 @@ def func_arg_info(btf: Btf, func_id: int, *, section: str = "", insn: int = -1,
     is_global = linkage == "global"
     params = proto.params
     nargs = len(params)
-    if nargs > MAX_BPF_FUNC_ARGS:
-        raise BtfError(f"function {tname}() with {nargs} > {MAX_BPF_FUNC_ARGS} args")
+    if nargs > sa.MAX_ARGS:
+        raise BtfError(f"function {tname}() with {nargs} > {sa.MAX_ARGS} args")
     problems: list[str] = []
 
     def unsupported(msg: str) -> None:
@@ -209,9 +208,9 @@ def func_arg_info(btf: Btf, func_id: int, *, section: str = "", insn: int = -1,
         else:
             unsupported(f"Arg#{i} type {t.kind_name} in {tname}() is not supported yet.")
             args.append(SubprogArg(kind=ArgKind.UNSUPPORTED, **kw))
-    if slot > MAX_BPF_FUNC_ARGS:
+    if slot > sa.MAX_ARGS:
         raise BtfError(f"function {tname}() needs {slot} argument slots, more than "
-                       f"{MAX_BPF_FUNC_ARGS} ({MAX_STACK_ARG_SLOTS} stack args)")
+                       f"{sa.MAX_ARGS} ({sa.MAX_SLOTS} stack args)")
     return SubprogInfo(tname, func_id, proto.id, linkage, tuple(args), proto.type, section, insn,
                        not problems, problems[0] if problems else None, main)
 
@@ -281,7 +280,8 @@ def subprog_at(btf: Btf, ext: BtfExt | None, section: str, insn: int,
 def anonymous_param_problem(btf: Btf) -> str | None:
     """The kernel's BTF-load rejection for a FUNC whose prototype has an unnamed parameter
     (btf_func_check), in its log format, or None.  clang leaves naked functions' parameters
-    unnamed; :mod:`btf.fixup` supplies names from a companion object.  Extern FUNCs are
+    unnamed; the selftest loader's ``__btf_func_path`` fix-up (tests/support/btf_fixup.py)
+    supplies names from a companion object.  Extern FUNCs are
     skipped: libbpf rewrites those before loading."""
     for t in btf.types:
         if t.kind != L.FUNC or t.vlen == 2:

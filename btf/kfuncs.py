@@ -16,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from isa import stack_args as sa
+
 from . import layout as L
 from .errors import BtfError
-from .funcs import MAX_BPF_FUNC_ARGS, MAX_BPF_FUNC_REG_ARGS, ArgSlot
+from .funcs import ArgSlot
 from .graph import Btf
 
 BTF_FMODEL_STRUCT_ARG = 1 << 0
@@ -45,7 +47,7 @@ class FuncModel:
 
     @property
     def stack_arg_cnt(self) -> int:
-        return max(0, self.nr_slots - MAX_BPF_FUNC_REG_ARGS)
+        return sa.slots_for_args(self.nr_slots)
 
 
 def _skip(btf: Btf, tid: int):
@@ -91,7 +93,7 @@ def distill(btf: Btf, func_or_proto_id: int, name: str | None = None) -> FuncMod
     name = name or "(anon)"
     params = t.raw
     nargs = len(params)
-    if nargs > MAX_BPF_FUNC_ARGS:
+    if nargs > sa.MAX_ARGS:
         raise BtfError(f"The function {name} has {nargs} arguments. Too many.")
     ret, rt = _type_size(btf, t.type)
     if ret < 0 or rt.kind in (L.STRUCT, L.UNION):
@@ -111,7 +113,7 @@ def distill(btf: Btf, func_or_proto_id: int, name: str | None = None) -> FuncMod
         n = 2 if size > 8 else 1
         slots.append(tuple(ArgSlot(slot + j) for j in range(n)))
         slot += n
-    if slot > MAX_BPF_FUNC_ARGS:
+    if slot > sa.MAX_ARGS:
         raise BtfError(f"The function {name} needs {slot} argument slots. Too many.")
     return FuncModel(name, nargs, tuple(sizes), tuple(flags), ret, _fmodel_flags(rt), tuple(slots))
 

@@ -94,8 +94,8 @@ def layout_for_magic(data: bytes | memoryview) -> Layout | None:
     """Pick the byte order whose reading of the first two bytes is the BTF magic."""
     if len(data) < 2:
         return None
-    if data[0] == 0x9F and data[1] == 0xEB:
+    if int.from_bytes(data[:2], "little") == BTF_MAGIC:
         return LITTLE
-    if data[0] == 0xEB and data[1] == 0x9F:
+    if int.from_bytes(data[:2], "big") == BTF_MAGIC:
         return BIG
     return None

@@ -1,15 +1,17 @@
 """Get BTF from a file: an ELF object (.BTF / .BTF.ext sections) or a raw blob.
 
 A raw blob is what /sys/kernel/btf/* holds: the .BTF section bytes alone,
-recognised by the BTF magic at offset 0.  ELF objects are read with
-pyelftools directly.
+recognised by the BTF magic at offset 0.  ELF objects are read with the
+project's ELF reader (:func:`isa.elf.read_sections`), of any machine and byte
+order, as ``bpftool btf dump file`` reads them.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
+
+from isa.elf import ObjectError, read_sections
 
 from .errors import BtfError
 from .ext import BtfExt, parse_btf_ext
@@ -47,24 +49,14 @@ def load(path: str | Path) -> BtfObject:
 
 
 def _load_elf(data: bytes, name: str) -> BtfObject:
-    from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
-
     try:
-        elf = ELFFile(io.BytesIO(data))
-        sec = elf.get_section_by_name(".BTF")
-        if sec is None:
-            raise BtfError(f"{name}: no .BTF section (compile with -g)", name)
-        btf_data = sec.data()
-        ext_sec = elf.get_section_by_name(".BTF.ext")
-        ext_data = ext_sec.data() if ext_sec is not None else None
-    except BtfError:
-        raise
-    except ELFError as exc:
-        raise BtfError(f"{name}: malformed ELF: {exc}", name) from None
-    except Exception as exc:  # noqa: BLE001
-        # pyelftools' own parsing of a damaged header can fail in many ways
-        raise BtfError(f"{name}: malformed ELF: {type(exc).__name__}: {exc}", name) from None
+        sections = {s.name: s.data for s in reversed(read_sections(data, name, any_target=True))}
+    except ObjectError as exc:
+        raise BtfError(exc.message, name) from None
+    btf_data = sections.get(".BTF")
+    if btf_data is None:
+        raise BtfError(f"{name}: no .BTF section (compile with -g)", name)
+    ext_data = sections.get(".BTF.ext")
     btf = parse_btf(btf_data)
     ext = parse_btf_ext(ext_data, btf) if ext_data is not None else None
     return BtfObject(name, btf, ext, "elf")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from isa.ints import s32, s64
+
 from . import layout as L
 
 
@@ -110,11 +112,11 @@ class Type:
         out = []
         if self.kind == L.ENUM:
             for n, v in self.raw:
-                out.append(EnumValue(names(n), v - (1 << 32) if signed and v >> 31 else v))
+                out.append(EnumValue(names(n), s32(v) if signed else v))
         else:
             for n, lo, hi in self.raw:
                 v = hi << 32 | lo
-                out.append(EnumValue(names(n), v - (1 << 64) if signed and v >> 63 else v))
+                out.append(EnumValue(names(n), s64(v) if signed else v))
         return out
 
     @property

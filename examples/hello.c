@@ -1,21 +1,42 @@
-// The bundled example: a tc program calling a static function with ten arguments.
-// Arguments 6..10 of sum10 travel through r11 (the BPF stack-argument ABI).
+// The disassembler example (docs/cli.md, tests/pipeline/test_cli_disasm.py).
+//
+// Two programs, hello_xdp (section xdp) and hello_socket (section socket), share the
+// static subprogram hello(), which calls mix() twice; both are noinline, so linking
+// appends them after each program in first-reach order (hello, then mix).  The globals
+// runs (.bss) and scale (.rodata) are relocated data references.  Built objects are not
+// committed: `python -m pipeline disasm examples/hello.c` compiles it first, and the
+// tests build it with toolchain.driver.compile_c.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-long calls = 0;  // a global in .bss, readable and writable from the runner
+__u64 runs;                           /* .bss: how often hello() ran */
+const volatile __u32 scale = 3;       /* .rodata */
 
-static __attribute__((noinline)) long sum10(long a, long b, long c, long d, long e,
-                                            long f, long g, long h, long i, long j)
+/*
+ * mix: one round of a multiplicative hash.
+ */
+
+static __attribute__((noinline)) __u32 mix(__u32 x)
 {
-	return a + b + c + d + e + f + g + h + i + j;
+	return (x ^ 0x9e3779b9) * scale;
 }
 
-SEC("tc")
-int hello(struct __sk_buff *skb)
+static __attribute__((noinline)) __u32 hello(__u32 seed)
 {
-	calls++;
-	return sum10(1, 2, 3, 4, 5, 6, 7, 8, 9, skb->len & 0);  /* 45 */
+	runs += 1;
+	return mix(seed) + mix(seed >> 3);
 }
 
-char _license[] SEC("license") = "GPL";
+SEC("xdp")
+int hello_xdp(struct xdp_md *ctx)
+{
+	return hello(ctx->rx_queue_index) & 1 ? 2 /* XDP_PASS */ : 1 /* XDP_DROP */;
+}
+
+SEC("socket")
+int hello_socket(void *skb)
+{
+	return hello(42) & 0xff;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -29,6 +29,7 @@ from typing import Callable, Iterable
 
 from . import opcodes as op
 from .insn import Insn, IsaError, ld_imm64
+from .ints import S64_MIN, U32, U64, fits_s32, s32, sext, u64
 
 __all__ = ["AsmError", "assemble", "assemble_lines", "MNEMONICS"]
 
@@ -89,19 +90,19 @@ def _imm32(tok: str) -> int:
     """
     value, is_hex = _parse_int(tok)
     if is_hex and value >= 0:
-        if value > 0xFFFFFFFF:
+        if value > U32:
             raise _Bad(f"immediate out of 32-bit range: {tok}")
-        return value - (1 << 32) if value & 0x80000000 else value
-    if not -(1 << 31) <= value < (1 << 31):
+        return s32(value)
+    if not fits_s32(value):
         raise _Bad(f"immediate out of 32-bit range: {tok}")
     return value
 
 
 def _imm64(tok: str) -> int:
     value, _ = _parse_int(tok)
-    if not -(1 << 63) <= value < (1 << 64):
+    if not S64_MIN <= value <= U64:
         raise _Bad(f"immediate out of 64-bit range: {tok}")
-    return value & ((1 << 64) - 1)
+    return u64(value)
 
 
 def _off16(tok: str) -> int:
@@ -110,7 +111,7 @@ def _off16(tok: str) -> int:
     if is_hex and value >= 0:
         if value > 0xFFFF:
             raise _Bad(f"offset out of 16-bit range: {tok}")
-        return value - (1 << 16) if value & 0x8000 else value
+        return sext(value, 16)
     if not -(1 << 15) <= value < (1 << 15):
         raise _Bad(f"offset out of 16-bit range: {tok}")
     return value
@@ -150,7 +151,7 @@ class _Line:
         if tok[:1] in "+-":
             if in_imm:  # ja32 / call local with a numeric target: imm32 range
                 value, _ = _parse_int(tok)
-                if not -(1 << 31) <= value < (1 << 31):
+                if not fits_s32(value):
                     raise _Bad(f"jump offset out of 32-bit range: {tok}")
                 return value
             return _off16(tok)

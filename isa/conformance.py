@@ -47,10 +47,6 @@ class ConformanceTest:
     insns: list[Insn] = field(default_factory=list)  # the program: raw if present, else asm
 
     @property
-    def has_mem(self) -> bool:
-        return bool(self.mem)
-
-    @property
     def runnable(self) -> bool:
         return self.skip_reason is None
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .insn import Insn, IsaError, check_program, decode
+from .ints import u64
 from .kernel_text import CallName, ImmText, kernel_text
 from .objdump_text import ObjdumpInsn, objdump_text
 
@@ -40,7 +41,6 @@ Style = Literal["llvm", "kernel"]
 Symbols = Mapping[str, int] | Iterable[tuple[str, int]]
 
 UNKNOWN = "<unknown>"
-_U64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class SymbolTable:
 
     def __init__(self, symbols: Symbols = (), section: str | None = None):
         pairs = list(symbols.items()) if isinstance(symbols, Mapping) else list(symbols)
-        syms = sorted((off & _U64, name) for name, off in pairs)
+        syms = sorted((u64(off), name) for name, off in pairs)
         if section is not None and (not syms or syms[0][0] != 0):
             syms.insert(0, (0, section))
         self._syms = syms
@@ -77,7 +77,7 @@ class SymbolTable:
         return bool(self._syms)
 
     def label(self, target: int) -> str | None:
-        target &= _U64
+        target = u64(target)
         k = bisect_right(self._addrs, target)
         if not k:
             return None

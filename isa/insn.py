@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import opcodes as op
 from .errors import BAD_INPUT, Error
+from .ints import U32, s32, u64
 
 _SLOT = struct.Struct("<BBhi")
 
@@ -71,19 +72,13 @@ def encode(insns: list[Insn]) -> bytes:
 
 def ld_imm64(dst: int, value: int, src: int = 0) -> list[Insn]:
     """The two slots of ``dst = value ll`` (value taken modulo 2**64)."""
-    value &= (1 << 64) - 1
-    lo, hi = value & 0xFFFFFFFF, value >> 32
-    return [Insn(op.LD_IMM64, dst, src, 0, _s32(lo)), Insn(0, 0, 0, 0, _s32(hi))]
+    value = u64(value)
+    return [Insn(op.LD_IMM64, dst, src, 0, s32(value)), Insn(0, 0, 0, 0, s32(value >> 32))]
 
 
 def imm64(first: Insn, second: Insn) -> int:
     """The unsigned 64-bit constant of an LD_IMM64 pair."""
-    return (first.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
+    return (first.imm & U32) | ((second.imm & U32) << 32)
 
 
 # --- validity ----------------------------------------------------------
@@ -182,7 +177,3 @@ def check_program(insns: list[Insn]) -> None:
             i += 2
             continue
         i += 1
-
-
-def slot_count(insn: Insn) -> int:
-    return 2 if insn.is_ld_imm64 else 1

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import opcodes as op
-from .helper_names import helper_name
 from .insn import Insn
+from .ints import u32
+from .uapi import helper_name
 
 CallName = Callable[[Insn], "str | None"]
 ImmText = Callable[[Insn, int], str]
@@ -87,7 +88,7 @@ def _alu(insn: Insn) -> str:
     if o == op.NEG:
         return f"({code:02x}) {r}{d} = -{r}{d}"
     if code == op.ALU64 | op.MOV | op.X and off == 1:  # BPF_ADDR_SPACE_CAST
-        u = imm & 0xFFFFFFFF
+        u = u32(imm)
         return f"({code:02x}) r{d} = addr_space_cast(r{s}, {u >> 16}, {u & 0xFFFF})"
     if code == op.ALU64 | op.MOV | op.X and off == ADDR_PERCPU_OFF:
         return f"({code:02x}) r{d} = &(void __percpu *)(r{s})"
@@ -133,7 +134,7 @@ def _ld(insn: Insn, second: Insn | None, imm_text: ImmText | None, allow_ptr_lea
         return f"({code:02x}) r0 = *({sz} *)skb[r{insn.src} + {insn.imm}]"
     if mode == op.IMM and size == op.DW:
         hi = second.imm if second is not None else 0
-        value = (insn.imm & 0xFFFFFFFF) | ((hi & 0xFFFFFFFF) << 32)
+        value = u32(insn.imm) | (u32(hi) << 32)
         if insn.src in _PTR_PSEUDOS and not allow_ptr_leaks:
             value = 0
         text = imm_text(insn, value) if imm_text else f"{value:#x}"
@@ -180,4 +181,4 @@ def _jmp(insn: Insn, call_name: CallName | None) -> str:
     opstr = _JMP.get(o, _NULL)
     if op.src_bit(code):
         return f"({code:02x}) if {r}{d} {opstr} {r}{s} goto pc{off:+d}"
-    return f"({code:02x}) if {r}{d} {opstr} {imm & 0xFFFFFFFF:#x} goto pc{off:+d}"
+    return f"({code:02x}) if {r}{d} {opstr} {u32(imm):#x} goto pc{off:+d}"

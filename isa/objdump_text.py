@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import opcodes as op
-from .insn import Insn
+from .insn import Insn, imm64
+from .ints import s64, u32
 
 _MAX_REG = 11  # LLVM's BPF register file is r0..r11
 
@@ -60,11 +61,6 @@ def hex_rel(value: int) -> str:
 
 def _mem(base: int, off: int) -> str:
     return f"r{base} - {-off:#x}" if off < 0 else f"r{base} + {off:#x}"
-
-
-def _s64(value: int) -> int:
-    value &= (1 << 64) - 1
-    return value - (1 << 64) if value >> 63 else value
 
 
 def objdump_text(insn: Insn, second: Insn | None = None) -> ObjdumpInsn | None:
@@ -160,10 +156,9 @@ def _ld(insn: Insn, second: Insn | None) -> ObjdumpInsn | None:
         if size != op.DW or second is None or insn.off or not _ok(insn.dst):
             return None
         if insn.src:
-            return ObjdumpInsn(f"ld_pseudo\tr{insn.dst}, {insn.src:#x}, {insn.imm & 0xFFFFFFFF:#x}",
+            return ObjdumpInsn(f"ld_pseudo\tr{insn.dst}, {insn.src:#x}, {u32(insn.imm):#x}",
                                slots=2)
-        value = (insn.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
-        return ObjdumpInsn(f"r{insn.dst} = {hex_imm(_s64(value))} ll", slots=2)
+        return ObjdumpInsn(f"r{insn.dst} = {hex_imm(s64(imm64(insn, second)))} ll", slots=2)
     if size == op.DW:
         return None
     if mode == op.ABS:

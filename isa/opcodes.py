@@ -8,7 +8,6 @@ reader can cross-check against ``include/uapi/linux/bpf.h``.
 
 # Instruction classes (low 3 bits).
 LD, LDX, ST, STX, ALU, JMP, JMP32, ALU64 = range(8)
-CLASS_NAMES = ("ld", "ldx", "st", "stx", "alu", "jmp", "jmp32", "alu64")
 
 # Source operand (bit 3) for ALU/JMP classes.
 K = 0x00  # immediate
@@ -17,7 +16,6 @@ X = 0x08  # register
 # Sizes (bits 3-4) for load/store classes.
 W, H, B, DW = 0x00, 0x08, 0x10, 0x18
 SIZE_BYTES = {W: 4, H: 2, B: 1, DW: 8}
-SIZE_BY_BYTES = {v: k for k, v in SIZE_BYTES.items()}
 
 # Modes (bits 5-7) for load/store classes.
 IMM, ABS, IND, MEM, MEMSX, ATOMIC = 0x00, 0x20, 0x40, 0x60, 0x80, 0xC0
@@ -52,8 +50,6 @@ PSEUDO_BTF_ID = 3
 PSEUDO_FUNC = 4
 PSEUDO_MAP_IDX = 5
 PSEUDO_MAP_IDX_VALUE = 6
-LD_IMM64_PSEUDOS = (0, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, PSEUDO_BTF_ID, PSEUDO_FUNC,
-                    PSEUDO_MAP_IDX, PSEUDO_MAP_IDX_VALUE)
 
 # Pseudo sources of CALL (src_reg).
 CALL_HELPER = 0
@@ -70,16 +66,6 @@ EXIT_OP = JMP | EXIT      # 0x95
 R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = range(11)
 FP = R10
 PARAMS = 11  # BPF_REG_PARAMS: base of the stack-argument area, only in memory operands
-MAX_REG = 11  # r0..r10 are general registers
-
-# Stack-argument ABI limits.
-MAX_FUNC_ARGS = 12
-MAX_REG_ARGS = 5
-MAX_STACK_ARG_SLOTS = MAX_FUNC_ARGS - MAX_REG_ARGS
-
-
-def insn_class(code: int) -> int:
-    return code & 0x07
 
 
 def alu_op(code: int) -> int:

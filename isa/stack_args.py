@@ -42,18 +42,21 @@ def is_load(insn) -> bool:
     return insn.code == _LOAD and insn.src == PARAMS and insn.dst <= 10
 
 
+def offset_slot(off: int, incoming: bool = False) -> int | None:
+    """k for the offset ``-8k`` of an outgoing store (``+8k`` of an incoming load when
+    ``incoming``), k >= 1 and not bounded by 7; None for any other offset."""
+    k, rem = divmod(off if incoming else -off, SLOT_SIZE)
+    return k if not rem and k >= 1 else None
+
+
 def store_slot(insn) -> int | None:
     """k for a valid outgoing store at ``r11 - 8k`` (k >= 1, not bounded by 7), else None."""
-    if not is_store(insn) or insn.off >= 0 or insn.off % SLOT_SIZE:
-        return None
-    return -insn.off // SLOT_SIZE
+    return offset_slot(insn.off) if is_store(insn) else None
 
 
 def load_slot(insn) -> int | None:
     """k for a valid incoming load at ``r11 + 8k`` (k >= 1, not bounded by 7), else None."""
-    if not is_load(insn) or insn.off <= 0 or insn.off % SLOT_SIZE:
-        return None
-    return insn.off // SLOT_SIZE
+    return offset_slot(insn.off, incoming=True) if is_load(insn) else None
 
 
 def slots_for_args(nargs: int) -> int:

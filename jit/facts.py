@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from isa import Insn
 from isa import opcodes as op
+from isa import stack_args as sa
 
 from .image import JitError
 
@@ -47,14 +48,6 @@ class FuncFacts:
     out_slots: int
     used_callee_saved: tuple[int, ...]  # BPF registers among r6..r9 the function uses
     uses_may_goto: bool
-
-
-def is_r11_store(insn: Insn) -> bool:
-    return insn.code & 7 in (op.ST, op.STX) and insn.dst == op.PARAMS
-
-
-def is_r11_load(insn: Insn) -> bool:
-    return insn.code & 7 == op.LDX and insn.src == op.PARAMS
 
 
 def _second_halves(insns: list[Insn]) -> set[int]:
@@ -103,8 +96,9 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[Func
             if i in skip:
                 continue
             insn = insns[i]
-            if is_r11_store(insn) and insn.off < 0 and insn.off % 8 == 0:
-                out_slots = max(out_slots, -insn.off // 8)
+            k = sa.store_slot(insn)
+            if k is not None:
+                out_slots = max(out_slots, k)
             for r in (insn.dst, insn.src):
                 if 6 <= r <= 9:
                     used.add(r)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from isa.errors import REJECTED, Error
+from isa.ints import fits_s32, u64
 
 __all__ = ["Target", "Reloc", "FuncLayout", "Image", "JitError", "LinkError"]
 
@@ -167,10 +168,10 @@ class Image:
             else:
                 addr = resolve(r.target)
             if r.kind == "abs64":
-                struct.pack_into("<Q", code, r.offset, addr & (2**64 - 1))
+                struct.pack_into("<Q", code, r.offset, u64(addr))
             elif r.kind == "rel32":
                 rel = addr - (base + r.offset + 4)
-                if not -(1 << 31) <= rel < (1 << 31):
+                if not fits_s32(rel):
                     raise LinkError(f"{r.target.describe()} at {addr:#x} is out of rel32 range "
                                     f"of the image at {base:#x}", r.insn)
                 struct.pack_into("<i", code, r.offset, rel)

@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 
 from isa import Insn
 from isa import opcodes as op
+from isa import stack_args as sa
 from isa.insn import IsaError, check_program, imm64
+from isa.ints import u32
 
 from . import x86_encode as x
 from .facts import FuncFacts, FuncSpec, analyse
@@ -220,8 +222,7 @@ class _Pass:
         cls = insn.code & 7
         if insn.dst > 11 or insn.src > 11:
             raise self.fail(f"invalid register in insn {insn.code:#04x}")
-        r11 = insn.dst == op.PARAMS or insn.src == op.PARAMS
-        if r11 and not ((cls in (op.ST, op.STX) and insn.dst == op.PARAMS and insn.src <= 10)
+        if sa.touches_r11(insn) and not ((cls in (op.ST, op.STX) and insn.dst == op.PARAMS and insn.src <= 10)
                         or (cls == op.LDX and insn.src == op.PARAMS and insn.dst <= 10)):
             raise self.fail("R11 is invalid")
         if insn.dst == op.FP and cls in (op.ALU, op.ALU64, op.LDX) or (
@@ -276,7 +277,7 @@ class _Pass:
             if off:
                 raise self.fail(f"unsupported mov with offset {off}")
             # ALU64: imm sign-extends to 64 bits; ALU32: the u32 zero-extended
-            return self.emit(x.mov_imm(dst, insn.imm if is64 else insn.imm & 0xFFFFFFFF, is64))
+            return self.emit(x.mov_imm(dst, insn.imm if is64 else u32(insn.imm), is64))
         if off == 0:
             if dst != src or not is64:       # mov r32, r32 still zero-extends
                 self.emit(x.mov_rr(dst, src, is64))
@@ -325,7 +326,7 @@ class _Pass:
                 return self.emit(zero)
             if signed and divisor == (1 << w) - 1:
                 return self.emit(minus1)
-            self.emit(x.mov_imm(AUX, imm if is64 else imm & 0xFFFFFFFF, is64))
+            self.emit(x.mov_imm(AUX, imm if is64 else u32(imm), is64))
             return self.emit(self._div_core(is_mod, signed, is64, dst))
         self.emit(x.mov_rr(AUX, src, is64))
         core = self._div_core(is_mod, signed, is64, dst)
@@ -447,7 +448,7 @@ class _Pass:
             elif insn.src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_FD):
                 target = Target("map", insn.imm)
             elif insn.src in (op.PSEUDO_MAP_IDX_VALUE, op.PSEUDO_MAP_VALUE):
-                target = Target("map_value", insn.imm, second.imm & 0xFFFFFFFF)
+                target = Target("map_value", insn.imm, u32(second.imm))
             elif insn.src == op.PSEUDO_BTF_ID:
                 target = Target("ksym", insn.imm)
             else:
@@ -508,12 +509,13 @@ class _Pass:
         raise self.fail(f"unknown opcode {insn.code:#04x}")
 
     def _r11_slot(self, insn: Insn, sign: int) -> int:
-        if insn.code & 0x18 != op.DW or insn.off * sign <= 0 or insn.off % 8:
+        """Slot k of an r11 load (sign +1) or store (sign -1) of an otherwise checked shape."""
+        k = sa.load_slot(insn) if sign > 0 else sa.store_slot(insn)
+        if k is None:
             raise self.fail("R11 is invalid")
-        k = insn.off * sign // 8
-        if k > op.MAX_STACK_ARG_SLOTS:
+        if k > sa.MAX_SLOTS:
             raise self.fail(f"stack arg offset {insn.off} exceeds max "
-                            f"{op.MAX_STACK_ARG_SLOTS} stack args")
+                            f"{sa.MAX_SLOTS} stack args")
         return k
 
     # -- stores and atomics ------------------------------------------------------------

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import struct
 
+from isa.ints import U32, fits_s32, s32, s64, u32, u64
+
 __all__ = ["RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11",
            "R12", "R13", "R14", "R15", "REG_NAMES", "CC", "EncodeError"]
 
@@ -54,16 +56,12 @@ def fits_i8(v: int) -> bool:
     return -128 <= v <= 127
 
 
-def fits_i32(v: int) -> bool:
-    return -(1 << 31) <= v < (1 << 31)
-
-
 def _i8(v: int) -> bytes:
     return struct.pack("<b", v)
 
 
 def _i32(v: int) -> bytes:
-    if not fits_i32(v):
+    if not fits_s32(v):
         raise EncodeError(f"immediate {v} does not fit in 32 bits")
     return struct.pack("<i", v)
 
@@ -125,7 +123,7 @@ def mov_rr(dst: int, src: int, is64: bool = True) -> bytes:
 def mov_ri32(dst: int, imm: int) -> bytes:
     """``mov dst32, imm32``: zero-extends (imm taken as u32)."""
     _check_reg(dst)
-    return _rex(False, 0, dst) + bytes([0xB8 + (dst & 7)]) + struct.pack("<I", imm & 0xFFFFFFFF)
+    return _rex(False, 0, dst) + bytes([0xB8 + (dst & 7)]) + struct.pack("<I", u32(imm))
 
 
 def mov_ri64_sx(dst: int, imm: int) -> bytes:
@@ -136,21 +134,21 @@ def mov_ri64_sx(dst: int, imm: int) -> bytes:
 def movabs(dst: int, imm: int) -> bytes:
     """``movabs dst, imm64`` (REX.W B8+r); the imm64 is the last 8 bytes."""
     _check_reg(dst)
-    return _rex(True, 0, dst) + bytes([0xB8 + (dst & 7)]) + struct.pack("<Q", imm & (2**64 - 1))
+    return _rex(True, 0, dst) + bytes([0xB8 + (dst & 7)]) + struct.pack("<Q", u64(imm))
 
 
 def mov_imm(dst: int, value: int, is64: bool = True) -> bytes:
     """The shortest ``dst = value`` (64-bit value, or a 32-bit one zero-extended)."""
     if is64:
-        value &= 2**64 - 1
+        value = u64(value)
         if value == 0:
             return xor_rr(dst, dst, False)
-        if value < 2**32:
+        if value <= U32:
             return mov_ri32(dst, value)
-        if value >= 2**64 - 2**31:
-            return mov_ri64_sx(dst, value - 2**64)
+        if fits_s32(s64(value)):
+            return mov_ri64_sx(dst, s64(value))
         return movabs(dst, value)
-    value &= 0xFFFFFFFF
+    value = u32(value)
     return xor_rr(dst, dst, False) if value == 0 else mov_ri32(dst, value)
 
 
@@ -198,7 +196,7 @@ def store_imm(size: int, base: int, disp: int, imm: int) -> bytes:
     if size == 2:
         return op_rm(b"\xC7", 0, base, disp, False, prefix=b"\x66") + struct.pack("<H", imm & 0xFFFF)
     if size == 4:
-        return op_rm(b"\xC7", 0, base, disp, False) + struct.pack("<I", imm & 0xFFFFFFFF)
+        return op_rm(b"\xC7", 0, base, disp, False) + struct.pack("<I", u32(imm))
     if size == 8:
         return op_rm(b"\xC7", 0, base, disp, True) + _i32(imm)
     raise EncodeError(f"store size {size}")
@@ -239,8 +237,7 @@ def alu_ri(op: str, dst: int, imm: int, is64: bool = True) -> bytes:
     """``op dst, imm`` (imm8 form when it fits; the 64-bit form sign-extends imm32)."""
     ext = ALU[op][1]
     if not is64:  # 32-bit operation: any u32/s32 immediate means the same low 32 bits
-        imm = imm & 0xFFFFFFFF
-        imm = imm - (1 << 32) if imm >> 31 else imm
+        imm = s32(imm)
     if fits_i8(imm):
         return op_rr(b"\x83", ext, dst, is64) + _i8(imm)
     return op_rr(b"\x81", ext, dst, is64) + _i32(imm)
@@ -256,8 +253,7 @@ def test_rr(a: int, b: int, is64: bool = True) -> bytes:
 
 def test_ri(dst: int, imm: int, is64: bool = True) -> bytes:
     if not is64:
-        imm &= 0xFFFFFFFF
-        imm = imm - (1 << 32) if imm >> 31 else imm
+        imm = s32(imm)
     return op_rr(b"\xF7", 0, dst, is64) + _i32(imm)
 
 
@@ -267,8 +263,7 @@ def imul_rr(dst: int, src: int, is64: bool = True) -> bytes:
 
 def imul_rri(dst: int, src: int, imm: int, is64: bool = True) -> bytes:
     if not is64:
-        imm &= 0xFFFFFFFF
-        imm = imm - (1 << 32) if imm >> 31 else imm
+        imm = s32(imm)
     if fits_i8(imm):
         return op_rr(b"\x6B", dst, src, is64) + _i8(imm)
     return op_rr(b"\x69", dst, src, is64) + _i32(imm)

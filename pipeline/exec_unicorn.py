@@ -41,6 +41,7 @@ from unicorn import (UC_ARCH_X86, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc, UcError)
 from unicorn import x86_const as X
 
+from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
 from .interp import InterpError, ProgramExit
@@ -49,7 +50,6 @@ __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
 
 PAGE = 0x1000
-U64 = (1 << 64) - 1
 
 TRAMP_BASE = 0x0010_0000
 KFUNC_TRAMP = TRAMP_BASE + MAX_HELPER_ID * HELPER_STRIDE          # 64 KiB of helper slots
@@ -235,7 +235,6 @@ class UnicornExecutor:
         self._error: BaseException | None = None
         self._exit: ProgramExit | None = None
         self._calls = 0
-        self._depth = 0
         for spec in regions:
             self.memory.add(spec.name, spec.base, spec.data, spec.writable)
         self._resolve_ext = resolve
@@ -284,9 +283,6 @@ class UnicornExecutor:
             raise LinkError(f"no address for {target.describe()}")
         return self._resolve_ext(target)
 
-    def address_of_func(self, slot: int) -> int:
-        return CODE_BASE + self.image.func_offset(slot)
-
     # -- running -------------------------------------------------------------------------
     def run(self, *args: int) -> ExecResult:
         """Call the entry function with r1.. = ``args`` (at most 5); rax is the result."""
@@ -323,14 +319,11 @@ class UnicornExecutor:
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
         for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
             uc.reg_write(r, v & U64)
-        self._depth += 1
         try:
             uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us, count=self.max_insns)
         except UcError as e:
             if self._error is None:
                 self._error = self._fault_from(e)
-        finally:
-            self._depth -= 1
         if self._error is not None:      # nested: raised into the hook that called us
             err, self._error = self._error, None
             raise err
@@ -397,7 +390,7 @@ class UnicornExecutor:
                 uc.reg_write(X.UC_X86_REG_RAX, 0)
                 if tramp.fn is None:
                     raise ExecFault("LD_ABS/LD_IND: no packet for this program type", caller)
-                v = tramp.fn(self, args[0], args[1] & 0xFFFFFFFF, args[2])
+                v = tramp.fn(self, args[0], u32(args[1]), args[2])
                 uc.reg_write(X.UC_X86_REG_RAX, 0 if v is None else v & U64)
                 uc.reg_write(X.UC_X86_REG_RDX, 1 if v is None else 0)
                 return

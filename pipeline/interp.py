@@ -33,15 +33,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from isa import opcodes as op
+from isa import stack_args as sa
 from isa.errors import REJECTED, Error
 from isa.insn import Insn, IsaError, check_program, imm64
+from isa.ints import U32, U64, s32, s64, sext
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
            "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
            "unwind_helper", "run_conformance", "STACK_BASE", "MEM_BASE", "CODE_BASE"]
-
-U64 = (1 << 64) - 1
-U32 = (1 << 32) - 1
 
 # Fake address layout. Far apart so an off-by-a-page bug faults instead of
 # silently landing in a neighbouring region; nothing is ever at address 0.
@@ -162,21 +161,6 @@ class Memory:
 
 
 # --- helpers of arithmetic ------------------------------------------------------
-def _s64(v: int) -> int:
-    v &= U64
-    return v - (1 << 64) if v >> 63 else v
-
-
-def _s32(v: int) -> int:
-    v &= U32
-    return v - (1 << 32) if v >> 31 else v
-
-
-def _sext(v: int, bits: int) -> int:
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >> (bits - 1) else v
-
-
 def _bswap(v: int, bits: int) -> int:
     return int.from_bytes((v & ((1 << bits) - 1)).to_bytes(bits // 8, "little"), "big")
 
@@ -190,7 +174,7 @@ def _tdiv(a: int, b: int) -> int:
 def _alu(o: int, a: int, b: int, off: int, bits: int) -> int | None:
     """One ALU op on ``bits``-wide unsigned operands; None means "keep dst"."""
     mask = U64 if bits == 64 else U32
-    sx = _s64 if bits == 64 else _s32
+    sx = s64 if bits == 64 else s32
     if o == op.ADD:
         return (a + b) & mask
     if o == op.SUB:
@@ -231,10 +215,10 @@ _JCMP: dict[int, Callable[[int, int, int], bool]] = {
     op.JLT: lambda a, b, n: a < b,
     op.JLE: lambda a, b, n: a <= b,
     op.JSET: lambda a, b, n: (a & b) != 0,
-    op.JSGT: lambda a, b, n: _sext(a, n) > _sext(b, n),
-    op.JSGE: lambda a, b, n: _sext(a, n) >= _sext(b, n),
-    op.JSLT: lambda a, b, n: _sext(a, n) < _sext(b, n),
-    op.JSLE: lambda a, b, n: _sext(a, n) <= _sext(b, n),
+    op.JSGT: lambda a, b, n: sext(a, n) > sext(b, n),
+    op.JSGE: lambda a, b, n: sext(a, n) >= sext(b, n),
+    op.JSLT: lambda a, b, n: sext(a, n) < sext(b, n),
+    op.JSLE: lambda a, b, n: sext(a, n) <= sext(b, n),
 }
 
 
@@ -296,7 +280,7 @@ class Interpreter:
     # -- public ---------------------------------------------------------------
     def run(self, *args: int) -> RunResult:
         """Run from slot 0 with r1.. = ``args`` (at most 5); return r0 and counts."""
-        if len(args) > op.MAX_REG_ARGS:
+        if len(args) > sa.MAX_REG_ARGS:
             raise ValueError("at most 5 register arguments")
         self.regs = [0] * 11
         for i, a in enumerate(args, 1):
@@ -310,13 +294,6 @@ class Interpreter:
                 self.memory.unmap(f.stack)
             self.frames = []
         return RunResult(r0, list(self.regs), n, how)
-
-    def stack_arg(self, k: int) -> int:
-        """Outgoing stack-argument slot k (1-based) of the current frame (for kfuncs)."""
-        slots = self.frames[-1].out_slots
-        if k not in slots:
-            raise InterpError(f"stack arg{k} is not initialized")
-        return slots[k]
 
     # -- frames ---------------------------------------------------------------
     def _new_frame(self, return_pc: int, saved: list[int]) -> _Frame:
@@ -362,12 +339,12 @@ class Interpreter:
     def _r11_slot(self, insn: Insn, sign: int, pc: int) -> int:
         if not self.stack_args:
             raise InvalidInsn("R11 is invalid (stack arguments disabled)", pc)
-        if op.mem_size(insn.code) != op.DW or insn.off * sign <= 0 or insn.off % 8:
+        k = sa.load_slot(insn) if sign > 0 else sa.store_slot(insn)
+        if k is None:
             raise InvalidInsn("R11 is invalid", pc)
-        k = insn.off * sign // 8
-        if k > op.MAX_STACK_ARG_SLOTS:
+        if k > sa.MAX_SLOTS:
             raise InvalidInsn(f"stack arg offset {insn.off} exceeds max "
-                              f"{op.MAX_STACK_ARG_SLOTS} stack args", pc)
+                              f"{sa.MAX_SLOTS} stack args", pc)
         return k
 
     # -- the loop -------------------------------------------------------------
@@ -459,7 +436,7 @@ class Interpreter:
                 elif mode == op.MEM:
                     regs[dst] = mem.load((regs[src] + off) & U64, size, pc)
                 elif mode == op.MEMSX and size != 8:
-                    regs[dst] = _sext(mem.load((regs[src] + off) & U64, size, pc),
+                    regs[dst] = sext(mem.load((regs[src] + off) & U64, size, pc),
                                       8 * size) & U64
                 else:
                     raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
@@ -543,7 +520,7 @@ class Interpreter:
             if off == 0:
                 regs[dst] = b
             elif code & op.X and off in (8, 16) or (is64 and off == 32 and code & op.X):
-                regs[dst] = _sext(regs[insn.src], off) & mask  # movsx
+                regs[dst] = sext(regs[insn.src], off) & mask  # movsx
             else:
                 raise InvalidInsn(f"unsupported mov with offset {off}", pc)
             return

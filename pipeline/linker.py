@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 from isa import Insn
 from isa import opcodes as op
+from isa.elf import R_BPF_NAMES, SHN_LORESERVE, RawSection, fail
+from isa.ints import s32, u32
 
-from .elf_sections import R_BPF_NAMES, SHN_LORESERVE, RawSection, fail
 from .objfile import LinkedFunc, ProgReloc, Relocation, Symbol
 
 R_BPF_64_64, R_BPF_64_32 = 1, 10
@@ -143,9 +144,9 @@ class Linker:
             self.out[at] = dataclasses.replace(ins, src=op.PSEUDO_MAP_IDX, imm=rel.map_index)
             self.relocs.append(ProgReloc(at, "map", rel.name, rel.reloc, map_index=rel.map_index))
         elif rel.kind == "data":
-            offset = (ins.imm + rel.sym.value) & 0xFFFFFFFF
+            offset = u32(ins.imm + rel.sym.value)
             self.out[at] = dataclasses.replace(ins, src=op.PSEUDO_MAP_IDX_VALUE, imm=rel.map_index)
-            self.out[at + 1] = dataclasses.replace(self.out[at + 1], imm=_s32(offset))
+            self.out[at + 1] = dataclasses.replace(self.out[at + 1], imm=s32(offset))
             self.relocs.append(ProgReloc(at, "data", rel.name, rel.reloc, map_index=rel.map_index,
                                          offset=offset))
         elif rel.kind == "ksym":
@@ -219,8 +220,3 @@ def classify(path: str, sec: RawSection, insns: list[Insn], reloc: Relocation, s
         return CodeRel("data", target_sec.name, reloc, sym, data_index[sym.shndx])
     fail(path, f"LD_IMM64 at insn {slot} relocated against '{name}' in section "
                f"'{target_sec.name}', which is not a map or data section", sec.name, off)
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v

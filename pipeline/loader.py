@@ -1,7 +1,7 @@
 """Load a BPF ELF object into an :class:`Object` of linked programs (the libbpf model).
 
 ``load(path)`` / ``load_bytes(data, path)`` read the container
-(:mod:`pipeline.elf_sections`), find programs the way libbpf's
+(:mod:`isa.elf`), find programs the way libbpf's
 ``bpf_object__elf_collect`` does — every FUNC symbol in an executable section
 other than ``.text`` is a program, ``.text`` holds subprograms — collect maps,
 global data sections, externs, license and raw BTF, classify code
@@ -15,9 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from isa import IsaError, check_program, decode
+from isa.elf import R_BPF_NAMES, SHT_NOBITS, SHT_PROGBITS, RawElf, RawSection, fail, read_elf
 
-from .elf_sections import (R_BPF_NAMES, SHT_NOBITS, SHT_PROGBITS, RawElf, RawSection, fail,
-                           read_elf)
 from .linker import CodeRel, Func, Linker, classify
 from .objfile import (DataSection, Extern, Function, LinkedFunc, MapDef, MapRef, Object,
                       ObjectError, ProgReloc, Program, Relocation, Symbol)

@@ -19,37 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from isa import Insn
-from isa.errors import BAD_INPUT, Error
-
-
-class ObjectError(Error, ValueError):
-    """A malformed or unsupported object file.
-
-    ``message`` is one line naming the file, and where known the section and
-    byte/instruction offset; ``location`` is the short ``FILE:SECTION+0xOFF``
-    form used by the CLI's error JSON.
-    """
-
-    kind = "elf"
-    exit_code = BAD_INPUT
-
-
-@dataclass(frozen=True)
-class Symbol:
-    index: int
-    name: str
-    value: int
-    size: int
-    type: str          # "NOTYPE" "OBJECT" "FUNC" "SECTION" "FILE" or "TYPE<n>"
-    bind: str          # "LOCAL" "GLOBAL" "WEAK" or "BIND<n>"
-    visibility: str    # "DEFAULT" "INTERNAL" "HIDDEN" "PROTECTED"
-    shndx: int         # raw st_shndx (0 = undefined, >= 0xff00 special)
-    section: str | None  # name of the section it is defined in, if any
-
-    @property
-    def is_extern(self) -> bool:
-        """libbpf's sym_is_extern: an undefined global/weak NOTYPE symbol."""
-        return self.shndx == 0 and self.bind in ("GLOBAL", "WEAK") and self.type == "NOTYPE"
+from isa.elf import ObjectError, Symbol  # the ELF reader's records, part of this model
 
 
 @dataclass(frozen=True)
@@ -114,12 +84,6 @@ class Program:
     @property
     def main_length(self) -> int:
         return self.subprograms[0].start if self.subprograms else len(self.insns)
-
-    def reloc_at(self, idx: int) -> ProgReloc | None:
-        for r in self.relocs:
-            if r.insn == idx:
-                return r
-        return None
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from dataclasses import replace
 from btf import BtfError
 from btf import kinds as L
 from btf.kernel import check_compatible
+from isa.uapi import MAP_TYPE_NAMES
 from verifier import LineInfo, MapDesc, VerifierInput
-from verifier.input import MAP_TYPE_NAMES
 
 from .errors import REJECTED, UserError
 

@@ -1,6 +1,6 @@
 """Static checks of a compiled BPF object against the stack-argument ABI (DESIGN §3).
 
-:func:`check_bytes` / :func:`check_file` read an ELF object (pyelftools), decode
+:func:`check_bytes` / :func:`check_file` read an ELF object (:mod:`isa.elf`), decode
 every executable section (:mod:`isa`), take function prototypes from its BTF
 (:mod:`btf`) and report :class:`Finding` s under these rules:
 
@@ -37,11 +37,11 @@ Helpers (``call N``) and indirect calls (``callx``) are taken to need no slots.
 
 Prototype arithmetic comes from :mod:`btf.funcs` (``stack_arg_cnt``), the
 kernel-model code the verifier uses, so the toolchain and the verifier count
-the same way.  ``btf`` is a later stage than ``toolchain`` (DESIGN §1): it is
-imported lazily, inside the functions that need it, and only the ``check``
-orchestration command (:mod:`toolchain.check`) and the compile driver's
-self-check (:func:`toolchain.driver.self_check_object`, which the rules
-r11-shape, call-slots, load-order and load-range gate) reach this module.
+the same way.  ``toolchain`` may import ``btf`` (which imports only ``isa``); it is
+still imported lazily, inside the functions that need it, so that only the ``check``
+orchestration command (:mod:`toolchain.check`) and the compile driver's self-check
+(:func:`toolchain.driver.self_check_object`, which gates the rules r11-shape, call-slots,
+load-order and load-range) pay for it.
 
 Problems reading the object (not ELF, no code, bad BTF) are findings of rule
 ``object``; nothing here raises on bad input.
@@ -49,17 +49,15 @@ Problems reading the object (not ELF, no code, bad BTF) are findings of rule
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass, field
 
 from isa import Insn, decode
 from isa import opcodes as op
+from isa import stack_args as sa
+from isa.elf import SHF_EXECINSTR, SHN_LORESERVE, ObjectError, RawSection, read_elf
 from isa.insn import opcode_problem
 
-R11 = op.PARAMS
-MAX_SLOTS = op.MAX_STACK_ARG_SLOTS       # 7
-REG_ARGS = op.MAX_REG_ARGS               # 5
-SHF_EXECINSTR = 0x4
+R11 = sa.PARAMS
 MAX_STATES = 200_000                     # (insn, state) pairs explored per function
 
 
@@ -126,7 +124,7 @@ def r11_shape(insn: Insn) -> tuple[str, int] | str | None:
     Returns None if it does not name r11, ``("store", k)`` / ``("load", k)`` for
     the legal shapes, or a one-line reason why the use is illegal.
     """
-    if insn.dst != R11 and insn.src != R11:
+    if not sa.touches_r11(insn):
         return None
     cls, code = insn.cls, insn.code
     legal = "legal: *(u64 *)(r11 - 8k) = rX|imm, rX = *(u64 *)(r11 + 8k), k = 1..7"
@@ -140,20 +138,20 @@ def r11_shape(insn: Insn) -> tuple[str, int] | str | None:
     if cls == op.LDX:
         if insn.dst == R11:
             return f"load into r11 ({legal})"
-        want, sign, what = "load", +1, "load from"
+        want, what = "load", "load from"
     else:                                                     # ST / STX
         if cls == op.STX and mode == op.ATOMIC:
             return f"atomic instruction on r11 ({legal})"
         if insn.src == R11:
             return f"r11 stored as a value ({legal})"
-        want, sign, what = "store", -1, "store to"
+        want, what = "store", "store to"
     if mode != op.MEM:
         return f"{what} r11 in a non-MEM mode ({legal})"
     if size != op.DW:
         width = {op.W: 32, op.H: 16, op.B: 8}.get(size, "?")
         return f"{width}-bit {what} r11: stack-argument accesses are 64-bit ({legal})"
-    k, rem = divmod(insn.off * sign, 8)
-    if rem or not 1 <= k <= MAX_SLOTS:
+    k = sa.offset_slot(insn.off, incoming=want == "load")
+    if k is None or k > sa.MAX_SLOTS:
         return f"{what} r11 at offset {insn.off:+d} ({legal})"
     return want, k
 
@@ -185,64 +183,47 @@ class _Func:
 
 
 def _read_elf(data: bytes, name: str, findings: list[Finding]):
-    from elftools.common.exceptions import ELFError
-    from elftools.elf.elffile import ELFFile
-    from elftools.elf.relocation import RelocationSection
-    from elftools.elf.sections import SymbolTableSection
-
+    """(code sections by index, FUNC symbols in them) from the checked ELF reader; a defect
+    of the container is one ``object`` finding (and ``(None, None)``)."""
     try:
-        elf = ELFFile(io.BytesIO(data))
-        if elf["e_machine"] not in ("EM_BPF", 247):
-            findings.append(Finding("object", f"{name}: not a BPF object (e_machine {elf['e_machine']})"))
-            return None, None
-        sections: dict[int, _Section] = {}
-        symtab = None
-        for idx, sec in enumerate(elf.iter_sections()):
-            if isinstance(sec, SymbolTableSection) and sec.name == ".symtab":
-                symtab = sec
-            if sec["sh_flags"] & SHF_EXECINSTR and sec["sh_size"]:
-                raw = sec.data()
-                if len(raw) % 8:
-                    findings.append(Finding("object", f"code size {len(raw)} is not a multiple of 8",
-                                            sec.name))
-                    continue
-                sections[idx] = _Section(idx, sec.name, decode(raw), {})
-        syms = list(symtab.iter_symbols()) if symtab is not None else []
-        for sec in elf.iter_sections():
-            if not isinstance(sec, RelocationSection) or sec["sh_info"] not in sections:
-                continue
-            target = sections[sec["sh_info"]]
-            for rel in sec.iter_relocations():
-                sym = syms[rel["r_info_sym"]] if rel["r_info_sym"] < len(syms) else None
-                if sym is None:
-                    findings.append(Finding("object", f"relocation at {rel['r_offset']:#x} names a "
-                                            "missing symbol", target.name))
-                    continue
-                shndx = sym["st_shndx"]
-                shndx = None if shndx == "SHN_UNDEF" else (-1 if isinstance(shndx, str) else shndx)
-                target.relocs[rel["r_offset"]] = _Reloc(sym.name, sym["st_value"], shndx,
-                                                        rel["r_info_type"])
-        funcs: list[_Func] = []
-        for sym in syms:
-            shndx = sym["st_shndx"]
-            if sym["st_info"]["type"] != "STT_FUNC" or not isinstance(shndx, int) \
-                    or shndx not in sections:
-                continue
-            sec = sections[shndx]
-            value, size = sym["st_value"], sym["st_size"]
-            if value % 8 or size % 8 or not size or value + size > 8 * len(sec.insns):
-                findings.append(Finding("object", f"function {sym.name} [{value:#x}, +{size:#x}) is "
-                                        "empty, unaligned or outside its section", sec.name))
-                continue
-            funcs.append(_Func(sym.name, sec, value // 8, (value + size) // 8))
-    except ELFError as exc:
-        findings.append(Finding("object", f"{name}: malformed ELF: {exc}"))
+        raw = read_elf(data, name, want_rel=_is_code)
+    except ObjectError as exc:
+        findings.append(Finding("object", exc.message))
         return None, None
-    except Exception as exc:  # noqa: BLE001 - pyelftools fails in many ways on damaged input
-        findings.append(Finding("object", f"{name}: malformed ELF: {type(exc).__name__}: {exc}"))
-        return None, None
+    sections: dict[int, _Section] = {}
+    for sec in raw.sections:
+        if not _is_code(sec):
+            continue
+        if len(sec.data) % 8:
+            findings.append(Finding("object", f"code size {len(sec.data)} is not a multiple of 8",
+                                    sec.name))
+            continue
+        sections[sec.index] = _Section(sec.index, sec.name, decode(sec.data), {})
+    for index, rels in raw.rels.items():
+        target = sections.get(index)
+        if target is None:
+            continue
+        for rel in rels:
+            sym = raw.symbols[rel.sym]
+            shndx = None if sym.shndx == 0 else (-1 if sym.shndx >= SHN_LORESERVE else sym.shndx)
+            target.relocs[rel.offset] = _Reloc(sym.name, sym.value, shndx, rel.type)
+    funcs: list[_Func] = []
+    for sym in raw.symbols:
+        if sym.type != "FUNC" or sym.shndx not in sections:
+            continue
+        sec = sections[sym.shndx]
+        value, size = sym.value, sym.size
+        if value % 8 or size % 8 or not size or value + size > 8 * len(sec.insns):
+            findings.append(Finding("object", f"function {sym.name} [{value:#x}, +{size:#x}) is "
+                                    "empty, unaligned or outside its section", sec.name))
+            continue
+        funcs.append(_Func(sym.name, sec, value // 8, (value + size) // 8))
     funcs.sort(key=lambda f: (f.sec.index, f.start))
     return sections, funcs
+
+
+def _is_code(sec: RawSection) -> bool:
+    return bool(sec.flags & SHF_EXECINSTR and sec.size)
 
 
 # ------------------------------------------------------------------ BTF prototypes
@@ -423,7 +404,7 @@ class _FuncChecker:
 
     # -- the per-path walk ------------------------------------------------------
     def walk(self, succ: dict[int, list[int]]) -> None:
-        empty = (0,) * MAX_SLOTS
+        empty = (0,) * sa.MAX_SLOTS
         start = (self.f.start, empty, False)
         seen = {start}
         work = [start]
@@ -473,7 +454,7 @@ class _FuncChecker:
         need = site.slots
         missing = [k for k in range(1, need + 1) if counts[k - 1] == 0]
         twice = [k for k in range(1, need + 1) if counts[k - 1] > 1]
-        extra = [k for k in range(need + 1, MAX_SLOTS + 1) if counts[k - 1]]
+        extra = [k for k in range(need + 1, sa.MAX_SLOTS + 1) if counts[k - 1]]
         what = f"call to {site.kind} {site.callee} needs {_slot_range(need)}"
         if missing:
             self.add("call-slots", pc, f"{what}; on some path slot(s) {missing} are not stored "

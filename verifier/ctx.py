@@ -17,21 +17,8 @@ from __future__ import annotations
 
 from verifier import regtypes as T
 
-# struct __sk_buff field offsets (include/uapi/linux/bpf.h)
-SKB = {
-    "len": 0, "pkt_type": 4, "mark": 8, "queue_mapping": 12, "protocol": 16,
-    "vlan_present": 20, "vlan_tci": 24, "vlan_proto": 28, "priority": 32,
-    "ingress_ifindex": 36, "ifindex": 40, "tc_index": 44, "cb": 48, "hash": 68,
-    "tc_classid": 72, "data": 76, "data_end": 80, "napi_id": 84, "family": 88,
-    "remote_ip4": 92, "local_ip4": 96, "remote_ip6": 100, "local_ip6": 116,
-    "remote_port": 132, "local_port": 136, "data_meta": 140, "flow_keys": 144,
-    "tstamp": 152, "wire_len": 160, "gso_segs": 164, "sk": 168, "gso_size": 176,
-    "tstamp_type": 180, "hwtstamp": 184,
-}
-SKB_SIZE = 192
-XDP = {"data": 0, "data_end": 4, "data_meta": 8, "ingress_ifindex": 12, "rx_queue_index": 16,
-       "egress_ifindex": 20}
-XDP_SIZE = 24
+# struct __sk_buff / struct xdp_md field offsets (include/uapi/linux/bpf.h)
+from isa.uapi import SKB_OFFSETS as SKB, SKB_SIZE, XDP_MD_OFFSETS as XDP, XDP_MD_SIZE as XDP_SIZE
 PT_REGS_SIZE = 168
 PERF_MAX_TRACE_SIZE = 2048
 

@@ -34,23 +34,11 @@ from typing import Any
 
 from btf.kernel import KernelBtf
 from isa import Insn
+from isa.uapi import MAP_TYPES
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
 BPF_F_TEST_STATE_FREQ = 1 << 3         # prog_flags: checkpoint at every prune point
 
-# kernel map type names (enum bpf_map_type, lower case without the prefix)
-MAP_TYPES = {
-    "unspec": 0, "hash": 1, "array": 2, "prog_array": 3, "perf_event_array": 4,
-    "percpu_hash": 5, "percpu_array": 6, "stack_trace": 7, "cgroup_array": 8,
-    "lru_hash": 9, "lru_percpu_hash": 10, "lpm_trie": 11, "array_of_maps": 12,
-    "hash_of_maps": 13, "devmap": 14, "sockmap": 15, "cpumap": 16, "xskmap": 17,
-    "sockhash": 18, "cgroup_storage": 19, "reuseport_sockarray": 20,
-    "percpu_cgroup_storage": 21, "queue": 22, "stack": 23, "sk_storage": 24,
-    "devmap_hash": 25, "struct_ops": 26, "ringbuf": 27, "inode_storage": 28,
-    "task_storage": 29, "bloom_filter": 30, "user_ringbuf": 31, "cgrp_storage": 32,
-    "arena": 33,
-}
-MAP_TYPE_NAMES = {v: k for k, v in MAP_TYPES.items()}
 
 BPF_F_RDONLY_PROG = 1 << 7
 BPF_F_WRONLY_PROG = 1 << 8

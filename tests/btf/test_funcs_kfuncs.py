@@ -7,15 +7,22 @@ two for 9..16-byte values; at most 12 arguments; the kernel's message texts.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 import btf
 from btf import kinds as K
-from btf.annotations import annotations_of, parse_tag, program_annotations
 from btf.errors import BtfError
 from btf.funcs import ArgKind, func_arg_info, subprog_at, subprogs
 from btf.kernel import KernelBtf, load_kernel_btf, resolve_ksyms
 from btf.kfuncs import BTF_FMODEL_SIGNED_ARG, BTF_FMODEL_STRUCT_ARG, KfArg, classify, distill
+
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from btf.annotations import annotations_of, parse_tag, program_annotations  # noqa: E402
 
 NAKED = """
 #define NAKED __attribute__((naked))

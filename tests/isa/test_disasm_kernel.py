@@ -5,7 +5,7 @@ Oracles, strongest first:
 1. **The running kernel's verifier log.**  At log level 2 the verifier lists every
    instruction of the program before it starts (``Live regs before insn:``), printed by the
    kernel's ``print_bpf_insn`` with the verifier's callbacks.  Programs are built from every
-   instruction form of :mod:`isa.forms` (operands varied, jump targets kept in range) and
+   instruction form of tests/support/forms.py (operands varied, jump targets kept in range) and
    loaded with ``bpf(BPF_PROG_LOAD)``; each listed line must equal ours.  Whether the program
    is later accepted does not matter — the listing comes first.  The helper table is checked
    the same way, one call per id.
@@ -31,6 +31,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,8 +40,12 @@ import pytest
 from isa import Insn, decode, encode
 from isa import opcodes as op
 from isa.disasm import disassemble, format_insn, render_kernel
-from isa.forms import Form, all_forms, instances
-from isa.helper_names import MAX_HELPER_ID, helper_name
+from isa.uapi import MAX_HELPER_ID, helper_name
+
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from support.forms import Form, all_forms, instances  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data" / "disasm"

@@ -4,7 +4,7 @@ Three sources of code, all disassembled by both sides from the same object file:
 
 * the C corpus in tests/data/disasm (one test per file; a ``// flags:`` line adds clang
   flags such as ``-mcpu=v4``), compiled with clang-22;
-* every valid instruction form of :mod:`isa.forms` with varied operands (registers, r11
+* every valid instruction form of tests/support/forms.py with varied operands (registers, r11
   memory bases, boundary offsets and immediates), emitted as raw bytes into an assembler
   file — strict mode must accept all of them and print objdump's text;
 * seeded random bytes (valid and invalid, zero runs, truncated tails, symbols in odd
@@ -23,6 +23,7 @@ import random
 import re
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,11 @@ from elftools.elf.elffile import ELFFile
 from isa import Insn, IsaError, decode
 from isa import opcodes as op
 from isa.disasm import SymbolTable, disassemble, format_insn, render_objdump
-from isa.forms import all_forms, instances
+
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from support.forms import all_forms, instances  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data" / "disasm"

@@ -1,6 +1,6 @@
 """Encode/decode round trips over every valid instruction form, and the validity table.
 
-The valid forms come from :mod:`isa.forms` (the ISA written out form by form); validity is
+The valid forms come from tests/support/forms.py (the ISA written out form by form); validity is
 judged by :func:`isa.opcode_problem`.  The two are independent codings of RFC 9669 plus the
 kernel extensions, so checking that they agree on every opcode byte and on every selector
 value (atomic imm, END width, movsx/sdiv/addr_space_cast off) catches a slip in either.
@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import random
 import struct
+import sys
+from pathlib import Path
 
 import pytest
 
 from isa import Insn, IsaError, check_program, decode, encode, imm64, ld_imm64, opcode_problem
 from isa import opcodes as op
 from isa.disasm import format_insn
-from isa.forms import Form, all_forms, instances
+
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+from support.forms import Form, all_forms, instances  # noqa: E402
 
 FORMS = all_forms()
 

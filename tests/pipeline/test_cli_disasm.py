@@ -20,7 +20,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data" / "loader"
-HELLO = ROOT / "examples" / "hello.bpf.o"
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -52,11 +51,11 @@ def per_program(text: str) -> dict[str, str]:
     return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
 
 
-def test_hello_example_matches_objdump(objdump22):
-    res = cli(str(HELLO.relative_to(ROOT)))
+def test_hello_example_matches_objdump(objdump22, hello_obj):
+    res = cli(str(hello_obj))
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""
-    ref = blocks(subprocess.run([objdump22, "-d", str(HELLO)], capture_output=True, text=True,
+    ref = blocks(subprocess.run([objdump22, "-d", str(hello_obj)], capture_output=True, text=True,
                                 check=True).stdout)
     progs = per_program(res.stdout)
     # hello.c: both programs call hello(), which calls mix() twice
@@ -80,8 +79,8 @@ def test_hello_example_matches_objdump(objdump22):
     assert compared > 20
 
 
-def test_json_shape_and_prog_filter(objdump22):
-    res = cli(str(HELLO), "--json", "--prog", "hello_socket")
+def test_json_shape_and_prog_filter(objdump22, hello_obj):
+    res = cli(str(hello_obj), "--json", "--prog", "hello_socket")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     (prog,) = doc["programs"]
@@ -128,8 +127,8 @@ def test_c_compile_error_exits_1(tmp_path):
     ("truncated-hello", "past end of file"),
     ("x86-machine", "e_machine is 62"),
 ])
-def test_bad_objects_exit_2_with_one_line(tmp_path, payload, needle):
-    hello = HELLO.read_bytes()
+def test_bad_objects_exit_2_with_one_line(tmp_path, payload, needle, hello_obj):
+    hello = hello_obj.read_bytes()
     if payload == "truncated-hello":
         payload = hello[: len(hello) // 2]
     elif payload == "x86-machine":
@@ -146,10 +145,10 @@ def test_bad_objects_exit_2_with_one_line(tmp_path, payload, needle):
     assert err["kind"] == "elf" and needle in err["message"] and err["location"].startswith(str(bad))
 
 
-def test_bad_instruction_names_section_and_offset(tmp_path, objdump22):
-    hello = bytearray(HELLO.read_bytes())
+def test_bad_instruction_names_section_and_offset(tmp_path, objdump22, hello_obj):
+    hello = bytearray(hello_obj.read_bytes())
     # locate section socket's bytes through llvm-readelf-22's section table
-    readelf = subprocess.run(["llvm-readelf-22", "--elf-output-style=JSON", "-S", str(HELLO)],
+    readelf = subprocess.run(["llvm-readelf-22", "--elf-output-style=JSON", "-S", str(hello_obj)],
                              capture_output=True, text=True, check=True)
     (sec,) = [s["Section"] for s in json.loads(readelf.stdout)[0]["Sections"]
               if s["Section"]["Name"]["Name"] == "socket"]
@@ -165,8 +164,8 @@ def test_bad_instruction_names_section_and_offset(tmp_path, objdump22):
     assert "section 'socket' offset 0x8" in err["message"]
 
 
-def test_unknown_prog_and_missing_file(tmp_path):
-    res = cli(str(HELLO), "--prog", "nope")
+def test_unknown_prog_and_missing_file(tmp_path, hello_obj):
+    res = cli(str(hello_obj), "--prog", "nope")
     assert res.returncode == 2 and "nope" in res.stderr and "hello_xdp" in res.stderr
     assert len(res.stderr.splitlines()) == 1
     res = cli(str(tmp_path / "missing.o"), "--json")

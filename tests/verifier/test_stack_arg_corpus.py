@@ -29,6 +29,10 @@ from pathlib import Path
 
 import pytest
 
+_TESTS = str(Path(__file__).resolve().parents[1])   # tests/, appended: see tests/support
+if _TESTS not in sys.path:
+    sys.path.append(_TESTS)
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data" / "stack_arg"
 

@@ -18,8 +18,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import opcodes as op
-from .insn import Insn
+from isa import opcodes as op
+from isa import stack_args as sa
+from isa.insn import Insn
+from isa.ints import S32_MAX, S32_MIN, s32
 
 _ALU_BINARY = {"add": op.ADD, "sub": op.SUB, "mul": op.MUL, "or": op.OR, "and": op.AND,
                "lsh": op.LSH, "rsh": op.RSH, "xor": op.XOR, "arsh": op.ARSH}
@@ -58,7 +60,7 @@ class Form:
         off = off if "off" in use else self.off
         imm = imm if "imm" in use else self.imm
         if self.slots == 2:
-            return [Insn(self.code, dst, src, off, _s32(imm)), Insn(0, 0, 0, 0, _s32(imm >> 32))]
+            return [Insn(self.code, dst, src, off, s32(imm)), Insn(0, 0, 0, 0, s32(imm >> 32))]
         return [Insn(self.code, dst, src, off, imm)]
 
 
@@ -152,18 +154,13 @@ def instances(form: Form, count: int = 12, seed: int = 0) -> list[list[Insn]]:
         dst, src = (k * 3 + 1) % 11, (k * 5 + 2) % 11
         off = OFFSETS[k] if k < len(OFFSETS) else rng.randint(-0x8000, 0x7FFF)
         pool = IMM64 if form.slots == 2 else IMMEDIATES
-        imm = pool[k] if k < len(pool) else rng.randint(-(1 << 31), (1 << 31) - 1)
+        imm = pool[k] if k < len(pool) else rng.randint(S32_MIN, S32_MAX)
         if form.slots == 2 and k >= len(pool):
             imm = rng.getrandbits(64)
         if form.base and k % 4 == 3:  # r11, the stack-argument base
             if form.base == "dst":
-                dst, off = op.PARAMS, -8 * (1 + k % 7)
+                dst, off = sa.PARAMS, -sa.SLOT_SIZE * (1 + k % sa.MAX_SLOTS)
             else:
-                src, off = op.PARAMS, 8 * (1 + k % 7)
+                src, off = sa.PARAMS, sa.SLOT_SIZE * (1 + k % sa.MAX_SLOTS)
         out.append(form.insn(dst, src, off, imm))
     return out
-
-
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v

@@ -1,12 +1,22 @@
 """Read the ELF container of a BPF object into plain records (sections, symbols, REL entries).
 
-This is the only module that touches pyelftools.  It checks the container
-before trusting it — ELF class/endianness/machine, section table bounds,
-sections inside the file and not overlapping, one symbol table, sane entry
-sizes — so that pyelftools is never asked to walk a table that runs past the
-file (it would raise a zoo of exception types or loop for a long time), and
-it turns any exception pyelftools still raises into an :class:`ObjectError`
-naming the file.  Nothing BPF-specific beyond the header check happens here.
+The project's one ELF reader and the only production module that touches pyelftools:
+the loader (:mod:`pipeline.loader`), BTF extraction (:mod:`btf.source`) and the static
+object checks (:mod:`toolchain.objcheck`) all read objects through it.  It lives in
+``isa``, the leaf package, because that is the one package all three stages may import
+under the layering rule (btf imports isa; toolchain imports isa/btf; pipeline is the top)
+without reaching a later stage; the BPF ELF conventions it knows (``EM_BPF``, the
+``R_BPF_*`` relocation types of Documentation/bpf/llvm_reloc.rst, code as 8-byte
+instruction slots) belong to the instruction set's binary format, not to BTF.
+
+:func:`read_elf` checks the container before trusting it — ELF class/endianness/machine,
+section table bounds, sections inside the file and not overlapping, one symbol table, sane
+entry sizes — so that pyelftools is never asked to walk a table that runs past the file (it
+would raise a zoo of exception types or loop for a long time), and it turns any exception
+pyelftools still raises into an :class:`ObjectError` naming the file.
+:func:`read_sections` reads only the section table of any ELF (``any_target=True``: any
+machine, class and byte order, as ``bpftool btf dump file`` does; big-endian ``bpfeb``
+objects carry big-endian BTF).  Nothing BPF-specific beyond the header check happens here.
 """
 
 from __future__ import annotations
@@ -15,7 +25,38 @@ import io
 import struct
 from dataclasses import dataclass, field
 
-from .objfile import ObjectError, Symbol
+from .errors import BAD_INPUT, Error
+from .ints import u32
+
+
+class ObjectError(Error, ValueError):
+    """A malformed or unsupported object file.
+
+    ``message`` is one line naming the file, and where known the section and
+    byte/instruction offset; ``location`` is the short ``FILE:SECTION+0xOFF``
+    form used by the CLI's error JSON.
+    """
+
+    kind = "elf"
+    exit_code = BAD_INPUT
+
+
+@dataclass(frozen=True)
+class Symbol:
+    index: int
+    name: str
+    value: int
+    size: int
+    type: str          # "NOTYPE" "OBJECT" "FUNC" "SECTION" "FILE" or "TYPE<n>"
+    bind: str          # "LOCAL" "GLOBAL" "WEAK" or "BIND<n>"
+    visibility: str    # "DEFAULT" "INTERNAL" "HIDDEN" "PROTECTED"
+    shndx: int         # raw st_shndx (0 = undefined, >= 0xff00 special)
+    section: str | None  # name of the section it is defined in, if any
+
+    @property
+    def is_extern(self) -> bool:
+        """libbpf's sym_is_extern: an undefined global/weak NOTYPE symbol."""
+        return self.shndx == 0 and self.bind in ("GLOBAL", "WEAK") and self.type == "NOTYPE"
 
 EM_BPF = 247
 SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_RELA = 0, 1, 2, 3, 4
@@ -97,9 +138,34 @@ def read_elf(data: bytes, path: str, want_rel=None) -> RawElf:
     except ObjectError:
         raise
     except Exception as exc:  # pyelftools raises ELFError, struct.error, IndexError, ...: all mean "malformed"
-        msg = str(exc).splitlines()[0] if str(exc) else ""
-        raise ObjectError(f"{path}: malformed ELF ({type(exc).__name__}: {msg})"[:300], path) from None
+        raise _malformed(path, exc) from None
     return RawElf(path, sections, symbols, rels)
+
+
+def read_sections(data: bytes, path: str, *, any_target: bool = False) -> list[RawSection]:
+    """The section table of ``data`` (names, headers, contents), without symbols or relocations.
+
+    By default the header gets :func:`read_elf`'s checks; ``any_target=True`` only needs the
+    ELF magic and leaves the rest (any machine, class or byte order) to pyelftools, whose
+    failures still become an :class:`ObjectError` naming the file.
+    """
+    if any_target:
+        if data[:4] != b"\x7fELF":
+            fail(path, "not an ELF file (bad magic)")
+    else:
+        _check_header(data, path)
+    try:
+        from elftools.elf.elffile import ELFFile
+        return _sections(ELFFile(io.BytesIO(data)), data, path)
+    except ObjectError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see read_elf
+        raise _malformed(path, exc) from None
+
+
+def _malformed(path: str, exc: Exception) -> ObjectError:
+    msg = str(exc).splitlines()[0] if str(exc) else ""
+    return ObjectError(f"{path}: malformed ELF ({type(exc).__name__}: {msg})"[:300], path)
 
 
 # --- header -------------------------------------------------------------
@@ -262,5 +328,5 @@ def _rels(elf, sections, symbols, path, want_rel) -> dict[int, list[RawRel]]:
             if sym >= len(symbols):
                 fail(path, f"relocation #{pos // REL_ENTSIZE} uses symbol index {sym}, out of range "
                            f"(symbols: {len(symbols)})", s.name, pos)
-            entries.append(RawRel(r_offset, r_info & 0xFFFFFFFF, sym))
+            entries.append(RawRel(r_offset, u32(r_info), sym))
     return out
