@@ -90,10 +90,11 @@ MAP_TYPES: dict[str, int] = {name: i for i, name in MAP_TYPE_NAMES.items()}
 
 # --- errno --------------------------------------------------------------------------------
 # Linux values (include/uapi/asm-generic/errno-base.h), independent of the host's ``errno``.
-EPERM, ENOENT, E2BIG, EFAULT, EEXIST, EACCES, EINVAL, ENOSPC = 1, 2, 7, 14, 17, 13, 22, 28
+EPERM, ENOENT, E2BIG, EAGAIN, EFAULT, EEXIST, EACCES, EINVAL, ENOSPC = \
+    1, 2, 7, 11, 14, 17, 13, 22, 28
 ERRNO_NAMES: dict[int, str] = {
-    EPERM: "EPERM", ENOENT: "ENOENT", E2BIG: "E2BIG", EACCES: "EACCES", EFAULT: "EFAULT",
-    EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
+    EPERM: "EPERM", ENOENT: "ENOENT", E2BIG: "E2BIG", EAGAIN: "EAGAIN", EACCES: "EACCES",
+    EFAULT: "EFAULT", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
 }
 
 # --- program contexts -----------------------------------------------------------------------

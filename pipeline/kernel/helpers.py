@@ -12,12 +12,12 @@ from __future__ import annotations
 import struct
 
 from isa.ints import U32, U64, s32 as _s32
+from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
 
-EPERM, ENOENT, EFAULT, EEXIST, EINVAL, E2BIG, ENOSPC, EAGAIN = 1, 2, 14, 17, 22, 7, 28, 11
 
 
 class HelperFault(Exception):

@@ -18,19 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-U32 = (1 << 32) - 1
-U64 = (1 << 64) - 1
-
-
-def s32(v: int) -> int:
-    """The low 32 bits as a C ``int`` (a 32-bit argument's upper half is unspecified)."""
-    v &= U32
-    return v - (1 << 32) if v >> 31 else v
-
-
-def s64(v: int) -> int:
-    v &= U64
-    return v - (1 << 64) if v >> 63 else v
+from isa.ints import U32, U64, s32, s64  # noqa: F401 - what kfunc modules use from here
 
 
 def load(vm, addr: int, size: int) -> int:

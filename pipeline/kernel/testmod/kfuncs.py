@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import struct
 
+from isa.uapi import EINVAL
+
 from ..registry import KfuncSet
 from ..state import U64, KernelState, load, load_s32, load_s64, read, s32, store
-
-EINVAL = 22
 
 # register_btf_kfunc_id_set(BPF_PROG_TYPE_UNSPEC, &bpf_testmod_common_kfunc_set)
 COMMON = KfuncSet("bpf_testmod_common_kfunc_ids", module="bpf_testmod", prog_types={"unspec"})
