@@ -36,6 +36,7 @@ class FuncSpec:
     name: str = ""
     stack_depth: int | None = None     # bytes of r10 stack (verifier's stack_depth)
     stack_arg_cnt: int | None = None   # incoming stack-argument slots (BTF prototype)
+    out_slots: int | None = None       # outgoing slots written (verifier's out_stack_arg_cnt)
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,15 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[Func
             k = sa.store_slot(insn)
             if k is not None:
                 out_slots = max(out_slots, k)
-            for r in (insn.dst, insn.src):
+            # an LD_IMM64's src field is its pseudo kind (6 = PSEUDO_MAP_IDX_VALUE), no register
+            for r in (insn.dst,) if insn.code == op.LD_IMM64 else (insn.dst, insn.src):
                 if 6 <= r <= 9:
                     used.add(r)
             if insn.code == op.JMP | op.JCOND:
                 may_goto = True
         depth = MAX_BPF_STACK if spec.stack_depth is None else spec.stack_depth
+        if spec.out_slots is not None:
+            out_slots = spec.out_slots
         out.append(FuncFacts(spec.name or ("main" if start == 0 else f"func_{start}"), start, end,
                              depth, spec.stack_arg_cnt, out_slots, tuple(sorted(used)), may_goto))
     return out

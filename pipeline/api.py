@@ -121,8 +121,8 @@ def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:
     given (as the kernel's JIT takes them from ``env->subprog_info``), else from BTF."""
     if verdict is not None and verdict.accepted:
         names = {f.start: f.name for f in prog.functions}
-        return [FuncSpec(s.start, names.get(s.start, s.name), s.stack_depth, s.stack_arg_cnt)
-                for s in verdict.subprogs]
+        return [FuncSpec(s.start, names.get(s.start, s.name), s.stack_depth, s.stack_arg_cnt,
+                         s.out_stack_arg_cnt) for s in verdict.subprogs]
     return [FuncSpec(f.start, f.name, None, f.stack_arg_slots) for f in prog.functions]
 
 

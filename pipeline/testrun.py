@@ -18,14 +18,13 @@ as ``KernelState.of(vm)`` (it is the run's :class:`pipeline.kernel.KernelState`)
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from isa import opcodes as op
 from isa.ints import U32, U64, s32 as _s32
 from jit import LinkError, Target
 
 from .errors import BAD_INPUT, UserError
-from .interp import InterpError
+from .interp import InterpError, Region
 from .kernel.helpers import HelperFault
 from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
                             SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
@@ -33,14 +32,6 @@ from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES
                             XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
 from .kernel.maps import PAGE, MapObj, round_up as _round
 from .kernel.state import KernelState
-
-@dataclass
-class Region:
-    name: str
-    base: int
-    data: bytearray
-    writable: bool = True
-
 
 class TestRun(KernelState):
     """Everything a run needs besides the code; engine independent.
