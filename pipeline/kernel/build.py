@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -34,8 +34,7 @@ from toolchain.probe import choose
 KERNEL_DIR = Path(__file__).resolve().parent
 MODULES = ("core", "testmod")
 CACHE_SCHEMA = "kernel-btf-1"
-# kernel_types.h (u64, __bpf_kfunc, ...) is on the include path for user modules too
-OPTIONS = CompileOptions(opt_level="2", mcpu="v3", include_dirs=[str(KERNEL_DIR / "core")])
+OPTIONS = CompileOptions(opt_level="2", mcpu="v3")
 _TOOLCHAIN_DIR = Path(__import__("toolchain").__file__).resolve().parent
 
 
@@ -109,7 +108,7 @@ def cache_key(modules: Iterable[str] = MODULES, probe=None) -> str:
         c = module_files(m)[0]
         for f in sorted(c.parent.rglob("*")):
             if f.suffix in (".c", ".h") and f.is_file():
-                add(str(f), f.read_bytes())
+                add(str(f.relative_to(c.parent.parent)), f.read_bytes())
     for f in sorted((KERNEL_DIR / "core").glob("*.h")):     # what every module includes
         add(str(f.relative_to(KERNEL_DIR)), f.read_bytes())
     for f in sorted(_TOOLCHAIN_DIR.rglob("*.py")):
@@ -152,7 +151,9 @@ def build_kernel_btf(*, required: Iterable[str] = (), modules: Iterable[str] = M
         src = Path(tmp) / "kernel.c"
         src.write_text(wrapper_source(modules))
         out = Path(tmp) / "kernel.o"
-        compile_c(src, out, OPTIONS, compiler=probe)
+        # kernel_types.h (u64, __bpf_kfunc, ...) is on the include path for user modules too
+        opts = replace(OPTIONS, include_dirs=[str(KERNEL_DIR / "core")])
+        compile_c(src, out, opts, compiler=probe)
         if not _valid(out, required):
             missing = [n for n in required if not _valid(out, [n])]
             raise MissingPrototypes(missing)
