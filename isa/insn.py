@@ -154,6 +154,30 @@ def opcode_problem(insn: Insn) -> str | None:
     return f"unknown atomic op {imm:#x}"
 
 
+def _second_half_problem(insns: list[Insn], i: int) -> tuple[int, str] | None:
+    if i + 1 >= len(insns):
+        return i, f"LD_IMM64 at insn {i} has no second half"
+    nxt = insns[i + 1]
+    if nxt.code or nxt.dst or nxt.src or nxt.off:
+        return i + 1, f"LD_IMM64 at insn {i} has an invalid second half"
+    return None
+
+
+def ld_imm64_problem(insns: list[Insn]) -> tuple[int, str] | None:
+    """(slot, message) of the first LD_IMM64 without a valid second slot, or None: the slot
+    structure a loader needs to link a section, whatever else its instructions hold."""
+    i = 0
+    while i < len(insns):
+        if insns[i].is_ld_imm64:
+            problem = _second_half_problem(insns, i)
+            if problem is not None:
+                return problem
+            i += 2
+        else:
+            i += 1
+    return None
+
+
 def check_program(insns: list[Insn]) -> None:
     """Raise IsaError at the first slot that is not a valid instruction.
 
@@ -169,11 +193,9 @@ def check_program(insns: list[Insn]) -> None:
         if insn.dst > op.PARAMS or insn.src > op.PARAMS:
             raise IsaError(f"invalid register number at insn {i}", i)
         if insn.is_ld_imm64:
-            if i + 1 >= len(insns):
-                raise IsaError(f"LD_IMM64 at insn {i} has no second half", i)
-            nxt = insns[i + 1]
-            if nxt.code or nxt.dst or nxt.src or nxt.off:
-                raise IsaError(f"LD_IMM64 at insn {i} has an invalid second half", i + 1)
+            problem = _second_half_problem(insns, i)
+            if problem is not None:
+                raise IsaError(problem[1], problem[0])
             i += 2
             continue
         i += 1
