@@ -13,6 +13,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 
 from .errors import BAD_INPUT, Error, UserError
@@ -52,7 +53,13 @@ def build_parser(mods: dict) -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum, frame):
+    # SIGTERM ends the process through SystemExit, so temporary directories are removed
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminated)
     mods = _available_commands()
     parser = build_parser(mods)
     args, extra = parser.parse_known_args(argv)

@@ -19,8 +19,10 @@ so concurrent builders never see a half-written object.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -144,8 +146,10 @@ def build_kernel_btf(*, required: Iterable[str] = (), modules: Iterable[str] = M
         cdir.mkdir(parents=True, exist_ok=True)
         workdir = cdir
     except OSError:
-        # an unwritable cache is not fatal: build where we can, for this process only
+        # an unwritable cache is not fatal: build where we can, for this process only, and
+        # leave nothing behind
         workdir = Path(tempfile.mkdtemp(prefix="stackargs-kernel-"))
+        atexit.register(shutil.rmtree, workdir, True)
         target = workdir / f"kernel-{key}.o"
     with tempfile.TemporaryDirectory(prefix="stackargs-kernel-") as tmp:
         src = Path(tmp) / "kernel.c"
