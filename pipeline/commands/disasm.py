@@ -37,7 +37,7 @@ def add_parser(subparsers):
 def run(args) -> int:
     path = str(args.file)
     obj = open_file(args)
-    listings = [program_listing(p.elf) for p in programs(obj, args.prog)]
+    listings = [program_listing(p.elf, labels(obj.elf, p.elf)) for p in programs(obj, args.prog)]
     if args.json:
         print(json.dumps({"file": path, "programs": listings}))
     else:
@@ -45,7 +45,20 @@ def run(args) -> int:
     return 0
 
 
-def program_listing(prog) -> dict:
+def labels(elf, prog) -> list[tuple[str, int]]:
+    """Local labels inside the linked functions (``l0_%=:`` in inline asm becomes a local
+    NOTYPE symbol ``l0_0``), as (name, linked slot): llvm-objdump names jump targets by them."""
+    out = []
+    for f in prog.functions:
+        lo, hi = f.sec_offset, f.sec_offset + 8 * f.length
+        for s in elf.symbols:
+            if (s.section == f.section and s.type == "NOTYPE" and s.bind == "LOCAL" and s.name
+                    and lo <= s.value < hi and s.value % 8 == 0):
+                out.append((s.name, f.start + (s.value - lo) // 8))
+    return sorted(out, key=lambda x: x[1])
+
+
+def program_listing(prog, local_labels=()) -> dict:
     """The JSON form of one linked program (also what the text form is printed from)."""
     funcs = prog.functions
     func_at = {}
@@ -53,7 +66,7 @@ def program_listing(prog) -> dict:
         for k in range(f.length):
             func_at[f.start + k] = f.name
     relocs = {r.insn: r for r in prog.relocs}
-    symbols = [(f.name, f.start * 8) for f in funcs]
+    symbols = [(f.name, f.start * 8) for f in funcs] + [(n, i * 8) for n, i in local_labels]
     insns = []
     for line in disassemble(prog.insns, "llvm", strict=False, symbols=symbols):
         entry = {"idx": line.index, "bytes": line.raw.hex(), "text": line.text,
@@ -66,6 +79,7 @@ def program_listing(prog) -> dict:
         "name": prog.name, "section": prog.section, "type": prog.type, "sec_def": prog.sec_def,
         "attach": prog.attach, "autoload": prog.autoload, "insn_count": len(prog.insns),
         "insns": insns,
+        "labels": [{"name": n, "idx": i} for n, i in local_labels],
         "subprograms": [{"name": f.name, "section": f.section, "sec_offset": f.sec_offset,
                          "start": f.start, "length": f.length} for f in prog.subprograms],
     }
@@ -114,11 +128,16 @@ def render_text(path: str, listings: list[dict]) -> str:
                    f"{auto}, {prog['insn_count']} insns):")
         starts = {0: (prog["name"], prog["section"], 0)}
         starts.update({s["start"]: (s["name"], s["section"], s["sec_offset"]) for s in prog["subprograms"]})
+        label_at = {}
+        for lab in prog.get("labels", ()):
+            label_at.setdefault(lab["idx"], []).append(lab["name"])
         for entry in prog["insns"]:
             idx = entry["idx"]
             if idx in starts:
                 name, sec, off = starts[idx]
                 out += ["", f"{idx * 8:016x} <{name}>:" + (f"\t; {sec}+{off:#x}" if idx else "")]
+            for name in label_at.get(idx, ()):
+                out += ["", f"{idx * 8:016x} <{name}>:"]
             raw = bytes.fromhex(entry["bytes"])
             line = f"{idx:8d}:\t{raw.hex(' ')}\t{entry['text']}"
             if "reloc" in entry:

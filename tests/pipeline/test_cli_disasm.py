@@ -183,3 +183,24 @@ def test_loader_data_objects_all_disassemble(clang22, tmp_path):
         res = cli(str(out), "--json")
         assert res.returncode == 0, (src.name, res.stdout, res.stderr)
         assert json.loads(res.stdout)["programs"]
+
+
+def test_local_asm_labels_name_jump_targets_as_llvm_objdump_does(tmp_path, objdump22):
+    src = tmp_path / "labels.c"
+    src.write_text('#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n'
+                   'SEC("tc") __attribute__((naked)) void f(void)\n{\n'
+                   '\tasm volatile ("r0 = 0;" "if r0 > 5 goto l0_%=;" "r0 = 1;" "l0_%=:"\n'
+                   '\t\t"if r0 == 1 goto l1_%=;" "r0 += 2;" "l1_%=:" "exit;" ::: "r0");\n}\n'
+                   'char LICENSE[] SEC("license") = "GPL";\n')
+    obj = tmp_path / "labels.o"
+    subprocess.run([sys.executable, "-m", "pipeline", "build", str(src), "-o", str(obj)],
+                   check=True, capture_output=True, cwd=ROOT)
+    want = [ln for ln in subprocess.run([objdump22, "-d", str(obj)], capture_output=True,
+                                        text=True, check=True).stdout.splitlines()
+            if re.match(r"^\s+\d+:|^[0-9a-f]{16} <l\d_0>:", ln)]
+    ours = subprocess.run([sys.executable, "-m", "pipeline", "disasm", str(obj)],
+                          capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    got = [ln for ln in ours.splitlines() if re.match(r"^\s+\d+:|^[0-9a-f]{16} <l\d_0>:", ln)]
+    assert any("<l0_0>" in ln for ln in want) and any("goto +0x" in ln and "<l1_0>" in ln
+                                                      for ln in want)
+    assert got == want
