@@ -23,6 +23,9 @@ def add_parser(subparsers):
     p.add_argument("--prog", metavar="NAME", help="only this program (function or section name)")
     p.add_argument("--log-level", type=int, choices=(0, 1, 2), default=1,
                    help="0: verdict only, 1: errors and statistics (default), 2: full trace")
+    p.add_argument("--stats", action="store_true",
+                   help="also print the kernel's BPF_LOG_STATS lines (verification time, "
+                        "stack depth)")
     add_build_options(p)
     add_kmod_option(p)
     return p
@@ -44,11 +47,21 @@ def run(args) -> int:
         for prog, v in results:
             if len(results) > 1 or args.log_level:
                 sys.stdout.write(f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n")
-            if args.log_level:
-                sys.stdout.write(v.log)
+            log = v.log if args.log_level else ""
+            if args.stats:
+                log = _with_stats(log, v)
+            sys.stdout.write(log)
             verdict = "accepted" if v.accepted else f"rejected: {v.error_line}"
             sys.stdout.write(f"{prog.name}: {verdict}\n")
     return REJECTED if rejected else 0
+
+
+def _with_stats(log: str, v) -> str:
+    """BPF_LOG_STATS: the kernel prints these two lines just before ``processed ...``."""
+    stats = (f"verification time {int(v.verify_time_s * 1e6)} usec\n"
+             f"stack depth {'+'.join(str(d) for d in v.stack_depths)}\n")
+    head, sep, tail = log.rpartition("processed ")
+    return head + stats + sep + tail if sep else log + stats + v.stats_line() + "\n"
 
 
 def _json(prog, v) -> dict:
@@ -57,6 +70,7 @@ def _json(prog, v) -> dict:
         "error": None if v.error is None else {"message": v.error.message, "insn": v.error.insn,
                                                "subprog": v.error.subprog},
         "processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,
+        "time_ns": int(v.verify_time_s * 1e9),
         "total_states": v.total_states, "peak_states": v.peak_states,
         "stack_depth": v.stack_depths,
         "subprogs": [s.__dict__ for s in v.subprogs],
