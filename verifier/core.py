@@ -365,12 +365,22 @@ def do_check_subprogs(env: Env) -> None:
             return
 
 
+def _loop_inline_extra(env: Env, sp) -> int:
+    """kernel: optimize_bpf_loop - a subprogram with a bpf_loop call fit for inlining gets
+    three more stack slots (loop counter, callback context, saved r6) after verification."""
+    for i in range(sp.start, sp.end):
+        state = env.aux[i].loop_inline
+        if state is not None and state[0]:
+            return 3 * 8
+    return 0
+
+
 def _subprog_facts(env: Env) -> list[SubprogFacts]:
     out = []
     for k, sp in enumerate(env.subprogs):
         out.append(SubprogFacts(
             index=k, name=sp.name or (env.inp.name if k == 0 else f"func#{k}"),
-            start=sp.start, end=sp.end, stack_depth=sp.stack_depth,
+            start=sp.start, end=sp.end, stack_depth=sp.stack_depth + _loop_inline_extra(env, sp),
             is_global=sp.linkage == "global", is_callback=sp.is_cb,
             is_async_callback=sp.is_async_cb, has_tail_call=sp.has_tail_call,
             tail_call_reachable=sp.tail_call_reachable, has_ld_abs=sp.has_ld_abs,

@@ -90,9 +90,12 @@ def check_stack_access_within_bounds(env: Env, regno: int, off: int, size: int,
 
 
 def _update_stack_depth(env: Env, f: Frame, off: int) -> None:
+    """kernel: grow_stack_state - the known maximum grows in whole 8-byte slots (BPF_REG_SIZE),
+    so an access reaching fp-37 makes the depth 40, as BPF_LOG_STATS prints it."""
     sp = env.subprogs[f.subprogno]
-    if sp.stack_depth < -off:
-        sp.stack_depth = -off
+    depth = (-off + 7) & ~7
+    if sp.stack_depth < depth:
+        sp.stack_depth = depth
 
 
 def _put(f: Frame, spi: int, slot: Slot) -> None:

@@ -7,6 +7,7 @@ object (skipped where bpf() is denied); the rest checks the CLI contract.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,30 @@ def test_prog_selection_and_errors(clang22):
     missing = _cli("does/not/exist.o", "--json")
     assert missing.returncode == 2
     assert "error" in json.loads(missing.stdout)
+
+
+def test_stats_lines_have_the_kernels_shape_and_stack_depth(tmp_path, clang22):
+    # BPF_LOG_STATS (log_level 4): "verification time N usec", "stack depth A+B" and the
+    # processed line, as this kernel prints them for the same object
+    from oracles import kernel
+    ok, why = kernel.kernel_available()
+    if not ok:
+        pytest.skip(why)
+    src = tmp_path / "stack.c"
+    src.write_text('#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n'
+                   'static __attribute__((noinline)) int g(int x)\n'
+                   '{ volatile char b[40]; b[x & 31] = 1; return b[3]; }\n'
+                   'SEC("socket") int f(void *ctx)\n'
+                   '{ volatile long a[3] = {1, 2, 3}; return a[1] + g(a[2]); }\n'
+                   'char LICENSE[] SEC("license") = "GPL";\n')
+    obj = tmp_path / "stack.o"
+    subprocess.run([sys.executable, "-m", "pipeline", "build", str(src), "-o", str(obj)],
+                   check=True, capture_output=True, cwd=ROOT)
+    with kernel.load_object(obj, "f", log_level=4) as res:
+        assert res.accepted, res.log
+        want = [ln for ln in res.log.splitlines() if ln.startswith(("stack depth", "processed"))]
+        assert re.search(r"^verification time \d+ usec$", res.log, re.M), res.log
+    out = _cli(str(obj), "--stats", "--log-level", "0")
+    got = out.stdout.splitlines()
+    assert re.match(r"^verification time \d+ usec$", got[0]), got
+    assert got[1:3] == want, (got, res.log)
