@@ -140,11 +140,16 @@ def check_ptr_off_reg(env: Env, reg: Reg, regno: int, fixed_off_ok: bool = False
                             f"disallowed")
 
 
-def check_ctx_access(env: Env, off: int, size: int, write: bool) -> int:
+def check_ctx_access(env: Env, off: int, size: int, write: bool, is_ldsx: bool = False) -> int:
+    """kernel: check_ctx_access.  A sign-extending load (LDX MEMSX) may only read a field
+    that is a number: sign-extending a packet pointer field (skb->data, xdp->data, ...) is
+    an invalid context access, as this kernel answers."""
     ctx = env.ctx
     ok, reg_type = (False, T.SCALAR)
     if ctx is not None:
         ok, reg_type = ctx.is_valid_access(off, size, write, env.inp.expected_attach_type)
+    if ok and is_ldsx and reg_type != T.SCALAR:
+        ok = False
     if not ok:
         raise VerifierError(f"invalid bpf_context access off={off} size={size}")
     return reg_type
@@ -269,7 +274,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             regs[value_regno] = UNKNOWN_SCALAR
     elif t == T.PTR_TO_CTX:
         check_ptr_off_reg(env, reg, regno)
-        reg_type = check_ctx_access(env, off, size, write)
+        reg_type = check_ctx_access(env, off, size, write, is_ldsx)
         if not write and value_regno >= 0:
             if reg_type == T.SCALAR:
                 regs[value_regno] = UNKNOWN_SCALAR
