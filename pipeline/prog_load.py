@@ -25,7 +25,18 @@ from .errors import REJECTED, UserError
 # libbpf's SEC() -> expected_attach_type for the types whose verdict depends on it
 _ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgroup_inet_ingress",
            "xdp/devmap": "xdp_devmap", "xdp.frags/devmap": "xdp_devmap",
-           "xdp/cpumap": "xdp_cpumap", "xdp.frags/cpumap": "xdp_cpumap"}
+           "xdp/cpumap": "xdp_cpumap", "xdp.frags/cpumap": "xdp_cpumap",
+           **{f"cgroup/{hook}{v}": f"cgroup_{fam}{v}_{kind}"
+              for hook, fam, kind in (("bind", "inet", "bind"), ("connect", "inet", "connect"),
+                                      ("getpeername", "inet", "getpeername"),
+                                      ("getsockname", "inet", "getsockname"))
+              for v in ("4", "6")},
+           **{f"cgroup/{hook}{v}": f"cgroup_udp{v}_{hook}"
+              for hook in ("sendmsg", "recvmsg") for v in ("4", "6")},
+           **{f"cgroup/{hook}_unix": f"cgroup_unix_{hook}"
+              for hook in ("connect", "sendmsg", "recvmsg", "getpeername", "getsockname")},
+           "cgroup/post_bind4": "cgroup_inet4_post_bind",
+           "cgroup/post_bind6": "cgroup_inet6_post_bind"}
 
 BPF_F_RDONLY_PROG = 1 << 7
 BPF_F_MMAPABLE = 1 << 10

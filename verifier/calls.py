@@ -302,6 +302,13 @@ def prepare_func_exit(env: Env, insn_idx: int) -> int:
     return nxt
 
 
+# cgroup_sock_addr attach types whose programs may only return 1 (kernel: check_return_code)
+_SOCK_ADDR_MUST_RETURN_1 = frozenset({
+    "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_unix_recvmsg",
+    "cgroup_inet4_getpeername", "cgroup_inet6_getpeername", "cgroup_unix_getpeername",
+    "cgroup_inet4_getsockname", "cgroup_inet6_getsockname", "cgroup_unix_getsockname"})
+
+
 def check_return_code(env: Env) -> None:
     """Main-frame exit: R0 must be readable and within the program type's range."""
     st = env.cur
@@ -321,13 +328,19 @@ def check_return_code(env: Env) -> None:
         return
     else:
         pt = env.prog_type
+        attach = env.inp.expected_attach_type
         if pt == "cgroup_skb":
-            if env.inp.expected_attach_type == "cgroup_inet_egress":
+            if attach == "cgroup_inet_egress":
+                rng = (0, 3)
+        elif pt == "cgroup_sock_addr":
+            if attach in _SOCK_ADDR_MUST_RETURN_1:
+                rng = (1, 1)
+            elif attach in ("cgroup_inet4_bind", "cgroup_inet6_bind"):
                 rng = (0, 3)
         elif pt in ("cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sysctl",
                     "cgroup_sockopt"):
             pass
-        elif pt == "sk_lookup":
+        elif pt in ("sk_lookup", "netfilter"):      # SK_DROP..SK_PASS, NF_DROP..NF_ACCEPT
             rng = (0, 1)
         else:
             return

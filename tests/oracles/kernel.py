@@ -56,6 +56,9 @@ PROG_TYPES = {
     "cgroup_skb": 8,
     "cgroup_sock": 9,
     "raw_tracepoint": 17,
+    "cgroup_sock_addr": 18,
+    "sk_lookup": 30,
+    "netfilter": 32,
 }
 
 # Map types (enum bpf_map_type).

@@ -47,6 +47,35 @@ CASES = {
 }
 
 
+# enum bpf_attach_type (include/uapi/linux/bpf.h) -> our names
+ATTACH = {"cgroup_inet4_bind": 8, "cgroup_inet6_bind": 9, "cgroup_inet4_connect": 10,
+          "cgroup_udp4_sendmsg": 14, "cgroup_udp4_recvmsg": 19, "cgroup_udp6_recvmsg": 20,
+          "cgroup_inet4_getpeername": 29, "cgroup_inet6_getsockname": 32, "netfilter": 45}
+
+
+def ret(v: int) -> bytes:
+    return insn(0xB7, 0, 0, 0, v) + insn(0x95)      # r0 = v; exit
+
+
+# 4. program exit ranges per attach type (cgroup_sock_addr) and for netfilter
+RETURNS = [(pt, attach, v) for pt, attach in
+           [("cgroup_sock_addr", a) for a in ATTACH if a != "netfilter"] + [("netfilter",
+                                                                             "netfilter")]
+           for v in (0, 1, 2, 3, 4)]
+
+
+@pytest.mark.parametrize("prog_type, attach, value", RETURNS,
+                         ids=[f"{a}-ret{v}" for _, a, v in RETURNS])
+def test_return_range_equals_kernel(prog_type, attach, value):
+    code = ret(value)
+    res = kernel.prog_load(code, prog_type, log_level=1, expected_attach_type=ATTACH[attach])
+    res.close()
+    assert res.reached_kernel if hasattr(res, "reached_kernel") else True
+    ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL",
+                                expected_attach_type=attach), 1)
+    assert (ours.accepted, ours.error_line) == (res.accepted, res.error_line), res.log
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_verdict_equals_kernel(name):
     code, prog_type = CASES[name]
