@@ -97,6 +97,13 @@ ERRNO_NAMES: dict[int, str] = {
     EFAULT: "EFAULT", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
 }
 
+# --- BPF_PROG_LOAD's prog_flags --------------------------------------------------------------
+PROG_FLAGS: dict[str, int] = {
+    "BPF_F_STRICT_ALIGNMENT": 1, "BPF_F_ANY_ALIGNMENT": 2, "BPF_F_TEST_RND_HI32": 4,
+    "BPF_F_TEST_STATE_FREQ": 8, "BPF_F_SLEEPABLE": 16, "BPF_F_XDP_HAS_FRAGS": 32,
+    "BPF_F_XDP_DEV_BOUND_ONLY": 64, "BPF_F_TEST_REG_INVARIANTS": 128}
+BPF_F_TEST_STATE_FREQ = PROG_FLAGS["BPF_F_TEST_STATE_FREQ"]
+
 # --- program contexts -----------------------------------------------------------------------
 # struct __sk_buff field offsets
 SKB_OFFSETS: dict[str, int] = {

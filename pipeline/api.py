@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from isa.uapi import BPF_F_TEST_STATE_FREQ  # noqa: F401 - pipeline.BPF_F_TEST_STATE_FREQ
 from jit import FuncSpec, JitError
 from jit import jit as _jit
 from verifier import verify as _verify
@@ -31,9 +32,8 @@ from .execute import MAX_INSNS, Result, execute
 from .prog_load import build_input
 from .testrun import TestRun
 
-BPF_F_TEST_STATE_FREQ = 1 << 3
-
 _scratch_dir: Path | None = None
+_built = 0
 
 
 def _scratch() -> Path:
@@ -72,8 +72,12 @@ def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cfl
     them) and load the object.  ``defines``: ``{"NAME": value}`` (None: no value) or an
     iterable of ``"NAME[=V]"``; ``cflags``: further clang flags, verbatim; ``output``: where
     the object goes (default: a per-process scratch directory)."""
+    global _built
     src = Path(path)
-    out = Path(output) if output is not None else _scratch() / (src.stem + ".bpf.o")
+    if output is None:
+        _built += 1     # one file per build: an earlier Object's path stays its own
+        output = _scratch() / f"{src.stem}.{_built}.bpf.o"
+    out = Path(output)
     result = compile(src, out, opt=opt, include=include, defines=defines, cflags=cflags,
                      mcpu=mcpu)
     return open_object(out, source=str(src), build=result)

@@ -28,15 +28,12 @@ from pathlib import Path
 from btf.annotations import program_annotations
 from btf.fixup import apply_func_names
 from isa.ints import U32
+from isa.uapi import PROG_FLAGS
 
 from .errors import Error
 
 TEST_DATA_LEN = 64
 POINTER_VALUE = 0xBADCAFE
-# include/uapi/linux/bpf.h: BPF_PROG_LOAD's prog_flags
-PROG_FLAGS = {"BPF_F_STRICT_ALIGNMENT": 1, "BPF_F_ANY_ALIGNMENT": 2, "BPF_F_TEST_RND_HI32": 4,
-              "BPF_F_TEST_STATE_FREQ": 8, "BPF_F_SLEEPABLE": 16, "BPF_F_XDP_HAS_FRAGS": 32,
-              "BPF_F_XDP_DEV_BOUND_ONLY": 64, "BPF_F_TEST_REG_INVARIANTS": 128}
 # bpf_misc.h names a __retval may stringize to
 _RETVAL_NAMES = {"POINTER_VALUE": POINTER_VALUE, "TEST_DATA_LEN": TEST_DATA_LEN,
                  "_INT_MIN": -(1 << 31), "INT_MIN": -(1 << 31), "INT_MAX": (1 << 31) - 1}

@@ -34,10 +34,9 @@ from typing import Any
 
 from btf.kernel import KernelBtf
 from isa import Insn
-from isa.uapi import MAP_TYPES
+from isa.uapi import BPF_F_TEST_STATE_FREQ, MAP_TYPES
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
-BPF_F_TEST_STATE_FREQ = 1 << 3         # prog_flags: checkpoint at every prune point
 
 
 BPF_F_RDONLY_PROG = 1 << 7
