@@ -142,7 +142,12 @@ class _CDumper:
             self.order[tid] = ORDERED
             return r
         if k == L.ARRAY:
-            return self._order(t.extra[0], False)
+            r = self._order(t.extra[0], False)
+            if self.order[t.extra[0]] == ORDERED:
+                # libbpf re-walks an array's element chain on every visit (its answer is then
+                # always 1); remembering that keeps a deep array chain linear, not quadratic
+                self.order[tid] = ORDERED
+            return r
         if k in (L.STRUCT, L.UNION):
             if through_ptr and t.name:
                 return 0

@@ -157,3 +157,21 @@ def test_cli_c_source_compiled_first(tmp_path, bpftool_dump, clang22):
     res = subprocess.run([sys.executable, "-m", "pipeline", "btf", str(bad), "--json"], cwd=ROOT,
                          capture_output=True, text=True)
     assert res.returncode == 1 and json.loads(res.stdout)["error"]["kind"] == "compile"
+
+
+def test_c_dump_of_a_deep_array_chain_equals_bpftool(tmp_path, bpftool):
+    # 6,000 nested arrays under one typedef: the C dump must come out as bpftool's (and stay
+    # linear in the depth: it was quadratic, minutes at 19,000)
+    import struct
+    from btf.dump_c import dump_c
+    n, types = 6000, struct.pack("<IIII", 1, 1 << 24, 4, 32)          # [1] int
+    for i in range(n):                                                  # [2..] int[2][2]...
+        types += struct.pack("<IIIIII", 0, 3 << 24, 0, 1 + i, 1, 2)
+    types += struct.pack("<III", 5, 8 << 24, 1 + n)                     # typedef ... arr
+    strings = b"\0int\0arr\0"
+    blob = tmp_path / "deep.btf"
+    blob.write_bytes(struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types),
+                                 len(strings)) + types + strings)
+    want = subprocess.run([bpftool, "btf", "dump", "file", str(blob), "format", "c"],
+                          check=True, capture_output=True, text=True).stdout
+    assert dump_c(btf.load(blob).btf) == want
