@@ -201,6 +201,8 @@ class Runner:
         v = verify(inp, level)
         want = "rejected" if spec.expect_failure else "accepted"
         got = "accepted" if v.accepted else f"rejected: {v.error_line}"
+        if v.btf_refused:
+            got += f" (program BTF refused: {v.btf_refused})"
         if v.accepted == spec.expect_failure:
             return Outcome(name, label, "FAIL", f"expected {want}, {got}", want, got, v.log)
         problem = match_msgs(v.log, spec.msgs)

@@ -46,6 +46,10 @@ def run(args) -> int:
                 sys.stdout.write(f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n")
             if args.log_level:
                 sys.stdout.write(v.log)
+            if v.btf_refused:
+                # what libbpf prints when BPF_BTF_LOAD fails and BTF is optional
+                sys.stdout.write(f"note: the kernel refuses the program's BTF ({v.btf_refused});"
+                                 f" loaded without BTF and func_info\n")
             verdict = "accepted" if v.accepted else f"rejected: {v.error_line}"
             sys.stdout.write(f"{prog.name}: {verdict}\n")
     return REJECTED if rejected else 0
@@ -61,4 +65,5 @@ def _json(prog, v) -> dict:
         "stack_depth": v.stack_depths,
         "subprogs": [s.__dict__ for s in v.subprogs],
         "kfunc_calls": {str(k): m for k, m in sorted(v.kfunc_calls.items())}, "log": v.log,
+        "btf_refused": v.btf_refused,
     }
