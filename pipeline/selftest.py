@@ -211,7 +211,9 @@ class Runner:
                            "\n".join(("not " if n else "") + p for p, n in spec.msgs), got, v.log)
         if spec.retval is not None and v.accepted:
             try:
-                res = run(obj, prog, data=bytes(TEST_DATA_LEN), kernel=self.kernel)
+                res = run(obj, prog, data=bytes(TEST_DATA_LEN), kernel=self.kernel,
+                          btf_func_path=self.companion(obj, spec.btf_func_path)
+                          if spec.btf_func_path else None)
             except Error as e:
                 return Outcome(name, label, "FAIL", f"run failed: {e}", f"retval {spec.retval}",
                                str(e), v.log)

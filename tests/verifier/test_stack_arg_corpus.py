@@ -517,7 +517,9 @@ def test_pipeline_run_verifies_jits_and_gives_documented_retval(builder, case):
     pytest.importorskip("unicorn")
     import pipeline
     obj = _loaded(builder.build(case.file))
-    out = pipeline.run(obj, case.prog, engine="unicorn", data=bytes(sa.PACKET_LEN[case.test_run]))
+    names = _btf(builder.build(case.companion)) if case.companion else None
+    out = pipeline.run(obj, case.prog, engine="unicorn", data=bytes(sa.PACKET_LEN[case.test_run]),
+                       btf_func_path=names)
     assert out.verdict is not None, "the verifier must have run"
     assert out.verdict.processed_insns > 0
     assert out.retval == case.retval
