@@ -124,7 +124,11 @@ def successors(env, i: int) -> tuple[int, ...]:
 
 def compute_live_registers(env) -> None:
     if env.log.level2 and env.inp.static_liveness:
-        arg_tracking_log(env)
+        pos = env.log.pos
+        try:
+            arg_tracking_log(env)
+        except Exception:  # noqa: BLE001 - log lines only: never let them change a verdict
+            env.log.reset(pos)
     n = env.n
     use = [0] * n
     defs = [0] * n
