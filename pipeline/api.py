@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from btf.fixup import apply_func_names
 from isa.uapi import BPF_F_TEST_STATE_FREQ  # noqa: F401 - pipeline.BPF_F_TEST_STATE_FREQ
 from jit import FuncSpec, JitError
 from jit import jit as _jit
@@ -100,24 +101,40 @@ def _object(obj) -> Object:
     return Object(obj)
 
 
-def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict | None = None):
+def _func_names_btf(btf_func_path):
+    """The BTF whose FUNCs name parameters: an Object, a ``btf.Btf``, or a path (C or ELF)."""
+    if btf_func_path is None or hasattr(btf_func_path, "types"):
+        return btf_func_path
+    return _object(btf_func_path).btf
+
+
+def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict | None = None,
+                   btf_func_path=None):
     """The :class:`verifier.VerifierInput` that :func:`verify` hands the verifier (libbpf's
-    ``BPF_PROG_LOAD`` attributes), for callers that adjust it before verifying."""
+    ``BPF_PROG_LOAD`` attributes), for callers that adjust it before verifying.
+    ``btf_func_path``: the selftests' ``__btf_func_path`` companion (an Object, a
+    ``btf.Btf`` or a path) naming the parameters that clang leaves unnamed in naked
+    functions; without names the kernel refuses the program's BTF."""
     obj = _object(obj)
     p = obj.program(prog)
     values = TestRun(obj, p, values=globals).initial if globals else None
-    return build_input(obj, p, kernel=kernel, prog_flags=flags, data_values=values)
+    inp = build_input(obj, p, kernel=kernel, prog_flags=flags, data_values=values)
+    names = _func_names_btf(btf_func_path)
+    if names is not None and inp.btf is not None:
+        inp.btf, _ = apply_func_names(inp.btf, names)
+    return inp
 
 
 def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
-           globals: dict | None = None):
+           globals: dict | None = None, btf_func_path=None):
     """Verify one program (default: the first) as ``BPF_PROG_LOAD`` would; returns the
     :class:`verifier.Verdict` whether accepted or not.  ``kernel``: a
     :class:`pipeline.kernel.Registry` (default: the built-in mock kernel); ``flags``:
     ``prog_flags`` (e.g. ``BPF_F_TEST_STATE_FREQ``); ``globals``: values written to global
-    variables before load (a frozen ``.rodata``'s contents are constants to the verifier)."""
-    return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals),
-                   log_level)
+    variables before load (a frozen ``.rodata``'s contents are constants to the verifier);
+    ``btf_func_path``: as for :func:`verifier_input`."""
+    return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals,
+                                  btf_func_path=btf_func_path), log_level)
 
 
 def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:
@@ -149,10 +166,11 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
         engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
-        max_insns: int = MAX_INSNS) -> Result:
+        max_insns: int = MAX_INSNS, btf_func_path=None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
-    ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``)."""
+    ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
+    ``btf_func_path`` as for :func:`verifier_input`."""
     obj = _object(obj)
     p = obj.program(prog)
     if repeat < 1:
@@ -161,6 +179,9 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     verdict = None
     if verify:
         inp = build_input(obj, p, kernel=kernel, data_values=test_run.initial)
+        names = _func_names_btf(btf_func_path)
+        if names is not None and inp.btf is not None:
+            inp.btf, _ = apply_func_names(inp.btf, names)
         verdict = _verify(inp, 1)
         if not verdict.accepted:
             raise _rejected(p, verdict)

@@ -198,6 +198,8 @@ class Runner:
         v = verify(inp, level)
         want = "rejected" if spec.expect_failure else "accepted"
         got = "accepted" if v.accepted else f"rejected: {v.error_line}"
+        if v.btf_refused:
+            got += f" (program BTF refused: {v.btf_refused})"
         if v.accepted == spec.expect_failure:
             return Outcome(name, label, "FAIL", f"expected {want}, {got}", want, got, v.log)
         problem = match_msgs(v.log, spec.msgs)
@@ -206,7 +208,9 @@ class Runner:
                            "\n".join(("not " if n else "") + p for p, n in spec.msgs), got, v.log)
         if spec.retval is not None and v.accepted:
             try:
-                res = run(obj, prog, data=bytes(TEST_DATA_LEN), kernel=self.kernel)
+                res = run(obj, prog, data=bytes(TEST_DATA_LEN), kernel=self.kernel,
+                          btf_func_path=self.companion(obj, spec.btf_func_path)
+                          if spec.btf_func_path else None)
             except Error as e:
                 return Outcome(name, label, "FAIL", f"run failed: {e}", f"retval {spec.retval}",
                                str(e), v.log)

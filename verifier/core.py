@@ -17,9 +17,11 @@ module.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 
+from btf.funcs import anonymous_param_problem
 from isa import opcodes as op
 from isa.disasm import format_insn
 from isa.helper_names import helper_name
@@ -38,7 +40,7 @@ from verifier.log import Log, format_frame, vlog_alignment
 from verifier.precision import backtrack_kinds
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
-from verifier.state import MAX_BPF_REG, Reg, State
+from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
 
@@ -254,6 +256,8 @@ def do_check(env: Env) -> None:
         st.insn_idx = idx
         pruned = False
         if a.prune_point:
+            if env.inp.static_liveness:
+                clean_dead_regs(env, st)
             if is_state_visited(env, idx):
                 pruned = True
                 if level2:
@@ -304,6 +308,30 @@ def do_check(env: Env) -> None:
         env.do_print_state = True
         if lv is not None:
             lv.update(env)
+
+
+def clean_dead_regs(env: Env, st: State) -> None:
+    """kernel (states.c, is_state_visited): "keep cleaning the current state as
+    registers/stack become dead" - at every prune point, before states are compared, a
+    register that no path reads before writing (live_regs_before at the frame's
+    instruction: the current insn for the innermost frame, the call site for the
+    callers) becomes NOT_INIT.  Checkpoints copied from the state then lack dead
+    registers too, which is what the selftests see in ``mark_precise: ... parent
+    state`` lines (``frame1: R10=fp0``).  Only registers: their liveness is static and
+    complete here, while this verifier's stack-slot liveness is still being gathered
+    during the walk (slots are cleaned once a state is explored, prune.py).  Kernels
+    before the static liveness rework (this machine's 6.18, say) do not do this:
+    ``VerifierInput.static_liveness = False`` reproduces their logs."""
+    aux = env.aux
+    cur = st.curframe
+    for fr in range(cur + 1):
+        f = st.frames[fr]
+        ip = st.insn_idx if fr == cur else st.frames[fr + 1].callsite
+        live = aux[ip].live_regs_before
+        regs = f.regs
+        for i in range(10):
+            if not live >> i & 1 and regs[i].type != T.NOT_INIT:
+                regs[i] = NOT_INIT_REG
 
 
 def code_is_cond_jmp(insn) -> bool:
@@ -393,6 +421,13 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
     problem becomes a rejected Verdict."""
     t0 = time.perf_counter()
+    btf_refused = None
+    if inp.btf is not None and (btf_refused := anonymous_param_problem(inp.btf)):
+        # BPF_BTF_LOAD (btf.c, btf_func_check) refuses a FUNC with an unnamed parameter,
+        # as clang leaves a naked function's (the selftests' __btf_func_path fix-up names
+        # them first); libbpf, for which this BTF is optional, then loads the program
+        # without prog_btf_fd, func_info and line_info
+        inp = dataclasses.replace(inp, btf=None, func_info=[], line_info=[])
     log = Log(log_level)
     env = Env(inp, log)
     env.call_name = _call_name(env)
@@ -450,5 +485,6 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     log.line(v.stats_line())
     v.log = log.text() if log_level else ""
     v.internal_error = env.internal_error
+    v.btf_refused = btf_refused
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -115,6 +115,11 @@ class VerifierInput:
     insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
     nr_cpu_ids: int = 2
     prog_flags: int = 0                               # BPF_F_* of BPF_PROG_LOAD
+    # The stack-argument kernel (bpf-next 2026: liveness.c's static analysis, states.c)
+    # turns dead registers NOT_INIT at every prune point, so checkpoints and level-2 state
+    # lines omit them, and its argument-tracking data flow logs "arg JOIN ..." lines at
+    # level 2.  Older kernels (6.18, this machine's) do neither: False reproduces their logs.
+    static_liveness: bool = True
 
     @property
     def test_state_freq(self) -> bool:

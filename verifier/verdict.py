@@ -55,6 +55,10 @@ class Verdict:
     kfunc_calls: dict[int, dict] = field(default_factory=dict)    # call insn -> kfunc model
     verify_time_s: float = 0.0
     internal_error: str | None = None   # traceback of a verifier bug (the verdict is "rejected")
+    # the kernel's BPF_BTF_LOAD message when it refuses the program's BTF (a FUNC with an
+    # unnamed parameter: "[12] FUNC f type_id=11 Invalid arg#1"); the program was then
+    # verified without BTF, func_info and line_info, as libbpf loads it
+    btf_refused: str | None = None
 
     @property
     def error_line(self) -> str:

@@ -51,6 +51,10 @@ def run(args) -> int:
             if args.stats:
                 log = _with_stats(log, v)
             sys.stdout.write(log)
+            if v.btf_refused:
+                # what libbpf prints when BPF_BTF_LOAD fails and BTF is optional
+                sys.stdout.write(f"note: the kernel refuses the program's BTF ({v.btf_refused});"
+                                 f" loaded without BTF and func_info\n")
             verdict = "accepted" if v.accepted else f"rejected: {v.error_line}"
             sys.stdout.write(f"{prog.name}: {verdict}\n")
     return REJECTED if rejected else 0
@@ -75,4 +79,5 @@ def _json(prog, v) -> dict:
         "stack_depth": v.stack_depths,
         "subprogs": [s.__dict__ for s in v.subprogs],
         "kfunc_calls": {str(k): m for k, m in sorted(v.kfunc_calls.items())}, "log": v.log,
+        "btf_refused": v.btf_refused,
     }

@@ -490,11 +490,8 @@ def test_verifier_verdict(builder, case):
 
 
 # The "arg JOIN" lines come from the kernel's static argument-tracking analysis
-# (liveness.c), which this verifier does not reproduce; the mark_precise lines do.
-_ARG_JOIN = pytest.mark.xfail(strict=True, reason="kernel-internal 'arg JOIN' log lines of the "
-                                                  "argument-tracking liveness (not modelled)")
-LOG_CASES = [pytest.param(c, marks=_ARG_JOIN) if any("arg JOIN" in m for m in c.log_msgs) else c
-             for c in CASES if c.log_msgs]
+# (liveness.c), which verifier/liveness.py reproduces for its level-2 log.
+LOG_CASES = [c for c in CASES if c.log_msgs]
 
 
 @pytest.mark.parametrize("case", LOG_CASES,
@@ -520,7 +517,9 @@ def test_pipeline_run_verifies_jits_and_gives_documented_retval(builder, case):
     pytest.importorskip("unicorn")
     import pipeline
     obj = _loaded(builder.build(case.file))
-    out = pipeline.run(obj, case.prog, engine="unicorn", data=bytes(sa.PACKET_LEN[case.test_run]))
+    names = _btf(builder.build(case.companion)) if case.companion else None
+    out = pipeline.run(obj, case.prog, engine="unicorn", data=bytes(sa.PACKET_LEN[case.test_run]),
+                       btf_func_path=names)
     assert out.verdict is not None, "the verifier must have run"
     assert out.verdict.processed_insns > 0
     assert out.retval == case.retval

@@ -13,6 +13,7 @@ facts the JIT reads from the Verdict.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,21 @@ def rules(tmp_path_factory):
     return pipeline.build(DATA / "rules_more.c", include=[INCLUDE_DIR], output=out)
 
 
+@functools.lru_cache(maxsize=None)
+def names():
+    """The naked functions' parameter names, from btf__rules_more.c (the selftests'
+    __btf_func_path companion): without them the kernel refuses the object's BTF."""
+    import tempfile
+
+    import pipeline
+    out = Path(tempfile.mkdtemp(prefix="stack_arg_more")) / "btf__rules_more.bpf.o"
+    return pipeline.build(DATA / "btf__rules_more.c", output=out).btf
+
+
 def check(obj, name: str, **fields):
     import pipeline
-    inp = dataclasses.replace(pipeline.verifier_input(obj, name), **fields)
+    inp = dataclasses.replace(pipeline.verifier_input(obj, name, btf_func_path=names()),
+                              **fields)
     v = verify(inp, 1)
     assert v.internal_error is None, v.internal_error
     return v
@@ -98,7 +111,7 @@ def test_two_levels_and_subprog_facts(rules):
 def test_two_levels_runs(rules):
     pytest.importorskip("unicorn")
     import pipeline
-    out = pipeline.run(rules, "two_levels", data=bytes(64))
+    out = pipeline.run(rules, "two_levels", data=bytes(64), btf_func_path=names())
     assert out.retval == 50
 
 
@@ -166,7 +179,7 @@ def test_r11_legal_shapes_reach_their_own_rules():
 
 def test_no_jit_no_stack_arguments(rules):
     import pipeline
-    inp = pipeline.verifier_input(rules, "two_levels")
+    inp = pipeline.verifier_input(rules, "two_levels", btf_func_path=names())
     inp.jit_requested = False
     v = verify(inp)
     assert rejected(v, "stack args are not supported in non-JITed programs")
