@@ -235,6 +235,7 @@ class UnicornExecutor:
         self._error: BaseException | None = None
         self._exit: ProgramExit | None = None
         self._calls = 0
+        self._running = 0              # nesting of emu_start (callbacks run inside helpers)
         for spec in regions:
             self.memory.add(spec.name, spec.base, spec.data, spec.writable)
         self._resolve_ext = resolve
@@ -296,7 +297,18 @@ class UnicornExecutor:
         return ExecResult(rax, "exit", self._calls)
 
     def call(self, addr: int, *args: int) -> int:
-        """Run the BPF function at ``addr`` (a callback) to completion from inside a helper."""
+        """Run the BPF function at ``addr`` (a callback) to completion, from inside a helper
+        (``bpf_loop``: on the stack below the helper's caller) or after :meth:`run` (timer
+        callbacks: on a fresh stack)."""
+        if not self._running:
+            self._exit = self._error = self._bad_access = None
+            try:
+                ret = self._call_at(addr, args, STACK_TOP - 64)
+            finally:
+                exited, self._exit = self._exit, None
+            if exited is not None:
+                raise exited
+            return ret
         rsp = self.uc.reg_read(X.UC_X86_REG_RSP)
         saved = [self.uc.reg_read(r) for r in _SAVED_REGS]
         try:
@@ -319,11 +331,14 @@ class UnicornExecutor:
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
         for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
             uc.reg_write(r, v & U64)
+        self._running += 1
         try:
             uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us, count=self.max_insns)
         except UcError as e:
             if self._error is None:
                 self._error = self._fault_from(e)
+        finally:
+            self._running -= 1
         if self._error is not None:      # nested: raised into the hook that called us
             err, self._error = self._error, None
             raise err

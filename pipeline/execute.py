@@ -3,7 +3,8 @@
 ``unicorn`` runs the JIT's x86-64 image (:mod:`pipeline.exec_unicorn`); ``interp`` runs the
 reference interpreter (:mod:`pipeline.interp`) on the same memory layout.  Both get the
 per-run kernel (:class:`pipeline.testrun.TestRun`), its helpers by id
-(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id.  ``repeat`` runs N
+(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id; timers armed by
+a run fire after it returns (:mod:`pipeline.kernel.timers`), on the same engine.  ``repeat`` runs N
 times (maps and globals persist between runs, as in the kernel's repeat) and reports the
 last result; ``duration_ns`` is measured around the N runs only.
 """
@@ -18,6 +19,7 @@ from isa.ints import U32, U64
 from .errors import BAD_INPUT, REJECTED, UserError
 from .interp import InterpError
 from .kernel import helpers as kernel_helpers
+from .kernel import timers
 from .testrun import TestRun
 
 ENGINES = ("unicorn", "interp")
@@ -62,6 +64,7 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
         t0 = time.perf_counter_ns()
         for _ in range(max(repeat, 1)):
             r0, ended_by = step()
+            timers.fire(run, vm)          # armed timers fire after the program returns
         elapsed = time.perf_counter_ns() - t0
     except InterpError as e:
         raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None

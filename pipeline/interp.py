@@ -40,6 +40,7 @@ from isa.ints import U32, U64, s32, s64, sext
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
            "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
+           "TailCallReturn",
            "unwind_helper", "run_conformance", "STACK_BASE", "MEM_BASE", "CODE_BASE"]
 
 # Fake address layout. Far apart so an off-by-a-page bug faults instead of
@@ -85,6 +86,15 @@ class CallDepthExceeded(InterpError):
 
 class HelperError(InterpError):
     pass
+
+
+class TailCallReturn(Exception):
+    """Raised by ``bpf_tail_call`` after the target program ran: the calling BPF function
+    returns ``value`` at once (the target replaced it, as the kernel's tail call does)."""
+
+    def __init__(self, value: int):
+        super().__init__(value)
+        self.value = value & U64
 
 
 class ProgramExit(Exception):
@@ -276,6 +286,7 @@ class Interpreter:
         self.ld_imm64_resolver = ld_imm64_resolver
         self.regs = [0] * 11
         self.frames: list[_Frame] = []
+        self.stack_depth0 = 0          # frames of other programs below this one's
 
     # -- public ---------------------------------------------------------------
     def run(self, *args: int) -> RunResult:
@@ -295,9 +306,33 @@ class Interpreter:
             self.frames = []
         return RunResult(r0, list(self.regs), n, how)
 
+    def call(self, addr: int, *args: int) -> int:
+        """Run the BPF function at ``addr`` (a callback of ``bpf_loop``, a timer, a tail-called
+        program) to completion with r1.. = ``args``; its r0.  Works from inside a helper
+        (the callback's frames go above the caller's) and after :meth:`run`."""
+        rel = (addr & U64) - CODE_BASE
+        if not (0 <= rel < 8 * len(self.insns) and rel % 8 == 0):
+            raise InvalidInsn(f"call to {addr & U64:#x}, which is not code of the program")
+        if len(self.frames) >= self.max_frames:
+            raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames")
+        outer, bottom = self.regs, len(self.frames)
+        self.regs = [0] * 11
+        for i, a in enumerate(args[:sa.MAX_REG_ARGS], 1):
+            self.regs[i] = a & U64
+        self.frames.append(self._new_frame(return_pc=-1, saved=[]))
+        try:
+            r0, _, how = self._loop(rel // 8, bottom)
+        finally:
+            while len(self.frames) > bottom:
+                self.memory.unmap(self.frames.pop().stack)
+            self.regs = outer
+        if how == "helper":
+            raise ProgramExit(r0)
+        return r0
+
     # -- frames ---------------------------------------------------------------
     def _new_frame(self, return_pc: int, saved: list[int]) -> _Frame:
-        depth = len(self.frames)
+        depth = len(self.frames) + self.stack_depth0
         base = STACK_BASE + depth * STACK_STRIDE
         stack = self.memory.map(f"stack#{depth}", bytearray(self.stack_size), base=base)
         self.regs[10] = stack.end
@@ -328,7 +363,7 @@ class Interpreter:
         args = self.regs[1:6] + (self._outgoing() if with_stack_args else [])
         try:
             ret = fn(self, *args)
-        except (ProgramExit, InterpError):
+        except (ProgramExit, InterpError, TailCallReturn):
             raise
         except Exception as e:  # a broken helper is a fault of this run, not a crash
             raise HelperError(f"{kind} {ident} failed: {type(e).__name__}: {e}", pc) from e
@@ -348,10 +383,10 @@ class Interpreter:
         return k
 
     # -- the loop -------------------------------------------------------------
-    def _loop(self) -> tuple[int, int, str]:
+    def _loop(self, pc: int = 0, bottom: int = 0) -> tuple[int, int, str]:
+        """Run from slot ``pc`` until the frame above ``bottom`` exits."""
         insns, regs, mem = self.insns, self.regs, self.memory
         n_insns = len(insns)
-        pc = 0
         executed = 0
         while True:
             if not 0 <= pc < n_insns:
@@ -386,19 +421,20 @@ class Interpreter:
                 elif cls == op.JMP32:
                     raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
                 elif o == op.EXIT:
-                    if len(self.frames) == 1:  # run() unmaps the last frame's stack
+                    if len(self.frames) == bottom + 1:   # run()/call() unmap its stack
                         return regs[0], executed, "exit"
-                    frame = self.frames.pop()
-                    mem.unmap(frame.stack)
-                    regs[6:11] = frame.saved
-                    self.frames[-1].out_slots.clear()
-                    nxt = frame.return_pc
+                    nxt = self._return()
                 elif o == op.CALL:
                     try:
                         nxt = self._exec_call(insn, pc)
                     except ProgramExit as e:
                         regs[0] = e.value
                         return e.value, executed, "helper"
+                    except TailCallReturn as e:        # the function returns what the
+                        regs[0] = e.value               # tail-called program returned
+                        if len(self.frames) == bottom + 1:
+                            return regs[0], executed, "exit"
+                        nxt = self._return()
                 elif o == op.JCOND:
                     if src != op.MAY_GOTO:
                         raise InvalidInsn(f"unknown jcond kind {src}", pc)
@@ -456,6 +492,14 @@ class Interpreter:
                     else:
                         mem.store((regs[dst] + off) & U64, size, value, pc)
             pc = nxt
+
+    def _return(self) -> int:
+        """Leave the current BPF function (``exit`` of a callee); the slot to resume at."""
+        frame = self.frames.pop()
+        self.memory.unmap(frame.stack)
+        self.regs[6:11] = frame.saved
+        self.frames[-1].out_slots.clear()
+        return frame.return_pc
 
     def _is_r11_access(self, insn: Insn) -> bool:
         """Only memory operands may name r11 (dst of ST/STX, src of LDX)."""

@@ -54,6 +54,9 @@ class TestRun(KernelState):
         self.trace: list[str] = []
         self.clock = 1_000_000_000
         self.rand = 0x5EED1234
+        self.timers: dict = {}          # struct bpf_timer address -> kernel.timers.Timer
+        self.timer_seq = 0
+        self.timer_running = None
         self.globals = obj.globals
         self._setup_ctx(DEFAULT_PACKET if data is None else data)
         self._setup_maps(values or {})

@@ -17,6 +17,8 @@ from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
+from .timers import free_in as _free_fields
+from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
 
 
 
@@ -56,6 +58,7 @@ def map_update_elem(run, vm, mp, key, value, flags, *_):
         if flags == BPF_NOEXIST:
             return -EEXIST
         vm.memory.write(m.values + idx * m.elem_size, data)
+        _free_fields(run, vm, m.values + idx * m.elem_size, m.value_size)
         return 0
     if m.is_hash:
         k = vm.memory.read(key, m.key_size)
@@ -73,6 +76,7 @@ def map_update_elem(run, vm, mp, key, value, flags, *_):
         elif flags == BPF_NOEXIST:
             return -EEXIST
         vm.memory.write(m.values + slot * m.elem_size, data)
+        _free_fields(run, vm, m.values + slot * m.elem_size, m.value_size)
         return 0
     return -EINVAL
 
@@ -84,6 +88,7 @@ def map_delete_elem(run, vm, mp, key, *_):
     slot = m.slots.pop(k, None)
     if slot is None:
         return -ENOENT
+    _free_fields(run, vm, m.values + slot * m.elem_size, m.value_size)
     m.free.append(slot)
     return 0
 
@@ -234,18 +239,12 @@ def probe_read_kernel(run, vm, dst, size, src, *_):
     vm.memory.write(dst, data)
     return 0
 
-def timer_init(run, vm, *_):
-    return 0                    # timers never fire during a test run
-
-
 def loop(run, vm, nr, cb, ctx, flags, *_):
     if flags:
         return -EINVAL
     if nr > 1 << 23:
         return -E2BIG
-    call = getattr(vm, "call", None)
-    if call is None:
-        raise HelperFault("callbacks need the unicorn engine")
+    call = vm.call
     for i in range(nr):
         if call(cb, i, ctx) & U64:
             return i + 1
@@ -255,9 +254,7 @@ def for_each_map_elem(run, vm, mp, cb, ctx, flags, *_):
     if flags:
         return -EINVAL
     m = run.map_at(mp)
-    call = getattr(vm, "call", None)
-    if call is None:
-        raise HelperFault("callbacks need the unicorn engine")
+    call = vm.call
     if m.is_array:
         keys = [i.to_bytes(4, "little") for i in range(max(m.max_entries, 1))]
         addrs = [m.values + i * m.elem_size for i in range(len(keys))]
@@ -281,9 +278,6 @@ spin_unlock = spin_lock
 sk_lookup_udp = sk_lookup_tcp
 skc_lookup_tcp = sk_lookup_tcp
 ringbuf_discard = ringbuf_submit
-timer_set_callback = timer_init
-timer_start = timer_init
-timer_cancel = timer_init
 
 
 # --- bpf_trace_printk's formatting ------------------------------------------------------

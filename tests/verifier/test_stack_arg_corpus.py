@@ -524,6 +524,8 @@ def test_pipeline_run_verifies_jits_and_gives_documented_retval(builder, case):
     assert out.verdict is not None, "the verifier must have run"
     assert out.verdict.processed_insns > 0
     assert out.retval == case.retval
+    for name, value in case.globals_after.items():     # timer callbacks have fired
+        assert out.globals[name] == value, name
 
 
 # ---- 7. never an internal error ---------------------------------------------------------------
