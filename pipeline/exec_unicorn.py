@@ -8,7 +8,8 @@ is a reported fault, never a crash of the host):
 ``TRAMP_BASE``        trampolines: helper ``n`` at ``+16 n`` (n < 4096),
                       then kfuncs, then the LD_ABS routine and the stop
                       address the entry function returns to
-``CODE_BASE``         the linked image (within rel32 reach of trampolines)
+``CODE_BASE``         the linked image (within rel32 reach of trampolines), then
+                      the images of tail-call targets, a guard page apart
 ``DATA_BASE``...      caller-placed regions (ctx, packet, maps, globals)
 ``DYN_BASE``...       regions the mock kernel maps while running
 ``STACK_TOP``         the native stack (BPF stacks live in its frames)
@@ -44,7 +45,7 @@ from unicorn import x86_const as X
 from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
-from .interp import InterpError, ProgramExit
+from .interp import InterpError, ProgramExit, TailCallReturn
 
 __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault",
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
@@ -221,8 +222,13 @@ class UnicornExecutor:
                  regions: list[RegionSpec] = (),
                  resolve: Callable[[Target], int] | None = None,
                  ld_abs: Callable[..., int | None] | None = None,
-                 max_insns: int = 50_000_000, timeout_s: float = 0.0):
+                 max_insns: int = 50_000_000, timeout_s: float = 0.0,
+                 name: str = "main", programs: dict[str, Image] | None = None):
         self.image = image
+        self.name = name
+        self._extra = dict(programs or {})
+        self.programs: dict[str, int] = {}      # program name -> entry address (tail calls)
+        self._codes: list[tuple[int, Image, bytes]] = []   # (base, image, linked code)
         self.helpers = dict(helpers or {})
         self.kfuncs = dict(kfuncs or {})
         self.ld_abs_fn = ld_abs
@@ -253,10 +259,15 @@ class UnicornExecutor:
         uc.mem_map(TRAMP_BASE, TRAMP_SIZE, UC_PROT_READ | UC_PROT_EXEC)
         stub = b"\xCC\xC3" + b"\xCC" * (HELPER_STRIDE - 2)
         uc.mem_write(TRAMP_BASE, stub * MAX_HELPER_ID)
-        code = self.image.link(CODE_BASE, self._resolve)
-        uc.mem_map(CODE_BASE, page_round(max(len(code), 1)), UC_PROT_READ | UC_PROT_EXEC)
-        uc.mem_write(CODE_BASE, code)
-        self.code = code
+        base = CODE_BASE
+        for name, image in [(self.name, self.image), *self._extra.items()]:
+            code = image.link(base, self._resolve)
+            uc.mem_map(base, page_round(max(len(code), 1)), UC_PROT_READ | UC_PROT_EXEC)
+            uc.mem_write(base, code)
+            self._codes.append((base, image, code))
+            self.programs[name] = base + image.entry
+            base += page_round(max(len(code), 1)) + PAGE
+        self.code = self._codes[0][2]
         uc.mem_write(LD_ABS_ADDR, b"\xCC\xC3")
         uc.mem_write(STOP_ADDR, b"\xF4")      # hlt; emu_start stops before it runs
         self._tramps[LD_ABS_ADDR] = _Tramp("ld_abs", 0, self.ld_abs_fn)
@@ -296,10 +307,10 @@ class UnicornExecutor:
             return ExecResult(self._exit.value, "helper", self._calls)
         return ExecResult(rax, "exit", self._calls)
 
-    def call(self, addr: int, *args: int) -> int:
+    def call(self, addr: int, *args: int, tail: bool = False) -> int:
         """Run the BPF function at ``addr`` (a callback) to completion, from inside a helper
         (``bpf_loop``: on the stack below the helper's caller) or after :meth:`run` (timer
-        callbacks: on a fresh stack)."""
+        callbacks: on a fresh stack).  ``tail``: a tail-called program (runs the same way)."""
         if not self._running:
             self._exit = self._error = self._bad_access = None
             try:
@@ -324,7 +335,7 @@ class UnicornExecutor:
         if len(args) > 5:
             raise ValueError("at most 5 register arguments")
         uc = self.uc
-        if not CODE_BASE <= addr < CODE_BASE + len(self.code):
+        if self._code_at(addr) is None:
             raise ExecFault(f"call to {addr:#x}, which is not code of the program")
         rsp = (stack_top & ~0xF) - 8            # as after a call from 16-byte aligned code
         uc.mem_write(rsp, struct.pack("<Q", STOP_ADDR))
@@ -352,10 +363,29 @@ class UnicornExecutor:
         return uc.reg_read(X.UC_X86_REG_RAX)
 
     # -- hooks ---------------------------------------------------------------------------
-    def _bpf_pc(self, x86: int) -> int | None:
-        if CODE_BASE <= x86 < CODE_BASE + len(self.code):
-            return self.image.insn_at(x86 - CODE_BASE)
+    def _code_at(self, x86: int) -> tuple[int, Image] | None:
+        for base, image, code in self._codes:
+            if base <= x86 < base + len(code):
+                return base, image
         return None
+
+    def _bpf_pc(self, x86: int) -> int | None:
+        hit = self._code_at(x86)
+        return None if hit is None else hit[1].insn_at(x86 - hit[0])
+
+    def _tail_call_return(self, value: int) -> None:
+        """The helper's ``ret`` goes to the calling function's epilogue with rax = value:
+        the function returns what the tail-called program returned."""
+        uc = self.uc
+        rsp = uc.reg_read(X.UC_X86_REG_RSP)
+        ret_addr = struct.unpack("<Q", uc.mem_read(rsp, 8))[0]
+        hit = self._code_at(ret_addr - 1)
+        slot = self._bpf_pc(ret_addr - 1)
+        if hit is None or slot is None:
+            raise ExecFault(f"tail call from {ret_addr:#x}, outside the program's code")
+        base, image = hit
+        uc.mem_write(rsp, struct.pack("<Q", base + image.func_at_slot(slot).epilogue_offset))
+        uc.reg_write(X.UC_X86_REG_RAX, value & U64)
 
     def _on_bad_access(self, uc, access, address, size, value, _data) -> bool:
         self._bad_access = (access, address, size, uc.reg_read(X.UC_X86_REG_RIP))
@@ -419,6 +449,9 @@ class UnicornExecutor:
                     args += struct.unpack(f"<{n - 1}Q", uc.mem_read(rsp + 8, 8 * (n - 1)))
             try:
                 ret = tramp.fn(self, *args)
+            except TailCallReturn as e:
+                self._tail_call_return(e.value)
+                return
             except (ProgramExit, InterpError):
                 raise
             except Exception as e:    # a broken helper is a fault of this run, not a crash

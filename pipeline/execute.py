@@ -46,24 +46,34 @@ class Result:
 
 def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
             data: bytes | None = None, values: dict | None = None, repeat: int = 1,
-            max_insns: int = MAX_INSNS, run: TestRun | None = None) -> Result:
+            max_insns: int = MAX_INSNS, run: TestRun | None = None,
+            targets: dict | None = None) -> Result:
     """Run ``prog`` (``linked``: its kernel-bound instructions; ``image``: its JIT image,
-    needed by unicorn) on a fresh :class:`TestRun` (or the one given)."""
+    needed by unicorn) on a fresh :class:`TestRun` (or the one given).  ``targets``: the
+    programs its prog arrays hold (``run.prog_arrays``), name -> (``Linked``, image),
+    loaded next to it for tail calls."""
     if engine not in ENGINES:
         raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
                         None, BAD_INPUT)
     run = run or TestRun(obj, prog, data, values)
     helpers = kernel_helpers.bind(kernel_helpers.table(), run)
-    kfuncs = linked.kernel.kfunc_table() if linked.kernel is not None else {}
+    targets = targets or {}
+    kernel = next((lk.kernel for lk in [linked, *(t[0] for t in targets.values())]
+                   if lk.kernel is not None), None)
+    kfuncs = kernel.kfunc_table() if kernel is not None else {}
     try:
         if engine == "unicorn":
-            vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns)
+            vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns,
+                                      {n: t[1] for n, t in targets.items()})
         else:
-            vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns)
+            vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns,
+                                     {n: t[0].insns for n, t in targets.items()})
         run.attach(vm)
         t0 = time.perf_counter_ns()
         for _ in range(max(repeat, 1)):
+            run.tail_calls = 0
             r0, ended_by = step()
+            run.tail_calls = 0
             timers.fire(run, vm)          # armed timers fire after the program returns
         elapsed = time.perf_counter_ns() - t0
     except InterpError as e:
@@ -96,8 +106,9 @@ def map_contents(run: TestRun, read) -> dict:
     return out
 
 
-def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
-    """(vm, run step, region reader) for the JIT's image in unicorn."""
+def _unicorn(prog, image, run, helpers, kfuncs, max_insns, targets):
+    """(vm, run step, region reader) for the JIT's image in unicorn (``targets``: name ->
+    image of the tail-call targets)."""
     from jit import LinkError
 
     from .exec_unicorn import RegionSpec, UnicornExecutor
@@ -105,7 +116,8 @@ def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
         ex = UnicornExecutor(image, helpers=helpers, kfuncs=kfuncs,
                              regions=[RegionSpec(r.name, r.base, r.data, r.writable)
                                       for r in run.regions],
-                             resolve=run.resolve, ld_abs=run.ld_abs, max_insns=max_insns)
+                             resolve=run.resolve, ld_abs=run.ld_abs, max_insns=max_insns,
+                             name=prog.name, programs=targets)
     except LinkError as e:
         raise UserError("jit", f"program {prog.name}: {e}", None, REJECTED) from None
 
@@ -115,9 +127,16 @@ def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
     return ex, step, ex.memory.region_bytes
 
 
-def _interp(prog, insns, run, helpers, kfuncs, max_insns):
-    """(vm, run step, region reader) for the reference interpreter on the same layout."""
-    from .interp import Interpreter, InvalidInsn, Memory
+def _interp(prog, insns, run, helpers, kfuncs, max_insns, targets):
+    """(vm, run step, region reader) for the reference interpreter on the same layout.
+    Tail-call targets (name -> instructions) follow the program's own instructions (their
+    calls and jumps are relative, so each keeps its meaning)."""
+    from .interp import CODE_BASE, Interpreter, InvalidInsn, Memory
+    programs = {prog.name: CODE_BASE}
+    insns = list(insns)
+    for name, more in targets.items():
+        programs[name] = CODE_BASE + 8 * len(insns)
+        insns += list(more)
     mem = Memory()
     mapped = {r.name: mem.map(r.name, bytearray(r.data), base=r.base, writable=r.writable)
               for r in run.regions}
@@ -126,6 +145,7 @@ def _interp(prog, insns, run, helpers, kfuncs, max_insns):
                          max_insns=max_insns, ld_imm64_resolver=run.ld_imm64)
     except InvalidInsn as e:
         raise UserError("runtime", f"program {prog.name}: {e}", None, REJECTED) from None
+    vm.programs = programs
 
     def step():
         r = vm.run(run.ctx.base)

@@ -286,7 +286,7 @@ class Interpreter:
         self.ld_imm64_resolver = ld_imm64_resolver
         self.regs = [0] * 11
         self.frames: list[_Frame] = []
-        self.stack_depth0 = 0          # frames of other programs below this one's
+        self._floor = 0                # frames below a tail-called program's
 
     # -- public ---------------------------------------------------------------
     def run(self, *args: int) -> RunResult:
@@ -296,6 +296,7 @@ class Interpreter:
         self.regs = [0] * 11
         for i, a in enumerate(args, 1):
             self.regs[i] = a & U64
+        self._floor = 0
         self.frames = [self._new_frame(return_pc=-1, saved=[])]
         self._loops = BPF_MAX_LOOPS
         try:
@@ -306,16 +307,20 @@ class Interpreter:
             self.frames = []
         return RunResult(r0, list(self.regs), n, how)
 
-    def call(self, addr: int, *args: int) -> int:
+    def call(self, addr: int, *args: int, tail: bool = False) -> int:
         """Run the BPF function at ``addr`` (a callback of ``bpf_loop``, a timer, a tail-called
         program) to completion with r1.. = ``args``; its r0.  Works from inside a helper
-        (the callback's frames go above the caller's) and after :meth:`run`."""
+        (the callback's frames go above the caller's) and after :meth:`run`.  ``tail``: a
+        tail-called program, whose frames do not count towards the caller's call depth
+        (it replaces the caller)."""
         rel = (addr & U64) - CODE_BASE
         if not (0 <= rel < 8 * len(self.insns) and rel % 8 == 0):
             raise InvalidInsn(f"call to {addr & U64:#x}, which is not code of the program")
-        if len(self.frames) >= self.max_frames:
+        if len(self.frames) - self._floor >= self.max_frames and not tail:
             raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames")
-        outer, bottom = self.regs, len(self.frames)
+        outer, bottom, floor = self.regs, len(self.frames), self._floor
+        if tail:
+            self._floor = bottom
         self.regs = [0] * 11
         for i, a in enumerate(args[:sa.MAX_REG_ARGS], 1):
             self.regs[i] = a & U64
@@ -325,14 +330,14 @@ class Interpreter:
         finally:
             while len(self.frames) > bottom:
                 self.memory.unmap(self.frames.pop().stack)
-            self.regs = outer
+            self.regs, self._floor = outer, floor
         if how == "helper":
             raise ProgramExit(r0)
         return r0
 
     # -- frames ---------------------------------------------------------------
     def _new_frame(self, return_pc: int, saved: list[int]) -> _Frame:
-        depth = len(self.frames) + self.stack_depth0
+        depth = len(self.frames)
         base = STACK_BASE + depth * STACK_STRIDE
         stack = self.memory.map(f"stack#{depth}", bytearray(self.stack_size), base=base)
         self.regs[10] = stack.end
@@ -341,7 +346,7 @@ class Interpreter:
     def _call_local(self, target: int, return_pc: int, pc: int) -> int:
         if not 0 <= target < len(self.insns):
             raise InvalidInsn(f"call to slot {target} outside the program", pc)
-        if len(self.frames) >= self.max_frames:
+        if len(self.frames) - self._floor >= self.max_frames:
             raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames", pc)
         saved = self.regs[6:11]
         self.frames.append(self._new_frame(return_pc, saved))

@@ -132,9 +132,27 @@ def trace_printk(run, vm, fmt, size, a1, a2, a3):
     run.trace.append(line.rstrip("\n"))
     return len(line)
 
+MAX_TAIL_CALL_CNT = 33      # include/linux/bpf.h
+
+
 def tail_call(run, vm, ctx, mp, index, *_):
-    run.map_at(mp)
-    return -ENOENT          # every prog array of a test run is empty: fall through
+    """Run the program in ``mp[index]`` and make the calling function return its result
+    (:class:`pipeline.interp.TailCallReturn`); an index out of range, an empty slot or the
+    34th tail call of a run falls through (see :mod:`pipeline.prog_arrays`)."""
+    from ..interp import TailCallReturn
+    m = run.map_at(mp)
+    if m.map_type != "prog_array":
+        raise HelperFault(f"map {m.name} is not a prog array")
+    idx = index & U32
+    slots = getattr(run, "prog_arrays", {}).get(m.name, {})
+    target = slots.get(idx) if idx < m.max_entries else None
+    if target is None or run.tail_calls >= MAX_TAIL_CALL_CNT:
+        return -ENOENT
+    entry = getattr(vm, "programs", {}).get(target)
+    if entry is None:
+        raise HelperFault(f"program {target} of {m.name}[{idx}] is not loaded by this engine")
+    run.tail_calls += 1
+    raise TailCallReturn(vm.call(entry, ctx, tail=True))
 
 def _skb_span(run, vm, ctx, off, size) -> int | None:
     if run.packet is None:
