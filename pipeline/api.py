@@ -146,16 +146,24 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
         engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
-        max_insns: int = MAX_INSNS, prog_array: dict | None = None) -> Result:
+        max_insns: int = MAX_INSNS, prog_array: dict | None = None,
+        timeout: float | None = None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
     ``prog_array``: ``{map: {index: program}}`` slots of prog arrays, on top of the
-    object's ``.values`` initialisers (tail-call targets are verified and JITed too)."""
+    object's ``.values`` initialisers (tail-call targets are verified and JITed too);
+    ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
+    interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
+    Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
+    default 10)."""
     obj = _object(obj)
     p = obj.program(prog)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
+    if engine == "native" and not verify:
+        raise UserError("usage", "engine 'native' runs only verified programs (drop "
+                                 "verify=False / --no-verify)", None, BAD_INPUT)
     test_run = TestRun(obj, p, data, globals)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     loaded = {}
@@ -168,12 +176,12 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \
-            if engine == "unicorn" else None
+            if engine in ("unicorn", "native") else None
         loaded[name] = (obj.linked(tp, kernel), image, verdict)
     linked, image, verdict = loaded.pop(p.name)
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
                    repeat=repeat, max_insns=max_insns, run=test_run,
-                   targets={n: (t[0], t[1]) for n, t in loaded.items()})
+                   targets={n: (t[0], t[1]) for n, t in loaded.items()}, timeout=timeout)
 
 
 def _rejected(p: Program, v) -> UserError:

@@ -22,7 +22,7 @@ from .kernel import helpers as kernel_helpers
 from .kernel import timers
 from .testrun import TestRun
 
-ENGINES = ("unicorn", "interp")
+ENGINES = ("unicorn", "interp", "native")
 MAX_INSNS = 50_000_000
 
 
@@ -47,11 +47,12 @@ class Result:
 def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
             data: bytes | None = None, values: dict | None = None, repeat: int = 1,
             max_insns: int = MAX_INSNS, run: TestRun | None = None,
-            targets: dict | None = None) -> Result:
+            targets: dict | None = None, timeout: float | None = None) -> Result:
     """Run ``prog`` (``linked``: its kernel-bound instructions; ``image``: its JIT image,
     needed by unicorn) on a fresh :class:`TestRun` (or the one given).  ``targets``: the
     programs its prog arrays hold (``run.prog_arrays``), name -> (``Linked``, image),
-    loaded next to it for tail calls."""
+    loaded next to it for tail calls.  ``timeout``: wall-clock seconds (native: default
+    10)."""
     if engine not in ENGINES:
         raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
                         None, BAD_INPUT)
@@ -61,6 +62,8 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
     kernel = next((lk.kernel for lk in [linked, *(t[0] for t in targets.values())]
                    if lk.kernel is not None), None)
     kfuncs = kernel.kfunc_table() if kernel is not None else {}
+    if engine == "native":
+        return _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets)
     try:
         if engine == "unicorn":
             vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns,
@@ -84,6 +87,34 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
                   globals=run.global_values(read), maps=map_contents(run, read),
                   kfunc_calls=calls, output=list(run.trace), verdict=verdict,
                   image=image if engine == "unicorn" else None, ended_by=ended_by)
+
+
+def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets) -> Result:
+    """The image as machine code in a child process (:mod:`pipeline.exec_native`)."""
+    from . import exec_native
+    if image is None or verdict is None:
+        raise UserError("usage", "engine 'native' runs only verified programs (no --no-verify)",
+                        None, BAD_INPUT)
+    try:
+        out = exec_native.run(prog.name, image, run, helpers, kfuncs, repeat=repeat,
+                              timeout=timeout, targets={n: t[1] for n, t in targets.items()})
+    except exec_native.NativeError as e:
+        where = None if e.pc is None else f"insn {e.pc}"
+        msg = e.message if e.pc is None or f"insn {e.pc}" in e.message \
+            else f"{e.message} at insn {e.pc}"
+        raise UserError("runtime", f"program {prog.name}: {msg}", where, REJECTED) from None
+    for m in run.maps:
+        m.slots, m.free, m.rb_head = out["maps"][m.name]
+    run.calls[:] = out["calls"]
+    run.trace[:] = out["trace"]
+    read = out["regions"].__getitem__
+    r0 = out["r0"]
+    calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
+    return Result(prog=prog.name, retval=r0 & U32, r0=r0 & U64, engine="native",
+                  repeat=max(repeat, 1), duration_ns=out["duration_ns"],
+                  globals=run.global_values(read), maps=map_contents(run, read),
+                  kfunc_calls=calls, output=list(run.trace), verdict=verdict, image=image,
+                  ended_by=out["ended_by"])
 
 
 def map_contents(run: TestRun, read) -> dict:

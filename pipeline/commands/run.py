@@ -9,7 +9,8 @@ run (``--set`` writes a global before load, like ``skel->bss->x = v``), helpers 
 the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace reported.
 
 Engines: ``unicorn`` (default) runs the JIT's x86-64 image; ``interp`` the reference
-interpreter on the same memory layout.  ``--repeat N`` runs N times (maps and globals
+interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
+process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
 persist between runs) and reports the last result.  ``--prog-array MAP=IDX:PROG`` puts a
 program of the object in a prog array's slot (after the object's ``.values``
 initialisers), for ``bpf_tail_call``; timers armed by the program fire after it returns.
@@ -47,7 +48,8 @@ def add_parser(subparsers):
     p.add_argument("--data", metavar="HEX|@FILE",
                    help="packet (skb/xdp programs) or context bytes; default 64 zero bytes")
     p.add_argument("--engine", choices=("unicorn", "interp", "native"), default="unicorn",
-                   help="unicorn: the JIT's x86-64 (default); interp: reference interpreter")
+                   help="unicorn: the JIT's x86-64 emulated (default); interp: reference "
+                        "interpreter; native: the JIT's x86-64 run in a child process")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run N times (state persists), report the last")
     p.add_argument("--prog-array", metavar="MAP=IDX:PROG", action="append", default=[],
@@ -90,9 +92,6 @@ def run(args) -> int:
 
     if args.repeat < 1:
         raise UserError("usage", "--repeat must be at least 1", None, BAD_INPUT)
-    if args.engine == "native":
-        raise UserError("usage", "engine 'native' is not implemented; use unicorn or interp",
-                        None, BAD_INPUT)
     data, sets = _data_arg(args.data), _sets_arg(args.set)
     arrays = parse_prog_arrays(args.prog_array)
     obj = open_file(args)

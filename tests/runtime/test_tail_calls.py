@@ -17,7 +17,7 @@ from pipeline.kernel import INCLUDE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "runtime"
-ENGINES = ["unicorn", "interp"]
+ENGINES = ["unicorn", "interp", "native"]
 if str(ROOT / "tests") not in sys.path:
     sys.path.append(str(ROOT / "tests"))
 
@@ -36,6 +36,10 @@ def built(tmp_path_factory):
 def _engine(engine):
     if engine == "unicorn":
         pytest.importorskip("unicorn")
+    if engine == "native":
+        from pipeline import exec_native
+        if exec_native.available():
+            pytest.skip(exec_native.available())
 
 
 def test_values_initialisers_fill_prog_arrays(built):
