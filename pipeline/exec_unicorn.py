@@ -31,6 +31,7 @@ Helpers and kfuncs are called as ``fn(vm, *args)`` (the convention of
 from __future__ import annotations
 
 import struct
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -234,6 +235,8 @@ class UnicornExecutor:
         self.ld_abs_fn = ld_abs
         self.max_insns = max_insns
         self.timeout_us = int(timeout_s * 1_000_000)
+        self.time_limit = timeout_s       # what a time-limit message names
+        self.deadline = 0.0               # time.monotonic() limit of callbacks (0: none)
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self.memory = UcMemory(self.uc)
         self._tramps: dict[int, _Tramp] = {}
@@ -311,6 +314,8 @@ class UnicornExecutor:
         """Run the BPF function at ``addr`` (a callback) to completion, from inside a helper
         (``bpf_loop``: on the stack below the helper's caller) or after :meth:`run` (timer
         callbacks: on a fresh stack).  ``tail``: a tail-called program (runs the same way)."""
+        if self.deadline and time.monotonic() > self.deadline:
+            raise ExecFault(f"time limit of {self.time_limit:g} s exceeded")
         if not self._running:
             self._exit = self._error = self._bad_access = None
             try:
@@ -343,8 +348,12 @@ class UnicornExecutor:
         for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
             uc.reg_write(r, v & U64)
         self._running += 1
+        t0 = time.monotonic()
         try:
-            uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us, count=self.max_insns)
+            # one timer per emulation: unicorn's timeout thread does not nest (callbacks run
+            # inside a hook check self.deadline instead)
+            uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us if self._running == 1 else 0,
+                         count=self.max_insns)
         except UcError as e:
             if self._error is None:
                 self._error = self._fault_from(e)
@@ -357,6 +366,10 @@ class UnicornExecutor:
             return self._exit.value
         pc = uc.reg_read(X.UC_X86_REG_RIP)
         if pc != STOP_ADDR:
+            if self.timeout_us and (time.monotonic() - t0 >= self.timeout_us / 1e6 * 0.99
+                                    or self.deadline and time.monotonic() > self.deadline):
+                raise ExecFault(f"time limit of {self.time_limit:g} s exceeded",
+                                self._bpf_pc(pc))
             raise ExecFault(f"instruction budget of {self.max_insns} exhausted"
                             if self.max_insns else "emulation stopped early",
                             self._bpf_pc(pc))

@@ -51,8 +51,8 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
     """Run ``prog`` (``linked``: its kernel-bound instructions; ``image``: its JIT image,
     needed by unicorn) on a fresh :class:`TestRun` (or the one given).  ``targets``: the
     programs its prog arrays hold (``run.prog_arrays``), name -> (``Linked``, image),
-    loaded next to it for tail calls.  ``timeout``: wall-clock seconds (native: default
-    10)."""
+    loaded next to it for tail calls.  ``timeout``: wall-clock seconds for all ``repeat``
+    runs (native: default 10; the others: none, ``max_insns`` bounds them)."""
     if engine not in ENGINES:
         raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
                         None, BAD_INPUT)
@@ -72,9 +72,13 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
             vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns,
                                      {n: t[0].insns for n, t in targets.items()})
         run.attach(vm)
+        if timeout:
+            _limit(vm, engine, timeout)
         t0 = time.perf_counter_ns()
         for _ in range(max(repeat, 1)):
             run.tail_calls = 0
+            if timeout and engine == "unicorn":   # what is left of the limit
+                vm.timeout_us = max(1, int((vm.deadline - time.monotonic()) * 1e6))
             r0, ended_by = step()
             run.tail_calls = 0
             timers.fire(run, vm)          # armed timers fire after the program returns
@@ -87,6 +91,14 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
                   globals=run.global_values(read), maps=map_contents(run, read),
                   kfunc_calls=calls, output=list(run.trace), verdict=verdict,
                   image=image if engine == "unicorn" else None, ended_by=ended_by)
+
+
+def _limit(vm, engine: str, timeout: float) -> None:
+    """A wall-clock limit of ``timeout`` seconds for all runs of this call."""
+    vm.time_limit = timeout
+    vm.deadline = time.monotonic() + timeout
+    if engine == "unicorn":
+        vm.timeout_us = max(1, int(timeout * 1e6))
 
 
 def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets) -> Result:

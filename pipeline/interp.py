@@ -29,6 +29,7 @@ verifier or the JIT.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -51,6 +52,7 @@ STACK_BASE = 0x0000_7000_0000_0000  # frame d's stack lives at STACK_BASE + d * 
 STACK_STRIDE = 0x1_0000_0000
 REGION_STRIDE = 0x1_0000_0000
 
+_TIME_CHECK = 1 << 16              # instructions between wall-clock checks
 BPF_MAX_LOOPS = 8 * 1024 * 1024     # the kernel's may_goto budget per program run
 MAX_CALL_FRAMES = 8                 # the kernel's MAX_CALL_FRAMES
 
@@ -281,6 +283,8 @@ class Interpreter:
         self.memory = memory if memory is not None else Memory()
         self.stack_size = stack_size
         self.max_insns = max_insns
+        self.deadline = 0.0             # time.monotonic() limit (0: none), see time_limit
+        self.time_limit = 0.0
         self.max_frames = max_frames
         self.stack_args = stack_args
         self.ld_imm64_resolver = ld_imm64_resolver
@@ -318,6 +322,8 @@ class Interpreter:
             raise InvalidInsn(f"call to {addr & U64:#x}, which is not code of the program")
         if len(self.frames) - self._floor >= self.max_frames and not tail:
             raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames")
+        if self.deadline and time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"time limit of {self.time_limit:g} s exceeded")
         outer, bottom, floor = self.regs, len(self.frames), self._floor
         if tail:
             self._floor = bottom
@@ -393,12 +399,18 @@ class Interpreter:
         insns, regs, mem = self.insns, self.regs, self.memory
         n_insns = len(insns)
         executed = 0
+        check_at = min(self.max_insns, _TIME_CHECK) if self.deadline else self.max_insns
         while True:
             if not 0 <= pc < n_insns:
                 raise InvalidInsn(f"jump out of the program (to slot {pc})", pc)
             executed += 1
-            if executed > self.max_insns:
-                raise BudgetExceeded(f"instruction budget of {self.max_insns} exhausted", pc)
+            if executed > check_at:
+                if executed > self.max_insns:
+                    raise BudgetExceeded(f"instruction budget of {self.max_insns} exhausted",
+                                         pc)
+                if time.monotonic() > self.deadline:
+                    raise BudgetExceeded(f"time limit of {self.time_limit:g} s exceeded", pc)
+                check_at = min(self.max_insns, executed + _TIME_CHECK)
             insn = insns[pc]
             code, dst, src, off, imm = insn.code, insn.dst, insn.src, insn.off, insn.imm
             cls = code & 7

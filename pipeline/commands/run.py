@@ -1,6 +1,6 @@
 """``python -m pipeline run FILE [--prog NAME] [--set GLOBAL=VALUE]... [--data HEX|@FILE]
-[--engine unicorn|interp|native] [--repeat N] [--prog-array MAP=IDX:PROG]... [--no-verify]
-[--json]``.
+[--engine unicorn|interp|native] [--repeat N] [--timeout SECONDS]
+[--prog-array MAP=IDX:PROG]... [--no-verify] [--json]``.
 
 Load, verify (a rejection is exit 1 with the verifier's message), JIT and run one program
 with :func:`pipeline.run`, the way ``BPF_PROG_TEST_RUN`` runs it in the kernel: the context
@@ -11,7 +11,8 @@ the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace rep
 Engines: ``unicorn`` (default) runs the JIT's x86-64 image; ``interp`` the reference
 interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
 process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
-persist between runs) and reports the last result.  ``--prog-array MAP=IDX:PROG`` puts a
+persist between runs) and reports the last result; ``--timeout SECONDS`` is a wall-clock
+limit for them all (a runtime error when exceeded).  ``--prog-array MAP=IDX:PROG`` puts a
 program of the object in a prog array's slot (after the object's ``.values``
 initialisers), for ``bpf_tail_call``; timers armed by the program fire after it returns.
 ``--no-verify`` skips the verifier (an
@@ -52,6 +53,9 @@ def add_parser(subparsers):
                         "interpreter; native: the JIT's x86-64 run in a child process")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run N times (state persists), report the last")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="wall-clock limit for the run (default: 10 s on native, none on "
+                        "unicorn/interp, which an instruction budget bounds)")
     p.add_argument("--prog-array", metavar="MAP=IDX:PROG", action="append", default=[],
                    help="put program PROG in slot IDX of prog array MAP (tail calls)")
     p.add_argument("--no-verify", action="store_true",
@@ -92,13 +96,16 @@ def run(args) -> int:
 
     if args.repeat < 1:
         raise UserError("usage", "--repeat must be at least 1", None, BAD_INPUT)
+    if args.timeout is not None and not args.timeout > 0:
+        raise UserError("usage", "--timeout must be a positive number of seconds", None,
+                        BAD_INPUT)
     data, sets = _data_arg(args.data), _sets_arg(args.set)
     arrays = parse_prog_arrays(args.prog_array)
     obj = open_file(args)
     prog = obj.program(args.prog)
     out = run_program(obj, prog, data=data, globals=sets, engine=args.engine,
                       repeat=args.repeat, verify=not args.no_verify, kernel=kernel_arg(args),
-                      prog_array=arrays)
+                      prog_array=arrays, timeout=args.timeout)
     v = out.verdict
     vinfo = {"skipped": True} if v is None else {
         "processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,

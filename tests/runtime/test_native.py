@@ -113,3 +113,11 @@ def test_seccomp_filter_refuses_open_and_exec():
     if code == 10:
         pytest.skip("the kernel refuses seccomp filters here")
     assert code == 0, code
+
+
+def test_ld_abs_natively():
+    """LD_ABS/LD_IND go through a stub that also returns the out-of-range flag in rdx."""
+    obj = pipeline.load(ROOT / "tests" / "data" / "disasm" / "29_ld_abs.c")
+    for data in (bytes(range(200)), bytes(range(40)), bytes([0] * 14 + [0x45] + [1] * 100)):
+        assert pipeline.run(obj, engine="native", data=data).retval == \
+            pipeline.run(obj, engine="unicorn", data=data).retval
