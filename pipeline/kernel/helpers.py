@@ -135,6 +135,22 @@ def trace_printk(run, vm, fmt, size, a1, a2, a3):
 MAX_TAIL_CALL_CNT = 33      # include/linux/bpf.h
 
 
+MAX_BPRINTF_VARARGS = 12
+
+
+def trace_vprintk(run, vm, fmt, size, data, data_len, *_):
+    """``bpf_trace_vprintk``: bpf_printk with more than 3 arguments (an array of u64)."""
+    data_len &= U32
+    if data_len % 8 or data_len > 8 * MAX_BPRINTF_VARARGS or (data_len and not data):
+        return -EINVAL
+    args = list(struct.unpack(f"<{data_len // 8}Q", vm.memory.read(data, data_len))) \
+        if data_len else []
+    text = vm.memory.read(fmt, size).split(b"\0", 1)[0].decode("latin-1")
+    line = _printk(vm, text, args)
+    run.trace.append(line.rstrip("\n"))
+    return len(line)
+
+
 def tail_call(run, vm, ctx, mp, index, *_):
     """Run the program in ``mp[index]`` and make the calling function return its result
     (:class:`pipeline.interp.TailCallReturn`); an index out of range, an empty slot or the
@@ -301,7 +317,8 @@ ringbuf_discard = ringbuf_submit
 # --- bpf_trace_printk's formatting ------------------------------------------------------
 
 def _printk(vm, fmt: str, args: list[int]) -> str:
-    """The kernel's bpf_trace_printk subset: %d %i %u %x %X %p %s %c with l/ll modifiers."""
+    """The kernel's bpf_trace_printk subset: %d %i %u %x %X %p %s %c with l/ll modifiers
+    (bpf_trace_printk: 3 arguments; bpf_trace_vprintk: up to 12)."""
     out, i, n = [], 0, 0
     while i < len(fmt):
         c = fmt[i]
@@ -365,7 +382,7 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem",
            118: "jiffies64", 125: "ktime_get_boot_ns", 130: "ringbuf_output",
            131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
            160: "ktime_get_coarse_ns", 164: "for_each_map_elem", 169: "timer_init",
-           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 181: "loop"}
+           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 177: "trace_vprintk", 181: "loop"}
 
 
 def table() -> dict[int, Helper]:
