@@ -18,7 +18,8 @@ parent forks; the child
 * catches SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP with a machine-code handler on an alternate
   stack that writes (signal, rip, fault address) to the result pipe and exits; and, where
   the kernel allows it, installs a seccomp filter refusing execve/execveat/open/openat/
-  openat2/socket/ptrace/fork/vfork (EPERM) before running the program;
+  openat2/socket/ptrace/fork/vfork/clone/clone3 (EPERM: no new processes or threads either)
+  before running the program;
 * sends back r0, every region's bytes, hash map slots, kfunc calls and trace lines
   (pickled) over a pipe.
 
@@ -540,8 +541,8 @@ def _install_fault_handler(handler: int) -> None:
 
 
 # seccomp: refuse these system calls (x86-64 numbers) with EPERM
-_FORBIDDEN = {"open": 2, "socket": 41, "fork": 57, "vfork": 58, "execve": 59, "ptrace": 101,
-              "openat": 257, "execveat": 322, "openat2": 437}
+_FORBIDDEN = {"open": 2, "socket": 41, "clone": 56, "fork": 57, "vfork": 58, "execve": 59,
+              "ptrace": 101, "openat": 257, "execveat": 322, "clone3": 435, "openat2": 437}
 
 
 def seccomp_filter() -> bool:
