@@ -27,6 +27,7 @@ from jit import FuncSpec, JitError
 from jit import jit as _jit
 from verifier import verify as _verify
 
+from . import prog_arrays
 from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, execute
@@ -166,30 +167,45 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
         engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
-        max_insns: int = MAX_INSNS, btf_func_path=None) -> Result:
+        max_insns: int = MAX_INSNS, prog_array: dict | None = None,
+        timeout: float | None = None, btf_func_path=None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
-    ``btf_func_path`` as for :func:`verifier_input`."""
+    ``prog_array``: ``{map: {index: program}}`` slots of prog arrays, on top of the
+    object's ``.values`` initialisers (tail-call targets are verified and JITed too);
+    ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
+    interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
+    Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
+    default 10); ``btf_func_path`` as for :func:`verifier_input`."""
     obj = _object(obj)
     p = obj.program(prog)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
+    if engine == "native" and not verify:
+        raise UserError("usage", "engine 'native' runs only verified programs (drop "
+                                 "verify=False / --no-verify)", None, BAD_INPUT)
     test_run = TestRun(obj, p, data, globals)
-    verdict = None
-    if verify:
-        inp = build_input(obj, p, kernel=kernel, data_values=test_run.initial)
-        names = _func_names_btf(btf_func_path)
-        if names is not None and inp.btf is not None:
-            inp.btf, _ = apply_func_names(inp.btf, names)
-        verdict = _verify(inp, 1)
-        if not verdict.accepted:
-            raise _rejected(p, verdict)
-    linked = obj.linked(p, kernel)
-    image = jit(obj, p, verdict=verdict, kernel=kernel, verified=False) \
-        if engine == "unicorn" else None
+    test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
+    names = _func_names_btf(btf_func_path) if verify else None
+    loaded = {}
+    for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
+        tp = obj.program(name)
+        verdict = None
+        if verify:
+            inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
+            if names is not None and inp.btf is not None:
+                inp.btf, _ = apply_func_names(inp.btf, names)
+            verdict = _verify(inp, 1)
+            if not verdict.accepted:
+                raise _rejected(tp, verdict)
+        image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \
+            if engine in ("unicorn", "native") else None
+        loaded[name] = (obj.linked(tp, kernel), image, verdict)
+    linked, image, verdict = loaded.pop(p.name)
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
-                   repeat=repeat, max_insns=max_insns, run=test_run)
+                   repeat=repeat, max_insns=max_insns, run=test_run,
+                   targets={n: (t[0], t[1]) for n, t in loaded.items()}, timeout=timeout)
 
 
 def _rejected(p: Program, v) -> UserError:

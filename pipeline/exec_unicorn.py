@@ -8,7 +8,8 @@ is a reported fault, never a crash of the host):
 ``TRAMP_BASE``        trampolines: helper ``n`` at ``+16 n`` (n < 4096),
                       then kfuncs, then the LD_ABS routine and the stop
                       address the entry function returns to
-``CODE_BASE``         the linked image (within rel32 reach of trampolines)
+``CODE_BASE``         the linked image (within rel32 reach of trampolines), then
+                      the images of tail-call targets, a guard page apart
 ``DATA_BASE``...      caller-placed regions (ctx, packet, maps, globals)
 ``DYN_BASE``...       regions the mock kernel maps while running
 ``STACK_TOP``         the native stack (BPF stacks live in its frames)
@@ -30,6 +31,7 @@ Helpers and kfuncs are called as ``fn(vm, *args)`` (the convention of
 from __future__ import annotations
 
 import struct
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,7 +46,7 @@ from unicorn import x86_const as X
 from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
-from .interp import InterpError, ProgramExit
+from .interp import InterpError, ProgramExit, TailCallReturn
 
 __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault",
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
@@ -221,13 +223,20 @@ class UnicornExecutor:
                  regions: list[RegionSpec] = (),
                  resolve: Callable[[Target], int] | None = None,
                  ld_abs: Callable[..., int | None] | None = None,
-                 max_insns: int = 50_000_000, timeout_s: float = 0.0):
+                 max_insns: int = 50_000_000, timeout_s: float = 0.0,
+                 name: str = "main", programs: dict[str, Image] | None = None):
         self.image = image
+        self.name = name
+        self._extra = dict(programs or {})
+        self.programs: dict[str, int] = {}      # program name -> entry address (tail calls)
+        self._codes: list[tuple[int, Image, bytes]] = []   # (base, image, linked code)
         self.helpers = dict(helpers or {})
         self.kfuncs = dict(kfuncs or {})
         self.ld_abs_fn = ld_abs
         self.max_insns = max_insns
         self.timeout_us = int(timeout_s * 1_000_000)
+        self.time_limit = timeout_s       # what a time-limit message names
+        self.deadline = 0.0               # time.monotonic() limit of callbacks (0: none)
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self.memory = UcMemory(self.uc)
         self._tramps: dict[int, _Tramp] = {}
@@ -235,6 +244,7 @@ class UnicornExecutor:
         self._error: BaseException | None = None
         self._exit: ProgramExit | None = None
         self._calls = 0
+        self._running = 0              # nesting of emu_start (callbacks run inside helpers)
         for spec in regions:
             self.memory.add(spec.name, spec.base, spec.data, spec.writable)
         self._resolve_ext = resolve
@@ -252,10 +262,15 @@ class UnicornExecutor:
         uc.mem_map(TRAMP_BASE, TRAMP_SIZE, UC_PROT_READ | UC_PROT_EXEC)
         stub = b"\xCC\xC3" + b"\xCC" * (HELPER_STRIDE - 2)
         uc.mem_write(TRAMP_BASE, stub * MAX_HELPER_ID)
-        code = self.image.link(CODE_BASE, self._resolve)
-        uc.mem_map(CODE_BASE, page_round(max(len(code), 1)), UC_PROT_READ | UC_PROT_EXEC)
-        uc.mem_write(CODE_BASE, code)
-        self.code = code
+        base = CODE_BASE
+        for name, image in [(self.name, self.image), *self._extra.items()]:
+            code = image.link(base, self._resolve)
+            uc.mem_map(base, page_round(max(len(code), 1)), UC_PROT_READ | UC_PROT_EXEC)
+            uc.mem_write(base, code)
+            self._codes.append((base, image, code))
+            self.programs[name] = base + image.entry
+            base += page_round(max(len(code), 1)) + PAGE
+        self.code = self._codes[0][2]
         uc.mem_write(LD_ABS_ADDR, b"\xCC\xC3")
         uc.mem_write(STOP_ADDR, b"\xF4")      # hlt; emu_start stops before it runs
         self._tramps[LD_ABS_ADDR] = _Tramp("ld_abs", 0, self.ld_abs_fn)
@@ -295,8 +310,21 @@ class UnicornExecutor:
             return ExecResult(self._exit.value, "helper", self._calls)
         return ExecResult(rax, "exit", self._calls)
 
-    def call(self, addr: int, *args: int) -> int:
-        """Run the BPF function at ``addr`` (a callback) to completion from inside a helper."""
+    def call(self, addr: int, *args: int, tail: bool = False) -> int:
+        """Run the BPF function at ``addr`` (a callback) to completion, from inside a helper
+        (``bpf_loop``: on the stack below the helper's caller) or after :meth:`run` (timer
+        callbacks: on a fresh stack).  ``tail``: a tail-called program (runs the same way)."""
+        if self.deadline and time.monotonic() > self.deadline:
+            raise ExecFault(f"time limit of {self.time_limit:g} s exceeded")
+        if not self._running:
+            self._exit = self._error = self._bad_access = None
+            try:
+                ret = self._call_at(addr, args, STACK_TOP - 64)
+            finally:
+                exited, self._exit = self._exit, None
+            if exited is not None:
+                raise exited
+            return ret
         rsp = self.uc.reg_read(X.UC_X86_REG_RSP)
         saved = [self.uc.reg_read(r) for r in _SAVED_REGS]
         try:
@@ -312,18 +340,25 @@ class UnicornExecutor:
         if len(args) > 5:
             raise ValueError("at most 5 register arguments")
         uc = self.uc
-        if not CODE_BASE <= addr < CODE_BASE + len(self.code):
+        if self._code_at(addr) is None:
             raise ExecFault(f"call to {addr:#x}, which is not code of the program")
         rsp = (stack_top & ~0xF) - 8            # as after a call from 16-byte aligned code
         uc.mem_write(rsp, struct.pack("<Q", STOP_ADDR))
         uc.reg_write(X.UC_X86_REG_RSP, rsp)
         for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
             uc.reg_write(r, v & U64)
+        self._running += 1
+        t0 = time.monotonic()
         try:
-            uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us, count=self.max_insns)
+            # one timer per emulation: unicorn's timeout thread does not nest (callbacks run
+            # inside a hook check self.deadline instead)
+            uc.emu_start(addr, STOP_ADDR, timeout=self.timeout_us if self._running == 1 else 0,
+                         count=self.max_insns)
         except UcError as e:
             if self._error is None:
                 self._error = self._fault_from(e)
+        finally:
+            self._running -= 1
         if self._error is not None:      # nested: raised into the hook that called us
             err, self._error = self._error, None
             raise err
@@ -331,16 +366,39 @@ class UnicornExecutor:
             return self._exit.value
         pc = uc.reg_read(X.UC_X86_REG_RIP)
         if pc != STOP_ADDR:
+            if self.timeout_us and (time.monotonic() - t0 >= self.timeout_us / 1e6 * 0.99
+                                    or self.deadline and time.monotonic() > self.deadline):
+                raise ExecFault(f"time limit of {self.time_limit:g} s exceeded",
+                                self._bpf_pc(pc))
             raise ExecFault(f"instruction budget of {self.max_insns} exhausted"
                             if self.max_insns else "emulation stopped early",
                             self._bpf_pc(pc))
         return uc.reg_read(X.UC_X86_REG_RAX)
 
     # -- hooks ---------------------------------------------------------------------------
-    def _bpf_pc(self, x86: int) -> int | None:
-        if CODE_BASE <= x86 < CODE_BASE + len(self.code):
-            return self.image.insn_at(x86 - CODE_BASE)
+    def _code_at(self, x86: int) -> tuple[int, Image] | None:
+        for base, image, code in self._codes:
+            if base <= x86 < base + len(code):
+                return base, image
         return None
+
+    def _bpf_pc(self, x86: int) -> int | None:
+        hit = self._code_at(x86)
+        return None if hit is None else hit[1].insn_at(x86 - hit[0])
+
+    def _tail_call_return(self, value: int) -> None:
+        """The helper's ``ret`` goes to the calling function's epilogue with rax = value:
+        the function returns what the tail-called program returned."""
+        uc = self.uc
+        rsp = uc.reg_read(X.UC_X86_REG_RSP)
+        ret_addr = struct.unpack("<Q", uc.mem_read(rsp, 8))[0]
+        hit = self._code_at(ret_addr - 1)
+        slot = self._bpf_pc(ret_addr - 1)
+        if hit is None or slot is None:
+            raise ExecFault(f"tail call from {ret_addr:#x}, outside the program's code")
+        base, image = hit
+        uc.mem_write(rsp, struct.pack("<Q", base + image.func_at_slot(slot).epilogue_offset))
+        uc.reg_write(X.UC_X86_REG_RAX, value & U64)
 
     def _on_bad_access(self, uc, access, address, size, value, _data) -> bool:
         self._bad_access = (access, address, size, uc.reg_read(X.UC_X86_REG_RIP))
@@ -404,6 +462,9 @@ class UnicornExecutor:
                     args += struct.unpack(f"<{n - 1}Q", uc.mem_read(rsp + 8, 8 * (n - 1)))
             try:
                 ret = tramp.fn(self, *args)
+            except TailCallReturn as e:
+                self._tail_call_return(e.value)
+                return
             except (ProgramExit, InterpError):
                 raise
             except Exception as e:    # a broken helper is a fault of this run, not a crash

@@ -3,7 +3,8 @@
 ``unicorn`` runs the JIT's x86-64 image (:mod:`pipeline.exec_unicorn`); ``interp`` runs the
 reference interpreter (:mod:`pipeline.interp`) on the same memory layout.  Both get the
 per-run kernel (:class:`pipeline.testrun.TestRun`), its helpers by id
-(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id.  ``repeat`` runs N
+(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id; timers armed by
+a run fire after it returns (:mod:`pipeline.kernel.timers`), on the same engine.  ``repeat`` runs N
 times (maps and globals persist between runs, as in the kernel's repeat) and reports the
 last result; ``duration_ns`` is measured around the N runs only.
 """
@@ -18,9 +19,10 @@ from isa.ints import U32, U64
 from .errors import BAD_INPUT, REJECTED, UserError
 from .interp import InterpError
 from .kernel import helpers as kernel_helpers
+from .kernel import timers
 from .testrun import TestRun
 
-ENGINES = ("unicorn", "interp")
+ENGINES = ("unicorn", "interp", "native")
 MAX_INSNS = 50_000_000
 
 
@@ -44,24 +46,42 @@ class Result:
 
 def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
             data: bytes | None = None, values: dict | None = None, repeat: int = 1,
-            max_insns: int = MAX_INSNS, run: TestRun | None = None) -> Result:
+            max_insns: int = MAX_INSNS, run: TestRun | None = None,
+            targets: dict | None = None, timeout: float | None = None) -> Result:
     """Run ``prog`` (``linked``: its kernel-bound instructions; ``image``: its JIT image,
-    needed by unicorn) on a fresh :class:`TestRun` (or the one given)."""
+    needed by unicorn) on a fresh :class:`TestRun` (or the one given).  ``targets``: the
+    programs its prog arrays hold (``run.prog_arrays``), name -> (``Linked``, image),
+    loaded next to it for tail calls.  ``timeout``: wall-clock seconds for all ``repeat``
+    runs (native: default 10; the others: none, ``max_insns`` bounds them)."""
     if engine not in ENGINES:
         raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
                         None, BAD_INPUT)
     run = run or TestRun(obj, prog, data, values)
     helpers = kernel_helpers.bind(kernel_helpers.table(), run)
-    kfuncs = linked.kernel.kfunc_table() if linked.kernel is not None else {}
+    targets = targets or {}
+    kernel = next((lk.kernel for lk in [linked, *(t[0] for t in targets.values())]
+                   if lk.kernel is not None), None)
+    kfuncs = kernel.kfunc_table() if kernel is not None else {}
+    if engine == "native":
+        return _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets)
     try:
         if engine == "unicorn":
-            vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns)
+            vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns,
+                                      {n: t[1] for n, t in targets.items()})
         else:
-            vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns)
+            vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns,
+                                     {n: t[0].insns for n, t in targets.items()})
         run.attach(vm)
+        if timeout:
+            _limit(vm, engine, timeout)
         t0 = time.perf_counter_ns()
         for _ in range(max(repeat, 1)):
+            run.tail_calls = 0
+            if timeout and engine == "unicorn":   # what is left of the limit
+                vm.timeout_us = max(1, int((vm.deadline - time.monotonic()) * 1e6))
             r0, ended_by = step()
+            run.tail_calls = 0
+            timers.fire(run, vm)          # armed timers fire after the program returns
         elapsed = time.perf_counter_ns() - t0
     except InterpError as e:
         raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None
@@ -71,6 +91,42 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
                   globals=run.global_values(read), maps=map_contents(run, read),
                   kfunc_calls=calls, output=list(run.trace), verdict=verdict,
                   image=image if engine == "unicorn" else None, ended_by=ended_by)
+
+
+def _limit(vm, engine: str, timeout: float) -> None:
+    """A wall-clock limit of ``timeout`` seconds for all runs of this call."""
+    vm.time_limit = timeout
+    vm.deadline = time.monotonic() + timeout
+    if engine == "unicorn":
+        vm.timeout_us = max(1, int(timeout * 1e6))
+
+
+def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets) -> Result:
+    """The image as machine code in a child process (:mod:`pipeline.exec_native`)."""
+    from . import exec_native
+    if image is None or verdict is None:
+        raise UserError("usage", "engine 'native' runs only verified programs (no --no-verify)",
+                        None, BAD_INPUT)
+    try:
+        out = exec_native.run(prog.name, image, run, helpers, kfuncs, repeat=repeat,
+                              timeout=timeout, targets={n: t[1] for n, t in targets.items()})
+    except exec_native.NativeError as e:
+        where = None if e.pc is None else f"insn {e.pc}"
+        msg = e.message if e.pc is None or f"insn {e.pc}" in e.message \
+            else f"{e.message} at insn {e.pc}"
+        raise UserError("runtime", f"program {prog.name}: {msg}", where, REJECTED) from None
+    for m in run.maps:
+        m.slots, m.free, m.rb_head = out["maps"][m.name]
+    run.calls[:] = out["calls"]
+    run.trace[:] = out["trace"]
+    read = out["regions"].__getitem__
+    r0 = out["r0"]
+    calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
+    return Result(prog=prog.name, retval=r0 & U32, r0=r0 & U64, engine="native",
+                  repeat=max(repeat, 1), duration_ns=out["duration_ns"],
+                  globals=run.global_values(read), maps=map_contents(run, read),
+                  kfunc_calls=calls, output=list(run.trace), verdict=verdict, image=image,
+                  ended_by=out["ended_by"])
 
 
 def map_contents(run: TestRun, read) -> dict:
@@ -93,8 +149,9 @@ def map_contents(run: TestRun, read) -> dict:
     return out
 
 
-def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
-    """(vm, run step, region reader) for the JIT's image in unicorn."""
+def _unicorn(prog, image, run, helpers, kfuncs, max_insns, targets):
+    """(vm, run step, region reader) for the JIT's image in unicorn (``targets``: name ->
+    image of the tail-call targets)."""
     from jit import LinkError
 
     from .exec_unicorn import RegionSpec, UnicornExecutor
@@ -102,7 +159,8 @@ def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
         ex = UnicornExecutor(image, helpers=helpers, kfuncs=kfuncs,
                              regions=[RegionSpec(r.name, r.base, r.data, r.writable)
                                       for r in run.regions],
-                             resolve=run.resolve, ld_abs=run.ld_abs, max_insns=max_insns)
+                             resolve=run.resolve, ld_abs=run.ld_abs, max_insns=max_insns,
+                             name=prog.name, programs=targets)
     except LinkError as e:
         raise UserError("jit", f"program {prog.name}: {e}", None, REJECTED) from None
 
@@ -112,9 +170,16 @@ def _unicorn(prog, image, run, helpers, kfuncs, max_insns):
     return ex, step, ex.memory.region_bytes
 
 
-def _interp(prog, insns, run, helpers, kfuncs, max_insns):
-    """(vm, run step, region reader) for the reference interpreter on the same layout."""
-    from .interp import Interpreter, InvalidInsn, Memory
+def _interp(prog, insns, run, helpers, kfuncs, max_insns, targets):
+    """(vm, run step, region reader) for the reference interpreter on the same layout.
+    Tail-call targets (name -> instructions) follow the program's own instructions (their
+    calls and jumps are relative, so each keeps its meaning)."""
+    from .interp import CODE_BASE, Interpreter, InvalidInsn, Memory
+    programs = {prog.name: CODE_BASE}
+    insns = list(insns)
+    for name, more in targets.items():
+        programs[name] = CODE_BASE + 8 * len(insns)
+        insns += list(more)
     mem = Memory()
     mapped = {r.name: mem.map(r.name, bytearray(r.data), base=r.base, writable=r.writable)
               for r in run.regions}
@@ -123,6 +188,7 @@ def _interp(prog, insns, run, helpers, kfuncs, max_insns):
                          max_insns=max_insns, ld_imm64_resolver=run.ld_imm64)
     except InvalidInsn as e:
         raise UserError("runtime", f"program {prog.name}: {e}", None, REJECTED) from None
+    vm.programs = programs
 
     def step():
         r = vm.run(run.ctx.base)

@@ -29,6 +29,7 @@ verifier or the JIT.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -36,10 +37,13 @@ from isa import opcodes as op
 from isa import stack_args as sa
 from isa.errors import REJECTED, Error
 from isa.insn import Insn, IsaError, check_program, imm64
-from isa.ints import U32, U64, s32, s64, sext
+from isa.ints import U32, U64, sext
+
+from .interp_ops import _JCMP, _alu, _bswap
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
            "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
+           "TailCallReturn",
            "unwind_helper", "run_conformance", "STACK_BASE", "MEM_BASE", "CODE_BASE"]
 
 # Fake address layout. Far apart so an off-by-a-page bug faults instead of
@@ -50,6 +54,7 @@ STACK_BASE = 0x0000_7000_0000_0000  # frame d's stack lives at STACK_BASE + d * 
 STACK_STRIDE = 0x1_0000_0000
 REGION_STRIDE = 0x1_0000_0000
 
+_TIME_CHECK = 1 << 16              # instructions between wall-clock checks
 BPF_MAX_LOOPS = 8 * 1024 * 1024     # the kernel's may_goto budget per program run
 MAX_CALL_FRAMES = 8                 # the kernel's MAX_CALL_FRAMES
 
@@ -85,6 +90,15 @@ class CallDepthExceeded(InterpError):
 
 class HelperError(InterpError):
     pass
+
+
+class TailCallReturn(Exception):
+    """Raised by ``bpf_tail_call`` after the target program ran: the calling BPF function
+    returns ``value`` at once (the target replaced it, as the kernel's tail call does)."""
+
+    def __init__(self, value: int):
+        super().__init__(value)
+        self.value = value & U64
 
 
 class ProgramExit(Exception):
@@ -160,68 +174,6 @@ class Memory:
         r.data[o:o + len(data)] = data
 
 
-# --- helpers of arithmetic ------------------------------------------------------
-def _bswap(v: int, bits: int) -> int:
-    return int.from_bytes((v & ((1 << bits) - 1)).to_bytes(bits // 8, "little"), "big")
-
-
-def _tdiv(a: int, b: int) -> int:
-    """C-style signed division, truncating toward zero."""
-    q = abs(a) // abs(b)
-    return q if (a < 0) == (b < 0) else -q
-
-
-def _alu(o: int, a: int, b: int, off: int, bits: int) -> int | None:
-    """One ALU op on ``bits``-wide unsigned operands; None means "keep dst"."""
-    mask = U64 if bits == 64 else U32
-    sx = s64 if bits == 64 else s32
-    if o == op.ADD:
-        return (a + b) & mask
-    if o == op.SUB:
-        return (a - b) & mask
-    if o == op.MUL:
-        return (a * b) & mask
-    if o == op.DIV:
-        if b == 0:
-            return 0
-        return (_tdiv(sx(a), sx(b)) if off == 1 else a // b) & mask
-    if o == op.MOD:
-        if b == 0:
-            return None
-        if off == 1:
-            sa, sb = sx(a), sx(b)
-            return (sa - _tdiv(sa, sb) * sb) & mask
-        return a % b
-    if o == op.OR:
-        return a | b
-    if o == op.AND:
-        return a & b
-    if o == op.XOR:
-        return a ^ b
-    if o == op.LSH:
-        return (a << (b & (bits - 1))) & mask
-    if o == op.RSH:
-        return a >> (b & (bits - 1))
-    if o == op.ARSH:
-        return (sx(a) >> (b & (bits - 1))) & mask
-    raise AssertionError(o)
-
-
-_JCMP: dict[int, Callable[[int, int, int], bool]] = {
-    op.JEQ: lambda a, b, n: a == b,
-    op.JNE: lambda a, b, n: a != b,
-    op.JGT: lambda a, b, n: a > b,
-    op.JGE: lambda a, b, n: a >= b,
-    op.JLT: lambda a, b, n: a < b,
-    op.JLE: lambda a, b, n: a <= b,
-    op.JSET: lambda a, b, n: (a & b) != 0,
-    op.JSGT: lambda a, b, n: sext(a, n) > sext(b, n),
-    op.JSGE: lambda a, b, n: sext(a, n) >= sext(b, n),
-    op.JSLT: lambda a, b, n: sext(a, n) < sext(b, n),
-    op.JSLE: lambda a, b, n: sext(a, n) <= sext(b, n),
-}
-
-
 # --- the machine ---------------------------------------------------------------
 @dataclass
 class _Frame:
@@ -271,11 +223,14 @@ class Interpreter:
         self.memory = memory if memory is not None else Memory()
         self.stack_size = stack_size
         self.max_insns = max_insns
+        self.deadline = 0.0             # time.monotonic() limit (0: none), see time_limit
+        self.time_limit = 0.0
         self.max_frames = max_frames
         self.stack_args = stack_args
         self.ld_imm64_resolver = ld_imm64_resolver
         self.regs = [0] * 11
         self.frames: list[_Frame] = []
+        self._floor = 0                # frames below a tail-called program's
 
     # -- public ---------------------------------------------------------------
     def run(self, *args: int) -> RunResult:
@@ -285,6 +240,7 @@ class Interpreter:
         self.regs = [0] * 11
         for i, a in enumerate(args, 1):
             self.regs[i] = a & U64
+        self._floor = 0
         self.frames = [self._new_frame(return_pc=-1, saved=[])]
         self._loops = BPF_MAX_LOOPS
         try:
@@ -294,6 +250,36 @@ class Interpreter:
                 self.memory.unmap(f.stack)
             self.frames = []
         return RunResult(r0, list(self.regs), n, how)
+
+    def call(self, addr: int, *args: int, tail: bool = False) -> int:
+        """Run the BPF function at ``addr`` (a callback of ``bpf_loop``, a timer, a tail-called
+        program) to completion with r1.. = ``args``; its r0.  Works from inside a helper
+        (the callback's frames go above the caller's) and after :meth:`run`.  ``tail``: a
+        tail-called program, whose frames do not count towards the caller's call depth
+        (it replaces the caller)."""
+        rel = (addr & U64) - CODE_BASE
+        if not (0 <= rel < 8 * len(self.insns) and rel % 8 == 0):
+            raise InvalidInsn(f"call to {addr & U64:#x}, which is not code of the program")
+        if len(self.frames) - self._floor >= self.max_frames and not tail:
+            raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames")
+        if self.deadline and time.monotonic() > self.deadline:
+            raise BudgetExceeded(f"time limit of {self.time_limit:g} s exceeded")
+        outer, bottom, floor = self.regs, len(self.frames), self._floor
+        if tail:
+            self._floor = bottom
+        self.regs = [0] * 11
+        for i, a in enumerate(args[:sa.MAX_REG_ARGS], 1):
+            self.regs[i] = a & U64
+        self.frames.append(self._new_frame(return_pc=-1, saved=[]))
+        try:
+            r0, _, how = self._loop(rel // 8, bottom)
+        finally:
+            while len(self.frames) > bottom:
+                self.memory.unmap(self.frames.pop().stack)
+            self.regs, self._floor = outer, floor
+        if how == "helper":
+            raise ProgramExit(r0)
+        return r0
 
     # -- frames ---------------------------------------------------------------
     def _new_frame(self, return_pc: int, saved: list[int]) -> _Frame:
@@ -306,7 +292,7 @@ class Interpreter:
     def _call_local(self, target: int, return_pc: int, pc: int) -> int:
         if not 0 <= target < len(self.insns):
             raise InvalidInsn(f"call to slot {target} outside the program", pc)
-        if len(self.frames) >= self.max_frames:
+        if len(self.frames) - self._floor >= self.max_frames:
             raise CallDepthExceeded(f"call depth exceeds {self.max_frames} frames", pc)
         saved = self.regs[6:11]
         self.frames.append(self._new_frame(return_pc, saved))
@@ -328,7 +314,7 @@ class Interpreter:
         args = self.regs[1:6] + (self._outgoing() if with_stack_args else [])
         try:
             ret = fn(self, *args)
-        except (ProgramExit, InterpError):
+        except (ProgramExit, InterpError, TailCallReturn):
             raise
         except Exception as e:  # a broken helper is a fault of this run, not a crash
             raise HelperError(f"{kind} {ident} failed: {type(e).__name__}: {e}", pc) from e
@@ -348,17 +334,23 @@ class Interpreter:
         return k
 
     # -- the loop -------------------------------------------------------------
-    def _loop(self) -> tuple[int, int, str]:
+    def _loop(self, pc: int = 0, bottom: int = 0) -> tuple[int, int, str]:
+        """Run from slot ``pc`` until the frame above ``bottom`` exits."""
         insns, regs, mem = self.insns, self.regs, self.memory
         n_insns = len(insns)
-        pc = 0
         executed = 0
+        check_at = min(self.max_insns, _TIME_CHECK) if self.deadline else self.max_insns
         while True:
             if not 0 <= pc < n_insns:
                 raise InvalidInsn(f"jump out of the program (to slot {pc})", pc)
             executed += 1
-            if executed > self.max_insns:
-                raise BudgetExceeded(f"instruction budget of {self.max_insns} exhausted", pc)
+            if executed > check_at:
+                if executed > self.max_insns:
+                    raise BudgetExceeded(f"instruction budget of {self.max_insns} exhausted",
+                                         pc)
+                if time.monotonic() > self.deadline:
+                    raise BudgetExceeded(f"time limit of {self.time_limit:g} s exceeded", pc)
+                check_at = min(self.max_insns, executed + _TIME_CHECK)
             insn = insns[pc]
             code, dst, src, off, imm = insn.code, insn.dst, insn.src, insn.off, insn.imm
             cls = code & 7
@@ -386,19 +378,20 @@ class Interpreter:
                 elif cls == op.JMP32:
                     raise InvalidInsn(f"unknown opcode {code:#04x}", pc)
                 elif o == op.EXIT:
-                    if len(self.frames) == 1:  # run() unmaps the last frame's stack
+                    if len(self.frames) == bottom + 1:   # run()/call() unmap its stack
                         return regs[0], executed, "exit"
-                    frame = self.frames.pop()
-                    mem.unmap(frame.stack)
-                    regs[6:11] = frame.saved
-                    self.frames[-1].out_slots.clear()
-                    nxt = frame.return_pc
+                    nxt = self._return()
                 elif o == op.CALL:
                     try:
                         nxt = self._exec_call(insn, pc)
                     except ProgramExit as e:
                         regs[0] = e.value
                         return e.value, executed, "helper"
+                    except TailCallReturn as e:        # the function returns what the
+                        regs[0] = e.value               # tail-called program returned
+                        if len(self.frames) == bottom + 1:
+                            return regs[0], executed, "exit"
+                        nxt = self._return()
                 elif o == op.JCOND:
                     if src != op.MAY_GOTO:
                         raise InvalidInsn(f"unknown jcond kind {src}", pc)
@@ -456,6 +449,14 @@ class Interpreter:
                     else:
                         mem.store((regs[dst] + off) & U64, size, value, pc)
             pc = nxt
+
+    def _return(self) -> int:
+        """Leave the current BPF function (``exit`` of a callee); the slot to resume at."""
+        frame = self.frames.pop()
+        self.memory.unmap(frame.stack)
+        self.regs[6:11] = frame.saved
+        self.frames[-1].out_slots.clear()
+        return frame.return_pc
 
     def _is_r11_access(self, insn: Insn) -> bool:
         """Only memory operands may name r11 (dst of ST/STX, src of LDX)."""

@@ -54,6 +54,11 @@ class TestRun(KernelState):
         self.trace: list[str] = []
         self.clock = 1_000_000_000
         self.rand = 0x5EED1234
+        self.timers: dict = {}          # struct bpf_timer address -> kernel.timers.Timer
+        self.timer_seq = 0
+        self.timer_running = None
+        self.prog_arrays: dict = {}     # prog array map name -> {index: program name}
+        self.tail_calls = 0             # in this run (MAX_TAIL_CALL_CNT)
         self.globals = obj.globals
         self._setup_ctx(DEFAULT_PACKET if data is None else data)
         self._setup_maps(values or {})

@@ -1,5 +1,6 @@
 """``python -m pipeline run FILE [--prog NAME] [--set GLOBAL=VALUE]... [--data HEX|@FILE]
-[--engine unicorn|interp] [--repeat N] [--no-verify] [--json]``.
+[--engine unicorn|interp|native] [--repeat N] [--timeout SECONDS]
+[--prog-array MAP=IDX:PROG]... [--no-verify] [--json]``.
 
 Load, verify (a rejection is exit 1 with the verifier's message), JIT and run one program
 with :func:`pipeline.run`, the way ``BPF_PROG_TEST_RUN`` runs it in the kernel: the context
@@ -8,8 +9,13 @@ run (``--set`` writes a global before load, like ``skel->bss->x = v``), helpers 
 the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace reported.
 
 Engines: ``unicorn`` (default) runs the JIT's x86-64 image; ``interp`` the reference
-interpreter on the same memory layout.  ``--repeat N`` runs N times (maps and globals
-persist between runs) and reports the last result.  ``--no-verify`` skips the verifier (an
+interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
+process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
+persist between runs) and reports the last result; ``--timeout SECONDS`` is a wall-clock
+limit for them all (a runtime error when exceeded).  ``--prog-array MAP=IDX:PROG`` puts a
+program of the object in a prog array's slot (after the object's ``.values``
+initialisers), for ``bpf_tail_call``; timers armed by the program fire after it returns.
+``--no-verify`` skips the verifier (an
 escape hatch for experiments; the JIT then takes its facts from BTF).
 
 JSON: ``{"prog", "retval" (u32, as BPF_PROG_TEST_RUN reports it), "r0" (full 64 bits),
@@ -29,6 +35,7 @@ from isa.ints import s64
 
 from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file
 from ..errors import BAD_INPUT, UserError
+from ..prog_arrays import parse_cli as parse_prog_arrays
 
 
 def add_parser(subparsers):
@@ -42,9 +49,15 @@ def add_parser(subparsers):
     p.add_argument("--data", metavar="HEX|@FILE",
                    help="packet (skb/xdp programs) or context bytes; default 64 zero bytes")
     p.add_argument("--engine", choices=("unicorn", "interp", "native"), default="unicorn",
-                   help="unicorn: the JIT's x86-64 (default); interp: reference interpreter")
+                   help="unicorn: the JIT's x86-64 emulated (default); interp: reference "
+                        "interpreter; native: the JIT's x86-64 run in a child process")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run N times (state persists), report the last")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="wall-clock limit for the run (default: 10 s on native, none on "
+                        "unicorn/interp, which an instruction budget bounds)")
+    p.add_argument("--prog-array", metavar="MAP=IDX:PROG", action="append", default=[],
+                   help="put program PROG in slot IDX of prog array MAP (tail calls)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the verifier (an escape hatch for experiments)")
     add_build_options(p)
@@ -83,14 +96,16 @@ def run(args) -> int:
 
     if args.repeat < 1:
         raise UserError("usage", "--repeat must be at least 1", None, BAD_INPUT)
-    if args.engine == "native":
-        raise UserError("usage", "engine 'native' is not implemented; use unicorn or interp",
-                        None, BAD_INPUT)
+    if args.timeout is not None and not args.timeout > 0:
+        raise UserError("usage", "--timeout must be a positive number of seconds", None,
+                        BAD_INPUT)
     data, sets = _data_arg(args.data), _sets_arg(args.set)
+    arrays = parse_prog_arrays(args.prog_array)
     obj = open_file(args)
     prog = obj.program(args.prog)
     out = run_program(obj, prog, data=data, globals=sets, engine=args.engine,
-                      repeat=args.repeat, verify=not args.no_verify, kernel=kernel_arg(args))
+                      repeat=args.repeat, verify=not args.no_verify, kernel=kernel_arg(args),
+                      prog_array=arrays, timeout=args.timeout)
     v = out.verdict
     vinfo = {"skipped": True} if v is None else {
         "processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,

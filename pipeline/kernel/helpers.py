@@ -17,6 +17,8 @@ from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
+from .timers import free_in as _free_fields
+from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
 
 
 
@@ -56,6 +58,7 @@ def map_update_elem(run, vm, mp, key, value, flags, *_):
         if flags == BPF_NOEXIST:
             return -EEXIST
         vm.memory.write(m.values + idx * m.elem_size, data)
+        _free_fields(run, vm, m.values + idx * m.elem_size, m.value_size)
         return 0
     if m.is_hash:
         k = vm.memory.read(key, m.key_size)
@@ -73,6 +76,7 @@ def map_update_elem(run, vm, mp, key, value, flags, *_):
         elif flags == BPF_NOEXIST:
             return -EEXIST
         vm.memory.write(m.values + slot * m.elem_size, data)
+        _free_fields(run, vm, m.values + slot * m.elem_size, m.value_size)
         return 0
     return -EINVAL
 
@@ -84,6 +88,7 @@ def map_delete_elem(run, vm, mp, key, *_):
     slot = m.slots.pop(k, None)
     if slot is None:
         return -ENOENT
+    _free_fields(run, vm, m.values + slot * m.elem_size, m.value_size)
     m.free.append(slot)
     return 0
 
@@ -127,9 +132,43 @@ def trace_printk(run, vm, fmt, size, a1, a2, a3):
     run.trace.append(line.rstrip("\n"))
     return len(line)
 
+MAX_TAIL_CALL_CNT = 33      # include/linux/bpf.h
+
+
+MAX_BPRINTF_VARARGS = 12
+
+
+def trace_vprintk(run, vm, fmt, size, data, data_len, *_):
+    """``bpf_trace_vprintk``: bpf_printk with more than 3 arguments (an array of u64)."""
+    data_len &= U32
+    if data_len % 8 or data_len > 8 * MAX_BPRINTF_VARARGS or (data_len and not data):
+        return -EINVAL
+    args = list(struct.unpack(f"<{data_len // 8}Q", vm.memory.read(data, data_len))) \
+        if data_len else []
+    text = vm.memory.read(fmt, size).split(b"\0", 1)[0].decode("latin-1")
+    line = _printk(vm, text, args)
+    run.trace.append(line.rstrip("\n"))
+    return len(line)
+
+
 def tail_call(run, vm, ctx, mp, index, *_):
-    run.map_at(mp)
-    return -ENOENT          # every prog array of a test run is empty: fall through
+    """Run the program in ``mp[index]`` and make the calling function return its result
+    (:class:`pipeline.interp.TailCallReturn`); an index out of range, an empty slot or the
+    34th tail call of a run falls through (see :mod:`pipeline.prog_arrays`)."""
+    from ..interp import TailCallReturn
+    m = run.map_at(mp)
+    if m.map_type != "prog_array":
+        raise HelperFault(f"map {m.name} is not a prog array")
+    idx = index & U32
+    slots = getattr(run, "prog_arrays", {}).get(m.name, {})
+    target = slots.get(idx) if idx < m.max_entries else None
+    if target is None or run.tail_calls >= MAX_TAIL_CALL_CNT:
+        return -ENOENT
+    entry = getattr(vm, "programs", {}).get(target)
+    if entry is None:
+        raise HelperFault(f"program {target} of {m.name}[{idx}] is not loaded by this engine")
+    run.tail_calls += 1
+    raise TailCallReturn(vm.call(entry, ctx, tail=True))
 
 def _skb_span(run, vm, ctx, off, size) -> int | None:
     if run.packet is None:
@@ -234,18 +273,12 @@ def probe_read_kernel(run, vm, dst, size, src, *_):
     vm.memory.write(dst, data)
     return 0
 
-def timer_init(run, vm, *_):
-    return 0                    # timers never fire during a test run
-
-
 def loop(run, vm, nr, cb, ctx, flags, *_):
     if flags:
         return -EINVAL
     if nr > 1 << 23:
         return -E2BIG
-    call = getattr(vm, "call", None)
-    if call is None:
-        raise HelperFault("callbacks need the unicorn engine")
+    call = vm.call
     for i in range(nr):
         if call(cb, i, ctx) & U64:
             return i + 1
@@ -255,9 +288,7 @@ def for_each_map_elem(run, vm, mp, cb, ctx, flags, *_):
     if flags:
         return -EINVAL
     m = run.map_at(mp)
-    call = getattr(vm, "call", None)
-    if call is None:
-        raise HelperFault("callbacks need the unicorn engine")
+    call = vm.call
     if m.is_array:
         keys = [i.to_bytes(4, "little") for i in range(max(m.max_entries, 1))]
         addrs = [m.values + i * m.elem_size for i in range(len(keys))]
@@ -281,15 +312,13 @@ spin_unlock = spin_lock
 sk_lookup_udp = sk_lookup_tcp
 skc_lookup_tcp = sk_lookup_tcp
 ringbuf_discard = ringbuf_submit
-timer_set_callback = timer_init
-timer_start = timer_init
-timer_cancel = timer_init
 
 
 # --- bpf_trace_printk's formatting ------------------------------------------------------
 
 def _printk(vm, fmt: str, args: list[int]) -> str:
-    """The kernel's bpf_trace_printk subset: %d %i %u %x %X %p %s %c with l/ll modifiers."""
+    """The kernel's bpf_trace_printk subset: %d %i %u %x %X %p %s %c with l/ll modifiers
+    (bpf_trace_printk: 3 arguments; bpf_trace_vprintk: up to 12)."""
     out, i, n = [], 0, 0
     while i < len(fmt):
         c = fmt[i]
@@ -353,7 +382,7 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem",
            118: "jiffies64", 125: "ktime_get_boot_ns", 130: "ringbuf_output",
            131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
            160: "ktime_get_coarse_ns", 164: "for_each_map_elem", 169: "timer_init",
-           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 181: "loop"}
+           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 177: "trace_vprintk", 181: "loop"}
 
 
 def table() -> dict[int, Helper]:

@@ -549,3 +549,31 @@ def _load_object_once(path, prog: str | None, log_level: int, size: int) -> Load
         return LoadResult(True, 0, log, os.dup(lb.bpf_program_fd(target)), insns=code)
     finally:
         lb.bpf_object_close(obj)
+
+
+def run_object(path: str | os.PathLike, prog: str, data: bytes = b"", *,
+               repeat: int = 1) -> RunResult:
+    """Load every program of the object through libbpf (so prog arrays' ``.values``
+    initialisers are filled, as ``bpf_object__load`` does) and ``BPF_PROG_TEST_RUN``
+    ``prog`` while the object is open: a prog array is emptied when its last user
+    reference (libbpf's map fd) goes, so :func:`load_object`'s dup is not enough for
+    tail calls.  Raises OSError when the object does not load."""
+    lb = _libbpf()
+    if lb is None:
+        raise RuntimeError(libbpf_available()[1])
+    obj = lb.bpf_object_open_file(os.fsencode(path), None)
+    if not obj or lb.libbpf_get_error(obj):
+        raise OSError(_errno.EINVAL, f"libbpf could not open {path}")
+    try:
+        rc = lb.bpf_object_load(obj)
+        if rc != 0:
+            err = -rc if rc < 0 else _errno.EINVAL
+            raise OSError(err, f"libbpf could not load {path}: {os.strerror(err)}")
+        target = next((p for p in _programs(lb, obj)
+                       if prog in (lb.bpf_program_name(p).decode(),
+                                   lb.bpf_program_section_name(p).decode())), None)
+        if target is None:
+            raise OSError(_errno.ENOENT, f"no program {prog!r} in {path}")
+        return prog_test_run(lb.bpf_program_fd(target), data, repeat=repeat)
+    finally:
+        lb.bpf_object_close(obj)

@@ -211,8 +211,10 @@ def test_kfunc_calls_are_reported(progs):
     ("--data", "zz"),
     ("--data", "@/nonexistent/file"),
     ("--prog", "nosuch"),
-    ("--engine", "native"),
+    ("--engine", "native", "--no-verify"),     # native runs only verified programs
     ("--repeat", "0"),
+    ("--timeout", "0"),
+    ("--prog-array", "nomap=0:sum"),
 ], ids=lambda a: " ".join(a))
 def test_bad_invocation_is_exit_2(args):
     rc, doc = run_json(SUM10, *args)

@@ -232,7 +232,8 @@ CASES: tuple[Case, ...] = (
                 "helper:bpf_timer_set_callback", "helper:bpf_timer_start", "map:array",
                 "timer-callback", "rodata"),
          notes="the callback runs after the program (the selftest waits 50 us) and stores "
-               "10 * 55 in timer_sum; not run here: the interpreter has no timers"),
+               "10 * 55 in timer_sum; the pipeline runs it (timers fire after the run), "
+               "tests/runtime/test_timers.py on both engines"),
 
     # ---------------------------------------------------------------- stack_arg_kfunc.c (§3.2)
     Case("kf_ten_scalars", "kfunc_calls.c", TC, ACCEPT, f"{ST_KFUNC}: test_stack_arg_scalar",

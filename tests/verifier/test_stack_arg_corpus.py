@@ -523,6 +523,25 @@ def test_pipeline_run_verifies_jits_and_gives_documented_retval(builder, case):
     assert out.verdict is not None, "the verifier must have run"
     assert out.verdict.processed_insns > 0
     assert out.retval == case.retval
+    for name, value in case.globals_after.items():     # timer callbacks have fired
+        assert out.globals[name] == value, name
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=[c.prog for c in ACCEPTED])
+def test_native_engine_gives_the_same_results_as_unicorn(builder, case):
+    """engine="native": the same verified image as machine code in a child process."""
+    pytest.importorskip("unicorn")
+    import pipeline
+    from pipeline import exec_native
+    if exec_native.available():
+        pytest.skip(exec_native.available())
+    obj = _loaded(builder.build(case.file))
+    data = bytes(sa.PACKET_LEN[case.test_run])
+    native = pipeline.run(obj, case.prog, engine="native", data=data)
+    emulated = pipeline.run(obj, case.prog, engine="unicorn", data=data)
+    assert native.retval == emulated.retval == case.retval
+    assert native.globals == emulated.globals
+    assert [c["name"] for c in native.kfunc_calls] == [c["name"] for c in emulated.kfunc_calls]
 
 
 # ---- 7. never an internal error ---------------------------------------------------------------
