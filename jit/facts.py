@@ -79,8 +79,10 @@ def function_starts(insns: list[Insn]) -> list[int]:
     return sorted(starts)
 
 
-def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[FuncFacts]:
-    """One :class:`FuncFacts` per function, in slot order."""
+def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None,
+            dead: frozenset[int] | set[int] = frozenset()) -> list[FuncFacts]:
+    """One :class:`FuncFacts` per function, in slot order.  Slots in ``dead`` (code the
+    verifier never reached) count for nothing: no registers, slots or may_goto."""
     if not insns:
         raise JitError("empty program")
     given = {s.start: s for s in specs or ()}
@@ -94,7 +96,7 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[Func
         spec = given.get(start, FuncSpec(start))
         out_slots, used, may_goto = 0, set(), False
         for i in range(start, end):
-            if i in skip:
+            if i in skip or i in dead:
                 continue
             insn = insns[i]
             k = sa.store_slot(insn)
@@ -104,7 +106,7 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[Func
             for r in (insn.dst,) if insn.code == op.LD_IMM64 else (insn.dst, insn.src):
                 if 6 <= r <= 9:
                     used.add(r)
-            if insn.code == op.JMP | op.JCOND:
+            if insn.code == op.JMP | op.JCOND and insn.off != 0:   # may_goto +0 is a nop
                 may_goto = True
         depth = MAX_BPF_STACK if spec.stack_depth is None else spec.stack_depth
         if spec.out_slots is not None:

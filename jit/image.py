@@ -8,7 +8,7 @@ a ``movabs``).  An executor picks a load address, decides where each target
 lives (trampolines, mapped regions) and calls :meth:`Image.link`.
 
 ``insn_offsets[i]`` is the code offset of BPF slot ``i`` (-1 for the second
-half of an LD_IMM64), so listings can interleave BPF and x86 and a faulting
+half of an LD_IMM64 and for dead code the verifier never reached), so listings can interleave BPF and x86 and a faulting
 x86 address maps back to the BPF instruction (:meth:`Image.insn_at`).
 """
 
@@ -108,7 +108,7 @@ class Image:
     code: bytes
     funcs: list[FuncLayout]
     relocs: list[Reloc]
-    insn_offsets: list[int]           # per BPF slot; -1 for LD_IMM64 second halves
+    insn_offsets: list[int]           # per BPF slot; -1 for LD_IMM64 second halves and dead slots
     insn_count: int = 0
     passes: int = 0                    # layout passes until jump sizes converged
     notes: dict[int, list[str]] = field(default_factory=dict)  # code offset -> comments

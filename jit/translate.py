@@ -30,6 +30,7 @@ at the call.  The area is reserved in the prologue, sized by the largest
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from isa import Insn
@@ -120,6 +121,7 @@ class _Pass:
     prev: _Layout
     force_long: bool
     options: JitOptions
+    dead: frozenset[int] = frozenset()
     buf: bytearray = field(default_factory=bytearray)
     relocs: list[Reloc] = field(default_factory=list)
     layouts: list[FuncLayout] = field(default_factory=list)
@@ -139,7 +141,10 @@ class _Pass:
             while i < f.end:
                 self.cur, self.cur_start = i, len(self.buf)
                 self.starts[i] = self.cur_start
-                width = self._insn(i, self.insns[i])
+                if i in self.dead:      # never reached: no code (the kernel removes it)
+                    width = 2 if self.insns[i].code == op.LD_IMM64 and i + 1 < f.end else 1
+                else:
+                    width = self._insn(i, self.insns[i])
                 self.ends[i] = len(self.buf)
                 if width == 2:
                     self.ends[i + 1] = len(self.buf)
@@ -168,9 +173,13 @@ class _Pass:
         return self.prev.starts[self.cur] + (len(self.buf) - self.cur_start)
 
     def _branch(self, cc: str | None, target_prev: int, tail: int = 0) -> None:
-        """Jump (or Jcc) to a previous-pass offset; ``tail`` bytes of this instruction follow."""
+        """Jump (or Jcc) to a previous-pass offset; ``tail`` bytes of this instruction follow.
+        A jump to the very next byte is left out (the kernel's "optimize out nop jumps"):
+        the code in between is empty, so it stays empty in the next pass."""
         end_prev = self.prev.ends[self.cur] - tail
         rel = target_prev - end_prev
+        if rel == 0 and not tail and not self.force_long:
+            return
         if not self.force_long and x.fits_i8(rel):
             self.emit(x.jmp_rel8(rel) if cc is None else x.jcc_rel8(cc, rel))
         else:
@@ -370,6 +379,11 @@ class _Pass:
             t = self._bpf_target(i, insn.imm if cls == op.JMP32 else insn.off)
             return self._branch(None, self.prev.starts[t])
         if o in _JCC:
+            t = self._bpf_target(i, insn.off)
+            if t in self.dead:          # never taken: no code at all
+                return
+            if i + 1 in self.dead:      # never falls through: an unconditional jump
+                return self._branch(None, self.prev.starts[t])
             is64 = cls == op.JMP
             a = reg(insn.dst)
             if insn.code & op.X:
@@ -378,7 +392,6 @@ class _Pass:
             else:
                 self.emit(x.test_ri(a, insn.imm, is64) if o == op.JSET
                           else x.alu_ri("cmp", a, insn.imm, is64))
-            t = self._bpf_target(i, insn.off)
             return self._branch(_JCC[o], self.prev.starts[t])
         if cls == op.JMP32:
             raise self.fail(f"unknown opcode {insn.code:#04x}")
@@ -397,9 +410,12 @@ class _Pass:
         raise self.fail(f"unknown opcode {insn.code:#04x}")
 
     def _may_goto(self, i: int, insn: Insn) -> None:
-        """Fall through while this invocation's budget lasts, then jump (counter stays 0)."""
-        slot = self.frame.may_goto_slot
+        """Fall through while this invocation's budget lasts, then jump (counter stays 0).
+        ``may_goto +0`` goes to the next instruction either way: no code."""
         t = self._bpf_target(i, insn.off)
+        if insn.off == 0:
+            return
+        slot = self.frame.may_goto_slot
         dec = x.alu_mi("sub", RBP, slot, 1)
         self.emit(x.alu_mi("cmp", RBP, slot, 0))
         self._branch("e", self.prev.starts[t], tail=len(dec))
@@ -585,16 +601,39 @@ class _Pass:
 
 
 def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
-        options: JitOptions | None = None) -> Image:
-    """Translate a linked BPF program (main function at slot 0) into an :class:`Image`."""
+        options: JitOptions | None = None, *, dead: Iterable[int] | None = None,
+        seen: Sequence[bool] | None = None) -> Image:
+    """Translate a linked BPF program (main function at slot 0) into an :class:`Image`.
+
+    ``dead``: slots the verifier proved unreachable, or ``seen``: the verifier's
+    per-slot "reached" flags (``Verdict.seen_insns``; a slot is dead where it is
+    false).  Dead slots get no code and ``insn_offsets`` -1, a conditional jump
+    into dead code becomes no code, one whose fall-through is dead becomes a
+    ``jmp`` (the kernel's ``opt_hard_wire_dead_code_branches`` and
+    ``opt_remove_dead_code``).  Without either, every slot is translated.
+    """
     options = options or JitOptions()
     try:  # undefined encodings are refused up front, as the kernel does at load time
         check_program(list(insns))
     except IsaError as e:
         raise JitError(str(e), e.index) from None
-    facts = analyse(list(insns), funcs)
-    frames = [_frame(f) for f in facts]
     n = len(insns)
+    gone = set(dead or ())
+    if seen is not None:
+        if len(seen) != n:
+            raise JitError(f"seen has {len(seen)} flags for {n} instructions")
+        gone |= {i for i, s in enumerate(seen) if not s}
+    skip = set()
+    i = 0
+    while i < n:            # an LD_IMM64's second half lives and dies with its first
+        if insns[i].code == op.LD_IMM64:
+            skip.add(i + 1)
+            i += 2
+        else:
+            i += 1
+    dead_set = frozenset(k for k in gone if 0 <= k < n and k not in skip)
+    facts = analyse(list(insns), funcs, dead_set)
+    frames = [_frame(f) for f in facts]
     # the kernel's first guess: 64 bytes per instruction (over-estimates, so jumps shrink)
     guess = [64 * (i + 1) for i in range(n)]
     prev = _Layout(starts=[64 * i for i in range(n)], ends=guess,
@@ -604,7 +643,7 @@ def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
     passes = 0
     while True:
         passes += 1
-        p = _Pass(list(insns), facts, frames, prev, force_long, options)
+        p = _Pass(list(insns), facts, frames, prev, force_long, options, dead_set)
         layout = p.run()
         if layout.same(prev):
             break
@@ -614,12 +653,8 @@ def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
         if passes > MAX_PASSES + 3:
             raise JitError("code layout did not converge")
     offsets = list(layout.starts)
-    i = 0
-    while i < n:        # second halves of LD_IMM64 have no code of their own
-        if insns[i].code == op.LD_IMM64 and i + 1 < n:
-            offsets[i + 1] = -1
-            i += 2
-        else:
-            i += 1
+    for k in skip | dead_set:   # LD_IMM64 second halves and dead slots have no code
+        if k < n:
+            offsets[k] = -1
     return Image(code=bytes(p.buf), funcs=p.layouts, relocs=p.relocs, insn_offsets=offsets,
                  insn_count=n, passes=passes)
