@@ -85,7 +85,9 @@ class FuncLayout:
     (``[rbp - stack_size, rbp)``, may_goto counter in its lowest 8 bytes when
     used), pushed callee-saved registers, alignment padding, the outgoing
     stack-argument area (arg 7 at ``[rsp]``).  ``frame_size`` is everything
-    below rbp and is a multiple of 16, so rsp is 16-byte aligned at calls.
+    below rbp; in a function that calls anything it is a multiple of 16, so rsp
+    is 16-byte aligned at calls (a leaf function has no padding).  Without
+    pushed registers one ``sub rsp`` reserves it all and ``leave`` frees it.
     """
     name: str
     start: int             # first BPF slot

@@ -93,7 +93,7 @@ def _frame(f: FuncFacts) -> _Frame:
     pushed = tuple(CALLEE_SAVED[r] for r in f.used_callee_saved)
     out_area = 8 * max(0, f.out_slots - 1)
     below = stack + 8 * len(pushed) + out_area
-    pad = (-below) % 16
+    pad = (-below) % 16 if f.makes_calls else 0     # rsp is 16-byte aligned at calls
     return _Frame(f, stack, pushed, out_area, pad, slot)
 
 
@@ -208,11 +208,15 @@ class _Pass:
         if self.options.endbr:
             self.emit(x.endbr64())
         self.emit(x.push(RBP), x.mov_rr(RBP, RSP))
-        if fr.stack_size:
-            self.emit(x.alu_ri("sub", RSP, fr.stack_size))
+        rest = fr.pad + fr.out_area
+        if not fr.pushed:           # one sub for the BPF stack, padding and outgoing area
+            stack, rest = fr.stack_size + rest, 0
+        else:
+            stack = fr.stack_size
+        if stack:
+            self.emit(x.alu_ri("sub", RSP, stack))
         for r in fr.pushed:
             self.emit(x.push(r))
-        rest = fr.pad + fr.out_area
         if rest:
             self.emit(x.alu_ri("sub", RSP, rest))
         if fr.may_goto_slot is not None:
@@ -220,7 +224,7 @@ class _Pass:
 
     def _epilogue(self, fr: _Frame) -> None:
         rest = fr.pad + fr.out_area
-        if rest:
+        if rest and fr.pushed:      # otherwise leave restores rsp by itself
             self.emit(x.alu_ri("add", RSP, rest))
         for r in reversed(fr.pushed):
             self.emit(x.pop(r))
