@@ -340,21 +340,26 @@ class _Pass:
             if signed and divisor == (1 << w) - 1:
                 return self.emit(minus1)
             self.emit(x.mov_imm(AUX, imm if is64 else u32(imm), is64))
-            return self.emit(self._div_core(is_mod, signed, is64, dst))
-        self.emit(x.mov_rr(AUX, src, is64))
-        core = self._div_core(is_mod, signed, is64, dst)
-        # minus-one guard (signed only): cmp aux, -1; jne core; <minus1>; jmp done
+            return self.emit(self._div_core(is_mod, signed, is64, dst, AUX))
+        # divide by the source register itself, unless the division's setup overwrites it
+        divisor = AUX if src in (RAX, RDX) else src
+        if divisor == AUX:
+            self.emit(x.mov_rr(AUX, src, is64))
+        core = self._div_core(is_mod, signed, is64, dst, divisor)
+        # minus-one guard (signed only): cmp divisor, -1; jne core; <minus1>; jmp done
         m1 = b""
         if signed:
             tail = minus1 + x.jmp_rel8(len(core))
-            m1 = x.alu_ri("cmp", AUX, -1, is64) + x.jcc_rel8("ne", len(tail)) + tail
+            m1 = x.alu_ri("cmp", divisor, -1, is64) + x.jcc_rel8("ne", len(tail)) + tail
         after_zero = m1 + core
         zero_blk = zero + x.jmp_rel8(len(after_zero))
-        self.emit(x.test_rr(AUX, AUX, is64), x.jcc_rel8("ne", len(zero_blk)), zero_blk, after_zero)
+        self.emit(x.test_rr(divisor, divisor, is64), x.jcc_rel8("ne", len(zero_blk)), zero_blk,
+                  after_zero)
 
     @staticmethod
-    def _div_core(is_mod: bool, signed: bool, is64: bool, dst: int) -> bytes:
-        """dst = dst (/ or %) aux, with rax/rdx preserved unless one of them is dst."""
+    def _div_core(is_mod: bool, signed: bool, is64: bool, dst: int, divisor: int) -> bytes:
+        """dst = dst (/ or %) divisor (neither rax nor rdx), with rax/rdx preserved unless
+        one of them is dst; the result goes straight from rax/rdx into dst."""
         code = b""
         if dst != RAX:
             code += x.push(RAX)
@@ -366,13 +371,17 @@ class _Pass:
             code += x.cqo() if is64 else x.cdq()
         else:
             code += x.xor_rr(RDX, RDX, False)
-        code += x.div(AUX, is64, signed)
-        code += x.mov_rr(AUX, RDX if is_mod else RAX)
-        if dst != RDX:
-            code += x.pop(RDX)
-        if dst != RAX:
-            code += x.pop(RAX)
-        return code + x.mov_rr(dst, AUX)
+        code += x.div(divisor, is64, signed)
+        res = RDX if is_mod else RAX    # a 32-bit div zero-extends both into 64 bits
+        if dst == RAX:
+            if res != RAX:
+                code += x.mov_rr(RAX, res)
+            return code + x.pop(RDX)
+        if dst == RDX:
+            if res != RDX:
+                code += x.mov_rr(RDX, res)
+            return code + x.pop(RAX)
+        return code + x.mov_rr(dst, res) + x.pop(RDX) + x.pop(RAX)
 
     # -- jumps and calls ---------------------------------------------------------------
     def _jmp(self, i: int, insn: Insn) -> None:
