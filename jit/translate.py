@@ -57,9 +57,28 @@ _SHIFTS = {op.LSH: "shl", op.RSH: "shr", op.ARSH: "sar"}
 _ATOMIC_ALU = {op.ADD: "add", op.OR: "or", op.AND: "and", op.XOR: "xor"}
 
 
+def host_has_bmi2() -> bool:
+    """Whether this machine's CPU has BMI2 (the ``bmi2`` flag of /proc/cpuinfo)."""
+    global _HOST_BMI2
+    if _HOST_BMI2 is None:
+        try:
+            with open("/proc/cpuinfo") as f:
+                _HOST_BMI2 = any(line.startswith("flags") and "bmi2" in line.split()
+                                 for line in f)
+        except OSError:
+            _HOST_BMI2 = False
+    return _HOST_BMI2
+
+
+_HOST_BMI2: bool | None = None
+
+
 @dataclass
 class JitOptions:
     endbr: bool = False   # emit endbr64 at function entries (the kernel does with IBT)
+    # shifts by a register as BMI2 shlx/shrx/sarx (one instruction, no rcx shuffle), as the
+    # kernel does when boot_cpu_has(X86_FEATURE_BMI2); default: what this CPU has
+    bmi2: bool = field(default_factory=host_has_bmi2)
 
 
 @dataclass
@@ -314,7 +333,10 @@ class _Pass:
             self.emit(x.mov_rr(dst, dst, False))
 
     def _shift_x(self, name: str, dst: int, src: int, is64: bool) -> None:
-        """Shift by a register: x86 takes the count in cl only (rcx is BPF r4)."""
+        """Shift by a register: BMI2 takes it in any register; otherwise x86 takes the count
+        in cl only (rcx is BPF r4)."""
+        if self.options.bmi2:
+            return self.emit(x.shiftx(name, dst, dst, src, is64))
         if src == RCX:
             return self.emit(x.shift_cl(name, dst, is64))
         if dst == RCX:

@@ -280,6 +280,19 @@ def shift_cl(op: str, dst: int, is64: bool = True) -> bytes:
     return op_rr(b"\xD3", SHIFT[op], dst, is64)
 
 
+# BMI2 shifts by a register: the VEX.pp field (66 / F3 / F2) selects the operation
+_SHIFTX_PP = {"shl": 1, "sar": 2, "shr": 3}
+
+
+def shiftx(op: str, dst: int, src: int, count: int, is64: bool = True) -> bytes:
+    """BMI2 ``shlx/sarx/shrx dst, src, count`` (VEX.LZ.pp.0F38.W F7 /r): dst = src shifted
+    by count masked to 63 (31), flags untouched; the 32-bit form zero-extends."""
+    _check_reg(dst, src, count)
+    b1 = (((~dst >> 3) & 1) << 7) | 0x40 | (((~src >> 3) & 1) << 5) | 0x02   # R X B, map 0F38
+    b2 = (is64 << 7) | ((~count & 15) << 3) | _SHIFTX_PP[op]                 # W vvvv L=0 pp
+    return bytes([0xC4, b1, b2, 0xF7]) + _modrm_reg(dst, src)
+
+
 def ror16_8(dst: int) -> bytes:
     """``ror dst16, 8``: swap the two low bytes."""
     return op_rr(b"\xC1", SHIFT["ror"], dst, False, prefix=b"\x66") + b"\x08"

@@ -15,7 +15,7 @@ import itertools
 import pytest
 
 from isa.asm import assemble
-from jit import JitOptions, jit  # noqa: F401
+from jit import JitOptions, jit
 from pipeline.exec_unicorn import UnicornExecutor
 from pipeline.interp import Interpreter
 
@@ -53,6 +53,26 @@ def test_divmod_by_every_register(name, w):
         for a, b in itertools.product(VALUES[::2], VALUES):
             check("\n".join(setup(dst, src, a, b) + [f"{name}{w} %r{dst}, %r{src}"]
                             + mix_out(dst, src)))
+
+
+@pytest.mark.parametrize("bmi2", [False, True])
+@pytest.mark.parametrize("name", ["lsh", "rsh", "arsh"])
+@pytest.mark.parametrize("w", ["", "32"])
+def test_shift_by_every_register(name, w, bmi2):
+    opts = JitOptions(bmi2=bmi2)
+    for dst, src in itertools.product(REGS, REGS):
+        for a, b in ((-(1 << 63) | 0x5A5A, 3), (0x8000_0000_1234_5678, 35), (-7, 64 + 5)):
+            check("\n".join(setup(dst, src, a, b) + [f"{name}{w} %r{dst}, %r{src}"]
+                            + mix_out(dst, src)), opts)
+
+
+def test_bmi2_shift_is_one_instruction():
+    image = jit(assemble("mov %r0, 5\nmov %r1, 2\nlsh %r0, %r1\nexit"),
+                options=JitOptions(bmi2=True))
+    assert [t for _, _, t, s in image.disasm() if s == 2] == ["shlx rax, rax, rdi"]
+    image = jit(assemble("mov %r0, 5\nmov %r1, 2\nlsh %r0, %r1\nexit"),
+                options=JitOptions(bmi2=False))
+    assert len([t for _, _, t, s in image.disasm() if s == 2]) == 4
 
 
 @pytest.mark.parametrize("cond", ["jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge",
