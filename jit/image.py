@@ -83,7 +83,7 @@ class FuncLayout:
     Frame, from high to low addresses: incoming args 7+ at ``[rbp+16]``...,
     return address, saved rbp at ``[rbp]``, the BPF stack
     (``[rbp - stack_size, rbp)``, may_goto counter in its lowest 8 bytes when
-    used), pushed callee-saved registers, alignment padding, the outgoing
+    used), alignment padding, pushed callee-saved registers, the outgoing
     stack-argument area (arg 7 at ``[rsp]``).  ``frame_size`` is everything
     below rbp; in a function that calls anything it is a multiple of 16, so rsp
     is 16-byte aligned at calls (a leaf function has no padding).  Without

@@ -227,24 +227,25 @@ class _Pass:
         if self.options.endbr:
             self.emit(x.endbr64())
         self.emit(x.push(RBP), x.mov_rr(RBP, RSP))
-        rest = fr.pad + fr.out_area
-        if not fr.pushed:           # one sub for the BPF stack, padding and outgoing area
-            stack, rest = fr.stack_size + rest, 0
-        else:
-            stack = fr.stack_size
-        if stack:
-            self.emit(x.alu_ri("sub", RSP, stack))
+        # the BPF stack and the padding sit above the pushed registers (leave frees them),
+        # the outgoing area below; without pushed registers one sub reserves everything
+        above, below = fr.stack_size + fr.pad, fr.out_area
+        if not fr.pushed:
+            above, below = above + below, 0
+        if above == 8:
+            self.emit(x.push(RAX))  # 1 byte instead of 4; the slot's contents do not matter
+        elif above:
+            self.emit(x.alu_ri("sub", RSP, above))
         for r in fr.pushed:
             self.emit(x.push(r))
-        if rest:
-            self.emit(x.alu_ri("sub", RSP, rest))
+        if below:
+            self.emit(x.alu_ri("sub", RSP, below))
         if fr.may_goto_slot is not None:
             self.emit(x.store_imm(8, RBP, fr.may_goto_slot, BPF_MAX_LOOPS))
 
     def _epilogue(self, fr: _Frame) -> None:
-        rest = fr.pad + fr.out_area
-        if rest and fr.pushed:      # otherwise leave restores rsp by itself
-            self.emit(x.alu_ri("add", RSP, rest))
+        if fr.out_area and fr.pushed:   # otherwise leave restores rsp by itself
+            self.emit(x.alu_ri("add", RSP, fr.out_area))
         for r in reversed(fr.pushed):
             self.emit(x.pop(r))
         self.emit(x.leave(), x.ret())
@@ -424,6 +425,10 @@ class _Pass:
             if insn.code & op.X:
                 b = reg(insn.src)
                 self.emit(x.test_rr(a, b, is64) if o == op.JSET else x.alu_rr("cmp", a, b, is64))
+            elif insn.imm == 0 and o != op.JSET:   # same flags as cmp a, 0, shorter
+                self.emit(x.test_rr(a, a, is64))
+            elif o == op.JSET and 0 <= insn.imm <= 0xFF:   # only ZF matters
+                self.emit(x.test_ri8(a, insn.imm))
             else:
                 self.emit(x.test_ri(a, insn.imm, is64) if o == op.JSET
                           else x.alu_ri("cmp", a, insn.imm, is64))
@@ -535,7 +540,9 @@ class _Pass:
         # the jmp is this instruction's last code: size it like any branch
         end_prev = self.prev.ends[self.cur]
         rel = self.prev.epilogues[self.fidx] - end_prev
-        jmp = (x.jmp_rel8(rel) if not self.force_long and x.fits_i8(rel) else x.jmp_rel32(rel))
+        jmp = (b"" if rel == 0 and not self.force_long   # the epilogue follows
+               else x.jmp_rel8(rel) if not self.force_long and x.fits_i8(rel)
+               else x.jmp_rel32(rel))
         self.emit(x.jcc_rel8("e", len(fail) + len(jmp)), fail, jmp)
 
     def _ldx(self, insn: Insn) -> None:

@@ -240,6 +240,8 @@ def alu_ri(op: str, dst: int, imm: int, is64: bool = True) -> bytes:
         imm = s32(imm)
     if fits_i8(imm):
         return op_rr(b"\x83", ext, dst, is64) + _i8(imm)
+    if dst == RAX:      # the accumulator form has no ModRM byte
+        return _rex(is64, 0, 0) + bytes([ALU[op][0] + 4]) + _i32(imm)
     return op_rr(b"\x81", ext, dst, is64) + _i32(imm)
 
 
@@ -254,7 +256,19 @@ def test_rr(a: int, b: int, is64: bool = True) -> bytes:
 def test_ri(dst: int, imm: int, is64: bool = True) -> bytes:
     if not is64:
         imm = s32(imm)
+    if dst == RAX:      # the accumulator form has no ModRM byte
+        return _rex(is64, 0, 0) + b"\xA9" + _i32(imm)
     return op_rr(b"\xF7", 0, dst, is64) + _i32(imm)
+
+
+def test_ri8(dst: int, imm: int) -> bytes:
+    """``test dst8, imm8``: the same ZF as a wider test with an immediate in 0..255
+    (SF and the upper bits differ: only for "zero or not")."""
+    if not 0 <= imm <= 0xFF:
+        raise EncodeError(f"test imm8 {imm}")
+    if dst == RAX:
+        return b"\xA8" + bytes([imm])
+    return op_rr(b"\xF6", 0, dst, False, byte_regs=(dst,)) + bytes([imm])
 
 
 def imul_rr(dst: int, src: int, is64: bool = True) -> bytes:

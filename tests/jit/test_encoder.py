@@ -179,6 +179,16 @@ def test_bmi2_shifts(op):
                                                               (R32[dst], R32[src], R32[cnt]))
 
 
+def test_test_imm8_and_accumulator_forms():
+    for dst in GPRS:
+        for v in (0, 1, 0x80, 0xFF):
+            assert decode(x.test_ri8(dst, v)) == ("test", (R8[dst], imm(v, 1)))
+    assert len(x.test_ri8(x.RAX, 1)) == 2 and len(x.test_ri(x.RAX, 0x1000)) == 6
+    assert len(x.alu_ri("add", x.RAX, 0x1000)) == 6 and len(x.alu_ri("cmp", x.RAX, 0x1000, False)) == 5
+    with pytest.raises(x.EncodeError):
+        x.test_ri8(x.RAX, 0x100)
+
+
 def test_cdq_cqo():
     assert decode(x.cdq()) == ("cdq", ())
     assert decode(x.cqo()) == ("cqo", ())
