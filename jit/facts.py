@@ -51,6 +51,7 @@ class FuncFacts:
     used_callee_saved: tuple[int, ...]  # BPF registers among r6..r9 the function uses
     uses_may_goto: bool
     makes_calls: bool = True            # any call (helper, kfunc, bpf2bpf, callx, LD_ABS)
+    uses_fp: bool = True                # reads r10 anywhere
 
 
 def _second_halves(insns: list[Insn]) -> set[int]:
@@ -82,9 +83,13 @@ def function_starts(insns: list[Insn]) -> list[int]:
 
 
 def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None,
-            dead: frozenset[int] | set[int] = frozenset()) -> list[FuncFacts]:
+            dead: frozenset[int] | set[int] = frozenset(),
+            untouched: dict[int, int] | None = None) -> list[FuncFacts]:
     """One :class:`FuncFacts` per function, in slot order.  Slots in ``dead`` (code the
-    verifier never reached) count for nothing: no registers, slots or may_goto."""
+    verifier never reached) count for nothing: no registers, slots or may_goto.
+    ``untouched``: {slot: BPF register} that slot mentions but its x86 code does not
+    (a stack-argument load folded into its use), so it needs no saving for that slot."""
+    untouched = untouched or {}
     if not insns:
         raise JitError("empty program")
     given = {s.start: s for s in specs or ()}
@@ -96,7 +101,7 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None,
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(insns)
         spec = given.get(start, FuncSpec(start))
-        out_slots, used, may_goto, calls = 0, set(), False, False
+        out_slots, used, may_goto, calls, fp = 0, set(), False, False, False
         for i in range(start, end):
             if i in skip or i in dead:
                 continue
@@ -106,8 +111,12 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None,
                 out_slots = max(out_slots, k)
             # an LD_IMM64's src field is its pseudo kind (6 = PSEUDO_MAP_IDX_VALUE), no register
             for r in (insn.dst,) if insn.code == op.LD_IMM64 else (insn.dst, insn.src):
+                if untouched.get(i) == r:
+                    continue
                 if 6 <= r <= 9:
                     used.add(r)
+                elif r == op.FP:
+                    fp = True
             if insn.code == op.JMP | op.JCOND and insn.off != 0:   # may_goto +0 is a nop
                 may_goto = True
             cls = insn.code & 7
@@ -119,5 +128,5 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None,
             out_slots = spec.out_slots
         out.append(FuncFacts(spec.name or ("main" if start == 0 else f"func_{start}"), start, end,
                              depth, spec.stack_arg_cnt, out_slots, tuple(sorted(used)), may_goto,
-                             calls))
+                             calls, fp))
     return out

@@ -41,6 +41,7 @@ from isa.ints import u32
 
 from . import x86_encode as x
 from .facts import FuncFacts, FuncSpec, analyse
+from .fuse import fuse
 from .image import HELPER_STRIDE, MAX_HELPER_ID, FuncLayout, Image, JitError, Reloc, Target
 from .regmap import ARG6, AUX, AX, CALLEE_SAVED, reg
 
@@ -79,6 +80,12 @@ class JitOptions:
     # shifts by a register as BMI2 shlx/shrx/sarx (one instruction, no rcx shuffle), as the
     # kernel does when boot_cpu_has(X86_FEATURE_BMI2); default: what this CPU has
     bmi2: bool = field(default_factory=host_has_bmi2)
+    # two BPF instructions as one x86 one where x86 has the form (see jit.fuse): mov + op as
+    # imul/lea, an incoming stack argument's load folded into its single use
+    fuse: bool = True
+    # a leaf function that never touches r10, pushes nothing and has no stack gets no
+    # rbp frame (push rbp / mov rbp, rsp / leave); its stack arguments are rsp-relative
+    frameless_leaves: bool = True
 
 
 @dataclass
@@ -89,6 +96,11 @@ class _Frame:
     out_area: int
     pad: int
     may_goto_slot: int | None
+    frameless: bool = False
+
+    def arg_mem(self, k: int) -> tuple[int, int]:
+        """(base, disp) of incoming stack-argument slot k >= 2 (arg 5 + k)."""
+        return (RSP, 8 * k - 8) if self.frameless else (RBP, 8 * k)
 
     @property
     def frame_size(self) -> int:
@@ -103,7 +115,7 @@ def _round8(n: int) -> int:
     return (n + 7) & ~7
 
 
-def _frame(f: FuncFacts) -> _Frame:
+def _frame(f: FuncFacts, options: JitOptions) -> _Frame:
     stack = _round8(max(f.stack_depth, 0))
     slot = None
     if f.uses_may_goto:
@@ -113,7 +125,9 @@ def _frame(f: FuncFacts) -> _Frame:
     out_area = 8 * max(0, f.out_slots - 1)
     below = stack + 8 * len(pushed) + out_area
     pad = (-below) % 16 if f.makes_calls else 0     # rsp is 16-byte aligned at calls
-    return _Frame(f, stack, pushed, out_area, pad, slot)
+    frameless = (options.frameless_leaves and below == 0 and not f.makes_calls
+                 and not f.uses_fp and slot is None)
+    return _Frame(f, stack, pushed, out_area, pad, slot, frameless)
 
 
 @dataclass
@@ -141,6 +155,7 @@ class _Pass:
     force_long: bool
     options: JitOptions
     dead: frozenset[int] = frozenset()
+    fused: dict[int, bytes] = field(default_factory=dict)
     buf: bytearray = field(default_factory=bytearray)
     relocs: list[Reloc] = field(default_factory=list)
     layouts: list[FuncLayout] = field(default_factory=list)
@@ -162,6 +177,10 @@ class _Pass:
                 self.starts[i] = self.cur_start
                 if i in self.dead:      # never reached: no code (the kernel removes it)
                     width = 2 if self.insns[i].code == op.LD_IMM64 and i + 1 < f.end else 1
+                elif i in self.fused:   # this slot and the next as one x86 instruction
+                    self.emit(self.fused[i])
+                    self.starts[i + 1] = len(self.buf)
+                    width = 2
                 else:
                     width = self._insn(i, self.insns[i])
                 self.ends[i] = len(self.buf)
@@ -226,6 +245,8 @@ class _Pass:
     def _prologue(self, fr: _Frame) -> None:
         if self.options.endbr:
             self.emit(x.endbr64())
+        if fr.frameless:
+            return
         self.emit(x.push(RBP), x.mov_rr(RBP, RSP))
         # the BPF stack and the padding sit above the pushed registers (leave frees them),
         # the outgoing area below; without pushed registers one sub reserves everything
@@ -248,7 +269,9 @@ class _Pass:
             self.emit(x.alu_ri("add", RSP, fr.out_area))
         for r in reversed(fr.pushed):
             self.emit(x.pop(r))
-        self.emit(x.leave(), x.ret())
+        if not fr.frameless:
+            self.emit(x.leave())
+        self.emit(x.ret())
 
     # -- one instruction ---------------------------------------------------------------
     def _insn(self, i: int, insn: Insn) -> int:
@@ -558,7 +581,7 @@ class _Pass:
                                 f"(function takes {cnt} stack argument slots)")
             if k == 1:
                 return self.emit(x.mov_rr(dst, ARG6))
-            return self.emit(x.load(8, dst, RBP, 8 * k))    # [rbp + 16] is arg 7
+            return self.emit(x.load(8, dst, *self.frame.arg_mem(k)))   # [rbp + 16]: arg 7
         base = reg(insn.src)
         if mode == op.MEM:
             return self.emit(x.load(size, dst, base, insn.off))
@@ -675,7 +698,23 @@ def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
             i += 1
     dead_set = frozenset(k for k in gone if 0 <= k < n and k not in skip)
     facts = analyse(list(insns), funcs, dead_set)
-    frames = [_frame(f) for f in facts]
+    frames = [_frame(f, options) for f in facts]
+    fused: dict[int, bytes] = {}
+    if options.fuse:
+        # which pairs fuse does not depend on the frame; a folded load's register is never
+        # touched in x86 (so it may need no saving, which may make a leaf frameless): decide,
+        # redo the facts and frames, then encode with the final frames
+        pairs = fuse(list(insns), facts, dead_set, lambda fi, k: frames[fi].arg_mem(k))
+        untouched = {}
+        for i in pairs:
+            if insns[i].code & 7 == op.LDX and insns[i].src == op.PARAMS:
+                untouched[i] = insns[i].dst          # the load's destination
+                untouched[i + 1] = insns[i].dst      # ... read by its use as src
+        if untouched:
+            facts = analyse(list(insns), funcs, dead_set, untouched)
+            frames = [_frame(f, options) for f in facts]
+        fused = fuse(list(insns), facts, dead_set, lambda fi, k: frames[fi].arg_mem(k))
+        assert fused.keys() == pairs.keys()
     # the kernel's first guess: 64 bytes per instruction (over-estimates, so jumps shrink)
     guess = [64 * (i + 1) for i in range(n)]
     prev = _Layout(starts=[64 * i for i in range(n)], ends=guess,
@@ -685,7 +724,7 @@ def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
     passes = 0
     while True:
         passes += 1
-        p = _Pass(list(insns), facts, frames, prev, force_long, options, dead_set)
+        p = _Pass(list(insns), facts, frames, prev, force_long, options, dead_set, fused)
         layout = p.run()
         if layout.same(prev):
             break

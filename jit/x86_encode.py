@@ -226,6 +226,38 @@ def lea(dst: int, base: int, disp: int) -> bytes:
     return op_rm(b"\x8D", dst, base, disp, True)
 
 
+def lea_index(dst: int, base: int | None, index: int, scale: int, disp: int = 0) -> bytes:
+    """``lea dst, [base + index * scale + disp]`` (64-bit; ``base`` None: no base, disp32).
+    ``index`` cannot be rsp (SIB index 100 means "none")."""
+    _check_reg(dst, index, *(() if base is None else (base,)))
+    if index == RSP or scale not in (1, 2, 4, 8):
+        raise EncodeError(f"lea index {index} scale {scale}")
+    ss = {1: 0, 2: 1, 4: 2, 8: 3}[scale]
+    b = 5 if base is None else base                  # SIB base 101 with mod 00: disp32 only
+    rex = bytes([0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (0 if base is None else base >> 3)])
+    if base is None:
+        mod, tail = 0, _i32(disp)
+    elif disp == 0 and b & 7 != 5:
+        mod, tail = 0, b""
+    elif fits_i8(disp):
+        mod, tail = 1, _i8(disp)
+    else:
+        mod, tail = 2, _i32(disp)
+    modrm = (mod << 6) | ((dst & 7) << 3) | 4
+    sib = (ss << 6) | ((index & 7) << 3) | (b & 7)
+    return rex + b"\x8D" + bytes([modrm, sib]) + tail
+
+
+def alu_rm(op: str, dst: int, base: int, disp: int, is64: bool = True) -> bytes:
+    """``op dst, [base + disp]`` for add/or/and/sub/xor/cmp (the 32-bit form reads 4 bytes)."""
+    return op_rm(bytes([ALU[op][0] + 2]), dst, base, disp, is64)
+
+
+def imul_rm(dst: int, base: int, disp: int, is64: bool = True) -> bytes:
+    """``imul dst, [base + disp]``."""
+    return op_rm(b"\x0F\xAF", dst, base, disp, is64)
+
+
 # --- arithmetic ----------------------------------------------------------------------
 
 def alu_rr(op: str, dst: int, src: int, is64: bool = True) -> bytes:
