@@ -550,9 +550,11 @@ class _Pass:
         size = op.SIZE_BYTES[insn.code & 0x18]
         if size == 8:
             raise self.fail(f"unknown opcode {insn.code:#04x}")
-        if indirect:
-            self.emit(x.mov_rr(AUX, reg(insn.src), False), x.alu_ri("add", AUX, insn.imm, False),
-                      x.mov_rr(RDI, reg(6)), x.mov_rr(RSI, AUX, False))
+        if indirect:    # esi = src + imm (32-bit) first: src may be rdi (r1)
+            self.emit(x.mov_rr(RSI, reg(insn.src), False))
+            if insn.imm:
+                self.emit(x.alu_ri("add", RSI, insn.imm, False))
+            self.emit(x.mov_rr(RDI, reg(6)))
         else:
             self.emit(x.mov_rr(RDI, reg(6)), x.mov_ri32(RSI, insn.imm))
         self.emit(x.mov_ri32(RDX, size))
