@@ -8,8 +8,14 @@ relocations for helper/kfunc trampolines and map/global addresses, bound by an
 executor with :meth:`Image.link`).
 
 Modules: ``x86_encode`` (instruction encoder), ``regmap`` (register map),
-``facts`` (function boundaries, outgoing slot counts), ``translate``,
-``image`` (the output dataclasses).  This package imports ``isa`` only.
+``facts`` (function boundaries, outgoing slot counts), ``fuse`` (pairs of
+BPF instructions as one x86 instruction), ``translate``, ``image`` (the
+output dataclasses).  This package imports ``isa`` only.
+
+``jit(insns, funcs, options, dead=..., seen=...)``: ``seen`` takes the
+verifier's ``Verdict.seen_insns`` (``dead`` a set of slots) and drops the code
+it never reached; :class:`JitOptions` switches BMI2 shifts (default: the
+host CPU's), pair fusion and frameless leaf functions.
 """
 
 from .facts import FuncSpec

@@ -12,8 +12,9 @@ instructions:
 * outgoing slots: the largest ``k`` of any ``*(u64 *)(r11 - 8k)`` store in
   the function (exact: r11 has no other write shape);
 * stack depth: ``MAX_BPF_STACK`` (512) unless known, which is always enough;
-* which callee-saved registers (BPF r6-r9) the function touches, and whether
-  it uses ``may_goto`` (it then needs a loop counter in its frame).
+* which callee-saved registers (BPF r6-r9) the function touches, whether
+  it uses ``may_goto`` (it then needs a loop counter in its frame) and whether
+  it calls anything (only then must its frame keep rsp 16-byte aligned).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class FuncFacts:
     out_slots: int
     used_callee_saved: tuple[int, ...]  # BPF registers among r6..r9 the function uses
     uses_may_goto: bool
+    makes_calls: bool = True            # any call (helper, kfunc, bpf2bpf, callx, LD_ABS)
+    uses_fp: bool = True                # reads r10 anywhere
 
 
 def _second_halves(insns: list[Insn]) -> set[int]:
@@ -79,8 +82,14 @@ def function_starts(insns: list[Insn]) -> list[int]:
     return sorted(starts)
 
 
-def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[FuncFacts]:
-    """One :class:`FuncFacts` per function, in slot order."""
+def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None,
+            dead: frozenset[int] | set[int] = frozenset(),
+            untouched: dict[int, int] | None = None) -> list[FuncFacts]:
+    """One :class:`FuncFacts` per function, in slot order.  Slots in ``dead`` (code the
+    verifier never reached) count for nothing: no registers, slots or may_goto.
+    ``untouched``: {slot: BPF register} that slot mentions but its x86 code does not
+    (a stack-argument load folded into its use), so it needs no saving for that slot."""
+    untouched = untouched or {}
     if not insns:
         raise JitError("empty program")
     given = {s.start: s for s in specs or ()}
@@ -92,9 +101,9 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[Func
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(insns)
         spec = given.get(start, FuncSpec(start))
-        out_slots, used, may_goto = 0, set(), False
+        out_slots, used, may_goto, calls, fp = 0, set(), False, False, False
         for i in range(start, end):
-            if i in skip:
+            if i in skip or i in dead:
                 continue
             insn = insns[i]
             k = sa.store_slot(insn)
@@ -102,13 +111,22 @@ def analyse(insns: list[Insn], specs: list[FuncSpec] | None = None) -> list[Func
                 out_slots = max(out_slots, k)
             # an LD_IMM64's src field is its pseudo kind (6 = PSEUDO_MAP_IDX_VALUE), no register
             for r in (insn.dst,) if insn.code == op.LD_IMM64 else (insn.dst, insn.src):
+                if untouched.get(i) == r:
+                    continue
                 if 6 <= r <= 9:
                     used.add(r)
-            if insn.code == op.JMP | op.JCOND:
+                elif r == op.FP:
+                    fp = True
+            if insn.code == op.JMP | op.JCOND and insn.off != 0:   # may_goto +0 is a nop
                 may_goto = True
+            cls = insn.code & 7
+            if (insn.code & 0xF0 == op.CALL and cls == op.JMP) or (
+                    cls == op.LD and insn.code & 0xE0 in (op.ABS, op.IND)):
+                calls = True
         depth = MAX_BPF_STACK if spec.stack_depth is None else spec.stack_depth
         if spec.out_slots is not None:
             out_slots = spec.out_slots
         out.append(FuncFacts(spec.name or ("main" if start == 0 else f"func_{start}"), start, end,
-                             depth, spec.stack_arg_cnt, out_slots, tuple(sorted(used)), may_goto))
+                             depth, spec.stack_arg_cnt, out_slots, tuple(sorted(used)), may_goto,
+                             calls, fp))
     return out

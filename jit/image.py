@@ -8,7 +8,7 @@ a ``movabs``).  An executor picks a load address, decides where each target
 lives (trampolines, mapped regions) and calls :meth:`Image.link`.
 
 ``insn_offsets[i]`` is the code offset of BPF slot ``i`` (-1 for the second
-half of an LD_IMM64), so listings can interleave BPF and x86 and a faulting
+half of an LD_IMM64 and for dead code the verifier never reached), so listings can interleave BPF and x86 and a faulting
 x86 address maps back to the BPF instruction (:meth:`Image.insn_at`).
 """
 
@@ -83,9 +83,11 @@ class FuncLayout:
     Frame, from high to low addresses: incoming args 7+ at ``[rbp+16]``...,
     return address, saved rbp at ``[rbp]``, the BPF stack
     (``[rbp - stack_size, rbp)``, may_goto counter in its lowest 8 bytes when
-    used), pushed callee-saved registers, alignment padding, the outgoing
+    used), alignment padding, pushed callee-saved registers, the outgoing
     stack-argument area (arg 7 at ``[rsp]``).  ``frame_size`` is everything
-    below rbp and is a multiple of 16, so rsp is 16-byte aligned at calls.
+    below rbp; in a function that calls anything it is a multiple of 16, so rsp
+    is 16-byte aligned at calls (a leaf function has no padding).  Without
+    pushed registers one ``sub rsp`` reserves it all and ``leave`` frees it.
     """
     name: str
     start: int             # first BPF slot
@@ -108,7 +110,7 @@ class Image:
     code: bytes
     funcs: list[FuncLayout]
     relocs: list[Reloc]
-    insn_offsets: list[int]           # per BPF slot; -1 for LD_IMM64 second halves
+    insn_offsets: list[int]           # per BPF slot; -1 for LD_IMM64 second halves and dead slots
     insn_count: int = 0
     passes: int = 0                    # layout passes until jump sizes converged
     notes: dict[int, list[str]] = field(default_factory=dict)  # code offset -> comments

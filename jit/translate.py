@@ -30,6 +30,7 @@ at the call.  The area is reserved in the prologue, sized by the largest
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from isa import Insn
@@ -40,6 +41,7 @@ from isa.ints import u32
 
 from . import x86_encode as x
 from .facts import FuncFacts, FuncSpec, analyse
+from .fuse import fuse
 from .image import HELPER_STRIDE, MAX_HELPER_ID, FuncLayout, Image, JitError, Reloc, Target
 from .regmap import ARG6, AUX, AX, CALLEE_SAVED, reg
 
@@ -56,9 +58,34 @@ _SHIFTS = {op.LSH: "shl", op.RSH: "shr", op.ARSH: "sar"}
 _ATOMIC_ALU = {op.ADD: "add", op.OR: "or", op.AND: "and", op.XOR: "xor"}
 
 
+def host_has_bmi2() -> bool:
+    """Whether this machine's CPU has BMI2 (the ``bmi2`` flag of /proc/cpuinfo)."""
+    global _HOST_BMI2
+    if _HOST_BMI2 is None:
+        try:
+            with open("/proc/cpuinfo") as f:
+                _HOST_BMI2 = any(line.startswith("flags") and "bmi2" in line.split()
+                                 for line in f)
+        except OSError:
+            _HOST_BMI2 = False
+    return _HOST_BMI2
+
+
+_HOST_BMI2: bool | None = None
+
+
 @dataclass
 class JitOptions:
     endbr: bool = False   # emit endbr64 at function entries (the kernel does with IBT)
+    # shifts by a register as BMI2 shlx/shrx/sarx (one instruction, no rcx shuffle), as the
+    # kernel does when boot_cpu_has(X86_FEATURE_BMI2); default: what this CPU has
+    bmi2: bool = field(default_factory=host_has_bmi2)
+    # two BPF instructions as one x86 one where x86 has the form (see jit.fuse): mov + op as
+    # imul/lea, an incoming stack argument's load folded into its single use
+    fuse: bool = True
+    # a leaf function that never touches r10, pushes nothing and has no stack gets no
+    # rbp frame (push rbp / mov rbp, rsp / leave); its stack arguments are rsp-relative
+    frameless_leaves: bool = True
 
 
 @dataclass
@@ -69,6 +96,11 @@ class _Frame:
     out_area: int
     pad: int
     may_goto_slot: int | None
+    frameless: bool = False
+
+    def arg_mem(self, k: int) -> tuple[int, int]:
+        """(base, disp) of incoming stack-argument slot k >= 2 (arg 5 + k)."""
+        return (RSP, 8 * k - 8) if self.frameless else (RBP, 8 * k)
 
     @property
     def frame_size(self) -> int:
@@ -83,7 +115,7 @@ def _round8(n: int) -> int:
     return (n + 7) & ~7
 
 
-def _frame(f: FuncFacts) -> _Frame:
+def _frame(f: FuncFacts, options: JitOptions) -> _Frame:
     stack = _round8(max(f.stack_depth, 0))
     slot = None
     if f.uses_may_goto:
@@ -92,8 +124,10 @@ def _frame(f: FuncFacts) -> _Frame:
     pushed = tuple(CALLEE_SAVED[r] for r in f.used_callee_saved)
     out_area = 8 * max(0, f.out_slots - 1)
     below = stack + 8 * len(pushed) + out_area
-    pad = (-below) % 16
-    return _Frame(f, stack, pushed, out_area, pad, slot)
+    pad = (-below) % 16 if f.makes_calls else 0     # rsp is 16-byte aligned at calls
+    frameless = (options.frameless_leaves and below == 0 and not f.makes_calls
+                 and not f.uses_fp and slot is None)
+    return _Frame(f, stack, pushed, out_area, pad, slot, frameless)
 
 
 @dataclass
@@ -120,6 +154,8 @@ class _Pass:
     prev: _Layout
     force_long: bool
     options: JitOptions
+    dead: frozenset[int] = frozenset()
+    fused: dict[int, bytes] = field(default_factory=dict)
     buf: bytearray = field(default_factory=bytearray)
     relocs: list[Reloc] = field(default_factory=list)
     layouts: list[FuncLayout] = field(default_factory=list)
@@ -139,7 +175,14 @@ class _Pass:
             while i < f.end:
                 self.cur, self.cur_start = i, len(self.buf)
                 self.starts[i] = self.cur_start
-                width = self._insn(i, self.insns[i])
+                if i in self.dead:      # never reached: no code (the kernel removes it)
+                    width = 2 if self.insns[i].code == op.LD_IMM64 and i + 1 < f.end else 1
+                elif i in self.fused:   # this slot and the next as one x86 instruction
+                    self.emit(self.fused[i])
+                    self.starts[i + 1] = len(self.buf)
+                    width = 2
+                else:
+                    width = self._insn(i, self.insns[i])
                 self.ends[i] = len(self.buf)
                 if width == 2:
                     self.ends[i + 1] = len(self.buf)
@@ -168,9 +211,13 @@ class _Pass:
         return self.prev.starts[self.cur] + (len(self.buf) - self.cur_start)
 
     def _branch(self, cc: str | None, target_prev: int, tail: int = 0) -> None:
-        """Jump (or Jcc) to a previous-pass offset; ``tail`` bytes of this instruction follow."""
+        """Jump (or Jcc) to a previous-pass offset; ``tail`` bytes of this instruction follow.
+        A jump to the very next byte is left out (the kernel's "optimize out nop jumps"):
+        the code in between is empty, so it stays empty in the next pass."""
         end_prev = self.prev.ends[self.cur] - tail
         rel = target_prev - end_prev
+        if rel == 0 and not tail and not self.force_long:
+            return
         if not self.force_long and x.fits_i8(rel):
             self.emit(x.jmp_rel8(rel) if cc is None else x.jcc_rel8(cc, rel))
         else:
@@ -198,24 +245,33 @@ class _Pass:
     def _prologue(self, fr: _Frame) -> None:
         if self.options.endbr:
             self.emit(x.endbr64())
+        if fr.frameless:
+            return
         self.emit(x.push(RBP), x.mov_rr(RBP, RSP))
-        if fr.stack_size:
-            self.emit(x.alu_ri("sub", RSP, fr.stack_size))
+        # the BPF stack and the padding sit above the pushed registers (leave frees them),
+        # the outgoing area below; without pushed registers one sub reserves everything
+        above, below = fr.stack_size + fr.pad, fr.out_area
+        if not fr.pushed:
+            above, below = above + below, 0
+        if above == 8:
+            self.emit(x.push(RAX))  # 1 byte instead of 4; the slot's contents do not matter
+        elif above:
+            self.emit(x.alu_ri("sub", RSP, above))
         for r in fr.pushed:
             self.emit(x.push(r))
-        rest = fr.pad + fr.out_area
-        if rest:
-            self.emit(x.alu_ri("sub", RSP, rest))
+        if below:
+            self.emit(x.alu_ri("sub", RSP, below))
         if fr.may_goto_slot is not None:
             self.emit(x.store_imm(8, RBP, fr.may_goto_slot, BPF_MAX_LOOPS))
 
     def _epilogue(self, fr: _Frame) -> None:
-        rest = fr.pad + fr.out_area
-        if rest:
-            self.emit(x.alu_ri("add", RSP, rest))
+        if fr.out_area and fr.pushed:   # otherwise leave restores rsp by itself
+            self.emit(x.alu_ri("add", RSP, fr.out_area))
         for r in reversed(fr.pushed):
             self.emit(x.pop(r))
-        self.emit(x.leave(), x.ret())
+        if not fr.frameless:
+            self.emit(x.leave())
+        self.emit(x.ret())
 
     # -- one instruction ---------------------------------------------------------------
     def _insn(self, i: int, insn: Insn) -> int:
@@ -301,7 +357,10 @@ class _Pass:
             self.emit(x.mov_rr(dst, dst, False))
 
     def _shift_x(self, name: str, dst: int, src: int, is64: bool) -> None:
-        """Shift by a register: x86 takes the count in cl only (rcx is BPF r4)."""
+        """Shift by a register: BMI2 takes it in any register; otherwise x86 takes the count
+        in cl only (rcx is BPF r4)."""
+        if self.options.bmi2:
+            return self.emit(x.shiftx(name, dst, dst, src, is64))
         if src == RCX:
             return self.emit(x.shift_cl(name, dst, is64))
         if dst == RCX:
@@ -327,21 +386,26 @@ class _Pass:
             if signed and divisor == (1 << w) - 1:
                 return self.emit(minus1)
             self.emit(x.mov_imm(AUX, imm if is64 else u32(imm), is64))
-            return self.emit(self._div_core(is_mod, signed, is64, dst))
-        self.emit(x.mov_rr(AUX, src, is64))
-        core = self._div_core(is_mod, signed, is64, dst)
-        # minus-one guard (signed only): cmp aux, -1; jne core; <minus1>; jmp done
+            return self.emit(self._div_core(is_mod, signed, is64, dst, AUX))
+        # divide by the source register itself, unless the division's setup overwrites it
+        divisor = AUX if src in (RAX, RDX) else src
+        if divisor == AUX:
+            self.emit(x.mov_rr(AUX, src, is64))
+        core = self._div_core(is_mod, signed, is64, dst, divisor)
+        # minus-one guard (signed only): cmp divisor, -1; jne core; <minus1>; jmp done
         m1 = b""
         if signed:
             tail = minus1 + x.jmp_rel8(len(core))
-            m1 = x.alu_ri("cmp", AUX, -1, is64) + x.jcc_rel8("ne", len(tail)) + tail
+            m1 = x.alu_ri("cmp", divisor, -1, is64) + x.jcc_rel8("ne", len(tail)) + tail
         after_zero = m1 + core
         zero_blk = zero + x.jmp_rel8(len(after_zero))
-        self.emit(x.test_rr(AUX, AUX, is64), x.jcc_rel8("ne", len(zero_blk)), zero_blk, after_zero)
+        self.emit(x.test_rr(divisor, divisor, is64), x.jcc_rel8("ne", len(zero_blk)), zero_blk,
+                  after_zero)
 
     @staticmethod
-    def _div_core(is_mod: bool, signed: bool, is64: bool, dst: int) -> bytes:
-        """dst = dst (/ or %) aux, with rax/rdx preserved unless one of them is dst."""
+    def _div_core(is_mod: bool, signed: bool, is64: bool, dst: int, divisor: int) -> bytes:
+        """dst = dst (/ or %) divisor (neither rax nor rdx), with rax/rdx preserved unless
+        one of them is dst; the result goes straight from rax/rdx into dst."""
         code = b""
         if dst != RAX:
             code += x.push(RAX)
@@ -353,13 +417,17 @@ class _Pass:
             code += x.cqo() if is64 else x.cdq()
         else:
             code += x.xor_rr(RDX, RDX, False)
-        code += x.div(AUX, is64, signed)
-        code += x.mov_rr(AUX, RDX if is_mod else RAX)
-        if dst != RDX:
-            code += x.pop(RDX)
-        if dst != RAX:
-            code += x.pop(RAX)
-        return code + x.mov_rr(dst, AUX)
+        code += x.div(divisor, is64, signed)
+        res = RDX if is_mod else RAX    # a 32-bit div zero-extends both into 64 bits
+        if dst == RAX:
+            if res != RAX:
+                code += x.mov_rr(RAX, res)
+            return code + x.pop(RDX)
+        if dst == RDX:
+            if res != RDX:
+                code += x.mov_rr(RDX, res)
+            return code + x.pop(RAX)
+        return code + x.mov_rr(dst, res) + x.pop(RDX) + x.pop(RAX)
 
     # -- jumps and calls ---------------------------------------------------------------
     def _jmp(self, i: int, insn: Insn) -> None:
@@ -370,15 +438,23 @@ class _Pass:
             t = self._bpf_target(i, insn.imm if cls == op.JMP32 else insn.off)
             return self._branch(None, self.prev.starts[t])
         if o in _JCC:
+            t = self._bpf_target(i, insn.off)
+            if t in self.dead:          # never taken: no code at all
+                return
+            if i + 1 in self.dead:      # never falls through: an unconditional jump
+                return self._branch(None, self.prev.starts[t])
             is64 = cls == op.JMP
             a = reg(insn.dst)
             if insn.code & op.X:
                 b = reg(insn.src)
                 self.emit(x.test_rr(a, b, is64) if o == op.JSET else x.alu_rr("cmp", a, b, is64))
+            elif insn.imm == 0 and o != op.JSET:   # same flags as cmp a, 0, shorter
+                self.emit(x.test_rr(a, a, is64))
+            elif o == op.JSET and 0 <= insn.imm <= 0xFF:   # only ZF matters
+                self.emit(x.test_ri8(a, insn.imm))
             else:
                 self.emit(x.test_ri(a, insn.imm, is64) if o == op.JSET
                           else x.alu_ri("cmp", a, insn.imm, is64))
-            t = self._bpf_target(i, insn.off)
             return self._branch(_JCC[o], self.prev.starts[t])
         if cls == op.JMP32:
             raise self.fail(f"unknown opcode {insn.code:#04x}")
@@ -397,9 +473,12 @@ class _Pass:
         raise self.fail(f"unknown opcode {insn.code:#04x}")
 
     def _may_goto(self, i: int, insn: Insn) -> None:
-        """Fall through while this invocation's budget lasts, then jump (counter stays 0)."""
-        slot = self.frame.may_goto_slot
+        """Fall through while this invocation's budget lasts, then jump (counter stays 0).
+        ``may_goto +0`` goes to the next instruction either way: no code."""
         t = self._bpf_target(i, insn.off)
+        if insn.off == 0:
+            return
+        slot = self.frame.may_goto_slot
         dec = x.alu_mi("sub", RBP, slot, 1)
         self.emit(x.alu_mi("cmp", RBP, slot, 0))
         self._branch("e", self.prev.starts[t], tail=len(dec))
@@ -471,9 +550,11 @@ class _Pass:
         size = op.SIZE_BYTES[insn.code & 0x18]
         if size == 8:
             raise self.fail(f"unknown opcode {insn.code:#04x}")
-        if indirect:
-            self.emit(x.mov_rr(AUX, reg(insn.src), False), x.alu_ri("add", AUX, insn.imm, False),
-                      x.mov_rr(RDI, reg(6)), x.mov_rr(RSI, AUX, False))
+        if indirect:    # esi = src + imm (32-bit) first: src may be rdi (r1)
+            self.emit(x.mov_rr(RSI, reg(insn.src), False))
+            if insn.imm:
+                self.emit(x.alu_ri("add", RSI, insn.imm, False))
+            self.emit(x.mov_rr(RDI, reg(6)))
         else:
             self.emit(x.mov_rr(RDI, reg(6)), x.mov_ri32(RSI, insn.imm))
         self.emit(x.mov_ri32(RDX, size))
@@ -484,7 +565,9 @@ class _Pass:
         # the jmp is this instruction's last code: size it like any branch
         end_prev = self.prev.ends[self.cur]
         rel = self.prev.epilogues[self.fidx] - end_prev
-        jmp = (x.jmp_rel8(rel) if not self.force_long and x.fits_i8(rel) else x.jmp_rel32(rel))
+        jmp = (b"" if rel == 0 and not self.force_long   # the epilogue follows
+               else x.jmp_rel8(rel) if not self.force_long and x.fits_i8(rel)
+               else x.jmp_rel32(rel))
         self.emit(x.jcc_rel8("e", len(fail) + len(jmp)), fail, jmp)
 
     def _ldx(self, insn: Insn) -> None:
@@ -500,7 +583,7 @@ class _Pass:
                                 f"(function takes {cnt} stack argument slots)")
             if k == 1:
                 return self.emit(x.mov_rr(dst, ARG6))
-            return self.emit(x.load(8, dst, RBP, 8 * k))    # [rbp + 16] is arg 7
+            return self.emit(x.load(8, dst, *self.frame.arg_mem(k)))   # [rbp + 16]: arg 7
         base = reg(insn.src)
         if mode == op.MEM:
             return self.emit(x.load(size, dst, base, insn.off))
@@ -585,16 +668,55 @@ class _Pass:
 
 
 def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
-        options: JitOptions | None = None) -> Image:
-    """Translate a linked BPF program (main function at slot 0) into an :class:`Image`."""
+        options: JitOptions | None = None, *, dead: Iterable[int] | None = None,
+        seen: Sequence[bool] | None = None) -> Image:
+    """Translate a linked BPF program (main function at slot 0) into an :class:`Image`.
+
+    ``dead``: slots the verifier proved unreachable, or ``seen``: the verifier's
+    per-slot "reached" flags (``Verdict.seen_insns``; a slot is dead where it is
+    false).  Dead slots get no code and ``insn_offsets`` -1, a conditional jump
+    into dead code becomes no code, one whose fall-through is dead becomes a
+    ``jmp`` (the kernel's ``opt_hard_wire_dead_code_branches`` and
+    ``opt_remove_dead_code``).  Without either, every slot is translated.
+    """
     options = options or JitOptions()
     try:  # undefined encodings are refused up front, as the kernel does at load time
         check_program(list(insns))
     except IsaError as e:
         raise JitError(str(e), e.index) from None
-    facts = analyse(list(insns), funcs)
-    frames = [_frame(f) for f in facts]
     n = len(insns)
+    gone = set(dead or ())
+    if seen is not None:
+        if len(seen) != n:
+            raise JitError(f"seen has {len(seen)} flags for {n} instructions")
+        gone |= {i for i, s in enumerate(seen) if not s}
+    skip = set()
+    i = 0
+    while i < n:            # an LD_IMM64's second half lives and dies with its first
+        if insns[i].code == op.LD_IMM64:
+            skip.add(i + 1)
+            i += 2
+        else:
+            i += 1
+    dead_set = frozenset(k for k in gone if 0 <= k < n and k not in skip)
+    facts = analyse(list(insns), funcs, dead_set)
+    frames = [_frame(f, options) for f in facts]
+    fused: dict[int, bytes] = {}
+    if options.fuse:
+        # which pairs fuse does not depend on the frame; a folded load's register is never
+        # touched in x86 (so it may need no saving, which may make a leaf frameless): decide,
+        # redo the facts and frames, then encode with the final frames
+        pairs = fuse(list(insns), facts, dead_set, lambda fi, k: frames[fi].arg_mem(k))
+        untouched = {}
+        for i in pairs:
+            if insns[i].code & 7 == op.LDX and insns[i].src == op.PARAMS:
+                untouched[i] = insns[i].dst          # the load's destination
+                untouched[i + 1] = insns[i].dst      # ... read by its use as src
+        if untouched:
+            facts = analyse(list(insns), funcs, dead_set, untouched)
+            frames = [_frame(f, options) for f in facts]
+        fused = fuse(list(insns), facts, dead_set, lambda fi, k: frames[fi].arg_mem(k))
+        assert fused.keys() == pairs.keys()
     # the kernel's first guess: 64 bytes per instruction (over-estimates, so jumps shrink)
     guess = [64 * (i + 1) for i in range(n)]
     prev = _Layout(starts=[64 * i for i in range(n)], ends=guess,
@@ -604,7 +726,7 @@ def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
     passes = 0
     while True:
         passes += 1
-        p = _Pass(list(insns), facts, frames, prev, force_long, options)
+        p = _Pass(list(insns), facts, frames, prev, force_long, options, dead_set, fused)
         layout = p.run()
         if layout.same(prev):
             break
@@ -614,12 +736,8 @@ def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
         if passes > MAX_PASSES + 3:
             raise JitError("code layout did not converge")
     offsets = list(layout.starts)
-    i = 0
-    while i < n:        # second halves of LD_IMM64 have no code of their own
-        if insns[i].code == op.LD_IMM64 and i + 1 < n:
-            offsets[i + 1] = -1
-            i += 2
-        else:
-            i += 1
+    for k in skip | dead_set:   # LD_IMM64 second halves and dead slots have no code
+        if k < n:
+            offsets[k] = -1
     return Image(code=bytes(p.buf), funcs=p.layouts, relocs=p.relocs, insn_offsets=offsets,
                  insn_count=n, passes=passes)

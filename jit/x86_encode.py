@@ -226,6 +226,38 @@ def lea(dst: int, base: int, disp: int) -> bytes:
     return op_rm(b"\x8D", dst, base, disp, True)
 
 
+def lea_index(dst: int, base: int | None, index: int, scale: int, disp: int = 0) -> bytes:
+    """``lea dst, [base + index * scale + disp]`` (64-bit; ``base`` None: no base, disp32).
+    ``index`` cannot be rsp (SIB index 100 means "none")."""
+    _check_reg(dst, index, *(() if base is None else (base,)))
+    if index == RSP or scale not in (1, 2, 4, 8):
+        raise EncodeError(f"lea index {index} scale {scale}")
+    ss = {1: 0, 2: 1, 4: 2, 8: 3}[scale]
+    b = 5 if base is None else base                  # SIB base 101 with mod 00: disp32 only
+    rex = bytes([0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (0 if base is None else base >> 3)])
+    if base is None:
+        mod, tail = 0, _i32(disp)
+    elif disp == 0 and b & 7 != 5:
+        mod, tail = 0, b""
+    elif fits_i8(disp):
+        mod, tail = 1, _i8(disp)
+    else:
+        mod, tail = 2, _i32(disp)
+    modrm = (mod << 6) | ((dst & 7) << 3) | 4
+    sib = (ss << 6) | ((index & 7) << 3) | (b & 7)
+    return rex + b"\x8D" + bytes([modrm, sib]) + tail
+
+
+def alu_rm(op: str, dst: int, base: int, disp: int, is64: bool = True) -> bytes:
+    """``op dst, [base + disp]`` for add/or/and/sub/xor/cmp (the 32-bit form reads 4 bytes)."""
+    return op_rm(bytes([ALU[op][0] + 2]), dst, base, disp, is64)
+
+
+def imul_rm(dst: int, base: int, disp: int, is64: bool = True) -> bytes:
+    """``imul dst, [base + disp]``."""
+    return op_rm(b"\x0F\xAF", dst, base, disp, is64)
+
+
 # --- arithmetic ----------------------------------------------------------------------
 
 def alu_rr(op: str, dst: int, src: int, is64: bool = True) -> bytes:
@@ -240,6 +272,8 @@ def alu_ri(op: str, dst: int, imm: int, is64: bool = True) -> bytes:
         imm = s32(imm)
     if fits_i8(imm):
         return op_rr(b"\x83", ext, dst, is64) + _i8(imm)
+    if dst == RAX:      # the accumulator form has no ModRM byte
+        return _rex(is64, 0, 0) + bytes([ALU[op][0] + 4]) + _i32(imm)
     return op_rr(b"\x81", ext, dst, is64) + _i32(imm)
 
 
@@ -254,7 +288,19 @@ def test_rr(a: int, b: int, is64: bool = True) -> bytes:
 def test_ri(dst: int, imm: int, is64: bool = True) -> bytes:
     if not is64:
         imm = s32(imm)
+    if dst == RAX:      # the accumulator form has no ModRM byte
+        return _rex(is64, 0, 0) + b"\xA9" + _i32(imm)
     return op_rr(b"\xF7", 0, dst, is64) + _i32(imm)
+
+
+def test_ri8(dst: int, imm: int) -> bytes:
+    """``test dst8, imm8``: the same ZF as a wider test with an immediate in 0..255
+    (SF and the upper bits differ: only for "zero or not")."""
+    if not 0 <= imm <= 0xFF:
+        raise EncodeError(f"test imm8 {imm}")
+    if dst == RAX:
+        return b"\xA8" + bytes([imm])
+    return op_rr(b"\xF6", 0, dst, False, byte_regs=(dst,)) + bytes([imm])
 
 
 def imul_rr(dst: int, src: int, is64: bool = True) -> bytes:
@@ -278,6 +324,19 @@ def shift_ri(op: str, dst: int, count: int, is64: bool = True) -> bytes:
 
 def shift_cl(op: str, dst: int, is64: bool = True) -> bytes:
     return op_rr(b"\xD3", SHIFT[op], dst, is64)
+
+
+# BMI2 shifts by a register: the VEX.pp field (66 / F3 / F2) selects the operation
+_SHIFTX_PP = {"shl": 1, "sar": 2, "shr": 3}
+
+
+def shiftx(op: str, dst: int, src: int, count: int, is64: bool = True) -> bytes:
+    """BMI2 ``shlx/sarx/shrx dst, src, count`` (VEX.LZ.pp.0F38.W F7 /r): dst = src shifted
+    by count masked to 63 (31), flags untouched; the 32-bit form zero-extends."""
+    _check_reg(dst, src, count)
+    b1 = (((~dst >> 3) & 1) << 7) | 0x40 | (((~src >> 3) & 1) << 5) | 0x02   # R X B, map 0F38
+    b2 = (is64 << 7) | ((~count & 15) << 3) | _SHIFTX_PP[op]                 # W vvvv L=0 pp
+    return bytes([0xC4, b1, b2, 0xF7]) + _modrm_reg(dst, src)
 
 
 def ror16_8(dst: int) -> bytes:

@@ -12,6 +12,8 @@ sil/dil/spl/bpl (REX needed), imm8 vs imm32 boundaries.
 from __future__ import annotations
 
 import capstone
+import itertools
+
 import pytest
 from capstone import x86 as cx
 
@@ -167,6 +169,24 @@ def test_test_imul_neg_div(dst):
     assert decode(x.bswap(dst)) == ("bswap", (R64[dst],))
     assert decode(x.bswap(dst, False)) == ("bswap", (R32[dst],))
     assert decode(x.ror16_8(dst)) == ("ror", (R16[dst], imm(8, 1)))
+
+
+@pytest.mark.parametrize("op", ["shl", "shr", "sar"])
+def test_bmi2_shifts(op):
+    for dst, src, cnt in itertools.product(GPRS, GPRS, GPRS):
+        assert decode(x.shiftx(op, dst, src, cnt)) == (op + "x", (R64[dst], R64[src], R64[cnt]))
+        assert decode(x.shiftx(op, dst, src, cnt, False)) == (op + "x",
+                                                              (R32[dst], R32[src], R32[cnt]))
+
+
+def test_test_imm8_and_accumulator_forms():
+    for dst in GPRS:
+        for v in (0, 1, 0x80, 0xFF):
+            assert decode(x.test_ri8(dst, v)) == ("test", (R8[dst], imm(v, 1)))
+    assert len(x.test_ri8(x.RAX, 1)) == 2 and len(x.test_ri(x.RAX, 0x1000)) == 6
+    assert len(x.alu_ri("add", x.RAX, 0x1000)) == 6 and len(x.alu_ri("cmp", x.RAX, 0x1000, False)) == 5
+    with pytest.raises(x.EncodeError):
+        x.test_ri8(x.RAX, 0x100)
 
 
 def test_cdq_cqo():
