@@ -160,7 +160,9 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
         raise _rejected(p, verdict)
     linked = obj.linked(p, kernel)
     try:
-        return _jit(list(linked.insns), func_specs(p, verdict))
+        # the kernel removes what the verifier proved dead; so does the JIT here
+        seen = verdict.seen_insns if verdict is not None and verdict.seen_insns else None
+        return _jit(list(linked.insns), func_specs(p, verdict), seen=seen)
     except JitError as e:
         raise UserError("jit", f"{obj.path}: program {p.name}: {e}", obj.path, REJECTED) from None
 

@@ -536,9 +536,10 @@ def test_native_engine_gives_the_same_results_as_unicorn(builder, case):
     if exec_native.available():
         pytest.skip(exec_native.available())
     obj = _loaded(builder.build(case.file))
+    names = _btf(builder.build(case.companion)) if case.companion else None
     data = bytes(sa.PACKET_LEN[case.test_run])
-    native = pipeline.run(obj, case.prog, engine="native", data=data)
-    emulated = pipeline.run(obj, case.prog, engine="unicorn", data=data)
+    native = pipeline.run(obj, case.prog, engine="native", data=data, btf_func_path=names)
+    emulated = pipeline.run(obj, case.prog, engine="unicorn", data=data, btf_func_path=names)
     assert native.retval == emulated.retval == case.retval
     assert native.globals == emulated.globals
     assert [c["name"] for c in native.kfunc_calls] == [c["name"] for c in emulated.kfunc_calls]
