@@ -90,6 +90,7 @@ def const_alu(opc: int, a: int, b: int, alu64: bool, imm: int = 0, to_be: bool =
 
 
 _CONSTS: dict[int, Scalar] = {}
+_new = tuple.__new__
 _U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
 
 
@@ -102,9 +103,9 @@ def const_scalar(v: int) -> Scalar:
             _CONSTS.clear()
         v &= U64_MAX
         lo = v & U32_MAX
-        sv = s64(v)
-        s32v = s32(lo)
-        s = _CONSTS[v] = Scalar(Tnum(v, 0), sv, sv, v, v, s32v, s32v, lo, lo)
+        sv = v - (1 << 64) if v >> 63 else v               # s64(v)
+        s32v = lo - (1 << 32) if lo >> 31 else lo          # s32(lo)
+        s = _CONSTS[v] = _new(Scalar, (_new(Tnum, (v, 0)), sv, sv, v, v, s32v, s32v, lo, lo))
     return s
 
 
@@ -193,12 +194,13 @@ def check_alu_op(env: Env, insn) -> None:
         raise VerifierError(f"invalid BPF_ALU opcode {opc >> 4:x}", EINVAL)
 
     # all other ALU ops
+    off = insn.off
     if is_x:
-        if insn.imm != 0 or insn.off not in (0, 1) or (insn.off == 1 and opc not in (op.MOD, op.DIV)):
+        if insn.imm != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
         check_reg_arg_src(env, src)
     else:
-        if src != 0 or insn.off not in (0, 1) or (insn.off == 1 and opc not in (op.MOD, op.DIV)):
+        if src != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
     check_reg_arg_src(env, dst)
     if opc in (op.MOD, op.DIV) and not is_x and insn.imm == 0:
@@ -263,12 +265,27 @@ def _mov_reg(env: Env, insn, alu64: bool) -> None:
         env.set_reg(dst, Reg(T.SCALAR, _U32_UNKNOWN))
 
 
+# scalar-op-constant ops that keep a constant dst constant with no side effect (no
+# fork: a constant is never in [-1, 0] as a range; shift amounts are checked before)
+_CONST_FAST = frozenset((op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR, op.LSH, op.RSH,
+                         op.ARSH))
+
+
 def adjust_reg_min_max_vals(env: Env, insn) -> None:
     code = insn.code
     opc = code & 0xF0
     alu64 = (code & 7) == op.ALU64
     dst = insn.dst
-    d = env.reg(dst)
+    st = env.cur
+    regs = st.frames[st.curframe].regs
+    d = regs[dst]
+    if (not code & op.X and d.type == T.SCALAR and not d.s.var_off.mask and opc in _CONST_FAST
+            and (not d.id or opc not in (op.ADD, op.SUB))):
+        # constant op= imm: what the general path below computes, without the
+        # intermediate scalars (the hot case of unrolled and counting loops)
+        regs[dst] = Reg(T.SCALAR, const_scalar(
+            const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)), precise=d.precise)
+        return
     ptr = d if d.type != T.SCALAR else None
     if code & op.X:
         s = env.reg(insn.src)

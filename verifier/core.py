@@ -23,7 +23,7 @@ import traceback
 from isa import opcodes as op
 from isa.disasm import format_insn
 from isa.helper_names import helper_name
-from isa.stack_args import touches_r11
+from isa.stack_args import PARAMS as _R11
 from verifier import alu, calls, cfg, jumps, mem
 from verifier import regtypes as T
 from verifier import stack_args as SA
@@ -35,7 +35,7 @@ from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.kfunc_call import kfunc_call
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, format_frame, vlog_alignment
-from verifier.precision import backtrack_kinds
+from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.state import MAX_BPF_REG, Reg, State
@@ -49,10 +49,10 @@ def do_check_insn(env: Env, insn, idx: int):
     code = insn.code
     cls = code & 7
     # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
-    if touches_r11(insn):
+    if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
         return idx + 1
-    if cls in (op.ALU, op.ALU64):
+    if cls == op.ALU64 or cls == op.ALU:
         alu.check_alu_op(env, insn)
         return idx + 1
     if cls == op.LDX:
@@ -403,6 +403,7 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
         cfg.compute_scc(env)
         compute_live_registers(env)
         env.bt_kind = backtrack_kinds(env)
+        env.bt_runs = backtrack_runs(env.insns, env.bt_kind)
         env.liveness = StackLiveness(env)
         stage = "check"
         do_check_common(env, 0)

@@ -326,6 +326,29 @@ def backtrack_kinds(env) -> list[int]:
     return out
 
 
+def backtrack_runs(insns, kinds: list[int]) -> tuple[list[int], list[int]]:
+    """Per instruction i of kind 1: the first index of the unbroken run of kind-1
+    instructions writing the same register that ends at i, and that register (as
+    a bit mask).  When it is not tracked, the backward walk passes the whole run
+    in one step (a loop body of a thousand ``r0 += 1`` is crossed once, not a
+    thousand times, at every conditional jump); other instructions get
+    (i + 1, all bits), i.e. no run."""
+    starts, regs = [], []
+    start = prev = -1
+    for i, k in enumerate(kinds):
+        if k == 1:
+            d = insns[i].dst
+            if prev != d:
+                start, prev = i, d
+            starts.append(start)
+            regs.append(1 << d)
+        else:
+            prev = -1
+            starts.append(i + 1)
+            regs.append(-1)
+    return starts, regs
+
+
 def mark_chain_precision(env, regno: int) -> None:
     """Make the scalar in ``regno`` (current frame) precise along its history."""
     if regno < 0 or not env.bpf_capable:
@@ -389,10 +412,24 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
             first = st.first_insn_idx
             kinds = env.bt_kind
             insns = env.insns
+            run_start, run_regs = env.bt_runs
             while True:
                 if skip_first:
                     skip_first = False
                 else:
+                    lower = run_start[i]
+                    if (lower < i and not log2
+                            and not run_regs[i] & bt.reg_masks[bt.frame]):
+                        # [lower, i] only writes untracked registers: step past it
+                        # at once, stopping where a history entry or the state's
+                        # first instruction needs the careful step below
+                        if history and lower <= jh[history - 1].idx <= i:
+                            lower = jh[history - 1].idx
+                        if lower <= first <= i:
+                            lower = first
+                        if lower < i:
+                            i = lower
+                            subseq_idx = lower + 1
                     hist = jh[history - 1] if history and jh[history - 1].idx == i else None
                     k = kinds[i]
                     # fast path: a plain ALU/load whose destination is not tracked

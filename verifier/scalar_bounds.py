@@ -19,7 +19,7 @@ mutated and may be shared between registers and states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32, u64
 from verifier.tnum import (
@@ -34,12 +34,14 @@ from verifier.tnum import (
 
 # --- the public, immutable value --------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Scalar:
+class Scalar(NamedTuple):
     """Immutable abstract scalar (the numeric half of ``bpf_reg_state``).
 
     ``smin/smax`` and ``s32_min/s32_max`` are signed Python ints in s64/s32
-    range; ``umin/umax``/``u32_min/u32_max`` are unsigned.
+    range; ``umin/umax``/``u32_min/u32_max`` are unsigned.  A tuple
+    underneath, like :class:`~verifier.tnum.Tnum`: one is built per ALU op and
+    branch side, and ``tuple.__new__`` is far cheaper than a frozen
+    dataclass's ``__init__``; equality and hashing are the tuple's.
     """
 
     var_off: Tnum
@@ -152,10 +154,11 @@ class _Reg:
                     s.s32_min, s.s32_max, s.u32_min, s.u32_max)
 
     def freeze(self) -> Scalar:
-        return Scalar(self.var_off, self.smin, self.smax, self.umin, self.umax,
-                      self.s32_min, self.s32_max, self.u32_min, self.u32_max)
+        return _new(Scalar, (self.var_off, self.smin, self.smax, self.umin, self.umax,
+                             self.s32_min, self.s32_max, self.u32_min, self.u32_max))
 
 
+_new = tuple.__new__
 _UNKNOWN = Scalar(TNUM_UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX)
 
 
