@@ -94,6 +94,12 @@ _new = tuple.__new__
 _U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
 
 
+def clear_memos() -> None:
+    """Start a verification cold: no remembered constants or scalar results."""
+    _CONSTS.clear()
+    S.clear_memos()
+
+
 def const_scalar(v: int) -> Scalar:
     """Scalar.const, built directly (every bound equals the value) and cached
     (loops recompute the same constants)."""
@@ -132,6 +138,12 @@ def _should_fork(opc: int, dst: Scalar, src: Scalar) -> int:
     if dst.s32_min == -1 and dst.s32_max == 0:
         return 32
     return 0
+
+
+# scalar-op-constant ops that keep a constant dst constant with no side effect (no
+# fork: a constant is never in [-1, 0] as a range; shift amounts are checked before)
+_CONST_FAST = frozenset((op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR, op.LSH, op.RSH,
+                         op.ARSH))
 
 
 def check_alu_op(env: Env, insn) -> None:
@@ -202,6 +214,19 @@ def check_alu_op(env: Env, insn) -> None:
     else:
         if src != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
+        st = env.cur
+        regs = st.frames[st.curframe].regs
+        d = regs[dst] if dst < 10 else None
+        if (d is not None and d.type == T.SCALAR and not d.s.var_off.mask and opc in _CONST_FAST
+                and (not d.id or opc not in (op.ADD, op.SUB))
+                and (opc not in (op.LSH, op.RSH, op.ARSH) or 0 <= insn.imm < (64 if alu64 else 32))):
+            # constant op= imm, where none of the checks below can fail: what
+            # adjust_reg_min_max_vals computes, without the intermediate scalars
+            # (the hot case of unrolled and counting loops)
+            env.scratched_regs |= 1 << dst
+            regs[dst] = Reg(T.SCALAR, const_scalar(
+                const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)), precise=d.precise)
+            return
     check_reg_arg_src(env, dst)
     if opc in (op.MOD, op.DIV) and not is_x and insn.imm == 0:
         raise VerifierError("div by zero", EINVAL)
@@ -265,27 +290,12 @@ def _mov_reg(env: Env, insn, alu64: bool) -> None:
         env.set_reg(dst, Reg(T.SCALAR, _U32_UNKNOWN))
 
 
-# scalar-op-constant ops that keep a constant dst constant with no side effect (no
-# fork: a constant is never in [-1, 0] as a range; shift amounts are checked before)
-_CONST_FAST = frozenset((op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR, op.LSH, op.RSH,
-                         op.ARSH))
-
-
 def adjust_reg_min_max_vals(env: Env, insn) -> None:
     code = insn.code
     opc = code & 0xF0
     alu64 = (code & 7) == op.ALU64
     dst = insn.dst
-    st = env.cur
-    regs = st.frames[st.curframe].regs
-    d = regs[dst]
-    if (not code & op.X and d.type == T.SCALAR and not d.s.var_off.mask and opc in _CONST_FAST
-            and (not d.id or opc not in (op.ADD, op.SUB))):
-        # constant op= imm: what the general path below computes, without the
-        # intermediate scalars (the hot case of unrolled and counting loops)
-        regs[dst] = Reg(T.SCALAR, const_scalar(
-            const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)), precise=d.precise)
-        return
+    d = env.reg(dst)
     ptr = d if d.type != T.SCALAR else None
     if code & op.X:
         s = env.reg(insn.src)

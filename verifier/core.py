@@ -383,6 +383,7 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
     problem becomes a rejected Verdict."""
     t0 = time.perf_counter()
+    alu.clear_memos()
     log = Log(log_level)
     env = Env(inp, log)
     env.call_name = _call_name(env)

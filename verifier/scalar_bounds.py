@@ -378,7 +378,30 @@ def _reg_bound_offset(r: _Reg) -> None:
 
 
 def reg_bounds_sync(r: _Reg) -> None:
-    """kernel: reg_bounds_sync (operates on a private _Reg)."""
+    """kernel: reg_bounds_sync (operates on a private _Reg).
+
+    A pure function of the nine fields, run for every ALU op and branch side:
+    results are remembered (the same values recur at every loop iteration),
+    and the table is emptied when it grows past _SYNC_MEMO_MAX entries."""
+    key = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+           r.u32_max)
+    out = _SYNC_MEMO.get(key)
+    if out is None:
+        _reg_bounds_sync(r)
+        if len(_SYNC_MEMO) >= _SYNC_MEMO_MAX:
+            _SYNC_MEMO.clear()
+        _SYNC_MEMO[key] = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
+                           r.u32_min, r.u32_max)
+    else:
+        (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+         r.u32_max) = out
+
+
+_SYNC_MEMO: dict = {}
+_SYNC_MEMO_MAX = 8192
+
+
+def _reg_bounds_sync(r: _Reg) -> None:
     _update_reg_bounds(r)
     # three rounds, as in the kernel (each can feed the next)
     _reg_deduce_bounds(r)

@@ -158,6 +158,21 @@ def tnum_mul(a: Tnum, b: Tnum) -> Tnum:
     bv, bm = b
     if not am and not bm:
         return _new(Tnum, ((av * bv) & U64_MAX, 0))
+    key = (a, b)
+    r = _MUL_MEMO.get(key)
+    if r is None:
+        if len(_MUL_MEMO) >= 4096:
+            _MUL_MEMO.clear()
+        r = _MUL_MEMO[key] = _tnum_mul(av, am, bv, bm)
+    return r
+
+
+# tnum_mul of non-constants: 64 steps at worst, and a loop multiplies the same
+# operands again at every iteration, so results are remembered (pure function)
+_MUL_MEMO: dict = {}
+
+
+def _tnum_mul(av: int, am: int, bv: int, bm: int) -> Tnum:
     # acc = (0; 0); a known-1 bit of a: acc += b; an unknown bit: acc |= acc + b
     accv = accm = 0
     while av or am:
