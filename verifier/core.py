@@ -17,6 +17,7 @@ module.
 
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 
@@ -382,6 +383,19 @@ def _subprog_facts(env: Env) -> list[SubprogFacts]:
 def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
     problem becomes a rejected Verdict."""
+    # the cyclic garbage collector is held off while we run (restored on return):
+    # a full collection scans every object of the process, milliseconds that
+    # would land at random in one program's time
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify(inp, log_level)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _verify(inp: VerifierInput, log_level: int) -> Verdict:
     t0 = time.perf_counter()
     alu.clear_memos()
     log = Log(log_level)
@@ -442,5 +456,6 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     log.line(v.stats_line())
     v.log = log.text() if log_level else ""
     v.internal_error = env.internal_error
+    env.insn_text = None          # the one reference cycle (env -> closure -> env)
     v.verify_time_s = time.perf_counter() - t0
     return v
