@@ -9,9 +9,10 @@ Here: the value itself, the marking helpers (``___mark_reg_known``,
 ``__mark_reg*_unbounded``), the bounds synchronisation ``reg_bounds_sync``
 (``__update_reg_bounds``, ``__reg_deduce_bounds``, ``__reg_bound_offset``), the
 width changes (``zext_32_to_64``, ``coerce_reg_to_size``,
-``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx``) and the log text
-(``print_scalar_ranges``).  The ALU transfer functions built on them are
-:mod:`verifier.scalar`, which also re-exports this module's public names.
+``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx``); the log text
+(``print_scalar_ranges``) is :mod:`verifier.scalar_fmt`, re-exported here.
+The ALU transfer functions built on them are :mod:`verifier.scalar`, which
+also re-exports this module's public names.
 Internally the kernel's in-place style is kept by working on a private
 mutable ``_Reg`` and freezing the result, so a ``Scalar`` handed out is never
 mutated and may be shared between registers and states.
@@ -24,9 +25,10 @@ from typing import NamedTuple
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32, u64
 from verifier.tnum import (
     TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_cast, tnum_clear_subreg, tnum_const,
-    tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const, tnum_is_unknown, tnum_or,
-    tnum_range, tnum_step, tnum_strn, tnum_subreg, tnum_subreg_is_const,
+    tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const, tnum_or,
+    tnum_range, tnum_step, tnum_subreg, tnum_subreg_is_const,
 )
+from verifier.scalar_fmt import format_scalar, format_scalar_ranges  # noqa: F401 - re-exported
 
 # C integer conversions (two's complement wrap, like the kernel's casts) are
 # isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.
@@ -219,8 +221,10 @@ def _update_reg32_bounds(r: _Reg) -> None:
     v = r.var_off.value & U32_MAX
     m = r.var_off.mask & U32_MAX
     # min signed is max(sign bit) | min(other bits); max is the converse
-    lo = s32(v | (m & 0x80000000))
-    hi = s32(v | (m & 0x7FFFFFFF))
+    lo = v | (m & 0x80000000)
+    lo = lo - 0x100000000 if lo & 0x80000000 else lo       # s32(), inlined
+    hi = v | (m & 0x7FFFFFFF)
+    hi = hi - 0x100000000 if hi & 0x80000000 else hi
     if lo > r.s32_min:
         r.s32_min = lo
     if hi < r.s32_max:
@@ -237,8 +241,10 @@ def _update_reg64_bounds(r: _Reg) -> None:
     tnum share exactly one value."""
     t = r.var_off
     v, m = t.value, t.mask
-    lo = s64(v | (m & 0x8000000000000000))
-    hi = s64(v | (m & S64_MAX))
+    lo = v | (m & 0x8000000000000000)
+    lo = lo - 0x10000000000000000 if lo >> 63 else lo      # s64(), inlined
+    hi = v | (m & S64_MAX)
+    hi = hi - 0x10000000000000000 if hi >> 63 else hi
     if lo > r.smin:
         r.smin = lo
     if hi < r.smax:
@@ -567,74 +573,3 @@ def zext_32_to_64(s: Scalar) -> Scalar:
     r = _Reg.of(s)
     _zext_32_to_64(r)
     return r.freeze()
-
-
-# --- printing (kernel/bpf/log.c: print_reg_state / print_scalar_ranges) ------
-
-def _verbose_unum(v: int) -> str:
-    return str(v) if v <= 0xFFFF else "0x%x" % v
-
-
-def _verbose_snum(v: int) -> str:
-    v = s64(v)
-    return str(v) if -0x8000 <= v <= 0x7FFF else "0x%x" % u64(v)
-
-
-def _is_snum_decimal(v: int) -> bool:
-    return -0x8000 <= v <= 0x7FFF
-
-
-def format_scalar_ranges(s: Scalar) -> list[str]:
-    """The ``name=...`` items of print_scalar_ranges (defaults omitted, equal
-    values merged as ``smin=smin32=0``)."""
-    # smin32/smax32 are sign-extended only when printed in decimal: in hex a
-    # sign-extended 0xfffffffe would read as a different number.
-    def sv32(v: int) -> int:
-        return u64(v) if _is_snum_decimal(v) else u32(v)
-
-    table = [
-        ["smin", u64(s.smin), s.smin == S64_MIN],
-        ["smax", u64(s.smax), s.smax == S64_MAX],
-        ["umin", s.umin, s.umin == 0],
-        ["umax", s.umax, s.umax == U64_MAX],
-        ["smin32", sv32(s.s32_min), s.s32_min == S32_MIN],
-        ["smax32", sv32(s.s32_max), s.s32_max == S32_MAX],
-        ["umin32", s.u32_min, s.u32_min == 0],
-        ["umax32", s.u32_max, s.u32_max == U32_MAX],
-    ]
-    items = []
-    for i, (name, val, omit) in enumerate(table):
-        if omit:
-            continue
-        neg1 = name[0] == "s" and s64(val) < 0
-        names = [name]
-        for j in range(i + 2, len(table), 2):
-            name2, val2, omit2 = table[j]
-            if omit2 or val2 != val:
-                continue
-            if (name2[0] == "s" and s64(val2) < 0) != neg1:
-                continue  # don't mix negatives with positives
-            table[j][2] = True
-            names.append(name2)
-        num = _verbose_snum(val) if name[0] == "s" else _verbose_unum(val)
-        items.append("=".join(names) + "=" + num)
-    return items
-
-
-def format_scalar(s: Scalar, *, precise: bool = False, reg_id: int = 0,
-                  delta: int | None = None) -> str:
-    """A scalar register as the verifier log prints it after ``R0=``
-    (kernel/bpf/log.c print_reg_state): a constant as a plain number (``5``,
-    ``-1``, ``0x10000``), otherwise ``scalar(id=..,smin=...,var_off=(0x0;
-    0xff))``; ``P`` marks a precise register.  ``delta`` is the constant of a
-    linked register (``r1 = r0; r1 += 5`` prints ``id=1+5``)."""
-    prefix = "P" if precise else ""
-    if tnum_is_const(s.var_off):
-        return prefix + _verbose_snum(s.var_off.value)
-    items = []
-    if reg_id:
-        items.append("id=%d" % reg_id + ("%+d" % delta if delta is not None else ""))
-    items += format_scalar_ranges(s)
-    if not tnum_is_unknown(s.var_off):
-        items.append("var_off=" + tnum_strn(s.var_off))
-    return prefix + "scalar(" + ",".join(items) + ")"
