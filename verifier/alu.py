@@ -90,7 +90,14 @@ def const_alu(opc: int, a: int, b: int, alu64: bool, imm: int = 0, to_be: bool =
 
 
 _CONSTS: dict[int, Scalar] = {}
+_new = tuple.__new__
 _U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
+
+
+def clear_memos() -> None:
+    """Start a verification cold: no remembered constants or scalar results."""
+    _CONSTS.clear()
+    S.clear_memos()
 
 
 def const_scalar(v: int) -> Scalar:
@@ -102,9 +109,9 @@ def const_scalar(v: int) -> Scalar:
             _CONSTS.clear()
         v &= U64_MAX
         lo = v & U32_MAX
-        sv = s64(v)
-        s32v = s32(lo)
-        s = _CONSTS[v] = Scalar(Tnum(v, 0), sv, sv, v, v, s32v, s32v, lo, lo)
+        sv = v - (1 << 64) if v >> 63 else v               # s64(v)
+        s32v = lo - (1 << 32) if lo >> 31 else lo          # s32(lo)
+        s = _CONSTS[v] = _new(Scalar, (_new(Tnum, (v, 0)), sv, sv, v, v, s32v, s32v, lo, lo))
     return s
 
 
@@ -131,6 +138,12 @@ def _should_fork(opc: int, dst: Scalar, src: Scalar) -> int:
     if dst.s32_min == -1 and dst.s32_max == 0:
         return 32
     return 0
+
+
+# scalar-op-constant ops that keep a constant dst constant with no side effect (no
+# fork: a constant is never in [-1, 0] as a range; shift amounts are checked before)
+_CONST_FAST = frozenset((op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR, op.LSH, op.RSH,
+                         op.ARSH))
 
 
 def check_alu_op(env: Env, insn) -> None:
@@ -193,13 +206,27 @@ def check_alu_op(env: Env, insn) -> None:
         raise VerifierError(f"invalid BPF_ALU opcode {opc >> 4:x}", EINVAL)
 
     # all other ALU ops
+    off = insn.off
     if is_x:
-        if insn.imm != 0 or insn.off not in (0, 1) or (insn.off == 1 and opc not in (op.MOD, op.DIV)):
+        if insn.imm != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
         check_reg_arg_src(env, src)
     else:
-        if src != 0 or insn.off not in (0, 1) or (insn.off == 1 and opc not in (op.MOD, op.DIV)):
+        if src != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
+        st = env.cur
+        regs = st.frames[st.curframe].regs
+        d = regs[dst] if dst < 10 else None
+        if (d is not None and d.type == T.SCALAR and not d.s.var_off.mask and opc in _CONST_FAST
+                and (not d.id or opc not in (op.ADD, op.SUB))
+                and (opc not in (op.LSH, op.RSH, op.ARSH) or 0 <= insn.imm < (64 if alu64 else 32))):
+            # constant op= imm, where none of the checks below can fail: what
+            # adjust_reg_min_max_vals computes, without the intermediate scalars
+            # (the hot case of unrolled and counting loops)
+            env.scratched_regs |= 1 << dst
+            regs[dst] = Reg(T.SCALAR, const_scalar(
+                const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)), precise=d.precise)
+            return
     check_reg_arg_src(env, dst)
     if opc in (op.MOD, op.DIV) and not is_x and insn.imm == 0:
         raise VerifierError("div by zero", EINVAL)

@@ -418,6 +418,7 @@ def compute_scc(env: Env) -> None:
     n = env.n
     insns = env.insns
     succ: list[tuple[int, ...]] = []
+    backward = False
     for i, insn in enumerate(insns):
         code = insn.code
         cls = code & 7
@@ -431,10 +432,14 @@ def compute_scc(env: Env) -> None:
             elif o == op.JA:
                 off = insn.off if cls == op.JMP else insn.imm
                 succ.append((i + off + 1,))
+                backward |= off < 0
             else:
                 succ.append(tuple(x for x in (nxt, i + insn.off + 1) if 0 <= x < n))
+                backward |= insn.off < 0
         else:
             succ.append((nxt,) if nxt < n else ())
+    if not backward:
+        return      # every edge goes forward: no cycle, every aux.scc stays 0
     index = [0] * n
     low = [0] * n
     on = [False] * n

@@ -18,6 +18,7 @@ module.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 import traceback
 
@@ -25,7 +26,7 @@ from btf.funcs import anonymous_param_problem
 from isa import opcodes as op
 from isa.disasm import format_insn
 from isa.helper_names import helper_name
-from isa.stack_args import touches_r11
+from isa.stack_args import PARAMS as _R11
 from verifier import alu, calls, cfg, jumps, mem
 from verifier import regtypes as T
 from verifier import stack_args as SA
@@ -37,7 +38,7 @@ from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.kfunc_call import kfunc_call
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, format_frame, vlog_alignment
-from verifier.precision import backtrack_kinds
+from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
@@ -51,10 +52,10 @@ def do_check_insn(env: Env, insn, idx: int):
     code = insn.code
     cls = code & 7
     # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
-    if touches_r11(insn):
+    if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
         return idx + 1
-    if cls in (op.ALU, op.ALU64):
+    if cls == op.ALU64 or cls == op.ALU:
         alu.check_alu_op(env, insn)
         return idx + 1
     if cls == op.LDX:
@@ -420,6 +421,19 @@ def _subprog_facts(env: Env) -> list[SubprogFacts]:
 def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
     problem becomes a rejected Verdict."""
+    # the cyclic garbage collector is held off while we run (restored on return):
+    # a full collection scans every object of the process, milliseconds that
+    # would land at random in one program's time
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify(inp, log_level)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _verify(inp: VerifierInput, log_level: int) -> Verdict:
     t0 = time.perf_counter()
     btf_refused = None
     if inp.btf is not None and (btf_refused := anonymous_param_problem(inp.btf)):
@@ -428,6 +442,7 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
         # them first); libbpf, for which this BTF is optional, then loads the program
         # without prog_btf_fd, func_info and line_info
         inp = dataclasses.replace(inp, btf=None, func_info=[], line_info=[])
+    alu.clear_memos()
     log = Log(log_level)
     env = Env(inp, log)
     env.call_name = _call_name(env)
@@ -448,6 +463,7 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
         cfg.compute_scc(env)
         compute_live_registers(env)
         env.bt_kind = backtrack_kinds(env)
+        env.bt_runs = backtrack_runs(env.insns, env.bt_kind)
         env.liveness = StackLiveness(env)
         stage = "check"
         do_check_common(env, 0)
@@ -486,5 +502,6 @@ def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
     v.log = log.text() if log_level else ""
     v.internal_error = env.internal_error
     v.btf_refused = btf_refused
+    env.insn_text = None          # the one reference cycle (env -> closure -> env)
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -91,7 +91,7 @@ class Env:
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
         "strict_alignment", "subprogs", "subprog_cnt", "postorder", "scc_info", "used_maps",
-        "bt_kind", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
+        "bt_kind", "bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
         "prev_jmps_processed", "total_states", "peak_states", "explored_states_size",
@@ -124,6 +124,7 @@ class Env:
         self.scc_info: dict = {}
         self.used_maps: list = []
         self.bt_kind: list[int] = []          # precision.backtrack_kinds, per insn
+        self.bt_runs: tuple = ([], [])        # precision.backtrack_runs, per insn
         self.liveness = None                  # liveness.StackLiveness
         # --- the walk (core.py, worklist.py, prune.py)
         self.cur: State | None = None
@@ -247,7 +248,8 @@ def check_reg_arg_src(env: Env, regno: int) -> Reg:
     if regno >= MAX_BPF_REG:
         raise VerifierError(f"R{regno} is invalid", 22)
     env.scratched_regs |= 1 << regno
-    r = env.reg(regno)
+    st = env.cur
+    r = st.frames[st.curframe].regs[regno]
     if r.type == T.NOT_INIT:
         raise VerifierError(f"R{regno} !read_ok")
     return r

@@ -312,18 +312,51 @@ def mark_all_scalars_imprecise(st) -> None:
 
 
 def backtrack_kinds(env) -> list[int]:
-    """Per instruction: 1 when backtracking only needs 'is dst tracked?'
-    (ALU ops other than MOV-from-register / reg-reg, loads from memory that
-    cannot be stack fills are NOT in this class - they go the long way)."""
+    """Per instruction, what backtracking it does when it has no history entry
+    (with one, linked registers are synced first, so those take the long way):
+    2 - nothing (an ALU op on an immediate other than a move, a conditional or
+    unconditional jump on an immediate); 1 - nothing unless its dst is tracked
+    (every other ALU op, every load); 0 - see backtrack_insn."""
     out = []
     for insn in env.insns:
         code = insn.code
         cls = code & 7
-        k = 0
-        if cls in (op.ALU, op.ALU64) and not code & op.X:
-            k = 1       # dst op= K / dst = K: only matters if dst is tracked
+        opc = code & 0xF0
+        if cls == op.ALU or cls == op.ALU64:
+            k = 2 if not code & op.X and opc != op.MOV else 1
+        elif cls == op.LDX:
+            k = 1
+        elif cls == op.JMP or cls == op.JMP32:
+            k = 2 if not code & op.X and opc != op.CALL and opc != op.EXIT else 0
+        else:
+            k = 0
         out.append(k)
     return out
+
+
+def backtrack_runs(insns, kinds: list[int]) -> tuple[list[int], list[int]]:
+    """Per instruction i of kind 1 or 2: the first index of the unbroken run of
+    such instructions ending at i in which every kind-1 instruction writes the
+    same register, and that register as a bit mask (0 if none).  When it is not
+    tracked, the backward walk passes the whole run in one step (a loop body of
+    a thousand ``r0 += 1`` is crossed once, not a thousand times, at every
+    conditional jump); kind-0 instructions get (i + 1, all bits), i.e. no run."""
+    starts, regs = [], []
+    start, reg = 0, -1            # reg: -1 = no run, 0 = a run of kind 2 only
+    for i, k in enumerate(kinds):
+        if k == 0:
+            reg = -1
+            starts.append(i + 1)
+            regs.append(-1)
+            continue
+        bit = 1 << insns[i].dst if k == 1 else 0
+        if reg == -1 or (bit and reg and bit != reg):
+            start, reg = i, bit
+        elif bit:
+            reg = bit
+        starts.append(start)
+        regs.append(reg)
+    return starts, regs
 
 
 def mark_chain_precision(env, regno: int) -> None:
@@ -389,15 +422,29 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
             first = st.first_insn_idx
             kinds = env.bt_kind
             insns = env.insns
+            run_start, run_regs = env.bt_runs
             while True:
                 if skip_first:
                     skip_first = False
                 else:
+                    lower = run_start[i]
+                    if (lower < i and not log2
+                            and not run_regs[i] & bt.reg_masks[bt.frame]):
+                        # [lower, i] only writes untracked registers: step past it
+                        # at once, stopping where a history entry or the state's
+                        # first instruction needs the careful step below
+                        if history and lower <= jh[history - 1].idx <= i:
+                            lower = jh[history - 1].idx
+                        if lower <= first <= i:
+                            lower = first
+                        if lower < i:
+                            i = lower
+                            subseq_idx = lower + 1
                     hist = jh[history - 1] if history and jh[history - 1].idx == i else None
                     k = kinds[i]
-                    # fast path: a plain ALU/load whose destination is not tracked
-                    if (k == 1 and hist is None and not log2
-                            and not bt.reg_masks[bt.frame] >> insns[i].dst & 1):
+                    # fast path: an instruction that backtracks to nothing here
+                    if hist is None and not log2 and (k == 2 or (
+                            k == 1 and not bt.reg_masks[bt.frame] >> insns[i].dst & 1)):
                         pass
                     else:
                         _backtrack_insn(env, i, subseq_idx, hist, bt)
@@ -424,9 +471,10 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
                     raise _Bug()
                 func = st.frames[fr]
                 mask = bt.reg_masks[fr]
-                for i in range(11):
-                    if not mask >> i & 1:
-                        continue
+                while mask:
+                    low = mask & -mask
+                    mask ^= low
+                    i = low.bit_length() - 1
                     r = func.regs[i]
                     if r.type != T.SCALAR or r.precise:
                         bt.reg_masks[fr] &= ~(1 << i)
@@ -434,9 +482,10 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
                         func.regs[i] = r.with_(precise=True)
                         changed = True
                 smask = bt.stack_masks[fr]
-                for i in range(64):
-                    if not smask >> i & 1:
-                        continue
+                while smask:
+                    low = smask & -smask
+                    smask ^= low
+                    i = low.bit_length() - 1
                     if i >= len(func.stack):
                         raise _Bug()
                     slot = func.stack[i]

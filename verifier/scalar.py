@@ -44,7 +44,7 @@ from __future__ import annotations
 from isa import opcodes as op
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32, u64
 from verifier.scalar_bounds import (
-    _UNKNOWN, Scalar, _coerce_reg_to_size, _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx,
+    _SYNC_MEMO, _UNKNOWN, Scalar, _coerce_reg_to_size, _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx,
     _mark_known, _mark_reg32_known, _mark_reg32_unbounded, _mark_reg64_unbounded,
     _mark_unbounded, _Reg, _reset_reg32_and_tnum, _reset_reg64_and_tnum,
     _update_reg32_bounds, _update_reg_bounds, _zext_32_to_64, reg_bounds_sync,
@@ -54,7 +54,7 @@ from verifier.scalar_bounds import (  # noqa: F401 - the public API, re-exported
     format_scalar, format_scalar_ranges, zext_32_to_64,
 )
 from verifier.tnum import (
-    U32_MAX, U64_MAX, tnum_add, tnum_and, tnum_arshift, tnum_bswap16, tnum_bswap32,
+    _MUL_MEMO, U32_MAX, U64_MAX, tnum_add, tnum_and, tnum_arshift, tnum_bswap16, tnum_bswap32,
     tnum_bswap64, tnum_is_const, tnum_lshift, tnum_mul, tnum_neg, tnum_or, tnum_rshift,
     tnum_sub, tnum_subreg, tnum_subreg_is_const, tnum_xor,
 )
@@ -561,11 +561,34 @@ def alu(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
         src = dst
     if opc == op.MOV:
         raise ValueError("use mov() / mov_imm() for MOV")
-    if not _is_safe_to_compute_dst_reg_range(opc, src, alu64, track_div_mod):
-        return _UNKNOWN
-    d = _Reg.of(dst)
-    _adjust(d, opc, src, alu64, off, imm, to_be)
-    return d.freeze()
+    key = (opc, dst, src, alu64, off, imm, to_be, track_div_mod)
+    res = _ALU_MEMO.get(key)
+    if res is None:
+        if not _is_safe_to_compute_dst_reg_range(opc, src, alu64, track_div_mod):
+            res = _UNKNOWN
+        else:
+            d = _Reg.of(dst)
+            _adjust(d, opc, src, alu64, off, imm, to_be)
+            res = d.freeze()
+        if len(_ALU_MEMO) >= _MEMO_MAX:
+            _ALU_MEMO.clear()
+        _ALU_MEMO[key] = res
+    return res
+
+
+# alu() is a pure function of its arguments (Scalars are immutable tuples), and
+# loops apply the same op to the same abstract values at every iteration: the
+# results are remembered, and the table is emptied when it grows past _MEMO_MAX
+_ALU_MEMO: dict = {}
+_MEMO_MAX = 8192
+
+
+def clear_memos() -> None:
+    """Forget every remembered result (alu, reg_bounds_sync, tnum_mul): each
+    verification starts cold, so its time does not depend on the one before."""
+    _ALU_MEMO.clear()
+    _SYNC_MEMO.clear()
+    _MUL_MEMO.clear()
 
 
 def mov(src: Scalar, *, alu64: bool, off: int = 0) -> Scalar:

@@ -9,9 +9,10 @@ Here: the value itself, the marking helpers (``___mark_reg_known``,
 ``__mark_reg*_unbounded``), the bounds synchronisation ``reg_bounds_sync``
 (``__update_reg_bounds``, ``__reg_deduce_bounds``, ``__reg_bound_offset``), the
 width changes (``zext_32_to_64``, ``coerce_reg_to_size``,
-``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx``) and the log text
-(``print_scalar_ranges``).  The ALU transfer functions built on them are
-:mod:`verifier.scalar`, which also re-exports this module's public names.
+``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx``); the log text
+(``print_scalar_ranges``) is :mod:`verifier.scalar_fmt`, re-exported here.
+The ALU transfer functions built on them are :mod:`verifier.scalar`, which
+also re-exports this module's public names.
 Internally the kernel's in-place style is kept by working on a private
 mutable ``_Reg`` and freezing the result, so a ``Scalar`` handed out is never
 mutated and may be shared between registers and states.
@@ -19,14 +20,15 @@ mutated and may be shared between registers and states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32, u64
 from verifier.tnum import (
     TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_cast, tnum_clear_subreg, tnum_const,
-    tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const, tnum_is_unknown, tnum_or,
-    tnum_range, tnum_step, tnum_strn, tnum_subreg, tnum_subreg_is_const,
+    tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const, tnum_or,
+    tnum_range, tnum_step, tnum_subreg, tnum_subreg_is_const,
 )
+from verifier.scalar_fmt import format_scalar, format_scalar_ranges  # noqa: F401 - re-exported
 
 # C integer conversions (two's complement wrap, like the kernel's casts) are
 # isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.
@@ -34,12 +36,14 @@ from verifier.tnum import (
 
 # --- the public, immutable value --------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class Scalar:
+class Scalar(NamedTuple):
     """Immutable abstract scalar (the numeric half of ``bpf_reg_state``).
 
     ``smin/smax`` and ``s32_min/s32_max`` are signed Python ints in s64/s32
-    range; ``umin/umax``/``u32_min/u32_max`` are unsigned.
+    range; ``umin/umax``/``u32_min/u32_max`` are unsigned.  A tuple
+    underneath, like :class:`~verifier.tnum.Tnum`: one is built per ALU op and
+    branch side, and ``tuple.__new__`` is far cheaper than a frozen
+    dataclass's ``__init__``; equality and hashing are the tuple's.
     """
 
     var_off: Tnum
@@ -152,10 +156,11 @@ class _Reg:
                     s.s32_min, s.s32_max, s.u32_min, s.u32_max)
 
     def freeze(self) -> Scalar:
-        return Scalar(self.var_off, self.smin, self.smax, self.umin, self.umax,
-                      self.s32_min, self.s32_max, self.u32_min, self.u32_max)
+        return _new(Scalar, (self.var_off, self.smin, self.smax, self.umin, self.umax,
+                             self.s32_min, self.s32_max, self.u32_min, self.u32_max))
 
 
+_new = tuple.__new__
 _UNKNOWN = Scalar(TNUM_UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX)
 
 
@@ -216,8 +221,10 @@ def _update_reg32_bounds(r: _Reg) -> None:
     v = r.var_off.value & U32_MAX
     m = r.var_off.mask & U32_MAX
     # min signed is max(sign bit) | min(other bits); max is the converse
-    lo = s32(v | (m & 0x80000000))
-    hi = s32(v | (m & 0x7FFFFFFF))
+    lo = v | (m & 0x80000000)
+    lo = lo - 0x100000000 if lo & 0x80000000 else lo       # s32(), inlined
+    hi = v | (m & 0x7FFFFFFF)
+    hi = hi - 0x100000000 if hi & 0x80000000 else hi
     if lo > r.s32_min:
         r.s32_min = lo
     if hi < r.s32_max:
@@ -234,8 +241,10 @@ def _update_reg64_bounds(r: _Reg) -> None:
     tnum share exactly one value."""
     t = r.var_off
     v, m = t.value, t.mask
-    lo = s64(v | (m & 0x8000000000000000))
-    hi = s64(v | (m & S64_MAX))
+    lo = v | (m & 0x8000000000000000)
+    lo = lo - 0x10000000000000000 if lo >> 63 else lo      # s64(), inlined
+    hi = v | (m & S64_MAX)
+    hi = hi - 0x10000000000000000 if hi >> 63 else hi
     if lo > r.smin:
         r.smin = lo
     if hi < r.smax:
@@ -270,8 +279,11 @@ def _reg32_deduce_bounds(r: _Reg) -> None:
     u32_min, u32_max, s32_min, s32_max = r.u32_min, r.u32_max, r.s32_min, r.s32_max
     umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
     smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
-    umin_s, umax_s = s32(umin_lo), s32(umax_lo)
-    smin_s, smax_s = s32(smin_lo), s32(smax_lo)
+    # s32() of each, inlined (this runs three times per ALU op)
+    umin_s = umin_lo - 0x100000000 if umin_lo & 0x80000000 else umin_lo
+    umax_s = umax_lo - 0x100000000 if umax_lo & 0x80000000 else umax_lo
+    smin_s = smin_lo - 0x100000000 if smin_lo & 0x80000000 else smin_lo
+    smax_s = smax_lo - 0x100000000 if smax_lo & 0x80000000 else smax_lo
     # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
     # form a contiguous range.
     if (umin >> 32) == (umax >> 32):
@@ -296,7 +308,8 @@ def _reg32_deduce_bounds(r: _Reg) -> None:
         s32_min = smin_s if smin_s > s32_min else s32_min
         s32_max = smax_s if smax_s < s32_max else s32_max
     # u32 range not crossing the s32 sign boundary is a valid s32 range.
-    a, b = s32(u32_min), s32(u32_max)
+    a = u32_min - 0x100000000 if u32_min & 0x80000000 else u32_min     # s32(u32_min)
+    b = u32_max - 0x100000000 if u32_max & 0x80000000 else u32_max
     if a <= b:
         s32_min = a if a > s32_min else s32_min
         s32_max = b if b < s32_max else s32_max
@@ -319,7 +332,8 @@ def _reg64_deduce_bounds(r: _Reg) -> None:
     """kernel: __reg64_deduce_bounds - signed <-> unsigned 64-bit exchange,
     valid only when a range stays within one half of the number circle."""
     umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
-    a, b = s64(umin), s64(umax)
+    a = umin - 0x10000000000000000 if umin >> 63 else umin     # s64(umin), inlined
+    b = umax - 0x10000000000000000 if umax >> 63 else umax
     if a <= b:
         smin = a if a > smin else smin
         smax = b if b < smax else smax
@@ -375,12 +389,40 @@ def _reg_bound_offset(r: _Reg) -> None:
 
 
 def reg_bounds_sync(r: _Reg) -> None:
-    """kernel: reg_bounds_sync (operates on a private _Reg)."""
+    """kernel: reg_bounds_sync (operates on a private _Reg).
+
+    A pure function of the nine fields, run for every ALU op and branch side:
+    results are remembered (the same values recur at every loop iteration),
+    and the table is emptied when it grows past _SYNC_MEMO_MAX entries."""
+    key = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+           r.u32_max)
+    out = _SYNC_MEMO.get(key)
+    if out is None:
+        _reg_bounds_sync(r)
+        if len(_SYNC_MEMO) >= _SYNC_MEMO_MAX:
+            _SYNC_MEMO.clear()
+        _SYNC_MEMO[key] = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
+                           r.u32_min, r.u32_max)
+    else:
+        (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+         r.u32_max) = out
+
+
+_SYNC_MEMO: dict = {}
+_SYNC_MEMO_MAX = 8192
+
+
+def _reg_bounds_sync(r: _Reg) -> None:
     _update_reg_bounds(r)
-    # three rounds, as in the kernel (each can feed the next)
-    _reg_deduce_bounds(r)
-    _reg_deduce_bounds(r)
-    _reg_deduce_bounds(r)
+    # three rounds, as in the kernel (each can feed the next); a round is a pure
+    # function of the fields, so once one changes nothing the rest would not either
+    for _ in range(3):
+        before = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
+                  r.u32_min, r.u32_max)
+        _reg_deduce_bounds(r)
+        if before == (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
+                      r.u32_min, r.u32_max):
+            break
     _reg_bound_offset(r)
     # intersecting with the old var_off might have improved the bounds
     _update_reg_bounds(r)
@@ -531,74 +573,3 @@ def zext_32_to_64(s: Scalar) -> Scalar:
     r = _Reg.of(s)
     _zext_32_to_64(r)
     return r.freeze()
-
-
-# --- printing (kernel/bpf/log.c: print_reg_state / print_scalar_ranges) ------
-
-def _verbose_unum(v: int) -> str:
-    return str(v) if v <= 0xFFFF else "0x%x" % v
-
-
-def _verbose_snum(v: int) -> str:
-    v = s64(v)
-    return str(v) if -0x8000 <= v <= 0x7FFF else "0x%x" % u64(v)
-
-
-def _is_snum_decimal(v: int) -> bool:
-    return -0x8000 <= v <= 0x7FFF
-
-
-def format_scalar_ranges(s: Scalar) -> list[str]:
-    """The ``name=...`` items of print_scalar_ranges (defaults omitted, equal
-    values merged as ``smin=smin32=0``)."""
-    # smin32/smax32 are sign-extended only when printed in decimal: in hex a
-    # sign-extended 0xfffffffe would read as a different number.
-    def sv32(v: int) -> int:
-        return u64(v) if _is_snum_decimal(v) else u32(v)
-
-    table = [
-        ["smin", u64(s.smin), s.smin == S64_MIN],
-        ["smax", u64(s.smax), s.smax == S64_MAX],
-        ["umin", s.umin, s.umin == 0],
-        ["umax", s.umax, s.umax == U64_MAX],
-        ["smin32", sv32(s.s32_min), s.s32_min == S32_MIN],
-        ["smax32", sv32(s.s32_max), s.s32_max == S32_MAX],
-        ["umin32", s.u32_min, s.u32_min == 0],
-        ["umax32", s.u32_max, s.u32_max == U32_MAX],
-    ]
-    items = []
-    for i, (name, val, omit) in enumerate(table):
-        if omit:
-            continue
-        neg1 = name[0] == "s" and s64(val) < 0
-        names = [name]
-        for j in range(i + 2, len(table), 2):
-            name2, val2, omit2 = table[j]
-            if omit2 or val2 != val:
-                continue
-            if (name2[0] == "s" and s64(val2) < 0) != neg1:
-                continue  # don't mix negatives with positives
-            table[j][2] = True
-            names.append(name2)
-        num = _verbose_snum(val) if name[0] == "s" else _verbose_unum(val)
-        items.append("=".join(names) + "=" + num)
-    return items
-
-
-def format_scalar(s: Scalar, *, precise: bool = False, reg_id: int = 0,
-                  delta: int | None = None) -> str:
-    """A scalar register as the verifier log prints it after ``R0=``
-    (kernel/bpf/log.c print_reg_state): a constant as a plain number (``5``,
-    ``-1``, ``0x10000``), otherwise ``scalar(id=..,smin=...,var_off=(0x0;
-    0xff))``; ``P`` marks a precise register.  ``delta`` is the constant of a
-    linked register (``r1 = r0; r1 += 5`` prints ``id=1+5``)."""
-    prefix = "P" if precise else ""
-    if tnum_is_const(s.var_off):
-        return prefix + _verbose_snum(s.var_off.value)
-    items = []
-    if reg_id:
-        items.append("id=%d" % reg_id + ("%+d" % delta if delta is not None else ""))
-    items += format_scalar_ranges(s)
-    if not tnum_is_unknown(s.var_off):
-        items.append("var_off=" + tnum_strn(s.var_off))
-    return prefix + "scalar(" + ",".join(items) + ")"

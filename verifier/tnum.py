@@ -15,16 +15,20 @@ modulo 2**64, like the kernel's ``u64``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from isa.ints import U32 as U32_MAX    # the kernel's spelling of the u32/u64 masks
 from isa.ints import U64 as U64_MAX
 from isa.ints import sext
 
 
-@dataclass(frozen=True, slots=True)
-class Tnum:
-    """An immutable tracked number; ``value``/``mask`` are u64 Python ints."""
+class Tnum(NamedTuple):
+    """An immutable tracked number; ``value``/``mask`` are u64 Python ints.
+
+    A tuple underneath: building one is the hottest allocation of the verifier
+    (every ALU op and branch makes several), and ``tuple.__new__`` is several
+    times cheaper than a frozen dataclass's ``__init__``.
+    """
 
     value: int
     mask: int
@@ -40,17 +44,21 @@ class Tnum:
         return tnum_strn(self)
 
 
+_new = tuple.__new__
+
+
 def _tn(value: int, mask: int) -> Tnum:
     """The kernel's TNUM() macro, with both halves truncated to u64."""
-    return Tnum(value & U64_MAX, mask & U64_MAX)
+    return _new(Tnum, (value & U64_MAX, mask & U64_MAX))
 
 
 #: A completely unknown value (kernel: tnum_unknown).
 TNUM_UNKNOWN = Tnum(0, U64_MAX)
+_ZERO = Tnum(0, 0)
 
 
 def tnum_const(value: int) -> Tnum:
-    return _tn(value, 0)
+    return _new(Tnum, (value & U64_MAX, 0))
 
 
 def tnum_unknown() -> Tnum:
@@ -141,16 +149,51 @@ def tnum_mul(a: Tnum, b: Tnum) -> Tnum:
 
     A known-1 bit of ``a`` adds the shifted ``b``; an unknown bit takes the
     union of "added" and "not added".
+
+    Worked on plain integers (the loop runs up to 64 times per multiply; no
+    intermediate Tnum is built), with the steps of tnum_add / tnum_union
+    written out.  Constant operands take the shortcut the loop would reach.
     """
-    acc = Tnum(0, 0)
-    while a.value or a.mask:
-        if a.value & 1:
-            acc = tnum_add(acc, b)
-        elif a.mask & 1:
-            acc = tnum_union(acc, tnum_add(acc, b))
-        a = tnum_rshift(a, 1)
-        b = tnum_lshift(b, 1)
-    return acc
+    av, am = a
+    bv, bm = b
+    if not am and not bm:
+        return _new(Tnum, ((av * bv) & U64_MAX, 0))
+    key = (a, b)
+    r = _MUL_MEMO.get(key)
+    if r is None:
+        if len(_MUL_MEMO) >= 4096:
+            _MUL_MEMO.clear()
+        r = _MUL_MEMO[key] = _tnum_mul(av, am, bv, bm)
+    return r
+
+
+# tnum_mul of non-constants: 64 steps at worst, and a loop multiplies the same
+# operands again at every iteration, so results are remembered (pure function)
+_MUL_MEMO: dict = {}
+
+
+def _tnum_mul(av: int, am: int, bv: int, bm: int) -> Tnum:
+    # acc = (0; 0); a known-1 bit of a: acc += b; an unknown bit: acc |= acc + b
+    accv = accm = 0
+    while av or am:
+        if av & 1 or am & 1:
+            # tnum_add(acc, b)
+            sm = accm + bm
+            sv = accv + bv
+            chi = ((sm + sv) & U64_MAX) ^ (sv & U64_MAX)
+            mu = (chi | accm | bm) & U64_MAX
+            v = sv & ~mu & U64_MAX
+            if av & 1:
+                accv, accm = v, mu
+            else:
+                # tnum_union(acc, sum)
+                mu2 = ((accv ^ v) | accm | mu) & U64_MAX
+                accv, accm = accv & v & ~mu2, mu2
+        av >>= 1
+        am >>= 1
+        bv = (bv << 1) & U64_MAX
+        bm = (bm << 1) & U64_MAX
+    return _new(Tnum, (accv, accm))
 
 
 def tnum_overlap(a: Tnum, b: Tnum) -> bool:

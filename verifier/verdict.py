@@ -53,12 +53,23 @@ class Verdict:
     seen_insns: list[bool] = field(default_factory=list)   # insns reached by verification
     tail_call_maps: dict[int, str] = field(default_factory=dict)  # call insn -> map name
     kfunc_calls: dict[int, dict] = field(default_factory=dict)    # call insn -> kfunc model
-    verify_time_s: float = 0.0
+    verify_time_s: float = 0.0          # wall time of verify(), seconds
     internal_error: str | None = None   # traceback of a verifier bug (the verdict is "rejected")
     # the kernel's BPF_BTF_LOAD message when it refuses the program's BTF (a FUNC with an
     # unnamed parameter: "[12] FUNC f type_id=11 Invalid arg#1"); the program was then
     # verified without BTF, func_info and line_info, as libbpf loads it
     btf_refused: str | None = None
+
+    @property
+    def time_ns(self) -> int:
+        """The same time in integer nanoseconds: the unit of the kernel's
+        ``verification time`` line (printed there in usec)."""
+        return round(self.verify_time_s * 1e9)
+
+    @property
+    def usec_per_insn(self) -> float:
+        """Verification time per processed instruction, in microseconds."""
+        return self.verify_time_s * 1e6 / self.processed_insns if self.processed_insns else 0.0
 
     @property
     def error_line(self) -> str:
