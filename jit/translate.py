@@ -36,14 +36,15 @@ from dataclasses import dataclass, field
 from isa import Insn
 from isa import opcodes as op
 from isa import stack_args as sa
-from isa.insn import IsaError, check_program, imm64
-from isa.ints import u32
+from isa.insn import IsaError, check_program
 
 from . import x86_encode as x
+from .emit_alu import AluEmitter
+from .emit_mem import MemEmitter
 from .facts import FuncFacts, FuncSpec, analyse
 from .fuse import fuse
 from .image import HELPER_STRIDE, MAX_HELPER_ID, FuncLayout, Image, JitError, Reloc, Target
-from .regmap import ARG6, AUX, AX, CALLEE_SAVED, reg
+from .regmap import AUX, AX, CALLEE_SAVED, reg
 
 __all__ = ["jit", "JitOptions", "MAX_PASSES", "BPF_MAX_LOOPS"]
 
@@ -53,9 +54,6 @@ RAX, RCX, RDX, RSI, RDI, RBP, RSP = x.RAX, x.RCX, x.RDX, x.RSI, x.RDI, x.RBP, x.
 
 _JCC = {op.JEQ: "e", op.JNE: "ne", op.JGT: "a", op.JGE: "ae", op.JLT: "b", op.JLE: "be",
         op.JSGT: "g", op.JSGE: "ge", op.JSLT: "l", op.JSLE: "le", op.JSET: "ne"}
-_ALU_SIMPLE = {op.ADD: "add", op.SUB: "sub", op.AND: "and", op.OR: "or", op.XOR: "xor"}
-_SHIFTS = {op.LSH: "shl", op.RSH: "shr", op.ARSH: "sar"}
-_ATOMIC_ALU = {op.ADD: "add", op.OR: "or", op.AND: "and", op.XOR: "xor"}
 
 
 def host_has_bmi2() -> bool:
@@ -146,7 +144,7 @@ class _Layout:
 
 
 @dataclass
-class _Pass:
+class _Pass(AluEmitter, MemEmitter):
     """One emission of the whole program."""
     insns: list[Insn]
     funcs: list[FuncFacts]
@@ -297,139 +295,6 @@ class _Pass:
         return 1
 
     # -- ALU ---------------------------------------------------------------------------
-    def _alu(self, insn: Insn) -> None:
-        is64 = insn.code & 7 == op.ALU64
-        o, use_x = insn.code & 0xF0, bool(insn.code & op.X)
-        dst = reg(insn.dst)
-        src = reg(insn.src) if use_x else None
-        imm = insn.imm
-        if o == op.END:
-            return self._end(insn, dst, is64)
-        if o == op.NEG:
-            if use_x:
-                raise self.fail(f"unknown opcode {insn.code:#04x}")
-            return self.emit(x.neg(dst, is64))
-        if o == op.MOV:
-            return self._mov(insn, dst, src, is64)
-        if o in (op.DIV, op.MOD):
-            if insn.off not in (0, 1):
-                raise self.fail(f"div/mod with offset {insn.off}")
-            return self._divmod(o == op.MOD, insn.off == 1, is64, dst, src, imm)
-        if o in _ALU_SIMPLE:
-            name = _ALU_SIMPLE[o]
-            return self.emit(x.alu_rr(name, dst, src, is64) if use_x
-                             else x.alu_ri(name, dst, imm, is64))
-        if o == op.MUL:
-            return self.emit(x.imul_rr(dst, src, is64) if use_x else x.imul_rri(dst, dst, imm, is64))
-        if o in _SHIFTS:
-            if use_x:
-                return self._shift_x(_SHIFTS[o], dst, src, is64)
-            return self.emit(x.shift_ri(_SHIFTS[o], dst, imm, is64))
-        raise self.fail(f"unknown opcode {insn.code:#04x}")
-
-    def _mov(self, insn: Insn, dst: int, src: int | None, is64: bool) -> None:
-        off = insn.off
-        if src is None:
-            if off:
-                raise self.fail(f"unsupported mov with offset {off}")
-            # ALU64: imm sign-extends to 64 bits; ALU32: the u32 zero-extended
-            return self.emit(x.mov_imm(dst, insn.imm if is64 else u32(insn.imm), is64))
-        if off == 0:
-            if dst != src or not is64:       # mov r32, r32 still zero-extends
-                self.emit(x.mov_rr(dst, src, is64))
-            return
-        if off in (8, 16) or (off == 32 and is64):
-            return self.emit(x.movsx_rr(off // 8, dst, src, is64))
-        raise self.fail(f"unsupported mov with offset {off}")
-
-    def _end(self, insn: Insn, dst: int, is64: bool) -> None:
-        width = insn.imm
-        if width not in (16, 32, 64):
-            raise self.fail(f"byte swap width {width}")
-        if is64 or insn.code & op.TO_BE:     # bswap, or to-BE on a little-endian CPU
-            if width == 16:
-                self.emit(x.ror16_8(dst), x.movzx_rr(2, dst, dst))
-            else:
-                self.emit(x.bswap(dst, width == 64))
-        elif width == 16:                    # to-LE only truncates
-            self.emit(x.movzx_rr(2, dst, dst))
-        elif width == 32:
-            self.emit(x.mov_rr(dst, dst, False))
-
-    def _shift_x(self, name: str, dst: int, src: int, is64: bool) -> None:
-        """Shift by a register: BMI2 takes it in any register; otherwise x86 takes the count
-        in cl only (rcx is BPF r4)."""
-        if self.options.bmi2:
-            return self.emit(x.shiftx(name, dst, dst, src, is64))
-        if src == RCX:
-            return self.emit(x.shift_cl(name, dst, is64))
-        if dst == RCX:
-            self.emit(x.mov_rr(AUX, RCX), x.mov_rr(RCX, src), x.shift_cl(name, AUX, is64),
-                      x.mov_rr(RCX, AUX))
-        else:
-            self.emit(x.mov_rr(AUX, RCX), x.mov_rr(RCX, src), x.shift_cl(name, dst, is64),
-                      x.mov_rr(RCX, AUX))
-
-    def _divmod(self, is_mod: bool, signed: bool, is64: bool, dst: int, src: int | None,
-                imm: int) -> None:
-        w = 64 if is64 else 32
-        if is_mod:
-            zero = b"" if is64 else x.mov_rr(dst, dst, False)    # dst unchanged (zero-extended)
-            minus1 = x.xor_rr(dst, dst, False)                    # x % -1 == 0
-        else:
-            zero = x.xor_rr(dst, dst, False)                      # x / 0 == 0
-            minus1 = x.neg(dst, is64)                             # x / -1 == -x (INT_MIN stays)
-        if src is None:
-            divisor = imm & ((1 << w) - 1)
-            if divisor == 0:
-                return self.emit(zero)
-            if signed and divisor == (1 << w) - 1:
-                return self.emit(minus1)
-            self.emit(x.mov_imm(AUX, imm if is64 else u32(imm), is64))
-            return self.emit(self._div_core(is_mod, signed, is64, dst, AUX))
-        # divide by the source register itself, unless the division's setup overwrites it
-        divisor = AUX if src in (RAX, RDX) else src
-        if divisor == AUX:
-            self.emit(x.mov_rr(AUX, src, is64))
-        core = self._div_core(is_mod, signed, is64, dst, divisor)
-        # minus-one guard (signed only): cmp divisor, -1; jne core; <minus1>; jmp done
-        m1 = b""
-        if signed:
-            tail = minus1 + x.jmp_rel8(len(core))
-            m1 = x.alu_ri("cmp", divisor, -1, is64) + x.jcc_rel8("ne", len(tail)) + tail
-        after_zero = m1 + core
-        zero_blk = zero + x.jmp_rel8(len(after_zero))
-        self.emit(x.test_rr(divisor, divisor, is64), x.jcc_rel8("ne", len(zero_blk)), zero_blk,
-                  after_zero)
-
-    @staticmethod
-    def _div_core(is_mod: bool, signed: bool, is64: bool, dst: int, divisor: int) -> bytes:
-        """dst = dst (/ or %) divisor (neither rax nor rdx), with rax/rdx preserved unless
-        one of them is dst; the result goes straight from rax/rdx into dst."""
-        code = b""
-        if dst != RAX:
-            code += x.push(RAX)
-        if dst != RDX:
-            code += x.push(RDX)
-        if dst != RAX:
-            code += x.mov_rr(RAX, dst, is64)
-        if signed:
-            code += x.cqo() if is64 else x.cdq()
-        else:
-            code += x.xor_rr(RDX, RDX, False)
-        code += x.div(divisor, is64, signed)
-        res = RDX if is_mod else RAX    # a 32-bit div zero-extends both into 64 bits
-        if dst == RAX:
-            if res != RAX:
-                code += x.mov_rr(RAX, res)
-            return code + x.pop(RDX)
-        if dst == RDX:
-            if res != RDX:
-                code += x.mov_rr(RDX, res)
-            return code + x.pop(RAX)
-        return code + x.mov_rr(dst, res) + x.pop(RDX) + x.pop(RAX)
-
-    # -- jumps and calls ---------------------------------------------------------------
     def _jmp(self, i: int, insn: Insn) -> None:
         cls, o = insn.code & 7, insn.code & 0xF0
         if o == op.JA:
@@ -512,161 +377,6 @@ class _Pass:
         self.emit(table, x.alu_rr("add", AUX, AX), x.call_r(AUX))
 
     # -- loads -------------------------------------------------------------------------
-    def _ld(self, i: int, insn: Insn) -> int:
-        mode = insn.code & 0xE0
-        if insn.code == op.LD_IMM64:
-            if i + 1 >= self.funcs[self.fidx].end:
-                raise self.fail("LD_IMM64 has no second half")
-            second = self.insns[i + 1]
-            dst = reg(insn.dst)
-            if insn.src == 0:
-                self.emit(x.mov_imm(dst, imm64(insn, second)))
-                return 2
-            if insn.src == op.PSEUDO_FUNC:
-                target = Target("func", i + 1 + insn.imm)
-            elif insn.src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_FD):
-                target = Target("map", insn.imm)
-            elif insn.src in (op.PSEUDO_MAP_IDX_VALUE, op.PSEUDO_MAP_VALUE):
-                target = Target("map_value", insn.imm, u32(second.imm))
-            elif insn.src == op.PSEUDO_BTF_ID:
-                target = Target("ksym", insn.imm)
-            else:
-                raise self.fail(f"LD_IMM64 with pseudo source {insn.src}")
-            self._reloc(len(self.buf) + 2, "abs64", target)
-            self.emit(x.movabs(dst, 0))
-            return 2
-        if mode in (op.ABS, op.IND):
-            self._ld_abs(insn, mode == op.IND)
-            return 1
-        raise self.fail(f"unknown opcode {insn.code:#04x}")
-
-    def _ld_abs(self, insn: Insn, indirect: bool) -> None:
-        """Legacy packet load: r0 = ntoh(*(size *)(skb->data + off)), or return 0 if out of range.
-
-        The routine (a trampoline) takes rdi = ctx (r6, as the ISA fixes),
-        esi = offset, edx = size and returns the value in rax and a status in
-        rdx (0 = loaded).  r1-r5 are scratch after LD_ABS, as in the kernel.
-        """
-        size = op.SIZE_BYTES[insn.code & 0x18]
-        if size == 8:
-            raise self.fail(f"unknown opcode {insn.code:#04x}")
-        if indirect:    # esi = src + imm (32-bit) first: src may be rdi (r1)
-            self.emit(x.mov_rr(RSI, reg(insn.src), False))
-            if insn.imm:
-                self.emit(x.alu_ri("add", RSI, insn.imm, False))
-            self.emit(x.mov_rr(RDI, reg(6)))
-        else:
-            self.emit(x.mov_rr(RDI, reg(6)), x.mov_ri32(RSI, insn.imm))
-        self.emit(x.mov_ri32(RDX, size))
-        self._call_target(Target("ld_abs"))
-        # test edx, edx; jz ok; xor eax, eax; jmp epilogue; ok:
-        self.emit(x.test_rr(RDX, RDX, False))
-        fail = x.xor_rr(RAX, RAX, False)
-        # the jmp is this instruction's last code: size it like any branch
-        end_prev = self.prev.ends[self.cur]
-        rel = self.prev.epilogues[self.fidx] - end_prev
-        jmp = (b"" if rel == 0 and not self.force_long   # the epilogue follows
-               else x.jmp_rel8(rel) if not self.force_long and x.fits_i8(rel)
-               else x.jmp_rel32(rel))
-        self.emit(x.jcc_rel8("e", len(fail) + len(jmp)), fail, jmp)
-
-    def _ldx(self, insn: Insn) -> None:
-        mode, size = insn.code & 0xE0, op.SIZE_BYTES[insn.code & 0x18]
-        dst = reg(insn.dst)
-        if insn.src == op.PARAMS:
-            if mode != op.MEM:
-                raise self.fail("R11 is invalid")
-            k = self._r11_slot(insn, +1)
-            cnt = self.funcs[self.fidx].stack_arg_cnt
-            if cnt is not None and k > cnt:
-                raise self.fail(f"invalid read from stack arg off {insn.off} depth 0 "
-                                f"(function takes {cnt} stack argument slots)")
-            if k == 1:
-                return self.emit(x.mov_rr(dst, ARG6))
-            return self.emit(x.load(8, dst, *self.frame.arg_mem(k)))   # [rbp + 16]: arg 7
-        base = reg(insn.src)
-        if mode == op.MEM:
-            return self.emit(x.load(size, dst, base, insn.off))
-        if mode == op.MEMSX and size != 8:
-            return self.emit(x.load_sx(size, dst, base, insn.off))
-        raise self.fail(f"unknown opcode {insn.code:#04x}")
-
-    def _r11_slot(self, insn: Insn, sign: int) -> int:
-        """Slot k of an r11 load (sign +1) or store (sign -1) of an otherwise checked shape."""
-        k = sa.load_slot(insn) if sign > 0 else sa.store_slot(insn)
-        if k is None:
-            raise self.fail("R11 is invalid")
-        if k > sa.MAX_SLOTS:
-            raise self.fail(f"stack arg offset {insn.off} exceeds max "
-                            f"{sa.MAX_SLOTS} stack args")
-        return k
-
-    # -- stores and atomics ------------------------------------------------------------
-    def _st(self, insn: Insn) -> None:
-        cls, mode, size = insn.code & 7, insn.code & 0xE0, op.SIZE_BYTES[insn.code & 0x18]
-        if cls == op.STX and mode == op.ATOMIC:
-            if insn.dst == op.PARAMS:
-                raise self.fail("R11 is invalid")
-            return self._atomic(insn, size)
-        if mode != op.MEM:
-            raise self.fail(f"unknown opcode {insn.code:#04x}")
-        if insn.dst == op.PARAMS:
-            k = self._r11_slot(insn, -1)
-            if k == 1:
-                if cls == op.STX:
-                    return self.emit(x.mov_rr(ARG6, reg(insn.src)))
-                return self.emit(x.mov_imm(ARG6, insn.imm))   # imm32 sign-extended
-            disp = self.frame.out_slot_disp(k)
-            if cls == op.STX:
-                return self.emit(x.store(8, RBP, disp, reg(insn.src)))
-            return self.emit(x.store_imm(8, RBP, disp, insn.imm))
-        base = reg(insn.dst)
-        if cls == op.STX:
-            return self.emit(x.store(size, base, insn.off, reg(insn.src)))
-        self.emit(x.store_imm(size, base, insn.off, insn.imm))
-
-    def _atomic(self, insn: Insn, size: int) -> None:
-        imm, off = insn.imm, insn.off
-        base, src = reg(insn.dst), reg(insn.src)
-        if imm == op.LOAD_ACQ:      # x86 (TSO) loads already have acquire semantics
-            return self.emit(x.load(size, reg(insn.dst), reg(insn.src), off))
-        if imm == op.STORE_REL:     # ... and stores release semantics
-            return self.emit(x.store(size, base, off, src))
-        if size not in (4, 8):
-            raise self.fail(f"atomic of {size} bytes")
-        o = imm & ~op.FETCH
-        if imm == op.XCHG:
-            return self.emit(x.xchg_mr(size, base, off, src))
-        if imm == op.CMPXCHG:
-            self.emit(x.lock_cmpxchg(size, base, off, src))
-            if size == 4:           # r0 = old value, zero-extended even when the CPU kept rax
-                self.emit(x.mov_rr(RAX, RAX, False))
-            return
-        if o not in _ATOMIC_ALU:
-            raise self.fail(f"unknown atomic op {imm:#x}")
-        if not imm & op.FETCH:
-            return self.emit(x.lock_alu_mr(_ATOMIC_ALU[o], size, base, off, src))
-        if o == op.ADD:
-            return self.emit(x.lock_xadd(size, base, off, src))
-        self._fetch_loop(_ATOMIC_ALU[o], size, base, off, src)
-
-    def _fetch_loop(self, name: str, size: int, base: int, off: int, src: int) -> None:
-        """src = atomic_fetch_<op>(base + off, src) via a cmpxchg loop (rax is its operand).
-
-        rax is saved in AX; where base or src *is* rax, the saved copy stands in.
-        """
-        is64 = size == 8
-        b = AX if base == RAX else base
-        s = AX if src == RAX else src
-        loop = (x.mov_rr(AUX, RAX, is64) + x.alu_rr(name, AUX, s, is64)
-                + x.lock_cmpxchg(size, b, off, AUX))
-        loop += x.jcc_rel8("ne", -(len(loop) + 2))
-        self.emit(x.mov_rr(AX, RAX), x.load(size, RAX, b, off), loop)
-        if src == RAX:
-            return                  # the old value is the result, already in rax
-        self.emit(x.mov_rr(src, RAX, is64), x.mov_rr(RAX, AX))
-
-
 def jit(insns: list[Insn], funcs: list[FuncSpec] | None = None,
         options: JitOptions | None = None, *, dead: Iterable[int] | None = None,
         seen: Sequence[bool] | None = None) -> Image:

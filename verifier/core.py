@@ -36,6 +36,7 @@ from verifier.errors import E2BIG, EINVAL, VerifierError
 from verifier.helper_call import check_helper_call
 from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.kfunc_call import kfunc_call
+from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, format_frame, vlog_alignment
 from verifier.precision import backtrack_kinds, backtrack_runs
@@ -461,6 +462,12 @@ def _verify(inp: VerifierInput, log_level: int) -> Verdict:
         cfg.resolve_pseudo_ldimm64(env)
         cfg.check_cfg(env)
         cfg.compute_scc(env)
+        if env.log.level2 and env.inp.static_liveness:
+            pos = env.log.pos
+            try:
+                arg_tracking_log(env)
+            except Exception:  # noqa: BLE001 - log lines only: never let them change a verdict
+                env.log.reset(pos)
         compute_live_registers(env)
         env.bt_kind = backtrack_kinds(env)
         env.bt_runs = backtrack_runs(env.insns, env.bt_kind)
