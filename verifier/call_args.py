@@ -113,17 +113,23 @@ def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
 def check_mem_reg_at(env: Env, loc: tuple, mem_size: int) -> None:
     """kernel: check_mem_reg - ``mem_size`` bytes readable and writable
     (NULL passes; a maybe-NULL pointer is checked as if it were not)."""
-    reg = reg_at(env, loc)
-    if is_null(reg):
+    if is_null(reg_at(env, loc)):
         return
+    check_rw_access_at(env, loc, mem_size)
+
+
+def check_rw_access_at(env: Env, loc: tuple, size: int) -> None:
+    """``size`` bytes readable and writable through the pointer at ``loc`` (a register or a
+    stack-argument slot), a maybe-NULL pointer checked as if it were not."""
+    reg = reg_at(env, loc)
     with lend(env, loc) as regno:
         regs = env.frame.regs
         saved = regs[regno]
         if reg.type & T.PTR_MAYBE_NULL:
             regs[regno] = reg.with_(type=reg.type & ~T.PTR_MAYBE_NULL)
         try:
-            check_helper_mem_access(env, regno, mem_size, False, True, None)
-            check_helper_mem_access(env, regno, mem_size, True, True, None)
+            check_helper_mem_access(env, regno, size, False, True, None)
+            check_helper_mem_access(env, regno, size, True, True, None)
         finally:
             if regno < SCRATCH:
                 regs[regno] = saved

@@ -34,9 +34,8 @@ from isa.ints import s64
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.btf_access import skip_mods
-from verifier.call_args import (SCRATCH, check_func_arg_reg_off, check_helper_mem_access,
-                                check_mem_reg_at, check_timer, is_null, lend, loc_name,
-                                location, reg_at)
+from verifier.call_args import (check_func_arg_reg_off, check_mem_reg_at, check_rw_access_at,
+                                check_timer, is_null, lend, loc_name, location, reg_at)
 from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, ENOTSUPP, VerifierError
 from verifier.mem import check_map_access, check_mem_access
@@ -154,18 +153,7 @@ def _check_mem_size(env: Env, mem_loc: tuple, size_loc: tuple) -> None:
     if s.umax >= BPF_MAX_VAR_SIZ:
         raise VerifierError(f"{sname} unbounded memory access, use 'var &= const' or "
                             f"'if (var < const)'")
-    mem = reg_at(env, mem_loc)
-    with lend(env, mem_loc) as regno:
-        regs = env.frame.regs
-        saved = regs[regno]
-        if mem.type & T.PTR_MAYBE_NULL:
-            regs[regno] = mem.with_(type=mem.type & ~T.PTR_MAYBE_NULL)
-        try:
-            check_helper_mem_access(env, regno, s.umax, False, True, None)
-            check_helper_mem_access(env, regno, s.umax, True, True, None)
-        finally:
-            if regno < SCRATCH:
-                regs[regno] = saved
+    check_rw_access_at(env, mem_loc, s.umax)
     _mark_precise(env, size_loc)
 
 
