@@ -237,6 +237,7 @@ class UnicornExecutor:
         self.timeout_us = int(timeout_s * 1_000_000)
         self.time_limit = timeout_s       # what a time-limit message names
         self.deadline = 0.0               # time.monotonic() limit of callbacks (0: none)
+        self.watchdog_fired = False       # set by pipeline.execute's watchdog thread
         self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         self.memory = UcMemory(self.uc)
         self._tramps: dict[int, _Tramp] = {}
@@ -366,8 +367,9 @@ class UnicornExecutor:
             return self._exit.value
         pc = uc.reg_read(X.UC_X86_REG_RIP)
         if pc != STOP_ADDR:
-            if self.timeout_us and (time.monotonic() - t0 >= self.timeout_us / 1e6 * 0.99
-                                    or self.deadline and time.monotonic() > self.deadline):
+            if self.watchdog_fired or self.timeout_us and (
+                    time.monotonic() - t0 >= self.timeout_us / 1e6 * 0.99
+                    or self.deadline and time.monotonic() > self.deadline):
                 raise ExecFault(f"time limit of {self.time_limit:g} s exceeded",
                                 self._bpf_pc(pc))
             raise ExecFault(f"instruction budget of {self.max_insns} exhausted"

@@ -11,6 +11,7 @@ last result; ``duration_ns`` is measured around the N runs only.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from .testrun import TestRun
 
 ENGINES = ("unicorn", "interp", "native")
 MAX_INSNS = 50_000_000
+DEFAULT_TIMEOUT = 10.0      # seconds: the wall-clock bound of a verified unicorn run
 
 
 @dataclass
@@ -72,16 +74,26 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
             vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns,
                                      {n: t[0].insns for n, t in targets.items()})
         run.attach(vm)
-        if timeout:
+        watchdog = None
+        if engine == "unicorn" and verdict is not None:
+            # a verified program ends by itself: no per-instruction budget hook (most of
+            # unicorn's time), one watchdog thread for all runs bounds a verifier bug instead
+            vm.max_insns = 0
+            watchdog = _watchdog(vm, timeout or DEFAULT_TIMEOUT)
+        elif timeout:
             _limit(vm, engine, timeout)
         t0 = time.perf_counter_ns()
-        for _ in range(max(repeat, 1)):
-            run.tail_calls = 0
-            if timeout and engine == "unicorn":   # what is left of the limit
-                vm.timeout_us = max(1, int((vm.deadline - time.monotonic()) * 1e6))
-            r0, ended_by = step()
-            run.tail_calls = 0
-            timers.fire(run, vm)          # armed timers fire after the program returns
+        try:
+            for _ in range(max(repeat, 1)):
+                run.tail_calls = 0
+                if timeout and engine == "unicorn" and watchdog is None:   # what is left
+                    vm.timeout_us = max(1, int((vm.deadline - time.monotonic()) * 1e6))
+                r0, ended_by = step()
+                run.tail_calls = 0
+                timers.fire(run, vm)          # armed timers fire after the program returns
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
         elapsed = time.perf_counter_ns() - t0
     except InterpError as e:
         raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None
@@ -91,6 +103,21 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
                   globals=run.global_values(read), maps=map_contents(run, read),
                   kfunc_calls=calls, output=list(run.trace), verdict=verdict,
                   image=image if engine == "unicorn" else None, ended_by=ended_by)
+
+
+def _watchdog(vm, timeout: float) -> threading.Timer:
+    """Stop the emulation when ``timeout`` seconds have passed (unicorn's emu_stop may be
+    called from another thread); the executor then reports the time limit."""
+    vm.time_limit = timeout
+    vm.deadline = time.monotonic() + timeout
+
+    def fire():
+        vm.watchdog_fired = True
+        vm.uc.emu_stop()
+    t = threading.Timer(timeout, fire)
+    t.daemon = True
+    t.start()
+    return t
 
 
 def _limit(vm, engine: str, timeout: float) -> None:
