@@ -46,3 +46,30 @@ def test_read_only_cache_leaves_nothing_behind(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "retval 36" in out.stdout
     assert not list((tmp_path / "tmp").iterdir())
+
+
+def test_build_refuses_to_overwrite_its_source(tmp_path):
+    src = tmp_path / "p.c"
+    text = (ROOT / "examples" / "sum10.c").read_text()
+    src.write_text(text)
+    out = subprocess.run([sys.executable, "-m", "pipeline", "build", str(src), "-o", str(src)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2 and "would overwrite the source" in out.stderr
+    assert src.read_text() == text
+
+
+def test_build_into_a_directory_is_one_clean_line(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pipeline", "build",
+                          str(ROOT / "examples" / "sum10.c"), "-o", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.count("error:") == 1 and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_verify_and_run_agree_on_an_object_without_programs(tmp_path):
+    src = tmp_path / "none.c"
+    src.write_text('int counter;\nchar LICENSE[] __attribute__((section("license"))) = "GPL";\n')
+    for cmd in ("verify", "run"):
+        out = subprocess.run([sys.executable, "-m", "pipeline", cmd, str(src)], cwd=ROOT,
+                             capture_output=True, text=True)
+        assert out.returncode == 2 and "no programs" in out.stderr, (cmd, out.stderr)
