@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from isa.ints import s64, u64
 from verifier import regtypes as T
-from verifier.scalar_bounds import format_scalar_ranges
+from verifier.scalar_fmt import format_scalar_ranges
 from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, MAX_BPF_REG, STACK_DYNPTR, STACK_INVALID, STACK_ITER,
                             STACK_SPILL, Frame, Reg, State)
 from verifier.tnum import tnum_strn
