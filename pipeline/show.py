@@ -28,7 +28,7 @@ import struct
 from btf import kinds as L
 from isa.ints import s64
 
-from .kernel.layout import XDP_DATA_END, XDP_DATA_META
+from .kernel.layout import ETH_HLEN, L2_TYPES, XDP_DATA_END, XDP_DATA_META
 from .kernel.maps import RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
 
 MAX_DEPTH = 32                  # nested types deeper than this print as "(too deep)"
@@ -227,8 +227,8 @@ def global_values(obj, read) -> dict:
 
 
 def packet_out(run, read) -> bytes | None:
-    """``data_out`` of the test run: the whole skb from its Ethernet header (the kernel
-    pushes it back for L3 program types), or the XDP frame from ``data_meta`` to
+    """``data_out`` of the test run: the whole skb from its Ethernet header (for L3 program
+    types the kernel pushes back a zeroed one), or the XDP frame from ``data_meta`` to
     ``data_end``; None for program types without a packet."""
     if run.packet is None:
         return None
@@ -239,7 +239,10 @@ def packet_out(run, read) -> bytes | None:
         meta, dend = (struct.unpack_from("<I", ctx, off)[0] for off in (XDP_DATA_META,
                                                                           XDP_DATA_END))
         return bytes(data[meta - pkt.base:dend - pkt.base])
-    return bytes(data[:end - pkt.base])
+    out = bytes(data[:end - pkt.base])
+    if run.prog_type not in L2_TYPES:     # the kernel pushes back a zeroed Ethernet header
+        out = bytes(ETH_HLEN) + out[ETH_HLEN:]
+    return out
 
 
 def contents(run, read) -> tuple[dict, list]:

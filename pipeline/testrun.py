@@ -102,6 +102,9 @@ class TestRun(KernelState):
             struct.pack_into("<I", skb, SKB_DATA_META, start)
             self.ctx = self.add_region("ctx", skb)
         elif t == "xdp":
+            if len(data) < ETH_HLEN:
+                raise UserError("usage", f"--data: an XDP test run needs at least {ETH_HLEN} "
+                                         f"bytes, got {len(data)}", None, BAD_INPUT)
             pkt = self.add_region("packet", bytes(XDP_HEADROOM) + data)
             start = pkt.base + XDP_HEADROOM
             self.packet = (pkt, start, start + len(data))
@@ -125,10 +128,13 @@ class TestRun(KernelState):
                         "<I", ctx, SKB_LEN)[0]).items():
                     off, size = ctx_in.field_offset(name), ctx_in.SKB_SETTABLE[name]
                     ctx[off:off + size] = v.to_bytes(size, "little")
-            else:
+            else:       # the metadata comes out of the headroom: data stays 256 bytes in
                 pkt, start, end = self.packet
                 meta = ctx_in.xdp_meta(values, end - start)
-                struct.pack_into("<I", ctx, XDP_DATA, start + meta)
+                raw = bytes(pkt.data[XDP_HEADROOM:end - pkt.base])
+                pkt.data[:] = bytes(XDP_HEADROOM - meta) + raw + bytes(meta)
+                self.packet = (pkt, start, end - meta)
+                struct.pack_into("<III", ctx, XDP_DATA, start, end - meta, start - meta)
         except ctx_in.CtxError as e:
             raise UserError("usage", str(e), None, BAD_INPUT) from None
 

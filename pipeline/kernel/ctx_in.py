@@ -10,14 +10,18 @@ returns it.
 skb programs: ``mark``, ``priority``, ``ingress_ifindex``, ``ifindex`` (the test run has
 only ``lo``, ifindex 1), ``cb[i]``, ``tstamp``, ``wire_len`` (0, or between the packet
 length and GSO_MAX_SIZE), ``gso_segs`` (at most GSO_MAX_SEGS), ``gso_size``, ``hwtstamp``.
-XDP programs: ``data`` (the length of metadata in front of the packet: a multiple of 4, at
-most 32), ``data_end`` (must be the packet length), ``data_meta`` and ``egress_ifindex``
-(must be 0), ``ingress_ifindex`` (0 or lo's 1) and ``rx_queue_index`` (lo has one queue).
+XDP programs: ``data`` (the length of metadata at the start of the bytes passed: a multiple
+of 4, at most 216, leaving at least an Ethernet header of packet), ``data_end`` (the length
+of the bytes passed; a smaller one, a multi-buffer frame, is refused as not modelled),
+``data_meta`` and ``egress_ifindex`` (must be 0), ``ingress_ifindex`` (0 or lo's 1) and
+``rx_queue_index`` (lo has one queue).
 """
 
 from __future__ import annotations
 
 from isa.uapi import SKB_OFFSETS
+
+from .layout import ETH_HLEN, XDP_FRAME_SIZE, XDP_HEADROOM
 
 SKB_SETTABLE = {"mark": 4, "priority": 4, "ingress_ifindex": 4, "ifindex": 4, "tstamp": 8,
                 "wire_len": 4, "gso_segs": 4, "gso_size": 4, "hwtstamp": 8,
@@ -27,7 +31,7 @@ XDP_FIELDS = ("data", "data_end", "data_meta", "ingress_ifindex", "rx_queue_inde
 LO_IFINDEX = 1
 GSO_MAX_SIZE = 65536            # GSO_LEGACY_MAX_SIZE
 GSO_MAX_SEGS = 65535
-XDP_META_MAX = 32               # xdp_metalen_invalid
+XDP_META_MAX = XDP_HEADROOM - XDP_FRAME_SIZE   # 216: metadata comes out of the headroom
 
 
 class CtxError(Exception):
@@ -35,6 +39,13 @@ class CtxError(Exception):
 
     def __init__(self, message: str, errno: str = "EINVAL"):
         super().__init__(f"{message}; BPF_PROG_TEST_RUN returns {errno}")
+
+
+class UserCtxRefusal(CtxError):
+    """A ctx_in the kernel takes but the mock kernel does not model."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
 
 
 def field_offset(name: str) -> int | None:
@@ -73,7 +84,8 @@ def skb_fields(values: dict, pkt_len: int) -> dict[str, int]:
 
 
 def xdp_meta(values: dict, pkt_len: int) -> int:
-    """The metadata length an ``xdp_md`` ctx_in asks for, after the kernel's checks."""
+    """The metadata length an ``xdp_md`` ctx_in asks for, after the kernel's checks
+    (``pkt_len``: the bytes passed, metadata included)."""
     for name, v in values.items():
         if name not in XDP_FIELDS:
             raise CtxError(f"--ctx {name}: is not a field of struct xdp_md")
@@ -82,11 +94,18 @@ def xdp_meta(values: dict, pkt_len: int) -> int:
     meta, end = values.get("data", 0), values.get("data_end", pkt_len)
     if values.get("data_meta", 0):
         raise CtxError("--ctx data_meta: must be 0 (no user data before the metadata)")
-    if end != pkt_len:
-        raise CtxError(f"--ctx data_end={end}: must be the packet length {pkt_len}")
-    if meta > end or meta % 4 or meta > XDP_META_MAX:
-        raise CtxError(f"--ctx data={meta}: the metadata length must be a multiple of 4, "
-                       f"at most {XDP_META_MAX} and the packet length")
+    if end > pkt_len or meta > end:
+        raise CtxError(f"--ctx data_end={end}: must lie between data ({meta}) and the packet "
+                       f"length {pkt_len}")
+    if end < pkt_len:
+        raise UserCtxRefusal(f"--ctx data_end={end}: a data_end below the packet length "
+                             f"{pkt_len} makes a multi-buffer frame, which is not modelled")
+    if meta % 4 or meta > XDP_META_MAX:
+        raise CtxError(f"--ctx data={meta}: the metadata length must be a multiple of 4 and "
+                       f"at most {XDP_META_MAX}")
+    if pkt_len - meta < ETH_HLEN:
+        raise CtxError(f"--ctx data={meta}: leaves {pkt_len - meta} bytes of packet after the "
+                       f"metadata, fewer than an Ethernet header ({ETH_HLEN})")
     if values.get("egress_ifindex", 0):
         raise CtxError("--ctx egress_ifindex: must be 0")
     ifindex, queue = values.get("ingress_ifindex", 0), values.get("rx_queue_index", 0)

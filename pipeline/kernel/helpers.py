@@ -320,7 +320,7 @@ def perf_event_output(run, vm, ctx, mp, flags, data, size):
     cpu = 0                                   # get_smp_processor_id
     if index == BPF_F_CURRENT_CPU:
         index = cpu
-    if index >= m.max_entries:
+    if index >= (m.max_entries or 1):        # libbpf sizes an unsized array to the CPUs
         return -E2BIG
     if index != cpu:
         return -_errno.EOPNOTSUPP             # the slot's event is on another CPU
