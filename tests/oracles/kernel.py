@@ -760,3 +760,77 @@ def run_object_show(path: str | os.PathLike, prog: str, data: bytes = b"", *,
         return ObjectRun(retval, err, data_out, ctx_out, maps)
     finally:
         lb.bpf_object_close(obj)
+
+
+# --- bpf_perf_event_output through a real BPF-output perf event ----------------------------
+
+SYS_PERF_EVENT_OPEN = {"x86_64": 298, "aarch64": 241}
+PERF_TYPE_SOFTWARE, PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW = 1, 10, 1 << 10
+PERF_RECORD_SAMPLE = 9
+PERF_FLAG_FD_CLOEXEC = 8
+PERF_PAGES = 8               # data pages of the perf ring (a power of two)
+
+
+def perf_output_run(path: str | os.PathLike, prog: str, data: bytes, map_name: str,
+                    cpu: int = 0) -> tuple[int, int, list[bytes]]:
+    """What libbpf's perf_buffer sees: pin this thread to ``cpu``, open a BPF-output perf
+    event there, put it in slot ``cpu`` of perf event array ``map_name``, BPF_PROG_TEST_RUN
+    ``prog`` and read the PERF_RECORD_SAMPLE raw records from the event's mmap'ed ring.
+    Returns (retval, errno, raw records; each padded, as the kernel does, so that 4 + its
+    length is a multiple of 8)."""
+    import mmap
+    nr = SYS_PERF_EVENT_OPEN.get(platform.machine())
+    lb = _libbpf()
+    if lb is None or nr is None:
+        raise RuntimeError("libbpf or perf_event_open is not available here")
+    api = _map_api()
+    old = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    obj = lb.bpf_object_open_file(os.fsencode(path), None)
+    pfd = -1
+    try:
+        if not obj or lb.libbpf_get_error(obj) or lb.bpf_object_load(obj) != 0:
+            raise OSError(_errno.EINVAL, f"libbpf could not load {path}")
+        target = next(p for p in _programs(lb, obj)
+                      if prog in (lb.bpf_program_name(p).decode(),
+                                  lb.bpf_program_section_name(p).decode()))
+        m = api.bpf_object__next_map(obj, None)
+        while m and api.bpf_map__name(m).decode() != map_name:
+            m = api.bpf_object__next_map(obj, m)
+        attr = ctypes.create_string_buffer(128)
+        struct.pack_into("<IIQQQ", attr, 0, PERF_TYPE_SOFTWARE, 128, PERF_COUNT_SW_BPF_OUTPUT,
+                         1, PERF_SAMPLE_RAW)
+        struct.pack_into("<I", attr, 48, 1)                       # wakeup_events
+        pfd = _libc.syscall(ctypes.c_long(nr), attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC)
+        if pfd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"perf_event_open: {os.strerror(err)}")
+        ring = mmap.mmap(pfd, (1 + PERF_PAGES) * PAGE_SIZE, mmap.MAP_SHARED,
+                         mmap.PROT_READ | mmap.PROT_WRITE)
+        try:
+            k = ctypes.create_string_buffer(struct.pack("<I", cpu), 4)
+            v = ctypes.create_string_buffer(struct.pack("<I", pfd), 4)
+            a = _attr((0, "I", api.bpf_map__fd(m)), (8, "Q", _addr(k)), (16, "Q", _addr(v)))
+            ret, err = _bpf(BPF_MAP_UPDATE_ELEM, a)
+            if ret < 0:
+                raise OSError(err, f"BPF_MAP_UPDATE_ELEM: {os.strerror(err)}")
+            retval, err, _, _ = _test_run_ctx(lb.bpf_program_fd(target), data, None)
+            head = struct.unpack_from("<Q", ring, 1024)[0]
+            size = PERF_PAGES * PAGE_SIZE
+            buf = bytes(ring[PAGE_SIZE:PAGE_SIZE + size])
+            out, pos = [], 0
+            while pos < head:
+                rtype, _, rsize = struct.unpack_from("<IHH", buf, pos % size)
+                rec = (buf + buf)[pos % size:pos % size + rsize]
+                if rtype == PERF_RECORD_SAMPLE:
+                    n = struct.unpack_from("<I", rec, 8)[0]
+                    out.append(rec[12:12 + n])
+                pos += rsize
+            return retval, err, out
+        finally:
+            ring.close()
+    finally:
+        close_fd(pfd)
+        if obj:
+            lb.bpf_object_close(obj)
+        os.sched_setaffinity(0, old)

@@ -289,3 +289,25 @@ def test_cli_ctx_sets_fields(built):
     p = _cli(built[1], "--prog", "ctx_fields", "--ctx", "mark=40", "--ctx", "priority=2",
              "--json")
     assert p.returncode == 0 and json.loads(p.stdout)["retval"] == 42
+
+
+# --- perf event output ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_perf_event_output_records_match_a_real_perf_buffer(built, engine):
+    """The kernel's records come from a BPF-output perf event on the CPU that runs the
+    program, in that CPU's slot, as libbpf's perf_buffer sets one up; the raw sample is
+    padded so that its 4-byte size field and the data end on 8 bytes."""
+    _engine(engine)
+    _kernel()
+    try:
+        retval, errno, theirs = kernel.perf_output_run(built[1], "perf_out", PACKET, "events")
+    except OSError as e:
+        pytest.skip(f"no BPF-output perf event here: {e}")
+    res = pipeline.run(built[0], "perf_out", data=PACKET, engine=engine)
+    assert errno == 0 and res.retval == retval == 7
+    mine = [r["data"] for r in res.perf_events]
+    assert [r["map"] for r in res.perf_events] == ["events"] * len(theirs)
+    assert len(mine) == len(theirs) == 2
+    for a, b in zip(mine, theirs):
+        assert b[:len(a)] == a and len(b) == (len(a) + 4 + 7) // 8 * 8 - 4
