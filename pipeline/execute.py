@@ -39,16 +39,29 @@ class Result:
     engine: str
     repeat: int
     duration_ns: int                 # per run, around the runs only
-    globals: dict                    # global variable name -> value, decoded through BTF
-    maps: dict                       # map name -> {"type", "entries": [bpftool map dump]}
     kfunc_calls: list                # [{"name", "args", "ret"}]
     output: list                     # bpf_trace_printk lines
     verdict: object = None           # the verifier.Verdict (None with verify=False)
     image: object = field(default=None, repr=False)   # the jit.Image run by unicorn
     ended_by: str = "exit"
-    ringbuf: list = field(default_factory=list)       # [{"map", "data": bytes}], in order
     perf_events: list = field(default_factory=list)   # [{"map", "cpu", "data": bytes}]
     packet: bytes | None = None      # data_out: the packet after the run (skb/xdp)
+    left: object = field(default=None, repr=False)    # pipeline.show.Snapshot
+
+    @property
+    def globals(self) -> dict:
+        """Global variable name -> value after the run, decoded through BTF."""
+        return self.left.globals
+
+    @property
+    def maps(self) -> dict:
+        """Map name -> {"type", "entries": [as bpftool -j map dump prints them]}."""
+        return self.left.maps
+
+    @property
+    def ringbuf(self) -> list:
+        """Committed ring buffer records in order: [{"map", "data": bytes}]."""
+        return self.left.ringbuf
 
 
 def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
@@ -108,15 +121,13 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
 
 def _result(prog, run, read, r0, engine, repeat, duration_ns, verdict, image,
             ended_by) -> Result:
-    """What the run left: maps, records and globals decoded by :mod:`pipeline.show`."""
+    """What the run left: maps, records and globals (:class:`pipeline.show.Snapshot`)."""
     calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
-    maps, ringbuf = show.contents(run, read)
     return Result(prog=prog.name, retval=r0 & U32, r0=r0 & U64, engine=engine,
                   repeat=max(repeat, 1), duration_ns=duration_ns,
-                  globals=show.global_values(run.obj, read), maps=maps,
                   kfunc_calls=calls, output=list(run.trace), verdict=verdict, image=image,
-                  ended_by=ended_by, ringbuf=ringbuf, perf_events=list(run.perf_events),
-                  packet=show.packet_out(run, read))
+                  ended_by=ended_by, perf_events=list(run.perf_events),
+                  packet=show.packet_out(run, read), left=show.Snapshot(run, read))
 
 
 def _watchdog(vm, timeout: float) -> threading.Timer:

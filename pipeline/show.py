@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 import struct
+import weakref
+from dataclasses import replace
 
 from btf import kinds as L
 from isa.ints import s64
@@ -33,7 +35,8 @@ from .kernel.maps import RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
 
 MAX_DEPTH = 32                  # nested types deeper than this print as "(too deep)"
 _MODS = (L.TYPEDEF, L.VOLATILE, L.CONST, L.RESTRICT, L.TYPE_TAG)
-NOT_DUMPED = ("prog_array", "ringbuf", "perf_event_array", "user_ringbuf")
+NOT_DUMPED = ("prog_array", "ringbuf", "perf_event_array", "user_ringbuf", "cgroup_array",
+              "array_of_maps", "hash_of_maps")          # fds, ids and records: not values
 
 
 class Hex(str):
@@ -43,67 +46,104 @@ class Hex(str):
 
 # --- values through BTF ---------------------------------------------------------------------
 
-def decode(btf, tid: int, data: bytes, bit_off: int = 0, depth: int = 0):
+_DECODERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # Btf -> {tid: fn}
+
+
+def decode(btf, tid: int, data: bytes, bit_off: int = 0):
     """The value of ``data`` as BTF type ``tid`` (bpftool's btf_dumper rules)."""
+    cache = _DECODERS.get(btf)
+    if cache is None:
+        cache = _DECODERS[btf] = {}
+    return decoder(btf, tid, cache)(data, bit_off)
+
+
+def decoder(btf, tid: int, cache: dict, depth: int = 0):
+    """``fn(data, bit_off) -> value`` for BTF type ``tid``, built once per type: a map of
+    many elements decodes each one without walking the type graph again."""
+    fn = cache.get(tid)
+    if fn is None:
+        fn = cache[tid] = _build(btf, tid, cache, depth)
+    return fn
+
+
+def _build(btf, tid: int, cache: dict, depth: int):
     if depth > MAX_DEPTH:
-        return "(too deep)"
+        return lambda data, bit_off=0: "(too deep)"
     t = btf.type(tid)
     k = t.kind
     if k in _MODS:
-        return decode(btf, t.type, data, bit_off, depth + 1)
+        return decoder(btf, t.type, cache, depth + 1)
     if k == L.INT:
-        return _int(t, data, bit_off)
+        return _int_decoder(t)
     if k in (L.STRUCT, L.UNION):
-        out = {}
+        parts = []
         for m in t.members:
-            at = data[m.bits_offset // 8:]
+            byte, bit = divmod(m.bits_offset, 8)
             if m.bitfield_size:
-                out[m.name] = _bits(at, m.bits_offset % 8, m.bitfield_size)
+                parts.append((m.name, byte, bit, None, m.bitfield_size))
             else:
-                out[m.name] = decode(btf, m.type, at, m.bits_offset % 8, depth + 1)
-        return out
+                parts.append((m.name, byte, bit, decoder(btf, m.type, cache, depth + 1), 0))
+
+        def struct_(data, bit_off=0):
+            return {name: _bits(data[byte:], bit, n) if f is None else f(data[byte:], bit)
+                    for name, byte, bit, f, n in parts}
+        return struct_
     if k == L.ARRAY:
         elem, _, n = t.array
-        if _is_string(btf, elem, n, data):
-            return data[:data.index(0)].decode("ascii")
-        size = btf.size_of(elem)
-        return [decode(btf, elem, data[i * size:(i + 1) * size], 0, depth + 1)
-                for i in range(n)]
+        char = _is_char(btf, elem)
+        size = btf.size_of(elem) if n else 0
+        f = decoder(btf, elem, cache, depth + 1) if n else None
+
+        def array(data, bit_off=0):
+            if char and _is_string(data, n):
+                return data[:data.index(0)].decode("ascii")
+            return [f(data[i * size:(i + 1) * size], 0) for i in range(n)]
+        return array
     if k in (L.ENUM, L.ENUM64):
         size = t.size if k == L.ENUM else 8
-        v = int.from_bytes(data[:size], "little", signed=(k == L.ENUM))
+        mask = (1 << (8 * size)) - 1
+        names = {}
         for e in t.enum_values:
-            if (e.value if k == L.ENUM else e.value & ((1 << 64) - 1)) == \
-                    (v if k == L.ENUM else v & ((1 << 64) - 1)):
-                return e.name
-        return v
+            names.setdefault(e.value & mask, e.name)
+
+        def enum(data, bit_off=0):
+            v = int.from_bytes(data[:size], "little", signed=(k == L.ENUM))
+            return names.get(v & mask, v)
+        return enum
     if k == L.PTR:
-        return int.from_bytes(data[:8], "little")
+        return lambda data, bit_off=0: int.from_bytes(data[:8], "little")
     if k == L.FLOAT:
         fmt = {4: "<f", 8: "<d"}.get(t.size)
-        return struct.unpack(fmt, data[:t.size])[0] if fmt else Hex("0x" + data[:t.size][::-1].hex())
+        if fmt:
+            return lambda data, bit_off=0: struct.unpack(fmt, data[:t.size])[0]
+        return lambda data, bit_off=0: Hex("0x" + data[:t.size][::-1].hex())
     if k == L.VAR:
-        return {t.name: decode(btf, t.type, data, bit_off, depth + 1)}
+        f = decoder(btf, t.type, cache, depth + 1)
+        return lambda data, bit_off=0: {t.name: f(data, bit_off)}
     if k == L.DATASEC:
-        return {t.name: [decode(btf, vs.type, data[vs.offset:], 0, depth + 1)
-                         for vs in t.secinfos]}
-    return f"(unsupported kind {t.kind_name})"
+        vs = [(v.offset, decoder(btf, v.type, cache, depth + 1)) for v in t.secinfos]
+        return lambda data, bit_off=0: {t.name: [f(data[off:], 0) for off, f in vs]}
+    return lambda data, bit_off=0: f"(unsupported kind {t.kind_name})"
 
 
-def _int(t, data: bytes, bit_off: int):
-    bits, enc = t.int_bits, t.int_encoding
-    if bit_off or t.int_offset or bits % 8:
-        total = bit_off + t.int_offset
-        return _bits(data[total // 8:], total % 8, bits)
-    if bits == 128:
-        return Hex(f"{int.from_bytes(data[:16], 'little'):#x}")
-    raw = data[:bits // 8]
-    if enc & 4:                                   # BTF_INT_BOOL
-        return any(raw)
-    if enc & 2:                                   # BTF_INT_CHAR
-        c = raw[0]
-        return chr(c) if 0x20 <= c < 0x7F else f"\\u00{c:02x}"
-    return int.from_bytes(raw, "little", signed=bool(enc & 1))
+def _int_decoder(t):
+    bits, enc, ioff = t.int_bits, t.int_encoding, t.int_offset
+    nbytes = bits // 8
+
+    def plain(data, bit_off=0):
+        if bit_off or ioff or bits % 8:
+            total = bit_off + ioff
+            return _bits(data[total // 8:], total % 8, bits)
+        if bits == 128:
+            return Hex(f"{int.from_bytes(data[:16], 'little'):#x}")
+        raw = data[:nbytes]
+        if enc & 4:                                   # BTF_INT_BOOL
+            return any(raw)
+        if enc & 2:                                   # BTF_INT_CHAR
+            c = raw[0]
+            return chr(c) if 0x20 <= c < 0x7F else f"\\u00{c:02x}"
+        return int.from_bytes(raw, "little", signed=bool(enc & 1))
+    return plain
 
 
 def _bits(data: bytes, bit_off: int, nbits: int) -> Hex:
@@ -112,16 +152,17 @@ def _bits(data: bytes, bit_off: int, nbits: int) -> Hex:
     return Hex(f"{v & ((1 << nbits) - 1):#x}")
 
 
-def _is_string(btf, elem: int, n: int, data: bytes) -> bool:
-    """bpftool's is_str_array: a 1-byte ``char`` (not through a typedef) holding printable
-    bytes up to a NUL inside the array."""
-    if not n:
-        return False
+def _is_char(btf, elem: int) -> bool:
+    """bpftool's is_str_array, the type half: a 1-byte ``char`` (through qualifiers, not
+    through a typedef)."""
     t = btf.type(elem)
     while t.kind in (L.VOLATILE, L.CONST, L.RESTRICT, L.TYPE_TAG):
         t = btf.type(t.type)
-    if t.kind != L.INT or t.size != 1 or (not t.int_encoding & 2 and t.name != "char"):
-        return False
+    return t.kind == L.INT and t.size == 1 and (bool(t.int_encoding & 2) or t.name == "char")
+
+
+def _is_string(data: bytes, n: int) -> bool:
+    """The data half: printable bytes up to a NUL inside the array."""
     for b in data[:n]:
         if b == 0:
             return True
@@ -152,8 +193,11 @@ def map_types(btf) -> dict[str, tuple[int, int]]:
     return out
 
 
+_HEX = [f"0x{x:02x}" for x in range(256)]
+
+
 def _hexes(b: bytes) -> list[str]:
-    return [f"0x{x:02x}" for x in b]
+    return list(map(_HEX.__getitem__, b))
 
 
 def map_entries(m, raw: bytes, btf, types: tuple[int, int]) -> list[dict]:
@@ -169,23 +213,26 @@ def map_entries(m, raw: bytes, btf, types: tuple[int, int]) -> list[dict]:
         return []
     ktid, vtid = types if btf is not None else (0, 0)
     percpu = m.map_type.startswith("percpu") or m.map_type.startswith("lru_percpu")
+    cache = {}
+    kdec = decoder(btf, ktid, cache) if vtid and ktid else None
+    vdec = decoder(btf, vtid, cache) if vtid else None
+    esize, vsize = m.elem_size, m.value_size
     out = []
     for key, slot in keys:
-        value = raw[slot * m.elem_size:slot * m.elem_size + m.value_size]
+        value = raw[slot * esize:slot * esize + vsize]
         e = {"key": _hexes(key)}
         if percpu:
             e["values"] = [{"cpu": 0, "value": _hexes(value)}]
         else:
             e["value"] = _hexes(value)
-        if vtid:
+        if vdec is not None:
             f = {}
-            if ktid:
-                f["key"] = decode(btf, ktid, key)
-            v = decode(btf, vtid, value)
+            if kdec is not None:
+                f["key"] = kdec(key)
             if percpu:
-                f["values"] = [{"cpu": 0, "value": v}]
+                f["values"] = [{"cpu": 0, "value": vdec(value)}]
             else:
-                f["value"] = v
+                f["value"] = vdec(value)
             e["formatted"] = f
         out.append(e)
     return out
@@ -245,21 +292,39 @@ def packet_out(run, read) -> bytes | None:
     return out
 
 
-def contents(run, read) -> tuple[dict, list]:
-    """(maps, ringbuf records) after a run: ``{name: {"type", "entries"}}`` for every map
-    but global-data sections (those are :func:`global_values`), and ``[{"map", "data"}]``."""
-    btf = run.obj.btf
-    types = map_types(btf)
-    maps, records = {}, []
-    for m in run.maps:
-        if m.kind == "data":
-            continue
-        raw = read(f"values:{m.name}") if m.values else b""
-        maps[m.name] = {"type": m.map_type,
-                        "entries": map_entries(m, raw, btf, types.get(m.name, (0, 0)))}
-        if m.map_type == "ringbuf" and m.values:
-            records += [{"map": m.name, "data": r} for r in ringbuf_records(m, raw)]
-    return maps, records
+class Snapshot:
+    """What a run left, copied when it ended and decoded on first use (a large array map
+    costs its decoding only when somebody looks at it): ``maps`` (``{name: {"type",
+    "entries"}}`` for every map but global-data sections, which are ``globals``),
+    ``globals`` (:func:`global_values`) and ``ringbuf`` (``[{"map", "data"}]``)."""
+
+    def __init__(self, run, read):
+        self.obj = run.obj
+        self.maps_state = [replace(m, slots=dict(m.slots), free=[]) for m in run.maps
+                           if m.kind != "data"]
+        names = {g.section for g in run.obj.globals.values()}
+        names |= {f"values:{m.name}" for m in self.maps_state if m.values}
+        self.regions = {n: bytes(read(n)) for n in names}
+        self.ringbuf = [{"map": m.name, "data": r} for m in self.maps_state
+                        if m.map_type == "ringbuf" and m.values
+                        for r in ringbuf_records(m, self.regions[f"values:{m.name}"])]
+        self._maps = self._globals = None
+
+    @property
+    def maps(self) -> dict:
+        if self._maps is None:
+            btf = self.obj.btf
+            types = map_types(btf)
+            self._maps = {m.name: {"type": m.map_type, "entries": map_entries(
+                m, self.regions.get(f"values:{m.name}", b""), btf, types.get(m.name, (0, 0)))}
+                for m in self.maps_state}
+        return self._maps
+
+    @property
+    def globals(self) -> dict:
+        if self._globals is None:
+            self._globals = global_values(self.obj, self.regions.__getitem__)
+        return self._globals
 
 
 # --- printing -------------------------------------------------------------------------------
