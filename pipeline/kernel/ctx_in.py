@@ -66,8 +66,9 @@ def skb_fields(values: dict, pkt_len: int) -> dict[str, int]:
                 else "is not one the kernel lets ctx_in set (it must be 0)"
             raise CtxError(f"--ctx {name}: {where}")
         size = SKB_SETTABLE[name]
-        if not 0 <= v < 1 << (8 * size):
-            raise CtxError(f"--ctx {name}={v}: does not fit the field's {size} bytes")
+        if not isinstance(v, int) or not 0 <= v < 1 << (8 * size):
+            raise CtxError(f"--ctx {name}={v!r}: not an integer that fits the field's {size} "
+                           f"bytes")
         out[name] = v
     if out.get("ifindex", 0) > LO_IFINDEX:
         raise CtxError(f"--ctx ifindex={out['ifindex']}: no such device (the test run has "
@@ -89,8 +90,8 @@ def xdp_meta(values: dict, pkt_len: int) -> int:
     for name, v in values.items():
         if name not in XDP_FIELDS:
             raise CtxError(f"--ctx {name}: is not a field of struct xdp_md")
-        if not 0 <= v <= 0xFFFFFFFF:
-            raise CtxError(f"--ctx {name}={v}: does not fit the field's 4 bytes")
+        if not isinstance(v, int) or not 0 <= v <= 0xFFFFFFFF:
+            raise CtxError(f"--ctx {name}={v!r}: not an integer that fits the field's 4 bytes")
     meta, end = values.get("data", 0), values.get("data_end", pkt_len)
     if values.get("data_meta", 0):
         raise CtxError("--ctx data_meta: must be 0 (no user data before the metadata)")
