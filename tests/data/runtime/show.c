@@ -33,6 +33,19 @@ __u64 big = 0xfffffffffffffffeULL;
 int arr3[3] = { 1, -2, 3 };
 const volatile int limit = 42;
 struct seen_ctx seen;
+enum wide { SMALL = 1, HUGE = 0xffffffffffULL } wide_enum = HUGE;
+enum neg { MINUS = -3, ZERO = 0 } neg_enum = MINUS;
+unsigned __int128 u128 = ((unsigned __int128)1 << 64) | 5;
+typedef char ch;
+ch not_a_string[4] = "ab";        /* a typedef of char: bpftool prints numbers */
+char unprintable[4] = { 'a', 7, 0, 0 };
+char no_nul[3] = { 'x', 'y', 'z' };
+union either { __u32 word; unsigned char bytes[4]; } either = { .word = 0x01020304 };
+struct point line[2] = { { .x = 1, .tag = "p" }, { .x = 2, .c = 5 } };
+void *nowhere = (void *)0;
+_Bool flags[3] = { 1, 0, 1 };
+signed char sc = -7;
+short sh = -300;
 __u32 meta_len, meta_word;
 
 struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4); __type(key, __u32); __type(value, struct point); } pts SEC(".maps");
@@ -41,6 +54,7 @@ struct { __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __uint(max_entries, 2); __type
 struct { __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, 4); __type(key, int); __type(value, char[8]); } lru SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_PERCPU_HASH); __uint(max_entries, 4); __type(key, __u32); __type(value, struct key2); } ph SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb_small SEC(".maps");
 struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4); __uint(value_size, 4); } events SEC(".maps");
 
 SEC("tc")
@@ -137,6 +151,25 @@ int perf_out(struct __sk_buff *skb)
 	b = bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, &v, 3);
 	c = bpf_perf_event_output(skb, &events, 1ULL << 52, &v, 8);   /* a flag bit: EINVAL */
 	return (a == 0) + 2 * (b == 0) + 4 * (c == -22);
+}
+
+SEC("tc")
+int rb_fill(struct __sk_buff *skb)
+{
+	__u64 v;
+	int i, ok = 0, full = 0;
+
+	for (i = 0; i < 300; i++) {
+		v = i;
+		if (bpf_ringbuf_output(&rb_small, &v, i & 1 ? 8 : 5, 0) == 0)
+			ok++;
+		else
+			full++;
+	}
+	v = 1;
+	if (bpf_ringbuf_output(&rb_small, &v, 8, 4) == -22)     /* a flag bit: EINVAL */
+		ok += 1000;
+	return ok + (full << 16);
 }
 
 char LICENSE[] SEC("license") = "GPL";
