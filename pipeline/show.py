@@ -392,7 +392,8 @@ def to_text(res, verifier_line: str) -> str:
     for name, m in res.maps.items():
         if m["type"] in NOT_DUMPED:
             continue
-        lines.append(f"  map {name} ({m['type']}, {len(m['entries'])} entries)")
+        n = len(m["entries"])
+        lines.append(f"  map {name} ({m['type']}, {n} entr{'y' if n == 1 else 'ies'})")
         lines += [f"    {_entry(e)}" for e in m["entries"]]
     for r in res.ringbuf:
         lines.append(f"  ringbuf {r['map']}: {len(r['data'])} bytes: {_bytes(r['data'])}")
