@@ -200,9 +200,11 @@ def _hexes(b: bytes) -> list[str]:
     return list(map(_HEX.__getitem__, b))
 
 
-def map_entries(m, raw: bytes, btf, types: tuple[int, int]) -> list[dict]:
+def map_entries(m, raw: bytes, btf, types: tuple[int, int], special=()) -> list[dict]:
     """``bpftool -j map dump`` of map ``m`` (a :class:`pipeline.kernel.maps.MapObj`) whose
-    value storage is ``raw``; ``types``: its BTF (key, value) type ids."""
+    value storage is ``raw``; ``types``: its BTF (key, value) type ids; ``special``: the
+    value's kernel-owned fields, ``(name, offset, size)`` (bpf_timer, bpf_spin_lock, ...),
+    which read as zeros from user space (the kernel's copy_map_value skips them)."""
     if m.map_type in NOT_DUMPED or not m.values:
         return []
     if m.is_array:
@@ -220,6 +222,8 @@ def map_entries(m, raw: bytes, btf, types: tuple[int, int]) -> list[dict]:
     out = []
     for key, slot in keys:
         value = raw[slot * esize:slot * esize + vsize]
+        for _, off, size in special:
+            value = value[:off] + bytes(size) + value[off + size:]
         e = {"key": _hexes(key)}
         if percpu:
             e["values"] = [{"cpu": 0, "value": _hexes(value)}]
@@ -315,9 +319,10 @@ class Snapshot:
         if self._maps is None:
             btf = self.obj.btf
             types = map_types(btf)
+            special = {d.name: d.value_fields for d in self.obj.maps}
             self._maps = {m.name: {"type": m.map_type, "entries": map_entries(
-                m, self.regions.get(f"values:{m.name}", b""), btf, types.get(m.name, (0, 0)))}
-                for m in self.maps_state}
+                m, self.regions.get(f"values:{m.name}", b""), btf, types.get(m.name, (0, 0)),
+                special.get(m.name, ()))} for m in self.maps_state}
         return self._maps
 
     @property

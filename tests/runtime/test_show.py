@@ -325,3 +325,19 @@ def test_a_full_ring_buffer_refuses_records_as_the_kernels_does(built, engine):
     assert k.retval >> 16 > 0                      # the ring did fill up
     assert [r["data"] for r in res.ringbuf if r["map"] == "rb_small"] == \
         k.maps["rb_small"].records
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_kernel_owned_fields_read_as_zeros_like_the_kernels_dump(engine, tmp_path):
+    """A bpf_timer in a map value is the kernel's: user space reads it as zeros."""
+    _engine(engine)
+    _kernel()
+    from pipeline.kernel import INCLUDE_DIR
+    src = ROOT / "tests" / "data" / "runtime" / "timers.c"
+    obj = pipeline.build(src, include=[INCLUDE_DIR], output=tmp_path / "timers.o")
+    res = pipeline.run(obj, "cancelled", engine=engine)
+    k = kernel.run_object_show(tmp_path / "timers.o", "cancelled", bytes(64))
+    if k.maps["arr"].bpftool is None:
+        pytest.skip("bpftool is not available")
+    assert _plain(res.maps["arr"]["entries"]) == k.maps["arr"].bpftool
+    assert res.maps["arr"]["entries"][0]["formatted"]["value"]["id"] == 1
