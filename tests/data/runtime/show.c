@@ -153,6 +153,17 @@ int perf_out(struct __sk_buff *skb)
 	return (a == 0) + 2 * (b == 0) + 4 * (c == -22);
 }
 
+SEC("xdp")
+int xdp_perf(struct xdp_md *ctx)
+{
+	__u32 v = 0xa1b2c3d4;
+	long a, b;
+
+	a = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU | (4ULL << 32), &v, 4);
+	b = bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU | (1000ULL << 32), &v, 4);
+	return (a == 0) + 2 * (b == -14);         /* more packet bytes than there are: EFAULT */
+}
+
 SEC("tc")
 int rb_fill(struct __sk_buff *skb)
 {
