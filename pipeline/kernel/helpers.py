@@ -17,7 +17,7 @@ from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 from .registry import Helper
-from .maps import BPF_EXIST, BPF_NOEXIST, PAGE, RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
+from .maps import BPF_EXIST, BPF_NOEXIST, RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
 from .maps import round_up as _round
 from .timers import free_in as _free_fields
 from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
@@ -259,7 +259,7 @@ def ringbuf_reserve(run, vm, mp, size, flags, *_):
     if need > cap or m.rb_head + need > cap - 1:
         return 0
     hdr = m.values + m.rb_head
-    vm.memory.write(hdr, struct.pack("<II", size | RINGBUF_BUSY, m.rb_head // PAGE))
+    vm.memory.write(hdr, struct.pack("<II", size | RINGBUF_BUSY, 0))   # pg_off: unused here
     m.rb_head += need
     return hdr + RINGBUF_HDR
 
@@ -438,7 +438,8 @@ def _printk(vm, fmt: str, args: list[int]) -> str:
 HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem",
            5: "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32",
            8: "get_smp_processor_id", 9: "skb_store_bytes", 12: "tail_call",
-           14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm", 25: "perf_event_output",
+           14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
+           25: "perf_event_output",
            26: "skb_load_bytes", 28: "csum_diff", 34: "get_hash_recalc", 42: "get_numa_node_id",
            44: "xdp_adjust_head", 84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release",
            93: "spin_lock", 94: "spin_unlock", 99: "skc_lookup_tcp", 113: "probe_read_kernel",
