@@ -73,6 +73,9 @@ def helper_name(helper_id: int) -> str | None:
         return "bpf_" + HELPER_NAMES[helper_id]
     return None
 
+HELPER_IDS: dict[str, int] = {name: i for i, name in enumerate(HELPER_NAMES)}
+BPF_FUNC_tail_call = HELPER_IDS["tail_call"]
+
 # --- maps ---------------------------------------------------------------------------------
 # enum bpf_map_type, lower case without the BPF_MAP_TYPE_ prefix (bpftool's spelling).
 MAP_TYPE_NAMES: dict[int, str] = {

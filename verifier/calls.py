@@ -120,7 +120,16 @@ def check_func_call(env: Env, insn, insn_idx: int) -> int:
     st = env.cur
     caller = st.cur
     sp = env.subprogs[subprog]
-    ok, lines = _check_subprog_args(env, subprog, caller.regs)
+    if sp.linkage == "global":
+        ok, lines = _check_subprog_args(env, subprog, caller.regs)
+    else:
+        # a static callee's argument check only decides BTF reliability: its probe
+        # reads must not reach the stack liveness of the caller
+        live, env.liveness = env.liveness, None
+        try:
+            ok, lines = _check_subprog_args(env, subprog, caller.regs)
+        finally:
+            env.liveness = live
     if sp.linkage == "global":
         name = sp.name
         if st.active_locks:
@@ -356,10 +365,20 @@ def check_return_code(env: Env) -> None:
 def tail_call_exit(env: Env, insn_idx: int) -> int:
     """bpf_tail_call from a subprogram: a successful call leaves the subprogram
     with whatever the tail-called program returned, so this path returns to the
-    caller with an unknown R0; the failing call falls through, explored later
+    caller with an unknown R0 and no packet pointers; the failing call falls through, explored later
     (its R0 stays uninitialised, the helper returns nothing)."""
     push_stack(env, insn_idx + 1, insn_idx)
+    clear_all_pkt_pointers(env)         # the tail-called program may change packet data
     env.cur.frames[env.cur.curframe].regs[0] = UNKNOWN_SCALAR
+    return prepare_func_exit(env, insn_idx)
+
+
+def ld_abs_exit(env: Env, insn_idx: int) -> int:
+    """LD_ABS/LD_IND in a subprogram: a failed packet read leaves the subprogram
+    at once with R0 = 0, so this path returns to the caller; the successful read
+    falls through, explored later."""
+    push_stack(env, insn_idx + 1, insn_idx)
+    env.cur.frames[env.cur.curframe].regs[0] = Reg(T.SCALAR, Scalar.const(0))
     return prepare_func_exit(env, insn_idx)
 
 

@@ -24,6 +24,7 @@ from btf.errors import BtfError
 from btf.funcs import func_arg_info
 from isa import opcodes as op
 from isa.insn import opcode_problem
+from isa.uapi import BPF_FUNC_tail_call
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
 from verifier.helpers import helper_changes_pkt_data
@@ -159,7 +160,7 @@ def check_btf_func(env: Env) -> None:
             raise VerifierError("LD_ABS is only supported in functions that return 'int'.",
                                 EINVAL)
         if k and not scalar_ret and sp.has_tail_call:
-            raise VerifierError("tail_call is only supported in functions that return 'int'.",
+            raise VerifierError("tail_call is only allowed in functions that return 'int'.",
                                 EINVAL)
 
 
@@ -324,7 +325,12 @@ def check_cfg(env: Env) -> None:
             aux[nxt].jmp_point = True
         if visit_callee:
             aux[t].prune_point = True
-            return push(t, t + insns[t].imm + 1, BRANCH)
+            w = t + insns[t].imm + 1
+            # kernel: merge_callee_effects - once the callee is explored (this insn is
+            # visited again after it), its effects reach the caller, nesting included
+            if 0 <= w < n and env.subprogs[aux[w].subprog].changes_pkt_data:
+                env.subprogs[aux[t].subprog].changes_pkt_data = True
+            return push(t, w, BRANCH)
         return DONE_EXPLORING
 
     def visit(t: int) -> int:
@@ -347,7 +353,8 @@ def check_cfg(env: Env) -> None:
                 aux[t].prune_point = True
                 aux[t].jmp_point = True
             if insn.src == 0:
-                if helper_changes_pkt_data(insn.imm):
+                # a tail call may run a program that changes packet data
+                if helper_changes_pkt_data(insn.imm) or insn.imm == BPF_FUNC_tail_call:
                     env.subprogs[aux[t].subprog].changes_pkt_data = True
             return visit_call(t, insn.src == op.PSEUDO_CALL)
         if o == op.JA:

@@ -115,6 +115,8 @@ def do_check_insn(env: Env, insn, idx: int):
         mode = code & 0xE0
         if mode in (op.ABS, op.IND):
             mem.check_ld_abs(env, insn)
+            if env.cur.curframe:
+                return calls.ld_abs_exit(env, idx)
             return idx + 1
         if mode == op.IMM:
             _check_ld_imm(env, insn, idx)

@@ -83,3 +83,70 @@ def test_verdict_equals_kernel(name):
     res.close()
     ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL"), 1)
     assert (ours.accepted, ours.error_line) == (res.accepted, res.error_line), res.log
+
+
+# --- programs with maps -------------------------------------------------------------------
+# An LD_IMM64 with src BPF_PSEUDO_MAP_FD (1) or BPF_PSEUDO_MAP_VALUE (2) and imm = i names
+# MAPS[i]: our verifier takes the index (fd_array convention), the kernel a real map fd.
+
+def ldmap(dst: int, index: int, kind: int = 1, off: int = 0) -> bytes:
+    return insn(0x18, dst, kind, 0, index) + insn(0, 0, 0, 0, off)
+
+
+def load_both(code: bytes, prog_type: str, maps: list[tuple]) -> None:
+    """Load ``code`` into the kernel and into our verifier with ``maps`` ((name, map_type,
+    key_size, value_size, max_entries[, flags])) and compare verdicts and verdict lines."""
+    from verifier import MapDesc
+    descs = [MapDesc(m[0], m[1], m[2], m[3], m[4], flags=m[5] if len(m) > 5 else 0)
+             for m in maps]
+    fds = [kernel.map_create(kernel.MAP_TYPES.get(d.map_type, d.type_id), d.key_size,
+                             d.value_size, d.max_entries, d.name, d.flags) for d in descs]
+    try:
+        refs = {}
+        for i in range(len(code) // 8):
+            if code[8 * i] == 0x18 and code[8 * i + 1] >> 4 in (1, 2):
+                index = struct.unpack_from("<i", code, 8 * i + 4)[0]
+                off = struct.unpack_from("<i", code, 8 * i + 12)[0]
+                refs[i] = fds[index].fd if code[8 * i + 1] >> 4 == 1 else (fds[index].fd, off)
+        res = kernel.prog_load(kernel.relocate_map_refs(code, refs), prog_type, log_level=1)
+        res.close()
+    finally:
+        for m in fds:
+            m.close()
+    assert res.reached_kernel, res.error
+    ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL", maps=descs), 1)
+    assert (ours.accepted, ours.error_line) == (res.accepted, res.error_line), res.log
+
+
+HASH = ("h", "hash", 8, 8, 4)
+ARRAY = ("a", "array", 4, 8, 1)
+# r6 = ctx; key (fp-8) = 0; r0 = bpf_map_lookup_elem(&h, fp-8)
+LOOKUP = (insn(0xBF, 6, 1) + insn(0x7A, 10, 0, -8, 0) + insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -8)
+          + ldmap(1, 0) + insn(0x85, 0, 0, 0, 1))
+
+
+def null_vs(setup: bytes, jne: bool = False) -> bytes:
+    """r2 = <setup>; if r0 == r2 (or !=) the equal branch reads *(u64 *)r0."""
+    if jne:     # if r0 != r2 goto exit; r1 = *r0
+        return LOOKUP + setup + insn(0x5D, 0, 2, 1) + insn(0x79, 1, 0, 0) + EXIT0
+    return LOOKUP + setup + insn(0x1D, 0, 2, 1) + insn(0x05, 0, 0, 1) + insn(0x79, 1, 0, 0) + EXIT0
+
+
+# 12. comparing a maybe-NULL map value with another pointer lifts NULL only when that
+# pointer is never NULL (a map pointer, a map value), not for r10, ctx or packet pointers
+NULL_CMP = {
+    "r10": (insn(0xBF, 2, 10), "socket_filter", False),
+    "r10_jne": (insn(0xBF, 2, 10), "socket_filter", True),
+    "fp_minus_8": (insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -8), "socket_filter", False),
+    "ctx": (insn(0xBF, 2, 6), "socket_filter", False),
+    "pkt": (insn(0x61, 2, 6, 76), "sched_cls", False),
+    "pkt_end": (insn(0x61, 2, 6, 80), "sched_cls", False),
+    "map_ptr": (ldmap(2, 0), "socket_filter", False),
+    "map_value": (ldmap(2, 1, 2, 4), "socket_filter", False),
+}
+
+
+@pytest.mark.parametrize("name", list(NULL_CMP))
+def test_null_lift_by_pointer_compare_equals_kernel(name):
+    setup, prog_type, jne = NULL_CMP[name]
+    load_both(null_vs(setup, jne), prog_type, [HASH, ARRAY])
