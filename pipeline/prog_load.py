@@ -76,6 +76,7 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                         func_info=func_info, line_info=line_info,
                         expected_attach_type=_ATTACH.get(sec), attach=prog.attach)
     inp.prog_flags = prog_flags
+    inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
         # the kernel prototype, and the verifier gets that BTF, the KF_* flags and each

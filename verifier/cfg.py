@@ -197,6 +197,8 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                 else:
                     raise VerifierError("unrecognized bpf_ld_imm64 insn", EINVAL)
                 m = env.inp.map_at(insn.imm)
+                if src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_VALUE) and not env.inp.map_fds:
+                    m = None
                 if m is None:
                     if src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_IDX_VALUE):
                         raise VerifierError("fd_idx without fd_array is invalid", 71)

@@ -20,7 +20,8 @@ from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
-from verifier.mem import check_map_access, check_mem_access, may_access_direct_pkt_data
+from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
+                          may_access_direct_pkt_data)
 from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
 from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
                            release_reference)
@@ -174,8 +175,11 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         meta.mem_size = reg.s.var_off.value
         mark_chain_precision(env, regno)
     elif base in (H.ARG_PTR_TO_INT, H.ARG_PTR_TO_LONG):
+        # kernel: ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED - the
+        # helper stores a value there: writable memory, aligned to its size
         size = 4 if base == H.ARG_PTR_TO_INT else 8
-        check_helper_mem_access(env, regno, size, False, False, meta)
+        check_helper_mem_access(env, regno, size, bool(arg_type & H.WRITE), False, meta)
+        check_ptr_alignment(env, env.reg(regno), 0, size, True)
     elif base == H.ARG_PTR_TO_CONST_STR:
         _check_const_str(env, regno)
     elif base == H.ARG_PTR_TO_TIMER:

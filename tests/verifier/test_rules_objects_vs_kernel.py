@@ -100,11 +100,53 @@ SEC("socket") int ldind_ret0(struct __sk_buff *skb)
   return arr[8 - r];
 }
 """,
+    # 9. a map-fd ld_imm64 without a relocation: its fd (0) names no map
+    "ld_imm64": """
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, int);
+  __type(value, long); } arr SEC(".maps");
+SEC("socket") int unrelocated_map_fd(void *ctx)
+{
+  int k = 0;
+  long *p = bpf_map_lookup_elem(&arr, &k);
+  if (!p) return 0;
+  /* r1 = map fd 0 ll, written as bytes so that no relocation comes with it */
+  asm volatile(".byte 0x18, 0x11, 0, 0, 0, 0, 0, 0\\n .byte 0, 0, 0, 0, 0, 0, 0, 0"
+               ::: "r1");
+  return *p;
+}
+SEC("socket") int unrelocated_map_value(void *ctx)
+{
+  int k = 0;
+  long *p = bpf_map_lookup_elem(&arr, &k);
+  if (!p) return 0;
+  asm volatile(".byte 0x18, 0x21, 0, 0, 0, 0, 0, 0\\n .byte 0, 0, 0, 0, 0, 0, 0, 0"
+               ::: "r1");
+  return *p;
+}
+""",
+    # 5, 6. helpers write their result into no .rodata value, and aligned
+    "result_ptr": """
+const volatile long ro = 5;
+long rw[4];
+SEC("socket") int strtol_rodata(void *ctx)
+{ char buf[4] = "12"; bpf_strtol(buf, sizeof(buf), 0, (long *)&ro); return 0; }
+SEC("socket") int strtoul_rodata(void *ctx)
+{ char buf[4] = "12"; bpf_strtoul(buf, sizeof(buf), 0, (unsigned long *)&ro); return 0; }
+SEC("socket") int strtol_bss(void *ctx)
+{ char buf[4] = "12"; bpf_strtol(buf, sizeof(buf), 0, &rw[1]); return 0; }
+SEC("socket") int strtol_bss_misaligned(void *ctx)
+{ char buf[4] = "12"; bpf_strtol(buf, sizeof(buf), 0, (long *)((char *)rw + 4)); return 0; }
+SEC("kprobe") int probe_read_rodata(void *ctx)
+{ bpf_probe_read_kernel((void *)&ro, 8, ctx); return 0; }
+""",
 }
 
 CASES = [("pkt_data", p) for p in ("nested_global", "global_over_static", "global_tail_call",
                                     "static_tail_call", "main_tail_call", "global_keeps_pkt")]
 CASES += [("ld_abs", p) for p in ("ldabs_fill", "ldabs_ret0", "ldind_ret0")]
+CASES += [("result_ptr", p) for p in ("strtol_rodata", "strtoul_rodata", "strtol_bss",
+                                      "strtol_bss_misaligned", "probe_read_rodata")]
+CASES += [("ld_imm64", p) for p in ("unrelocated_map_fd", "unrelocated_map_value")]
 # level-2 logs equal line for line (the implicit exit's path and its place in the log)
 LOG2 = [("ld_abs", "ldabs_fill"), ("ld_abs", "ldabs_ret0")]
 

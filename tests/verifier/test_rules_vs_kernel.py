@@ -150,3 +150,40 @@ NULL_CMP = {
 def test_null_lift_by_pointer_compare_equals_kernel(name):
     setup, prog_type, jne = NULL_CMP[name]
     load_both(null_vs(setup, jne), prog_type, [HASH, ARRAY])
+
+
+# 5, 6. a helper's result pointer (bpf_strtol/strtoul's long *res: fixed-size memory the
+# helper writes, aligned to its size): no read-only map value, no misaligned stack or map value
+RO_DATA = ("ro", "array", 4, 16, 1, 0x80)      # .rodata-like: BPF_F_RDONLY_PROG
+RW_DATA = ("rw", "array", 4, 16, 1)
+
+
+def strtol_into(setup: bytes, helper: int = 105) -> bytes:
+    """buf (fp-4) = "12"; bpf_strtol(buf, 4, 0, r4 = <setup>)."""
+    return (insn(0x62, 10, 0, -4, 0x3231) + insn(0xBF, 1, 10) + insn(0x07, 1, 0, 0, -4)
+            + insn(0xB7, 2, 0, 0, 4) + insn(0xB7, 3) + setup + insn(0x85, 0, 0, 0, helper)
+            + EXIT0)
+
+
+def fp(reg: int, off: int) -> bytes:
+    return insn(0xBF, reg, 10) + insn(0x07, reg, 0, 0, off)
+
+
+RESULT_PTR = {
+    "strtol_rodata": (strtol_into(ldmap(4, 0, 2, 0)), RO_DATA),
+    "strtoul_rodata": (strtol_into(ldmap(4, 0, 2, 8), 106), RO_DATA),
+    "strtol_data": (strtol_into(ldmap(4, 0, 2, 8)), RW_DATA),
+    "strtol_data_misaligned": (strtol_into(ldmap(4, 0, 2, 4)), RW_DATA),
+    "strtol_stack_misaligned": (strtol_into(fp(4, -12)), RW_DATA),
+    "strtol_stack_misaligned_uninit": (strtol_into(fp(4, -20)), RW_DATA),
+    "strtol_stack_aligned": (strtol_into(fp(4, -16)), RW_DATA),
+    # a map key on the stack need not be aligned
+    "lookup_key_misaligned": (insn(0x7A, 10, 0, -16, 0) + insn(0x7A, 10, 0, -8, 0)
+                              + fp(2, -12) + ldmap(1, 0) + insn(0x85, 0, 0, 0, 1) + EXIT0, HASH),
+}
+
+
+@pytest.mark.parametrize("name", list(RESULT_PTR))
+def test_helper_result_pointer_equals_kernel(name):
+    code, m = RESULT_PTR[name]
+    load_both(code, "socket_filter", [m])
