@@ -480,6 +480,7 @@ def _verify(inp: VerifierInput, log_level: int) -> Verdict:
         stage = "post"
         cfg.check_max_stack_depth(env)
         SA.after_check(env)
+        mem.convert_ctx_accesses(env)
     except VerifierError as e:
         error = e
     except Exception as exc:  # noqa: BLE001 - never crash on a program; report it

@@ -187,3 +187,34 @@ RESULT_PTR = {
 def test_helper_result_pointer_equals_kernel(name):
     code, m = RESULT_PTR[name]
     load_both(code, "socket_filter", [m])
+
+
+# 7. reads from the socket structs a tc program reaches (skb->sk: bpf_sock common part;
+# bpf_sk_fullsock: struct bpf_sock; bpf_tcp_sock: struct bpf_tcp_sock, whose upper halves
+# of the u64 fields pass the access check but fail the kernel's later rewrite): every
+# offset 0..119 at every aligned size
+LDX_SIZE = {1: 0x71, 2: 0x69, 4: 0x61, 8: 0x79}
+SOCK_VIA = {"sock_common": None, "bpf_sock": 95, "bpf_tcp_sock": 96}
+
+
+def sock_read(via: int | None, off: int, size: int) -> bytes:
+    """r1 = skb->sk; if NULL exit; [r0 = helper(r1); if NULL exit;] r2 = *(size *)(ptr + off)."""
+    if via is None:
+        return (insn(0x79, 1, 1, 168) + insn(0x15, 1, 0, 1, 0)
+                + insn(LDX_SIZE[size], 2, 1, off) + EXIT0)
+    return (insn(0x79, 1, 1, 168) + insn(0x15, 1, 0, 3, 0) + insn(0x85, 0, 0, 0, via)
+            + insn(0x15, 0, 0, 1, 0) + insn(LDX_SIZE[size], 2, 0, off) + EXIT0)
+
+
+@pytest.mark.parametrize("struct_name", list(SOCK_VIA))
+def test_sock_struct_reads_equal_kernel(struct_name):
+    differ = []
+    for off in range(120):
+        for size in (1, 2, 4, 8):
+            if off % size:
+                continue
+            try:
+                load_both(sock_read(SOCK_VIA[struct_name], off, size), "sched_cls", [])
+            except AssertionError as e:
+                differ.append(f"off={off} size={size}: {str(e).splitlines()[0]}")
+    assert not differ, differ
