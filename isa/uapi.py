@@ -91,10 +91,22 @@ MAP_TYPE_NAMES: dict[int, str] = {
 }
 MAP_TYPES: dict[str, int] = {name: i for i, name in MAP_TYPE_NAMES.items()}
 
+# --- programs -----------------------------------------------------------------------------
+# enum bpf_prog_type, lower case without the BPF_PROG_TYPE_ prefix (the loader's names)
+PROG_TYPE_NAMES: tuple[str, ...] = (
+    "unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp",
+    "perf_event", "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops",
+    "sk_skb", "cgroup_device", "sk_msg", "raw_tracepoint", "cgroup_sock_addr", "lwt_seg6local",
+    "lirc_mode2", "sk_reuseport", "flow_dissector", "cgroup_sysctl", "raw_tracepoint_writable",
+    "cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall", "netfilter",
+)
+PROG_TYPE_IDS: dict[str, int] = {name: i for i, name in enumerate(PROG_TYPE_NAMES)}
+
 # --- errno --------------------------------------------------------------------------------
 # Linux values (include/uapi/asm-generic/errno-base.h), independent of the host's ``errno``.
 EPERM, ENOENT, E2BIG, EAGAIN, EFAULT, EEXIST, EACCES, EINVAL, ENOSPC = \
     1, 2, 7, 11, 14, 17, 13, 22, 28
+ENOTSUPP = 524                  # kernel-internal (include/linux/errno.h), seen by bpf() callers
 ERRNO_NAMES: dict[int, str] = {
     EPERM: "EPERM", ENOENT: "ENOENT", E2BIG: "E2BIG", EAGAIN: "EAGAIN", EACCES: "EACCES",
     EFAULT: "EFAULT", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",

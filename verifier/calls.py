@@ -351,6 +351,8 @@ def check_return_code(env: Env) -> None:
             pass
         elif pt in ("sk_lookup", "netfilter"):      # SK_DROP..SK_PASS, NF_DROP..NF_ACCEPT
             rng = (0, 1)
+        elif pt == "tracing" and attach == "trace_iter":    # stop (1) or go on (0)
+            rng = (0, 1)
         else:
             return
     if reg.type != T.SCALAR:
@@ -365,8 +367,8 @@ def check_return_code(env: Env) -> None:
 def tail_call_exit(env: Env, insn_idx: int) -> int:
     """bpf_tail_call from a subprogram: a successful call leaves the subprogram
     with whatever the tail-called program returned, so this path returns to the
-    caller with an unknown R0 and no packet pointers; the failing call falls through, explored later
-    (its R0 stays uninitialised, the helper returns nothing)."""
+    caller with an unknown R0 and no packet pointers; the failing call falls through,
+    explored later (its R0 stays uninitialised, the helper returns nothing)."""
     push_stack(env, insn_idx + 1, insn_idx)
     clear_all_pkt_pointers(env)         # the tail-called program may change packet data
     env.cur.frames[env.cur.curframe].regs[0] = UNKNOWN_SCALAR

@@ -139,6 +139,45 @@ SEC("socket") int strtol_bss_misaligned(void *ctx)
 SEC("kprobe") int probe_read_rodata(void *ctx)
 { bpf_probe_read_kernel((void *)&ro, 8, ctx); return 0; }
 """,
+    # 11. iter programs return 0 or 1; tp_btf programs have no function address
+    "tracing": """
+SEC("iter/bpf_map") int iter_ret2(void *ctx) { return 2; }
+SEC("iter/bpf_map") int iter_ret1(void *ctx) { return 1; }
+SEC("tp_btf/sched_switch") int tp_btf_func_ip(void *ctx) { return bpf_get_func_ip(ctx) & 0; }
+SEC("tracepoint/syscalls/sys_enter_getpid") int tp_func_ip(void *ctx)
+{ return bpf_get_func_ip(ctx) & 0; }
+""",
+    # 8. socket maps: no lookup in local storage, a sockmap lookup holds a reference,
+    # map_update/delete only from program types where sockets are not locked
+    "sock_maps": """
+struct { __uint(type, BPF_MAP_TYPE_SK_STORAGE); __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int); __type(value, long); } sks SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 4); __type(key, int);
+  __type(value, int); } sm SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_SOCKHASH); __uint(max_entries, 4); __type(key, int);
+  __type(value, int); } sh SEC(".maps");
+SEC("tc") int sk_storage_lookup(struct __sk_buff *skb)
+{ int k = 0; long *v = bpf_map_lookup_elem(&sks, &k); return v ? 1 : 0; }
+SEC("tc") int sockmap_lookup_leak(struct __sk_buff *skb)
+{ int k = 0; void *s = bpf_map_lookup_elem(&sm, &k); return s ? 1 : 0; }
+SEC("tc") int sockhash_lookup_leak(struct __sk_buff *skb)
+{ int k = 0; void *s = bpf_map_lookup_elem(&sh, &k); return s ? 1 : 0; }
+SEC("tc") int sockmap_lookup_release(struct __sk_buff *skb)
+{
+  int k = 0;
+  struct bpf_sock *s = bpf_map_lookup_elem(&sm, &k);
+  if (s) bpf_sk_release(s);
+  return 0;
+}
+SEC("raw_tp/sys_enter") int sockmap_delete_raw_tp(void *ctx)
+{ int k = 0; return bpf_map_delete_elem(&sm, &k); }
+SEC("kprobe") int sockhash_delete_kprobe(void *ctx)
+{ int k = 0; return bpf_map_delete_elem(&sh, &k); }
+SEC("tc") int sockmap_delete_tc(struct __sk_buff *skb)
+{ int k = 0; return bpf_map_delete_elem(&sm, &k); }
+SEC("sockops") int sockmap_delete_sockops(struct bpf_sock_ops *ctx)
+{ int k = 0; return bpf_map_delete_elem(&sm, &k) & 0; }
+""",
 }
 
 CASES = [("pkt_data", p) for p in ("nested_global", "global_over_static", "global_tail_call",
@@ -146,6 +185,11 @@ CASES = [("pkt_data", p) for p in ("nested_global", "global_over_static", "globa
 CASES += [("ld_abs", p) for p in ("ldabs_fill", "ldabs_ret0", "ldind_ret0")]
 CASES += [("result_ptr", p) for p in ("strtol_rodata", "strtoul_rodata", "strtol_bss",
                                       "strtol_bss_misaligned", "probe_read_rodata")]
+CASES += [("tracing", p) for p in ("iter_ret2", "iter_ret1", "tp_btf_func_ip", "tp_func_ip")]
+CASES += [("sock_maps", p) for p in ("sk_storage_lookup", "sockmap_lookup_leak",
+                                     "sockhash_lookup_leak", "sockmap_lookup_release",
+                                     "sockmap_delete_raw_tp", "sockhash_delete_kprobe",
+                                     "sockmap_delete_tc", "sockmap_delete_sockops")]
 CASES += [("ld_imm64", p) for p in ("unrelocated_map_fd", "unrelocated_map_value")]
 # level-2 logs equal line for line (the implicit exit's path and its place in the log)
 LOG2 = [("ld_abs", "ldabs_fill"), ("ld_abs", "ldabs_ret0")]
@@ -193,3 +237,12 @@ def test_object_verdict_equals_kernel(objects, src, prog):
 def test_object_level2_log_equals_kernel(objects, src, prog):
     res, _, ours = _both(objects, src, prog, level=2)
     assert ours.log.splitlines() == res.log.splitlines()
+
+
+def test_sockmap_update_context_message_equals_kernel(objects):
+    # the kernel says why before the verdict line
+    res, _, ours = _both(objects, "sock_maps", "sockmap_delete_raw_tp")
+    assert not res.accepted
+    block = res.error_block.splitlines()
+    assert len(block) == 2, res.log          # the reason line, then the verdict line
+    assert ours.log.splitlines()[-1 - len(block):-1] == block

@@ -218,3 +218,28 @@ def test_sock_struct_reads_equal_kernel(struct_name):
             except AssertionError as e:
                 differ.append(f"off={off} size={size}: {str(e).splitlines()[0]}")
     assert not differ, differ
+
+
+# 11. which helpers each program type may call: every helper id, called with R1 = ctx, must
+# be refused for the same reason the kernel gives (unavailable to the type, or available
+# by prototype but refused: bpf_get_func_ip outside kprobes), or be available in both
+AVAILABILITY = ("cannot use helper", "unknown func", "not supported for program type")
+PROG_TYPE_IDS = {"tracepoint": 5, "perf_event": 7, "raw_tracepoint": 17, "flow_dissector": 22,
+                 "sk_reuseport": 21, "cgroup_sock": 9, "sock_ops": 13, "sk_skb": 14,
+                 "sk_msg": 16, "lwt_xmit": 12, "cgroup_sysctl": 23, "kprobe": 2}
+
+
+@pytest.mark.parametrize("prog_type", list(PROG_TYPE_IDS))
+def test_helper_availability_equals_kernel(prog_type):
+    differ = []
+    for func_id in range(1, 212):
+        code = insn(0x85, 0, 0, 0, func_id) + EXIT0
+        res = kernel.prog_load(code, PROG_TYPE_IDS[prog_type], log_level=1)
+        res.close()
+        assert res.reached_kernel, res.error
+        ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL"), 1)
+        k = res.error_line if any(a in res.error_line for a in AVAILABILITY) else "available"
+        o = ours.error_line if any(a in ours.error_line for a in AVAILABILITY) else "available"
+        if k != o:
+            differ.append((func_id, k, o))
+    assert not differ, differ
