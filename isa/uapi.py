@@ -106,7 +106,6 @@ PROG_TYPE_IDS: dict[str, int] = {name: i for i, name in enumerate(PROG_TYPE_NAME
 # Linux values (include/uapi/asm-generic/errno-base.h), independent of the host's ``errno``.
 EPERM, ENOENT, E2BIG, EAGAIN, EFAULT, EEXIST, EACCES, EINVAL, ENOSPC = \
     1, 2, 7, 11, 14, 17, 13, 22, 28
-ENOTSUPP = 524                  # kernel-internal (include/linux/errno.h), seen by bpf() callers
 ERRNO_NAMES: dict[int, str] = {
     EPERM: "EPERM", ENOENT: "ENOENT", E2BIG: "E2BIG", EAGAIN: "EAGAIN", EACCES: "EACCES",
     EFAULT: "EFAULT", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",

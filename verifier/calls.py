@@ -27,6 +27,7 @@ from verifier import stack_args as SA
 from verifier.call_args import check_helper_mem_access
 from verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env, check_reg_arg_src
 from verifier.errors import E2BIG, EACCES, EFAULT, EINVAL, VerifierError
+from verifier.kfunc_args import process_dynptr
 from verifier.log import format_frame
 from verifier.precision import mark_chain_precision
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
@@ -78,7 +79,14 @@ def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
                 return False, lines
             if not arg.nullable and reg.type & T.PTR_MAYBE_NULL:
                 return False, [f"arg#{i} is expected to be non-NULL"]
-        elif kind in (ArgKind.STRUCT_PTR, ArgKind.DYNPTR, ArgKind.ARENA):
+        elif kind == ArgKind.DYNPTR:
+            # kernel: process_dynptr_func on a const struct bpf_dynptr * (MEM_RDONLY): an
+            # initialized dynptr on the stack or a dynptr the caller was given; not NULL
+            try:
+                process_dynptr(env, ("reg", regno), i, False, None, None)
+            except VerifierError as e:
+                return False, [*e.lines, e.message]
+        elif kind in (ArgKind.STRUCT_PTR, ArgKind.ARENA):
             pass
         else:
             return False, []

@@ -13,14 +13,14 @@ may move packet data.
 from __future__ import annotations
 
 from isa.helper_names import helper_name
-from isa.uapi import ENOTSUPP, HELPER_IDS, PROG_TYPE_IDS
+from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
-from verifier.errors import EACCES, EINVAL, VerifierError
+from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
 from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
