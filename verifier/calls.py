@@ -423,6 +423,9 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
             t = T.PTR_TO_MEM | (T.PTR_MAYBE_NULL if arg.nullable else 0)
             frame.regs[regno] = Reg(t, Scalar.const(0), mem_size=arg.mem_size,
                                     id=env.new_id())
+        elif k == ArgKind.DYNPTR:
+            # kernel: a const struct bpf_dynptr * the caller proved initialized
+            frame.regs[regno] = Reg(T.CONST_PTR_TO_DYNPTR, Scalar.const(0), id=env.new_id())
         elif k == ArgKind.STRUCT_PTR:
             t = T.PTR_TO_BTF_ID | (T.PTR_TRUSTED if arg.trusted else T.PTR_UNTRUSTED)
             if arg.nullable:

@@ -189,6 +189,10 @@ SEC("tc") int dynptr_uninit(struct __sk_buff *skb)
 { struct bpf_dynptr d; return dyn_user(&d); }
 SEC("tc") int dynptr_init(struct __sk_buff *skb)
 { struct bpf_dynptr d; bpf_dynptr_from_skb(skb, 0, &d); return dyn_user(&d); }
+extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
+__attribute__((noinline)) int dyn_size(struct bpf_dynptr *p) { return bpf_dynptr_size(p); }
+SEC("tc") int dynptr_callee_uses(struct __sk_buff *skb)
+{ struct bpf_dynptr d; bpf_dynptr_from_skb(skb, 0, &d); return dyn_size(&d) & 1; }
 __attribute__((noinline)) int exc_cb(unsigned long long cookie) { return cookie + 1; }
 SEC("tc") __attribute__((btf_decl_tag("exception_callback:exc_cb")))
 int exc_called_directly(struct __sk_buff *skb) { return exc_cb(skb->len); }
@@ -208,6 +212,7 @@ CASES += [("sock_maps", p) for p in ("sk_storage_lookup", "sockmap_lookup_leak",
                                      "sockmap_delete_raw_tp", "sockhash_delete_kprobe",
                                      "sockmap_delete_tc", "sockmap_delete_sockops")]
 CASES += [("dynptr_exc", p) for p in ("dynptr_null", "dynptr_uninit", "dynptr_init",
+                                      "dynptr_callee_uses",
                                       "exc_called_directly", "exc_not_in_program")]
 CASES += [("ld_imm64", p) for p in ("unrelocated_map_fd", "unrelocated_map_value")]
 # level-2 logs equal line for line (the implicit exit's path and its place in the log)
