@@ -21,12 +21,13 @@ after any call) have one place to live.
 
 from __future__ import annotations
 
+from btf.errors import BtfError
 from btf.funcs import ArgKind
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.call_args import check_helper_mem_access
 from verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env, check_reg_arg_src
-from verifier.errors import E2BIG, EACCES, EFAULT, EINVAL, VerifierError
+from verifier.errors import E2BIG, EACCES, EEXIST, EFAULT, EINVAL, ENOENT, VerifierError
 from verifier.kfunc_args import process_dynptr
 from verifier.log import format_frame
 from verifier.precision import mark_chain_precision
@@ -116,6 +117,41 @@ def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]
             f.regs[:] = regs
             f.stack[:] = stack
         st.refs[:] = saved_refs
+
+
+def find_exception_callback_insn_off(env: Env) -> int:
+    """kernel: bpf_find_exception_callback_insn_off - the main function's BTF may name an
+    exception callback (decl tag ``exception_callback:NAME``): a global function of the
+    program (in its func_info).  Returns its first insn, or 0 when there is none."""
+    fi, btf = env.inp.func_info, env.inp.btf
+    if not fi or btf is None:
+        return 0
+    try:
+        main = btf.type(fi[0][1])
+    except BtfError:
+        raise VerifierError("invalid btf id for main subprog in func_info", EINVAL) from None
+    tags = [d.value for d in btf.decl_tags(main.id, -1)
+            if d.value.startswith("exception_callback:")]
+    if not tags:
+        return 0
+    if len(tags) > 1:
+        raise VerifierError("multiple exception callback tags for main subprog", EEXIST)
+    name = tags[0][len("exception_callback:"):]
+    funcs = [t for t in btf.find(name) if t.kind_name == "FUNC"]
+    if not funcs:
+        raise VerifierError(f"exception callback '{name}' could not be found in BTF", ENOENT)
+    if funcs[0].vlen != 1:
+        raise VerifierError(f"exception callback '{name}' must have global linkage", EINVAL)
+    off = 0
+    for insn_off, type_id in fi:
+        if type_id == funcs[0].id:
+            off = insn_off
+            if not off:
+                raise VerifierError("invalid exception callback insn_off in func_info: 0",
+                                    EINVAL)
+    if not off:
+        raise VerifierError("exception callback type id not found in func_info", EINVAL)
+    return off
 
 
 def check_func_call(env: Env, insn, insn_idx: int) -> int:
@@ -435,5 +471,5 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
             frame.regs[regno] = UNKNOWN_SCALAR
 
 
-__all__ = ["check_func_call", "push_callback_call", "process_exit", "prepare_func_exit",
+__all__ = ["find_exception_callback_insn_off", "check_func_call", "push_callback_call", "process_exit", "prepare_func_exit",
            "global_arg_regs", "fp_reg", "EACCES"]

@@ -26,7 +26,8 @@ from isa import opcodes as op
 from isa.insn import opcode_problem
 from isa.uapi import BPF_FUNC_tail_call
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
-from verifier.errors import E2BIG, EACCES, EEXIST, EINVAL, ENOENT, VerifierError
+from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
+from verifier.calls import find_exception_callback_insn_off
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
 from verifier.liveness import successors
@@ -80,41 +81,6 @@ def add_subprogs(env: Env) -> None:
     for k, sp in enumerate(env.subprogs):
         for i in range(sp.start, sp.end):
             env.aux[i].subprog = k
-
-
-def find_exception_callback_insn_off(env: Env) -> int:
-    """kernel: bpf_find_exception_callback_insn_off - the main function's BTF may name an
-    exception callback (decl tag ``exception_callback:NAME``): a global function of the
-    program (in its func_info).  Returns its first insn, or 0 when there is none."""
-    fi, btf = env.inp.func_info, env.inp.btf
-    if not fi or btf is None:
-        return 0
-    try:
-        main = btf.type(fi[0][1])
-    except BtfError:
-        raise VerifierError("invalid btf id for main subprog in func_info", EINVAL) from None
-    tags = [d.value for d in btf.decl_tags(main.id, -1)
-            if d.value.startswith("exception_callback:")]
-    if not tags:
-        return 0
-    if len(tags) > 1:
-        raise VerifierError("multiple exception callback tags for main subprog", EEXIST)
-    name = tags[0][len("exception_callback:"):]
-    funcs = [t for t in btf.find(name) if t.kind_name == "FUNC"]
-    if not funcs:
-        raise VerifierError(f"exception callback '{name}' could not be found in BTF", ENOENT)
-    if funcs[0].vlen != 1:
-        raise VerifierError(f"exception callback '{name}' must have global linkage", EINVAL)
-    off = 0
-    for insn_off, type_id in fi:
-        if type_id == funcs[0].id:
-            off = insn_off
-            if not off:
-                raise VerifierError("invalid exception callback insn_off in func_info: 0",
-                                    EINVAL)
-    if not off:
-        raise VerifierError("exception callback type id not found in func_info", EINVAL)
-    return off
 
 
 def check_subprogs(env: Env) -> None:
