@@ -471,5 +471,6 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
             frame.regs[regno] = UNKNOWN_SCALAR
 
 
-__all__ = ["find_exception_callback_insn_off", "check_func_call", "push_callback_call", "process_exit", "prepare_func_exit",
+__all__ = ["find_exception_callback_insn_off", "check_func_call", "push_callback_call",
+           "process_exit", "prepare_func_exit",
            "global_arg_regs", "fp_reg", "EACCES"]

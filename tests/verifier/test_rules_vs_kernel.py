@@ -146,10 +146,32 @@ NULL_CMP = {
 }
 
 
+RINGBUF = ("rb", "ringbuf", 0, 0, 4096)
+# partners that are never NULL once checked: a socket (skb->sk), ringbuf memory
+NULL_CMP_CHECKED = {
+    # r7 = maybe-NULL value; r2 = skb->sk, checked; if r7 == r2 read *r7
+    "sock_common": (LOOKUP + insn(0xBF, 7, 0) + insn(0x79, 2, 6, 168) + insn(0x15, 2, 0, 3, 0)
+                    + insn(0x1D, 7, 2, 1) + insn(0x05, 0, 0, 1) + insn(0x79, 1, 7, 0) + EXIT0,
+                    "sched_cls"),
+    # r8 = bpf_ringbuf_reserve(&rb, 8, 0), checked; if r7 == r8 read *r7; discard r8
+    "ringbuf_mem": (LOOKUP + insn(0xBF, 7, 0) + ldmap(1, 2) + insn(0xB7, 2, 0, 0, 8) + insn(0xB7, 3)
+                    + insn(0x85, 0, 0, 0, 131) + insn(0x15, 0, 0, 6, 0) + insn(0xBF, 8, 0)
+                    + insn(0x1D, 7, 8, 1) + insn(0x05, 0, 0, 1) + insn(0x79, 1, 7, 0)
+                    + insn(0xBF, 1, 8) + insn(0xB7, 2) + insn(0x85, 0, 0, 0, 133) + EXIT0,
+                    "socket_filter"),
+}
+
+
 @pytest.mark.parametrize("name", list(NULL_CMP))
 def test_null_lift_by_pointer_compare_equals_kernel(name):
     setup, prog_type, jne = NULL_CMP[name]
     load_both(null_vs(setup, jne), prog_type, [HASH, ARRAY])
+
+
+@pytest.mark.parametrize("name", list(NULL_CMP_CHECKED))
+def test_null_lift_by_checked_pointer_equals_kernel(name):
+    code, prog_type = NULL_CMP_CHECKED[name]
+    load_both(code, prog_type, [HASH, ARRAY, RINGBUF])
 
 
 # 5, 6. a helper's result pointer (bpf_strtol/strtoul's long *res: fixed-size memory the
