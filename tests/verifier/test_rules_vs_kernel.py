@@ -205,6 +205,28 @@ RESULT_PTR = {
 }
 
 
+# other helper memory on the stack may be misaligned; bpf_check_mtu's u32 *mtu_len may not
+ZERO32 = b"".join(insn(0x7A, 10, 0, -8 * k, 0) for k in range(1, 5))
+STACK_ARGS = {
+    "update_value_misaligned": (ZERO32 + ldmap(1, 0) + fp(2, -8) + fp(3, -21)
+                                + insn(0xB7, 4) + insn(0x85, 0, 0, 0, 2) + EXIT0, "socket_filter"),
+    "probe_read_dst_misaligned": (insn(0xBF, 3, 1) + fp(1, -13) + insn(0xB7, 2, 0, 0, 8)
+                                  + insn(0x85, 0, 0, 0, 113) + EXIT0, "kprobe"),
+    "skb_load_bytes_misaligned": (insn(0xB7, 2) + fp(3, -13) + insn(0xB7, 4, 0, 0, 8)
+                                  + insn(0x85, 0, 0, 0, 26) + EXIT0, "socket_filter"),
+    "check_mtu_len_misaligned": (insn(0xB7, 2) + fp(3, -10) + insn(0xB7, 4) + insn(0xB7, 5)
+                                 + insn(0x85, 0, 0, 0, 163) + EXIT0, "sched_cls"),
+    "check_mtu_len_aligned": (insn(0xB7, 2) + fp(3, -12) + insn(0xB7, 4) + insn(0xB7, 5)
+                              + insn(0x85, 0, 0, 0, 163) + EXIT0, "sched_cls"),
+}
+
+
+@pytest.mark.parametrize("name", list(STACK_ARGS))
+def test_helper_stack_alignment_equals_kernel(name):
+    code, prog_type = STACK_ARGS[name]
+    load_both(code, prog_type, [HASH])
+
+
 @pytest.mark.parametrize("name", list(RESULT_PTR))
 def test_helper_result_pointer_equals_kernel(name):
     code, m = RESULT_PTR[name]
