@@ -14,8 +14,9 @@ through plain data only (the protocol of :mod:`toolchain.check`):
 - :data:`RUNNER`\\ ``.prepare()``: build the mock kernel once (its BTF is cached on disk)
   before worker processes start; raises :class:`pipeline.Error` if it cannot;
 - :data:`RUNNER`\\ ``.run_object(path, entry, engines)``: ``{"verified": bool,
-  "unverified": reason | None, "rejected": verifier message | None,
-  "results": {engine: {"value": signed 64-bit r0} | {"error": one line}}}``.
+  "unverified": reason | None, "rejected": verifier message | None, "error": why the
+  object could not be loaded | None, "results": {engine: {"value": signed 64-bit r0} |
+  {"error": one line} | {"skipped": why}}}``.
 
 An object the verifier rejects is reported as rejected and not run, except when the
 kernel would refuse its BTF (``clang -O0`` emits FUNC parameters without names, and the
@@ -58,13 +59,14 @@ class CorpusRunner:
     def run_object(self, path: str, entry: str, engines) -> dict:
         import pipeline
         from .bpf_object import mock_kernel
-        out = {"verified": False, "unverified": None, "rejected": None, "results": {}}
+        out = {"verified": False, "unverified": None, "rejected": None, "error": None,
+               "results": {}}
         try:
             kernel = mock_kernel(KMOD)      # built once per process
             obj = pipeline.load(path)
             verdict = pipeline.verify(obj, entry, kernel=kernel)
-        except pipeline.Error as e:
-            out["rejected"] = _one_line(e.message)
+        except pipeline.Error as e:         # not loadable, no such program, bad kfunc module
+            out["error"] = _one_line(e.message)
             return out
         verify = True
         if verdict.accepted:

@@ -211,7 +211,7 @@ def native_reference(src: Path, cc: list[str], outdir: str) -> dict:
         p = subprocess.run([*cc, "-O2", "-w", "-o", str(out), str(src), str(main)],
                            capture_output=True, text=True, timeout=300)
         if p.returncode:
-            return {"error": f"{' '.join(cc)} failed: {_first_line(p.stderr or p.stdout)}"}
+            return {"error": f"{' '.join(cc)} failed: {_diagnostic(p.stderr or p.stdout)}"}
         p = subprocess.run([str(out)], capture_output=True, text=True, timeout=NATIVE_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
         return {"error": f"timed out after {exc.timeout} s"}
@@ -223,6 +223,13 @@ def native_reference(src: Path, cc: list[str], outdir: str) -> dict:
         return {"value": int(p.stdout.strip())}
     except ValueError:
         return {"error": f"the host program printed {p.stdout.strip()[:80]!r}, not a number"}
+
+
+def _diagnostic(text: str) -> str:
+    """The telling line of a compiler's or linker's output: its first error, else line one."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    hits = [ln for ln in lines if "error" in ln.lower() or "undefined reference" in ln]
+    return (hits or lines or [""])[0]
 
 
 def _first_line(text: str) -> str:
@@ -241,6 +248,8 @@ def judge(case: dict, expected: dict | None) -> None:
         findings.append(f"[native] the native reference failed: {expected['error']}")
         expected = None
     want = expected["value"] if expected is not None else None
+    if res.get("error"):
+        findings.append(f"[run] {res['error']}")
     if res.get("rejected"):
         findings.append(f"[verify] rejected by the verifier: {res['rejected']}")
     values = {}
@@ -284,10 +293,9 @@ def check_object(path: Path, file: str, opt: str, run_with=None) -> dict:
         try:
             case["run"] = _runner(value).run_object(str(path), ENTRY, list(engines))
         except Exception as exc:  # noqa: BLE001 - the runner must answer in data; say so
-            case["run"] = {"rejected": None, "results": {},
-                           "error": f"{type(exc).__name__}: {_first_line(str(exc))}"}
-            case["findings"].append(f"[run] the run stage failed: {case['run']['error']}")
-            case["ok"] = False
+            case["run"] = {"verified": False, "rejected": None, "results": {},
+                           "error": f"the run stage failed: {type(exc).__name__}: "
+                                    f"{_first_line(str(exc))}"}
     return case
 
 

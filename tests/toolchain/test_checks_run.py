@@ -263,3 +263,29 @@ def test_ziglang_alone_end_to_end(env):
     assert proc.returncode == 0, [c["findings"] for c in doc["cases"] if not c["ok"]]
     assert (doc["passed"], doc["failed"]) == (len(FILES), 0)
     assert all(c["run"]["verified"] and c["native"] is not None for c in doc["cases"])
+
+
+def test_a_file_without_check_main_fails_both_ways(clang22, env, tmp_path):
+    src = tmp_path / "noentry.c"
+    src.write_text('#ifdef __bpf__\n#define SEC(n) __attribute__((section(n), used))\n#else\n'
+                   '#define SEC(n)\n#endif\nSEC("tc") long other(void) { return 1; }\n')
+    proc = run_check(env, "--clang", clang22, "-O", "2", str(src))
+    assert proc.returncode == 1 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    row = lines.index(next(ln for ln in lines if ln.startswith("FAIL  noentry.c  -O2")))
+    native, run = lines[row + 1].strip(), lines[row + 2].strip()
+    assert native.startswith("[native] the native reference failed: ") and "check_main" in native
+    assert run.startswith("[run] ") and "no program named 'check_main' (programs: other)" in run
+
+
+def test_native_reference_reports_a_crash(tmp_path):
+    from toolchain.check import host_cc, native_reference
+    cc = host_cc(None)
+    if cc is None:
+        pytest.skip("no host C compiler")
+    src = tmp_path / "crash.c"
+    src.write_text("long check_main(void) { return *(volatile long *)0; }\n")
+    got = native_reference(src, cc, str(tmp_path))
+    assert got["error"].startswith("the host program exited with status ")
+    src.write_text("long check_main(void) { return -5; }\n")
+    assert native_reference(src, cc, str(tmp_path)) == {"value": -5}
