@@ -64,10 +64,13 @@ int main(void) { printf("%ld\\n", check_main()); return 0; }
 
 
 def add_parser(sub):
-    p = sub.add_parser("check", help="compile the regression corpus and check the objects",
+    p = sub.add_parser("check", help="compile, check, verify and run the regression corpus",
                        description="Compile C files (default: the toolchain/checks corpus) at each "
                                    "-O level and check the BPF objects against the stack-argument "
-                                   "ABI; .o files are checked as they are.")
+                                   "ABI; .o files are checked as they are. Then (the run stage, "
+                                   "from the installed pipeline package) verify each object and "
+                                   "run check_main on every engine, comparing with the same C "
+                                   "compiled for the host and run.")
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="C sources or BPF objects (default: every toolchain/checks/*.c)")
     p.add_argument("--clang", metavar="PATH",
