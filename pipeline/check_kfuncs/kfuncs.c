@@ -5,7 +5,7 @@
  * verify against them as against a kernel module's BTF.  Each returns what the corpus's
  * native stub returns (toolchain/checks/README.md): the sum over parameters of
  * (i + 1) * arg_i, a pointer counting as the long it points to, a 16-byte value as
- * lo + hi.  They run as check_kfuncs/kfuncs.py; `python -m toolchain check` loads this
+ * lo + 3 * hi.  They run as check_kfuncs/kfuncs.py; `python -m toolchain check` loads this
  * module (API: kernel=pipeline.corpus_run.KMOD).
  */
 #include "../kernel/core/kernel_types.h"
@@ -40,5 +40,5 @@ __bpf_kfunc long kf_ptr7(long a, long b, long c, long d, long e, const long *f, 
 
 __bpf_kfunc long kf_wide(long a, long b, long c, long d, long e, __int128 f, long g)
 {
-	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * ((long)f + (long)(f >> 64)) + 7 * g;
+	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * ((long)f + 3 * (long)(f >> 64)) + 7 * g;
 }

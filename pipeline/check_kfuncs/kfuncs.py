@@ -3,7 +3,7 @@
 Each returns the corpus convention (toolchain/checks/README.md): the sum over parameters of
 ``(i + 1) * arg_i``, each 64-bit piece read as its C parameter type (width, signedness,
 ``_Bool``), so a caller that extends a narrow argument wrongly changes the result; a pointer
-counts as the ``long`` it points to, a 16-byte value as lo + hi.  Registered for ``tc``
+counts as the ``long`` it points to, a 16-byte value as lo + 3 * hi.  Registered for ``tc``
 (``sched_cls``), the corpus's program type.  Prototypes: ``kfuncs.c`` beside this file.
 """
 
@@ -52,4 +52,4 @@ def kf_ptr7(vm, a, b, c, d, e, f, g):
 
 @CHECKS.kfunc()
 def kf_wide(vm, a, b, c, d, e, f_lo, f_hi, g):
-    return _weighted(*map(s64, (a, b, c, d, e)), s64(f_lo) + s64(f_hi), s64(g))
+    return _weighted(*map(s64, (a, b, c, d, e)), s64(f_lo) + 3 * s64(f_hi), s64(g))

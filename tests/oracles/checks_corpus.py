@@ -5,7 +5,7 @@ check's own :func:`toolchain.check.native_reference`) and for BPF (run by the re
 interpreter or by the JIT with the Python stubs below; ``python -m toolchain check`` runs
 them verified, with the corpus kfunc module ``pipeline/check_kfuncs``). kfunc stubs follow the corpus
 convention (toolchain/checks/README.md): the sum over parameters of ``(i + 1) * arg_i``,
-a pointer counting as the ``long`` it points to and a 16-byte value as lo + hi; the Python
+a pointer counting as the ``long`` it points to and a 16-byte value as lo + 3 * hi; the Python
 stub converts each 64-bit piece per the kfunc's BTF parameter type (width, signedness,
 _Bool), so a caller that extends a narrow argument wrongly shows up.
 """
@@ -60,7 +60,7 @@ def piece_value(b, tid: int, pieces: list[int], vm) -> tuple[int, int]:
         return s64(vm.memory.load(pieces[0], 8)), 1
     size = b.size_of(tid)
     if size > 8:
-        return s64(pieces[0]) + s64(pieces[1]), 2
+        return s64(pieces[0]) + 3 * s64(pieces[1]), 2
     v = pieces[0] & ((1 << (8 * size)) - 1)
     if t.kind == L.INT and t.int_encoding & 4:          # BTF_INT_BOOL
         return int(v != 0), 1

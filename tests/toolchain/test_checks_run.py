@@ -289,3 +289,27 @@ def test_native_reference_reports_a_crash(tmp_path):
     assert got["error"].startswith("the host program exited with status ")
     src.write_text("long check_main(void) { return -5; }\n")
     assert native_reference(src, cc, str(tmp_path)) == {"value": -5}
+
+
+def test_a_lowering_regression_seen_only_at_run_time_fails_the_check(clang22, native,
+                                                                      monkeypatch, tmp_path):
+    """The lowering made to store slots 1 and 2 of every call swapped: every static rule
+    still holds (each slot stored once, before the call), only the run stage can tell."""
+    import toolchain.lower as lower
+    from toolchain.check import judge, run_case
+    from toolchain.discovery import from_env
+    from toolchain.probe import probe_cached
+    real = lower._store_slot
+    monkeypatch.setattr(lower, "_store_slot",
+                        lambda slot, piece, imm_ok: real({1: 2, 2: 1}.get(slot, slot), piece,
+                                                         imm_ok))
+    probe = probe_cached(from_env(clang22))
+    if probe.path != "lowered":
+        pytest.skip(f"{clang22} compiles stack arguments itself: no lowering to break")
+    src = CORPUS / "02_args7_long.c"
+    case = run_case(src, "2", probe, "v3", str(tmp_path), (declared_runner(), ("interp",)))
+    assert case["findings"] == [] and case["run"]["verified"]     # statically fine
+    judge(case, {"value": native[src.name]})
+    assert not case["ok"]
+    assert len(case["findings"]) == 1
+    assert case["findings"][0].startswith("[run] interp: check_main returned ")
