@@ -26,6 +26,7 @@ from isa.uapi import BPF_F_TEST_STATE_FREQ  # noqa: F401 - pipeline.BPF_F_TEST_S
 from jit import FuncSpec, JitError
 from jit import jit as _jit
 from verifier import verify as _verify
+from verifier.log import check_log_attrs
 
 from . import prog_arrays
 from .bpf_object import Object, Program, open_object
@@ -127,15 +128,27 @@ def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict
 
 
 def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
-           globals: dict | None = None, btf_func_path=None):
+           globals: dict | None = None, btf_func_path=None, log=None,
+           log_size: int | None = None):
     """Verify one program (default: the first) as ``BPF_PROG_LOAD`` would; returns the
     :class:`verifier.Verdict` whether accepted or not.  ``kernel``: a
     :class:`pipeline.kernel.Registry` (default: the built-in mock kernel); ``flags``:
     ``prog_flags`` (e.g. ``BPF_F_TEST_STATE_FREQ``); ``globals``: values written to global
     variables before load (a frozen ``.rodata``'s contents are constants to the verifier);
-    ``btf_func_path``: as for :func:`verifier_input`."""
+    ``btf_func_path``: as for :func:`verifier_input`.  ``log_level``: 0, 1, 2, plus 4 for
+    the BPF_LOG_STATS lines; ``log``: a text stream (a file, ``sys.stdout``) the log is
+    written to while it is produced, so a huge level-2 log is never held whole
+    (``Verdict.log`` is then empty); ``log_size``: the kernel's ``log_size``: the log keeps
+    its last ``log_size - 1`` bytes and a longer log fails the load with ENOSPC."""
+    problem = check_log_attrs(log_level, log_size)
+    if problem is None and log is not None and not log_level:
+        problem = "a log stream needs log_level 1 or 2"
+    if problem is None and log is not None and not callable(getattr(log, "write", None)):
+        problem = f"log: {type(log).__name__} is not a text stream (no write method)"
+    if problem:
+        raise UserError("usage", problem, None, BAD_INPUT)
     return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals,
-                                  btf_func_path=btf_func_path), log_level)
+                                  btf_func_path=btf_func_path), log_level, log, log_size)
 
 
 def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:

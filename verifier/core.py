@@ -18,6 +18,7 @@ module.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import time
 import traceback
@@ -38,7 +39,7 @@ from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
-from verifier.log import Log, format_frame, vlog_alignment
+from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
 from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
@@ -196,10 +197,9 @@ def _print_insn_state(env: Env, st: State, idx: int | None = None) -> None:
     text = format_frame(st, st.curframe, False, env.scratched_regs, env.scratched_stack)
     env.scratched_regs = 0
     env.scratched_stack = 0
-    if env.prev_log_pos is not None and env.prev_log_pos == log.pos and log.parts and \
-            log.parts[-1].endswith("\n"):
-        last = log.parts[-1][:-1]
-        log.parts[-1] = last + " " * vlog_alignment(env.prev_insn_print_len) + ";" + text + "\n"
+    if env.prev_log_pos is not None and env.prev_log_pos == log.pos and \
+            log.last_ends_with_newline():
+        log.amend_last_line(" " * vlog_alignment(env.prev_insn_print_len) + ";" + text + "\n")
     else:
         log.line(f"{env.insn_idx if idx is None else idx}:" + text)
 
@@ -385,10 +385,11 @@ def do_check_subprogs(env: Env) -> None:
             sp = env.subprogs[k]
             if sp.linkage != "global" or not sp.called or sp.verified:
                 continue
-            pos = env.log.pos
+            pos = env.log.hold()
             do_check_common(env, k)
             if not env.log.level2:
                 env.log.reset(pos)
+            env.log.release(pos)
             env.log.line(f"Func#{k} ('{sp.name}') is safe for any args that match its "
                          f"prototype")
             sp.verified = True
@@ -421,22 +422,32 @@ def _subprog_facts(env: Env) -> list[SubprogFacts]:
     return out
 
 
-def verify(inp: VerifierInput, log_level: int = 1) -> Verdict:
+def verify(inp: VerifierInput, log_level: int = 1, log=None, log_size: int | None = None) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
-    problem becomes a rejected Verdict."""
+    problem becomes a rejected Verdict.
+
+    ``log_level``: 0, 1 or 2, plus 4 for the kernel's BPF_LOG_STATS lines.  ``log``: a
+    text stream the log is written to as it is produced (``Verdict.log`` stays empty);
+    without it the log is kept and returned in ``Verdict.log``.  ``log_size``: the
+    kernel's log buffer size: the log keeps its last ``log_size - 1`` bytes and a log
+    that needed more fails the load with ENOSPC (``Verdict.log_true_size``).  Log
+    attributes the kernel refuses raise ValueError."""
+    problem = check_log_attrs(log_level, log_size)
+    if problem:
+        raise ValueError(problem)
     # the cyclic garbage collector is held off while we run (restored on return):
     # a full collection scans every object of the process, milliseconds that
     # would land at random in one program's time
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _verify(inp, log_level)
+        return _verify(inp, log_level, log, log_size)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _verify(inp: VerifierInput, log_level: int) -> Verdict:
+def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> Verdict:
     t0 = time.perf_counter()
     btf_refused = None
     if inp.btf is not None and (btf_refused := anonymous_param_problem(inp.btf)):
@@ -446,8 +457,12 @@ def _verify(inp: VerifierInput, log_level: int) -> Verdict:
         # without prog_btf_fd, func_info and line_info
         inp = dataclasses.replace(inp, btf=None, func_info=[], line_info=[])
     alu.clear_memos()
-    log = Log(log_level)
+    log = Log(log_level, sink, log_size)
     env = Env(inp, log)
+    if not log.level2:
+        # level 1 resets the log to a popped branch's position: nothing from the oldest
+        # pending branch's position on may be flushed yet (the stack's positions grow)
+        log.floor = lambda: env.stack[0].log_pos if env.stack else None
     env.call_name = _call_name(env)
     env.insn_text = lambda i: insn_text(env, i)
     error: VerifierError | None = None
@@ -465,11 +480,12 @@ def _verify(inp: VerifierInput, log_level: int) -> Verdict:
         cfg.check_cfg(env)
         cfg.compute_scc(env)
         if env.log.level2 and env.inp.static_liveness:
-            pos = env.log.pos
+            pos = env.log.hold()
             try:
                 arg_tracking_log(env)
             except Exception:  # noqa: BLE001 - log lines only: never let them change a verdict
                 env.log.reset(pos)
+            env.log.release(pos)
         compute_live_registers(env)
         env.bt_kind = backtrack_kinds(env)
         env.bt_runs = backtrack_runs(env.insns, env.bt_kind)
@@ -508,8 +524,22 @@ def _verify(inp: VerifierInput, log_level: int) -> Verdict:
     v.seen_insns = [a.seen for a in env.aux]
     v.tail_call_maps = {i: a.map_ptr_state.name for i, a in enumerate(env.aux)
                         if a.map_ptr_state is not None and a.map_ptr_state != "poison"}
+    if log.stats:
+        # kernel: print_verification_stats
+        log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))
+        log.line("stack depth " + "+".join(str(d) for d in v.stack_depths))
     log.line(v.stats_line())
-    v.log = log.text() if log_level else ""
+    v.log_true_size = log.true_size
+    v.log = log.finish() if log_level else ""
+    log.floor = None              # env -> log -> closure -> env
+    if log.truncated:
+        # kernel: bpf_vlog_finalize's -ENOSPC replaces the verdict's own error code
+        v.accepted = False
+        if v.error is None:
+            v.error = VerifierErrorInfo(f"log truncated: log_size {log_size} < log_true_size "
+                                        f"{v.log_true_size} (ENOSPC)", None, None, errno.ENOSPC)
+        else:
+            v.error.errno = errno.ENOSPC
     v.internal_error = env.internal_error
     v.btf_refused = btf_refused
     env.insn_text = None          # the one reference cycle (env -> closure -> env)

@@ -162,40 +162,205 @@ def vlog_alignment(pos: int) -> int:
     return ((m + BPF_LOG_MIN_ALIGNMENT - 1) // BPF_LOG_MIN_ALIGNMENT) * BPF_LOG_MIN_ALIGNMENT - pos - 1
 
 
-class Log:
-    """An append-only text log with the kernel's reset-to-position
-    semantics (level 1 drops the trace of paths that verified fine)."""
+BPF_LOG_LEVEL1 = 1
+BPF_LOG_LEVEL2 = 2
+BPF_LOG_STATS = 4
+BPF_LOG_MASK = BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 | BPF_LOG_STATS
+LOG_SIZE_MAX = 0xFFFFFFFF >> 2          # kernel: bpf_verifier_log_attr_valid
 
-    def __init__(self, level: int = 1):
+_CHUNK = 1 << 20                        # bytes held before a flush is tried
+
+
+def _blen(text: str) -> int:
+    """Bytes of ``text`` as the kernel counts them (UTF-8)."""
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def check_log_attrs(level: int, log_size: int | None) -> str | None:
+    """What the kernel's bpf_vlog_init refuses with EINVAL (None when valid): a log level
+    outside BPF_LOG_MASK, a buffer size without a level, a size of 0 or above UINT_MAX >> 2."""
+    if level & ~BPF_LOG_MASK or level < 0:
+        return f"log_level {level}: not a combination of 1, 2 and 4 (BPF_LOG_STATS)"
+    if log_size is not None:
+        if not level:
+            return "log_size needs a log_level"
+        if not 0 < log_size <= LOG_SIZE_MAX:
+            return f"log_size {log_size}: must be 1..{LOG_SIZE_MAX}"
+    return None
+
+
+class Log:
+    """The verifier log (kernel: struct bpf_verifier_log), with the kernel's
+    reset-to-position semantics: positions are byte offsets (``end_pos``), and
+    level 1 resets the log to a pushed branch's position when the branch is popped
+    (bpf_vlog_reset), dropping the trace of paths that verified fine.
+
+    Where the text goes:
+
+    * no ``sink``, no ``log_size``: kept whole, :meth:`finish` returns it;
+    * ``sink`` (a text stream): written there as soon as no reset can reach it, i.e.
+      below the lowest position still held: a live checkpoint (:meth:`hold`), the
+      oldest pending branch (``floor``, at level 1) and the last line (which
+      ``amend_last_line`` may still change).  Memory stays bounded by what is held;
+    * ``log_size``: the kernel's rotating user buffer (the default since 6.4): only the
+      last ``log_size - 1`` bytes survive, :attr:`truncated` (the load fails with
+      ENOSPC) when the log ever needed more, :attr:`true_size` is the kernel's
+      ``log_true_size``.  The surviving tail goes to the sink (or is returned) at the end.
+    """
+
+    def __init__(self, level: int = 1, sink=None, log_size: int | None = None):
         self.level = level
-        self.parts: list[str] = []
-        self.size = 0
+        self.parts: list[str] = []      # text not yet flushed, from byte position base
+        self.base = 0
+        self.end = 0                    # kernel: end_pos
+        self.start = 0                  # kernel: start_pos (rotating buffer)
+        self.len_max = 0                # kernel: len_max (terminating NUL included)
+        self.sink = sink
+        self.log_size = log_size
+        self.holds: list[int] = []
+        self.floor = None               # callable: the lowest position a pending reset may reach
+        self.flush_at = _CHUNK if (sink is not None or log_size) else float("inf")
 
     def __bool__(self) -> bool:
         return self.level > 0
 
     @property
     def level2(self) -> bool:
-        return self.level >= 2
+        return bool(self.level & BPF_LOG_LEVEL2)
+
+    @property
+    def stats(self) -> bool:
+        return bool(self.level & BPF_LOG_STATS)
+
+    @property
+    def size(self) -> int:
+        return self.end
 
     def write(self, text: str) -> None:
         if self.level:
             self.parts.append(text)
-            self.size += len(text)
+            self.end += len(text) if text.isascii() else len(text.encode())
+            if self.end > self.flush_at:
+                self._spill()
 
     def line(self, text: str) -> None:
         self.write(text + "\n")
 
     @property
     def pos(self) -> int:
-        return len(self.parts)
+        return self.end
+
+    def _settle(self) -> None:
+        """The kernel updates len_max and start_pos at every write; both only grow
+        between resets, so doing it here (before a reset, at a spill and at the end)
+        gives the same values."""
+        if self.end + 1 > self.len_max:
+            self.len_max = self.end + 1
+        if self.log_size and self.end + 1 - self.log_size > self.start:
+            self.start = self.end + 1 - self.log_size
 
     def reset(self, pos: int) -> None:
-        if pos < len(self.parts):
-            del self.parts[pos:]
+        """kernel: bpf_vlog_reset."""
+        if pos >= self.end:
+            return
+        self._settle()
+        parts = self.parts
+        end = self.end
+        last = ""
+        while parts and end > pos:
+            last = parts.pop()
+            end -= _blen(last)
+        if end < pos:               # the cut falls inside a part: keep its head
+            head = last.encode()[:pos - end].decode(errors="replace")
+            parts.append(head)
+            end += _blen(head)
+        if not parts and end > pos:
+            if pos < self.start or self.log_size:
+                end = pos           # dropped text lay outside the kept window anyway
+            else:
+                raise AssertionError(f"verifier log reset to {pos} below flushed {self.base}")
+        if not parts:
+            self.base = end
+        self.end = end
+        if self.end < self.start:
+            self.start = self.end
+
+    def amend_last_line(self, text: str) -> None:
+        """Replace the newline that ends the log by ``text`` (kernel: print_insn_state
+        resets the log to ``prev_log_pos - 1`` and prints the state after the insn)."""
+        self.reset(self.end - 1)
+        self.write(text)
 
     def last_ends_with_newline(self) -> bool:
-        return bool(self.parts) and self.parts[-1].endswith("\n")
+        if not self.parts:
+            return self.end > 0      # flushed or rotated out: only ever whole lines
+        return self.parts[-1].endswith("\n")
+
+    # --- holding and flushing ---------------------------------------------------------
+
+    def hold(self) -> int:
+        """The current position, held until :meth:`release`: nothing from it on is
+        flushed, so a reset to it stays possible."""
+        self.holds.append(self.end)
+        return self.end
+
+    def release(self, pos: int) -> None:
+        self.holds.remove(pos)
+
+    def _spill(self) -> None:
+        parts = self.parts
+        if self.log_size:
+            self._settle()
+            limit = self.start          # bytes below start_pos can never show again
+        else:
+            limit = self.end - _blen(parts[-1]) if parts else self.end
+            if self.holds:
+                limit = min(limit, min(self.holds))
+            if self.floor is not None:
+                f = self.floor()
+                if f is not None:
+                    limit = min(limit, f)
+        n = 0
+        pos = self.base
+        while n < len(parts) - 1:
+            b = _blen(parts[n])
+            if pos + b > limit:
+                break
+            pos += b
+            n += 1
+        if n:
+            if not self.log_size:
+                self.sink.write("".join(parts[:n]))
+            del parts[:n]
+            self.base = pos
+        self.flush_at = self.end + _CHUNK
+
+    @property
+    def true_size(self) -> int:
+        """kernel: log_true_size (bytes the whole log needed, NUL included)."""
+        self._settle()
+        return self.len_max if self.level else 0
+
+    @property
+    def truncated(self) -> bool:
+        """The rotating buffer lost text: the kernel fails the load with ENOSPC."""
+        return bool(self.log_size) and self.true_size > self.log_size
+
+    def finish(self) -> str:
+        """The log's end: writes what is left to the sink (returns "") or returns the
+        whole text (with ``log_size``: the tail the user buffer holds)."""
+        self._settle()
+        text = "".join(self.parts)
+        if self.log_size and self.start > self.base:
+            text = text.encode()[self.start - self.base:].decode(errors="replace")
+        self.parts = []
+        self.base = self.end
+        if self.sink is not None:
+            if text:
+                self.sink.write(text)
+            return ""
+        return text
 
     def text(self) -> str:
+        """Everything not yet flushed (the whole log when there is no sink)."""
         return "".join(self.parts)

@@ -2,7 +2,8 @@
 
 :class:`Verdict` is plain data (JSON-friendly via :meth:`Verdict.to_json`):
 the verdict, the first error (message, instruction, subprogram), the log
-text, the statistics the kernel prints (``processed_insns`` is the kernel's
+text (empty when it was streamed to a file instead) and its true size, the
+statistics the kernel prints (``processed_insns`` is the kernel's
 ``verified_insns``), and per-subprogram facts the JIT uses: boundaries,
 stack depth, stack-argument slot counts, tail-call reachability.
 """
@@ -54,6 +55,9 @@ class Verdict:
     tail_call_maps: dict[int, str] = field(default_factory=dict)  # call insn -> map name
     kfunc_calls: dict[int, dict] = field(default_factory=dict)    # call insn -> kfunc model
     verify_time_s: float = 0.0          # wall time of verify(), seconds
+    # the kernel's log_true_size: bytes the whole log needed, terminating NUL included (0
+    # at log level 0); above log_size the load fails with ENOSPC, ``log`` holding the tail
+    log_true_size: int = 0
     internal_error: str | None = None   # traceback of a verifier bug (the verdict is "rejected")
     # the kernel's BPF_BTF_LOAD message when it refuses the program's BTF (a FUNC with an
     # unnamed parameter: "[12] FUNC f type_id=11 Invalid arg#1"); the program was then

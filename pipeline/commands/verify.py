@@ -1,8 +1,10 @@
-"""``python -m pipeline verify FILE [--prog NAME] [--log-level 0|1|2] [--json]``.
+"""``python -m pipeline verify FILE [--prog NAME] [--log-level 0|1|2] [--stats] [--log-file F]
+[--log-size N] [--json]``.
 
 Verifies each program of the object (or the one named) with :func:`pipeline.verify`, as the
 kernel's ``BPF_PROG_LOAD`` would after libbpf prepared it (:mod:`pipeline.prog_load`), and
-prints the verifier log, or with ``--json`` ``{"file", "programs": [{"prog", "accepted",
+prints the verifier log (streamed to stdout or ``--log-file`` while the verifier runs, as the
+kernel writes into the user's log buffer), or with ``--json`` ``{"file", "programs": [{"prog", "accepted",
 "error", "processed_insns", ...}]}``.  Exit status 1 when any program is rejected.
 """
 
@@ -25,7 +27,14 @@ def add_parser(subparsers):
                    help="0: verdict only, 1: errors and statistics (default), 2: full trace")
     p.add_argument("--stats", action="store_true",
                    help="also print the kernel's BPF_LOG_STATS lines (verification time, "
-                        "stack depth)")
+                        "stack depth): log level bit 4")
+    p.add_argument("--log-file", metavar="FILE",
+                   help="write the log to FILE instead of standard output (streamed: a "
+                        "level-2 log of any size is never held in memory)")
+    p.add_argument("--log-size", type=int, metavar="BYTES",
+                   help="the kernel's log_size: keep only the last BYTES-1 bytes of each log; "
+                        "a program whose log needed more fails with ENOSPC, as BPF_PROG_LOAD "
+                        "does")
     add_build_options(p)
     add_kmod_option(p)
     return p
@@ -39,33 +48,45 @@ def run(args) -> int:
     if not progs:
         raise UserError("usage", f"{args.file}: no programs", str(args.file), BAD_INPUT)
     kernel = kernel_arg(args)
-    results = [(p, verify(obj, p, log_level=args.log_level, kernel=kernel)) for p in progs]
-    rejected = any(not v.accepted for _, v in results)
+    level = args.log_level | (4 if args.stats else 0)
+    dest = _open_log(args.log_file) if args.log_file else None
+    try:
+        return _run(args, verify, obj, progs, kernel, level, dest)
+    finally:
+        if dest is not None:
+            dest.close()
+
+
+def _open_log(path: str):
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as e:
+        raise UserError("io", f"{path}: {e.strerror}", path, BAD_INPUT) from None
+
+
+def _run(args, verify, obj, progs, kernel, level, dest) -> int:
+    opts = dict(log_level=level, kernel=kernel, log_size=args.log_size)
     if args.json:
+        # the log goes to --log-file as it is produced, or into the JSON
+        results = [(p, verify(obj, p, log=dest if level else None, **opts)) for p in progs]
         print(json.dumps({"file": str(args.file), "programs": [_json(p, v) for p, v in results]}))
-    else:
-        for prog, v in results:
-            if len(results) > 1 or args.log_level:
-                sys.stdout.write(f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n")
-            log = v.log if args.log_level else ""
-            if args.stats:
-                log = _with_stats(log, v)
-            sys.stdout.write(log)
-            if v.btf_refused:
-                # what libbpf prints when BPF_BTF_LOAD fails and BTF is optional
-                sys.stdout.write(f"note: the kernel refuses the program's BTF ({v.btf_refused});"
-                                 f" loaded without BTF and func_info\n")
-            verdict = "accepted" if v.accepted else f"rejected: {v.error_line}"
-            sys.stdout.write(f"{prog.name}: {verdict}\n")
+        return REJECTED if any(not v.accepted for _, v in results) else 0
+    out = sys.stdout
+    log = dest if dest is not None else out
+    rejected = False
+    for prog in progs:
+        if len(progs) > 1 or args.log_level:
+            log.write(f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n")
+        # the log is streamed to its destination while the verifier runs
+        v = verify(obj, prog, log=log if level else None, **opts)
+        if v.btf_refused:
+            # what libbpf prints when BPF_BTF_LOAD fails and BTF is optional
+            out.write(f"note: the kernel refuses the program's BTF ({v.btf_refused});"
+                      f" loaded without BTF and func_info\n")
+        verdict = "accepted" if v.accepted else f"rejected: {v.error_line}"
+        out.write(f"{prog.name}: {verdict}\n")
+        rejected |= not v.accepted
     return REJECTED if rejected else 0
-
-
-def _with_stats(log: str, v) -> str:
-    """BPF_LOG_STATS: the kernel prints these two lines just before ``processed ...``."""
-    stats = (f"verification time {int(v.verify_time_s * 1e6)} usec\n"
-             f"stack depth {'+'.join(str(d) for d in v.stack_depths)}\n")
-    head, sep, tail = log.rpartition("processed ")
-    return head + stats + sep + tail if sep else log + stats + v.stats_line() + "\n"
 
 
 def _json(prog, v) -> dict:
