@@ -431,10 +431,11 @@ def verify(inp: VerifierInput, log_level: int = 1, log=None, log_size: int | Non
     without it the log is kept and returned in ``Verdict.log``.  ``log_size``: the
     kernel's log buffer size: the log keeps its last ``log_size - 1`` bytes and a log
     that needed more fails the load with ENOSPC (``Verdict.log_true_size``).  Log
-    attributes the kernel refuses raise ValueError."""
+    attributes the kernel refuses (bpf_vlog_init) give a rejected Verdict with EINVAL."""
     problem = check_log_attrs(log_level, log_size)
     if problem:
-        raise ValueError(problem)
+        return Verdict(accepted=False, error=VerifierErrorInfo(
+            f"invalid log attributes: {problem}", None, None, EINVAL))
     # the cyclic garbage collector is held off while we run (restored on return):
     # a full collection scans every object of the process, milliseconds that
     # would land at random in one program's time

@@ -237,3 +237,21 @@ def test_reset_below_a_pending_branch_removes_unflushed_text(monkeypatch):
     log.line("y")
     assert log.finish() == "" and out.getvalue() == "a\nFunc#1 is safe\ny\n"
     assert log.true_size == len("a\npath that verified fine\nmore of it\n") + 1
+
+
+@needs_kernel
+@pytest.mark.parametrize("level", [4, 5, 6])
+def test_stats_bit_matches_kernel(level, clang22, tmp_path):
+    """BPF_LOG_STATS (4) alone and with levels 1 and 2: the same lines as the kernel, the
+    verification time's value aside.  (Not on the may_goto programs above: there the
+    kernel's ``stack depth`` counts may_goto's hidden counter slot, which
+    ``Verdict.stack_depths`` does not.)"""
+    import re
+    name, ptype, body = CASES[-1]
+    insns = _assemble(clang22, body, tmp_path, name)
+    kerr, klog, ktrue = _kernel_load(isa.encode(insns), ptype, level, 1 << 22)
+    v = _ours(insns, ptype, level)
+    t = re.compile(r"^verification time \d+ usec$", re.M)
+    assert len(t.findall(klog)) == 1 and len(t.findall(v.log)) == 1
+    assert t.sub("T", v.log) == t.sub("T", klog)
+    assert v.accepted == (kerr == 0)
