@@ -374,6 +374,10 @@ def do_check_common(env: Env, subprog: int) -> None:
         env.scratched_regs = env.scratched_stack = 0
     env.prev_log_pos = None
     do_check(env)
+    if not env.log.level2:
+        # kernel (do_check_common): below level 2 a function that verified leaves no log
+        # behind, everything printed so far included (bpf_vlog_reset(&env->log, 0))
+        env.log.reset(0)
 
 
 def do_check_subprogs(env: Env) -> None:
@@ -385,13 +389,10 @@ def do_check_subprogs(env: Env) -> None:
             sp = env.subprogs[k]
             if sp.linkage != "global" or not sp.called or sp.verified:
                 continue
-            pos = env.log.hold()
             do_check_common(env, k)
-            if not env.log.level2:
-                env.log.reset(pos)
-            env.log.release(pos)
-            env.log.line(f"Func#{k} ('{sp.name}') is safe for any args that match its "
-                         f"prototype")
+            if env.log.level & 3:        # BPF_LOG_LEVEL: not at BPF_LOG_STATS alone
+                env.log.line(f"Func#{k} ('{sp.name}') is safe for any args that match its "
+                             f"prototype")
             sp.verified = True
             new += 1
         if not new:
@@ -461,9 +462,9 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     log = Log(log_level, sink, log_size)
     env = Env(inp, log)
     if not log.level2:
-        # level 1 resets the log to a popped branch's position: nothing from the oldest
-        # pending branch's position on may be flushed yet (the stack's positions grow)
-        log.floor = lambda: env.stack[0].log_pos if env.stack else None
+        # below level 2 every function that verifies resets the log to 0 (and a popped
+        # branch to its position): nothing is flushed before the end
+        log.hold()
     env.call_name = _call_name(env)
     env.insn_text = lambda i: insn_text(env, i)
     error: VerifierError | None = None
@@ -532,7 +533,6 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     log.line(v.stats_line())
     v.log_true_size = log.true_size
     v.log = log.finish() if log_level else ""
-    log.floor = None              # env -> log -> closure -> env
     if log.truncated:
         # kernel: bpf_vlog_finalize's -ENOSPC replaces the verdict's own error code
         v.accepted = False

@@ -199,9 +199,10 @@ class Log:
 
     * no ``sink``, no ``log_size``: kept whole, :meth:`finish` returns it;
     * ``sink`` (a text stream): written there as soon as no reset can reach it, i.e.
-      below the lowest position still held: a live checkpoint (:meth:`hold`), the
-      oldest pending branch (``floor``, at level 1) and the last line (which
-      ``amend_last_line`` may still change).  Memory stays bounded by what is held;
+      below the lowest position still held (:meth:`hold`: below level 2 the driver
+      holds position 0, since the kernel resets the log to 0 after every function
+      that verified) and below the last line (which ``amend_last_line`` may still
+      change).  At level 2, where nothing is reset, memory stays bounded by one chunk;
     * ``log_size``: the kernel's rotating user buffer (the default since 6.4): only the
       last ``log_size - 1`` bytes survive, :attr:`truncated` (the load fails with
       ENOSPC) when the log ever needed more, :attr:`true_size` is the kernel's
@@ -218,7 +219,6 @@ class Log:
         self.sink = sink
         self.log_size = log_size
         self.holds: list[int] = []
-        self.floor = None               # callable: the lowest position a pending reset may reach
         self.flush_at = _CHUNK if (sink is not None or log_size) else float("inf")
 
     def __bool__(self) -> bool:
@@ -316,10 +316,6 @@ class Log:
             limit = self.end - _blen(parts[-1]) if parts else self.end
             if self.holds:
                 limit = min(limit, min(self.holds))
-            if self.floor is not None:
-                f = self.floor()
-                if f is not None:
-                    limit = min(limit, f)
         n = 0
         pos = self.base
         while n < len(parts) - 1:

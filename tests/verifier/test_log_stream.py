@@ -214,20 +214,19 @@ def test_cli_log_file_and_size(tmp_path):
 
 
 def test_reset_below_a_pending_branch_removes_unflushed_text(monkeypatch):
-    """bpf_vlog_reset semantics with a flush tried after every write: text from a pending
-    branch's position on (``floor``) or from a held position on stays unflushed, so a
-    reset there still removes it; text below both reaches the stream at once."""
+    """bpf_vlog_reset semantics with a flush tried after every write: text from a held
+    position on stays unflushed, so a reset there still removes it; text below reaches
+    the stream at once."""
     monkeypatch.setattr(vlog, "_CHUNK", 0)
     out = io.StringIO()
     log = vlog.Log(1, out)
-    pending: list[int] = []
-    log.floor = lambda: pending[0] if pending else None
     log.line("a")
-    pending.append(log.pos)               # a branch pushed here
+    branch = log.hold()                   # a branch pushed here
     log.line("path that verified fine")
     log.line("more of it")
     assert out.getvalue() == "a\n"
-    log.reset(pending.pop())              # popped: its path's text goes
+    log.reset(branch)                     # popped: its path's text goes
+    log.release(branch)
     held = log.hold()                     # a global subprogram
     log.line("subprog trace")
     log.line("x")
