@@ -254,3 +254,31 @@ def test_stats_bit_matches_kernel(level, clang22, tmp_path):
     assert len(t.findall(klog)) == 1 and len(t.findall(v.log)) == 1
     assert t.sub("T", v.log) == t.sub("T", klog)
     assert v.accepted == (kerr == 0)
+
+
+_GLOBALS_C = """#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+__attribute__((noinline)) int g1(int x) { return x * 3 + (x > 7 ? 1 : 2); }
+__attribute__((noinline)) int g2(int x) { return g1(x) ^ 5; }
+SEC("socket") int f(struct __sk_buff *skb) { return g1(skb->len) + g2(skb->mark); }
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+@needs_kernel
+@pytest.mark.parametrize("level", [1, 4, 5])
+def test_global_functions_log_resets_like_kernel(level, tmp_path):
+    """Below level 2 the kernel resets the log to 0 after each function that verified
+    (main and every global one): only the last ``Func#N ... is safe`` line survives, and
+    none at BPF_LOG_STATS alone."""
+    import re
+    src = tmp_path / "globals.c"
+    src.write_text(_GLOBALS_C)
+    pipeline.compile(src, tmp_path / "globals.o")
+    obj = pipeline.load(tmp_path / "globals.o")
+    with kernel.load_object(tmp_path / "globals.o", "f", log_level=level) as res:
+        assert res.reached_kernel and res.accepted, res.log
+        klog = res.log
+    v = pipeline.verify(obj, "f", log_level=level)
+    t = re.compile(r"^verification time \d+ usec$", re.M)
+    assert v.accepted and t.sub("T", v.log) == t.sub("T", klog)
