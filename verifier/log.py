@@ -12,6 +12,10 @@ Level 2 adds the trace in the kernel's format: ``0: R1=ctx() R10=fp0``,
 ``caller:``/``callee:`` blocks, ``mark_precise:`` lines and ``N: safe``.
 Register and stack printing follows kernel/bpf/log.c (print_reg_state,
 print_verifier_state); instructions are printed by :mod:`isa.disasm`.
+
+:class:`Log` is struct bpf_verifier_log: the text goes to a stream as soon as no
+reset can reach it (a level-2 log of any size is never held whole), or into the
+kernel's rotating ``log_size`` buffer (ENOSPC, ``log_true_size``).
 """
 
 from __future__ import annotations
@@ -192,8 +196,9 @@ def check_log_attrs(level: int, log_size: int | None) -> str | None:
 class Log:
     """The verifier log (kernel: struct bpf_verifier_log), with the kernel's
     reset-to-position semantics: positions are byte offsets (``end_pos``), and
-    level 1 resets the log to a pushed branch's position when the branch is popped
-    (bpf_vlog_reset), dropping the trace of paths that verified fine.
+    below level 2 the log is reset to a pushed branch's position when the branch is
+    popped, and to 0 when a function verified (bpf_vlog_reset), dropping the trace of
+    what verified fine.
 
     Where the text goes:
 
@@ -231,10 +236,6 @@ class Log:
     @property
     def stats(self) -> bool:
         return bool(self.level & BPF_LOG_STATS)
-
-    @property
-    def size(self) -> int:
-        return self.end
 
     def write(self, text: str) -> None:
         if self.level:
@@ -356,7 +357,3 @@ class Log:
                 self.sink.write(text)
             return ""
         return text
-
-    def text(self) -> str:
-        """Everything not yet flushed (the whole log when there is no sink)."""
-        return "".join(self.parts)
