@@ -127,6 +127,18 @@ def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict
     return inp
 
 
+def check_log_options(log_level: int, log_size: int | None = None, log=None) -> None:
+    """Refuse the log options :func:`verify` refuses (the kernel's EINVAL for log attributes:
+    bpf_vlog_init), with a :class:`pipeline.Error`; for callers that check before output."""
+    problem = check_log_attrs(log_level, log_size)
+    if problem is None and log is not None and not log_level:
+        problem = "a log stream needs log_level 1 or 2"
+    if problem is None and log is not None and not callable(getattr(log, "write", None)):
+        problem = f"log: {type(log).__name__} is not a text stream (no write method)"
+    if problem:
+        raise UserError("usage", problem, None, BAD_INPUT)
+
+
 def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
            globals: dict | None = None, btf_func_path=None, log=None,
            log_size: int | None = None):
@@ -140,13 +152,7 @@ def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
     written to while it is produced, so a huge level-2 log is never held whole
     (``Verdict.log`` is then empty); ``log_size``: the kernel's ``log_size``: the log keeps
     its last ``log_size - 1`` bytes and a longer log fails the load with ENOSPC."""
-    problem = check_log_attrs(log_level, log_size)
-    if problem is None and log is not None and not log_level:
-        problem = "a log stream needs log_level 1 or 2"
-    if problem is None and log is not None and not callable(getattr(log, "write", None)):
-        problem = f"log: {type(log).__name__} is not a text stream (no write method)"
-    if problem:
-        raise UserError("usage", problem, None, BAD_INPUT)
+    check_log_options(log_level, log_size, log)
     return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals,
                                   btf_func_path=btf_func_path), log_level, log, log_size)
 

@@ -41,14 +41,15 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    from ..api import verify
+    from ..api import check_log_options, verify
 
+    level = args.log_level | (4 if args.stats else 0)
+    check_log_options(level, args.log_size)      # before any output
     obj = open_file(args)
     progs = programs(obj, args.prog)
     if not progs:
         raise UserError("usage", f"{args.file}: no programs", str(args.file), BAD_INPUT)
     kernel = kernel_arg(args)
-    level = args.log_level | (4 if args.stats else 0)
     dest = _open_log(args.log_file) if args.log_file else None
     try:
         return _run(args, verify, obj, progs, kernel, level, dest)
@@ -68,7 +69,11 @@ def _run(args, verify, obj, progs, kernel, level, dest) -> int:
     opts = dict(log_level=level, kernel=kernel, log_size=args.log_size)
     if args.json:
         # the log goes to --log-file as it is produced, or into the JSON
-        results = [(p, verify(obj, p, log=dest if level else None, **opts)) for p in progs]
+        results = []
+        for p in progs:
+            if dest is not None and level:
+                dest.write(_header(p))
+            results.append((p, verify(obj, p, log=dest if level else None, **opts)))
         print(json.dumps({"file": str(args.file), "programs": [_json(p, v) for p, v in results]}))
         return REJECTED if any(not v.accepted for _, v in results) else 0
     out = sys.stdout
@@ -76,7 +81,7 @@ def _run(args, verify, obj, progs, kernel, level, dest) -> int:
     rejected = False
     for prog in progs:
         if len(progs) > 1 or args.log_level:
-            log.write(f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n")
+            log.write(_header(prog))
         # the log is streamed to its destination while the verifier runs
         v = verify(obj, prog, log=log if level else None, **opts)
         if v.btf_refused:
@@ -87,6 +92,10 @@ def _run(args, verify, obj, progs, kernel, level, dest) -> int:
         out.write(f"{prog.name}: {verdict}\n")
         rejected |= not v.accepted
     return REJECTED if rejected else 0
+
+
+def _header(prog) -> str:
+    return f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n"
 
 
 def _json(prog, v) -> dict:
