@@ -109,5 +109,6 @@ def _json(prog, v) -> dict:
         "stack_depth": v.stack_depths,
         "subprogs": [s.__dict__ for s in v.subprogs],
         "kfunc_calls": {str(k): m for k, m in sorted(v.kfunc_calls.items())}, "log": v.log,
+        "log_true_size": v.log_true_size,
         "btf_refused": v.btf_refused,
     }
