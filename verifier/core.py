@@ -236,6 +236,9 @@ def do_check(env: Env) -> None:
     log = env.log
     level2 = log.level2
     pop_log = not level2
+    # kernel BPF_LOG_LEVEL (1|2): the trace of the path being explored; below level 2 it
+    # is reset away again when the path verifies (pop_log)
+    trace = bool(log.level & 3)
     insns = env.insns
     aux = env.aux
     n = env.n
@@ -264,7 +267,7 @@ def do_check(env: Env) -> None:
                 clean_dead_regs(env, st)
             if is_state_visited(env, idx):
                 pruned = True
-                if level2:
+                if trace:
                     if env.do_print_state:
                         log.line(f"\nfrom {env.prev_insn_idx} to {idx}: safe")
                     else:
@@ -272,8 +275,8 @@ def do_check(env: Env) -> None:
         if not pruned:
             if a.jmp_point:
                 push_jmp_history(env, st, 0)
-            if level2:
-                if env.do_print_state:
+            if trace:
+                if level2 and env.do_print_state:
                     # printed in full, and (as in the kernel) not marked clean: after a
                     # path ended everything is scratched, so the state shows again below
                     log.line(f"\nfrom {env.prev_insn_idx} to {idx}:" + format_frame(st, st.curframe))
@@ -294,7 +297,7 @@ def do_check(env: Env) -> None:
                 lv.commit_writes(env)
             if nxt is not None:
                 env.insn_idx = nxt
-                if level2 and (code_is_cond_jmp(insn)) and (env.scratched_regs or
+                if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
                                                             env.scratched_stack):
                     # the kernel prints this from check_cond_jmp_op, before it moves
                     # insn_idx: the line carries the jump's own index
@@ -360,7 +363,7 @@ def do_check_common(env: Env, subprog: int) -> None:
     env.scc_info = {}
     env.insn_idx = sp.start
     if subprog:
-        if env.log.level2:
+        if env.log.level & 3:
             env.log.line(f"Validating {sp.name}() func#{subprog}...")
         global_arg_regs(env, subprog, f)
     else:
@@ -369,7 +372,7 @@ def do_check_common(env: Env, subprog: int) -> None:
         f.regs[1] = Reg(T.PTR_TO_CTX, Scalar.const(0))
     env.scratched_regs = (1 << MAX_BPF_REG) - 1
     env.scratched_stack = -1
-    if env.log.level2:
+    if env.log.level & 3:
         env.log.line(f"{sp.start}:" + format_frame(st, 0))
         env.scratched_regs = env.scratched_stack = 0
     env.prev_log_pos = None

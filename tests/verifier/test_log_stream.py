@@ -282,3 +282,33 @@ def test_global_functions_log_resets_like_kernel(level, tmp_path):
     v = pipeline.verify(obj, "f", log_level=level)
     t = re.compile(r"^verification time \d+ usec$", re.M)
     assert v.accepted and t.sub("T", v.log) == t.sub("T", klog)
+
+
+def _level1_programs(clang, tmp):
+    for name, hexcode in HEX_CASES:
+        yield name, "socket_filter", isa.decode(bytes.fromhex(hexcode))
+    for name, ptype, body in CASES:
+        yield name, ptype, _assemble(clang, body, tmp, name)
+
+
+@needs_kernel
+def test_level1_log_is_the_kernels(clang22, tmp_path):
+    """Level 1 prints the trace of the path being explored (BPF_LOG_LEVEL: instructions,
+    their states, ``safe`` lines; not the ``from X to Y:`` states) and resets it away when
+    the path verifies: the final text must be the kernel's, and so must log_true_size (the
+    longest the log ever was), except on the may_goto programs, where the kernel's is 1-2
+    bytes longer (a difference in text that is reset away, not found yet)."""
+    texts = sizes = 0
+    size_diff = []
+    for name, ptype, insns in _level1_programs(clang22, tmp_path):
+        kerr, klog, ktrue = _kernel_load(isa.encode(insns), ptype, 1, 1 << 22)
+        v = _ours(insns, ptype, 1)
+        assert v.log == klog, name
+        assert v.accepted == (kerr == 0), name
+        texts += 1
+        if v.log_true_size == ktrue:
+            sizes += 1
+        else:
+            size_diff.append(name)
+    assert all(n.startswith("may_goto") for n in size_diff), size_diff
+    assert texts >= 70 and sizes >= texts - 3, (texts, sizes, size_diff)
