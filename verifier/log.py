@@ -1,15 +1,16 @@
 """The verifier log: kernel-style text at level 1 and 2.
 
-Level 1 holds what the kernel prints outside the per-instruction trace: the
-error (with the lines that lead up to it, e.g. ``arg#0 expects pointer to
-ctx``), notes such as ``Func#1 ('f') is safe for any args that match its
-prototype``, and the statistics trailer::
+Level 1 holds the trace of the path being explored (``0: R1=ctx() R10=fp0``,
+``3: (07) r2 += -4                      ; R2=fp-4``, ``N: safe``), reset away
+when the path verifies, so what stays is the failing path, the error (with the
+lines that lead up to it, e.g. ``arg#0 expects pointer to ctx``), notes such as
+``Func#1 ('f') is safe for any args that match its prototype``, and the
+statistics trailer::
 
     processed 12 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0
 
-Level 2 adds the trace in the kernel's format: ``0: R1=ctx() R10=fp0``,
-``3: (07) r2 += -4                      ; R2=fp-4``, ``from 6 to 9: ...``,
-``caller:``/``callee:`` blocks, ``mark_precise:`` lines and ``N: safe``.
+Level 2 keeps the trace of every path and adds ``from 6 to 9: ...`` states,
+``caller:``/``callee:`` blocks and ``mark_precise:`` lines.
 Register and stack printing follows kernel/bpf/log.c (print_reg_state,
 print_verifier_state); instructions are printed by :mod:`isa.disasm`.
 
