@@ -94,7 +94,7 @@ def _reloc_json(r) -> dict:
         out["target"] = r.target
     if r.map_index is not None:
         out["map_index"] = r.map_index
-    if r.kind == "data":
+    if r.kind in ("data", "core"):
         out["offset"] = r.offset
     if r.reloc is not None:
         out["elf"] = {"type": r.reloc.type_name, "symbol": r.reloc.symbol.name or r.reloc.symbol.section,
@@ -110,6 +110,8 @@ def _note(rel: dict) -> str:
         text = f"{name}+{rel['offset']:#x} (map #{rel['map_index']})"
     elif kind == "map":
         text = f"map {name} (map #{rel['map_index']})"
+    elif kind == "core":
+        text = name
     elif kind in ("subprog", "func_addr"):
         text = f"{'call' if kind == 'subprog' else 'callback'} {name} at {rel['target']}"
     else:
