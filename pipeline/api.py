@@ -31,6 +31,7 @@ from . import prog_arrays
 from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, execute
+from .load_time import fixup_verifier_log
 from .prog_load import build_input
 from .testrun import TestRun
 
@@ -155,9 +156,10 @@ def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
     ``prog_flags`` (e.g. ``BPF_F_TEST_STATE_FREQ``); ``globals``: values written to global
     variables before load (a frozen ``.rodata``'s contents are constants to the verifier);
     ``btf_func_path``, ``target_btf``, ``kconfig``: as for :func:`verifier_input`."""
-    return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals,
-                                  btf_func_path=btf_func_path, target_btf=target_btf,
-                                  kconfig=kconfig), log_level)
+    obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
+    v = _verify(verifier_input(obj, p, kernel=kernel, flags=flags, globals=globals,
+                               btf_func_path=btf_func_path), log_level)
+    return fixup_verifier_log(obj, p, v)
 
 
 def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:
@@ -222,7 +224,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
             inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)
-            verdict = _verify(inp, 1)
+            verdict = fixup_verifier_log(obj, tp, _verify(inp, 1))
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \

@@ -102,3 +102,29 @@ def _load_target(path: str, mtime: int, size: int) -> Target:
         return Target(btf.load(path).btf, path)
     except btf.BtfError as e:
         raise UserError("btf", f"--target-btf {path}: {e}", path, BAD_INPUT) from None
+
+
+def fixup_verifier_log(obj, prog, verdict):
+    """libbpf's fixup_log_failed_core_relo: a rejection at a poisoned instruction
+    (``invalid func unknown#195896080``) names the CO-RE relocation that failed to resolve::
+
+        5: <invalid CO-RE relocation>
+        failed to resolve CO-RE relocation <byte_off> [7] struct task_struct.pid (0:17 @ offset 0)
+    """
+    err = verdict.error
+    if verdict.accepted or err is None or err.insn is None \
+            or err.message != "invalid func unknown#195896080":
+        return verdict
+    res = dict(obj.core_relocations.get(prog.name, ())).get(err.insn)
+    if res is None or not res.poison:
+        return verdict
+    reason = f"failed to resolve CO-RE relocation <{res.kind_str}> {res.local}"
+    patch = f"{err.insn}: <invalid CO-RE relocation>\n{reason}\n"
+    lines = verdict.log.splitlines(keepends=True)
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith(err.message):
+            start = i - 1 if i and lines[i - 1].startswith(f"{err.insn}: (85) call unknown#") else i
+            lines[start:i + 1] = [patch]
+            break
+    return dataclasses.replace(verdict, log="".join(lines),
+                               error=dataclasses.replace(err, message=reason))

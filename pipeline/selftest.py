@@ -143,16 +143,21 @@ def match_msgs(log: str, msgs: list[tuple[str, bool]]) -> str | None:
 
 
 class Runner:
-    """Judges annotated programs; ``build_options`` build C files and companions."""
+    """Judges annotated programs; ``build_options`` build C files and companions;
+    ``load_options`` are libbpf's open options (``target_btf``, ``kconfig``)."""
 
-    def __init__(self, *, kernel=None, build_options: dict | None = None):
+    def __init__(self, *, kernel=None, build_options: dict | None = None,
+                 load_options: dict | None = None):
         self.kernel = kernel
         self.build_options = build_options or {}
+        self.load_options = load_options or {}
         self._companions: dict[Path, object] = {}
 
     def load(self, path: str | Path):
         from .api import is_c_source, load
-        return load(path, **self.build_options) if is_c_source(path) else load(path)
+        if is_c_source(path):
+            return load(path, **self.load_options, **self.build_options)
+        return load(path, **self.load_options)
 
     def programs(self, obj) -> list:
         """(program, spec) for every test program of ``obj`` (auxiliary ones are not tests)."""

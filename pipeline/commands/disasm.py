@@ -20,7 +20,7 @@ import sys
 from isa.disasm import disassemble
 from isa.helper_names import helper_name
 
-from ..cli_args import add_build_options, open_file, programs
+from ..cli_args import add_build_options, add_load_options, open_file, programs
 
 
 
@@ -31,6 +31,7 @@ def add_parser(subparsers):
     p.add_argument("file", metavar="FILE", help="BPF ELF object, or C source to compile first")
     p.add_argument("--prog", metavar="NAME", help="only this program")
     add_build_options(p)
+    add_load_options(p)
     return p
 
 
