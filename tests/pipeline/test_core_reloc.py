@@ -140,8 +140,27 @@ def test_unresolved_relocation_is_poisoned_and_only_fails_if_reached(built):
     assert v.error.insn == poisoned[0]
 
 
-def test_kconfig_strong_unresolved_is_refused_like_libbpf(built):
-    obj = built("kconfig_strong")
+STRONG = """/* A strong .kconfig extern no configuration defines: libbpf refuses the object.
+ * (Not in tests/data: every object there must load.) */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+extern int CONFIG_STACKARGS_NO_SUCH_OPTION __kconfig;
+
+SEC("tc")
+int strong(struct __sk_buff *skb)
+{
+	return CONFIG_STACKARGS_NO_SUCH_OPTION;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def test_kconfig_strong_unresolved_is_refused_like_libbpf(tmp_path):
+    src = tmp_path / "kconfig_strong.c"
+    src.write_text(STRONG)
+    obj = pipeline.build(src, output=tmp_path / "kconfig_strong.bpf.o")
     if K.kernel_available()[0] and K.libbpf_available()[0]:
         with K.load_object(obj.raw_elf.path, "strong") as res:
             assert not res.accepted and not res.reached_kernel    # libbpf refused it
