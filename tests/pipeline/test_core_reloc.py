@@ -72,7 +72,8 @@ def _libbpf(obj, prog):
 
 
 CASES = [("kernel_types", "kernel_types"), ("tc_ctx", "tc_fields"), ("tc_ctx", "tc_core_read"),
-         ("tc_ctx", "tc_unguarded"), ("kconfig", "kconfig"), ("kconfig", "kernel_version")]
+         ("tc_ctx", "tc_unguarded"), ("tc_ctx", "tc_guarded"), ("kconfig", "kconfig"),
+         ("kconfig", "kernel_version")]
 
 
 @pytest.mark.parametrize("stem,prog", CASES)
@@ -88,10 +89,10 @@ def test_relocated_insns_match_libbpf(built, stem, prog):
         assert _normalize(obj.raw_elf.program(prog).insns) != theirs
 
 
-@pytest.mark.parametrize("prog", ["tc_fields", "kconfig", "kernel_version"])
+@pytest.mark.parametrize("prog", ["tc_fields", "tc_guarded", "kconfig", "kernel_version"])
 def test_run_returns_what_the_kernel_returns(built, prog):
     _need_kernel()
-    obj = built("kconfig" if prog != "tc_fields" else "tc_ctx")
+    obj = built("tc_ctx" if prog.startswith("tc_") else "kconfig")
     with _libbpf(obj, prog) as res:
         assert res.accepted, res.error_line
         want = K.prog_test_run(res.fd, PACKET).retval

@@ -41,4 +41,15 @@ int tc_unguarded(struct __sk_buff *skb)
 	return s->no_such_field;
 }
 
+SEC("tc")
+int tc_guarded(struct __sk_buff *skb)
+{
+	struct __sk_buff___mine *s = (void *)skb;
+
+	/* the poisoned read is dead code once the existence check resolves to 0 */
+	if (bpf_core_field_exists(s->no_such_field))
+		return BPF_CORE_READ(s, no_such_field);
+	return skb->ifindex;
+}
+
 char LICENSE[] SEC("license") = "GPL";
