@@ -33,7 +33,7 @@ from .core_spec import (ENUMVAL_KINDS, ENUMVAL_VALUE, ENUMVAL_EXISTS, EINVAL, E2
                         FIELD_LSHIFT_U64, FIELD_RSHIFT_U64, FIELD_SIGNED, KIND_STR, TYPE_EXISTS,
                         TYPE_ID_LOCAL, TYPE_ID_TARGET, TYPE_KINDS, TYPE_MATCHES, TYPE_SIZE, Fail,
                         Spec, enum_raw, essential_len, format_spec, kind_compat, kind_str,
-                        parse_spec, size, skip, spec_match)
+                        objdump_spec, parse_spec, size, skip, spec_match)
 
 POISON_HELPER = 0xBAD2310            # 195896080: libbpf's "bad relo" helper id
 _ENUMS = (L.ENUM, L.ENUM64)
@@ -53,6 +53,7 @@ class Result:
     relo_idx: int               # libbpf's "relo #N": index among the section's records
     kind: int
     local: str                  # the local spec, bpf_core_format_spec style
+    objdump: str                # the same as llvm-objdump -dr prints the record
     target: str | None          # the matched target spec (None: no candidate matched)
     orig: int
     new: int
@@ -63,9 +64,11 @@ class Result:
         return KIND_STR[self.kind] if self.kind < len(KIND_STR) else "unknown"
 
     def note(self) -> str:
+        """``disasm``'s note: llvm-objdump's CO-RE line, then what was patched in."""
+        head = f"CO-RE <{self.kind_str}> {self.objdump}"
         if self.poison:
-            return f"CO-RE <{self.kind_str}> {self.local}: unresolved, poisoned"
-        return f"CO-RE <{self.kind_str}> {self.local}: {self.orig} -> {self.new}"
+            return f"{head}: unresolved, poisoned"
+        return f"{head}: {self.orig} -> {self.new}"
 
 
 # ---- values ------------------------------------------------------------------------------------
@@ -339,6 +342,7 @@ def relocate_program(insns: list[Insn], functions, local_btf, ext, target: Targe
             local, targ, res = calc_relo_insn(f.name, relo, idx, local_btf, target, cache)
             _patch_at(f.name, insns, at, (relo.insn_off - lo) // 8, idx, res)
             out.append((at, Result(f.section, relo.insn_off // 8, idx, relo.kind,
-                                   format_spec(local), None if targ is None else format_spec(targ),
+                                   format_spec(local), objdump_spec(local),
+                                   None if targ is None else format_spec(targ),
                                    res.orig, res.new, res.poison)))
     return out

@@ -389,3 +389,21 @@ def format_spec(spec: Spec) -> str:
     raw = ":".join(str(x) for x in spec.raw)
     off = spec.bit_offset
     return out + f" ({raw} @ offset {off // 8}{'.' + str(off % 8) if off % 8 else ''})"
+
+
+def objdump_spec(spec: Spec) -> str:
+    """The relocation as ``llvm-objdump -dr`` prints a ``.BTF.ext`` CO-RE record:
+    ``[19] struct foo::bar.baz[2] (0:1:0:2)``, ``[5] struct foo``, ``[12] enum e::V = 1``."""
+    btf = spec.btf
+    t = btf.types[spec.root_type_id]
+    out = f"[{spec.root_type_id}] {kind_str(t)} {t.name}"
+    if spec.kind in TYPE_KINDS:
+        return out
+    if spec.kind in ENUMVAL_KINDS:
+        et, _ = skip(btf, spec.root_type_id)
+        v = et.enum_values[spec.raw[0]]
+        return out + f"::{v.name} = {v.value}"
+    path = ""
+    for a in spec.acc[1:]:
+        path += (("." if path else "") + a.name) if a.name else f"[{a.idx}]"
+    return out + f"::{path} ({':'.join(str(x) for x in spec.raw)})"

@@ -47,7 +47,7 @@ def test_disasm_annotates_relocated_instructions(sk_buff_offsets):
     out = cli("disasm", TC, "--prog", "tc_fields")
     assert out.returncode == 0, out.stderr
     notes = [l for l in out.stdout.splitlines() if "; CO-RE <byte_off>" in l]
-    want = {f"__sk_buff___mine.{f}": v for f, v in sk_buff_offsets.items()}
+    want = {f"__sk_buff___mine::{f} ": v for f, v in sk_buff_offsets.items()}
     for field, off in want.items():
         lines = [l for l in notes if field in l]
         assert lines and all(l.endswith(f"-> {off}") for l in lines), lines
@@ -55,6 +55,33 @@ def test_disasm_annotates_relocated_instructions(sk_buff_offsets):
     js = json.loads(cli("disasm", TC, "--prog", "tc_fields", "--json").stdout)
     core = [i for i in js["programs"][0]["insns"] if i.get("reloc", {}).get("kind") == "core"]
     assert {c["reloc"]["offset"] for c in core} >= set(sk_buff_offsets.values())
+
+
+@pytest.mark.parametrize("stem", ["tc_ctx", "kernel_types"])
+def test_disasm_notes_are_llvm_objdumps_core_lines(stem, tmp_path):
+    """Each note starts with what ``llvm-objdump-22 -dr`` prints for that .BTF.ext record."""
+    tool = shutil.which("llvm-objdump-22")
+    if not tool:
+        pytest.skip("llvm-objdump-22 not installed")
+    import pipeline
+    obj = pipeline.build(ROOT / "tests" / "data" / "core" / f"{stem}.c",
+                         output=tmp_path / f"{stem}.bpf.o")
+    listing = subprocess.run([tool, "-dr", str(tmp_path / f"{stem}.bpf.o")], check=True,
+                             capture_output=True, text=True).stdout
+    theirs, sec = {}, None
+    for line in listing.splitlines():
+        if line.startswith("Disassembly of section "):
+            sec = line[len("Disassembly of section "):].rstrip(":")
+        elif "CO-RE <" in line:
+            off, text = line.strip().split(":  ", 1)
+            theirs.setdefault((sec, int(off, 16) // 8), []).append(text)
+    ours = {}
+    for prog in obj.programs:
+        for _, r in obj.core_relocations.get(prog.name, ()):
+            ours.setdefault((r.section, r.insn), set()).add(r.note().rsplit(": ", 1)[0])
+    assert ours and set(ours) == set(theirs)
+    for key, texts in theirs.items():
+        assert ours[key] == set(texts), key
 
 
 def test_verify_lists_relocations_and_json(sk_buff_offsets):
