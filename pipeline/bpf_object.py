@@ -117,7 +117,7 @@ class Object:
         return self.core_results
 
     def __repr__(self) -> str:
-        return f"<pipeline.Object {self.path} programs={[p.name for p in self.programs]}>"
+        return f"<pipeline.Object {self.path} programs={[p.name for p in self.raw_elf.programs]}>"
 
     # -- BTF, parsed once -------------------------------------------------------------------
     @cached_property

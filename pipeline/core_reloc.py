@@ -261,7 +261,7 @@ def calc_relo_insn(prog: str, relo, relo_idx: int, local_btf, target: Target, ca
 _SIZE_OF_BYTES = {8: op.DW, 4: op.W, 2: op.H, 1: op.B}
 
 
-def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res: _Res) -> None:
+def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res: _Res) -> bool:
     """bpf_core_patch_insn on ``insns[at]``; messages name it ``#i`` (its index in its own
     function, as libbpf counts before linking)."""
     ins = insns[at]
@@ -274,7 +274,7 @@ def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res:
 
     if res.poison:
         poison()
-        return
+        return True
     orig, new = res.orig, res.new
     where = f"prog '{prog}': relo #{relo_idx}: "
     if cls in (op.ALU, op.ALU64):
@@ -292,7 +292,7 @@ def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res:
             raise CoreError(where + f"insn #{i} (LDX/ST/STX) value too big: {new}")
         if res.fail_memsz:
             poison()        # libbpf warns: "accesses field incorrectly" and poisons
-            return
+            return True
         code = ins.code
         if res.new_sz != res.orig_sz:
             have = op.SIZE_BYTES[code & 0x18]
@@ -319,6 +319,7 @@ def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res:
         raise CoreError(where + f"trying to relocate unrecognized insn #{i}, code:{ins.code:#x}, "
                                 f"src:{ins.src:#x}, dst:{ins.dst:#x}, off:{ins.off & 0xFFFF:#x}, "
                                 f"imm:{ins.imm & U32:#x}")
+    return False
 
 
 def relocate_program(insns: list[Insn], functions, local_btf, ext, target: Target,
@@ -340,9 +341,9 @@ def relocate_program(insns: list[Insn], functions, local_btf, ext, target: Targe
                                 f"{relo.insn_off} is not instruction aligned")
             at = f.start + (relo.insn_off - lo) // 8
             local, targ, res = calc_relo_insn(f.name, relo, idx, local_btf, target, cache)
-            _patch_at(f.name, insns, at, (relo.insn_off - lo) // 8, idx, res)
+            poisoned = _patch_at(f.name, insns, at, (relo.insn_off - lo) // 8, idx, res)
             out.append((at, Result(f.section, relo.insn_off // 8, idx, relo.kind,
                                    format_spec(local), objdump_spec(local),
                                    None if targ is None else format_spec(targ),
-                                   res.orig, res.new, res.poison)))
+                                   res.orig, res.new, poisoned)))
     return out
