@@ -123,7 +123,8 @@ def _calc_field(kind: int, spec: Spec | None, relo_desc: str):
     if kind == FIELD_BYTE_SIZE:
         return byte_sz, 0, 0, validate
     if kind == FIELD_SIGNED:
-        signed = (mt.kind in _ENUMS and mt.kflag) or (mt.kind == L.INT and bool(mt.int_encoding & 1))
+        signed = ((mt.kind in _ENUMS and mt.kflag)
+                  or (mt.kind == L.INT and bool(mt.int_encoding & 1)))
         return int(signed), 0, 0, True
     if kind == FIELD_LSHIFT_U64:
         return 64 - (bit_off + bit_sz - byte_off * 8), 0, 0, validate
@@ -255,7 +256,8 @@ def calc_relo_insn(prog: str, relo, relo_idx: int, local_btf, target: Target, ca
     except Fail as e:
         if e.message:
             raise CoreError(f"{e.message}") from None
-        raise CoreError(f"prog '{prog}': relo #{relo_idx}: failed to relocate: -{e.errno}") from None
+        raise CoreError(f"prog '{prog}': relo #{relo_idx}: failed to relocate: "
+                        f"-{e.errno}") from None
 
 
 _SIZE_OF_BYTES = {8: op.DW, 4: op.W, 2: op.H, 1: op.B}
@@ -286,8 +288,8 @@ def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res:
         insns[at] = replace(ins, imm=s32(new))
     elif cls in (op.LDX, op.ST, op.STX):
         if res.validate and (ins.off & U64) != orig:
-            raise CoreError(where + f"unexpected insn #{i} (LDX/ST/STX) value: got {ins.off & U32}, "
-                                    f"exp {orig} -> {new}")
+            raise CoreError(where + f"unexpected insn #{i} (LDX/ST/STX) value: got "
+                                    f"{ins.off & U32}, exp {orig} -> {new}")
         if new > 0x7FFF:
             raise CoreError(where + f"insn #{i} (LDX/ST/STX) value too big: {new}")
         if res.fail_memsz:
@@ -301,7 +303,8 @@ def _patch_at(prog: str, insns: list[Insn], at: int, i: int, relo_idx: int, res:
                                         f"exp {res.orig_sz}")
             sz = _SIZE_OF_BYTES.get(res.new_sz)
             if sz is None:
-                raise CoreError(where + f"insn #{i} (LDX/ST/STX) invalid new mem size: {res.new_sz}")
+                raise CoreError(where + f"insn #{i} (LDX/ST/STX) invalid new mem size: "
+                                        f"{res.new_sz}")
             code = (code & 0xE0) | sz | cls
         insns[at] = replace(ins, code=code, off=new)
     elif cls == op.LD:

@@ -197,7 +197,8 @@ def types_match(lb, lid: int, tb, tid: int, behind_ptr: bool = False, level: int
                     return False
             return True
         if lk == L.INT:
-            return lk == tk and lt.size == tt.size and (lt.int_encoding & 1) == (tt.int_encoding & 1)
+            return (lk == tk and lt.size == tt.size
+                    and (lt.int_encoding & 1) == (tt.int_encoding & 1))
         if lk == L.PTR:
             if lk != tk:
                 return False
