@@ -189,6 +189,7 @@ class Runner:
         from verifier import verify
 
         from .api import run, verifier_input
+        from .load_time import fixup_verifier_log
         label = prog.name
         if spec.not_modelled:
             return Outcome(name, label, "SKIP",
@@ -200,7 +201,7 @@ class Runner:
         except Error as e:
             return Outcome(name, label, "FAIL", f"load failed: {e}", actual=str(e))
         level = spec.log_level or (1 if spec.msgs or spec.expect_failure else 0)
-        v = verify(inp, level)
+        v = fixup_verifier_log(obj, prog, verify(inp, level))    # libbpf's log fix-ups
         want = "rejected" if spec.expect_failure else "accepted"
         got = "accepted" if v.accepted else f"rejected: {v.error_line}"
         if v.btf_refused:

@@ -177,3 +177,29 @@ def test_narrowed_unsigned_load(world):
     notes = [r for r in obj.elf.program("get_narrow").relocs if r.kind == "core"]
     insn = obj.elf.program("get_narrow").insns[notes[0].insn]
     assert insn.code == 0x69            # BPF_LDX | BPF_MEM | BPF_H (was BPF_W)
+
+
+AMBIGUOUS_TARGET = "struct dup { int a; int b; } d1;\nstruct dup___2 { int b; } d2;\n"
+AMBIGUOUS_PROG = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct dup___l { int b; } __attribute__((preserve_access_index));
+__u64 blob[4];
+SEC("socket") int amb(void *ctx) { return ((struct dup___l *)blob)->b; }
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def test_ambiguous_candidates_are_refused(clang22, tmp_path):
+    """Two target types with the essential name ``dup`` put ``b`` at different offsets:
+    libbpf refuses the relocation (``field offset ambiguity``, offsets in bits)."""
+    (tmp_path / "t.c").write_text(AMBIGUOUS_TARGET)
+    (tmp_path / "p.c").write_text(AMBIGUOUS_PROG)
+    subprocess.run([clang22, "--target=bpf", "-g", "-c", str(tmp_path / "t.c"), "-o",
+                    str(tmp_path / "t.o")], check=True)
+    obj = pipeline.build(tmp_path / "p.c", output=tmp_path / "p.bpf.o",
+                         target_btf=tmp_path / "t.o")
+    with pytest.raises(pipeline.Error) as e:
+        pipeline.verify(obj, "amb")
+    assert "prog 'amb': relo #0: field offset ambiguity: 0 != 32" in str(e.value)
+    assert e.value.kind == "core" and e.value.exit_code == 1
