@@ -44,6 +44,7 @@ enum color { RED = 5, GREEN = 9, BLUE = -3 };
 NATIVE = r"""
 #include <stdio.h>
 #include <string.h>
+#include <stddef.h>
 #include "thing.h"
 int main(void)
 {
@@ -72,6 +73,9 @@ int main(void)
 	printf("get_sizes %u\n", (unsigned)(sizeof(struct thing) * 100 + sizeof(t.narrow)));
 	printf("get_enum %u\n", (unsigned)GREEN);
 	printf("get_exists %u\n", 2u);
+	printf("off_a %u\n", (unsigned)offsetof(struct thing, a));
+	printf("off_narrow %u\n", (unsigned)offsetof(struct thing, narrow));
+	printf("off_c %u\n", (unsigned)offsetof(struct thing, c));
 	return 0;
 }
 """
@@ -111,6 +115,13 @@ SEC("socket") int get_c(void *ctx) { return T->c; }
 SEC("socket") int get_arr1(void *ctx) { return T->arr[1]; }
 SEC("socket") int get_narrow(void *ctx) { return T->narrow; }
 SEC("socket") int get_y_lo(void *ctx) { return (__u32)T->in.y; }
+SEC("socket") int put(void *ctx)
+{
+	T->narrow = 0x1234;             /* ST: offset relocated, size narrowed to u16 */
+	T->c = (int)(long)ctx & 0;      /* STX of a register */
+	T->a = 0x55667788;
+	return 0;
+}
 SEC("socket") int get_half(void *ctx) { return ((struct thing___h *)blob)->in.y; }
 SEC("socket") int get_bf2(void *ctx) { return BPF_CORE_READ_BITFIELD(T, bf2); }
 SEC("socket") int get_sbf(void *ctx) { return BPF_CORE_READ_BITFIELD(T, sbf); }
@@ -169,6 +180,17 @@ def test_load_of_a_resized_struct_member_is_poisoned(world):
     assert not v.accepted
     assert v.error_line.startswith("failed to resolve CO-RE relocation <byte_off> ")
     assert "struct thing___h.in (0:0 @ offset 0)" in v.error_line
+
+
+def test_stores_land_at_the_target_offsets(world):
+    obj, blob, want = world
+    res = pipeline.run(obj, "put", globals={"blob": blob})
+    out = bytes.fromhex(res.globals["blob"])
+    expect = bytearray(blob.ljust(len(out), b"\0"))
+    expect[want["off_narrow"]:want["off_narrow"] + 2] = (0x1234).to_bytes(2, "little")
+    expect[want["off_c"]:want["off_c"] + 4] = bytes(4)
+    expect[want["off_a"]:want["off_a"] + 4] = (0x55667788).to_bytes(4, "little")
+    assert out == bytes(expect)
 
 
 def test_narrowed_unsigned_load(world):
