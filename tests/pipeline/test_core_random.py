@@ -17,7 +17,6 @@ others); a failure names the seed and keeps the program's source in the message.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
