@@ -31,6 +31,7 @@ from . import prog_arrays
 from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, execute
+from .load_time import fixup_verifier_log
 from .prog_load import build_input
 from .testrun import TestRun
 
@@ -69,11 +70,13 @@ def compile(path: str | Path, output: str | Path, *, opt: int | str = 2, include
 
 
 def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cflags=(),
-          mcpu: str = "v3", output: str | Path | None = None) -> Object:
+          mcpu: str = "v3", output: str | Path | None = None, target_btf=None,
+          kconfig=None) -> Object:
     """Compile the C file ``path`` for BPF (stack arguments lowered when the compiler lacks
     them) and load the object.  ``defines``: ``{"NAME": value}`` (None: no value) or an
     iterable of ``"NAME[=V]"``; ``cflags``: further clang flags, verbatim; ``output``: where
-    the object goes (default: a per-process scratch directory)."""
+    the object goes (default: a per-process scratch directory); ``target_btf``/``kconfig``:
+    as for :func:`load`."""
     global _built
     src = Path(path)
     if output is None:
@@ -82,15 +85,20 @@ def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cfl
     out = Path(output)
     result = compile(src, out, opt=opt, include=include, defines=defines, cflags=cflags,
                      mcpu=mcpu)
-    return open_object(out, source=str(src), build=result)
+    return open_object(out, source=str(src), build=result, target_btf=target_btf,
+                       kconfig=kconfig)
 
 
-def load(path: str | Path, **build_options) -> Object:
+def load(path: str | Path, *, target_btf=None, kconfig=None, **build_options) -> Object:
     """A BPF ELF object from ``path``; a ``.c`` file is built first (``build_options`` as
-    for :func:`build`)."""
+    for :func:`build`).  libbpf's open options: ``target_btf`` is the BTF CO-RE relocations
+    are resolved against (None: the mock kernel's; ``"vmlinux"``: this machine's
+    ``/sys/kernel/btf/vmlinux``; a path to raw BTF or an object with ``.BTF``; a
+    ``btf.Btf``); ``kconfig`` gives ``__kconfig`` externs their values (a .config path, plain
+    or gzip, or ``{"CONFIG_X": "y", ...}``; unset ones come from the target kernel's config)."""
     if is_c_source(path):
-        return build(path, **build_options)
-    return open_object(path)
+        return build(path, target_btf=target_btf, kconfig=kconfig, **build_options)
+    return open_object(path, target_btf=target_btf, kconfig=kconfig)
 
 
 def _object(obj) -> Object:
@@ -102,6 +110,20 @@ def _object(obj) -> Object:
     return Object(obj)
 
 
+def _configured(obj, prog, target_btf, kconfig, kernel):
+    """(object, program) under these load options.  Without an explicit ``target_btf`` the
+    CO-RE target of an object opened without one is the mock kernel passed as ``kernel``."""
+    obj = _object(obj)
+    if target_btf is None and kernel is not None and obj.target_btf is None \
+            and obj.btf_ext is not None and any(obj.btf_ext.core_relos.values()):
+        from .bpf_object import mock_kernel
+        target_btf = kernel if not isinstance(kernel, (str, Path)) else mock_kernel(kernel)
+    new = obj.with_load_options(target_btf=target_btf, kconfig=kconfig)
+    if new is not obj and isinstance(prog, Program):
+        prog = prog.name
+    return new, new.program(prog)
+
+
 def _func_names_btf(btf_func_path):
     """The BTF whose FUNCs name parameters: an Object, a ``btf.Btf``, or a path (C or ELF)."""
     if btf_func_path is None or hasattr(btf_func_path, "types"):
@@ -110,14 +132,14 @@ def _func_names_btf(btf_func_path):
 
 
 def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict | None = None,
-                   btf_func_path=None):
+                   btf_func_path=None, target_btf=None, kconfig=None):
     """The :class:`verifier.VerifierInput` that :func:`verify` hands the verifier (libbpf's
     ``BPF_PROG_LOAD`` attributes), for callers that adjust it before verifying.
     ``btf_func_path``: the selftests' ``__btf_func_path`` companion (an Object, a
     ``btf.Btf`` or a path) naming the parameters that clang leaves unnamed in naked
-    functions; without names the kernel refuses the program's BTF."""
-    obj = _object(obj)
-    p = obj.program(prog)
+    functions; without names the kernel refuses the program's BTF.  ``target_btf``,
+    ``kconfig``: libbpf's open options (see :func:`load`), for this call."""
+    obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
     values = TestRun(obj, p, values=globals).initial if globals else None
     inp = build_input(obj, p, kernel=kernel, prog_flags=flags, data_values=values)
     names = _func_names_btf(btf_func_path)
@@ -127,15 +149,17 @@ def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict
 
 
 def verify(obj, prog=None, *, log_level: int = 0, kernel=None, flags: int = 0,
-           globals: dict | None = None, btf_func_path=None):
+           globals: dict | None = None, btf_func_path=None, target_btf=None, kconfig=None):
     """Verify one program (default: the first) as ``BPF_PROG_LOAD`` would; returns the
     :class:`verifier.Verdict` whether accepted or not.  ``kernel``: a
     :class:`pipeline.kernel.Registry` (default: the built-in mock kernel); ``flags``:
     ``prog_flags`` (e.g. ``BPF_F_TEST_STATE_FREQ``); ``globals``: values written to global
     variables before load (a frozen ``.rodata``'s contents are constants to the verifier);
-    ``btf_func_path``: as for :func:`verifier_input`."""
-    return _verify(verifier_input(obj, prog, kernel=kernel, flags=flags, globals=globals,
-                                  btf_func_path=btf_func_path), log_level)
+    ``btf_func_path``, ``target_btf``, ``kconfig``: as for :func:`verifier_input`."""
+    obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
+    v = _verify(verifier_input(obj, p, kernel=kernel, flags=flags, globals=globals,
+                               btf_func_path=btf_func_path), log_level)
+    return fixup_verifier_log(obj, p, v)
 
 
 def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:
@@ -148,12 +172,13 @@ def func_specs(prog: Program, verdict=None) -> list[FuncSpec]:
     return [FuncSpec(f.start, f.name, None, f.stack_arg_slots) for f in prog.functions]
 
 
-def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
+def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True, target_btf=None,
+        kconfig=None):
     """The x86-64 :class:`jit.Image` of one program.  The kernel JITs only what it verified:
     without ``verdict`` the program is verified first (a rejection raises), unless
-    ``verified=False``, which JITs with facts from BTF (the 512-byte stack maximum)."""
-    obj = _object(obj)
-    p = obj.program(prog)
+    ``verified=False``, which JITs with facts from BTF (the 512-byte stack maximum);
+    ``target_btf``, ``kconfig``: as for :func:`load`."""
+    obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
     if verdict is None and verified:
         verdict = verify(obj, p, kernel=kernel)
     if verdict is not None and not verdict.accepted:
@@ -170,7 +195,8 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
         engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
-        timeout: float | None = None, btf_func_path=None, ctx: dict | None = None) -> Result:
+        timeout: float | None = None, btf_func_path=None, ctx: dict | None = None,
+        target_btf=None, kconfig=None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes); ``ctx``:
     ``__sk_buff`` / ``xdp_md`` fields set as the kernel's ctx_in sets them
@@ -181,9 +207,9 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
     Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
-    default 10); ``btf_func_path`` as for :func:`verifier_input`."""
-    obj = _object(obj)
-    p = obj.program(prog)
+    default 10); ``btf_func_path``, ``target_btf``, ``kconfig`` as for
+    :func:`verifier_input`."""
+    obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
     if engine == "native" and not verify:
@@ -200,7 +226,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
             inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)
-            verdict = _verify(inp, 1)
+            verdict = fixup_verifier_log(obj, tp, _verify(inp, 1))
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \

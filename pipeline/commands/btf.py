@@ -36,7 +36,7 @@ def run(args) -> int:
     from ..api import is_c_source
 
     try:
-        obj = load(open_file(args).elf.path if is_c_source(args.file) else args.file)
+        obj = load(open_file(args).raw_elf.path if is_c_source(args.file) else args.file)
         if args.format == "c":
             from btf.dump_c import dump_c
             text = dump_c(obj.btf)

@@ -36,7 +36,8 @@ import sys
 from pathlib import Path
 
 from .. import show
-from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file
+from ..cli_args import (add_build_options, add_kmod_option, add_load_options, kernel_arg,
+                        open_file)
 from ..errors import BAD_INPUT, UserError
 from ..prog_arrays import parse_cli as parse_prog_arrays
 
@@ -67,6 +68,7 @@ def add_parser(subparsers):
     p.add_argument("--no-verify", action="store_true",
                    help="skip the verifier (an escape hatch for experiments)")
     add_build_options(p)
+    add_load_options(p)
     add_kmod_option(p)
     return p
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file, programs
+from ..cli_args import (add_build_options, add_kmod_option, add_load_options, kernel_arg,
+                        open_file, programs)
 from ..errors import BAD_INPUT, REJECTED, UserError
 
 
@@ -27,6 +28,7 @@ def add_parser(subparsers):
                    help="also print the kernel's BPF_LOG_STATS lines (verification time, "
                         "stack depth)")
     add_build_options(p)
+    add_load_options(p)
     add_kmod_option(p)
     return p
 
@@ -42,7 +44,9 @@ def run(args) -> int:
     results = [(p, verify(obj, p, log_level=args.log_level, kernel=kernel)) for p in progs]
     rejected = any(not v.accepted for _, v in results)
     if args.json:
-        print(json.dumps({"file": str(args.file), "programs": [_json(p, v) for p, v in results]}))
+        print(json.dumps({"file": str(args.file),
+                          "programs": [dict(_json(p, v), core_relocations=core_json(obj, p))
+                                       for p, v in results]}))
     else:
         for prog, v in results:
             if len(results) > 1 or args.log_level:
@@ -50,6 +54,8 @@ def run(args) -> int:
             log = v.log if args.log_level else ""
             if args.stats:
                 log = _with_stats(log, v)
+            if args.log_level:
+                sys.stdout.write(core_lines(obj, prog))
             sys.stdout.write(log)
             if v.btf_refused:
                 # what libbpf prints when BPF_BTF_LOAD fails and BTF is optional
@@ -58,6 +64,26 @@ def run(args) -> int:
             verdict = "accepted" if v.accepted else f"rejected: {v.error_line}"
             sys.stdout.write(f"{prog.name}: {verdict}\n")
     return REJECTED if rejected else 0
+
+
+def core_lines(obj, prog) -> str:
+    """The CO-RE relocations applied to ``prog``, one line each, as libbpf's debug log
+    reports them (``relo #N: <kind> local spec => target spec: old -> new``)."""
+    out = []
+    for at, r in obj.core_relocations.get(prog.name, ()):
+        head = f"CO-RE relo #{r.relo_idx} insn {at}: <{r.kind_str}> {r.local}"
+        if r.poison:
+            out.append(f"{head}: no matching target, insn poisoned\n")
+        else:
+            to = f" => {r.target}" if r.target else ""
+            out.append(f"{head}{to}: {r.orig} -> {r.new}\n")
+    return "".join(out)
+
+
+def core_json(obj, prog) -> list:
+    return [{"insn": at, "section": r.section, "relo": r.relo_idx, "kind": r.kind_str,
+             "local": r.local, "target": r.target, "orig": r.orig, "new": r.new,
+             "poison": r.poison} for at, r in obj.core_relocations.get(prog.name, ())]
 
 
 def _with_stats(log: str, v) -> str:
