@@ -216,6 +216,7 @@ def _interp(prog, insns, run, helpers, kfuncs, max_insns, targets):
     except InvalidInsn as e:
         raise UserError("runtime", f"program {prog.name}: {e}", None, REJECTED) from None
     vm.programs = programs
+    vm.ld_abs = run.ld_abs
 
     def step():
         r = vm.run(run.ctx.base)

@@ -27,7 +27,8 @@ from .errors import BAD_INPUT, UserError
 from .interp import InterpError, Region
 from .kernel.helpers import HelperFault
 from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
-                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
+                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PKT_TYPE,
+                            SKB_PROTOCOL, eth_type_trans,
                             SKB_SIZE, SKB_TYPES, SKF_LL_OFF, SKF_NET_OFF, XDP_DATA,
                             XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
 from .kernel.maps import PAGE, MapObj, round_up as _round
@@ -88,7 +89,9 @@ class TestRun(KernelState):
             self.packet = (pkt, start, pkt.base + len(data))
             skb = bytearray(SKB_SIZE)
             struct.pack_into("<I", skb, SKB_LEN, pkt.base + len(data) - start)
-            struct.pack_into("<I", skb, SKB_PROTOCOL, int.from_bytes(data[12:14], "little"))
+            protocol, pkt_type = eth_type_trans(data)
+            struct.pack_into("<I", skb, SKB_PROTOCOL, protocol)
+            struct.pack_into("<I", skb, SKB_PKT_TYPE, pkt_type)
             struct.pack_into("<I", skb, SKB_IFINDEX, 1)             # the test run uses lo
             struct.pack_into("<I", skb, SKB_DATA, start)
             struct.pack_into("<I", skb, SKB_DATA_END, pkt.base + len(data))
