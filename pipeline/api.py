@@ -170,7 +170,7 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
         engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
-        timeout: float | None = None, btf_func_path=None) -> Result:
+        timeout: float | None = None, btf_func_path=None, verdict=None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
@@ -179,7 +179,10 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
     Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
-    default 10); ``btf_func_path`` as for :func:`verifier_input`."""
+    default 10); ``btf_func_path`` as for :func:`verifier_input`; ``verdict``: this
+    program's accepted :class:`verifier.Verdict` from :func:`verify` (same ``kernel`` and
+    ``globals``), used instead of verifying again (one verification, runs on several
+    engines)."""
     obj = _object(obj)
     p = obj.program(prog)
     if repeat < 1:
@@ -190,11 +193,15 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     test_run = TestRun(obj, p, data, globals)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     names = _func_names_btf(btf_func_path) if verify else None
-    loaded = {}
+    loaded, reuse = {}, verdict
     for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
         tp = obj.program(name)
-        verdict = None
-        if verify:
+        given, verdict = (reuse if name == p.name else None), None
+        if verify and given is not None:
+            if not given.accepted:
+                raise _rejected(tp, given)
+            verdict = given
+        elif verify:
             inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)

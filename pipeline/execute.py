@@ -11,7 +11,6 @@ last result; ``duration_ns`` is measured around the N runs only.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -105,19 +104,14 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
                   image=image if engine == "unicorn" else None, ended_by=ended_by)
 
 
-def _watchdog(vm, timeout: float) -> threading.Timer:
-    """Stop the emulation when ``timeout`` seconds have passed (unicorn's emu_stop may be
-    called from another thread); the executor then reports the time limit."""
+def _watchdog(vm, timeout: float):
+    """Stop the emulation when ``timeout`` seconds have passed (the process's one watchdog
+    thread, :data:`pipeline.exec_unicorn.WATCHDOG`); the executor then reports the time
+    limit.  Returns a handle whose ``cancel()`` disarms it."""
+    from .exec_unicorn import WATCHDOG
     vm.time_limit = timeout
     vm.deadline = time.monotonic() + timeout
-
-    def fire():
-        vm.watchdog_fired = True
-        vm.uc.emu_stop()
-    t = threading.Timer(timeout, fire)
-    t.daemon = True
-    t.start()
-    return t
+    return WATCHDOG.arm(vm, timeout)
 
 
 def _limit(vm, engine: str, timeout: float) -> None:

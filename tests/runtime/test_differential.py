@@ -278,3 +278,52 @@ def our_object(prog: Program, insns):
     p = ObjProgram("diff", "s", prog.prog_type, None, None, True, 0, insns)
     return Object("differential.o", [p], [], [], {}, [], defs, [],
                   [MapRef("legacy", d.name) for d in defs], [], "GPL", None, None)
+
+
+# --- the test ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def kernel():
+    ok, why = kernel_oracle.kernel_available()
+    if not ok:
+        pytest.skip(why)
+    return kernel_oracle
+
+
+def test_engines_agree_with_bpf_prog_test_run(kernel):
+    import pipeline
+    from pipeline.exec_native import available
+    engines = [e for e in ENGINES if e != "native" or available() is None]
+    rng, named = seeded(11_2026)
+    ran = tried = refused = 0
+    failures: list[str] = []
+    t0 = time.monotonic()
+    while ran < N_PROGRAMS:
+        tried += 1
+        assert tried < 3 * N_PROGRAMS, f"the kernel refuses too many programs ({named})"
+        prog = generate(rng)
+        insns, refs = prog.insns()
+        want = kernel_retval(kernel, prog, insns, refs)
+        if want is None:
+            refused += 1
+            continue
+        ran += 1
+        obj = our_object(prog, insns)
+        verdict = pipeline.verify(obj, "diff")
+        if not verdict.accepted:
+            failures.append(f"program {ran} ({named}): the kernel accepts it, our verifier "
+                            f"says {verdict.error_line!r}\n{prog.text()}")
+            continue
+        for engine in engines:
+            try:
+                got = pipeline.run(obj, "diff", data=prog.packet, engine=engine,
+                                   verdict=verdict).retval
+            except pipeline.Error as e:
+                got = f"error: {e}"
+            if got != want:
+                shown = got if isinstance(got, str) else f"{got:#x}"
+                failures.append(f"program {ran} ({named}): kernel retval {want:#x}, "
+                                f"{engine} {shown}\n{prog.text()}")
+    print(f"\ndifferential: {ran} programs the kernel accepts ({refused} refused) on "
+          f"{', '.join(engines)}: {len(failures)} differ, {time.monotonic() - t0:.1f} s")
+    assert not failures, f"{len(failures)} differences; first:\n" + "\n".join(failures[:3])
