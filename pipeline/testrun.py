@@ -27,12 +27,12 @@ from .errors import BAD_INPUT, UserError
 from .interp import InterpError, Region
 from .kernel.helpers import HelperFault
 from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
-                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PKT_TYPE,
-                            SKB_PROTOCOL, eth_type_trans,
+                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
                             SKB_SIZE, SKB_TYPES, SKF_LL_OFF, SKF_NET_OFF, XDP_DATA,
                             XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
 from .kernel.maps import PAGE, MapObj, round_up as _round
 from .kernel.state import KernelState
+from .kernel.layout import SKB_PKT_TYPE, eth_type_trans
 
 class TestRun(KernelState):
     """Everything a run needs besides the code; engine independent.
