@@ -79,10 +79,12 @@ def _page(n: int) -> int:
 # --- parent ---------------------------------------------------------------------------------
 
 def run(prog_name: str, image, run_state, helpers: dict, kfuncs: dict, *, repeat: int = 1,
-        timeout: float | None = None, targets: dict | None = None) -> dict:
+        timeout: float | None = None, targets: dict | None = None,
+        args: tuple | None = None) -> dict:
     """Fork, run natively, return the child's results: ``r0``, ``ended_by``,
     ``duration_ns``, ``regions`` (name -> bytes), ``maps`` (name -> (slots, free, rb_head)),
-    ``calls``, ``trace``.  Raises :class:`NativeError` (fault, time limit, helper error)."""
+    ``calls``, ``trace``.  ``args``: r1..r5 of the entry (default: the context's address).
+    Raises :class:`NativeError` (fault, time limit, helper error)."""
     why = available()
     if why:
         raise NativeError(why)
@@ -94,7 +96,8 @@ def run(prog_name: str, image, run_state, helpers: dict, kfuncs: dict, *, repeat
         # parent's heap and copy each page (copy-on-write), milliseconds per run
         gc.disable()
         os.close(rfd)
-        _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets or {})
+        _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets or {},
+               args)
         os._exit(70)
     os.close(wfd)
     data, timed_out = bytearray(), False
@@ -431,7 +434,8 @@ class _Child:
         os._exit(0)
 
 
-def _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets) -> None:
+def _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets,
+           args=None) -> None:
     try:
         from .kernel import timers
         ch = _Child(wfd, prog_name, image, run_state, helpers, kfuncs, targets)
@@ -439,12 +443,14 @@ def _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets) -
         ch.kernel_state = run_state
         _install_fault_handler(ch.handler)
         seccomp_filter()
-        entry = ctypes.CFUNCTYPE(_U64, _U64)(ch.programs[prog_name])
+        entry = ctypes.CFUNCTYPE(_U64, *([_U64] * 5))(ch.programs[prog_name])
+        regs = [a & U64 for a in (list(args) if args is not None
+                                  else [run_state.ctx.base]) + [0] * 5][:5]
         r0 = 0
         t0 = time.perf_counter_ns()
         for _ in range(max(repeat, 1)):
             run_state.tail_calls = 0
-            r0 = entry(run_state.ctx.base)
+            r0 = entry(*regs)
             run_state.tail_calls = 0
             timers.fire(run_state, ch)
         elapsed = (time.perf_counter_ns() - t0) // max(repeat, 1)
