@@ -30,7 +30,7 @@ from verifier import verify as _verify
 from . import prog_arrays
 from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
-from .execute import MAX_INSNS, Result, execute
+from .execute import MAX_INSNS, Result, default_engine, execute
 from .prog_load import build_input
 from .testrun import TestRun
 
@@ -168,7 +168,7 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 
 
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
-        engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
+        engine: str | None = None, kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
         timeout: float | None = None, btf_func_path=None, verdict=None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
@@ -178,7 +178,8 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     object's ``.values`` initialisers (tail-call targets are verified and JITed too);
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
-    Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
+    Linux, verified programs only); default (None): ``native`` on x86-64 Linux hosts,
+    ``unicorn`` elsewhere and with ``verify=False``; ``timeout``: wall-clock seconds per run call (native:
     default 10); ``btf_func_path`` as for :func:`verifier_input`; ``verdict``: this
     program's accepted :class:`verifier.Verdict` from :func:`verify` (same ``kernel`` and
     ``globals``), used instead of verifying again (one verification, runs on several
@@ -187,6 +188,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     p = obj.program(prog)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
+    engine = engine or default_engine(verify)
     if engine == "native" and not verify:
         raise UserError("usage", "engine 'native' runs only verified programs (drop "
                                  "verify=False / --no-verify)", None, BAD_INPUT)

@@ -23,6 +23,13 @@ from .kernel import timers
 from .testrun import TestRun
 
 ENGINES = ("unicorn", "interp", "native")
+
+
+def default_engine(verify: bool = True) -> str:
+    """``native`` (the JIT's image as machine code) on an x86-64 Linux host for verified
+    programs; ``unicorn`` elsewhere and for unverified ones (native refuses those)."""
+    from .exec_native import available
+    return "native" if verify and available() is None else "unicorn"
 MAX_INSNS = 50_000_000
 DEFAULT_TIMEOUT = 10.0      # seconds: the wall-clock bound of a verified unicorn run
 
@@ -45,7 +52,7 @@ class Result:
     ended_by: str = "exit"
 
 
-def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
+def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None = None,
             data: bytes | None = None, values: dict | None = None, repeat: int = 1,
             max_insns: int = MAX_INSNS, run: TestRun | None = None,
             targets: dict | None = None, timeout: float | None = None) -> Result:
@@ -54,6 +61,7 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
     programs its prog arrays hold (``run.prog_arrays``), name -> (``Linked``, image),
     loaded next to it for tail calls.  ``timeout``: wall-clock seconds for all ``repeat``
     runs (native: default 10; the others: none, ``max_insns`` bounds them)."""
+    engine = engine or default_engine(verdict is not None)
     if engine not in ENGINES:
         raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
                         None, BAD_INPUT)

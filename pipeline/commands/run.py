@@ -8,9 +8,10 @@ and packet per program type (:mod:`pipeline.testrun`), maps and globals as regio
 run (``--set`` writes a global before load, like ``skel->bss->x = v``), helpers by id and
 the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace reported.
 
-Engines: ``unicorn`` (default) runs the JIT's x86-64 image; ``interp`` the reference
-interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
-process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
+Engines: ``native`` (the default on x86-64 Linux) runs the JIT's image as machine code in a
+child process (verified programs only, 10 s wall-clock limit); ``unicorn`` (the default
+elsewhere and with ``--no-verify``) emulates the JIT's x86-64 image; ``interp`` is the
+reference interpreter on the same memory layout.  ``--repeat N`` runs N times (maps and globals
 persist between runs) and reports the last result; ``--timeout SECONDS`` is a wall-clock
 limit for them all (a runtime error when exceeded).  ``--prog-array MAP=IDX:PROG`` puts a
 program of the object in a prog array's slot (after the object's ``.values``
@@ -48,9 +49,10 @@ def add_parser(subparsers):
                    help="set a global variable before the run (integer, or hex:BYTES)")
     p.add_argument("--data", metavar="HEX|@FILE",
                    help="packet (skb/xdp programs) or context bytes; default 64 zero bytes")
-    p.add_argument("--engine", choices=("unicorn", "interp", "native"), default="unicorn",
-                   help="unicorn: the JIT's x86-64 emulated (default); interp: reference "
-                        "interpreter; native: the JIT's x86-64 run in a child process")
+    p.add_argument("--engine", choices=("unicorn", "interp", "native"), default=None,
+                   help="native: the JIT's x86-64 run in a child process (default on x86-64 "
+                        "Linux); unicorn: the JIT's x86-64 emulated (default elsewhere and "
+                        "with --no-verify); interp: reference interpreter")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run N times (state persists), report the last")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
