@@ -91,7 +91,11 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None =
             _limit(vm, engine, timeout)
         t0 = time.perf_counter_ns()
         try:
-            for _ in range(max(repeat, 1)):
+            runs = max(repeat, 1)
+            if runs > 1 and watchdog is not None and vm.can_repeat():   # one emulation
+                r = vm.run_repeat(run.ctx.base, runs)
+                r0, ended_by, runs = r.retval, r.ended_by, 0
+            for _ in range(runs):
                 run.tail_calls = 0
                 if timeout and engine == "unicorn" and watchdog is None:   # what is left
                     vm.timeout_us = max(1, int((vm.deadline - time.monotonic()) * 1e6))

@@ -44,6 +44,7 @@ from test_interp_conformance import _Gen  # noqa: E402  - the shared ALU/branch 
 
 I = isa.Insn
 N_PROGRAMS = 2000                 # accepted by the kernel and run on every engine
+N_REPEATED = 200                  # the same with repeat 5
 ENGINES = ("unicorn", "interp", "native")
 REGS = [0, 2, 3, 4, 5, 7, 8, 9]   # r6 holds the context, r1 is scratch
 SAVE = [7, 8, 9]                  # where a block's results go (survive calls)
@@ -251,8 +252,9 @@ def generate(rng) -> Program:
 
 # --- the two sides ---------------------------------------------------------------------
 
-def kernel_retval(kernel, prog: Program, insns, refs) -> int | None:
-    """Load with fresh maps and test-run once: the retval, or None if the kernel refuses."""
+def kernel_retval(kernel, prog: Program, insns, refs, repeat: int = 1) -> int | None:
+    """Load with fresh maps and test-run (``repeat`` times, maps persisting): the last
+    retval, or None if the kernel refuses the program."""
     maps = [kernel.map_create(t, k, v, n, name) for name, t, k, v, n in MAPS]
     try:
         code = kernel.relocate_map_refs(isa.encode(insns), {i: maps[m].fd
@@ -260,7 +262,7 @@ def kernel_retval(kernel, prog: Program, insns, refs) -> int | None:
         with kernel.prog_load(code, prog.prog_type, log_level=0) as res:
             if not res.accepted:
                 return None
-            return kernel.prog_test_run(res.fd, prog.packet).retval
+            return kernel.prog_test_run(res.fd, prog.packet, repeat=repeat).retval
     finally:
         for m in maps:
             m.close()
@@ -290,20 +292,20 @@ def kernel():
     return kernel_oracle
 
 
-def test_engines_agree_with_bpf_prog_test_run(kernel):
+def _differential(kernel, n_programs: int, seed: int, repeat: int = 1) -> None:
     import pipeline
     from pipeline.exec_native import available
     engines = [e for e in ENGINES if e != "native" or available() is None]
-    rng, named = seeded(11_2026)
+    rng, named = seeded(seed)
     ran = tried = refused = 0
     failures: list[str] = []
     t0 = time.monotonic()
-    while ran < N_PROGRAMS:
+    while ran < n_programs:
         tried += 1
-        assert tried < 3 * N_PROGRAMS, f"the kernel refuses too many programs ({named})"
+        assert tried < 3 * n_programs, f"the kernel refuses too many programs ({named})"
         prog = generate(rng)
         insns, refs = prog.insns()
-        want = kernel_retval(kernel, prog, insns, refs)
+        want = kernel_retval(kernel, prog, insns, refs, repeat)
         if want is None:
             refused += 1
             continue
@@ -317,13 +319,24 @@ def test_engines_agree_with_bpf_prog_test_run(kernel):
         for engine in engines:
             try:
                 got = pipeline.run(obj, "diff", data=prog.packet, engine=engine,
-                                   verdict=verdict).retval
+                                   verdict=verdict, repeat=repeat).retval
             except pipeline.Error as e:
                 got = f"error: {e}"
             if got != want:
                 shown = got if isinstance(got, str) else f"{got:#x}"
                 failures.append(f"program {ran} ({named}): kernel retval {want:#x}, "
                                 f"{engine} {shown}\n{prog.text()}")
-    print(f"\ndifferential: {ran} programs the kernel accepts ({refused} refused) on "
+    print(f"\ndifferential, repeat {repeat}: {ran} programs the kernel accepts "
+          f"({refused} refused) on "
           f"{', '.join(engines)}: {len(failures)} differ, {time.monotonic() - t0:.1f} s")
     assert not failures, f"{len(failures)} differences; first:\n" + "\n".join(failures[:3])
+
+
+def test_engines_agree_with_bpf_prog_test_run(kernel):
+    _differential(kernel, N_PROGRAMS, 11_2026)
+
+
+def test_repeated_runs_agree(kernel):
+    """``repeat`` 5: maps persist from run to run and the last retval is reported, as in
+    the kernel (the engines run the N runs in one machine-code loop where they can)."""
+    _differential(kernel, N_REPEATED, 12_2026, repeat=5)
