@@ -179,35 +179,31 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
     Linux, verified programs only); default (None): ``native`` on x86-64 Linux hosts,
-    ``unicorn`` elsewhere and with ``verify=False``; ``timeout``: wall-clock seconds per run call (native:
-    default 10); ``btf_func_path`` as for :func:`verifier_input`; ``verdict``: this
+    ``unicorn`` elsewhere and with ``verify=False``; ``timeout``: wall-clock seconds per
+    run call (native: default 10); ``btf_func_path`` as for :func:`verifier_input`; ``verdict``: this
     program's accepted :class:`verifier.Verdict` from :func:`verify` (same ``kernel`` and
     ``globals``), used instead of verifying again (one verification, runs on several
     engines)."""
+    engine, reuse = engine or default_engine(verify), verdict
     obj = _object(obj)
     p = obj.program(prog)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
-    engine = engine or default_engine(verify)
     if engine == "native" and not verify:
         raise UserError("usage", "engine 'native' runs only verified programs (drop "
                                  "verify=False / --no-verify)", None, BAD_INPUT)
     test_run = TestRun(obj, p, data, globals)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     names = _func_names_btf(btf_func_path) if verify else None
-    loaded, reuse = {}, verdict
+    loaded = {}
     for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
         tp = obj.program(name)
-        given, verdict = (reuse if name == p.name else None), None
-        if verify and given is not None:
-            if not given.accepted:
-                raise _rejected(tp, given)
-            verdict = given
-        elif verify:
+        verdict = None
+        if verify:
             inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)
-            verdict = _verify(inp, 1)
+            verdict = reuse if reuse is not None and name == p.name else _verify(inp, 1)
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \

@@ -8,10 +8,9 @@ and packet per program type (:mod:`pipeline.testrun`), maps and globals as regio
 run (``--set`` writes a global before load, like ``skel->bss->x = v``), helpers by id and
 the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace reported.
 
-Engines: ``native`` (the default on x86-64 Linux) runs the JIT's image as machine code in a
-child process (verified programs only, 10 s wall-clock limit); ``unicorn`` (the default
-elsewhere and with ``--no-verify``) emulates the JIT's x86-64 image; ``interp`` is the
-reference interpreter on the same memory layout.  ``--repeat N`` runs N times (maps and globals
+Engines: ``unicorn`` runs the JIT's x86-64 image emulated; ``interp`` the reference
+interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
+process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
 persist between runs) and reports the last result; ``--timeout SECONDS`` is a wall-clock
 limit for them all (a runtime error when exceeded).  ``--prog-array MAP=IDX:PROG`` puts a
 program of the object in a prog array's slot (after the object's ``.values``
@@ -24,6 +23,9 @@ JSON: ``{"prog", "retval" (u32, as BPF_PROG_TEST_RUN reports it), "r0" (full 64 
 "entries"}}, "verifier": {"processed_insns", ...} | {"skipped": true}, "kfunc_calls":
 [{"name", "args", "ret"}], "trace": [trace_printk lines]}``.  Runtime faults are
 ``{"error": {"kind": "runtime", ...}}`` with exit 1.
+
+The default engine is ``native`` on x86-64 Linux hosts for verified programs, ``unicorn``
+elsewhere and with ``--no-verify`` (``--engine`` picks any of the three).
 """
 
 from __future__ import annotations
