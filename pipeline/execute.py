@@ -89,7 +89,7 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None =
             watchdog = _watchdog(vm, timeout or DEFAULT_TIMEOUT)
         elif timeout:
             _limit(vm, engine, timeout)
-        t0 = time.perf_counter_ns()
+        t0 = time.thread_time_ns()      # CPU time, as bpf_test_timer (not while preempted)
         try:
             runs = max(repeat, 1)
             if runs > 1 and watchdog is not None and vm.can_repeat():   # one emulation
@@ -105,7 +105,7 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None =
         finally:
             if watchdog is not None:
                 watchdog.cancel()
-        elapsed = time.perf_counter_ns() - t0
+        elapsed = time.thread_time_ns() - t0
     except InterpError as e:
         raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None
     calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
