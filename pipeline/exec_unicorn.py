@@ -194,6 +194,18 @@ class UcMemory:
         raise KeyError(name)
 
 
+class _Lazy:
+    """A value computed on first call (the caller's BPF slot: an error message needs it)."""
+
+    def __init__(self, fn):
+        self._fn, self._done, self._v = fn, False, None
+
+    def __call__(self):
+        if not self._done:
+            self._v, self._done = self._fn(), True
+        return self._v
+
+
 class _Armed:
     def __init__(self, dog: "Watchdog", token: int):
         self._dog, self._token = dog, token
@@ -538,22 +550,22 @@ class UnicornExecutor:
             tramp = self._trampoline(site)
             rsp = uc.reg_read(X.UC_X86_REG_RSP)
             ret_addr = struct.unpack("<Q", uc.mem_read(rsp, 8))[0]
-            caller = self._bpf_pc(ret_addr - 1)
+            caller = _Lazy(lambda: self._bpf_pc(ret_addr - 1))   # only errors need it
             if (rsp + 8) % 16:
                 raise ExecFault(f"stack not 16-byte aligned at the call into {tramp.kind} "
-                                f"{tramp.ident} (rsp = {rsp + 8:#x})", caller)
+                                f"{tramp.ident} (rsp = {rsp + 8:#x})", caller())
             args = [uc.reg_read(r) for r in _ARG_REGS]
             self._calls += 1
             if tramp.kind == "ld_abs":
                 uc.reg_write(X.UC_X86_REG_RAX, 0)
                 if tramp.fn is None:
-                    raise ExecFault("LD_ABS/LD_IND: no packet for this program type", caller)
+                    raise ExecFault("LD_ABS/LD_IND: no packet for this program type", caller())
                 v = tramp.fn(self, args[0], u32(args[1]), args[2])
                 uc.reg_write(X.UC_X86_REG_RAX, 0 if v is None else v & U64)
                 uc.reg_write(X.UC_X86_REG_RDX, 1 if v is None else 0)
                 return
             if tramp.fn is None:
-                raise ExecFault(f"unknown {tramp.kind} {tramp.ident}", caller)
+                raise ExecFault(f"unknown {tramp.kind} {tramp.ident}", caller())
             if tramp.kind == "kfunc":
                 n = MAX_STACK_ARGS if tramp.nr_slots is None else max(0, tramp.nr_slots - 5)
                 if n:
@@ -569,7 +581,7 @@ class UnicornExecutor:
                 raise
             except Exception as e:    # a broken helper is a fault of this run, not a crash
                 raise ExecFault(f"{tramp.kind} {tramp.ident} failed: {type(e).__name__}: {e}",
-                                caller) from e
+                                caller()) from e
             uc.reg_write(X.UC_X86_REG_RAX, int(ret) & U64)
         except ProgramExit as e:
             self._exit = e
