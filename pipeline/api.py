@@ -174,16 +174,16 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
+    ``verdict``: this program's accepted :class:`verifier.Verdict` from :func:`verify`
+    (same ``kernel`` and ``globals``), used instead of verifying again (one verification
+    for runs on several engines); ``engine`` None (the default): ``native`` on x86-64
+    Linux hosts, ``unicorn`` elsewhere and with ``verify=False``;
     ``prog_array``: ``{map: {index: program}}`` slots of prog arrays, on top of the
     object's ``.values`` initialisers (tail-call targets are verified and JITed too);
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
-    Linux, verified programs only); default (None): ``native`` on x86-64 Linux hosts,
-    ``unicorn`` elsewhere and with ``verify=False``; ``timeout``: wall-clock seconds per
-    run call (native: default 10); ``btf_func_path`` as for :func:`verifier_input`; ``verdict``: this
-    program's accepted :class:`verifier.Verdict` from :func:`verify` (same ``kernel`` and
-    ``globals``), used instead of verifying again (one verification, runs on several
-    engines)."""
+    Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
+    default 10); ``btf_func_path`` as for :func:`verifier_input`."""
     engine, reuse = engine or default_engine(verify), verdict
     obj = _object(obj)
     p = obj.program(prog)
