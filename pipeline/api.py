@@ -184,8 +184,8 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
     Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
     default 10); ``btf_func_path`` as for :func:`verifier_input`."""
-    engine, reuse = engine or default_engine(verify), verdict
     obj = _object(obj)
+    engine, reuse = engine or default_engine(verify), verdict
     p = obj.program(prog)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
