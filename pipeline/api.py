@@ -30,7 +30,7 @@ from verifier import verify as _verify
 from . import prog_arrays
 from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
-from .execute import MAX_INSNS, Result, default_engine, execute
+from .execute import MAX_INSNS, Result, execute
 from .prog_load import build_input
 from .testrun import TestRun
 
@@ -167,10 +167,10 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
         raise UserError("jit", f"{obj.path}: program {p.name}: {e}", obj.path, REJECTED) from None
 
 
-def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
+def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None, verdict=None,
         engine: str | None = None, kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
-        timeout: float | None = None, btf_func_path=None, verdict=None) -> Result:
+        timeout: float | None = None, btf_func_path=None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
     (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
@@ -185,7 +185,6 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
     default 10); ``btf_func_path`` as for :func:`verifier_input`."""
     obj = _object(obj)
-    engine, reuse = engine or default_engine(verify), verdict
     p = obj.program(prog)
     if repeat < 1:
         raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
@@ -195,6 +194,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     test_run = TestRun(obj, p, data, globals)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     names = _func_names_btf(btf_func_path) if verify else None
+    engine, reuse = engine or _default_engine(verify), verdict
     loaded = {}
     for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
         tp = obj.program(name)
@@ -213,6 +213,11 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
                    repeat=repeat, max_insns=max_insns, run=test_run,
                    targets={n: (t[0], t[1]) for n, t in loaded.items()}, timeout=timeout)
+
+
+def _default_engine(verify: bool) -> str:
+    from .execute import default_engine
+    return default_engine(verify)
 
 
 def _rejected(p: Program, v) -> UserError:
