@@ -194,7 +194,8 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     test_run = TestRun(obj, p, data, globals)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     names = _func_names_btf(btf_func_path) if verify else None
-    engine, reuse = engine or _default_engine(verify), verdict
+    from .execute import default_engine
+    engine, reuse = engine or default_engine(verify), verdict
     loaded = {}
     for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
         tp = obj.program(name)
@@ -213,11 +214,6 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
                    repeat=repeat, max_insns=max_insns, run=test_run,
                    targets={n: (t[0], t[1]) for n, t in loaded.items()}, timeout=timeout)
-
-
-def _default_engine(verify: bool) -> str:
-    from .execute import default_engine
-    return default_engine(verify)
 
 
 def _rejected(p: Program, v) -> UserError:
