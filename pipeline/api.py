@@ -170,9 +170,11 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None, verdict=None,
         engine: str | None = None, kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
-        timeout: float | None = None, btf_func_path=None) -> Result:
+        timeout: float | None = None, btf_func_path=None, ctx: dict | None = None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
-    (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
+    (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes); ``ctx``:
+    ``__sk_buff`` / ``xdp_md`` fields set as the kernel's ctx_in sets them
+    (``{"mark": 7, "cb[0]": 1}``; a field the kernel refuses is a usage error);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
     ``verdict``: this program's accepted :class:`verifier.Verdict` from :func:`verify`
     (same ``kernel`` and ``globals``), used instead of verifying again (one verification
@@ -191,7 +193,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     if engine == "native" and not verify:
         raise UserError("usage", "engine 'native' runs only verified programs (drop "
                                  "verify=False / --no-verify)", None, BAD_INPUT)
-    test_run = TestRun(obj, p, data, globals)
+    test_run = TestRun(obj, p, data, globals, ctx)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     names = _func_names_btf(btf_func_path) if verify else None
     from .execute import default_engine
