@@ -44,7 +44,7 @@ class _Run:
 
     def __init__(self, regions, values=None):
         self.regions, self.values = regions, values or {}
-        self.maps, self.calls, self.trace, self.warnings = [], [], [], []
+        self.maps, self.calls, self.trace, self.warnings, self.perf_events = [], [], [], [], []
         self.timers, self.tail_calls, self.memory = {}, 0, None
         self.ld_abs = None
 
