@@ -192,8 +192,8 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True, tar
         raise UserError("jit", f"{obj.path}: program {p.name}: {e}", obj.path, REJECTED) from None
 
 
-def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
-        engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
+def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None, verdict=None,
+        engine: str | None = None, kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
         timeout: float | None = None, btf_func_path=None, ctx: dict | None = None,
         target_btf=None, kconfig=None) -> Result:
@@ -202,11 +202,15 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     ``__sk_buff`` / ``xdp_md`` fields set as the kernel's ctx_in sets them
     (``{"mark": 7, "cb[0]": 1}``; a field the kernel refuses is a usage error);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
+    ``verdict``: this program's accepted :class:`verifier.Verdict` from :func:`verify`
+    (same ``kernel`` and ``globals``), used instead of verifying again (one verification
+    for runs on several engines);
     ``prog_array``: ``{map: {index: program}}`` slots of prog arrays, on top of the
     object's ``.values`` initialisers (tail-call targets are verified and JITed too);
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
-    Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
+    Linux, verified programs only); None (the default): ``native`` on x86-64 Linux hosts,
+    ``unicorn`` elsewhere and with ``verify=False``; ``timeout``: wall-clock seconds per run call (native:
     default 10); ``btf_func_path``, ``target_btf``, ``kconfig`` as for
     :func:`verifier_input`."""
     obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
@@ -218,6 +222,8 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     test_run = TestRun(obj, p, data, globals, ctx)
     test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
     names = _func_names_btf(btf_func_path) if verify else None
+    from .execute import default_engine
+    engine, reuse = engine or default_engine(verify), verdict
     loaded = {}
     for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
         tp = obj.program(name)
@@ -226,7 +232,8 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
             inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)
-            verdict = fixup_verifier_log(obj, tp, _verify(inp, 1))
+            verdict = reuse if reuse is not None and name == p.name \
+                else fixup_verifier_log(obj, tp, _verify(inp, 1))
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \

@@ -33,6 +33,7 @@ from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES
                             XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
 from .kernel.maps import PAGE, MapObj, round_up as _round
 from .kernel.state import KernelState
+from .kernel.layout import SKB_PKT_TYPE, eth_type_trans
 
 class TestRun(KernelState):
     """Everything a run needs besides the code; engine independent.
@@ -95,7 +96,9 @@ class TestRun(KernelState):
             self.packet = (pkt, start, pkt.base + len(data))
             skb = bytearray(SKB_SIZE)
             struct.pack_into("<I", skb, SKB_LEN, pkt.base + len(data) - start)
-            struct.pack_into("<I", skb, SKB_PROTOCOL, int.from_bytes(data[12:14], "little"))
+            protocol, pkt_type = eth_type_trans(data)
+            struct.pack_into("<I", skb, SKB_PROTOCOL, protocol)
+            struct.pack_into("<I", skb, SKB_PKT_TYPE, pkt_type)
             struct.pack_into("<I", skb, SKB_IFINDEX, 1)             # the test run uses lo
             struct.pack_into("<I", skb, SKB_DATA, start)
             struct.pack_into("<I", skb, SKB_DATA_END, pkt.base + len(data))

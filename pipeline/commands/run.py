@@ -8,7 +8,7 @@ and packet per program type (:mod:`pipeline.testrun`), maps and globals as regio
 run (``--set`` writes a global before load, like ``skel->bss->x = v``), helpers by id and
 the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace reported.
 
-Engines: ``unicorn`` (default) runs the JIT's x86-64 image; ``interp`` the reference
+Engines: ``unicorn`` runs the JIT's x86-64 image emulated; ``interp`` the reference
 interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
 process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
 persist between runs) and reports the last result; ``--timeout SECONDS`` is a wall-clock
@@ -27,6 +27,9 @@ value decoded by BTF}, "maps": {name: {"type", "entries": [as bpftool -j map dum
 hex, or null), "verifier": {"processed_insns", ...} | {"skipped": true}, "kfunc_calls":
 [{"name", "args", "ret"}], "trace": [trace_printk lines]}``.  Runtime faults are
 ``{"error": {"kind": "runtime", ...}}`` with exit 1.
+
+The default engine is ``native`` on x86-64 Linux hosts for verified programs, ``unicorn``
+elsewhere and with ``--no-verify`` (``--engine`` picks any of the three).
 """
 
 from __future__ import annotations
@@ -52,9 +55,10 @@ def add_parser(subparsers):
                    help="set a global variable before the run (integer, or hex:BYTES)")
     p.add_argument("--data", metavar="HEX|@FILE",
                    help="packet (skb/xdp programs) or context bytes; default 64 zero bytes")
-    p.add_argument("--engine", choices=("unicorn", "interp", "native"), default="unicorn",
-                   help="unicorn: the JIT's x86-64 emulated (default); interp: reference "
-                        "interpreter; native: the JIT's x86-64 run in a child process")
+    p.add_argument("--engine", choices=("unicorn", "interp", "native"), default=None,
+                   help="native: the JIT's x86-64 run in a child process (default on x86-64 "
+                        "Linux); unicorn: the JIT's x86-64 emulated (default elsewhere and "
+                        "with --no-verify); interp: reference interpreter")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run N times (state persists), report the last")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
