@@ -195,18 +195,45 @@ def skb_store_bytes(run, vm, ctx, off, frm, size, flags):
     vm.memory.write(at, vm.memory.read(frm, size & U32))
     return 0
 
+def _csum_add(a: int, b: int) -> int:
+    """Ones' complement 32-bit addition with end-around carry (kernel: csum_add)."""
+    s = (a & U32) + (b & U32)
+    return (s & U32) + (s >> 32)
+
+
+def csum_partial(data: bytes, seed: int) -> int:
+    """The 32-bit ones' complement sum of ``data`` (little-endian words, as the CPU loads
+    them) and ``seed`` (kernel: csum_partial): 0 only when everything summed is 0."""
+    total = (seed & U32) + sum(struct.unpack(f"<{len(data) // 4}I", data[:len(data) & ~3]))
+    if len(data) & 3:
+        total += int.from_bytes(data[len(data) & ~3:], "little")
+    return 0 if total == 0 else (total - 1) % U32 + 1
+
+
+def csum_from32to16(x: int) -> int:
+    """Fold a 32-bit ones' complement sum to 16 bits (kernel: csum_from32to16)."""
+    x &= U32
+    x = (x + ((x >> 16) | (x << 16))) & U32
+    return x >> 16
+
+
 def csum_diff(run, vm, frm, from_size, to, to_size, seed):
-    if from_size % 4 or to_size % 4 or from_size > 512 or to_size > 512:
-        return -EINVAL
-    words = [~w & U32 for w in struct.unpack(f"<{from_size // 4}I", vm.memory.read(
-        frm, from_size))] if from_size else []
-    words += list(struct.unpack(f"<{to_size // 4}I", vm.memory.read(to, to_size))) \
-        if to_size else []
-    total = seed & U32
-    for w in words:           # ones' complement sum with end-around carry
-        total += w
-        total = (total & U32) + (total >> 32)
-    return total & U32
+    """``bpf_csum_diff``: the 16-bit folded checksum of ``to`` minus ``from`` plus ``seed``
+    (from_size 0: pushing data; to_size 0: pulling data).  Any sizes, as the kernel (6.18) takes them
+    (the verifier bounds them by the memory they describe)."""
+    from_size &= U32
+    to_size &= U32
+    seed &= U32
+    if from_size and to_size:
+        got = _csum_add(csum_partial(vm.memory.read(to, to_size), seed),
+                        ~csum_partial(vm.memory.read(frm, from_size), 0))
+    elif to_size:
+        got = csum_partial(vm.memory.read(to, to_size), seed)
+    elif from_size:
+        got = ~csum_partial(vm.memory.read(frm, from_size), ~seed)
+    else:
+        got = seed
+    return csum_from32to16(got)
 
 def get_hash_recalc(run, vm, ctx, *_):
     if run.packet is None:
