@@ -32,7 +32,8 @@ from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, execute
 from .prog_load import build_input
-from .testrun import TestRun
+from .kernel import helpers as kernel_helpers
+from .testrun import TestRun, initial_sections
 
 _scratch_dir: Path | None = None
 _built = 0
@@ -118,7 +119,7 @@ def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict
     functions; without names the kernel refuses the program's BTF."""
     obj = _object(obj)
     p = obj.program(prog)
-    values = TestRun(obj, p, values=globals).initial if globals else None
+    values = initial_sections(obj, globals) if globals else None
     inp = build_input(obj, p, kernel=kernel, prog_flags=flags, data_values=values)
     names = _func_names_btf(btf_func_path)
     if names is not None and inp.btf is not None:
@@ -187,27 +188,45 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     if engine == "native" and not verify:
         raise UserError("usage", "engine 'native' runs only verified programs (drop "
                                  "verify=False / --no-verify)", None, BAD_INPUT)
-    test_run = TestRun(obj, p, data, globals)
-    test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
+    # everything sized by the object or the input is allocated after verification
+    arrays = prog_arrays.resolve(obj, p, prog_array)
+    initial = initial_sections(obj, globals)
     names = _func_names_btf(btf_func_path) if verify else None
     loaded = {}
-    for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
+    for name in [p.name, *prog_arrays.targets(arrays, p.name)]:
         tp = obj.program(name)
         verdict = None
         if verify:
-            inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
+            inp = build_input(obj, tp, kernel=kernel, data_values=initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)
             verdict = _verify(inp, 1)
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
+        linked = obj.linked(tp, kernel)
+        _check_helpers(tp, linked.insns, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \
             if engine in ("unicorn", "native") else None
-        loaded[name] = (obj.linked(tp, kernel), image, verdict)
+        loaded[name] = (linked, image, verdict)
+    test_run = TestRun(obj, p, data, globals)
+    test_run.prog_arrays = arrays
     linked, image, verdict = loaded.pop(p.name)
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
                    repeat=repeat, max_insns=max_insns, run=test_run,
                    targets={n: (t[0], t[1]) for n, t in loaded.items()}, timeout=timeout)
+
+
+def _check_helpers(p: Program, insns, verdict) -> None:
+    """Refuse, before the run, a program calling a helper the mock kernel cannot run (a
+    verified program's dead code does not count: it never runs)."""
+    seen = verdict.seen_insns if verdict is not None and verdict.seen_insns else None
+    missing = kernel_helpers.unimplemented_calls(insns, seen)
+    if missing:
+        pc, hid = missing[0]
+        from isa.uapi import helper_name
+        raise UserError("runtime", f"program {p.name}: cannot run: insn {pc} calls "
+                                   f"{helper_name(hid) or f'helper {hid}'} (helper {hid}): "
+                                   f"{kernel_helpers.why_not(hid)}", f"insn {pc}", REJECTED)
 
 
 def _rejected(p: Program, v) -> UserError:

@@ -20,6 +20,37 @@ def round_up(n: int, to: int) -> int:
     return (n + to - 1) // to * to
 
 
+class FreeSlots:
+    """A hash map's free slot indices in the order a list ``[0, 1, ..., n-1]`` would give
+    them with ``pop(0)``/``append``, without materialising ``n`` numbers up front (a map of
+    100 million entries costs nothing until it is filled)."""
+
+    def __init__(self, n: int):
+        self.n, self.next = n, 0
+        self.recycled: list[int] = []
+
+    def __len__(self) -> int:
+        return self.n - self.next + len(self.recycled)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self):
+        yield from range(self.next, self.n)
+        yield from self.recycled
+
+    def pop(self, index: int = 0) -> int:
+        if index != 0:
+            raise IndexError("FreeSlots pops from the front only")
+        if self.next < self.n:
+            self.next += 1
+            return self.next - 1
+        return self.recycled.pop(0)
+
+    def append(self, slot: int) -> None:
+        self.recycled.append(slot)
+
+
 @dataclass
 class MapObj:
     """One map of the run: a handle address (what LD_IMM64 of the map yields) and storage."""

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers whose results the live kernel's BPF_PROG_TEST_RUN gives for the same packet:
+ * each program reads its arguments from the packet and returns one result. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define PKT(ctx, n)								\
+	void *d = (void *)(long)(ctx)->data, *e = (void *)(long)(ctx)->data_end;	\
+	if (d + (n) > e)							\
+		return -1
+
+/* strtol/strtoul: u32 flags, u8 length - 1 (low 5 bits), then up to 32 bytes of text */
+#define STRTOX(NAME, FN, OUT)							\
+SEC("xdp")									\
+int NAME(struct xdp_md *ctx)							\
+{										\
+	long res = 0x5a5a5a5a5a5a5a5aL;						\
+	char text[32];								\
+	long ret;								\
+	PKT(ctx, 5 + 32);							\
+	__builtin_memcpy(text, d + 5, 32);					\
+	ret = FN(text, (*(__u8 *)(d + 4) & 31) + 1, *(__u32 *)d, (void *)&res);	\
+	return OUT;								\
+}
+STRTOX(strtol_ret, bpf_strtol, ret)
+STRTOX(strtol_lo, bpf_strtol, (__u32)res)
+STRTOX(strtol_hi, bpf_strtol, (__u32)((unsigned long)res >> 32))
+STRTOX(strtoul_ret, bpf_strtoul, ret)
+STRTOX(strtoul_lo, bpf_strtoul, (__u32)res)
+STRTOX(strtoul_hi, bpf_strtoul, (__u32)((unsigned long)res >> 32))
+
+/* check_mtu: u32 ifindex, u32 mtu_len in, s32 len_diff, u32 flags */
+#define MTU(NAME, SEC_, CTX, OUT)						\
+SEC(SEC_)									\
+int NAME(CTX *ctx)								\
+{										\
+	__u32 mtu;								\
+	long ret;								\
+	PKT(ctx, 16);								\
+	mtu = *(__u32 *)(d + 4);						\
+	ret = bpf_check_mtu(ctx, *(__u32 *)d, &mtu, *(__s32 *)(d + 8),		\
+			    *(__u32 *)(d + 12));				\
+	return OUT;								\
+}
+MTU(mtu_xdp_ret, "xdp", struct xdp_md, ret)
+MTU(mtu_xdp_len, "xdp", struct xdp_md, mtu)
+MTU(mtu_tc_ret, "tc", struct __sk_buff, ret)
+MTU(mtu_tc_len, "tc", struct __sk_buff, mtu)
+
+/* redirect: u32 ifindex, u32 flags */
+SEC("xdp")
+int redirect_xdp(struct xdp_md *ctx)
+{
+	PKT(ctx, 8);
+	return bpf_redirect(*(__u32 *)d, *(__u32 *)(d + 4));
+}
+
+SEC("tc")
+int redirect_tc(struct __sk_buff *ctx)
+{
+	PKT(ctx, 8);
+	return bpf_redirect(*(__u32 *)d, *(__u32 *)(d + 4));
+}
+
+/* csum_update: u32 csum; csum_level: four levels (bytes), one result byte each */
+SEC("tc")
+int csum_update_tc(struct __sk_buff *ctx)
+{
+	PKT(ctx, 4);
+	return bpf_csum_update(ctx, *(__u32 *)d);
+}
+
+SEC("tc")
+int csum_level_tc(struct __sk_buff *ctx)
+{
+	__u8 l0, l1, l2, l3;
+	__u32 r;
+
+	PKT(ctx, 4);
+	l0 = *(__u8 *)d; l1 = *(__u8 *)(d + 1); l2 = *(__u8 *)(d + 2); l3 = *(__u8 *)(d + 3);
+	r = bpf_csum_level(ctx, l0) & 0xff;
+	r = r << 8 | (bpf_csum_level(ctx, l1) & 0xff);
+	r = r << 8 | (bpf_csum_level(ctx, l2) & 0xff);
+	r = r << 8 | (bpf_csum_level(ctx, l3) & 0xff);
+	return r;
+}
+
+/* xdp buffer: u32 offset, u8 length - 1 (low 4 bits) */
+SEC("xdp")
+int xdp_buff_len(struct xdp_md *ctx)
+{
+	return bpf_xdp_get_buff_len(ctx);
+}
+
+SEC("xdp")
+int xdp_load_ret(struct xdp_md *ctx)
+{
+	char buf[16] = {};
+	PKT(ctx, 5);
+	return bpf_xdp_load_bytes(ctx, *(__u32 *)d, buf, (*(__u8 *)(d + 4) & 15) + 1);
+}
+
+SEC("xdp")
+int xdp_load_val(struct xdp_md *ctx)
+{
+	__u32 v = 0x5a5a5a5a;
+	PKT(ctx, 4);
+	bpf_xdp_load_bytes(ctx, *(__u32 *)d, &v, 4);
+	return v;
+}
+
+SEC("xdp")
+int xdp_store(struct xdp_md *ctx)
+{
+	__u32 v = 0x11223344;
+	long ret;
+
+	PKT(ctx, 4);
+	ret = bpf_xdp_store_bytes(ctx, *(__u32 *)d, &v, 4);
+	{
+		PKT(ctx, 16);
+		return ret < 0 ? ret : *(__u32 *)(d + 8) ^ *(__u32 *)(d + 12);
+	}
+}
+
+/* skb_load_bytes_relative: u32 offset, u32 start header, then the 4 loaded bytes */
+#define RELATIVE(NAME, SEC_, OUT)						\
+SEC(SEC_)									\
+int NAME(struct __sk_buff *ctx)							\
+{										\
+	__u32 v = 0x5a5a5a5a;							\
+	long ret;								\
+	PKT(ctx, 8);								\
+	ret = bpf_skb_load_bytes_relative(ctx, *(__u32 *)d, &v, 4, *(__u32 *)(d + 4));	\
+	return OUT;								\
+}
+RELATIVE(rel_tc_ret, "tc", ret)
+RELATIVE(rel_tc_val, "tc", v)
+
+/* the same from a socket filter (packet from the network header), arguments loaded */
+#define RELATIVE_SOCK(NAME, OUT)						\
+SEC("socket")									\
+int NAME(struct __sk_buff *ctx)							\
+{										\
+	__u32 v = 0x5a5a5a5a, a[2];						\
+	long ret;								\
+	if (bpf_skb_load_bytes(ctx, 0, a, 8))					\
+		return -1;							\
+	ret = bpf_skb_load_bytes_relative(ctx, a[0], &v, 4, a[1]);		\
+	return OUT;								\
+}
+RELATIVE_SOCK(rel_sock_ret, ret)
+RELATIVE_SOCK(rel_sock_val, v)
+
+/* strncmp: u8 n - 1 (low 3 bits), then up to 8 bytes against "hello" */
+static const char hello[] = "hello";
+
+SEC("xdp")
+int strncmp_xdp(struct xdp_md *ctx)
+{
+	char text[8];
+
+	PKT(ctx, 9);
+	__builtin_memcpy(text, d + 1, 8);
+	return bpf_strncmp(text, (*(__u8 *)d & 7) + 1, hello);
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,105 @@
+"""Helpers implemented for the test run give the live kernel's results (BPF_PROG_TEST_RUN of
+the same object on the same packet): bpf_strtol/strtoul, bpf_check_mtu (xdp and tc),
+bpf_redirect, bpf_csum_update, bpf_csum_level, the XDP buffer helpers,
+bpf_skb_load_bytes_relative and bpf_strncmp (tests/data/runtime/net_helpers.c: each
+program takes its arguments from the packet and returns one result)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+import pipeline
+from pipeline.kernel import INCLUDE_DIR
+from tests.oracles import kernel as K
+from tests.seeds import rng
+
+SRC = Path(__file__).resolve().parents[1] / "data" / "runtime" / "net_helpers.c"
+PACKET = 64
+
+TEXTS = [b"123", b"-123", b"  42abc", b"0x1f", b"0X1F", b"0x", b"0xg", b"077", b"09", b"-0",
+         b"18446744073709551615", b"18446744073709551616", b"9223372036854775807",
+         b"9223372036854775808", b"-9223372036854775808", b"-9223372036854775809", b"-",
+         b" ", b"\xa012", b"abc", b"12\x0034", b"+5", b"\t-0x10", b"ffff", b"0" * 40 + b"7",
+         b"1" * 31 + b"9"]
+
+
+def _strtox(r) -> list[bytes]:
+    out = []
+    for flags in (0, 8, 10, 16, 1, 32, 0x110):
+        for t in TEXTS:
+            n = min(len(t), 32)
+            out.append(struct.pack("<IB", flags, max(n - 1, 0)) + t[:32].ljust(32, b"7"))
+    for _ in range(40):
+        t = bytes(r.choice(b"0123456789abcdefxX- \t") for _ in range(r.randrange(1, 33)))
+        out.append(struct.pack("<IB", r.choice((0, 8, 10, 16)), len(t) - 1) + t.ljust(32, b"\0"))
+    return out
+
+
+def _mtu(r) -> list[bytes]:
+    return [struct.pack("<IIiI", i, m, d, f) for i in (0, 1, 999_999, 0x7FFF_FFF0)
+            for m in (0, 1500, 65536, 65537) for d in (0, 100, -100, 65536) for f in (0, 1, 2)]
+
+
+CASES = {
+    "strtox": _strtox,
+    "mtu": _mtu,
+    "redirect": lambda r: [struct.pack("<II", i, f) for i in (0, 1, 5)
+                           for f in (0, 1, 2, 8, 1 << 31)],
+    "csum_update": lambda r: [struct.pack("<I", r.getrandbits(32)) for _ in range(8)],
+    "csum_level": lambda r: [bytes([a, b, c, d]) for a in range(5) for b in range(5)
+                             for c in (0, 1, 2, 3) for d in (0, 1, 3)],
+    "xdp_buff_len": lambda r: [bytes(n) for n in (14, 15, 64, 200, 1500)],
+    "xdp_load": lambda r: [struct.pack("<IB", o, n) for o in (0, 4, 48, 49, 60, 61, 63, 64,
+                                                             65535, 65536, 1 << 31)
+                           for n in (0, 3, 15)],
+    "xdp_store": lambda r: [struct.pack("<I", o) for o in (0, 4, 8, 10, 60, 61, 64, 65536)],
+    "rel": lambda r: [struct.pack("<II", o, h) for o in (0, 2, 10, 14, 46, 47, 50, 60, 61,
+                                                         65536, 1 << 31) for h in (0, 1, 2)],
+    "strncmp": lambda r: [bytes([n]) + s.ljust(8, b"\0") for n in range(8)
+                          for s in (b"hello", b"help", b"hellz", b"he\0lo", b"hellooo", b"a",
+                                    b"hello\0zz", b"\xffello")],
+}
+PROGS = {
+    "strtox": ["strtol_ret", "strtol_lo", "strtol_hi", "strtoul_ret", "strtoul_lo",
+               "strtoul_hi"],
+    "mtu": ["mtu_xdp_ret", "mtu_xdp_len", "mtu_tc_ret", "mtu_tc_len"],
+    "redirect": ["redirect_xdp", "redirect_tc"],
+    "csum_update": ["csum_update_tc"],
+    "csum_level": ["csum_level_tc"],
+    "xdp_buff_len": ["xdp_buff_len"],
+    "xdp_load": ["xdp_load_ret", "xdp_load_val"],
+    "xdp_store": ["xdp_store"],
+    "rel": ["rel_tc_ret", "rel_tc_val", "rel_sock_ret", "rel_sock_val"],
+    "strncmp": ["strncmp_xdp"],
+}
+
+
+@pytest.fixture(scope="module")
+def obj():
+    for ok, why in (K.kernel_available(), K.libbpf_available()):
+        if not ok:
+            pytest.skip(why)
+    return pipeline.build(SRC, include=[INCLUDE_DIR])
+
+
+def test_every_program_is_checked(obj):
+    assert sorted(p.name for p in obj.programs) == sorted(n for v in PROGS.values() for n in v)
+
+
+@pytest.mark.parametrize("group", sorted(CASES))
+def test_helper_results_match_kernel(obj, group):
+    r, seed_text = rng(0x4E7)
+    packets = CASES[group](r)
+    diffs = []
+    for prog in PROGS[group]:
+        for args in packets:
+            data = args if len(args) >= PACKET else args.ljust(PACKET, b"\x5a")
+            want = K.run_object(obj.elf.path, prog, data).retval
+            got = pipeline.run(obj, prog, data=data, engine="interp").retval
+            if got != want:
+                diffs.append(f"{prog}({args.hex()}): kernel {want:#x}, ours {got:#x}")
+    assert not diffs, f"{len(diffs)} of {len(packets) * len(PROGS[group])} differ " \
+                      f"({seed_text}):\n" + "\n".join(diffs[:20])
