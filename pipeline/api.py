@@ -86,12 +86,43 @@ def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cfl
     return open_object(out, source=str(src), build=result)
 
 
+MAX_OBJECT_SIZE = 256 << 20     # bytes: the largest ELF object load() reads
+MAX_REPEAT = (1 << 32) - 1      # BPF_PROG_TEST_RUN's repeat is a __u32
+
+
 def load(path: str | Path, **build_options) -> Object:
     """A BPF ELF object from ``path``; a ``.c`` file is built first (``build_options`` as
-    for :func:`build`)."""
+    for :func:`build`).  The file must be a regular file of at most :data:`MAX_OBJECT_SIZE`
+    bytes starting with the ELF magic, checked before it is read whole."""
     if is_c_source(path):
         return build(path, **build_options)
+    _check_object_file(Path(path))
     return open_object(path)
+
+
+def _check_object_file(p: Path) -> None:
+    import stat
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise UserError("io", f"{p}: no such file", str(p), BAD_INPUT) from None
+    except OSError as e:
+        raise UserError("io", f"{p}: {e.strerror}", str(p), BAD_INPUT) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UserError("io", f"{p}: is a directory", str(p), BAD_INPUT)
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError("io", f"{p}: not a regular file (an ELF object or a .c file is "
+                              "expected)", str(p), BAD_INPUT)
+    if st.st_size > MAX_OBJECT_SIZE:
+        raise UserError("io", f"{p}: {st.st_size} bytes is over the {MAX_OBJECT_SIZE >> 20} MiB "
+                              "limit for an object file", str(p), BAD_INPUT)
+    try:
+        with open(p, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise UserError("io", f"{p}: {e.strerror}", str(p), BAD_INPUT) from None
+    if magic != b"\x7fELF":
+        raise UserError("elf", f"{p}: not an ELF file (bad magic)", str(p), BAD_INPUT)
 
 
 def _object(obj) -> Object:
@@ -183,8 +214,9 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     default 10); ``btf_func_path`` as for :func:`verifier_input`."""
     obj = _object(obj)
     p = obj.program(prog)
-    if repeat < 1:
-        raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise UserError("usage", f"repeat must be between 1 and {MAX_REPEAT} (the kernel's "
+                                 f"u32), got {repeat}", None, BAD_INPUT)
     if engine == "native" and not verify:
         raise UserError("usage", "engine 'native' runs only verified programs (drop "
                                  "verify=False / --no-verify)", None, BAD_INPUT)
