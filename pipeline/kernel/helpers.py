@@ -15,6 +15,7 @@ from isa.ints import U32, U64, s32 as _s32
 from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
+from .printk import MAX_BPRINTF_VARARGS, bprintf
 from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
 from .timers import free_in as _free_fields
@@ -157,15 +158,15 @@ def get_current_comm(run, vm, buf, size, *_):
     return 0
 
 def trace_printk(run, vm, fmt, size, a1, a2, a3):
-    text = vm.memory.read(fmt, size).split(b"\0", 1)[0].decode("latin-1")
-    line = _printk(vm, text, [a1, a2, a3])
+    """``bpf_trace_printk``: three arguments; the formatted length, or -EINVAL."""
+    line = bprintf(vm, vm.memory.read(fmt, size & U32), [a1, a2, a3])
+    if isinstance(line, int):
+        return line
     run.trace.append(line.rstrip("\n"))
     return len(line)
 
 MAX_TAIL_CALL_CNT = 33      # include/linux/bpf.h
 
-
-MAX_BPRINTF_VARARGS = 12
 
 
 def trace_vprintk(run, vm, fmt, size, data, data_len, *_):
@@ -175,8 +176,9 @@ def trace_vprintk(run, vm, fmt, size, data, data_len, *_):
         return -EINVAL
     args = list(struct.unpack(f"<{data_len // 8}Q", vm.memory.read(data, data_len))) \
         if data_len else []
-    text = vm.memory.read(fmt, size).split(b"\0", 1)[0].decode("latin-1")
-    line = _printk(vm, text, args)
+    line = bprintf(vm, vm.memory.read(fmt, size & U32), args)
+    if isinstance(line, int):
+        return line
     run.trace.append(line.rstrip("\n"))
     return len(line)
 
@@ -360,64 +362,6 @@ spin_unlock = spin_lock
 sk_lookup_udp = sk_lookup_tcp
 skc_lookup_tcp = sk_lookup_tcp
 ringbuf_discard = ringbuf_submit
-
-
-# --- bpf_trace_printk's formatting ------------------------------------------------------
-
-def _printk(vm, fmt: str, args: list[int]) -> str:
-    """The kernel's bpf_trace_printk subset: %d %i %u %x %X %p %s %c with l/ll modifiers
-    (bpf_trace_printk: 3 arguments; bpf_trace_vprintk: up to 12)."""
-    out, i, n = [], 0, 0
-    while i < len(fmt):
-        c = fmt[i]
-        if c != "%":
-            out.append(c)
-            i += 1
-            continue
-        j = i + 1
-        while j < len(fmt) and fmt[j] in "-+ 0#123456789":
-            j += 1
-        width = fmt[i + 1:j]
-        longs = 0
-        while j < len(fmt) and fmt[j] == "l":
-            longs += 1
-            j += 1
-        conv = fmt[j] if j < len(fmt) else ""
-        if conv == "%":
-            out.append("%")
-        elif conv and n < len(args):
-            v = args[n] & (U64 if longs else U32)
-            n += 1
-            bits = 64 if longs else 32
-            if conv in "di":
-                v = v - (1 << bits) if v >> (bits - 1) else v
-                out.append(("%" + width + "d") % v)
-            elif conv == "u":
-                out.append(("%" + width + "d") % v)
-            elif conv in "xX":
-                out.append(("%" + width + conv) % v)
-            elif conv == "p":
-                out.append(f"0x{args[n - 1] & U64:x}")
-            elif conv == "c":
-                out.append(chr(v & 0xFF))
-            elif conv == "s":
-                try:
-                    s = vm.memory.read(args[n - 1], 1)
-                    raw, a = b"", args[n - 1]
-                    while len(raw) < 256:
-                        s = vm.memory.read(a + len(raw), 1)
-                        if s == b"\0":
-                            break
-                        raw += s
-                    out.append(raw.decode("latin-1"))
-                except Exception:  # noqa: BLE001 - the kernel prints what it can
-                    out.append("(efault)")
-            else:
-                out.append(fmt[i:j + 1])
-        else:
-            out.append(fmt[i:j + 1])
-        i = j + 1
-    return "".join(out)
 
 
 HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read",
