@@ -20,7 +20,7 @@ from pipeline.kernel import helpers as kernel_helpers
 from verifier import helpers as vhelpers
 
 ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "tests" / "data" / "runtime" / "unrunnable.c"
+SRC = ROOT / "tests" / "data" / "runtime" / "refused" / "unrunnable.c"
 # named in issue 11 as failing at run time by number after verification
 MUST_RUN = {"bpf_strtol", "bpf_strtoul", "bpf_csum_update", "bpf_check_mtu",
             "bpf_trace_vprintk", "bpf_csum_diff"}

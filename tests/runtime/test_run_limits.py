@@ -21,7 +21,7 @@ from pipeline.kernel import INCLUDE_DIR
 from pipeline.testrun import MEMORY_LIMIT
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data" / "runtime"
+DATA = ROOT / "tests" / "data" / "runtime" / "refused"   # runs refuse these by design
 SUM10 = ROOT / "examples" / "sum10.c"
 
 
