@@ -30,6 +30,7 @@ from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES
                             SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
                             SKB_SIZE, SKB_TYPES, SKF_LL_OFF, SKF_NET_OFF, XDP_DATA,
                             XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
+from .kernel.helpers_net import XDP_FRAME_END, XDP_TAILROOM
 from .kernel.maps import PAGE, FreeSlots, MapObj, round_up as _round
 from .kernel.state import KernelState
 
@@ -95,7 +96,9 @@ class TestRun(KernelState):
             struct.pack_into("<I", skb, SKB_DATA_META, start)
             self.ctx = self.add_region("ctx", skb)
         elif t == "xdp":
-            pkt = self.add_region("packet", bytes(XDP_HEADROOM) + data)
+            # one page as the kernel's test run frames it, room for bpf_xdp_adjust_tail
+            pkt = self.add_region("packet", (bytes(XDP_HEADROOM) + data).ljust(
+                XDP_FRAME_END - XDP_TAILROOM, b"\0"))
             start = pkt.base + XDP_HEADROOM
             self.packet = (pkt, start, start + len(data))
             md = bytearray(XDP_MD_SIZE)

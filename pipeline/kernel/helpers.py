@@ -20,10 +20,13 @@ from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
 from .timers import free_in as _free_fields
 from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
-from .helpers_net import (check_mtu, csum_level, csum_update, get_listener_sock,  # noqa: F401
-                          redirect, sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock,
-                          skb_load_bytes_relative, tcp_check_syncookie, tcp_gen_syncookie,
-                          tcp_sock, xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes)
+from .helpers_net import (SKB_HASH, check_mtu, csum_level, csum_update,  # noqa: F401
+                          get_listener_sock, get_route_realm, l3_csum_replace,
+                          l4_csum_replace, redirect, set_hash, set_hash_invalid,
+                          sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock, skb_load_bytes_relative,
+                          skb_pull_data, tcp_check_syncookie, tcp_gen_syncookie, tcp_sock,
+                          xdp_adjust_meta, xdp_adjust_tail, xdp_get_buff_len, xdp_load_bytes,
+                          xdp_store_bytes)
 from .helpers_str import (probe_read, probe_read_kernel, probe_read_kernel_str,  # noqa: F401
                           probe_read_str, strncmp, strtol, strtoul)
 
@@ -268,12 +271,18 @@ def csum_diff(run, vm, frm, from_size, to, to_size, seed):
     return csum_from32to16(got)
 
 def get_hash_recalc(run, vm, ctx, *_):
+    """A software hash set by bpf_set_hash stays; else a flow hash of the packet (the
+    kernel's is keyed by a random secret, so any stable value is as good), kept in
+    skb->hash as the kernel keeps it."""
+    if getattr(run, "skb_sw_hash", False):
+        return vm.memory.load(ctx + SKB_HASH, 4)
     if run.packet is None:
         return 0
     pkt, start, end = run.packet
     h = 0x811C9DC5             # FNV-1a of the packet: some stable non-zero flow hash
     for b in vm.memory.read(pkt.base, end - pkt.base):
         h = ((h ^ b) * 0x01000193) & U32
+    vm.memory.store(ctx + SKB_HASH, 4, h or 1)
     return h or 1
 
 def xdp_adjust_head(run, vm, md, delta, *_):
@@ -366,10 +375,12 @@ ringbuf_discard = ringbuf_submit
 
 HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read",
            5: "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32",
-           8: "get_smp_processor_id", 9: "skb_store_bytes", 12: "tail_call",
+           8: "get_smp_processor_id", 9: "skb_store_bytes", 10: "l3_csum_replace",
+           11: "l4_csum_replace", 12: "tail_call",
            14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
-           23: "redirect", 26: "skb_load_bytes", 28: "csum_diff", 34: "get_hash_recalc",
-           40: "csum_update", 42: "get_numa_node_id", 44: "xdp_adjust_head",
+           23: "redirect", 24: "get_route_realm", 26: "skb_load_bytes", 28: "csum_diff", 34: "get_hash_recalc",
+           39: "skb_pull_data", 40: "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id",
+           44: "xdp_adjust_head", 48: "set_hash", 54: "xdp_adjust_meta", 65: "xdp_adjust_tail",
            45: "probe_read_str", 68: "skb_load_bytes_relative", 80: "get_current_cgroup_id",
            84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release", 93: "spin_lock",
            94: "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock",

@@ -14,9 +14,9 @@ from __future__ import annotations
 from isa.ints import U32, U64, s32 as _s32
 from isa.uapi import EACCES, EFAULT, EINVAL
 
-from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END
+from .layout import ETH_HLEN, SKB_OFFSETS, XDP_DATA, XDP_DATA_END
 
-ENODEV = 19
+ENOMEM, ENODEV = 12, 19
 ENOTSUPP = 524               # include/linux/errno.h (kernel-internal)
 
 LO_IFINDEX, LO_MTU, LO_HARD_HEADER_LEN = 1, 65536, ETH_HLEN
@@ -182,3 +182,153 @@ def _no_socket(run, vm, *_):
 
 sk_fullsock = tcp_sock = get_listener_sock = tcp_check_syncookie = tcp_gen_syncookie = \
     sk_cgroup_id = sk_ancestor_cgroup_id = _no_socket
+
+
+# --- checksum replacement (include/net/checksum.h, net/core/utils.c) ---------------------
+
+BPF_F_HDR_FIELD_MASK = 0xF
+BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0, BPF_F_MARK_ENFORCE, BPF_F_IPV6 = 0x10, 0x20, 0x40, 0x80
+CSUM_MANGLED_0 = 0xFFFF
+
+
+def _add32(a: int, b: int) -> int:
+    s = (a & U32) + (b & U32)
+    return (s + (s >> 32)) & U32
+
+
+def _fold(csum: int) -> int:
+    s = csum & U32
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def _add16(a: int, b: int) -> int:
+    s = (a & 0xFFFF) + (b & 0xFFFF)
+    return (s + (s >> 16)) & 0xFFFF
+
+
+def _replace(old: int, kind: int, frm: int, to: int) -> int:
+    """The new 16-bit checksum field (csum_replace_by_diff / csum_replace2 / csum_replace4)."""
+    if kind == 0:
+        return _fold(_add32(to, ~old & U32))
+    if kind == 2:
+        return ~_add16(_add16(~old, ~frm & 0xFFFF), to) & 0xFFFF
+    return _fold(_add32(_add32(~old & 0xFFFF, ~frm & U32), to))
+
+
+def _csum_field(run, vm, offset, flags, allowed):
+    """The address of the 16-bit checksum at ``offset`` of skb->data, or -errno."""
+    if flags & ~allowed:
+        return -EINVAL
+    offset &= U32
+    if offset > 0xFFFF or offset & 1:
+        return -EFAULT
+    if run.packet is None:
+        raise _fault("this program type has no packet")
+    _, start, end = run.packet
+    if start + offset + 2 > end:
+        return -EFAULT
+    return start + offset
+
+
+def l3_csum_replace(run, vm, skb, offset, frm, to, flags):
+    flags &= U64
+    at = _csum_field(run, vm, offset, flags, BPF_F_HDR_FIELD_MASK)
+    if at < 0:
+        return at
+    kind = flags & BPF_F_HDR_FIELD_MASK
+    if kind not in (0, 2, 4) or (kind == 0 and frm & U64):
+        return -EINVAL
+    vm.memory.store(at, 2, _replace(vm.memory.load(at, 2), kind, frm, to))
+    return 0
+
+
+def l4_csum_replace(run, vm, skb, offset, frm, to, flags):
+    """As l3 (the skb is never CHECKSUM_PARTIAL/COMPLETE here, so the pseudo-header flag
+    changes nothing), plus BPF_F_MARK_MANGLED_0: a zero checksum stays zero, a result of
+    zero is written as 0xffff."""
+    flags &= U64
+    at = _csum_field(run, vm, offset, flags, BPF_F_HDR_FIELD_MASK | BPF_F_PSEUDO_HDR
+                     | BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_IPV6)
+    if at < 0:
+        return at
+    old = vm.memory.load(at, 2)
+    mmzero = flags & BPF_F_MARK_MANGLED_0
+    if mmzero and not flags & BPF_F_MARK_ENFORCE and not old:
+        return 0
+    kind = flags & BPF_F_HDR_FIELD_MASK
+    if kind not in (0, 2, 4) or (kind == 0 and frm & U64):
+        return -EINVAL
+    new = _replace(old, kind, frm, to)
+    vm.memory.store(at, 2, CSUM_MANGLED_0 if mmzero and not new else new)
+    return 0
+
+
+# --- skb hash, pulls, routes -------------------------------------------------------------
+
+SKB_HASH = SKB_OFFSETS["hash"]
+
+
+def set_hash(run, vm, skb, hash_, *_):
+    """``bpf_set_hash``: a software hash, which bpf_get_hash_recalc then returns."""
+    vm.memory.store(skb + SKB_HASH, 4, hash_ & U32)
+    run.skb_sw_hash = True
+    return 0
+
+
+def set_hash_invalid(run, vm, skb, *_):
+    vm.memory.store(skb + SKB_HASH, 4, 0)
+    run.skb_sw_hash = False
+    return 0
+
+
+def skb_pull_data(run, vm, skb, length, *_):
+    """The test run's skb is linear: 0 when ``length`` bytes are there, else -ENOMEM."""
+    if run.packet is None:
+        raise _fault("this program type has no packet")
+    _, start, end = run.packet
+    return 0 if (length & U32) <= end - start else -ENOMEM
+
+
+def get_route_realm(run, vm, skb, *_):
+    return 0                    # the test run's skb has no route (dst)
+
+
+# --- XDP metadata and tail ---------------------------------------------------------------
+
+XDP_METALEN_MAX = 255            # skb_shared_info.meta_len is a u8
+XDP_TAILROOM = 320              # SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64
+XDP_FRAME_END = 4096            # the test run's frame: one page, headroom included
+
+
+def xdp_adjust_meta(run, vm, md, delta, *_):
+    from .layout import XDP_DATA_META, XDP_FRAME_SIZE
+    pkt = run.packet[0]
+    data = vm.memory.load(md + XDP_DATA, 4)
+    meta = vm.memory.load(md + XDP_DATA_META, 4) + _s32(delta)
+    if meta < pkt.base + XDP_FRAME_SIZE or meta > data:
+        return -EINVAL
+    metalen = data - meta
+    if metalen & 3 or metalen > XDP_METALEN_MAX:
+        return -EACCES
+    vm.memory.store(md + XDP_DATA_META, 4, meta)
+    return 0
+
+
+def xdp_hard_end(pkt) -> int:
+    """Where the test run's XDP frame ends for bpf_xdp_adjust_tail (the region is that big)."""
+    return pkt.base + max(XDP_FRAME_END - XDP_TAILROOM, len(pkt.data))
+
+
+def xdp_adjust_tail(run, vm, md, delta, *_):
+    pkt = run.packet[0]
+    data = vm.memory.load(md + XDP_DATA, 4)
+    end = vm.memory.load(md + XDP_DATA_END, 4)
+    new = end + _s32(delta)
+    if new > xdp_hard_end(pkt) or new < data + ETH_HLEN:
+        return -EINVAL
+    if new > end:
+        vm.memory.write(end, bytes(new - end))      # grown bytes are cleared
+    vm.memory.store(md + XDP_DATA_END, 4, new)
+    return 0

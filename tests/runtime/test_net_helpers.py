@@ -1,7 +1,8 @@
 """Helpers implemented for the test run give the live kernel's results (BPF_PROG_TEST_RUN of
 the same object on the same packet): bpf_strtol/strtoul, bpf_check_mtu (xdp and tc),
-bpf_redirect, bpf_csum_update, bpf_csum_level, the XDP buffer helpers,
-bpf_skb_load_bytes_relative and bpf_strncmp (tests/data/runtime/net_helpers.c: each
+bpf_redirect, bpf_csum_update, bpf_csum_level, bpf_l3/l4_csum_replace, bpf_set_hash(_invalid)
+with bpf_get_hash_recalc, bpf_skb_pull_data, bpf_get_route_realm, the XDP buffer helpers,
+bpf_xdp_adjust_meta/tail, bpf_skb_load_bytes_relative and bpf_strncmp (tests/data/runtime/net_helpers.c: each
 program takes its arguments from the packet and returns one result)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.seeds import rng
 
 SRC = Path(__file__).resolve().parents[1] / "data" / "runtime" / "net_helpers.c"
 PACKET = 64
+SIZE = {"xdp_adjust": 3300}
 
 TEXTS = [b"123", b"-123", b"  42abc", b"0x1f", b"0X1F", b"0x", b"0xg", b"077", b"09", b"-0",
          b"18446744073709551615", b"18446744073709551616", b"9223372036854775807",
@@ -43,6 +45,21 @@ def _mtu(r) -> list[bytes]:
             for m in (0, 1500, 65536, 65537) for d in (0, 100, -100, 65536) for f in (0, 1, 2)]
 
 
+def _replace(r) -> list[bytes]:
+    out = []
+    for off in (0, 2, 12, 24, 62, 63, 64, 0x10000):
+        for flags in (0, 2, 4, 3, 0x10 | 4, 0x20 | 2, 0x60 | 4, 0x80 | 4, 0x100):
+            frm = 0 if flags & 0xF == 0 and r.random() < 0.7 else r.getrandbits(32)
+            head = struct.pack("<IIII", off, frm, r.getrandbits(32), flags)
+            body = bytes(r.getrandbits(8) for _ in range(48))
+            if r.random() < 0.3:            # a zero checksum field (BPF_F_MARK_MANGLED_0)
+                at = (off & 62) - 16
+                if 0 <= at < 47:
+                    body = body[:at] + b"\0\0" + body[at + 2:]
+            out.append(head + body)
+    return out
+
+
 CASES = {
     "strtox": _strtox,
     "mtu": _mtu,
@@ -58,6 +75,14 @@ CASES = {
     "xdp_store": lambda r: [struct.pack("<I", o) for o in (0, 4, 8, 10, 60, 61, 64, 65536)],
     "rel": lambda r: [struct.pack("<II", o, h) for o in (0, 2, 10, 14, 46, 47, 50, 60, 61,
                                                          65536, 1 << 31) for h in (0, 1, 2)],
+    "replace": _replace,
+    "hash": lambda r: [struct.pack("<I", r.getrandbits(32)) for _ in range(6)] + [bytes(4)],
+    "pull": lambda r: [struct.pack("<I", n) for n in (0, 1, 14, 63, 64, 65, 1 << 20, 1 << 31)],
+    # 3,300 bytes: the test run's frame leaves 220 to grow (4096 - 256 - 320 - 3300), and the
+    # output buffer (input + 256) holds them
+    "xdp_adjust": lambda r: [struct.pack("<i", d) for d in (0, -4, -8, -32, -36, -3, 4, -200,
+                                                         -216, -217, -300, 1, 64, 219, 220,
+                                                         221, 256, -3286, -3287, -5000)],
     "strncmp": lambda r: [bytes([n]) + s.ljust(8, b"\0") for n in range(8)
                           for s in (b"hello", b"help", b"hellz", b"he\0lo", b"hellooo", b"a",
                                     b"hello\0zz", b"\xffello")],
@@ -74,6 +99,10 @@ PROGS = {
     "xdp_store": ["xdp_store"],
     "rel": ["rel_tc_ret", "rel_tc_val", "rel_sock_ret", "rel_sock_val"],
     "strncmp": ["strncmp_xdp"],
+    "replace": ["l3_replace", "l4_replace"],
+    "hash": ["hash_set", "hash_invalid"],
+    "pull": ["pull", "realm"],
+    "xdp_adjust": ["meta_ret", "meta_len", "tail_ret", "tail_len"],
 }
 
 
@@ -96,7 +125,7 @@ def test_helper_results_match_kernel(obj, group):
     diffs = []
     for prog in PROGS[group]:
         for args in packets:
-            data = args if len(args) >= PACKET else args.ljust(PACKET, b"\x5a")
+            data = args.ljust(SIZE.get(group, PACKET), b"\x5a")
             want = K.run_object(obj.elf.path, prog, data).retval
             got = pipeline.run(obj, prog, data=data, engine="interp").retval
             if got != want:

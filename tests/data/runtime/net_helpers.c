@@ -165,4 +165,123 @@ int strncmp_xdp(struct xdp_md *ctx)
 	return bpf_strncmp(text, (*(__u8 *)d & 7) + 1, hello);
 }
 
+/* l3/l4_csum_replace: u32 offset, u32 from, u32 to, u32 flags; the field (after the
+ * update) or the error */
+#define REPLACE(NAME, FN)							\
+SEC("tc")									\
+int NAME(struct __sk_buff *ctx)							\
+{										\
+	__u32 off, from, to, flags;						\
+	long ret;								\
+	{									\
+		PKT(ctx, 16);							\
+		off = *(__u32 *)d; from = *(__u32 *)(d + 4);			\
+		to = *(__u32 *)(d + 8); flags = *(__u32 *)(d + 12);		\
+	}									\
+	ret = FN(ctx, off, from, to, flags);					\
+	if (ret)								\
+		return ret;							\
+	{									\
+		__u16 buf[32];							\
+		PKT(ctx, 64);							\
+		__builtin_memcpy(buf, d, 64);					\
+		return 0x10000 | buf[(off & 62) >> 1];				\
+	}									\
+}
+REPLACE(l3_replace, bpf_l3_csum_replace)
+REPLACE(l4_replace, bpf_l4_csum_replace)
+
+/* set_hash then get_hash_recalc / skb->hash; set_hash_invalid then skb->hash */
+SEC("tc")
+int hash_set(struct __sk_buff *ctx)
+{
+	PKT(ctx, 4);
+	bpf_set_hash(ctx, *(__u32 *)d);
+	return bpf_get_hash_recalc(ctx) ^ ctx->hash ^ *(__u32 *)d ? -1 : ctx->hash;
+}
+
+SEC("tc")
+int hash_invalid(struct __sk_buff *ctx)
+{
+	bpf_set_hash(ctx, 1234);
+	bpf_set_hash_invalid(ctx);
+	return ctx->hash;
+}
+
+/* skb_pull_data: u32 length; get_route_realm */
+SEC("tc")
+int pull(struct __sk_buff *ctx)
+{
+	__u32 n;
+	{
+		PKT(ctx, 4);
+		n = *(__u32 *)d;
+	}
+	return bpf_skb_pull_data(ctx, n);
+}
+
+SEC("tc")
+int realm(struct __sk_buff *ctx)
+{
+	return bpf_get_route_realm(ctx);
+}
+
+/* xdp_adjust_meta / xdp_adjust_tail: s32 delta; the result, or the new length */
+SEC("xdp")
+int meta_ret(struct xdp_md *ctx)
+{
+	__s32 delta;
+	{
+		PKT(ctx, 4);
+		delta = *(__s32 *)d;
+	}
+	return bpf_xdp_adjust_meta(ctx, delta);
+}
+
+SEC("xdp")
+int meta_len(struct xdp_md *ctx)
+{
+	__s32 delta;
+	{
+		PKT(ctx, 4);
+		delta = *(__s32 *)d;
+	}
+	bpf_xdp_adjust_meta(ctx, delta);
+	return ctx->data - ctx->data_meta;
+}
+
+SEC("xdp")
+int tail_ret(struct xdp_md *ctx)
+{
+	__s32 delta;
+	{
+		PKT(ctx, 4);
+		delta = *(__s32 *)d;
+	}
+	return bpf_xdp_adjust_tail(ctx, delta);
+}
+
+SEC("xdp")
+int tail_len(struct xdp_md *ctx)
+{
+	__s32 delta;
+	{
+		PKT(ctx, 4);
+		delta = *(__s32 *)d;
+	}
+	bpf_xdp_adjust_tail(ctx, delta);
+	{
+		__u32 n;
+		__u8 *last;
+
+		PKT(ctx, 14);
+		n = e - d;
+		last = d + ((n - 1) & 4095);
+		if ((void *)(last + 1) > e)
+			return -2;
+		/* the last byte: cleared when grown */
+		return n | (*last << 16);
+	}
+}
+
 char _license[] SEC("license") = "GPL";
