@@ -27,6 +27,8 @@ from .helpers_net import (SKB_HASH, check_mtu, csum_level, csum_update,  # noqa:
                           skb_pull_data, tcp_check_syncookie, tcp_gen_syncookie, tcp_sock,
                           xdp_adjust_meta, xdp_adjust_tail, xdp_get_buff_len, xdp_load_bytes,
                           xdp_store_bytes)
+from .helpers_maps import (map_peek_elem, map_pop_elem, map_push_elem,  # noqa: F401
+                           redirect_map)
 from .helpers_str import (probe_read, probe_read_kernel, probe_read_kernel_str,  # noqa: F401
                           probe_read_str, strncmp, strtol, strtoul)
 
@@ -380,9 +382,10 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: 
            14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
            23: "redirect", 24: "get_route_realm", 26: "skb_load_bytes", 28: "csum_diff", 34: "get_hash_recalc",
            39: "skb_pull_data", 40: "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id",
-           44: "xdp_adjust_head", 48: "set_hash", 54: "xdp_adjust_meta", 65: "xdp_adjust_tail",
+           44: "xdp_adjust_head", 48: "set_hash", 51: "redirect_map", 54: "xdp_adjust_meta", 65: "xdp_adjust_tail",
            45: "probe_read_str", 68: "skb_load_bytes_relative", 80: "get_current_cgroup_id",
-           84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release", 93: "spin_lock",
+           84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release", 87: "map_push_elem", 88: "map_pop_elem",
+           89: "map_peek_elem", 93: "spin_lock",
            94: "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock",
            99: "skc_lookup_tcp", 100: "tcp_check_syncookie", 105: "strtol", 106: "strtoul",
            110: "tcp_gen_syncookie", 113: "probe_read_kernel", 115: "probe_read_kernel_str",

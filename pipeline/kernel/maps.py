@@ -3,7 +3,9 @@
 Array-like maps (array, percpu array with one CPU, prog array, global data sections) keep
 ``max_entries`` values back to back; hash maps (hash, LRU, percpu hash) keep a slot per
 element and a key -> slot index in insertion order (LRU: most recently used last); ring
-buffers keep reserved records back to back.  The storage is a memory region of the run, so
+buffers keep reserved records back to back; queue and stack maps keep a slot per element and
+``slots`` maps a push sequence number to it (oldest first); a bloom filter keeps the values
+pushed as ``slots`` keys (an exact set: no false positives).  The storage is a memory region of the run, so
 programs read and write values in place, as in the kernel.  Kernel counterparts:
 kernel/bpf/arraymap.c, hashtab.c, ringbuf.c.
 """
@@ -86,6 +88,6 @@ class MapObj:
             return self.value_size
         if self.map_type == "ringbuf":
             return max(self.max_entries, PAGE)
-        if self.is_array or self.is_hash:
+        if self.is_array or self.is_hash or self.map_type in ("queue", "stack"):
             return self.elem_size * max(self.max_entries, 1)
         return 0

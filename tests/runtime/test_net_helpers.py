@@ -2,7 +2,8 @@
 the same object on the same packet): bpf_strtol/strtoul, bpf_check_mtu (xdp and tc),
 bpf_redirect, bpf_csum_update, bpf_csum_level, bpf_l3/l4_csum_replace, bpf_set_hash(_invalid)
 with bpf_get_hash_recalc, bpf_skb_pull_data, bpf_get_route_realm, the XDP buffer helpers,
-bpf_xdp_adjust_meta/tail, bpf_skb_load_bytes_relative and bpf_strncmp (tests/data/runtime/net_helpers.c: each
+bpf_xdp_adjust_meta/tail, bpf_skb_load_bytes_relative, bpf_strncmp, push/pop/peek on queue,
+stack and bloom-filter maps and bpf_redirect_map on empty redirect maps (tests/data/runtime/net_helpers.c: each
 program takes its arguments from the packet and returns one result)."""
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def _replace(r) -> list[bytes]:
     return out
 
 
+def _qops(r) -> list[bytes]:
+    out = []
+    for _ in range(40):
+        ops = b""
+        for _ in range(8):
+            op = r.choice((0, 0, 0, 1, 1, 2))
+            fl = r.choice((0, 0, 0, 2, 1, 4))
+            ops += bytes([op, fl]) + struct.pack("<I", r.choice((1, 2, 3, r.getrandbits(32))))
+        out.append(ops)
+    return out
+
+
 CASES = {
     "strtox": _strtox,
     "mtu": _mtu,
@@ -83,6 +96,9 @@ CASES = {
     "xdp_adjust": lambda r: [struct.pack("<i", d) for d in (0, -4, -8, -32, -36, -3, 4, -200,
                                                          -216, -217, -300, 1, 64, 219, 220,
                                                          221, 256, -3286, -3287, -5000)],
+    "queues": _qops,
+    "redirect_map": lambda r: [struct.pack("<II", k, f) for k in (0, 3, 4)
+                               for f in (0, 1, 2, 3, 4, 8, 16, 24, 8 | 2, 32)],
     "strncmp": lambda r: [bytes([n]) + s.ljust(8, b"\0") for n in range(8)
                           for s in (b"hello", b"help", b"hellz", b"he\0lo", b"hellooo", b"a",
                                     b"hello\0zz", b"\xffello")],
@@ -100,6 +116,8 @@ PROGS = {
     "rel": ["rel_tc_ret", "rel_tc_val", "rel_sock_ret", "rel_sock_val"],
     "strncmp": ["strncmp_xdp"],
     "replace": ["l3_replace", "l4_replace"],
+    "queues": ["queue_ops", "stack_ops", "bloom_ops"],
+    "redirect_map": ["redir_dev", "redir_cpu"],
     "hash": ["hash_set", "hash_invalid"],
     "pull": ["pull", "realm"],
     "xdp_adjust": ["meta_ret", "meta_len", "tail_ret", "tail_len"],

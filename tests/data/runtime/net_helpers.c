@@ -284,4 +284,100 @@ int tail_len(struct xdp_md *ctx)
 	}
 }
 
+/* queue/stack/bloom: the packet is 8 ops of (u8 op, u8 flags, u32 value); op 0 push,
+ * 1 pop, 2 peek; the result folds every return value and popped/peeked value */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__type(value, __u32);
+	__uint(max_entries, 3);
+} q SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK);
+	__type(value, __u32);
+	__uint(max_entries, 3);
+} st SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
+	__type(value, __u32);
+	__uint(max_entries, 64);
+	__uint(map_extra, 5);
+	__uint(map_flags, BPF_F_ZERO_SEED);	/* the kernel's false positives, if any, repeat */
+} bloom SEC(".maps");
+
+#define QOPS(NAME, MAP)								\
+SEC("xdp")									\
+int NAME(struct xdp_md *ctx)							\
+{										\
+	__u8 ops[48];								\
+	__u32 acc = 0;								\
+	PKT(ctx, 48);								\
+	__builtin_memcpy(ops, d, 48);						\
+	for (int i = 0; i < 8; i++) {						\
+		__u8 op = ops[6 * i], fl = ops[6 * i + 1];			\
+		__u32 v = 0, out = 0x5a5a5a5a;					\
+		long r;								\
+		__builtin_memcpy(&v, &ops[6 * i + 2], 4);			\
+		if (op % 3 == 0)						\
+			r = bpf_map_push_elem(&MAP, &v, fl);			\
+		else if (op % 3 == 1)						\
+			r = bpf_map_pop_elem(&MAP, &out);			\
+		else								\
+			r = bpf_map_peek_elem(&MAP, &out);			\
+		acc = acc * 31 + (__u32)r;					\
+		acc = acc * 31 + (op % 3 ? out : 0);				\
+	}									\
+	return acc;								\
+}
+QOPS(queue_ops, q)
+QOPS(stack_ops, st)
+
+SEC("xdp")
+int bloom_ops(struct xdp_md *ctx)
+{
+	__u8 ops[48];
+	__u32 acc = 0;
+
+	PKT(ctx, 48);
+	__builtin_memcpy(ops, d, 48);
+	for (int i = 0; i < 8; i++) {
+		__u32 v = 0;
+		long r;
+
+		__builtin_memcpy(&v, &ops[6 * i + 2], 4);
+		if (ops[6 * i] & 1)
+			r = bpf_map_peek_elem(&bloom, &v);
+		else
+			r = bpf_map_push_elem(&bloom, &v, ops[6 * i + 1]);
+		acc = acc * 31 + (__u32)r;
+	}
+	return acc;
+}
+
+/* redirect_map on empty redirect maps: u32 key, u32 flags */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 4);
+} devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 4);
+} cpus SEC(".maps");
+
+#define REDIR(NAME, MAP)							\
+SEC("xdp")									\
+int NAME(struct xdp_md *ctx)							\
+{										\
+	PKT(ctx, 8);								\
+	return bpf_redirect_map(&MAP, *(__u32 *)d, *(__u32 *)(d + 4));		\
+}
+REDIR(redir_dev, devs)
+REDIR(redir_cpu, cpus)
+
 char _license[] SEC("license") = "GPL";
