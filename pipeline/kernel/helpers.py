@@ -20,13 +20,13 @@ from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
 from .timers import free_in as _free_fields
 from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
-from .helpers_net import (SKB_HASH, check_mtu, csum_level, csum_update,  # noqa: F401
-                          get_listener_sock, get_route_realm, l3_csum_replace,
-                          l4_csum_replace, redirect, set_hash, set_hash_invalid,
-                          sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock, skb_load_bytes_relative,
-                          skb_pull_data, tcp_check_syncookie, tcp_gen_syncookie, tcp_sock,
-                          xdp_adjust_meta, xdp_adjust_tail, xdp_get_buff_len, xdp_load_bytes,
-                          xdp_store_bytes)
+from .helpers_net import (SKB_HASH, check_mtu, clone_redirect, csum_level,  # noqa: F401
+                          csum_update, get_listener_sock, get_route_realm, l3_csum_replace,
+                          l4_csum_replace, redirect, redirect_neigh, redirect_peer, set_hash,
+                          set_hash_invalid, sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock,
+                          skb_change_type, skb_load_bytes_relative, skb_pull_data,
+                          tcp_check_syncookie, tcp_gen_syncookie, tcp_sock, xdp_adjust_meta,
+                          xdp_adjust_tail, xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes)
 from .helpers_maps import (map_peek_elem, map_pop_elem, map_push_elem,  # noqa: F401
                            redirect_map)
 from .helpers_str import (probe_read, probe_read_kernel, probe_read_kernel_str,  # noqa: F401
@@ -375,28 +375,28 @@ skc_lookup_tcp = sk_lookup_tcp
 ringbuf_discard = ringbuf_submit
 
 
-HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read",
-           5: "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32",
-           8: "get_smp_processor_id", 9: "skb_store_bytes", 10: "l3_csum_replace",
-           11: "l4_csum_replace", 12: "tail_call",
-           14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16: "get_current_comm",
-           23: "redirect", 24: "get_route_realm", 26: "skb_load_bytes", 28: "csum_diff", 34: "get_hash_recalc",
-           39: "skb_pull_data", 40: "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id",
-           44: "xdp_adjust_head", 48: "set_hash", 51: "redirect_map", 54: "xdp_adjust_meta", 65: "xdp_adjust_tail",
-           45: "probe_read_str", 68: "skb_load_bytes_relative", 80: "get_current_cgroup_id",
-           84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release", 87: "map_push_elem", 88: "map_pop_elem",
-           89: "map_peek_elem", 93: "spin_lock",
-           94: "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock",
-           99: "skc_lookup_tcp", 100: "tcp_check_syncookie", 105: "strtol", 106: "strtoul",
-           110: "tcp_gen_syncookie", 113: "probe_read_kernel", 115: "probe_read_kernel_str",
-           118: "jiffies64", 123: "get_current_ancestor_cgroup_id", 125: "ktime_get_boot_ns",
-           128: "sk_cgroup_id", 129: "sk_ancestor_cgroup_id", 130: "ringbuf_output",
-           131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
-           135: "csum_level", 160: "ktime_get_coarse_ns", 163: "check_mtu",
-           164: "for_each_map_elem", 169: "timer_init", 170: "timer_set_callback",
-           171: "timer_start", 172: "timer_cancel", 177: "trace_vprintk", 181: "loop",
-           182: "strncmp", 188: "xdp_get_buff_len", 189: "xdp_load_bytes",
-           190: "xdp_store_bytes", 195: "map_lookup_percpu_elem", 208: "ktime_get_tai_ns"}
+HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read", 5:
+           "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32", 8: "get_smp_processor_id", 9:
+           "skb_store_bytes", 10: "l3_csum_replace", 11: "l4_csum_replace", 12: "tail_call", 13:
+           "clone_redirect", 14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16:
+           "get_current_comm", 23: "redirect", 24: "get_route_realm", 26: "skb_load_bytes", 28:
+           "csum_diff", 32: "skb_change_type", 34: "get_hash_recalc", 39: "skb_pull_data", 40:
+           "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id", 44: "xdp_adjust_head",
+           45: "probe_read_str", 48: "set_hash", 51: "redirect_map", 54: "xdp_adjust_meta", 65:
+           "xdp_adjust_tail", 68: "skb_load_bytes_relative", 80: "get_current_cgroup_id", 84:
+           "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release", 87: "map_push_elem", 88:
+           "map_pop_elem", 89: "map_peek_elem", 93: "spin_lock", 94: "spin_unlock", 95:
+           "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock", 99: "skc_lookup_tcp", 100:
+           "tcp_check_syncookie", 105: "strtol", 106: "strtoul", 110: "tcp_gen_syncookie", 113:
+           "probe_read_kernel", 115: "probe_read_kernel_str", 118: "jiffies64", 123:
+           "get_current_ancestor_cgroup_id", 125: "ktime_get_boot_ns", 128: "sk_cgroup_id", 129:
+           "sk_ancestor_cgroup_id", 130: "ringbuf_output", 131: "ringbuf_reserve", 132:
+           "ringbuf_submit", 133: "ringbuf_discard", 135: "csum_level", 152: "redirect_neigh", 155:
+           "redirect_peer", 160: "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem",
+           169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel",
+           177: "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len", 189:
+           "xdp_load_bytes", 190: "xdp_store_bytes", 195: "map_lookup_percpu_elem", 208:
+           "ktime_get_tai_ns"}
 
 
 # Helpers the verifier accepts for some program type that a test run cannot give the

@@ -332,3 +332,40 @@ def xdp_adjust_tail(run, vm, md, delta, *_):
         vm.memory.write(end, bytes(new - end))      # grown bytes are cleared
     vm.memory.store(md + XDP_DATA_END, 4, new)
     return 0
+
+
+# --- more redirects, packet type ------------------------------------------------------------
+
+BPF_REDIR_NEIGH_SIZE = 20       # sizeof(struct bpf_redir_neigh)
+PACKET_OTHERHOST = 3
+SKB_PKT_TYPE = SKB_OFFSETS["pkt_type"]
+
+
+def redirect_neigh(run, vm, ifindex, params, plen, flags, *_):
+    plen &= U32
+    if (plen and plen < BPF_REDIR_NEIGH_SIZE) or flags & U64:
+        return TC_ACT_SHOT
+    return TC_ACT_REDIRECT
+
+
+def redirect_peer(run, vm, ifindex, flags, *_):
+    return TC_ACT_SHOT if flags & U64 else TC_ACT_REDIRECT
+
+
+def clone_redirect(run, vm, skb, ifindex, flags, *_):
+    """``bpf_clone_redirect``: a clone of the packet goes to ``lo`` (the only device; the
+    test run does not deliver it); 0, or -EINVAL for bad flags or another ifindex."""
+    if flags & U64 & ~BPF_F_INGRESS:
+        return -EINVAL
+    if ifindex & U32 != LO_IFINDEX:
+        return -EINVAL
+    return 0
+
+
+def skb_change_type(run, vm, skb, pkt_type, *_):
+    """``bpf_skb_change_type``: skb->pkt_type, both old and new at most PACKET_OTHERHOST."""
+    if vm.memory.load(skb + SKB_PKT_TYPE, 4) > PACKET_OTHERHOST or pkt_type & U32 > \
+            PACKET_OTHERHOST:
+        return -EINVAL
+    vm.memory.store(skb + SKB_PKT_TYPE, 4, pkt_type & U32)
+    return 0

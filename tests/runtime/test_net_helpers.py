@@ -99,6 +99,11 @@ CASES = {
     "queues": _qops,
     "redirect_map": lambda r: [struct.pack("<II", k, f) for k in (0, 3, 4)
                                for f in (0, 1, 2, 3, 4, 8, 16, 24, 8 | 2, 32)],
+    # the destination MAC (bytes 0-5) is 00:00:00:00:00:00 only with ifindex/type 0, so
+    # the kernel's eth_type_trans makes the packet PACKET_HOST (lo's address) or OTHERHOST
+    "redirects": lambda r: [struct.pack("<III", i, p, f) for i in (0, 1, 7)
+                            for p in (0, 8, 20) for f in (0, 1, 2)],
+    "change_type": lambda r: [struct.pack("<I", t) for t in (0, 1, 2, 3, 4, 7, 1 << 31)],
     "strncmp": lambda r: [bytes([n]) + s.ljust(8, b"\0") for n in range(8)
                           for s in (b"hello", b"help", b"hellz", b"he\0lo", b"hellooo", b"a",
                                     b"hello\0zz", b"\xffello")],
@@ -118,6 +123,8 @@ PROGS = {
     "replace": ["l3_replace", "l4_replace"],
     "queues": ["queue_ops", "stack_ops", "bloom_ops"],
     "redirect_map": ["redir_dev", "redir_cpu"],
+    "redirects": ["redir_neigh", "redir_peer", "clone_redir"],
+    "change_type": ["change_type"],
     "hash": ["hash_set", "hash_invalid"],
     "pull": ["pull", "realm"],
     "xdp_adjust": ["meta_ret", "meta_len", "tail_ret", "tail_len"],

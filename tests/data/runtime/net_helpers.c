@@ -380,4 +380,56 @@ int NAME(struct xdp_md *ctx)							\
 REDIR(redir_dev, devs)
 REDIR(redir_cpu, cpus)
 
+/* redirect_neigh (u32 ifindex, u32 plen, u32 flags), redirect_peer (u32 ifindex, u32 flags),
+ * clone_redirect (u32 ifindex, u32 flags), skb_change_type (u32 type; then skb->pkt_type) */
+SEC("tc")
+int redir_neigh(struct __sk_buff *ctx)
+{
+	struct bpf_redir_neigh nh = {};
+	__u32 ifindex, plen, flags;
+
+	{
+		PKT(ctx, 12);
+		ifindex = *(__u32 *)d; plen = *(__u32 *)(d + 4); flags = *(__u32 *)(d + 8);
+	}
+	if (plen == 0)
+		return bpf_redirect_neigh(ifindex, 0, 0, flags);
+	if (plen < sizeof(nh))
+		return bpf_redirect_neigh(ifindex, &nh, 8, flags);
+	return bpf_redirect_neigh(ifindex, &nh, sizeof(nh), flags);
+}
+
+SEC("tc")
+int redir_peer(struct __sk_buff *ctx)
+{
+	PKT(ctx, 8);
+	return bpf_redirect_peer(*(__u32 *)d, *(__u32 *)(d + 4));
+}
+
+SEC("tc")
+int clone_redir(struct __sk_buff *ctx)
+{
+	__u32 ifindex, flags;
+
+	{
+		PKT(ctx, 8);
+		ifindex = *(__u32 *)d; flags = *(__u32 *)(d + 4);
+	}
+	return bpf_clone_redirect(ctx, ifindex, flags);
+}
+
+SEC("tc")
+int change_type(struct __sk_buff *ctx)
+{
+	__u32 t;
+	long ret;
+
+	{
+		PKT(ctx, 4);
+		t = *(__u32 *)d;
+	}
+	ret = bpf_skb_change_type(ctx, t);
+	return ret ? ret : ctx->pkt_type | 0x100;
+}
+
 char _license[] SEC("license") = "GPL";
