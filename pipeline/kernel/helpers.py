@@ -409,6 +409,22 @@ NOT_MODELLED = {
     "bpf_get_current_task": "the mock kernel has no task_struct to point to",
     "bpf_fib_lookup": "its answer depends on the host's routes and sysctls",
     "bpf_get_socket_cookie": "the test run's socket cookie is not deterministic",
+    "bpf_get_socket_uid": "the test run's socket is the host's",
+    "bpf_send_signal": "it would signal the process running the test",
+    "bpf_send_signal_thread": "it would signal the process running the test",
+    "bpf_get_stackid": "a test run has no stack traces",
+    "bpf_get_stack": "a test run has no stack traces",
+    "bpf_get_func_ip": "a test run is not attached to a function",
+    "bpf_get_attach_cookie": "a test run has no attachment",
+    "bpf_perf_event_read": "a test run has no perf events",
+    "bpf_perf_event_read_value": "a test run has no perf events",
+    "bpf_perf_prog_read_value": "a test run has no perf events",
+    "bpf_skb_change_tail": "the mock kernel does not resize the test run's packet",
+    "bpf_skb_change_head": "the mock kernel does not resize the test run's packet",
+    "bpf_skb_adjust_room": "the mock kernel does not resize the test run's packet",
+    "bpf_skb_vlan_push": "the mock kernel does not resize the test run's packet",
+    "bpf_skb_vlan_pop": "the mock kernel does not resize the test run's packet",
+    "bpf_skb_change_proto": "the mock kernel does not resize the test run's packet",
 }
 
 
