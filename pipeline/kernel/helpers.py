@@ -256,7 +256,8 @@ def csum_from32to16(x: int) -> int:
 
 def csum_diff(run, vm, frm, from_size, to, to_size, seed):
     """``bpf_csum_diff``: the 16-bit folded checksum of ``to`` minus ``from`` plus ``seed``
-    (from_size 0: pushing data; to_size 0: pulling data).  Any sizes, as the kernel (6.18) takes them
+    (from_size 0: pushing data; to_size 0: pulling data).  Any sizes, as the kernel (6.18)
+    takes them
     (the verifier bounds them by the memory they describe)."""
     from_size &= U32
     to_size &= U32

@@ -5,9 +5,10 @@ Array-like maps (array, percpu array with one CPU, prog array, global data secti
 element and a key -> slot index in insertion order (LRU: most recently used last); ring
 buffers keep reserved records back to back; queue and stack maps keep a slot per element and
 ``slots`` maps a push sequence number to it (oldest first); a bloom filter keeps the values
-pushed as ``slots`` keys (an exact set: no false positives).  The storage is a memory region of the run, so
-programs read and write values in place, as in the kernel.  Kernel counterparts:
-kernel/bpf/arraymap.c, hashtab.c, ringbuf.c.
+pushed as ``slots`` keys (an exact set: no false positives).  The storage is a memory region
+of the run, so programs read and write values in place, as in the kernel.  Kernel
+counterparts: kernel/bpf/arraymap.c, hashtab.c, ringbuf.c, queue_stack_maps.c,
+bloom_filter.c.
 """
 
 from __future__ import annotations

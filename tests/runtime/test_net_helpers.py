@@ -3,8 +3,9 @@ the same object on the same packet): bpf_strtol/strtoul, bpf_check_mtu (xdp and 
 bpf_redirect, bpf_csum_update, bpf_csum_level, bpf_l3/l4_csum_replace, bpf_set_hash(_invalid)
 with bpf_get_hash_recalc, bpf_skb_pull_data, bpf_get_route_realm, the XDP buffer helpers,
 bpf_xdp_adjust_meta/tail, bpf_skb_load_bytes_relative, bpf_strncmp, push/pop/peek on queue,
-stack and bloom-filter maps and bpf_redirect_map on empty redirect maps (tests/data/runtime/net_helpers.c: each
-program takes its arguments from the packet and returns one result)."""
+stack and bloom-filter maps, bpf_redirect_map on empty redirect maps, bpf_redirect_neigh/peer,
+bpf_clone_redirect and bpf_skb_change_type (tests/data/runtime/net_helpers.c: each program
+takes its arguments from the packet and returns one result)."""
 
 from __future__ import annotations
 
