@@ -158,3 +158,22 @@ def test_helper_results_match_kernel(obj, group):
                 diffs.append(f"{prog}({args.hex()}): kernel {want:#x}, ours {got:#x}")
     assert not diffs, f"{len(diffs)} of {len(packets) * len(PROGS[group])} differ " \
                       f"({seed_text}):\n" + "\n".join(diffs[:20])
+
+
+@pytest.mark.parametrize("engine", ["unicorn", "native"])
+def test_other_engines_match_kernel(obj, engine):
+    """The helpers are engine independent; a few cases of every group on the JIT engines."""
+    if engine == "unicorn":
+        pytest.importorskip("unicorn")
+    if engine == "native":
+        from pipeline import exec_native
+        if exec_native.available():
+            pytest.skip(exec_native.available())
+    r, _ = rng(0x4E8)
+    for group, progs in PROGS.items():
+        for args in CASES[group](r)[:3]:
+            data = args.ljust(SIZE.get(group, PACKET), b"\x5a")
+            for prog in progs:
+                want = K.run_object(obj.elf.path, prog, data).retval
+                got = pipeline.run(obj, prog, data=data, engine=engine).retval
+                assert got == want, (engine, prog, args.hex(), want, got)
