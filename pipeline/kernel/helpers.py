@@ -20,8 +20,10 @@ from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
 from .timers import free_in as _free_fields
 from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
-from .helpers_net import (SKB_HASH, check_mtu, clone_redirect, csum_level,  # noqa: F401
-                          csum_update, get_listener_sock, get_route_realm, l3_csum_replace,
+from .helpers_net import (ROOT_CGROUP_ID, SKB_HASH, check_mtu, clone_redirect, csum_level,  # noqa: F401
+                          csum_update, get_cgroup_classid, get_socket_uid,
+                          skb_ancestor_cgroup_id, skb_cgroup_classid, skb_cgroup_id,
+                          get_listener_sock, get_route_realm, l3_csum_replace,
                           l4_csum_replace, redirect, redirect_neigh, redirect_peer, set_hash,
                           set_hash_invalid, sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock,
                           skb_change_type, skb_load_bytes_relative, skb_pull_data,
@@ -126,9 +128,6 @@ TAI_OFFSET_NS = 1_700_000_037_000_000_000   # a fixed wall-clock epoch (+37 s of
 def ktime_get_tai_ns(run, vm, *_):
     run.clock += 1000       # the same deterministic clock, on a wall-clock epoch
     return TAI_OFFSET_NS + run.clock
-
-
-ROOT_CGROUP_ID = 1          # the test run's task sits in the root cgroup (cgroup v2 id 1)
 
 
 def get_current_cgroup_id(run, vm, *_):
@@ -380,22 +379,24 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: 
            "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32", 8: "get_smp_processor_id", 9:
            "skb_store_bytes", 10: "l3_csum_replace", 11: "l4_csum_replace", 12: "tail_call", 13:
            "clone_redirect", 14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16:
-           "get_current_comm", 23: "redirect", 24: "get_route_realm", 26: "skb_load_bytes", 28:
-           "csum_diff", 32: "skb_change_type", 34: "get_hash_recalc", 39: "skb_pull_data", 40:
-           "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id", 44: "xdp_adjust_head",
-           45: "probe_read_str", 48: "set_hash", 51: "redirect_map", 54: "xdp_adjust_meta", 65:
-           "xdp_adjust_tail", 68: "skb_load_bytes_relative", 80: "get_current_cgroup_id", 84:
-           "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release", 87: "map_push_elem", 88:
-           "map_pop_elem", 89: "map_peek_elem", 93: "spin_lock", 94: "spin_unlock", 95:
-           "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock", 99: "skc_lookup_tcp", 100:
-           "tcp_check_syncookie", 105: "strtol", 106: "strtoul", 110: "tcp_gen_syncookie", 113:
-           "probe_read_kernel", 115: "probe_read_kernel_str", 118: "jiffies64", 123:
-           "get_current_ancestor_cgroup_id", 125: "ktime_get_boot_ns", 128: "sk_cgroup_id", 129:
-           "sk_ancestor_cgroup_id", 130: "ringbuf_output", 131: "ringbuf_reserve", 132:
-           "ringbuf_submit", 133: "ringbuf_discard", 135: "csum_level", 152: "redirect_neigh", 155:
-           "redirect_peer", 160: "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem",
-           169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel",
-           177: "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len", 189:
+           "get_current_comm", 17: "get_cgroup_classid", 23: "redirect", 24: "get_route_realm", 26:
+           "skb_load_bytes", 28: "csum_diff", 32: "skb_change_type", 34: "get_hash_recalc", 39:
+           "skb_pull_data", 40: "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id", 44:
+           "xdp_adjust_head", 45: "probe_read_str", 47: "get_socket_uid", 48: "set_hash", 51:
+           "redirect_map", 54: "xdp_adjust_meta", 65: "xdp_adjust_tail", 68:
+           "skb_load_bytes_relative", 79: "skb_cgroup_id", 80: "get_current_cgroup_id", 83:
+           "skb_ancestor_cgroup_id", 84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release",
+           87: "map_push_elem", 88: "map_pop_elem", 89: "map_peek_elem", 93: "spin_lock", 94:
+           "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock", 99:
+           "skc_lookup_tcp", 100: "tcp_check_syncookie", 105: "strtol", 106: "strtoul", 110:
+           "tcp_gen_syncookie", 113: "probe_read_kernel", 115: "probe_read_kernel_str", 118:
+           "jiffies64", 123: "get_current_ancestor_cgroup_id", 125: "ktime_get_boot_ns", 128:
+           "sk_cgroup_id", 129: "sk_ancestor_cgroup_id", 130: "ringbuf_output", 131:
+           "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard", 135: "csum_level",
+           151: "skb_cgroup_classid", 152: "redirect_neigh", 155: "redirect_peer", 160:
+           "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem", 169: "timer_init",
+           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 177:
+           "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len", 189:
            "xdp_load_bytes", 190: "xdp_store_bytes", 195: "map_lookup_percpu_elem", 208:
            "ktime_get_tai_ns"}
 
@@ -410,7 +411,6 @@ NOT_MODELLED = {
     "bpf_get_current_task": "the mock kernel has no task_struct to point to",
     "bpf_fib_lookup": "its answer depends on the host's routes and sysctls",
     "bpf_get_socket_cookie": "the test run's socket cookie is not deterministic",
-    "bpf_get_socket_uid": "the test run's socket is the host's",
     "bpf_send_signal": "it would signal the process running the test",
     "bpf_send_signal_thread": "it would signal the process running the test",
     "bpf_get_stackid": "a test run has no stack traces",

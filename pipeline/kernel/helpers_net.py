@@ -6,7 +6,10 @@ net/core/filter.c, on the test run's skb/xdp_buff (net/bpf/test_run.c).
 The test run's network namespace, as the mock kernel models it, has one device: ``lo``
 (ifindex 1, MTU 65536, a 14-byte hardware header), which the test run's skb and xdp_buff
 belong to; any other ifindex does not exist (``-ENODEV``).  Its skb starts with
-``ip_summed == CHECKSUM_NONE`` (as ``BPF_PROG_TEST_RUN`` builds it) and never holds a socket.
+``ip_summed == CHECKSUM_NONE`` (as ``BPF_PROG_TEST_RUN`` builds it).  The kernel's test run
+gives the skb a socket of the calling process; the mock kernel answers the helpers that ask
+about its owner for its own caller (uid 0, the root cgroup), but hands out no socket object:
+``skb->sk`` reads NULL and the socket helpers can never be reached.
 """
 
 from __future__ import annotations
@@ -369,3 +372,29 @@ def skb_change_type(run, vm, skb, pkt_type, *_):
         return -EINVAL
     vm.memory.store(skb + SKB_PKT_TYPE, 4, pkt_type & U32)
     return 0
+
+
+# --- who the test run's packet belongs to --------------------------------------------------
+# BPF_PROG_TEST_RUN gives the skb a socket of the calling process; the mock kernel's caller
+# is root (bpf_get_current_uid_gid is 0) in the root cgroup (id 1), so the socket is too.
+
+ROOT_CGROUP_ID = 1
+
+
+def get_socket_uid(run, vm, skb, *_):
+    return 0
+
+
+def skb_cgroup_id(run, vm, skb, *_):
+    return ROOT_CGROUP_ID
+
+
+def skb_ancestor_cgroup_id(run, vm, skb, level, *_):
+    return ROOT_CGROUP_ID if level & U64 == 0 else 0
+
+
+def get_cgroup_classid(run, vm, skb, *_):
+    return 0                    # no net_cls classid (cgroup v1) is set
+
+
+skb_cgroup_classid = get_cgroup_classid

@@ -432,4 +432,30 @@ int change_type(struct __sk_buff *ctx)
 	return ret ? ret : ctx->pkt_type | 0x100;
 }
 
+/* the test run's socket: its owner's uid and cgroup (u32 level for the ancestor), classids */
+SEC("tc")
+int sock_uid(struct __sk_buff *ctx)
+{
+	return bpf_get_socket_uid(ctx);
+}
+
+SEC("tc")
+int sock_cgroup(struct __sk_buff *ctx)
+{
+	return bpf_skb_cgroup_id(ctx);
+}
+
+SEC("tc")
+int sock_ancestor(struct __sk_buff *ctx)
+{
+	PKT(ctx, 4);
+	return bpf_skb_ancestor_cgroup_id(ctx, *(__u32 *)d);
+}
+
+SEC("tc")
+int classids(struct __sk_buff *ctx)
+{
+	return bpf_get_cgroup_classid(ctx) | bpf_skb_cgroup_classid(ctx) << 16;
+}
+
 char _license[] SEC("license") = "GPL";
