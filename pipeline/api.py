@@ -96,12 +96,19 @@ def load(path: str | Path, **build_options) -> Object:
     bytes starting with the ELF magic, checked before it is read whole."""
     if is_c_source(path):
         return build(path, **build_options)
-    _check_object_file(Path(path))
+    check_input_file(path)
     return open_object(path)
 
 
-def _check_object_file(p: Path) -> None:
+ELF_MAGIC = b"\x7fELF"
+BTF_MAGIC = b"\x9f\xeb"          # 0xeB9F, little-endian
+
+
+def check_input_file(path: str | Path, magics: tuple[bytes, ...] = (ELF_MAGIC,)) -> None:
+    """Refuse, before reading it whole, a path that is not a regular file of at most
+    :data:`MAX_OBJECT_SIZE` bytes starting with one of ``magics``."""
     import stat
+    p = Path(path)
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -111,8 +118,7 @@ def _check_object_file(p: Path) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise UserError("io", f"{p}: is a directory", str(p), BAD_INPUT)
     if not stat.S_ISREG(st.st_mode):
-        raise UserError("io", f"{p}: not a regular file (an ELF object or a .c file is "
-                              "expected)", str(p), BAD_INPUT)
+        raise UserError("io", f"{p}: not a regular file", str(p), BAD_INPUT)
     if st.st_size > MAX_OBJECT_SIZE:
         raise UserError("io", f"{p}: {st.st_size} bytes is over the {MAX_OBJECT_SIZE >> 20} MiB "
                               "limit for an object file", str(p), BAD_INPUT)
@@ -121,8 +127,9 @@ def _check_object_file(p: Path) -> None:
             magic = f.read(4)
     except OSError as e:
         raise UserError("io", f"{p}: {e.strerror}", str(p), BAD_INPUT) from None
-    if magic != b"\x7fELF":
-        raise UserError("elf", f"{p}: not an ELF file (bad magic)", str(p), BAD_INPUT)
+    if not any(magic.startswith(m) for m in magics):
+        what = "an ELF file" if magics == (ELF_MAGIC,) else "an ELF or raw BTF file"
+        raise UserError("elf", f"{p}: not {what} (bad magic)", str(p), BAD_INPUT)
 
 
 def _object(obj) -> Object:

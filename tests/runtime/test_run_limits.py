@@ -113,3 +113,13 @@ def test_timeout_help_names_the_real_defaults():
                          capture_output=True, text=True)
     text = " ".join(out.stdout.split())
     assert f"default: {DEFAULT_TIMEOUT:g} s on native and on unicorn for verified" in text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_btf_command_checks_its_file_first(tmp_path):
+    rc, err, _, secs = _cli("btf", "/dev/zero")
+    assert rc == 2 and "not a regular file" in err and secs < 30, err
+    junk = tmp_path / "junk.btf"
+    junk.write_bytes(b"abcd" * 10)
+    rc, err, _, _ = _cli("btf", junk)
+    assert rc == 2 and "bad magic" in err, err
