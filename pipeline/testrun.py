@@ -61,6 +61,9 @@ class TestRun(KernelState):
         self.prog_arrays: dict = {}     # prog array map name -> {index: program name}
         self.tail_calls = 0             # in this run (MAX_TAIL_CALL_CNT)
         self.globals = obj.globals
+        if data is not None and len(data) > MEMORY_LIMIT:
+            raise UserError("usage", f"input data: {len(data)} bytes exceed the run's memory "
+                                     f"limit of {MEMORY_LIMIT} bytes", None, BAD_INPUT)
         self._setup_ctx(DEFAULT_PACKET if data is None else data)
         self._setup_maps(values or {})
 

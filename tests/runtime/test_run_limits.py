@@ -123,3 +123,9 @@ def test_btf_command_checks_its_file_first(tmp_path):
     junk.write_bytes(b"abcd" * 10)
     rc, err, _, _ = _cli("btf", junk)
     assert rc == 2 and "bad magic" in err, err
+
+
+def test_api_data_over_the_memory_limit_is_refused():
+    with pytest.raises(pipeline.Error) as e:
+        pipeline.run(SUM10, data=bytes(MEMORY_LIMIT + 1))
+    assert e.value.kind == "usage" and f"{MEMORY_LIMIT + 1} bytes" in str(e.value)
