@@ -94,3 +94,10 @@ def test_cli_refusal_is_one_line():
     assert len(lines) == 1 and "bpf_get_current_task" in lines[0], out.stderr
     assert "Traceback" not in out.stderr
     assert helper_name(35) == "bpf_get_current_task"
+
+
+def test_a_call_in_dead_code_is_not_refused(obj):
+    assert pipeline.run(obj, "maybe_task").retval == 5          # .rodata use_task = 0
+    with pytest.raises(pipeline.Error) as e:
+        pipeline.run(obj, "maybe_task", globals={"use_task": 1})
+    assert "bpf_get_current_task" in str(e.value)

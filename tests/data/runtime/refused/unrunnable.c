@@ -20,6 +20,17 @@ int fib(struct xdp_md *ctx)
 	return bpf_fib_lookup(ctx, &params, sizeof(params), 0);
 }
 
+/* the call is dead code unless the loader sets use_task: the kernel never runs it then */
+const volatile int use_task = 0;
+
+SEC("tc")
+int maybe_task(struct __sk_buff *skb)
+{
+	if (use_task)
+		return bpf_get_current_task() != 0;
+	return 5;
+}
+
 SEC("tc")
 int fine(struct __sk_buff *skb)
 {
