@@ -26,7 +26,8 @@ from .helpers_net import (ROOT_CGROUP_ID, SKB_HASH, check_mtu, clone_redirect, c
                           get_listener_sock, get_route_realm, l3_csum_replace,
                           l4_csum_replace, redirect, redirect_neigh, redirect_peer, set_hash,
                           set_hash_invalid, sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock,
-                          skb_change_type, skb_load_bytes_relative, skb_pull_data,
+                          skb_change_type, skb_ecn_set_ce, skb_load_bytes_relative,
+                          skb_pull_data,
                           tcp_check_syncookie, tcp_gen_syncookie, tcp_sock, xdp_adjust_meta,
                           xdp_adjust_tail, xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes)
 from .helpers_maps import (map_peek_elem, map_pop_elem, map_push_elem,  # noqa: F401
@@ -387,16 +388,16 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: 
            "skb_load_bytes_relative", 79: "skb_cgroup_id", 80: "get_current_cgroup_id", 83:
            "skb_ancestor_cgroup_id", 84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release",
            87: "map_push_elem", 88: "map_pop_elem", 89: "map_peek_elem", 93: "spin_lock", 94:
-           "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 98: "get_listener_sock", 99:
-           "skc_lookup_tcp", 100: "tcp_check_syncookie", 105: "strtol", 106: "strtoul", 110:
-           "tcp_gen_syncookie", 113: "probe_read_kernel", 115: "probe_read_kernel_str", 118:
-           "jiffies64", 123: "get_current_ancestor_cgroup_id", 125: "ktime_get_boot_ns", 128:
-           "sk_cgroup_id", 129: "sk_ancestor_cgroup_id", 130: "ringbuf_output", 131:
-           "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard", 135: "csum_level",
-           151: "skb_cgroup_classid", 152: "redirect_neigh", 155: "redirect_peer", 160:
-           "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem", 169: "timer_init",
-           170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel", 177:
-           "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len", 189:
+           "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 97: "skb_ecn_set_ce", 98:
+           "get_listener_sock", 99: "skc_lookup_tcp", 100: "tcp_check_syncookie", 105: "strtol",
+           106: "strtoul", 110: "tcp_gen_syncookie", 113: "probe_read_kernel", 115:
+           "probe_read_kernel_str", 118: "jiffies64", 123: "get_current_ancestor_cgroup_id", 125:
+           "ktime_get_boot_ns", 128: "sk_cgroup_id", 129: "sk_ancestor_cgroup_id", 130:
+           "ringbuf_output", 131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
+           135: "csum_level", 151: "skb_cgroup_classid", 152: "redirect_neigh", 155:
+           "redirect_peer", 160: "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem",
+           169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel",
+           177: "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len", 189:
            "xdp_load_bytes", 190: "xdp_store_bytes", 195: "map_lookup_percpu_elem", 208:
            "ktime_get_tai_ns"}
 

@@ -398,3 +398,37 @@ def get_cgroup_classid(run, vm, skb, *_):
 
 
 skb_cgroup_classid = get_cgroup_classid
+
+
+# --- ECN ----------------------------------------------------------------------------------
+
+ETH_P_IP, ETH_P_IPV6 = 0x0800, 0x86DD
+INET_ECN_CE = 3
+
+
+def skb_ecn_set_ce(run, vm, skb, *_):
+    """``bpf_skb_ecn_set_ce`` (INET_ECN_set_ce): mark an ECN-capable IPv4/IPv6 packet
+    Congestion Experienced, fixing the IPv4 header checksum; 1 when the packet is (now) CE,
+    0 when it is not ECN-capable or not IP."""
+    if run.packet is None:
+        raise _fault("this program type has no packet")
+    pkt, _, end = run.packet
+    net = pkt.base + ETH_HLEN
+    proto = int.from_bytes(vm.memory.read(pkt.base + 12, 2), "big")
+    if proto == ETH_P_IP and net + 20 <= end:
+        tos = vm.memory.load(net + 1, 1)
+        ecn = (tos + 1) & 3
+        if not ecn & 2:
+            return int(not ecn)
+        # htons(0xFFFB) + htons(ecn) added to the checksum as the CPU loads them (LE)
+        add = (0xFBFF + (ecn << 8)) & 0xFFFF
+        vm.memory.store(net + 10, 2, _add16(vm.memory.load(net + 10, 2), add))
+        vm.memory.store(net + 1, 1, tos | INET_ECN_CE)
+        return 1
+    if proto == ETH_P_IPV6 and net + 40 <= end:
+        first = int.from_bytes(vm.memory.read(net, 4), "big")
+        if not (first >> 20) & 3:
+            return 0
+        vm.memory.write(net, (first | INET_ECN_CE << 20).to_bytes(4, "big"))
+        return 1
+    return 0

@@ -107,6 +107,10 @@ CASES = {
                             for p in (0, 8, 20) for f in (0, 1, 2)],
     "change_type": lambda r: [struct.pack("<I", t) for t in (0, 1, 2, 3, 4, 7, 1 << 31)],
     "owner": lambda r: [struct.pack("<I", n) for n in (0, 1, 2, 1 << 31)],
+    "ecn": lambda r: [bytes(12) + bytes.fromhex(e) + bytes([v, tos]) + bytes(r.getrandbits(8)
+                                                                        for _ in range(50))
+                      for e in ("0800", "86dd", "0806") for v in (0x45, 0x60, 0x6f)
+                      for tos in (0, 1, 2, 3, 0xfc, 0x5e, 0x5d, 0x5f, 0x2a)],
     "strncmp": lambda r: [bytes([n]) + s.ljust(8, b"\0") for n in range(8)
                           for s in (b"hello", b"help", b"hellz", b"he\0lo", b"hellooo", b"a",
                                     b"hello\0zz", b"\xffello")],
@@ -128,6 +132,7 @@ PROGS = {
     "redirect_map": ["redir_dev", "redir_cpu"],
     "redirects": ["redir_neigh", "redir_peer", "clone_redir"],
     "change_type": ["change_type"],
+    "ecn": ["ecn"],
     "owner": ["sock_uid", "sock_cgroup", "sock_ancestor", "classids"],
     "hash": ["hash_set", "hash_invalid"],
     "pull": ["pull", "realm"],

@@ -458,4 +458,18 @@ int classids(struct __sk_buff *ctx)
 	return bpf_get_cgroup_classid(ctx) | bpf_skb_cgroup_classid(ctx) << 16;
 }
 
+/* skb_ecn_set_ce: the packet is Ethernet + IPv4/IPv6 as given; the result, the TOS /
+ * traffic-class word and the IPv4 checksum after the call */
+SEC("tc")
+int ecn(struct __sk_buff *ctx)
+{
+	long ret = bpf_skb_ecn_set_ce(ctx);
+	__u32 w, c;
+
+	PKT(ctx, 54);
+	w = *(__u32 *)(d + 14);
+	c = *(__u16 *)(d + 24);
+	return (ret << 30) ^ w ^ (c << 8);
+}
+
 char _license[] SEC("license") = "GPL";
