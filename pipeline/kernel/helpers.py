@@ -19,21 +19,8 @@ from .printk import MAX_BPRINTF_VARARGS, bprintf
 from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
 from .timers import free_in as _free_fields
-from .timers import timer_cancel, timer_init, timer_set_callback, timer_start  # noqa: F401
-from .helpers_net import (ROOT_CGROUP_ID, SKB_HASH, check_mtu, clone_redirect, csum_level,  # noqa: F401
-                          csum_update, get_cgroup_classid, get_socket_uid,
-                          skb_ancestor_cgroup_id, skb_cgroup_classid, skb_cgroup_id,
-                          get_listener_sock, get_route_realm, l3_csum_replace,
-                          l4_csum_replace, redirect, redirect_neigh, redirect_peer, set_hash,
-                          set_hash_invalid, sk_ancestor_cgroup_id, sk_cgroup_id, sk_fullsock,
-                          skb_change_type, skb_ecn_set_ce, skb_load_bytes_relative,
-                          skb_pull_data,
-                          tcp_check_syncookie, tcp_gen_syncookie, tcp_sock, xdp_adjust_meta,
-                          xdp_adjust_tail, xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes)
-from .helpers_maps import (map_peek_elem, map_pop_elem, map_push_elem,  # noqa: F401
-                           redirect_map)
-from .helpers_str import (probe_read, probe_read_kernel, probe_read_kernel_str,  # noqa: F401
-                          probe_read_str, strncmp, strtol, strtoul)
+from . import helpers_maps, helpers_net, helpers_str, timers
+from .helpers_net import ROOT_CGROUP_ID, SKB_HASH
 
 
 
@@ -452,10 +439,21 @@ def why_not(helper_id: int) -> str:
     return NOT_MODELLED.get(name, "the mock kernel does not implement it")
 
 
+_HOMES = (helpers_net, helpers_str, helpers_maps, timers)   # besides this module
+
+
+def _impl(name: str):
+    fn = globals().get(name)
+    for mod in _HOMES:
+        if fn is not None:
+            break
+        fn = getattr(mod, name, None)
+    return fn
+
+
 def table() -> dict[int, Helper]:
-    """Every implemented helper by id."""
-    g = globals()
-    return {hid: Helper(f"bpf_{name}", hid, g[name]) for hid, name in HELPERS.items()}
+    """Every implemented helper by id (defined here or in a module of :data:`_HOMES`)."""
+    return {hid: Helper(f"bpf_{name}", hid, _impl(name)) for hid, name in HELPERS.items()}
 
 
 def bind(helpers: dict[int, Helper], run) -> dict:
