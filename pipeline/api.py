@@ -217,8 +217,13 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     object's ``.values`` initialisers (tail-call targets are verified and JITed too);
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
-    Linux, verified programs only); ``timeout``: wall-clock seconds per run call (native:
-    default 10); ``btf_func_path`` as for :func:`verifier_input`."""
+    Linux, verified programs only); ``repeat``: 1 to 2**32 - 1 runs (the kernel's u32);
+    ``timeout``: wall-clock seconds for all of them (default 10 on native and on unicorn for
+    verified programs; none on interp and unverified unicorn, where ``max_insns`` bounds
+    each run); ``btf_func_path`` as for :func:`verifier_input`.  The program and its
+    tail-call targets are verified before anything sized by the object is allocated;
+    maps, global data and ``data`` together may take :data:`pipeline.testrun.MEMORY_LIMIT`
+    bytes, and a helper the mock kernel cannot run is refused before the run."""
     obj = _object(obj)
     p = obj.program(prog)
     if not 1 <= repeat <= MAX_REPEAT:
