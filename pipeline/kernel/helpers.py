@@ -175,6 +175,27 @@ def trace_vprintk(run, vm, fmt, size, data, data_len, *_):
     return len(line)
 
 
+def snprintf(run, vm, out, out_size, fmt, data, data_len):
+    """``bpf_snprintf``: the formatted text into ``out`` (cut to ``out_size - 1`` bytes and
+    a NUL); the full length plus one, or -EINVAL.  (The verifier checks ``fmt`` at load.)"""
+    out_size &= U32
+    data_len &= U32
+    if data_len % 8 or data_len > 8 * MAX_BPRINTF_VARARGS or (data_len and not data):
+        return -EINVAL
+    args = list(struct.unpack(f"<{data_len // 8}Q", vm.memory.read(data, data_len))) \
+        if data_len else []
+    fmt_bytes = bytearray()
+    while not fmt_bytes.endswith(b"\0"):        # a NUL-terminated constant string
+        fmt_bytes += vm.memory.read(fmt + len(fmt_bytes), 1)
+    text = bprintf(vm, bytes(fmt_bytes), args, limit=None)
+    if isinstance(text, int):
+        return text
+    raw = text.encode("latin-1")
+    if out_size:
+        vm.memory.write(out, raw[:out_size - 1] + b"\0")
+    return len(raw) + 1
+
+
 def tail_call(run, vm, ctx, mp, index, *_):
     """Run the program in ``mp[index]`` and make the calling function return its result
     (:class:`pipeline.interp.TailCallReturn`); an index out of range, an empty slot or the
@@ -383,10 +404,10 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: 
            "ringbuf_output", 131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
            135: "csum_level", 151: "skb_cgroup_classid", 152: "redirect_neigh", 155:
            "redirect_peer", 160: "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem",
-           169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel",
-           177: "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len", 189:
-           "xdp_load_bytes", 190: "xdp_store_bytes", 195: "map_lookup_percpu_elem", 208:
-           "ktime_get_tai_ns"}
+           165: "snprintf", 169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172:
+           "timer_cancel", 177: "trace_vprintk", 181: "loop", 182: "strncmp", 188:
+           "xdp_get_buff_len", 189: "xdp_load_bytes", 190: "xdp_store_bytes", 195:
+           "map_lookup_percpu_elem", 208: "ktime_get_tai_ns"}
 
 
 # Helpers the verifier accepts for some program type that a test run cannot give the

@@ -48,8 +48,10 @@ def _read(vm, addr: int, n: int) -> bytes:
         return bytes(n)
 
 
-def bprintf(vm, fmt: bytes, args: list[int]) -> str | int:
-    """The text ``fmt`` formats ``args`` (raw u64 values) to, or -EINVAL."""
+def bprintf(vm, fmt: bytes, args: list[int], limit: int | None = MAX_BPRINTF_BUF - 1
+            ) -> str | int:
+    """The text ``fmt`` formats ``args`` (raw u64 values) to (at most ``limit`` characters,
+    as bpf_trace_printk's buffer), or -EINVAL."""
     end = fmt.find(b"\0")
     if end < 0:
         return -EINVAL
@@ -131,4 +133,5 @@ def bprintf(vm, fmt: bytes, args: list[int]) -> str | int:
             conv = "d"
         out.append(("%" + spec + conv) % v)
         i = j + 1
-    return "".join(out)[:MAX_BPRINTF_BUF - 1]
+    text = "".join(out)
+    return text if limit is None else text[:limit]

@@ -75,3 +75,49 @@ def test_refused_formats_are_refused_alike():
         assert not k.accepted and "Invalid format string" in k.log, case
         got = pipeline.run(obj, f"prk_{case}", data=_packet(r, 1), engine="interp")
         assert _s32(got.retval) == -EINVAL and got.output == [], (case, got.output)
+
+
+def _formats() -> dict[str, tuple[int, bytes]]:
+    """case -> (pointer mask, format bytes), from the C source's CASE lines."""
+    import re
+    out = {}
+    for m in re.finditer(r'^CASE\((\w+), (\d+), "(.*)"\)$', SRC.read_text(), re.M):
+        out[m.group(1)] = (int(m.group(2)), m.group(3).encode().decode("unicode_escape")
+                           .encode("latin-1") + b"\0")
+    return out
+
+
+def test_snprintf_helper_matches_kernel():
+    """The mock kernel's bpf_snprintf (which our verifier does not take yet) called directly
+    on the same format and arguments: the same text, NUL and return value, and a short
+    buffer cut as the kernel's bstr_printf cuts it."""
+    from types import SimpleNamespace
+
+    from pipeline.interp import Memory
+    from pipeline.kernel import helpers
+    _need_kernel()
+    obj = pipeline.build(SRC, include=[INCLUDE_DIR])
+    formats = _formats()
+    r, seed_text = rng(0x9F3)
+    n = 0
+    for case in _cases(obj):
+        mask, fmt = formats[case]
+        if mask:
+            continue            # pointer arguments point into the kernel's own memory
+        for trial in range(TRIALS):
+            data = _packet(r, trial)
+            k = K.run_object(obj.elf.path, f"snp_{case}", data)
+            kret = _s32(k.retval)
+            for size in (128, 8, 1, 0):
+                mem = Memory()
+                f = mem.map("fmt", bytearray(fmt), base=0x1000)
+                a = mem.map("args", bytearray(data[:96]), base=0x2000)
+                o = mem.map("out", bytearray(b"\xee" * 128), base=0x3000)
+                ret = helpers.snprintf(None, SimpleNamespace(memory=mem), o.base, size, f.base,
+                                       a.base, 96)
+                assert ret == kret, (case, size, ret, kret, seed_text)
+                want = (k.data_out[:min(kret, size) - 1] + b"\0") if size else b""
+                assert bytes(o.data[:len(want)]) == want, (case, size, seed_text)
+                assert all(b == 0xEE for b in o.data[len(want):]), (case, size)
+                n += 1
+    assert n >= 40
