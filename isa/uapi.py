@@ -73,6 +73,9 @@ def helper_name(helper_id: int) -> str | None:
         return "bpf_" + HELPER_NAMES[helper_id]
     return None
 
+HELPER_IDS: dict[str, int] = {name: i for i, name in enumerate(HELPER_NAMES)}
+BPF_FUNC_tail_call = HELPER_IDS["tail_call"]
+
 # --- maps ---------------------------------------------------------------------------------
 # enum bpf_map_type, lower case without the BPF_MAP_TYPE_ prefix (bpftool's spelling).
 MAP_TYPE_NAMES: dict[int, str] = {
@@ -87,6 +90,17 @@ MAP_TYPE_NAMES: dict[int, str] = {
     33: "arena",
 }
 MAP_TYPES: dict[str, int] = {name: i for i, name in MAP_TYPE_NAMES.items()}
+
+# --- programs -----------------------------------------------------------------------------
+# enum bpf_prog_type, lower case without the BPF_PROG_TYPE_ prefix (the loader's names)
+PROG_TYPE_NAMES: tuple[str, ...] = (
+    "unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp",
+    "perf_event", "cgroup_skb", "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops",
+    "sk_skb", "cgroup_device", "sk_msg", "raw_tracepoint", "cgroup_sock_addr", "lwt_seg6local",
+    "lirc_mode2", "sk_reuseport", "flow_dissector", "cgroup_sysctl", "raw_tracepoint_writable",
+    "cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall", "netfilter",
+)
+PROG_TYPE_IDS: dict[str, int] = {name: i for i, name in enumerate(PROG_TYPE_NAMES)}
 
 # --- errno --------------------------------------------------------------------------------
 # Linux values (include/uapi/asm-generic/errno-base.h), independent of the host's ``errno``.

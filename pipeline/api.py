@@ -209,9 +209,11 @@ def jit(obj, prog=None, *, verdict=None, kernel=None, verified: bool = True):
 def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = None,
         engine: str = "unicorn", kernel=None, repeat: int = 1, verify: bool = True,
         max_insns: int = MAX_INSNS, prog_array: dict | None = None,
-        timeout: float | None = None, btf_func_path=None) -> Result:
+        timeout: float | None = None, btf_func_path=None, ctx: dict | None = None) -> Result:
     """Verify, JIT and run one program like ``BPF_PROG_TEST_RUN``: ``data`` is the packet
-    (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes);
+    (skb/xdp programs) or context bytes (default: the selftests' 64 zero bytes); ``ctx``:
+    ``__sk_buff`` / ``xdp_md`` fields set as the kernel's ctx_in sets them
+    (``{"mark": 7, "cb[0]": 1}``; a field the kernel refuses is a usage error);
     ``globals`` are written before load (``{"name": int | bytes | "hex:.."}``);
     ``prog_array``: ``{map: {index: program}}`` slots of prog arrays, on top of the
     object's ``.values`` initialisers (tail-call targets are verified and JITed too);
@@ -252,7 +254,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \
             if engine in ("unicorn", "native") else None
         loaded[name] = (linked, image, verdict)
-    test_run = TestRun(obj, p, data, globals)
+    test_run = TestRun(obj, p, data, globals, ctx)
     test_run.prog_arrays = arrays
     linked, image, verdict = loaded.pop(p.name)
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,

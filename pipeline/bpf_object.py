@@ -155,15 +155,15 @@ class Object:
             from btf import kinds as L
             for sec in self.btf.types:
                 if sec is not None and sec.kind == L.DATASEC:
-                    for vs in sec.secinfos:
-                        var = self.btf.type(vs.type)
-                        types[(sec.name, vs.offset)] = var.type
+                    for vs in sec.secinfos:   # by name: offsets are 0 until libbpf's
+                        var = self.btf.type(vs.type)   # btf_fixup_datasec fills them in
+                        types[(sec.name, var.name)] = var.type
         out = {}
         for d in self.elf.data_sections:
             for s in d.symbols:
                 if s.name and s.size and s.bind in ("GLOBAL", "WEAK"):
                     out[s.name] = Global(s.name, d.name, s.value, s.size,
-                                         types.get((d.name, s.value)))
+                                         types.get((d.name, s.name)))
         return out
 
     # -- kfunc calls bound to the kernel, once per program and kernel ------------------------

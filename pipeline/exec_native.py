@@ -420,7 +420,7 @@ class _Child:
                             if name != "stack" and not name.startswith("kernel:")},
                 "maps": {m.name: (dict(m.slots), list(m.free), m.rb_head) for m in run.maps},
                 "calls": list(run.calls), "trace": list(run.trace),
-                "warnings": list(run.warnings)}
+                "perf_events": list(run.perf_events), "warnings": list(run.warnings)}
 
     def _finish(self, r0: int, ended_by: str) -> None:
         self._send(b"R" + pickle.dumps(self.results(r0, ended_by)))

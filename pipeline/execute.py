@@ -6,7 +6,8 @@ per-run kernel (:class:`pipeline.testrun.TestRun`), its helpers by id
 (:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id; timers armed by
 a run fire after it returns (:mod:`pipeline.kernel.timers`), on the same engine.  ``repeat`` runs N
 times (maps and globals persist between runs, as in the kernel's repeat) and reports the
-last result; ``duration_ns`` is measured around the N runs only.
+last result; ``duration_ns`` is measured around the N runs only.  What the run left (maps,
+ring buffer and perf records, globals, the output packet) is decoded by :mod:`pipeline.show`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from isa.ints import U32, U64
 
+from . import show
 from .errors import BAD_INPUT, REJECTED, UserError
 from .interp import InterpError
 from .kernel import helpers as kernel_helpers
@@ -37,13 +39,29 @@ class Result:
     engine: str
     repeat: int
     duration_ns: int                 # per run, around the runs only
-    globals: dict                    # global variable name -> value after the run
-    maps: dict                       # map name -> {"type", "entries": {key hex: value hex}}
     kfunc_calls: list                # [{"name", "args", "ret"}]
     output: list                     # bpf_trace_printk lines
     verdict: object = None           # the verifier.Verdict (None with verify=False)
     image: object = field(default=None, repr=False)   # the jit.Image run by unicorn
     ended_by: str = "exit"
+    perf_events: list = field(default_factory=list)   # [{"map", "cpu", "data": bytes}]
+    packet: bytes | None = None      # data_out: the packet after the run (skb/xdp)
+    left: object = field(default=None, repr=False)    # pipeline.show.Snapshot
+
+    @property
+    def globals(self) -> dict:
+        """Global variable name -> value after the run, decoded through BTF."""
+        return self.left.globals
+
+    @property
+    def maps(self) -> dict:
+        """Map name -> {"type", "entries": [as bpftool -j map dump prints them]}."""
+        return self.left.maps
+
+    @property
+    def ringbuf(self) -> list:
+        """Committed ring buffer records in order: [{"map", "data": bytes}]."""
+        return self.left.ringbuf
 
 
 def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
@@ -97,12 +115,19 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
         elapsed = time.perf_counter_ns() - t0
     except InterpError as e:
         raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None
+    return _result(prog, run, read, r0, engine, repeat, elapsed // max(repeat, 1), verdict,
+                   image if engine == "unicorn" else None, ended_by)
+
+
+def _result(prog, run, read, r0, engine, repeat, duration_ns, verdict, image,
+            ended_by) -> Result:
+    """What the run left: maps, records and globals (:class:`pipeline.show.Snapshot`)."""
     calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
     return Result(prog=prog.name, retval=r0 & U32, r0=r0 & U64, engine=engine,
-                  repeat=max(repeat, 1), duration_ns=elapsed // max(repeat, 1),
-                  globals=run.global_values(read), maps=map_contents(run, read),
-                  kfunc_calls=calls, output=list(run.trace), verdict=verdict,
-                  image=image if engine == "unicorn" else None, ended_by=ended_by)
+                  repeat=max(repeat, 1), duration_ns=duration_ns,
+                  kfunc_calls=calls, output=list(run.trace), verdict=verdict, image=image,
+                  ended_by=ended_by, perf_events=list(run.perf_events),
+                  packet=show.packet_out(run, read), left=show.Snapshot(run, read))
 
 
 def _watchdog(vm, timeout: float) -> threading.Timer:
@@ -146,34 +171,9 @@ def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets
         m.slots, m.free, m.rb_head = out["maps"][m.name]
     run.calls[:] = out["calls"]
     run.trace[:] = out["trace"]
-    read = out["regions"].__getitem__
-    r0 = out["r0"]
-    calls = [{"name": c.name, "args": list(c.args), "ret": c.ret} for c in run.calls]
-    return Result(prog=prog.name, retval=r0 & U32, r0=r0 & U64, engine="native",
-                  repeat=max(repeat, 1), duration_ns=out["duration_ns"],
-                  globals=run.global_values(read), maps=map_contents(run, read),
-                  kfunc_calls=calls, output=list(run.trace), verdict=verdict, image=image,
-                  ended_by=out["ended_by"])
-
-
-def map_contents(run: TestRun, read) -> dict:
-    """Every BTF/legacy map's elements after the run, keys and values as hex."""
-    out = {}
-    for m in run.maps:
-        if m.kind == "data" or not m.values:
-            continue
-        raw = read(f"values:{m.name}")
-        entries = {}
-        if m.is_array and m.map_type != "prog_array":
-            for i in range(max(m.max_entries, 1)):
-                v = raw[i * m.elem_size:i * m.elem_size + m.value_size]
-                if any(v):
-                    entries[i.to_bytes(4, "little").hex()] = v.hex()
-        elif m.is_hash:
-            for k, slot in m.slots.items():
-                entries[k.hex()] = raw[slot * m.elem_size:slot * m.elem_size + m.value_size].hex()
-        out[m.name] = {"type": m.map_type, "entries": entries}
-    return out
+    run.perf_events[:] = out["perf_events"]
+    return _result(prog, run, out["regions"].__getitem__, out["r0"], "native", repeat,
+                   out["duration_ns"], verdict, image, out["ended_by"])
 
 
 def _unicorn(prog, image, run, helpers, kfuncs, max_insns, targets):

@@ -38,6 +38,12 @@ _ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgr
            "cgroup/post_bind4": "cgroup_inet4_post_bind",
            "cgroup/post_bind6": "cgroup_inet6_post_bind"}
 
+# BTF-attached tracing programs: the SEC() prefix names the attach type
+_TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trace_fentry",
+                   "fentry.s": "trace_fentry", "fexit": "trace_fexit", "fexit.s": "trace_fexit",
+                   "fmod_ret": "modify_return", "fmod_ret.s": "modify_return",
+                   "tp_btf": "trace_raw_tp"}
+
 BPF_F_RDONLY_PROG = 1 << 7
 BPF_F_MMAPABLE = 1 << 10
 
@@ -74,8 +80,11 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
     inp = VerifierInput(insns=list(linked.insns), prog_type=prog.type or "socket_filter",
                         maps=list(maps), license=obj.elf.license or "", name=prog.name, btf=btf,
                         func_info=func_info, line_info=line_info,
-                        expected_attach_type=_ATTACH.get(sec), attach=prog.attach)
+                        expected_attach_type=_ATTACH.get(sec) or _TRACING_ATTACH.get(
+                            sec.split("/", 1)[0] if prog.type == "tracing" else ""),
+                        attach=prog.attach)
     inp.prog_flags = prog_flags
+    inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
         # the kernel prototype, and the verifier gets that BTF, the KF_* flags and each

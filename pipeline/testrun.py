@@ -25,6 +25,7 @@ from jit import LinkError, Target
 
 from .errors import BAD_INPUT, REJECTED, UserError
 from .interp import InterpError, Region
+from .kernel import ctx_in
 from .kernel.helpers import HelperFault
 from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
                             SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
@@ -39,11 +40,14 @@ class TestRun(KernelState):
 
     ``obj``: a :class:`pipeline.bpf_object.Object`; ``data``: packet (skb/xdp programs) or
     context bytes; ``values``: global variable name -> value (int, bytes, or the CLI's text
-    form) written before load, like ``skel->bss->x = v``."""
+    form) written before load, like ``skel->bss->x = v``; ``ctx``: ``__sk_buff`` /
+    ``xdp_md`` field name -> value, as ``BPF_PROG_TEST_RUN``'s ctx_in sets them
+    (:mod:`pipeline.kernel.ctx_in`)."""
 
     __test__ = False   # not a pytest class
 
-    def __init__(self, obj, prog, data: bytes | None = None, values: dict | None = None):
+    def __init__(self, obj, prog, data: bytes | None = None, values: dict | None = None,
+                 ctx: dict | None = None):
         from .exec_unicorn import DATA_BASE
         super().__init__(memory=None)
         self.obj, self.prog = obj, prog
@@ -61,10 +65,13 @@ class TestRun(KernelState):
         self.prog_arrays: dict = {}     # prog array map name -> {index: program name}
         self.tail_calls = 0             # in this run (MAX_TAIL_CALL_CNT)
         self.globals = obj.globals
+        self.perf_events: list[dict] = []   # bpf_perf_event_output records, in order
         if data is not None and len(data) > MEMORY_LIMIT:
             raise UserError("usage", f"input data: {len(data)} bytes exceed the run's memory "
                                      f"limit of {MEMORY_LIMIT} bytes", None, BAD_INPUT)
         self._setup_ctx(DEFAULT_PACKET if data is None else data)
+        if ctx:
+            self._ctx_in(ctx)
         self._setup_maps(values or {})
 
     def attach(self, vm) -> None:
@@ -99,6 +106,9 @@ class TestRun(KernelState):
             struct.pack_into("<I", skb, SKB_DATA_META, start)
             self.ctx = self.add_region("ctx", skb)
         elif t == "xdp":
+            if len(data) < ETH_HLEN:
+                raise UserError("usage", f"--data: an XDP test run needs at least {ETH_HLEN} "
+                                         f"bytes, got {len(data)}", None, BAD_INPUT)
             # one page as the kernel's test run frames it, room for bpf_xdp_adjust_tail
             pkt = self.add_region("packet", (bytes(XDP_HEADROOM) + data).ljust(
                 XDP_FRAME_END - XDP_TAILROOM, b"\0"))
@@ -110,6 +120,29 @@ class TestRun(KernelState):
             self.ctx = self.add_region("ctx", md)
         else:
             self.ctx = self.add_region("ctx", data.ljust(DEFAULT_CTX_SIZE, b"\0"))
+
+    def _ctx_in(self, values: dict) -> None:
+        """Fields of ``ctx_in`` (net/bpf/test_run.c's rules, :mod:`.kernel.ctx_in`)."""
+        kind = ctx_in.supported(self.prog_type, SKB_TYPES)
+        try:
+            if kind is None:
+                raise ctx_in.CtxError(f"--ctx: a {self.prog_type} program's test run has no "
+                                      f"named context fields (pass its context with --data)")
+            ctx = self.ctx.data
+            if kind == "skb":
+                for name, v in ctx_in.skb_fields(values, struct.unpack_from(
+                        "<I", ctx, SKB_LEN)[0]).items():
+                    off, size = ctx_in.field_offset(name), ctx_in.SKB_SETTABLE[name]
+                    ctx[off:off + size] = v.to_bytes(size, "little")
+            else:       # the metadata comes out of the headroom: data stays 256 bytes in
+                pkt, start, end = self.packet
+                meta = ctx_in.xdp_meta(values, end - start)
+                raw = bytes(pkt.data[XDP_HEADROOM:end - pkt.base])
+                pkt.data[:] = (bytes(XDP_HEADROOM - meta) + raw).ljust(len(pkt.data), b"\0")
+                self.packet = (pkt, start, end - meta)
+                struct.pack_into("<III", ctx, XDP_DATA, start, end - meta, start - meta)
+        except ctx_in.CtxError as e:
+            raise UserError("usage", str(e), None, BAD_INPUT) from None
 
     def _setup_maps(self, values: dict) -> None:
         descs = self.obj.maps
@@ -184,42 +217,6 @@ class TestRun(KernelState):
         if start + off + size > end:
             return None
         return int.from_bytes(vm.memory.read(start + off, size), "big")
-
-    # -- after the run -------------------------------------------------------------------
-    def global_values(self, read) -> dict:
-        """Every global variable's value, from ``read(section) -> bytes``."""
-        signed = self._signed_globals()
-        cache: dict[str, bytes] = {}
-        out = {}
-        for name, g in sorted(self.globals.items(), key=lambda kv: (kv[1].section, kv[1].offset)):
-            sec, off, size = g.section, g.offset, g.size
-            if sec not in cache:
-                cache[sec] = read(sec)
-            raw = cache[sec][off:off + size]
-            if size in (1, 2, 4, 8):
-                v = int.from_bytes(raw, "little")
-                if name in signed and v >> (8 * size - 1):
-                    v -= 1 << (8 * size)
-                out[name] = v
-            else:
-                out[name] = raw.hex()
-        return out
-
-    def _signed_globals(self) -> set[str]:
-        btf = self.obj.btf
-        if btf is None:
-            return set()
-        from btf import kinds as L
-        out = set()
-        for t in btf.types:
-            if t is None or t.kind != L.VAR:
-                continue
-            r = btf.resolve(t.type)
-            if (r.kind == L.INT and r.int_encoding & 1) or (r.kind in (L.ENUM, L.ENUM64)
-                                                              and r.kflag):
-                out.add(t.name)
-        return out
-
 
 
 MEMORY_LIMIT = 1 << 30      # bytes: all maps' storage plus the packet/context of one run

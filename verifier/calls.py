@@ -21,12 +21,14 @@ after any call) have one place to live.
 
 from __future__ import annotations
 
+from btf.errors import BtfError
 from btf.funcs import ArgKind
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.call_args import check_helper_mem_access
 from verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env, check_reg_arg_src
-from verifier.errors import E2BIG, EACCES, EFAULT, EINVAL, VerifierError
+from verifier.errors import E2BIG, EACCES, EEXIST, EFAULT, EINVAL, ENOENT, VerifierError
+from verifier.kfunc_args import process_dynptr
 from verifier.log import format_frame
 from verifier.precision import mark_chain_precision
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
@@ -78,7 +80,14 @@ def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
                 return False, lines
             if not arg.nullable and reg.type & T.PTR_MAYBE_NULL:
                 return False, [f"arg#{i} is expected to be non-NULL"]
-        elif kind in (ArgKind.STRUCT_PTR, ArgKind.DYNPTR, ArgKind.ARENA):
+        elif kind == ArgKind.DYNPTR:
+            # kernel: process_dynptr_func on a const struct bpf_dynptr * (MEM_RDONLY): an
+            # initialized dynptr on the stack or a dynptr the caller was given; not NULL
+            try:
+                process_dynptr(env, ("reg", regno), i, False, None, None)
+            except VerifierError as e:
+                return False, [*e.lines, e.message]
+        elif kind in (ArgKind.STRUCT_PTR, ArgKind.ARENA):
             pass
         else:
             return False, []
@@ -110,6 +119,41 @@ def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]
         st.refs[:] = saved_refs
 
 
+def find_exception_callback_insn_off(env: Env) -> int:
+    """kernel: bpf_find_exception_callback_insn_off - the main function's BTF may name an
+    exception callback (decl tag ``exception_callback:NAME``): a global function of the
+    program (in its func_info).  Returns its first insn, or 0 when there is none."""
+    fi, btf = env.inp.func_info, env.inp.btf
+    if not fi or btf is None:
+        return 0
+    try:
+        main = btf.type(fi[0][1])
+    except BtfError:
+        raise VerifierError("invalid btf id for main subprog in func_info", EINVAL) from None
+    tags = [d.value for d in btf.decl_tags(main.id, -1)
+            if d.value.startswith("exception_callback:")]
+    if not tags:
+        return 0
+    if len(tags) > 1:
+        raise VerifierError("multiple exception callback tags for main subprog", EEXIST)
+    name = tags[0][len("exception_callback:"):]
+    funcs = [t for t in btf.find(name) if t.kind_name == "FUNC"]
+    if not funcs:
+        raise VerifierError(f"exception callback '{name}' could not be found in BTF", ENOENT)
+    if funcs[0].vlen != 1:
+        raise VerifierError(f"exception callback '{name}' must have global linkage", EINVAL)
+    off = 0
+    for insn_off, type_id in fi:
+        if type_id == funcs[0].id:
+            off = insn_off
+            if not off:
+                raise VerifierError("invalid exception callback insn_off in func_info: 0",
+                                    EINVAL)
+    if not off:
+        raise VerifierError("exception callback type id not found in func_info", EINVAL)
+    return off
+
+
 def check_func_call(env: Env, insn, insn_idx: int) -> int:
     """Returns the next instruction index."""
     target = insn_idx + insn.imm + 1
@@ -120,7 +164,16 @@ def check_func_call(env: Env, insn, insn_idx: int) -> int:
     st = env.cur
     caller = st.cur
     sp = env.subprogs[subprog]
-    ok, lines = _check_subprog_args(env, subprog, caller.regs)
+    if sp.linkage == "global":
+        ok, lines = _check_subprog_args(env, subprog, caller.regs)
+    else:
+        # a static callee's argument check only decides BTF reliability: its probe
+        # reads must not reach the stack liveness of the caller
+        live, env.liveness = env.liveness, None
+        try:
+            ok, lines = _check_subprog_args(env, subprog, caller.regs)
+        finally:
+            env.liveness = live
     if sp.linkage == "global":
         name = sp.name
         if st.active_locks:
@@ -342,6 +395,8 @@ def check_return_code(env: Env) -> None:
             pass
         elif pt in ("sk_lookup", "netfilter"):      # SK_DROP..SK_PASS, NF_DROP..NF_ACCEPT
             rng = (0, 1)
+        elif pt == "tracing" and attach == "trace_iter":    # stop (1) or go on (0)
+            rng = (0, 1)
         else:
             return
     if reg.type != T.SCALAR:
@@ -356,10 +411,20 @@ def check_return_code(env: Env) -> None:
 def tail_call_exit(env: Env, insn_idx: int) -> int:
     """bpf_tail_call from a subprogram: a successful call leaves the subprogram
     with whatever the tail-called program returned, so this path returns to the
-    caller with an unknown R0; the failing call falls through, explored later
-    (its R0 stays uninitialised, the helper returns nothing)."""
+    caller with an unknown R0 and no packet pointers; the failing call falls through,
+    explored later (its R0 stays uninitialised, the helper returns nothing)."""
     push_stack(env, insn_idx + 1, insn_idx)
+    clear_all_pkt_pointers(env)         # the tail-called program may change packet data
     env.cur.frames[env.cur.curframe].regs[0] = UNKNOWN_SCALAR
+    return prepare_func_exit(env, insn_idx)
+
+
+def ld_abs_exit(env: Env, insn_idx: int) -> int:
+    """LD_ABS/LD_IND in a subprogram: a failed packet read leaves the subprogram
+    at once with R0 = 0, so this path returns to the caller; the successful read
+    falls through, explored later."""
+    push_stack(env, insn_idx + 1, insn_idx)
+    env.cur.frames[env.cur.curframe].regs[0] = Reg(T.SCALAR, Scalar.const(0))
     return prepare_func_exit(env, insn_idx)
 
 
@@ -394,6 +459,9 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
             t = T.PTR_TO_MEM | (T.PTR_MAYBE_NULL if arg.nullable else 0)
             frame.regs[regno] = Reg(t, Scalar.const(0), mem_size=arg.mem_size,
                                     id=env.new_id())
+        elif k == ArgKind.DYNPTR:
+            # kernel: a const struct bpf_dynptr * the caller proved initialized
+            frame.regs[regno] = Reg(T.CONST_PTR_TO_DYNPTR, Scalar.const(0), id=env.new_id())
         elif k == ArgKind.STRUCT_PTR:
             t = T.PTR_TO_BTF_ID | (T.PTR_TRUSTED if arg.trusted else T.PTR_UNTRUSTED)
             if arg.nullable:
@@ -403,5 +471,6 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
             frame.regs[regno] = UNKNOWN_SCALAR
 
 
-__all__ = ["check_func_call", "push_callback_call", "process_exit", "prepare_func_exit",
+__all__ = ["find_exception_callback_insn_off", "check_func_call", "push_callback_call",
+           "process_exit", "prepare_func_exit",
            "global_arg_regs", "fp_reg", "EACCES"]

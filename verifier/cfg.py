@@ -24,8 +24,10 @@ from btf.errors import BtfError
 from btf.funcs import func_arg_info
 from isa import opcodes as op
 from isa.insn import opcode_problem
+from isa.uapi import BPF_FUNC_tail_call
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
+from verifier.calls import find_exception_callback_insn_off
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
 from verifier.liveness import successors
@@ -60,7 +62,16 @@ def add_subprogs(env: Env) -> None:
                 raise VerifierError("too many subprograms", EINVAL)
         elif insn.code == op.CALL_OP and insn.src == op.PSEUDO_KFUNC_CALL:
             add_kfunc(env, i, insn)
+    ex_cb_insn = find_exception_callback_insn_off(env)
+    if ex_cb_insn:
+        starts.add(ex_cb_insn)
+        if len(starts) > BPF_MAX_SUBPROGS:
+            raise VerifierError("too many subprograms", EINVAL)
     env.subprogs = [Subprog(start=s) for s in sorted(starts)]
+    if ex_cb_insn:
+        # kernel: mark_subprog_exc_cb - a callback of its own, stack checked apart
+        sp = next(sp for sp in env.subprogs if sp.start == ex_cb_insn)
+        sp.is_cb = sp.is_async_cb = sp.is_exception_cb = True
     for k, sp in enumerate(env.subprogs):
         sp.end = env.subprogs[k + 1].start if k + 1 < len(env.subprogs) else env.n
     if env.log.level2:
@@ -159,7 +170,7 @@ def check_btf_func(env: Env) -> None:
             raise VerifierError("LD_ABS is only supported in functions that return 'int'.",
                                 EINVAL)
         if k and not scalar_ret and sp.has_tail_call:
-            raise VerifierError("tail_call is only supported in functions that return 'int'.",
+            raise VerifierError("tail_call is only allowed in functions that return 'int'.",
                                 EINVAL)
 
 
@@ -196,6 +207,8 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                 else:
                     raise VerifierError("unrecognized bpf_ld_imm64 insn", EINVAL)
                 m = env.inp.map_at(insn.imm)
+                if src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_VALUE) and not env.inp.map_fds:
+                    m = None
                 if m is None:
                     if src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_IDX_VALUE):
                         raise VerifierError("fd_idx without fd_array is invalid", 71)
@@ -324,7 +337,12 @@ def check_cfg(env: Env) -> None:
             aux[nxt].jmp_point = True
         if visit_callee:
             aux[t].prune_point = True
-            return push(t, t + insns[t].imm + 1, BRANCH)
+            w = t + insns[t].imm + 1
+            # kernel: merge_callee_effects - once the callee is explored (this insn is
+            # visited again after it), its effects reach the caller, nesting included
+            if 0 <= w < n and env.subprogs[aux[w].subprog].changes_pkt_data:
+                env.subprogs[aux[t].subprog].changes_pkt_data = True
+            return push(t, w, BRANCH)
         return DONE_EXPLORING
 
     def visit(t: int) -> int:
@@ -347,7 +365,8 @@ def check_cfg(env: Env) -> None:
                 aux[t].prune_point = True
                 aux[t].jmp_point = True
             if insn.src == 0:
-                if helper_changes_pkt_data(insn.imm):
+                # a tail call may run a program that changes packet data
+                if helper_changes_pkt_data(insn.imm) or insn.imm == BPF_FUNC_tail_call:
                     env.subprogs[aux[t].subprog].changes_pkt_data = True
             return visit_call(t, insn.src == op.PSEUDO_CALL)
         if o == op.JA:
@@ -558,6 +577,9 @@ def _check_depth_from(env: Env, idx: int, priv: bool) -> None:
             if sps[sidx].is_async_cb and not is_pseudo_call(insn):
                 i += 1
                 continue
+            if sps[sidx].is_exception_cb:
+                raise VerifierError(f"insn {i} cannot call exception cb directly", EINVAL,
+                                    newline=False)
             i = nxt
             idx = sidx
             if sps[idx].has_tail_call:

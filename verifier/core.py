@@ -115,6 +115,8 @@ def do_check_insn(env: Env, insn, idx: int):
         mode = code & 0xE0
         if mode in (op.ABS, op.IND):
             mem.check_ld_abs(env, insn)
+            if env.cur.curframe:
+                return calls.ld_abs_exit(env, idx)
             return idx + 1
         if mode == op.IMM:
             _check_ld_imm(env, insn, idx)
@@ -478,6 +480,7 @@ def _verify(inp: VerifierInput, log_level: int) -> Verdict:
         stage = "post"
         cfg.check_max_stack_depth(env)
         SA.after_check(env)
+        mem.convert_ctx_accesses(env)
     except VerifierError as e:
         error = e
     except Exception as exc:  # noqa: BLE001 - never crash on a program; report it

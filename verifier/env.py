@@ -38,6 +38,7 @@ class Subprog:
     has_ld_abs: bool = False
     is_cb: bool = False
     is_async_cb: bool = False
+    is_exception_cb: bool = False  # named by the main function's exception_callback: tag
     changes_pkt_data: bool = False
     might_sleep: bool = False
     verified: bool = False         # global subprog checked on its own

@@ -19,6 +19,8 @@ E2BIG = _errno.E2BIG
 EFAULT = _errno.EFAULT
 ENOTSUPP = 524
 EPERM = _errno.EPERM
+ENOENT = _errno.ENOENT
+EEXIST = _errno.EEXIST
 
 
 class VerifierError(Exception):

@@ -13,14 +13,16 @@ may move packet data.
 from __future__ import annotations
 
 from isa.helper_names import helper_name
+from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
-from verifier.errors import EACCES, EINVAL, VerifierError
-from verifier.mem import check_map_access, check_mem_access, may_access_direct_pkt_data
+from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
+from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
+                          may_access_direct_pkt_data)
 from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
 from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
                            release_reference)
@@ -28,6 +30,7 @@ from verifier.scalar import Scalar
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
+BPF_FUNC_get_func_ip = HELPER_IDS["get_func_ip"]
 
 _MEM_TYPES = (T.PTR_TO_STACK, T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MAP_KEY,
               T.PTR_TO_MAP_VALUE, T.PTR_TO_MEM, T.PTR_TO_MEM | T.MEM_RINGBUF, T.PTR_TO_BUF,
@@ -174,8 +177,11 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         meta.mem_size = reg.s.var_off.value
         mark_chain_precision(env, regno)
     elif base in (H.ARG_PTR_TO_INT, H.ARG_PTR_TO_LONG):
+        # kernel: ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED - the
+        # helper stores a value there: writable memory, aligned to its size
         size = 4 if base == H.ARG_PTR_TO_INT else 8
-        check_helper_mem_access(env, regno, size, False, False, meta)
+        check_helper_mem_access(env, regno, size, bool(arg_type & H.WRITE), False, meta)
+        check_ptr_alignment(env, env.reg(regno), 0, size, True)
     elif base == H.ARG_PTR_TO_CONST_STR:
         _check_const_str(env, regno)
     elif base == H.ARG_PTR_TO_TIMER:
@@ -301,7 +307,11 @@ _MAP_HELPERS = {
     "stack_trace": {27},
     "cgroup_array": {37, 41},
     "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
-    "sockmap": {1, 2, 3, 52, 53, 60}, "sockhash": {1, 2, 3, 70, 71, 72},
+    # map_update_elem/map_delete_elem (2, 3) only where may_update_sockmap says so
+    "sockmap": {1, 52, 53, 60, 82}, "sockhash": {1, 70, 71, 72, 82},
+    # local storage: only its own get/delete helpers and bpf_kptr_xchg (194)
+    "sk_storage": {107, 108, 194}, "inode_storage": {145, 146, 194},
+    "task_storage": {156, 157, 194}, "cgrp_storage": {210, 211, 194},
     "queue": {87, 88, 89}, "stack": {87, 88, 89},
     "bloom_filter": {89, 87},
     "user_ringbuf": {209},
@@ -314,18 +324,40 @@ _FUNC_MAPS = {
 }
 
 
+# program types whose sockets are never locked where the program runs: sockmap/sockhash
+# entries may be updated and deleted there (kernel: may_update_sockmap)
+_SOCKMAP_UPDATERS = frozenset({"socket_filter", "sched_cls", "sched_act", "xdp",
+                               "sk_reuseport", "flow_dissector", "sk_lookup"})
+
+
+def _may_update_sockmap(env: Env, func_id: int) -> tuple[bool, tuple[str, ...]]:
+    """(allowed, log lines): map_update_elem (2) / map_delete_elem (3) on a sockmap."""
+    if func_id not in (2, 3):
+        return False, ()
+    pt = env.prog_type
+    if (pt in _SOCKMAP_UPDATERS
+            or (pt == "tracing" and env.inp.expected_attach_type == "trace_iter")
+            or (pt == "sock_ops" and func_id == 3)):
+        return True, ()
+    return False, ("cannot update sockmap in this context",)
+
+
 def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
     if m is None:
         return
     allowed = _MAP_HELPERS.get(m.map_type)
     bad = allowed is not None and func_id not in allowed
+    lines: tuple[str, ...] = ()
+    if bad and m.map_type in ("sockmap", "sockhash"):
+        ok, lines = _may_update_sockmap(env, func_id)
+        bad = not ok
     if not bad and func_id in _FUNC_MAPS and m.map_type not in _FUNC_MAPS[func_id]:
         bad = True
     if m.map_type in ("queue", "stack", "bloom_filter") and func_id in (1, 2, 3):
         bad = True
     if bad:
         raise VerifierError(f"cannot pass map_type {m.type_id} into func {func_name(func_id)}"
-                            f"#{func_id}", EINVAL)
+                            f"#{func_id}", EINVAL, lines)
 
 
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
@@ -417,7 +449,9 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         r0 = r0.with_(id=env.new_id())
     if func_id in (95, 96):          # pointer casts keep the reference
         r0 = r0.with_(ref_obj_id=meta.ref_obj_id)
-    elif fn.acquire:
+    elif fn.acquire or (func_id == 1 and meta.map is not None
+                        and meta.map.map_type in ("sockmap", "sockhash")):
+        # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
         rid = acquire_reference(env, insn_idx)
         r0 = r0.with_(id=rid, ref_obj_id=rid)
     if ret == H.RET_INTEGER and func_id in (114, 115):
@@ -431,10 +465,28 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                                               s32_max=ncpu - 1))
     regs[0] = r0
     _check_map_func_compatibility(env, meta.map, func_id)
+    if func_id == BPF_FUNC_get_func_ip:
+        _check_get_func_ip(env)
     if func_id == 12:
         return
     if fn.changes_pkt_data:
         clear_all_pkt_pointers(env)
+
+
+def _check_get_func_ip(env: Env) -> None:
+    """kernel: check_get_func_ip - kprobes know their function's address, and so do
+    trampoline-attached tracing programs (fentry/fexit/fmod_ret; not tp_btf or iter);
+    tracepoint, raw_tp and perf_event programs have the prototype but no address."""
+    fid = BPF_FUNC_get_func_ip
+    if env.prog_type == "kprobe":
+        return
+    if env.prog_type == "tracing":
+        if env.inp.expected_attach_type in (None, "trace_fentry", "trace_fexit", "modify_return"):
+            return
+        raise VerifierError(f"func {func_name(fid)}#{fid} supported only for "
+                            f"fentry/fexit/fmod_ret programs", ENOTSUPP)
+    raise VerifierError(f"func {func_name(fid)}#{fid} not supported for program type "
+                        f"{PROG_TYPE_IDS.get(env.prog_type, 0)}", ENOTSUPP)
 
 
 def _gpl_compatible(lic: str) -> bool:

@@ -277,46 +277,103 @@ BPF_FUNC_MAX_ID = 212
 # bpf_base_func_proto (privileged) and the type's own *_func_proto switch, measured by
 # asking the kernel (a call gets "program of this type cannot use helper" or not).
 _BASE = frozenset({
-    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 25, 35, 37, 42, 55, 80, 87, 88, 89, 93, 94,
-    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 141,
-    148, 149, 153, 154, 156, 157, 158, 164, 165, 169, 170, 171, 172, 175, 176, 177, 180, 181,
-    182, 191, 194, 195, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
+    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 35, 37, 42, 55, 80, 87, 88, 89, 93, 94,
+    105, 106, 109, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134,
+    141, 148, 149, 153, 154, 156, 157, 158, 164, 165, 169, 170, 171, 172, 175, 176, 177,
+    180, 181, 182, 191, 194, 195, 197, 198, 199, 200, 201, 202, 203, 208, 209, 210, 211,
 })
 _SOCKET_FILTER = frozenset({
-    26, 46, 47, 68, 122, 136, 137, 138, 139, 140, 160, 178, 196,
+    25, 26, 46, 47, 68, 122, 136, 137, 138, 139, 140, 160, 178, 196,
 })
 _SCHED_CLS = frozenset({
-    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41, 43,
-    46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107, 108, 110,
-    122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192, 196, 204, 205,
-    206, 207,
+    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40,
+    41, 43, 46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107,
+    108, 110, 122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192,
+    196, 204, 205, 206, 207,
 })
 _SCHED_ACT = frozenset({
-    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40, 41, 43,
-    46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107, 108, 110,
-    122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192, 196, 204, 205,
-    206, 207,
+    9, 10, 11, 13, 18, 19, 20, 21, 23, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 38, 39, 40,
+    41, 43, 46, 47, 48, 50, 66, 68, 69, 79, 83, 84, 85, 86, 95, 96, 97, 98, 99, 100, 107,
+    108, 110, 122, 124, 135, 136, 137, 138, 139, 140, 151, 152, 155, 160, 163, 178, 192,
+    196, 204, 205, 206, 207,
 })
 _XDP = frozenset({
-    23, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 100, 110, 136, 137, 138, 139, 140, 160, 163,
-    178, 188, 189, 190, 196, 204, 205, 206, 207,
+    23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 100, 110, 136, 137, 138, 139, 140, 160,
+    163, 178, 188, 189, 190, 196, 204, 205, 206, 207,
 })
 _CGROUP_SKB = frozenset({
-    26, 46, 47, 68, 79, 81, 83, 84, 85, 86, 95, 96, 97, 98, 99, 107, 108, 122, 128, 129, 136,
-    137, 138, 139, 140, 160, 178, 196,
+    25, 26, 46, 47, 68, 79, 81, 83, 84, 85, 86, 95, 96, 97, 98, 99, 107, 108, 122, 128, 129,
+    136, 137, 138, 139, 140, 160, 178, 196,
 })
 _KPROBE = frozenset({
-    4, 27, 45, 67, 173, 174,
+    4, 25, 27, 45, 67, 173, 174,
 })
 _TRACEPOINT = frozenset({
-    4, 27, 45, 67, 173, 174,
+    4, 25, 27, 45, 67, 173, 174,
 })
 _RAW_TRACEPOINT = frozenset({
-    4, 27, 45, 67, 173, 174,
+    4, 25, 27, 45, 67, 173, 174,
 })
 _PERF_EVENT = frozenset({
-    4, 27, 45, 56, 67, 119, 173, 174,
+    4, 25, 27, 45, 56, 67, 119, 173, 174,
 })
+
+# measured the same way for the program types the verifier has no context model for;
+# bpf_perf_event_output (25) is no base helper: sk_reuseport, flow_dissector and netfilter
+# programs may not call it
+_CGROUP_SOCK = frozenset({
+    25, 46, 81, 107, 122, 160, 186, 187,
+})
+_LWT_IN = frozenset({
+    24, 25, 26, 28, 33, 34, 39, 73, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_LWT_OUT = frozenset({
+    24, 25, 26, 28, 33, 34, 39, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_LWT_XMIT = frozenset({
+    9, 10, 11, 13, 20, 21, 23, 24, 25, 26, 28, 29, 30, 33, 34, 38, 39, 40, 41, 43, 73, 135,
+    136, 137, 138, 139, 140, 160, 178, 196,
+})
+_SOCK_OPS = frozenset({
+    25, 46, 49, 53, 57, 59, 70, 81, 96, 107, 108, 122, 136, 137, 138, 139, 140, 142, 143,
+    144, 160, 178, 196,
+})
+_SK_SKB = frozenset({
+    9, 25, 26, 38, 39, 43, 46, 47, 50, 52, 72, 84, 85, 86, 99, 136, 137, 138, 139, 140, 160,
+    178, 196,
+})
+_CGROUP_DEVICE = frozenset({
+    25, 81,
+})
+_SK_MSG = frozenset({
+    25, 60, 61, 62, 63, 71, 90, 91, 107, 108, 122, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_CGROUP_SOCK_ADDR = frozenset({
+    25, 46, 49, 57, 81, 84, 85, 86, 99, 107, 108, 122, 136, 137, 138, 139, 140, 160, 178,
+    186, 187, 196,
+})
+_LWT_SEG6LOCAL = frozenset({
+    24, 25, 26, 28, 33, 34, 39, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_SK_REUSEPORT = frozenset({
+    26, 46, 68, 82, 160,
+})
+_FLOW_DISSECTOR = frozenset({
+    26, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_CGROUP_SYSCTL = frozenset({
+    25, 81, 101, 102, 103, 104, 160,
+})
+_RAW_TRACEPOINT_WRITABLE = frozenset({
+    4, 25, 27, 45, 67, 173, 174,
+})
+_CGROUP_SOCKOPT = frozenset({
+    25, 81, 96, 107, 108, 122, 186, 187,
+})
+_SK_LOOKUP = frozenset({
+    25, 86, 124, 136, 137, 138, 139, 140, 160, 178, 196,
+})
+_NETFILTER = frozenset()
 
 PROG_HELPERS = {
     "socket_filter": _BASE | _SOCKET_FILTER,
@@ -328,12 +385,33 @@ PROG_HELPERS = {
     "tracepoint": _BASE | _TRACEPOINT,
     "raw_tracepoint": _BASE | _RAW_TRACEPOINT,
     "perf_event": _BASE | _PERF_EVENT,
+    "cgroup_sock": _BASE | _CGROUP_SOCK,
+    "lwt_in": _BASE | _LWT_IN,
+    "lwt_out": _BASE | _LWT_OUT,
+    "lwt_xmit": _BASE | _LWT_XMIT,
+    "sock_ops": _BASE | _SOCK_OPS,
+    "sk_skb": _BASE | _SK_SKB,
+    "cgroup_device": _BASE | _CGROUP_DEVICE,
+    "sk_msg": _BASE | _SK_MSG,
+    "cgroup_sock_addr": _BASE | _CGROUP_SOCK_ADDR,
+    "lwt_seg6local": _BASE | _LWT_SEG6LOCAL,
+    "sk_reuseport": _BASE | _SK_REUSEPORT,
+    "flow_dissector": _BASE | _FLOW_DISSECTOR,
+    "cgroup_sysctl": _BASE | _CGROUP_SYSCTL,
+    "raw_tracepoint_writable": _BASE | _RAW_TRACEPOINT_WRITABLE,
+    "cgroup_sockopt": _BASE | _CGROUP_SOCKOPT,
+    "sk_lookup": _BASE | _SK_LOOKUP,
+    "netfilter": _BASE | _NETFILTER,
 }
+# program types not measured (BTF-attached tracing, lsm, ext, struct_ops, syscall, lirc_mode2);
+# tracing programs have bpf_get_func_ip (173) - check_get_func_ip then decides
+_UNMEASURED = _BASE | {25}
+PROG_HELPERS["tracing"] = _UNMEASURED | {173}
 
 
 def available(prog_type: str, func_id: int) -> bool:
     """kernel: get_helper_proto succeeds for this program type."""
-    return func_id in PROG_HELPERS.get(prog_type, _BASE)
+    return func_id in PROG_HELPERS.get(prog_type, _UNMEASURED)
 
 
 def get_proto(prog_type: str, func_id: int) -> Proto | None:

@@ -120,6 +120,12 @@ class VerifierInput:
     # lines omit them, and its argument-tracking data flow logs "arg JOIN ..." lines at
     # level 2.  Older kernels (6.18, this machine's) do neither: False reproduces their logs.
     static_liveness: bool = True
+    # ``src = BPF_PSEUDO_MAP_FD / BPF_PSEUDO_MAP_VALUE``: True, ``imm`` indexes ``maps`` (the
+    # raw BPF_PROG_LOAD convention of tests); False, ``imm`` is a file descriptor nobody
+    # opened - the pipeline's linker turns every relocated map reference into
+    # ``BPF_PSEUDO_MAP_IDX*``, so one left with an fd had no relocation (libbpf passes it
+    # through and the kernel refuses the fd)
+    map_fds: bool = True
 
     @property
     def test_state_freq(self) -> bool:

@@ -379,8 +379,11 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
             and T.may_be_null(src.type) != T.may_be_null(dst.type)
             and T.base(src.type) != T.PTR_TO_BTF_ID and T.base(dst.type) != T.PTR_TO_BTF_ID):
         eq_regs = oregs if opc == op.JEQ else (regs if opc == op.JNE else None)
-        if eq_regs is not None:
-            r = insn.src if T.may_be_null(src.type) else insn.dst
+        r, other_type = ((insn.src, dst.type) if T.may_be_null(src.type)
+                         else (insn.dst, src.type))
+        # only a partner that is never NULL proves anything: the stack, the context
+        # and packet pointers do not (the kernel keeps the value maybe-NULL)
+        if eq_regs is not None and T.type_not_null(other_type):
             eq_regs[r] = mark_ptr_not_null(eq_regs[r])
     if (not jmp32 and not code & op.X and insn.imm == 0 and opc in (op.JEQ, op.JNE)
             and T.may_be_null(dst.type)):

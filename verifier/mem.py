@@ -22,7 +22,7 @@ from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
-from verifier.errors import EACCES, EINVAL, VerifierError
+from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
 from verifier.scalar_bounds import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
 from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
@@ -35,6 +35,8 @@ AT_PKT_END = -1       # pkt >= pkt_end
 
 # struct bpf_sock / bpf_sock common prefix (uapi)
 _BPF_SOCK_SIZE = 80
+_TCP_SOCK_SIZE = 112          # sizeof(struct bpf_tcp_sock): icsk_retransmits ends it
+_TCP_SOCK_U64 = (80, 88)      # bytes_received, bytes_acked
 
 
 def _mem_err(env: Env, regno: int, off: int, size: int, mem_size: int) -> str:
@@ -177,7 +179,11 @@ def _sock_valid(t: int, off: int, size: int) -> bool:
     if t == T.PTR_TO_SOCK_COMMON and 8 <= off < 24:   # type .. priority
         return False
     if t == T.PTR_TO_TCP_SOCK:
-        return 0 <= off < 112 and off % size == 0 and size in (4, 8)
+        # kernel: bpf_tcp_sock_is_valid_access - bytes_received and bytes_acked are the
+        # two u64 fields, every other offset is read as a u32
+        if not 0 <= off < _TCP_SOCK_SIZE or off % size:
+            return False
+        return size == (8 if off in _TCP_SOCK_U64 else 4)
     if t == T.PTR_TO_XDP_SOCK:
         return off == 0 and size == 4
     return _bpf_sock_valid(off, size)
@@ -480,3 +486,16 @@ def check_ld_abs(env: Env, insn) -> None:
         regs[r] = NOT_INIT_REG
         env.scratch_reg(r)
     regs[0] = UNKNOWN_SCALAR
+
+
+def convert_ctx_accesses(env: Env) -> None:
+    """kernel: convert_ctx_accesses, after verification - every accepted load from a
+    socket struct is rewritten field by field.  A u32 read of the upper half of
+    bpf_tcp_sock's u64 fields passes bpf_tcp_sock_is_valid_access but has no
+    rewrite, and the kernel refuses the program then."""
+    for i, insn in enumerate(env.insns):
+        aux = env.aux[i]
+        if (insn.code & 7 == op.LDX and T.base(aux.ptr_type) == T.PTR_TO_TCP_SOCK
+                and insn.off - 4 in _TCP_SOCK_U64):
+            raise VerifierError("verifier bug: error during ctx access conversion (0)",
+                                EFAULT)

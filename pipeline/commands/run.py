@@ -1,6 +1,6 @@
 """``python -m pipeline run FILE [--prog NAME] [--set GLOBAL=VALUE]... [--data HEX|@FILE]
 [--engine unicorn|interp|native] [--repeat N] [--timeout SECONDS]
-[--prog-array MAP=IDX:PROG]... [--no-verify] [--json]``.
+[--prog-array MAP=IDX:PROG]... [--ctx FIELD=VALUE]... [--no-verify] [--json]``.
 
 Load, verify (a rejection is exit 1 with the verifier's message), JIT and run one program
 with :func:`pipeline.run`, the way ``BPF_PROG_TEST_RUN`` runs it in the kernel: the context
@@ -19,12 +19,16 @@ takes at most 64 MiB; maps and inputs of one run together at most 1 GiB (a one-l
 naming the map), allocated only after verification.  ``--prog-array MAP=IDX:PROG`` puts a
 program of the object in a prog array's slot (after the object's ``.values``
 initialisers), for ``bpf_tail_call``; timers armed by the program fire after it returns.
+``--ctx FIELD=VALUE`` sets a ``__sk_buff`` / ``xdp_md`` field as ``BPF_PROG_TEST_RUN``'s
+ctx_in does (only the fields the kernel lets user space set; others are refused by name).
 ``--no-verify`` skips the verifier (an
 escape hatch for experiments; the JIT then takes its facts from BTF).
 
-JSON: ``{"prog", "retval" (u32, as BPF_PROG_TEST_RUN reports it), "r0" (full 64 bits),
-"engine", "repeat", "duration_ns", "globals": {name: value}, "maps": {name: {"type",
-"entries"}}, "verifier": {"processed_insns", ...} | {"skipped": true}, "kfunc_calls":
+JSON (:func:`pipeline.show.to_json`): ``{"prog", "retval" (u32, as BPF_PROG_TEST_RUN
+reports it), "r0" (full 64 bits), "engine", "repeat", "duration_ns", "globals": {name:
+value decoded by BTF}, "maps": {name: {"type", "entries": [as bpftool -j map dump]}},
+"ringbuf": [{"map", "data"}], "perf_events": [{"map", "cpu", "data"}], "packet" (data_out,
+hex, or null), "verifier": {"processed_insns", ...} | {"skipped": true}, "kfunc_calls":
 [{"name", "args", "ret"}], "trace": [trace_printk lines]}``.  Runtime faults are
 ``{"error": {"kind": "runtime", ...}}`` with exit 1.
 """
@@ -34,8 +38,7 @@ from __future__ import annotations
 import json
 import sys
 
-from isa.ints import s64
-
+from .. import show
 from ..cli_args import add_build_options, add_kmod_option, data_arg, kernel_arg, open_file
 from ..errors import BAD_INPUT, UserError
 from ..prog_arrays import parse_cli as parse_prog_arrays
@@ -62,6 +65,9 @@ def add_parser(subparsers):
                         "unicorn, which a 50M-instruction budget per run bounds)")
     p.add_argument("--prog-array", metavar="MAP=IDX:PROG", action="append", default=[],
                    help="put program PROG in slot IDX of prog array MAP (tail calls)")
+    p.add_argument("--ctx", metavar="FIELD=VALUE", action="append", default=[],
+                   help="set a __sk_buff/xdp_md field as BPF_PROG_TEST_RUN's ctx_in does "
+                        "(e.g. mark=7, cb[0]=1; xdp: data=META_LEN)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the verifier (an escape hatch for experiments)")
     add_build_options(p)
@@ -79,6 +85,20 @@ def _sets_arg(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _ctx_arg(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        try:
+            if not eq or not name.strip():
+                raise ValueError
+            out[name.strip()] = int(value.strip(), 0)
+        except ValueError:
+            raise UserError("usage", f"--ctx expects FIELD=INTEGER, got {item!r}", None,
+                            BAD_INPUT) from None
+    return out
+
+
 def run(args) -> int:
     from ..api import run as run_program
 
@@ -87,38 +107,21 @@ def run(args) -> int:
     if args.timeout is not None and not args.timeout > 0:
         raise UserError("usage", "--timeout must be a positive number of seconds", None,
                         BAD_INPUT)
-    data, sets = data_arg(args.data), _sets_arg(args.set)
+    data, sets, ctx = data_arg(args.data), _sets_arg(args.set), _ctx_arg(args.ctx)
     arrays = parse_prog_arrays(args.prog_array)
     obj = open_file(args)
     prog = obj.program(args.prog)
     out = run_program(obj, prog, data=data, globals=sets, engine=args.engine,
                       repeat=args.repeat, verify=not args.no_verify, kernel=kernel_arg(args),
-                      prog_array=arrays, timeout=args.timeout)
+                      prog_array=arrays, timeout=args.timeout, ctx=ctx)
     v = out.verdict
     vinfo = {"skipped": True} if v is None else {
         "processed_insns": v.processed_insns, "max_states_per_insn": v.max_states_per_insn,
         "total_states": v.total_states, "peak_states": v.peak_states,
         "stack_depth": v.stack_depths}
-    doc = {"prog": prog.name, "retval": out.retval, "r0": out.r0, "engine": out.engine,
-           "repeat": out.repeat, "duration_ns": out.duration_ns, "globals": out.globals,
-           "maps": out.maps, "verifier": vinfo, "kfunc_calls": out.kfunc_calls,
-           "trace": out.output}
     if args.json:
-        print(json.dumps(doc))
+        print(json.dumps(show.to_json(out, vinfo)))
         return 0
-    w = sys.stdout.write
-    w(f"{prog.name}: retval {out.retval} (r0 = {out.r0:#x}), engine {out.engine}"
-      f"{f', {out.repeat} runs, {out.duration_ns} ns/run' if out.repeat > 1 else ''}\n")
-    w("verifier: skipped (--no-verify)\n" if v is None
-      else f"verifier: accepted, {v.processed_insns} insns processed\n")
-    for name, value in out.globals.items():
-        w(f"  {name} = {value}\n")
-    for name, m in out.maps.items():
-        for key, value in m["entries"].items():
-            w(f"  map {name}[{key}] = {value}\n")
-    for c in out.kfunc_calls:
-        w(f"  kfunc {c['name']}({', '.join(str(s64(a)) for a in c['args'])}) = "
-          f"{s64(c['ret'])}\n")
-    for line in out.output:
-        w(f"  trace: {line}\n")
+    sys.stdout.write(show.to_text(out, "verifier: skipped (--no-verify)" if v is None
+                                  else f"verifier: accepted, {v.processed_insns} insns processed"))
     return 0

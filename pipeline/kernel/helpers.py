@@ -9,6 +9,7 @@ Kernel counterparts: the ``bpf_*`` helper implementations under kernel/bpf and n
 
 from __future__ import annotations
 
+import errno as _errno
 import struct
 
 from isa.ints import U32, U64, s32 as _s32
@@ -17,11 +18,11 @@ from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 from .printk import MAX_BPRINTF_VARARGS, bprintf
 from .registry import Helper
-from .maps import BPF_EXIST, BPF_NOEXIST, round_up as _round
+from .maps import BPF_EXIST, BPF_NOEXIST, RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
+from .maps import round_up as _round
 from .timers import free_in as _free_fields
 from . import helpers_maps, helpers_net, helpers_str, timers
 from .helpers_net import ROOT_CGROUP_ID, SKB_HASH
-
 
 
 class HelperFault(Exception):
@@ -158,6 +159,9 @@ def trace_printk(run, vm, fmt, size, a1, a2, a3):
     return len(line)
 
 MAX_TAIL_CALL_CNT = 33      # include/linux/bpf.h
+BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP = 1, 2
+BPF_F_INDEX_MASK = BPF_F_CURRENT_CPU = 0xFFFFFFFF
+BPF_F_CTXLEN_MASK = 0xFFFFF << 32
 
 
 
@@ -322,25 +326,84 @@ def sk_release(run, vm, *_):
     return 0
 
 def ringbuf_reserve(run, vm, mp, size, flags, *_):
+    """kernel/bpf/ringbuf.c: a record of ``size`` bytes behind an 8-byte header marked
+    BUSY, or NULL (flags, or no room: the ring keeps at most its size - 1 bytes)."""
     m = run.map_at(mp)
     if m.map_type != "ringbuf" or flags:
         return 0
-    need = 8 + _round(size & U32, 8)      # an 8-byte record header, as the kernel's
-    if m.rb_head + need > m.storage_size():
+    size &= U64
+    need = _round(size + RINGBUF_HDR, 8)
+    cap = m.storage_size()
+    if need > cap or m.rb_head + need > cap - 1:
         return 0
-    at = m.values + m.rb_head + 8
+    hdr = m.values + m.rb_head
+    vm.memory.write(hdr, struct.pack("<II", size | RINGBUF_BUSY, 0))   # pg_off: unused here
     m.rb_head += need
-    return at
+    return hdr + RINGBUF_HDR
 
-def ringbuf_submit(run, vm, *_):
+
+def _ringbuf_commit(run, vm, sample, discard: bool) -> None:
+    hdr = (sample & U64) - RINGBUF_HDR
+    if not any(m.map_type == "ringbuf" and m.values <= hdr < m.values + m.rb_head
+               for m in run.maps):
+        raise HelperFault(f"{sample & U64:#x} is not a reserved ring buffer record")
+    length = vm.memory.load(hdr, 4) & ~RINGBUF_BUSY
+    vm.memory.store(hdr, 4, length | (RINGBUF_DISCARD if discard else 0))
+
+
+def ringbuf_submit(run, vm, sample, flags, *_):
+    _ringbuf_commit(run, vm, sample, False)
+    return 0
+
+
+def ringbuf_discard(run, vm, sample, flags, *_):
+    _ringbuf_commit(run, vm, sample, True)
     return 0
 
 
 def ringbuf_output(run, vm, mp, data, size, flags, *_):
-    at = ringbuf_reserve(run, vm, mp, size, flags)
+    if flags & U64 & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP):
+        return -EINVAL
+    at = ringbuf_reserve(run, vm, mp, size, 0)
     if not at:
         return -EAGAIN
     vm.memory.write(at, vm.memory.read(data, size & U32))
+    _ringbuf_commit(run, vm, at, False)
+    return 0
+
+
+def perf_event_output(run, vm, ctx, mp, flags, data, size):
+    """bpf_perf_event_output (bpf_skb_event_output / bpf_xdp_event_output for packet
+    programs: the upper 32 bits of ``flags`` append that many packet bytes).  Every slot
+    holds a BPF-output event, slot i on CPU i, as libbpf's perf_buffer sets up; the run is
+    on CPU 0.  The record (``data`` then the packet bytes) goes to ``run.perf_events``."""
+    m = run.map_at(mp)
+    flags &= U64
+    pkt_len = (flags & BPF_F_CTXLEN_MASK) >> 32
+    allowed = BPF_F_INDEX_MASK | (BPF_F_CTXLEN_MASK if run.packet is not None else 0)
+    if flags & ~allowed:
+        return -EINVAL
+    extra = b""
+    if pkt_len:
+        start = vm.memory.load(ctx + XDP_DATA, 4) if run.prog_type == "xdp" \
+            else run.packet[1]
+        end = vm.memory.load(ctx + XDP_DATA_END, 4) if run.prog_type == "xdp" \
+            else run.packet[2]
+        if pkt_len > end - start:
+            return -EFAULT
+        extra = vm.memory.read(start, pkt_len)
+    if m.map_type != "perf_event_array":
+        return -EINVAL
+    index = flags & BPF_F_INDEX_MASK
+    cpu = 0                                   # get_smp_processor_id
+    if index == BPF_F_CURRENT_CPU:
+        index = cpu
+    if index >= (m.max_entries or 1):        # libbpf sizes an unsized array to the CPUs
+        return -E2BIG
+    if index != cpu:
+        return -_errno.EOPNOTSUPP             # the slot's event is on another CPU
+    record = (vm.memory.read(data, size & U64) if size & U64 else b"") + extra
+    run.perf_events.append({"map": m.name, "cpu": cpu, "data": record})
     return 0
 
 def loop(run, vm, nr, cb, ctx, flags, *_):
@@ -381,33 +444,33 @@ ktime_get_coarse_ns = ktime_get_ns
 spin_unlock = spin_lock
 sk_lookup_udp = sk_lookup_tcp
 skc_lookup_tcp = sk_lookup_tcp
-ringbuf_discard = ringbuf_submit
 
 
-HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read", 5:
-           "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32", 8: "get_smp_processor_id", 9:
-           "skb_store_bytes", 10: "l3_csum_replace", 11: "l4_csum_replace", 12: "tail_call", 13:
-           "clone_redirect", 14: "get_current_pid_tgid", 15: "get_current_uid_gid", 16:
-           "get_current_comm", 17: "get_cgroup_classid", 23: "redirect", 24: "get_route_realm", 26:
-           "skb_load_bytes", 28: "csum_diff", 32: "skb_change_type", 34: "get_hash_recalc", 39:
-           "skb_pull_data", 40: "csum_update", 41: "set_hash_invalid", 42: "get_numa_node_id", 44:
-           "xdp_adjust_head", 45: "probe_read_str", 47: "get_socket_uid", 48: "set_hash", 51:
-           "redirect_map", 54: "xdp_adjust_meta", 65: "xdp_adjust_tail", 68:
-           "skb_load_bytes_relative", 79: "skb_cgroup_id", 80: "get_current_cgroup_id", 83:
-           "skb_ancestor_cgroup_id", 84: "sk_lookup_tcp", 85: "sk_lookup_udp", 86: "sk_release",
-           87: "map_push_elem", 88: "map_pop_elem", 89: "map_peek_elem", 93: "spin_lock", 94:
-           "spin_unlock", 95: "sk_fullsock", 96: "tcp_sock", 97: "skb_ecn_set_ce", 98:
-           "get_listener_sock", 99: "skc_lookup_tcp", 100: "tcp_check_syncookie", 105: "strtol",
-           106: "strtoul", 110: "tcp_gen_syncookie", 113: "probe_read_kernel", 115:
-           "probe_read_kernel_str", 118: "jiffies64", 123: "get_current_ancestor_cgroup_id", 125:
-           "ktime_get_boot_ns", 128: "sk_cgroup_id", 129: "sk_ancestor_cgroup_id", 130:
-           "ringbuf_output", 131: "ringbuf_reserve", 132: "ringbuf_submit", 133: "ringbuf_discard",
-           135: "csum_level", 151: "skb_cgroup_classid", 152: "redirect_neigh", 155:
-           "redirect_peer", 160: "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem",
-           165: "snprintf", 169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172:
-           "timer_cancel", 177: "trace_vprintk", 181: "loop", 182: "strncmp", 188:
-           "xdp_get_buff_len", 189: "xdp_load_bytes", 190: "xdp_store_bytes", 195:
-           "map_lookup_percpu_elem", 208: "ktime_get_tai_ns"}
+HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: "probe_read",
+           5: "ktime_get_ns", 6: "trace_printk", 7: "get_prandom_u32", 8: "get_smp_processor_id",
+           9: "skb_store_bytes", 10: "l3_csum_replace", 11: "l4_csum_replace", 12: "tail_call",
+           13: "clone_redirect", 14: "get_current_pid_tgid", 15: "get_current_uid_gid",
+           16: "get_current_comm", 17: "get_cgroup_classid", 23: "redirect", 24: "get_route_realm",
+           25: "perf_event_output", 26: "skb_load_bytes", 28: "csum_diff", 32: "skb_change_type",
+           34: "get_hash_recalc", 39: "skb_pull_data", 40: "csum_update", 41: "set_hash_invalid",
+           42: "get_numa_node_id", 44: "xdp_adjust_head", 45: "probe_read_str",
+           47: "get_socket_uid", 48: "set_hash", 51: "redirect_map", 54: "xdp_adjust_meta",
+           65: "xdp_adjust_tail", 68: "skb_load_bytes_relative", 79: "skb_cgroup_id",
+           80: "get_current_cgroup_id", 83: "skb_ancestor_cgroup_id", 84: "sk_lookup_tcp",
+           85: "sk_lookup_udp", 86: "sk_release", 87: "map_push_elem", 88: "map_pop_elem",
+           89: "map_peek_elem", 93: "spin_lock", 94: "spin_unlock", 95: "sk_fullsock",
+           96: "tcp_sock", 97: "skb_ecn_set_ce", 98: "get_listener_sock", 99: "skc_lookup_tcp",
+           100: "tcp_check_syncookie", 105: "strtol", 106: "strtoul", 110: "tcp_gen_syncookie",
+           113: "probe_read_kernel", 115: "probe_read_kernel_str", 118: "jiffies64",
+           123: "get_current_ancestor_cgroup_id", 125: "ktime_get_boot_ns", 128: "sk_cgroup_id",
+           129: "sk_ancestor_cgroup_id", 130: "ringbuf_output", 131: "ringbuf_reserve",
+           132: "ringbuf_submit", 133: "ringbuf_discard", 135: "csum_level",
+           151: "skb_cgroup_classid", 152: "redirect_neigh", 155: "redirect_peer",
+           160: "ktime_get_coarse_ns", 163: "check_mtu", 164: "for_each_map_elem", 165: "snprintf",
+           169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel",
+           177: "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len",
+           189: "xdp_load_bytes", 190: "xdp_store_bytes", 195: "map_lookup_percpu_elem",
+           208: "ktime_get_tai_ns"}
 
 
 # Helpers the verifier accepts for some program type that a test run cannot give the

@@ -3,7 +3,13 @@
 Array-like maps (array, percpu array with one CPU, prog array, global data sections) keep
 ``max_entries`` values back to back; hash maps (hash, LRU, percpu hash) keep a slot per
 element and a key -> slot index in insertion order (LRU: most recently used last); ring
-buffers keep reserved records back to back; queue and stack maps keep a slot per element and
+buffers keep records back to back, each behind the kernel's 8-byte header (``u32 len``
+with the BUSY bit while reserved and the DISCARD bit once discarded, then ``u32 pg_off``,
+which only the kernel itself reads: 0 here), so what a consumer reads
+(:func:`pipeline.show.ringbuf_records`) lies in the run's memory on every engine; a ring of
+N bytes holds at most N - 1 bytes of records, as the kernel's mask test allows.  Perf event
+arrays model libbpf's ``perf_buffer``: a BPF-output event in every slot, slot i on CPU i
+(the mock kernel runs on CPU 0).  Queue and stack maps keep a slot per element and
 ``slots`` maps a push sequence number to it (oldest first); a bloom filter keeps the values
 pushed as ``slots`` keys (an exact set: no false positives).  The storage is a memory region
 of the run, so programs read and write values in place, as in the kernel.  Kernel
@@ -17,6 +23,8 @@ from dataclasses import dataclass, field
 
 PAGE = 0x1000
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
+RINGBUF_HDR = 8                       # BPF_RINGBUF_HDR_SZ
+RINGBUF_BUSY, RINGBUF_DISCARD = 1 << 31, 1 << 30
 
 
 def round_up(n: int, to: int) -> int:
@@ -68,7 +76,7 @@ class MapObj:
     kind: str = "map"        # "map" or "data" (a global-data section)
     slots: dict = field(default_factory=dict)   # hash: key bytes -> slot index (insertion order)
     free: list = field(default_factory=list)
-    rb_head: int = 0         # ring buffer: bytes reserved so far
+    rb_head: int = 0         # ring buffer: bytes reserved so far (the producer position)
 
     @property
     def elem_size(self) -> int:

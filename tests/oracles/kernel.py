@@ -577,3 +577,260 @@ def run_object(path: str | os.PathLike, prog: str, data: bytes = b"", *,
         return prog_test_run(lb.bpf_program_fd(target), data, repeat=repeat)
     finally:
         lb.bpf_object_close(obj)
+
+
+# --- after a test run: ctx_in/ctx_out, data_out, maps, ring buffers, bpftool dumps ---------
+
+BPF_MAP_GET_NEXT_KEY = 4
+MAP_INFO_SIZE = 88       # sizeof(struct bpf_map_info) up to map_extra
+BPF_MAP_TYPE_PERCPU = {5, 6, 10}           # percpu hash, percpu array, lru percpu hash
+BPF_MAP_TYPE_RINGBUF = 27
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@dataclass
+class ShownMap:
+    """One map of an object after a test run: its kernel id (for ``bpftool map dump id``),
+    every (key, value) read back with BPF_MAP_GET_NEXT_KEY + BPF_MAP_LOOKUP_ELEM (per-CPU
+    maps: the value of every possible CPU, each padded to 8 bytes), and for a ring buffer
+    the committed records read through its mmap'ed consumer/producer pages."""
+    name: str
+    map_type: int
+    id: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    entries: list = field(default_factory=list)
+    records: list = field(default_factory=list)
+    bpftool: list | None = None
+
+
+@dataclass
+class ObjectRun:
+    retval: int
+    errno: int               # 0, or the errno BPF_PROG_TEST_RUN returned
+    data_out: bytes
+    ctx_out: bytes
+    maps: dict               # libbpf map name -> ShownMap
+
+
+def _map_api():
+    lib = ctypes.CDLL("libbpf.so.1", use_errno=True)
+    vp, cp = ctypes.c_void_p, ctypes.c_char_p
+    for name, res, args in (("bpf_object__next_map", vp, [vp, vp]),
+                            ("bpf_map__name", cp, [vp]), ("bpf_map__fd", ctypes.c_int, [vp]),
+                            ("libbpf_num_possible_cpus", ctypes.c_int, [])):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = res, args
+    return lib
+
+
+def _map_info(fd: int) -> tuple:
+    info = ctypes.create_string_buffer(MAP_INFO_SIZE)
+    attr = _attr((0, "I", fd), (4, "I", MAP_INFO_SIZE), (8, "Q", _addr(info)))
+    ret, err = _bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+    if ret < 0:
+        raise OSError(err, f"BPF_OBJ_GET_INFO_BY_FD: {os.strerror(err)}")
+    return struct.unpack_from("<6I", info, 0)   # type, id, key_size, value_size, max_entries, flags
+
+
+def map_items(fd: int, key_size: int, value_size: int) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) of a map, iterated with BPF_MAP_GET_NEXT_KEY (``value_size``: the
+    whole lookup buffer, all CPUs for a per-CPU map)."""
+    out, prev = [], None
+    for _ in range(1 << 20):
+        k = ctypes.create_string_buffer(max(key_size, 1))
+        p = ctypes.create_string_buffer(bytes(prev), max(key_size, 1)) if prev is not None else None
+        attr = _attr((0, "I", fd), (8, "Q", _addr(p)), (16, "Q", _addr(k)))
+        ret, err = _bpf(BPF_MAP_GET_NEXT_KEY, attr)
+        if ret < 0:
+            if err == _errno.ENOENT:
+                return out
+            raise OSError(err, f"BPF_MAP_GET_NEXT_KEY: {os.strerror(err)}")
+        key = k.raw[:key_size]
+        v = ctypes.create_string_buffer(max(value_size, 1))
+        attr = _attr((0, "I", fd), (8, "Q", _addr(k)), (16, "Q", _addr(v)))
+        ret, err = _bpf(BPF_MAP_LOOKUP_ELEM, attr)
+        if ret == 0:
+            out.append((key, v.raw[:value_size]))
+        prev = key
+    return out
+
+
+def ringbuf_records(fd: int, size: int) -> list[bytes]:
+    """The committed records of a BPF ring buffer, as a consumer reads them (without
+    consuming): mmap the consumer page and the producer page + data, walk the 8-byte
+    headers from the consumer to the producer position, skip discarded records."""
+    import mmap
+    cons = mmap.mmap(fd, PAGE_SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
+    prod = mmap.mmap(fd, PAGE_SIZE + 2 * size, mmap.MAP_SHARED, mmap.PROT_READ,
+                     offset=PAGE_SIZE)
+    try:
+        pos = struct.unpack_from("<Q", cons, 0)[0]
+        end = struct.unpack_from("<Q", prod, 0)[0]
+        out = []
+        while pos < end:
+            at = PAGE_SIZE + (pos & (size - 1))
+            length = struct.unpack_from("<I", prod, at)[0]
+            if length & (1 << 31):
+                break
+            n = length & ~(3 << 30)
+            if not length & (1 << 30):
+                out.append(bytes(prod[at + 8:at + 8 + n]))
+            pos += (n + 8 + 7) // 8 * 8
+        return out
+    finally:
+        prod.close()
+        cons.close()
+
+
+def bpftool_dump(map_id: int, bpftool: str = "bpftool") -> list | None:
+    """``bpftool -j map dump id N`` parsed, or None when bpftool is missing or fails."""
+    import json
+    import shutil
+    import subprocess
+    exe = shutil.which(bpftool) or shutil.which(bpftool, path="/usr/sbin:/sbin")
+    if exe is None:
+        return None
+    p = subprocess.run([exe, "-j", "map", "dump", "id", str(map_id)], capture_output=True,
+                       text=True, timeout=60)
+    return json.loads(p.stdout) if p.returncode == 0 and p.stdout.strip() else None
+
+
+def _test_run_ctx(fd: int, data: bytes, ctx: bytes | None) -> tuple[int, int, bytes, bytes]:
+    din = ctypes.create_string_buffer(bytes(data), max(len(data), 1))
+    dout = ctypes.create_string_buffer(len(data) + 512)
+    fields = [(0, "I", fd), (8, "I", len(data)), (12, "I", len(dout)), (16, "Q", _addr(din)),
+              (24, "Q", _addr(dout)), (32, "I", 1)]
+    cin = cout = None
+    if ctx is not None:
+        cin = ctypes.create_string_buffer(bytes(ctx), max(len(ctx), 1))
+        cout = ctypes.create_string_buffer(max(len(ctx), 1))
+        fields += [(40, "I", len(ctx)), (44, "I", len(ctx)), (48, "Q", _addr(cin)),
+                   (56, "Q", _addr(cout))]
+    attr = _attr(*fields)
+    ret, err = _bpf(BPF_PROG_TEST_RUN, attr)
+    if ret < 0:
+        return 0, err, b"", b""
+    retval, out_size = struct.unpack_from("<I", attr, 4)[0], struct.unpack_from("<I", attr, 12)[0]
+    ctx_size = struct.unpack_from("<I", attr, 44)[0] if ctx is not None else 0
+    return retval, 0, dout.raw[:out_size], cout.raw[:ctx_size] if cout is not None else b""
+
+
+def run_object_show(path: str | os.PathLike, prog: str, data: bytes = b"", *,
+                    ctx: bytes | None = None, dump: bool = True) -> ObjectRun:
+    """Load the object through libbpf, BPF_PROG_TEST_RUN ``prog`` once with ``data`` (and
+    ``ctx`` as ctx_in), then read every map back while the object is still open (and, with
+    ``dump``, let bpftool dump it by id).  A test run the kernel refuses gives ``errno``."""
+    lb = _libbpf()
+    if lb is None:
+        raise RuntimeError(libbpf_available()[1])
+    api = _map_api()
+    ncpus = api.libbpf_num_possible_cpus()
+    obj = lb.bpf_object_open_file(os.fsencode(path), None)
+    if not obj or lb.libbpf_get_error(obj):
+        raise OSError(_errno.EINVAL, f"libbpf could not open {path}")
+    try:
+        rc = lb.bpf_object_load(obj)
+        if rc != 0:
+            err = -rc if rc < 0 else _errno.EINVAL
+            raise OSError(err, f"libbpf could not load {path}: {os.strerror(err)}")
+        target = next((p for p in _programs(lb, obj)
+                       if prog in (lb.bpf_program_name(p).decode(),
+                                   lb.bpf_program_section_name(p).decode())), None)
+        if target is None:
+            raise OSError(_errno.ENOENT, f"no program {prog!r} in {path}")
+        retval, err, data_out, ctx_out = _test_run_ctx(lb.bpf_program_fd(target), data, ctx)
+        maps = {}
+        m = api.bpf_object__next_map(obj, None)
+        while m:
+            fd = api.bpf_map__fd(m)
+            mtype, mid, ks, vs, n, _ = _map_info(fd)
+            sm = ShownMap(api.bpf_map__name(m).decode(), mtype, mid, ks, vs, n)
+            if mtype == BPF_MAP_TYPE_RINGBUF:
+                sm.records = ringbuf_records(fd, n)
+            elif mtype in BPF_MAP_TYPE_PERCPU:
+                sm.entries = map_items(fd, ks, (vs + 7) // 8 * 8 * ncpus)
+            elif mtype not in (3, 4):            # prog arrays, perf event arrays: fds
+                sm.entries = map_items(fd, ks, vs)
+            if dump and mtype not in (3, 4, BPF_MAP_TYPE_RINGBUF):
+                sm.bpftool = bpftool_dump(mid)
+            maps[sm.name] = sm
+            m = api.bpf_object__next_map(obj, m)
+        return ObjectRun(retval, err, data_out, ctx_out, maps)
+    finally:
+        lb.bpf_object_close(obj)
+
+
+# --- bpf_perf_event_output through a real BPF-output perf event ----------------------------
+
+SYS_PERF_EVENT_OPEN = {"x86_64": 298, "aarch64": 241}
+PERF_TYPE_SOFTWARE, PERF_COUNT_SW_BPF_OUTPUT, PERF_SAMPLE_RAW = 1, 10, 1 << 10
+PERF_RECORD_SAMPLE = 9
+PERF_FLAG_FD_CLOEXEC = 8
+PERF_PAGES = 8               # data pages of the perf ring (a power of two)
+
+
+def perf_output_run(path: str | os.PathLike, prog: str, data: bytes, map_name: str,
+                    cpu: int = 0) -> tuple[int, int, list[bytes]]:
+    """What libbpf's perf_buffer sees: pin this thread to ``cpu``, open a BPF-output perf
+    event there, put it in slot ``cpu`` of perf event array ``map_name``, BPF_PROG_TEST_RUN
+    ``prog`` and read the PERF_RECORD_SAMPLE raw records from the event's mmap'ed ring.
+    Returns (retval, errno, raw records; each padded, as the kernel does, so that 4 + its
+    length is a multiple of 8)."""
+    import mmap
+    nr = SYS_PERF_EVENT_OPEN.get(platform.machine())
+    lb = _libbpf()
+    if lb is None or nr is None:
+        raise RuntimeError("libbpf or perf_event_open is not available here")
+    api = _map_api()
+    old = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    obj = lb.bpf_object_open_file(os.fsencode(path), None)
+    pfd = -1
+    try:
+        if not obj or lb.libbpf_get_error(obj) or lb.bpf_object_load(obj) != 0:
+            raise OSError(_errno.EINVAL, f"libbpf could not load {path}")
+        target = next(p for p in _programs(lb, obj)
+                      if prog in (lb.bpf_program_name(p).decode(),
+                                  lb.bpf_program_section_name(p).decode()))
+        m = api.bpf_object__next_map(obj, None)
+        while m and api.bpf_map__name(m).decode() != map_name:
+            m = api.bpf_object__next_map(obj, m)
+        attr = ctypes.create_string_buffer(128)
+        struct.pack_into("<IIQQQ", attr, 0, PERF_TYPE_SOFTWARE, 128, PERF_COUNT_SW_BPF_OUTPUT,
+                         1, PERF_SAMPLE_RAW)
+        struct.pack_into("<I", attr, 48, 1)                       # wakeup_events
+        pfd = _libc.syscall(ctypes.c_long(nr), attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC)
+        if pfd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"perf_event_open: {os.strerror(err)}")
+        ring = mmap.mmap(pfd, (1 + PERF_PAGES) * PAGE_SIZE, mmap.MAP_SHARED,
+                         mmap.PROT_READ | mmap.PROT_WRITE)
+        try:
+            k = ctypes.create_string_buffer(struct.pack("<I", cpu), 4)
+            v = ctypes.create_string_buffer(struct.pack("<I", pfd), 4)
+            a = _attr((0, "I", api.bpf_map__fd(m)), (8, "Q", _addr(k)), (16, "Q", _addr(v)))
+            ret, err = _bpf(BPF_MAP_UPDATE_ELEM, a)
+            if ret < 0:
+                raise OSError(err, f"BPF_MAP_UPDATE_ELEM: {os.strerror(err)}")
+            retval, err, _, _ = _test_run_ctx(lb.bpf_program_fd(target), data, None)
+            head = struct.unpack_from("<Q", ring, 1024)[0]
+            size = PERF_PAGES * PAGE_SIZE
+            buf = bytes(ring[PAGE_SIZE:PAGE_SIZE + size])
+            out, pos = [], 0
+            while pos < head:
+                rtype, _, rsize = struct.unpack_from("<IHH", buf, pos % size)
+                rec = (buf + buf)[pos % size:pos % size + rsize]
+                if rtype == PERF_RECORD_SAMPLE:
+                    n = struct.unpack_from("<I", rec, 8)[0]
+                    out.append(rec[12:12 + n])
+                pos += rsize
+            return retval, err, out
+        finally:
+            ring.close()
+    finally:
+        close_fd(pfd)
+        if obj:
+            lb.bpf_object_close(obj)
+        os.sched_setaffinity(0, old)

@@ -51,7 +51,8 @@ def run_check(env, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def clang22_run(clang22, env, tmp_path_factory):
     keep = tmp_path_factory.mktemp("objs")
-    proc = run_check(env, "--clang", clang22, "--json", "--keep", str(keep))
+    # static checks only: the run stage is test_checks_run.py's business
+    proc = run_check(env, "--clang", clang22, "--json", "--keep", str(keep), "--no-run")
     assert proc.stderr == "", proc.stderr
     return proc, json.loads(proc.stdout), keep
 
@@ -136,7 +137,7 @@ def test_corpus_passes_with_clang22_at_all_levels(clang22_run):
 
 
 def test_text_output_rows_and_summary_line(clang22, env):
-    proc = run_check(env, "--clang", clang22, "-O", "0,2", str(FILES[0]), str(FILES[-1]))
+    proc = run_check(env, "--clang", clang22, "-O", "0,2", "--no-run", str(FILES[0]), str(FILES[-1]))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     rows = [ln for ln in lines if ln.startswith(("PASS", "FAIL"))]
@@ -267,7 +268,7 @@ def test_ziglang_clang_at_O2(env):
     zig = ziglang_compiler()
     if zig is None:
         pytest.skip("the ziglang package is not installed")
-    proc = run_check(env, "--clang", "ziglang", "-O", "2", "--json")
+    proc = run_check(env, "--clang", "ziglang", "-O", "2", "--json", "--no-run")
     if proc.returncode == 2 and "cannot compile BPF" in proc.stderr:
         pytest.skip(f"ziglang's clang is unusable here: {proc.stderr.strip()}")
     doc = json.loads(proc.stdout)
@@ -382,9 +383,10 @@ def test_cli_reports_a_bad_object_and_exits_1(clang22, env, tmp_path):
     good = build_naked(clang22, tmp_path)
     good = good.rename(tmp_path / "good.o")
     bad = build_naked(clang22, tmp_path, "r11 += 8; " + GOOD_MAIN)
-    proc = run_check(env, str(good), str(bad))
+    proc = run_check(env, "--no-run", str(good), str(bad))
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
+    assert lines.pop(0) == "run stage: off (--no-run): static checks only"
     assert lines[0].startswith("PASS  good.o") and lines[1].startswith("FAIL  naked.o")
     assert "[r11-shape]" in lines[2] and "r11 += 0x8" in lines[2]
     assert lines[-1] == "1 passed, 1 failed"

@@ -21,5 +21,5 @@ SEC("tc") long check_main(void)
 
 	OPAQUE(x);
 	OPAQUE(y);
-	return pick7(x, y, x * y, y - x, 2, y, x) + pick7(1, 2, 3, 4, 5, x, y);
+	return pick7(x, y, x * y, y - x, 2, y, x) + pick7(1, 2, 3, 4, 5, x, y * 3);
 }

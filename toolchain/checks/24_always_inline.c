@@ -18,7 +18,7 @@ static inline __attribute__((always_inline)) long ai7(long a, long b, long c, lo
 
 NOINLINE long outer9(long a, long b, long c, long d, long e, long f, long g, long h, long i)
 {
-	return ai7(a, b, c, d, e, f, g) + ai7(i, h, g, f, e, d, c);
+	return ai7(a, b, c, d, e, f, g) + ai7(i, h * 2, g, f, e, d, c);   /* h, i: asymmetric */
 }
 
 SEC("tc") long check_main(void)

@@ -17,5 +17,5 @@ __attribute__((noinline)) long g7(long a, long b, long c, long d, long e, long f
 
 SEC("tc") long check_main(void)
 {
-	return g7(1, 2, 3, 4, 5, 6, 7) + g7(0, 0, 0, 0, 0, -1, -2);
+	return g7(1, 2, 3, 4, 5, 6, 7) + g7(0, 0, 0, 0, 0, -1, -5);
 }

@@ -11,7 +11,7 @@
 typedef unsigned long u64;
 
 /* kfunc stub convention (all kfunc files): return sum of (i + 1) * arg_i over the parameters,
- * pointers dereferenced as long, a 16-byte value counted as lo + hi. */
+ * pointers dereferenced as long, a 16-byte value counted as lo + 3 * hi (halves swapped must show). */
 #ifdef __bpf__
 extern long kf_sum6(long a, long b, long c, long d, long e, long f) KFUNC;
 #else

@@ -15,7 +15,7 @@ extern long kf_wide(long a, long b, long c, long d, long e, __int128 f, long g) 
 #else
 long kf_wide(long a, long b, long c, long d, long e, __int128 f, long g)
 {
-	return 1L * a + 2L * b + 3L * c + 4L * d + 5L * e + 6L * ((long)f + (long)(f >> 64)) + 7L * g;
+	return 1L * a + 2L * b + 3L * c + 4L * d + 5L * e + 6L * ((long)f + 3L * (long)(f >> 64)) + 7L * g;
 }
 #endif
 

@@ -1,0 +1,1 @@
+"""The toolchain regression corpus's kfunc module (``--kmod pipeline/check_kfuncs``): kfuncs.c + kfuncs.py."""
