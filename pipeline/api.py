@@ -33,7 +33,8 @@ from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, execute
 from .load_time import fixup_verifier_log
 from .prog_load import build_input
-from .testrun import TestRun
+from .kernel import helpers as kernel_helpers
+from .testrun import TestRun, initial_sections
 
 _scratch_dir: Path | None = None
 _built = 0
@@ -89,16 +90,55 @@ def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cfl
                        kconfig=kconfig)
 
 
+MAX_OBJECT_SIZE = 256 << 20     # bytes: the largest ELF object load() reads
+MAX_REPEAT = (1 << 32) - 1      # BPF_PROG_TEST_RUN's repeat is a __u32
+
+
 def load(path: str | Path, *, target_btf=None, kconfig=None, **build_options) -> Object:
     """A BPF ELF object from ``path``; a ``.c`` file is built first (``build_options`` as
-    for :func:`build`).  libbpf's open options: ``target_btf`` is the BTF CO-RE relocations
-    are resolved against (None: the mock kernel's; ``"vmlinux"``: this machine's
-    ``/sys/kernel/btf/vmlinux``; a path to raw BTF or an object with ``.BTF``; a
-    ``btf.Btf``); ``kconfig`` gives ``__kconfig`` externs their values (a .config path, plain
-    or gzip, or ``{"CONFIG_X": "y", ...}``; unset ones come from the target kernel's config)."""
+    for :func:`build`).  The file must be a regular file of at most :data:`MAX_OBJECT_SIZE`
+    bytes starting with the ELF magic, checked before it is read whole.  libbpf's open
+    options: ``target_btf`` is the BTF CO-RE relocations are resolved against (None: the
+    mock kernel's; ``"vmlinux"``: this machine's ``/sys/kernel/btf/vmlinux``; a path to raw
+    BTF or an object with ``.BTF``; a ``btf.Btf``); ``kconfig`` gives ``__kconfig`` externs
+    their values (a .config path, plain or gzip, or ``{"CONFIG_X": "y", ...}``; unset ones
+    come from the target kernel's config)."""
     if is_c_source(path):
         return build(path, target_btf=target_btf, kconfig=kconfig, **build_options)
+    check_input_file(path)
     return open_object(path, target_btf=target_btf, kconfig=kconfig)
+
+
+ELF_MAGIC = b"\x7fELF"
+BTF_MAGIC = b"\x9f\xeb"          # 0xeB9F, little-endian
+
+
+def check_input_file(path: str | Path, magics: tuple[bytes, ...] = (ELF_MAGIC,)) -> None:
+    """Refuse, before reading it whole, a path that is not a regular file of at most
+    :data:`MAX_OBJECT_SIZE` bytes starting with one of ``magics``."""
+    import stat
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise UserError("io", f"{p}: no such file", str(p), BAD_INPUT) from None
+    except OSError as e:
+        raise UserError("io", f"{p}: {e.strerror}", str(p), BAD_INPUT) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UserError("io", f"{p}: is a directory", str(p), BAD_INPUT)
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError("io", f"{p}: not a regular file", str(p), BAD_INPUT)
+    if st.st_size > MAX_OBJECT_SIZE:
+        raise UserError("io", f"{p}: {st.st_size} bytes is over the {MAX_OBJECT_SIZE >> 20} MiB "
+                              "limit for an object file", str(p), BAD_INPUT)
+    try:
+        with open(p, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise UserError("io", f"{p}: {e.strerror}", str(p), BAD_INPUT) from None
+    if not any(magic.startswith(m) for m in magics):
+        what = "an ELF file" if magics == (ELF_MAGIC,) else "an ELF or raw BTF file"
+        raise UserError("elf", f"{p}: not {what} (bad magic)", str(p), BAD_INPUT)
 
 
 def _object(obj) -> Object:
@@ -140,7 +180,7 @@ def verifier_input(obj, prog=None, *, kernel=None, flags: int = 0, globals: dict
     functions; without names the kernel refuses the program's BTF.  ``target_btf``,
     ``kconfig``: libbpf's open options (see :func:`load`), for this call."""
     obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
-    values = TestRun(obj, p, values=globals).initial if globals else None
+    values = initial_sections(obj, globals) if globals else None
     inp = build_input(obj, p, kernel=kernel, prog_flags=flags, data_values=values)
     names = _func_names_btf(btf_func_path)
     if names is not None and inp.btf is not None:
@@ -210,39 +250,63 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     ``engine``: ``unicorn`` (the JIT image emulated), ``interp`` (the reference
     interpreter) or ``native`` (the JIT image as machine code in a child process, x86-64
     Linux, verified programs only); None (the default): ``native`` on x86-64 Linux hosts,
-    ``unicorn`` elsewhere and with ``verify=False``; ``timeout``: wall-clock seconds per run call (native:
-    default 10); ``btf_func_path``, ``target_btf``, ``kconfig`` as for
-    :func:`verifier_input`."""
+    ``unicorn`` elsewhere and with ``verify=False``; ``repeat``: 1 to 2**32 - 1 runs (the
+    kernel's u32); ``timeout``: wall-clock seconds for all of them (default 10 on native and
+    on unicorn for verified programs; none on interp and unverified unicorn, where
+    ``max_insns`` bounds each run); ``btf_func_path``, ``target_btf``, ``kconfig`` as for
+    :func:`verifier_input`.  The program and its tail-call targets are verified before
+    anything sized by the object is allocated; maps, global data and ``data`` together may
+    take :data:`pipeline.testrun.MEMORY_LIMIT` bytes, and a helper the mock kernel cannot
+    run is refused before the run."""
     obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
-    if repeat < 1:
-        raise UserError("usage", "repeat must be at least 1", None, BAD_INPUT)
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise UserError("usage", f"repeat must be between 1 and {MAX_REPEAT} (the kernel's "
+                                 f"u32), got {repeat}", None, BAD_INPUT)
     if engine == "native" and not verify:
         raise UserError("usage", "engine 'native' runs only verified programs (drop "
                                  "verify=False / --no-verify)", None, BAD_INPUT)
-    test_run = TestRun(obj, p, data, globals, ctx)
-    test_run.prog_arrays = prog_arrays.resolve(obj, p, prog_array)
+    # everything sized by the object or the input is allocated after verification
+    arrays = prog_arrays.resolve(obj, p, prog_array)
+    initial = initial_sections(obj, globals)
     names = _func_names_btf(btf_func_path) if verify else None
     from .execute import default_engine
     engine, reuse = engine or default_engine(verify), verdict
     loaded = {}
-    for name in [p.name, *prog_arrays.targets(test_run.prog_arrays, p.name)]:
+    for name in [p.name, *prog_arrays.targets(arrays, p.name)]:
         tp = obj.program(name)
         verdict = None
         if verify:
-            inp = build_input(obj, tp, kernel=kernel, data_values=test_run.initial)
+            inp = build_input(obj, tp, kernel=kernel, data_values=initial)
             if names is not None and inp.btf is not None:
                 inp.btf, _ = apply_func_names(inp.btf, names)
             verdict = reuse if reuse is not None and name == p.name \
                 else fixup_verifier_log(obj, tp, _verify(inp, 1))
             if not verdict.accepted:
                 raise _rejected(tp, verdict)
+        linked = obj.linked(tp, kernel)
+        _check_helpers(tp, linked.insns, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \
             if engine in ("unicorn", "native") else None
-        loaded[name] = (obj.linked(tp, kernel), image, verdict)
+        loaded[name] = (linked, image, verdict)
+    test_run = TestRun(obj, p, data, globals, ctx)
+    test_run.prog_arrays = arrays
     linked, image, verdict = loaded.pop(p.name)
     return execute(obj, p, linked, image=image, verdict=verdict, engine=engine,
                    repeat=repeat, max_insns=max_insns, run=test_run,
                    targets={n: (t[0], t[1]) for n, t in loaded.items()}, timeout=timeout)
+
+
+def _check_helpers(p: Program, insns, verdict) -> None:
+    """Refuse, before the run, a program calling a helper the mock kernel cannot run (a
+    verified program's dead code does not count: it never runs)."""
+    seen = verdict.seen_insns if verdict is not None and verdict.seen_insns else None
+    missing = kernel_helpers.unimplemented_calls(insns, seen)
+    if missing:
+        pc, hid = missing[0]
+        from isa.uapi import helper_name
+        raise UserError("runtime", f"program {p.name}: cannot run: insn {pc} calls "
+                                   f"{helper_name(hid) or f'helper {hid}'} (helper {hid}): "
+                                   f"{kernel_helpers.why_not(hid)}", f"insn {pc}", REJECTED)
 
 
 def _rejected(p: Program, v) -> UserError:

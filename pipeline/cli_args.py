@@ -107,6 +107,42 @@ def open_file(args):
     return load(args.file, **opts)
 
 
+MAX_DATA = 64 << 20     # bytes: the largest --data a run takes (see pipeline.testrun's limit)
+
+
+def data_arg(text: str | None, *, limit: int = MAX_DATA) -> bytes | None:
+    """``--data HEX|@FILE``: the bytes, reading at most ``limit`` of them (``@/dev/zero`` is
+    a one-line error, not an endless read)."""
+    if text is None:
+        return None
+    if text.startswith("@"):
+        path = Path(text[1:])
+        if path.is_dir():
+            raise UserError("io", f"--data: {path} is a directory", str(path), BAD_INPUT)
+        try:
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+        except OSError as e:
+            raise UserError("io", f"--data: cannot read {path}: {e.strerror}", str(path),
+                            BAD_INPUT) from None
+        if len(data) > limit:
+            raise UserError("usage", f"--data: {path} is larger than the {limit >> 20} MiB "
+                                     "input limit", str(path), BAD_INPUT)
+        return data
+    if len(text) > 3 * limit:           # two hex digits and a separator per byte
+        raise UserError("usage", f"--data: more than the {limit >> 20} MiB input limit", None,
+                        BAD_INPUT)
+    try:
+        data = bytes.fromhex(text.replace(" ", "").replace(":", ""))
+    except ValueError:
+        raise UserError("usage", f"--data: not hex bytes: {text[:40]!r}"
+                                 f"{'...' if len(text) > 40 else ''}", None, BAD_INPUT) from None
+    if len(data) > limit:
+        raise UserError("usage", f"--data: more than the {limit >> 20} MiB input limit", None,
+                        BAD_INPUT)
+    return data
+
+
 def programs(obj, name: str | None) -> list:
     """All programs, or the one named (an error listing the names otherwise)."""
     return [obj.program(name)] if name else list(obj.programs)
