@@ -34,7 +34,26 @@ _libc = ctypes.CDLL(None)
 _libc.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
 _PROCESSED = re.compile(r"processed (\d+) insns")
 _GENERIC = re.compile(r"failed to load object|failed to load: -\d+$|failed to load BPF "
-                      r"skeleton|^libbpf: -- (BEGIN|END) PROG LOAD LOG")
+                      r"skeleton|-- (BEGIN|END) |permission error while running as root|"
+                      r"BTF is optional|Retrying without BTF")
+_SLOT = re.compile(r"failed to initialize slot \[\d+\] to prog '([^']+)'")
+# libbpf stopped before the verifier for a reason of this machine or of the test's own setup
+# (a module that is not loaded, an attach target the test sets at run time, a map sized at
+# run time, EPERM for tracing/LSM/sleepable programs here): not a verdict.
+ENVIRONMENT = [
+    (re.compile(r"Operation not permitted"), "EPERM here (tracing, LSM, sleepable, arena)"),
+    (re.compile(r"bpf_testmod"), "needs bpf_testmod (not loaded here)"),
+    (re.compile(r"not found in kernel or module BTFs|not found in kernel BTF|"
+                r"failed to find kernel BTF type ID|\(strong\): not resolved"),
+     "kfunc, ksym or attach target missing from this kernel's BTF"),
+    (re.compile(r"attach program FD is not set|no BTF-based attach target"),
+     "attach target set by the test at run time (freplace, fentry on a prog)"),
+    (re.compile(r"failed to find BTF for extern"), "needs static linking (bpftool gen object)"),
+    (re.compile(r"failed to create"), "a map the test sizes or sets up at run time"),
+    (re.compile(r"BPF program load failed: Invalid argument"),
+     "program type refused by this kernel before verification"),
+    (re.compile(r"prog-array initialiser"), "a tail-call target of the object is rejected"),
+]
 
 
 @dataclass
@@ -46,6 +65,17 @@ class KernelVerdict:
     log: str = ""
     libbpf: str = ""               # libbpf's last message (warnings and errors)
     reached_verifier: bool = True  # False: libbpf stopped before the kernel verified it
+
+    @property
+    def environment(self) -> str | None:
+        """Why this is not a verdict (see ENVIRONMENT), or None."""
+        text = self.libbpf if not self.reached_verifier else self.line
+        if self.reached_verifier and "bpf_testmod" not in text:
+            return None
+        for pat, label in ENVIRONMENT:
+            if pat.search(text):
+                return label
+        return None
 
 
 class Libbpf:
@@ -59,8 +89,8 @@ class Libbpf:
         def _print(level, fmt, args):
             _libc.vsnprintf(buf, len(buf), fmt, args)
             text = buf.value.decode(errors="replace").strip()
-            if text and level == 0:      # LIBBPF_WARN only
-                self.messages.append(text)
+            if text and level == 0:      # LIBBPF_WARN only; a multi-line one by its first
+                self.messages.append(text.splitlines()[0])
             return 0
 
         self._cb = _PRINT_FN(_print)     # keep a reference: libbpf holds the pointer
@@ -80,11 +110,14 @@ class Libbpf:
             lb.bpf_object_close(obj)
 
     def _reason(self, default: str) -> str:
-        """libbpf's first specific warning (not its closing "failed to load object")."""
+        """libbpf's last specific warning (not its closing "failed to load object")."""
         errs = [m for m in self.messages if not _GENERIC.search(m)]
-        return (errs or self.messages or [default])[0]
+        return (errs or self.messages or [default])[-1]
 
-    def load(self, path: Path, prog: str, log_level: int = 0) -> KernelVerdict:
+    def load(self, path: Path, prog: str, log_level: int = 0,
+             also: frozenset = frozenset()) -> KernelVerdict:
+        """Load ``prog`` (and the programs in ``also``: tail-call targets that the object's
+        prog-array initialisers name) of the object at ``path``."""
         lb = self.lib
         self.messages.clear()
         obj = lb.bpf_object_open_file(os.fsencode(path), None)
@@ -98,7 +131,7 @@ class Libbpf:
                     target = p
                     lb.bpf_program_set_autoload(p, True)
                 else:
-                    lb.bpf_program_set_autoload(p, False)
+                    lb.bpf_program_set_autoload(p, lb.bpf_program_name(p).decode() in also)
             if target is None:
                 return KernelVerdict(False, _errno.ENOENT, libbpf=f"no program {prog}",
                                      reached_verifier=False)
@@ -122,11 +155,24 @@ class Libbpf:
             lb.bpf_object_close(obj)
 
     def verdict(self, path: Path, prog: str) -> KernelVerdict:
-        """Load at level 0; a rejection is loaded again at level 1 for the log."""
-        v = self.load(path, prog, 0)
+        """Load at level 0; a rejection is loaded again at level 1 for the log.  libbpf fills
+        prog arrays' ``.values`` initialisers after loading the programs and fails when a
+        named program was not loaded: those are loaded too, as test_progs loads them."""
+        also: set[str] = set()
+        while True:
+            v = self.load(path, prog, 0, frozenset(also))
+            m = _SLOT.search(v.libbpf)
+            if v.accepted or not m or m.group(1) in also or len(also) > 16:
+                break
+            also.add(m.group(1))
         if v.accepted:
             return v
-        again = self.load(path, prog, 1)
+        failed = re.search(r"prog '([^']+)'", v.libbpf)
+        if failed and failed.group(1) in also:
+            v.libbpf = f"prog-array initialiser target {failed.group(1)!r} failed: {v.libbpf}"
+            v.reached_verifier = False
+            return v
+        again = self.load(path, prog, 1, frozenset(also))
         if again.accepted:            # a log-level-dependent verdict: report it as it is
             return again
         if not again.errno:

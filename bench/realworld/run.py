@@ -53,8 +53,9 @@ def _side(kind: str, insns) -> str:
 
 def classify(kv: kernel_side.KernelVerdict, ov: ours.OurVerdict) -> tuple[str, str]:
     """(category, reason) for one program."""
-    if not kv.reached_verifier:
-        return "env", kv.libbpf or kv.line
+    env = kv.environment
+    if env:
+        return "env", f"{env}: {kv.libbpf or kv.line}"
     if ov.kind in ("crash", "timeout", "memory"):
         return ov.kind, ov.line
     if ov.kind == "accept" and kv.accepted:
@@ -99,7 +100,7 @@ def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[tuple]
         obj = ours.load(path)
         for prog, _sec in progs:
             kv = lb.verdict(path, prog)
-            if not kv.reached_verifier:
+            if kv.environment:
                 ov = ours.OurVerdict("-")
             elif isinstance(obj, ours.OurVerdict):
                 ov = obj
@@ -108,10 +109,12 @@ def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[tuple]
             cat, reason = classify(kv, ov)
             if cat in ("stricter", "permissive"):
                 reason = f"ours: {ov.line or 'accepted'} | kernel: {kv.line or kv.libbpf or 'accepted'}"
-            k = _side("acc" if kv.accepted else "rej", kv.insns) if kv.reached_verifier else "env"
+            k = ("env" if kv.environment else
+                 _side("acc" if kv.accepted else "rej", kv.insns) if kv.reached_verifier
+                 else "rej(libbpf)")
             o = _side({"accept": "acc", "reject": "rej"}.get(ov.kind, ov.kind), ov.insns)
             rows.append((name, prog, cat, k, o, _clip(reason, 300)))
-        if i % 25 == 0:
+        if i % 50 == 0:
             log(f"  {i}/{len(objs)} objects, {len(rows)} programs, {time.monotonic() - t0:.0f} s")
     return sorted(rows)
 
@@ -154,7 +157,9 @@ def summary(rows: list[tuple], failed: dict, elapsed: float) -> str:
         out.append(f"rejected by both: {len(rej)}; same verdict line: {len(same)} "
                    f"({100 * len(same) / len(rej):.1f}%)")
     out.append(f"kernel accepted {sum(r[3].startswith('acc') for r in counted)}, "
-               f"rejected {sum(r[3].startswith('rej') for r in counted)} of the comparable")
+               f"rejected {sum(r[3].startswith('rej') for r in counted)} of the comparable "
+               f"({sum(r[3] == 'rej(libbpf)' for r in counted)} of them by libbpf before "
+               f"the verifier: unknown section, legacy maps, ...)")
     out.append(f"elapsed: {elapsed:.0f} s")
     for title, cat in (("more-permissive (we accept, the kernel rejects)", "permissive"),
                        ("crash", "crash"), ("timeout", "timeout"), ("memory", "memory")):
@@ -174,8 +179,7 @@ def summary(rows: list[tuple], failed: dict, elapsed: float) -> str:
     if diff:
         out += ["", f"## processed insns differ (accepted by both): {len(diff)}"]
         out += [f"{r[0]}/{r[1]}: kernel {r[3][4:-1]} ours {r[4][4:-1]}" for r in diff]
-    env = Counter(_NUM.sub("N", r[5].split("':")[-1] if "':" in r[5] else r[5])[:90]
-                  for r in rows if r[2] == "env")
+    env = Counter(r[5].split(":")[0] for r in rows if r[2] == "env")
     if env:
         out += ["", f"## environment (kernel could not load here; not counted): {cats['env']}"]
         out += [f"{n:5}  {k}" for k, n in env.most_common()]
