@@ -30,6 +30,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -40,6 +41,21 @@ import prepare  # noqa: E402
 from tests.oracles import kernel  # noqa: E402
 
 COUNTED = ("agree", "stricter", "permissive", "crash", "timeout", "memory")
+
+
+class Row(NamedTuple):
+    """One line of results.txt (tab-separated, in this order)."""
+    obj: str
+    prog: str
+    section: str
+    cat: str
+    kernel: str      # acc(N) / rej(N) / rej(libbpf) / env
+    ours: str        # acc(N) / rej(N) / crash / timeout / memory / -
+    reason: str
+
+    @staticmethod
+    def parse(line: str) -> "Row":
+        return Row(*line.rstrip("\n").split("\t"))
 
 
 def _clip(s: str, n: int = 160) -> str:
@@ -80,7 +96,7 @@ def _matches(only: str | None, obj: str, prog: str | None = None) -> bool:
     return fnmatch.fnmatch(obj, only)
 
 
-def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[tuple]:
+def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[Row]:
     ok, why = kernel.kernel_available()
     if not ok:
         raise prepare.PrepareError(f"the live kernel is needed: {why}")
@@ -91,19 +107,22 @@ def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[tuple]
     for i, path in enumerate(objs, 1):
         name = path.name[:-len(".bpf.o")]
         progs = lb.programs(path)
-        if isinstance(progs, str):
-            rows.append((name, "-", "env", "open-failed", "-", progs))
-            continue
-        progs = [(p, s) for p, s in progs if _matches(only, name, p)]
-        if not progs:
-            continue
         obj = ours.load(path)
-        for prog, _sec in progs:
-            kv = lb.verdict(path, prog)
+        refused = None
+        if isinstance(progs, str):
+            # libbpf refuses the whole object: every program we see gets that verdict
+            refused = kernel_side.KernelVerdict(False, libbpf=progs, reached_verifier=False)
+            progs = ([] if isinstance(obj, ours.OurVerdict)
+                     else [(p.name, p.section) for p in obj.programs]) or [("-", "-")]
+        progs = [(p, s) for p, s in progs if _matches(only, name, p)]
+        for prog, sec in progs:
+            kv = refused or lb.verdict(path, prog)
             if kv.environment:
                 ov = ours.OurVerdict("-")
             elif isinstance(obj, ours.OurVerdict):
                 ov = obj
+            elif prog == "-":
+                ov = ours.OurVerdict("accept", "load: an object without programs")
             else:
                 ov = ours.verify(obj, prog, timeout)
             cat, reason = classify(kv, ov)
@@ -113,7 +132,7 @@ def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[tuple]
                  _side("acc" if kv.accepted else "rej", kv.insns) if kv.reached_verifier
                  else "rej(libbpf)")
             o = _side({"accept": "acc", "reject": "rej"}.get(ov.kind, ov.kind), ov.insns)
-            rows.append((name, prog, cat, k, o, _clip(reason, 300)))
+            rows.append(Row(name, prog, sec, cat, k, o, _clip(reason, 300)))
         if i % 50 == 0:
             log(f"  {i}/{len(objs)} objects, {len(rows)} programs, {time.monotonic() - t0:.0f} s")
     return sorted(rows)
@@ -121,7 +140,7 @@ def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[tuple]
 
 # --- report --------------------------------------------------------------------------------
 
-_NUM = re.compile(r"\b\d+\b|#\d+|0x[0-9a-f]+")
+_NUM = re.compile(r"\b\d+\b|0x[0-9a-f]+")
 
 
 def cause(reason: str) -> str:
@@ -133,12 +152,12 @@ def cause(reason: str) -> str:
     return _clip(s, 110)
 
 
-def summary(rows: list[tuple], failed: dict, elapsed: float) -> str:
-    cats = Counter(r[2] for r in rows)
-    counted = [r for r in rows if r[2] in COUNTED]
-    both = [r for r in counted if r[3].startswith("acc") and r[4].startswith("acc")]
-    equal = [r for r in both if r[3][3:] == r[4][3:]]
-    objs = {r[0] for r in rows}
+def summary(rows: list[Row], failed: dict, elapsed: float) -> str:
+    cats = Counter(r.cat for r in rows)
+    counted = [r for r in rows if r.cat in COUNTED]
+    both = [r for r in counted if r.kernel.startswith("acc") and r.ours.startswith("acc")]
+    equal = [r for r in both if r.kernel[3:] == r.ours[3:]]
+    objs = {r.obj for r in rows}
     out = [f"objects compiled: {len(objs)} (failed to compile: {len(failed)})",
            f"programs: {len(rows)}; environment (not counted): {cats['env']}; "
            f"comparable: {len(counted)}",
@@ -151,35 +170,41 @@ def summary(rows: list[tuple], failed: dict, elapsed: float) -> str:
     if both:
         out.append(f"accepted by both: {len(both)}; processed insns equal: {len(equal)} "
                    f"({100 * len(equal) / len(both):.1f}%)")
-    rej = [r for r in counted if r[2] == "agree" and r[3].startswith("rej")]
-    same = [r for r in rej if not r[5].startswith("message ")]
+    rej = [r for r in counted if r.cat == "agree" and r.kernel.startswith("rej")]
+    same = [r for r in rej if not r.reason.startswith("message ")]
     if rej:
         out.append(f"rejected by both: {len(rej)}; same verdict line: {len(same)} "
                    f"({100 * len(same) / len(rej):.1f}%)")
-    out.append(f"kernel accepted {sum(r[3].startswith('acc') for r in counted)}, "
-               f"rejected {sum(r[3].startswith('rej') for r in counted)} of the comparable "
-               f"({sum(r[3] == 'rej(libbpf)' for r in counted)} of them by libbpf before "
+    out.append(f"kernel accepted {sum(r.kernel.startswith('acc') for r in counted)}, "
+               f"rejected {sum(r.kernel.startswith('rej') for r in counted)} of the comparable "
+               f"({sum(r.kernel == 'rej(libbpf)' for r in counted)} of them by libbpf before "
                f"the verifier: unknown section, legacy maps, ...)")
-    out.append(f"elapsed: {elapsed:.0f} s")
+    if elapsed:
+        out.append(f"elapsed: {elapsed:.0f} s (serial)")
     for title, cat in (("more-permissive (we accept, the kernel rejects)", "permissive"),
                        ("crash", "crash"), ("timeout", "timeout"), ("memory", "memory")):
-        sel = [r for r in rows if r[2] == cat]
+        sel = [r for r in rows if r.cat == cat]
         if sel:
-            out += ["", f"## {title}: {len(sel)}"] + [f"{r[0]}/{r[1]}: {r[5]}" for r in sel]
-    strict = [r for r in rows if r[2] == "stricter"]
+            out += ["", f"## {title}: {len(sel)}"] + [f"{r.obj}/{r.prog}: {r.reason}" for r in sel]
+    strict = [r for r in rows if r.cat == "stricter"]
     if strict:
         groups = defaultdict(list)
         for r in strict:
-            groups[cause(r[5])].append(f"{r[0]}/{r[1]}")
-        out += ["", f"## stricter (we reject, the kernel accepts): {len(strict)}, by our message"]
+            groups[cause(r.reason)].append(r)
+        out += ["", f"## stricter (we reject, the kernel accepts): {len(strict)}, by our message "
+                    f"(program sections; examples)"]
         for k, v in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            more = f" ... (+{len(v) - 3})" if len(v) > 3 else ""
-            out.append(f"{len(v):5}  {k}  [{', '.join(v[:3])}{more}]")
-    diff = [r for r in both if r[3][3:] != r[4][3:]]
+            secs = Counter(r.section.split("/")[0] for r in v)
+            more = f" +{len(v) - 3}" if len(v) > 3 else ""
+            out.append(f"{len(v):5}  {k}")
+            out.append(f"         ({', '.join(f'{s} {n}' for s, n in secs.most_common(6))}"
+                       f"{' ...' if len(secs) > 6 else ''}; "
+                       f"{', '.join(f'{r.obj}/{r.prog}' for r in v[:3])}{more})")
+    diff = [r for r in both if r.kernel[3:] != r.ours[3:]]
     if diff:
         out += ["", f"## processed insns differ (accepted by both): {len(diff)}"]
-        out += [f"{r[0]}/{r[1]}: kernel {r[3][4:-1]} ours {r[4][4:-1]}" for r in diff]
-    env = Counter(r[5].split(":")[0] for r in rows if r[2] == "env")
+        out += [f"{r.obj}/{r.prog}: kernel {r.kernel[4:-1]} ours {r.ours[4:-1]}" for r in diff]
+    env = Counter(r.reason.split(":")[0] for r in rows if r.cat == "env")
     if env:
         out += ["", f"## environment (kernel could not load here; not counted): {cats['env']}"]
         out += [f"{n:5}  {k}" for k, n in env.most_common()]
@@ -197,10 +222,20 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="parallel compiles (default 1)")
     ap.add_argument("--prepare-only", action="store_true", help="fetch and compile, then stop")
     ap.add_argument("--out", type=Path, help="where results.txt/summary.txt go")
+    ap.add_argument("--summary", type=Path, metavar="RESULTS",
+                    help="only rewrite the summary of an existing results.txt")
     a = ap.parse_args(argv)
     c = prepare.Corpus()
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.monotonic()
+    if a.summary:
+        rows = [Row.parse(l) for l in a.summary.read_text().splitlines() if l.strip()]
+        failed = dict(l.split("\t", 1) for l in c.failures.read_text().splitlines()
+                      ) if c.failures.exists() else {}
+        text = summary(rows, failed, 0)
+        (a.summary.parent / "summary.txt").write_text(text)
+        print(text, end="")
+        return 0
     obj_only = a.only.partition("/")[0] if a.only else None
     try:
         _built, failed = prepare.prepare(c, log, obj_only, a.jobs)
