@@ -35,7 +35,7 @@ _libc.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, c
 _PROCESSED = re.compile(r"processed (\d+) insns")
 _GENERIC = re.compile(r"failed to load object|failed to load: -\d+$|failed to load BPF "
                       r"skeleton|-- (BEGIN|END) |permission error while running as root|"
-                      r"BTF is optional|Retrying without BTF")
+                      r"BTF is optional|Retrying without BTF|failed to prepare load attributes")
 _SLOT = re.compile(r"failed to initialize slot \[\d+\] to prog '([^']+)'")
 # libbpf stopped before the verifier for a reason of this machine or of the test's own setup
 # (a module that is not loaded, an attach target the test sets at run time, a map sized at

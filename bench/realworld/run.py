@@ -143,6 +143,17 @@ def run(c: prepare.Corpus, only: str | None, timeout: float, log) -> list[Row]:
 _NUM = re.compile(r"\b\d+\b|0x[0-9a-f]+")
 
 
+# what our message means, where it names a gap of the model rather than a rule
+CAUSES = [
+    ("kernel btf_id N is not a function", "kfunc missing from the mock kernel"),
+    ("invalid bpf_context access", "program context (or its fields) not modelled"),
+    ("is not supported by this verifier", "helper not implemented"),
+    ("program of this type cannot use helper", "helper-per-program-type table"),
+    ("infinite loop detected", "open-coded iterator/loop convergence"),
+    ("expected=map_ptr", "map-in-map lookups"),
+]
+
+
 def cause(reason: str) -> str:
     """A stricter row's cause: our message with numbers and register names blurred."""
     ours_part = reason.split(" | kernel:")[0].removeprefix("ours: ")
@@ -196,7 +207,8 @@ def summary(rows: list[Row], failed: dict, elapsed: float) -> str:
         for k, v in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
             secs = Counter(r.section.split("/")[0] for r in v)
             more = f" +{len(v) - 3}" if len(v) > 3 else ""
-            out.append(f"{len(v):5}  {k}")
+            label = next((f"  <- {lab}" for pat, lab in CAUSES if pat in k), "")
+            out.append(f"{len(v):5}  {k}{label}")
             out.append(f"         ({', '.join(f'{s} {n}' for s, n in secs.most_common(6))}"
                        f"{' ...' if len(secs) > 6 else ''}; "
                        f"{', '.join(f'{r.obj}/{r.prog}' for r in v[:3])}{more})")
@@ -232,8 +244,10 @@ def main(argv=None) -> int:
         rows = [Row.parse(l) for l in a.summary.read_text().splitlines() if l.strip()]
         failed = dict(l.split("\t", 1) for l in c.failures.read_text().splitlines()
                       ) if c.failures.exists() else {}
-        text = summary(rows, failed, 0)
-        (a.summary.parent / "summary.txt").write_text(text)
+        old = a.summary.parent / "summary.txt"      # keep the run's measured time
+        m = re.search(r"^elapsed: (\d+) s", old.read_text(), re.M) if old.exists() else None
+        text = summary(rows, failed, float(m.group(1)) if m else 0)
+        old.write_text(text)
         print(text, end="")
         return 0
     obj_only = a.only.partition("/")[0] if a.only else None
