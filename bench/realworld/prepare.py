@@ -130,7 +130,7 @@ def ensure_vmlinux_h(c: Corpus, log) -> None:
 
 def _sys_includes() -> list[str]:
     """clang's own search list as ``-idirafter`` flags (the Makefile's get_sys_includes)."""
-    res = subprocess.run([CLANG, "-v", "-E", "-"], input="", capture_output=True, text=True)
+    res = _run([CLANG, "-v", "-E", "-"], f"{CLANG} -v", input="")
     out, take = [], False
     for line in res.stderr.splitlines():
         if "<...> search starts here:" in line:
