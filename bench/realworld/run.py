@@ -216,6 +216,13 @@ def summary(rows: list[Row], failed: dict, elapsed: float) -> str:
     if diff:
         out += ["", f"## processed insns differ (accepted by both): {len(diff)}"]
         out += [f"{r.obj}/{r.prog}: kernel {r.kernel[4:-1]} ours {r.ours[4:-1]}" for r in diff]
+    if len(rej) > len(same):
+        pairs = Counter(cause(r.reason.removeprefix("message ")) + "  ->  kernel: " + _clip(
+            _NUM.sub("N", r.reason.split(" | kernel: ")[-1]), 80)
+            for r in rej if r.reason.startswith("message "))
+        out += ["", f"## verdict lines differ (rejected by both): {len(rej) - len(same)}, "
+                    f"the 30 most common (ours -> kernel)"]
+        out += [f"{n:5}  {k}" for k, n in pairs.most_common(30)]
     env = Counter(r.reason.split(":")[0] for r in rows if r.cat == "env")
     if env:
         out += ["", f"## environment (kernel could not load here; not counted): {cats['env']}"]
