@@ -229,9 +229,11 @@ class StackLiveness:
     # call chains
     @staticmethod
     def _key(env, st, frameno: int) -> tuple:
-        sites = tuple(st.frames[i + 1].callsite for i in range(frameno))
-        start = env.subprogs[st.frames[frameno].subprogno].start
-        return sites + (start,)
+        frames = st.frames
+        start = env.subprogs[frames[frameno].subprogno].start
+        if not frameno:
+            return (start,)
+        return tuple([frames[i + 1].callsite for i in range(frameno)] + [start])
 
     def _lookup(self, env, key: tuple) -> _Instance:
         inst = self.instances.get(key)
