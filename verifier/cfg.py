@@ -176,36 +176,26 @@ def check_btf_func(env: Env) -> None:
                                 EINVAL)
 
 
-# func_arg_info per program BTF object: (FUNC id, insn, main) -> (the FUNC's Type, the
-# SubprogInfo or the BtfError).  Every program of an object shares its BTF, and a
-# SubprogInfo is immutable; the Type is kept to notice a types list changed in place.
+# func_arg_info per program BTF object (all programs of an object share it): (FUNC id,
+# insn, main) -> (the FUNC's Type, kept to notice a types list changed in place, and the
+# immutable SubprogInfo or the BtfError)
 _ARG_INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _arg_info(btf, type_id: int, insn_off: int, main: bool):
-    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises;
-    remembered per BTF object."""
+    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises."""
     try:
-        memo = _ARG_INFO.get(btf)
-    except TypeError:                 # not weak-referenceable: no memo
-        memo = None
-    if memo is None:
+        memo = _ARG_INFO.setdefault(btf, {})
+    except TypeError:                 # not weak-referenceable: nothing remembered
         memo = {}
-        try:
-            _ARG_INFO[btf] = memo
-        except TypeError:
-            pass
-    key = (type_id, insn_off, main)
-    t = btf.type(type_id)
+    t, key = btf.type(type_id), (type_id, insn_off, main)
     hit = memo.get(key)
-    if hit is not None and hit[0] is t:
-        return hit[1]
-    try:
-        res = func_arg_info(btf, type_id, insn=insn_off, main=main)
-    except BtfError as e:
-        res = e
-    memo[key] = (t, res)
-    return res
+    if hit is None or hit[0] is not t:
+        try:
+            hit = memo[key] = (t, func_arg_info(btf, type_id, insn=insn_off, main=main))
+        except BtfError as e:
+            hit = memo[key] = (t, e)
+    return hit[1]
 
 
 def resolve_pseudo_ldimm64(env: Env) -> None:
@@ -350,9 +340,7 @@ def check_cfg(env: Env) -> None:
         if w < 0 or w >= n:
             raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
         if e == BRANCH:
-            a = aux[w]
-            a.prune_point = True
-            a.jmp_point = True
+            aux[w].prune_point = aux[w].jmp_point = True
         sw = state[w]
         if sw == 0:
             state[t] = DISCOVERED | e
@@ -373,9 +361,7 @@ def check_cfg(env: Env) -> None:
         if r:
             return r
         if nxt < n:
-            a = aux[nxt]
-            a.prune_point = True
-            a.jmp_point = True
+            aux[nxt].prune_point = aux[nxt].jmp_point = True
         if visit_callee:
             aux[t].prune_point = True
             w = t + insn.imm + 1
@@ -409,10 +395,7 @@ def check_cfg(env: Env) -> None:
                         aux[t].prune_point = True
                     if imm in _SYNC_CALLBACK_HELPERS:
                         a = aux[t]
-                        a.calls_callback = True
-                        a.force_checkpoint = True
-                        a.prune_point = True
-                        a.jmp_point = True
+                        a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
                     # a tail call may run a program that changes packet data
                     if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
                         env.subprogs[aux[t].subprog].changes_pkt_data = True
@@ -423,9 +406,7 @@ def check_cfg(env: Env) -> None:
                 off = insn.off if cls == _JMP else insn.imm
                 r = push(t, t + off + 1, FALLTHROUGH)
                 if not r:
-                    a = aux[t + off + 1]
-                    a.prune_point = True
-                    a.jmp_point = True
+                    aux[t + off + 1].prune_point = aux[t + off + 1].jmp_point = True
             else:
                 # conditional jump (and may_goto)
                 a = aux[t]
