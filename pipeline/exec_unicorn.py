@@ -52,6 +52,7 @@ from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
 from .exec_native import PER_RUN_HELPERS, REPEAT_LOOP
 from .interp import InterpError, ProgramExit, TailCallReturn
+from .kernel.layout import DATA_BASE
 
 __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault",
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
@@ -66,7 +67,6 @@ LD_ABS_ADDR = SPECIAL_TRAMP
 STOP_ADDR = SPECIAL_TRAMP + 0x100                                  # the entry's return address
 REPEAT_ADDR = SPECIAL_TRAMP + 0x200          # repeat(entry, ctx, n): N runs, one emu_start
 CODE_BASE = 0x0040_0000
-DATA_BASE = 0x1000_0000       # below 4 GiB: 32-bit ctx fields (skb->data) can hold pointers
 DYN_BASE = 0x4000_0000
 STACK_SIZE = 0x10_0000
 STACK_TOP = 0x7000_0000

@@ -10,7 +10,7 @@ global data sections (``.data``/``.bss``/``.rodata`` as a libbpf skeleton maps t
 regions of the run.
 
 :class:`TestRun` is the one per-run kernel object: every executor maps its regions at the
-same addresses (from :data:`pipeline.exec_unicorn.DATA_BASE` upward, a guard page apart), the
+same addresses (from :data:`pipeline.kernel.layout.DATA_BASE` upward, a guard page apart), the
 helpers (:mod:`pipeline.kernel.helpers`) get it as ``run``, and kfunc implementations reach it
 as ``KernelState.of(vm)`` (it is the run's :class:`pipeline.kernel.KernelState`).
 """
@@ -27,14 +27,15 @@ from .errors import BAD_INPUT, REJECTED, UserError
 from .interp import InterpError, Region
 from .kernel import ctx_in
 from .kernel.helpers import HelperFault
-from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
-                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
-                            SKB_SIZE, SKB_TYPES, SKF_LL_OFF, SKF_NET_OFF, XDP_DATA,
-                            XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
+from .kernel.layout import (DATA_BASE, DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES,
+                            SKB_DATA, SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN,
+                            SKB_PKT_TYPE, SKB_PROTOCOL, SKB_SIZE, SKB_TYPES, SKF_LL_OFF,
+                            SKF_NET_OFF, XDP_DATA, XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE,
+                            eth_type_trans)
 from .kernel.helpers_net import XDP_FRAME_END, XDP_TAILROOM
 from .kernel.maps import PAGE, FreeSlots, MapObj, round_up as _round
 from .kernel.state import KernelState
-from .kernel.layout import SKB_PKT_TYPE, eth_type_trans
+
 
 class TestRun(KernelState):
     """Everything a run needs besides the code; engine independent.
@@ -49,7 +50,6 @@ class TestRun(KernelState):
 
     def __init__(self, obj, prog, data: bytes | None = None, values: dict | None = None,
                  ctx: dict | None = None):
-        from .exec_unicorn import DATA_BASE
         super().__init__(memory=None)
         self.obj, self.prog = obj, prog
         self.prog_type = prog.type or "socket_filter"

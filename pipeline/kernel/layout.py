@@ -8,6 +8,8 @@ the loopback device: it gives ``skb->protocol`` and ``skb->pkt_type``.
 
 from isa.uapi import SKB_OFFSETS, SKB_SIZE, XDP_MD_OFFSETS, XDP_MD_SIZE  # noqa: F401
 
+DATA_BASE = 0x1000_0000       # the test run's memory starts here, below 4 GiB: 32-bit ctx
+                              # fields (skb->data) can hold pointers; every engine maps it here
 ETH_HLEN = 14
 SKF_NET_OFF, SKF_LL_OFF = -0x100000, -0x200000   # LD_ABS bases (include/uapi/linux/filter.h)
 XDP_HEADROOM = 256
