@@ -6,6 +6,12 @@ cached: the parsed BTF and .BTF.ext, the programs with their functions' argument
 stack-argument slots (from BTF, as the verifier will see them), the map descriptors, the
 skeleton-style globals, and each program's instructions with kfunc calls bound to the mock
 kernel's BTF ids (libbpf's ``bpf_object__resolve_ksyms`` + ``bpf_program__relocate``).
+
+What libbpf's open options decide is fixed per Object (``target_btf=``, ``kconfig=``: its
+``btf_custom_path`` and ``kconfig``): ``.elf`` is the loaded object *after* libbpf's load-time
+rewriting, i.e. with CO-RE relocations applied against the target BTF
+(:mod:`pipeline.core_reloc`) and ``.kconfig`` externs turned into loads from a frozen
+``.kconfig`` map (:mod:`pipeline.kconfig`); ``raw_elf`` is the file as read.
 """
 
 from __future__ import annotations
@@ -73,24 +79,55 @@ class Linked:
 class Object:
     """A loaded BPF object; build one with :func:`pipeline.load` or :func:`pipeline.build`."""
 
-    def __init__(self, elf: loader.Object, *, source: str | None = None, build=None):
-        self.elf = elf
+    def __init__(self, elf: loader.Object, *, source: str | None = None, build=None,
+                 target_btf=None, kconfig=None):
+        self.raw_elf = elf
         self.path = source or elf.path   # what messages name: the C file when built from one
         self.source = source          # the C file it was built from, if any
         self.build_result = build     # toolchain.driver.CompileResult, if built here
+        self.target_btf = target_btf  # CO-RE target: None (the mock kernel), "vmlinux", a path...
+        self.kconfig = kconfig        # .config path or {name: value} for .kconfig externs
         self._linked: dict[tuple[str, int], Linked] = {}
 
+    def with_load_options(self, *, target_btf=None, kconfig=None) -> "Object":
+        """This object as libbpf would load it with other open options (the file is not read
+        again; an option left None keeps this object's)."""
+        if target_btf is None and kconfig is None:
+            return self
+        o = Object(self.raw_elf, source=self.source, build=self.build_result,
+                   target_btf=self.target_btf if target_btf is None else target_btf,
+                   kconfig=self.kconfig if kconfig is None else kconfig)
+        if "_btf_pair" in self.__dict__:
+            o.__dict__["_btf_pair"] = self.__dict__["_btf_pair"]
+        return o
+
+    # -- load-time rewriting: CO-RE and .kconfig -------------------------------------------------
+    @cached_property
+    def elf(self) -> loader.Object:
+        """The loaded object as libbpf hands it to the kernel: CO-RE relocations applied and
+        ``.kconfig`` externs bound (the same object as ``raw_elf`` when it has neither)."""
+        from .load_time import prepare
+        elf, self.core_results = prepare(self, self.raw_elf)
+        return elf
+
+    @property
+    def core_relocations(self) -> dict:
+        """program name -> [(linked insn, :class:`pipeline.core_reloc.Result`)]."""
+        self.elf  # noqa: B018 - applies them
+        return self.core_results
+
     def __repr__(self) -> str:
-        return f"<pipeline.Object {self.path} programs={[p.name for p in self.programs]}>"
+        return f"<pipeline.Object {self.path} programs={[p.name for p in self.raw_elf.programs]}>"
 
     # -- BTF, parsed once -------------------------------------------------------------------
     @cached_property
     def _btf_pair(self):
-        if self.elf.btf is None:
+        raw = self.raw_elf
+        if raw.btf is None:
             return None, None
         try:
-            b = parse_btf(self.elf.btf)
-            ext = parse_btf_ext(self.elf.btf_ext, b) if self.elf.btf_ext is not None else None
+            b = parse_btf(raw.btf)
+            ext = parse_btf_ext(raw.btf_ext, b) if raw.btf_ext is not None else None
         except BtfError as e:
             raise BtfError(f"{self.path}: {e}", e.location or self.path) from None
         return b, ext
@@ -213,11 +250,13 @@ def mock_kernel(spec: str | Path | None = None):
                                 f"compile: {str(e).splitlines()[0]}", None, BAD_INPUT) from None
 
 
-def open_object(path: str | Path, *, source: str | None = None, build=None) -> Object:
-    """Read a BPF ELF object from ``path``."""
+def open_object(path: str | Path, *, source: str | None = None, build=None, target_btf=None,
+                kconfig=None) -> Object:
+    """Read a BPF ELF object from ``path`` (``target_btf``/``kconfig``: see :class:`Object`)."""
     p = Path(path)
     if not p.exists():
         raise UserError("io", f"{p}: no such file", str(p), BAD_INPUT)
     if p.is_dir():
         raise UserError("io", f"{p}: is a directory", str(p), BAD_INPUT)
-    return Object(loader.load(p), source=source, build=build)
+    return Object(loader.load(p), source=source, build=build, target_btf=target_btf,
+                  kconfig=kconfig)

@@ -37,6 +37,34 @@ def add_kmod_option(p: argparse.ArgumentParser) -> None:
                         "beside FILE.c)")
 
 
+def add_load_options(p: argparse.ArgumentParser) -> None:
+    """libbpf's open options: the CO-RE target BTF and the Kconfig for ``__kconfig`` externs."""
+    g = p.add_argument_group("loading (libbpf's open options)")
+    g.add_argument("--target-btf", metavar="PATH|vmlinux",
+                   help="BTF that CO-RE relocations are resolved against: 'vmlinux' for "
+                        "/sys/kernel/btf/vmlinux, or a raw BTF file / object with .BTF "
+                        "(default: the mock kernel's BTF)")
+    g.add_argument("--kconfig", metavar="FILE",
+                   help="a .config (plain or gzip) giving __kconfig externs their values "
+                        "(default: the target kernel's own config; LINUX_KERNEL_VERSION "
+                        "from uname)")
+
+
+def load_options(args) -> dict:
+    """The keyword arguments of :func:`pipeline.load` for ``--target-btf``/``--kconfig``."""
+    out = {}
+    if getattr(args, "target_btf", None):
+        out["target_btf"] = args.target_btf
+    elif getattr(args, "kmod", None):
+        out["target_btf"] = kernel_arg(args)      # CO-RE against the mock kernel --kmod names
+    if getattr(args, "kconfig", None):
+        if not Path(args.kconfig).is_file():
+            raise UserError("io", f"--kconfig {args.kconfig}: no such file", args.kconfig,
+                            BAD_INPUT)
+        out["kconfig"] = args.kconfig
+    return out
+
+
 def kernel_arg(args):
     """The mock kernel ``--kmod`` names (built now, so a broken module fails at once), or None."""
     if not getattr(args, "kmod", None):
@@ -73,7 +101,46 @@ def open_file(args):
     from .api import is_c_source, load
     if not Path(args.file).exists():
         raise UserError("io", f"{args.file}: no such file", str(args.file), BAD_INPUT)
-    return load(args.file, **build_options(args)) if is_c_source(args.file) else load(args.file)
+    opts = load_options(args)
+    if is_c_source(args.file):
+        return load(args.file, **opts, **build_options(args))
+    return load(args.file, **opts)
+
+
+MAX_DATA = 64 << 20     # bytes: the largest --data a run takes (see pipeline.testrun's limit)
+
+
+def data_arg(text: str | None, *, limit: int = MAX_DATA) -> bytes | None:
+    """``--data HEX|@FILE``: the bytes, reading at most ``limit`` of them (``@/dev/zero`` is
+    a one-line error, not an endless read)."""
+    if text is None:
+        return None
+    if text.startswith("@"):
+        path = Path(text[1:])
+        if path.is_dir():
+            raise UserError("io", f"--data: {path} is a directory", str(path), BAD_INPUT)
+        try:
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+        except OSError as e:
+            raise UserError("io", f"--data: cannot read {path}: {e.strerror}", str(path),
+                            BAD_INPUT) from None
+        if len(data) > limit:
+            raise UserError("usage", f"--data: {path} is larger than the {limit >> 20} MiB "
+                                     "input limit", str(path), BAD_INPUT)
+        return data
+    if len(text) > 3 * limit:           # two hex digits and a separator per byte
+        raise UserError("usage", f"--data: more than the {limit >> 20} MiB input limit", None,
+                        BAD_INPUT)
+    try:
+        data = bytes.fromhex(text.replace(" ", "").replace(":", ""))
+    except ValueError:
+        raise UserError("usage", f"--data: not hex bytes: {text[:40]!r}"
+                                 f"{'...' if len(text) > 40 else ''}", None, BAD_INPUT) from None
+    if len(data) > limit:
+        raise UserError("usage", f"--data: more than the {limit >> 20} MiB input limit", None,
+                        BAD_INPUT)
+    return data
 
 
 def programs(obj, name: str | None) -> list:

@@ -26,11 +26,15 @@ Helpers and kfuncs are called as ``fn(vm, *args)`` (the convention of
 :mod:`pipeline.interp`), where ``vm`` is this executor: ``vm.memory`` offers
 ``load``/``store``/``read``/``write``/``map`` over unicorn memory, and
 ``vm.call(addr, *args)`` runs a BPF callback (``bpf_loop``) to completion.
+
+A verified program runs without a per-instruction hook; :data:`WATCHDOG`, one daemon
+thread for the whole process, stops an emulation whose wall-clock limit has passed.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -46,7 +50,9 @@ from unicorn import x86_const as X
 from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
+from .exec_native import PER_RUN_HELPERS, REPEAT_LOOP
 from .interp import InterpError, ProgramExit, TailCallReturn
+from .kernel.layout import DATA_BASE
 
 __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault",
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
@@ -59,8 +65,8 @@ SPECIAL_TRAMP = KFUNC_TRAMP + 0x1_0000
 TRAMP_SIZE = 0x3_0000
 LD_ABS_ADDR = SPECIAL_TRAMP
 STOP_ADDR = SPECIAL_TRAMP + 0x100                                  # the entry's return address
+REPEAT_ADDR = SPECIAL_TRAMP + 0x200          # repeat(entry, ctx, n): N runs, one emu_start
 CODE_BASE = 0x0040_0000
-DATA_BASE = 0x1000_0000       # below 4 GiB: 32-bit ctx fields (skb->data) can hold pointers
 DYN_BASE = 0x4000_0000
 STACK_SIZE = 0x10_0000
 STACK_TOP = 0x7000_0000
@@ -188,6 +194,72 @@ class UcMemory:
         raise KeyError(name)
 
 
+class _Lazy:
+    """A value computed on first call (the caller's BPF slot: an error message needs it)."""
+
+    def __init__(self, fn):
+        self._fn, self._done, self._v = fn, False, None
+
+    def __call__(self):
+        if not self._done:
+            self._v, self._done = self._fn(), True
+        return self._v
+
+
+class _Armed:
+    def __init__(self, dog: "Watchdog", token: int):
+        self._dog, self._token = dog, token
+
+    def cancel(self) -> None:
+        self._dog.cancel(self._token)
+
+
+class Watchdog:
+    """One daemon thread that calls ``vm.uc.emu_stop()`` (allowed from another thread) for
+    every armed executor whose deadline has passed, setting ``vm.watchdog_fired``.  Arming
+    costs a dict entry, not a thread start (which takes milliseconds on a busy host)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, object]] = {}
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def arm(self, vm, timeout: float) -> _Armed:
+        import os
+        with self._cond:
+            if self._thread is None or self._pid != os.getpid():   # none yet, or forked
+                self._armed.clear()
+                self._thread = threading.Thread(target=self._loop, name="unicorn-watchdog",
+                                                daemon=True)
+                self._pid = os.getpid()
+                self._thread.start()
+            self._seq += 1
+            self._armed[self._seq] = (time.monotonic() + timeout, vm)
+            self._cond.notify()
+            return _Armed(self, self._seq)
+
+    def cancel(self, token: int) -> None:
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, vm) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[token]
+                        vm.watchdog_fired = True
+                        vm.uc.emu_stop()
+                nxt = min((d for d, _ in self._armed.values()), default=None)
+                self._cond.wait(None if nxt is None else max(0.0, nxt - now))
+
+
+WATCHDOG = Watchdog()
+
+
 @dataclass
 class ExecResult:
     retval: int                  # rax at the entry function's return (full 64 bits)
@@ -246,6 +318,8 @@ class UnicornExecutor:
         self._exit: ProgramExit | None = None
         self._calls = 0
         self._running = 0              # nesting of emu_start (callbacks run inside helpers)
+        self._entry_ctx = None         # ((addr, args, rsp), saved registers) of the last entry
+        self._helpers_linked: set[int] = set()
         for spec in regions:
             self.memory.add(spec.name, spec.base, spec.data, spec.writable)
         self._resolve_ext = resolve
@@ -274,9 +348,13 @@ class UnicornExecutor:
         self.code = self._codes[0][2]
         uc.mem_write(LD_ABS_ADDR, b"\xCC\xC3")
         uc.mem_write(STOP_ADDR, b"\xF4")      # hlt; emu_start stops before it runs
+        uc.mem_write(REPEAT_ADDR, REPEAT_LOOP)
         self._tramps[LD_ABS_ADDR] = _Tramp("ld_abs", 0, self.ld_abs_fn)
 
     def _resolve(self, target: Target) -> int:
+        if target.kind in ("helper", "helper_table"):
+            self._helpers_linked.update([target.ident] if target.kind == "helper"
+                                       else self.helpers)
         if target.kind == "helper":
             if not 0 <= target.ident < MAX_HELPER_ID:
                 raise LinkError(f"helper id {target.ident} out of range")
@@ -311,6 +389,30 @@ class UnicornExecutor:
             return ExecResult(self._exit.value, "helper", self._calls)
         return ExecResult(rax, "exit", self._calls)
 
+    def can_repeat(self) -> bool:
+        """True when N runs may go through one emulation (:meth:`run_repeat`): no
+        instruction budget to count per run, no helper that needs Python between runs
+        (tail-call counter, timers that fire after each run)."""
+        return not self.max_insns and not self._helpers_linked & PER_RUN_HELPERS
+
+    def run_repeat(self, ctx: int, n: int) -> ExecResult:
+        """``n`` runs of the entry with r1 = ``ctx`` in one emulation of a machine-code loop
+        (one emu_start instead of n); the last run's result.  A run a helper ends
+        (ProgramExit) ends the loop; the runs left then go one by one."""
+        self._calls = 0
+        self._exit = self._error = self._bad_access = None
+        stack_top = STACK_TOP - 64
+        rsp0 = (stack_top & ~0xF) - 8
+        rax = self._call_at(REPEAT_ADDR, (CODE_BASE + self.image.entry, ctx, n), stack_top,
+                            code_check=False)
+        if self._exit is not None:
+            left = struct.unpack("<Q", self.uc.mem_read(rsp0 - 56, 8))[0] - 1
+            r = ExecResult(self._exit.value, "helper", self._calls)
+            for _ in range(left):
+                r = self.run(ctx)
+            return r
+        return ExecResult(rax, "exit", self._calls)
+
     def call(self, addr: int, *args: int, tail: bool = False) -> int:
         """Run the BPF function at ``addr`` (a callback) to completion, from inside a helper
         (``bpf_loop``: on the stack below the helper's caller) or after :meth:`run` (timer
@@ -337,17 +439,25 @@ class UnicornExecutor:
             raise self._exit
         return ret
 
-    def _call_at(self, addr: int, args, stack_top: int) -> int:
+    def _call_at(self, addr: int, args, stack_top: int, code_check: bool = True) -> int:
         if len(args) > 5:
             raise ValueError("at most 5 register arguments")
         uc = self.uc
-        if self._code_at(addr) is None:
+        if code_check and self._code_at(addr) is None:
             raise ExecFault(f"call to {addr:#x}, which is not code of the program")
         rsp = (stack_top & ~0xF) - 8            # as after a call from 16-byte aligned code
-        uc.mem_write(rsp, struct.pack("<Q", STOP_ADDR))
-        uc.reg_write(X.UC_X86_REG_RSP, rsp)
-        for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
-            uc.reg_write(r, v & U64)
+        key = (addr, tuple(args), rsp)
+        if not self._running and self._entry_ctx is not None and self._entry_ctx[0] == key:
+            # the same entry again (--repeat, timers): one context restore instead of six
+            # register writes through the binding; the return address is still in place
+            uc.context_restore(self._entry_ctx[1])
+        else:
+            uc.mem_write(rsp, struct.pack("<Q", STOP_ADDR))
+            uc.reg_write(X.UC_X86_REG_RSP, rsp)
+            for r, v in zip(_ARG_REGS, list(args) + [0] * (5 - len(args))):
+                uc.reg_write(r, v & U64)
+            if not self._running:
+                self._entry_ctx = (key, uc.context_save())
         self._running += 1
         t0 = time.monotonic()
         try:
@@ -440,22 +550,22 @@ class UnicornExecutor:
             tramp = self._trampoline(site)
             rsp = uc.reg_read(X.UC_X86_REG_RSP)
             ret_addr = struct.unpack("<Q", uc.mem_read(rsp, 8))[0]
-            caller = self._bpf_pc(ret_addr - 1)
+            caller = _Lazy(lambda: self._bpf_pc(ret_addr - 1))   # only errors need it
             if (rsp + 8) % 16:
                 raise ExecFault(f"stack not 16-byte aligned at the call into {tramp.kind} "
-                                f"{tramp.ident} (rsp = {rsp + 8:#x})", caller)
+                                f"{tramp.ident} (rsp = {rsp + 8:#x})", caller())
             args = [uc.reg_read(r) for r in _ARG_REGS]
             self._calls += 1
             if tramp.kind == "ld_abs":
                 uc.reg_write(X.UC_X86_REG_RAX, 0)
                 if tramp.fn is None:
-                    raise ExecFault("LD_ABS/LD_IND: no packet for this program type", caller)
+                    raise ExecFault("LD_ABS/LD_IND: no packet for this program type", caller())
                 v = tramp.fn(self, args[0], u32(args[1]), args[2])
                 uc.reg_write(X.UC_X86_REG_RAX, 0 if v is None else v & U64)
                 uc.reg_write(X.UC_X86_REG_RDX, 1 if v is None else 0)
                 return
             if tramp.fn is None:
-                raise ExecFault(f"unknown {tramp.kind} {tramp.ident}", caller)
+                raise ExecFault(f"unknown {tramp.kind} {tramp.ident}", caller())
             if tramp.kind == "kfunc":
                 n = MAX_STACK_ARGS if tramp.nr_slots is None else max(0, tramp.nr_slots - 5)
                 if n:
@@ -471,7 +581,7 @@ class UnicornExecutor:
                 raise
             except Exception as e:    # a broken helper is a fault of this run, not a crash
                 raise ExecFault(f"{tramp.kind} {tramp.ident} failed: {type(e).__name__}: {e}",
-                                caller) from e
+                                caller()) from e
             uc.reg_write(X.UC_X86_REG_RAX, int(ret) & U64)
         except ProgramExit as e:
             self._exit = e

@@ -12,7 +12,6 @@ ring buffer and perf records, globals, the output packet) is decoded by :mod:`pi
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -26,6 +25,13 @@ from .kernel import timers
 from .testrun import TestRun
 
 ENGINES = ("unicorn", "interp", "native")
+
+
+def default_engine(verify: bool = True) -> str:
+    """``native`` (the JIT's image as machine code) on an x86-64 Linux host for verified
+    programs; ``unicorn`` elsewhere and for unverified ones (native refuses those)."""
+    from .exec_native import available
+    return "native" if verify and available() is None else "unicorn"
 MAX_INSNS = 50_000_000
 DEFAULT_TIMEOUT = 10.0      # seconds: the wall-clock bound of a verified unicorn run
 
@@ -64,7 +70,7 @@ class Result:
         return self.left.ringbuf
 
 
-def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unicorn",
+def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None = None,
             data: bytes | None = None, values: dict | None = None, repeat: int = 1,
             max_insns: int = MAX_INSNS, run: TestRun | None = None,
             targets: dict | None = None, timeout: float | None = None) -> Result:
@@ -73,6 +79,7 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
     programs its prog arrays hold (``run.prog_arrays``), name -> (``Linked``, image),
     loaded next to it for tail calls.  ``timeout``: wall-clock seconds for all ``repeat``
     runs (native: default 10; the others: none, ``max_insns`` bounds them)."""
+    engine = engine or default_engine(verdict is not None)
     if engine not in ENGINES:
         raise UserError("usage", f"engine '{engine}' is not available ({', '.join(ENGINES)})",
                         None, BAD_INPUT)
@@ -100,9 +107,13 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
             watchdog = _watchdog(vm, timeout or DEFAULT_TIMEOUT)
         elif timeout:
             _limit(vm, engine, timeout)
-        t0 = time.perf_counter_ns()
+        t0 = time.thread_time_ns()      # CPU time, as bpf_test_timer (not while preempted)
         try:
-            for _ in range(max(repeat, 1)):
+            runs = max(repeat, 1)
+            if runs > 1 and watchdog is not None and vm.can_repeat():   # one emulation
+                r = vm.run_repeat(run.ctx.base, runs)
+                r0, ended_by, runs = r.retval, r.ended_by, 0
+            for _ in range(runs):
                 run.tail_calls = 0
                 if timeout and engine == "unicorn" and watchdog is None:   # what is left
                     vm.timeout_us = max(1, int((vm.deadline - time.monotonic()) * 1e6))
@@ -112,7 +123,7 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str = "unico
         finally:
             if watchdog is not None:
                 watchdog.cancel()
-        elapsed = time.perf_counter_ns() - t0
+        elapsed = time.thread_time_ns() - t0
     except InterpError as e:
         raise UserError("runtime", f"program {prog.name}: {e}", e.location, REJECTED) from None
     return _result(prog, run, read, r0, engine, repeat, elapsed // max(repeat, 1), verdict,
@@ -130,19 +141,14 @@ def _result(prog, run, read, r0, engine, repeat, duration_ns, verdict, image,
                   packet=show.packet_out(run, read), left=show.Snapshot(run, read))
 
 
-def _watchdog(vm, timeout: float) -> threading.Timer:
-    """Stop the emulation when ``timeout`` seconds have passed (unicorn's emu_stop may be
-    called from another thread); the executor then reports the time limit."""
+def _watchdog(vm, timeout: float):
+    """Stop the emulation when ``timeout`` seconds have passed (the process's one watchdog
+    thread, :data:`pipeline.exec_unicorn.WATCHDOG`); the executor then reports the time
+    limit.  Returns a handle whose ``cancel()`` disarms it."""
+    from .exec_unicorn import WATCHDOG
     vm.time_limit = timeout
     vm.deadline = time.monotonic() + timeout
-
-    def fire():
-        vm.watchdog_fired = True
-        vm.uc.emu_stop()
-    t = threading.Timer(timeout, fire)
-    t.daemon = True
-    t.start()
-    return t
+    return WATCHDOG.arm(vm, timeout)
 
 
 def _limit(vm, engine: str, timeout: float) -> None:
@@ -216,6 +222,7 @@ def _interp(prog, insns, run, helpers, kfuncs, max_insns, targets):
     except InvalidInsn as e:
         raise UserError("runtime", f"program {prog.name}: {e}", None, REJECTED) from None
     vm.programs = programs
+    vm.ld_abs = run.ld_abs
 
     def step():
         r = vm.run(run.ctx.base)

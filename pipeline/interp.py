@@ -228,6 +228,7 @@ class Interpreter:
         self.max_frames = max_frames
         self.stack_args = stack_args
         self.ld_imm64_resolver = ld_imm64_resolver
+        self.ld_abs = None              # (vm, ctx, offset, size) -> value | None: LD_ABS/IND
         self.regs = [0] * 11
         self.frames: list[_Frame] = []
         self._floor = 0                # frames below a tail-called program's
@@ -405,8 +406,21 @@ class Interpreter:
 
             elif cls == op.LD:
                 if code != op.LD_IMM64:
-                    raise InvalidInsn(f"unsupported instruction {code:#04x} "
-                                      "(legacy packet access)", pc)
+                    mode = code & 0xE0
+                    if self.ld_abs is None or mode not in (op.ABS, op.IND):
+                        raise InvalidInsn(f"unsupported instruction {code:#04x} "
+                                          "(legacy packet access)", pc)
+                    # LD_ABS/LD_IND: r0 = packet bytes at (src +) imm, big endian, from
+                    # the skb in r6; out of range ends the program with 0 (r1-r5 scratched)
+                    at = (imm + (regs[src] if mode == op.IND else 0)) & U32
+                    v = self.ld_abs(self, regs[6], at, {op.B: 1, op.H: 2, op.W: 4}[code & 0x18])
+                    regs[1:6] = [0] * 5
+                    if v is None:
+                        regs[0] = 0
+                        return 0, executed, "exit"
+                    regs[0] = v & U64
+                    pc = nxt
+                    continue
                 if pc + 1 >= n_insns:
                     raise InvalidInsn("LD_IMM64 has no second half", pc)
                 second = insns[pc + 1]

@@ -39,8 +39,9 @@ class ProgReloc:
     kind is one of ``"subprog"`` (pseudo call), ``"func_addr"`` (LD_IMM64 of a
     callback), ``"map"`` (BTF-defined or legacy map), ``"data"`` (global in
     .data/.bss/.rodata*), ``"kfunc"`` (call to an extern ``__ksym`` function),
-    ``"ksym"`` (LD_IMM64 of an extern variable) or ``"helper"`` (call by
-    helper id; no ELF relocation).
+    ``"ksym"`` (LD_IMM64 of an extern variable), ``"helper"`` (call by
+    helper id; no ELF relocation) or ``"core"`` (an instruction a CO-RE relocation patched,
+    :mod:`pipeline.load_time`: ``name`` describes it, ``offset`` is the value patched in).
     """
     insn: int                   # index in Program.insns (8-byte slots)
     kind: str

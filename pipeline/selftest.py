@@ -143,16 +143,21 @@ def match_msgs(log: str, msgs: list[tuple[str, bool]]) -> str | None:
 
 
 class Runner:
-    """Judges annotated programs; ``build_options`` build C files and companions."""
+    """Judges annotated programs; ``build_options`` build C files and companions;
+    ``load_options`` are libbpf's open options (``target_btf``, ``kconfig``)."""
 
-    def __init__(self, *, kernel=None, build_options: dict | None = None):
+    def __init__(self, *, kernel=None, build_options: dict | None = None,
+                 load_options: dict | None = None):
         self.kernel = kernel
         self.build_options = build_options or {}
+        self.load_options = load_options or {}
         self._companions: dict[Path, object] = {}
 
     def load(self, path: str | Path):
         from .api import is_c_source, load
-        return load(path, **self.build_options) if is_c_source(path) else load(path)
+        if is_c_source(path):
+            return load(path, **self.load_options, **self.build_options)
+        return load(path, **self.load_options)
 
     def programs(self, obj) -> list:
         """(program, spec) for every test program of ``obj`` (auxiliary ones are not tests)."""
@@ -184,6 +189,7 @@ class Runner:
         from verifier import verify
 
         from .api import run, verifier_input
+        from .load_time import fixup_verifier_log
         label = prog.name
         if spec.not_modelled:
             return Outcome(name, label, "SKIP",
@@ -195,7 +201,7 @@ class Runner:
         except Error as e:
             return Outcome(name, label, "FAIL", f"load failed: {e}", actual=str(e))
         level = spec.log_level or (1 if spec.msgs or spec.expect_failure else 0)
-        v = verify(inp, level)
+        v = fixup_verifier_log(obj, prog, verify(inp, level))    # libbpf's log fix-ups
         want = "rejected" if spec.expect_failure else "accepted"
         got = "accepted" if v.accepted else f"rejected: {v.error_line}"
         if v.btf_refused:

@@ -10,7 +10,7 @@ global data sections (``.data``/``.bss``/``.rodata`` as a libbpf skeleton maps t
 regions of the run.
 
 :class:`TestRun` is the one per-run kernel object: every executor maps its regions at the
-same addresses (from :data:`pipeline.exec_unicorn.DATA_BASE` upward, a guard page apart), the
+same addresses (from :data:`pipeline.kernel.layout.DATA_BASE` upward, a guard page apart), the
 helpers (:mod:`pipeline.kernel.helpers`) get it as ``run``, and kfunc implementations reach it
 as ``KernelState.of(vm)`` (it is the run's :class:`pipeline.kernel.KernelState`).
 """
@@ -23,16 +23,19 @@ from isa import opcodes as op
 from isa.ints import U32, U64, s32 as _s32
 from jit import LinkError, Target
 
-from .errors import BAD_INPUT, UserError
+from .errors import BAD_INPUT, REJECTED, UserError
 from .interp import InterpError, Region
 from .kernel import ctx_in
 from .kernel.helpers import HelperFault
-from .kernel.layout import (DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES, SKB_DATA,
-                            SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN, SKB_PROTOCOL,
-                            SKB_SIZE, SKB_TYPES, SKF_LL_OFF, SKF_NET_OFF, XDP_DATA,
-                            XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE)
-from .kernel.maps import PAGE, MapObj, round_up as _round
+from .kernel.layout import (DATA_BASE, DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES,
+                            SKB_DATA, SKB_DATA_END, SKB_DATA_META, SKB_IFINDEX, SKB_LEN,
+                            SKB_PKT_TYPE, SKB_PROTOCOL, SKB_SIZE, SKB_TYPES, SKF_LL_OFF,
+                            SKF_NET_OFF, XDP_DATA, XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE,
+                            eth_type_trans)
+from .kernel.helpers_net import XDP_FRAME_END, XDP_TAILROOM
+from .kernel.maps import PAGE, FreeSlots, MapObj, round_up as _round
 from .kernel.state import KernelState
+
 
 class TestRun(KernelState):
     """Everything a run needs besides the code; engine independent.
@@ -47,7 +50,6 @@ class TestRun(KernelState):
 
     def __init__(self, obj, prog, data: bytes | None = None, values: dict | None = None,
                  ctx: dict | None = None):
-        from .exec_unicorn import DATA_BASE
         super().__init__(memory=None)
         self.obj, self.prog = obj, prog
         self.prog_type = prog.type or "socket_filter"
@@ -65,6 +67,9 @@ class TestRun(KernelState):
         self.tail_calls = 0             # in this run (MAX_TAIL_CALL_CNT)
         self.globals = obj.globals
         self.perf_events: list[dict] = []   # bpf_perf_event_output records, in order
+        if data is not None and len(data) > MEMORY_LIMIT:
+            raise UserError("usage", f"input data: {len(data)} bytes exceed the run's memory "
+                                     f"limit of {MEMORY_LIMIT} bytes", None, BAD_INPUT)
         self._setup_ctx(DEFAULT_PACKET if data is None else data)
         if ctx:
             self._ctx_in(ctx)
@@ -95,7 +100,9 @@ class TestRun(KernelState):
             self.packet = (pkt, start, pkt.base + len(data))
             skb = bytearray(SKB_SIZE)
             struct.pack_into("<I", skb, SKB_LEN, pkt.base + len(data) - start)
-            struct.pack_into("<I", skb, SKB_PROTOCOL, int.from_bytes(data[12:14], "little"))
+            protocol, pkt_type = eth_type_trans(data)
+            struct.pack_into("<I", skb, SKB_PROTOCOL, protocol)
+            struct.pack_into("<I", skb, SKB_PKT_TYPE, pkt_type)
             struct.pack_into("<I", skb, SKB_IFINDEX, 1)             # the test run uses lo
             struct.pack_into("<I", skb, SKB_DATA, start)
             struct.pack_into("<I", skb, SKB_DATA_END, pkt.base + len(data))
@@ -105,7 +112,9 @@ class TestRun(KernelState):
             if len(data) < ETH_HLEN:
                 raise UserError("usage", f"--data: an XDP test run needs at least {ETH_HLEN} "
                                          f"bytes, got {len(data)}", None, BAD_INPUT)
-            pkt = self.add_region("packet", bytes(XDP_HEADROOM) + data)
+            # one page as the kernel's test run frames it, room for bpf_xdp_adjust_tail
+            pkt = self.add_region("packet", (bytes(XDP_HEADROOM) + data).ljust(
+                XDP_FRAME_END - XDP_TAILROOM, b"\0"))
             start = pkt.base + XDP_HEADROOM
             self.packet = (pkt, start, start + len(data))
             md = bytearray(XDP_MD_SIZE)
@@ -132,7 +141,7 @@ class TestRun(KernelState):
                 pkt, start, end = self.packet
                 meta = ctx_in.xdp_meta(values, end - start)
                 raw = bytes(pkt.data[XDP_HEADROOM:end - pkt.base])
-                pkt.data[:] = bytes(XDP_HEADROOM - meta) + raw + bytes(meta)
+                pkt.data[:] = (bytes(XDP_HEADROOM - meta) + raw).ljust(len(pkt.data), b"\0")
                 self.packet = (pkt, start, end - meta)
                 struct.pack_into("<III", ctx, XDP_DATA, start, end - meta, start - meta)
         except ctx_in.CtxError as e:
@@ -141,17 +150,9 @@ class TestRun(KernelState):
     def _setup_maps(self, values: dict) -> None:
         descs = self.obj.maps
         elf = self.obj.elf
-        init = {d.name: bytearray(d.data if d.data is not None else bytes(d.size))
-                for d in elf.data_sections}
-        for name, text in values.items():
-            if name not in self.globals:
-                known = ", ".join(sorted(self.globals)) or "none"
-                raise UserError("usage", f"--set: no global variable '{name}' (globals: {known})",
-                                None, BAD_INPUT)
-            g = self.globals[name]
-            sec, off, size = g.section, g.offset, g.size
-            init[sec][off:off + size] = global_bytes(name, text, size)
+        init = {k: bytearray(v) for k, v in initial_sections(self.obj, values).items()}
         self.initial = {k: bytes(v) for k, v in init.items()}   # what the verifier sees
+        check_memory(self.obj, self._next - self.regions[0].base if self.regions else 0)
         for ref, desc in zip(elf.map_table, descs):
             m = MapObj(desc.name, desc.map_type, desc.key_size, desc.value_size,
                        desc.max_entries, desc.flags, kind=ref.kind if ref.kind == "data" else "map")
@@ -162,7 +163,7 @@ class TestRun(KernelState):
                                            writable=sec.kind != "rodata").base
             elif m.storage_size():
                 m.values = self.add_region(f"values:{m.name}", bytes(m.storage_size())).base
-                m.free = list(range(max(m.max_entries, 1)))
+                m.free = FreeSlots(max(m.max_entries, 1))
             self.maps.append(m)
             self.by_handle[m.handle] = m
         self.key_scratch = self.add_region("keys", bytes(64)).base   # for_each_map_elem keys
@@ -219,6 +220,57 @@ class TestRun(KernelState):
         if start + off + size > end:
             return None
         return int.from_bytes(vm.memory.read(start + off, size), "big")
+
+
+MEMORY_LIMIT = 1 << 30      # bytes: all maps' storage plus the packet/context of one run
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB" if n < 1 << 30 else f"{n / (1 << 30):.1f} GiB"
+
+
+def check_memory(obj, used: int = 0, *, maps: bool = True) -> None:
+    """Refuse, before anything is allocated, a run whose global-data sections and maps
+    (with ``used`` bytes already taken by the packet and context) need more than
+    :data:`MEMORY_LIMIT`: a one-line error naming the section or map that crosses it."""
+    total = used
+    for d in obj.elf.data_sections:
+        total += d.size
+        if total > MEMORY_LIMIT:
+            raise UserError("runtime", f"section {d.name}: its {_mib(d.size)} exceed the run's "
+                                       f"memory limit of {_mib(MEMORY_LIMIT)} for all maps and "
+                                       f"the input together", None, REJECTED)
+    for ref, desc in zip(obj.elf.map_table, obj.maps) if maps else ():
+        m = MapObj(desc.name, desc.map_type, desc.key_size, desc.value_size, desc.max_entries)
+        size = m.storage_size()
+        if ref.kind == "data" or not size:
+            continue
+        total += size
+        if total > MEMORY_LIMIT:
+            raise UserError("runtime", f"map {desc.name}: its {_mib(size)} of values "
+                                       f"({desc.max_entries} x {m.elem_size} bytes) exceed the "
+                                       f"run's memory limit of {_mib(MEMORY_LIMIT)} for all "
+                                       f"maps and the input together", None, REJECTED)
+
+
+def initial_sections(obj, values: dict | None = None) -> dict[str, bytes]:
+    """The global-data sections' contents before load (``values``: global name -> value,
+    as for :class:`TestRun`), without allocating anything else: what the verifier sees of
+    ``.rodata``/``.data``/``.bss``."""
+    elf = obj.elf
+    check_memory(obj, maps=False)
+    init = {d.name: bytearray(d.data if d.data is not None else bytes(d.size))
+            for d in elf.data_sections}
+    globals_ = obj.globals
+    for name, text in (values or {}).items():
+        if name not in globals_:
+            known = ", ".join(sorted(globals_)) or "none"
+            raise UserError("usage", f"--set: no global variable '{name}' (globals: {known})",
+                            None, BAD_INPUT)
+        g = globals_[name]
+        sec, off, size = g.section, g.offset, g.size
+        init[sec][off:off + size] = global_bytes(name, text, size)
+    return {k: bytes(v) for k, v in init.items()}
 
 
 def global_bytes(name: str, value, size: int) -> bytes:

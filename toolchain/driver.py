@@ -5,6 +5,14 @@ Two paths (DESIGN §4), chosen from the compiler's probe:
 - **native** — clang predefines ``__BPF_FEATURE_STACK_ARGUMENT``: one ``clang -c``.
 - **lowered** — older clang: ``clang -S -emit-llvm`` → :func:`toolchain.lower.lower_module`
   (arguments 6+ move through r11) → the same clang compiles the rewritten ``.ll``.
+  With ``CompileOptions(one_step=True)``, when the source shows no parenthesised list of
+  six or more items (no call or definition that could need lowering) an object is first
+  compiled in one ``clang -c`` (:func:`toolchain.onestep.try_one_step`); the two steps
+  run when that fails (a call over five arguments the scan missed) or the object's debug
+  info names a ``DW_CC_nocall`` function (whose BTF prototype the lowering rewrites).
+  That object has the two-step object's code, relocations and BTF types, but not always
+  its bytes (BTF type ids may differ), so it is not the default
+  (tests/toolchain/test_one_step.py).
 
 Every compile gets ``--target=bpf -g -O<n> -mcpu=<cpu> -D__TARGET_ARCH_x86
 -D__BPF_FEATURE_STACK_ARGUMENT=1`` (on the lowered path *we* provide the
@@ -70,6 +78,10 @@ class CompileOptions:
     extra_flags: list[str] = field(default_factory=list)  # older spelling; appended after cflags
     emit: str = "obj"                    # obj | asm | ir
     path: str = "auto"                   # auto | native | lowered (force one for testing)
+    # lowered path, objects only: try one `clang -c` first when nothing can need lowering
+    # (toolchain.onestep).  Off by default: the object then has the same code, relocations
+    # and BTF types, but LLVM may number BTF types differently than from the IR text
+    one_step: bool = False
     # check every object written with toolchain.objcheck (r11 shapes, per-call slot
     # coverage against the callee's BTF, incoming loads within the function's BTF);
     # a failure is an InconsistentObjectError and the object is removed
@@ -409,9 +421,18 @@ def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
     # and discovery must keep working without it.
     from .irtext import may_need_lowering
 
+    if opts.emit == "obj" and opts.one_step:
+        from .onestep import flags_allow_one_step, try_one_step
+        if flags_allow_one_step(opts.user_flags()) and try_one_step(c.command(*flags, "-c", str(src), "-o", str(out)), src, out, result):
+            return _source_uses_r11(src)
     with tempfile.TemporaryDirectory(prefix="stackargs-") as tmp:
         raw = Path(tmp) / f"{src.stem}.ll"
-        _run(c.command(*flags, "-S", "-emit-llvm", str(src), "-o", str(raw)), result,
+        # the IR keeps its use-list order (uselistorder directives): code generation from
+        # the text then makes what one `clang -c` makes (instruction selection and the
+        # loop passes of code generation follow the order of a value's uses); the
+        # lowering drops the directives of a module it rewrites (lower.strip_uselists)
+        keep = ["-Xclang", "-emit-llvm-uselists"] if opts.emit != "ir" else []
+        _run(c.command(*flags, "-S", "-emit-llvm", *keep, str(src), "-o", str(raw)), result,
              f"compiling {src} to LLVM IR")
         lowered = raw.read_text()
         user_r11 = bool(_IR_ASM_R11_RE.search(lowered))

@@ -288,19 +288,28 @@ def _rewrite_declaration(text: str, sig: Signature) -> str:
     return text[:open_at + 1] + ", ".join(_new_param_list(sig, params)) + text[close_at:]
 
 
-_CALL_RE = r"\bcall\b[^\n]*?{ref}\("
-
-
-def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) -> str:
-    """Rewrite every direct call of ``sig``: slot pieces stored through r11 just before it."""
-    ref = global_ref(sig.name)
-    pattern = re.compile(_CALL_RE.format(ref=re.escape(ref)))
+def _rewrite_calls(text: str, sigs: list[Signature], imm_ok: bool) -> str:
+    """Rewrite every direct call of the ``sigs`` in one pass over the text: slot pieces are
+    stored through r11 just before each call.  Fresh value names number the calls of
+    the first signature first (in text order), then the second's, and so on."""
+    if not sigs:
+        return text
+    by_ref = {global_ref(sig.name): sig for sig in sigs}
+    alternatives = "|".join(re.escape(r) for r in sorted(by_ref, key=len, reverse=True))
+    sites = [(m, by_ref[m.group(1)])
+             for m in re.finditer(r"\bcall\b[^\n]*?(" + alternatives + r")\(", text)]
+    numbers: dict[int, int] = {}          # match start -> its call number
+    n = 0
+    for sig in sigs:
+        for m, s in sites:
+            if s is sig:
+                n += 1
+                numbers[m.start()] = n
     pos = 0
     out = []
-    while True:
-        m = pattern.search(text, pos)
-        if not m:
-            break
+    for m, sig in sites:
+        if m.start() < pos:
+            continue                      # inside the previous call's argument list
         line_start = text.rfind("\n", 0, m.start()) + 1
         indent = re.match(r"\s*", text[line_start:]).group(0)
         open_at = m.end() - 1
@@ -309,8 +318,7 @@ def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) 
         if len(args) != len(sig.params):
             raise CompileError(f"call to {sig.name} passes {len(args)} arguments, "
                                f"its definition takes {len(sig.params)}")
-        counter[0] += 1
-        fresh = _Fresh(f"sa.out{counter[0]}")
+        fresh = _Fresh(f"sa.out{numbers[m.start()]}")
         # the calling function's text up to this call (its values are defined before use)
         scope = text[text.rfind("\ndefine ", 0, line_start) + 1:line_start]
         pre: list[str] = []
@@ -320,11 +328,11 @@ def _rewrite_calls(text: str, sig: Signature, imm_ok: bool, counter: list[int]) 
                 kept.append(a)
                 continue
             pieces = _to_pieces(p.type, p.attrs, arg_value(a, p.type), fresh, pre, scope)
-            for (kind, n), piece in zip(p.locs, pieces):
+            for (kind, k), piece in zip(p.locs, pieces):
                 if kind == "reg":  # low half of a 16-byte value straddling r5
                     kept.append(f"i64 noundef {piece}")
                 else:
-                    stores.append(_store_slot(n, piece, imm_ok))
+                    stores.append(_store_slot(k, piece, imm_ok))
         pre += stores  # stores last: nothing may come between them and the call
         out.append(text[pos:line_start])
         out.append("".join(f"{indent}{x}\n" for x in pre))
@@ -350,6 +358,7 @@ def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str
     del opt_level  # -O0 and optimised IR are rewritten the same way
     if not may_need_lowering(ir_text):
         return ir_text
+    ir_text = strip_uselists(ir_text)
     # clang produced the input: parse it for the signatures, verify only our output
     module = parse_ir(ir_text, "input IR", verify=False)
     # the fix-up touches debug metadata only, so ``module``'s signatures stay valid
@@ -363,17 +372,28 @@ def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str
         if err.location:
             err.message = f"{err.location}: {err.message}"
         raise
-    imm_ok = mcpu == "v4"
-    counter = [0]
     for sig in sigs:
         if sig.is_definition and not sig.naked:
             text = _rewrite_definition(text, sig)
         elif not sig.is_definition:
             text = _rewrite_declaration(text, sig)
-        text = _rewrite_calls(text, sig, imm_ok, counter)
+    text = _rewrite_calls(text, sigs, mcpu == "v4")
     if text != ir_text:
         parse_ir(text, "lowered IR (internal error in the stack-argument lowering)")
     return text
+
+
+# clang -emit-llvm-uselists: "; uselistorder directives" then one line per reordered value,
+# at the end of a function body (indented) or of the module
+_USELISTS = re.compile(r"\n?; uselistorder directives\n(?:[ \t]*uselistorder(?:_bb)? [^\n]*\n)+")
+
+
+def strip_uselists(ir_text: str) -> str:
+    """``ir_text`` without use-list order directives (the text clang prints without
+    ``-emit-llvm-uselists``): a rewritten function's uses no longer match them."""
+    if "uselistorder" not in ir_text:
+        return ir_text
+    return _USELISTS.sub("", ir_text)
 
 
 def _fail(fn_name: str, message: str) -> CompileError:

@@ -23,7 +23,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, UNKNOWN_SCALAR, Reg
-from verifier.tnum import U32_MAX, U64_MAX, Tnum, tnum_add, tnum_sub
+from verifier.tnum import U32_MAX, U64_MAX, Tnum, tnum_add, tnum_const_subreg, tnum_sub
 from verifier.worklist import push_stack
 
 ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
@@ -325,7 +325,7 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
     if fork:
         branch = push_stack(env, env.insn_idx, env.insn_idx)
         zero = Scalar.const(0) if fork == 64 else S.Scalar.from_bounds(
-            var_off=S.tnum_const_subreg(d.s.var_off, 0), smin=d.s.smin, smax=d.s.smax,
+            var_off=tnum_const_subreg(d.s.var_off, 0), smin=d.s.smin, smax=d.s.smax,
             umin=d.s.umin, umax=d.s.umax, s32_min=0, s32_max=0, u32_min=0, u32_max=0)
         bregs = branch.frames[branch.curframe].regs
         bregs[dst] = bregs[dst].with_(s=zero)
@@ -333,7 +333,7 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
             d = d.with_(s=Scalar.const(U64_MAX))
         else:
             d = d.with_(s=S.Scalar.from_bounds(
-                var_off=S.tnum_const_subreg(d.s.var_off, U32_MAX), smin=d.s.smin,
+                var_off=tnum_const_subreg(d.s.var_off, U32_MAX), smin=d.s.smin,
                 smax=d.s.smax, umin=d.s.umin, umax=d.s.umax, s32_min=-1, s32_max=-1,
                 u32_min=U32_MAX, u32_max=U32_MAX))
     dst_umax = d.s.umax      # before the op: a 32-bit op zero-extends its result

@@ -20,6 +20,8 @@ In the kernel's order:
 
 from __future__ import annotations
 
+import weakref
+
 from btf.errors import BtfError
 from btf.funcs import func_arg_info
 from isa import opcodes as op
@@ -30,7 +32,7 @@ from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
 from verifier.calls import find_exception_callback_insn_off
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
-from verifier.liveness import successors
+from verifier.liveness import successor_table
 from verifier.state import MAX_BPF_STACK, MAX_CALL_FRAMES
 
 MAX_VAR_OFF = 1 << 29
@@ -138,23 +140,23 @@ def check_btf_func(env: Env) -> None:
         sp.func_id = type_id
         sp.name = t.name
         sp.linkage = {0: "static", 1: "global", 2: "extern"}.get(t.vlen, "static")
-        try:
-            sp.info = func_arg_info(btf, type_id, insn=insn_off, main=(k == 0))
-        except BtfError as e:
+        info = _arg_info(btf, type_id, insn_off, k == 0)
+        if isinstance(info, BtfError):
             # the kernel reports this when the function is called
             # (btf_check_subprog_call -> "Caller passes invalid args ...")
             sp.info = None
-            sp.btf_problem = kernel_problem_text(e.args[0] if e.args else str(e))
+            sp.btf_problem = kernel_problem_text(info.args[0] if info.args else str(info))
+        else:
+            sp.info = info
         if k == 0 and sp.info is not None:
             # the kernel runs btf_prepare_func_args on the main function too (only
             # to mark its BTF unreliable): a first argument that is no context
             # type (void *ctx, say) earns a complaint in the log
-            try:
-                strict = func_arg_info(btf, type_id, insn=insn_off, main=False)
-                if strict.problem:
-                    sp.btf_problem = kernel_problem_text(strict.problem)
-            except BtfError as e:
-                sp.btf_problem = kernel_problem_text(e.args[0] if e.args else str(e))
+            strict = _arg_info(btf, type_id, insn_off, False)
+            if isinstance(strict, BtfError):
+                sp.btf_problem = kernel_problem_text(strict.args[0] if strict.args else str(strict))
+            elif strict.problem:
+                sp.btf_problem = kernel_problem_text(strict.problem)
         if sp.info is not None and sp.linkage == "global" and k and not sp.info.reliable:
             sp.btf_problem = kernel_problem_text(sp.info.problem)
             sp.arg_cnt = sp.info.arg_cnt
@@ -172,6 +174,28 @@ def check_btf_func(env: Env) -> None:
         if k and not scalar_ret and sp.has_tail_call:
             raise VerifierError("tail_call is only allowed in functions that return 'int'.",
                                 EINVAL)
+
+
+# func_arg_info per program BTF object (all programs of an object share it): (FUNC id,
+# insn, main) -> (the FUNC's Type, kept to notice a types list changed in place, and the
+# immutable SubprogInfo or the BtfError)
+_ARG_INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _arg_info(btf, type_id: int, insn_off: int, main: bool):
+    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises."""
+    try:
+        memo = _ARG_INFO.setdefault(btf, {})
+    except TypeError:                 # not weak-referenceable: nothing remembered
+        memo = {}
+    t, key = btf.type(type_id), (type_id, insn_off, main)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not t:
+        try:
+            hit = memo[key] = (t, func_arg_info(btf, type_id, insn=insn_off, main=main))
+        except BtfError as e:
+            hit = memo[key] = (t, e)
+    return hit[1]
 
 
 def resolve_pseudo_ldimm64(env: Env) -> None:
@@ -296,6 +320,11 @@ def kernel_problem_text(msg: str) -> str:
     return msg
 
 
+_LD_IMM64 = op.LD_IMM64
+_JMP, _JMP32, _EXIT, _CALL, _JA, _X = op.JMP, op.JMP32, op.EXIT, op.CALL, op.JA, op.X
+_JCOND = op.JMP | op.JCOND
+
+
 def check_cfg(env: Env) -> None:
     n = env.n
     insns = env.insns
@@ -305,39 +334,37 @@ def check_cfg(env: Env) -> None:
     state[0] = DISCOVERED
 
     def push(t: int, w: int, e: int) -> int:
-        if e == FALLTHROUGH and state[t] >= (DISCOVERED | FALLTHROUGH):
-            return DONE_EXPLORING
-        if e == BRANCH and state[t] >= (DISCOVERED | BRANCH):
+        st = state[t]
+        if st >= (DISCOVERED | e) and (e == FALLTHROUGH or e == BRANCH):
             return DONE_EXPLORING
         if w < 0 or w >= n:
             raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
         if e == BRANCH:
-            aux[w].prune_point = True
-            aux[w].jmp_point = True
-        if state[w] == 0:
+            aux[w].prune_point = aux[w].jmp_point = True
+        sw = state[w]
+        if sw == 0:
             state[t] = DISCOVERED | e
             state[w] = DISCOVERED
             stack.append(w)
             return KEEP_EXPLORING
-        if (state[w] & 0xF0) == DISCOVERED:
+        if (sw & 0xF0) == DISCOVERED:
             if env.bpf_capable:
                 return DONE_EXPLORING
             raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
-        if state[w] == EXPLORED:
+        if sw == EXPLORED:
             state[t] = DISCOVERED | e
         return DONE_EXPLORING
 
-    def visit_call(t: int, visit_callee: bool) -> int:
-        r = push(t, t + (2 if insns[t].code == op.LD_IMM64 else 1), FALLTHROUGH)
+    def visit_call(t: int, insn, visit_callee: bool) -> int:
+        nxt = t + (2 if insn.code == _LD_IMM64 else 1)
+        r = push(t, nxt, FALLTHROUGH)
         if r:
             return r
-        nxt = t + (2 if insns[t].code == op.LD_IMM64 else 1)
         if nxt < n:
-            aux[nxt].prune_point = True
-            aux[nxt].jmp_point = True
+            aux[nxt].prune_point = aux[nxt].jmp_point = True
         if visit_callee:
             aux[t].prune_point = True
-            w = t + insns[t].imm + 1
+            w = t + insn.imm + 1
             # kernel: merge_callee_effects - once the callee is explored (this insn is
             # visited again after it), its effects reach the caller, nesting included
             if 0 <= w < n and env.subprogs[aux[w].subprog].changes_pkt_data:
@@ -345,52 +372,50 @@ def check_cfg(env: Env) -> None:
             return push(t, w, BRANCH)
         return DONE_EXPLORING
 
-    def visit(t: int) -> int:
-        insn = insns[t]
-        code = insn.code
-        if is_pseudo_func(insn):
-            return visit_call(t, True)
-        cls = code & 7
-        if cls not in (op.JMP, op.JMP32):
-            return push(t, t + (2 if code == op.LD_IMM64 else 1), FALLTHROUGH)
-        o = code & 0xF0
-        if o == op.EXIT:
-            return DONE_EXPLORING
-        if o == op.CALL:
-            if insn.src == 0 and insn.imm in _ASYNC_CALLBACK_HELPERS:
-                aux[t].prune_point = True
-            if insn.src == 0 and insn.imm in _SYNC_CALLBACK_HELPERS:
-                aux[t].calls_callback = True
-                aux[t].force_checkpoint = True
-                aux[t].prune_point = True
-                aux[t].jmp_point = True
-            if insn.src == 0:
-                # a tail call may run a program that changes packet data
-                if helper_changes_pkt_data(insn.imm) or insn.imm == BPF_FUNC_tail_call:
-                    env.subprogs[aux[t].subprog].changes_pkt_data = True
-            return visit_call(t, insn.src == op.PSEUDO_CALL)
-        if o == op.JA:
-            if code & op.X:
-                raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
-            off = insn.off if cls == op.JMP else insn.imm
-            r = push(t, t + off + 1, FALLTHROUGH)
-            if r:
-                return r
-            aux[t + off + 1].prune_point = True
-            aux[t + off + 1].jmp_point = True
-            return r
-        # conditional jump (and may_goto)
-        aux[t].prune_point = True
-        if code == (op.JMP | op.JCOND):
-            aux[t].force_checkpoint = True
-        r = push(t, t + 1, FALLTHROUGH)
-        if r:
-            return r
-        return push(t, t + insn.off + 1, BRANCH)
-
     while stack:
         t = stack[-1]
-        r = visit(t)
+        # visit(t): the kernel's visit_insn
+        insn = insns[t]
+        code = insn.code
+        cls = code & 7
+        if cls != _JMP and cls != _JMP32:
+            if code == _LD_IMM64 and insn.src == op.PSEUDO_FUNC:
+                r = visit_call(t, insn, True)
+            else:
+                r = push(t, t + (2 if code == _LD_IMM64 else 1), FALLTHROUGH)
+        else:
+            o = code & 0xF0
+            if o == _EXIT:
+                r = DONE_EXPLORING
+            elif o == _CALL:
+                src = insn.src
+                if src == 0:
+                    imm = insn.imm
+                    if imm in _ASYNC_CALLBACK_HELPERS:
+                        aux[t].prune_point = True
+                    if imm in _SYNC_CALLBACK_HELPERS:
+                        a = aux[t]
+                        a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
+                    # a tail call may run a program that changes packet data
+                    if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
+                        env.subprogs[aux[t].subprog].changes_pkt_data = True
+                r = visit_call(t, insn, src == op.PSEUDO_CALL)
+            elif o == _JA:
+                if code & _X:
+                    raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
+                off = insn.off if cls == _JMP else insn.imm
+                r = push(t, t + off + 1, FALLTHROUGH)
+                if not r:
+                    aux[t + off + 1].prune_point = aux[t + off + 1].jmp_point = True
+            else:
+                # conditional jump (and may_goto)
+                a = aux[t]
+                a.prune_point = True
+                if code == _JCOND:
+                    a.force_checkpoint = True
+                r = push(t, t + 1, FALLTHROUGH)
+                if not r:
+                    r = push(t, t + insn.off + 1, BRANCH)
         if r == DONE_EXPLORING:
             state[t] = EXPLORED
             stack.pop()
@@ -398,12 +423,13 @@ def check_cfg(env: Env) -> None:
     while i < n:
         if state[i] != EXPLORED:
             raise VerifierError(f"unreachable insn {i}", EINVAL)
-        if insns[i].code == op.LD_IMM64:
+        if insns[i].code == _LD_IMM64:
             if i + 1 < n and state[i + 1] != 0:
                 raise VerifierError(f"jump into the middle of ldimm64 insn {i}", EINVAL)
             i += 2
             continue
         i += 1
+    env.succ = successor_table(env)
     env.postorder = compute_postorder(env)
 
 
@@ -413,7 +439,9 @@ def compute_postorder(env: Env) -> list[int]:
     target, so the target is explored first); an insn is emitted when it is
     met again after its successors.  Liveness fixpoints walk this order, and
     their level-2 log lines come out in it."""
-    state = [0] * env.n
+    n = env.n
+    succ = env.succ
+    state = [0] * n
     out: list[int] = []
     for sp in env.subprogs:
         stack = [sp.start]
@@ -423,8 +451,8 @@ def compute_postorder(env: Env) -> list[int]:
                 out.append(top)
                 stack.pop()
                 continue
-            for s in successors(env, top):
-                if 0 <= s < env.n and not state[s]:
+            for s in succ[top]:
+                if 0 <= s < n and not state[s]:
                     stack.append(s)
                     state[s] |= DISCOVERED
             state[top] |= EXPLORED
@@ -435,29 +463,17 @@ def compute_scc(env: Env) -> None:
     """Strongly connected components of the instruction graph (Tarjan,
     iterative).  Instructions in loops get a non-zero ``aux.scc``."""
     n = env.n
-    insns = env.insns
-    succ: list[tuple[int, ...]] = []
-    backward = False
-    for i, insn in enumerate(insns):
-        code = insn.code
-        cls = code & 7
-        nxt = i + (2 if code == op.LD_IMM64 else 1)
-        if cls in (op.JMP, op.JMP32):
-            o = code & 0xF0
-            if o == op.EXIT:
-                succ.append(())
-            elif o == op.CALL:
-                succ.append((nxt,) if nxt < n else ())
-            elif o == op.JA:
-                off = insn.off if cls == op.JMP else insn.imm
-                succ.append((i + off + 1,))
-                backward |= off < 0
-            else:
-                succ.append(tuple(x for x in (nxt, i + insn.off + 1) if 0 <= x < n))
-                backward |= insn.off < 0
+    # env.succ (check_cfg): every edge of a program that passed check_cfg stays inside
+    # it (jumps were range-checked, the last insn is an exit or a jump)
+    succ = env.succ
+    for i, ss in enumerate(succ):
+        for s in ss:
+            if s <= i:
+                break
         else:
-            succ.append((nxt,) if nxt < n else ())
-    if not backward:
+            continue
+        break
+    else:
         return      # every edge goes forward: no cycle, every aux.scc stays 0
     index = [0] * n
     low = [0] * n

@@ -125,6 +125,22 @@ def successors(env, i: int) -> tuple[int, ...]:
     return (i + sz,)
 
 
+def successor_table(env) -> list[tuple[int, ...]]:
+    """``successors(env, i)`` for every instruction, computed once per run (cfg.check_cfg
+    stores it in ``env.succ``; the liveness passes walk it many times)."""
+    out = []
+    append = out.append
+    insns = env.insns
+    for i in range(env.n):
+        code = insns[i].code
+        cls = code & 7
+        if cls == op.JMP or cls == op.JMP32:
+            append(successors(env, i))
+        else:
+            append((i + 2,) if code == op.LD_IMM64 else (i + 1,))
+    return out
+
+
 def compute_live_registers(env) -> None:
     n = env.n
     use = [0] * n
@@ -133,7 +149,7 @@ def compute_live_registers(env) -> None:
         use[i], defs[i] = _insn_use_def(env, i)
     live_in = [0] * n
     live_out = [0] * n
-    succ = [successors(env, i) for i in range(n)]
+    succ = env.succ
     order = env.postorder
     changed = True
     while changed:
@@ -148,8 +164,9 @@ def compute_live_registers(env) -> None:
                 live_in[i] = new_in
                 live_out[i] = new_out
                 changed = True
+    aux = env.aux
     for i in range(n):
-        env.aux[i].live_regs_before = live_in[i] & 0x7FF
+        aux[i].live_regs_before = live_in[i] & 0x7FF
     if env.log.level2:
         _print_live(env)
 
@@ -202,15 +219,21 @@ class StackLiveness:
         self.iterations_log = env.log.level2
         self.sub_po: dict[int, list[int]] = {}
         self._q = None
-        for k, sp in enumerate(env.subprogs):
-            self.sub_po[sp.start] = [i for i in env.postorder if sp.start <= i < sp.end]
+        subprogs = env.subprogs
+        if len(subprogs) == 1:
+            self.sub_po[subprogs[0].start] = env.postorder
+        else:
+            for sp in subprogs:
+                self.sub_po[sp.start] = [i for i in env.postorder if sp.start <= i < sp.end]
 
     # call chains
     @staticmethod
     def _key(env, st, frameno: int) -> tuple:
-        sites = tuple(st.frames[i + 1].callsite for i in range(frameno))
-        start = env.subprogs[st.frames[frameno].subprogno].start
-        return sites + (start,)
+        frames = st.frames
+        start = env.subprogs[frames[frameno].subprogno].start
+        if not frameno:
+            return (start,)
+        return tuple([frames[i + 1].callsite for i in range(frameno)] + [start])
 
     def _lookup(self, env, key: tuple) -> _Instance:
         inst = self.instances.get(key)
@@ -317,6 +340,7 @@ class StackLiveness:
                 if m is not None:
                     m[2] = [0] * inst.cnt
         po = self.sub_po.get(inst.start, [])
+        succ_of = env.succ
         start = inst.start
         cnt_iter = 0
         changed = True
@@ -329,7 +353,7 @@ class StackLiveness:
                     continue
                 may_read, must_write, mwa, live = m
                 for i in po:
-                    succ = successors(env, i)
+                    succ = succ_of[i]
                     if not succ:
                         continue
                     rel = i - start

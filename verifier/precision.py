@@ -317,21 +317,23 @@ def backtrack_kinds(env) -> list[int]:
     2 - nothing (an ALU op on an immediate other than a move, a conditional or
     unconditional jump on an immediate); 1 - nothing unless its dst is tracked
     (every other ALU op, every load); 0 - see backtrack_insn."""
-    out = []
-    for insn in env.insns:
-        code = insn.code
-        cls = code & 7
-        opc = code & 0xF0
-        if cls == op.ALU or cls == op.ALU64:
-            k = 2 if not code & op.X and opc != op.MOV else 1
-        elif cls == op.LDX:
-            k = 1
-        elif cls == op.JMP or cls == op.JMP32:
-            k = 2 if not code & op.X and opc != op.CALL and opc != op.EXIT else 0
-        else:
-            k = 0
-        out.append(k)
-    return out
+    kind = _BT_KIND
+    return [kind[insn.code & 0xFF] for insn in env.insns]
+
+
+def _bt_kind(code: int) -> int:
+    cls = code & 7
+    opc = code & 0xF0
+    if cls == op.ALU or cls == op.ALU64:
+        return 2 if not code & op.X and opc != op.MOV else 1
+    if cls == op.LDX:
+        return 1
+    if cls == op.JMP or cls == op.JMP32:
+        return 2 if not code & op.X and opc != op.CALL and opc != op.EXIT else 0
+    return 0
+
+
+_BT_KIND = tuple(_bt_kind(code) for code in range(256))   # backtrack_kinds by opcode byte
 
 
 def backtrack_runs(insns, kinds: list[int]) -> tuple[list[int], list[int]]:

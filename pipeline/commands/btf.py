@@ -33,10 +33,12 @@ def run(args) -> int:
     from btf.dump_json import dump_json
     from btf.dump_raw import dump_raw
 
-    from ..api import is_c_source
+    from ..api import BTF_MAGIC, ELF_MAGIC, check_input_file, is_c_source
 
+    if not is_c_source(args.file):
+        check_input_file(args.file, (ELF_MAGIC, BTF_MAGIC))   # before reading it whole
     try:
-        obj = load(open_file(args).elf.path if is_c_source(args.file) else args.file)
+        obj = load(open_file(args).raw_elf.path if is_c_source(args.file) else args.file)
         if args.format == "c":
             from btf.dump_c import dump_c
             text = dump_c(obj.btf)

@@ -20,7 +20,7 @@ import sys
 from isa.disasm import disassemble
 from isa.helper_names import helper_name
 
-from ..cli_args import add_build_options, open_file, programs
+from ..cli_args import add_build_options, add_load_options, open_file, programs
 
 
 
@@ -31,6 +31,7 @@ def add_parser(subparsers):
     p.add_argument("file", metavar="FILE", help="BPF ELF object, or C source to compile first")
     p.add_argument("--prog", metavar="NAME", help="only this program")
     add_build_options(p)
+    add_load_options(p)
     return p
 
 
@@ -94,7 +95,7 @@ def _reloc_json(r) -> dict:
         out["target"] = r.target
     if r.map_index is not None:
         out["map_index"] = r.map_index
-    if r.kind == "data":
+    if r.kind in ("data", "core"):
         out["offset"] = r.offset
     if r.reloc is not None:
         out["elf"] = {"type": r.reloc.type_name, "symbol": r.reloc.symbol.name or r.reloc.symbol.section,
@@ -110,6 +111,8 @@ def _note(rel: dict) -> str:
         text = f"{name}+{rel['offset']:#x} (map #{rel['map_index']})"
     elif kind == "map":
         text = f"map {name} (map #{rel['map_index']})"
+    elif kind == "core":
+        text = name
     elif kind in ("subprog", "func_addr"):
         text = f"{'call' if kind == 'subprog' else 'callback'} {name} at {rel['target']}"
     else:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file, programs
+from ..cli_args import (add_build_options, add_kmod_option, add_load_options, kernel_arg,
+                        open_file, programs)
 
 
 def add_parser(subparsers):
@@ -34,6 +35,7 @@ def add_parser(subparsers):
     p.add_argument("--no-verify", action="store_true",
                    help="JIT without verifying (facts from BTF; the kernel never does this)")
     add_build_options(p)
+    add_load_options(p)
     add_kmod_option(p)
     return p
 

@@ -8,11 +8,15 @@ and packet per program type (:mod:`pipeline.testrun`), maps and globals as regio
 run (``--set`` writes a global before load, like ``skel->bss->x = v``), helpers by id and
 the mock kernel's kfuncs (:mod:`pipeline.kernel`), with the kfunc call trace reported.
 
-Engines: ``unicorn`` (default) runs the JIT's x86-64 image; ``interp`` the reference
+Engines: ``unicorn`` runs the JIT's x86-64 image emulated; ``interp`` the reference
 interpreter on the same memory layout; ``native`` the JIT's image as machine code in a child
-process (x86-64 Linux; verified programs only, 10 s wall-clock limit).  ``--repeat N`` runs N times (maps and globals
-persist between runs) and reports the last result; ``--timeout SECONDS`` is a wall-clock
-limit for them all (a runtime error when exceeded).  ``--prog-array MAP=IDX:PROG`` puts a
+process (x86-64 Linux; verified programs only).  ``--repeat N`` (1..2^32-1, the kernel's
+u32) runs N times (maps and globals persist between runs) and reports the last result;
+``--timeout SECONDS`` is a wall-clock limit for them all (a runtime error when exceeded;
+default 10 s on native and on unicorn for verified programs, none on interp and
+``--no-verify`` unicorn, which a 50M-instruction budget per run bounds).  ``--data``
+takes at most 64 MiB; maps and inputs of one run together at most 1 GiB (a one-line error
+naming the map), allocated only after verification.  ``--prog-array MAP=IDX:PROG`` puts a
 program of the object in a prog array's slot (after the object's ``.values``
 initialisers), for ``bpf_tail_call``; timers armed by the program fire after it returns.
 ``--ctx FIELD=VALUE`` sets a ``__sk_buff`` / ``xdp_md`` field as ``BPF_PROG_TEST_RUN``'s
@@ -27,16 +31,19 @@ value decoded by BTF}, "maps": {name: {"type", "entries": [as bpftool -j map dum
 hex, or null), "verifier": {"processed_insns", ...} | {"skipped": true}, "kfunc_calls":
 [{"name", "args", "ret"}], "trace": [trace_printk lines]}``.  Runtime faults are
 ``{"error": {"kind": "runtime", ...}}`` with exit 1.
+
+The default engine is ``native`` on x86-64 Linux hosts for verified programs, ``unicorn``
+elsewhere and with ``--no-verify`` (``--engine`` picks any of the three).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from .. import show
-from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file
+from ..cli_args import (add_build_options, add_kmod_option, add_load_options, data_arg,
+                        kernel_arg, open_file)
 from ..errors import BAD_INPUT, UserError
 from ..prog_arrays import parse_cli as parse_prog_arrays
 
@@ -51,14 +58,16 @@ def add_parser(subparsers):
                    help="set a global variable before the run (integer, or hex:BYTES)")
     p.add_argument("--data", metavar="HEX|@FILE",
                    help="packet (skb/xdp programs) or context bytes; default 64 zero bytes")
-    p.add_argument("--engine", choices=("unicorn", "interp", "native"), default="unicorn",
-                   help="unicorn: the JIT's x86-64 emulated (default); interp: reference "
-                        "interpreter; native: the JIT's x86-64 run in a child process")
+    p.add_argument("--engine", choices=("unicorn", "interp", "native"), default=None,
+                   help="native: the JIT's x86-64 run in a child process (default on x86-64 "
+                        "Linux); unicorn: the JIT's x86-64 emulated (default elsewhere and "
+                        "with --no-verify); interp: reference interpreter")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run N times (state persists), report the last")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="wall-clock limit for the run (default: 10 s on native, none on "
-                        "unicorn/interp, which an instruction budget bounds)")
+                   help="wall-clock limit for all N runs (default: 10 s on native and on "
+                        "unicorn for verified programs; none on interp and --no-verify "
+                        "unicorn, which a 50M-instruction budget per run bounds)")
     p.add_argument("--prog-array", metavar="MAP=IDX:PROG", action="append", default=[],
                    help="put program PROG in slot IDX of prog array MAP (tail calls)")
     p.add_argument("--ctx", metavar="FIELD=VALUE", action="append", default=[],
@@ -67,24 +76,9 @@ def add_parser(subparsers):
     p.add_argument("--no-verify", action="store_true",
                    help="skip the verifier (an escape hatch for experiments)")
     add_build_options(p)
+    add_load_options(p)
     add_kmod_option(p)
     return p
-
-
-def _data_arg(text: str | None) -> bytes | None:
-    if text is None:
-        return None
-    if text.startswith("@"):
-        path = Path(text[1:])
-        try:
-            return path.read_bytes()
-        except OSError as e:
-            raise UserError("io", f"--data: cannot read {path}: {e.strerror}", str(path),
-                            BAD_INPUT) from None
-    try:
-        return bytes.fromhex(text.replace(" ", "").replace(":", ""))
-    except ValueError:
-        raise UserError("usage", f"--data: not hex bytes: {text!r}", None, BAD_INPUT) from None
 
 
 def _sets_arg(items: list[str]) -> dict[str, str]:
@@ -119,7 +113,7 @@ def run(args) -> int:
     if args.timeout is not None and not args.timeout > 0:
         raise UserError("usage", "--timeout must be a positive number of seconds", None,
                         BAD_INPUT)
-    data, sets, ctx = _data_arg(args.data), _sets_arg(args.set), _ctx_arg(args.ctx)
+    data, sets, ctx = data_arg(args.data), _sets_arg(args.set), _ctx_arg(args.ctx)
     arrays = parse_prog_arrays(args.prog_array)
     obj = open_file(args)
     prog = obj.program(args.prog)

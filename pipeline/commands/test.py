@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, add_kmod_option, build_options, kernel_arg
+from ..cli_args import (add_build_options, add_kmod_option, add_load_options, build_options,
+                        kernel_arg, load_options)
 from ..errors import REJECTED
 
 
@@ -26,6 +27,7 @@ def add_parser(subparsers):
     p.add_argument("-v", dest="verbose", action="store_true",
                    help="show expected/actual and the verifier log tail of failures")
     add_build_options(p)
+    add_load_options(p)
     add_kmod_option(p)
     return p
 
@@ -33,7 +35,8 @@ def add_parser(subparsers):
 def run(args) -> int:
     from ..selftest import Runner, summary
 
-    runner = Runner(build_options=build_options(args), kernel=kernel_arg(args))
+    runner = Runner(build_options=build_options(args), kernel=kernel_arg(args),
+                    load_options=load_options(args))
     outcomes = []
     for f in args.files:
         for o in runner.run_file(f):

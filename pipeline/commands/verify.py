@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
-from ..cli_args import add_build_options, add_kmod_option, kernel_arg, open_file, programs
+from ..cli_args import (add_build_options, add_kmod_option, add_load_options, kernel_arg,
+                        open_file, programs)
 from ..errors import BAD_INPUT, REJECTED, UserError
 
 
@@ -36,6 +37,7 @@ def add_parser(subparsers):
                         "a program whose log needed more fails with ENOSPC, as BPF_PROG_LOAD "
                         "does")
     add_build_options(p)
+    add_load_options(p)
     add_kmod_option(p)
     return p
 
@@ -73,8 +75,13 @@ def _run(args, verify, obj, progs, kernel, level, dest) -> int:
         for p in progs:
             if dest is not None and level:
                 dest.write(_header(p))
-            results.append((p, verify(obj, p, log=dest if level else None, **opts)))
-        print(json.dumps({"file": str(args.file), "programs": [_json(p, v) for p, v in results]}))
+            v = _verify_into(verify, obj, p, dest if level else None, level, opts)
+            if dest is not None and level:
+                v.log = ""              # it went to the file
+            results.append((p, v))
+        print(json.dumps({"file": str(args.file),
+                          "programs": [dict(_json(p, v), core_relocations=core_json(obj, p))
+                                       for p, v in results]}))
         return REJECTED if any(not v.accepted for _, v in results) else 0
     out = sys.stdout
     log = dest if dest is not None else out
@@ -82,8 +89,9 @@ def _run(args, verify, obj, progs, kernel, level, dest) -> int:
     for prog in progs:
         if len(progs) > 1 or args.log_level:
             log.write(_header(prog))
-        # the log is streamed to its destination while the verifier runs
-        v = verify(obj, prog, log=log if level else None, **opts)
+        if args.log_level:
+            log.write(core_lines(obj, prog))
+        v = _verify_into(verify, obj, prog, log if level else None, level, opts)
         if v.btf_refused:
             # what libbpf prints when BPF_BTF_LOAD fails and BTF is optional
             out.write(f"note: the kernel refuses the program's BTF ({v.btf_refused});"
@@ -94,8 +102,42 @@ def _run(args, verify, obj, progs, kernel, level, dest) -> int:
     return REJECTED if rejected else 0
 
 
+def _verify_into(verify, obj, prog, dest, level, opts):
+    """Verify, the log going to ``dest``: streamed while the verifier runs at level 2 (a
+    log of any size is never held), written after it below level 2 (the kernel may reset
+    such a log to 0 until the end, so it is held anyway, and libbpf's rewrite of a failed
+    CO-RE relocation's lines applies to it)."""
+    if dest is None:
+        return verify(obj, prog, **opts)
+    if level & 2:
+        return verify(obj, prog, log=dest, **opts)
+    v = verify(obj, prog, **opts)
+    dest.write(v.log)
+    return v
+
+
 def _header(prog) -> str:
     return f"== {prog.name} ({prog.section}, {prog.type or 'unknown'})\n"
+
+
+def core_lines(obj, prog) -> str:
+    """The CO-RE relocations applied to ``prog``, one line each, as libbpf's debug log
+    reports them (``relo #N: <kind> local spec => target spec: old -> new``)."""
+    out = []
+    for at, r in obj.core_relocations.get(prog.name, ()):
+        head = f"CO-RE relo #{r.relo_idx} insn {at}: <{r.kind_str}> {r.local}"
+        if r.poison:
+            out.append(f"{head}: no matching target, insn poisoned\n")
+        else:
+            to = f" => {r.target}" if r.target else ""
+            out.append(f"{head}{to}: {r.orig} -> {r.new}\n")
+    return "".join(out)
+
+
+def core_json(obj, prog) -> list:
+    return [{"insn": at, "section": r.section, "relo": r.relo_idx, "kind": r.kind_str,
+             "local": r.local, "target": r.target, "orig": r.orig, "new": r.new,
+             "poison": r.poison} for at, r in obj.core_relocations.get(prog.name, ())]
 
 
 def _json(prog, v) -> dict:

@@ -9,9 +9,12 @@ which only the kernel itself reads: 0 here), so what a consumer reads
 (:func:`pipeline.show.ringbuf_records`) lies in the run's memory on every engine; a ring of
 N bytes holds at most N - 1 bytes of records, as the kernel's mask test allows.  Perf event
 arrays model libbpf's ``perf_buffer``: a BPF-output event in every slot, slot i on CPU i
-(the mock kernel runs on CPU 0).  The storage is a memory region of the run, so programs
-read and write values in place, as in the kernel.  Kernel counterparts:
-kernel/bpf/arraymap.c, hashtab.c, ringbuf.c.
+(the mock kernel runs on CPU 0).  Queue and stack maps keep a slot per element and
+``slots`` maps a push sequence number to it (oldest first); a bloom filter keeps the values
+pushed as ``slots`` keys (an exact set: no false positives).  The storage is a memory region
+of the run, so programs read and write values in place, as in the kernel.  Kernel
+counterparts: kernel/bpf/arraymap.c, hashtab.c, ringbuf.c, queue_stack_maps.c,
+bloom_filter.c.
 """
 
 from __future__ import annotations
@@ -26,6 +29,37 @@ RINGBUF_BUSY, RINGBUF_DISCARD = 1 << 31, 1 << 30
 
 def round_up(n: int, to: int) -> int:
     return (n + to - 1) // to * to
+
+
+class FreeSlots:
+    """A hash map's free slot indices in the order a list ``[0, 1, ..., n-1]`` would give
+    them with ``pop(0)``/``append``, without materialising ``n`` numbers up front (a map of
+    100 million entries costs nothing until it is filled)."""
+
+    def __init__(self, n: int):
+        self.n, self.next = n, 0
+        self.recycled: list[int] = []
+
+    def __len__(self) -> int:
+        return self.n - self.next + len(self.recycled)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self):
+        yield from range(self.next, self.n)
+        yield from self.recycled
+
+    def pop(self, index: int = 0) -> int:
+        if index != 0:
+            raise IndexError("FreeSlots pops from the front only")
+        if self.next < self.n:
+            self.next += 1
+            return self.next - 1
+        return self.recycled.pop(0)
+
+    def append(self, slot: int) -> None:
+        self.recycled.append(slot)
 
 
 @dataclass
@@ -63,6 +97,6 @@ class MapObj:
             return self.value_size
         if self.map_type == "ringbuf":
             return max(self.max_entries, PAGE)
-        if self.is_array or self.is_hash:
+        if self.is_array or self.is_hash or self.map_type in ("queue", "stack"):
             return self.elem_size * max(self.max_entries, 1)
         return 0

@@ -1,0 +1,191 @@
+"""One ``clang -c`` instead of two runs on the lowered path, when nothing needs lowering.
+
+The lowered path (``toolchain.driver``) compiles C to optimised IR, lets
+:func:`toolchain.lower.lower_module` rewrite it, and runs clang's code generator on the
+result (``-Xclang -disable-llvm-passes``).  When the IR needs no rewrite, those two runs
+give the same object as a plain ``clang -c`` with the same flags (the same front end and
+middle end, then the same back end), so the driver first tries that one run when
+:func:`source_may_need_lowering` sees no call or definition that could pass six or more
+arguments.  The object is kept unless
+
+* clang fails (a call over five 64-bit pieces the scan could not see, e.g. behind a
+  macro from a header or with 16-byte arguments: LLVM 22's BPF back end says ``too many
+  arguments``; a C error fails the two-step path the same way), or
+* its DWARF declares a ``DW_AT_calling_convention`` (clang marks a function whose
+  signature the optimiser changed ``DW_CC_nocall``; the lowering rewrites such a
+  function's BTF prototype, :mod:`toolchain.nocall`),
+
+and then the two steps run as before.
+
+Not the default (``CompileOptions.one_step``): the one-step object has the same code,
+relocations and BTF types as the two-step one (tests/toolchain/test_one_step.py, on every
+C file of the tests and examples the scan lets through), but about half of those
+objects differ in bytes: LLVM numbers some BTF types (forward declarations reached
+through pointers) in an order that depends on how the module was built in memory, and a
+module parsed from IR text is built differently from the front end's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import subprocess
+from pathlib import Path
+
+# C tokens that matter for counting a parenthesised list's items; strings, character
+# constants and comments are matched only to be skipped
+_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|//[^\n]*|/\*.*?\*/|[()\[\]{},]',
+                    re.S)
+MAX_REG_ARGS = 5
+DW_AT_calling_convention = 0x36
+DW_FORM_implicit_const = 0x21
+
+
+def source_may_need_lowering(text: str) -> bool:
+    """Could the C text call or define a function with more than five arguments?
+
+    True when some parenthesised list has six or more top-level items (a call, a
+    prototype, a macro's parameters or arguments, a ``for`` header: anything of that
+    shape counts).  A False answer can still be wrong (a header macro expanding to a
+    wide call, 16-byte arguments); clang then refuses the one-step compile."""
+    stack: list[int] = []            # per open bracket: commas so far, -1 for [ and {
+    for m in _TOKEN.finditer(text):
+        t = m.group()
+        if len(t) != 1:
+            continue                 # string, character constant or comment
+        if t == "(":
+            stack.append(0)
+        elif t in "[{":
+            stack.append(-1)
+        elif t == ",":
+            if stack and stack[-1] >= 0:
+                stack[-1] += 1
+                if stack[-1] >= MAX_REG_ARGS:
+                    return True
+        elif stack:
+            stack.pop()
+    return False
+
+
+# user flags that act on the C step only, so one `clang -c` and the two steps (whose
+# code generation step keeps only -m*, -g* and -mllvm, driver.codegen_flags) see the
+# same: anything else (-f..., -O-like options of the back end) keeps the two steps
+_FRONT_ONLY = ("-D", "-U", "-I", "-W", "-w", "-std=", "-idirafter", "-isystem", "-iquote",
+               "-include", "-imacros", "-pedantic", "-m", "-g")
+_TAKES_VALUE = ("-D", "-U", "-I", "-idirafter", "-isystem", "-iquote", "-include", "-imacros",
+                "-mllvm")
+
+
+def flags_allow_one_step(user_flags) -> bool:
+    """Do the user's clang flags mean the same in one ``clang -c`` as in the two steps?"""
+    it = iter(user_flags)
+    for flag in it:
+        if flag in _TAKES_VALUE:
+            next(it, None)
+        elif flag == "-g0" or not flag.startswith(_FRONT_ONLY):
+            return False
+    return True
+
+
+def try_one_step(cmd: list[str], src: Path, out: Path, result) -> bool:
+    """Run ``cmd`` (the ``clang -c`` of ``src`` to ``out``) when the source allows it; True
+    when ``out`` is then the final object.  ``result`` (a driver CompileResult) records
+    the command and, on success, clang's warnings."""
+    try:
+        text = src.read_text(errors="replace")
+    except OSError:
+        return False
+    if source_may_need_lowering(text):
+        return False
+    result.commands.append(cmd)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                              timeout=600)
+    except (subprocess.TimeoutExpired, OSError):
+        proc = None
+    if proc is not None and proc.returncode == 0 and not _declares_calling_convention(out):
+        stderr = proc.stderr.strip()
+        if stderr:
+            result.warnings += stderr + "\n"
+        return True
+    try:
+        os.unlink(out)
+    except OSError:
+        pass
+    return False
+
+
+def _declares_calling_convention(path: Path) -> bool:
+    """Does the object's ``.debug_abbrev`` use DW_AT_calling_convention?  (Also True
+    when the file is no little-endian ELF64 or has no such section: then the two steps
+    decide.)"""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return True
+    abbrev = _section(data, b".debug_abbrev")
+    if abbrev is None:
+        return True
+    return _abbrev_uses(abbrev, DW_AT_calling_convention)
+
+
+def _section(data: bytes, name: bytes) -> bytes | None:
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    if shoff + shnum * shentsize > len(data) or shstrndx >= shnum or shentsize < 64:
+        return None
+
+    def header(i: int) -> tuple[int, int, int]:
+        name_off, = struct.unpack_from("<I", data, shoff + i * shentsize)
+        off, size = struct.unpack_from("<QQ", data, shoff + i * shentsize + 0x18)
+        return name_off, off, size
+
+    _, str_off, str_size = header(shstrndx)
+    strtab = data[str_off:str_off + str_size]
+    for i in range(shnum):
+        name_off, off, size = header(i)
+        end = strtab.find(b"\0", name_off)
+        if strtab[name_off:end] == name and off + size <= len(data):
+            return data[off:off + size]
+    return None
+
+
+def _uleb(buf: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(buf):
+            raise ValueError("truncated LEB128")
+        b = buf[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, pos
+
+
+def _abbrev_uses(buf: bytes, attribute: int) -> bool:
+    """Walk every abbreviation declaration (DWARF 5, 7.5.3): code, tag, children flag,
+    (attribute, form[, implicit constant]) pairs up to (0, 0)."""
+    pos = 0
+    try:
+        while pos < len(buf):
+            code, pos = _uleb(buf, pos)
+            if code == 0:
+                continue             # end of one unit's table
+            _tag, pos = _uleb(buf, pos)
+            pos += 1                 # DW_CHILDREN_yes / no
+            while True:
+                attr, pos = _uleb(buf, pos)
+                form, pos = _uleb(buf, pos)
+                if attr == 0 and form == 0:
+                    break
+                if attr == attribute:
+                    return True
+                if form == DW_FORM_implicit_const:
+                    _, pos = _uleb(buf, pos)     # its SLEB128 value: same byte layout
+    except ValueError:
+        return True
+    return False
