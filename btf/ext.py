@@ -7,6 +7,7 @@ offset into the section); ``insn`` is the instruction index (``insn_off // 8``).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from . import layout as L
@@ -58,6 +59,32 @@ class BtfExt:
     func_info: dict[str, list[FuncInfo]] = field(default_factory=dict)
     line_info: dict[str, list[LineInfo]] = field(default_factory=dict)
     core_relos: dict[str, list[CoreRelo]] = field(default_factory=dict)
+
+    def func_info_at(self, section: str, insn: int) -> FuncInfo | None:
+        """The first func_info record of ``section`` at instruction ``insn`` (each section
+        indexed once: an object with N programs in one section costs N, not N**2)."""
+        index = self.__dict__.setdefault("_func_index", {})
+        by_insn = index.get(section)
+        if by_insn is None:
+            by_insn = index[section] = {}
+            for fi in self.func_info.get(section, ()):
+                by_insn.setdefault(fi.insn, fi)
+        return by_insn.get(insn)
+
+    def line_info_in(self, section: str, start: int, end: int) -> list[LineInfo]:
+        """The line_info records of ``section`` for instructions ``start <= insn < end``, in
+        their order (records are sorted by instruction in every object clang writes; a
+        section that is not is scanned)."""
+        records = self.line_info.get(section, ())
+        index = self.__dict__.setdefault("_line_index", {})
+        insns = index.get(section)
+        if insns is None:
+            insns = index[section] = [li.insn for li in records]
+            if any(a > b for a, b in zip(insns, insns[1:])):
+                insns = index[section] = []        # unsorted: scan
+        if not insns:
+            return [li for li in records if start <= li.insn < end]
+        return list(records[bisect_left(insns, start):bisect_left(insns, end)])
 
 
 def parse_btf_ext(data: bytes, btf: Btf, section: str = ".BTF.ext") -> BtfExt:

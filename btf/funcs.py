@@ -270,10 +270,10 @@ def subprog_at(btf: Btf, ext: BtfExt | None, section: str, insn: int,
     """Arg info for the subprogram starting at instruction index ``insn`` of ``section``."""
     if ext is None or section not in ext.func_info:
         raise BtfError(f"no func_info for section '{section}': missing prototype for insn {insn}")
-    for fi in ext.func_info[section]:
-        if fi.insn == insn:
-            return func_arg_info(btf, fi.type_id, section=section, insn=insn, ctx_types=ctx_types,
-                                 main=_is_main(section, insn))
+    fi = ext.func_info_at(section, insn)
+    if fi is not None:
+        return func_arg_info(btf, fi.type_id, section=section, insn=insn, ctx_types=ctx_types,
+                             main=_is_main(section, insn))
     raise BtfError(f"missing prototype: no func_info for '{section}' insn {insn}")
 
 
@@ -282,7 +282,17 @@ def anonymous_param_problem(btf: Btf) -> str | None:
     (btf_func_check), in its log format, or None.  clang leaves naked functions' parameters
     unnamed; the selftest loader's ``__btf_func_path`` fix-up (tests/support/btf_fixup.py)
     supplies names from a companion object.  Extern FUNCs are
-    skipped: libbpf rewrites those before loading."""
+    skipped: libbpf rewrites those before loading.  Computed once per Btf (and again if
+    types are added)."""
+    memo = getattr(btf, "_anon_param_problem", None)
+    if memo is not None and memo[0] == len(btf.types):
+        return memo[1]
+    problem = _anonymous_param_problem(btf)
+    btf._anon_param_problem = (len(btf.types), problem)
+    return problem
+
+
+def _anonymous_param_problem(btf: Btf) -> str | None:
     for t in btf.types:
         if t.kind != L.FUNC or t.vlen == 2:
             continue

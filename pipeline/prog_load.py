@@ -65,15 +65,13 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
     func_info, line_info = [], []
     if ext is not None:
         for f in prog.elf.functions:
-            for fi in ext.func_info.get(f.section, ()):
-                if fi.insn * 8 == f.sec_offset:
-                    func_info.append((f.start, fi.type_id))
-                    break
+            fi = ext.func_info_at(f.section, f.sec_offset // 8) if f.sec_offset % 8 == 0 else None
+            if fi is not None:
+                func_info.append((f.start, fi.type_id))
             base = f.sec_offset // 8
-            for li in ext.line_info.get(f.section, ()):
-                if base <= li.insn < base + f.length:
-                    line_info.append(LineInfo(f.start + li.insn - base, li.line, li.file_name,
-                                              li.line_num, li.column))
+            for li in ext.line_info_in(f.section, base, base + f.length):
+                line_info.append(LineInfo(f.start + li.insn - base, li.line, li.file_name,
+                                          li.line_num, li.column))
         if len(func_info) != len(prog.functions):
             func_info = []
     sec = prog.section.lstrip("?")
