@@ -20,6 +20,7 @@ import pipeline
 from isa import decode
 from isa import opcodes as op
 from tests.oracles import kernel as K
+from tests.support.skips import need_kernel_objects
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "core"
 PACKET = bytes(12) + b"\x08\x00" + bytes(50)    # an IPv4 ethertype: skb->protocol = 8
@@ -28,12 +29,7 @@ MAP_SRC = {op.PSEUDO_MAP_FD: "map", op.PSEUDO_MAP_IDX: "map",
 
 
 def _need_kernel():
-    ok, why = K.kernel_available()
-    if not ok:
-        pytest.skip(why)
-    ok, why = K.libbpf_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel_objects()
     if not Path("/sys/kernel/btf/vmlinux").exists():
         pytest.skip("no /sys/kernel/btf/vmlinux")
 
