@@ -87,7 +87,8 @@ class Btf:
 
     def map_structs(self) -> list[tuple[str, Type]]:
         """(name, struct) of every BTF-defined map: each VAR of the ``.maps`` DATASEC whose
-        type resolves to a struct, in section order (libbpf's ``bpf_object__init_user_btf_maps``)."""
+        type resolves to a struct, in section order (libbpf's
+        ``bpf_object__init_user_btf_maps``)."""
         out = []
         for sec in self.find(".maps", L.DATASEC):
             for vs in sec.secinfos:

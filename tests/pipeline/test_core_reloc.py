@@ -1,8 +1,8 @@
 """CO-RE relocations and .kconfig externs against the live kernel through real libbpf.
 
 Each object of tests/data/core/*.c is built once by the pipeline (clang-22) and then loaded
-twice: by the system libbpf (``libbpf.so.1`` via tests/oracles/kernel.py, which resolves CO-RE
-against /sys/kernel/btf/vmlinux and .kconfig externs from /proc/config.gz) into the live
+twice: by the system libbpf (``libbpf.so.1`` via tests/oracles/kernel_objects.py, which resolves
+CO-RE against /sys/kernel/btf/vmlinux and .kconfig externs from /proc/config.gz) into the live
 kernel, and by ``pipeline`` with ``target_btf="vmlinux"``.  The oracle is what libbpf handed
 the kernel (``bpf_program__insns`` after load) and, for programs BPF_PROG_TEST_RUN can run,
 the kernel's return value.  Map references differ by nature (libbpf: fds, ours: map-table

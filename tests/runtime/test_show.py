@@ -2,7 +2,7 @@
 ``__sk_buff`` / ``xdp_md`` fields set through ctx_in, each judged against the live kernel.
 
 The same object (tests/data/runtime/show.c) is run by ``pipeline.run`` on every engine and
-by the kernel's BPF_PROG_TEST_RUN (libbpf loads it; tests/oracles/kernel.py reads the maps
+by the kernel's BPF_PROG_TEST_RUN (libbpf loads it; tests/oracles/kernel_objects.py reads the maps
 back, walks the ring buffer through its mmap'ed pages and asks ``bpftool -j map dump`` for
 the BTF-decoded view).  Expected values are the kernel's and bpftool's, never ours.
 """
