@@ -85,6 +85,19 @@ class Btf:
         found = self.find(name, kind)
         return found[0] if found else None
 
+    def map_structs(self) -> list[tuple[str, Type]]:
+        """(name, struct) of every BTF-defined map: each VAR of the ``.maps`` DATASEC whose
+        type resolves to a struct, in section order (libbpf's
+        ``bpf_object__init_user_btf_maps``)."""
+        out = []
+        for sec in self.find(".maps", L.DATASEC):
+            for vs in sec.secinfos:
+                var = self.type(vs.type)
+                st = self.resolve(var.type) if var.kind == L.VAR else None
+                if st is not None and st.kind == L.STRUCT:
+                    out.append((var.name, st))
+        return out
+
     # --- modifiers / typedefs -------------------------------------------
     def skip_modifiers(self, tid: int) -> Type:
         t = self.type(tid)

@@ -370,18 +370,26 @@ def spec_match(local: Spec, tb, tid: int) -> Spec | None:
     return targ
 
 
+def _spec_root(spec: Spec, name: str) -> tuple[str, bool]:
+    """``[id] kind name`` of the spec's root type, with ``::NAME = value`` for an enum value
+    relocation; True when that is the whole spec (type and enum value relocations)."""
+    t = spec.btf.types[spec.root_type_id]
+    out = f"[{spec.root_type_id}] {kind_str(t)} {name}"
+    if spec.kind in TYPE_KINDS:
+        return out, True
+    if spec.kind in ENUMVAL_KINDS:
+        et, _ = skip(spec.btf, spec.root_type_id)
+        v = et.enum_values[spec.raw[0]]
+        return out + f"::{v.name} = {v.value}", True
+    return out, False
+
+
 def format_spec(spec: Spec) -> str:
     """bpf_core_format_spec without the relocation kind: ``[7] struct task_struct.pid (0:17
     @ offset 1234)``."""
-    btf = spec.btf
-    t = btf.types[spec.root_type_id]
-    out = f"[{spec.root_type_id}] {kind_str(t)} {t.name or '<anon>'}"
-    if spec.kind in TYPE_KINDS:
+    out, whole = _spec_root(spec, spec.btf.types[spec.root_type_id].name or "<anon>")
+    if whole:
         return out
-    if spec.kind in ENUMVAL_KINDS:
-        et, _ = skip(btf, spec.root_type_id)
-        v = et.enum_values[spec.raw[0]]
-        return out + f"::{v.name} = {v.value}"
     for i, a in enumerate(spec.acc):
         if a.name:
             out += f".{a.name}"
@@ -395,15 +403,9 @@ def format_spec(spec: Spec) -> str:
 def objdump_spec(spec: Spec) -> str:
     """The relocation as ``llvm-objdump -dr`` prints a ``.BTF.ext`` CO-RE record:
     ``[19] struct foo::bar.baz[2] (0:1:0:2)``, ``[5] struct foo``, ``[12] enum e::V = 1``."""
-    btf = spec.btf
-    t = btf.types[spec.root_type_id]
-    out = f"[{spec.root_type_id}] {kind_str(t)} {t.name}"
-    if spec.kind in TYPE_KINDS:
+    out, whole = _spec_root(spec, spec.btf.types[spec.root_type_id].name)
+    if whole:
         return out
-    if spec.kind in ENUMVAL_KINDS:
-        et, _ = skip(btf, spec.root_type_id)
-        v = et.enum_values[spec.raw[0]]
-        return out + f"::{v.name} = {v.value}"
     path = ""
     for a in spec.acc[1:]:
         path += (("." if path else "") + a.name) if a.name else f"[{a.idx}]"

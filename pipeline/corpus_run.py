@@ -32,7 +32,10 @@ import platform
 import sys
 from pathlib import Path
 
+import pipeline
 from isa.ints import s64
+
+from .bpf_object import mock_kernel
 
 KMOD = Path(__file__).resolve().parent / "check_kfuncs"
 ENGINES = ("interp", "unicorn", "native")
@@ -53,12 +56,9 @@ class CorpusRunner:
         return [e for e in ENGINES if e != "native" or native]
 
     def prepare(self) -> None:
-        from .bpf_object import mock_kernel
         mock_kernel(KMOD)
 
     def run_object(self, path: str, entry: str, engines) -> dict:
-        import pipeline
-        from .bpf_object import mock_kernel
         out = {"verified": False, "unverified": None, "rejected": None, "error": None,
                "results": {}}
         try:

@@ -44,10 +44,12 @@ from isa.ints import U64
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, LinkError, Target
 
 from .interp import InterpError, MemoryFault, ProgramExit, TailCallReturn
+from .kernel import timers
+from .native_code import (FAULT_MAGIC, PER_RUN_HELPERS, REPEAT_AT, REPEAT_LOOP, fault_handler,
+                          jmp_rel32, stub_code)
 
 DEFAULT_TIMEOUT = 10.0
 PAGE = 0x1000
-_MAGIC = 0x544C5541465F5042        # "BP_FAULT"
 _SIGNALS = {signal.SIGSEGV: "SIGSEGV", signal.SIGBUS: "SIGBUS", signal.SIGILL: "SIGILL",
             signal.SIGFPE: "SIGFPE", signal.SIGTRAP: "SIGTRAP"}
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
@@ -126,7 +128,7 @@ def run(prog_name: str, image, run_state, helpers: dict, kfuncs: dict, *, repeat
 
 
 def _decode(data: bytes, status: int, image, targets: dict, prog_name: str) -> dict:
-    if len(data) >= 32 and struct.unpack_from("<Q", data)[0] == _MAGIC:
+    if len(data) >= 32 and struct.unpack_from("<Q", data)[0] == FAULT_MAGIC:
         sig, rip, addr = struct.unpack_from("<QQQ", data, 8)
         layout = _layout(prog_name, image, targets)
         pc, where = None, "outside the program's code"
@@ -304,8 +306,8 @@ class _Child:
             ctypes.memmove(self.base + off, linked, len(linked))
             self.code[name] = (self.base + off, img)
             self.programs[name] = self.base + off + img.entry
-        self._write(self.handler, _fault_handler(wfd))
-        self.repeat_loop = self.handler + _REPEAT_AT
+        self._write(self.handler, fault_handler(wfd))
+        self.repeat_loop = self.handler + REPEAT_AT
         self._write(self.repeat_loop, REPEAT_LOOP)
         _protect(self.base, size + PAGE, PROT_READ | PROT_EXEC)
 
@@ -332,7 +334,7 @@ class _Child:
                 n = max(5, getattr(fn, "nr_slots", None) or 12)
                 stub = self._stub(("kfunc_impl", target.ident),
                                   self._callback(fn, n, "kfunc", target.ident), "plain")
-                self._write(slot, _jmp_rel32(slot, stub))
+                self._write(slot, jmp_rel32(slot, stub))
                 self._stubs[key] = slot
             return self._stubs[key]
         return self.run.resolve(target)
@@ -345,7 +347,7 @@ class _Child:
             kind = "through" if hid == 12 else "plain"
             stub = self._stub(("helper_impl", hid),
                               self._callback(self.helpers.get(hid), 5, "helper", hid), kind)
-            self._write(slot, _jmp_rel32(slot, stub))
+            self._write(slot, jmp_rel32(slot, stub))
             self._stubs[("helper", hid)] = slot
         return slot
 
@@ -353,7 +355,7 @@ class _Child:
         if key not in self._stubs:
             addr = self._next_stub
             self._next_stub += _STUB
-            self._write(addr, _stub_code(kind, self.cells, cb_addr))
+            self._write(addr, stub_code(kind, self.cells, cb_addr))
             self._stubs[key] = addr
         return self._stubs[key]
 
@@ -439,7 +441,6 @@ class _Child:
 def _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets,
            args=None) -> None:
     try:
-        from .kernel import timers
         ch = _Child(wfd, prog_name, image, run_state, helpers, kfuncs, targets)
         run_state.memory = ch.memory
         ch.kernel_state = run_state
@@ -479,78 +480,7 @@ def _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets,
         os._exit(0)
 
 
-# --- machine code ---------------------------------------------------------------------------
-
-def _jmp_rel32(at: int, to: int) -> bytes:
-    return b"\xE9" + struct.pack("<i", to - (at + 5))
-
-
-def _movabs(reg_rex_op: bytes, imm: int) -> bytes:
-    return reg_rex_op + struct.pack("<Q", imm & U64)
-
-
-def _stub_code(kind: str, cells: int, cb: int) -> bytes:
-    """Record the return address in ``cells``, then reach the callback ``cb``.
-
-    plain:   jump to it (it returns straight to the program);
-    through: call it, then if the flag cell is set return to the target cell's address
-             instead (a tail call's caller epilogue);
-    ld_abs:  call it, rdx = the flag cell (1: out of range, the program returns 0)."""
-    rec = (b"\x4C\x8B\x1C\x24"                 # mov r11, [rsp]
-           + _movabs(b"\x48\xB8", cells)       # movabs rax, cells
-           + b"\x4C\x89\x18")                  # mov [rax], r11
-    if kind == "plain":
-        return rec + _movabs(b"\x48\xB8", cb) + b"\xFF\xE0"          # movabs rax, cb; jmp rax
-    call = (b"\x48\x83\xEC\x08" + _movabs(b"\x48\xB8", cb) + b"\xFF\xD0"   # sub rsp,8; call
-            + b"\x48\x83\xC4\x08" + _movabs(b"\x49\xBB", cells + 8))        # add; movabs r11
-    if kind == "ld_abs":
-        return rec + call + b"\x49\x8B\x13" + b"\xC3"                 # mov rdx, [r11]; ret
-    tail = (b"\x49\xC7\x03\x00\x00\x00\x00"     # mov qword [r11], 0
-            + b"\x4D\x8B\x53\x08"               # mov r10, [r11 + 8]
-            + b"\x4C\x89\x14\x24")              # mov [rsp], r10
-    return (rec + call + b"\x4D\x8B\x13"        # mov r10, [r11]
-            + b"\x4D\x85\xD2"                   # test r10, r10
-            + b"\x74" + bytes([len(tail)]) + tail + b"\xC3")
-
-
-# repeat(entry, ctx, n): call entry(ctx) n times, return the last result.  The loop state
-# lives in its own frame, so the program may use every register the JIT saves or not.
-REPEAT_LOOP = bytes.fromhex(
-    "53" "4154" "4155" "4156" "4157"        # push rbx, r12, r13, r14, r15 (rsp 16-aligned)
-    "4883EC20"                              # sub rsp, 32
-    "48893C24" "4889742408" "4889542410"    # [rsp] = entry, [rsp+8] = ctx, [rsp+16] = n
-    "48C744241800000000"                    # [rsp+24] = 0 (r0)
-    "48837C241000" "7414"                   # loop: cmp qword [rsp+16], 0; je done
-    "488B7C2408" "FF1424"                   # mov rdi, [rsp+8]; call [rsp]
-    "4889442418" "48FF4C2410" "EBE4"        # [rsp+24] = rax; dec qword [rsp+16]; jmp loop
-    "488B442418" "4883C420"                 # done: rax = [rsp+24]; add rsp, 32
-    "415F" "415E" "415D" "415C" "5B" "C3")  # pop r15 .. rbx; ret
-_REPEAT_AT = 256                        # offset after the fault handler, same page
-# helpers that need Python between two runs: tail calls (their counter), timers (fired
-# after each run)
-PER_RUN_HELPERS = {12, 169, 170, 171, 172}
-
-
-def _fault_handler(fd: int) -> bytes:
-    """``handler(sig, info, uctx)``: write (magic, sig, rip, si_addr) to ``fd``, exit 3."""
-    return (b"\x48\x83\xEC\x28"                 # sub rsp, 40
-            + _movabs(b"\x48\xB8", _MAGIC)      # movabs rax, MAGIC
-            + b"\x48\x89\x04\x24"               # mov [rsp], rax
-            + b"\x48\x89\x7C\x24\x08"           # mov [rsp+8], rdi
-            + b"\x48\x8B\x82\xA8\x00\x00\x00"   # mov rax, [rdx+168]  (uc_mcontext.gregs[RIP])
-            + b"\x48\x89\x44\x24\x10"           # mov [rsp+16], rax
-            + b"\x48\x8B\x46\x10"               # mov rax, [rsi+16]   (si_addr)
-            + b"\x48\x89\x44\x24\x18"           # mov [rsp+24], rax
-            + b"\xB8\x01\x00\x00\x00"           # mov eax, SYS_write
-            + b"\xBF" + struct.pack("<I", fd)   # mov edi, fd
-            + b"\x48\x89\xE6"                   # mov rsi, rsp
-            + b"\xBA\x20\x00\x00\x00"           # mov edx, 32
-            + b"\x0F\x05"                       # syscall
-            + b"\xB8\xE7\x00\x00\x00"           # mov eax, SYS_exit_group
-            + b"\xBF\x03\x00\x00\x00"           # mov edi, 3
-            + b"\x0F\x05"                       # syscall
-            + b"\x0F\x0B")                      # ud2
-
+# --- the child's signal handling and seccomp filter ----------------------------------------
 
 class _Sigaction(ctypes.Structure):
     _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ubyte * 128),

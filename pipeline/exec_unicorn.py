@@ -27,14 +27,13 @@ Helpers and kfuncs are called as ``fn(vm, *args)`` (the convention of
 ``load``/``store``/``read``/``write``/``map`` over unicorn memory, and
 ``vm.call(addr, *args)`` runs a BPF callback (``bpf_loop``) to completion.
 
-A verified program runs without a per-instruction hook; :data:`WATCHDOG`, one daemon
-thread for the whole process, stops an emulation whose wall-clock limit has passed.
+A verified program runs without a per-instruction hook; :data:`pipeline.watchdog.WATCHDOG`,
+one daemon thread for the whole process, stops an emulation whose wall-clock limit has passed.
 """
 
 from __future__ import annotations
 
 import struct
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -50,9 +49,9 @@ from unicorn import x86_const as X
 from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
-from .exec_native import PER_RUN_HELPERS, REPEAT_LOOP
 from .interp import InterpError, ProgramExit, TailCallReturn
 from .kernel.layout import DATA_BASE
+from .native_code import PER_RUN_HELPERS, REPEAT_LOOP
 
 __all__ = ["UnicornExecutor", "UcMemory", "RegionSpec", "ExecResult", "ExecFault",
            "TRAMP_BASE", "CODE_BASE", "DATA_BASE", "DYN_BASE", "STACK_TOP", "page_round"]
@@ -204,60 +203,6 @@ class _Lazy:
         if not self._done:
             self._v, self._done = self._fn(), True
         return self._v
-
-
-class _Armed:
-    def __init__(self, dog: "Watchdog", token: int):
-        self._dog, self._token = dog, token
-
-    def cancel(self) -> None:
-        self._dog.cancel(self._token)
-
-
-class Watchdog:
-    """One daemon thread that calls ``vm.uc.emu_stop()`` (allowed from another thread) for
-    every armed executor whose deadline has passed, setting ``vm.watchdog_fired``.  Arming
-    costs a dict entry, not a thread start (which takes milliseconds on a busy host)."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._armed: dict[int, tuple[float, object]] = {}
-        self._seq = 0
-        self._thread: threading.Thread | None = None
-        self._pid = 0
-
-    def arm(self, vm, timeout: float) -> _Armed:
-        import os
-        with self._cond:
-            if self._thread is None or self._pid != os.getpid():   # none yet, or forked
-                self._armed.clear()
-                self._thread = threading.Thread(target=self._loop, name="unicorn-watchdog",
-                                                daemon=True)
-                self._pid = os.getpid()
-                self._thread.start()
-            self._seq += 1
-            self._armed[self._seq] = (time.monotonic() + timeout, vm)
-            self._cond.notify()
-            return _Armed(self, self._seq)
-
-    def cancel(self, token: int) -> None:
-        with self._cond:
-            self._armed.pop(token, None)
-
-    def _loop(self) -> None:
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                for token, (deadline, vm) in list(self._armed.items()):
-                    if deadline <= now:
-                        del self._armed[token]
-                        vm.watchdog_fired = True
-                        vm.uc.emu_stop()
-                nxt = min((d for d, _ in self._armed.values()), default=None)
-                self._cond.wait(None if nxt is None else max(0.0, nxt - now))
-
-
-WATCHDOG = Watchdog()
 
 
 @dataclass

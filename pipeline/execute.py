@@ -1,10 +1,12 @@
 """Running a verified program: the engines behind :func:`pipeline.run` (``BPF_PROG_TEST_RUN``).
 
-``unicorn`` runs the JIT's x86-64 image (:mod:`pipeline.exec_unicorn`); ``interp`` runs the
-reference interpreter (:mod:`pipeline.interp`) on the same memory layout.  Both get the
-per-run kernel (:class:`pipeline.testrun.TestRun`), its helpers by id
-(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id; timers armed by
-a run fire after it returns (:mod:`pipeline.kernel.timers`), on the same engine.  ``repeat`` runs N
+``native`` runs the JIT's x86-64 image as machine code in a child process
+(:mod:`pipeline.exec_native`; the default for verified programs on an x86-64 Linux host, see
+:func:`default_engine`); ``unicorn`` runs the same image emulated (:mod:`pipeline.exec_unicorn`);
+``interp`` runs the reference interpreter (:mod:`pipeline.interp`) on the same memory layout.
+All three get the per-run kernel (:class:`pipeline.testrun.TestRun`), its helpers by id
+(:mod:`pipeline.kernel.helpers`) and the mock kernel's kfuncs by BTF id; timers armed by a
+run fire after it returns (:mod:`pipeline.kernel.timers`), on the same engine.  ``repeat`` runs N
 times (maps and globals persist between runs, as in the kernel's repeat) and reports the
 last result; ``duration_ns`` is measured around the N runs only.  What the run left (maps,
 ring buffer and perf records, globals, the output packet) is decoded by :mod:`pipeline.show`.
@@ -16,13 +18,15 @@ import time
 from dataclasses import dataclass, field
 
 from isa.ints import U32, U64
+from jit import LinkError
 
-from . import show
+from . import exec_native, show
 from .errors import BAD_INPUT, REJECTED, UserError
-from .interp import InterpError
+from .interp import CODE_BASE, InterpError, Interpreter, InvalidInsn, Memory
 from .kernel import helpers as kernel_helpers
 from .kernel import timers
 from .testrun import TestRun
+from .watchdog import WATCHDOG
 
 ENGINES = ("unicorn", "interp", "native")
 
@@ -30,8 +34,7 @@ ENGINES = ("unicorn", "interp", "native")
 def default_engine(verify: bool = True) -> str:
     """``native`` (the JIT's image as machine code) on an x86-64 Linux host for verified
     programs; ``unicorn`` elsewhere and for unverified ones (native refuses those)."""
-    from .exec_native import available
-    return "native" if verify and available() is None else "unicorn"
+    return "native" if verify and exec_native.available() is None else "unicorn"
 MAX_INSNS = 50_000_000
 DEFAULT_TIMEOUT = 10.0      # seconds: the wall-clock bound of a verified unicorn run
 
@@ -143,9 +146,8 @@ def _result(prog, run, read, r0, engine, repeat, duration_ns, verdict, image,
 
 def _watchdog(vm, timeout: float):
     """Stop the emulation when ``timeout`` seconds have passed (the process's one watchdog
-    thread, :data:`pipeline.exec_unicorn.WATCHDOG`); the executor then reports the time
+    thread, :data:`pipeline.watchdog.WATCHDOG`); the executor then reports the time
     limit.  Returns a handle whose ``cancel()`` disarms it."""
-    from .exec_unicorn import WATCHDOG
     vm.time_limit = timeout
     vm.deadline = time.monotonic() + timeout
     return WATCHDOG.arm(vm, timeout)
@@ -161,7 +163,6 @@ def _limit(vm, engine: str, timeout: float) -> None:
 
 def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets) -> Result:
     """The image as machine code in a child process (:mod:`pipeline.exec_native`)."""
-    from . import exec_native
     if image is None or verdict is None:
         raise UserError("usage", "engine 'native' runs only verified programs (no --no-verify)",
                         None, BAD_INPUT)
@@ -184,9 +185,8 @@ def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets
 
 def _unicorn(prog, image, run, helpers, kfuncs, max_insns, targets):
     """(vm, run step, region reader) for the JIT's image in unicorn (``targets``: name ->
-    image of the tail-call targets)."""
-    from jit import LinkError
-
+    image of the tail-call targets).  unicorn is imported on first use: the other engines
+    do without its start-up cost."""
     from .exec_unicorn import RegionSpec, UnicornExecutor
     try:
         ex = UnicornExecutor(image, helpers=helpers, kfuncs=kfuncs,
@@ -207,7 +207,6 @@ def _interp(prog, insns, run, helpers, kfuncs, max_insns, targets):
     """(vm, run step, region reader) for the reference interpreter on the same layout.
     Tail-call targets (name -> instructions) follow the program's own instructions (their
     calls and jumps are relative, so each keeps its meaning)."""
-    from .interp import CODE_BASE, Interpreter, InvalidInsn, Memory
     programs = {prog.name: CODE_BASE}
     insns = list(insns)
     for name, more in targets.items():

@@ -18,6 +18,7 @@ import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
+import btf
 from isa import opcodes as op
 
 from . import kconfig as kcfg
@@ -97,7 +98,6 @@ def _target(spec) -> Target:
 
 @lru_cache(maxsize=4)
 def _load_target(path: str, mtime: int, size: int) -> Target:
-    import btf
     try:
         return Target(btf.load(path).btf, path)
     except btf.BtfError as e:

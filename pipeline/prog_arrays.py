@@ -15,7 +15,6 @@ entry addresses as ``vm.programs``.
 
 from __future__ import annotations
 
-from btf import kinds as L
 from .errors import BAD_INPUT, UserError
 from .kernel.helpers import MAX_TAIL_CALL_CNT  # noqa: F401 - re-exported
 
@@ -48,17 +47,8 @@ def initialisers(obj) -> dict[str, dict[int, str]]:
 
 def _values_offsets(btf) -> dict[str, int]:
     """Byte offset of the ``values`` member of each BTF-defined map."""
-    out = {}
-    for sec in btf.find(".maps", L.DATASEC):
-        for vs in sec.secinfos:
-            var = btf.type(vs.type)
-            st = btf.resolve(var.type) if var.kind == L.VAR else None
-            if st is None or st.kind != L.STRUCT:
-                continue
-            for mem in st.members:
-                if mem.name == "values":
-                    out[var.name] = mem.bits_offset // 8
-    return out
+    return {name: mem.bits_offset // 8 for name, st in btf.map_structs()
+            for mem in st.members if mem.name == "values"}
 
 
 def resolve(obj, prog, given: dict | None) -> dict[str, dict[int, str]]:

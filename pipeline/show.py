@@ -178,18 +178,13 @@ def map_types(btf) -> dict[str, tuple[int, int]]:
     out = {}
     if btf is None:
         return out
-    for sec in btf.find(".maps", L.DATASEC):
-        for vs in sec.secinfos:
-            var = btf.type(vs.type)
-            st = btf.resolve(var.type) if var.kind == L.VAR else None
-            if st is None or st.kind != L.STRUCT:
-                continue
-            kv = {"key": 0, "value": 0}
-            for m in st.members:
-                mt = btf.resolve(m.type)
-                if m.name in kv and mt.kind == L.PTR:
-                    kv[m.name] = mt.type
-            out[var.name] = (kv["key"], kv["value"])
+    for name, st in btf.map_structs():
+        kv = {"key": 0, "value": 0}
+        for m in st.members:
+            mt = btf.resolve(m.type)
+            if m.name in kv and mt.kind == L.PTR:
+                kv[m.name] = mt.type
+        out[name] = (kv["key"], kv["value"])
     return out
 
 

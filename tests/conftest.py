@@ -55,6 +55,28 @@ def hello_obj(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def checks_objects(clang22, tmp_path_factory) -> Path:
+    """The toolchain check corpus (tests/oracles/checks_corpus.py) built with the project's
+    toolchain at every -O level: ``<stem>.O<level>.o`` in one directory."""
+    from toolchain.driver import CompileOptions, compile_c
+
+    from tests.oracles.checks_corpus import FILES, LEVELS
+    out = tmp_path_factory.mktemp("checks")
+    for src in FILES:
+        for level in LEVELS:
+            compile_c(src, out / f"{src.stem}.O{level}.o", CompileOptions(opt_level=level))
+    return out
+
+
+@pytest.fixture(scope="session")
+def checks_native(clang22, tmp_path_factory) -> dict[str, int]:
+    """The oracle for that corpus: each file compiled natively by clang and run (file name ->
+    result)."""
+    from tests.oracles.checks_corpus import native_results
+    return native_results(clang22, tmp_path_factory.mktemp("native"))
+
+
 def compile_bpf(clang: str, src: Path, out: Path, *flags: str) -> Path:
     """Compile C to a BPF object with a plain clang (an oracle path independent of toolchain/)."""
     cmd = [clang, "--target=bpf", "-g", "-O2", "-c", str(src), "-o", str(out), *flags]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from isa.ints import U32, U64, s32 as _s32
 from isa.uapi import EACCES, EFAULT, EINVAL
 
-from .layout import ETH_HLEN, SKB_OFFSETS, XDP_DATA, XDP_DATA_END
+from .layout import ETH_HLEN, SKB_OFFSETS, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 
 ENOMEM, ENODEV = 12, 19
 ENOTSUPP = 524               # include/linux/errno.h (kernel-internal)
@@ -306,7 +306,6 @@ XDP_FRAME_END = 4096            # the test run's frame: one page, headroom inclu
 
 
 def xdp_adjust_meta(run, vm, md, delta, *_):
-    from .layout import XDP_DATA_META, XDP_FRAME_SIZE
     pkt = run.packet[0]
     data = vm.memory.load(md + XDP_DATA, 4)
     meta = vm.memory.load(md + XDP_DATA_META, 4) + _s32(delta)

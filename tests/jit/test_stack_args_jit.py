@@ -40,25 +40,10 @@ _TESTS = str(Path(__file__).resolve().parent.parent)
 if _TESTS not in sys.path:
     sys.path.append(_TESTS)
 from oracles.checks_corpus import (BUF, CASES, CORPUS, FILES, LEVELS, link_kfuncs,  # noqa: E402
-                                   native_results, s64, takes_buffer)
+                                   s64, takes_buffer)
 
 ROOT = Path(__file__).resolve().parents[2]
 # ------------------------------------------------------------------ 1. the toolchain corpus
-
-@pytest.fixture(scope="module")
-def objects(clang22, tmp_path_factory) -> Path:
-    from toolchain.driver import CompileOptions, compile_c
-    out = tmp_path_factory.mktemp("checks")
-    for src in FILES:
-        for level in LEVELS:
-            compile_c(src, out / f"{src.stem}.O{level}.o", CompileOptions(opt_level=level))
-    return out
-
-
-@pytest.fixture(scope="module")
-def native(clang22, tmp_path_factory) -> dict[str, int]:
-    return native_results(clang22, tmp_path_factory.mktemp("native"))
-
 
 def run_jit(obj_path: Path, with_buf: bool, mutate=None) -> tuple[int, list[str]]:
     """check_main of a corpus object, JIT-compiled and run in unicorn."""
@@ -95,15 +80,15 @@ OUTCOMES: dict[tuple[str, str], bool] = {}
 
 
 @pytest.mark.parametrize("src,opt", CASES, ids=[f"{f.stem}-O{o}" for f, o in CASES])
-def test_jit_result_equals_native(objects, native, src, opt):
-    got, calls = run_jit(objects / f"{src.stem}.O{opt}.o", takes_buffer(src))
-    OUTCOMES[(src.name, opt)] = got == native[src.name]
-    assert got == native[src.name]
+def test_jit_result_equals_native(checks_objects, checks_native, src, opt):
+    got, calls = run_jit(checks_objects / f"{src.stem}.O{opt}.o", takes_buffer(src))
+    OUTCOMES[(src.name, opt)] = got == checks_native[src.name]
+    assert got == checks_native[src.name]
     if "KFUNC;" in src.read_text():
         assert calls, "the kfunc stubs were never called"
 
 
-def test_summary(objects, native):
+def test_summary(checks_objects, checks_native):
     ran, matched = len(OUTCOMES), sum(OUTCOMES.values())
     print(f"\nJIT stack-argument corpus: {matched}/{ran} (file, -O) cases match native x86-64")
     if ran < len(CASES):
@@ -111,7 +96,7 @@ def test_summary(objects, native):
     assert matched == ran == len(FILES) * len(LEVELS)
 
 
-def test_swapped_stack_slots_change_the_result(objects, native):
+def test_swapped_stack_slots_change_the_result(checks_objects, checks_native):
     src = CORPUS / "02_args7_long.c"
 
     def swap(insns):
@@ -124,9 +109,9 @@ def test_swapped_stack_slots_change_the_result(objects, native):
         out[b] = dataclasses.replace(insns[b], off=insns[a].off)
         return out
 
-    path = objects / f"{src.stem}.O2.o"
-    assert run_jit(path, False)[0] == native[src.name]
-    assert run_jit(path, False, swap)[0] != native[src.name]
+    path = checks_objects / f"{src.stem}.O2.o"
+    assert run_jit(path, False)[0] == checks_native[src.name]
+    assert run_jit(path, False, swap)[0] != checks_native[src.name]
 
 
 # ------------------------------------------------------------------ 2. the selftest retvals

@@ -38,13 +38,12 @@ from pipeline.exec_unicorn import UnicornExecutor
 sys.path.append(str(Path(__file__).resolve().parents[1]))   # tests/, for the shared oracles
 from oracles import corpus as corpus_mod  # noqa: E402
 from oracles import kernel as kernel_oracle  # noqa: E402
+from tests.support.skips import need_kernel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def kernel():
-    ok, why = kernel_oracle.kernel_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel()
     return kernel_oracle
 
 

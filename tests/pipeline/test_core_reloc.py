@@ -1,8 +1,8 @@
 """CO-RE relocations and .kconfig externs against the live kernel through real libbpf.
 
 Each object of tests/data/core/*.c is built once by the pipeline (clang-22) and then loaded
-twice: by the system libbpf (``libbpf.so.1`` via tests/oracles/kernel.py, which resolves CO-RE
-against /sys/kernel/btf/vmlinux and .kconfig externs from /proc/config.gz) into the live
+twice: by the system libbpf (``libbpf.so.1`` via tests/oracles/kernel_objects.py, which resolves
+CO-RE against /sys/kernel/btf/vmlinux and .kconfig externs from /proc/config.gz) into the live
 kernel, and by ``pipeline`` with ``target_btf="vmlinux"``.  The oracle is what libbpf handed
 the kernel (``bpf_program__insns`` after load) and, for programs BPF_PROG_TEST_RUN can run,
 the kernel's return value.  Map references differ by nature (libbpf: fds, ours: map-table
@@ -20,6 +20,7 @@ import pipeline
 from isa import decode
 from isa import opcodes as op
 from tests.oracles import kernel as K
+from tests.support.skips import need_kernel_objects
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "core"
 PACKET = bytes(12) + b"\x08\x00" + bytes(50)    # an IPv4 ethertype: skb->protocol = 8
@@ -28,12 +29,7 @@ MAP_SRC = {op.PSEUDO_MAP_FD: "map", op.PSEUDO_MAP_IDX: "map",
 
 
 def _need_kernel():
-    ok, why = K.kernel_available()
-    if not ok:
-        pytest.skip(why)
-    ok, why = K.libbpf_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel_objects()
     if not Path("/sys/kernel/btf/vmlinux").exists():
         pytest.skip("no /sys/kernel/btf/vmlinux")
 

@@ -67,6 +67,7 @@ def test_mem_is_a_writable_copy():
 # --- 2. the real kernel ---------------------------------------------------------------
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the shared oracle
 from oracles import kernel as kernel_oracle  # noqa: E402
+from tests.support.skips import need_kernel  # noqa: E402
 
 
 def kernel_run(prog: bytes) -> int:
@@ -81,9 +82,7 @@ def kernel_run(prog: bytes) -> int:
 
 @pytest.fixture(scope="module")
 def kernel():
-    ok, why = kernel_oracle.kernel_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel()
     return kernel_run
 
 

@@ -12,6 +12,7 @@ import pipeline
 from pipeline.kernel import INCLUDE_DIR
 from tests.oracles import kernel as K
 from tests.seeds import rng
+from tests.support.skips import need_kernel_objects
 
 SRC = Path(__file__).resolve().parents[1] / "data" / "runtime" / "csum_diff.c"
 RANDOM_CASES = 5
@@ -19,12 +20,7 @@ RANDOM_CASES = 5
 
 @pytest.fixture(scope="module")
 def obj():
-    ok, why = K.kernel_available()
-    if not ok:
-        pytest.skip(why)
-    ok, why = K.libbpf_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel_objects()
     return pipeline.build(SRC, include=[INCLUDE_DIR])
 
 

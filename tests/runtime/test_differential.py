@@ -27,6 +27,7 @@ Skipped where bpf() is denied.
 
 from __future__ import annotations
 
+import struct
 import sys
 import time
 from pathlib import Path
@@ -34,14 +35,19 @@ from pathlib import Path
 import pytest
 
 import isa
+import pipeline
 from isa import opcodes as op
 from isa.asm import assemble
+from pipeline import exec_native
+from pipeline.objfile import MapDef, MapRef, Object, Program as ObjProgram
+from verifier.input import MAP_TYPES
 
 _TESTS = Path(__file__).resolve().parents[1]
 for _p in (str(_TESTS), str(_TESTS / "pipeline")):
     if _p not in sys.path:
         sys.path.append(_p)
 from oracles import kernel as kernel_oracle  # noqa: E402
+from tests.support.skips import need_kernel  # noqa: E402
 from seeds import rng as seeded  # noqa: E402
 from test_interp_conformance import _Gen  # noqa: E402  - the shared ALU/branch generator
 
@@ -273,10 +279,6 @@ def kernel_retval(kernel, prog: Program, insns, refs, repeat: int = 1) -> int | 
 
 def our_object(prog: Program, insns):
     """The program as a pipeline object with legacy map definitions (as an ELF would give)."""
-    import struct
-
-    from pipeline.objfile import MapDef, MapRef, Object, Program as ObjProgram
-    from verifier.input import MAP_TYPES
     defs = [MapDef(name, "maps", "legacy", 20 * i, 20,
                    struct.pack("<5I", MAP_TYPES[t], k, v, n, 0))
             for i, (name, t, k, v, n) in enumerate(MAPS)]
@@ -289,16 +291,12 @@ def our_object(prog: Program, insns):
 
 @pytest.fixture(scope="module")
 def kernel():
-    ok, why = kernel_oracle.kernel_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel()
     return kernel_oracle
 
 
 def _differential(kernel, n_programs: int, seed: int, repeat: int = 1) -> None:
-    import pipeline
-    from pipeline.exec_native import available
-    engines = [e for e in ENGINES if e != "native" or available() is None]
+    engines = [e for e in ENGINES if e != "native" or exec_native.available() is None]
     rng, named = seeded(seed)
     ran = tried = refused = 0
     failures: list[str] = []

@@ -35,7 +35,7 @@ _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:
     sys.path.append(_TESTS)
 from oracles.checks_corpus import (BUF, CASES, FILES, LEVELS, link_kfuncs,  # noqa: E402
-                                   native_results, s64, takes_buffer)
+                                   s64, takes_buffer)
 
 
 class _Run:
@@ -93,21 +93,6 @@ def test_conformance_files_pass_natively():
 
 # --- 2. the toolchain check corpus --------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def objects(clang22, tmp_path_factory) -> Path:
-    from toolchain.driver import CompileOptions, compile_c
-    out = tmp_path_factory.mktemp("checks")
-    for src in FILES:
-        for level in LEVELS:
-            compile_c(src, out / f"{src.stem}.O{level}.o", CompileOptions(opt_level=level))
-    return out
-
-
-@pytest.fixture(scope="module")
-def native(clang22, tmp_path_factory) -> dict[str, int]:
-    return native_results(clang22, tmp_path_factory.mktemp("native"))
-
-
 def run_checks_native(obj_path: Path, with_buf: bool) -> int:
     """check_main of a corpus object, JIT-compiled and run as machine code."""
     import pipeline
@@ -130,12 +115,12 @@ def run_checks_native(obj_path: Path, with_buf: bool) -> int:
     return s64(out["r0"])
 
 
-def test_checks_corpus_natively(objects, native):
+def test_checks_corpus_natively(checks_objects, checks_native):
     failed = []
     for src, opt in CASES:
-        got = run_checks_native(objects / f"{src.stem}.O{opt}.o", takes_buffer(src))
-        if got != native[src.name]:
-            failed.append(f"{src.name} -O{opt}: {got}, native clang {native[src.name]}")
+        got = run_checks_native(checks_objects / f"{src.stem}.O{opt}.o", takes_buffer(src))
+        if got != checks_native[src.name]:
+            failed.append(f"{src.name} -O{opt}: {got}, native clang {checks_native[src.name]}")
     print(f"\ntoolchain check corpus on the native engine: {len(CASES) - len(failed)}/"
           f"{len(CASES)} (file, -O) cases equal native x86-64")
     assert not failed, failed[:10]

@@ -19,6 +19,7 @@ import pipeline
 from pipeline.kernel import INCLUDE_DIR
 from tests.oracles import kernel as K
 from tests.seeds import rng
+from tests.support.skips import need_engine, need_kernel_objects
 
 SRC = Path(__file__).resolve().parents[1] / "data" / "runtime" / "net_helpers.c"
 PACKET = 64
@@ -142,9 +143,7 @@ PROGS = {
 
 @pytest.fixture(scope="module")
 def obj():
-    for ok, why in (K.kernel_available(), K.libbpf_available()):
-        if not ok:
-            pytest.skip(why)
+    need_kernel_objects()
     return pipeline.build(SRC, include=[INCLUDE_DIR])
 
 
@@ -181,12 +180,7 @@ def test_helper_results_match_kernel(obj, group):
 @pytest.mark.parametrize("engine", ["unicorn", "native"])
 def test_other_engines_match_kernel(obj, engine):
     """The helpers are engine independent; a few cases of every group on the JIT engines."""
-    if engine == "unicorn":
-        pytest.importorskip("unicorn")
-    if engine == "native":
-        from pipeline import exec_native
-        if exec_native.available():
-            pytest.skip(exec_native.available())
+    need_engine(engine)
     r, _ = rng(0x4E8)
     for group, progs in PROGS.items():
         if group == "owner" and (not _in_root_cgroup() or os.geteuid() != 0):

@@ -9,22 +9,15 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import pytest
-
 import pipeline
 from isa.uapi import EINVAL
 from pipeline.kernel import INCLUDE_DIR
 from tests.oracles import kernel as K
 from tests.seeds import rng
+from tests.support.skips import need_kernel_objects
 
 SRC = Path(__file__).resolve().parents[1] / "data" / "runtime" / "printf.c"
 TRIALS = 4
-
-
-def _need_kernel():
-    for ok, why in (K.kernel_available(), K.libbpf_available()):
-        if not ok:
-            pytest.skip(why)
 
 
 def _cases(obj) -> list[str]:
@@ -45,7 +38,7 @@ def _s32(v: int) -> int:
 
 
 def test_formats_match_kernel_snprintf():
-    _need_kernel()
+    need_kernel_objects()
     obj = pipeline.build(SRC, include=[INCLUDE_DIR])
     r, seed_text = rng(0x9F1)
     diffs, n = [], 0
@@ -65,7 +58,7 @@ def test_formats_match_kernel_snprintf():
 
 
 def test_refused_formats_are_refused_alike():
-    _need_kernel()
+    need_kernel_objects()
     obj = pipeline.build(SRC, include=[INCLUDE_DIR], defines=["BAD_FORMATS"])
     r, _ = rng(0x9F2)
     cases = _cases(obj)
@@ -95,7 +88,7 @@ def test_snprintf_helper_matches_kernel():
 
     from pipeline.interp import Memory
     from pipeline.kernel import helpers
-    _need_kernel()
+    need_kernel_objects()
     obj = pipeline.build(SRC, include=[INCLUDE_DIR])
     formats = _formats()
     r, seed_text = rng(0x9F3)

@@ -9,6 +9,7 @@ import pytest
 
 import pipeline
 from pipeline.kernel import INCLUDE_DIR
+from tests.support.skips import need_engine
 
 SRC = Path(__file__).resolve().parents[1] / "data" / "runtime" / "printk.c"
 LINES = ["three 7 -2 ff", "six 1 2 3 4 5 -2", "twelve 1 2 3 4 5 6 7 8 9 10 11 end"]
@@ -21,12 +22,7 @@ def obj():
 
 @pytest.mark.parametrize("engine", ["unicorn", "interp", "native"])
 def test_printk_lines(obj, engine):
-    if engine == "unicorn":
-        pytest.importorskip("unicorn")
-    if engine == "native":
-        from pipeline import exec_native
-        if exec_native.available():
-            pytest.skip(exec_native.available())
+    need_engine(engine)
     assert pipeline.run(obj, engine=engine).output == LINES
 
 

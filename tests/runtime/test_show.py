@@ -2,7 +2,7 @@
 ``__sk_buff`` / ``xdp_md`` fields set through ctx_in, each judged against the live kernel.
 
 The same object (tests/data/runtime/show.c) is run by ``pipeline.run`` on every engine and
-by the kernel's BPF_PROG_TEST_RUN (libbpf loads it; tests/oracles/kernel.py reads the maps
+by the kernel's BPF_PROG_TEST_RUN (libbpf loads it; tests/oracles/kernel_objects.py reads the maps
 back, walks the ring buffer through its mmap'ed pages and asks ``bpftool -j map dump`` for
 the BTF-decoded view).  Expected values are the kernel's and bpftool's, never ours.
 """
@@ -20,6 +20,7 @@ import pytest
 import pipeline
 from isa.uapi import SKB_OFFSETS, SKB_SIZE
 from pipeline.kernel import ctx_in
+from tests.support.skips import need_engine, need_kernel_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "tests" / "data" / "runtime" / "show.c"
@@ -38,28 +39,10 @@ def built(tmp_path_factory):
     return pipeline.build(SRC, output=out), out
 
 
-def _engine(engine):
-    if engine == "unicorn":
-        pytest.importorskip("unicorn")
-    if engine == "native":
-        from pipeline import exec_native
-        if exec_native.available():
-            pytest.skip(exec_native.available())
-
-
-def _kernel():
-    ok, why = kernel.kernel_available()
-    if not ok:
-        pytest.skip(why)
-    ok, why = kernel.libbpf_available()
-    if not ok:
-        pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def kernel_maps(built):
     """The kernel's run of maps_and_records: maps read back and dumped by bpftool."""
-    _kernel()
+    need_kernel_objects()
     got = kernel.run_object_show(built[1], "maps_and_records", PACKET)
     assert got.errno == 0
     if any(m.bpftool is None for m in got.maps.values()
@@ -70,7 +53,7 @@ def kernel_maps(built):
 
 @pytest.fixture(scope="module", params=ENGINES)
 def ours(request, built):
-    _engine(request.param)
+    need_engine(request.param)
     return pipeline.run(built[0], "maps_and_records", data=PACKET, engine=request.param)
 
 
@@ -141,8 +124,8 @@ def test_output_packet_matches_data_out(ours, kernel_maps):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_l3_data_out_and_xdp_metadata_match_the_kernel(built, engine):
-    _engine(engine)
-    _kernel()
+    need_engine(engine)
+    need_kernel_objects()
     res = pipeline.run(built[0], "sock_fields", data=PACKET, engine=engine)
     k = kernel.run_object_show(built[1], "sock_fields", PACKET, dump=False)
     assert (res.retval, res.packet) == (k.retval, k.data_out)
@@ -178,8 +161,8 @@ def _skb_ctx(values: dict) -> bytes:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_skb_fields_set_through_ctx_in_read_as_in_the_kernel(built, engine):
-    _engine(engine)
-    _kernel()
+    need_engine(engine)
+    need_kernel_objects()
     res = pipeline.run(built[0], "ctx_fields", data=PACKET, ctx=CTX, engine=engine)
     k = kernel.run_object_show(built[1], "ctx_fields", PACKET, ctx=_skb_ctx(CTX))
     assert k.errno == 0 and res.retval == k.retval == 5
@@ -202,7 +185,7 @@ def _ours_refuses(obj, prog, data, ctx: dict) -> str | None:
 
 
 def test_skb_ctx_in_accepts_and_refuses_what_the_kernel_does(built):
-    _kernel()
+    need_kernel_objects()
     cases = [{name: 1} for name in SKB_OFFSETS if name != "cb"]
     cases += [{f"cb[{i}]": 1} for i in range(5)]
     cases += [{"wire_len": 63}, {"wire_len": 64}, {"wire_len": 65536}, {"wire_len": 65537},
@@ -223,7 +206,7 @@ def test_skb_ctx_in_accepts_and_refuses_what_the_kernel_does(built):
 
 
 def test_xdp_ctx_in_accepts_and_refuses_what_the_kernel_does(built):
-    _kernel()
+    need_kernel_objects()
     pkt = bytes(range(40))
     cases = [{"data": 4}, {"data": 3}, {"data": 216}, {"data": 24}, {"data": 28},
              {"data_end": len(pkt) + 1}, {"data_meta": 4}, {"ingress_ifindex": 1},
@@ -299,8 +282,8 @@ def test_perf_event_output_records_match_a_real_perf_buffer(built, engine, prog,
     """The kernel's records come from a BPF-output perf event on the CPU that runs the
     program, in that CPU's slot, as libbpf's perf_buffer sets one up; the raw sample is
     padded so that its 4-byte size field and the data end on 8 bytes."""
-    _engine(engine)
-    _kernel()
+    need_engine(engine)
+    need_kernel_objects()
     try:
         retval, errno, theirs = kernel.perf_output_run(built[1], prog, PACKET, "events")
     except OSError as e:
@@ -319,8 +302,8 @@ def test_perf_event_output_records_match_a_real_perf_buffer(built, engine, prog,
 def test_a_full_ring_buffer_refuses_records_as_the_kernels_does(built, engine):
     """300 records of 13/16 bytes into a 4096-byte ring: the kernel keeps at most size - 1
     bytes of records, so some fail with -EAGAIN; what is kept is read back in order."""
-    _engine(engine)
-    _kernel()
+    need_engine(engine)
+    need_kernel_objects()
     res = pipeline.run(built[0], "rb_fill", data=PACKET, engine=engine)
     k = kernel.run_object_show(built[1], "rb_fill", PACKET, dump=False)
     assert k.errno == 0 and res.retval == k.retval
@@ -332,8 +315,8 @@ def test_a_full_ring_buffer_refuses_records_as_the_kernels_does(built, engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_kernel_owned_fields_read_as_zeros_like_the_kernels_dump(engine, tmp_path):
     """A bpf_timer in a map value is the kernel's: user space reads it as zeros."""
-    _engine(engine)
-    _kernel()
+    need_engine(engine)
+    need_kernel_objects()
     from pipeline.kernel import INCLUDE_DIR
     src = ROOT / "tests" / "data" / "runtime" / "timers.c"
     obj = pipeline.build(src, include=[INCLUDE_DIR], output=tmp_path / "timers.o")

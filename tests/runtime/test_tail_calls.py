@@ -14,6 +14,7 @@ import pytest
 import pipeline
 from pipeline import prog_arrays
 from pipeline.kernel import INCLUDE_DIR
+from tests.support.skips import need_engine, need_kernel_objects
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "runtime"
@@ -33,15 +34,6 @@ def built(tmp_path_factory):
             for name in ("tail_calls", "tail_self")}
 
 
-def _engine(engine):
-    if engine == "unicorn":
-        pytest.importorskip("unicorn")
-    if engine == "native":
-        from pipeline import exec_native
-        if exec_native.available():
-            pytest.skip(exec_native.available())
-
-
 def test_values_initialisers_fill_prog_arrays(built):
     obj = built["tail_calls"][0]
     assert prog_arrays.initialisers(obj) == {"chain": {1: "second", 2: "third"}}
@@ -50,14 +42,14 @@ def test_values_initialisers_fill_prog_arrays(built):
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("prog", sorted(EXPECTED))
 def test_chain_fall_through_and_subprogram(built, engine, prog):
-    _engine(engine)
+    need_engine(engine)
     res = pipeline.run(built["tail_calls"][0], prog, engine=engine)
     assert (res.retval, res.globals["visited"]) == EXPECTED[prog]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_prog_array_from_the_api(built, engine):
-    _engine(engine)
+    need_engine(engine)
     obj = built["tail_calls"][0]
     res = pipeline.run(obj, "dynamic", engine=engine, prog_array={"empty": {0: "third"}})
     assert (res.retval, res.globals["visited"]) == (30, 53)
@@ -68,7 +60,7 @@ def test_prog_array_from_the_api(built, engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_self_tail_call_stops_after_33(built, engine):
-    _engine(engine)
+    need_engine(engine)
     res = pipeline.run(built["tail_self"][0], engine=engine, repeat=2)
     assert res.retval == 68          # 34 runs of the program per test run, count persists
     res = pipeline.run(built["tail_self"][0], engine=engine)
@@ -78,12 +70,7 @@ def test_self_tail_call_stops_after_33(built, engine):
 def test_kernel_agrees():
     """The live kernel's BPF_PROG_TEST_RUN on the same objects (libbpf loads them)."""
     from oracles import kernel
-    ok, why = kernel.kernel_available()
-    if not ok:
-        pytest.skip(why)
-    ok, why = kernel.libbpf_available()
-    if not ok:
-        pytest.skip(why)
+    need_kernel_objects()
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         for name in ("tail_calls", "tail_self"):

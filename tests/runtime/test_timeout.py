@@ -11,6 +11,7 @@ import pytest
 
 import pipeline
 from pipeline.kernel import INCLUDE_DIR
+from tests.support.skips import need_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 SPIN = ROOT / "tests" / "data" / "runtime" / "spin.c"
@@ -23,12 +24,7 @@ def spin():
 
 @pytest.mark.parametrize("engine", ["unicorn", "interp", "native"])
 def test_timeout_stops_a_long_run(spin, engine):
-    if engine == "unicorn":
-        pytest.importorskip("unicorn")
-    if engine == "native":
-        from pipeline import exec_native
-        if exec_native.available():
-            pytest.skip(exec_native.available())
+    need_engine(engine)
     t0 = time.monotonic()
     with pytest.raises(pipeline.Error) as e:
         pipeline.run(spin, "spin", engine=engine, timeout=0.5)

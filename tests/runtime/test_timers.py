@@ -9,18 +9,10 @@ import pytest
 
 import pipeline
 from pipeline.kernel import INCLUDE_DIR
+from tests.support.skips import need_engine
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ENGINES = ["unicorn", "interp", "native"]
-
-
-def _engine(engine):
-    if engine == "unicorn":
-        pytest.importorskip("unicorn")
-    if engine == "native":
-        from pipeline import exec_native
-        if exec_native.available():
-            pytest.skip(exec_native.available())
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +29,7 @@ def stack_arg_obj():
 def test_stack_arg_selftest_async_callback_gives_550(stack_arg_obj, engine):
     """prog_tests/stack_arg.c's async callback case (tests/data/stack_arg/README.md): the
     timer callback calls a 10-argument function and stores 10 * 55."""
-    _engine(engine)
+    need_engine(engine)
     res = pipeline.run(stack_arg_obj, "timer_cb_many_args", data=bytes(54), engine=engine)
     assert res.retval == 0
     assert res.globals["timer_sum"] == 550
@@ -45,7 +37,7 @@ def test_stack_arg_selftest_async_callback_gives_550(stack_arg_obj, engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_callbacks_fire_in_virtual_time_order_after_the_run(timers_obj, engine):
-    _engine(engine)
+    need_engine(engine)
     res = pipeline.run(timers_obj, "timers", engine=engine)
     g = res.globals
     assert res.retval == 0                     # nothing fired while the program ran
@@ -60,7 +52,7 @@ def test_callbacks_fire_in_virtual_time_order_after_the_run(timers_obj, engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_cancelled_timer_does_not_fire(timers_obj, engine):
-    _engine(engine)
+    need_engine(engine)
     res = pipeline.run(timers_obj, "cancelled", engine=engine)
     assert res.globals["cancel_ret"] == 1      # it was armed
     assert res.globals["fires"] == 0
