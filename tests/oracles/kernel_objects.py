@@ -139,6 +139,7 @@ def _load_object_once(path, prog: str | None, log_level: int, size: int) -> Load
                 lb.bpf_program_set_autoload(p, False)
         if target is None:
             return LoadResult(False, _errno.ENOENT, "", None, f"no program {prog!r} in {path}")
+        lb.bpf_program_set_autoload(target, True)   # a '?SEC' program is off until asked for
         buf = ctypes.create_string_buffer(size)
         lb.bpf_program_set_log_buf(target, buf, size)
         lb.bpf_program_set_log_level(target, log_level)
