@@ -125,3 +125,44 @@ def test_ld_abs_natively():
     for data in (bytes(range(200)), bytes(range(40)), bytes([0] * 14 + [0x45] + [1] * 100)):
         assert pipeline.run(obj, engine="native", data=data).retval == \
             pipeline.run(obj, engine="unicorn", data=data).retval
+
+
+_NULL_DEREF = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 4);
+         __type(key, __u32); __type(value, __u64); } table SEC(".maps");
+SEC("tc") int lookup(struct __sk_buff *skb)
+{
+    __u32 key = 3;                       /* never inserted: the lookup returns NULL */
+    __u64 *v = bpf_map_lookup_elem(&table, &key);
+    return *v;                           /* no NULL check */
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def test_an_injected_verifier_bug_faults_natively_and_names_the_insn(tmp_path, monkeypatch, sum10):
+    """Hardening: a verifier made unsound on purpose (test-only: bpf_map_lookup_elem's result
+    typed never-NULL) accepts a NULL dereference; the native engine faults on the load, names
+    that BPF instruction, and the caller survives."""
+    from tests.oracles import kernel
+    from verifier import helpers as H
+    src = tmp_path / "null_deref.c"
+    src.write_text(_NULL_DEREF)
+    obj = pipeline.load(src)
+    sound = pipeline.verify(obj, "lookup")
+    assert not sound.accepted and "invalid mem access 'map_value_or_null'" in sound.error_line
+    if kernel.kernel_available():      # the live kernel rejects it too
+        assert not kernel.load_object(obj.path, "lookup").accepted
+    monkeypatch.setitem(H.HELPERS, 1, dataclasses.replace(H.HELPERS[1], ret_flags=0))
+    unsound = pipeline.verify(obj, "lookup")
+    assert unsound.accepted
+    insns = obj.linked(obj.program("lookup")).insns
+    load = next(i for i, ins in enumerate(insns) if ins.code == 0x79 and ins.src == 0)  # r = *(u64 *)(r0 + 0)
+    with pytest.raises(pipeline.Error) as e:
+        pipeline.run(obj, "lookup", engine="native", verdict=unsound)
+    assert e.value.kind == "runtime" and e.value.exit_code == 1
+    assert f"SIGSEGV at insn {load}" in str(e.value) and "address 0x0" in str(e.value)
+    monkeypatch.undo()
+    assert pipeline.run(sum10, "sum", engine="native").retval == 55    # still here
