@@ -135,3 +135,27 @@ SKB_SIZE = 192                  # sizeof(struct __sk_buff)
 XDP_MD_OFFSETS: dict[str, int] = {"data": 0, "data_end": 4, "data_meta": 8, "ingress_ifindex": 12,
                                   "rx_queue_index": 16, "egress_ifindex": 20}
 XDP_MD_SIZE = 24                # sizeof(struct xdp_md)
+# struct sk_msg_md (sk_msg programs); data, data_end and sk are 8-byte __bpf_md_ptr slots
+SK_MSG_MD_OFFSETS: dict[str, int] = {
+    "data": 0, "data_end": 8, "family": 16, "remote_ip4": 20, "local_ip4": 24,
+    "remote_ip6": 28, "local_ip6": 44, "remote_port": 60, "local_port": 64, "size": 68,
+    "sk": 72,
+}
+SK_MSG_MD_SIZE = 80
+# struct bpf_sk_lookup (sk_lookup programs); sk shares its 8 bytes with cookie
+SK_LOOKUP_OFFSETS: dict[str, int] = {
+    "sk": 0, "family": 8, "protocol": 12, "remote_ip4": 16, "remote_ip6": 20,
+    "remote_port": 36, "local_ip4": 40, "local_ip6": 44, "local_port": 60,
+    "ingress_ifindex": 64,
+}
+SK_LOOKUP_SIZE = 72
+# struct bpf_sock_ops (sock_ops programs); args[4] / reply / replylong[4] share offset 4
+SOCK_OPS_OFFSETS: dict[str, int] = {
+    "op": 0, "reply": 4, "family": 20, "remote_ip4": 24, "local_ip4": 28,
+    "remote_ip6": 32, "local_ip6": 48, "remote_port": 64, "local_port": 68,
+    "is_fullsock": 72, "snd_cwnd": 76, "srtt_us": 80, "bpf_sock_ops_cb_flags": 84,
+    "state": 88, "sk_txhash": 164, "bytes_received": 168, "bytes_acked": 176, "sk": 184,
+    "skb_data": 192, "skb_data_end": 200, "skb_len": 208, "skb_tcp_flags": 212,
+    "skb_hwtstamp": 216,
+}
+SOCK_OPS_SIZE = 224

@@ -8,7 +8,11 @@ net/core/filter.c and kernel/trace/bpf_trace.c:
   cgroup_skb, each with its own read/write field sets; ``data``,
   ``data_meta`` and ``data_end`` load as packet pointers where allowed;
 - ``struct xdp_md`` for XDP (read only; data/data_meta/data_end pointers);
-- ``struct pt_regs`` (kprobe), tracepoint and raw tracepoint buffers.
+- ``struct pt_regs`` (kprobe), tracepoint and raw tracepoint buffers;
+- ``struct __sk_buff`` as sk_skb and the lwt types see it (sk_skb_is_valid_access,
+  lwt_is_valid_access), ``struct sk_msg_md`` (sk_msg_is_valid_access),
+  ``struct bpf_sk_lookup`` (sk_lookup_is_valid_access) and ``struct bpf_sock_ops``
+  (sock_ops_is_valid_access).
 
 A failed check becomes ``invalid bpf_context access off=N size=M``.
 """
@@ -19,6 +23,8 @@ from verifier import regtypes as T
 
 # struct __sk_buff / struct xdp_md field offsets (include/uapi/linux/bpf.h)
 from isa.uapi import SKB_OFFSETS as SKB, SKB_SIZE, XDP_MD_OFFSETS as XDP, XDP_MD_SIZE as XDP_SIZE
+from isa.uapi import (SK_LOOKUP_OFFSETS as SKL, SK_LOOKUP_SIZE, SK_MSG_MD_OFFSETS as MSG,
+                      SK_MSG_MD_SIZE, SOCK_OPS_OFFSETS as OPS, SOCK_OPS_SIZE)
 PT_REGS_SIZE = 168
 PERF_MAX_TRACE_SIZE = 2048
 
@@ -174,6 +180,113 @@ def pe_is_valid_access(off, size, write, attach):
     return size == 8, T.SCALAR
 
 
+def _skb_excluded(off: int, *fields: str) -> bool:
+    """off falls in one of the named __sk_buff fields (8 bytes for tstamp/hwtstamp)."""
+    for f in fields:
+        width = 8 if f in ("tstamp", "hwtstamp") else 4
+        if SKB[f] <= off < SKB[f] + width:
+            return True
+    return False
+
+
+def sk_skb_is_valid_access(off, size, write, attach):
+    """kernel: sk_skb_is_valid_access (sk_skb stream parser / verdict)."""
+    if _skb_excluded(off, "tc_classid", "data_meta", "tstamp", "wire_len", "hwtstamp"):
+        return False, T.SCALAR
+    if write and not (_in(off, "tc_index") or _in(off, "priority")):
+        return False, T.SCALAR
+    if _in(off, "mark"):
+        return False, T.SCALAR
+    ok, reg_type = skb_is_valid_access(off, size, write)
+    if _in(off, "data"):
+        reg_type = T.PTR_TO_PACKET
+    elif _in(off, "data_end"):
+        reg_type = T.PTR_TO_PACKET_END
+    return ok, reg_type
+
+
+def lwt_is_valid_access(off, size, write, attach):
+    """kernel: lwt_is_valid_access (lwt_in, lwt_out, lwt_xmit, lwt_seg6local)."""
+    if (_skb_excluded(off, "tc_classid", "data_meta", "tstamp", "wire_len", "hwtstamp")
+            or _family_to_local_port(off)):
+        return False, T.SCALAR
+    if write and not (_in(off, "mark") or _in(off, "priority") or _cb(off)):
+        return False, T.SCALAR
+    ok, reg_type = skb_is_valid_access(off, size, write)
+    if _in(off, "data"):
+        reg_type = T.PTR_TO_PACKET
+    elif _in(off, "data_end"):
+        reg_type = T.PTR_TO_PACKET_END
+    return ok, reg_type
+
+
+def _ptr_slot(off: int, start: int) -> bool:
+    """off inside an 8-byte __bpf_md_ptr slot."""
+    return start <= off < start + 8
+
+
+def _u32_field(off: int, table: dict, *names: str) -> bool:
+    return any(table[n] <= off < table[n] + 4 for n in names)
+
+
+def _ip6_field(off: int, table: dict, *names: str) -> bool:
+    return any(table[n] <= off < table[n] + 16 for n in names)
+
+
+def sk_msg_is_valid_access(off, size, write, attach):
+    """kernel: sk_msg_is_valid_access (struct sk_msg_md, read only)."""
+    if write or off % size != 0:
+        return False, T.SCALAR
+    if _ptr_slot(off, MSG["data"]):
+        return size == 8, T.PTR_TO_PACKET
+    if _ptr_slot(off, MSG["data_end"]):
+        return size == 8, T.PTR_TO_PACKET_END
+    if _ptr_slot(off, MSG["sk"]):
+        return size == 8, T.PTR_TO_SOCKET if size == 8 else T.SCALAR
+    if (_u32_field(off, MSG, "family", "remote_ip4", "local_ip4", "remote_port",
+                   "local_port", "size") or _ip6_field(off, MSG, "remote_ip6", "local_ip6")):
+        return size == 4, T.SCALAR
+    return False, T.SCALAR
+
+
+def sk_lookup_is_valid_access(off, size, write, attach):
+    """kernel: sk_lookup_is_valid_access (struct bpf_sk_lookup, read only)."""
+    if off < 0 or off >= SK_LOOKUP_SIZE or off % size != 0 or write:
+        return False, T.SCALAR
+    if _ptr_slot(off, SKL["sk"]):
+        return size == 8, T.PTR_TO_SOCKET | T.PTR_MAYBE_NULL
+    if (_u32_field(off, SKL, "family", "protocol", "remote_ip4", "local_ip4", "local_port",
+                   "ingress_ifindex") or _ip6_field(off, SKL, "remote_ip6", "local_ip6")):
+        return _narrow_ok(off, size, 4), T.SCALAR
+    if SKL["remote_port"] <= off < SKL["remote_port"] + 2:
+        # a 4-byte read of the 2-byte port stays allowed (backward compatibility)
+        return size == 4 or _narrow_ok(off, size, 2), T.SCALAR
+    if SKL["remote_port"] + 2 <= off < SKL["local_ip4"]:
+        return _narrow_ok(off, size, 2), T.SCALAR      # the zero padding after remote_port
+    return False, T.SCALAR
+
+
+def sock_ops_is_valid_access(off, size, write, attach):
+    """kernel: sock_ops_is_valid_access (struct bpf_sock_ops)."""
+    if off < 0 or off >= SOCK_OPS_SIZE or off % size != 0:
+        return False, T.SCALAR
+    if write:
+        return off in (OPS["reply"], OPS["sk_txhash"]) and size == 4, T.SCALAR
+    if OPS["bytes_received"] <= off < OPS["bytes_acked"] + 8:
+        return size == 8, T.SCALAR
+    if _ptr_slot(off, OPS["sk"]):
+        return size == 8, T.PTR_TO_SOCKET | T.PTR_MAYBE_NULL
+    if _ptr_slot(off, OPS["skb_data"]):
+        return size == 8, T.PTR_TO_PACKET
+    if _ptr_slot(off, OPS["skb_data_end"]):
+        return size == 8, T.PTR_TO_PACKET_END
+    if off == OPS["skb_tcp_flags"]:
+        return _narrow_ok(off, size, 4), T.SCALAR
+    if OPS["skb_hwtstamp"] <= off < OPS["skb_hwtstamp"] + 8:
+        return size == 8, T.SCALAR
+    return size == 4, T.SCALAR
+
+
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
@@ -205,6 +318,21 @@ MODELS = {
                            pe_is_valid_access),
     "raw_tracepoint": CtxModel("raw_tracepoint", "bpf_raw_tracepoint_args", 96,
                                raw_tp_is_valid_access),
+    "sk_skb": CtxModel("sk_skb", "__sk_buff", SKB_SIZE, sk_skb_is_valid_access,
+                       direct_pkt_read=True, direct_pkt_write=True),
+    "sk_msg": CtxModel("sk_msg", "sk_msg_md", SK_MSG_MD_SIZE, sk_msg_is_valid_access,
+                       direct_pkt_read=True, direct_pkt_write=True),
+    "sk_lookup": CtxModel("sk_lookup", "bpf_sk_lookup", SK_LOOKUP_SIZE,
+                          sk_lookup_is_valid_access),
+    "sock_ops": CtxModel("sock_ops", "bpf_sock_ops", SOCK_OPS_SIZE, sock_ops_is_valid_access),
+    "lwt_in": CtxModel("lwt_in", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                       direct_pkt_read=True),
+    "lwt_out": CtxModel("lwt_out", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                        direct_pkt_read=True),
+    "lwt_seg6local": CtxModel("lwt_seg6local", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                              direct_pkt_read=True),
+    "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                         direct_pkt_read=True, direct_pkt_write=True),
 }
 
 

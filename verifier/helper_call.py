@@ -309,6 +309,7 @@ _MAP_HELPERS = {
     "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
     # map_update_elem/map_delete_elem (2, 3) only where may_update_sockmap says so
     "sockmap": {1, 52, 53, 60, 82}, "sockhash": {1, 70, 71, 72, 82},
+    "reuseport_sockarray": {82},
     # local storage: only its own get/delete helpers and bpf_kptr_xchg (194)
     "sk_storage": {107, 108, 194}, "inode_storage": {145, 146, 194},
     "task_storage": {156, 157, 194}, "cgrp_storage": {210, 211, 194},
@@ -319,6 +320,9 @@ _MAP_HELPERS = {
 _FUNC_MAPS = {
     12: ("prog_array",), 25: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
     134: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
+    52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
+    70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
+    82: ("reuseport_sockarray", "sockmap", "sockhash"),
     87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
                                                                           "bloom_filter"),
 }
@@ -367,7 +371,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if not H.available(env.prog_type, func_id):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
-    fn = H.HELPERS.get(func_id)
+    fn = H.proto(env.prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "

@@ -268,6 +268,49 @@ HELPERS: dict[int, Proto] = {
                                               ARG_CONST_SIZE_OR_ZERO), gpl_only=True),
     148: _p("bpf_copy_from_user", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
            might_sleep=True),
+    # sockmap / sockhash redirection and sk_msg data (net/core/filter.c, net/core/sock_map.c)
+    52: _p("bpf_sk_redirect_map", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                                ARG_ANYTHING)),
+    53: _p("bpf_sock_map_update", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+           pkt_access=True),
+    59: _p("bpf_sock_ops_cb_flags_set", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    60: _p("bpf_msg_redirect_map", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                                 ARG_ANYTHING)),
+    61: _p("bpf_msg_apply_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    62: _p("bpf_msg_cork_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    63: _p("bpf_msg_pull_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                              ARG_ANYTHING), changes_pkt_data=True),
+    70: _p("bpf_sock_hash_update", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                 ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+           pkt_access=True),
+    71: _p("bpf_msg_redirect_hash", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                  ARG_PTR_TO_MAP_KEY, ARG_ANYTHING)),
+    72: _p("bpf_sk_redirect_hash", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                 ARG_PTR_TO_MAP_KEY, ARG_ANYTHING)),
+    82: _p("bpf_sk_select_reuseport", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                    ARG_PTR_TO_MAP_KEY, ARG_ANYTHING)),
+    90: _p("bpf_msg_push_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                              ARG_ANYTHING), changes_pkt_data=True),
+    91: _p("bpf_msg_pop_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                             ARG_ANYTHING), changes_pkt_data=True),
+    124: _p("bpf_sk_assign", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                           ARG_ANYTHING)),
+}
+
+# Helpers whose prototype depends on the program type (the type's *_func_proto returns a
+# different struct bpf_func_proto for the same id).
+_NETNS_COOKIE_CTX = _p("bpf_get_netns_cookie", RET_INTEGER, (ARG_PTR_TO_CTX | MAYBE_NULL,))
+TYPE_HELPERS: dict[tuple[str, int], Proto] = {
+    # kernel: bpf_sk_lookup_assign_proto (a socket or NULL; tc's takes a sock_common)
+    ("sk_lookup", 124): _p("bpf_sk_assign", RET_INTEGER, (ARG_PTR_TO_CTX,
+                                                         ARG_PTR_TO_SOCKET | MAYBE_NULL,
+                                                         ARG_ANYTHING)),
+    # kernel: bpf_get_netns_cookie_{sock,sock_addr,sock_ops,sk_msg}_proto
+    ("cgroup_sock", 122): _NETNS_COOKIE_CTX,
+    ("cgroup_sock_addr", 122): _NETNS_COOKIE_CTX,
+    ("sock_ops", 122): _NETNS_COOKIE_CTX,
+    ("sk_msg", 122): _NETNS_COOKIE_CTX,
 }
 
 # one past the last helper id this kernel knows (enum bpf_func_id)
@@ -418,7 +461,12 @@ def get_proto(prog_type: str, func_id: int) -> Proto | None:
     """The prototype, or None when the type may not call it (or we lack a model)."""
     if not available(prog_type, func_id):
         return None
-    return HELPERS.get(func_id)
+    return proto(prog_type, func_id)
+
+
+def proto(prog_type: str, func_id: int) -> Proto | None:
+    """The prototype of helper ``func_id`` as program type ``prog_type`` sees it."""
+    return TYPE_HELPERS.get((prog_type, func_id)) or HELPERS.get(func_id)
 
 
 def helper_changes_pkt_data(func_id: int) -> bool:
