@@ -134,7 +134,41 @@ HELPER_CASES = {
     "netns_cookie_ctx": ("sk_msg", call(122) + EXIT0, []),
     "netns_cookie_stack": ("sk_msg", insn(0xBF, 1, 10) + call(122) + EXIT0, []),
 }
-PROG_IDS = {"sk_msg": 16, "sk_skb": 14, "sock_ops": 13, "sk_lookup": 30, "sk_reuseport": 21}
+
+
+def pkt_then(n: int, body: bytes, tail: bytes = b"") -> bytes:
+    """r6 = ctx; r2 = skb->data; r3 = skb->data_end; if r2 + n > r3 exit; body (r2 = data);
+    tail; exit 0."""
+    skip = (len(body) + len(tail)) // 8
+    return (insn(0xBF, 6, 1) + insn(0x61, 2, 1, 76) + insn(0x61, 3, 1, 80) + insn(0xBF, 4, 2)
+            + insn(0x07, 4, 0, 0, n) + insn(0x2D, 4, 3, skip) + body + tail + EXIT0)
+
+
+RELEASE_R0 = insn(0x15, 0, 0, 2, 0) + insn(0xBF, 1, 0) + call(86)
+QUEUE = ("q", "queue", 0, 4, 4)
+# helpers whose prototype lets them read packet memory (kernel: .pkt_access = true)
+HELPER_CASES.update({
+    "sk_lookup_tcp_pkt_tuple": ("sched_cls", pkt_then(
+        12, insn(0xBF, 1, 6) + insn(0xB7, 3, 0, 0, 12) + insn(0xB7, 4) + insn(0xB7, 5)
+        + call(84), RELEASE_R0), []),
+    "sk_lookup_udp_pkt_tuple": ("sched_cls", pkt_then(
+        12, insn(0xBF, 1, 6) + insn(0xB7, 3, 0, 0, 12) + insn(0xB7, 4) + insn(0xB7, 5)
+        + call(85), RELEASE_R0), []),
+    "skc_lookup_tcp_pkt_tuple": ("sched_cls", pkt_then(
+        12, insn(0xBF, 1, 6) + insn(0xB7, 3, 0, 0, 12) + insn(0xB7, 4) + insn(0xB7, 5)
+        + call(99), RELEASE_R0), []),
+    "sk_lookup_tcp_pkt_tuple_short": ("sched_cls", pkt_then(
+        8, insn(0xBF, 1, 6) + insn(0xB7, 3, 0, 0, 12) + insn(0xB7, 4) + insn(0xB7, 5)
+        + call(84), RELEASE_R0), []),
+    "map_push_pkt_value": ("sched_cls", pkt_then(
+        4, ldmap(1, 0) + insn(0xB7, 3) + call(87)), [QUEUE]),
+    # ... while bpf_skb_load_bytes (no .pkt_access) may not write into the packet
+    "skb_load_bytes_into_pkt": ("sched_cls", pkt_then(
+        8, insn(0xBF, 3, 2) + insn(0xBF, 1, 6) + insn(0xB7, 2) + insn(0xB7, 4, 0, 0, 8)
+        + call(26)), []),
+})
+PROG_IDS = {"sk_msg": 16, "sk_skb": 14, "sock_ops": 13, "sk_lookup": 30, "sk_reuseport": 21,
+            "sched_cls": 3}
 
 
 @pytest.mark.parametrize("name", list(HELPER_CASES))
@@ -150,4 +184,5 @@ def test_type_helper_equals_kernel(name, monkeypatch):
     monkeypatch.setitem(kernel.MAP_TYPES, "sockmap", 15)
     monkeypatch.setitem(kernel.MAP_TYPES, "sockhash", 18)
     monkeypatch.setitem(kernel.MAP_TYPES, "reuseport_sockarray", 20)
+    monkeypatch.setitem(kernel.MAP_TYPES, "queue", 22)
     load_both(code, prog_type, maps)
