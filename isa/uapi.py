@@ -159,3 +159,12 @@ SOCK_OPS_OFFSETS: dict[str, int] = {
     "skb_hwtstamp": 216,
 }
 SOCK_OPS_SIZE = 224
+# struct bpf_sock_addr (cgroup_sock_addr programs)
+SOCK_ADDR_OFFSETS: dict[str, int] = {
+    "user_family": 0, "user_ip4": 4, "user_ip6": 8, "user_port": 24, "family": 28, "type": 32,
+    "protocol": 36, "msg_src_ip4": 40, "msg_src_ip6": 44, "sk": 64,
+}
+SOCK_ADDR_SIZE = 72
+BPF_SOCK_SIZE = 80              # sizeof(struct bpf_sock) (cgroup_sock programs' context)
+BPF_SYSCTL_SIZE = 8             # struct bpf_sysctl {u32 write; u32 file_pos;}
+CGROUP_DEV_CTX_SIZE = 12        # struct bpf_cgroup_dev_ctx {u32 access_type, major, minor;}

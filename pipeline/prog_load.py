@@ -36,7 +36,13 @@ _ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgr
            **{f"cgroup/{hook}_unix": f"cgroup_unix_{hook}"
               for hook in ("connect", "sendmsg", "recvmsg", "getpeername", "getsockname")},
            "cgroup/post_bind4": "cgroup_inet4_post_bind",
-           "cgroup/post_bind6": "cgroup_inet6_post_bind"}
+           "cgroup/post_bind6": "cgroup_inet6_post_bind",
+           "cgroup/sock": "cgroup_inet_sock_create",
+           "cgroup/sock_create": "cgroup_inet_sock_create",
+           "cgroup/sock_release": "cgroup_inet_sock_release",
+           "cgroup/getsockopt": "cgroup_getsockopt", "cgroup/setsockopt": "cgroup_setsockopt",
+           "cgroup/dev": "cgroup_device", "cgroup/sysctl": "cgroup_sysctl",
+           "sockops": "cgroup_sock_ops", "sk_lookup": "sk_lookup"}
 
 # BTF-attached tracing programs: the SEC() prefix names the attach type
 _TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trace_fentry",

@@ -12,7 +12,10 @@ net/core/filter.c and kernel/trace/bpf_trace.c:
 - ``struct __sk_buff`` as sk_skb and the lwt types see it (sk_skb_is_valid_access,
   lwt_is_valid_access), ``struct sk_msg_md`` (sk_msg_is_valid_access),
   ``struct bpf_sk_lookup`` (sk_lookup_is_valid_access) and ``struct bpf_sock_ops``
-  (sock_ops_is_valid_access).
+  (sock_ops_is_valid_access);
+- ``struct bpf_sock`` for cgroup_sock (sock_filter_is_valid_access), ``struct
+  bpf_sock_addr`` (sock_addr_is_valid_access, fields by attach type), ``struct
+  bpf_sysctl`` and ``struct bpf_cgroup_dev_ctx`` (kernel/bpf/cgroup.c).
 
 A failed check becomes ``invalid bpf_context access off=N size=M``.
 """
@@ -25,6 +28,8 @@ from verifier import regtypes as T
 from isa.uapi import SKB_OFFSETS as SKB, SKB_SIZE, XDP_MD_OFFSETS as XDP, XDP_MD_SIZE as XDP_SIZE
 from isa.uapi import (SK_LOOKUP_OFFSETS as SKL, SK_LOOKUP_SIZE, SK_MSG_MD_OFFSETS as MSG,
                       SK_MSG_MD_SIZE, SOCK_OPS_OFFSETS as OPS, SOCK_OPS_SIZE)
+from isa.uapi import (BPF_SOCK_SIZE, BPF_SYSCTL_SIZE, CGROUP_DEV_CTX_SIZE,
+                      SOCK_ADDR_OFFSETS as SA, SOCK_ADDR_SIZE)
 PT_REGS_SIZE = 168
 PERF_MAX_TRACE_SIZE = 2048
 
@@ -287,6 +292,81 @@ def sock_ops_is_valid_access(off, size, write, attach):
     return size == 4, T.SCALAR
 
 
+_SOCK_CREATE = ("cgroup_inet_sock_create", "cgroup_inet_sock_release")
+
+
+def cg_sock_is_valid_access(off, size, write, attach):
+    """kernel: sock_filter_is_valid_access - bpf_sock_is_valid_access, then which fields
+    the attach type may see: bound_dev_if/mark/priority read and written at socket
+    creation and release only, source address and port read after bind only."""
+    from verifier.mem import _bpf_sock_valid      # struct bpf_sock's read rules
+    if off < 0 or off >= BPF_SOCK_SIZE or not _bpf_sock_valid(off, size):
+        return False, T.SCALAR
+    attach = attach or "cgroup_inet_sock_create"   # the kernel's default for attach type 0
+    if off in (0, 16, 20):                         # bound_dev_if, mark, priority
+        return attach in _SOCK_CREATE, T.SCALAR
+    if 24 <= off < 28:                             # src_ip4
+        return attach == "cgroup_inet4_post_bind" and not write, T.SCALAR
+    if 28 <= off < 44:                             # src_ip6
+        return attach == "cgroup_inet6_post_bind" and not write, T.SCALAR
+    if 44 <= off < 48:                             # src_port
+        return (attach in ("cgroup_inet4_post_bind", "cgroup_inet6_post_bind")
+                and not write), T.SCALAR
+    return not write, T.SCALAR
+
+
+_SA_IP4 = ("cgroup_inet4_bind", "cgroup_inet4_connect", "cgroup_inet4_getpeername",
+           "cgroup_inet4_getsockname", "cgroup_udp4_sendmsg", "cgroup_udp4_recvmsg")
+_SA_IP6 = tuple(a.replace("4", "6") for a in _SA_IP4)
+
+
+def _wide_ok(off: int, size: int, field: str, width: int) -> bool:
+    """kernel: bpf_ctx_wide_access_ok - an aligned 8-byte access inside the field."""
+    return (size == 8 and SA[field] <= off and off + 8 <= SA[field] + width
+            and off % 8 == 0)
+
+
+def sock_addr_is_valid_access(off, size, write, attach):
+    """kernel: sock_addr_is_valid_access (struct bpf_sock_addr)."""
+    if off < 0 or off >= SOCK_ADDR_SIZE or off % size != 0:
+        return False, T.SCALAR
+    in_ip4 = SA["user_ip4"] <= off < SA["user_ip4"] + 4
+    in_ip6 = SA["user_ip6"] <= off < SA["user_ip6"] + 16
+    in_src4 = SA["msg_src_ip4"] <= off < SA["msg_src_ip4"] + 4
+    in_src6 = SA["msg_src_ip6"] <= off < SA["msg_src_ip6"] + 16
+    if ((in_ip4 and attach not in _SA_IP4) or (in_ip6 and attach not in _SA_IP6)
+            or (in_src4 and attach != "cgroup_udp4_sendmsg")
+            or (in_src6 and attach != "cgroup_udp6_sendmsg")):
+        return False, T.SCALAR
+    if in_ip4 or in_ip6 or in_src4 or in_src6 or SA["user_port"] <= off < SA["user_port"] + 4:
+        if _wide_ok(off, size, "user_ip6", 16) or _wide_ok(off, size, "msg_src_ip6", 16):
+            return True, T.SCALAR
+        return (size == 4 if write else _narrow_ok(off, size, 4)), T.SCALAR
+    if _ptr_slot(off, SA["sk"]):
+        return not write and size == 8, T.PTR_TO_SOCKET
+    if any(SA[f] <= off < SA[f] + 4 for f in ("user_family", "family", "type", "protocol")):
+        return not write and size == 4, T.SCALAR
+    return False, T.SCALAR
+
+
+def sysctl_is_valid_access(off, size, write, attach):
+    """kernel: sysctl_is_valid_access (struct bpf_sysctl)."""
+    if off < 0 or off + size > BPF_SYSCTL_SIZE or off % size:
+        return False, T.SCALAR
+    if off < 4:                                    # write
+        return not write and _narrow_ok(off, size, 4), T.SCALAR
+    return (size == 4 if write else _narrow_ok(off, size, 4)), T.SCALAR   # file_pos
+
+
+def cgroup_dev_is_valid_access(off, size, write, attach):
+    """kernel: cgroup_dev_is_valid_access (struct bpf_cgroup_dev_ctx, read only)."""
+    if write or off < 0 or off + size > CGROUP_DEV_CTX_SIZE or off % size != 0:
+        return False, T.SCALAR
+    if off < 4:                                    # access_type
+        return _narrow_ok(off, size, 4), T.SCALAR
+    return size == 4, T.SCALAR
+
+
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
@@ -331,6 +411,13 @@ MODELS = {
                         direct_pkt_read=True),
     "lwt_seg6local": CtxModel("lwt_seg6local", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
                               direct_pkt_read=True),
+    "cgroup_sock": CtxModel("cgroup_sock", "bpf_sock", BPF_SOCK_SIZE, cg_sock_is_valid_access),
+    "cgroup_sock_addr": CtxModel("cgroup_sock_addr", "bpf_sock_addr", SOCK_ADDR_SIZE,
+                                 sock_addr_is_valid_access),
+    "cgroup_sysctl": CtxModel("cgroup_sysctl", "bpf_sysctl", BPF_SYSCTL_SIZE,
+                              sysctl_is_valid_access),
+    "cgroup_device": CtxModel("cgroup_device", "bpf_cgroup_dev_ctx", CGROUP_DEV_CTX_SIZE,
+                              cgroup_dev_is_valid_access),
     "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
                          direct_pkt_read=True, direct_pkt_write=True),
 }

@@ -309,6 +309,7 @@ _MAP_HELPERS = {
     "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
     # map_update_elem/map_delete_elem (2, 3) only where may_update_sockmap says so
     "sockmap": {1, 52, 53, 60, 82}, "sockhash": {1, 70, 71, 72, 82},
+    "cgroup_storage": {81}, "percpu_cgroup_storage": {81},
     "reuseport_sockarray": {82},
     # local storage: only its own get/delete helpers and bpf_kptr_xchg (194)
     "sk_storage": {107, 108, 194}, "inode_storage": {145, 146, 194},
@@ -323,6 +324,7 @@ _FUNC_MAPS = {
     52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
     70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
     82: ("reuseport_sockarray", "sockmap", "sockhash"),
+    81: ("cgroup_storage", "percpu_cgroup_storage"),
     87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
                                                                           "bloom_filter"),
 }
@@ -368,7 +370,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
-    if not H.available(env.prog_type, func_id):
+    if not H.available(env.prog_type, func_id, env.inp.expected_attach_type):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
     fn = H.proto(env.prog_type, func_id)

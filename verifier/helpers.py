@@ -296,6 +296,23 @@ HELPERS: dict[int, Proto] = {
                                              ARG_ANYTHING), changes_pkt_data=True),
     124: _p("bpf_sk_assign", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_BTF_ID_SOCK_COMMON,
                                            ARG_ANYTHING)),
+    # cgroup hooks (kernel/bpf/cgroup.c, net/core/filter.c); setsockopt/getsockopt as
+    # sock_addr and sock_ops programs call them (on their context)
+    49: _p("bpf_setsockopt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, RO_MEM,
+                                           ARG_CONST_SIZE)),
+    57: _p("bpf_getsockopt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                           UNINIT_MEM, ARG_CONST_SIZE)),
+    64: _p("bpf_bind", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE)),
+    81: _p("bpf_get_local_storage", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    101: _p("bpf_sysctl_get_name", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_MEM, ARG_CONST_SIZE,
+                                                 ARG_ANYTHING)),
+    102: _p("bpf_sysctl_get_current_value", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM,
+                                                          ARG_CONST_SIZE)),
+    103: _p("bpf_sysctl_get_new_value", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM,
+                                                      ARG_CONST_SIZE)),
+    104: _p("bpf_sysctl_set_new_value", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE)),
+    186: _p("bpf_get_retval", RET_INTEGER),
+    187: _p("bpf_set_retval", RET_INTEGER, (ARG_ANYTHING,)),
 }
 
 # Helpers whose prototype depends on the program type (the type's *_func_proto returns a
@@ -452,14 +469,51 @@ _UNMEASURED = _BASE | {25}
 PROG_HELPERS["tracing"] = _UNMEASURED | {173}
 
 
-def available(prog_type: str, func_id: int) -> bool:
-    """kernel: get_helper_proto succeeds for this program type."""
+# Helpers that a type's *_func_proto hands out for some expected attach types only.
+_CGROUP_TYPES = frozenset({"cgroup_skb", "cgroup_sock", "cgroup_sock_addr", "sock_ops",
+                           "cgroup_device", "cgroup_sysctl", "cgroup_sockopt"})
+# kernel: cgroup_common_func_proto - no bpf_get_retval/bpf_set_retval for these hooks
+# (None: attach type 0, BPF_CGROUP_INET_INGRESS)
+_NO_RETVAL = frozenset({None, "cgroup_inet_ingress", "cgroup_inet_egress", "cgroup_sock_ops",
+                        "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_unix_recvmsg",
+                        "cgroup_inet4_getpeername", "cgroup_inet6_getpeername",
+                        "cgroup_unix_getpeername", "cgroup_inet4_getsockname",
+                        "cgroup_inet6_getsockname", "cgroup_unix_getsockname"})
+# kernel: sock_addr_func_proto
+_SOCK_ADDR_SOCKOPT = frozenset({
+    "cgroup_inet4_bind", "cgroup_inet6_bind", "cgroup_inet4_connect", "cgroup_inet6_connect",
+    "cgroup_unix_connect", "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_unix_recvmsg",
+    "cgroup_udp4_sendmsg", "cgroup_udp6_sendmsg", "cgroup_unix_sendmsg",
+    "cgroup_inet4_getpeername", "cgroup_inet6_getpeername", "cgroup_inet4_getsockname",
+    "cgroup_inet6_getsockname"})
+
+
+def _attach_allows(prog_type: str, func_id: int, attach: str | None) -> bool | None:
+    """True/False where the attach type decides, None where it does not."""
+    if func_id in (186, 187) and prog_type in _CGROUP_TYPES:
+        if prog_type == "cgroup_sock" and attach is None:
+            attach = "cgroup_inet_sock_create"     # bpf_prog_load_fixup_attach_type
+        return attach not in _NO_RETVAL
+    if prog_type == "cgroup_sock_addr":
+        if func_id == 64:
+            return attach in ("cgroup_inet4_connect", "cgroup_inet6_connect")
+        if func_id in (49, 57):
+            return attach in _SOCK_ADDR_SOCKOPT
+    return None
+
+
+def available(prog_type: str, func_id: int, attach: str | None = None) -> bool:
+    """kernel: get_helper_proto succeeds for this program type (and expected attach
+    type)."""
+    by_attach = _attach_allows(prog_type, func_id, attach)
+    if by_attach is not None:
+        return by_attach
     return func_id in PROG_HELPERS.get(prog_type, _UNMEASURED)
 
 
-def get_proto(prog_type: str, func_id: int) -> Proto | None:
+def get_proto(prog_type: str, func_id: int, attach: str | None = None) -> Proto | None:
     """The prototype, or None when the type may not call it (or we lack a model)."""
-    if not available(prog_type, func_id):
+    if not available(prog_type, func_id, attach):
         return None
     return proto(prog_type, func_id)
 

@@ -17,6 +17,8 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.append(_TESTS)
 
+import struct  # noqa: E402
+
 from test_rules_vs_kernel import EXIT0, LDX_SIZE, insn, ldmap, load_both  # noqa: E402
 
 from oracles import kernel  # noqa: E402
@@ -28,40 +30,56 @@ _OK, _WHY = kernel.kernel_available()
 pytestmark = pytest.mark.skipif(not _OK, reason=_WHY or "bpf() available")
 
 STX_SIZE = {1: 0x73, 2: 0x6B, 4: 0x63, 8: 0x7B}
-# program type -> (enum bpf_prog_type, expected_attach_type (enum bpf_attach_type), sizeof ctx
-# as this kernel's BTF gives it)
+EXIT1 = insn(0xB7, 0, 0, 0, 1) + insn(0x95)     # r0 = 1 (allowed by every type below); exit
+# case -> (program type, enum bpf_prog_type, expected attach type: (enum bpf_attach_type,
+# our name), sizeof ctx as this kernel's BTF gives it)
 CTX_TYPES = {
-    "sk_skb": (14, 0, 192), "sk_msg": (16, 0, 80), "sk_lookup": (30, 36, 72),
-    "sock_ops": (13, 0, 224), "lwt_in": (10, 0, 192), "lwt_out": (11, 0, 192),
-    "lwt_xmit": (12, 0, 192), "lwt_seg6local": (19, 0, 192),
+    "sk_skb": ("sk_skb", 14, (0, None), 192), "sk_msg": ("sk_msg", 16, (0, None), 80),
+    "sk_lookup": ("sk_lookup", 30, (36, "sk_lookup"), 72),
+    "sock_ops": ("sock_ops", 13, (0, None), 224), "lwt_in": ("lwt_in", 10, (0, None), 192),
+    "lwt_out": ("lwt_out", 11, (0, None), 192), "lwt_xmit": ("lwt_xmit", 12, (0, None), 192),
+    "lwt_seg6local": ("lwt_seg6local", 19, (0, None), 192),
+    "cgroup_sysctl": ("cgroup_sysctl", 23, (18, "cgroup_sysctl"), 8),
+    "cgroup_device": ("cgroup_device", 15, (6, "cgroup_device"), 12),
+    **{f"cgroup_sock-{name}": ("cgroup_sock", 9, (num, name), 80)
+       for num, name in ((0, None), (2, "cgroup_inet_sock_create"),
+                         (34, "cgroup_inet_sock_release"), (12, "cgroup_inet4_post_bind"),
+                         (13, "cgroup_inet6_post_bind"))},
+    **{f"sock_addr-{name}": ("cgroup_sock_addr", 18, (num, name), 72)
+       for num, name in ((8, "cgroup_inet4_bind"), (9, "cgroup_inet6_bind"),
+                         (10, "cgroup_inet4_connect"), (11, "cgroup_inet6_connect"),
+                         (14, "cgroup_udp4_sendmsg"), (15, "cgroup_udp6_sendmsg"),
+                         (19, "cgroup_udp4_recvmsg"), (20, "cgroup_udp6_recvmsg"),
+                         (29, "cgroup_inet4_getpeername"), (32, "cgroup_inet6_getsockname"))},
 }
 
 
-def _both(code: bytes, prog_type: str) -> tuple:
-    type_id, attach, _ = CTX_TYPES[prog_type]
-    res = kernel.prog_load(code, type_id, log_level=1, expected_attach_type=attach)
+def _both(code: bytes, case: str) -> tuple:
+    prog_type, type_id, (attach_id, attach), _ = CTX_TYPES[case]
+    res = kernel.prog_load(code, type_id, log_level=1, expected_attach_type=attach_id)
     res.close()
     assert res.reached_kernel, res.error
-    ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL"), 1)
+    ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL",
+                                expected_attach_type=attach), 1)
     return (res.accepted, res.error_line), (ours.accepted, ours.error_line)
 
 
 @pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
-@pytest.mark.parametrize("prog_type", list(CTX_TYPES))
-def test_ctx_access_equals_kernel(prog_type, write):
+@pytest.mark.parametrize("case", list(CTX_TYPES))
+def test_ctx_access_equals_kernel(case, write):
     """Every aligned (offset, size) of the context, read into r2 or written from r2 = 0,
     and a few offsets past its end."""
     differ = []
-    size_of = CTX_TYPES[prog_type][2]
+    size_of = CTX_TYPES[case][3]
     for off in range(0, size_of + 8):
         for size in (1, 2, 4, 8):
             if off % size:
                 continue
             if write:
-                code = insn(0xB7, 2) + insn(STX_SIZE[size], 1, 2, off) + EXIT0
+                code = insn(0xB7, 2) + insn(STX_SIZE[size], 1, 2, off) + EXIT1
             else:
-                code = insn(LDX_SIZE[size], 2, 1, off) + EXIT0
-            k, o = _both(code, prog_type)
+                code = insn(LDX_SIZE[size], 2, 1, off) + EXIT1
+            k, o = _both(code, case)
             if k != o:
                 differ.append(f"off={off} size={size}: kernel {k} ours {o}")
     assert not differ, differ
@@ -186,3 +204,113 @@ def test_type_helper_equals_kernel(name, monkeypatch):
     monkeypatch.setitem(kernel.MAP_TYPES, "reuseport_sockarray", 20)
     monkeypatch.setitem(kernel.MAP_TYPES, "queue", 22)
     load_both(code, prog_type, maps)
+
+
+# --- helpers a type hands out for some expected attach types only ----------------------------
+def load_attach(code: bytes, case: tuple, maps: list[tuple]) -> tuple:
+    """(kernel verdict, ours) for ``code`` as ``case`` = (program type, enum bpf_prog_type,
+    enum bpf_attach_type, our attach name) with ``maps`` as in load_both."""
+    from verifier import MapDesc
+    prog_type, type_id, attach_id, attach = case
+    descs = [MapDesc(m[0], m[1], m[2], m[3], m[4]) for m in maps]
+    fds = [kernel.map_create(d.type_id, d.key_size, d.value_size, d.max_entries, d.name)
+           for d in descs]
+    try:
+        refs = {}
+        for i in range(len(code) // 8):
+            if code[8 * i] == 0x18 and code[8 * i + 1] >> 4 == 1:
+                refs[i] = fds[struct.unpack_from("<i", code, 8 * i + 4)[0]].fd
+        res = kernel.prog_load(kernel.relocate_map_refs(code, refs), type_id, log_level=1,
+                               expected_attach_type=attach_id)
+        res.close()
+    finally:
+        for m in fds:
+            m.close()
+    assert res.reached_kernel, res.error
+    ours = verify(VerifierInput(decode(code), prog_type=prog_type, license="GPL", maps=descs,
+                                expected_attach_type=attach), 1)
+    return (res.accepted, res.error_line), (ours.accepted, ours.error_line)
+
+
+SKB_IN = ("cgroup_skb", 8, 0, None)
+SKB_OUT = ("cgroup_skb", 8, 1, "cgroup_inet_egress")
+DEV = ("cgroup_device", 15, 6, "cgroup_device")
+SYSCTL = ("cgroup_sysctl", 23, 18, "cgroup_sysctl")
+SOCK0 = ("cgroup_sock", 9, 0, None)
+SOCK_RELEASE = ("cgroup_sock", 9, 34, "cgroup_inet_sock_release")
+POST_BIND4 = ("cgroup_sock", 9, 12, "cgroup_inet4_post_bind")
+CONNECT4 = ("cgroup_sock_addr", 18, 10, "cgroup_inet4_connect")
+CONNECT6 = ("cgroup_sock_addr", 18, 11, "cgroup_inet6_connect")
+BIND4 = ("cgroup_sock_addr", 18, 8, "cgroup_inet4_bind")
+SENDMSG4 = ("cgroup_sock_addr", 18, 14, "cgroup_udp4_sendmsg")
+RECVMSG4 = ("cgroup_sock_addr", 18, 19, "cgroup_udp4_recvmsg")
+GETPEER4 = ("cgroup_sock_addr", 18, 29, "cgroup_inet4_getpeername")
+GETSOCK6 = ("cgroup_sock_addr", 18, 32, "cgroup_inet6_getsockname")
+SOCK_OPS = ("sock_ops", 13, 3, "cgroup_sock_ops")
+RET1 = insn(0xB7, 0, 0, 0, 1) + insn(0x95)
+VAL8 = insn(0x7A, 10, 0, -8, 1) + insn(0xBF, 4, 10) + insn(0x07, 4, 0, 0, -8)   # r4 = &(u64)1
+BUF8 = insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -8) + insn(0xB7, 3, 0, 0, 8)     # r2, r3 = fp-8, 8
+CG_STORAGE = ("cs", "cgroup_storage", 8, 8, 0)
+PCPU_CG_STORAGE = ("pcs", "percpu_cgroup_storage", 8, 8, 0)
+HASH8 = ("h", "hash", 8, 8, 4)
+
+GET_RETVAL = call(186) + RET1
+SET_RETVAL = insn(0xB7, 1) + call(187) + RET1
+BIND = (insn(0xBF, 6, 1) + insn(0x7A, 10, 0, -16, 0) + insn(0x7A, 10, 0, -8, 0)
+        + insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -16) + insn(0xB7, 3, 0, 0, 16) + call(64)
+        + RET1)
+SETSOCKOPT = (VAL8 + insn(0xB7, 2, 0, 0, 1) + insn(0xB7, 3, 0, 0, 2) + insn(0xB7, 5, 0, 0, 4)
+              + call(49) + RET1)
+GETSOCKOPT = (insn(0xBF, 4, 10) + insn(0x07, 4, 0, 0, -8) + insn(0xB7, 2, 0, 0, 1)
+              + insn(0xB7, 3, 0, 0, 2) + insn(0xB7, 5, 0, 0, 8) + call(57) + RET1)
+LOCAL_STORAGE = ldmap(1, 0) + insn(0xB7, 2) + call(81) + insn(0x79, 1, 0, 0) + RET1
+
+ATTACH_CASES = {
+    "get_retval_dev": (GET_RETVAL, DEV, []),
+    "get_retval_sysctl": (GET_RETVAL, SYSCTL, []),
+    "get_retval_skb_ingress": (GET_RETVAL, SKB_IN, []),
+    "get_retval_skb_egress": (GET_RETVAL, SKB_OUT, []),
+    "get_retval_sock_attach0": (GET_RETVAL, SOCK0, []),
+    "get_retval_sock_release": (GET_RETVAL, SOCK_RELEASE, []),
+    "get_retval_post_bind4": (GET_RETVAL, POST_BIND4, []),
+    "get_retval_connect4": (GET_RETVAL, CONNECT4, []),
+    "get_retval_recvmsg4": (GET_RETVAL, RECVMSG4, []),
+    "get_retval_getpeername4": (GET_RETVAL, GETPEER4, []),
+    "get_retval_sock_ops": (GET_RETVAL, SOCK_OPS, []),
+    "set_retval_sendmsg4": (SET_RETVAL, SENDMSG4, []),
+    "set_retval_getsockname6": (SET_RETVAL, GETSOCK6, []),
+    "set_retval_no_arg": (call(187) + RET1, DEV, []),
+    "bind_connect4": (BIND, CONNECT4, []),
+    "bind_connect6": (BIND, CONNECT6, []),
+    "bind_bind4": (BIND, BIND4, []),
+    "bind_sendmsg4": (BIND, SENDMSG4, []),
+    "setsockopt_connect4": (SETSOCKOPT, CONNECT4, []),
+    "setsockopt_getpeername4": (SETSOCKOPT, GETPEER4, []),
+    "setsockopt_sock_ops": (SETSOCKOPT, SOCK_OPS, []),
+    "getsockopt_recvmsg4": (GETSOCKOPT, RECVMSG4, []),
+    "getsockopt_sock_ops": (GETSOCKOPT, SOCK_OPS, []),
+    "getsockopt_short_buf": (GETSOCKOPT.replace(insn(0xB7, 5, 0, 0, 8), insn(0xB7, 5, 0, 0, 16)),
+                             SOCK_OPS, []),
+    "sysctl_get_name": (BUF8 + insn(0xB7, 4) + call(101) + RET1, SYSCTL, []),
+    "sysctl_get_current_value": (BUF8 + call(102) + RET1, SYSCTL, []),
+    "sysctl_get_new_value": (BUF8 + call(103) + RET1, SYSCTL, []),
+    "sysctl_set_new_value": (BUF8 + call(104) + RET1, SYSCTL, []),
+    "sysctl_set_new_value_past_stack": (BUF8.replace(insn(0xB7, 3, 0, 0, 8),
+                                                     insn(0xB7, 3, 0, 0, 9)) + call(104) + RET1,
+                                        SYSCTL, []),
+    "local_storage_skb": (LOCAL_STORAGE, SKB_OUT, [CG_STORAGE]),
+    "local_storage_percpu_sock": (LOCAL_STORAGE, SOCK0, [PCPU_CG_STORAGE]),
+    "local_storage_hash": (LOCAL_STORAGE, SKB_OUT, [HASH8]),
+    "local_storage_past_value": (LOCAL_STORAGE.replace(insn(0x79, 1, 0, 0), insn(0x79, 1, 0, 4)),
+                                 SKB_OUT, [CG_STORAGE]),
+    "lookup_cgroup_storage": (insn(0x7A, 10, 0, -8, 0) + insn(0xBF, 2, 10)
+                              + insn(0x07, 2, 0, 0, -8) + ldmap(1, 0) + call(1) + RET1, SKB_OUT,
+                              [CG_STORAGE]),
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACH_CASES))
+def test_attach_dependent_helper_equals_kernel(name):
+    code, case, maps = ATTACH_CASES[name]
+    k, o = load_attach(code, case, maps)
+    assert k == o
