@@ -168,3 +168,9 @@ SOCK_ADDR_SIZE = 72
 BPF_SOCK_SIZE = 80              # sizeof(struct bpf_sock) (cgroup_sock programs' context)
 BPF_SYSCTL_SIZE = 8             # struct bpf_sysctl {u32 write; u32 file_pos;}
 CGROUP_DEV_CTX_SIZE = 12        # struct bpf_cgroup_dev_ctx {u32 access_type, major, minor;}
+# struct bpf_sockopt (cgroup_sockopt programs); sk, optval and optval_end are __bpf_md_ptr
+SOCKOPT_OFFSETS: dict[str, int] = {
+    "sk": 0, "optval": 8, "optval_end": 16, "level": 24, "optname": 28, "optlen": 32,
+    "retval": 36,
+}
+SOCKOPT_SIZE = 40

@@ -15,7 +15,8 @@ net/core/filter.c and kernel/trace/bpf_trace.c:
   (sock_ops_is_valid_access);
 - ``struct bpf_sock`` for cgroup_sock (sock_filter_is_valid_access), ``struct
   bpf_sock_addr`` (sock_addr_is_valid_access, fields by attach type), ``struct
-  bpf_sysctl`` and ``struct bpf_cgroup_dev_ctx`` (kernel/bpf/cgroup.c).
+  bpf_sysctl``, ``struct bpf_cgroup_dev_ctx`` and ``struct bpf_sockopt``
+  (kernel/bpf/cgroup.c; optval..optval_end is packet memory).
 
 A failed check becomes ``invalid bpf_context access off=N size=M``.
 """
@@ -29,7 +30,8 @@ from isa.uapi import SKB_OFFSETS as SKB, SKB_SIZE, XDP_MD_OFFSETS as XDP, XDP_MD
 from isa.uapi import (SK_LOOKUP_OFFSETS as SKL, SK_LOOKUP_SIZE, SK_MSG_MD_OFFSETS as MSG,
                       SK_MSG_MD_SIZE, SOCK_OPS_OFFSETS as OPS, SOCK_OPS_SIZE)
 from isa.uapi import (BPF_SOCK_SIZE, BPF_SYSCTL_SIZE, CGROUP_DEV_CTX_SIZE,
-                      SOCK_ADDR_OFFSETS as SA, SOCK_ADDR_SIZE)
+                      SOCK_ADDR_OFFSETS as SA, SOCK_ADDR_SIZE, SOCKOPT_OFFSETS as SO,
+                      SOCKOPT_SIZE)
 PT_REGS_SIZE = 168
 PERF_MAX_TRACE_SIZE = 2048
 
@@ -367,11 +369,32 @@ def cgroup_dev_is_valid_access(off, size, write, attach):
     return size == 4, T.SCALAR
 
 
+def cg_sockopt_is_valid_access(off, size, write, attach):
+    """kernel: cg_sockopt_is_valid_access (struct bpf_sockopt)."""
+    if off < 0 or off >= SOCKOPT_SIZE or off % size != 0:
+        return False, T.SCALAR
+    if write:
+        if off == SO["retval"]:
+            return size == 4 and attach == "cgroup_getsockopt", T.SCALAR
+        if off in (SO["optname"], SO["level"]):
+            return size == 4 and attach == "cgroup_setsockopt", T.SCALAR
+        return off == SO["optlen"] and size == 4, T.SCALAR
+    if _ptr_slot(off, SO["sk"]):
+        return size == 8, T.PTR_TO_SOCKET
+    if _ptr_slot(off, SO["optval"]):
+        return size == 8, T.PTR_TO_PACKET
+    if _ptr_slot(off, SO["optval_end"]):
+        return size == 8, T.PTR_TO_PACKET_END
+    if SO["retval"] <= off < SO["retval"] + 4:
+        return size == 4 and attach == "cgroup_getsockopt", T.SCALAR
+    return size == 4, T.SCALAR
+
+
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
     def __init__(self, name: str, struct: str, size: int, is_valid_access, may_access_skb=False,
-                 direct_pkt_read=False, direct_pkt_write=False):
+                 direct_pkt_read=False, direct_pkt_write=False, helper_pkt_any=False):
         self.name = name
         self.struct = struct
         self.size = size
@@ -379,6 +402,9 @@ class CtxModel:
         self.may_access_skb = may_access_skb      # LD_ABS / LD_IND allowed
         self.direct_pkt_read = direct_pkt_read
         self.direct_pkt_write = direct_pkt_write
+        # every helper may read and write the packet, whatever its .pkt_access
+        # (kernel: may_access_direct_pkt_data's BPF_PROG_TYPE_CGROUP_SOCKOPT case)
+        self.helper_pkt_any = helper_pkt_any
 
 
 MODELS = {
@@ -418,6 +444,9 @@ MODELS = {
                               sysctl_is_valid_access),
     "cgroup_device": CtxModel("cgroup_device", "bpf_cgroup_dev_ctx", CGROUP_DEV_CTX_SIZE,
                               cgroup_dev_is_valid_access),
+    "cgroup_sockopt": CtxModel("cgroup_sockopt", "bpf_sockopt", SOCKOPT_SIZE,
+                               cg_sockopt_is_valid_access, direct_pkt_read=True,
+                               direct_pkt_write=True, helper_pkt_any=True),
     "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
                          direct_pkt_read=True, direct_pkt_write=True),
 }

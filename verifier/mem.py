@@ -124,7 +124,7 @@ def may_access_direct_pkt_data(env: Env, meta, write: bool) -> bool:
     if not ctx.direct_pkt_read:
         return False
     if meta is not None:
-        return meta.pkt_access
+        return meta.pkt_access or ctx.helper_pkt_any
     env.seen_direct_write = True
     return True
 

@@ -41,6 +41,8 @@ CTX_TYPES = {
     "lwt_seg6local": ("lwt_seg6local", 19, (0, None), 192),
     "cgroup_sysctl": ("cgroup_sysctl", 23, (18, "cgroup_sysctl"), 8),
     "cgroup_device": ("cgroup_device", 15, (6, "cgroup_device"), 12),
+    "getsockopt": ("cgroup_sockopt", 25, (21, "cgroup_getsockopt"), 40),
+    "setsockopt": ("cgroup_sockopt", 25, (22, "cgroup_setsockopt"), 40),
     **{f"cgroup_sock-{name}": ("cgroup_sock", 9, (num, name), 80)
        for num, name in ((0, None), (2, "cgroup_inet_sock_create"),
                          (34, "cgroup_inet_sock_release"), (12, "cgroup_inet4_post_bind"),
@@ -307,6 +309,31 @@ ATTACH_CASES = {
                               + insn(0x07, 2, 0, 0, -8) + ldmap(1, 0) + call(1) + RET1, SKB_OUT,
                               [CG_STORAGE]),
 }
+
+
+GETSOCKOPT_HOOK = ("cgroup_sockopt", 25, 21, "cgroup_getsockopt")
+SETSOCKOPT_HOOK = ("cgroup_sockopt", 25, 22, "cgroup_setsockopt")
+
+
+def optval_then(body: bytes) -> bytes:
+    """r2 = ctx->optval; r3 = ctx->optval_end; if r2 + 8 > r3 exit; body; exit 1."""
+    skip = len(body) // 8
+    return (insn(0x79, 2, 1, 8) + insn(0x79, 3, 1, 16) + insn(0xBF, 4, 2) + insn(0x07, 4, 0, 0, 8)
+            + insn(0x2D, 4, 3, skip) + body + RET1)
+
+
+# sockopt programs: every helper may use optval..optval_end (no .pkt_access needed)
+ATTACH_CASES.update({
+    "sockopt_comm_into_optval": (optval_then(insn(0xBF, 1, 2) + insn(0xB7, 2, 0, 0, 8)
+                                             + call(16)), GETSOCKOPT_HOOK, []),
+    "sockopt_comm_past_optval": (optval_then(insn(0xBF, 1, 2) + insn(0xB7, 2, 0, 0, 9)
+                                             + call(16)), SETSOCKOPT_HOOK, []),
+    "sockopt_write_optval": (optval_then(insn(0x7A, 2, 0, 0, 7)), SETSOCKOPT_HOOK, []),
+    "sockopt_strtol_optval": (optval_then(insn(0xBF, 1, 2) + insn(0xB7, 2, 0, 0, 8)
+                                          + insn(0xB7, 3) + insn(0xBF, 4, 10)
+                                          + insn(0x07, 4, 0, 0, -8) + call(105)),
+                              GETSOCKOPT_HOOK, []),
+})
 
 
 @pytest.mark.parametrize("name", list(ATTACH_CASES))
