@@ -325,6 +325,7 @@ _FUNC_MAPS = {
     70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
     82: ("reuseport_sockarray", "sockmap", "sockhash"),
     81: ("cgroup_storage", "percpu_cgroup_storage"),
+    107: ("sk_storage",), 108: ("sk_storage",),
     87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
                                                                           "bloom_filter"),
 }

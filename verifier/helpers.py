@@ -311,6 +311,13 @@ HELPERS: dict[int, Proto] = {
     103: _p("bpf_sysctl_get_new_value", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM,
                                                       ARG_CONST_SIZE)),
     104: _p("bpf_sysctl_set_new_value", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE)),
+    # socket local storage (net/core/bpf_sk_storage.c)
+    107: _p("bpf_sk_storage_get", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR,
+                                                         ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                                         ARG_PTR_TO_MAP_VALUE | MAYBE_NULL,
+                                                         ARG_ANYTHING), ret_flags=MAYBE_NULL),
+    108: _p("bpf_sk_storage_delete", RET_INTEGER, (ARG_CONST_MAP_PTR,
+                                                   ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
     186: _p("bpf_get_retval", RET_INTEGER),
     187: _p("bpf_set_retval", RET_INTEGER, (ARG_ANYTHING,)),
 }
@@ -328,6 +335,19 @@ TYPE_HELPERS: dict[tuple[str, int], Proto] = {
     ("cgroup_sock_addr", 122): _NETNS_COOKIE_CTX,
     ("sock_ops", 122): _NETNS_COOKIE_CTX,
     ("sk_msg", 122): _NETNS_COOKIE_CTX,
+    ("cgroup_sockopt", 122): _NETNS_COOKIE_CTX,
+    # kernel: bpf_sk_storage_get_cg_sock_proto (the context is the socket)
+    ("cgroup_sock", 107): _p("bpf_sk_storage_get", RET_PTR_TO_MAP_VALUE,
+                             (ARG_CONST_MAP_PTR, ARG_PTR_TO_CTX,
+                              ARG_PTR_TO_MAP_VALUE | MAYBE_NULL, ARG_ANYTHING),
+                             ret_flags=MAYBE_NULL),
+    # kernel: bpf_sk_setsockopt_proto / bpf_sk_getsockopt_proto (on ctx->sk)
+    ("cgroup_sockopt", 49): _p("bpf_setsockopt", RET_INTEGER,
+                               (ARG_PTR_TO_BTF_ID_SOCK_COMMON, ARG_ANYTHING, ARG_ANYTHING,
+                                RO_MEM, ARG_CONST_SIZE)),
+    ("cgroup_sockopt", 57): _p("bpf_getsockopt", RET_INTEGER,
+                               (ARG_PTR_TO_BTF_ID_SOCK_COMMON, ARG_ANYTHING, ARG_ANYTHING,
+                                UNINIT_MEM, ARG_CONST_SIZE)),
 }
 
 # one past the last helper id this kernel knows (enum bpf_func_id)
@@ -494,6 +514,8 @@ def _attach_allows(prog_type: str, func_id: int, attach: str | None) -> bool | N
         if prog_type == "cgroup_sock" and attach is None:
             attach = "cgroup_inet_sock_create"     # bpf_prog_load_fixup_attach_type
         return attach not in _NO_RETVAL
+    if prog_type == "cgroup_sockopt" and func_id in (49, 57):
+        return attach == "cgroup_setsockopt"
     if prog_type == "cgroup_sock_addr":
         if func_id == 64:
             return attach in ("cgroup_inet4_connect", "cgroup_inet6_connect")
