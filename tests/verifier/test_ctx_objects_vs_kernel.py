@@ -113,6 +113,38 @@ SEC("cgroup/setsockopt") int set_hook_on_ctx(struct bpf_sockopt *ctx)
   return 1;
 }
 """,
+    # a bpf_spin_lock in a global-data section: libbpf gives the map the section's DATASEC
+    # as its BTF value type, so the lock is usable there
+    "data_lock": """
+struct bpf_spin_lock glock SEC(".data.A");
+int counter SEC(".data.A");
+SEC("tc") int data_lock(struct __sk_buff *skb)
+{
+  bpf_spin_lock(&glock);
+  counter++;
+  bpf_spin_unlock(&glock);
+  return 0;
+}
+SEC("tc") int data_lock_read_directly(struct __sk_buff *skb)
+{
+  return *(volatile int *)&glock;
+}
+SEC("tc") int data_unlock_unlocked(struct __sk_buff *skb)
+{
+  bpf_spin_unlock(&glock);
+  return 0;
+}
+SEC("tc") int data_lock_wrong_offset(struct __sk_buff *skb)
+{
+  bpf_spin_lock((struct bpf_spin_lock *)&counter);
+  return 0;
+}
+SEC("tc") int data_lock_leaked(struct __sk_buff *skb)
+{
+  bpf_spin_lock(&glock);
+  return 0;
+}
+""",
 }
 
 CASES = [("sk_storage", p) for p in ("sock_ctx", "sock_unchecked", "sock_hash_map",
@@ -120,6 +152,8 @@ CASES = [("sk_storage", p) for p in ("sock_ctx", "sock_unchecked", "sock_hash_ma
                                      "skb_sock_common_delete")]
 CASES += [("sockopt_helpers", p) for p in ("set_hook_getsockopt", "set_hook_setsockopt",
                                            "get_hook_getsockopt", "set_hook_on_ctx")]
+CASES += [("data_lock", p) for p in ("data_lock", "data_lock_read_directly", "data_unlock_unlocked",
+                                     "data_lock_wrong_offset", "data_lock_leaked")]
 
 
 @pytest.fixture(scope="module")
