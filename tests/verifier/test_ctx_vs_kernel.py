@@ -187,7 +187,23 @@ HELPER_CASES.update({
         8, insn(0xBF, 3, 2) + insn(0xBF, 1, 6) + insn(0xB7, 2) + insn(0xB7, 4, 0, 0, 8)
         + call(26)), []),
 })
-PROG_IDS = {"sk_msg": 16, "sk_skb": 14, "sock_ops": 13, "sk_lookup": 30, "sk_reuseport": 21,
+FP32 = insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -32)          # r2 = fp - 32
+HELPER_CASES.update({
+    # perf_event: bpf_read_branch_records(ctx, buf or NULL, size, flags)
+    "read_branch_records": ("perf_event", FP32 + insn(0xB7, 3, 0, 0, 32) + insn(0xB7, 4)
+                            + call(119) + EXIT0, []),
+    "read_branch_records_null_size": ("perf_event", insn(0xB7, 2) + insn(0xB7, 3)
+                                      + insn(0xB7, 4, 0, 0, 1) + call(119) + EXIT0, []),
+    "read_branch_records_null_nonzero": ("perf_event", insn(0xB7, 2) + insn(0xB7, 3, 0, 0, 8)
+                                         + insn(0xB7, 4) + call(119) + EXIT0, []),
+    "read_branch_records_past_stack": ("perf_event", FP32 + insn(0xB7, 3, 0, 0, 40)
+                                       + insn(0xB7, 4) + call(119) + EXIT0, []),
+    # bpf_get_branch_snapshot(buf, size)
+    "branch_snapshot": ("kprobe", insn(0xBF, 1, 10) + insn(0x07, 1, 0, 0, -32)
+                        + insn(0xB7, 2, 0, 0, 32) + call(176) + EXIT0, []),
+    "branch_snapshot_ctx": ("kprobe", insn(0xB7, 2, 0, 0, 8) + call(176) + EXIT0, []),
+})
+PROG_IDS = {"perf_event": 7, "kprobe": 2, "sk_msg": 16, "sk_skb": 14, "sock_ops": 13, "sk_lookup": 30, "sk_reuseport": 21,
             "sched_cls": 3}
 
 
@@ -294,7 +310,12 @@ ATTACH_CASES = {
     "getsockopt_short_buf": (GETSOCKOPT.replace(insn(0xB7, 5, 0, 0, 8), insn(0xB7, 5, 0, 0, 16)),
                              SOCK_OPS, []),
     "sysctl_get_name": (BUF8 + insn(0xB7, 4) + call(101) + RET1, SYSCTL, []),
+    "sysctl_get_name_past_stack": (BUF8.replace(insn(0xB7, 3, 0, 0, 8), insn(0xB7, 3, 0, 0, 9))
+                                   + insn(0xB7, 4) + call(101) + RET1, SYSCTL, []),
     "sysctl_get_current_value": (BUF8 + call(102) + RET1, SYSCTL, []),
+    "sysctl_get_current_value_past_stack": (BUF8.replace(insn(0xB7, 3, 0, 0, 8),
+                                                         insn(0xB7, 3, 0, 0, 9)) + call(102)
+                                            + RET1, SYSCTL, []),
     "sysctl_get_new_value": (BUF8 + call(103) + RET1, SYSCTL, []),
     "sysctl_set_new_value": (BUF8 + call(104) + RET1, SYSCTL, []),
     "sysctl_set_new_value_past_stack": (BUF8.replace(insn(0xB7, 3, 0, 0, 8),
