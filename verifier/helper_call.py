@@ -17,6 +17,7 @@ from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import helpers as H
 from verifier import regtypes as T
+from verifier.bprintf import format_ok
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
@@ -203,6 +204,20 @@ def _check_const_str(env: Env, regno: int) -> None:
     data = (m.initial_value or b"").ljust(m.value_size, b"\0")
     if b"\0" not in data[off:]:
         raise VerifierError("string is not zero-terminated")
+
+
+def _check_bpf_snprintf_call(env: Env) -> None:
+    """kernel: check_bpf_snprintf_call - the constant format (R3) against the number of
+    u64 arguments R5 says the data (R4) holds."""
+    fmt_reg, data_len = env.reg(3), env.reg(5).s.var_off.value
+    if data_len % 8:
+        # the kernel refuses without a message of its own
+        raise VerifierError("Invalid format string", EINVAL)
+    m = fmt_reg.map
+    off = fmt_reg.off + fmt_reg.s.var_off.value
+    data = (m.initial_value or b"").ljust(m.value_size, b"\0")
+    if not format_ok(data[off:], data_len // 8):
+        raise VerifierError("Invalid format string", EINVAL)
 
 
 def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
@@ -403,6 +418,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                                 f"acquired before", EINVAL)
     if func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
+    elif func_id == 165:
+        _check_bpf_snprintf_call(env)
     elif fn.callback == "timer":
         C.push_callback_call(env, insn, insn_idx, meta.subprogno, "timer")
     elif fn.callback == "for_each":

@@ -325,6 +325,11 @@ HELPERS: dict[int, Proto] = {
             gpl_only=True),
     176: _p("bpf_get_branch_snapshot", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO),
             gpl_only=True),
+    # kernel/bpf/helpers.c; the format is checked at the call (verifier.bprintf)
+    165: _p("bpf_snprintf", RET_INTEGER, (ARG_PTR_TO_MEM | MAYBE_NULL | WRITE,
+                                          ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_CONST_STR,
+                                          RO_MEM | MAYBE_NULL, ARG_CONST_SIZE_OR_ZERO),
+            gpl_only=True),
     186: _p("bpf_get_retval", RET_INTEGER),
     187: _p("bpf_set_retval", RET_INTEGER, (ARG_ANYTHING,)),
 }

@@ -145,6 +145,34 @@ SEC("tc") int data_lock_leaked(struct __sk_buff *skb)
   return 0;
 }
 """,
+    # bpf_snprintf: the constant format is checked against the number of u64 arguments
+    "snprintf": """
+char out[32];
+char writable_fmt[8] = "%d";
+#define SNP(name, f, n) SEC("raw_tp/sys_enter") int name(void *ctx) \\
+{ static const char fmt[] = f; __u64 args[4] = {1, 2, 3, 4}; \\
+  return bpf_snprintf(out, sizeof(out), fmt, args, (n) * 8) > 0; }
+SNP(two_args, "%d-%llx", 2)
+SNP(too_few_args, "%d %d %d", 2)
+SNP(short_int, "%hd", 1)
+SNP(ipv4, "%pI4 %pks", 2)
+SNP(bad_pointer, "%pZ", 1)
+SNP(string_then_letter, "%sx", 1)
+SNP(string_then_punct, "%s%d.%c", 3)
+SNP(flags_width, "%-08llu|%+5x|% i", 3)
+SNP(control_char, "a\\x01", 0)
+SNP(utf8_text, "\\xc3\\xa9 %u", 1)
+SEC("raw_tp/sys_enter") int no_args(void *ctx)
+{
+  static const char fmt[] = "plain %%";
+  return bpf_snprintf(out, sizeof(out), fmt, 0, 0);
+}
+SEC("raw_tp/sys_enter") int fmt_not_readonly(void *ctx)
+{
+  __u64 a = 1;
+  return bpf_snprintf(out, sizeof(out), writable_fmt, &a, 8);
+}
+""",
 }
 
 CASES = [("sk_storage", p) for p in ("sock_ctx", "sock_unchecked", "sock_hash_map",
@@ -152,6 +180,10 @@ CASES = [("sk_storage", p) for p in ("sock_ctx", "sock_unchecked", "sock_hash_ma
                                      "skb_sock_common_delete")]
 CASES += [("sockopt_helpers", p) for p in ("set_hook_getsockopt", "set_hook_setsockopt",
                                            "get_hook_getsockopt", "set_hook_on_ctx")]
+CASES += [("snprintf", p) for p in ("two_args", "too_few_args", "short_int", "ipv4",
+                                   "bad_pointer", "string_then_letter", "string_then_punct",
+                                   "flags_width", "control_char", "utf8_text", "no_args",
+                                   "fmt_not_readonly")]
 CASES += [("data_lock", p) for p in ("data_lock", "data_lock_read_directly", "data_unlock_unlocked",
                                      "data_lock_wrong_offset", "data_lock_leaked")]
 
