@@ -294,6 +294,21 @@ def sock_ops_is_valid_access(off, size, write, attach):
     return size == 4, T.SCALAR
 
 
+def bpf_sock_is_valid_access(off: int, size: int) -> bool:
+    """kernel: bpf_sock_is_valid_access (struct bpf_sock, 80 bytes): u32 fields read whole
+    or narrowed, dst_port (__be16) as 2 or 4 bytes, nothing in the padding after it."""
+    if off < 0 or off >= BPF_SOCK_SIZE or off % size != 0:
+        return False
+    if (off in (72, 4, 8, 12, 44, 76) or 24 <= off < 28 or 28 <= off < 44
+            or 52 <= off < 56 or 56 <= off < 72):
+        return _narrow_ok(off, size, 4)
+    if 48 <= off < 50:               # dst_port (__be16)
+        return _narrow_ok(off, size, 4 if size == 4 else 2)
+    if 50 <= off < 52:
+        return False
+    return size == 4
+
+
 _SOCK_CREATE = ("cgroup_inet_sock_create", "cgroup_inet_sock_release")
 
 
@@ -301,8 +316,7 @@ def cg_sock_is_valid_access(off, size, write, attach):
     """kernel: sock_filter_is_valid_access - bpf_sock_is_valid_access, then which fields
     the attach type may see: bound_dev_if/mark/priority read and written at socket
     creation and release only, source address and port read after bind only."""
-    from verifier.mem import _bpf_sock_valid      # struct bpf_sock's read rules
-    if off < 0 or off >= BPF_SOCK_SIZE or not _bpf_sock_valid(off, size):
+    if not bpf_sock_is_valid_access(off, size):
         return False, T.SCALAR
     attach = attach or "cgroup_inet_sock_create"   # the kernel's default for attach type 0
     if off in (0, 16, 20):                         # bound_dev_if, mark, priority

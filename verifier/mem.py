@@ -21,6 +21,7 @@ from isa.ints import S64_MIN, s32, s64
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
+from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
@@ -34,7 +35,6 @@ BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
 AT_PKT_END = -1       # pkt >= pkt_end
 
 # struct bpf_sock / bpf_sock common prefix (uapi)
-_BPF_SOCK_SIZE = 80
 _TCP_SOCK_SIZE = 112          # sizeof(struct bpf_tcp_sock): icsk_retransmits ends it
 _TCP_SOCK_U64 = (80, 88)      # bytes_received, bytes_acked
 
@@ -157,24 +157,6 @@ def check_ctx_access(env: Env, off: int, size: int, write: bool, is_ldsx: bool =
     return reg_type
 
 
-def _narrow(off: int, size: int, field: int) -> bool:
-    return size <= field and (size & (size - 1)) == 0
-
-
-def _bpf_sock_valid(off: int, size: int) -> bool:
-    """kernel: bpf_sock_is_valid_access (struct bpf_sock, 80 bytes)."""
-    if off < 0 or off >= _BPF_SOCK_SIZE or off % size != 0:
-        return False
-    if (off in (72, 4, 8, 12, 44, 76) or 24 <= off < 28 or 28 <= off < 44
-            or 52 <= off < 56 or 56 <= off < 72):
-        return _narrow(off, size, 4)
-    if 48 <= off < 50:               # dst_port (__be16)
-        return _narrow(off, size, 4 if size == 4 else 2)
-    if 50 <= off < 52:
-        return False
-    return size == 4
-
-
 def _sock_valid(t: int, off: int, size: int) -> bool:
     if t == T.PTR_TO_SOCK_COMMON and 8 <= off < 24:   # type .. priority
         return False
@@ -186,7 +168,7 @@ def _sock_valid(t: int, off: int, size: int) -> bool:
         return size == (8 if off in _TCP_SOCK_U64 else 4)
     if t == T.PTR_TO_XDP_SOCK:
         return off == 0 and size == 4
-    return _bpf_sock_valid(off, size)
+    return bpf_sock_is_valid_access(off, size)
 
 
 def check_sock_access(env: Env, regno: int, off: int, size: int, write: bool) -> None:
