@@ -174,3 +174,11 @@ SOCKOPT_OFFSETS: dict[str, int] = {
     "retval": 36,
 }
 SOCKOPT_SIZE = 40
+FLOW_KEYS_SIZE = 56             # sizeof(struct bpf_flow_keys) (flow_dissector's flow_keys)
+# struct sk_reuseport_md (sk_reuseport programs); data, data_end, sk, migrating_sk are
+# 8-byte __bpf_md_ptr slots
+SK_REUSEPORT_MD_OFFSETS: dict[str, int] = {
+    "data": 0, "data_end": 8, "len": 16, "eth_protocol": 20, "ip_protocol": 24,
+    "bind_inany": 28, "hash": 32, "sk": 40, "migrating_sk": 48,
+}
+SK_REUSEPORT_MD_SIZE = 56

@@ -16,7 +16,9 @@ net/core/filter.c and kernel/trace/bpf_trace.c:
 - ``struct bpf_sock`` for cgroup_sock (sock_filter_is_valid_access), ``struct
   bpf_sock_addr`` (sock_addr_is_valid_access, fields by attach type), ``struct
   bpf_sysctl``, ``struct bpf_cgroup_dev_ctx`` and ``struct bpf_sockopt``
-  (kernel/bpf/cgroup.c; optval..optval_end is packet memory).
+  (kernel/bpf/cgroup.c; optval..optval_end is packet memory);
+- ``struct __sk_buff`` as flow_dissector sees it (data, data_end, flow_keys only) and
+  ``struct sk_reuseport_md`` (sk_reuseport_is_valid_access).
 
 A failed check becomes ``invalid bpf_context access off=N size=M``.
 """
@@ -31,7 +33,7 @@ from isa.uapi import (SK_LOOKUP_OFFSETS as SKL, SK_LOOKUP_SIZE, SK_MSG_MD_OFFSET
                       SK_MSG_MD_SIZE, SOCK_OPS_OFFSETS as OPS, SOCK_OPS_SIZE)
 from isa.uapi import (BPF_SOCK_SIZE, BPF_SYSCTL_SIZE, CGROUP_DEV_CTX_SIZE,
                       SOCK_ADDR_OFFSETS as SA, SOCK_ADDR_SIZE, SOCKOPT_OFFSETS as SO,
-                      SOCKOPT_SIZE)
+                      SOCKOPT_SIZE, SK_REUSEPORT_MD_OFFSETS as RP, SK_REUSEPORT_MD_SIZE)
 PT_REGS_SIZE = 168
 PERF_MAX_TRACE_SIZE = 2048
 
@@ -404,6 +406,37 @@ def cg_sockopt_is_valid_access(off, size, write, attach):
     return size == 4, T.SCALAR
 
 
+def flow_dissector_is_valid_access(off, size, write, attach):
+    """kernel: flow_dissector_is_valid_access (read only: data, data_end, flow_keys)."""
+    if off < 0 or off >= SKB_SIZE or off % size != 0 or write:
+        return False, T.SCALAR
+    if _in(off, "data"):
+        return size == 4, T.PTR_TO_PACKET
+    if _in(off, "data_end"):
+        return size == 4, T.PTR_TO_PACKET_END
+    if _ptr_slot(off, SKB["flow_keys"]):
+        return size == 8, T.PTR_TO_FLOW_KEYS
+    return False, T.SCALAR
+
+
+def sk_reuseport_is_valid_access(off, size, write, attach):
+    """kernel: sk_reuseport_is_valid_access (struct sk_reuseport_md, read only)."""
+    if off < 0 or off >= SK_REUSEPORT_MD_SIZE or off % size or write:
+        return False, T.SCALAR
+    ptrs = {RP["data"]: T.PTR_TO_PACKET, RP["data_end"]: T.PTR_TO_PACKET_END,
+            RP["sk"]: T.PTR_TO_SOCKET, RP["migrating_sk"]: T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL}
+    if off in ptrs:
+        return size == 8, ptrs[off]
+    if off == RP["hash"]:
+        return size == 4, T.SCALAR
+    if RP["eth_protocol"] <= off < RP["eth_protocol"] + 4 and size < 2:
+        return False, T.SCALAR                      # skb->protocol is 2 bytes
+    if any(RP[f] <= off < RP[f] + 4 for f in ("eth_protocol", "ip_protocol", "bind_inany",
+                                             "len")):
+        return _narrow_ok(off, size, 4), T.SCALAR
+    return False, T.SCALAR
+
+
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
@@ -461,6 +494,10 @@ MODELS = {
     "cgroup_sockopt": CtxModel("cgroup_sockopt", "bpf_sockopt", SOCKOPT_SIZE,
                                cg_sockopt_is_valid_access, direct_pkt_read=True,
                                direct_pkt_write=True, helper_pkt_any=True),
+    "flow_dissector": CtxModel("flow_dissector", "__sk_buff", SKB_SIZE,
+                               flow_dissector_is_valid_access, direct_pkt_read=True),
+    "sk_reuseport": CtxModel("sk_reuseport", "sk_reuseport_md", SK_REUSEPORT_MD_SIZE,
+                             sk_reuseport_is_valid_access, direct_pkt_read=True),
     "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
                          direct_pkt_read=True, direct_pkt_write=True),
 }

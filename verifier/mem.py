@@ -18,6 +18,7 @@ import struct
 
 from isa import opcodes as op
 from isa.ints import S64_MIN, s32, s64
+from isa.uapi import FLOW_KEYS_SIZE
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
@@ -277,6 +278,14 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             ST.check_stack_write(env, regno, off, size, value_regno, insn)
         else:
             ST.check_stack_read(env, regno, off, size, value_regno)
+    elif t == T.PTR_TO_FLOW_KEYS:
+        # kernel: check_flow_keys_access (struct bpf_flow_keys)
+        if write and value_regno >= 0 and env.is_pointer_value(value_regno):
+            raise VerifierError(f"R{value_regno} leaks addr into flow keys")
+        if off < 0 or off + size > FLOW_KEYS_SIZE:
+            raise VerifierError(f"invalid access to flow keys off={off} size={size}")
+        if not write and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
     elif T.is_pkt_pointer(t):
         if write and not may_access_direct_pkt_data(env, None, True):
             raise VerifierError("cannot write into packet")

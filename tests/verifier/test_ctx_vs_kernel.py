@@ -41,6 +41,9 @@ CTX_TYPES = {
     "lwt_seg6local": ("lwt_seg6local", 19, (0, None), 192),
     "cgroup_sysctl": ("cgroup_sysctl", 23, (18, "cgroup_sysctl"), 8),
     "cgroup_device": ("cgroup_device", 15, (6, "cgroup_device"), 12),
+    "flow_dissector": ("flow_dissector", 22, (17, "flow_dissector"), 192),
+    "sk_reuseport": ("sk_reuseport", 21, (0, None), 56),
+    "sk_reuseport_migrate": ("sk_reuseport", 21, (40, "sk_reuseport_select_or_migrate"), 56),
     "getsockopt": ("cgroup_sockopt", 25, (21, "cgroup_getsockopt"), 40),
     "setsockopt": ("cgroup_sockopt", 25, (22, "cgroup_setsockopt"), 40),
     **{f"cgroup_sock-{name}": ("cgroup_sock", 9, (num, name), 80)
@@ -147,6 +150,11 @@ HELPER_CASES = {
                          [REUSEPORT]),
     "select_reuseport_sockmap": ("sk_reuseport", ldmap(2, 0) + KEY0 + insn(0xB7, 4) + call(82)
                                  + EXIT0, [SOCKMAP]),
+    "reuseport_socket_cookie_sk": ("sk_reuseport", insn(0x79, 1, 1, 40) + call(46) + EXIT0, []),
+    "reuseport_socket_cookie_null": ("sk_reuseport", insn(0xB7, 1) + call(46) + EXIT0, []),
+    "reuseport_socket_cookie_ctx": ("sk_reuseport", call(46) + EXIT0, []),
+    "reuseport_socket_cookie_migrating": ("sk_reuseport", insn(0x79, 1, 1, 48) + call(46)
+                                          + EXIT0, []),
     "reuseport_array_lookup": ("sk_reuseport", KEY0 + insn(0xBF, 2, 3) + ldmap(1, 0) + call(1)
                                + EXIT0, [REUSEPORT]),
     # get_netns_cookie(ctx or NULL) in sock_ops and sk_msg
@@ -203,7 +211,8 @@ HELPER_CASES.update({
                         + insn(0xB7, 2, 0, 0, 32) + call(176) + EXIT0, []),
     "branch_snapshot_ctx": ("kprobe", insn(0xB7, 2, 0, 0, 8) + call(176) + EXIT0, []),
 })
-PROG_IDS = {"perf_event": 7, "kprobe": 2, "sk_msg": 16, "sk_skb": 14, "sock_ops": 13, "sk_lookup": 30, "sk_reuseport": 21,
+PROG_IDS = {"perf_event": 7, "kprobe": 2, "sk_msg": 16, "sk_skb": 14, "sock_ops": 13,
+            "sk_lookup": 30, "sk_reuseport": 21,
             "sched_cls": 3}
 
 
@@ -354,6 +363,26 @@ ATTACH_CASES.update({
                                           + insn(0xB7, 3) + insn(0xBF, 4, 10)
                                           + insn(0x07, 4, 0, 0, -8) + call(105)),
                               GETSOCKOPT_HOOK, []),
+})
+
+
+FLOW = ("flow_dissector", 22, 17, "flow_dissector")
+KEYS = insn(0x79, 2, 1, 144)                    # r2 = ctx->flow_keys
+# flow_dissector: struct bpf_flow_keys (56 bytes) behind ctx->flow_keys
+ATTACH_CASES.update({
+    "flow_keys_read": (KEYS + insn(0x69, 3, 2, 0) + EXIT0, FLOW, []),
+    "flow_keys_write_last": (KEYS + insn(0x72, 2, 0, 55, 1) + EXIT0, FLOW, []),
+    "flow_keys_past_end": (KEYS + insn(0x71, 3, 2, 56) + EXIT0, FLOW, []),
+    "flow_keys_moved": (KEYS + insn(0x07, 2, 0, 0, 8) + insn(0x79, 3, 2, 40) + EXIT0, FLOW, []),
+    "flow_keys_moved_past_end": (KEYS + insn(0x07, 2, 0, 0, 8) + insn(0x79, 3, 2, 44) + EXIT0,
+                                 FLOW, []),
+    "flow_keys_negative": (KEYS + insn(0x61, 3, 2, -4) + EXIT0, FLOW, []),
+    "flow_keys_store_ptr": (KEYS + insn(0x7B, 2, 1, 8) + EXIT0, FLOW, []),
+    "flow_keys_variable": (insn(0xBF, 6, 1) + call(7) + insn(0x57, 0, 0, 0, 7)
+                           + insn(0x79, 2, 6, 144) + insn(0x0F, 2, 0) + insn(0x71, 3, 2, 0)
+                           + EXIT0, FLOW, []),
+    "flow_pkt_read": (pkt_then(4, insn(0x71, 5, 2, 0)), FLOW, []),
+    "flow_pkt_write": (pkt_then(4, insn(0x72, 2, 0, 0, 1)), FLOW, []),
 })
 
 
