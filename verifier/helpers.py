@@ -350,6 +350,8 @@ TYPE_HELPERS: dict[tuple[str, int], Proto] = {
     ("sock_ops", 122): _NETNS_COOKIE_CTX,
     ("sk_msg", 122): _NETNS_COOKIE_CTX,
     ("cgroup_sockopt", 122): _NETNS_COOKIE_CTX,
+    **{(t, 122): _NETNS_COOKIE_CTX for t in ("socket_filter", "sched_cls", "sched_act",
+                                             "cgroup_skb")},
     # kernel: bpf_get_socket_ptr_cookie_proto (a socket, or NULL)
     ("sk_reuseport", 46): _p("bpf_get_socket_cookie", RET_INTEGER,
                              (ARG_PTR_TO_BTF_ID_SOCK_COMMON | MAYBE_NULL,)),

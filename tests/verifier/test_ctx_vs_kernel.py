@@ -161,6 +161,10 @@ HELPER_CASES = {
     "netns_cookie_null": ("sock_ops", insn(0xB7, 1) + call(122) + EXIT0, []),
     "netns_cookie_ctx": ("sk_msg", call(122) + EXIT0, []),
     "netns_cookie_stack": ("sk_msg", insn(0xBF, 1, 10) + call(122) + EXIT0, []),
+    "netns_cookie_tc_ctx": ("sched_cls", call(122) + EXIT0, []),
+    "netns_cookie_tc_null": ("sched_cls", insn(0xB7, 1) + call(122) + EXIT0, []),
+    "netns_cookie_filter_stack": ("socket_filter", insn(0xBF, 1, 10) + call(122) + EXIT0, []),
+    "netns_cookie_cgroup_skb_null": ("cgroup_skb", insn(0xB7, 1) + call(122) + EXIT0, []),
 }
 
 
@@ -213,7 +217,7 @@ HELPER_CASES.update({
 })
 PROG_IDS = {"perf_event": 7, "kprobe": 2, "sk_msg": 16, "sk_skb": 14, "sock_ops": 13,
             "sk_lookup": 30, "sk_reuseport": 21,
-            "sched_cls": 3}
+            "sched_cls": 3, "socket_filter": 1, "cgroup_skb": 8}
 
 
 @pytest.mark.parametrize("name", list(HELPER_CASES))
