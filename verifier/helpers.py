@@ -320,6 +320,12 @@ HELPERS: dict[int, Proto] = {
                                                          ARG_ANYTHING), ret_flags=MAYBE_NULL),
     108: _p("bpf_sk_storage_delete", RET_INTEGER, (ARG_CONST_MAP_PTR,
                                                    ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
+    # TCP header options in sock_ops programs (net/core/filter.c)
+    142: _p("bpf_load_hdr_opt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_MEM | WRITE,
+                                              ARG_CONST_SIZE, ARG_ANYTHING)),
+    143: _p("bpf_store_hdr_opt", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
+                                               ARG_ANYTHING), changes_pkt_data=True),
+    144: _p("bpf_reserve_hdr_opt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING)),
     # branch records (kernel/trace/bpf_trace.c)
     119: _p("bpf_read_branch_records", RET_INTEGER, (ARG_PTR_TO_CTX,
                                                      ARG_PTR_TO_MEM | MAYBE_NULL | WRITE,

@@ -94,6 +94,7 @@ def test_ctx_access_equals_kernel(case, write):
 SOCKMAP = ("sm", "sockmap", 4, 4, 2)
 SOCKHASH = ("sh", "sockhash", 4, 4, 2)
 REUSEPORT = ("ra", "reuseport_sockarray", 4, 4, 2)
+FP32 = insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -32)          # r2 = fp - 32
 KEY0 = insn(0x62, 10, 0, -4, 0) + insn(0xBF, 3, 10) + insn(0x07, 3, 0, 0, -4)   # r3 = &(u32)0
 
 
@@ -161,6 +162,17 @@ HELPER_CASES = {
     "netns_cookie_null": ("sock_ops", insn(0xB7, 1) + call(122) + EXIT0, []),
     "netns_cookie_ctx": ("sk_msg", call(122) + EXIT0, []),
     "netns_cookie_stack": ("sk_msg", insn(0xBF, 1, 10) + call(122) + EXIT0, []),
+    # sock_ops: TCP header options
+    "load_hdr_opt": ("sock_ops", FP32 + insn(0xB7, 3, 0, 0, 32) + insn(0xB7, 4) + call(142)
+                     + EXIT0, []),
+    "load_hdr_opt_past_stack": ("sock_ops", FP32 + insn(0xB7, 3, 0, 0, 33) + insn(0xB7, 4)
+                                + call(142) + EXIT0, []),
+    "store_hdr_opt": ("sock_ops", insn(0x7A, 10, 0, -32, 0) + FP32 + insn(0xB7, 3, 0, 0, 8)
+                      + insn(0xB7, 4) + call(143) + EXIT0, []),
+    "store_hdr_opt_past_stack": ("sock_ops", FP32 + insn(0xB7, 3, 0, 0, 33) + insn(0xB7, 4)
+                                 + call(143) + EXIT0, []),
+    "reserve_hdr_opt": ("sock_ops", insn(0xB7, 2, 0, 0, 4) + insn(0xB7, 3) + call(144)
+                        + EXIT0, []),
     "netns_cookie_tc_ctx": ("sched_cls", call(122) + EXIT0, []),
     "netns_cookie_tc_null": ("sched_cls", insn(0xB7, 1) + call(122) + EXIT0, []),
     "netns_cookie_filter_stack": ("socket_filter", insn(0xBF, 1, 10) + call(122) + EXIT0, []),
@@ -199,7 +211,6 @@ HELPER_CASES.update({
         8, insn(0xBF, 3, 2) + insn(0xBF, 1, 6) + insn(0xB7, 2) + insn(0xB7, 4, 0, 0, 8)
         + call(26)), []),
 })
-FP32 = insn(0xBF, 2, 10) + insn(0x07, 2, 0, 0, -32)          # r2 = fp - 32
 HELPER_CASES.update({
     # perf_event: bpf_read_branch_records(ctx, buf or NULL, size, flags)
     "read_branch_records": ("perf_event", FP32 + insn(0xB7, 3, 0, 0, 32) + insn(0xB7, 4)
