@@ -418,6 +418,11 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                                 f"acquired before", EINVAL)
     if func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
+    elif func_id == 81:
+        # bpf_get_local_storage cannot fail, so its flags must be a known 0
+        if not is_null(env.regs[2]):
+            raise VerifierError("get_local_storage() doesn't support non-zero flags", EINVAL)
+        mark_chain_precision(env, 2)
     elif func_id == 165:
         _check_bpf_snprintf_call(env)
     elif fn.callback == "timer":

@@ -348,6 +348,11 @@ ATTACH_CASES = {
     "local_storage_skb": (LOCAL_STORAGE, SKB_OUT, [CG_STORAGE]),
     "local_storage_percpu_sock": (LOCAL_STORAGE, SOCK0, [PCPU_CG_STORAGE]),
     "local_storage_hash": (LOCAL_STORAGE, SKB_OUT, [HASH8]),
+    "local_storage_flags": (LOCAL_STORAGE.replace(insn(0xB7, 2), insn(0xB7, 2, 0, 0, 1)),
+                            SKB_OUT, [CG_STORAGE]),
+    "local_storage_unknown_flags": (insn(0x61, 2, 1, 0) + LOCAL_STORAGE.replace(insn(0xB7, 2),
+                                                                                b""),
+                                    SKB_OUT, [CG_STORAGE]),
     "local_storage_past_value": (LOCAL_STORAGE.replace(insn(0x79, 1, 0, 0), insn(0x79, 1, 0, 4)),
                                  SKB_OUT, [CG_STORAGE]),
     "lookup_cgroup_storage": (insn(0x7A, 10, 0, -8, 0) + insn(0xBF, 2, 10)
