@@ -135,3 +135,50 @@ SKB_SIZE = 192                  # sizeof(struct __sk_buff)
 XDP_MD_OFFSETS: dict[str, int] = {"data": 0, "data_end": 4, "data_meta": 8, "ingress_ifindex": 12,
                                   "rx_queue_index": 16, "egress_ifindex": 20}
 XDP_MD_SIZE = 24                # sizeof(struct xdp_md)
+# struct sk_msg_md (sk_msg programs); data, data_end and sk are 8-byte __bpf_md_ptr slots
+SK_MSG_MD_OFFSETS: dict[str, int] = {
+    "data": 0, "data_end": 8, "family": 16, "remote_ip4": 20, "local_ip4": 24,
+    "remote_ip6": 28, "local_ip6": 44, "remote_port": 60, "local_port": 64, "size": 68,
+    "sk": 72,
+}
+SK_MSG_MD_SIZE = 80
+# struct bpf_sk_lookup (sk_lookup programs); sk shares its 8 bytes with cookie
+SK_LOOKUP_OFFSETS: dict[str, int] = {
+    "sk": 0, "family": 8, "protocol": 12, "remote_ip4": 16, "remote_ip6": 20,
+    "remote_port": 36, "local_ip4": 40, "local_ip6": 44, "local_port": 60,
+    "ingress_ifindex": 64,
+}
+SK_LOOKUP_SIZE = 72
+# struct bpf_sock_ops (sock_ops programs); args[4] / reply / replylong[4] share offset 4
+SOCK_OPS_OFFSETS: dict[str, int] = {
+    "op": 0, "reply": 4, "family": 20, "remote_ip4": 24, "local_ip4": 28,
+    "remote_ip6": 32, "local_ip6": 48, "remote_port": 64, "local_port": 68,
+    "is_fullsock": 72, "snd_cwnd": 76, "srtt_us": 80, "bpf_sock_ops_cb_flags": 84,
+    "state": 88, "sk_txhash": 164, "bytes_received": 168, "bytes_acked": 176, "sk": 184,
+    "skb_data": 192, "skb_data_end": 200, "skb_len": 208, "skb_tcp_flags": 212,
+    "skb_hwtstamp": 216,
+}
+SOCK_OPS_SIZE = 224
+# struct bpf_sock_addr (cgroup_sock_addr programs)
+SOCK_ADDR_OFFSETS: dict[str, int] = {
+    "user_family": 0, "user_ip4": 4, "user_ip6": 8, "user_port": 24, "family": 28, "type": 32,
+    "protocol": 36, "msg_src_ip4": 40, "msg_src_ip6": 44, "sk": 64,
+}
+SOCK_ADDR_SIZE = 72
+BPF_SOCK_SIZE = 80              # sizeof(struct bpf_sock) (cgroup_sock programs' context)
+BPF_SYSCTL_SIZE = 8             # struct bpf_sysctl {u32 write; u32 file_pos;}
+CGROUP_DEV_CTX_SIZE = 12        # struct bpf_cgroup_dev_ctx {u32 access_type, major, minor;}
+# struct bpf_sockopt (cgroup_sockopt programs); sk, optval and optval_end are __bpf_md_ptr
+SOCKOPT_OFFSETS: dict[str, int] = {
+    "sk": 0, "optval": 8, "optval_end": 16, "level": 24, "optname": 28, "optlen": 32,
+    "retval": 36,
+}
+SOCKOPT_SIZE = 40
+FLOW_KEYS_SIZE = 56             # sizeof(struct bpf_flow_keys) (flow_dissector's flow_keys)
+# struct sk_reuseport_md (sk_reuseport programs); data, data_end, sk, migrating_sk are
+# 8-byte __bpf_md_ptr slots
+SK_REUSEPORT_MD_OFFSETS: dict[str, int] = {
+    "data": 0, "data_end": 8, "len": 16, "eth_protocol": 20, "ip_protocol": 24,
+    "bind_inany": 28, "hash": 32, "sk": 40, "migrating_sk": 48,
+}
+SK_REUSEPORT_MD_SIZE = 56

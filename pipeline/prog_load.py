@@ -36,7 +36,13 @@ _ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgr
            **{f"cgroup/{hook}_unix": f"cgroup_unix_{hook}"
               for hook in ("connect", "sendmsg", "recvmsg", "getpeername", "getsockname")},
            "cgroup/post_bind4": "cgroup_inet4_post_bind",
-           "cgroup/post_bind6": "cgroup_inet6_post_bind"}
+           "cgroup/post_bind6": "cgroup_inet6_post_bind",
+           "cgroup/sock": "cgroup_inet_sock_create",
+           "cgroup/sock_create": "cgroup_inet_sock_create",
+           "cgroup/sock_release": "cgroup_inet_sock_release",
+           "cgroup/getsockopt": "cgroup_getsockopt", "cgroup/setsockopt": "cgroup_setsockopt",
+           "cgroup/dev": "cgroup_device", "cgroup/sysctl": "cgroup_sysctl",
+           "sockops": "cgroup_sock_ops", "sk_lookup": "sk_lookup"}
 
 # BTF-attached tracing programs: the SEC() prefix names the attach type
 _TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trace_fentry",
@@ -120,16 +126,39 @@ def map_descs(elf, btf) -> list:
         if ref.kind == "data":
             d = data[ref.name]
             ro = d.kind == "rodata"
+            sec = _datasec(btf, ref.name)
             out.append(MapDesc(name=ref.name, map_type="array", key_size=4,
                                value_size=d.size, max_entries=1,
                                flags=(BPF_F_RDONLY_PROG if ro else 0) | BPF_F_MMAPABLE,
-                               frozen=ro, initial_value=d.data or bytes(d.size), kind="data"))
+                               frozen=ro, initial_value=d.data or bytes(d.size), kind="data",
+                               has_btf=sec is not None,
+                               value_fields=_datasec_fields(btf, sec)))
         elif ref.kind == "btf":
             out.append(btf_maps.get(ref.name) or MapDesc(ref.name, "unspec", 0, 0, 0))
         else:
             m = next((x for x in elf.legacy_maps if x.name == ref.name), None)
             out.append(_legacy_map(ref.name, m.data if m else b""))
     return out
+
+
+def _datasec(btf, name: str):
+    """The DATASEC libbpf gives a global-data map as its BTF value type, if any."""
+    if btf is None:
+        return None
+    return next(iter(btf.find(name, L.DATASEC)), None)
+
+
+def _datasec_fields(btf, sec) -> tuple:
+    """Special fields (bpf_spin_lock, bpf_timer, ...) among a data section's variables, at
+    their offsets in the section (kernel: btf_parse_fields on a DATASEC value)."""
+    if sec is None:
+        return ()
+    out = []
+    for vs in sec.secinfos:
+        var = btf.type(vs.type)
+        if var.kind == L.VAR:
+            out.extend(_special_fields(btf, var.type, vs.offset, 0))
+    return tuple(out)
 
 
 def _legacy_map(name: str, body: bytes):

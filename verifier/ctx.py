@@ -8,7 +8,17 @@ net/core/filter.c and kernel/trace/bpf_trace.c:
   cgroup_skb, each with its own read/write field sets; ``data``,
   ``data_meta`` and ``data_end`` load as packet pointers where allowed;
 - ``struct xdp_md`` for XDP (read only; data/data_meta/data_end pointers);
-- ``struct pt_regs`` (kprobe), tracepoint and raw tracepoint buffers.
+- ``struct pt_regs`` (kprobe), tracepoint and raw tracepoint buffers;
+- ``struct __sk_buff`` as sk_skb and the lwt types see it (sk_skb_is_valid_access,
+  lwt_is_valid_access), ``struct sk_msg_md`` (sk_msg_is_valid_access),
+  ``struct bpf_sk_lookup`` (sk_lookup_is_valid_access) and ``struct bpf_sock_ops``
+  (sock_ops_is_valid_access);
+- ``struct bpf_sock`` for cgroup_sock (sock_filter_is_valid_access), ``struct
+  bpf_sock_addr`` (sock_addr_is_valid_access, fields by attach type), ``struct
+  bpf_sysctl``, ``struct bpf_cgroup_dev_ctx`` and ``struct bpf_sockopt``
+  (kernel/bpf/cgroup.c; optval..optval_end is packet memory);
+- ``struct __sk_buff`` as flow_dissector sees it (data, data_end, flow_keys only) and
+  ``struct sk_reuseport_md`` (sk_reuseport_is_valid_access).
 
 A failed check becomes ``invalid bpf_context access off=N size=M``.
 """
@@ -19,6 +29,11 @@ from verifier import regtypes as T
 
 # struct __sk_buff / struct xdp_md field offsets (include/uapi/linux/bpf.h)
 from isa.uapi import SKB_OFFSETS as SKB, SKB_SIZE, XDP_MD_OFFSETS as XDP, XDP_MD_SIZE as XDP_SIZE
+from isa.uapi import (SK_LOOKUP_OFFSETS as SKL, SK_LOOKUP_SIZE, SK_MSG_MD_OFFSETS as MSG,
+                      SK_MSG_MD_SIZE, SOCK_OPS_OFFSETS as OPS, SOCK_OPS_SIZE)
+from isa.uapi import (BPF_SOCK_SIZE, BPF_SYSCTL_SIZE, CGROUP_DEV_CTX_SIZE,
+                      SOCK_ADDR_OFFSETS as SA, SOCK_ADDR_SIZE, SOCKOPT_OFFSETS as SO,
+                      SOCKOPT_SIZE, SK_REUSEPORT_MD_OFFSETS as RP, SK_REUSEPORT_MD_SIZE)
 PT_REGS_SIZE = 168
 PERF_MAX_TRACE_SIZE = 2048
 
@@ -174,11 +189,259 @@ def pe_is_valid_access(off, size, write, attach):
     return size == 8, T.SCALAR
 
 
+def _skb_excluded(off: int, *fields: str) -> bool:
+    """off falls in one of the named __sk_buff fields (8 bytes for tstamp/hwtstamp)."""
+    for f in fields:
+        width = 8 if f in ("tstamp", "hwtstamp") else 4
+        if SKB[f] <= off < SKB[f] + width:
+            return True
+    return False
+
+
+def sk_skb_is_valid_access(off, size, write, attach):
+    """kernel: sk_skb_is_valid_access (sk_skb stream parser / verdict)."""
+    if _skb_excluded(off, "tc_classid", "data_meta", "tstamp", "wire_len", "hwtstamp"):
+        return False, T.SCALAR
+    if write and not (_in(off, "tc_index") or _in(off, "priority")):
+        return False, T.SCALAR
+    if _in(off, "mark"):
+        return False, T.SCALAR
+    ok, reg_type = skb_is_valid_access(off, size, write)
+    if _in(off, "data"):
+        reg_type = T.PTR_TO_PACKET
+    elif _in(off, "data_end"):
+        reg_type = T.PTR_TO_PACKET_END
+    return ok, reg_type
+
+
+def lwt_is_valid_access(off, size, write, attach):
+    """kernel: lwt_is_valid_access (lwt_in, lwt_out, lwt_xmit, lwt_seg6local)."""
+    if (_skb_excluded(off, "tc_classid", "data_meta", "tstamp", "wire_len", "hwtstamp")
+            or _family_to_local_port(off)):
+        return False, T.SCALAR
+    if write and not (_in(off, "mark") or _in(off, "priority") or _cb(off)):
+        return False, T.SCALAR
+    ok, reg_type = skb_is_valid_access(off, size, write)
+    if _in(off, "data"):
+        reg_type = T.PTR_TO_PACKET
+    elif _in(off, "data_end"):
+        reg_type = T.PTR_TO_PACKET_END
+    return ok, reg_type
+
+
+def _ptr_slot(off: int, start: int) -> bool:
+    """off inside an 8-byte __bpf_md_ptr slot."""
+    return start <= off < start + 8
+
+
+def _u32_field(off: int, table: dict, *names: str) -> bool:
+    return any(table[n] <= off < table[n] + 4 for n in names)
+
+
+def _ip6_field(off: int, table: dict, *names: str) -> bool:
+    return any(table[n] <= off < table[n] + 16 for n in names)
+
+
+def sk_msg_is_valid_access(off, size, write, attach):
+    """kernel: sk_msg_is_valid_access (struct sk_msg_md, read only)."""
+    if write or off % size != 0:
+        return False, T.SCALAR
+    if _ptr_slot(off, MSG["data"]):
+        return size == 8, T.PTR_TO_PACKET
+    if _ptr_slot(off, MSG["data_end"]):
+        return size == 8, T.PTR_TO_PACKET_END
+    if _ptr_slot(off, MSG["sk"]):
+        return size == 8, T.PTR_TO_SOCKET if size == 8 else T.SCALAR
+    if (_u32_field(off, MSG, "family", "remote_ip4", "local_ip4", "remote_port",
+                   "local_port", "size") or _ip6_field(off, MSG, "remote_ip6", "local_ip6")):
+        return size == 4, T.SCALAR
+    return False, T.SCALAR
+
+
+def sk_lookup_is_valid_access(off, size, write, attach):
+    """kernel: sk_lookup_is_valid_access (struct bpf_sk_lookup, read only)."""
+    if off < 0 or off >= SK_LOOKUP_SIZE or off % size != 0 or write:
+        return False, T.SCALAR
+    if _ptr_slot(off, SKL["sk"]):
+        return size == 8, T.PTR_TO_SOCKET | T.PTR_MAYBE_NULL
+    if (_u32_field(off, SKL, "family", "protocol", "remote_ip4", "local_ip4", "local_port",
+                   "ingress_ifindex") or _ip6_field(off, SKL, "remote_ip6", "local_ip6")):
+        return _narrow_ok(off, size, 4), T.SCALAR
+    if SKL["remote_port"] <= off < SKL["remote_port"] + 2:
+        # a 4-byte read of the 2-byte port stays allowed (backward compatibility)
+        return size == 4 or _narrow_ok(off, size, 2), T.SCALAR
+    if SKL["remote_port"] + 2 <= off < SKL["local_ip4"]:
+        return _narrow_ok(off, size, 2), T.SCALAR      # the zero padding after remote_port
+    return False, T.SCALAR
+
+
+def sock_ops_is_valid_access(off, size, write, attach):
+    """kernel: sock_ops_is_valid_access (struct bpf_sock_ops)."""
+    if off < 0 or off >= SOCK_OPS_SIZE or off % size != 0:
+        return False, T.SCALAR
+    if write:
+        return off in (OPS["reply"], OPS["sk_txhash"]) and size == 4, T.SCALAR
+    if OPS["bytes_received"] <= off < OPS["bytes_acked"] + 8:
+        return size == 8, T.SCALAR
+    if _ptr_slot(off, OPS["sk"]):
+        return size == 8, T.PTR_TO_SOCKET | T.PTR_MAYBE_NULL
+    if _ptr_slot(off, OPS["skb_data"]):
+        return size == 8, T.PTR_TO_PACKET
+    if _ptr_slot(off, OPS["skb_data_end"]):
+        return size == 8, T.PTR_TO_PACKET_END
+    if off == OPS["skb_tcp_flags"]:
+        return _narrow_ok(off, size, 4), T.SCALAR
+    if OPS["skb_hwtstamp"] <= off < OPS["skb_hwtstamp"] + 8:
+        return size == 8, T.SCALAR
+    return size == 4, T.SCALAR
+
+
+def bpf_sock_is_valid_access(off: int, size: int) -> bool:
+    """kernel: bpf_sock_is_valid_access (struct bpf_sock, 80 bytes): u32 fields read whole
+    or narrowed, dst_port (__be16) as 2 or 4 bytes, nothing in the padding after it."""
+    if off < 0 or off >= BPF_SOCK_SIZE or off % size != 0:
+        return False
+    if (off in (72, 4, 8, 12, 44, 76) or 24 <= off < 28 or 28 <= off < 44
+            or 52 <= off < 56 or 56 <= off < 72):
+        return _narrow_ok(off, size, 4)
+    if 48 <= off < 50:               # dst_port (__be16)
+        return _narrow_ok(off, size, 4 if size == 4 else 2)
+    if 50 <= off < 52:
+        return False
+    return size == 4
+
+
+_SOCK_CREATE = ("cgroup_inet_sock_create", "cgroup_inet_sock_release")
+
+
+def cg_sock_is_valid_access(off, size, write, attach):
+    """kernel: sock_filter_is_valid_access - bpf_sock_is_valid_access, then which fields
+    the attach type may see: bound_dev_if/mark/priority read and written at socket
+    creation and release only, source address and port read after bind only."""
+    if not bpf_sock_is_valid_access(off, size):
+        return False, T.SCALAR
+    attach = attach or "cgroup_inet_sock_create"   # the kernel's default for attach type 0
+    if off in (0, 16, 20):                         # bound_dev_if, mark, priority
+        return attach in _SOCK_CREATE, T.SCALAR
+    if 24 <= off < 28:                             # src_ip4
+        return attach == "cgroup_inet4_post_bind" and not write, T.SCALAR
+    if 28 <= off < 44:                             # src_ip6
+        return attach == "cgroup_inet6_post_bind" and not write, T.SCALAR
+    if 44 <= off < 48:                             # src_port
+        return (attach in ("cgroup_inet4_post_bind", "cgroup_inet6_post_bind")
+                and not write), T.SCALAR
+    return not write, T.SCALAR
+
+
+_SA_IP4 = ("cgroup_inet4_bind", "cgroup_inet4_connect", "cgroup_inet4_getpeername",
+           "cgroup_inet4_getsockname", "cgroup_udp4_sendmsg", "cgroup_udp4_recvmsg")
+_SA_IP6 = tuple(a.replace("4", "6") for a in _SA_IP4)
+
+
+def _wide_ok(off: int, size: int, field: str, width: int) -> bool:
+    """kernel: bpf_ctx_wide_access_ok - an aligned 8-byte access inside the field."""
+    return (size == 8 and SA[field] <= off and off + 8 <= SA[field] + width
+            and off % 8 == 0)
+
+
+def sock_addr_is_valid_access(off, size, write, attach):
+    """kernel: sock_addr_is_valid_access (struct bpf_sock_addr)."""
+    if off < 0 or off >= SOCK_ADDR_SIZE or off % size != 0:
+        return False, T.SCALAR
+    in_ip4 = SA["user_ip4"] <= off < SA["user_ip4"] + 4
+    in_ip6 = SA["user_ip6"] <= off < SA["user_ip6"] + 16
+    in_src4 = SA["msg_src_ip4"] <= off < SA["msg_src_ip4"] + 4
+    in_src6 = SA["msg_src_ip6"] <= off < SA["msg_src_ip6"] + 16
+    if ((in_ip4 and attach not in _SA_IP4) or (in_ip6 and attach not in _SA_IP6)
+            or (in_src4 and attach != "cgroup_udp4_sendmsg")
+            or (in_src6 and attach != "cgroup_udp6_sendmsg")):
+        return False, T.SCALAR
+    if in_ip4 or in_ip6 or in_src4 or in_src6 or SA["user_port"] <= off < SA["user_port"] + 4:
+        if _wide_ok(off, size, "user_ip6", 16) or _wide_ok(off, size, "msg_src_ip6", 16):
+            return True, T.SCALAR
+        return (size == 4 if write else _narrow_ok(off, size, 4)), T.SCALAR
+    if _ptr_slot(off, SA["sk"]):
+        return not write and size == 8, T.PTR_TO_SOCKET
+    if any(SA[f] <= off < SA[f] + 4 for f in ("user_family", "family", "type", "protocol")):
+        return not write and size == 4, T.SCALAR
+    return False, T.SCALAR
+
+
+def sysctl_is_valid_access(off, size, write, attach):
+    """kernel: sysctl_is_valid_access (struct bpf_sysctl)."""
+    if off < 0 or off + size > BPF_SYSCTL_SIZE or off % size:
+        return False, T.SCALAR
+    if off < 4:                                    # write
+        return not write and _narrow_ok(off, size, 4), T.SCALAR
+    return (size == 4 if write else _narrow_ok(off, size, 4)), T.SCALAR   # file_pos
+
+
+def cgroup_dev_is_valid_access(off, size, write, attach):
+    """kernel: cgroup_dev_is_valid_access (struct bpf_cgroup_dev_ctx, read only)."""
+    if write or off < 0 or off + size > CGROUP_DEV_CTX_SIZE or off % size != 0:
+        return False, T.SCALAR
+    if off < 4:                                    # access_type
+        return _narrow_ok(off, size, 4), T.SCALAR
+    return size == 4, T.SCALAR
+
+
+def cg_sockopt_is_valid_access(off, size, write, attach):
+    """kernel: cg_sockopt_is_valid_access (struct bpf_sockopt)."""
+    if off < 0 or off >= SOCKOPT_SIZE or off % size != 0:
+        return False, T.SCALAR
+    if write:
+        if off == SO["retval"]:
+            return size == 4 and attach == "cgroup_getsockopt", T.SCALAR
+        if off in (SO["optname"], SO["level"]):
+            return size == 4 and attach == "cgroup_setsockopt", T.SCALAR
+        return off == SO["optlen"] and size == 4, T.SCALAR
+    if _ptr_slot(off, SO["sk"]):
+        return size == 8, T.PTR_TO_SOCKET
+    if _ptr_slot(off, SO["optval"]):
+        return size == 8, T.PTR_TO_PACKET
+    if _ptr_slot(off, SO["optval_end"]):
+        return size == 8, T.PTR_TO_PACKET_END
+    if SO["retval"] <= off < SO["retval"] + 4:
+        return size == 4 and attach == "cgroup_getsockopt", T.SCALAR
+    return size == 4, T.SCALAR
+
+
+def flow_dissector_is_valid_access(off, size, write, attach):
+    """kernel: flow_dissector_is_valid_access (read only: data, data_end, flow_keys)."""
+    if off < 0 or off >= SKB_SIZE or off % size != 0 or write:
+        return False, T.SCALAR
+    if _in(off, "data"):
+        return size == 4, T.PTR_TO_PACKET
+    if _in(off, "data_end"):
+        return size == 4, T.PTR_TO_PACKET_END
+    if _ptr_slot(off, SKB["flow_keys"]):
+        return size == 8, T.PTR_TO_FLOW_KEYS
+    return False, T.SCALAR
+
+
+def sk_reuseport_is_valid_access(off, size, write, attach):
+    """kernel: sk_reuseport_is_valid_access (struct sk_reuseport_md, read only)."""
+    if off < 0 or off >= SK_REUSEPORT_MD_SIZE or off % size or write:
+        return False, T.SCALAR
+    ptrs = {RP["data"]: T.PTR_TO_PACKET, RP["data_end"]: T.PTR_TO_PACKET_END,
+            RP["sk"]: T.PTR_TO_SOCKET, RP["migrating_sk"]: T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL}
+    if off in ptrs:
+        return size == 8, ptrs[off]
+    if off == RP["hash"]:
+        return size == 4, T.SCALAR
+    if RP["eth_protocol"] <= off < RP["eth_protocol"] + 4 and size < 2:
+        return False, T.SCALAR                      # skb->protocol is 2 bytes
+    if any(RP[f] <= off < RP[f] + 4 for f in ("eth_protocol", "ip_protocol", "bind_inany",
+                                             "len")):
+        return _narrow_ok(off, size, 4), T.SCALAR
+    return False, T.SCALAR
+
+
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
     def __init__(self, name: str, struct: str, size: int, is_valid_access, may_access_skb=False,
-                 direct_pkt_read=False, direct_pkt_write=False):
+                 direct_pkt_read=False, direct_pkt_write=False, helper_pkt_any=False):
         self.name = name
         self.struct = struct
         self.size = size
@@ -186,6 +449,9 @@ class CtxModel:
         self.may_access_skb = may_access_skb      # LD_ABS / LD_IND allowed
         self.direct_pkt_read = direct_pkt_read
         self.direct_pkt_write = direct_pkt_write
+        # every helper may read and write the packet, whatever its .pkt_access
+        # (kernel: may_access_direct_pkt_data's BPF_PROG_TYPE_CGROUP_SOCKOPT case)
+        self.helper_pkt_any = helper_pkt_any
 
 
 MODELS = {
@@ -205,6 +471,35 @@ MODELS = {
                            pe_is_valid_access),
     "raw_tracepoint": CtxModel("raw_tracepoint", "bpf_raw_tracepoint_args", 96,
                                raw_tp_is_valid_access),
+    "sk_skb": CtxModel("sk_skb", "__sk_buff", SKB_SIZE, sk_skb_is_valid_access,
+                       direct_pkt_read=True, direct_pkt_write=True),
+    "sk_msg": CtxModel("sk_msg", "sk_msg_md", SK_MSG_MD_SIZE, sk_msg_is_valid_access,
+                       direct_pkt_read=True, direct_pkt_write=True),
+    "sk_lookup": CtxModel("sk_lookup", "bpf_sk_lookup", SK_LOOKUP_SIZE,
+                          sk_lookup_is_valid_access),
+    "sock_ops": CtxModel("sock_ops", "bpf_sock_ops", SOCK_OPS_SIZE, sock_ops_is_valid_access),
+    "lwt_in": CtxModel("lwt_in", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                       direct_pkt_read=True),
+    "lwt_out": CtxModel("lwt_out", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                        direct_pkt_read=True),
+    "lwt_seg6local": CtxModel("lwt_seg6local", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                              direct_pkt_read=True),
+    "cgroup_sock": CtxModel("cgroup_sock", "bpf_sock", BPF_SOCK_SIZE, cg_sock_is_valid_access),
+    "cgroup_sock_addr": CtxModel("cgroup_sock_addr", "bpf_sock_addr", SOCK_ADDR_SIZE,
+                                 sock_addr_is_valid_access),
+    "cgroup_sysctl": CtxModel("cgroup_sysctl", "bpf_sysctl", BPF_SYSCTL_SIZE,
+                              sysctl_is_valid_access),
+    "cgroup_device": CtxModel("cgroup_device", "bpf_cgroup_dev_ctx", CGROUP_DEV_CTX_SIZE,
+                              cgroup_dev_is_valid_access),
+    "cgroup_sockopt": CtxModel("cgroup_sockopt", "bpf_sockopt", SOCKOPT_SIZE,
+                               cg_sockopt_is_valid_access, direct_pkt_read=True,
+                               direct_pkt_write=True, helper_pkt_any=True),
+    "flow_dissector": CtxModel("flow_dissector", "__sk_buff", SKB_SIZE,
+                               flow_dissector_is_valid_access, direct_pkt_read=True),
+    "sk_reuseport": CtxModel("sk_reuseport", "sk_reuseport_md", SK_REUSEPORT_MD_SIZE,
+                             sk_reuseport_is_valid_access, direct_pkt_read=True),
+    "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
+                         direct_pkt_read=True, direct_pkt_write=True),
 }
 
 

@@ -17,6 +17,7 @@ from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import helpers as H
 from verifier import regtypes as T
+from verifier.bprintf import format_ok
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
@@ -205,6 +206,20 @@ def _check_const_str(env: Env, regno: int) -> None:
         raise VerifierError("string is not zero-terminated")
 
 
+def _check_bpf_snprintf_call(env: Env) -> None:
+    """kernel: check_bpf_snprintf_call - the constant format (R3) against the number of
+    u64 arguments R5 says the data (R4) holds."""
+    fmt_reg, data_len = env.reg(3), env.reg(5).s.var_off.value
+    if data_len % 8:
+        # the kernel refuses without a message of its own
+        raise VerifierError("Invalid format string", EINVAL)
+    m = fmt_reg.map
+    off = fmt_reg.off + fmt_reg.s.var_off.value
+    data = (m.initial_value or b"").ljust(m.value_size, b"\0")
+    if not format_ok(data[off:], data_len // 8):
+        raise VerifierError("Invalid format string", EINVAL)
+
+
 def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     """kernel: process_spin_lock."""
     reg = env.reg(regno)
@@ -309,6 +324,8 @@ _MAP_HELPERS = {
     "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
     # map_update_elem/map_delete_elem (2, 3) only where may_update_sockmap says so
     "sockmap": {1, 52, 53, 60, 82}, "sockhash": {1, 70, 71, 72, 82},
+    "cgroup_storage": {81}, "percpu_cgroup_storage": {81},
+    "reuseport_sockarray": {82},
     # local storage: only its own get/delete helpers and bpf_kptr_xchg (194)
     "sk_storage": {107, 108, 194}, "inode_storage": {145, 146, 194},
     "task_storage": {156, 157, 194}, "cgrp_storage": {210, 211, 194},
@@ -319,6 +336,11 @@ _MAP_HELPERS = {
 _FUNC_MAPS = {
     12: ("prog_array",), 25: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
     134: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
+    52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
+    70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
+    82: ("reuseport_sockarray", "sockmap", "sockhash"),
+    81: ("cgroup_storage", "percpu_cgroup_storage"),
+    107: ("sk_storage",), 108: ("sk_storage",),
     87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
                                                                           "bloom_filter"),
 }
@@ -364,10 +386,10 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
-    if not H.available(env.prog_type, func_id):
+    if not H.available(env.prog_type, func_id, env.inp.expected_attach_type):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
-    fn = H.HELPERS.get(func_id)
+    fn = H.proto(env.prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
@@ -396,6 +418,13 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                                 f"acquired before", EINVAL)
     if func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
+    elif func_id == 81:
+        # bpf_get_local_storage cannot fail, so its flags must be a known 0
+        if not is_null(env.regs[2]):
+            raise VerifierError("get_local_storage() doesn't support non-zero flags", EINVAL)
+        mark_chain_precision(env, 2)
+    elif func_id == 165:
+        _check_bpf_snprintf_call(env)
     elif fn.callback == "timer":
         C.push_callback_call(env, insn, insn_idx, meta.subprogno, "timer")
     elif fn.callback == "for_each":

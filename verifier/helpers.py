@@ -153,13 +153,13 @@ HELPERS: dict[int, Proto] = {
     80: _p("bpf_get_current_cgroup_id", RET_INTEGER),
     84: _p("bpf_sk_lookup_tcp", RET_PTR_TO_SOCKET, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
                                                     ARG_ANYTHING, ARG_ANYTHING),
-           ret_flags=MAYBE_NULL, acquire=True, changes_pkt_data=False),
+           ret_flags=MAYBE_NULL, acquire=True, changes_pkt_data=False, pkt_access=True),
     85: _p("bpf_sk_lookup_udp", RET_PTR_TO_SOCKET, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
                                                     ARG_ANYTHING, ARG_ANYTHING),
-           ret_flags=MAYBE_NULL, acquire=True),
+           ret_flags=MAYBE_NULL, acquire=True, pkt_access=True),
     86: _p("bpf_sk_release", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON | RELEASE,)),
     87: _p("bpf_map_push_elem", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE,
-                                              ARG_ANYTHING)),
+                                              ARG_ANYTHING), pkt_access=True),
     88: _p("bpf_map_pop_elem", RET_INTEGER, (ARG_CONST_MAP_PTR,
                                              ARG_PTR_TO_MAP_VALUE | UNINIT | WRITE)),
     89: _p("bpf_map_peek_elem", RET_INTEGER, (ARG_CONST_MAP_PTR,
@@ -179,7 +179,7 @@ HELPERS: dict[int, Proto] = {
     99: _p("bpf_skc_lookup_tcp", RET_PTR_TO_SOCK_COMMON, (ARG_PTR_TO_CTX, RO_MEM,
                                                           ARG_CONST_SIZE, ARG_ANYTHING,
                                                           ARG_ANYTHING),
-           ret_flags=MAYBE_NULL, acquire=True),
+           ret_flags=MAYBE_NULL, acquire=True, pkt_access=True),
     112: _p("bpf_probe_read_user", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
                                                  ARG_ANYTHING), gpl_only=True),
     113: _p("bpf_probe_read_kernel", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
@@ -232,13 +232,15 @@ HELPERS: dict[int, Proto] = {
     79: _p("bpf_skb_cgroup_id", RET_INTEGER, (ARG_PTR_TO_CTX,)),
     83: _p("bpf_skb_ancestor_cgroup_id", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
     100: _p("bpf_tcp_check_syncookie", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON, RO_MEM,
-                                                     ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE)),
+                                                     ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE),
+            pkt_access=True),
     105: _p("bpf_strtol", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_ANYTHING,
                                         ARG_PTR_TO_LONG | WRITE | UNINIT)),
     106: _p("bpf_strtoul", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_ANYTHING,
                                          ARG_PTR_TO_LONG | WRITE | UNINIT)),
     110: _p("bpf_tcp_gen_syncookie", RET_INTEGER, (ARG_PTR_TO_BTF_ID_SOCK_COMMON, RO_MEM,
-                                                   ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE)),
+                                                   ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE),
+           pkt_access=True),
     117: _p("bpf_send_signal_thread", RET_INTEGER, (ARG_ANYTHING,)),
     120: _p("bpf_get_ns_current_pid_tgid", RET_INTEGER, (ARG_ANYTHING, ARG_ANYTHING, UNINIT_MEM,
                                                          ARG_CONST_SIZE)),
@@ -261,13 +263,116 @@ HELPERS: dict[int, Proto] = {
     192: _p("bpf_skb_set_tstamp", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING)),
     195: _p("bpf_map_lookup_percpu_elem", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR,
                                                                  ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
-           ret_flags=MAYBE_NULL),
+           ret_flags=MAYBE_NULL, pkt_access=True),
     173: _p("bpf_get_func_ip", RET_INTEGER, (ARG_PTR_TO_CTX,)),
     174: _p("bpf_get_attach_cookie", RET_INTEGER, (ARG_PTR_TO_CTX,)),
     177: _p("bpf_trace_vprintk", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, RO_MEM | MAYBE_NULL,
                                               ARG_CONST_SIZE_OR_ZERO), gpl_only=True),
     148: _p("bpf_copy_from_user", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
            might_sleep=True),
+    # sockmap / sockhash redirection and sk_msg data (net/core/filter.c, net/core/sock_map.c)
+    52: _p("bpf_sk_redirect_map", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                                ARG_ANYTHING)),
+    53: _p("bpf_sock_map_update", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+           pkt_access=True),
+    59: _p("bpf_sock_ops_cb_flags_set", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    60: _p("bpf_msg_redirect_map", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                                 ARG_ANYTHING)),
+    61: _p("bpf_msg_apply_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    62: _p("bpf_msg_cork_bytes", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING)),
+    63: _p("bpf_msg_pull_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                              ARG_ANYTHING), changes_pkt_data=True),
+    70: _p("bpf_sock_hash_update", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                 ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+           pkt_access=True),
+    71: _p("bpf_msg_redirect_hash", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                  ARG_PTR_TO_MAP_KEY, ARG_ANYTHING)),
+    72: _p("bpf_sk_redirect_hash", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                 ARG_PTR_TO_MAP_KEY, ARG_ANYTHING)),
+    82: _p("bpf_sk_select_reuseport", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR,
+                                                    ARG_PTR_TO_MAP_KEY, ARG_ANYTHING)),
+    90: _p("bpf_msg_push_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                              ARG_ANYTHING), changes_pkt_data=True),
+    91: _p("bpf_msg_pop_data", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                             ARG_ANYTHING), changes_pkt_data=True),
+    124: _p("bpf_sk_assign", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                           ARG_ANYTHING)),
+    # cgroup hooks (kernel/bpf/cgroup.c, net/core/filter.c); setsockopt/getsockopt as
+    # sock_addr and sock_ops programs call them (on their context)
+    49: _p("bpf_setsockopt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, RO_MEM,
+                                           ARG_CONST_SIZE)),
+    57: _p("bpf_getsockopt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+                                           UNINIT_MEM, ARG_CONST_SIZE)),
+    64: _p("bpf_bind", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE)),
+    81: _p("bpf_get_local_storage", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR, ARG_ANYTHING)),
+    101: _p("bpf_sysctl_get_name", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_MEM | WRITE,
+                                                 ARG_CONST_SIZE, ARG_ANYTHING)),
+    102: _p("bpf_sysctl_get_current_value", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM,
+                                                          ARG_CONST_SIZE)),
+    103: _p("bpf_sysctl_get_new_value", RET_INTEGER, (ARG_PTR_TO_CTX, UNINIT_MEM,
+                                                      ARG_CONST_SIZE)),
+    104: _p("bpf_sysctl_set_new_value", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE)),
+    # socket local storage (net/core/bpf_sk_storage.c)
+    107: _p("bpf_sk_storage_get", RET_PTR_TO_MAP_VALUE, (ARG_CONST_MAP_PTR,
+                                                         ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                                         ARG_PTR_TO_MAP_VALUE | MAYBE_NULL,
+                                                         ARG_ANYTHING), ret_flags=MAYBE_NULL),
+    108: _p("bpf_sk_storage_delete", RET_INTEGER, (ARG_CONST_MAP_PTR,
+                                                   ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
+    # TCP header options in sock_ops programs (net/core/filter.c)
+    142: _p("bpf_load_hdr_opt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_PTR_TO_MEM | WRITE,
+                                              ARG_CONST_SIZE, ARG_ANYTHING)),
+    143: _p("bpf_store_hdr_opt", RET_INTEGER, (ARG_PTR_TO_CTX, RO_MEM, ARG_CONST_SIZE,
+                                               ARG_ANYTHING), changes_pkt_data=True),
+    144: _p("bpf_reserve_hdr_opt", RET_INTEGER, (ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING)),
+    # branch records (kernel/trace/bpf_trace.c)
+    119: _p("bpf_read_branch_records", RET_INTEGER, (ARG_PTR_TO_CTX,
+                                                     ARG_PTR_TO_MEM | MAYBE_NULL | WRITE,
+                                                     ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+            gpl_only=True),
+    176: _p("bpf_get_branch_snapshot", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO),
+            gpl_only=True),
+    # kernel/bpf/helpers.c; the format is checked at the call (verifier.bprintf)
+    165: _p("bpf_snprintf", RET_INTEGER, (ARG_PTR_TO_MEM | MAYBE_NULL | WRITE,
+                                          ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_CONST_STR,
+                                          RO_MEM | MAYBE_NULL, ARG_CONST_SIZE_OR_ZERO),
+            gpl_only=True),
+    186: _p("bpf_get_retval", RET_INTEGER),
+    187: _p("bpf_set_retval", RET_INTEGER, (ARG_ANYTHING,)),
+}
+
+# Helpers whose prototype depends on the program type (the type's *_func_proto returns a
+# different struct bpf_func_proto for the same id).
+_NETNS_COOKIE_CTX = _p("bpf_get_netns_cookie", RET_INTEGER, (ARG_PTR_TO_CTX | MAYBE_NULL,))
+TYPE_HELPERS: dict[tuple[str, int], Proto] = {
+    # kernel: bpf_sk_lookup_assign_proto (a socket or NULL; tc's takes a sock_common)
+    ("sk_lookup", 124): _p("bpf_sk_assign", RET_INTEGER, (ARG_PTR_TO_CTX,
+                                                         ARG_PTR_TO_SOCKET | MAYBE_NULL,
+                                                         ARG_ANYTHING)),
+    # kernel: bpf_get_netns_cookie_{sock,sock_addr,sock_ops,sk_msg}_proto
+    ("cgroup_sock", 122): _NETNS_COOKIE_CTX,
+    ("cgroup_sock_addr", 122): _NETNS_COOKIE_CTX,
+    ("sock_ops", 122): _NETNS_COOKIE_CTX,
+    ("sk_msg", 122): _NETNS_COOKIE_CTX,
+    ("cgroup_sockopt", 122): _NETNS_COOKIE_CTX,
+    **{(t, 122): _NETNS_COOKIE_CTX for t in ("socket_filter", "sched_cls", "sched_act",
+                                             "cgroup_skb")},
+    # kernel: bpf_get_socket_ptr_cookie_proto (a socket, or NULL)
+    ("sk_reuseport", 46): _p("bpf_get_socket_cookie", RET_INTEGER,
+                             (ARG_PTR_TO_BTF_ID_SOCK_COMMON | MAYBE_NULL,)),
+    # kernel: bpf_sk_storage_get_cg_sock_proto (the context is the socket)
+    ("cgroup_sock", 107): _p("bpf_sk_storage_get", RET_PTR_TO_MAP_VALUE,
+                             (ARG_CONST_MAP_PTR, ARG_PTR_TO_CTX,
+                              ARG_PTR_TO_MAP_VALUE | MAYBE_NULL, ARG_ANYTHING),
+                             ret_flags=MAYBE_NULL),
+    # kernel: bpf_sk_setsockopt_proto / bpf_sk_getsockopt_proto (on ctx->sk)
+    ("cgroup_sockopt", 49): _p("bpf_setsockopt", RET_INTEGER,
+                               (ARG_PTR_TO_BTF_ID_SOCK_COMMON, ARG_ANYTHING, ARG_ANYTHING,
+                                RO_MEM, ARG_CONST_SIZE)),
+    ("cgroup_sockopt", 57): _p("bpf_getsockopt", RET_INTEGER,
+                               (ARG_PTR_TO_BTF_ID_SOCK_COMMON, ARG_ANYTHING, ARG_ANYTHING,
+                                UNINIT_MEM, ARG_CONST_SIZE)),
 }
 
 # one past the last helper id this kernel knows (enum bpf_func_id)
@@ -409,16 +514,60 @@ _UNMEASURED = _BASE | {25}
 PROG_HELPERS["tracing"] = _UNMEASURED | {173}
 
 
-def available(prog_type: str, func_id: int) -> bool:
-    """kernel: get_helper_proto succeeds for this program type."""
+# Helpers that a type's *_func_proto hands out for some expected attach types only.
+_CGROUP_TYPES = frozenset({"cgroup_skb", "cgroup_sock", "cgroup_sock_addr", "sock_ops",
+                           "cgroup_device", "cgroup_sysctl", "cgroup_sockopt"})
+# kernel: cgroup_common_func_proto - no bpf_get_retval/bpf_set_retval for these hooks
+# (None: attach type 0, BPF_CGROUP_INET_INGRESS)
+_NO_RETVAL = frozenset({None, "cgroup_inet_ingress", "cgroup_inet_egress", "cgroup_sock_ops",
+                        "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_unix_recvmsg",
+                        "cgroup_inet4_getpeername", "cgroup_inet6_getpeername",
+                        "cgroup_unix_getpeername", "cgroup_inet4_getsockname",
+                        "cgroup_inet6_getsockname", "cgroup_unix_getsockname"})
+# kernel: sock_addr_func_proto
+_SOCK_ADDR_SOCKOPT = frozenset({
+    "cgroup_inet4_bind", "cgroup_inet6_bind", "cgroup_inet4_connect", "cgroup_inet6_connect",
+    "cgroup_unix_connect", "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg", "cgroup_unix_recvmsg",
+    "cgroup_udp4_sendmsg", "cgroup_udp6_sendmsg", "cgroup_unix_sendmsg",
+    "cgroup_inet4_getpeername", "cgroup_inet6_getpeername", "cgroup_inet4_getsockname",
+    "cgroup_inet6_getsockname"})
+
+
+def _attach_allows(prog_type: str, func_id: int, attach: str | None) -> bool | None:
+    """True/False where the attach type decides, None where it does not."""
+    if func_id in (186, 187) and prog_type in _CGROUP_TYPES:
+        if prog_type == "cgroup_sock" and attach is None:
+            attach = "cgroup_inet_sock_create"     # bpf_prog_load_fixup_attach_type
+        return attach not in _NO_RETVAL
+    if prog_type == "cgroup_sockopt" and func_id in (49, 57):
+        return attach == "cgroup_setsockopt"
+    if prog_type == "cgroup_sock_addr":
+        if func_id == 64:
+            return attach in ("cgroup_inet4_connect", "cgroup_inet6_connect")
+        if func_id in (49, 57):
+            return attach in _SOCK_ADDR_SOCKOPT
+    return None
+
+
+def available(prog_type: str, func_id: int, attach: str | None = None) -> bool:
+    """kernel: get_helper_proto succeeds for this program type (and expected attach
+    type)."""
+    by_attach = _attach_allows(prog_type, func_id, attach)
+    if by_attach is not None:
+        return by_attach
     return func_id in PROG_HELPERS.get(prog_type, _UNMEASURED)
 
 
-def get_proto(prog_type: str, func_id: int) -> Proto | None:
+def get_proto(prog_type: str, func_id: int, attach: str | None = None) -> Proto | None:
     """The prototype, or None when the type may not call it (or we lack a model)."""
-    if not available(prog_type, func_id):
+    if not available(prog_type, func_id, attach):
         return None
-    return HELPERS.get(func_id)
+    return proto(prog_type, func_id)
+
+
+def proto(prog_type: str, func_id: int) -> Proto | None:
+    """The prototype of helper ``func_id`` as program type ``prog_type`` sees it."""
+    return TYPE_HELPERS.get((prog_type, func_id)) or HELPERS.get(func_id)
 
 
 def helper_changes_pkt_data(func_id: int) -> bool:

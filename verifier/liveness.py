@@ -96,7 +96,7 @@ def _insn_use_def(env, i: int) -> tuple[int, int]:
 def _call_params(env, insn) -> int | None:
     """kernel: get_call_summary - argument count of helpers and kfuncs."""
     if insn.src == 0:
-        p = get_proto(env.prog_type, insn.imm)
+        p = get_proto(env.prog_type, insn.imm, env.inp.expected_attach_type)
         if p is None:
             return None
         return len(p.args)

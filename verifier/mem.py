@@ -18,9 +18,11 @@ import struct
 
 from isa import opcodes as op
 from isa.ints import S64_MIN, s32, s64
+from isa.uapi import FLOW_KEYS_SIZE
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
+from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
@@ -34,7 +36,6 @@ BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
 AT_PKT_END = -1       # pkt >= pkt_end
 
 # struct bpf_sock / bpf_sock common prefix (uapi)
-_BPF_SOCK_SIZE = 80
 _TCP_SOCK_SIZE = 112          # sizeof(struct bpf_tcp_sock): icsk_retransmits ends it
 _TCP_SOCK_U64 = (80, 88)      # bytes_received, bytes_acked
 
@@ -124,7 +125,7 @@ def may_access_direct_pkt_data(env: Env, meta, write: bool) -> bool:
     if not ctx.direct_pkt_read:
         return False
     if meta is not None:
-        return meta.pkt_access
+        return meta.pkt_access or ctx.helper_pkt_any
     env.seen_direct_write = True
     return True
 
@@ -157,24 +158,6 @@ def check_ctx_access(env: Env, off: int, size: int, write: bool, is_ldsx: bool =
     return reg_type
 
 
-def _narrow(off: int, size: int, field: int) -> bool:
-    return size <= field and (size & (size - 1)) == 0
-
-
-def _bpf_sock_valid(off: int, size: int) -> bool:
-    """kernel: bpf_sock_is_valid_access (struct bpf_sock, 80 bytes)."""
-    if off < 0 or off >= _BPF_SOCK_SIZE or off % size != 0:
-        return False
-    if (off in (72, 4, 8, 12, 44, 76) or 24 <= off < 28 or 28 <= off < 44
-            or 52 <= off < 56 or 56 <= off < 72):
-        return _narrow(off, size, 4)
-    if 48 <= off < 50:               # dst_port (__be16)
-        return _narrow(off, size, 4 if size == 4 else 2)
-    if 50 <= off < 52:
-        return False
-    return size == 4
-
-
 def _sock_valid(t: int, off: int, size: int) -> bool:
     if t == T.PTR_TO_SOCK_COMMON and 8 <= off < 24:   # type .. priority
         return False
@@ -186,7 +169,7 @@ def _sock_valid(t: int, off: int, size: int) -> bool:
         return size == (8 if off in _TCP_SOCK_U64 else 4)
     if t == T.PTR_TO_XDP_SOCK:
         return off == 0 and size == 4
-    return _bpf_sock_valid(off, size)
+    return bpf_sock_is_valid_access(off, size)
 
 
 def check_sock_access(env: Env, regno: int, off: int, size: int, write: bool) -> None:
@@ -295,6 +278,14 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             ST.check_stack_write(env, regno, off, size, value_regno, insn)
         else:
             ST.check_stack_read(env, regno, off, size, value_regno)
+    elif t == T.PTR_TO_FLOW_KEYS:
+        # kernel: check_flow_keys_access (struct bpf_flow_keys)
+        if write and value_regno >= 0 and env.is_pointer_value(value_regno):
+            raise VerifierError(f"R{value_regno} leaks addr into flow keys")
+        if off < 0 or off + size > FLOW_KEYS_SIZE:
+            raise VerifierError(f"invalid access to flow keys off={off} size={size}")
+        if not write and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
     elif T.is_pkt_pointer(t):
         if write and not may_access_direct_pkt_data(env, None, True):
             raise VerifierError("cannot write into packet")
