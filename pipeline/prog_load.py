@@ -56,6 +56,7 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
     ``prog_flags``: BPF_PROG_LOAD's ``prog_flags`` (e.g. BPF_F_TEST_STATE_FREQ);
     ``data_values``: global data section name -> contents to load instead of the object's
     (what a skeleton writes before load: a frozen .rodata's contents are constants)."""
+    check_loadable(obj, prog)
     btf, ext = obj.btf, obj.btf_ext
     linked = obj.linked(prog, kernel)
     maps = obj.maps
@@ -94,6 +95,22 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.kernel_btf = linked.kernel.kernel
         inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
     return inp
+
+
+def check_loadable(obj, prog) -> None:
+    """What libbpf refuses in ``bpf_object_load_prog`` before ``BPF_PROG_LOAD``: a program
+    whose SEC() name matches no section definition has no program type (only this program
+    is refused: the object's others still load on their own)."""
+    if prog.type == "struct_ops":
+        # the kernel checks the member of the struct_ops type the program implements (its
+        # attach_btf_id, from the .struct_ops map libbpf fills): not modelled, so refused
+        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': struct_ops programs are "
+                                    f"not modelled (attach to a struct_ops member is not "
+                                    f"checked)", f"{obj.path}:{prog.section}", REJECTED)
+    if prog.type is None:
+        raise UserError("elf", f"{obj.path}: prog '{prog.name}': missing BPF prog type, check "
+                               f"ELF section name '{prog.section.removeprefix('?')}'",
+                        f"{obj.path}:{prog.section}", REJECTED)
 
 
 def _check_externs(btf, kernel, prog, called: set[str]) -> None:
@@ -139,7 +156,16 @@ def _legacy_map(name: str, body: bytes):
     return MapDesc(name, MAP_TYPE_NAMES.get(vals[0], "unspec"), vals[1], vals[2], vals[3], vals[4])
 
 
-def _btf_map_defs(btf) -> dict:
+LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1     # enum libbpf_pin_type
+
+
+def check_btf_maps(path: str, btf) -> None:
+    """What ``bpf_object__open`` refuses in the object's BTF-defined maps (an invalid
+    ``pinning`` value), as a one-line error naming ``path`` and the map."""
+    _btf_map_defs(btf, path)
+
+
+def _btf_map_defs(btf, path: str | None = None) -> dict:
     """Decode ``struct { __uint(type, ..); __type(key, ..); ... } name SEC(".maps")``."""
     out = {}
     for sec in btf.find(".maps", L.DATASEC):
@@ -169,6 +195,11 @@ def _btf_map_defs(btf) -> dict:
                             pass
                 elif m.name == "values":
                     inner = None
+            if vals.get("pinning", 0) not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+                # libbpf's parse_btf_map_def: bpf_object__open fails on the whole object
+                where = f"{path}: " if path else ""
+                raise UserError("elf", f"{where}map '{var.name}': invalid pinning value "
+                                       f"{vals['pinning']}.", path, REJECTED)
             fields = ()
             for m in st.members:
                 mt = btf.resolve(m.type)
