@@ -107,10 +107,36 @@ def check_loadable(obj, prog) -> None:
         raise UserError("verifier", f"{obj.path}: prog '{prog.name}': struct_ops programs are "
                                     f"not modelled (attach to a struct_ops member is not "
                                     f"checked)", f"{obj.path}:{prog.section}", REJECTED)
+    typed = _typed_ksyms(obj, prog)
+    if typed:
+        # libbpf hands these to the kernel as BPF_PSEUDO_BTF_ID loads of a kernel variable
+        # (its address found through kallsyms): kernel variables are not modelled
+        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': typed __ksym variable "
+                                    f"'{typed[0]}' (a kernel variable) is not modelled",
+                        f"{obj.path}:{prog.section}", REJECTED)
     if prog.type is None:
         raise UserError("elf", f"{obj.path}: prog '{prog.name}': missing BPF prog type, check "
                                f"ELF section name '{prog.section.removeprefix('?')}'",
                         f"{obj.path}:{prog.section}", REJECTED)
+
+
+def _typed_ksyms(obj, prog) -> list[str]:
+    """The strong ``extern const T name __ksym;`` variables (a VAR of a non-void type in the
+    ``.ksyms`` DATASEC) whose address ``prog`` loads.  Typeless ones (``const void``) are
+    plain addresses (libbpf: from kallsyms) and weak ones may be absent (then 0)."""
+    names = {r.name for r in prog.elf.relocs if r.kind == "ksym"}
+    btf = obj.btf if names else None
+    if btf is None:
+        return []
+    weak = {e.name for e in obj.elf.externs if e.weak}
+    out = []
+    for sec in btf.find(".ksyms", L.DATASEC):
+        for vs in sec.secinfos:
+            var = btf.type(vs.type)
+            if var.kind == L.VAR and var.name in names and var.name not in weak \
+                    and btf.resolve(var.type).kind != L.UNKN:
+                out.append(var.name)
+    return sorted(out)
 
 
 def _check_externs(btf, kernel, prog, called: set[str]) -> None:

@@ -156,3 +156,29 @@ def test_struct_ops_program_refused_by_name(tmp_path):
     msg = str(e.value)
     assert "prog 'get_info'" in msg and "struct_ops" in msg and "not modelled" in msg
     assert "\n" not in msg and e.value.exit_code == 1
+
+
+KSYMS = HEAD + """
+extern const void bpf_fentry_test1 __ksym;
+extern const int bpf_prog_active __ksym;
+SEC("raw_tp/sys_enter") int typeless(void *ctx) { return (long)&bpf_fentry_test1 != 0; }
+SEC("raw_tp/sys_enter") int typed(void *ctx)
+{ const int *p = bpf_this_cpu_ptr(&bpf_prog_active); return p ? 1 : 0; }
+""" + TAIL
+
+
+@needs_libbpf
+def test_typeless_ksym_verified_typed_ksym_refused_by_name(tmp_path):
+    """A typeless __ksym is a plain address (libbpf: from kallsyms) and verified like the
+    kernel does; a typed one is a BTF_ID load of a kernel variable, not modelled: refused by
+    name instead of being verified as the constant 0 (which let dead-code paths through)."""
+    path = _build(tmp_path, "ksyms", KSYMS)
+    obj = pipeline.load(path, target_btf="vmlinux")
+    with kernel.load_object(path, "typeless") as res:
+        assert res.accepted, res.log
+        processed = kernel.prog_info(res.fd).verified_insns
+    v = pipeline.verify(obj, "typeless")
+    assert v.accepted and v.processed_insns == processed
+    with pytest.raises(pipeline.Error) as e:
+        pipeline.verify(obj, "typed")
+    assert "'bpf_prog_active'" in str(e.value) and "not modelled" in str(e.value)
