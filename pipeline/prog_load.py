@@ -17,6 +17,7 @@ from dataclasses import replace
 from btf import BtfError
 from btf import kinds as L
 from btf.kernel import check_compatible
+from isa import opcodes as op
 from isa.uapi import MAP_TYPE_NAMES
 from verifier import LineInfo, MapDesc, VerifierInput
 
@@ -78,7 +79,14 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         if len(func_info) != len(prog.functions):
             func_info = []
     sec = prog.section.lstrip("?")
-    inp = VerifierInput(insns=list(linked.insns), prog_type=prog.type or "socket_filter",
+    insns = list(linked.insns)
+    typed = set(_typed_ksyms(obj, prog))
+    for r in prog.elf.relocs:
+        if r.kind == "ksym" and r.name in typed:
+            # libbpf loads a typed kernel variable as a BPF_PSEUDO_BTF_ID ld_imm64 (kernel
+            # variables are not modelled: the verifier refuses it) rather than the constant 0
+            insns[r.insn] = replace(insns[r.insn], src=op.PSEUDO_BTF_ID)
+    inp = VerifierInput(insns=insns, prog_type=prog.type or "socket_filter",
                         maps=list(maps), license=obj.elf.license or "", name=prog.name, btf=btf,
                         func_info=func_info, line_info=line_info,
                         expected_attach_type=_ATTACH.get(sec) or _TRACING_ATTACH.get(
@@ -107,13 +115,6 @@ def check_loadable(obj, prog) -> None:
         raise UserError("verifier", f"{obj.path}: prog '{prog.name}': struct_ops programs are "
                                     f"not modelled (attach to a struct_ops member is not "
                                     f"checked)", f"{obj.path}:{prog.section}", REJECTED)
-    typed = _typed_ksyms(obj, prog)
-    if typed:
-        # libbpf hands these to the kernel as BPF_PSEUDO_BTF_ID loads of a kernel variable
-        # (its address found through kallsyms): kernel variables are not modelled
-        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': typed __ksym variable "
-                                    f"'{typed[0]}' (a kernel variable) is not modelled",
-                        f"{obj.path}:{prog.section}", REJECTED)
     if prog.type is None:
         raise UserError("elf", f"{obj.path}: prog '{prog.name}': missing BPF prog type, check "
                                f"ELF section name '{prog.section.removeprefix('?')}'",
