@@ -258,5 +258,21 @@ def open_object(path: str | Path, *, source: str | None = None, build=None, targ
         raise UserError("io", f"{p}: no such file", str(p), BAD_INPUT)
     if p.is_dir():
         raise UserError("io", f"{p}: is a directory", str(p), BAD_INPUT)
-    return Object(loader.load(p), source=source, build=build, target_btf=target_btf,
-                  kconfig=kconfig)
+    obj = Object(loader.load(p), source=source, build=build, target_btf=target_btf,
+                 kconfig=kconfig)
+    _check_open(obj)
+    return obj
+
+
+def _check_open(obj: Object) -> None:
+    """What libbpf's ``bpf_object__open`` refuses in the whole object (BTF-defined maps with
+    an invalid pinning value); BTF that does not parse is left to the stages that need it."""
+    if not obj.raw_elf.maps:
+        return
+    try:
+        btf = obj.btf
+    except BtfError:
+        return
+    if btf is not None:
+        from .prog_load import check_btf_maps
+        check_btf_maps(obj.path, btf)

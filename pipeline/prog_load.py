@@ -17,6 +17,7 @@ from dataclasses import replace
 from btf import BtfError
 from btf import kinds as L
 from btf.kernel import check_compatible
+from isa import opcodes as op
 from isa.uapi import MAP_TYPE_NAMES
 from verifier import LineInfo, MapDesc, VerifierInput
 
@@ -62,6 +63,7 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
     ``prog_flags``: BPF_PROG_LOAD's ``prog_flags`` (e.g. BPF_F_TEST_STATE_FREQ);
     ``data_values``: global data section name -> contents to load instead of the object's
     (what a skeleton writes before load: a frozen .rodata's contents are constants)."""
+    check_loadable(obj, prog)
     btf, ext = obj.btf, obj.btf_ext
     linked = obj.linked(prog, kernel)
     maps = obj.maps
@@ -81,7 +83,14 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         if len(func_info) != len(prog.functions):
             func_info = []
     sec = prog.section.lstrip("?")
-    inp = VerifierInput(insns=list(linked.insns), prog_type=prog.type or "socket_filter",
+    insns = list(linked.insns)
+    typed = set(_typed_ksyms(obj, prog))
+    for r in prog.elf.relocs:
+        if r.kind == "ksym" and r.name in typed:
+            # libbpf loads a typed kernel variable as a BPF_PSEUDO_BTF_ID ld_imm64 (kernel
+            # variables are not modelled: the verifier refuses it) rather than the constant 0
+            insns[r.insn] = replace(insns[r.insn], src=op.PSEUDO_BTF_ID)
+    inp = VerifierInput(insns=insns, prog_type=prog.type or "socket_filter",
                         maps=list(maps), license=obj.elf.license or "", name=prog.name, btf=btf,
                         func_info=func_info, line_info=line_info,
                         expected_attach_type=_ATTACH.get(sec) or _TRACING_ATTACH.get(
@@ -98,6 +107,41 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.kernel_btf = linked.kernel.kernel
         inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
     return inp
+
+
+def check_loadable(obj, prog) -> None:
+    """What libbpf refuses in ``bpf_object_load_prog`` before ``BPF_PROG_LOAD``: a program
+    whose SEC() name matches no section definition has no program type (only this program
+    is refused: the object's others still load on their own)."""
+    if prog.type == "struct_ops":
+        # the kernel checks the member of the struct_ops type the program implements (its
+        # attach_btf_id, from the .struct_ops map libbpf fills): not modelled, so refused
+        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': struct_ops programs are "
+                                    f"not modelled (attach to a struct_ops member is not "
+                                    f"checked)", f"{obj.path}:{prog.section}", REJECTED)
+    if prog.type is None:
+        raise UserError("elf", f"{obj.path}: prog '{prog.name}': missing BPF prog type, check "
+                               f"ELF section name '{prog.section.removeprefix('?')}'",
+                        f"{obj.path}:{prog.section}", REJECTED)
+
+
+def _typed_ksyms(obj, prog) -> list[str]:
+    """The strong ``extern const T name __ksym;`` variables (a VAR of a non-void type in the
+    ``.ksyms`` DATASEC) whose address ``prog`` loads.  Typeless ones (``const void``) are
+    plain addresses (libbpf: from kallsyms) and weak ones may be absent (then 0)."""
+    names = {r.name for r in prog.elf.relocs if r.kind == "ksym"}
+    btf = obj.btf if names else None
+    if btf is None:
+        return []
+    weak = {e.name for e in obj.elf.externs if e.weak}
+    out = []
+    for sec in btf.find(".ksyms", L.DATASEC):
+        for vs in sec.secinfos:
+            var = btf.type(vs.type)
+            if var.kind == L.VAR and var.name in names and var.name not in weak \
+                    and btf.resolve(var.type).kind != L.UNKN:
+                out.append(var.name)
+    return sorted(out)
 
 
 def _check_externs(btf, kernel, prog, called: set[str]) -> None:
@@ -166,7 +210,16 @@ def _legacy_map(name: str, body: bytes):
     return MapDesc(name, MAP_TYPE_NAMES.get(vals[0], "unspec"), vals[1], vals[2], vals[3], vals[4])
 
 
-def _btf_map_defs(btf) -> dict:
+LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME = 0, 1     # enum libbpf_pin_type
+
+
+def check_btf_maps(path: str, btf) -> None:
+    """What ``bpf_object__open`` refuses in the object's BTF-defined maps (an invalid
+    ``pinning`` value), as a one-line error naming ``path`` and the map."""
+    _btf_map_defs(btf, path)
+
+
+def _btf_map_defs(btf, path: str | None = None) -> dict:
     """Decode ``struct { __uint(type, ..); __type(key, ..); ... } name SEC(".maps")``."""
     out = {}
     for sec in btf.find(".maps", L.DATASEC):
@@ -196,6 +249,11 @@ def _btf_map_defs(btf) -> dict:
                             pass
                 elif m.name == "values":
                     inner = None
+            if vals.get("pinning", 0) not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+                # libbpf's parse_btf_map_def: bpf_object__open fails on the whole object
+                where = f"{path}: " if path else ""
+                raise UserError("elf", f"{where}map '{var.name}': invalid pinning value "
+                                       f"{vals['pinning']}.", path, REJECTED)
             fields = ()
             for m in st.members:
                 mt = btf.resolve(m.type)

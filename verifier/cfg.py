@@ -30,6 +30,7 @@ from isa.uapi import BPF_FUNC_tail_call
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.errors import E2BIG, EACCES, EINVAL, VerifierError
 from verifier.calls import find_exception_callback_insn_off
+from verifier.map_compat import check_map_prog_compatibility
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
 from verifier.liveness import successor_table
@@ -238,6 +239,7 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                         raise VerifierError("fd_idx without fd_array is invalid", 71)
                     raise VerifierError(f"fd {insn.imm} is not pointing to valid bpf_map", 9)
                 if m not in env.used_maps:
+                    check_map_prog_compatibility(env.inp.prog_type, m)
                     env.used_maps.append(m)
                 aux.map_index = insn.imm
                 if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):

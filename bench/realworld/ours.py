@@ -1,7 +1,8 @@
 """Our verdict on one program: ``pipeline.load`` + ``pipeline.verify`` through the public API.
 
 Counterpart: the kernel's ``BPF_PROG_LOAD`` as :mod:`kernel_side` drives it.  The object is
-loaded once (in the harness process); each program is verified in a forked child with a
+opened like libbpf opens it there (CO-RE relocations resolved against this machine's
+``/sys/kernel/btf/vmlinux``, ``.kconfig`` externs from this machine's config) and loaded once (in the harness process); each program is verified in a forked child with a
 wall-clock limit and an address-space limit, so a slow or runaway verification is reported
 as ``timeout``/``memory`` instead of stalling the run, and a Python exception that is not a
 ``pipeline.Error`` (or a verdict carrying ``internal_error``) is a ``crash`` with its last
@@ -43,10 +44,19 @@ def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0]
 
 
+# libbpf on the kernel side resolves CO-RE relocations against this machine's BTF and
+# ``__kconfig`` externs from this machine's config: ours does the same (like for like)
+TARGET_BTF = "vmlinux"
+
+
 def load(path: Path):
-    """The pipeline Object, or an OurVerdict that applies to every program of the file."""
+    """The pipeline Object, or an OurVerdict that applies to every program of the file.
+    Opened as libbpf opens it on the kernel side: CO-RE against this machine's BTF
+    (``/sys/kernel/btf/vmlinux``), ``.kconfig`` externs from this machine's config."""
     try:
-        return pipeline.load(path)
+        obj = pipeline.load(path, target_btf=TARGET_BTF)
+        obj.programs    # noqa: B018 - relocate once here, not in every forked child
+        return obj
     except pipeline.Error as e:
         return OurVerdict("reject", "load: " + _first_line(str(e)))
     except Exception as e:  # noqa: BLE001 - a crash is what we report

@@ -70,9 +70,13 @@ class Corpus:
     def objects(self, only: str | None = None) -> list[Path]:
         objs = sorted(self.objs.glob("*.bpf.o"))
         if only:
-            objs = [o for o in objs if fnmatch.fnmatch(o.name[:-len(".bpf.o")], only)
-                    or fnmatch.fnmatch(o.name, only)]
+            objs = [o for o in objs if selected(only, o.name[:-len(".bpf.o")], o.name)]
         return objs
+
+
+def selected(only: str, *names: str) -> bool:
+    """Whether one of ``names`` matches one of the comma-separated globs ``only``."""
+    return any(fnmatch.fnmatch(n, g) for g in only.split(",") if g for n in names)
 
 
 def _run(cmd: list[str], what: str, **kw) -> subprocess.CompletedProcess:
@@ -172,7 +176,7 @@ def compile_progs(c: Corpus, log, only: str | None = None, jobs: int = 1) -> tup
     base, extra = cflags(c), _per_file_cflags(c)
     sources = sorted(c.progs.glob("*.c"))
     if only:
-        sources = [s for s in sources if fnmatch.fnmatch(s.stem, only) or fnmatch.fnmatch(s.name, only)]
+        sources = [s for s in sources if selected(only, s.stem, s.name)]
     old = {}
     if c.failures.exists():
         for line in c.failures.read_text().splitlines():

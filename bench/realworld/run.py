@@ -88,8 +88,11 @@ def classify(kv: kernel_side.KernelVerdict, ov: ours.OurVerdict) -> tuple[str, s
 
 
 def _matches(only: str | None, obj: str, prog: str | None = None) -> bool:
+    """Whether ``obj`` (and ``prog``) is selected by ``only``: globs separated by commas."""
     if not only:
         return True
+    if "," in only:
+        return any(_matches(o, obj, prog) for o in only.split(",") if o)
     if "/" in only:
         o, _, p = only.partition("/")
         return fnmatch.fnmatch(obj, o) and (prog is None or fnmatch.fnmatch(prog, p))
@@ -235,7 +238,8 @@ def summary(rows: list[Row], failed: dict, elapsed: float) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", metavar="GLOB", help="objects (or object/program) to run")
+    ap.add_argument("--only", metavar="GLOB",
+                    help="objects (or object/program) to run; several globs: comma-separated")
     ap.add_argument("--timeout", type=float, default=60.0,
                     help="seconds our verifier may take per program (default 60)")
     ap.add_argument("--jobs", type=int, default=1, help="parallel compiles (default 1)")
@@ -257,7 +261,7 @@ def main(argv=None) -> int:
         old.write_text(text)
         print(text, end="")
         return 0
-    obj_only = a.only.partition("/")[0] if a.only else None
+    obj_only = ",".join(o.partition("/")[0] for o in a.only.split(",")) if a.only else None
     try:
         _built, failed = prepare.prepare(c, log, obj_only, a.jobs)
         if a.prepare_only:
