@@ -523,6 +523,11 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         error = VerifierError(f"verifier internal error: {type(exc).__name__}: {exc}", 14)
         env.internal_error = traceback.format_exc()
     if error is not None:
+        # a kept exception's traceback holds this frame (and every frame of the walk),
+        # which holds the exception: a reference cycle that keeps the whole run alive
+        # until a cyclic collection.  Only the message and fields are used below.
+        error.__traceback__ = error.__context__ = error.__cause__ = None
+    if error is not None:
         if stage == "check" and error.insn is None:
             error.insn = env.insn_idx
         for line in error.lines:
@@ -561,6 +566,10 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             v.error.errno = errno.ENOSPC
     v.internal_error = env.internal_error
     v.btf_refused = btf_refused
-    env.insn_text = None          # the one reference cycle (env -> closure -> env)
+    # the reference cycles env -> closure -> env: broken here, so the whole run is freed
+    # by reference counting on return instead of waiting for a cyclic collection (which
+    # then lands in some later verification's time)
+    env.insn_text = None
+    env.call_name = None
     v.verify_time_s = time.perf_counter() - t0
     return v
