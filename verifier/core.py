@@ -48,6 +48,17 @@ from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
 
 
+# opcode constants bound once at module level: do_check_insn runs for every processed
+# instruction, and a module-attribute lookup per comparison is measurable there
+_ALU, _ALU64, _LDX, _STX, _ST, _LD = op.ALU, op.ALU64, op.LDX, op.STX, op.ST, op.LD
+_JMP, _JMP32, _ATOMIC, _X = op.JMP, op.JMP32, op.ATOMIC, op.X
+_CALL, _JA, _EXIT = op.CALL, op.JA, op.EXIT
+_PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
+_check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_ldx,
+                                                    mem.check_stx, mem.check_st)
+_check_cond_jmp_op = jumps.check_cond_jmp_op
+
+
 def do_check_insn(env: Env, insn, idx: int):
     """Verify one instruction.  Returns the next insn index, or None when the
     current path ended (program exit)."""
@@ -57,39 +68,31 @@ def do_check_insn(env: Env, insn, idx: int):
     if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
         return idx + 1
-    if cls == op.ALU64 or cls == op.ALU:
-        alu.check_alu_op(env, insn)
+    if cls == _ALU64 or cls == _ALU:
+        _check_alu_op(env, insn)
         return idx + 1
-    if cls == op.LDX:
-        mem.check_ldx(env, insn)
+    if cls == _LDX:
+        _check_ldx(env, insn)
         return idx + 1
-    if cls == op.STX:
-        if (code & 0xE0) == op.ATOMIC:
-            mem.check_atomic(env, insn)
-            return idx + 1
-        mem.check_stx(env, insn)
-        return idx + 1
-    if cls == op.ST:
-        mem.check_st(env, insn)
-        return idx + 1
-    if cls in (op.JMP, op.JMP32):
+    if cls == _JMP or cls == _JMP32:
         o = code & 0xF0
         env.jmps_processed += 1
-        if o == op.CALL:
-            if (code & op.X or (insn.src != op.PSEUDO_KFUNC_CALL and insn.off != 0)
-                    or insn.src not in (0, op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL)
-                    or insn.dst != 0 or cls == op.JMP32):
+        if o == _CALL:
+            src = insn.src
+            if (code & _X or (src != _PSEUDO_KFUNC_CALL and insn.off != 0)
+                    or src not in (0, _PSEUDO_CALL, _PSEUDO_KFUNC_CALL)
+                    or insn.dst != 0 or cls == _JMP32):
                 raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
             # under a lock only bpf_spin_unlock (94) and bpf_kptr_xchg (194) may be
             # called; no kfunc is modelled as allowed there
             if env.cur.active_locks and (
-                    (insn.src == 0 and insn.imm not in (94, 194))
-                    or insn.src == op.PSEUDO_KFUNC_CALL):
+                    (src == 0 and insn.imm not in (94, 194))
+                    or src == _PSEUDO_KFUNC_CALL):
                 raise VerifierError("function calls are not allowed while holding a lock",
                                     EINVAL)
-            if insn.src == op.PSEUDO_CALL:
+            if src == _PSEUDO_CALL:
                 nxt = calls.check_func_call(env, insn, idx)
-            elif insn.src == op.PSEUDO_KFUNC_CALL:
+            elif src == _PSEUDO_KFUNC_CALL:
                 nxt = kfunc_call(env, insn, idx)
             else:
                 check_helper_call(env, insn, idx)
@@ -99,20 +102,29 @@ def do_check_insn(env: Env, insn, idx: int):
                     nxt = calls.tail_call_exit(env, idx)
             env.scratch_reg(0)
             return nxt
-        if o == op.JA:
-            if (code & op.X or insn.src != 0 or insn.dst != 0
-                    or (cls == op.JMP and insn.imm != 0) or (cls == op.JMP32 and insn.off != 0)):
+        if o == _JA:
+            if (code & _X or insn.src != 0 or insn.dst != 0
+                    or (cls == _JMP and insn.imm != 0) or (cls == _JMP32 and insn.off != 0)):
                 raise VerifierError("BPF_JA uses reserved fields", EINVAL)
-            return idx + (insn.off if cls == op.JMP else insn.imm) + 1
-        if o == op.EXIT:
-            if code & op.X or insn.imm != 0 or insn.src != 0 or insn.dst != 0 or cls == op.JMP32:
+            return idx + (insn.off if cls == _JMP else insn.imm) + 1
+        if o == _EXIT:
+            if code & _X or insn.imm != 0 or insn.src != 0 or insn.dst != 0 or cls == _JMP32:
                 raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
             nxt = calls.process_exit(env, idx)
             if nxt is not None:
                 env.do_print_state = True
             return nxt
-        return jumps.check_cond_jmp_op(env, insn, idx)
-    if cls == op.LD:
+        return _check_cond_jmp_op(env, insn, idx)
+    if cls == _STX:
+        if (code & 0xE0) == _ATOMIC:
+            mem.check_atomic(env, insn)
+            return idx + 1
+        _check_stx(env, insn)
+        return idx + 1
+    if cls == _ST:
+        _check_st(env, insn)
+        return idx + 1
+    if cls == _LD:
         mode = code & 0xE0
         if mode in (op.ABS, op.IND):
             mem.check_ld_abs(env, insn)
@@ -244,6 +256,9 @@ def do_check(env: Env) -> None:
     n = env.n
     lv = env.liveness
     limit = env.insn_limit
+    static_lv = env.inp.static_liveness
+    check_insn = do_check_insn
+    visited = is_state_visited
     env.do_print_state = False
     prev_insn_idx = -1
     while True:
@@ -254,22 +269,22 @@ def do_check(env: Env) -> None:
             raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
         insn = insns[idx]
         a = aux[idx]
-        env.insn_processed += 1
-        if env.insn_processed > limit:
-            raise VerifierError(f"BPF program is too large. Processed {env.insn_processed} insn",
+        processed = env.insn_processed = env.insn_processed + 1
+        if processed > limit:
+            raise VerifierError(f"BPF program is too large. Processed {processed} insn",
                                 E2BIG)
         st = env.cur
-        st.last_insn_idx = env.prev_insn_idx
+        st.last_insn_idx = prev_insn_idx
         st.insn_idx = idx
         pruned = False
         if a.prune_point:
-            if env.inp.static_liveness:
+            if static_lv:
                 clean_dead_regs(env, st)
-            if is_state_visited(env, idx):
+            if visited(env, idx):
                 pruned = True
                 if trace:
                     if env.do_print_state:
-                        log.line(f"\nfrom {env.prev_insn_idx} to {idx}: safe")
+                        log.line(f"\nfrom {prev_insn_idx} to {idx}: safe")
                     else:
                         log.line(f"{idx}: safe")
         if not pruned:
@@ -279,7 +294,7 @@ def do_check(env: Env) -> None:
                 if level2 and env.do_print_state:
                     # printed in full, and (as in the kernel) not marked clean: after a
                     # path ended everything is scratched, so the state shows again below
-                    log.line(f"\nfrom {env.prev_insn_idx} to {idx}:" + format_frame(st, st.curframe))
+                    log.line(f"\nfrom {prev_insn_idx} to {idx}:" + format_frame(st, st.curframe))
                     env.do_print_state = False
                 if env.scratched_regs or env.scratched_stack:
                     _print_insn_state(env, st)
@@ -292,7 +307,7 @@ def do_check(env: Env) -> None:
             prev_insn_idx = idx
             if lv is not None:
                 lv.reset_writes(env, idx)
-            nxt = do_check_insn(env, insn, idx)
+            nxt = check_insn(env, insn, idx)
             if lv is not None:
                 lv.commit_writes(env)
             if nxt is not None:
@@ -508,6 +523,11 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         error = VerifierError(f"verifier internal error: {type(exc).__name__}: {exc}", 14)
         env.internal_error = traceback.format_exc()
     if error is not None:
+        # a kept exception's traceback holds this frame (and every frame of the walk),
+        # which holds the exception: a reference cycle that keeps the whole run alive
+        # until a cyclic collection.  Only the message and fields are used below.
+        error.__traceback__ = error.__context__ = error.__cause__ = None
+    if error is not None:
         if stage == "check" and error.insn is None:
             error.insn = env.insn_idx
         for line in error.lines:
@@ -546,6 +566,10 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             v.error.errno = errno.ENOSPC
     v.internal_error = env.internal_error
     v.btf_refused = btf_refused
-    env.insn_text = None          # the one reference cycle (env -> closure -> env)
+    # the reference cycles env -> closure -> env: broken here, so the whole run is freed
+    # by reference counting on return instead of waiting for a cyclic collection (which
+    # then lands in some later verification's time)
+    env.insn_text = None
+    env.call_name = None
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -195,6 +195,14 @@ def _direct_read(m, off: int, size: int, is_ldsx: bool) -> int:
     return struct.unpack("<" + fmt, chunk)[0]
 
 
+# the kernel's check_generic_ptr_alignment pointer descriptions (built once, used only
+# in the misaligned-access message)
+_ALIGN_DESC = {T.PTR_TO_MAP_KEY: "key ", T.PTR_TO_MAP_VALUE: "value ", T.PTR_TO_CTX: "context ",
+               T.PTR_TO_FLOW_KEYS: "flow keys ", T.PTR_TO_SOCKET: "sock ",
+               T.PTR_TO_SOCK_COMMON: "sock_common ", T.PTR_TO_TCP_SOCK: "tcp_sock ",
+               T.PTR_TO_XDP_SOCK: "xdp_sock ", T.PTR_TO_ARENA: ""}
+
+
 def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bool) -> None:
     strict = env.strict_alignment or strict_once
     t = reg.type
@@ -206,21 +214,20 @@ def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bo
             raise VerifierError(f"misaligned packet access off {2}+{tnum_strn(reg.s.var_off)}"
                                 f"+{off}+{reg.off} size {size}")
         return
-    desc = {T.PTR_TO_MAP_KEY: "key ", T.PTR_TO_MAP_VALUE: "value ", T.PTR_TO_CTX: "context ",
-            T.PTR_TO_FLOW_KEYS: "flow keys ", T.PTR_TO_SOCKET: "sock ",
-            T.PTR_TO_SOCK_COMMON: "sock_common ", T.PTR_TO_TCP_SOCK: "tcp_sock ",
-            T.PTR_TO_XDP_SOCK: "xdp_sock ", T.PTR_TO_ARENA: ""}.get(t, "")
-    if t == T.PTR_TO_STACK:
-        desc = "stack "
-        strict = True
-    elif T.base(t) == T.PTR_TO_BTF_ID:
-        desc = ""
     if t == T.PTR_TO_ARENA:
         return
+    if t == T.PTR_TO_STACK:
+        strict = True
     if not strict or size == 1:
         return
     reg_off = tnum_add(reg.s.var_off, tnum_const(reg.off + off))
     if not tnum_is_aligned(reg_off, size):
+        if t == T.PTR_TO_STACK:
+            desc = "stack "
+        elif T.base(t) == T.PTR_TO_BTF_ID:
+            desc = ""
+        else:
+            desc = _ALIGN_DESC.get(t, "")
         raise VerifierError(f"misaligned {desc}access off {tnum_strn(reg.s.var_off)}+{reg.off}"
                             f"+{off} size {size}")
 
