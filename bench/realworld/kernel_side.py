@@ -9,7 +9,7 @@ again at log level 1 into a 16 MiB buffer (the kernel keeps the log's tail) for 
 libbpf's own messages are captured through ``libbpf_set_print`` (formatted with the C
 library's ``vsnprintf``): when libbpf stops before the kernel verifies the program (no
 verifier log) its last message is the reason.  The syscall plumbing, ``ProgInfo`` and the
-typed libbpf entry points are tests/oracles/kernel.py's; only the library differs (the
+typed libbpf entry points are tests/oracles/kernel.py's and kernel_objects.py's; only the library differs (the
 system libbpf 1.1 predates many sections and relocations these selftests use).
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.oracles import kernel  # noqa: E402
+from tests.oracles import kernel, kernel_objects  # noqa: E402
 
 LOG_SIZE = 16 << 20
 _PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
@@ -83,7 +83,7 @@ class Libbpf:
     """One loaded libbpf.so plus a message sink."""
 
     def __init__(self, so_path: str | os.PathLike):
-        self.lib = kernel._Libbpf(ctypes.CDLL(str(so_path), use_errno=True))
+        self.lib = kernel_objects._Libbpf(ctypes.CDLL(str(so_path), use_errno=True))
         self.messages: list[str] = []
         buf = ctypes.create_string_buffer(4096)
 
@@ -106,7 +106,7 @@ class Libbpf:
             return self._reason("bpf_object__open failed")
         try:
             return [(lb.bpf_program_name(p).decode(), lb.bpf_program_section_name(p).decode())
-                    for p in kernel._programs(lb, obj)]
+                    for p in kernel_objects._programs(lb, obj)]
         finally:
             lb.bpf_object_close(obj)
 
@@ -127,7 +127,7 @@ class Libbpf:
                                  reached_verifier=False)
         try:
             target = None
-            for p in kernel._programs(lb, obj):
+            for p in kernel_objects._programs(lb, obj):
                 if target is None and lb.bpf_program_name(p).decode() == prog:
                     target = p
                     lb.bpf_program_set_autoload(p, True)
