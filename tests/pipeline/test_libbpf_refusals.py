@@ -15,23 +15,16 @@ refused by name rather than verified.
 from __future__ import annotations
 
 import ctypes
-import sys
 from pathlib import Path
 
 import pytest
 
-_TESTS = str(Path(__file__).resolve().parent.parent)
-if _TESTS not in sys.path:
-    sys.path.append(_TESTS)
-
-from oracles import kernel  # noqa: E402
+from tests.oracles import kernel, kernel_objects
+from tests.support.skips import needs_kernel_objects
 
 import pipeline  # noqa: E402
 
-_OK, _WHY = kernel.kernel_available()
-if _OK:
-    _OK, _WHY = kernel.libbpf_available()
-needs_libbpf = pytest.mark.skipif(not _OK, reason=_WHY or "bpf() and libbpf available")
+needs_libbpf = needs_kernel_objects
 
 HEAD = "#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n"
 TAIL = 'char LICENSE[] SEC("license") = "GPL";\n'
@@ -74,11 +67,11 @@ class LibbpfMessages:
                 self.lines.append(buf.value.decode(errors="replace").rstrip("\n"))
             return 0
         self._cb = _PRINT_FN(_print)       # libbpf keeps the pointer: keep the callback alive
-        kernel._libbpf().libbpf_set_print(ctypes.cast(self._cb, ctypes.c_void_p))
+        kernel_objects._libbpf().libbpf_set_print(ctypes.cast(self._cb, ctypes.c_void_p))
         return self.lines
 
     def __exit__(self, *exc) -> None:
-        kernel._libbpf().libbpf_set_print(None)
+        kernel_objects._libbpf().libbpf_set_print(None)
 
 
 def _build(tmp_path: Path, name: str, text: str) -> Path:

@@ -30,3 +30,32 @@ def need_kernel_objects() -> None:
     for ok, why in (kernel.kernel_available(), kernel.libbpf_available()):
         if not ok:
             pytest.skip(why)
+
+
+def _kernel_objects_reason() -> str | None:
+    for ok, why in (kernel.kernel_available(), kernel.libbpf_available()):
+        if not ok:
+            return why or "bpf() or libbpf unavailable"
+    return None
+
+
+# a mark for a module or test that loads objects through libbpf into the live kernel
+needs_kernel_objects = pytest.mark.skipif(_kernel_objects_reason() is not None,
+                                          reason=_kernel_objects_reason() or "")
+
+
+def object_builder(tmp_path_factory, tag: str, sources: dict[str, str], head: str, tail: str):
+    """``get(name) -> (path, pipeline.Object)``: ``head + sources[name] + tail`` built once
+    per name (through the public API) into a directory of its own."""
+    import pipeline
+    out = tmp_path_factory.mktemp(tag)
+    built: dict = {}
+
+    def get(name: str):
+        if name not in built:
+            src = out / f"{name}.c"
+            src.write_text(head + sources[name] + tail)
+            path = out / f"{name}.o"
+            built[name] = (path, pipeline.build(src, output=path))
+        return built[name]
+    return get

@@ -9,21 +9,13 @@ processed-instruction count must be the same.  Skips where bpf() or libbpf is mi
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-_TESTS = str(Path(__file__).resolve().parent.parent)
-if _TESTS not in sys.path:
-    sys.path.append(_TESTS)
+from tests.oracles import kernel
+from tests.support.skips import needs_kernel_objects, object_builder
 
-from oracles import kernel  # noqa: E402
-
-_OK, _WHY = kernel.kernel_available()
-if _OK:
-    _OK, _WHY = kernel.libbpf_available()
-pytestmark = pytest.mark.skipif(not _OK, reason=_WHY or "bpf() and libbpf available")
+pytestmark = needs_kernel_objects
 
 HEAD = "#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n"
 TAIL = '\nchar LICENSE[] SEC("license") = "GPL";\n'
@@ -190,18 +182,7 @@ CASES += [("data_lock", p) for p in ("data_lock", "data_lock_read_directly", "da
 
 @pytest.fixture(scope="module")
 def objects(tmp_path_factory):
-    import pipeline
-    out = tmp_path_factory.mktemp("ctx_objects")
-    built: dict[str, tuple[Path, object]] = {}
-
-    def get(name: str):
-        if name not in built:
-            src = out / f"{name}.c"
-            src.write_text(HEAD + SOURCES[name] + TAIL)
-            path = out / f"{name}.o"
-            built[name] = (path, pipeline.build(src, output=path))
-        return built[name]
-    return get
+    return object_builder(tmp_path_factory, "ctx_objects", SOURCES, HEAD, TAIL)
 
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])

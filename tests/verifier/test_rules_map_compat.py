@@ -10,21 +10,13 @@ processed instructions must be equal.  Skips where bpf() or libbpf is missing.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-_TESTS = str(Path(__file__).resolve().parent.parent)
-if _TESTS not in sys.path:
-    sys.path.append(_TESTS)
+from tests.oracles import kernel
+from tests.support.skips import needs_kernel_objects
 
-from oracles import kernel  # noqa: E402
-
-_OK, _WHY = kernel.kernel_available()
-if _OK:
-    _OK, _WHY = kernel.libbpf_available()
-pytestmark = pytest.mark.skipif(not _OK, reason=_WHY or "bpf() and libbpf available")
+pytestmark = needs_kernel_objects
 
 MAPS = """#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -9,21 +9,13 @@ The numbers in the comments name the rule of issue 12 each program covers.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-_TESTS = str(Path(__file__).resolve().parent.parent)
-if _TESTS not in sys.path:
-    sys.path.append(_TESTS)
+from tests.oracles import kernel
+from tests.support.skips import needs_kernel_objects, object_builder
 
-from oracles import kernel  # noqa: E402
-
-_OK, _WHY = kernel.kernel_available()
-if _OK:
-    _OK, _WHY = kernel.libbpf_available()
-pytestmark = pytest.mark.skipif(not _OK, reason=_WHY or "bpf() and libbpf available")
+pytestmark = needs_kernel_objects
 
 HEAD = "#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n"
 TAIL = '\nchar LICENSE[] SEC("license") = "GPL";\n'
@@ -223,18 +215,7 @@ LOG2 = [("ld_abs", "ldabs_fill"), ("ld_abs", "ldabs_ret0"), ("dynptr_exc", "dynp
 
 @pytest.fixture(scope="module")
 def objects(tmp_path_factory):
-    import pipeline
-    out = tmp_path_factory.mktemp("rules_objects")
-    built: dict[str, tuple[Path, object]] = {}
-
-    def get(name: str):
-        if name not in built:
-            src = out / f"{name}.c"
-            src.write_text(HEAD + SOURCES[name] + TAIL)
-            path = out / f"{name}.o"
-            built[name] = (path, pipeline.build(src, output=path))
-        return built[name]
-    return get
+    return object_builder(tmp_path_factory, "rules_objects", SOURCES, HEAD, TAIL)
 
 
 def _libbpf_version() -> tuple[int, int]:
