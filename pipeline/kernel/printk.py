@@ -5,9 +5,10 @@ print (lib/vsprintf.c's ``bstr_printf``).
 Accepted conversions: ``%d %i %u %x %X`` with ``l``/``ll``, ``%c``, ``%s`` (also ``%pks``),
 ``%pI4 %pi4 %pI6 %pi6`` (the address read from the pointer), ``%p %pK %px %ps %pS %pB``
 (a pointer as 16 hex digits: the kernel may hash ``%p``; here it never does), ``%%``;
-flags ``0 + - space`` and a width, no precision.  Anything else, a format without its NUL,
-a character that is neither printable nor space, or more conversions than arguments makes
-the helper return -EINVAL and print nothing.  A string or address the memory does not back
+flags ``0 + - space`` and a width, no precision.  Which formats are accepted is one rule,
+:func:`verifier.bprintf.format_ok` (the verifier checks a constant ``bpf_snprintf`` format
+with it at load): anything else, a format without its NUL, or more conversions than
+arguments makes the helper return -EINVAL and print nothing.  A string or address the memory does not back
 prints as empty / zeros, as in the kernel.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from isa.ints import U32, U64
 from isa.uapi import EINVAL
+from verifier.bprintf import format_ok
 
 MAX_BPRINTF_VARARGS = 12
 MAX_BPRINTF_BUF = 1024          # the formatted text is cut to this many bytes, NUL included
@@ -22,10 +24,6 @@ MAX_STR = 512                   # bytes of one %s argument read at most
 
 _FLAGS = "0+- "
 _PTR_PLAIN = "KxsSB"
-
-
-def _printable(c: int) -> bool:
-    return 0x20 <= c < 0x7F or c in b"\t\n\v\f\r"
 
 
 def _read_str(vm, addr: int) -> str:
@@ -55,13 +53,13 @@ def bprintf(vm, fmt: bytes, args: list[int], limit: int | None = MAX_BPRINTF_BUF
     end = fmt.find(b"\0")
     if end < 0:
         return -EINVAL
+    if not format_ok(fmt, len(args)):       # the rule the verifier checks at load, too
+        return -EINVAL
     fmt = fmt[:end]
     out: list[str] = []
     i, n = 0, 0
     while i < len(fmt):
         c = fmt[i]
-        if not _printable(c):
-            return -EINVAL
         if c != ord("%"):
             out.append(chr(c))
             i += 1
