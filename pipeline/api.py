@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import atexit
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 from btf.fixup import apply_func_names
 from isa.uapi import BPF_F_TEST_STATE_FREQ  # noqa: F401 - pipeline.BPF_F_TEST_STATE_FREQ
+from isa.uapi import helper_name
 from jit import FuncSpec, JitError
 from jit import jit as _jit
 from verifier import verify as _verify
@@ -31,10 +33,10 @@ from verifier.log import check_log_attrs
 from . import prog_arrays
 from .bpf_object import Object, Program, open_object
 from .errors import BAD_INPUT, REJECTED, UserError
-from .execute import MAX_INSNS, Result, execute
+from .execute import MAX_INSNS, Result, default_engine, execute
 from .load_time import fixup_verifier_log
-from .prog_load import build_input
 from .kernel import helpers as kernel_helpers
+from .prog_load import build_input
 from .testrun import TestRun, initial_sections
 
 _scratch_dir: Path | None = None
@@ -117,7 +119,6 @@ BTF_MAGIC = b"\x9f\xeb"          # 0xeB9F, little-endian
 def check_input_file(path: str | Path, magics: tuple[bytes, ...] = (ELF_MAGIC,)) -> None:
     """Refuse, before reading it whole, a path that is not a regular file of at most
     :data:`MAX_OBJECT_SIZE` bytes starting with one of ``magics``."""
-    import stat
     p = Path(path)
     try:
         st = p.stat()
@@ -290,7 +291,6 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     arrays = prog_arrays.resolve(obj, p, prog_array)
     initial = initial_sections(obj, globals)
     names = _func_names_btf(btf_func_path) if verify else None
-    from .execute import default_engine
     engine, reuse = engine or default_engine(verify), verdict
     loaded = {}
     for name in [p.name, *prog_arrays.targets(arrays, p.name)]:
@@ -324,7 +324,6 @@ def _check_helpers(p: Program, insns, verdict) -> None:
     missing = kernel_helpers.unimplemented_calls(insns, seen)
     if missing:
         pc, hid = missing[0]
-        from isa.uapi import helper_name
         raise UserError("runtime", f"program {p.name}: cannot run: insn {pc} calls "
                                    f"{helper_name(hid) or f'helper {hid}'} (helper {hid}): "
                                    f"{kernel_helpers.why_not(hid)}", f"insn {pc}", REJECTED)
