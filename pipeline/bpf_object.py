@@ -26,7 +26,7 @@ from isa import Insn
 from isa import opcodes as op
 
 from . import loader
-from .errors import BAD_INPUT, Error, UserError
+from .errors import BAD_INPUT, REJECTED, Error, UserError
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,12 @@ def open_object(path: str | Path, *, source: str | None = None, build=None, targ
 
 
 def _check_open(obj: Object) -> None:
-    """What libbpf's ``bpf_object__open`` refuses in the whole object (BTF-defined maps with
-    an invalid pinning value); BTF that does not parse is left to the stages that need it."""
+    """What libbpf's ``bpf_object__open`` refuses in the whole object (legacy ``SEC("maps")``
+    definitions, since libbpf 1.0; BTF-defined maps with an invalid pinning value); BTF that
+    does not parse is left to the stages that need it."""
+    if obj.raw_elf.legacy_maps:
+        raise UserError("elf", f"{obj.path}: elf: legacy map definitions in 'maps' section are not "
+                               "supported by libbpf v1.0+", obj.path, REJECTED)
     if not obj.raw_elf.maps:
         return
     try:

@@ -134,6 +134,21 @@ def test_invalid_pinning_refused_at_open_like_libbpf(tmp_path, pinning):
 
 
 @needs_libbpf
+def test_legacy_maps_section_refused_at_open_like_libbpf(tmp_path):
+    src = Path(__file__).resolve().parents[1] / "data" / "loader" / "refused" / "legacy_map.c"
+    path = tmp_path / "legacy_map.o"
+    pipeline.compile(src, path)
+    with LibbpfMessages() as lines:
+        with pytest.raises(OSError):
+            kernel.object_programs(path)         # bpf_object__open fails
+    libbpf = [l.removeprefix("libbpf: ") for l in lines if "legacy map" in l]
+    assert len(libbpf) == 1, lines
+    with pytest.raises(pipeline.Error) as e:
+        pipeline.load(path)
+    assert _first_error(e.value) == libbpf[0] and e.value.exit_code == 1
+
+
+@needs_libbpf
 @pytest.mark.parametrize("pinning", [0, 1])
 def test_valid_pinning_opens_like_libbpf(tmp_path, pinning):
     path = _build(tmp_path, f"pin{pinning}", PIN % pinning)
