@@ -28,7 +28,7 @@ from isa import opcodes as op
 from isa.disasm import format_insn
 from isa.helper_names import helper_name
 from isa.stack_args import PARAMS as _R11
-from verifier import alu, calls, cfg, jumps, mem
+from verifier import alu, calls, cfg, jumps, mem, stack_depth
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
@@ -514,7 +514,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         do_check_common(env, 0)
         do_check_subprogs(env)
         stage = "post"
-        cfg.check_max_stack_depth(env)
+        stack_depth.check_max_stack_depth(env)
         SA.after_check(env)
         mem.convert_ctx_accesses(env)
     except VerifierError as e:
