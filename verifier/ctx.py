@@ -198,6 +198,17 @@ def _skb_excluded(off: int, *fields: str) -> bool:
     return False
 
 
+def _skb_with_direct_packet(off, size, write):
+    """skb_is_valid_access, with ``data``/``data_end`` typed as packet pointers (the program
+    types that may read the packet directly without the tc rules)."""
+    ok, reg_type = skb_is_valid_access(off, size, write)
+    if _in(off, "data"):
+        reg_type = T.PTR_TO_PACKET
+    elif _in(off, "data_end"):
+        reg_type = T.PTR_TO_PACKET_END
+    return ok, reg_type
+
+
 def sk_skb_is_valid_access(off, size, write, attach):
     """kernel: sk_skb_is_valid_access (sk_skb stream parser / verdict)."""
     if _skb_excluded(off, "tc_classid", "data_meta", "tstamp", "wire_len", "hwtstamp"):
@@ -206,12 +217,7 @@ def sk_skb_is_valid_access(off, size, write, attach):
         return False, T.SCALAR
     if _in(off, "mark"):
         return False, T.SCALAR
-    ok, reg_type = skb_is_valid_access(off, size, write)
-    if _in(off, "data"):
-        reg_type = T.PTR_TO_PACKET
-    elif _in(off, "data_end"):
-        reg_type = T.PTR_TO_PACKET_END
-    return ok, reg_type
+    return _skb_with_direct_packet(off, size, write)
 
 
 def lwt_is_valid_access(off, size, write, attach):
@@ -221,12 +227,7 @@ def lwt_is_valid_access(off, size, write, attach):
         return False, T.SCALAR
     if write and not (_in(off, "mark") or _in(off, "priority") or _cb(off)):
         return False, T.SCALAR
-    ok, reg_type = skb_is_valid_access(off, size, write)
-    if _in(off, "data"):
-        reg_type = T.PTR_TO_PACKET
-    elif _in(off, "data_end"):
-        reg_type = T.PTR_TO_PACKET_END
-    return ok, reg_type
+    return _skb_with_direct_packet(off, size, write)
 
 
 def _ptr_slot(off: int, start: int) -> bool:

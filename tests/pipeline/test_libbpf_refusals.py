@@ -122,15 +122,20 @@ def test_other_programs_of_the_object_still_load(sections_obj):
 @needs_libbpf
 @pytest.mark.parametrize("pinning", [2, 3, 7])
 def test_invalid_pinning_refused_at_open_like_libbpf(tmp_path, pinning):
-    path = _build(tmp_path, f"pin{pinning}", PIN % pinning)
+    _refused_at_open_like_libbpf(_build(tmp_path, f"pin{pinning}", PIN % pinning), "pinning")
+
+
+def _refused_at_open_like_libbpf(path: Path, topic: str) -> None:
+    """The system libbpf's bpf_object__open fails on ``path`` with one message about
+    ``topic``; pipeline.load refuses it with that message, exit 1."""
     with LibbpfMessages() as lines:
         with pytest.raises(OSError):
             kernel.object_programs(path)         # bpf_object__open fails
-    libbpf = [l.removeprefix("libbpf: ") for l in lines if "pinning" in l]
+    libbpf = [l.removeprefix("libbpf: ") for l in lines if topic in l]
     assert len(libbpf) == 1, lines
     with pytest.raises(pipeline.Error) as e:
         pipeline.load(path)
-    assert _first_error(e.value) == libbpf[0]
+    assert _first_error(e.value) == libbpf[0] and e.value.exit_code == 1
 
 
 @needs_libbpf
@@ -138,14 +143,7 @@ def test_legacy_maps_section_refused_at_open_like_libbpf(tmp_path):
     src = Path(__file__).resolve().parents[1] / "data" / "loader" / "refused" / "legacy_map.c"
     path = tmp_path / "legacy_map.o"
     pipeline.compile(src, path)
-    with LibbpfMessages() as lines:
-        with pytest.raises(OSError):
-            kernel.object_programs(path)         # bpf_object__open fails
-    libbpf = [l.removeprefix("libbpf: ") for l in lines if "legacy map" in l]
-    assert len(libbpf) == 1, lines
-    with pytest.raises(pipeline.Error) as e:
-        pipeline.load(path)
-    assert _first_error(e.value) == libbpf[0] and e.value.exit_code == 1
+    _refused_at_open_like_libbpf(path, "legacy map")
 
 
 @needs_libbpf
