@@ -43,6 +43,7 @@ from .interp_ops import _JCMP, _alu, _bswap
 
 __all__ = ["Interpreter", "Memory", "Region", "RunResult", "InterpError", "MemoryFault",
            "InvalidInsn", "BudgetExceeded", "CallDepthExceeded", "HelperError", "ProgramExit",
+           "Thrown",
            "TailCallReturn",
            "unwind_helper", "run_conformance", "STACK_BASE", "MEM_BASE", "CODE_BASE"]
 
@@ -107,6 +108,13 @@ class ProgramExit(Exception):
     def __init__(self, value: int):
         super().__init__(value)
         self.value = value & U64
+
+
+class Thrown(ProgramExit):
+    """Raised by the ``bpf_throw`` kfunc: a BPF exception unwinds every frame of the
+    program that threw, which returns ``value`` (what its exception callback returned).
+    A tail-called program that throws ends there: its caller sees ``value`` as the tail
+    call's result (kernel: the tail-called program is its own exception boundary)."""
 
 
 # --- memory ------------------------------------------------------------------

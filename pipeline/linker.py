@@ -65,13 +65,17 @@ class Linker:
         self.rels = rels
 
     # -- one program ----------------------------------------------------
-    def link(self, main: Func):
+    def link(self, main: Func, exception_cb: Func | None = None):
+        """``exception_cb``: the ``.text`` function the program names as its exception
+        callback, appended after everything it reaches unless already placed (libbpf)."""
         self.out: list[Insn] = list(self._code(main))
         self.relocs: list[ProgReloc] = []
         self.subprogs: list[LinkedFunc] = []
         self.placed: dict[int, int] = {}   # .text start slot -> linked start slot
         try:
             self._reloc_code(main, 0)
+            if exception_cb is not None:
+                self._place(exception_cb.start, main.sec, main.start)
         except RecursionError:
             fail(self.path, "subprogram call chain too deep to link", main.sec.name, main.start * 8)
         self.relocs.sort(key=lambda r: r.insn)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from btf import BtfError, parse_btf
+from btf import layout as BL
 from isa import decode
 from isa.insn import ld_imm64_problem
 from isa.elf import R_BPF_NAMES, SHT_NOBITS, SHT_PROGBITS, RawElf, RawSection, fail, read_elf
@@ -60,11 +62,12 @@ class _Builder:
         relocations, code_rels = self._relocations(code, maps, legacy, data_index)
         text_funcs = [f for f in funcs if self.text is not None and f.sec.index == self.text.index]
         linker = Linker(self.path, code, self.text, text_funcs, code_rels)
+        exc_cbs = self._exception_cbs(text_funcs)
         programs = []
         for f in funcs:
             if f in text_funcs:
                 continue
-            insns, relocs, subprogs = linker.link(f)
+            insns, relocs, subprogs = linker.link(f, exc_cbs.get(f.name))
             m = match_section(f.sec.name)
             programs.append(Program(
                 name=f.name, section=f.sec.name, type=m.type if m else None,
@@ -120,6 +123,34 @@ class _Builder:
                 if b.start < a.start + a.count:
                     fail(self.path, f"functions '{a.name}' and '{b.name}' overlap", a.sec.name, b.start * 8)
             out.extend(fl)
+        return out
+
+    def _exception_cbs(self, text_funcs: list[Func]) -> dict[str, Func]:
+        """libbpf ``bpf_prog_assign_exc_cb``: program name -> the ``.text`` function its
+        ``exception_callback:NAME`` decl tag names, which linking appends to the program
+        even when nothing calls it.  Where libbpf would refuse (a non-global callback, two
+        tags) nothing is appended, and the verifier rejects the program for it."""
+        raw = self._bytes(".BTF")
+        if raw is None or b"exception_callback:" not in raw:
+            return {}
+        try:
+            b = parse_btf(raw)
+        except BtfError:
+            return {}
+        by_name = {f.name: f for f in text_funcs}
+        tags: dict[str, list[str]] = {}
+        for t in b.types:
+            if (t.kind != BL.DECL_TAG or t.component_idx != -1
+                    or not t.name.startswith("exception_callback:")):
+                continue
+            fn = b.types[t.type]
+            if fn.kind == BL.FUNC:
+                tags.setdefault(fn.name, []).append(t.name[len("exception_callback:"):])
+        out = {}
+        for prog, names in tags.items():
+            cb = by_name.get(names[0]) if len(names) == 1 else None
+            if cb is not None and cb.bind == "GLOBAL":
+                out[prog] = cb
         return out
 
     # -- relocations -----------------------------------------------------

@@ -362,22 +362,25 @@ _SOCK_ADDR_MUST_RETURN_1 = frozenset({
     "cgroup_inet4_getsockname", "cgroup_inet6_getsockname", "cgroup_unix_getsockname"})
 
 
-def check_return_code(env: Env) -> None:
-    """Main-frame exit: R0 must be readable and within the program type's range."""
+def check_return_code(env: Env, regno: int = 0) -> None:
+    """Main-frame exit: R0 must be readable and within the program type's range.  The
+    exception callback's exit is checked as the program's; ``regno`` 1: the cookie of a
+    ``bpf_throw`` under the default exception callback (it becomes the return value)."""
     st = env.cur
     frame = st.frames[0]
     is_subprog = frame.subprogno != 0
-    check_reg_arg_src(env, 0)
-    reg = env.reg(0)
+    in_exception_cb = env.subprogs[frame.subprogno].is_exception_cb
+    check_reg_arg_src(env, regno)
+    reg = env.reg(regno)
     exit_ctx = "At program exit"
     rng = (0, 1)
     if frame.in_async_callback_fn:
         exit_ctx = "At async callback return"
         rng = frame.callback_ret_range
-    elif is_subprog:
+    elif is_subprog and not in_exception_cb:
         if reg.type != T.SCALAR:
-            raise VerifierError(f"At subprogram exit the register R0 is not a scalar value "
-                                f"({T.type_str(reg.type)})", EINVAL)
+            raise VerifierError(f"At subprogram exit the register R{regno} is not a scalar "
+                                f"value ({T.type_str(reg.type)})", EINVAL)
         return
     else:
         pt = env.prog_type
@@ -400,12 +403,12 @@ def check_return_code(env: Env) -> None:
         else:
             return
     if reg.type != T.SCALAR:
-        raise VerifierError(f"{exit_ctx} the register R0 is not a known value "
+        raise VerifierError(f"{exit_ctx} the register R{regno} is not a known value "
                             f"({T.type_str(reg.type)})", EINVAL)
-    mark_chain_precision(env, 0)
-    reg = env.reg(0)
+    mark_chain_precision(env, regno)
+    reg = env.reg(regno)
     if not retval_range_within(rng, reg.s):
-        raise VerifierError(invalid_scalar_msg(reg.s, rng, exit_ctx, "R0"), EINVAL)
+        raise VerifierError(invalid_scalar_msg(reg.s, rng, exit_ctx, f"R{regno}"), EINVAL)
 
 
 def tail_call_exit(env: Env, insn_idx: int) -> int:

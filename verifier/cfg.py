@@ -373,7 +373,14 @@ def check_cfg(env: Env) -> None:
             return push(t, w, BRANCH)
         return DONE_EXPLORING
 
-    while stack:
+    ex_cb = next((sp.start for sp in env.subprogs if sp.is_exception_cb), None)
+    while True:
+        if not stack:
+            # kernel: the exception callback is never called, its walk starts on its own
+            if ex_cb is None or state[ex_cb]:
+                break
+            state[ex_cb] = DISCOVERED
+            stack.append(ex_cb)
         t = stack[-1]
         # visit(t): the kernel's visit_insn
         insn = insns[t]

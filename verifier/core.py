@@ -36,6 +36,7 @@ from verifier.env import Env, check_reg_arg_dst
 from verifier.errors import E2BIG, EINVAL, VerifierError
 from verifier.helper_call import check_helper_call
 from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
+from verifier.exceptions import check_exception_cb_args
 from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
@@ -380,6 +381,11 @@ def do_check_common(env: Env, subprog: int) -> None:
     if subprog:
         if env.log.level & 3:
             env.log.line(f"Validating {sp.name}() func#{subprog}...")
+        if sp.btf_problem and sp.info is None:
+            # kernel: btf_prepare_func_args fails the global function verified on its own
+            raise VerifierError(sp.btf_problem, EINVAL)
+        if sp.is_exception_cb:
+            check_exception_cb_args(env, subprog)
         global_arg_regs(env, subprog, f)
     else:
         if sp.btf_problem and env.inp.func_info:
@@ -401,6 +407,9 @@ def do_check_common(env: Env, subprog: int) -> None:
 def do_check_subprogs(env: Env) -> None:
     if not env.inp.func_info:
         return
+    for sp in env.subprogs:
+        if sp.is_exception_cb:
+            sp.called = True        # kernel: presumed to be always called
     while True:
         new = 0
         for k in range(1, len(env.subprogs)):

@@ -34,6 +34,7 @@ from verifier.btf_access import skip_mods
 from verifier.call_args import reg_at
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
+from verifier.exceptions import THROW, check_throw_call, throw_exit
 from verifier.jumps import mark_ptr_not_null
 from verifier.kfunc_args import CallMeta, check_kfunc_args
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
@@ -128,8 +129,9 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
         aux.force_checkpoint = True
 
 
-def kfunc_call(env: Env, insn, idx: int) -> int:
-    """kernel: check_kfunc_call - verify one kfunc call; returns the next insn."""
+def kfunc_call(env: Env, insn, idx: int) -> int | None:
+    """kernel: check_kfunc_call - verify one kfunc call; returns the next insn (None:
+    ``bpf_throw`` ended the path, :mod:`verifier.exceptions`)."""
     desc = env.kfunc_descs.get(idx)
     if desc is None:
         raise VerifierError(NO_BTF, EINVAL)
@@ -159,6 +161,8 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
         if not release_reference(env, rid):
             raise VerifierError(f"kfunc {name}#{desc.btf_id} reference has not been acquired "
                                 f"before", EINVAL)
+    if name == THROW:
+        check_throw_call(env)
     regs = env.regs
     for r in range(6):
         regs[r] = NOT_INIT_REG
@@ -168,6 +172,9 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
     env.kfunc_calls[idx] = desc.model()
     if "KF_ITER_NEXT" in flags:
         _iter_next(env, meta, idx)
+    if name == THROW:
+        throw_exit(env)
+        return None             # the path ends: every frame unwinds
     return idx + 1
 
 

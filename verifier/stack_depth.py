@@ -5,15 +5,17 @@ From the main program and from every async callback, walk each chain of BPF-to-B
 at most 8 frames (``the call stack of 9 frames is too deep !``), at most 512 bytes of
 combined, rounded stack (``combined stack size of 3 calls is 544. Too large``), no tail call
 with 256 or more bytes of stack in the frames above it, no direct call of the exception
-callback; subprograms from which a tail call is reachable are marked.  Programs of the
+callback, no ``bpf_throw`` inside a callback (:mod:`verifier.exceptions`); subprograms from which a tail call is reachable are marked.  Programs of the
 tracing types that may use a private stack do not charge frames of 64 bytes or more.
 """
 
 from __future__ import annotations
 
+from isa import opcodes as op
 from verifier.cfg import is_pseudo_call, is_pseudo_func
 from verifier.env import Env
 from verifier.errors import E2BIG, EINVAL, VerifierError
+from verifier.exceptions import check_throw_site
 from verifier.state import MAX_BPF_STACK, MAX_CALL_FRAMES
 
 
@@ -77,6 +79,8 @@ def _check_depth_from(env: Env, idx: int, priv: bool) -> None:
         while i < end:
             insn = insns[i]
             if not (is_pseudo_call(insn) or is_pseudo_func(insn)):
+                if insn.code == op.CALL_OP and insn.src == op.PSEUDO_KFUNC_CALL:
+                    check_throw_site(env, i, idx, frame, ret_prog)
                 i += 1
                 continue
             ret_insn[frame] = i + 1

@@ -61,6 +61,7 @@ CORE_PROTOS = {
     "bpf_iter_num_next": ("int *", [("it", "struct bpf_iter_num *")]),
     "bpf_iter_num_destroy": ("void", [("it", "struct bpf_iter_num *")]),
     "bpf_kfunc_call_test_release": ("void", [("p", "struct prog_test_ref_kfunc *")]),
+    "bpf_throw": ("void", [("cookie", U64)]),
 }
 ALL_PROTOS = {**TESTMOD_PROTOS, **CORE_PROTOS}
 

@@ -10,7 +10,8 @@
  * Prototypes follow the kernel of the stack-argument series (bpf-next 2026):
  *   net/core/filter.c      bpf_dynptr_from_skb
  *   kernel/bpf/helpers.c   bpf_dynptr_size (u64 since the 64-bit dynptr
- *                          sizes change; older kernels return __u32)
+ *                          sizes change; older kernels return __u32),
+ *                          bpf_throw (never returns: it unwinds the program)
  *   kernel/bpf/bpf_iter.c  bpf_iter_num_new / _next / _destroy
  *   net/bpf/test_run.c     bpf_kfunc_call_test_release (the release half of
  *                          bpf_testmod's bpf_kfunc_call_test_acquire)
@@ -90,6 +91,15 @@ __bpf_kfunc void bpf_iter_num_destroy(struct bpf_iter_num *it)
 	struct bpf_iter_num_kern *s = (struct bpf_iter_num_kern *)it;
 
 	s->cur = s->end = 0;
+}
+
+/* the kernel walks the stack to the program's exception boundary and calls its
+ * exception callback with the cookie; here the body only keeps the prototype */
+__bpf_kfunc void bpf_throw(u64 cookie)
+{
+	volatile u64 c = cookie;
+
+	(void)c;
 }
 
 __bpf_kfunc void bpf_kfunc_call_test_release(struct prog_test_ref_kfunc *p)

@@ -2,7 +2,8 @@
 
 Behaviour follows the kernel of the stack-argument series (bpf-next 2026):
 net/core/filter.c (``bpf_dynptr_from_skb``), kernel/bpf/helpers.c
-(``bpf_dynptr_size`` and the common kfunc set), kernel/bpf/bpf_iter.c
+(``bpf_dynptr_size`` and the common kfunc set; ``bpf_throw`` of the generic set),
+kernel/bpf/bpf_iter.c
 (``bpf_iter_num_*``) and net/bpf/test_run.c (``bpf_kfunc_call_test_release``).
 Prototypes are in kfuncs.c beside this file.
 
@@ -30,6 +31,10 @@ REF_CNT = 24                             # struct prog_test_ref_kfunc: refcount_
 
 # kernel/bpf/helpers.c common_btf_ids, registered for BPF_PROG_TYPE_UNSPEC
 COMMON = KfuncSet("common_btf_ids", module="vmlinux", prog_types={"unspec"})
+# kernel/bpf/helpers.c generic_btf_ids (generic_kfunc_set), registered for these types
+GENERIC = KfuncSet("generic_btf_ids", module="vmlinux",
+                   prog_types={"tracing", "sched_cls", "xdp", "struct_ops", "syscall",
+                               "cgroup_skb"})
 # net/core/filter.c bpf_kfunc_check_set_skb
 SKB = KfuncSet("bpf_kfunc_check_set_skb", module="vmlinux",
                prog_types={"sched_cls", "sched_act", "sk_skb", "socket_filter", "cgroup_skb",
@@ -38,7 +43,7 @@ SKB = KfuncSet("bpf_kfunc_check_set_skb", module="vmlinux",
 # net/bpf/test_run.c test_sk_check_kfunc_ids
 TEST_RUN = KfuncSet("test_sk_check_kfunc_ids", module="vmlinux",
                     prog_types={"sched_cls", "tracing", "syscall"})
-KFUNC_SETS = [COMMON, SKB, TEST_RUN]
+KFUNC_SETS = [COMMON, GENERIC, SKB, TEST_RUN]
 
 
 def _write_dynptr(vm, ptr: int, data: int, size_word: int) -> None:
@@ -97,6 +102,17 @@ def bpf_iter_num_next(vm, it):
 @COMMON.kfunc("KF_ITER_DESTROY")
 def bpf_iter_num_destroy(vm, it):
     _iter_num_set(vm, it, 0, 0)
+
+
+@GENERIC.kfunc()
+def bpf_throw(vm, cookie):
+    """Unwind the whole program: it returns what its exception callback returns for
+    ``cookie`` (``vm.exception_cb``: the callback's address, set by the executor for the
+    program running; 0 = the default callback the verifier adds, which returns the cookie
+    itself: kernel do_misc_fixups appends ``r0 = r1; exit``)."""
+    from ...interp import Thrown
+    cb = getattr(vm, "exception_cb", 0)
+    raise Thrown(vm.call(cb, cookie) if cb else cookie)
 
 
 @TEST_RUN.kfunc("KF_RELEASE")
