@@ -43,7 +43,7 @@ import time
 from isa.ints import U64
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, LinkError, Target
 
-from .interp import InterpError, MemoryFault, ProgramExit, TailCallReturn
+from .interp import InterpError, MemoryFault, ProgramExit, TailCallReturn, Thrown
 from .kernel import timers
 from .native_code import (FAULT_MAGIC, PER_RUN_HELPERS, REPEAT_AT, REPEAT_LOOP, fault_handler,
                           jmp_rel32, stub_code)
@@ -82,10 +82,11 @@ def _page(n: int) -> int:
 
 def run(prog_name: str, image, run_state, helpers: dict, kfuncs: dict, *, repeat: int = 1,
         timeout: float | None = None, targets: dict | None = None,
-        args: tuple | None = None) -> dict:
+        args: tuple | None = None, exception_cbs: dict | None = None) -> dict:
     """Fork, run natively, return the child's results: ``r0``, ``ended_by``,
     ``duration_ns``, ``regions`` (name -> bytes), ``maps`` (name -> (slots, free, rb_head)),
     ``calls``, ``trace``.  ``args``: r1..r5 of the entry (default: the context's address).
+    ``exception_cbs``: program name -> first slot of its exception callback (bpf_throw).
     Raises :class:`NativeError` (fault, time limit, helper error)."""
     why = available()
     if why:
@@ -99,7 +100,7 @@ def run(prog_name: str, image, run_state, helpers: dict, kfuncs: dict, *, repeat
         gc.disable()
         os.close(rfd)
         _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets or {},
-               args)
+               args, exception_cbs or {})
         os._exit(70)
     os.close(wfd)
     data, timed_out = bytearray(), False
@@ -306,6 +307,9 @@ class _Child:
             ctypes.memmove(self.base + off, linked, len(linked))
             self.code[name] = (self.base + off, img)
             self.programs[name] = self.base + off + img.entry
+        self.exception_cbs: dict[str, int] = {}   # program name -> its callback's address
+        self.exception_cb = 0                      # the running program's (bpf_throw)
+        self._tail_depth = 0
         self._write(self.handler, fault_handler(wfd))
         self.repeat_loop = self.handler + REPEAT_AT
         self._write(self.repeat_loop, REPEAT_LOOP)
@@ -384,7 +388,12 @@ class _Child:
                     base + img.func_at_slot(pc).epilogue_offset
                 return e.value
             except ProgramExit as e:
-                self._finish(e.value, "helper")
+                if isinstance(e, Thrown) and self._tail_depth:
+                    # the tail call's native frames cannot be unwound from here
+                    self._fail("bpf_throw in a tail-called program is not modelled by the "
+                               "native engine (use the unicorn or interp engine)",
+                               self._caller_pc(ret_addr)[3])
+                self._finish(e.value, "throw" if isinstance(e, Thrown) else "helper")
             except InterpError as e:
                 pc = e.pc if e.pc is not None else self._caller_pc(ret_addr)[3]
                 self._fail(e.reason, pc)
@@ -405,12 +414,23 @@ class _Child:
             return 0 if v is None else v
         return self._callback(ld_abs, 3, "ld_abs", 0)
 
+    def set_exception_cbs(self, prog_name: str, slots: dict) -> None:
+        """Program name -> first slot of its exception callback, as addresses."""
+        for name, slot in slots.items():
+            base, img = self.code[name]
+            self.exception_cbs[name] = base + img.func_offset(slot)
+        self.exception_cb = self.exception_cbs.get(prog_name, 0)
+
     def call(self, addr: int, *args: int, tail: bool = False) -> int:
         """Run the BPF function at ``addr`` (callbacks, timers, tail calls) natively."""
         if not any(b <= addr < b + len(i.code) for b, i in self.code.values()):
             raise InterpError(f"call to {addr:#x}, which is not code of the program")
         fn = ctypes.CFUNCTYPE(_U64, *([_U64] * 5))(addr)
-        return fn(*[(a & U64) for a in (list(args) + [0] * 5)[:5]])
+        self._tail_depth += tail
+        try:
+            return fn(*[(a & U64) for a in (list(args) + [0] * 5)[:5]])
+        finally:
+            self._tail_depth -= tail
 
     # -- ending --------------------------------------------------------------------------
     def _send(self, payload: bytes) -> None:
@@ -439,9 +459,10 @@ class _Child:
 
 
 def _child(wfd, prog_name, image, run_state, helpers, kfuncs, repeat, targets,
-           args=None) -> None:
+           args=None, exception_cbs=None) -> None:
     try:
         ch = _Child(wfd, prog_name, image, run_state, helpers, kfuncs, targets)
+        ch.set_exception_cbs(prog_name, exception_cbs or {})
         run_state.memory = ch.memory
         ch.kernel_state = run_state
         _install_fault_handler(ch.handler)

@@ -49,7 +49,7 @@ from unicorn import x86_const as X
 from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
-from .interp import InterpError, ProgramExit, TailCallReturn
+from .interp import InterpError, ProgramExit, TailCallReturn, Thrown
 from .kernel.layout import DATA_BASE
 from .native_code import PER_RUN_HELPERS, REPEAT_LOOP
 
@@ -208,7 +208,7 @@ class _Lazy:
 @dataclass
 class ExecResult:
     retval: int                  # rax at the entry function's return (full 64 bits)
-    ended_by: str = "exit"       # "exit" or "helper" (a helper ended the program)
+    ended_by: str = "exit"       # "exit", "helper" (a helper ended the program), "throw"
     calls: int = 0               # trampoline calls made (helpers + kfuncs)
 
 
@@ -331,7 +331,7 @@ class UnicornExecutor:
         self._bad_access = None
         rax = self._call_at(CODE_BASE + self.image.entry, args, STACK_TOP - 64)
         if self._exit is not None:
-            return ExecResult(self._exit.value, "helper", self._calls)
+            return ExecResult(self._exit.value, _ended_by(self._exit), self._calls)
         return ExecResult(rax, "exit", self._calls)
 
     def can_repeat(self) -> bool:
@@ -352,7 +352,7 @@ class UnicornExecutor:
                             code_check=False)
         if self._exit is not None:
             left = struct.unpack("<Q", self.uc.mem_read(rsp0 - 56, 8))[0] - 1
-            r = ExecResult(self._exit.value, "helper", self._calls)
+            r = ExecResult(self._exit.value, _ended_by(self._exit), self._calls)
             for _ in range(left):
                 r = self.run(ctx)
             return r
@@ -380,8 +380,11 @@ class UnicornExecutor:
         finally:
             for r, v in zip(_SAVED_REGS, saved):
                 self.uc.reg_write(r, v)
-        if self._exit is not None:        # a helper ended the program inside the callback
-            raise self._exit
+        if self._exit is not None:        # a helper ended the program inside the callback:
+            # raised into the hook that called us, which records it again unless the
+            # helper handles it (a tail call whose program threw)
+            exited, self._exit = self._exit, None
+            raise exited
         return ret
 
     def _call_at(self, addr: int, args, stack_top: int, code_check: bool = True) -> int:
@@ -549,3 +552,7 @@ class UnicornExecutor:
             self._tramps[site] = t
             return t
         raise ExecFault(f"int3 at {site:#x} outside any trampoline", self._bpf_pc(site))
+
+
+def _ended_by(e: ProgramExit) -> str:
+    return "throw" if isinstance(e, Thrown) else "helper"

@@ -92,15 +92,23 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None =
     kernel = next((lk.kernel for lk in [linked, *(t[0] for t in targets.values())]
                    if lk.kernel is not None), None)
     kfuncs = kernel.kfunc_table() if kernel is not None else {}
+    ex_cbs = _exception_cb_slots(obj, [prog.name, *targets])
     if engine == "native":
-        return _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets)
+        return _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets,
+                       ex_cbs)
     try:
         if engine == "unicorn":
             vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns,
                                       {n: t[1] for n, t in targets.items()})
+            vm.exception_cbs = {
+                n: vm.programs[n] - img.entry + img.func_offset(slot)
+                for n, slot in ex_cbs.items()
+                for img in [image if n == prog.name else targets[n][1]]}
         else:
             vm, step, read = _interp(prog, linked.insns, run, helpers, kfuncs, max_insns,
                                      {n: t[0].insns for n, t in targets.items()})
+            vm.exception_cbs = {n: vm.programs[n] + 8 * slot for n, slot in ex_cbs.items()}
+        vm.exception_cb = vm.exception_cbs.get(prog.name, 0)
         run.attach(vm)
         watchdog = None
         if engine == "unicorn" and verdict is not None:
@@ -161,14 +169,29 @@ def _limit(vm, engine: str, timeout: float) -> None:
         vm.timeout_us = max(1, int(timeout * 1e6))
 
 
-def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets) -> Result:
+def _exception_cb_slots(obj, names) -> dict[str, int]:
+    """Program name -> first slot of the exception callback its ``exception_callback:``
+    decl tag names (linked after its code, :mod:`pipeline.loader`); ``bpf_throw`` runs it."""
+    out = {}
+    for name in names:
+        p = obj.program(name)
+        cb = getattr(p.elf, "exception_cb", None)
+        slot = next((f.start for f in p.subprograms if f.name == cb), None) if cb else None
+        if slot is not None:
+            out[name] = slot
+    return out
+
+
+def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets,
+            ex_cbs=None) -> Result:
     """The image as machine code in a child process (:mod:`pipeline.exec_native`)."""
     if image is None or verdict is None:
         raise UserError("usage", "engine 'native' runs only verified programs (no --no-verify)",
                         None, BAD_INPUT)
     try:
         out = exec_native.run(prog.name, image, run, helpers, kfuncs, repeat=repeat,
-                              timeout=timeout, targets={n: t[1] for n, t in targets.items()})
+                              timeout=timeout, targets={n: t[1] for n, t in targets.items()},
+                              exception_cbs=ex_cbs)
     except exec_native.NativeError as e:
         where = None if e.pc is None else f"insn {e.pc}"
         msg = e.message if e.pc is None or f"insn {e.pc}" in e.message \

@@ -196,7 +196,8 @@ class RunResult:
     r0: int
     regs: list[int]                # r0..r10 at the end
     insns_executed: int
-    ended_by: str = "exit"         # "exit" or "helper" (a helper raised ProgramExit)
+    ended_by: str = "exit"         # "exit", "helper" (a helper raised ProgramExit) or
+    #                                "throw" (bpf_throw unwound the program: Thrown)
 
 
 NativeFn = Callable[..., int]  # fn(vm, r1, r2, r3, r4, r5[, stack args...]) -> r0
@@ -288,6 +289,8 @@ class Interpreter:
             self.regs, self._floor = outer, floor
         if how == "helper":
             raise ProgramExit(r0)
+        if how == "throw":
+            raise Thrown(r0)
         return r0
 
     # -- frames ---------------------------------------------------------------
@@ -395,7 +398,8 @@ class Interpreter:
                         nxt = self._exec_call(insn, pc)
                     except ProgramExit as e:
                         regs[0] = e.value
-                        return e.value, executed, "helper"
+                        return (e.value, executed,
+                                "throw" if isinstance(e, Thrown) else "helper")
                     except TailCallReturn as e:        # the function returns what the
                         regs[0] = e.value               # tail-called program returned
                         if len(self.frames) == bottom + 1:

@@ -73,7 +73,8 @@ class _Builder:
                 name=f.name, section=f.sec.name, type=m.type if m else None,
                 sec_def=m.sec_def if m else None, attach=m.attach if m else None,
                 autoload=not f.sec.name.startswith("?"), sec_offset=f.start * 8,
-                insns=insns, relocs=relocs, subprograms=subprogs))
+                insns=insns, relocs=relocs, subprograms=subprogs,
+                exception_cb=exc_cbs[f.name].name if f.name in exc_cbs else None))
         return Object(
             path=self.path, programs=programs,
             subprograms=[Function(f.name, f.sec.name, f.start * 8, f.count * 8, f.bind) for f in text_funcs],

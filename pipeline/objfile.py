@@ -75,6 +75,7 @@ class Program:
     insns: list[Insn] = field(default_factory=list)
     relocs: list[ProgReloc] = field(default_factory=list)
     subprograms: list[LinkedFunc] = field(default_factory=list)  # appended, in linked order
+    exception_cb: str | None = None   # the subprogram its exception_callback: tag names
 
     @property
     def functions(self) -> list[LinkedFunc]:

@@ -203,8 +203,9 @@ def snprintf(run, vm, out, out_size, fmt, data, data_len):
 def tail_call(run, vm, ctx, mp, index, *_):
     """Run the program in ``mp[index]`` and make the calling function return its result
     (:class:`pipeline.interp.TailCallReturn`); an index out of range, an empty slot or the
-    34th tail call of a run falls through (see :mod:`pipeline.prog_arrays`)."""
-    from ..interp import TailCallReturn
+    34th tail call of a run falls through (see :mod:`pipeline.prog_arrays`).  A target
+    that throws (``bpf_throw``) ends there, with its own exception callback's result."""
+    from ..interp import TailCallReturn, Thrown
     m = run.map_at(mp)
     if m.map_type != "prog_array":
         raise HelperFault(f"map {m.name} is not a prog array")
@@ -217,7 +218,15 @@ def tail_call(run, vm, ctx, mp, index, *_):
     if entry is None:
         raise HelperFault(f"program {target} of {m.name}[{idx}] is not loaded by this engine")
     run.tail_calls += 1
-    raise TailCallReturn(vm.call(entry, ctx, tail=True))
+    outer_cb = getattr(vm, "exception_cb", 0)
+    vm.exception_cb = getattr(vm, "exception_cbs", {}).get(target, 0)
+    try:
+        value = vm.call(entry, ctx, tail=True)
+    except Thrown as e:
+        value = e.value
+    finally:
+        vm.exception_cb = outer_cb
+    raise TailCallReturn(value)
 
 def _skb_span(run, vm, ctx, off, size) -> int | None:
     if run.packet is None:
