@@ -309,7 +309,6 @@ class _Child:
             self.programs[name] = self.base + off + img.entry
         self.exception_cbs: dict[str, int] = {}   # program name -> its callback's address
         self.exception_cb = 0                      # the running program's (bpf_throw)
-        self._tail_depth = 0
         self._write(self.handler, fault_handler(wfd))
         self.repeat_loop = self.handler + REPEAT_AT
         self._write(self.repeat_loop, REPEAT_LOOP)
@@ -388,11 +387,6 @@ class _Child:
                     base + img.func_at_slot(pc).epilogue_offset
                 return e.value
             except ProgramExit as e:
-                if isinstance(e, Thrown) and self._tail_depth:
-                    # the tail call's native frames cannot be unwound from here
-                    self._fail("bpf_throw in a tail-called program is not modelled by the "
-                               "native engine (use the unicorn or interp engine)",
-                               self._caller_pc(ret_addr)[3])
                 self._finish(e.value, "throw" if isinstance(e, Thrown) else "helper")
             except InterpError as e:
                 pc = e.pc if e.pc is not None else self._caller_pc(ret_addr)[3]
@@ -426,11 +420,7 @@ class _Child:
         if not any(b <= addr < b + len(i.code) for b, i in self.code.values()):
             raise InterpError(f"call to {addr:#x}, which is not code of the program")
         fn = ctypes.CFUNCTYPE(_U64, *([_U64] * 5))(addr)
-        self._tail_depth += tail
-        try:
-            return fn(*[(a & U64) for a in (list(args) + [0] * 5)[:5]])
-        finally:
-            self._tail_depth -= tail
+        return fn(*[(a & U64) for a in (list(args) + [0] * 5)[:5]])
 
     # -- ending --------------------------------------------------------------------------
     def _send(self, payload: bytes) -> None:

@@ -263,6 +263,8 @@ class UnicornExecutor:
         self._exit: ProgramExit | None = None
         self._calls = 0
         self._running = 0              # nesting of emu_start (callbacks run inside helpers)
+        self._call_rsps: list[int] = []  # each nested call's stack top (its return address)
+        self._thrown: Thrown | None = None   # bpf_throw that ended a nested call
         self._entry_ctx = None         # ((addr, args, rsp), saved registers) of the last entry
         self._helpers_linked: set[int] = set()
         for spec in regions:
@@ -380,6 +382,9 @@ class UnicornExecutor:
         finally:
             for r, v in zip(_SAVED_REGS, saved):
                 self.uc.reg_write(r, v)
+        if self._thrown is not None:      # the called program threw (a tail call's target)
+            thrown, self._thrown = self._thrown, None
+            raise thrown
         if self._exit is not None:        # a helper ended the program inside the callback:
             # raised into the hook that called us, which records it again unless the
             # helper handles it (a tail call whose program threw)
@@ -407,6 +412,7 @@ class UnicornExecutor:
             if not self._running:
                 self._entry_ctx = (key, uc.context_save())
         self._running += 1
+        self._call_rsps.append(rsp)
         t0 = time.monotonic()
         try:
             # one timer per emulation: unicorn's timeout thread does not nest (callbacks run
@@ -418,6 +424,7 @@ class UnicornExecutor:
                 self._error = self._fault_from(e)
         finally:
             self._running -= 1
+            self._call_rsps.pop()
         if self._error is not None:      # nested: raised into the hook that called us
             err, self._error = self._error, None
             raise err
@@ -532,6 +539,12 @@ class UnicornExecutor:
                                 caller()) from e
             uc.reg_write(X.UC_X86_REG_RAX, int(ret) & U64)
         except ProgramExit as e:
+            if isinstance(e, Thrown) and self._running > 1:
+                # bpf_throw in a nested call unwinds only that call: the trampoline's ret
+                # goes to the stop address its caller pushed, ending that emulation
+                self._thrown = e
+                uc.reg_write(X.UC_X86_REG_RSP, self._call_rsps[-1])
+                return
             self._exit = e
             uc.emu_stop()
         except BaseException as e:  # noqa: BLE001 - reported after emu_start returns

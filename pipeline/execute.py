@@ -17,7 +17,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from isa import opcodes as op
 from isa.ints import U32, U64
+from isa.uapi import BPF_FUNC_tail_call
 from jit import LinkError
 
 from . import exec_native, show
@@ -94,8 +96,11 @@ def execute(obj, prog, linked, *, image=None, verdict=None, engine: str | None =
     kfuncs = kernel.kfunc_table() if kernel is not None else {}
     ex_cbs = _exception_cb_slots(obj, [prog.name, *targets])
     if engine == "native":
+        tail_calls = any(i.code == op.CALL_OP and i.src == 0 and i.imm == BPF_FUNC_tail_call
+                         for lk in [linked, *(t[0] for t in targets.values())]
+                         for i in lk.insns)
         return _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets,
-                       ex_cbs)
+                       ex_cbs, tail_calls)
     try:
         if engine == "unicorn":
             vm, step, read = _unicorn(prog, image, run, helpers, kfuncs, max_insns,
@@ -183,11 +188,19 @@ def _exception_cb_slots(obj, names) -> dict[str, int]:
 
 
 def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets,
-            ex_cbs=None) -> Result:
+            ex_cbs=None, tail_calls=True) -> Result:
     """The image as machine code in a child process (:mod:`pipeline.exec_native`)."""
     if image is None or verdict is None:
         raise UserError("usage", "engine 'native' runs only verified programs (no --no-verify)",
                         None, BAD_INPUT)
+    for name, (linked, _) in targets.items():
+        if linked.kfuncs and tail_calls:
+            # its native frames come back wrong after such a target ran (and a target's
+            # bpf_throw would have to unwind them): refused rather than a wrong result
+            raise UserError("usage", f"engine 'native' does not run tail-call targets that "
+                                     f"call kfuncs ({name} calls "
+                                     f"{sorted(set(linked.kfuncs.values()))[0]}): use "
+                                     f"unicorn or interp", None, BAD_INPUT)
     try:
         out = exec_native.run(prog.name, image, run, helpers, kfuncs, repeat=repeat,
                               timeout=timeout, targets={n: t[1] for n, t in targets.items()},
