@@ -171,12 +171,14 @@ def map_descs(elf, btf) -> list:
             d = data[ref.name]
             ro = d.kind == "rodata"
             sec = _datasec(btf, ref.name)
+            value_vars = _datasec_vars(btf, sec, d)
             out.append(MapDesc(name=ref.name, map_type="array", key_size=4,
                                value_size=d.size, max_entries=1,
                                flags=(BPF_F_RDONLY_PROG if ro else 0) | BPF_F_MMAPABLE,
                                frozen=ro, initial_value=d.data or bytes(d.size), kind="data",
                                has_btf=sec is not None,
-                               value_fields=_datasec_fields(btf, sec)))
+                               value_fields=_datasec_fields(btf, value_vars),
+                               value_btf=value_vars))
         elif ref.kind == "btf":
             out.append(btf_maps.get(ref.name) or MapDesc(ref.name, "unspec", 0, 0, 0))
         else:
@@ -192,16 +194,27 @@ def _datasec(btf, name: str):
     return next(iter(btf.find(name, L.DATASEC)), None)
 
 
-def _datasec_fields(btf, sec) -> tuple:
-    """Special fields (bpf_spin_lock, bpf_timer, ...) among a data section's variables, at
-    their offsets in the section (kernel: btf_parse_fields on a DATASEC value)."""
+def _datasec_vars(btf, sec, d) -> tuple:
+    """(VAR type id, offset in the section, VAR id) of a data section's variables.  The
+    object's DATASEC offsets are 0 until libbpf's btf_fixup_datasec sets them from the
+    symbol table, as this does."""
     if sec is None:
         return ()
+    offs = {s.name: s.value for s in d.symbols if s.name}
     out = []
     for vs in sec.secinfos:
         var = btf.type(vs.type)
         if var.kind == L.VAR:
-            out.extend(_special_fields(btf, var.type, vs.offset, 0))
+            out.append((var.type, offs.get(var.name, vs.offset), var.id))
+    return tuple(out)
+
+
+def _datasec_fields(btf, value_vars) -> tuple:
+    """Special fields (bpf_spin_lock, bpf_timer, ...) among a data section's variables, at
+    their offsets in the section (kernel: btf_parse_fields on a DATASEC value)."""
+    out = []
+    for tid, off, _ in value_vars:
+        out.extend(_special_fields(btf, tid, off, 0))
     return tuple(out)
 
 
@@ -255,15 +268,18 @@ def _btf_map_defs(btf, path: str | None = None) -> dict:
                 raise UserError("elf", f"{where}map '{var.name}': invalid pinning value "
                                        f"{vals['pinning']}.", path, REJECTED)
             fields = ()
+            value_btf = ()
             for m in st.members:
                 mt = btf.resolve(m.type)
                 if m.name == "value" and mt.kind == L.PTR:
                     fields = tuple(_special_fields(btf, mt.type, 0, 0))
+                    value_btf = ((mt.type, 0, 0),)
             out[var.name] = MapDesc(name=var.name,
                                     map_type=MAP_TYPE_NAMES.get(vals["type"], "unspec"),
                                     key_size=vals["key_size"], value_size=vals["value_size"],
                                     max_entries=vals["max_entries"], flags=vals["map_flags"],
-                                    inner=inner, has_btf=True, value_fields=fields)
+                                    inner=inner, has_btf=True, value_fields=fields,
+                                    value_btf=value_btf)
     return out
 
 

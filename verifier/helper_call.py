@@ -15,6 +15,7 @@ from __future__ import annotations
 from isa.helper_names import helper_name
 from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
+from verifier import graph
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
@@ -231,7 +232,14 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     if m is not None and not m.has_btf:
         raise VerifierError(f"map '{m.name}' has to have BTF in order to use bpf_spin_lock",
                             EINVAL)
-    off = m.field_off("bpf_spin_lock") if m is not None else -1
+    if m is not None:
+        off = m.field_off("bpf_spin_lock")
+        lock_ptr = m
+    else:
+        # a local object's lock (verifier.graph); the kernel's lock 'ptr' is then the btf
+        rec = graph.reg_record(env, reg)
+        off = rec.spin_lock_off if rec is not None else -1
+        lock_ptr = env.inp.btf
     if off < 0:
         raise VerifierError(f"{'map' if m else 'local'} '{m.name if m else 'kptr'}' has no "
                             f"valid bpf_spin_lock", EINVAL)
@@ -242,15 +250,16 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     if is_lock:
         if any(r.kind == "lock" for r in st.refs):
             raise VerifierError("Locking two bpf_spin_locks are not allowed", EINVAL)
-        st.refs.append(Ref(reg.id, env.insn_idx, "lock", m))
+        st.refs.append(Ref(reg.id, env.insn_idx, "lock", lock_ptr))
         st.active_locks += 1
     else:
         if not st.active_locks:
             raise VerifierError("bpf_spin_unlock without taking a lock", EINVAL)
         for i, r in enumerate(st.refs):
-            if r.kind == "lock" and r.id == reg.id and r.ptr is m:
+            if r.kind == "lock" and r.id == reg.id and r.ptr is lock_ptr:
                 del st.refs[i]
                 st.active_locks -= 1
+                graph.invalidate_non_owning_refs(env)
                 return
         raise VerifierError("bpf_spin_unlock of different lock", EINVAL)
 

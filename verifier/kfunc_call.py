@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from btf import layout as L
 from btf.errors import BtfError
 from isa.stack_args import MAX_REG_ARGS
+from verifier import graph
 from verifier import regtypes as T
 from verifier.btf_access import skip_mods
 from verifier.call_args import reg_at
@@ -159,6 +160,7 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
         if not release_reference(env, rid):
             raise VerifierError(f"kfunc {name}#{desc.btf_id} reference has not been acquired "
                                 f"before", EINVAL)
+    graph.after_args(env, meta, name)
     regs = env.regs
     for r in range(6):
         regs[r] = NOT_INIT_REG
@@ -177,6 +179,15 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
     flags = desc.flags
     if not proto.ret_type_id:
         return NOT_INIT_REG
+    local = graph.return_reg(env, meta, desc.name)
+    if local is not None:
+        # local objects and graph nodes (verifier.graph), then KF_RET_NULL / KF_ACQUIRE
+        if "KF_RET_NULL" in flags:
+            local = local.with_(type=local.type | T.PTR_MAYBE_NULL, id=env.new_id())
+        if "KF_ACQUIRE" in flags:
+            rid = acquire_reference(env, idx)
+            local = local.with_(ref_obj_id=rid, id=rid if "KF_RET_NULL" in flags else local.id)
+        return graph.finish_return(env, desc.name, local)
     t = skip_mods(kbtf, proto.ret_type_id)
     if t.kind in (L.INT, L.ENUM, L.ENUM64):
         return UNKNOWN_SCALAR

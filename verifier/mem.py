@@ -22,6 +22,7 @@ from isa.uapi import FLOW_KEYS_SIZE
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
+from verifier.graph import local_access
 from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
@@ -312,7 +313,10 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             regs[value_regno] = UNKNOWN_SCALAR
     elif b == T.PTR_TO_BTF_ID and not t & T.PTR_MAYBE_NULL:
         # kernel objects described by the kernel BTF (verifier.btf_access)
-        btf_id_access(env, regno, off, size, write, value_regno)
+        if t & T.MEM_ALLOC:
+            local_access(env, regno, off, size, write, value_regno)   # verifier.graph
+        else:
+            btf_id_access(env, regno, off, size, write, value_regno)
     else:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:

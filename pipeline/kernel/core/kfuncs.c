@@ -96,3 +96,6 @@ __bpf_kfunc void bpf_kfunc_call_test_release(struct prog_test_ref_kfunc *p)
 {
 	p->cnt.refs.counter--;
 }
+
+/* local objects and BPF graphs (generic_btf_ids): graph.c */
+#include "graph.c"
