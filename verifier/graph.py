@@ -218,8 +218,10 @@ def map_record(env: Env, m) -> Record:
         for tid, off, tags in parts or ():
             _walk(btf, tid, off, tags, out, 0)
         rec = _check(Record(out), f"map '{m.name}'")
-    except (_BtfFieldError, BtfError) as e:
-        raise _btf_error(f"map '{m.name}'", e) from None
+    except (_BtfFieldError, BtfError):
+        # the kernel creates the map anyway, with an error record that has no field
+        # (map_check_btf ignores IS_ERR(map->record)): then it has 'no valid bpf_spin_lock'
+        rec = Record(())
     cache[key] = (m, rec)
     return rec
 
@@ -363,11 +365,13 @@ def arg_graph_root(env: Env, meta, reg: Reg, loc: tuple, i: int, kind: str) -> N
 
 def arg_graph_node(env: Env, meta, reg: Reg, loc: tuple, i: int, kind: str) -> None:
     """kernel: the KF_ARG_PTR_TO_LIST_NODE / RB_NODE cases and __process_kf_arg_ptr_to_graph_node."""
-    if meta.name == "bpf_rbtree_remove":
-        if not reg.type & T.NON_OWN_REF or reg.ref_obj_id:
-            raise VerifierError("rbtree_remove node input must be non-owning ref", EINVAL)
+    if kind == "bpf_rb_node" and meta.name != "bpf_rbtree_add_impl":
+        # the live kernel (6.15+): a non-owning or any referenced node may be removed
+        if not reg.type & T.NON_OWN_REF and not reg.ref_obj_id:
+            raise VerifierError(f"{meta.name} can only take non-owning or refcounted "
+                                f"bpf_rb_node pointer", EINVAL)
         if in_rbtree_cb(env):
-            raise VerifierError("rbtree_remove not allowed in rbtree cb", EINVAL)
+            raise VerifierError(f"{meta.name} not allowed in rbtree cb", EINVAL)
     else:
         if reg.type != T.PTR_TO_BTF_ID | T.MEM_ALLOC:
             raise VerifierError(f"arg#{i} expected pointer to allocated object", EINVAL)
@@ -400,9 +404,39 @@ def arg_graph_node(env: Env, meta, reg: Reg, loc: tuple, i: int, kind: str) -> N
 
 
 def in_rbtree_cb(env: Env) -> bool:
-    """kernel: in_rbtree_lock_required_cb (the rbtree_add 'less' callback is not modelled:
-    bpf_rbtree_add_impl is refused, so no state is ever inside one)."""
-    return False
+    """kernel: in_rbtree_lock_required_cb - verifying bpf_rbtree_add's 'less' callback."""
+    st = env.cur
+    if not st.curframe:
+        return False
+    callee = st.frames[st.curframe]
+    if not callee.in_callback_fn:
+        return False
+    d = env.kfunc_descs.get(callee.callsite)
+    return d is not None and d.name in RBTREE_KFUNCS
+
+
+def arg_callback(env: Env, meta, reg: Reg, i: int) -> None:
+    """kernel: the KF_ARG_PTR_TO_CALLBACK case (bpf_rbtree_add_impl's 'less')."""
+    if reg.type != T.PTR_TO_FUNC:
+        raise VerifierError(f"arg{i} expected pointer to func", EINVAL)
+    meta.extra["subprogno"] = reg.subprogno
+
+
+def set_rbtree_add_cb(env: Env, caller, callee, callsite: int, extra=None) -> None:
+    """kernel: set_rbtree_add_callback_state - both arguments of 'less' are non-owning
+    references to the tree's node type."""
+    r1 = caller.regs[1]
+    rec = reg_record(env, r1)
+    field = rec.find(r1.off, "bpf_rb_root") if rec is not None else None
+    if field is None or not field.value_id:
+        raise VerifierError("verifier internal error: no bpf_rb_root for the callback", EFAULT)
+    lt = local_type(env, field.value_id)
+    for r in (1, 2):
+        callee.regs[r] = _set_non_owning(env, alloc_reg(lt, off=field.node_off))
+    for r in (3, 4, 5):
+        callee.regs[r] = Reg()
+    callee.in_callback_fn = True
+    callee.callback_ret_range = (0, 1)
 
 
 # --- the call's effects -----------------------------------------------------------------------------
@@ -473,6 +507,13 @@ def return_reg(env: Env, meta, name: str) -> Reg | None:
     return None
 
 
+def ret_null(meta, name: str, flags) -> bool:
+    """kernel: is_kfunc_ret_null - bpf_refcount_acquire of an owning reference cannot fail."""
+    if name == "bpf_refcount_acquire_impl" and meta.extra.get("arg_owning_ref"):
+        return False
+    return "KF_RET_NULL" in flags
+
+
 def finish_return(env: Env, name: str, r0: Reg) -> Reg:
     """What check_kfunc_call does to R0 after KF_RET_NULL/KF_ACQUIRE: bpf_rbtree_first's
     result is non-owning; a pointer that may point to a spin lock keeps an id."""
@@ -494,5 +535,5 @@ def invalidate_non_owning_refs(env: Env) -> None:
 
 __all__ = ["Field", "Record", "LocalType", "local_type", "map_record", "reg_record",
            "local_access", "arg_alloc_obj", "arg_refcounted_kptr", "arg_graph_root",
-           "arg_graph_node", "after_args", "return_reg", "finish_return",
+           "arg_graph_node", "arg_callback", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg", "finish_return",
            "invalidate_non_owning_refs", "GRAPH_API_KFUNCS", "may_point_to_spin_lock"]

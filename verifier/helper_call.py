@@ -223,6 +223,8 @@ def _check_bpf_snprintf_call(env: Env) -> None:
 
 def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     """kernel: process_spin_lock."""
+    if graph.in_rbtree_cb(env):
+        raise VerifierError("can't spin_{lock,unlock} in rbtree cb", EACCES)
     reg = env.reg(regno)
     st = env.cur
     if reg.s.var_off.mask != 0:
@@ -233,7 +235,9 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
         raise VerifierError(f"map '{m.name}' has to have BTF in order to use bpf_spin_lock",
                             EINVAL)
     if m is not None:
-        off = m.field_off("bpf_spin_lock")
+        # the record of the value's BTF (verifier.graph) where the program BTF describes it
+        off = graph.map_record(env, m).spin_lock_off if m.value_btf \
+            else m.field_off("bpf_spin_lock")
         lock_ptr = m
     else:
         # a local object's lock (verifier.graph); the kernel's lock 'ptr' is then the btf

@@ -51,7 +51,7 @@ DYNPTR_NR_SLOTS = 2
 # register types the kernel maps to a BTF struct (reg2btf_ids)
 REG2BTF = {T.PTR_TO_SOCKET: "sock", T.PTR_TO_SOCK_COMMON: "sock_common",
            T.PTR_TO_TCP_SOCK: "tcp_sock", T.CONST_PTR_TO_MAP: "bpf_map"}
-_UNSUPPORTED = {KfArg.WORKQUEUE, KfArg.IRQ_FLAG, KfArg.RES_SPIN_LOCK, KfArg.CALLBACK}
+_UNSUPPORTED = {KfArg.WORKQUEUE, KfArg.IRQ_FLAG, KfArg.RES_SPIN_LOCK}
 # local objects and graphs (verifier.graph): the argument class -> the kernel's field name
 _GRAPH = {KfArg.LIST_HEAD: "bpf_list_head", KfArg.LIST_NODE: "bpf_list_node",
           KfArg.RB_ROOT: "bpf_rb_root", KfArg.RB_NODE: "bpf_rb_node"}
@@ -377,7 +377,9 @@ def _ptr_arg_type(env: Env, meta: CallMeta, arg, reg: Reg, i: int) -> str:
         return "iter"
     if c in _GRAPH:
         return "graph"
-    if c in _UNSUPPORTED:
+    if c == KfArg.CALLBACK and meta.name == "bpf_rbtree_add_impl":
+        return "callback"          # the only callback-taking kfunc modelled (verifier.graph)
+    if c in _UNSUPPORTED or c == KfArg.CALLBACK:
         raise VerifierError(f"kernel function {meta.name} arg#{i}: {c.value} arguments are not "
                             f"supported by this verifier", ENOTSUPP)
     if c == KfArg.CONST_STR:
@@ -473,6 +475,8 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             graph.arg_alloc_obj(env, meta, reg, i)
         elif kt == "refcounted_kptr":
             graph.arg_refcounted_kptr(env, meta, reg, i)
+        elif kt == "callback":
+            graph.arg_callback(env, meta, reg, i)
         elif kt == "graph":
             kind = _GRAPH[c]
             if kind in ("bpf_list_head", "bpf_rb_root"):
