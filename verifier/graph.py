@@ -507,6 +507,29 @@ def return_reg(env: Env, meta, name: str) -> Reg | None:
     return None
 
 
+# the kfuncs whose call the kernel rewrites with the object type's btf_struct_meta
+# (insn_aux->kptr_struct_meta, used by fixup_kfunc_call)
+STRUCT_META_KFUNCS = frozenset({"bpf_obj_new_impl", "bpf_obj_drop_impl",
+                                "bpf_refcount_acquire_impl"}) | PUSH_KFUNCS
+
+
+def record_struct_meta(env: Env, idx: int, name: str, lt: "LocalType | None") -> None:
+    """One call instruction serves one struct meta: the live kernel refuses a call reached
+    with objects of types whose btf_struct_meta differ (no special fields: no meta)."""
+    if name not in STRUCT_META_KFUNCS or lt is None:
+        return
+    sm = lt.btf_id if lt.record.fields else None
+    cache = _cache(env)
+    key = ("struct_meta", idx)
+    if key not in cache:
+        cache[key] = sm
+    elif cache[key] != sm:
+        raise VerifierError("or mark the callee with __attribute__((nomerge))", EINVAL,
+                            ("same call cannot be used with different types",
+                             "use one call for each type: inline the static function that "
+                             "holds the call,"))
+
+
 def ret_null(meta, name: str, flags) -> bool:
     """kernel: is_kfunc_ret_null - bpf_refcount_acquire of an owning reference cannot fail."""
     if name == "bpf_refcount_acquire_impl" and meta.extra.get("arg_owning_ref"):

@@ -17,6 +17,7 @@ from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import graph
 from verifier import helpers as H
+from verifier import kptr
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
@@ -402,6 +403,11 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if not H.available(env.prog_type, func_id, env.inp.expected_attach_type):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
+    if func_id == kptr.BPF_FUNC_kptr_xchg:
+        # kptr fields and local objects (verifier.kptr)
+        m = kptr.check_kptr_xchg(env, insn_idx)
+        _check_map_func_compatibility(env, m, func_id)
+        return
     fn = H.proto(env.prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)

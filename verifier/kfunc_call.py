@@ -171,6 +171,7 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
         if not release_reference(env, rid):
             raise VerifierError(f"kfunc {name}#{desc.btf_id} reference has not been acquired "
                                 f"before", EINVAL)
+    graph.record_struct_meta(env, idx, name, meta.extra.get("arg_type"))
     graph.after_args(env, meta, name)
     regs = env.regs
     for r in range(6):

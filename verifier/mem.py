@@ -95,6 +95,13 @@ def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowe
     reg = env.reg(regno)
     m = reg.map
     check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
+    if m.value_btf:
+        # __kptr fields, from the value's BTF record (verifier.graph / verifier.kptr)
+        from verifier import graph, kptr
+        for f in graph.map_record(env, m).fields:
+            if f.kind in kptr.KPTR_KINDS and reg.s.smin + off < f.off + f.size \
+                    and f.off < reg.s.umax + off + size:
+                kptr.check_kptr_access(env, reg, off, size, direct, f)
     for kind, p, fsize in m.value_fields:
         # any overlap of the access with a special field is refused
         if reg.s.smin + off < p + fsize and p < reg.s.umax + off + size:
@@ -251,7 +258,13 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     elif t == T.PTR_TO_MAP_VALUE:
         check_map_access_type(env, regno, off, size, write)
         check_map_access(env, regno, off, size, False)
-        if not write and value_regno >= 0:
+        field = None
+        if reg.map.value_btf and reg.s.var_off.mask == 0:
+            from verifier import graph, kptr
+            field = kptr.kptr_field(graph.map_record(env, reg.map), off + reg.s.var_off.value)
+        if field is not None:
+            kptr.check_map_kptr_access(env, regno, value_regno, insn, field)
+        elif not write and value_regno >= 0:
             m = reg.map
             if (reg.s.var_off.mask == 0 and m.rdonly_prog and m.frozen
                     and m.type_id == 2 and m.kind == "data"):
