@@ -168,7 +168,7 @@ class Env:
         self.stack_arg_need: dict[int, int] = {}      # subprog -> most slots its calls need
         self.stack_arg_global_in: dict[int, list] = {}  # global subprog -> incoming slots
         self.internal_error: str | None = None  # traceback of a verifier bug
-        self.graph_cache: dict | None = None  # graph.py: records of program-BTF structs, maps
+        self.graph_cache: dict | None = None  # local_obj.py: records of program-BTF structs, maps
 
     # --- ids and errors ----------------------------------------------------
     def new_id(self) -> int:

@@ -1,46 +1,29 @@
-"""Local objects and BPF graphs: bpf_obj_new'd objects, linked lists, rbtrees, refcounts.
+"""BPF graphs: linked lists and rbtrees of local objects, bpf_obj_new/drop, bpf_refcount_acquire.
 
-Kernel counterparts: kernel/bpf/btf.c ``btf_parse_fields`` / ``btf_parse_graph_root``
-(the *record* of a struct or map value: where its bpf_spin_lock, bpf_list_head
-``__contains(type, node)``, bpf_list_node, bpf_rb_root, bpf_rb_node,
-bpf_refcount and ``__kptr`` fields are) and ``btf_struct_access`` for local
-types; kernel/bpf/verifier.c ``__process_kf_arg_ptr_to_graph_root`` /
+Kernel counterparts (kernel/bpf/verifier.c): ``__process_kf_arg_ptr_to_graph_root`` /
 ``_node``, ``check_reg_allocation_locked``, ``ref_convert_owning_non_owning``,
-``invalidate_non_owning_refs``, ``mark_reg_graph_node`` and the special
-returns of ``check_kfunc_call`` (bpf_obj_new_impl, bpf_refcount_acquire_impl,
-list pops, bpf_rbtree_first/remove).
+``invalidate_non_owning_refs``, ``mark_reg_graph_node``, ``set_rbtree_add_callback_state``,
+``in_rbtree_lock_required_cb`` and the special returns of ``check_kfunc_call``
+(bpf_obj_new_impl, bpf_refcount_acquire_impl, list pops, bpf_rbtree_first/remove).
+Where the live kernel (6.18) differs from 6.12 (bpf_rbtree_remove of a referenced node,
+one btf_struct_meta per call instruction), the live kernel's rule is the one here.
 
-A local object is ``PTR_TO_BTF_ID | MEM_ALLOC`` whose type lives in the
-*program's* BTF (the kernel's ``reg->btf`` is the program BTF): the register's
-``btf_name`` is the struct's name and its ``map`` slot holds the
-:class:`LocalType` (type id, size, record), so that code without the
-environment (NULL checks) can still ask for the record.  Owning references
-have a ``ref_obj_id``; pushing a node into a graph turns every copy into a
-non-owning reference (``NON_OWN_REF``), valid until the next bpf_spin_unlock.
+Objects and records: :mod:`verifier.local_obj`.  Owning references have a
+``ref_obj_id``; pushing a node into a graph turns every copy into a non-owning reference
+(``NON_OWN_REF``), valid until the next bpf_spin_unlock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from btf import layout as L
-from btf.errors import BtfError
 from verifier import regtypes as T
-from verifier.btf_access import skip_mods
+from verifier.call_args import loc_name
 from verifier.env import Env
-from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
+from verifier.errors import EFAULT, EINVAL, VerifierError
+from verifier.local_obj import LocalType, Record, alloc_reg, graph_cache, local_type, reg_record
+from verifier.local_obj import may_point_to_spin_lock
 from verifier.refs import for_each_reg, release_reference
-from verifier.scalar import Scalar
 from verifier.state import UNKNOWN_SCALAR, Reg
-from verifier.tnum import tnum_strn
-
-# kernel: btf_field_type_name / btf_field_type_size
-FIELD_SIZE = {"bpf_spin_lock": 4, "bpf_res_spin_lock": 4, "bpf_timer": 16, "bpf_wq": 16,
-              "bpf_list_head": 16, "bpf_list_node": 24, "bpf_rb_root": 16, "bpf_rb_node": 32,
-              "bpf_refcount": 4, "bpf_task_work": 8}
-KPTR_TAGS = {"kptr": "kptr", "kptr_untrusted": "kptr_untrusted", "percpu_kptr": "percpu_kptr",
-             "uptr": "uptr"}
-ROOT_NODE = {"bpf_list_head": "bpf_list_node", "bpf_rb_root": "bpf_rb_node"}
 
 LIST_KFUNCS = frozenset({"bpf_list_push_front_impl", "bpf_list_push_back_impl",
                          "bpf_list_pop_front", "bpf_list_pop_back"})
@@ -52,241 +35,7 @@ PUSH_KFUNCS = frozenset({"bpf_list_push_front_impl", "bpf_list_push_back_impl",
 OBJ_NEW = ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl")
 
 
-@dataclass(frozen=True)
-class Field:
-    """One special field (kernel: struct btf_field)."""
-    kind: str              # "bpf_spin_lock", "bpf_list_head", ..., "kptr"
-    off: int
-    size: int
-    value: str = ""        # graph root: the contained struct; kptr: the pointee struct
-    value_id: int = 0
-    node_off: int = -1     # graph root: offset of the node field inside ``value``
-
-
-class Record:
-    """The special fields of a struct or map value (kernel: struct btf_record)."""
-
-    def __init__(self, fields):
-        self.fields = tuple(sorted(fields, key=lambda f: f.off))
-        self.spin_lock_off = next((f.off for f in self.fields if f.kind == "bpf_spin_lock"), -1)
-        self.refcount_off = next((f.off for f in self.fields if f.kind == "bpf_refcount"), -1)
-
-    def find(self, off: int, kind: str) -> Field | None:
-        return next((f for f in self.fields if f.off == off and f.kind == kind), None)
-
-    def has(self, kind: str) -> bool:
-        return any(f.kind == kind for f in self.fields)
-
-
-class LocalType:
-    """A struct of the program's BTF that bpf_obj_new allocates (kernel: reg->btf, btf_id)."""
-    __slots__ = ("name", "btf_id", "size", "record")
-
-    def __init__(self, name: str, btf_id: int, size: int, record: Record):
-        self.name, self.btf_id, self.size, self.record = name, btf_id, size, record
-
-    def field_off(self, kind: str) -> int:
-        f = next((f for f in self.record.fields if f.kind == kind), None)
-        return -1 if f is None else f.off
-
-
-class _BtfFieldError(Exception):
-    pass
-
-
-# --- records from the program's BTF -------------------------------------------------------------
-
-def _cache(env: Env) -> dict:
-    if env.graph_cache is None:
-        env.graph_cache = {}
-    return env.graph_cache
-
-
-def _contains(btf, tags) -> tuple[str, str] | None:
-    for t in tags:
-        if t.value.startswith("contains:"):
-            parts = t.value.split(":")
-            if len(parts) != 3:
-                raise _BtfFieldError(f"malformed tag {t.value!r}")
-            return parts[1], parts[2]
-    return None
-
-
-def _graph_root(btf, kind: str, off: int, contains) -> Field:
-    """kernel: btf_parse_graph_root."""
-    if contains is None:
-        raise _BtfFieldError(f"{kind} at offset {off} has no __contains tag")
-    vname, nname = contains
-    value = btf.find_one(vname, L.STRUCT)
-    if value is None:
-        raise _BtfFieldError(f"__contains({vname}, {nname}): no struct {vname}")
-    node = None
-    for m in value.members:
-        if m.name == nname:
-            node = m
-    if node is None:
-        raise _BtfFieldError(f"__contains({vname}, {nname}): struct {vname} has no member "
-                             f"{nname}")
-    nt = btf.resolve(node.type)
-    if nt.kind != L.STRUCT or nt.name != ROOT_NODE[kind] or node.bits_offset % 64:
-        raise _BtfFieldError(f"__contains({vname}, {nname}): not a {ROOT_NODE[kind]}")
-    return Field(kind, off, FIELD_SIZE[kind], vname, value.id, node.bits_offset // 8)
-
-
-def _walk(btf, tid: int, base: int, tags, out: list, depth: int) -> None:
-    """kernel: btf_find_field - the special fields of one member/variable of type ``tid``."""
-    if depth > 8:
-        return
-    t = skip_mods(btf, tid)
-    if t.kind == L.PTR:
-        # __kptr: a pointer whose pointee carries a kptr type tag
-        p = btf.types[t.type]
-        if p.kind == L.TYPE_TAG and p.name in KPTR_TAGS:
-            pt = skip_mods(btf, p.type)
-            out.append(Field(KPTR_TAGS[p.name], base, 8, pt.name, pt.id))
-        return
-    if t.kind == L.ARRAY:
-        elem, _, n = t.array
-        et = skip_mods(btf, elem)
-        if n and et.kind in (L.STRUCT, L.UNION, L.PTR, L.ARRAY):
-            esz = btf.size_of(elem)
-            for i in range(min(n, 64)):
-                _walk(btf, elem, base + i * esz, tags, out, depth + 1)
-        return
-    if t.kind not in (L.STRUCT, L.UNION):
-        return
-    if t.name in FIELD_SIZE:
-        if t.name in ROOT_NODE:
-            out.append(_graph_root(btf, t.name, base, _contains(btf, tags)))
-        else:
-            out.append(Field(t.name, base, FIELD_SIZE[t.name]))
-        return
-    for i, m in enumerate(t.members):
-        _walk(btf, m.type, base + m.bits_offset // 8, btf.decl_tags(t.id, i), out, depth + 1)
-
-
-def _check(rec: Record, what: str) -> Record:
-    """kernel: btf_parse_fields' consistency rules."""
-    kinds = [f.kind for f in rec.fields]
-    if kinds.count("bpf_spin_lock") > 1 or kinds.count("bpf_refcount") > 1:
-        raise _BtfFieldError(f"{what}: more than one bpf_spin_lock or bpf_refcount")
-    if ("bpf_list_head" in kinds or "bpf_rb_root" in kinds) and rec.spin_lock_off < 0:
-        raise _BtfFieldError(f"{what}: bpf_list_head/bpf_rb_root without a bpf_spin_lock")
-    return rec
-
-
-def _btf_error(what: str, e: Exception) -> VerifierError:
-    return VerifierError(f"invalid BTF special fields in {what}: {e}", EINVAL)
-
-
-def local_type(env: Env, type_id: int) -> LocalType:
-    """The record of struct ``type_id`` of the program's BTF (kernel: btf_find_struct_meta)."""
-    cache = _cache(env)
-    key = ("type", type_id)
-    lt = cache.get(key)
-    if lt is None:
-        btf = env.inp.btf
-        t = btf.types[type_id]
-        out: list = []
-        try:
-            for i, m in enumerate(t.members):
-                _walk(btf, m.type, m.bits_offset // 8, btf.decl_tags(t.id, i), out, 1)
-            rec = _check(Record(out), f"struct {t.name}")
-        except (_BtfFieldError, BtfError) as e:
-            raise _btf_error(f"struct {t.name}", e) from None
-        lt = cache[key] = LocalType(t.name, t.id, t.size, rec)
-    return lt
-
-
-def _map_value(btf, m):
-    """[(type id, offset, decl tags)] of a map's value in the program BTF."""
-    return [(tid, off, btf.decl_tags(var, -1) if var else [])
-            for tid, off, var in m.value_btf]
-
-
-def map_record(env: Env, m) -> Record:
-    """The record of a map's value (kernel: map->record)."""
-    cache = _cache(env)
-    key = ("map", id(m))
-    hit = cache.get(key)
-    if hit is not None and hit[0] is m:
-        return hit[1]
-    btf = env.inp.btf
-    out: list = []
-    parts = _map_value(btf, m) if btf is not None else None
-    try:
-        for tid, off, tags in parts or ():
-            _walk(btf, tid, off, tags, out, 0)
-        rec = _check(Record(out), f"map '{m.name}'")
-    except (_BtfFieldError, BtfError):
-        # the kernel creates the map anyway, with an error record that has no field
-        # (map_check_btf ignores IS_ERR(map->record)): then it has 'no valid bpf_spin_lock'
-        rec = Record(())
-    cache[key] = (m, rec)
-    return rec
-
-
-def reg_record(env: Env, reg: Reg) -> Record | None:
-    """kernel: reg_btf_record."""
-    if reg.type == T.PTR_TO_MAP_VALUE and reg.map is not None:
-        return map_record(env, reg.map)
-    if reg.type & T.MEM_ALLOC and isinstance(reg.map, LocalType):
-        return reg.map.record
-    return None
-
-
-def alloc_reg(lt: LocalType, off: int = 0, flags: int = 0) -> Reg:
-    return Reg(T.PTR_TO_BTF_ID | T.MEM_ALLOC | flags, Scalar.const(0), off=off, btf_name=lt.name,
-               map=lt)
-
-
-def may_point_to_spin_lock(reg: Reg) -> bool:
-    """kernel: reg_may_point_to_spin_lock for local objects (map values: the caller)."""
-    return isinstance(reg.map, LocalType) and reg.map.record.spin_lock_off >= 0
-
-
-# --- loads and stores through a local object -------------------------------------------------------
-
-def local_access(env: Env, regno: int, off: int, size: int, write: bool,
-                 value_regno: int) -> None:
-    """kernel: check_ptr_to_btf_access + btf_struct_access for a program-allocated object:
-    writes allowed, special fields refused, pointers load as scalars."""
-    reg = env.reg(regno)
-    lt = reg.map
-    tname = reg.btf_name
-    if off < 0:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid negative access: off={off}",
-                            EACCES)
-    if reg.s.var_off.mask or reg.s.var_off.value:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, "
-                            f"var_off={tnum_strn(reg.s.var_off)}", EACCES)
-    if reg.type & T.MEM_PERCPU:
-        raise VerifierError(f"R{regno} is ptr_{tname} access percpu memory: off={off}", EACCES)
-    if (not reg.type & T.NON_OWN_REF and not reg.type & T.MEM_RCU and not reg.ref_obj_id):
-        raise VerifierError("verifier internal error: ref_obj_id for allocated object must be "
-                            "non-zero", EFAULT)
-    for f in lt.record.fields:
-        if off < f.off + f.size and f.off < off + size:
-            raise VerifierError(f"direct access to {f.kind} is disallowed", EACCES)
-    btf = env.inp.btf
-    if off + size > lt.size:
-        raise VerifierError(f"access beyond struct {tname} at off {off} size {size}", EACCES)
-    try:
-        fa = btf.member_at(lt.btf_id, off, size)
-    except BtfError:
-        fa = None
-    if fa is None:
-        raise VerifierError(f"access beyond the end of member or padding of struct {tname} "
-                            f"at off {off} size {size}", EACCES)
-    if value_regno >= 0 and not write:
-        env.set_reg(value_regno, UNKNOWN_SCALAR)
-
-
 # --- kfunc arguments ---------------------------------------------------------------------------------
-
-def loc_name(loc: tuple) -> str:
-    from verifier.call_args import loc_name as name   # call_args -> mem -> graph: import late
-    return name(loc)
 
 
 def arg_alloc_obj(env: Env, meta, reg: Reg, i: int) -> None:
@@ -519,7 +268,7 @@ def record_struct_meta(env: Env, idx: int, name: str, lt: "LocalType | None") ->
     if name not in STRUCT_META_KFUNCS or lt is None:
         return
     sm = lt.btf_id if lt.record.fields else None
-    cache = _cache(env)
+    cache = graph_cache(env)
     key = ("struct_meta", idx)
     if key not in cache:
         cache[key] = sm
@@ -556,7 +305,7 @@ def invalidate_non_owning_refs(env: Env) -> None:
     for_each_reg(env.cur, inv)
 
 
-__all__ = ["Field", "Record", "LocalType", "local_type", "map_record", "reg_record",
-           "local_access", "arg_alloc_obj", "arg_refcounted_kptr", "arg_graph_root",
-           "arg_graph_node", "arg_callback", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg", "finish_return",
-           "invalidate_non_owning_refs", "GRAPH_API_KFUNCS", "may_point_to_spin_lock"]
+__all__ = ["arg_alloc_obj", "arg_refcounted_kptr", "arg_graph_root", "arg_graph_node",
+           "arg_callback", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg",
+           "finish_return", "ret_null", "record_struct_meta", "invalidate_non_owning_refs",
+           "GRAPH_API_KFUNCS"]

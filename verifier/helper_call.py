@@ -17,7 +17,7 @@ from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import graph
 from verifier import helpers as H
-from verifier import kptr
+from verifier import kptr, local_obj
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
@@ -237,12 +237,12 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
                             EINVAL)
     if m is not None:
         # the record of the value's BTF (verifier.graph) where the program BTF describes it
-        off = graph.map_record(env, m).spin_lock_off if m.value_btf \
+        off = local_obj.map_record(env, m).spin_lock_off if m.value_btf \
             else m.field_off("bpf_spin_lock")
         lock_ptr = m
     else:
         # a local object's lock (verifier.graph); the kernel's lock 'ptr' is then the btf
-        rec = graph.reg_record(env, reg)
+        rec = local_obj.reg_record(env, reg)
         off = rec.spin_lock_off if rec is not None else -1
         lock_ptr = env.inp.btf
     if off < 0:

@@ -452,7 +452,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
         if kt == "null":
             i += 1
             continue
-        if kt == "btf_id" and not is_trusted(reg):
+        if kt in ("btf_id", "alloc_obj") and not is_trusted(reg):
             if "KF_RCU" not in meta.flags:
                 raise VerifierError(f"{name} must be referenced or trusted", EINVAL)
             if not reg.type & T.MEM_RCU:

@@ -22,7 +22,7 @@ from isa.uapi import FLOW_KEYS_SIZE
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
-from verifier.graph import local_access
+from verifier import local_obj as LO
 from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
@@ -96,12 +96,11 @@ def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowe
     m = reg.map
     check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
     if m.value_btf:
-        # __kptr fields, from the value's BTF record (verifier.graph / verifier.kptr)
-        from verifier import graph, kptr
-        for f in graph.map_record(env, m).fields:
-            if f.kind in kptr.KPTR_KINDS and reg.s.smin + off < f.off + f.size \
+        # __kptr fields, from the value's BTF record (verifier.local_obj)
+        for f in LO.map_record(env, m).fields:
+            if f.kind in LO.KPTR_KINDS and reg.s.smin + off < f.off + f.size \
                     and f.off < reg.s.umax + off + size:
-                kptr.check_kptr_access(env, reg, off, size, direct, f)
+                LO.check_kptr_access(env, reg, off, size, direct, f)
     for kind, p, fsize in m.value_fields:
         # any overlap of the access with a special field is refused
         if reg.s.smin + off < p + fsize and p < reg.s.umax + off + size:
@@ -260,10 +259,9 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
         check_map_access(env, regno, off, size, False)
         field = None
         if reg.map.value_btf and reg.s.var_off.mask == 0:
-            from verifier import graph, kptr
-            field = kptr.kptr_field(graph.map_record(env, reg.map), off + reg.s.var_off.value)
+            field = LO.kptr_field(LO.map_record(env, reg.map), off + reg.s.var_off.value)
         if field is not None:
-            kptr.check_map_kptr_access(env, regno, value_regno, insn, field)
+            LO.check_map_kptr_access(env, regno, value_regno, insn, field, check_ptr_off_reg)
         elif not write and value_regno >= 0:
             m = reg.map
             if (reg.s.var_off.mask == 0 and m.rdonly_prog and m.frozen
@@ -327,7 +325,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     elif b == T.PTR_TO_BTF_ID and not t & T.PTR_MAYBE_NULL:
         # kernel objects described by the kernel BTF (verifier.btf_access)
         if t & T.MEM_ALLOC:
-            local_access(env, regno, off, size, write, value_regno)   # verifier.graph
+            LO.local_access(env, regno, off, size, write, value_regno)   # verifier.local_obj
         else:
             btf_id_access(env, regno, off, size, write, value_regno)
     else:
