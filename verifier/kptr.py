@@ -7,10 +7,9 @@ a PTR_TO_BTF_ID_OR_NULL result that owns what was in the field),
 ``check_map_kptr_access`` with ``btf_ld_kptr_type`` (LDX/STX/ST of a kptr field)
 and the kptr cases of ``check_map_access``.
 
-Modelled: kptrs to program-local types (``bpf_obj_new``'d objects; the field's
-type is not a kernel struct, so the kernel keeps it in the program BTF).  A
-kptr to a kernel type needs the kernel's destructor table for its type and is
-refused by name.
+Both kinds of kptr: to program-local types (``bpf_obj_new``'d objects; no kernel
+struct has the name, so the kernel keeps the program BTF) and to kernel structs with a
+registered destructor (verifier.local_obj.KPTR_DTOR_TYPES); others are refused by name.
 """
 
 from __future__ import annotations
@@ -20,8 +19,8 @@ from verifier import regtypes as T
 from verifier.call_args import check_func_arg_reg_off, is_null
 from verifier.env import Env, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
-from verifier.local_obj import (KPTR_KINDS, in_rcu_cs, kptr_field, local_kptr_type, map_record,
-                                map_kptr_match_type, reg_record)
+from verifier.local_obj import (KPTR_KINDS, LocalType, in_rcu_cs, kptr_field, kptr_target,
+                                map_kptr_match_type, map_record, reg_record)
 from verifier.mem import check_ptr_off_reg
 from verifier.refs import acquire_reference, for_each_reg, release_reference_nomark
 from verifier.scalar import Scalar
@@ -69,7 +68,7 @@ def check_kptr_xchg(env: Env, insn_idx: int) -> Reg:
         raise VerifierError(f"R1 type={T.type_str(r1.type)} expected=map_value, ptr_", EACCES)
     check_func_arg_reg_off(env, r1, 1, 0)
     field, m = _process_kptr_func(env, r1)
-    lt = local_kptr_type(env, field)
+    target = kptr_target(env, field)
     check_reg_arg_src(env, 2)
     r2 = env.reg(2)
     if not is_null(r2):
@@ -107,11 +106,13 @@ def check_kptr_xchg(env: Env, insn_idx: int) -> Reg:
     for r in _CALLER_SAVED:
         regs[r] = NOT_INIT_REG
         env.scratch_reg(r)
-    t = T.PTR_TO_BTF_ID | T.PTR_MAYBE_NULL | T.MEM_ALLOC
-    if field.kind == "percpu_kptr":
-        t |= T.MEM_PERCPU
+    t = T.PTR_TO_BTF_ID | T.PTR_MAYBE_NULL
+    local = isinstance(target, LocalType)
+    if local:
+        t |= T.MEM_ALLOC | (T.MEM_PERCPU if field.kind == "percpu_kptr" else 0)
     ref = acquire_reference(env, insn_idx)
-    regs[0] = Reg(t, Scalar.const(0), id=ref, ref_obj_id=ref, btf_name=lt.name, map=lt)
+    regs[0] = Reg(t, Scalar.const(0), id=ref, ref_obj_id=ref,
+                  btf_name=target.name if local else target, map=target if local else None)
     return m
 
 

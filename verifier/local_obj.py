@@ -277,26 +277,40 @@ def kptr_field(rec, off: int):
     return next((f for f in rec.fields if f.off == off and f.kind in KPTR_KINDS), None)
 
 
-def local_kptr_type(env: Env, field) -> LocalType:
-    """The field's pointee as a program-local type (kernel: btf_parse_kptr, which keeps the
-    program BTF when no kernel struct has the name); kernel types are refused."""
+# kernel: register_btf_id_dtor_kfuncs - the kernel types a referenced kptr may hold
+# (kernel/bpf/helpers.c task_struct and cgroup, kernel/bpf/cpumask.c, net/bpf/test_run.c,
+# kernel/bpf/crypto.c); without a destructor the field is invalid
+KPTR_DTOR_TYPES = frozenset({"task_struct", "cgroup", "bpf_cpumask", "prog_test_ref_kfunc",
+                             "prog_test_member", "bpf_crypto_ctx"})
+# kernel/bpf/verifier.c rcu_protected_types: kptrs whose loads are RCU pointers
+RCU_PROTECTED_TYPES = frozenset({"prog_test_ref_kfunc", "cgroup", "bpf_cpumask", "task_struct",
+                                 "bpf_crypto_ctx"})
+
+
+def kptr_target(env: Env, field) -> "LocalType | str":
+    """The field's pointee (kernel: btf_parse_kptr): a kernel struct's name when the kernel
+    BTF has one of that name, else a program-local type (a LocalType)."""
     kernel = env.inp.kernel_btf
-    if field.kind == "uptr" or (kernel is not None
-                                and kernel.btf.find_one(field.value, L.STRUCT) is not None):
-        raise VerifierError(f"{field.kind} to kernel type struct {field.value} is not supported "
-                            f"by this verifier", ENOTSUPP)
+    in_kernel = kernel is not None and kernel.btf.find_one(field.value, L.STRUCT) is not None
+    if field.kind == "uptr" or field.kind == "percpu_kptr" and in_kernel:
+        raise VerifierError(f"{field.kind} to struct {field.value} is not supported by this "
+                            f"verifier", ENOTSUPP)
+    if in_kernel:
+        if field.kind == "kptr" and field.value not in KPTR_DTOR_TYPES:
+            raise VerifierError(f"kptr to kernel struct {field.value} without a destructor is "
+                                f"not supported by this verifier", ENOTSUPP)
+        return field.value
+    if field.value in KPTR_DTOR_TYPES:
+        # a kernel type the mock kernel lacks: never a local type
+        raise VerifierError(f"kptr to kernel struct {field.value}, which the mock kernel does "
+                            f"not have, is not supported by this verifier", ENOTSUPP)
     return local_type(env, field.value_id)
 
 
-def _type_str(reg: Reg) -> str:
-    s = T.type_str(reg.type)
-    return s + reg.btf_name if T.base(reg.type) == T.PTR_TO_BTF_ID else s
-
-
 def map_kptr_match_type(env: Env, field, reg: Reg, regno: int, off_check) -> None:
-    """kernel: map_kptr_match_type for a program-local kptr (``off_check``: the caller's
-    __check_ptr_off_reg, verifier.mem.check_ptr_off_reg)."""
-    lt = local_kptr_type(env, field)
+    """kernel: map_kptr_match_type (``off_check``: the caller's __check_ptr_off_reg,
+    verifier.mem.check_ptr_off_reg)."""
+    target = kptr_target(env, field)
     bad = T.base(reg.type) != T.PTR_TO_BTF_ID
     if not bad:
         local = isinstance(reg.map, LocalType) and bool(reg.type & T.MEM_ALLOC)
@@ -311,10 +325,13 @@ def map_kptr_match_type(env: Env, field, reg: Reg, regno: int, off_check) -> Non
             off_check(env, reg, regno, True)
         except VerifierError as e:
             raise VerifierError(e.message, EACCES, e.lines) from None
-        # btf_struct_ids_match, strict for referenced kptrs: the same local type at off 0
-        strict = field.kind != "kptr_untrusted"
-        bad = not (isinstance(reg.map, LocalType) and reg.map.btf_id == lt.btf_id
-                   and (reg.off == 0 or not strict))
+        # btf_struct_ids_match: the same type at offset 0 (a nested member at an offset is
+        # not followed here: refused, never accepted)
+        if isinstance(target, LocalType):
+            bad = not (isinstance(reg.map, LocalType) and reg.map.btf_id == target.btf_id)
+        else:
+            bad = isinstance(reg.map, LocalType) or reg.btf_name != target
+        bad = bad or reg.off != 0
     if bad:
         tail = (f" or {T.type_str(T.PTR_TO_BTF_ID | T.PTR_UNTRUSTED)}{field.value}"
                 if field.kind == "kptr_untrusted" else "")
@@ -338,19 +355,26 @@ def check_map_kptr_access(env: Env, regno: int, value_regno: int, insn, field,
                             EACCES)
     if cls != _LDX and field.kind in ("kptr", "percpu_kptr"):
         raise VerifierError("store to referenced kptr disallowed", EACCES)
-    lt = local_kptr_type(env, field)
+    target = kptr_target(env, field)
     if cls == _LDX:
+        # kernel: btf_ld_kptr_type
+        local = isinstance(target, LocalType)
         t = T.PTR_TO_BTF_ID | T.PTR_MAYBE_NULL
-        rcu_safe = field.kind == "percpu_kptr" or (field.kind == "kptr"
-                                                   and lt.record.refcount_off >= 0)
+        rcu_safe = field.kind == "percpu_kptr" or field.kind == "kptr" and (
+            target.record.refcount_off >= 0 if local else target in RCU_PROTECTED_TYPES)
         if rcu_safe and in_rcu_cs(env):
-            t |= T.MEM_RCU | (T.MEM_PERCPU if field.kind == "percpu_kptr" else T.MEM_ALLOC)
-            if lt.record.has("bpf_list_node") or lt.record.has("bpf_rb_node"):
+            t |= T.MEM_RCU
+            if field.kind == "percpu_kptr":
+                t |= T.MEM_PERCPU
+            elif local:
+                t |= T.MEM_ALLOC
+            if local and (target.record.has("bpf_list_node") or target.record.has("bpf_rb_node")):
                 t |= T.NON_OWN_REF
         else:
             t |= T.PTR_UNTRUSTED
-        env.set_reg(value_regno, Reg(t, Scalar.const(0), id=env.new_id(), btf_name=lt.name,
-                                     map=lt))
+        env.set_reg(value_regno, Reg(t, Scalar.const(0), id=env.new_id(),
+                                     btf_name=target.name if local else target,
+                                     map=target if local else None))
     elif cls == _STX:
         val = env.reg(value_regno)
         if not (val.type == T.SCALAR and val.s.var_off.mask == 0 and val.s.var_off.value == 0):
@@ -379,5 +403,5 @@ def check_kptr_access(env: Env, reg: Reg, off: int, size: int, direct: bool, fie
 
 __all__ = ["Field", "Record", "LocalType", "local_type", "map_record", "reg_record",
            "alloc_reg", "may_point_to_spin_lock", "local_access", "FIELD_SIZE", "graph_cache",
-           "KPTR_KINDS", "kptr_field", "local_kptr_type", "map_kptr_match_type",
+           "KPTR_KINDS", "kptr_field", "kptr_target", "map_kptr_match_type",
            "check_map_kptr_access", "check_kptr_access", "in_rcu_cs"]
