@@ -180,11 +180,45 @@ def map_descs(elf, btf) -> list:
                                value_fields=_datasec_fields(btf, value_vars),
                                value_btf=value_vars))
         elif ref.kind == "btf":
-            out.append(btf_maps.get(ref.name) or MapDesc(ref.name, "unspec", 0, 0, 0))
+            m = btf_maps.get(ref.name)
+            out.append(_with_value_btf(btf, m) if m is not None
+                       else MapDesc(ref.name, "unspec", 0, 0, 0))
         else:
             m = next((x for x in elf.legacy_maps if x.name == ref.name), None)
             out.append(_legacy_map(ref.name, m.data if m else b""))
     return out
+
+
+def _with_value_btf(btf, desc):
+    """``desc`` with the value's type in the program BTF (``value_btf``; the verifier reads
+    its special fields there: verifier.local_obj), and so its inner map template's."""
+    def value_of(st):
+        for mem in st.members:
+            mt = btf.resolve(mem.type)
+            if mem.name == "value" and mt.kind == L.PTR:
+                return ((mt.type, 0, 0),)
+        return ()
+
+    def values_struct(st):
+        for mem in st.members:
+            mt = btf.resolve(mem.type)
+            if mem.name == "values" and mt.kind == L.ARRAY:
+                ptr = btf.resolve(mt.array[0])
+                inner = btf.resolve(ptr.type) if ptr.kind == L.PTR else None
+                return inner if inner is not None and inner.kind == L.STRUCT else None
+        return None
+
+    var = next((v for sec in btf.find(".maps", L.DATASEC) for v in
+                (btf.type(vs.type) for vs in sec.secinfos)
+                if v.kind == L.VAR and v.name == desc.name), None)
+    st = btf.resolve(var.type) if var is not None else None
+    if st is None or st.kind != L.STRUCT:
+        return desc
+    inner = desc.inner
+    ist = values_struct(st)
+    if inner is not None and ist is not None:
+        inner = replace(inner, value_btf=value_of(ist))
+    return replace(desc, value_btf=value_of(st), inner=inner)
 
 
 def _datasec(btf, name: str):
@@ -268,18 +302,15 @@ def _btf_map_defs(btf, path: str | None = None) -> dict:
                 raise UserError("elf", f"{where}map '{var.name}': invalid pinning value "
                                        f"{vals['pinning']}.", path, REJECTED)
             fields = ()
-            value_btf = ()
             for m in st.members:
                 mt = btf.resolve(m.type)
                 if m.name == "value" and mt.kind == L.PTR:
                     fields = tuple(_special_fields(btf, mt.type, 0, 0))
-                    value_btf = ((mt.type, 0, 0),)
             out[var.name] = MapDesc(name=var.name,
                                     map_type=MAP_TYPE_NAMES.get(vals["type"], "unspec"),
                                     key_size=vals["key_size"], value_size=vals["value_size"],
                                     max_entries=vals["max_entries"], flags=vals["map_flags"],
-                                    inner=inner, has_btf=True, value_fields=fields,
-                                    value_btf=value_btf)
+                                    inner=inner, has_btf=True, value_fields=fields)
     return out
 
 
