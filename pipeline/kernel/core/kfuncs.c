@@ -16,6 +16,7 @@
  *                          bpf_testmod's bpf_kfunc_call_test_acquire)
  */
 #include "kernel_types.h"
+#include "graph.c"	/* local objects and BPF graphs (generic_btf_ids) */
 
 #define DYNPTR_TYPE_SHIFT	28
 #define DYNPTR_SIZE_MASK	0xFFFFFF
@@ -96,6 +97,3 @@ __bpf_kfunc void bpf_kfunc_call_test_release(struct prog_test_ref_kfunc *p)
 {
 	p->cnt.refs.counter--;
 }
-
-/* local objects and BPF graphs (generic_btf_ids): graph.c */
-#include "graph.c"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import struct
 
 from ..registry import KfuncSet
-from . import graph as _graph
 from ..state import KernelState, load, load_s32, s32, store
 
 EINVAL, E2BIG = 22, 7
@@ -40,7 +39,6 @@ SKB = KfuncSet("bpf_kfunc_check_set_skb", module="vmlinux",
 TEST_RUN = KfuncSet("test_sk_check_kfunc_ids", module="vmlinux",
                     prog_types={"sched_cls", "tracing", "syscall"})
 KFUNC_SETS = [COMMON, SKB, TEST_RUN]
-KFUNC_SETS += _graph.KFUNC_SETS            # local objects and BPF graphs: graph.py
 
 
 def _write_dynptr(vm, ptr: int, data: int, size_word: int) -> None:
@@ -111,3 +109,8 @@ def bpf_kfunc_call_test_release(vm, p):
 
 
 __all__ = ["KFUNC_SETS"]
+
+# local objects and BPF graphs (generic_btf_ids): a module of their own, graph.py
+from .graph import KFUNC_SETS as _GRAPH_KFUNC_SETS  # noqa: E402
+
+KFUNC_SETS += _GRAPH_KFUNC_SETS
