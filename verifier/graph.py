@@ -18,6 +18,7 @@ from __future__ import annotations
 from btf import layout as L
 from verifier import regtypes as T
 from verifier.call_args import loc_name
+from verifier.calls import push_callback_call
 from verifier.env import Env
 from verifier.errors import EFAULT, EINVAL, VerifierError
 from verifier.local_obj import LocalType, Record, alloc_reg, graph_cache, local_type, reg_record
@@ -147,6 +148,7 @@ def arg_graph_node(env: Env, meta, reg: Reg, loc: tuple, i: int, kind: str) -> N
                             f"{root.node_off} in struct {root.value}, but arg is at offset="
                             f"{off} in struct {lt.name}", EINVAL)
     meta.extra["arg_type"] = lt
+    meta.extra["node_ref"] = reg.ref_obj_id      # kernel: regs[BPF_REG_2].ref_obj_id
     if off != root.node_off:
         raise VerifierError(f"arg#1 offset={off}, but expected {kind} at offset="
                             f"{root.node_off} in struct {root.value}", EINVAL)
@@ -169,6 +171,16 @@ def arg_callback(env: Env, meta, reg: Reg, i: int) -> None:
     if reg.type != T.PTR_TO_FUNC:
         raise VerifierError(f"arg{i} expected pointer to func", EINVAL)
     meta.extra["subprogno"] = reg.subprogno
+
+
+def push_rbtree_add_cb(env: Env, insn, idx: int, meta) -> None:
+    """kernel: check_kfunc_call right after check_kfunc_args - bpf_rbtree_add's 'less' is
+    verified like bpf_loop's callback (push_callback_call)."""
+    try:
+        push_callback_call(env, insn, idx, meta.extra["subprogno"], set_rbtree_add_cb)
+    except VerifierError as e:
+        raise VerifierError(f"kfunc {meta.name}#{meta.btf_id} failed callback verification",
+                            e.errno, (*e.lines, e.message)) from None
 
 
 def set_rbtree_add_cb(env: Env, caller, callee, callsite: int, extra=None) -> None:
@@ -207,7 +219,7 @@ def after_args(env: Env, meta, name: str) -> None:
     becomes non-owning and is released (ref_convert_owning_non_owning + release_reference)."""
     if name not in PUSH_KFUNCS:
         return
-    rid = env.regs[2].ref_obj_id
+    rid = meta.extra.get("node_ref", 0)
     if not rid or not any(r.id == rid and r.kind == "ptr" for r in env.cur.refs):
         raise VerifierError(f"kfunc {name}#{meta.btf_id} conversion of owning ref to "
                             f"non-owning failed", EFAULT)
@@ -306,6 +318,6 @@ def invalidate_non_owning_refs(env: Env) -> None:
 
 
 __all__ = ["arg_alloc_obj", "arg_refcounted_kptr", "arg_graph_root", "arg_graph_node",
-           "arg_callback", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg",
+           "arg_callback", "push_rbtree_add_cb", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg",
            "finish_return", "ret_null", "record_struct_meta", "invalidate_non_owning_refs",
            "GRAPH_API_KFUNCS"]

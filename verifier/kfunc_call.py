@@ -35,7 +35,6 @@ from verifier.btf_access import skip_mods
 from verifier.call_args import reg_at
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
-from verifier.calls import push_callback_call
 from verifier.jumps import mark_ptr_not_null
 from verifier.kfunc_args import CallMeta, check_kfunc_args
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
@@ -159,20 +158,11 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
     # arguments 6.. travel in the outgoing slots: all of them written
     check_outgoing(env, st.cur, model.stack_arg_cnt, model.nr_args, True)
     check_kfunc_args(env, proto, meta, insn)
-    if name == "bpf_rbtree_add_impl":
-        # the 'less' callback is verified like bpf_loop's (kernel: push_callback_call)
-        try:
-            push_callback_call(env, insn, idx, meta.extra["subprogno"], graph.set_rbtree_add_cb)
-        except VerifierError as e:
-            raise VerifierError(f"kfunc {name}#{desc.btf_id} failed callback verification",
-                                e.errno, (*e.lines, e.message)) from None
     if meta.release_loc is not None:
         rid = reg_at(env, meta.release_loc).ref_obj_id
         if not release_reference(env, rid):
             raise VerifierError(f"kfunc {name}#{desc.btf_id} reference has not been acquired "
                                 f"before", EINVAL)
-    graph.record_struct_meta(env, idx, name, meta.extra.get("arg_type"))
-    graph.after_args(env, meta, name)
     regs = env.regs
     for r in range(6):
         regs[r] = NOT_INIT_REG
@@ -189,6 +179,10 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
     kbtf = meta.kernel_btf
     proto = desc.proto
     flags = desc.flags
+    # local objects and graphs (verifier.graph): one struct meta per call, a pushed node's
+    # owning reference turned non-owning (R2 is gone by now: its ref_obj_id is in meta)
+    graph.record_struct_meta(env, idx, desc.name, meta.extra.get("arg_type"))
+    graph.after_args(env, meta, desc.name)
     if not proto.ret_type_id:
         return NOT_INIT_REG
     local = graph.return_reg(env, meta, desc.name)
