@@ -18,7 +18,6 @@ from __future__ import annotations
 from btf import layout as L
 from verifier import regtypes as T
 from verifier.call_args import loc_name
-from verifier.calls import push_callback_call
 from verifier.env import Env
 from verifier.errors import EFAULT, EINVAL, VerifierError
 from verifier.local_obj import LocalType, Record, alloc_reg, graph_cache, local_type, reg_record
@@ -173,16 +172,6 @@ def arg_callback(env: Env, meta, reg: Reg, i: int) -> None:
     meta.extra["subprogno"] = reg.subprogno
 
 
-def push_rbtree_add_cb(env: Env, insn, idx: int, meta) -> None:
-    """kernel: check_kfunc_call right after check_kfunc_args - bpf_rbtree_add's 'less' is
-    verified like bpf_loop's callback (push_callback_call)."""
-    try:
-        push_callback_call(env, insn, idx, meta.extra["subprogno"], set_rbtree_add_cb)
-    except VerifierError as e:
-        raise VerifierError(f"kfunc {meta.name}#{meta.btf_id} failed callback verification",
-                            e.errno, (*e.lines, e.message)) from None
-
-
 def set_rbtree_add_cb(env: Env, caller, callee, callsite: int, extra=None) -> None:
     """kernel: set_rbtree_add_callback_state - both arguments of 'less' are non-owning
     references to the tree's node type."""
@@ -318,6 +307,6 @@ def invalidate_non_owning_refs(env: Env) -> None:
 
 
 __all__ = ["arg_alloc_obj", "arg_refcounted_kptr", "arg_graph_root", "arg_graph_node",
-           "arg_callback", "push_rbtree_add_cb", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg",
+           "arg_callback", "set_rbtree_add_cb", "in_rbtree_cb", "after_args", "return_reg",
            "finish_return", "ret_null", "record_struct_meta", "invalidate_non_owning_refs",
            "GRAPH_API_KFUNCS"]

@@ -532,8 +532,6 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
     if meta.release and meta.release_loc is None:
         raise VerifierError(f"release kernel function {meta.name} expects refcounted "
                             f"PTR_TO_BTF_ID", EINVAL)
-    if meta.name == "bpf_rbtree_add_impl":
-        graph.push_rbtree_add_cb(env, insn, env.insn_idx, meta)
 
 
 def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -> None:

@@ -33,6 +33,7 @@ from verifier import graph
 from verifier import regtypes as T
 from verifier.btf_access import skip_mods
 from verifier.call_args import reg_at
+from verifier.calls import push_callback_call
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.jumps import mark_ptr_not_null
@@ -158,6 +159,13 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
     # arguments 6.. travel in the outgoing slots: all of them written
     check_outgoing(env, st.cur, model.stack_arg_cnt, model.nr_args, True)
     check_kfunc_args(env, proto, meta, insn)
+    if name == "bpf_rbtree_add_impl":
+        # the 'less' callback is verified like bpf_loop's (kernel: push_callback_call)
+        try:
+            push_callback_call(env, insn, idx, meta.extra["subprogno"], graph.set_rbtree_add_cb)
+        except VerifierError as e:
+            raise VerifierError(f"kfunc {name}#{desc.btf_id} failed callback verification",
+                                e.errno, (*e.lines, e.message)) from None
     if meta.release_loc is not None:
         rid = reg_at(env, meta.release_loc).ref_obj_id
         if not release_reference(env, rid):
