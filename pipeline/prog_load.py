@@ -171,18 +171,54 @@ def map_descs(elf, btf) -> list:
             d = data[ref.name]
             ro = d.kind == "rodata"
             sec = _datasec(btf, ref.name)
+            value_vars = _datasec_vars(btf, sec, d)
             out.append(MapDesc(name=ref.name, map_type="array", key_size=4,
                                value_size=d.size, max_entries=1,
                                flags=(BPF_F_RDONLY_PROG if ro else 0) | BPF_F_MMAPABLE,
                                frozen=ro, initial_value=d.data or bytes(d.size), kind="data",
                                has_btf=sec is not None,
-                               value_fields=_datasec_fields(btf, sec)))
+                               value_fields=_datasec_fields(btf, value_vars),
+                               value_btf=value_vars))
         elif ref.kind == "btf":
-            out.append(btf_maps.get(ref.name) or MapDesc(ref.name, "unspec", 0, 0, 0))
+            m = btf_maps.get(ref.name)
+            out.append(_with_value_btf(btf, m) if m is not None
+                       else MapDesc(ref.name, "unspec", 0, 0, 0))
         else:
             m = next((x for x in elf.legacy_maps if x.name == ref.name), None)
             out.append(_legacy_map(ref.name, m.data if m else b""))
     return out
+
+
+def _with_value_btf(btf, desc):
+    """``desc`` with the value's type in the program BTF (``value_btf``; the verifier reads
+    its special fields there: verifier.local_obj), and so its inner map template's."""
+    def value_of(st):
+        for mem in st.members:
+            mt = btf.resolve(mem.type)
+            if mem.name == "value" and mt.kind == L.PTR:
+                return ((mt.type, 0, 0),)
+        return ()
+
+    def values_struct(st):
+        for mem in st.members:
+            mt = btf.resolve(mem.type)
+            if mem.name == "values" and mt.kind == L.ARRAY:
+                ptr = btf.resolve(mt.array[0])
+                inner = btf.resolve(ptr.type) if ptr.kind == L.PTR else None
+                return inner if inner is not None and inner.kind == L.STRUCT else None
+        return None
+
+    var = next((v for sec in btf.find(".maps", L.DATASEC) for v in
+                (btf.type(vs.type) for vs in sec.secinfos)
+                if v.kind == L.VAR and v.name == desc.name), None)
+    st = btf.resolve(var.type) if var is not None else None
+    if st is None or st.kind != L.STRUCT:
+        return desc
+    inner = desc.inner
+    ist = values_struct(st)
+    if inner is not None and ist is not None:
+        inner = replace(inner, value_btf=value_of(ist))
+    return replace(desc, value_btf=value_of(st), inner=inner)
 
 
 def _datasec(btf, name: str):
@@ -192,16 +228,27 @@ def _datasec(btf, name: str):
     return next(iter(btf.find(name, L.DATASEC)), None)
 
 
-def _datasec_fields(btf, sec) -> tuple:
-    """Special fields (bpf_spin_lock, bpf_timer, ...) among a data section's variables, at
-    their offsets in the section (kernel: btf_parse_fields on a DATASEC value)."""
+def _datasec_vars(btf, sec, d) -> tuple:
+    """(VAR type id, offset in the section, VAR id) of a data section's variables.  The
+    object's DATASEC offsets are 0 until libbpf's btf_fixup_datasec sets them from the
+    symbol table, as this does."""
     if sec is None:
         return ()
+    offs = {s.name: s.value for s in d.symbols if s.name}
     out = []
     for vs in sec.secinfos:
         var = btf.type(vs.type)
         if var.kind == L.VAR:
-            out.extend(_special_fields(btf, var.type, vs.offset, 0))
+            out.append((var.type, offs.get(var.name, vs.offset), var.id))
+    return tuple(out)
+
+
+def _datasec_fields(btf, value_vars) -> tuple:
+    """Special fields (bpf_spin_lock, bpf_timer, ...) among a data section's variables, at
+    their offsets in the section (kernel: btf_parse_fields on a DATASEC value)."""
+    out = []
+    for tid, off, _ in value_vars:
+        out.extend(_special_fields(btf, tid, off, 0))
     return tuple(out)
 
 

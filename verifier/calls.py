@@ -275,7 +275,8 @@ def push_callback_call(env: Env, insn, insn_idx: int, subprog: int, kind: str, m
         _set_timer_cb(env, caller, callee, insn_idx)
         return
     cb_state = push_stack(env, sp.start, insn_idx)
-    set_cb = _set_loop_cb if kind == "loop" else _set_map_elem_cb
+    # kind: "loop", "for_each" or a kfunc's own state setter (verifier.graph)
+    set_cb = kind if callable(kind) else _set_loop_cb if kind == "loop" else _set_map_elem_cb
     _setup_func_entry(env, subprog, insn_idx, set_cb, cb_state, m)
     cb_state.callback_unroll_depth += 1
     cb_state.frames[cb_state.curframe - 1].callback_depth += 1

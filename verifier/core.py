@@ -34,6 +34,7 @@ from verifier import stack_args as SA
 from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
 from verifier.env import Env, check_reg_arg_dst
 from verifier.errors import E2BIG, EINVAL, VerifierError
+from verifier.graph import GRAPH_API_KFUNCS
 from verifier.helper_call import check_helper_call
 from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.exceptions import check_exception_cb_args
@@ -84,11 +85,13 @@ def do_check_insn(env: Env, insn, idx: int):
                     or src not in (0, _PSEUDO_CALL, _PSEUDO_KFUNC_CALL)
                     or insn.dst != 0 or cls == _JMP32):
                 raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-            # under a lock only bpf_spin_unlock (94) and bpf_kptr_xchg (194) may be
-            # called; no kfunc is modelled as allowed there
+            # under a lock only bpf_spin_unlock (94), bpf_kptr_xchg (194) and the graph
+            # kfuncs (is_bpf_graph_api_kfunc) may be called
             if env.cur.active_locks and (
                     (src == 0 and insn.imm not in (94, 194))
-                    or src == _PSEUDO_KFUNC_CALL):
+                    or (src == _PSEUDO_KFUNC_CALL
+                        and getattr(env.kfunc_descs.get(idx), "name", None)
+                        not in GRAPH_API_KFUNCS)):
                 raise VerifierError("function calls are not allowed while holding a lock",
                                     EINVAL)
             if src == _PSEUDO_CALL:

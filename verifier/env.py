@@ -99,7 +99,7 @@ class Env:
         "max_states_per_insn", "num_backedges", "scratched_regs", "scratched_stack",
         "prev_linfo", "prev_log_pos", "prev_insn_print_len", "do_print_state", "call_name",
         "insn_text", "kfunc_descs", "kfunc_by_id", "kfunc_calls", "stack_arg_written",
-        "stack_arg_need", "stack_arg_global_in", "internal_error")
+        "stack_arg_need", "stack_arg_global_in", "internal_error", "graph_cache")
 
     def __init__(self, inp, log):
         # --- the request and what is derived from it once
@@ -168,6 +168,7 @@ class Env:
         self.stack_arg_need: dict[int, int] = {}      # subprog -> most slots its calls need
         self.stack_arg_global_in: dict[int, list] = {}  # global subprog -> incoming slots
         self.internal_error: str | None = None  # traceback of a verifier bug
+        self.graph_cache: dict | None = None  # local_obj.py: records of program-BTF structs, maps
 
     # --- ids and errors ----------------------------------------------------
     def new_id(self) -> int:

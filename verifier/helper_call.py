@@ -15,7 +15,9 @@ from __future__ import annotations
 from isa.helper_names import helper_name
 from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
+from verifier import graph
 from verifier import helpers as H
+from verifier import kptr, local_obj
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
@@ -222,6 +224,8 @@ def _check_bpf_snprintf_call(env: Env) -> None:
 
 def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     """kernel: process_spin_lock."""
+    if graph.in_rbtree_cb(env):
+        raise VerifierError("can't spin_{lock,unlock} in rbtree cb", EACCES)
     reg = env.reg(regno)
     st = env.cur
     if reg.s.var_off.mask != 0:
@@ -231,7 +235,16 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     if m is not None and not m.has_btf:
         raise VerifierError(f"map '{m.name}' has to have BTF in order to use bpf_spin_lock",
                             EINVAL)
-    off = m.field_off("bpf_spin_lock") if m is not None else -1
+    if m is not None:
+        # the record of the value's BTF (verifier.graph) where the program BTF describes it
+        off = local_obj.map_record(env, m).spin_lock_off if m.value_btf \
+            else m.field_off("bpf_spin_lock")
+        lock_ptr = m
+    else:
+        # a local object's lock (verifier.graph); the kernel's lock 'ptr' is then the btf
+        rec = local_obj.reg_record(env, reg)
+        off = rec.spin_lock_off if rec is not None else -1
+        lock_ptr = env.inp.btf
     if off < 0:
         raise VerifierError(f"{'map' if m else 'local'} '{m.name if m else 'kptr'}' has no "
                             f"valid bpf_spin_lock", EINVAL)
@@ -242,15 +255,16 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
     if is_lock:
         if any(r.kind == "lock" for r in st.refs):
             raise VerifierError("Locking two bpf_spin_locks are not allowed", EINVAL)
-        st.refs.append(Ref(reg.id, env.insn_idx, "lock", m))
+        st.refs.append(Ref(reg.id, env.insn_idx, "lock", lock_ptr))
         st.active_locks += 1
     else:
         if not st.active_locks:
             raise VerifierError("bpf_spin_unlock without taking a lock", EINVAL)
         for i, r in enumerate(st.refs):
-            if r.kind == "lock" and r.id == reg.id and r.ptr is m:
+            if r.kind == "lock" and r.id == reg.id and r.ptr is lock_ptr:
                 del st.refs[i]
                 st.active_locks -= 1
+                graph.invalidate_non_owning_refs(env)
                 return
         raise VerifierError("bpf_spin_unlock of different lock", EINVAL)
 
@@ -389,6 +403,11 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if not H.available(env.prog_type, func_id, env.inp.expected_attach_type):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
+    if func_id == kptr.BPF_FUNC_kptr_xchg:
+        # kptr fields and local objects (verifier.kptr)
+        m = kptr.check_kptr_xchg(env, insn_idx)
+        _check_map_func_compatibility(env, m, func_id)
+        return
     fn = H.proto(env.prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)

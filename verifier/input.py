@@ -66,6 +66,9 @@ class MapDesc:
     has_btf: bool = False          # key/value types described by BTF (BTF-defined maps)
     # special fields of the value type: ("bpf_spin_lock" | "bpf_timer" | ..., offset, size)
     value_fields: tuple = ()
+    # the value's type in the program BTF: ((type id, offset, VAR id or 0), ...) - one entry
+    # per variable of a data section, one (value type, 0, 0) for a BTF-defined map
+    value_btf: tuple = ()
 
     def field_off(self, name: str) -> int:
         for kind, off, _size in self.value_fields:

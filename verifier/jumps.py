@@ -45,8 +45,19 @@ def _is_pkt_any(r: Reg) -> bool:
     return T.is_pkt_pointer(r.type) or r.type == T.PTR_TO_PACKET_END
 
 
+_TRUSTED_MODIFIERS = T.MEM_ALLOC | T.PTR_TRUSTED | T.NON_OWN_REF   # BPF_REG_TRUSTED_MODIFIERS
+
+
 def _reg_not_null(r: Reg) -> bool:
-    return T.type_not_null(r.type)
+    """kernel: reg_not_null, with is_trusted_reg for PTR_TO_BTF_ID: a referenced object,
+    or one whose only flags are trusted ones (local objects and non-owning references)."""
+    if T.type_not_null(r.type):
+        return True
+    if r.type & T.PTR_MAYBE_NULL or T.base(r.type) != T.PTR_TO_BTF_ID:
+        return False
+    flags = r.type & ~T.BASE_MASK
+    return bool(r.ref_obj_id) or (bool(flags & _TRUSTED_MODIFIERS)
+                                  and not flags & ~_TRUSTED_MODIFIERS)
 
 
 def _is_const(r: Reg, jmp32: bool) -> bool:
@@ -223,13 +234,15 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
         s = r.s
         if s.smin or s.smax or s.var_off.mask or s.var_off.value:
             return None
-        if r.off:
-            return None
+        if r.off and not r.type & (T.MEM_ALLOC | T.NON_OWN_REF):
+            return None        # graph nodes point inside their object (verifier.graph)
         if is_null:
             return Reg(T.SCALAR, Scalar.const(0))
         new = mark_ptr_not_null(r)
-        if not (new.type == T.PTR_TO_MAP_VALUE and new.map is not None
-                and new.map.field_off("bpf_spin_lock") >= 0):
+        if not ((new.type == T.PTR_TO_MAP_VALUE and new.map is not None
+                 and new.map.field_off("bpf_spin_lock") >= 0)
+                or (new.type & T.MEM_ALLOC and new.map is not None
+                    and new.map.field_off("bpf_spin_lock") >= 0)):
             new.id = 0      # the id only matters to spin-lock pointers from here on
         return new
     for_each_reg(st, fix)

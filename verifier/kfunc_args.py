@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from btf import layout as L
 from btf.kfuncs import KfArg
 from isa.ints import s64
+from verifier import graph
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.btf_access import skip_mods
@@ -50,9 +51,10 @@ DYNPTR_NR_SLOTS = 2
 # register types the kernel maps to a BTF struct (reg2btf_ids)
 REG2BTF = {T.PTR_TO_SOCKET: "sock", T.PTR_TO_SOCK_COMMON: "sock_common",
            T.PTR_TO_TCP_SOCK: "tcp_sock", T.CONST_PTR_TO_MAP: "bpf_map"}
-_UNSUPPORTED = {KfArg.LIST_HEAD, KfArg.LIST_NODE, KfArg.RB_ROOT, KfArg.RB_NODE,
-                KfArg.WORKQUEUE, KfArg.IRQ_FLAG, KfArg.RES_SPIN_LOCK, KfArg.ALLOC_OBJ,
-                KfArg.REFCOUNTED_KPTR, KfArg.CALLBACK}
+_UNSUPPORTED = {KfArg.WORKQUEUE, KfArg.IRQ_FLAG, KfArg.RES_SPIN_LOCK}
+# local objects and graphs (verifier.graph): the argument class -> the kernel's field name
+_GRAPH = {KfArg.LIST_HEAD: "bpf_list_head", KfArg.LIST_NODE: "bpf_list_node",
+          KfArg.RB_ROOT: "bpf_rb_root", KfArg.RB_NODE: "bpf_rb_node"}
 
 
 @dataclass
@@ -365,11 +367,19 @@ def _ptr_arg_type(env: Env, meta: CallMeta, arg, reg: Reg, i: int) -> str:
         c = KfArg.BTF_ID_OR_MEM
     if arg.nullable and is_null(reg):
         return "null"
+    if c == KfArg.ALLOC_OBJ:
+        return "alloc_obj"
+    if c == KfArg.REFCOUNTED_KPTR:
+        return "refcounted_kptr"
     if c == KfArg.DYNPTR:
         return "dynptr"
     if c == KfArg.ITER:
         return "iter"
-    if c in _UNSUPPORTED:
+    if c in _GRAPH:
+        return "graph"
+    if c == KfArg.CALLBACK and meta.name == "bpf_rbtree_add_impl":
+        return "callback"          # the only callback-taking kfunc modelled (verifier.graph)
+    if c in _UNSUPPORTED or c == KfArg.CALLBACK:
         raise VerifierError(f"kernel function {meta.name} arg#{i}: {c.value} arguments are not "
                             f"supported by this verifier", ENOTSUPP)
     if c == KfArg.CONST_STR:
@@ -442,7 +452,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
         if kt == "null":
             i += 1
             continue
-        if kt == "btf_id" and not is_trusted(reg):
+        if kt in ("btf_id", "alloc_obj") and not is_trusted(reg):
             if "KF_RCU" not in meta.flags:
                 raise VerifierError(f"{name} must be referenced or trusted", EINVAL)
             if not reg.type & T.MEM_RCU:
@@ -461,6 +471,18 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             process_iter(env, loc, i, arg, meta, insn)
         elif kt == "btf_id":
             _check_btf_id(env, meta, arg, reg, loc, i)
+        elif kt == "alloc_obj":
+            graph.arg_alloc_obj(env, meta, reg, i)
+        elif kt == "refcounted_kptr":
+            graph.arg_refcounted_kptr(env, meta, reg, i)
+        elif kt == "callback":
+            graph.arg_callback(env, meta, reg, i)
+        elif kt == "graph":
+            kind = _GRAPH[c]
+            if kind in ("bpf_list_head", "bpf_rb_root"):
+                graph.arg_graph_root(env, meta, reg, loc, i, kind)
+            else:
+                graph.arg_graph_node(env, meta, reg, loc, i, kind)
         elif kt == "mem":
             kbtf = meta.kernel_btf
             try:

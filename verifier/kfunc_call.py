@@ -29,9 +29,11 @@ from dataclasses import dataclass
 from btf import layout as L
 from btf.errors import BtfError
 from isa.stack_args import MAX_REG_ARGS
+from verifier import graph
 from verifier import regtypes as T
 from verifier.btf_access import skip_mods
 from verifier.call_args import reg_at
+from verifier.calls import push_callback_call
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.exceptions import THROW, check_throw_call, throw_exit
@@ -122,6 +124,9 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
     env.kfunc_descs[idx] = desc
     aux = env.aux[idx]
     aux.kfunc = desc
+    if name == "bpf_rbtree_add_impl":
+        # kernel (check_cfg): a sync callback-calling kfunc is a loop point, like bpf_loop
+        aux.calls_callback = aux.force_checkpoint = aux.prune_point = aux.jmp_point = True
     if "KF_ITER_NEXT" in desc.flags:
         # kernel (check_cfg): a checkpoint at every iter_next() call
         aux.is_iter_next = True
@@ -156,6 +161,13 @@ def kfunc_call(env: Env, insn, idx: int) -> int | None:
     # arguments 6.. travel in the outgoing slots: all of them written
     check_outgoing(env, st.cur, model.stack_arg_cnt, model.nr_args, True)
     check_kfunc_args(env, proto, meta, insn)
+    if name == "bpf_rbtree_add_impl":
+        # the 'less' callback is verified like bpf_loop's (kernel: push_callback_call)
+        try:
+            push_callback_call(env, insn, idx, meta.extra["subprogno"], graph.set_rbtree_add_cb)
+        except VerifierError as e:
+            raise VerifierError(f"kfunc {name}#{desc.btf_id} failed callback verification",
+                                e.errno, (*e.lines, e.message)) from None
     if meta.release_loc is not None:
         rid = reg_at(env, meta.release_loc).ref_obj_id
         if not release_reference(env, rid):
@@ -182,8 +194,22 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
     kbtf = meta.kernel_btf
     proto = desc.proto
     flags = desc.flags
+    # local objects and graphs (verifier.graph): one struct meta per call, a pushed node's
+    # owning reference turned non-owning (R2 is gone by now: its ref_obj_id is in meta)
+    graph.record_struct_meta(env, idx, desc.name, meta.extra.get("arg_type"))
+    graph.after_args(env, meta, desc.name)
     if not proto.ret_type_id:
         return NOT_INIT_REG
+    local = graph.return_reg(env, meta, desc.name)
+    if local is not None:
+        # local objects and graph nodes (verifier.graph), then KF_RET_NULL / KF_ACQUIRE
+        ret_null = graph.ret_null(meta, desc.name, flags)
+        if ret_null:
+            local = local.with_(type=local.type | T.PTR_MAYBE_NULL, id=env.new_id())
+        if "KF_ACQUIRE" in flags:
+            rid = acquire_reference(env, idx)
+            local = local.with_(ref_obj_id=rid, id=rid if ret_null else local.id)
+        return graph.finish_return(env, desc.name, local)
     t = skip_mods(kbtf, proto.ret_type_id)
     if t.kind in (L.INT, L.ENUM, L.ENUM64):
         return UNKNOWN_SCALAR

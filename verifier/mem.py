@@ -22,6 +22,7 @@ from isa.uapi import FLOW_KEYS_SIZE
 from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
+from verifier import local_obj as LO
 from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
@@ -94,6 +95,12 @@ def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowe
     reg = env.reg(regno)
     m = reg.map
     check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
+    if m.value_btf:
+        # __kptr fields, from the value's BTF record (verifier.local_obj)
+        for f in LO.map_record(env, m).fields:
+            if f.kind in LO.KPTR_KINDS and reg.s.smin + off < f.off + f.size \
+                    and f.off < reg.s.umax + off + size:
+                LO.check_kptr_access(env, reg, off, size, direct, f)
     for kind, p, fsize in m.value_fields:
         # any overlap of the access with a special field is refused
         if reg.s.smin + off < p + fsize and p < reg.s.umax + off + size:
@@ -250,7 +257,12 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     elif t == T.PTR_TO_MAP_VALUE:
         check_map_access_type(env, regno, off, size, write)
         check_map_access(env, regno, off, size, False)
-        if not write and value_regno >= 0:
+        field = None
+        if reg.map.value_btf and reg.s.var_off.mask == 0:
+            field = LO.kptr_field(LO.map_record(env, reg.map), off + reg.s.var_off.value)
+        if field is not None:
+            LO.check_map_kptr_access(env, regno, value_regno, insn, field, check_ptr_off_reg)
+        elif not write and value_regno >= 0:
             m = reg.map
             if (reg.s.var_off.mask == 0 and m.rdonly_prog and m.frozen
                     and m.type_id == 2 and m.kind == "data"):
@@ -312,7 +324,10 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             regs[value_regno] = UNKNOWN_SCALAR
     elif b == T.PTR_TO_BTF_ID and not t & T.PTR_MAYBE_NULL:
         # kernel objects described by the kernel BTF (verifier.btf_access)
-        btf_id_access(env, regno, off, size, write, value_regno)
+        if t & T.MEM_ALLOC:
+            LO.local_access(env, regno, off, size, write, value_regno)   # verifier.local_obj
+        else:
+            btf_id_access(env, regno, off, size, write, value_regno)
     else:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:

@@ -123,6 +123,8 @@ def refsafe(old: State, cur: State, idmap) -> bool:
             return False
         if a.kind != b.kind:
             return False
+        if a.kind == "lock" and a.ptr is not b.ptr:      # the lock's map or the program BTF
+            return False
     return True
 
 

@@ -44,6 +44,7 @@ PTR_UNTRUSTED = 1 << 13
 MEM_RCU = 1 << 14
 PTR_TRUSTED = 1 << 15
 MEM_ALLOC = 1 << 16
+NON_OWN_REF = 1 << 17      # a graph node's non-owning reference (valid until bpf_spin_unlock)
 
 _NAMES = {
     NOT_INIT: "?",

@@ -63,6 +63,29 @@ CORE_PROTOS = {
     "bpf_kfunc_call_test_release": ("void", [("p", "struct prog_test_ref_kfunc *")]),
     "bpf_throw": ("void", [("cookie", U64)]),
 }
+# Local objects and BPF graphs (kernel/bpf/helpers.c generic_btf_ids; core/graph.c)
+LH, LN = "struct bpf_list_head *", "struct bpf_list_node *"
+RR, RN = "struct bpf_rb_root *", "struct bpf_rb_node *"
+GRAPH_PROTOS = {
+    "bpf_obj_new_impl": ("void *", [("local_type_id__k", U64), ("meta__ign", "void *")]),
+    "bpf_obj_drop_impl": ("void", [("p__alloc", "void *"), ("meta__ign", "void *")]),
+    "bpf_refcount_acquire_impl": ("void *", [("p__refcounted_kptr", "void *"),
+                                             ("meta__ign", "void *")]),
+    "bpf_list_push_front_impl": ("int", [("head", LH), ("node", LN), ("meta__ign", "void *"),
+                                         ("off", U64)]),
+    "bpf_list_push_back_impl": ("int", [("head", LH), ("node", LN), ("meta__ign", "void *"),
+                                        ("off", U64)]),
+    "bpf_list_pop_front": (LN, [("head", LH)]),
+    "bpf_list_pop_back": (LN, [("head", LH)]),
+    "bpf_rbtree_remove": (RN, [("root", RR), ("node", RN)]),
+    "bpf_rbtree_add_impl": ("int", [("root", RR), ("node", RN),
+                                    # bool (*less)(struct bpf_rb_node *, const struct
+                                    # bpf_rb_node *): the renderer names no prototypes
+                                    ("less", "(anon) *"),
+                                    ("meta__ign", "void *"), ("off", U64)]),
+    "bpf_rbtree_first": (RN, [("root", RR)]),
+}
+CORE_PROTOS.update(GRAPH_PROTOS)
 ALL_PROTOS = {**TESTMOD_PROTOS, **CORE_PROTOS}
 
 

@@ -17,6 +17,7 @@
  *                          bpf_testmod's bpf_kfunc_call_test_acquire)
  */
 #include "kernel_types.h"
+#include "graph.c"	/* local objects and BPF graphs (generic_btf_ids) */
 
 #define DYNPTR_TYPE_SHIFT	28
 #define DYNPTR_SIZE_MASK	0xFFFFFF

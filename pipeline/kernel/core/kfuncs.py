@@ -125,3 +125,8 @@ def bpf_kfunc_call_test_release(vm, p):
 
 
 __all__ = ["KFUNC_SETS"]
+
+# local objects and BPF graphs (generic_btf_ids): a module of their own, graph.py
+from .graph import KFUNC_SETS as _GRAPH_KFUNC_SETS  # noqa: E402
+
+KFUNC_SETS += _GRAPH_KFUNC_SETS
