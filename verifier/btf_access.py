@@ -269,9 +269,13 @@ def _loaded_flag(env: Env, reg: Reg, btf, owner: str, w: Walk) -> int:
                 return flag
             if flag & (T.MEM_PERCPU | T.MEM_USER):
                 return flag
-            return flag & ~(_TRUSTED_MODIFIERS | T.MEM_RCU)
+            # 6.12 leaves other walked pointers plain; this kernel (6.18) marks them
+            # untrusted (measured: task->mm in tp_btf)
+            return (flag & ~(_TRUSTED_MODIFIERS | T.MEM_RCU)) | T.PTR_UNTRUSTED
         return T.PTR_UNTRUSTED
-    return flag & ~(_TRUSTED_MODIFIERS | T.MEM_RCU)
+    # a plain (old-style) pointer: 6.12 keeps the walked pointer plain, this kernel (6.18)
+    # marks it untrusted (measured: file->f_path.dentry, socket->sk from bpf_sock_from_file)
+    return (flag & ~(_TRUSTED_MODIFIERS | T.MEM_RCU)) | T.PTR_UNTRUSTED
 
 
 # --- loads and stores (kernel: check_ptr_to_btf_access) -----------------------------------
@@ -312,3 +316,36 @@ def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
     if flag & T.PTR_MAYBE_NULL:
         r.id = env.new_id()
     env.set_reg(value_regno, r)
+
+
+# --- helpers (kernel: check_reg_type's PTR_TO_BTF_ID case, check_helper_call's
+# RET_PTR_TO_BTF_ID case) ------------------------------------------------------------
+
+def check_helper_btf_arg(env: Env, regno: int, want: str, release: bool = False) -> None:
+    """A PTR_TO_BTF_ID passed where the helper expects a pointer to struct ``want``
+    (``sock_common`` for ARG_PTR_TO_BTF_ID_SOCK_COMMON): the struct, or one that starts
+    with it (strict for release arguments other than bpf_sk_release's)."""
+    reg = env.reg(regno)
+    if T.base(reg.type) != T.PTR_TO_BTF_ID:
+        return
+    btf, st = reg_btf_type(env, reg)
+    have = st.name if st is not None else reg.btf_name
+    ok = st is not None and (struct_ids_match(btf, st.id, reg.off, want) if not release
+                             else have == want and not reg.off)
+    if not ok:
+        raise VerifierError(f"R{regno} is of type {have} but {want} is expected", EACCES)
+
+
+def helper_ret_reg(env: Env, fn, func_id: int) -> Reg:
+    """R0 of a RET_PTR_TO_BTF_ID helper: a pointer to ``fn.ret_btf`` in the target BTF."""
+    btf = env.inp.target_btf
+    name = fn.ret_btf
+    if btf is None:
+        raise VerifierError(f"helper {fn.name}#{func_id} returns a kernel object (struct "
+                            f"{name}), typed by the kernel's BTF: load the object with a "
+                            f"target BTF (--target-btf vmlinux)", 524)
+    st = next((t for t in btf.find(name) if t.kind in (L.STRUCT, L.UNION)), None)
+    if st is None:
+        raise VerifierError(f"invalid return type {fn.ret} of func {fn.name}#{func_id}",
+                            EINVAL)
+    return btf_ptr(btf, st.id, fn.ret_flags & (T.PTR_MAYBE_NULL | T.PTR_TRUSTED))

@@ -36,7 +36,7 @@ _NULL = T.PTR_MAYBE_NULL
 _TRUSTED = T.PTR_TRUSTED
 
 # iterator targets: ctx member -> register flags of PTR_TO_BTF_ID (kernel: each
-# bpf_iter_reg's ctx_arg_info); "buf"/"rdonly_buf" members are PTR_TO_BUF (not modelled)
+# bpf_iter_reg's ctx_arg_info)
 ITER_ARGS = {
     "task": {"task": _NULL | _TRUSTED},
     "task_file": {"task": _NULL, "file": _NULL},
@@ -51,10 +51,10 @@ ITER_ARGS = {
     "netlink": {"sk": _NULL},
     "ipv6_route": {"rt": _NULL},
     "ksym": {"ksym": _NULL},
-    "bpf_map_elem": {"key": "rdonly_buf", "value": "buf"},
-    "bpf_sk_storage_map": {"sk": _NULL, "value": "buf"},
-    "sockmap": {"key": "rdonly_buf", "sk": _NULL},
 }
+# targets whose context holds map element buffers (PTR_TO_BUF: not modelled; this kernel
+# refuses loading their programs here anyway, with EPERM)
+ITER_BUFFERS = frozenset({"bpf_map_elem", "bpf_sk_storage_map", "sockmap"})
 
 # kernel: raw_tp_null_args - tracepoint arguments that may be NULL (bit 4*i: argument i
 # may be NULL; bit 4*i+1: it may be an ERR_PTR, so it loads as a scalar)
@@ -146,10 +146,6 @@ class BtfCtx(CtxModel):
         if size != 8:
             raise VerifierError(bad, lines=(f"func '{tname}' size {size} must be 8",))
         info = self.ctx_args.get(off)
-        if isinstance(info, tuple) and isinstance(info[0], str):
-            raise VerifierError(f"iter/{self.tname.removeprefix('bpf_iter_')}: the "
-                                f"{'read-only ' if info[0] == 'rdonly_buf' else ''}buffer "
-                                f"argument at ctx offset {off} is not modelled", ENOTSUPP)
         if not t.type:
             return UNKNOWN_SCALAR             # void *: a scalar
         pointee = skip_mods(btf, t.type)
@@ -220,6 +216,9 @@ def attach(inp) -> BtfCtx | None:
     if fn is None:
         raise VerifierError(f"iter/{name}: no iterator target 'bpf_iter_{name}' in the "
                             f"target BTF", EINVAL)
+    if name in ITER_BUFFERS:
+        raise VerifierError(f"iter/{name}: iterator contexts with map element buffers are not "
+                            f"modelled", ENOTSUPP)
     if name not in ITER_ARGS:
         raise VerifierError(f"iter/{name}: this iterator target's context is not modelled",
                             ENOTSUPP)
