@@ -336,6 +336,23 @@ def check_helper_btf_arg(env: Env, regno: int, want: str, release: bool = False)
         raise VerifierError(f"R{regno} is of type {have} but {want} is expected", EACCES)
 
 
+def check_helper_mem_btf(env: Env, regno: int, arg_base: int, rdonly: bool,
+                         name: str) -> None:
+    """A trusted kernel object passed as helper memory (kernel: check_reg_type): only as
+    memory the helper reads; map keys and values have no BTF type to check it against."""
+    from verifier import helpers as H
+    reg = env.reg(regno)
+    if arg_base == H.ARG_PTR_TO_MEM:
+        if not rdonly:
+            raise VerifierError(f"{name}() may write into memory pointed by R{regno} "
+                                f"type={T.type_str(reg.type)}", EACCES)
+        return
+    if arg_base in (H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE):
+        raise VerifierError("verifier internal error: missing arg compatible BTF ID", 14)
+    raise VerifierError(f"R{regno} type={T.type_str(reg.type)} expected=fp, pkt, pkt_meta, "
+                        f"map_key, map_value", EACCES)
+
+
 def helper_ret_reg(env: Env, fn, func_id: int) -> Reg:
     """R0 of a RET_PTR_TO_BTF_ID helper: a pointer to ``fn.ret_btf`` in the target BTF."""
     btf = env.inp.target_btf

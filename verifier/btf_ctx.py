@@ -84,7 +84,24 @@ RAW_TP_NULL_ARGS = {
     "tcp_send_reset": 0x11, "tegra_dma_tx_status": 0x100, "tmigr_update_events": 0x1,
     "writeback_dirty_folio": 0x10, "folio_wait_writeback": 0x10, "mr_integ_alloc": 0x2000,
     "bpf_testmod_test_read": 0x0,
+    # more in this kernel (6.18), measured: every pointer-to-struct argument of every
+    # btf_trace_* typedef of its vmlinux BTF loaded by a tp_btf program, the log's type read
+    "hugetlbfs_alloc_inode": 0x10, "xfs_inodegc_flush": 0x1, "xfs_inodegc_push": 0x1,
+    "xfs_inodegc_start": 0x1, "xfs_inodegc_stop": 0x1, "xfs_inodegc_queue": 0x1,
+    "xfs_inodegc_throttle": 0x1, "xfs_fs_sync_fs": 0x1, "xfs_blockgc_start": 0x1,
+    "xfs_blockgc_stop": 0x1, "xfs_blockgc_worker": 0x1, "xfs_blockgc_flush_all": 0x1,
+    "xfs_map_blocks_found": 0x10000, "xfs_map_blocks_alloc": 0x10000,
+    "xfs_btree_updkeys": 0x100, "xfs_btree_overlapped_query_range": 0x100,
+    "xfs_defer_create_intent": 0x1, "xfs_defer_cancel_list": 0x1,
+    "xfs_defer_pending_finish": 0x1, "xfs_defer_pending_abort": 0x1,
+    "xfs_defer_relog_intent": 0x1, "xfs_defer_isolate_paused": 0x1,
+    "xfs_defer_item_pause": 0x1, "xfs_defer_item_unpause": 0x1, "xfs_defer_add_item": 0x1,
+    "xfs_defer_cancel_item": 0x1, "xfs_defer_finish_item": 0x1,
+    "xfs_ioc_free_eofblocks": 0x10, "xfs_blockgc_free_space": 0x10,
+    "tcp_sendmsg_locked": 0x100,
 }
+# arguments this kernel loads as untrusted pointers (measured the same way)
+RAW_TP_UNTRUSTED_ARGS = frozenset({("neigh_create", 3)})
 
 NEED_BTF = ("{kind} programs need the kernel's BTF (their context is typed by it): load "
             "the object with a target BTF (--target-btf vmlinux)")
@@ -157,6 +174,8 @@ class BtfCtx(CtxModel):
             flags, tid = info
             return self._btf_reg(env, tid, flags)
         flags = T.PTR_TRUSTED
+        if self.kind == "tp_btf" and (tname, arg) in RAW_TP_UNTRUSTED_ARGS:
+            flags = T.PTR_UNTRUSTED
         if self.params[arg].name.endswith("__nullable"):
             flags |= T.PTR_MAYBE_NULL
         err_ptr = False

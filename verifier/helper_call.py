@@ -18,7 +18,7 @@ from verifier import calls as C
 from verifier import helpers as H
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
-from verifier.btf_access import check_helper_btf_arg, helper_ret_reg
+from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf, helper_ret_reg
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
@@ -64,6 +64,10 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_LONG: _MEM_TYPES,
     H.ARG_PTR_TO_INT: _MEM_TYPES,
 }
+
+
+_MEM_ARGS = (H.ARG_PTR_TO_MEM, H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE, H.ARG_PTR_TO_LONG,
+             H.ARG_PTR_TO_INT)
 
 
 def func_name(func_id: int) -> str:
@@ -144,6 +148,8 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
             want = fn.arg_btf if base == H.ARG_PTR_TO_BTF_ID else "sock_common"
             check_helper_btf_arg(env, regno, want,
                                  bool(arg_type & H.RELEASE) and meta.func_id != 86)
+        elif T.base(reg.type) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
+            check_helper_mem_btf(env, regno, base, bool(arg_type & H.RDONLY), fn.name)
     if arg_type & H.RELEASE:
         if not reg.ref_obj_id and not is_null(reg):
             raise VerifierError(f"R{regno} must be referenced when passed to release function",

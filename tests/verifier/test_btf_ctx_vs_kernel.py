@@ -61,6 +61,8 @@ SEC("tp_btf/kfree_skb") int rx_sk_no_check(unsigned long long *ctx)
 { struct sock *sk = (void *)ctx[3]; return sk->sk_mark == 1; }
 SEC("tp_btf/kfree_skb") int rx_sk_checked(unsigned long long *ctx)
 { struct sock *sk = (void *)ctx[3]; return sk ? sk->sk_mark == 1 : 0; }
+SEC("tp_btf/task_newtask") int probe_read_into_object(unsigned long long *ctx)
+{ struct task_struct *t = (void *)ctx[0]; bpf_probe_read_kernel(&t->pid, 4, 0); return 0; }
 SEC("tp_btf/task_newtask") int task_walk(unsigned long long *ctx)
 { struct task_struct *t = (void *)ctx[0];
   return t->real_parent->pid + t->group_leader->tgid + (t->mm ? 1 : 0); }
@@ -105,7 +107,7 @@ SEC("tp_btf/kfree_skb") int skc_from_object(unsigned long long *ctx)
 CASES = [("tp_btf", p) for p in (
     "regs_and_id", "past_last_arg", "ptr_arg_narrow", "scalar_arg_narrow", "write_ctx",
     "write_object", "skb_len", "skb_cb_end", "skb_sk_no_check", "skb_sk_checked",
-    "rx_sk_no_check", "rx_sk_checked", "task_walk")]
+    "rx_sk_no_check", "rx_sk_checked", "probe_read_into_object", "task_walk")]
 CASES += [("iter", p) for p in ("task_checked", "task_no_check", "task_seq_printf")]
 CASES += [("helpers", p) for p in ("current_task", "current_task_raw_tp", "tcp_sock_checked",
                                    "tcp_sock_no_check", "skc_from_object")]
