@@ -281,7 +281,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     take :data:`pipeline.testrun.MEMORY_LIMIT` bytes, and a helper the mock kernel cannot
     run is refused before the run."""
     obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
-    if p.type in ("tracing", "lsm"):
+    if p.type == "tracing":
         # their context is a kernel event's arguments (kernel objects): nothing to run on
         kind = p.section.lstrip("?").split("/", 1)[0]
         raise UserError("runtime", f"program {p.name}: cannot run: {kind} programs run on "

@@ -114,17 +114,11 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
 
 
 def _kernel_target(obj, prog, sec: str):
-    """The target BTF (the kernel the object is loaded for, None: the mock kernel) that
+    """The target BTF (the kernel the object is loaded for; None: the mock kernel) that
     types kernel objects and tp_btf/iter contexts (libbpf resolves their attach targets in
-    it); without one tp_btf/iter programs are refused by name."""
+    it); without one the verifier refuses tp_btf/iter programs by name."""
     from .load_time import target_kernel_btf
-    kind = sec.split("/", 1)[0].removesuffix(".s")
-    kbtf = target_kernel_btf(obj.target_btf)
-    if kbtf is None and prog.type == "tracing" and kind in ("tp_btf", "iter"):
-        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': {kind} programs need "
-                                    f"the kernel's BTF: use --target-btf vmlinux",
-                        f"{obj.path}:{prog.section}", REJECTED)
-    return kbtf
+    return target_kernel_btf(obj.target_btf)
 
 
 def check_loadable(obj, prog) -> None:

@@ -103,8 +103,8 @@ RAW_TP_NULL_ARGS = {
 # arguments this kernel loads as untrusted pointers (measured the same way)
 RAW_TP_UNTRUSTED_ARGS = frozenset({("neigh_create", 3)})
 
-NEED_BTF = ("{kind} programs need the kernel's BTF (their context is typed by it): load "
-            "the object with a target BTF (--target-btf vmlinux)")
+NEED_BTF = ("{kind} programs need the kernel's BTF (their context is typed by it): use "
+            "--target-btf vmlinux")
 
 
 class BtfCtx(CtxModel):

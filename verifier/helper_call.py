@@ -355,7 +355,8 @@ _FUNC_MAPS = {
     70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
     82: ("reuseport_sockarray", "sockmap", "sockhash"),
     81: ("cgroup_storage", "percpu_cgroup_storage"),
-    107: ("sk_storage",), 108: ("sk_storage",),
+    107: ("sk_storage",), 108: ("sk_storage",), 156: ("task_storage",),
+    157: ("task_storage",), 210: ("cgrp_storage",), 211: ("cgrp_storage",),
     87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
                                                                           "bloom_filter"),
 }
@@ -500,7 +501,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
         rid = acquire_reference(env, insn_idx)
         r0 = r0.with_(id=rid, ref_obj_id=rid)
-    if ret == H.RET_INTEGER and func_id in (114, 115):
+    if ret == H.RET_INTEGER and func_id in (45, 67, 114, 115, 141):
+        # kernel: do_refine_retval_range (get_stack, get_task_stack, probe_read_*str)
         r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
                                               s32_max=min(meta.msize_max_value, (1 << 31) - 1),
                                               smin=-4095, s32_min=-4095))

@@ -18,8 +18,9 @@ from __future__ import annotations
 from verifier.helpers import (ARG_ANYTHING, ARG_CONST_MAP_PTR, ARG_CONST_SIZE,
                               ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_BTF_ID,
                               ARG_PTR_TO_BTF_ID_SOCK_COMMON, ARG_PTR_TO_MAP_VALUE,
-                              ARG_PTR_TO_SOCK_COMMON, MAYBE_NULL, RET_INTEGER, RET_PTR_TO_BTF_ID,
-                              RET_PTR_TO_MAP_VALUE, RO_MEM, UNINIT_MEM, Proto)
+                              ARG_PTR_TO_MEM, ARG_PTR_TO_SOCK_COMMON, MAYBE_NULL, RET_INTEGER,
+                              RET_PTR_TO_BTF_ID, RET_PTR_TO_MAP_VALUE, RO_MEM, UNINIT_MEM, WRITE,
+                              Proto)
 
 TRUSTED = 1 << 15             # RET_PTR_TO_BTF_ID_TRUSTED (regtypes.PTR_TRUSTED)
 
@@ -48,6 +49,26 @@ KOBJ_HELPERS: dict[int, Proto] = {
                      ARG_CONST_SIZE_OR_ZERO)),
     127: Proto("bpf_seq_write", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
                args=(ARG_PTR_TO_BTF_ID, RO_MEM, ARG_CONST_SIZE_OR_ZERO)),
+    150: Proto("bpf_seq_printf_btf", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
+               args=(ARG_PTR_TO_BTF_ID, RO_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)),
+    149: Proto("bpf_snprintf_btf", RET_INTEGER,
+               args=(ARG_PTR_TO_MEM | WRITE, ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE,
+                     ARG_ANYTHING)),
+    141: Proto("bpf_get_task_stack", RET_INTEGER, arg_btf="task_struct",
+               args=(ARG_PTR_TO_BTF_ID, UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)),
+    # local storage of tasks and cgroups (kernel/bpf/bpf_task_storage.c, bpf_cgrp_storage.c)
+    156: Proto("bpf_task_storage_get", RET_PTR_TO_MAP_VALUE, ret_flags=MAYBE_NULL,
+               arg_btf="task_struct",
+               args=(ARG_CONST_MAP_PTR, ARG_PTR_TO_BTF_ID | MAYBE_NULL,
+                     ARG_PTR_TO_MAP_VALUE | MAYBE_NULL, ARG_ANYTHING)),
+    157: Proto("bpf_task_storage_delete", RET_INTEGER, arg_btf="task_struct",
+               args=(ARG_CONST_MAP_PTR, ARG_PTR_TO_BTF_ID | MAYBE_NULL)),
+    210: Proto("bpf_cgrp_storage_get", RET_PTR_TO_MAP_VALUE, ret_flags=MAYBE_NULL,
+               arg_btf="cgroup",
+               args=(ARG_CONST_MAP_PTR, ARG_PTR_TO_BTF_ID | MAYBE_NULL,
+                     ARG_PTR_TO_MAP_VALUE | MAYBE_NULL, ARG_ANYTHING)),
+    211: Proto("bpf_cgrp_storage_delete", RET_INTEGER, arg_btf="cgroup",
+               args=(ARG_CONST_MAP_PTR, ARG_PTR_TO_BTF_ID | MAYBE_NULL)),
 }
 
 # iter/tcp and iter/unix: bpf_sk_setsockopt / bpf_sk_getsockopt

@@ -141,8 +141,10 @@ def test_verdict_equals_kernel(objects, src, prog):
 def test_tp_btf_without_target_btf_is_refused_by_name(objects):
     import pipeline
     _, obj = objects("tp_btf")
-    with pytest.raises(pipeline.Error, match="tp_btf programs need the kernel's BTF"):
-        pipeline.verify(obj, "skb_len")
+    v = pipeline.verify(obj, "skb_len")
+    assert not v.accepted
+    assert v.error_line.startswith("tp_btf programs need the kernel's BTF"), v.error_line
+    assert "--target-btf vmlinux" in v.error_line
 
 
 def test_tracing_programs_do_not_run(objects):
