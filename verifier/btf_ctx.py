@@ -36,7 +36,7 @@ _NULL = T.PTR_MAYBE_NULL
 _TRUSTED = T.PTR_TRUSTED
 
 # iterator targets: ctx member -> register flags of PTR_TO_BTF_ID (kernel: each
-# bpf_iter_reg's ctx_arg_info)
+# bpf_iter_reg's ctx_arg_info; checked against this kernel's, tests/verifier)
 ITER_ARGS = {
     "task": {"task": _NULL | _TRUSTED},
     "task_file": {"task": _NULL, "file": _NULL},
@@ -51,6 +51,8 @@ ITER_ARGS = {
     "netlink": {"sk": _NULL},
     "ipv6_route": {"rt": _NULL},
     "ksym": {"ksym": _NULL},
+    "kmem_cache": {"s": _NULL | _TRUSTED},
+    "dmabuf": {"dmabuf": _NULL},
 }
 # targets whose context holds map element buffers (PTR_TO_BUF: not modelled; this kernel
 # refuses loading their programs here anyway, with EPERM)

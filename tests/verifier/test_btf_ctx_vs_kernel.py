@@ -84,6 +84,27 @@ SEC("iter/task") int task_seq_printf(struct bpf_iter__task *ctx)
   return 0; }
 """,
     "helpers": """
+struct { __uint(type, BPF_MAP_TYPE_TASK_STORAGE); __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int); __type(value, long); } task_st SEC(".maps");
+SEC("tp_btf/task_newtask") int task_storage(unsigned long long *ctx)
+{ struct task_struct *t = (void *)ctx[0];
+  long *v = bpf_task_storage_get(&task_st, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  return v ? *v == 1 : 0; }
+SEC("tp_btf/task_newtask") int task_storage_parent(unsigned long long *ctx)
+{ struct task_struct *t = (void *)ctx[0];
+  long *v = bpf_task_storage_get(&task_st, t->real_parent, 0, 0);
+  return v ? *v == 1 : 0; }
+SEC("tp_btf/task_newtask") int task_storage_mm(unsigned long long *ctx)
+{ struct task_struct *t = (void *)ctx[0];
+  long *v = bpf_task_storage_get(&task_st, (void *)t->mm, 0, 0);
+  return v ? *v == 1 : 0; }
+SEC("tp_btf/kfree_skb") int task_storage_wrong_type(unsigned long long *ctx)
+{ long *v = bpf_task_storage_get(&task_st, (void *)ctx[0], 0, 0); return v ? 1 : 0; }
+SEC("iter/task") int task_stack(struct bpf_iter__task *ctx)
+{ unsigned long long buf[8]; struct task_struct *t = ctx->task; long n;
+  if (!t) return 0;
+  n = bpf_get_task_stack(t, buf, sizeof(buf), 0);
+  return n > 0 && buf[n / 8 - 1 < 8 ? 0 : 0] == 1; }
 SEC("tp_btf/sys_enter") int current_task(void *ctx)
 { struct task_struct *t = bpf_get_current_task_btf(); return t->pid == t->real_parent->pid; }
 SEC("raw_tp/sys_enter") int current_task_raw_tp(void *ctx)
@@ -110,7 +131,9 @@ CASES = [("tp_btf", p) for p in (
     "rx_sk_no_check", "rx_sk_checked", "probe_read_into_object", "task_walk")]
 CASES += [("iter", p) for p in ("task_checked", "task_no_check", "task_seq_printf")]
 CASES += [("helpers", p) for p in ("current_task", "current_task_raw_tp", "tcp_sock_checked",
-                                   "tcp_sock_no_check", "skc_from_object")]
+                                   "tcp_sock_no_check", "skc_from_object", "task_storage",
+                                   "task_storage_parent", "task_storage_mm",
+                                   "task_storage_wrong_type", "task_stack")]
 
 
 @pytest.fixture(scope="module")

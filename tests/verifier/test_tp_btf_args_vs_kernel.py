@@ -1,11 +1,12 @@
-"""tp_btf arguments as the live kernel types them: trusted, maybe-NULL, untrusted or scalar.
+"""tp_btf and iter arguments as the live kernel types them: trusted, maybe-NULL, untrusted, scalar.
 
 For tracepoints of this machine's vmlinux BTF (every one the null-argument table names, plus
 a fixed sample of the others), a three-instruction tp_btf program loads pointer argument
 ``i`` (``r1 = *(u64 *)(r1 + 8 * i)``) with ``attach_btf_id`` = the ``btf_trace_<name>``
 typedef; the register type the kernel's level-2 log shows after the load
 (``trusted_ptr_or_null_sock(id=1)``, ``scalar()``, ...) must be the one our verifier shows for
-the same program with the same target BTF.  Skips where bpf() or vmlinux BTF is missing.
+the same program with the same target BTF.  Likewise every argument of every iterator target
+(``bpf_iter_<name>``) whose context is modelled.  Skips where bpf() or vmlinux BTF is missing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.oracles import kernel
 VMLINUX = Path("/sys/kernel/btf/vmlinux")
 BPF_TRACE_RAW_TP = 23          # enum bpf_attach_type
 BPF_PROG_TYPE_TRACING = 26
+BPF_TRACE_ITER = 28
 _OK, _WHY = kernel.kernel_available()
 pytestmark = [pytest.mark.skipif(not _OK, reason=_WHY or "bpf() available"),
               pytest.mark.skipif(not VMLINUX.exists(), reason="no /sys/kernel/btf/vmlinux")]
@@ -61,7 +63,9 @@ def tracepoints():
 
 
 def _loaded_type(log: str) -> str | None:
-    m = re.search(r"(?:^|\n|error)1: R1=(\S+)", log)
+    """R1 after insn 0: on a line of its own after a "func ... arg" line, or on insn 0's."""
+    m = re.search(r"(?:^|\n|error)1: R1=(\S+)", log) \
+        or re.search(r"\n0: \(79\)[^\n]*; R1=(\S+)", log)
     return m.group(1) if m else None
 
 
@@ -89,3 +93,32 @@ def test_tracepoint_argument_types_equal_kernel(tracepoints):
         if not ours.accepted or got != want:
             diffs.append((name, i, want, got, ours.error_line))
     assert not diffs, diffs[:10]
+
+
+def test_iterator_argument_types_equal_kernel(tracepoints):
+    from btf import layout as L
+    from isa import decode
+    from verifier import VerifierInput, verify
+    from verifier.btf_ctx import ITER_ARGS
+    vm, _ = tracepoints
+    diffs, seen = [], set()
+    for name in sorted(ITER_ARGS):
+        fn = vm.find_one("bpf_iter_" + name, L.FUNC)
+        if fn is None:
+            continue
+        seen.add(name)
+        for i in range(len(vm.types[fn.type].params)):
+            code = _insn(0x79, 1, 1, 8 * i) + _insn(0xB7) + _insn(0x95)
+            res = kernel.prog_load(code, BPF_PROG_TYPE_TRACING, log_level=2,
+                                   expected_attach_type=BPF_TRACE_ITER, attach_btf_id=fn.id)
+            assert res.accepted, (name, i, res.log)
+            want = _loaded_type(res.log)
+            assert want is not None, (name, i, res.log)
+            inp = VerifierInput(insns=decode(code), prog_type="tracing",
+                                expected_attach_type="trace_iter", attach=name, target_btf=vm,
+                                static_liveness=False)
+            ours = verify(inp, log_level=2)
+            if not ours.accepted or _loaded_type(ours.log) != want:
+                diffs.append((name, i, want, _loaded_type(ours.log), ours.error_line))
+    assert {"task", "task_file", "bpf_map", "tcp", "udp"} <= seen
+    assert not diffs, diffs
