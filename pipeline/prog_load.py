@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import replace
+from pathlib import Path
 
 from btf import BtfError
 from btf import kinds as L
@@ -115,10 +116,21 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
 
 def _kernel_target(obj, prog, sec: str):
     """The target BTF (the kernel the object is loaded for; None: the mock kernel) that
-    types kernel objects and tp_btf/iter contexts (libbpf resolves their attach targets in
-    it); without one the verifier refuses tp_btf/iter programs by name."""
-    from .load_time import target_kernel_btf
-    return target_kernel_btf(obj.target_btf)
+    types kernel objects and tp_btf/iter contexts; without one the verifier refuses tp_btf
+    and iter programs by name.  libbpf finds attach targets in the running kernel's BTF even
+    when a custom BTF file serves CO-RE: a target file without the program's attach target
+    gives way to /sys/kernel/btf/vmlinux."""
+    from .load_time import VMLINUX, target_kernel_btf
+    kbtf = target_kernel_btf(obj.target_btf)
+    kind = sec.split("/", 1)[0].removesuffix(".s")
+    if kbtf is None or prog.type != "tracing" or kind not in ("tp_btf", "iter"):
+        return kbtf
+    name = ("btf_trace_" if kind == "tp_btf" else "bpf_iter_") + (prog.attach or "")
+    if not kbtf.find(name) and Path(VMLINUX).exists():
+        vm = target_kernel_btf("vmlinux")
+        if vm.find(name):
+            return vm
+    return kbtf
 
 
 def check_loadable(obj, prog) -> None:

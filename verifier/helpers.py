@@ -555,10 +555,7 @@ def available(prog_type: str, func_id: int, attach: str | None = None,
     """kernel: get_helper_proto succeeds for this program type (and expected attach
     type; ``target``: an iterator's target, e.g. "tcp")."""
     if prog_type == "tracing" and attach in ("trace_raw_tp", "trace_iter"):
-        if attach == "trace_iter" and target in KO.ITER_SOCKOPT_TARGETS and func_id in (49, 57):
-            return True
-        extra = KO.TRACING_RAW_TP if attach == "trace_raw_tp" else KO.TRACING_ITER
-        return func_id in _BASE or func_id in extra
+        return func_id in _BASE or KO.tracing_available(func_id, attach, target)
     by_attach = _attach_allows(prog_type, func_id, attach)
     if by_attach is not None:
         return by_attach
@@ -599,9 +596,7 @@ class CallMeta:
     const_map_key: int = -1
     extra: dict = field(default_factory=dict)
 
-
 # helpers of kernel objects and the tp_btf/iter tables (they use the names above)
 from verifier import helpers_kobj as KO  # noqa: E402
 HELPERS.update(KO.KOBJ_HELPERS)
-TYPE_HELPERS.update({("tracing", k): v for k, v in {**KO.ITER_SOCKOPT,
-                                                     **KO.TRACING_SK_STORAGE}.items()})
+TYPE_HELPERS.update(KO.TYPE_KOBJ_HELPERS)

@@ -103,3 +103,12 @@ TRACING_ITER = frozenset({
     4, 25, 27, 45, 46, 67, 107, 108, 111, 121, 126, 127, 136, 137, 138, 139, 140, 147, 150,
     162, 173, 178, 188, 196,
 })
+TYPE_KOBJ_HELPERS = {("tracing", k): v for k, v in {**ITER_SOCKOPT, **TRACING_SK_STORAGE}.items()}
+
+
+def tracing_available(func_id: int, attach: str, target: str | None) -> bool:
+    """Beyond bpf_base_func_proto: tracing_prog_func_proto for tp_btf ("trace_raw_tp") and
+    iter ("trace_iter", whose ``target`` may add its own helpers)."""
+    if attach == "trace_iter" and target in ITER_SOCKOPT_TARGETS and func_id in ITER_SOCKOPT:
+        return True
+    return func_id in (TRACING_RAW_TP if attach == "trace_raw_tp" else TRACING_ITER)
