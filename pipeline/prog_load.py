@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import replace
+from pathlib import Path
 
 from btf import BtfError
 from btf import kinds as L
@@ -52,6 +53,7 @@ _TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trac
                    "tp_btf": "trace_raw_tp"}
 
 BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_SLEEPABLE = 1 << 4
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -97,6 +99,9 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                             sec.split("/", 1)[0] if prog.type == "tracing" else ""),
                         attach=prog.attach)
     inp.prog_flags = prog_flags
+    inp.target_btf = _kernel_target(obj, prog, sec)
+    if prog.type == "tracing" and sec.split("/", 1)[0].endswith(".s"):
+        inp.prog_flags |= BPF_F_SLEEPABLE            # libbpf's SEC_SLEEPABLE sections
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
@@ -107,6 +112,25 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.kernel_btf = linked.kernel.kernel
         inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
     return inp
+
+
+def _kernel_target(obj, prog, sec: str):
+    """The target BTF (the kernel the object is loaded for; None: the mock kernel) that
+    types kernel objects and tp_btf/iter contexts; without one the verifier refuses tp_btf
+    and iter programs by name.  libbpf finds attach targets in the running kernel's BTF even
+    when a custom BTF file serves CO-RE: a target file without the program's attach target
+    gives way to /sys/kernel/btf/vmlinux."""
+    from .load_time import VMLINUX, target_kernel_btf
+    kbtf = target_kernel_btf(obj.target_btf)
+    kind = sec.split("/", 1)[0].removesuffix(".s")
+    if kbtf is None or prog.type != "tracing" or kind not in ("tp_btf", "iter"):
+        return kbtf
+    name = ("btf_trace_" if kind == "tp_btf" else "bpf_iter_") + (prog.attach or "")
+    if not kbtf.find(name) and Path(VMLINUX).exists():
+        vm = target_kernel_btf("vmlinux")
+        if vm.find(name):
+            return vm
+    return kbtf
 
 
 def check_loadable(obj, prog) -> None:

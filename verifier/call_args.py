@@ -26,6 +26,7 @@ from verifier.mem import (check_map_access, check_map_access_type, check_mem_reg
                           check_packet_access, check_ptr_off_reg)
 from verifier.stack import check_stack_range_initialized
 from verifier.state import NOT_INIT_REG, Reg
+from verifier.btf_access import btf_id_access
 
 SCRATCH = 11          # the lent register number
 _R11 = re.compile(r"\bR11\b")
@@ -103,6 +104,10 @@ def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
     elif b == T.PTR_TO_STACK:
         check_stack_range_initialized(env, regno, reg.off, access_size, zero_size_allowed,
                                       write, meta)
+    elif b == T.PTR_TO_BTF_ID:
+        # a kernel object's bytes, read as a load of access_size would (the kernel checks
+        # a read even for a helper that writes)
+        btf_id_access(env, regno, reg.off, access_size, False, -1)
     else:
         if zero_size_allowed and access_size == 0 and is_null(reg):
             return

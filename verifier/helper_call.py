@@ -20,6 +20,7 @@ from verifier import helpers as H
 from verifier import kptr, local_obj
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
+from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf, helper_ret_reg
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
@@ -33,6 +34,8 @@ from verifier.scalar import Scalar
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
+# kernel: is_ptr_cast_function (bpf_tcp_sock, bpf_sk_fullsock, bpf_skc_to_* but unix_sock)
+_PTR_CASTS = frozenset({95, 96, 136, 137, 138, 139, 140, 196})
 BPF_FUNC_get_func_ip = HELPER_IDS["get_func_ip"]
 
 _MEM_TYPES = (T.PTR_TO_STACK, T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MAP_KEY,
@@ -51,6 +54,8 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_BTF_ID_SOCK_COMMON: _SOCK_TYPES + (T.PTR_TO_BTF_ID,
                                                     T.PTR_TO_BTF_ID | T.PTR_TRUSTED),
     H.ARG_PTR_TO_SOCKET: (T.PTR_TO_SOCKET,),
+    H.ARG_PTR_TO_BTF_ID: (T.PTR_TO_BTF_ID, T.PTR_TO_BTF_ID | T.PTR_TRUSTED,
+                          T.PTR_TO_BTF_ID | T.MEM_RCU),
     H.ARG_PTR_TO_MEM: _MEM_TYPES,
     H.ARG_PTR_TO_RINGBUF_MEM: (T.PTR_TO_MEM | T.MEM_RINGBUF,),
     H.ARG_PTR_TO_FUNC: (T.PTR_TO_FUNC,),
@@ -61,6 +66,10 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_LONG: _MEM_TYPES,
     H.ARG_PTR_TO_INT: _MEM_TYPES,
 }
+
+
+_MEM_ARGS = (H.ARG_PTR_TO_MEM, H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE, H.ARG_PTR_TO_LONG,
+             H.ARG_PTR_TO_INT)
 
 
 def func_name(func_id: int) -> str:
@@ -137,6 +146,12 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
     if not skip:
         _check_reg_type(env, regno, arg_type)
         check_func_arg_reg_off(env, reg, regno, arg_type)
+        if base in (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON):
+            want = fn.arg_btf if base == H.ARG_PTR_TO_BTF_ID else "sock_common"
+            check_helper_btf_arg(env, regno, want,
+                                 bool(arg_type & H.RELEASE) and meta.func_id != 86)
+        elif T.base(reg.type) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
+            check_helper_mem_btf(env, regno, base, bool(arg_type & H.RDONLY), fn.name)
     if arg_type & H.RELEASE:
         if not reg.ref_obj_id and not is_null(reg):
             raise VerifierError(f"R{regno} must be referenced when passed to release function",
@@ -331,7 +346,7 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
 
 _MAP_HELPERS = {
     "prog_array": {12},
-    "perf_event_array": {25, 55, 41, 67},
+    "perf_event_array": {25, 55, 41, 67, 111, 121},
     "ringbuf": {130, 131, 134},
     "stack_trace": {27},
     "cgroup_array": {37, 41},
@@ -348,13 +363,14 @@ _MAP_HELPERS = {
     "user_ringbuf": {209},
 }
 _FUNC_MAPS = {
-    12: ("prog_array",), 25: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
+    12: ("prog_array",), 25: ("perf_event_array",), 111: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
     134: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
     52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
     70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
     82: ("reuseport_sockarray", "sockmap", "sockhash"),
     81: ("cgroup_storage", "percpu_cgroup_storage"),
-    107: ("sk_storage",), 108: ("sk_storage",),
+    107: ("sk_storage",), 108: ("sk_storage",), 156: ("task_storage",),
+    157: ("task_storage",), 210: ("cgrp_storage",), 211: ("cgrp_storage",),
     87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
                                                                           "bloom_filter"),
 }
@@ -400,7 +416,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
-    if not H.available(env.prog_type, func_id, env.inp.expected_attach_type):
+    if not H.available(env.prog_type, func_id, env.inp.expected_attach_type, env.inp.attach):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
     if func_id == kptr.BPF_FUNC_kptr_xchg:
@@ -483,6 +499,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         r0 = Reg(T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL, Scalar.const(0))
     elif ret == H.RET_PTR_TO_TCP_SOCK:
         r0 = Reg(T.PTR_TO_TCP_SOCK | T.PTR_MAYBE_NULL, Scalar.const(0))
+    elif ret == H.RET_PTR_TO_BTF_ID:
+        r0 = helper_ret_reg(env, fn, func_id)
     elif ret == H.RET_PTR_TO_MEM:
         t = T.PTR_TO_MEM
         if fn.ret_flags & H.MAYBE_NULL:
@@ -495,14 +513,15 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             EINVAL)
     if r0.type & T.PTR_MAYBE_NULL:
         r0 = r0.with_(id=env.new_id())
-    if func_id in (95, 96):          # pointer casts keep the reference
+    if func_id in _PTR_CASTS:        # pointer casts keep the reference
         r0 = r0.with_(ref_obj_id=meta.ref_obj_id)
     elif fn.acquire or (func_id == 1 and meta.map is not None
                         and meta.map.map_type in ("sockmap", "sockhash")):
         # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
         rid = acquire_reference(env, insn_idx)
         r0 = r0.with_(id=rid, ref_obj_id=rid)
-    if ret == H.RET_INTEGER and func_id in (114, 115):
+    if ret == H.RET_INTEGER and func_id in (45, 67, 114, 115, 141):
+        # kernel: do_refine_retval_range (get_stack, get_task_stack, probe_read_*str)
         r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
                                               s32_max=min(meta.msize_max_value, (1 << 31) - 1),
                                               smin=-4095, s32_min=-4095))

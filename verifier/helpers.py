@@ -70,7 +70,8 @@ class Proto:
     might_sleep: bool = False
     changes_pkt_data: bool = False
     arg_sizes: tuple = ()
-    ret_btf: str = ""
+    ret_btf: str = ""                    # RET_PTR_TO_BTF_ID: the struct returned
+    arg_btf: str = ""                    # ARG_PTR_TO_BTF_ID: the struct expected
     acquire: bool = False
     callback: str | None = None          # "loop", "timer", "for_each"
 
@@ -549,9 +550,12 @@ def _attach_allows(prog_type: str, func_id: int, attach: str | None) -> bool | N
     return None
 
 
-def available(prog_type: str, func_id: int, attach: str | None = None) -> bool:
+def available(prog_type: str, func_id: int, attach: str | None = None,
+              target: str | None = None) -> bool:
     """kernel: get_helper_proto succeeds for this program type (and expected attach
-    type)."""
+    type; ``target``: an iterator's target, e.g. "tcp")."""
+    if prog_type == "tracing" and attach in ("trace_raw_tp", "trace_iter"):
+        return func_id in _BASE or KO.tracing_available(func_id, attach, target)
     by_attach = _attach_allows(prog_type, func_id, attach)
     if by_attach is not None:
         return by_attach
@@ -591,3 +595,8 @@ class CallMeta:
     subprogno: int = 0
     const_map_key: int = -1
     extra: dict = field(default_factory=dict)
+
+# helpers of kernel objects and the tp_btf/iter tables (they use the names above)
+from verifier import helpers_kobj as KO  # noqa: E402
+HELPERS.update(KO.KOBJ_HELPERS)
+TYPE_HELPERS.update(KO.TYPE_KOBJ_HELPERS)
