@@ -2,9 +2,8 @@
 
 The lowered path (``toolchain.driver``) compiles C to optimised IR, lets
 :func:`toolchain.lower.lower_module` rewrite it, and runs clang's code generator on the
-result (``-Xclang -disable-llvm-passes``).  When the IR needs no rewrite, those two runs
-give the same object as a plain ``clang -c`` with the same flags (the same front end and
-middle end, then the same back end), so the driver first tries that one run when
+result (``-Xclang -disable-llvm-passes``).  When the IR needs no rewrite, the object is
+what a plain ``clang -c`` with the same flags makes, so the driver first tries that one run when
 :func:`source_may_need_lowering` sees no call or definition that could pass six or more
 arguments.  The object is kept unless
 
@@ -12,17 +11,14 @@ arguments.  The object is kept unless
   macro from a header or with 16-byte arguments: LLVM 22's BPF back end says ``too many
   arguments``; a C error fails the two-step path the same way), or
 * its DWARF declares a ``DW_AT_calling_convention`` (clang marks a function whose
-  signature the optimiser changed ``DW_CC_nocall``; the lowering rewrites such a
+  signature the optimiser changed ``DW_CC_nocall``; the lowering may rewrite such a
   function's BTF prototype, :mod:`toolchain.nocall`),
 
-and then the two steps run as before.
-
-Not the default (``CompileOptions.one_step``): the one-step object has the same code,
-relocations and BTF types as the two-step one (tests/toolchain/test_one_step.py, on every
-C file of the tests and examples the scan lets through), but about half of those
-objects differ in bytes: LLVM numbers some BTF types (forward declarations reached
-through pointers) in an order that depends on how the module was built in memory, and a
-module parsed from IR text is built differently from the front end's.
+and then the IR step runs.  The driver compiles the C source itself whenever the
+lowering leaves the IR alone (code generation from IR text numbers some BTF forward
+declarations and merges some DWARF location pieces differently), so this run is a
+shortcut only: the object is the same bytes with or without it (on by default,
+``CompileOptions.one_step``; tests/toolchain/test_one_step.py).
 """
 
 from __future__ import annotations
@@ -88,32 +84,38 @@ def flags_allow_one_step(user_flags) -> bool:
     return True
 
 
-def try_one_step(cmd: list[str], src: Path, out: Path, result) -> bool:
-    """Run ``cmd`` (the ``clang -c`` of ``src`` to ``out``) when the source allows it; True
-    when ``out`` is then the final object.  ``result`` (a driver CompileResult) records
-    the command and, on success, clang's warnings."""
+def try_one_step(cmd: list[str], src: Path, out: Path, result) -> tuple[str, str]:
+    """Run ``cmd`` (the ``clang -c`` of ``src`` to ``out``) when the source allows it.
+
+    Returns (state, clang's stderr): ``"done"`` when ``out`` is the final object (``result``,
+    a driver CompileResult, has the command and clang's warnings); ``"nocall"`` when ``out``
+    was written but a ``DW_CC_nocall`` function leaves it to the IR (the lowering may
+    rewrite that function's BTF prototype; if it does not, ``out`` is the object);
+    ``"no"`` when nothing was written (not tried, or clang failed)."""
     try:
         text = src.read_text(errors="replace")
     except OSError:
-        return False
+        return "no", ""
     if source_may_need_lowering(text):
-        return False
+        return "no", ""
     result.commands.append(cmd)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                               timeout=600)
     except (subprocess.TimeoutExpired, OSError):
         proc = None
-    if proc is not None and proc.returncode == 0 and not _declares_calling_convention(out):
+    if proc is not None and proc.returncode == 0:
         stderr = proc.stderr.strip()
+        if _declares_calling_convention(out):
+            return "nocall", stderr
         if stderr:
             result.warnings += stderr + "\n"
-        return True
+        return "done", stderr
     try:
         os.unlink(out)
     except OSError:
         pass
-    return False
+    return "no", ""
 
 
 def _declares_calling_convention(path: Path) -> bool:
