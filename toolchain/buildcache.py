@@ -77,11 +77,13 @@ def key(src: Path, source: bytes, command: list[str], compiler_binary: str,
     try:
         real = os.path.realpath(compiler_binary)
         st = os.stat(real)
+        cwd = os.getcwd()
+        salt = _toolchain_salt()
     except OSError:
         return None
     env = {k: os.environ[k] for k in CLANG_ENV if k in os.environ}
-    blob = json.dumps([_toolchain_salt(), real, st.st_size, st.st_mtime_ns, compiler_version,
-                       command, str(src), os.getcwd(), env, extra], sort_keys=True)
+    blob = json.dumps([salt, real, st.st_size, st.st_mtime_ns, compiler_version,
+                       command, str(src), cwd, env, extra], sort_keys=True)
     h = hashlib.sha256(blob.encode())
     h.update(hashlib.sha256(source).digest())
     return h.hexdigest()
