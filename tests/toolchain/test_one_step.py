@@ -142,9 +142,24 @@ char _license[] SEC("license") = "GPL";
 """
 
 
-def test_nocall_function_takes_the_two_steps(clang, tmp_path, clang22):
+# b is never read: dead-argument elimination drops it (no literal for the prediction to see)
+NOCALL_UNUSED = """
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+static __attribute__((noinline)) long f(long a, long b, long c) { return a * 3 + c; }
+SEC("xdp") int prog(struct xdp_md *ctx) { return f(ctx->data, ctx->data_end, ctx->data_end) & 1; }
+char _license[] SEC("license") = "GPL";
+"""
+
+
+@pytest.mark.parametrize("text,runs", [(NOCALL, 2), (NOCALL_UNUSED, 3)],
+                         ids=["constant-argument", "unused-argument"])
+def test_nocall_function_takes_the_two_steps(clang, tmp_path, clang22, text, runs):
+    # the constant argument is predicted from the source (no clang -c first: emit-llvm,
+    # rewrite, codegen); the unused one is found in the first object's DWARF (three runs)
     src = tmp_path / "nc.c"
-    src.write_text(NOCALL)
+    src.write_text(text)
+    assert onestep.source_may_drop_arguments(text) is (runs == 2)
     # clang -c alone: llvm-dwarfdump shows the calling convention the check looks for
     plain = tmp_path / "plain.o"
     cmd = [clang22, "--target=bpf", "-g", "-O2", "-idirafter", "/usr/include", "-idirafter",
@@ -158,9 +173,22 @@ def test_nocall_function_takes_the_two_steps(clang, tmp_path, clang22):
     assert "DW_CC_nocall" in info
     assert onestep._declares_calling_convention(plain)
     res = compile_c(src, tmp_path / "one.o", CompileOptions(one_step=True), compiler=clang)
-    assert len(res.commands) == 3
+    assert len(res.commands) == runs and "-disable-llvm-passes" in res.commands[-1]
     compile_c(src, tmp_path / "two.o", CompileOptions(one_step=False), compiler=clang)
     assert (tmp_path / "one.o").read_bytes() == (tmp_path / "two.o").read_bytes()
+
+
+@pytest.mark.parametrize("text,drop", [
+    ("static __noinline int g(int a, int b) { return a; }\nint h(void) { return g(x, 2); }", True),
+    ("__noinline int g(int a, int b) { return a; }\nint h(void) { return g(x, 2); }", False),
+    ("static int g(int a) { return a; }\nint h(void) { return g(3); }", False),
+    ("static __noinline int g(int a) { return a; }\nint h(void) { return g(3) + g(4); }", False),
+    ("static __noinline int g(int a) { return a; }\nint h(void) { return g(3) + g(3); }", True),
+    ("static __noinline int g(int a) { return a; }\nvoid *p = g;\nint h(void) { return g(3); }",
+     False),                                                     # address taken
+])
+def test_argument_drop_prediction(text, drop):
+    assert onestep.source_may_drop_arguments(text) is drop
 
 
 @pytest.mark.parametrize("text,wide", [
