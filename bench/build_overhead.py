@@ -1,14 +1,16 @@
 """Build overhead of the lowered path: `pipeline build` vs a plain clang compile.
 
-Both compile the same file with no more than five arguments per call (so plain
-clang can compile it too), side by side in one run, N times each; prints the
-medians and their ratio.  Targets (issue 13): <= 1.3x on such files, <= 2x on the
-60-function file.  Then, in this process (no interpreter start-up, no self-check),
-``toolchain.driver.compile_c`` on the lowered path in two steps and with
-``one_step=True``, and a 60-function file with 20 calls of 8..12 arguments (two steps,
-lowering included), against plain clang: CPU time of the process and its children
-(wall time on a shared machine mostly measures the queue).  Not a test: timings never
-gate CI.
+Whole process, wall time, interleaved, medians of N: plain ``clang --target=bpf -O2 -g -c``
+(the anchor) against ``python -m pipeline build`` with ``--no-cache`` (every run compiles:
+the first-run figure) and with the build cache (every run after the first is a hit), on
+files with no call over five arguments (a tiny program; 60 static helpers); then the
+60-function file with 20 calls of 8..12 arguments (plain clang cannot compile it; its
+anchor is plain clang on the 60-function five-argument file, the same amount of code).
+Then, in this process (no interpreter start-up, no self-check, no cache),
+``toolchain.driver.compile_c`` on the lowered path with and without the one-step
+shortcut, against plain clang: CPU time of the process and its children (wall time on a
+shared machine mostly measures the queue).  Targets (issue 13): <= 1.3x on files with no
+call over five arguments, <= 2x on the 60-function file.  Not a test: timings never gate CI.
 
     python bench/build_overhead.py [-n 15] [--clang clang-22]
 """
@@ -16,6 +18,7 @@ gate CI.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -91,38 +94,45 @@ def _cpu() -> float:
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
-def _bench_driver(label: str, text: str, args, one_step: bool = True) -> None:
+def _bench_driver(label: str, text: str, args, one_step: bool = True, anchor_text=None) -> None:
     from toolchain.driver import CompileOptions, compile_c
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "src.c"
         src.write_text(text)
+        anchor = src
+        if anchor_text is not None:       # wide calls: LLVM 22 alone cannot compile the file
+            anchor = Path(tmp) / "anchor.c"
+            anchor.write_text(anchor_text)
         plain = [args.clang, "--target=bpf", "-g", "-O2", "-mcpu=v3", "-D__TARGET_ARCH_x86",
-                 *header_flags(), "-c", str(src), "-o", str(Path(tmp) / "plain.o")]
+                 *header_flags(), "-c", str(anchor), "-o", str(Path(tmp) / "plain.o")]
         runs = {"plain clang": lambda: subprocess.run(plain, capture_output=True),
-                "two steps": lambda: compile_c(src, Path(tmp) / "two.o",
-                                               CompileOptions(self_check=False))}
-        if subprocess.run(plain, capture_output=True).returncode:
-            del runs["plain clang"]       # wide calls: LLVM 22 alone cannot compile the file
+                "one_step=False": lambda: compile_c(src, Path(tmp) / "two.o",
+                                                    CompileOptions(self_check=False,
+                                                                   one_step=False))}
         if one_step:
-            runs["one_step=True"] = lambda: compile_c(src, Path(tmp) / "one.o",
-                                                      CompileOptions(self_check=False,
-                                                                     one_step=True))
+            runs["default (one step first)"] = lambda: compile_c(
+                src, Path(tmp) / "one.o", CompileOptions(self_check=False))
         times: dict[str, list[float]] = {k: [] for k in runs}
         for _ in range(args.n):
             for k, f in runs.items():
                 c = _cpu()
                 f()
                 times[k].append(_cpu() - c)
-    base = statistics.median(times["plain clang"]) if "plain clang" in times else None
-    print(f"{label} (compile_c, CPU, medians of {args.n}): " + ", ".join(
-        f"{k} {statistics.median(v) * 1000:.0f} ms"
-        + (f" ({statistics.median(v) / base:.2f}x)" if base else "")
+    base = statistics.median(times["plain clang"])
+    print(f"{label} (compile_c in process, CPU, medians of {args.n}): " + ", ".join(
+        f"{k} {statistics.median(v) * 1000:.0f} ms ({statistics.median(v) / base:.2f}x)"
         for k, v in times.items()))
 
 
-def _time(cmd: list[str]) -> float:
+def _has_cache() -> bool:
+    out = subprocess.run([sys.executable, "-m", "pipeline", "build", "--help"], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    return "--no-cache" in out
+
+
+def _time(cmd: list[str], env=None) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT, env=env)
     return time.perf_counter() - t0
 
 
@@ -131,30 +141,50 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=15)
     ap.add_argument("--clang", default=shutil.which("clang-22") or "clang")
     args = ap.parse_args()
-    for label, text in (("tiny program", SOURCE), ("60-function program", _large_source())):
-        _bench(label, text, args)
+    print("-- whole process, wall time (ratios against plain clang in the same loop)")
+    for label, text, anchor in (("tiny program", SOURCE, None),
+                                ("60-function program", _large_source(), None),
+                                ("60 functions, 20 wide calls", _wide_source(), _large_source())):
+        _bench(label, text, args, anchor)
+    print("-- in process")
     for label, text in (("tiny program", SOURCE), ("60-function program", _large_source())):
         _bench_driver(label, text, args)
-    _bench_driver("60 functions, 20 wide calls", _wide_source(), args, one_step=False)
+    _bench_driver("60 functions, 20 wide calls (anchor: plain clang, 60-function five-argument "
+                  "file)", _wide_source(), args, one_step=False, anchor_text=_large_source())
     return 0
 
 
-def _bench(label: str, text: str, args) -> None:
+def _bench(label: str, text: str, args, anchor_text: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "five.c"
         src.write_text(text)
+        anchor = src
+        if anchor_text is not None:
+            anchor = Path(tmp) / "anchor.c"
+            anchor.write_text(anchor_text)
+        old = time.time() - 60            # the build cache records no file younger than a compile
+        for p in (src, anchor):
+            os.utime(p, (old, old))
+        env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"))
+        env.pop("STACKARGS_NO_CACHE", None)
         # the same header search the driver uses, so both compile the same thing
         plain = [args.clang, "--target=bpf", "-g", "-O2", "-mcpu=v3", "-D__TARGET_ARCH_x86",
-                 *header_flags(), "-c", str(src), "-o", str(Path(tmp) / "plain.o")]
+                 *header_flags(), "-c", str(anchor), "-o", str(Path(tmp) / "plain.o")]
         ours = [sys.executable, "-m", "pipeline", "build", str(src), "-o", str(Path(tmp) / "ours.o")]
-        _time(plain), _time(ours)  # warm caches (probe cache, page cache)
-        t_plain, t_ours = [], []
-        for _ in range(args.n):  # interleaved so both see the same machine load
-            t_plain.append(_time(plain))
-            t_ours.append(_time(ours))
-    mp, mo = statistics.median(t_plain), statistics.median(t_ours)
-    print(f"{label}: plain clang {mp * 1000:.1f} ms, pipeline build {mo * 1000:.1f} ms "
-          f"(medians of {args.n}); ratio {mo / mp:.2f}x")
+        cases = {"plain clang": plain, "pipeline build --no-cache": [*ours, "--no-cache"],
+                 "pipeline build (cache hit)": ours}
+        if not _has_cache():              # a tree from before the build cache: compiles each time
+            cases = {"plain clang": plain, "pipeline build": ours}
+        for cmd in cases.values():
+            _time(cmd, env)               # warm: probe cache, page cache, the build cache entry
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        for _ in range(args.n):           # interleaved so all see the same machine load
+            for k, cmd in cases.items():
+                times[k].append(_time(cmd, env))
+    base = statistics.median(times["plain clang"])
+    print(f"{label} (medians of {args.n}): " + ", ".join(
+        f"{k} {statistics.median(v) * 1000:.0f} ms ({statistics.median(v) / base:.2f}x)"
+        for k, v in times.items()))
 
 
 if __name__ == "__main__":

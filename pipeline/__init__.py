@@ -17,7 +17,7 @@ import importlib
 # name -> defining module; imported on first use so `python -m pipeline btf ...` does not pay
 # for the verifier, JIT and executors
 _EXPORTS = {"build": "api", "load": "api", "verify": "api", "jit": "api", "run": "api",
-            "func_specs": "api", "verifier_input": "api", "compile": "api", "BPF_F_TEST_STATE_FREQ": "api", "Object": "bpf_object",
+            "func_specs": "api", "verifier_input": "api", "compile": "compiling", "BPF_F_TEST_STATE_FREQ": "api", "Object": "bpf_object",
             "Program": "bpf_object", "Function": "bpf_object", "Global": "bpf_object",
             "Result": "execute", "Error": "errors"}
 __all__ = list(_EXPORTS)

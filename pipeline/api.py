@@ -32,6 +32,7 @@ from verifier.log import check_log_attrs
 
 from . import prog_arrays
 from .bpf_object import Object, Program, open_object
+from .compiling import compile, is_c_source  # noqa: F401 - pipeline.compile; the CLI's
 from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, default_engine, execute
 from .load_time import fixup_verifier_log
@@ -52,35 +53,14 @@ def _scratch() -> Path:
     return _scratch_dir
 
 
-def is_c_source(path: str | Path) -> bool:
-    return str(path).endswith(".c")
-
-
-def compile(path: str | Path, output: str | Path, *, opt: int | str = 2, include=(),
-            defines=None, cflags=(), mcpu: str = "v3", emit: str = "obj"):
-    """Compile the C file ``path`` to ``output`` (``emit``: ``obj``, ``asm`` or ``ir``); the
-    :class:`toolchain.driver.CompileResult` (compiler, path taken, clang commands run)."""
-    from toolchain.driver import CompileOptions, compile_c
-
-    src = Path(path)
-    if not src.is_file():
-        raise UserError("io", f"{src}: no such file", str(src), BAD_INPUT)
-    if isinstance(defines, dict):
-        defines = [k if v is None else f"{k}={v}" for k, v in defines.items()]
-    opts = CompileOptions(opt_level=str(opt), include_dirs=[str(d) for d in include],
-                          defines=list(defines or ()), mcpu=mcpu, cflags=tuple(cflags),
-                          emit=emit)
-    return compile_c(src, Path(output), opts)
-
-
 def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cflags=(),
           mcpu: str = "v3", output: str | Path | None = None, target_btf=None,
-          kconfig=None) -> Object:
+          kconfig=None, cache: bool = False) -> Object:
     """Compile the C file ``path`` for BPF (stack arguments lowered when the compiler lacks
     them) and load the object.  ``defines``: ``{"NAME": value}`` (None: no value) or an
     iterable of ``"NAME[=V]"``; ``cflags``: further clang flags, verbatim; ``output``: where
     the object goes (default: a per-process scratch directory); ``target_btf``/``kconfig``:
-    as for :func:`load`."""
+    as for :func:`load`; ``cache``: as for :func:`compile`."""
     global _built
     src = Path(path)
     if output is None:
@@ -88,7 +68,7 @@ def build(path: str | Path, *, opt: int | str = 2, include=(), defines=None, cfl
         output = _scratch() / f"{src.stem}.{_built}.bpf.o"
     out = Path(output)
     result = compile(src, out, opt=opt, include=include, defines=defines, cflags=cflags,
-                     mcpu=mcpu)
+                     mcpu=mcpu, cache=cache)
     return open_object(out, source=str(src), build=result, target_btf=target_btf,
                        kconfig=kconfig)
 

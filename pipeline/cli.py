@@ -31,9 +31,17 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def _available_commands() -> dict:
+def _available_commands(argv: list[str] | None = None) -> dict:
+    """The command modules to wire up: only the one named first on the command line when
+    there is one (each module imports what its command needs, some of them the verifier,
+    JIT and mock kernel), else all of them (top-level help and usage errors list every
+    command)."""
+    args = sys.argv[1:] if argv is None else argv
+    names = COMMANDS
+    if args and args[0] in COMMANDS:
+        names = (args[0],)
     mods = {}
-    for name in COMMANDS:
+    for name in names:
         try:
             mods[name] = importlib.import_module(f"pipeline.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -100,7 +108,7 @@ def ensure_bytecode() -> None:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     ensure_bytecode()
-    mods = _available_commands()
+    mods = _available_commands(argv)
     parser = build_parser(mods)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_cflags", False):

@@ -10,6 +10,7 @@ command imports another.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from .errors import BAD_INPUT, UserError
@@ -27,6 +28,9 @@ def add_build_options(p: argparse.ArgumentParser, *, opt_default: str = "2") -> 
     g.add_argument("-O", dest="opt", default=opt_default, metavar="N",
                    help=f"optimisation level: 0 1 2 3 s z (default {opt_default})")
     g.add_argument("--mcpu", default="v3", help="BPF CPU version v1..v4 (default v3)")
+    g.add_argument("--no-cache", dest="no_cache", action="store_true",
+                   help="compile even when the build cache (~/.cache/stackargs/objects) has "
+                        "this object already (also: STACKARGS_NO_CACHE=1)")
     p.set_defaults(cflags=[], accepts_cflags=True)
 
 
@@ -93,7 +97,9 @@ def split_cflags(extra: list[str]) -> list[str]:
 def build_options(args) -> dict:
     """The keyword arguments of :func:`pipeline.build` given on the command line."""
     return {"opt": args.opt, "include": list(args.includes), "defines": list(args.defines),
-            "cflags": list(args.cflags), "mcpu": args.mcpu}
+            "cflags": list(args.cflags), "mcpu": args.mcpu,
+            "cache": not (getattr(args, "no_cache", False)
+                          or os.environ.get("STACKARGS_NO_CACHE"))}
 
 
 def open_file(args):

@@ -85,8 +85,10 @@ def _versioned_on_path(path: str) -> list[tuple[int, str]]:
             continue
         for name in names:
             m = _VERSIONED.match(name)
+            if not m or name in seen:
+                continue
             full = os.path.join(d, name)
-            if m and name not in seen and os.path.isfile(full) and os.access(full, os.X_OK):
+            if os.path.isfile(full) and os.access(full, os.X_OK):
                 seen[name] = (int(m.group(1)), full)
     return sorted(seen.values(), key=lambda t: -t[0])
 

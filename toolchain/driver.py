@@ -5,14 +5,19 @@ Two paths (DESIGN §4), chosen from the compiler's probe:
 - **native** — clang predefines ``__BPF_FEATURE_STACK_ARGUMENT``: one ``clang -c``.
 - **lowered** — older clang: ``clang -S -emit-llvm`` → :func:`toolchain.lower.lower_module`
   (arguments 6+ move through r11) → the same clang compiles the rewritten ``.ll``.
-  With ``CompileOptions(one_step=True)``, when the source shows no parenthesised list of
-  six or more items (no call or definition that could need lowering) an object is first
-  compiled in one ``clang -c`` (:func:`toolchain.onestep.try_one_step`); the two steps
-  run when that fails (a call over five arguments the scan missed) or the object's debug
-  info names a ``DW_CC_nocall`` function (whose BTF prototype the lowering rewrites).
-  That object has the two-step object's code, relocations and BTF types, but not always
-  its bytes (BTF type ids may differ), so it is not the default
-  (tests/toolchain/test_one_step.py).
+  When the lowering leaves the IR as it is, the output is compiled from the C source
+  instead (one ``clang -c``/``-S``, the same command the native path runs): code generation
+  from IR *text* gives the same code but not the same bytes (LLVM numbers some BTF forward
+  declarations and merges some DWARF variable-location pieces in an order that follows
+  where the front end allocated its debug-info nodes), and an object of a file with
+  nothing to lower must be what clang alone makes.  So, for an object, when the source
+  shows no parenthesised list of six or more items (no call or definition that could
+  need lowering), that one ``clang -c`` runs *first* (:func:`toolchain.onestep.try_one_step`;
+  ``CompileOptions(one_step=False)`` turns the shortcut off, not the result); the IR step
+  follows only when clang refuses (a call over five arguments the scan missed) or the
+  object's debug info names a ``DW_CC_nocall`` function (whose BTF prototype the
+  lowering may rewrite; if it does not, that first object stands).  Either way the
+  object is byte for byte the same (tests/toolchain/test_one_step.py).
 
 Every compile gets ``--target=bpf -g -O<n> -mcpu=<cpu> -D__TARGET_ARCH_x86
 -D__BPF_FEATURE_STACK_ARGUMENT=1`` (on the lowered path *we* provide the
@@ -28,6 +33,7 @@ first error's ``file:line:col`` as ``location``); a bad request (unknown
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -78,10 +84,12 @@ class CompileOptions:
     extra_flags: list[str] = field(default_factory=list)  # older spelling; appended after cflags
     emit: str = "obj"                    # obj | asm | ir
     path: str = "auto"                   # auto | native | lowered (force one for testing)
-    # lowered path, objects only: try one `clang -c` first when nothing can need lowering
-    # (toolchain.onestep).  Off by default: the object then has the same code, relocations
-    # and BTF types, but LLVM may number BTF types differently than from the IR text
-    one_step: bool = False
+    # lowered path, objects only: one `clang -c` first when nothing can need lowering
+    # (toolchain.onestep); the object is the same either way, only the runs differ
+    one_step: bool = True
+    # reuse an object compiled before from the same inputs (toolchain.buildcache: source,
+    # every header it read, compiler, flags, this toolchain's code); objects only
+    cache: bool = False
     # check every object written with toolchain.objcheck (r11 shapes, per-call slot
     # coverage against the callee's BTF, incoming loads within the function's BTF);
     # a failure is an InconsistentObjectError and the object is removed
@@ -102,6 +110,11 @@ class CompileResult:
     warnings: str = ""                   # clang's stderr from successful steps
     self_checked: bool = False           # the object passed the self-check (see self_check)
     check_seconds: float = 0.0           # time spent in the object self-check
+    cached: bool = False                 # the object came from the build cache (no clang run)
+    # what the self-check read of the object (None: not checked): per function, in the
+    # object's order, {"name", "section", "args", "stack_arg_slots", "refs"} (objcheck's
+    # FunctionReport: BTF argument/stack-slot counts, the .text functions it references)
+    functions: list[dict] | None = None
 
     def command_lines(self) -> list[str]:
         """The clang commands run, one shell-quoted line each (what ``-v`` prints)."""
@@ -339,21 +352,68 @@ def compile_c(src: str | os.PathLike, out: str | os.PathLike,
     result = CompileResult(out, probe.compiler, probe.version, path, opts.emit)
     flags = front_flags(opts, opt, probe.compiler)
     c = probe.compiler
-    if path == "native":
-        mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
-        _run(c.command(*flags, *mode, str(src), "-o", str(out)), result, f"compiling {src}")
-        user_r11 = None
-    else:
-        user_r11 = _compile_lowered(c, flags, src, out, opts, opt, result)
-    if opts.emit == "obj" and opts.self_check:
-        if user_r11 is None:
-            user_r11 = _source_uses_r11(src)
-        if user_r11:
-            result.warnings += ("note: self-check skipped: the source names r11 in inline asm "
-                                "(the verifier judges such code)\n")
+    cache_key = None
+    if opts.cache and opts.emit == "obj" and not any(f.startswith("-M") for f in flags):
+        from . import buildcache
+        try:
+            source = src.read_bytes()
+        except OSError as exc:
+            raise ToolchainError(f"cannot read {src}: {exc.strerror or exc}") from None
+        cache_key = buildcache.key(src, source, c.command(*flags), c.binary, probe.version,
+                                   {"path": path, "one_step": opts.one_step,
+                                    "self_check": opts.self_check})
+        hit = buildcache.lookup(cache_key, out) if cache_key else None
+        if hit is not None:
+            result.commands = hit["commands"]
+            result.warnings = hit["warnings"]
+            result.self_checked = hit["self_checked"]
+            result.functions = hit.get("functions")
+            result.cached = True
+            return result
+    with tempfile.TemporaryDirectory(prefix="stackargs-deps-") if cache_key else \
+            contextlib.nullcontext() as deps_dir:
+        if cache_key:
+            depfile = Path(deps_dir) / "deps.d"
+            flags = [*flags, "-MD", "-MF", str(depfile)]
+            started = time.time_ns()
+        if path == "native":
+            mode = {"obj": ["-c"], "asm": ["-S"], "ir": ["-S", "-emit-llvm"]}[opts.emit]
+            _run(c.command(*flags, *mode, str(src), "-o", str(out)), result, f"compiling {src}")
+            user_r11 = None
         else:
-            self_check_object(out, result)
+            user_r11 = _compile_lowered(c, flags, src, out, opts, opt, result)
+        if opts.emit == "obj" and opts.self_check:
+            if user_r11 is None:
+                user_r11 = _source_uses_r11(src)
+            if user_r11:
+                result.warnings += ("note: self-check skipped: the source names r11 in inline "
+                                    "asm (the verifier judges such code)\n")
+            else:
+                self_check_object(out, result)
+        if cache_key:
+            buildcache.store(cache_key, out, depfile, _search_dirs(flags, src), started,
+                             {"commands": result.commands, "warnings": result.warnings,
+                              "self_checked": result.self_checked,
+                              "functions": result.functions})
     return result
+
+
+def _search_dirs(flags: list[str], src: Path) -> list[str]:
+    """The include search directories a command line names, the source's own first."""
+    dirs = [os.path.dirname(os.path.abspath(src))]
+    it = iter(flags)
+    for f in it:
+        for opt in ("-I", "-isystem", "-idirafter", "-iquote"):
+            if f == opt:
+                d = next(it, None)
+            elif f.startswith(opt) and opt == "-I":
+                d = f[2:]
+            else:
+                continue
+            if d:
+                dirs.append(os.path.abspath(d))
+            break
+    return dirs
 
 
 # ---------------------------------------------------------------- the self-check
@@ -400,6 +460,9 @@ def self_check_object(out: Path, result: CompileResult | None = None) -> None:
     if not bad:
         if result is not None:
             result.self_checked = True
+            result.functions = [{"name": f.name, "section": f.section, "args": f.args,
+                                 "stack_arg_slots": f.arg_stack_slots, "refs": list(f.refs)}
+                                for f in report.functions]
         return
     try:
         out.unlink()
@@ -416,31 +479,69 @@ def self_check_object(out: Path, result: CompileResult | None = None) -> None:
 
 def _compile_lowered(c: Compiler, flags: list[str], src: Path, out: Path,
                      opts: CompileOptions, opt: str, result: CompileResult) -> bool:
-    """The lowered path; returns whether the user's own IR has inline asm naming r11."""
+    """The lowered path; returns whether the user's own IR has inline asm naming r11.
+
+    When the lowering leaves the IR as clang wrote it, the output is compiled from the C
+    source by one ``clang -c``/``-S`` (exactly what clang alone makes, and what the one-step
+    attempt makes); only rewritten IR goes through clang's code generator as text."""
     # Imported here: toolchain.lower is written separately, and the native path
     # and discovery must keep working without it.
     from .irtext import may_need_lowering
 
+    mode = {"obj": ["-c"], "asm": ["-S"]}.get(opts.emit)
+    direct = c.command(*flags, *mode, str(src), "-o", str(out)) if mode else None
+    aside, stderr = None, ""     # the one-step object, kept while the IR decides (nocall)
     if opts.emit == "obj" and opts.one_step:
         from .onestep import flags_allow_one_step, try_one_step
-        if flags_allow_one_step(opts.user_flags()) and try_one_step(c.command(*flags, "-c", str(src), "-o", str(out)), src, out, result):
-            return _source_uses_r11(src)
+        if flags_allow_one_step(opts.user_flags()):
+            state, stderr = try_one_step(direct, src, out, result)
+            if state == "done":
+                return _source_uses_r11(src)
+            if state == "nocall":
+                aside = out.with_name(f".{out.name}.{os.getpid()}.onestep")
+                os.replace(out, aside)
+    try:
+        return _two_steps(c, flags, src, out, opts, opt, result, direct, aside,
+                          stderr if aside else None, may_need_lowering)
+    finally:
+        if aside is not None and aside.exists():
+            aside.unlink()
+
+
+def _two_steps(c, flags, src, out, opts, opt, result, direct, aside, aside_stderr,
+               may_need_lowering) -> bool:
     with tempfile.TemporaryDirectory(prefix="stackargs-") as tmp:
         raw = Path(tmp) / f"{src.stem}.ll"
         # the IR keeps its use-list order (uselistorder directives): code generation from
         # the text then makes what one `clang -c` makes (instruction selection and the
         # loop passes of code generation follow the order of a value's uses); the
-        # lowering drops the directives of a module it rewrites (lower.strip_uselists)
+        # lowering drops the directives of a module it rewrites (irtext.strip_uselists)
         keep = ["-Xclang", "-emit-llvm-uselists"] if opts.emit != "ir" else []
+        before = result.warnings
         _run(c.command(*flags, "-S", "-emit-llvm", *keep, str(src), "-o", str(raw)), result,
              f"compiling {src} to LLVM IR")
-        lowered = raw.read_text()
-        user_r11 = bool(_IR_ASM_R11_RE.search(lowered))
-        if may_need_lowering(lowered):  # spares the IR parser's import and parse when nothing moves
+        text = raw.read_text()
+        user_r11 = bool(_IR_ASM_R11_RE.search(text))
+        lowered = text
+        if may_need_lowering(text):  # spares the IR parser's import and parse when nothing moves
+            from .irtext import strip_uselists
             from .lower import lower_module
-            lowered = lower_module(lowered, mcpu=opts.mcpu, opt_level=opt)
+            lowered = lower_module(text, mcpu=opts.mcpu, opt_level=opt)
+            if lowered == strip_uselists(text):
+                lowered = text
         if opts.emit == "ir":
             out.write_text(lowered)
+            return user_r11
+        if lowered == text:
+            # nothing to lower: the C source itself, as one clang run compiles it (that
+            # run's diagnostics stand for both: the IR step printed its front-end part)
+            result.warnings = before
+            if aside is not None:
+                os.replace(aside, out)
+                if aside_stderr:
+                    result.warnings += aside_stderr + "\n"
+            else:
+                _run(direct, result, f"compiling {src}")
             return user_r11
         ll = Path(tmp) / f"{src.stem}.lowered.ll"
         ll.write_text(lowered)

@@ -172,3 +172,16 @@ def may_need_lowering(text: str, max_pieces: int = 5) -> bool:
         if sum(2 if _TWO_PIECE.match(p) else 1 for p in params) > max_pieces:
             return True
     return False
+
+
+# clang -emit-llvm-uselists: "; uselistorder directives" then one line per reordered value,
+# at the end of a function body (indented) or of the module
+_USELISTS = re.compile(r"\n?; uselistorder directives\n(?:[ \t]*uselistorder(?:_bb)? [^\n]*\n)+")
+
+
+def strip_uselists(ir_text: str) -> str:
+    """``ir_text`` without use-list order directives (the text clang prints without
+    ``-emit-llvm-uselists``): a rewritten function's uses no longer match them."""
+    if "uselistorder" not in ir_text:
+        return ir_text
+    return _USELISTS.sub("", ir_text)

@@ -44,7 +44,8 @@ import llvmlite.binding as llvm
 from .errors import CompileError
 from .nocall import fix_nocall_prototypes
 from .irtext import (arg_value, definition_starts, function_body, function_span, global_ref, matching_paren,
-                     may_need_lowering, name_numbered_values, param_text, split_top)
+                     may_need_lowering, name_numbered_values, param_text, split_top,
+                     strip_uselists)
 
 MAX_REG_PIECES = 5
 MAX_STACK_SLOTS = 7
@@ -381,19 +382,6 @@ def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str
     if text != ir_text:
         parse_ir(text, "lowered IR (internal error in the stack-argument lowering)")
     return text
-
-
-# clang -emit-llvm-uselists: "; uselistorder directives" then one line per reordered value,
-# at the end of a function body (indented) or of the module
-_USELISTS = re.compile(r"\n?; uselistorder directives\n(?:[ \t]*uselistorder(?:_bb)? [^\n]*\n)+")
-
-
-def strip_uselists(ir_text: str) -> str:
-    """``ir_text`` without use-list order directives (the text clang prints without
-    ``-emit-llvm-uselists``): a rewritten function's uses no longer match them."""
-    if "uselistorder" not in ir_text:
-        return ir_text
-    return _USELISTS.sub("", ir_text)
 
 
 def _fail(fn_name: str, message: str) -> CompileError:

@@ -24,6 +24,10 @@ every executable section (:mod:`isa`), take function prototypes from its BTF
 ``load-range``
     A function never loads a slot beyond its own BTF prototype's stack-slot count.
 
+Besides findings, the report describes each function (:class:`FunctionReport`: BTF argument
+and stack-slot counts, the subprograms it calls or takes the address of), which is what
+``pipeline build`` prints, so the object just written is read once.
+
 The last three rules are checked per path over the function's control-flow graph:
 a worklist explores (instruction, abstract state) pairs, where the state is how
 often each outgoing slot was stored since the last call plus whether a call or
@@ -98,6 +102,12 @@ class FunctionReport:
     r11_stores: int = 0       # legal-shaped stores (static count)
     r11_loads: int = 0        # legal-shaped loads (static count)
     states: int = 0           # (insn, state) pairs the path walk visited
+    # BTF argument count and incoming stack slots as pipeline.Function counts them (None: none)
+    args: int | None = None
+    arg_stack_slots: int | None = None
+    # the .text functions this one calls or takes the address of, in instruction order
+    # (what libbpf appends to a program: bpf_object__reloc_code)
+    refs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -256,6 +266,18 @@ class _Protos:
         except self._error as exc:
             return None, str(exc)
 
+    def arg_count(self, section: str, insn: int) -> tuple[int | None, int | None]:
+        """(arguments, stack slots) as pipeline.Object reports them for the function at
+        ``section``:``insn`` (btf.funcs.subprog_at, the verifier's reading), or Nones."""
+        if self.btf is None:
+            return None, None
+        from btf.funcs import subprog_at
+        try:
+            info = subprog_at(self.btf, self.ext, section, insn)
+        except self._error:
+            return None, None
+        return info.arg_cnt, info.stack_arg_cnt
+
     def subprog(self, section: str, insn: int) -> tuple[str | None, int | None, str | None]:
         """(BTF name, stack slots, problem) of the function starting at ``section``:``insn``."""
         if self.btf is None:
@@ -313,6 +335,8 @@ class _FuncChecker:
         btf_name, slots, problem = protos.subprog(self.sec.name, func.start)
         self.report = FunctionReport(func.name, self.sec.name, func.start, func.end - func.start,
                                      slots)
+        self.report.args, self.report.arg_stack_slots = protos.arg_count(self.sec.name,
+                                                                         func.start)
         self.own_problem = problem
         if btf_name is not None and btf_name != func.name:
             self.add("btf", None, f"func_info names '{btf_name}' for symbol '{func.name}'")
@@ -350,6 +374,10 @@ class _FuncChecker:
             if insn.code in (op.CALL_OP, op.CALLX_OP):
                 self.calls[i] = self._call_site(i, insn)
                 self.report.calls.append(self.calls[i])
+                if self.calls[i].kind == "subprog" and self.calls[i].callee != "?":
+                    self.report.refs.append(self.calls[i].callee)
+            elif insn.is_ld_imm64:
+                self._func_address(i, insn)
             i = nxt
         for i, targets in succ.items():
             for t in targets:
@@ -401,6 +429,17 @@ class _FuncChecker:
         if problem:
             self.add("btf", i, f"callee {callee.name}: {problem}")
         return CallSite(i, "subprog", callee.name, slots)
+
+    def _func_address(self, i: int, insn: Insn) -> None:
+        """A callback's address (LD_IMM64 relocated against a code section): a reference."""
+        rel = self.sec.relocs.get(8 * i)
+        if rel is None or rel.sym_shndx is None or rel.sym_shndx < 0:
+            return
+        if (rel.sym_value + insn.imm) % 8:
+            return
+        callee = self.funcs_at.get((rel.sym_shndx, (rel.sym_value + insn.imm) // 8))
+        if callee is not None:
+            self.report.refs.append(callee.name)
 
     # -- the per-path walk ------------------------------------------------------
     def walk(self, succ: dict[int, list[int]]) -> None:

@@ -2,27 +2,24 @@
 
 The lowered path (``toolchain.driver``) compiles C to optimised IR, lets
 :func:`toolchain.lower.lower_module` rewrite it, and runs clang's code generator on the
-result (``-Xclang -disable-llvm-passes``).  When the IR needs no rewrite, those two runs
-give the same object as a plain ``clang -c`` with the same flags (the same front end and
-middle end, then the same back end), so the driver first tries that one run when
+result (``-Xclang -disable-llvm-passes``).  When the IR needs no rewrite, the object is
+what a plain ``clang -c`` with the same flags makes, so the driver first tries that one run when
 :func:`source_may_need_lowering` sees no call or definition that could pass six or more
-arguments.  The object is kept unless
+arguments and :func:`source_may_drop_arguments` predicts no ``DW_CC_nocall`` function.
+The object is kept unless
 
 * clang fails (a call over five 64-bit pieces the scan could not see, e.g. behind a
   macro from a header or with 16-byte arguments: LLVM 22's BPF back end says ``too many
   arguments``; a C error fails the two-step path the same way), or
 * its DWARF declares a ``DW_AT_calling_convention`` (clang marks a function whose
-  signature the optimiser changed ``DW_CC_nocall``; the lowering rewrites such a
+  signature the optimiser changed ``DW_CC_nocall``; the lowering may rewrite such a
   function's BTF prototype, :mod:`toolchain.nocall`),
 
-and then the two steps run as before.
-
-Not the default (``CompileOptions.one_step``): the one-step object has the same code,
-relocations and BTF types as the two-step one (tests/toolchain/test_one_step.py, on every
-C file of the tests and examples the scan lets through), but about half of those
-objects differ in bytes: LLVM numbers some BTF types (forward declarations reached
-through pointers) in an order that depends on how the module was built in memory, and a
-module parsed from IR text is built differently from the front end's.
+and then the IR step runs.  The driver compiles the C source itself whenever the
+lowering leaves the IR alone (code generation from IR text numbers some BTF forward
+declarations and merges some DWARF location pieces differently), so this run is a
+shortcut only: the object is the same bytes with or without it (on by default,
+``CompileOptions.one_step``; tests/toolchain/test_one_step.py).
 """
 
 from __future__ import annotations
@@ -68,6 +65,68 @@ def source_may_need_lowering(text: str) -> bool:
     return False
 
 
+# a static function kept out of line: the optimiser may drop its constant arguments (IPSCCP,
+# dead-argument elimination) and clang then marks it DW_CC_nocall
+_NOINLINE_DEF = re.compile(r"(?:\bnoinline\b\s*\)\s*\)|\b__noinline\b)[^;{}=()]*?\b([A-Za-z_]\w*)\s*\(")
+_INT_LITERAL = re.compile(r"^[-+]?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
+
+
+def source_may_drop_arguments(text: str) -> bool:
+    """Does the C text pass a ``static`` noinline function the same integer literal in one
+    argument position at every call (and use its name nowhere else)?
+
+    The optimiser then usually removes that parameter (IPSCCP) and clang marks the function
+    ``DW_CC_nocall``: its object needs the IR step anyway (toolchain.nocall rewrites its BTF
+    prototype), so the driver skips the one ``clang -c`` that would be thrown away.  Only a
+    prediction: a False answer costs that run when the optimiser drops an unused argument."""
+    code = _C_COMMENT.sub(" ", text)
+    names = set()
+    for m in _NOINLINE_DEF.finditer(code):
+        start = max(code.rfind(";", 0, m.start()), code.rfind("}", 0, m.start()),
+                    code.rfind("\n#", 0, m.start()))
+        if re.search(r"\bstatic\b", code[start + 1:m.end()]):
+            names.add(m.group(1))
+    for name in names:
+        calls = []
+        for call in re.finditer(rf"\b{re.escape(name)}\s*\(", code):
+            open_at = call.end() - 1
+            depth, i, args, cur = 0, open_at, [], []
+            while i < len(code):
+                c = code[i]
+                if c in "([{":
+                    depth += 1
+                    if depth == 1:
+                        i += 1
+                        continue
+                elif c in ")]}":
+                    depth -= 1
+                    if depth == 0:
+                        args.append("".join(cur))
+                        break
+                elif c == "," and depth == 1:
+                    args.append("".join(cur))
+                    cur = []
+                    i += 1
+                    continue
+                cur.append(c)
+                i += 1
+            calls.append([a.strip() for a in args])
+        # the definition's own parameter list is among them; IPSCCP needs every call site
+        # to pass the same constant in one position
+        calls = [c for c in calls if any(_INT_LITERAL.match(a) for a in c)]
+        if calls and len(calls) >= 1:
+            for k in range(min(len(c) for c in calls)):
+                vals = {c[k] for c in calls}
+                if len(vals) == 1 and _INT_LITERAL.match(next(iter(vals))):
+                    uses = len(re.findall(rf"\b{re.escape(name)}\b", code))
+                    if uses == len(calls) + 1:      # the definition, then only these calls
+                        return True
+    return False
+
+
+_C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
 # user flags that act on the C step only, so one `clang -c` and the two steps (whose
 # code generation step keeps only -m*, -g* and -mllvm, driver.codegen_flags) see the
 # same: anything else (-f..., -O-like options of the back end) keeps the two steps
@@ -88,32 +147,38 @@ def flags_allow_one_step(user_flags) -> bool:
     return True
 
 
-def try_one_step(cmd: list[str], src: Path, out: Path, result) -> bool:
-    """Run ``cmd`` (the ``clang -c`` of ``src`` to ``out``) when the source allows it; True
-    when ``out`` is then the final object.  ``result`` (a driver CompileResult) records
-    the command and, on success, clang's warnings."""
+def try_one_step(cmd: list[str], src: Path, out: Path, result) -> tuple[str, str]:
+    """Run ``cmd`` (the ``clang -c`` of ``src`` to ``out``) when the source allows it.
+
+    Returns (state, clang's stderr): ``"done"`` when ``out`` is the final object (``result``,
+    a driver CompileResult, has the command and clang's warnings); ``"nocall"`` when ``out``
+    was written but a ``DW_CC_nocall`` function leaves it to the IR (the lowering may
+    rewrite that function's BTF prototype; if it does not, ``out`` is the object);
+    ``"no"`` when nothing was written (not tried, or clang failed)."""
     try:
         text = src.read_text(errors="replace")
     except OSError:
-        return False
-    if source_may_need_lowering(text):
-        return False
+        return "no", ""
+    if source_may_need_lowering(text) or source_may_drop_arguments(text):
+        return "no", ""
     result.commands.append(cmd)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
                               timeout=600)
     except (subprocess.TimeoutExpired, OSError):
         proc = None
-    if proc is not None and proc.returncode == 0 and not _declares_calling_convention(out):
+    if proc is not None and proc.returncode == 0:
         stderr = proc.stderr.strip()
+        if _declares_calling_convention(out):
+            return "nocall", stderr
         if stderr:
             result.warnings += stderr + "\n"
-        return True
+        return "done", stderr
     try:
         os.unlink(out)
     except OSError:
         pass
-    return False
+    return "no", ""
 
 
 def _declares_calling_convention(path: Path) -> bool:

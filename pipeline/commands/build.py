@@ -1,9 +1,10 @@
 """``python -m pipeline build FILE.c``: compile C for BPF, stack arguments included.
 
-Calls :func:`pipeline.build` and prints the compiler and the path taken (native / lowered),
+Calls :func:`pipeline.compile` and prints the compiler and the path taken (native / lowered),
 then every program and the subprograms linked into it with their argument counts and
 stack-argument slots as the object's BTF describes them (the numbers a BTF-driven verifier
-will use), then the output path.  ``-v`` prints the clang commands run.
+will use), read by the compile's self-check (the object is not parsed again), then the
+output path.  ``-v`` prints the clang commands run (or that the build cache had the object).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _SUFFIX = {"obj": ".bpf.o", "asm": ".s", "ir": ".ll"}
 
 
 def run(args) -> int:
-    from ..api import build, compile
+    from .. import compile
     from ..cli_args import build_options
 
     src = Path(args.file)
@@ -45,17 +46,21 @@ def run(args) -> int:
                         BAD_INPUT)
     if out.is_dir():
         raise UserError("usage", f"-o {out}: is a directory", str(out), BAD_INPUT)
+    result = compile(src, out, emit=args.emit, **build_options(args))
+    progs = []
     if args.emit == "obj":
-        obj = build(src, output=out, **build_options(args))
-        result, progs = obj.build_result, [_describe(p) for p in obj.programs]
-    else:
-        result, progs = compile(src, out, emit=args.emit, **build_options(args)), []
+        if result.functions is not None:     # what the self-check read: no second parse
+            progs = _programs(result.functions)
+        else:                                # not self-checked (r11 in inline asm): open it
+            from .. import load
+            progs = [_describe(p) for p in load(out).programs]
     report = {
         "compiler": {"name": result.compiler.name, "version": result.compiler_version,
                      "command": list(result.compiler.argv)},
         "path": result.path,
         "output": str(out),
         "commands": result.commands,
+        "cached": result.cached,
         "programs": progs,
     }
     if args.json:
@@ -64,6 +69,8 @@ def run(args) -> int:
     print(f"compiler: {result.compiler.name} {result.compiler_version or ''} "
           f"({result.path} stack arguments)")
     if args.verbose:
+        if result.cached:
+            print("  from the build cache (--no-cache compiles again); the commands that made it:")
         for line in result.command_lines():
             print("  " + line)
     if result.warnings.strip():
@@ -74,6 +81,34 @@ def run(args) -> int:
             print(f"  subprogram {sub['name']}: {_args_text(sub)}")
     print(f"wrote {out}")
     return 0
+
+
+def _programs(functions: list[dict]) -> list[dict]:
+    """Programs and the subprograms linked into each, from the compile's self-check: every
+    function outside ``.text`` is a program; its subprograms are the ``.text`` functions it
+    calls or takes the address of, depth first in instruction order, each once (libbpf's
+    bpf_object__reloc_code, as pipeline.linker links them)."""
+    text = {f["name"]: f for f in functions if f["section"] == ".text"}
+
+    def one(f) -> dict:
+        return {"name": f["name"], "args": f["args"], "stack_arg_slots": f["stack_arg_slots"]}
+    out = []
+    for prog in functions:
+        if prog["section"] == ".text":
+            continue
+        placed: list[dict] = []
+        seen: set[str] = set()
+        stack = [iter(prog["refs"])]
+        while stack:                          # iterative: call chains may be deep
+            name = next(stack[-1], None)
+            if name is None:
+                stack.pop()
+            elif name in text and name not in seen:
+                seen.add(name)
+                placed.append(one(text[name]))
+                stack.append(iter(text[name]["refs"]))
+        out.append({**one(prog), "section": prog["section"], "subprograms": placed})
+    return out
 
 
 def _describe(prog) -> dict:

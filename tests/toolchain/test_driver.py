@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from toolchain import discovery, driver, probe
+from toolchain import discovery, driver, irtext, probe
 from toolchain.driver import CompileOptions, compile_c
 from toolchain.errors import CompileError, ToolchainError
 
@@ -130,7 +130,13 @@ def test_object_with_btf(clang, lowering, objdump22, bpftool, tmp_path, path):
         [call] = lowering.calls
         assert 'target triple = "bpf"' in call["ir"] and "@add5" in call["ir"]
         assert (call["opt_level"], call["mcpu"]) == ("2", "v3")
-        assert len(res.commands) == 2 and "-disable-llvm-passes" in res.commands[1]
+        # IR the lowering leaves alone is not compiled as IR: the object is the C source's
+        # own `clang -c` (after the IR step, or before it when one run was tried first)
+        assert len(res.commands) == 2 and "-emit-llvm" in " ".join(res.commands[0] + res.commands[1])
+        assert str(src) in res.commands[-1] and "-disable-llvm-passes" not in res.commands[-1]
+        lowering.transform = lambda ir: ir + "\n; rewritten\n"
+        res = compile_c(src, out, CompileOptions(path=path), compiler=clang)
+        assert "-disable-llvm-passes" in res.commands[-1] and "-emit-llvm" in res.commands[-2]
     else:
         assert lowering.calls == [] and len(res.commands) == 1
 
@@ -418,44 +424,60 @@ def test_compiler_object_is_probed(clang22, tmp_path):
 
 # ---------------------------------------------------------------- flag pass-through (cflags)
 
+def force_ir_codegen(lowering: FakeLowering, path: str, monkeypatch) -> None:
+    """Make the fake lowering run and rewrite the IR, so the lowered path compiles IR
+    (untouched IR would be compiled from the C source instead)."""
+    if path == "lowered":
+        monkeypatch.setattr(irtext, "may_need_lowering", lambda text: True)
+        lowering.transform = lambda ir: ir + "\n; rewritten\n"
+
+
 def _both(res: driver.CompileResult) -> tuple[list[str], list[str] | None]:
-    """(the C compile's command, the IR codegen command or None on the native path)."""
-    return res.commands[0], (res.commands[1] if len(res.commands) > 1 else None)
+    """(the C compile's command, the IR codegen command or None: the native path, or
+    nothing lowered, when the object is the C source's own `clang -c`)."""
+    back = res.commands[-1] if "-disable-llvm-passes" in res.commands[-1] else None
+    return res.commands[0], back
 
 
 @pytest.mark.parametrize("path", ["native", "lowered"])
-def test_warning_flags_pass_through(clang, lowering, tmp_path, path):
+def test_warning_flags_pass_through(clang, lowering, monkeypatch, tmp_path, path):
+    force_ir_codegen(lowering, path, monkeypatch)
     src = write(tmp_path, "w.c", "int f(int *p, long *q) { return p == q; }\n")
-    res = compile_c(src, tmp_path / "w.o", CompileOptions(path=path, cflags=("-Wall",)), compiler=clang)
+    res = compile_c(src, tmp_path / "w.o", CompileOptions(path=path, one_step=False, cflags=("-Wall",)), compiler=clang)
     assert "comparison of distinct pointer types" in res.warnings
     with pytest.raises(CompileError, match="comparison of distinct pointer types"):
-        compile_c(src, tmp_path / "w.o", CompileOptions(path=path, cflags=("-Wall", "-Werror")), compiler=clang)
+        compile_c(src, tmp_path / "w.o", CompileOptions(path=path, one_step=False, cflags=("-Wall", "-Werror")), compiler=clang)
     res = compile_c(src, tmp_path / "w.o",
-                    CompileOptions(path=path, cflags=("-Werror", "-Wno-compare-distinct-pointer-types")),
+                    CompileOptions(path=path, one_step=False, cflags=("-Werror", "-Wno-compare-distinct-pointer-types")),
                     compiler=clang)
     front, back = _both(res)
+    assert (back is not None) == (path == "lowered")
     assert "-Wno-compare-distinct-pointer-types" in front and "-Werror" in front
     if back is not None:                         # warnings are for the C step only
         assert "-Werror" not in back and "-Wno-compare-distinct-pointer-types" not in back
 
 
 @pytest.mark.parametrize("path", ["native", "lowered"])
-def test_std_flag_passes_through(clang, lowering, tmp_path, path):
+def test_std_flag_passes_through(clang, lowering, monkeypatch, tmp_path, path):
+    force_ir_codegen(lowering, path, monkeypatch)
     src = write(tmp_path, "s.c", "#if __STDC_VERSION__ != 201112L\n#error not C11\n#endif\n"
                                  "#ifndef __STRICT_ANSI__\n#error not strict\n#endif\nint x;\n")
-    res = compile_c(src, tmp_path / "s.o", CompileOptions(path=path, cflags=("-std=c11",)), compiler=clang)
+    res = compile_c(src, tmp_path / "s.o", CompileOptions(path=path, one_step=False, cflags=("-std=c11",)), compiler=clang)
     front, back = _both(res)
+    assert (back is not None) == (path == "lowered")
     assert "-std=c11" in front and (back is None or "-std=c11" not in back)
     with pytest.raises(CompileError, match="not strict"):
-        compile_c(src, tmp_path / "s.o", CompileOptions(path=path, cflags=("-std=gnu11",)), compiler=clang)
+        compile_c(src, tmp_path / "s.o", CompileOptions(path=path, one_step=False, cflags=("-std=gnu11",)), compiler=clang)
 
 
 @pytest.mark.parametrize("path", ["native", "lowered"])
-def test_f_m_g_flags_pass_through(clang, lowering, objdump22, tmp_path, path):
+def test_f_m_g_flags_pass_through(clang, lowering, monkeypatch, objdump22, tmp_path, path):
+    force_ir_codegen(lowering, path, monkeypatch)
     src = write(tmp_path, "five.c", FIVE_ARGS)
     flags = ("-fno-strict-aliasing", "-mlittle-endian", "-gdwarf-4", "-fno-unroll-loops")
-    res = compile_c(src, tmp_path / "f.o", CompileOptions(path=path, cflags=flags), compiler=clang)
+    res = compile_c(src, tmp_path / "f.o", CompileOptions(path=path, one_step=False, cflags=flags), compiler=clang)
     front, back = _both(res)
+    assert (back is not None) == (path == "lowered")
     assert all(f in front for f in flags)
     if back is not None:                         # codegen keeps target and debug-format flags
         assert "-mlittle-endian" in back and "-gdwarf-4" in back
@@ -464,7 +486,8 @@ def test_f_m_g_flags_pass_through(clang, lowering, objdump22, tmp_path, path):
 
 
 @pytest.mark.parametrize("path", ["native", "lowered"])
-def test_search_path_and_include_flags_pass_through(clang, lowering, tmp_path, path):
+def test_search_path_and_include_flags_pass_through(clang, lowering, monkeypatch, tmp_path, path):
+    force_ir_codegen(lowering, path, monkeypatch)
     after, system = tmp_path / "after", tmp_path / "system"
     after.mkdir()
     system.mkdir()
@@ -474,8 +497,9 @@ def test_search_path_and_include_flags_pass_through(clang, lowering, tmp_path, p
     src = write(tmp_path, "i.c", "#include <only_after.h>\n#include <only_system.h>\n"
                                  "int x = FROM_AFTER + FROM_SYSTEM + FORCED;\n")
     flags = ("-idirafter", str(after), "-isystem", str(system), "-include", str(forced))
-    res = compile_c(src, tmp_path / "i.o", CompileOptions(path=path, cflags=flags), compiler=clang)
+    res = compile_c(src, tmp_path / "i.o", CompileOptions(path=path, one_step=False, cflags=flags), compiler=clang)
     front, back = _both(res)
+    assert (back is not None) == (path == "lowered")
     i = front.index("-idirafter")
     assert front[i:i + 6] == list(flags)         # verbatim, in order, before our header dirs
     if back is not None:
