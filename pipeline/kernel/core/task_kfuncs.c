@@ -9,14 +9,18 @@
  * The objects are the mock kernel's own, much smaller than vmlinux's: CO-RE
  * relocations against the mock kernel's BTF (the default target) resolve to
  * these members.  Against another target BTF (vmlinux) the verifier matches
- * kernel types by kind and name.  struct cpumask is one 64-bit word (the mock
- * kernel has NR_CPUS = 64 and a single online CPU); struct bpf_cpumask keeps
+ * kernel types by kind and name.  struct cpumask has the kernel's layout for
+ * NR_CPUS = 256 (the mock kernel's CONFIG_NR_CPUS, pipeline/kconfig.py), so a
+ * program's own struct cpumask has vmlinux's size; the mock kernel has a
+ * single online CPU (nr_cpu_ids = 1: only bit 0 is used).  struct bpf_cpumask keeps
  * the kernel's shape: the cpumask first (so a struct bpf_cpumask * may be
  * passed where a struct cpumask * is expected), then its refcount.
  */
 
+#define NR_CPUS 256
+
 struct cpumask {
-	unsigned long bits[1];
+	unsigned long bits[NR_CPUS / 64];
 };
 
 struct bpf_cpumask {
@@ -247,4 +251,15 @@ __bpf_kfunc u32 bpf_cpumask_any_and_distribute(const struct cpumask *src1,
 __bpf_kfunc u32 bpf_cpumask_weight(const struct cpumask *cpumask)
 {
 	return cpumask->bits[0] != 0;
+}
+
+/* since Linux 6.16: fill a cpumask from a bitmap in program memory */
+typedef unsigned long size_t;
+
+__bpf_kfunc int bpf_cpumask_populate(struct bpf_cpumask *cpumask, void *src, size_t src__sz)
+{
+	if (src__sz < sizeof(unsigned long))
+		return -13;		/* -EACCES: the bitmap must cover nr_cpu_ids bits */
+	cpumask->cpumask.bits[0] = *(unsigned long *)src;
+	return 0;
 }

@@ -34,8 +34,8 @@ TASK_USAGE, TASK_PID, TASK_TGID, TASK_COMM, TASK_CGROUP, TASK_CPUS, TASK_PARENT 
 TASK_SIZE = 56
 CGRP_REFCNT, CGRP_LEVEL, CGRP_ID, CGRP_ANCESTORS = 0, 4, 8, 16
 CGRP_SIZE = 24
-MASK_BITS, MASK_USAGE = 0, 8
-MASK_SIZE = 16
+MASK_BITS, MASK_USAGE = 0, 32          # NR_CPUS = 256: four words of bits
+MASK_SIZE = 40
 
 # kernel/bpf/helpers.c: generic_kfunc_set, registered for these program types
 GENERIC = KfuncSet("generic_btf_ids", module="vmlinux",
@@ -57,7 +57,7 @@ def root_cgroup(vm) -> int:
 
 
 def current_cpus(vm) -> int:
-    return KernelState.of(vm).object("cpumask:cpu_online", struct.pack("<Q", 1))
+    return KernelState.of(vm).object("cpumask:cpu_online", struct.pack("<Q24x", 1))
 
 
 def current_task(vm) -> int:
@@ -196,7 +196,7 @@ def _first(v: int) -> int:
 def bpf_cpumask_create(vm):
     st = KernelState.of(vm)
     n = sum(1 for k in st.objects if k.startswith("bpf_cpumask#"))
-    return st.object(f"bpf_cpumask#{n}", struct.pack("<Qi4x", 0, 1))
+    return st.object(f"bpf_cpumask#{n}", struct.pack("<32xi4x", 1))
 
 
 @CPUMASK.kfunc("KF_ACQUIRE", "KF_TRUSTED_ARGS")
@@ -335,6 +335,20 @@ def bpf_cpumask_any_and_distribute(vm, src1, src2):
 @CPUMASK.kfunc("KF_RCU")
 def bpf_cpumask_weight(vm, cpumask):
     return bin(_bits(vm, cpumask)).count("1")
+
+
+
+EACCES = 13
+BITMAP_SIZE = 8 * ((NR_CPU_IDS + 63) // 64)     # bitmap_size(nr_cpu_ids)
+
+
+@CPUMASK.kfunc("KF_RCU")
+def bpf_cpumask_populate(vm, cpumask, src, src__sz):
+    """Since 6.16: copy nr_cpu_ids bits from ``src`` (-EACCES if it is shorter than that)."""
+    if src__sz < BITMAP_SIZE:
+        return -EACCES
+    _set_bits(vm, cpumask, load(vm, src, 8))
+    return 0
 
 
 __all__ = ["KFUNC_SETS", "current_task", "root_cgroup"]
