@@ -76,6 +76,16 @@ def _is_vmlinux(spec) -> bool:
     return isinstance(spec, (str, Path)) and str(spec) in ("vmlinux", VMLINUX)
 
 
+def target_kernel_btf(spec):
+    """The ``btf.Btf`` of the kernel a program is loaded for, when the object names one
+    (``"vmlinux"``, a BTF file, a ``btf.Btf``); None for the mock kernel (the default, or a
+    mock kernel registry).  Tracing contexts (tp_btf, iter) and the kernel objects helpers
+    return are typed by it, as libbpf and the kernel type them by vmlinux BTF."""
+    if spec is None or hasattr(spec, "kernel") or hasattr(spec, "btf"):
+        return None
+    return _target(spec).btf
+
+
 def _target(spec) -> Target:
     """The CO-RE target BTF: None (the built-in mock kernel), a mock kernel registry,
     ``"vmlinux"``, a path to raw BTF or an ELF object with ``.BTF``, or a ``btf.Btf``."""

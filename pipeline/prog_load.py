@@ -52,6 +52,7 @@ _TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trac
                    "tp_btf": "trace_raw_tp"}
 
 BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_SLEEPABLE = 1 << 4
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -97,6 +98,10 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                             sec.split("/", 1)[0] if prog.type == "tracing" else ""),
                         attach=prog.attach)
     inp.prog_flags = prog_flags
+    if prog.type == "tracing":
+        inp.target_btf = _tracing_target(obj, prog, sec)
+        if sec.split("/", 1)[0].endswith(".s"):
+            inp.prog_flags |= BPF_F_SLEEPABLE        # libbpf's SEC_SLEEPABLE sections
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
@@ -107,6 +112,19 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.kernel_btf = linked.kernel.kernel
         inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
     return inp
+
+
+def _tracing_target(obj, prog, sec: str):
+    """The target BTF a tp_btf/iter program's context is typed by (libbpf resolves the
+    attach target in it); without one such programs are refused by name."""
+    from .load_time import target_kernel_btf
+    kind = sec.split("/", 1)[0].removesuffix(".s")
+    kbtf = target_kernel_btf(obj.target_btf)
+    if kbtf is None and kind in ("tp_btf", "iter"):
+        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': {kind} programs need "
+                                    f"the kernel's BTF: use --target-btf vmlinux",
+                        f"{obj.path}:{prog.section}", REJECTED)
+    return kbtf
 
 
 def check_loadable(obj, prog) -> None:

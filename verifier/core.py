@@ -28,7 +28,8 @@ from isa import opcodes as op
 from isa.disasm import format_insn
 from isa.helper_names import helper_name
 from isa.stack_args import PARAMS as _R11
-from verifier import alu, calls, cfg, jumps, mem, stack_depth
+from isa.uapi import PROG_FLAGS
+from verifier import alu, btf_ctx, calls, cfg, jumps, mem, stack_depth
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
@@ -46,6 +47,8 @@ from verifier.scalar import Scalar
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
+
+BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 
 
 # opcode constants bound once at module level: do_check_insn runs for every processed
@@ -367,6 +370,7 @@ def do_check_common(env: Env, subprog: int) -> None:
     env.pass_cnt += 1
     st = State()
     st.branches = 1
+    st.in_sleepable = bool(env.inp.prog_flags & BPF_F_SLEEPABLE)
     f = init_frame(0, BPF_MAIN_FUNC, subprog)
     st.frames = [f]
     sp = env.subprogs[subprog]
@@ -496,6 +500,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         cfg.add_subprogs(env)
         cfg.check_subprogs(env)
         cfg.check_btf_func(env)
+        if env.prog_type == "tracing":
+            env.ctx = btf_ctx.attach(env.inp)      # kernel: check_attach_btf_id
         cfg.resolve_pseudo_ldimm64(env)
         cfg.check_cfg(env)
         cfg.compute_scc(env)

@@ -20,7 +20,9 @@ kfunc calls: a call's ``imm`` is the kfunc's FUNC id in the kernel BTF, which
 comes as plain data in ``kernel_btf`` (a ``btf.kernel.KernelBtf`` with each
 kfunc's ``KF_*`` flags); ``kfunc_prog_types`` maps a kfunc name to the
 program types it is registered for (empty: no restriction); ``kfuncs`` may
-name the kfunc of a call site (insn index -> name).  Load knobs:
+name the kfunc of a call site (insn index -> name).  ``target_btf`` is the BTF of the
+kernel the program is loaded for (what libbpf resolves ``tp_btf/`` and ``iter/`` attach
+targets in): tracing contexts and kernel-object pointers are typed by it.  Load knobs:
 ``prog_flags`` (``BPF_F_TEST_STATE_FREQ``: a checkpoint at every prune
 point), ``insn_limit`` (the processed-instruction budget; tests lower it, the
 message keeps the kernel's form) and ``nr_cpu_ids`` (bpf_get_smp_processor_id's
@@ -111,6 +113,10 @@ class VerifierInput:
     kfuncs: dict[int, Any] = field(default_factory=dict)  # call insn index -> kfunc model
     jit_requested: bool = True
     kernel_btf: KernelBtf | None = None               # the kernel side of kfunc calls
+    # the BTF of the kernel the program is loaded for (libbpf's target BTF, e.g.
+    # /sys/kernel/btf/vmlinux as a btf.Btf): the types of BTF-typed contexts (tp_btf, iter)
+    # and of kernel objects helpers return; None: such programs are refused by name
+    target_btf: Any = None
     kfunc_prog_types: dict[str, frozenset[str]] = field(default_factory=dict)
     insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
     nr_cpu_ids: int = 2

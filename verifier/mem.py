@@ -268,6 +268,12 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             check_mem_region_access(env, regno, off, size, reg.mem_size, False)
         if value_regno >= 0 and (not write or rdonly):
             regs[value_regno] = UNKNOWN_SCALAR
+    elif t == T.PTR_TO_CTX and getattr(env.ctx, "load", None) is not None:
+        # a BTF-typed context (tp_btf, iter: verifier.btf_ctx)
+        check_ptr_off_reg(env, reg, regno)
+        r = env.ctx.load(env, off, size, write, is_ldsx)
+        if not write and value_regno >= 0:
+            regs[value_regno] = r
     elif t == T.PTR_TO_CTX:
         check_ptr_off_reg(env, reg, regno)
         reg_type = check_ctx_access(env, off, size, write, is_ldsx)

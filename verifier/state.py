@@ -57,12 +57,12 @@ class Reg:
     stored; use copy()/with_() to derive a changed one."""
 
     __slots__ = ("type", "off", "s", "id", "ref_obj_id", "range", "map", "mem_size",
-                 "frameno", "subprogno", "btf_name", "precise")
+                 "frameno", "subprogno", "btf_name", "precise", "btf", "btf_id")
 
     def __init__(self, type: int = T.NOT_INIT, s: Scalar = _UNKNOWN, off: int = 0, id: int = 0,
                  ref_obj_id: int = 0, range: int = 0, map=None, mem_size: int = 0,
                  frameno: int = 0, subprogno: int = 0, btf_name: str = "",
-                 precise: bool = False):
+                 precise: bool = False, btf=None, btf_id: int = 0):
         self.type = type
         self.s = s
         self.off = off
@@ -75,6 +75,11 @@ class Reg:
         self.subprogno = subprogno
         self.btf_name = btf_name
         self.precise = precise
+        # PTR_TO_BTF_ID: the BTF the object's type belongs to (kernel: reg->btf; None = the
+        # mock kernel's BTF, ``inp.kernel_btf``) and its type id there (0: look ``btf_name``
+        # up by name); see verifier.kobj
+        self.btf = btf
+        self.btf_id = btf_id
 
     def copy(self) -> "Reg":
         r = Reg.__new__(Reg)
@@ -90,6 +95,8 @@ class Reg:
         r.subprogno = self.subprogno
         r.btf_name = self.btf_name
         r.precise = self.precise
+        r.btf = self.btf
+        r.btf_id = self.btf_id
         return r
 
     def with_(self, **kw) -> "Reg":
@@ -120,7 +127,8 @@ class Reg:
                 and self.ref_obj_id == o.ref_obj_id and self.range == o.range
                 and self.map is o.map and self.mem_size == o.mem_size
                 and self.frameno == o.frameno and self.subprogno == o.subprogno
-                and self.btf_name == o.btf_name)
+                and self.btf_name == o.btf_name and self.btf is o.btf
+                and self.btf_id == o.btf_id)
 
     def __repr__(self) -> str:
         return f"<Reg {T.type_str(self.type)} off={self.off} {self.s} id={self.id}>"

@@ -240,7 +240,9 @@ def _both(objects, src: str, prog: str, level: int = 1):
     finally:
         res.close()
     assert res.reached_kernel, res.error
-    return res, processed, pipeline.verify(obj, prog, log_level=level)
+    # tp_btf/iter contexts are typed by the kernel's BTF, which libbpf loads them against
+    opts = {"target_btf": "vmlinux"} if src == "tracing" else {}
+    return res, processed, pipeline.verify(obj, prog, log_level=level, **opts)
 
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
