@@ -30,7 +30,7 @@ from btf import layout as L
 from btf.errors import BtfError
 from isa.stack_args import MAX_REG_ARGS
 from verifier import regtypes as T
-from verifier.btf_access import skip_mods
+from verifier.btf_access import btf_ptr, skip_mods
 from verifier.call_args import reg_at
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
@@ -216,13 +216,25 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
         r = Reg(T.PTR_TO_MEM | (T.MEM_RDONLY if rdonly else 0), Scalar.const(0), mem_size=size,
                 ref_obj_id=meta.ref_obj_id if "KF_ITER_NEXT" not in flags else 0)
     else:
-        r = Reg(T.PTR_TO_BTF_ID, Scalar.const(0), btf_name=pt.name)
+        r = _kernel_object(env, pt)
     if "KF_RET_NULL" in flags:
         r = r.with_(type=r.type | T.PTR_MAYBE_NULL, id=env.new_id())
     if "KF_ACQUIRE" in flags:
         rid = acquire_reference(env, idx)
         r = r.with_(ref_obj_id=rid, id=rid if "KF_RET_NULL" in flags else r.id)
     return r
+
+
+def _kernel_object(env: Env, pt) -> Reg:
+    """A kfunc's returned kernel object: a PTR_TO_BTF_ID typed in the target BTF (the
+    kernel the program is loaded for, which its CO-RE offsets were resolved against) when
+    that has a struct of the same kind and name, else in the mock kernel's BTF."""
+    target = env.inp.target_btf
+    if target is not None:
+        for t in target.find(pt.name):
+            if t.kind == pt.kind:
+                return btf_ptr(target, t.id)
+    return Reg(T.PTR_TO_BTF_ID, Scalar.const(0), btf_name=pt.name)
 
 
 # --- open-coded iterators ----------------------------------------------------------------

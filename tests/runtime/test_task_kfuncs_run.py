@@ -150,3 +150,13 @@ def test_syscall_program_returns_what_the_kernel_returns(obj, prog, engine):
     got = pipeline.run(obj, prog, engine=engine)
     assert got.retval == want, (prog, engine)
 
+
+
+def test_a_run_against_another_kernels_btf_is_refused(obj):
+    # loaded for vmlinux, the program reads task->pid at vmlinux's offset; the mock kernel's
+    # task is laid out otherwise: refused before the run, by name, instead of a wrong answer
+    vm = pipeline.load(obj.elf.path, target_btf="vmlinux")
+    assert pipeline.verify(vm, "current_task").accepted
+    with pytest.raises(pipeline.Error, match=r"cannot run: insn \d+ calls bpf_task_from_pid, "
+                                             r"which returns a mock-kernel object"):
+        pipeline.run(vm, "current_task", engine="interp")

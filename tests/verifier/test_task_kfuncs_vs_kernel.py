@@ -10,11 +10,14 @@ referenced task (untrusted), type matching (``struct bpf_cpumask *`` for ``struc
 *``, and a task for a cpumask), stack memory for a cpumask argument (vmlinux's size), RCU
 sections (nesting, unmatched unlock, exit/tail call/LD_ABS inside, references inside),
 preempt-disabled regions (nesting, unmatched enable, exit/tail call inside, static and
-global subprograms) and the program types each kfunc set is registered for.
+global subprograms), global functions taking trusted kernel objects (``__arg_trusted``) and
+the program types each kfunc set is registered for.
 Skips where bpf() or libbpf is missing.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -194,11 +197,52 @@ SEC("xdp") int xdp_cgrp(void *ctx) { """ + CGRP + """ return 1; }
 SEC("sk_skb") int skskb_cgrp(void *ctx) { """ + CGRP + """ return 1; }
 SEC("socket") int socket_preempt(void *ctx) { bpf_preempt_disable(); bpf_preempt_enable(); return 0; }
 """,
+    # global functions taking a kernel object (__arg_trusted, __arg_nullable): the callee's
+    # trusted pointer and the caller's check ("Caller passes invalid args into func#N")
+    "trusted_args": """
+#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+#define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
+__attribute__((noinline)) int acq_rel(struct task_struct *task __arg_trusted)
+{ struct task_struct *o = bpf_task_acquire(task); if (!o) return 0; bpf_task_release(o); return 1; }
+__attribute__((noinline)) int destroy(struct task_struct *task __arg_trusted)
+{ bpf_task_release(task); return 0; }
+__attribute__((noinline)) int read_pid(struct task_struct *task __arg_trusted)
+{ return task->pid; }
+__attribute__((noinline)) int maybe(struct task_struct *task __arg_trusted __arg_nullable)
+{ struct task_struct *o; if (!task) return 0; o = bpf_task_acquire(task); if (!o) return 0;
+  bpf_task_release(o); return 1; }
+__attribute__((noinline)) int maybe_nocheck(struct task_struct *task __arg_trusted __arg_nullable)
+{ struct task_struct *o = bpf_task_acquire(task); if (!o) return 0; bpf_task_release(o);
+  return 1; }
+SEC("tc") int trusted_ok(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1); int r; if (!t) return 0;
+  r = acq_rel(t) + read_pid(t); bpf_task_release(t); return r; }
+SEC("tc") int trusted_destroy(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1); if (!t) return 0; destroy(t);
+  bpf_task_release(t); return 0; }
+SEC("tc") int trusted_null(void *ctx) { return acq_rel((struct task_struct *)0); }
+SEC("tc") int trusted_unchecked(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1); int r = acq_rel(t); if (t) bpf_task_release(t);
+  return r; }
+SEC("tc") int trusted_wrong_type(void *ctx)
+{ struct cgroup *c = bpf_cgroup_from_id(1); int r; if (!c) return 0;
+  r = acq_rel((struct task_struct *)c); bpf_cgroup_release(c); return r; }
+SEC("tc") int trusted_walked(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1); int r; if (!t) return 0; r = acq_rel(t->parent);
+  bpf_task_release(t); return r; }
+SEC("tc") int trusted_released(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1); if (!t) return 0; bpf_task_release(t);
+  return acq_rel(t); }
+SEC("tc") int nullable_null(void *ctx) { return maybe((struct task_struct *)0); }
+SEC("tc") int nullable_unchecked(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1); int r = maybe(t); if (t) bpf_task_release(t);
+  return r; }
+SEC("tc") int nullable_nocheck_callee(void *ctx) { return maybe_nocheck((struct task_struct *)0); }
+""",
 }
 
 CASES = [(src, p) for src, text in SOURCES.items()
-         for p in __import__("re").findall(r"\bint (\w+)\((?:void|struct __sk_buff) \*", text)
-         if p not in ("glob",)]
+         for p in re.findall(r"SEC\(\"[^\"]+\"\) int (\w+)\(", text)]
 
 
 @pytest.fixture(scope="module")
