@@ -22,6 +22,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from btf import kinds as BK
 from btf.fixup import apply_func_names
 from isa.uapi import BPF_F_TEST_STATE_FREQ  # noqa: F401 - pipeline.BPF_F_TEST_STATE_FREQ
 from isa.uapi import helper_name
@@ -35,7 +36,7 @@ from .bpf_object import Object, Program, open_object
 from .compiling import compile, is_c_source  # noqa: F401 - pipeline.compile; the CLI's
 from .errors import BAD_INPUT, REJECTED, UserError
 from .execute import MAX_INSNS, Result, default_engine, execute
-from .load_time import fixup_verifier_log
+from .load_time import fixup_verifier_log, target_kernel_btf
 from .kernel import helpers as kernel_helpers
 from .prog_load import build_input
 from .testrun import TestRun, initial_sections
@@ -292,6 +293,7 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
                 raise _rejected(tp, verdict)
         linked = obj.linked(tp, kernel)
         _check_helpers(tp, linked.insns, verdict)
+        _check_kernel_objects(obj, tp, linked, verdict)
         image = jit(obj, tp, verdict=verdict, kernel=kernel, verified=False) \
             if engine in ("unicorn", "native") else None
         loaded[name] = (linked, image, verdict)
@@ -313,6 +315,28 @@ def _check_helpers(p: Program, insns, verdict) -> None:
         raise UserError("runtime", f"program {p.name}: cannot run: insn {pc} calls "
                                    f"{helper_name(hid) or f'helper {hid}'} (helper {hid}): "
                                    f"{kernel_helpers.why_not(hid)}", f"insn {pc}", REJECTED)
+
+
+def _check_kernel_objects(obj, p: Program, linked, verdict) -> None:
+    """Refuse, before the run, a program loaded for another kernel's BTF (``target_btf``)
+    that gets kernel objects from kfuncs: its CO-RE offsets are that kernel's, the objects
+    the mock kernel hands out are laid out as the mock kernel's BTF says."""
+    if linked.kernel is None or verdict is None or not verdict.kfunc_calls \
+            or target_kernel_btf(obj.target_btf) is None:
+        return
+    kbtf = linked.kernel.kernel.btf
+    for pc, call in sorted(verdict.kfunc_calls.items()):
+        proto = linked.kernel.kfunc(call["name"]).proto
+        t = kbtf.types[proto.ret_type_id] if proto.ret_type_id else None
+        while t is not None and t.kind in (BK.TYPEDEF, BK.CONST,
+                                           BK.VOLATILE, BK.PTR):
+            t = kbtf.types[t.type] if t.type else None
+        if t is not None and t.kind in (BK.STRUCT, BK.UNION):
+            raise UserError("runtime", f"program {p.name}: cannot run: insn {pc} calls "
+                                       f"{call['name']}, which returns a mock-kernel object "
+                                       f"(struct {t.name}) while the program's CO-RE "
+                                       f"offsets are for {obj.target_btf}: run it without "
+                                       f"a target BTF", f"insn {pc}", REJECTED)
 
 
 def _rejected(p: Program, v) -> UserError:

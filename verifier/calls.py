@@ -32,6 +32,7 @@ from verifier.kfunc_args import process_dynptr
 from verifier.log import format_frame
 from verifier.precision import mark_chain_precision
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
+from verifier.trusted_args import callee_reg, check_caller_reg
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers
 from verifier.scalar import Scalar
 from verifier.state import (MAX_BPF_REG, MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_SCALAR, Frame,
@@ -87,6 +88,13 @@ def _check_subprog_args(env: Env, subprog: int, regs) -> tuple[bool, list[str]]:
                 process_dynptr(env, ("reg", regno), i, False, None, None)
             except VerifierError as e:
                 return False, [*e.lines, e.message]
+        elif kind == ArgKind.STRUCT_PTR and arg.trusted:
+            try:
+                line = check_caller_reg(env, reg, f"R{regno}", arg)
+            except VerifierError as e:
+                line = e.message
+            if line is not None:
+                return False, [line]
         elif kind in (ArgKind.STRUCT_PTR, ArgKind.ARENA):
             pass
         else:
@@ -466,6 +474,8 @@ def global_arg_regs(env: Env, subprog: int, frame: Frame) -> None:
         elif k == ArgKind.DYNPTR:
             # kernel: a const struct bpf_dynptr * the caller proved initialized
             frame.regs[regno] = Reg(T.CONST_PTR_TO_DYNPTR, Scalar.const(0), id=env.new_id())
+        elif k == ArgKind.STRUCT_PTR and arg.trusted:
+            frame.regs[regno] = callee_reg(env, arg, env.new_id)
         elif k == ArgKind.STRUCT_PTR:
             t = T.PTR_TO_BTF_ID | (T.PTR_TRUSTED if arg.trusted else T.PTR_UNTRUSTED)
             if arg.nullable:

@@ -31,7 +31,7 @@ from btf.errors import BtfError
 from isa.stack_args import MAX_REG_ARGS
 from verifier import graph
 from verifier import regtypes as T
-from verifier.btf_access import skip_mods
+from verifier.btf_access import btf_ptr, skip_mods
 from verifier.call_args import reg_at
 from verifier.calls import push_callback_call
 from verifier.env import Env
@@ -40,6 +40,7 @@ from verifier.exceptions import THROW, check_throw_call, throw_exit
 from verifier.jumps import mark_ptr_not_null
 from verifier.kfunc_args import CallMeta, check_kfunc_args
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
+from verifier.rcu import kfunc_regions
 from verifier.refs import acquire_reference, release_reference
 from verifier.scalar import Scalar
 from verifier.stack_args import after_kfunc, check_outgoing
@@ -47,6 +48,17 @@ from verifier.state import ITER_ACTIVE, ITER_DRAINED, NOT_INIT_REG, UNKNOWN_SCAL
 from verifier.worklist import push_stack
 
 ANY_PROG_TYPE = "unspec"
+# kernel/bpf/btf.c bpf_prog_type_to_kfunc_hook: program types sharing one registration hook
+# (a set registered for "tracing" serves tracepoint, perf_event and lsm programs too, one
+# registered for "cgroup_skb" every cgroup program type)
+KFUNC_HOOK = {"tracepoint": "tracing", "perf_event": "tracing", "lsm": "tracing",
+              **{t: "cgroup_skb" for t in ("cgroup_sock", "cgroup_device", "cgroup_sock_addr",
+                                           "cgroup_sockopt", "cgroup_sysctl")},
+              **{t: "lwt_out" for t in ("lwt_in", "lwt_xmit", "lwt_seg6local")}}
+
+
+def kfunc_hook(prog_type: str) -> str:
+    return KFUNC_HOOK.get(prog_type, prog_type)
 NO_BTF = "calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF"
 
 
@@ -118,7 +130,9 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
         allowed = flags is not None
         if allowed and types:
             pts = types.get(name)
-            allowed = pts is not None and (ANY_PROG_TYPE in pts or env.prog_type in pts)
+            hook = kfunc_hook(env.prog_type)
+            allowed = pts is not None and (ANY_PROG_TYPE in pts
+                                           or any(kfunc_hook(t) == hook for t in pts))
         desc = KfuncDesc(name, fn.id, proto, frozenset(flags or ()), allowed)
         env.kfunc_by_id[fn.id] = desc
     env.kfunc_descs[idx] = desc
@@ -168,6 +182,7 @@ def kfunc_call(env: Env, insn, idx: int) -> int | None:
         except VerifierError as e:
             raise VerifierError(f"kfunc {name}#{desc.btf_id} failed callback verification",
                                 e.errno, (*e.lines, e.message)) from None
+    kfunc_regions(env, name, "KF_SLEEPABLE" in flags)
     if meta.release_loc is not None:
         rid = reg_at(env, meta.release_loc).ref_obj_id
         if not release_reference(env, rid):
@@ -234,13 +249,25 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
         r = Reg(T.PTR_TO_MEM | (T.MEM_RDONLY if rdonly else 0), Scalar.const(0), mem_size=size,
                 ref_obj_id=meta.ref_obj_id if "KF_ITER_NEXT" not in flags else 0)
     else:
-        r = Reg(T.PTR_TO_BTF_ID, Scalar.const(0), btf_name=pt.name)
+        r = _kernel_object(env, pt)
     if "KF_RET_NULL" in flags:
         r = r.with_(type=r.type | T.PTR_MAYBE_NULL, id=env.new_id())
     if "KF_ACQUIRE" in flags:
         rid = acquire_reference(env, idx)
         r = r.with_(ref_obj_id=rid, id=rid if "KF_RET_NULL" in flags else r.id)
     return r
+
+
+def _kernel_object(env: Env, pt) -> Reg:
+    """A kfunc's returned kernel object: a PTR_TO_BTF_ID typed in the target BTF (the
+    kernel the program is loaded for, which its CO-RE offsets were resolved against) when
+    that has a struct of the same kind and name, else in the mock kernel's BTF."""
+    target = env.inp.target_btf
+    if target is not None:
+        for t in target.find(pt.name):
+            if t.kind == pt.kind:
+                return btf_ptr(target, t.id)
+    return Reg(T.PTR_TO_BTF_ID, Scalar.const(0), btf_name=pt.name)
 
 
 # --- open-coded iterators ----------------------------------------------------------------

@@ -54,6 +54,7 @@ from verifier.call_args import check_mem_reg_at
 from verifier.env import Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, VerifierError
 from verifier.scalar import Scalar
+from verifier.trusted_args import callee_reg, check_caller_reg
 from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
 
 R11_INVALID = "R11 is invalid"
@@ -172,6 +173,8 @@ def _global_incoming(env: Env, subprog: int) -> list[Reg]:
                     elif arg.kind in (ArgKind.MEM, ArgKind.STRUCT_PTR) and not arg.trusted:
                         t = T.PTR_TO_MEM | (T.PTR_MAYBE_NULL if arg.nullable else 0)
                         r = Reg(t, Scalar.const(0), mem_size=arg.mem_size, id=env.new_id())
+                    elif arg.kind == ArgKind.STRUCT_PTR and arg.trusted:
+                        r = callee_reg(env, arg, env.new_id)
                     elif arg.kind == ArgKind.STRUCT_PTR:
                         t = T.PTR_TO_BTF_ID | (T.PTR_TRUSTED if arg.trusted else T.PTR_UNTRUSTED)
                         if arg.nullable:
@@ -209,6 +212,11 @@ def _check_global_stack_args(env: Env, frame, subprog: int) -> None:
                     line = f"arg#{arg.index} is expected to be non-NULL"
                 else:
                     check_mem_reg_at(env, ("slot", k), arg.mem_size)
+            except VerifierError as e:
+                line = e.message
+        elif arg.kind == ArgKind.STRUCT_PTR and arg.trusted:
+            try:
+                line = check_caller_reg(env, reg, name, arg)
             except VerifierError as e:
                 line = e.message
         if line is not None:
