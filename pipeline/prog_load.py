@@ -230,41 +230,53 @@ def _btf_map_defs(btf, path: str | None = None) -> dict:
             st = btf.resolve(var.type)
             if st.kind != L.STRUCT:
                 continue
-            vals = {"key_size": 0, "value_size": 0, "max_entries": 0, "map_flags": 0, "type": 0}
-            inner = None
-            for m in st.members:
-                mt = btf.resolve(m.type)
-                if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
-                              "numa_node", "pinning", "map_extra"):
-                    # __uint(name, val) is `int (*name)[val]`
-                    if mt.kind == L.PTR:
-                        arr = btf.resolve(mt.type)
-                        if arr.kind == L.ARRAY:
-                            vals[m.name] = arr.array[2]
-                elif m.name in ("key", "value"):
-                    if mt.kind == L.PTR:
-                        try:
-                            vals[m.name + "_size"] = btf.size_of(mt.type)
-                        except Exception:  # noqa: BLE001 - unsized: leave 0 like libbpf would fail
-                            pass
-                elif m.name == "values":
-                    inner = None
-            if vals.get("pinning", 0) not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
-                # libbpf's parse_btf_map_def: bpf_object__open fails on the whole object
-                where = f"{path}: " if path else ""
-                raise UserError("elf", f"{where}map '{var.name}': invalid pinning value "
-                                       f"{vals['pinning']}.", path, REJECTED)
-            fields = ()
-            for m in st.members:
-                mt = btf.resolve(m.type)
-                if m.name == "value" and mt.kind == L.PTR:
-                    fields = tuple(_special_fields(btf, mt.type, 0, 0))
-            out[var.name] = MapDesc(name=var.name,
-                                    map_type=MAP_TYPE_NAMES.get(vals["type"], "unspec"),
-                                    key_size=vals["key_size"], value_size=vals["value_size"],
-                                    max_entries=vals["max_entries"], flags=vals["map_flags"],
-                                    inner=inner, has_btf=True, value_fields=fields)
+            out[var.name] = _btf_map_def(btf, st, var.name, path, 0)
     return out
+
+
+def _btf_map_def(btf, st, name: str, path: str | None, depth: int) -> MapDesc:
+    """One map definition struct (libbpf: parse_btf_map_def); ``__array(values, struct
+    {...})`` of a map-in-map is its inner map's template (libbpf names it
+    ``outer.inner``; the kernel keeps it as ``inner_map_meta``)."""
+    vals = {"key_size": 0, "value_size": 0, "max_entries": 0, "map_flags": 0, "type": 0}
+    inner = None
+    fields = ()
+    for m in st.members:
+        mt = btf.resolve(m.type)
+        if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
+                      "numa_node", "pinning", "map_extra"):
+            # __uint(name, val) is `int (*name)[val]`
+            if mt.kind == L.PTR:
+                arr = btf.resolve(mt.type)
+                if arr.kind == L.ARRAY:
+                    vals[m.name] = arr.array[2]
+        elif m.name in ("key", "value"):
+            if mt.kind == L.PTR:
+                try:
+                    vals[m.name + "_size"] = btf.size_of(mt.type)
+                except Exception:  # noqa: BLE001 - unsized: leave 0 like libbpf would fail
+                    pass
+                if m.name == "value":
+                    fields = tuple(_special_fields(btf, mt.type, 0, 0))
+        elif m.name == "values" and depth == 0 and mt.kind == L.ARRAY:
+            # __array(values, struct inner) is `typeof(struct inner) *values[]`
+            ptr = btf.resolve(mt.array[0])
+            inner_st = btf.resolve(ptr.type) if ptr.kind == L.PTR else None
+            if inner_st is not None and inner_st.kind == L.STRUCT:
+                inner = replace(_btf_map_def(btf, inner_st, f"{name}.inner", path, depth + 1),
+                                name="")     # the kernel's inner_map_meta is unnamed
+    if vals.get("pinning", 0) not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+        # libbpf's parse_btf_map_def: bpf_object__open fails on the whole object
+        where = f"{path}: " if path else ""
+        raise UserError("elf", f"{where}map '{name}': invalid pinning value "
+                               f"{vals['pinning']}.", path, REJECTED)
+    map_type = MAP_TYPE_NAMES.get(vals["type"], "unspec")
+    if inner is not None and map_type in ("array_of_maps", "hash_of_maps"):
+        vals["value_size"] = 4          # libbpf: an inner map's fd
+    return MapDesc(name=name, map_type=map_type,
+                   key_size=vals["key_size"], value_size=vals["value_size"],
+                   max_entries=vals["max_entries"], flags=vals["map_flags"],
+                   inner=inner, has_btf=True, value_fields=fields)
 
 
 _SPECIAL = {"bpf_spin_lock": 4, "bpf_timer": 16, "bpf_wq": 16, "bpf_res_spin_lock": 4,

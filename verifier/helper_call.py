@@ -317,6 +317,7 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
 
 _MAP_HELPERS = {
     "prog_array": {12},
+    "array_of_maps": {1}, "hash_of_maps": {1},
     "perf_event_array": {25, 55, 41, 67},
     "ringbuf": {130, 131, 134},
     "stack_trace": {27},
@@ -454,7 +455,12 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if (func_id == 1 and m.map_type in ("array", "percpu_array")
                 and 0 <= meta.const_map_key < m.max_entries):
             flags = 0
-        r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
+        if m.inner is not None:
+            # map-in-map: the value is the inner map (live kernel; 6.12 typed it a map
+            # value until the NULL check) - an anonymous copy of the inner template
+            r0 = Reg(T.CONST_PTR_TO_MAP | flags, Scalar.const(0), map=m.inner)
+        else:
+            r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
         if not flags and m.field_off("bpf_spin_lock") >= 0:
             r0.id = env.new_id()
     elif ret == H.RET_PTR_TO_SOCKET:
