@@ -14,14 +14,15 @@ from __future__ import annotations
 import struct
 from dataclasses import replace
 
-from btf import BtfError
+from btf import Btf, BtfError, Type
 from btf import kinds as L
 from btf.kernel import check_compatible
 from isa import opcodes as op
-from isa.uapi import MAP_TYPE_NAMES
+from isa.uapi import MAP_TYPE_NAMES, PROG_FLAGS
 from verifier import LineInfo, MapDesc, VerifierInput
 
 from .errors import REJECTED, UserError
+from .prog_types import match_section
 
 # libbpf's SEC() -> expected_attach_type for the types whose verdict depends on it
 _ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgroup_inet_ingress",
@@ -52,6 +53,7 @@ _TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trac
                    "tp_btf": "trace_raw_tp"}
 
 BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -82,6 +84,7 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                                           li.line_num, li.column))
         if len(func_info) != len(prog.functions):
             func_info = []
+    btf = _hidden_subprogs_static(obj.elf, btf)
     sec = prog.section.lstrip("?")
     insns = list(linked.insns)
     typed = set(_typed_ksyms(obj, prog))
@@ -96,7 +99,8 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                         expected_attach_type=_ATTACH.get(sec) or _TRACING_ATTACH.get(
                             sec.split("/", 1)[0] if prog.type == "tracing" else ""),
                         attach=prog.attach)
-    inp.prog_flags = prog_flags
+    sec_def = match_section(prog.section)
+    inp.prog_flags = prog_flags | (BPF_F_SLEEPABLE if sec_def and sec_def.sleepable else 0)
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
@@ -107,6 +111,25 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.kernel_btf = linked.kernel.kernel
         inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
     return inp
+
+
+def _hidden_subprogs_static(elf, btf):
+    """libbpf (bpf_object__sanitize_and_load_btf): a global ``.text`` subprogram of hidden
+    or internal visibility (``__hidden``, as usdt.bpf.h's) gets a static BTF FUNC, so the
+    kernel verifies it with its caller's context instead of on its own."""
+    if btf is None:
+        return btf
+    names = {s.name for s in elf.symbols if s.type == "FUNC" and s.section == ".text"
+             and s.bind in ("GLOBAL", "WEAK") and s.visibility in ("HIDDEN", "INTERNAL")}
+    if not names:
+        return btf
+    types = list(btf.types)
+    for i, t in enumerate(types):
+        if t.kind == L.FUNC and t.vlen == 1 and t.name in names:
+            names.discard(t.name)           # libbpf: the first global FUNC of that name
+            types[i] = Type(t.id, t.kind, t.name, t.name_off, t.info & ~0xFFFF, t.size_type,
+                            t.extra, t.raw, t.offset, t._names)
+    return Btf(types, btf.strings, btf.endian, btf.section)
 
 
 def check_loadable(obj, prog) -> None:

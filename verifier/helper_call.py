@@ -28,6 +28,7 @@ from verifier.precision import Backtrack, mark_chain_precision, mark_chain_preci
 from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
                            release_reference)
 from verifier.scalar import Scalar
+from verifier.sleepable import in_sleepable
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
@@ -395,7 +396,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
                             f"verifier", 524)
-    if fn.might_sleep and not env.cur.in_sleepable:
+    if fn.might_sleep and not in_sleepable(env):
         raise VerifierError("helper call might sleep in a non-sleepable prog", EINVAL)
     if fn.gpl_only and not _gpl_compatible(env.inp.license):
         raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",

@@ -75,11 +75,61 @@ SEC("socket") int outer_value_read(void *ctx)
   return m ? *m : 0;
 }
 """,
+    # libbpf makes a __hidden global subprogram static (usdt.bpf.h's bpf_usdt_arg): the
+    # kernel then checks it with its caller's arguments, a plain global one on its own
+    "hidden_subprog": """
+__attribute__((noinline, visibility("hidden"))) int fill_hidden(long *res)
+{ *res = 0; return 1; }
+__attribute__((noinline)) int fill_global(long *res)
+{ *res = 0; return 1; }
+SEC("kprobe") int hidden_is_static(void *ctx)
+{ long v; return fill_hidden(&v) + (int)v; }
+SEC("kprobe") int global_is_checked_alone(void *ctx)
+{ long v; return fill_global(&v) + (int)v; }
+""",
+    # sleepable sections (libbpf's SEC_SLEEPABLE: BPF_F_SLEEPABLE)
+    "sleepable": """
+struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(key_size, 4);
+  __uint(value_size, 4); } events SEC(".maps");
+SEC("uprobe.s") int uprobe_sleeps(void *ctx)
+{ long v = 0; bpf_copy_from_user(&v, sizeof(v), (void *)1); return (int)v; }
+SEC("uprobe") int uprobe_may_not_sleep(void *ctx)
+{ long v = 0; bpf_copy_from_user(&v, sizeof(v), (void *)1); return (int)v; }
+SEC("uprobe.s") int sleepable_perf_event_array(void *ctx)
+{ long v = 0; bpf_perf_event_output(ctx, &events, 0, &v, sizeof(v)); return 0; }
+struct { __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); __uint(max_entries, 1); __type(key, int);
+  __array(values, struct { __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY); __uint(max_entries, 4);
+    __uint(key_size, 4);
+    __uint(value_size, 4); }); } outer_pea SEC(".maps");
+SEC("uprobe.s") int sleepable_inner_perf_event_array(void *ctx)
+{ int k = 0; return bpf_map_lookup_elem(&outer_pea, &k) != 0; }
+SEC("uprobe") int inner_perf_event_array(void *ctx)
+{ int k = 0; return bpf_map_lookup_elem(&outer_pea, &k) != 0; }
+SEC("uprobe") int perf_event_array(void *ctx)
+{ long v = 0; bpf_perf_event_output(ctx, &events, 0, &v, sizeof(v)); return 0; }
+""",
+    # syscall programs: sleepable, their own helpers, the caller's buffer as context
+    "syscall": """
+struct args { unsigned long long a; int fd; int n; };
+SEC("syscall") int sys_close_fd(struct args *ctx)
+{ ctx->n = 1; return bpf_sys_close(ctx->fd); }
+SEC("syscall") int sys_bpf_call(struct args *ctx)
+{ union bpf_attr attr = {}; attr.map_fd = ctx->fd;
+  return bpf_sys_bpf(BPF_MAP_FREEZE, &attr, sizeof(attr)); }
+SEC("kprobe") int sys_close_elsewhere(void *ctx)
+{ return bpf_sys_close(0); }
+""",
 }
 
 CASES = [("map_in_map", p) for p in ("array_of_maps", "hash_of_maps", "inner_value_out_of_bounds",
                                       "inner_not_null_checked", "outer_update",
                                       "outer_value_read")]
+CASES += [("hidden_subprog", p) for p in ("hidden_is_static", "global_is_checked_alone")]
+CASES += [("sleepable", p) for p in ("uprobe_sleeps", "uprobe_may_not_sleep",
+                                     "sleepable_perf_event_array", "perf_event_array",
+                                     "sleepable_inner_perf_event_array",
+                                     "inner_perf_event_array")]
+CASES += [("syscall", p) for p in ("sys_close_fd", "sys_bpf_call", "sys_close_elsewhere")]
 
 
 @pytest.fixture(scope="module")
