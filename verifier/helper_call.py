@@ -456,10 +456,15 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if (func_id == 1 and m.map_type in ("array", "percpu_array")
                 and 0 <= meta.const_map_key < m.max_entries):
             flags = 0
+        # the live kernel types what the lookup finds at the call (6.12 kept a map value
+        # until the NULL check): the inner map of a map-in-map (an anonymous copy of its
+        # template), an xsk socket, a socket of a sockmap/sockhash
         if m.inner is not None:
-            # map-in-map: the value is the inner map (live kernel; 6.12 typed it a map
-            # value until the NULL check) - an anonymous copy of the inner template
             r0 = Reg(T.CONST_PTR_TO_MAP | flags, Scalar.const(0), map=m.inner)
+        elif m.map_type == "xskmap":
+            r0 = Reg(T.PTR_TO_XDP_SOCK | flags, Scalar.const(0), map=m)
+        elif m.map_type in ("sockmap", "sockhash"):
+            r0 = Reg(T.PTR_TO_SOCKET | flags, Scalar.const(0), map=m)
         else:
             r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
         if not flags and m.field_off("bpf_spin_lock") >= 0:
@@ -490,7 +495,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
         rid = acquire_reference(env, insn_idx)
         r0 = r0.with_(id=rid, ref_obj_id=rid)
-    if ret == H.RET_INTEGER and func_id in (114, 115):
+    if ret == H.RET_INTEGER and func_id in (45, 67, 114, 115, 141):
+        # kernel: do_refine_retval_range - get_stack, get_task_stack and the *_str reads
         r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
                                               s32_max=min(meta.msize_max_value, (1 << 31) - 1),
                                               smin=-4095, s32_min=-4095))

@@ -119,6 +119,70 @@ SEC("syscall") int sys_bpf_call(struct args *ctx)
 SEC("kprobe") int sys_close_elsewhere(void *ctx)
 { return bpf_sys_close(0); }
 """,
+    # comparing a maybe-NULL pointer with one that is never NULL (an xsk socket)
+    "jeq_not_null": """
+struct { __uint(type, BPF_MAP_TYPE_XSKMAP); __uint(max_entries, 1); __type(key, int);
+  __type(value, int); } xsks SEC(".maps");
+SEC("xdp") int xsk_eq_infers_not_null(struct xdp_md *ctx)
+{
+  int k = 0;
+  struct bpf_xdp_sock *a = bpf_map_lookup_elem(&xsks, &k), *b = bpf_map_lookup_elem(&xsks, &k);
+  if (!a || a != b) return 0;
+  return b->queue_id;
+}
+SEC("xdp") int xsk_unchecked(struct xdp_md *ctx)
+{
+  int k = 0;
+  struct bpf_xdp_sock *a = bpf_map_lookup_elem(&xsks, &k), *b = bpf_map_lookup_elem(&xsks, &k);
+  if (a != b) return 0;
+  return b->queue_id;
+}
+""",
+    # the same for sockets: a sockmap lookup gives a (referenced) socket, maybe NULL
+    "sockmap_lookup": """
+struct { __uint(type, BPF_MAP_TYPE_SOCKMAP); __uint(max_entries, 1); __type(key, int);
+  __type(value, int); } sm SEC(".maps");
+SEC("tc") int sockmap_unchecked(struct __sk_buff *skb)
+{
+  int k = 0;
+  struct bpf_sock *s = bpf_map_lookup_elem(&sm, &k);
+  int r = s->family;
+  bpf_sk_release(s);
+  return r;
+}
+SEC("tc") int sockmap_checked(struct __sk_buff *skb)
+{
+  int k = 0;
+  struct bpf_sock *s = bpf_map_lookup_elem(&sm, &k);
+  if (!s) return 0;
+  int r = s->family;
+  bpf_sk_release(s);
+  return r;
+}
+""",
+    # bpf_get_stack's return value is at most its size argument
+    "get_stack": """
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1); __type(key, long);
+  __type(value, char[48]); } h48 SEC(".maps");
+SEC("tracepoint") int get_stack_within(void *ctx)
+{
+  long k = 0;
+  char *v = bpf_map_lookup_elem(&h48, &k);
+  if (!v) return 0;
+  long n = bpf_get_stack(ctx, v, 24, 0);
+  if (n <= 0) return 0;
+  return v[n];
+}
+SEC("tracepoint") int get_stack_past_the_end(void *ctx)
+{
+  long k = 0;
+  char *v = bpf_map_lookup_elem(&h48, &k);
+  if (!v) return 0;
+  long n = bpf_get_stack(ctx, v, 48, 0);
+  if (n <= 0) return 0;
+  return v[n];
+}
+""",
 }
 
 CASES = [("map_in_map", p) for p in ("array_of_maps", "hash_of_maps", "inner_value_out_of_bounds",
@@ -129,6 +193,9 @@ CASES += [("sleepable", p) for p in ("uprobe_sleeps", "uprobe_may_not_sleep",
                                      "sleepable_perf_event_array", "perf_event_array",
                                      "sleepable_inner_perf_event_array",
                                      "inner_perf_event_array")]
+CASES += [("jeq_not_null", p) for p in ("xsk_eq_infers_not_null", "xsk_unchecked")]
+CASES += [("sockmap_lookup", p) for p in ("sockmap_unchecked", "sockmap_checked")]
+CASES += [("get_stack", p) for p in ("get_stack_within", "get_stack_past_the_end")]
 CASES += [("syscall", p) for p in ("sys_close_fd", "sys_bpf_call", "sys_close_elsewhere")]
 
 
