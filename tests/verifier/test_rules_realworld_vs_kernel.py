@@ -183,6 +183,56 @@ SEC("tracepoint") int get_stack_past_the_end(void *ctx)
   return v[n];
 }
 """,
+    # open-coded iterator loops: a path around an iterator loop is no infinite loop
+    # (iter_active_depths_differ), and a loop in a subprogram called from a loop belongs to
+    # the caller's SCC visit (compute_scc_callchain: the outermost SCC)
+    "iter_loops": """
+struct bpf_iter_num { unsigned long long opaque[1]; } __attribute__((aligned(8)));
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, int);
+  __type(value, int); } arr SEC(".maps");
+struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1); __type(key, int);
+  __type(value, int); } hash SEC(".maps");
+SEC("raw_tp") int for_loop(void *ctx)
+{
+  int i;
+  bpf_for(i, 5, 10) { bpf_printk("v=%d", i); }
+  return 0;
+}
+SEC("raw_tp") int nested_for_loops(void *ctx)
+{
+  int i, j, sum = 0;
+  bpf_for(i, 0, 3) { bpf_for(j, 0, 4) { sum += i * j; } }
+  return sum;
+}
+SEC("raw_tp") int repeat_lookup(void *ctx)
+{
+  int *v = 0, key = 0;
+  int found = 0;
+  bpf_repeat(1000000) { v = bpf_map_lookup_elem(&arr, &key); found = 1; }
+  if (found) return v ? *v : 0;
+  return 0;
+}
+SEC("raw_tp") int repeat_lookup_unchecked(void *ctx)
+{
+  int *v = 0, key = 0;
+  int found = 0;
+  bpf_repeat(1000000) { v = bpf_map_lookup_elem(&hash, &key); found = 1; }
+  if (found) *v = 123;
+  return 0;
+}
+__attribute__((noinline)) static int sub_loop(int n)
+{
+  int i, sum = 0;
+  bpf_for(i, 0, 4) { sum += i * n; }
+  return sum;
+}
+SEC("raw_tp") int loop_calls_loop(void *ctx)
+{
+  int i, sum = 0;
+  bpf_for(i, 0, 3) { sum += sub_loop(i); }
+  return sum;
+}
+""",
 }
 
 CASES = [("map_in_map", p) for p in ("array_of_maps", "hash_of_maps", "inner_value_out_of_bounds",
@@ -196,6 +246,8 @@ CASES += [("sleepable", p) for p in ("uprobe_sleeps", "uprobe_may_not_sleep",
 CASES += [("jeq_not_null", p) for p in ("xsk_eq_infers_not_null", "xsk_unchecked")]
 CASES += [("sockmap_lookup", p) for p in ("sockmap_unchecked", "sockmap_checked")]
 CASES += [("get_stack", p) for p in ("get_stack_within", "get_stack_past_the_end")]
+CASES += [("iter_loops", p) for p in ("for_loop", "nested_for_loops", "repeat_lookup",
+                                      "repeat_lookup_unchecked", "loop_calls_loop")]
 CASES += [("syscall", p) for p in ("sys_close_fd", "sys_bpf_call", "sys_close_elsewhere")]
 
 
