@@ -285,3 +285,48 @@ def test_map_in_map_run_is_refused_by_name(objects):
     assert pipeline.verify(obj, "array_of_maps").accepted
     with pytest.raises(pipeline.Error, match="map aom: cannot run: map-in-map"):
         pipeline.run(obj, "array_of_maps", engine="interp")
+
+
+# --- raw programs (BPF_PROG_LOAD) ---------------------------------------------------------
+
+def _insn(code, dst=0, src=0, off=0, imm=0) -> bytes:
+    import struct
+    return struct.pack("<BBhi", code, dst | (src << 4), off, imm)
+
+
+def _moved_past_end(cmp: int, arith: int) -> bytes:
+    """tc: p = data + 14; if p CMP data_end: p ARITH 8; if p <= data_end: read p[100].
+    A pointer known at (>=) or beyond (>) the end says nothing once moved (test_cls_redirect:
+    the kernel explores the second test both ways, and the read is out of range)."""
+    return (_insn(0x61, 2, 1, 80) + _insn(0x61, 1, 1, 76) + _insn(0x07, 1, 0, 0, 14)
+            + _insn(cmp, 1, 2, 2) + _insn(0xB7) + _insn(0x95)
+            + _insn(arith, 1, 0, 0, 8) + _insn(0xBD, 1, 2, 2) + _insn(0xB7, 0, 0, 0, 1)
+            + _insn(0x95) + _insn(0x71, 0, 1, 100) + _insn(0x95))
+
+
+# a checked pointer's range survives a constant move: data + 4 reads data[12] after data + 14
+_KEEPS_RANGE = (_insn(0x61, 2, 1, 80) + _insn(0x61, 1, 1, 76) + _insn(0xBF, 3, 1)
+                + _insn(0x07, 3, 0, 0, 14) + _insn(0x2D, 3, 2, 3) + _insn(0x07, 1, 0, 0, 4)
+                + _insn(0x71, 0, 1, 8) + _insn(0x95) + _insn(0xB7) + _insn(0x95))
+
+RAW = {f"pkt_{c}_end_then_{a}": _moved_past_end(cc, aa)
+       for c, cc in (("beyond", 0x2D), ("at", 0x3D)) for a, aa in (("add", 0x07), ("sub", 0x17))}
+RAW["pkt_checked_then_add"] = _KEEPS_RANGE
+
+
+@pytest.mark.parametrize("name", list(RAW))
+def test_raw_program_equals_kernel(name):
+    from isa import decode
+    from verifier import VerifierInput, verify
+    res = kernel.prog_load(RAW[name], "sched_cls", log_level=1)
+    try:
+        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
+    finally:
+        res.close()
+    assert res.reached_kernel, res.error
+    ours = verify(VerifierInput(decode(RAW[name]), prog_type="sched_cls", license="GPL"), 1)
+    assert ours.accepted == res.accepted, (ours.error_line, res.log)
+    if res.accepted:
+        assert ours.processed_insns == processed
+    else:
+        assert ours.error_line == res.error_line, res.log
