@@ -15,14 +15,15 @@ import struct
 from dataclasses import replace
 from pathlib import Path
 
-from btf import BtfError
+from btf import Btf, BtfError, Type
 from btf import kinds as L
 from btf.kernel import check_compatible
 from isa import opcodes as op
-from isa.uapi import MAP_TYPE_NAMES
+from isa.uapi import MAP_TYPE_NAMES, PROG_FLAGS
 from verifier import LineInfo, MapDesc, VerifierInput
 
 from .errors import REJECTED, UserError
+from .prog_types import match_section
 
 # libbpf's SEC() -> expected_attach_type for the types whose verdict depends on it
 _ATTACH = {"cgroup_skb/egress": "cgroup_inet_egress", "cgroup_skb/ingress": "cgroup_inet_ingress",
@@ -53,7 +54,7 @@ _TRACING_ATTACH = {"iter": "trace_iter", "iter.s": "trace_iter", "fentry": "trac
                    "tp_btf": "trace_raw_tp"}
 
 BPF_F_RDONLY_PROG = 1 << 7
-BPF_F_SLEEPABLE = 1 << 4
+BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -84,6 +85,7 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                                           li.line_num, li.column))
         if len(func_info) != len(prog.functions):
             func_info = []
+    btf = _hidden_subprogs_static(obj.elf, btf)
     sec = prog.section.lstrip("?")
     insns = list(linked.insns)
     typed = set(_typed_ksyms(obj, prog))
@@ -98,10 +100,9 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                         expected_attach_type=_ATTACH.get(sec) or _TRACING_ATTACH.get(
                             sec.split("/", 1)[0] if prog.type == "tracing" else ""),
                         attach=prog.attach)
-    inp.prog_flags = prog_flags
+    sec_def = match_section(prog.section)
+    inp.prog_flags = prog_flags | (BPF_F_SLEEPABLE if sec_def and sec_def.sleepable else 0)
     inp.target_btf = _kernel_target(obj, prog, sec)
-    if prog.type == "tracing" and sec.split("/", 1)[0].endswith(".s"):
-        inp.prog_flags |= BPF_F_SLEEPABLE            # libbpf's SEC_SLEEPABLE sections
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
@@ -136,6 +137,25 @@ def _kernel_target(obj, prog, sec: str):
         if vm.find(name):
             return vm
     return kbtf
+
+
+def _hidden_subprogs_static(elf, btf):
+    """libbpf (bpf_object__sanitize_and_load_btf): a global ``.text`` subprogram of hidden
+    or internal visibility (``__hidden``, as usdt.bpf.h's) gets a static BTF FUNC, so the
+    kernel verifies it with its caller's context instead of on its own."""
+    if btf is None:
+        return btf
+    names = {s.name for s in elf.symbols if s.type == "FUNC" and s.section == ".text"
+             and s.bind in ("GLOBAL", "WEAK") and s.visibility in ("HIDDEN", "INTERNAL")}
+    if not names:
+        return btf
+    types = list(btf.types)
+    for i, t in enumerate(types):
+        if t.kind == L.FUNC and t.vlen == 1 and t.name in names:
+            names.discard(t.name)           # libbpf: the first global FUNC of that name
+            types[i] = Type(t.id, t.kind, t.name, t.name_off, t.info & ~0xFFFF, t.size_type,
+                            t.extra, t.raw, t.offset, t._names)
+    return Btf(types, btf.strings, btf.endian, btf.section)
 
 
 def check_loadable(obj, prog) -> None:
@@ -306,41 +326,53 @@ def _btf_map_defs(btf, path: str | None = None) -> dict:
             st = btf.resolve(var.type)
             if st.kind != L.STRUCT:
                 continue
-            vals = {"key_size": 0, "value_size": 0, "max_entries": 0, "map_flags": 0, "type": 0}
-            inner = None
-            for m in st.members:
-                mt = btf.resolve(m.type)
-                if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
-                              "numa_node", "pinning", "map_extra"):
-                    # __uint(name, val) is `int (*name)[val]`
-                    if mt.kind == L.PTR:
-                        arr = btf.resolve(mt.type)
-                        if arr.kind == L.ARRAY:
-                            vals[m.name] = arr.array[2]
-                elif m.name in ("key", "value"):
-                    if mt.kind == L.PTR:
-                        try:
-                            vals[m.name + "_size"] = btf.size_of(mt.type)
-                        except Exception:  # noqa: BLE001 - unsized: leave 0 like libbpf would fail
-                            pass
-                elif m.name == "values":
-                    inner = None
-            if vals.get("pinning", 0) not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
-                # libbpf's parse_btf_map_def: bpf_object__open fails on the whole object
-                where = f"{path}: " if path else ""
-                raise UserError("elf", f"{where}map '{var.name}': invalid pinning value "
-                                       f"{vals['pinning']}.", path, REJECTED)
-            fields = ()
-            for m in st.members:
-                mt = btf.resolve(m.type)
-                if m.name == "value" and mt.kind == L.PTR:
-                    fields = tuple(_special_fields(btf, mt.type, 0, 0))
-            out[var.name] = MapDesc(name=var.name,
-                                    map_type=MAP_TYPE_NAMES.get(vals["type"], "unspec"),
-                                    key_size=vals["key_size"], value_size=vals["value_size"],
-                                    max_entries=vals["max_entries"], flags=vals["map_flags"],
-                                    inner=inner, has_btf=True, value_fields=fields)
+            out[var.name] = _btf_map_def(btf, st, var.name, path, 0)
     return out
+
+
+def _btf_map_def(btf, st, name: str, path: str | None, depth: int) -> MapDesc:
+    """One map definition struct (libbpf: parse_btf_map_def); ``__array(values, struct
+    {...})`` of a map-in-map is its inner map's template (libbpf names it
+    ``outer.inner``; the kernel keeps it as ``inner_map_meta``)."""
+    vals = {"key_size": 0, "value_size": 0, "max_entries": 0, "map_flags": 0, "type": 0}
+    inner = None
+    fields = ()
+    for m in st.members:
+        mt = btf.resolve(m.type)
+        if m.name in ("type", "max_entries", "map_flags", "key_size", "value_size",
+                      "numa_node", "pinning", "map_extra"):
+            # __uint(name, val) is `int (*name)[val]`
+            if mt.kind == L.PTR:
+                arr = btf.resolve(mt.type)
+                if arr.kind == L.ARRAY:
+                    vals[m.name] = arr.array[2]
+        elif m.name in ("key", "value"):
+            if mt.kind == L.PTR:
+                try:
+                    vals[m.name + "_size"] = btf.size_of(mt.type)
+                except Exception:  # noqa: BLE001 - unsized: leave 0 like libbpf would fail
+                    pass
+                if m.name == "value":
+                    fields = tuple(_special_fields(btf, mt.type, 0, 0))
+        elif m.name == "values" and depth == 0 and mt.kind == L.ARRAY:
+            # __array(values, struct inner) is `typeof(struct inner) *values[]`
+            ptr = btf.resolve(mt.array[0])
+            inner_st = btf.resolve(ptr.type) if ptr.kind == L.PTR else None
+            if inner_st is not None and inner_st.kind == L.STRUCT:
+                inner = replace(_btf_map_def(btf, inner_st, f"{name}.inner", path, depth + 1),
+                                name="")     # the kernel's inner_map_meta is unnamed
+    if vals.get("pinning", 0) not in (LIBBPF_PIN_NONE, LIBBPF_PIN_BY_NAME):
+        # libbpf's parse_btf_map_def: bpf_object__open fails on the whole object
+        where = f"{path}: " if path else ""
+        raise UserError("elf", f"{where}map '{name}': invalid pinning value "
+                               f"{vals['pinning']}.", path, REJECTED)
+    map_type = MAP_TYPE_NAMES.get(vals["type"], "unspec")
+    if inner is not None and map_type in ("array_of_maps", "hash_of_maps"):
+        vals["value_size"] = 4          # libbpf: an inner map's fd
+    return MapDesc(name=name, map_type=map_type,
+                   key_size=vals["key_size"], value_size=vals["value_size"],
+                   max_entries=vals["max_entries"], flags=vals["map_flags"],
+                   inner=inner, has_btf=True, value_fields=fields)
 
 
 _SPECIAL = {"bpf_spin_lock": 4, "bpf_timer": 16, "bpf_wq": 16, "bpf_res_spin_lock": 4,

@@ -19,6 +19,12 @@ class SecMatch:
     type: str           # e.g. "kprobe"
     attach: str | None  # what follows "pattern/" for '+'/'/' patterns
 
+    @property
+    def sleepable(self) -> bool:
+        """libbpf's SEC_SLEEPABLE: the ``*.s`` rows and ``syscall`` load with
+        ``BPF_F_SLEEPABLE``."""
+        return self.sec_def.rstrip("+/").endswith(".s") or self.sec_def == "syscall"
+
 
 _ROWS = [
     ("socket", "socket_filter"),

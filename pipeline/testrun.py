@@ -33,6 +33,7 @@ from .kernel.layout import (DATA_BASE, DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLE
                             SKF_NET_OFF, XDP_DATA, XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE,
                             eth_type_trans)
 from .kernel.helpers_net import XDP_FRAME_END, XDP_TAILROOM
+from .kernel.maps import NOT_MODELLED as MAPS_NOT_MODELLED
 from .kernel.maps import PAGE, FreeSlots, MapObj, round_up as _round
 from .kernel.state import KernelState
 
@@ -154,6 +155,9 @@ class TestRun(KernelState):
         self.initial = {k: bytes(v) for k, v in init.items()}   # what the verifier sees
         check_memory(self.obj, self._next - self.regions[0].base if self.regions else 0)
         for ref, desc in zip(elf.map_table, descs):
+            if desc.map_type in MAPS_NOT_MODELLED:
+                raise UserError("runtime", f"map {desc.name}: cannot run: "
+                                           f"{MAPS_NOT_MODELLED[desc.map_type]}", None, REJECTED)
             m = MapObj(desc.name, desc.map_type, desc.key_size, desc.value_size,
                        desc.max_entries, desc.flags, kind=ref.kind if ref.kind == "data" else "map")
             m.handle = self.add_region(f"map:{m.name}", bytes(64), writable=False).base

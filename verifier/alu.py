@@ -469,6 +469,10 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
         raise VerifierError(f"R{dst} bitwise operator {ALU_STR[opc]} on pointer prohibited")
     else:
         raise VerifierError(f"R{dst} pointer arithmetic with {ALU_STR[opc]} operator prohibited")
+    if T.is_pkt_pointer(pt) and new.range < 0:
+        # the live kernel: a packet pointer known to be at or beyond pkt_end (a negative
+        # range, AT_PKT_END / BEYOND_PKT_END) moved by any amount is known nowhere
+        new.range = 0
     # pointer types do not carry 32-bit bounds
     s = new.s
     if s.var_off.mask != 0:

@@ -46,6 +46,7 @@ from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
 from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
+from verifier.sleepable import check_attach_sleepable
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
@@ -516,6 +517,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             env.ctx = btf_ctx.attach(env.inp)      # kernel: check_attach_btf_id
         cfg.resolve_pseudo_ldimm64(env)
         cfg.check_cfg(env)
+        check_attach_sleepable(env)
         cfg.compute_scc(env)
         if env.log.level2 and env.inp.static_liveness:
             pos = env.log.hold()

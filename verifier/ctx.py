@@ -180,6 +180,11 @@ def raw_tp_is_valid_access(off, size, write, attach):
     return True, T.SCALAR
 
 
+def syscall_is_valid_access(off, size, write, attach):
+    """kernel: syscall_prog_is_valid_access (the context is the caller's buffer)."""
+    return 0 <= off < 0xFFFF and off % size == 0, T.SCALAR
+
+
 def pe_is_valid_access(off, size, write, attach):
     """kernel: pe_prog_is_valid_access (struct bpf_perf_event_data)."""
     if off < 0 or off >= PT_REGS_SIZE + 16 or write or off % size != 0:
@@ -499,6 +504,7 @@ MODELS = {
                                flow_dissector_is_valid_access, direct_pkt_read=True),
     "sk_reuseport": CtxModel("sk_reuseport", "sk_reuseport_md", SK_REUSEPORT_MD_SIZE,
                              sk_reuseport_is_valid_access, direct_pkt_read=True),
+    "syscall": CtxModel("syscall", "", 0xFFFF, syscall_is_valid_access),
     "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
                          direct_pkt_read=True, direct_pkt_write=True),
 }

@@ -32,6 +32,7 @@ from verifier.rcu import helper_regions
 from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
                            release_reference)
 from verifier.scalar import Scalar
+from verifier.sleepable import in_sleepable
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
@@ -347,6 +348,7 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
 
 _MAP_HELPERS = {
     "prog_array": {12},
+    "array_of_maps": {1}, "hash_of_maps": {1},
     "perf_event_array": {25, 55, 41, 67, 111, 121},
     "ringbuf": {130, 131, 134},
     "stack_trace": {27},
@@ -430,7 +432,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
                             f"verifier", 524)
-    if fn.might_sleep and not env.cur.in_sleepable:
+    if fn.might_sleep and not in_sleepable(env):
         raise VerifierError("helper call might sleep in a non-sleepable prog", EINVAL)
     if fn.gpl_only and not _gpl_compatible(env.inp.license):
         raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",
@@ -491,7 +493,17 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if (func_id == 1 and m.map_type in ("array", "percpu_array")
                 and 0 <= meta.const_map_key < m.max_entries):
             flags = 0
-        r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
+        # the live kernel types what the lookup finds at the call (6.12 kept a map value
+        # until the NULL check): the inner map of a map-in-map (an anonymous copy of its
+        # template), an xsk socket, a socket of a sockmap/sockhash
+        if m.inner is not None:
+            r0 = Reg(T.CONST_PTR_TO_MAP | flags, Scalar.const(0), map=m.inner)
+        elif m.map_type == "xskmap":
+            r0 = Reg(T.PTR_TO_XDP_SOCK | flags, Scalar.const(0), map=m)
+        elif m.map_type in ("sockmap", "sockhash"):
+            r0 = Reg(T.PTR_TO_SOCKET | flags, Scalar.const(0), map=m)
+        else:
+            r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
         if not flags and m.field_off("bpf_spin_lock") >= 0:
             r0.id = env.new_id()
     elif ret == H.RET_PTR_TO_SOCKET:
@@ -523,7 +535,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         rid = acquire_reference(env, insn_idx)
         r0 = r0.with_(id=rid, ref_obj_id=rid)
     if ret == H.RET_INTEGER and func_id in (45, 67, 114, 115, 141):
-        # kernel: do_refine_retval_range (get_stack, get_task_stack, probe_read_*str)
+        # kernel: do_refine_retval_range - get_stack, get_task_stack and the *_str reads
         r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
                                               s32_max=min(meta.msize_max_value, (1 << 31) - 1),
                                               smin=-4095, s32_min=-4095))

@@ -339,6 +339,11 @@ HELPERS: dict[int, Proto] = {
                                           ARG_CONST_SIZE_OR_ZERO, ARG_PTR_TO_CONST_STR,
                                           RO_MEM | MAYBE_NULL, ARG_CONST_SIZE_OR_ZERO),
             gpl_only=True),
+    # kernel/bpf/syscall.c and btf.c: syscall programs only (syscall_prog_func_proto)
+    166: _p("bpf_sys_bpf", RET_INTEGER, (ARG_ANYTHING, RO_MEM, ARG_CONST_SIZE), might_sleep=True),
+    167: _p("bpf_btf_find_by_name_kind", RET_INTEGER, (RO_MEM, ARG_CONST_SIZE, ARG_ANYTHING,
+                                                      ARG_ANYTHING), might_sleep=True),
+    168: _p("bpf_sys_close", RET_INTEGER, (ARG_ANYTHING,), might_sleep=True),
     186: _p("bpf_get_retval", RET_INTEGER),
     187: _p("bpf_set_retval", RET_INTEGER, (ARG_ANYTHING,)),
 }
@@ -513,6 +518,8 @@ PROG_HELPERS = {
 # tracing programs have bpf_get_func_ip (173) - check_get_func_ip then decides
 _UNMEASURED = _BASE | {25}
 PROG_HELPERS["tracing"] = _UNMEASURED | {173}
+# kernel: syscall_prog_func_proto (bpf_kallsyms_lookup_name, 179, not modelled)
+PROG_HELPERS["syscall"] = _UNMEASURED | {166, 167, 168}
 
 
 # Helpers that a type's *_func_proto hands out for some expected attach types only.

@@ -36,7 +36,7 @@ from typing import Any
 
 from btf.kernel import KernelBtf
 from isa import Insn
-from isa.uapi import BPF_F_TEST_STATE_FREQ, MAP_TYPES
+from isa.uapi import BPF_F_TEST_STATE_FREQ, MAP_TYPES, PROG_FLAGS
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
 
@@ -140,6 +140,11 @@ class VerifierInput:
     def test_state_freq(self) -> bool:
         """``BPF_F_TEST_STATE_FREQ``: a checkpoint at every prune point."""
         return bool(self.prog_flags & BPF_F_TEST_STATE_FREQ)
+
+    @property
+    def sleepable(self) -> bool:
+        """``BPF_F_SLEEPABLE`` (libbpf: the ``*.s`` and ``syscall`` sections)."""
+        return bool(self.prog_flags & PROG_FLAGS["BPF_F_SLEEPABLE"])
 
     def map_at(self, index: int) -> MapDesc | None:
         if 0 <= index < len(self.maps):

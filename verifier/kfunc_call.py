@@ -43,6 +43,7 @@ from verifier.prune import find_prev_entry, widen_imprecise_scalars
 from verifier.rcu import kfunc_regions
 from verifier.refs import acquire_reference, release_reference
 from verifier.scalar import Scalar
+from verifier.sleepable import in_sleepable
 from verifier.stack_args import after_kfunc, check_outgoing
 from verifier.state import ITER_ACTIVE, ITER_DRAINED, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, Slot
 from verifier.worklist import push_stack
@@ -159,7 +160,7 @@ def kfunc_call(env: Env, insn, idx: int) -> int | None:
         raise VerifierError(f"calling kernel function {name} is not allowed", EACCES)
     st = env.cur
     flags = desc.flags
-    if "KF_SLEEPABLE" in flags and not st.in_sleepable:
+    if "KF_SLEEPABLE" in flags and not in_sleepable(env):
         raise VerifierError(f"program must be sleepable to call sleepable kfunc {name}", EACCES)
     if "KF_RCU_PROTECTED" in flags and not st.active_rcu_lock:
         raise VerifierError(f"kernel func {name} requires RCU critical section protection",

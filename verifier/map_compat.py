@@ -22,7 +22,14 @@ def _has(m, *kinds: str) -> bool:
     return any(f[0] in kinds for f in m.value_fields)
 
 
-def check_map_prog_compatibility(prog_type: str, m) -> None:
+# kernel: the map types a sleepable program may use
+SLEEPABLE_MAPS = frozenset(("hash", "lru_hash", "array", "percpu_hash", "percpu_array",
+                            "lru_percpu_hash", "array_of_maps", "hash_of_maps", "ringbuf",
+                            "user_ringbuf", "inode_storage", "sk_storage", "task_storage",
+                            "cgrp_storage", "queue", "stack", "arena"))
+
+
+def check_map_prog_compatibility(prog_type: str, m, sleepable: bool = False) -> None:
     """Raise the kernel's refusal when a ``prog_type`` program may not use map ``m``."""
     tracing = prog_type in TRACING_PROG_TYPES
     if tracing and _has(m, "bpf_list_head", "bpf_rb_root"):
@@ -36,3 +43,8 @@ def check_map_prog_compatibility(prog_type: str, m) -> None:
         raise VerifierError("tracing progs cannot use bpf_timer yet", EINVAL)
     if m.map_type == "struct_ops":
         raise VerifierError("bpf_struct_ops map cannot be used in prog", EINVAL)
+    if sleepable and (m.map_type not in SLEEPABLE_MAPS
+                      or (m.inner is not None and m.inner.map_type not in SLEEPABLE_MAPS)):
+        # the live kernel's wording (6.12 stopped at "maps"): the inner map counts too
+        raise VerifierError("Sleepable programs can only use array, hash, ringbuf and local "
+                            "storage maps, also as inner maps", EINVAL)

@@ -22,8 +22,8 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.log import format_frame
 from verifier.precision import (Backtrack, mark_all_scalars_imprecise, mark_all_scalars_precise,
                                 mark_chain_precision_batch)
-from verifier.state import (ITER_ACTIVE, NOT_INIT_REG, STACK_INVALID, STACK_SPILL, UNKNOWN_SCALAR,
-                            Reg, Slot, State)
+from verifier.state import (ITER_ACTIVE, NOT_INIT_REG, STACK_INVALID, STACK_ITER, STACK_SPILL,
+                            UNKNOWN_SCALAR, Reg, Slot, State)
 from verifier.worklist import push_jmp_history
 
 # --- cleaning dead registers/slots ----------------------------------------------
@@ -70,10 +70,16 @@ class SccVisit:
 
 
 def _scc_key(env, st: State):
-    scc = env.aux[st.insn_idx].scc
-    if not scc:
-        return None
-    return (st.callchain(), scc)
+    """kernel: compute_scc_callchain - from the outermost frame in, the call sites up to
+    the first frame whose instruction lies in an SCC, and that SCC (None: no SCC)."""
+    callsites = []
+    for i in range(st.curframe + 1):
+        idx = frame_insn_idx(st, i)
+        scc = env.aux[idx].scc
+        if scc:
+            return (tuple(callsites), scc)
+        callsites.append(idx)
+    return None
 
 
 def _incomplete_read_marks(env, st: State) -> bool:
@@ -250,6 +256,19 @@ def iter_next_hit(env, old: State, cur: State) -> bool:
     return f.stack[spi].spilled.range == ITER_ACTIVE
 
 
+def iter_active_depths_differ(old: State, cur: State) -> bool:
+    """kernel: iter_active_depths_differ - an ACTIVE iterator of ``old`` is at another
+    depth in ``cur``: the path went around an iterator loop, which is no infinite loop."""
+    for fr in range(old.curframe, -1, -1):
+        cf = cur.frames[fr]
+        for i, slot in enumerate(old.frames[fr].stack):
+            if slot.types[0] != STACK_ITER or slot.spilled.range != ITER_ACTIVE:
+                continue
+            if i >= len(cf.stack) or cf.stack[i].spilled.mem_size != slot.spilled.mem_size:
+                return True
+    return False
+
+
 def is_state_visited(env, insn_idx: int) -> bool:
     """Returns True when the current state is covered (prune the path)."""
     cur = env.cur
@@ -296,6 +315,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
                 skip_loop_check = True
             if not hit and not skip_loop_check:
                 if (states_maybe_looping(sl, cur) and states_equal(env, sl, cur, EXACT)
+                        and not iter_active_depths_differ(sl, cur)
                         and sl.may_goto_depth == cur.may_goto_depth
                         and sl.callback_unroll_depth == cur.callback_unroll_depth):
                     raise _inf_loop(env, insn_idx, sl, cur)

@@ -110,8 +110,8 @@ def type_not_null(t: int) -> bool:
     if t & PTR_MAYBE_NULL:
         return False
     b = base(t)
-    return (b in (PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_MAP_VALUE, PTR_TO_MAP_KEY,
-                  PTR_TO_SOCK_COMMON, CONST_PTR_TO_MAP)
+    return (b in (PTR_TO_SOCKET, PTR_TO_TCP_SOCK, PTR_TO_XDP_SOCK, PTR_TO_MAP_VALUE,
+                  PTR_TO_MAP_KEY, PTR_TO_SOCK_COMMON, CONST_PTR_TO_MAP)
             or (b == PTR_TO_MEM and not t & PTR_UNTRUSTED)
             or (b == PTR_TO_BTF_ID and bool(t & PTR_TRUSTED)))
 

@@ -342,11 +342,6 @@ class State:
     def regs(self) -> list[Reg]:
         return self.frames[self.curframe].regs
 
-    def callchain(self) -> tuple:
-        """(callsite of frame 1, ..., callsite of curframe): what identifies the
-        frame stack for loop/SCC bookkeeping."""
-        return tuple(f.callsite for f in self.frames[1:self.curframe + 1])
-
 
 def const_scalar(v: int) -> Scalar:
     return Scalar.const(v)

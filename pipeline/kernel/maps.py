@@ -62,6 +62,13 @@ class FreeSlots:
         self.recycled.append(slot)
 
 
+# map types the mock kernel does not run, with the reason (a run is refused naming the map)
+NOT_MODELLED = {
+    "array_of_maps": "map-in-map (the inner maps and the outer map's slots) is not modelled",
+    "hash_of_maps": "map-in-map (the inner maps and the outer map's slots) is not modelled",
+}
+
+
 @dataclass
 class MapObj:
     """One map of the run: a handle address (what LD_IMM64 of the map yields) and storage."""

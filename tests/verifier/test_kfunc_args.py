@@ -25,6 +25,7 @@ import pytest
 
 import isa.asm
 from isa import opcodes as op
+from isa.uapi import PROG_FLAGS
 from verifier import MapDesc, VerifierInput, verify
 
 HERE = Path(__file__).resolve().parent
@@ -447,7 +448,7 @@ def test_const_string_in_a_slot(mock):
 def test_arena_pointer_in_a_slot(mock):
     # testmod_kfuncs.md §3.7 (arena_arg_stack): (u64 *)1 as the 6th argument
     v = run(ARGS5 + "stdw [%r11-8], 1\ncall runtime {bpf_kfunc_arena_stack_arg_test}\nexit",
-            mock.kernel, prog_type="syscall")
+            mock.kernel, prog_type="syscall", prog_flags=PROG_FLAGS["BPF_F_SLEEPABLE"])
     assert rejected(v, "arena pointer cannot be a stack argument")
 
 
