@@ -304,7 +304,11 @@ def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
     if reg.type & T.MEM_PERCPU:
         raise VerifierError(f"R{regno} is ptr_{tname} access percpu memory: off={off}", EACCES)
     if write:
-        raise VerifierError("only read is supported", EACCES)
+        hook = getattr(env.ctx, "btf_struct_access", None)   # struct_ops: the ops' own rule
+        if hook is None or reg.type & T.PTR_UNTRUSTED:
+            raise VerifierError("only read is supported", EACCES)
+        hook(env, reg, btf, st, off, size)
+        return
     w = struct_access(btf, st.id, off, size)
     if value_regno < 0:
         return

@@ -559,6 +559,12 @@ def available(prog_type: str, func_id: int, attach: str | None = None,
             return True
         extra = KO.TRACING_RAW_TP if attach == "trace_raw_tp" else KO.TRACING_ITER
         return func_id in _BASE or func_id in extra
+    if prog_type == "struct_ops":
+        struct, _, member = (attach or "").partition(":")
+        if struct != "tcp_congestion_ops":
+            return False            # bpf_dummy_ops has no get_func_proto
+        return func_id in _BASE or func_id in KO.TCP_CA or (
+            func_id in KO.ITER_SOCKOPT and member != "release")
     by_attach = _attach_allows(prog_type, func_id, attach)
     if by_attach is not None:
         return by_attach
@@ -603,5 +609,6 @@ class CallMeta:
 # helpers of kernel objects and the tp_btf/iter tables (they use the names above)
 from verifier import helpers_kobj as KO  # noqa: E402
 HELPERS.update(KO.KOBJ_HELPERS)
+TYPE_HELPERS.update({("struct_ops", k): v for k, v in KO.ITER_SOCKOPT.items()})
 TYPE_HELPERS.update({("tracing", k): v for k, v in {**KO.ITER_SOCKOPT,
                                                      **KO.TRACING_SK_STORAGE}.items()})

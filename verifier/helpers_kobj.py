@@ -46,6 +46,8 @@ KOBJ_HELPERS: dict[int, Proto] = {
     126: Proto("bpf_seq_printf", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
                args=(ARG_PTR_TO_BTF_ID, RO_MEM, ARG_CONST_SIZE, RO_MEM | MAYBE_NULL,
                      ARG_CONST_SIZE_OR_ZERO)),
+    116: Proto("bpf_tcp_send_ack", RET_INTEGER, arg_btf="tcp_sock",
+               args=(ARG_PTR_TO_BTF_ID, ARG_ANYTHING)),
     127: Proto("bpf_seq_write", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
                args=(ARG_PTR_TO_BTF_ID, RO_MEM, ARG_CONST_SIZE_OR_ZERO)),
 }
@@ -82,3 +84,8 @@ TRACING_ITER = frozenset({
     4, 25, 27, 45, 46, 67, 107, 108, 111, 121, 126, 127, 136, 137, 138, 139, 140, 147, 150,
     162, 173, 178, 188, 196,
 })
+
+# struct_ops tcp_congestion_ops (bpf_tcp_ca_get_func_proto) adds these to the base helpers,
+# and bpf_setsockopt/bpf_getsockopt except in ``release``: measured on this kernel (6.18) by
+# loading a call of every id as the cong_avoid and release members; bpf_dummy_ops has none
+TCP_CA = frozenset({107, 108, 116, 160})

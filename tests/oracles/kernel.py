@@ -283,7 +283,8 @@ def prog_load(insns, prog_type: str | int, license: str = "GPL", *, log_level: i
               log_size: int | None = None, name: str = "", btf_fd: int | None = None,
               func_info: list[tuple[int, int]] | None = None,
               line_info: list[tuple[int, int, int, int]] | None = None,
-              expected_attach_type: int = 0, prog_flags: int = 0) -> LoadResult:
+              expected_attach_type: int = 0, prog_flags: int = 0,
+              attach_btf_id: int = 0) -> LoadResult:
     """BPF_PROG_LOAD. func_info entries are (insn_off, type_id); line_info entries are
     (insn_off, file_name_off, line_off, line_col) as in .BTF.ext.
 
@@ -293,7 +294,8 @@ def prog_load(insns, prog_type: str | int, license: str = "GPL", *, log_level: i
     verdict line; we keep that tail (``log_truncated``) and reload at level 0 for the
     true verdict, instead of formatting the whole log again into ever larger buffers."""
     kw = dict(name=name, btf_fd=btf_fd, func_info=func_info, line_info=line_info,
-              expected_attach_type=expected_attach_type, prog_flags=prog_flags)
+              expected_attach_type=expected_attach_type, prog_flags=prog_flags,
+              attach_btf_id=attach_btf_id)
     res = _prog_load_once(insns, prog_type, license, log_level, _log_size(log_level, log_size), **kw)
     if res.errno == _errno.ENOSPC and log_level:
         verdict = _prog_load_once(insns, prog_type, license, 0, 0, **kw)
@@ -303,7 +305,8 @@ def prog_load(insns, prog_type: str | int, license: str = "GPL", *, log_level: i
 
 
 def _prog_load_once(insns, prog_type, license, log_level, size, *, name, btf_fd, func_info,
-                    line_info, expected_attach_type, prog_flags) -> LoadResult:
+                    line_info, expected_attach_type, prog_flags,
+                    attach_btf_id=0) -> LoadResult:
     code = _insn_bytes(insns)
     if len(code) % 8:
         raise ValueError("instruction bytes must be a multiple of 8")
@@ -317,6 +320,8 @@ def _prog_load_once(insns, prog_type, license, log_level, size, *, name, btf_fd,
     fi = li = None
     if btf_fd is not None:
         fields.append((72, "I", btf_fd))
+    if attach_btf_id:
+        fields.append((108, "I", attach_btf_id))     # the kernel type (vmlinux BTF id)
     if func_info:
         fi = ctypes.create_string_buffer(b"".join(struct.pack("<II", *e) for e in func_info))
         fields += [(76, "I", 8), (80, "Q", _addr(fi)), (88, "I", len(func_info))]
