@@ -26,6 +26,7 @@ from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
 from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
+from verifier.rcu import helper_regions
 from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
                            release_reference)
 from verifier.scalar import Scalar
@@ -408,6 +409,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if fn.gpl_only and not _gpl_compatible(env.inp.license):
         raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",
                             EINVAL)
+    helper_regions(env, func_name(func_id), func_id, fn.might_sleep)
     meta = H.CallMeta(func_id=func_id, pkt_access=fn.pkt_access)
     for i in range(5):
         _check_func_arg(env, i, meta, fn)

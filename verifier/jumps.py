@@ -46,7 +46,17 @@ def _is_pkt_any(r: Reg) -> bool:
 
 
 def _reg_not_null(r: Reg) -> bool:
-    return T.type_not_null(r.type)
+    """kernel: reg_not_null - with its trusted kernel-object case (a referenced
+    PTR_TO_BTF_ID, or a trusted/allocated one with no unsafe modifier)."""
+    if T.type_not_null(r.type):
+        return True
+    t = r.type
+    if T.base(t) != T.PTR_TO_BTF_ID or t & T.PTR_MAYBE_NULL:
+        return False
+    if r.ref_obj_id:
+        return True
+    return bool(t & (T.PTR_TRUSTED | T.MEM_ALLOC)) \
+        and not t & (T.PTR_UNTRUSTED | T.MEM_USER | T.MEM_PERCPU)
 
 
 def _is_const(r: Reg, jmp32: bool) -> bool:

@@ -512,6 +512,40 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
                             f"PTR_TO_BTF_ID", EINVAL)
 
 
+def struct_ids_match(kbtf, have: str, off: int, need, strict: bool) -> bool:
+    """kernel: btf_struct_ids_match - a pointer to struct ``have`` at ``off`` is a pointer to
+    ``need`` if it is that struct, or (not ``strict``) the struct nested at ``off`` in it,
+    at any depth (``struct bpf_cpumask *`` passes for its first member, ``struct cpumask
+    *``).  Structs are matched by kind and name, as types of two BTFs (the program's
+    target and the kernel's) are."""
+    if off == 0 and have == need.name:
+        return True
+    if strict:
+        return False
+    t = next((x for x in kbtf.find(have) if x.kind == L.STRUCT), None) if have else None
+    while t is not None:
+        m = next((m for m in t.members if not m.bitfield_size and m.bits_offset % 8 == 0
+                  and m.bits_offset // 8 <= off < m.bits_offset // 8 + _size(kbtf, m.type)),
+                 None)
+        if m is None:
+            return False
+        mt = skip_mods(kbtf, m.type)
+        if mt.kind != L.STRUCT:
+            return False            # a scalar, pointer or array there: not a nested object
+        off -= m.bits_offset // 8
+        if off == 0 and mt.name == need.name:
+            return True
+        t = mt
+    return False
+
+
+def _size(kbtf, tid: int) -> int:
+    try:
+        return kbtf.size_of(tid)
+    except Exception:  # noqa: BLE001 - an unsized member holds no nested object
+        return 0
+
+
 def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -> None:
     """kernel: the KF_ARG_PTR_TO_BTF_ID case and process_kf_arg_ptr_to_btf_id."""
     b = T.base(reg.type)
@@ -523,7 +557,8 @@ def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -
     kbtf = meta.kernel_btf
     ref = skip_mods(kbtf, arg.pointee_id)
     have = REG2BTF.get(b) or reg.btf_name
-    if have != ref.name or (reg.off and (meta.release or meta.acquire)):
+    strict = meta.release and bool(reg.ref_obj_id)
+    if not struct_ids_match(kbtf, have, reg.off, ref, strict):
         raise VerifierError(f"kernel function {meta.name} args#{i} expected pointer to "
                             f"{_kind_str(ref)} {ref.name} but {loc_name(loc)} has a pointer to "
                             f"STRUCT {have}", EINVAL)

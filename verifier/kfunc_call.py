@@ -37,6 +37,7 @@ from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.jumps import mark_ptr_not_null
 from verifier.kfunc_args import CallMeta, check_kfunc_args
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
+from verifier.rcu import kfunc_regions
 from verifier.refs import acquire_reference, release_reference
 from verifier.scalar import Scalar
 from verifier.stack_args import after_kfunc, check_outgoing
@@ -44,6 +45,17 @@ from verifier.state import ITER_ACTIVE, ITER_DRAINED, NOT_INIT_REG, UNKNOWN_SCAL
 from verifier.worklist import push_stack
 
 ANY_PROG_TYPE = "unspec"
+# kernel/bpf/btf.c bpf_prog_type_to_kfunc_hook: program types sharing one registration hook
+# (a set registered for "tracing" serves tracepoint, perf_event and lsm programs too, one
+# registered for "cgroup_skb" every cgroup program type)
+KFUNC_HOOK = {"tracepoint": "tracing", "perf_event": "tracing", "lsm": "tracing",
+              **{t: "cgroup_skb" for t in ("cgroup_sock", "cgroup_device", "cgroup_sock_addr",
+                                           "cgroup_sockopt", "cgroup_sysctl")},
+              **{t: "lwt_out" for t in ("lwt_in", "lwt_xmit", "lwt_seg6local")}}
+
+
+def kfunc_hook(prog_type: str) -> str:
+    return KFUNC_HOOK.get(prog_type, prog_type)
 NO_BTF = "calling kernel function is not supported without CONFIG_DEBUG_INFO_BTF"
 
 
@@ -115,7 +127,9 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
         allowed = flags is not None
         if allowed and types:
             pts = types.get(name)
-            allowed = pts is not None and (ANY_PROG_TYPE in pts or env.prog_type in pts)
+            hook = kfunc_hook(env.prog_type)
+            allowed = pts is not None and (ANY_PROG_TYPE in pts
+                                           or any(kfunc_hook(t) == hook for t in pts))
         desc = KfuncDesc(name, fn.id, proto, frozenset(flags or ()), allowed)
         env.kfunc_by_id[fn.id] = desc
     env.kfunc_descs[idx] = desc
@@ -154,6 +168,7 @@ def kfunc_call(env: Env, insn, idx: int) -> int:
     # arguments 6.. travel in the outgoing slots: all of them written
     check_outgoing(env, st.cur, model.stack_arg_cnt, model.nr_args, True)
     check_kfunc_args(env, proto, meta, insn)
+    kfunc_regions(env, name, "KF_SLEEPABLE" in flags)
     if meta.release_loc is not None:
         rid = reg_at(env, meta.release_loc).ref_obj_id
         if not release_reference(env, rid):

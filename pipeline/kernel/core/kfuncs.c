@@ -96,3 +96,6 @@ __bpf_kfunc void bpf_kfunc_call_test_release(struct prog_test_ref_kfunc *p)
 {
 	p->cnt.refs.counter--;
 }
+
+/* tasks, cgroups, cpumasks, RCU and preemption: a file of their own */
+#include "task_kfuncs.c"

@@ -108,4 +108,9 @@ def bpf_kfunc_call_test_release(vm, p):
     store(vm, p + REF_CNT, 4, cnt)
 
 
+# tasks, cgroups, cpumasks, RCU and preemption: a module of their own
+from .task_kfuncs import KFUNC_SETS as _TASK_KFUNC_SETS  # noqa: E402
+
+KFUNC_SETS += _TASK_KFUNC_SETS
+
 __all__ = ["KFUNC_SETS"]
