@@ -138,6 +138,12 @@ class VerifierInput:
     map_fds: bool = True
 
     @property
+    def gpl_compatible(self) -> bool:
+        """kernel: prog->gpl_compatible (license_is_gpl_compatible)."""
+        return self.license in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+                                "Dual MIT/GPL", "Dual MPL/GPL")
+
+    @property
     def test_state_freq(self) -> bool:
         """``BPF_F_TEST_STATE_FREQ``: a checkpoint at every prune point."""
         return bool(self.prog_flags & BPF_F_TEST_STATE_FREQ)

@@ -558,7 +558,8 @@ def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -
     ref = skip_mods(kbtf, arg.pointee_id)
     have = REG2BTF.get(b) or reg.btf_name
     strict = meta.release and bool(reg.ref_obj_id)
-    if not struct_ids_match(kbtf, have, reg.off, ref, strict):
+    # the register's own BTF (the target's, for kernel objects) says what its struct holds
+    if not struct_ids_match(reg.btf or kbtf, have, reg.off, ref, strict):
         raise VerifierError(f"kernel function {meta.name} args#{i} expected pointer to "
                             f"{_kind_str(ref)} {ref.name} but {loc_name(loc)} has a pointer to "
                             f"STRUCT {have}", EINVAL)

@@ -94,6 +94,9 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
     """kernel: add_kfunc_call / fetch_kfunc_meta (from the CFG pass)."""
     if not env.inp.jit_requested:
         raise VerifierError("JIT is required for calling kernel function", ENOTSUPP)
+    if not env.inp.gpl_compatible:
+        raise VerifierError("cannot call kernel function from non-GPL compatible program",
+                            EINVAL)
     kernel = env.inp.kernel_btf
     if kernel is None:
         raise VerifierError(NO_BTF, EINVAL)

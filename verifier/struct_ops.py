@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from btf import layout as L
 from verifier import regtypes as T
-from verifier.btf_access import _gpl, skip_mods
+from verifier.btf_access import skip_mods
 from verifier.btf_ctx import BtfCtx
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 
@@ -171,7 +171,7 @@ def _nullable_args(btf, model, member: str, proto) -> dict:
 
 def attach(inp) -> StructOpsCtx:
     """kernel: check_struct_ops_btf_id."""
-    if not _gpl(inp.license):
+    if not inp.gpl_compatible:
         raise VerifierError("struct ops programs must have a GPL compatible license", EINVAL)
     btf = inp.target_btf
     if btf is None:
