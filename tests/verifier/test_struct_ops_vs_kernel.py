@@ -123,5 +123,5 @@ def test_struct_ops_without_target_btf_is_refused_by_name(objects):
 def test_struct_ops_programs_do_not_run(objects):
     import pipeline
     _, obj = objects("tcp")
-    with pytest.raises(pipeline.Error):
+    with pytest.raises(pipeline.Error, match="struct_ops programs run on calls from the kernel"):
         pipeline.run(obj, "BPF_STRUCT_OPS_ssthresh", target_btf="vmlinux")
