@@ -611,4 +611,5 @@ from verifier import helpers_kobj as KO  # noqa: E402
 HELPERS.update(KO.KOBJ_HELPERS)
 TYPE_HELPERS.update({("struct_ops", k): v for k, v in KO.ITER_SOCKOPT.items()})
 TYPE_HELPERS.update({("tracing", k): v for k, v in {**KO.ITER_SOCKOPT,
+                                                     **KO.TRACING_SOCKET_COOKIE,
                                                      **KO.TRACING_SK_STORAGE}.items()})

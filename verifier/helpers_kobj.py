@@ -61,6 +61,12 @@ ITER_SOCKOPT = {
 }
 ITER_SOCKOPT_TARGETS = frozenset({"tcp", "unix"})
 
+# tracing programs' socket cookie (bpf_get_socket_ptr_cookie_proto): any socket object
+TRACING_SOCKET_COOKIE = {
+    46: Proto("bpf_get_socket_cookie", RET_INTEGER,
+              args=(ARG_PTR_TO_BTF_ID_SOCK_COMMON | MAYBE_NULL,)),
+}
+
 # tracing programs' socket storage (bpf_sk_storage_get/delete_tracing_proto): any pointer
 # to a socket object, NULL included (fentry/fexit are not modelled, so the kernel's
 # bpf_sk_storage_tracing_allowed always holds here)

@@ -118,4 +118,9 @@ from .tcp_ca_kfuncs import KFUNC_SETS as _TCP_CA_KFUNC_SETS  # noqa: E402
 
 KFUNC_SETS += _TCP_CA_KFUNC_SETS
 
+# map/socket iterators and user memory: verified, never run
+from .misc_kfuncs import KFUNC_SETS as _MISC_KFUNC_SETS  # noqa: E402
+
+KFUNC_SETS += _MISC_KFUNC_SETS
+
 __all__ = ["KFUNC_SETS"]
