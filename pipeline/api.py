@@ -262,12 +262,14 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     take :data:`pipeline.testrun.MEMORY_LIMIT` bytes, and a helper the mock kernel cannot
     run is refused before the run."""
     obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
-    if p.type == "tracing":
+    if p.type in ("tracing", "lsm", "struct_ops"):
         # their context is a kernel event's arguments (kernel objects): nothing to run on
         kind = p.section.lstrip("?").split("/", 1)[0]
+        what = ("kernel events" if p.type != "struct_ops" else
+                "calls from the kernel subsystem whose ops they implement")
         raise UserError("runtime", f"program {p.name}: cannot run: {kind} programs run on "
-                                   f"kernel events, which the mock kernel's test run does "
-                                   f"not model", p.section, REJECTED)
+                                   f"{what}, which the mock kernel's test run does not model",
+                        p.section, REJECTED)
     if not 1 <= repeat <= MAX_REPEAT:
         raise UserError("usage", f"repeat must be between 1 and {MAX_REPEAT} (the kernel's "
                                  f"u32), got {repeat}", None, BAD_INPUT)

@@ -22,6 +22,7 @@ from isa import opcodes as op
 from isa.uapi import MAP_TYPE_NAMES, PROG_FLAGS
 from verifier import LineInfo, MapDesc, VerifierInput
 
+from . import struct_ops
 from .errors import REJECTED, UserError
 from .prog_types import match_section
 
@@ -103,6 +104,11 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
     sec_def = match_section(prog.section)
     inp.prog_flags = prog_flags | (BPF_F_SLEEPABLE if sec_def and sec_def.sleepable else 0)
     inp.target_btf = _kernel_target(obj, prog, sec)
+    if prog.type == "struct_ops":
+        # libbpf: attach_btf_id / expected_attach_type from the struct_ops map's member
+        use = struct_ops.program_uses(obj).get(prog.name)
+        inp.struct_ops = struct_ops.kernel_member(obj, prog, use, inp.target_btf)
+        inp.expected_attach_type = f"{use.type_name}:{use.member}"
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
@@ -162,12 +168,6 @@ def check_loadable(obj, prog) -> None:
     """What libbpf refuses in ``bpf_object_load_prog`` before ``BPF_PROG_LOAD``: a program
     whose SEC() name matches no section definition has no program type (only this program
     is refused: the object's others still load on their own)."""
-    if prog.type == "struct_ops":
-        # the kernel checks the member of the struct_ops type the program implements (its
-        # attach_btf_id, from the .struct_ops map libbpf fills): not modelled, so refused
-        raise UserError("verifier", f"{obj.path}: prog '{prog.name}': struct_ops programs are "
-                                    f"not modelled (attach to a struct_ops member is not "
-                                    f"checked)", f"{obj.path}:{prog.section}", REJECTED)
     if prog.type is None:
         raise UserError("elf", f"{obj.path}: prog '{prog.name}': missing BPF prog type, check "
                                f"ELF section name '{prog.section.removeprefix('?')}'",

@@ -47,11 +47,6 @@ def skip_mods(btf, tid: int):
     return t
 
 
-def _gpl(lic: str) -> bool:
-    return lic in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
-                   "Dual MIT/GPL", "Dual MPL/GPL")
-
-
 # --- registers -------------------------------------------------------------------------
 
 def btf_ptr(btf, tid: int, flags: int = 0) -> Reg:
@@ -290,7 +285,7 @@ def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
     tname = st.name if st is not None else reg.btf_name
     if btf is None or st is None:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(reg.type)}'")
-    if not _gpl(env.inp.license):
+    if not env.inp.gpl_compatible:
         raise VerifierError(f"Cannot access kernel 'struct {tname}' from non-GPL compatible "
                             f"program", EINVAL)
     if off < 0:
@@ -304,7 +299,11 @@ def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
     if reg.type & T.MEM_PERCPU:
         raise VerifierError(f"R{regno} is ptr_{tname} access percpu memory: off={off}", EACCES)
     if write:
-        raise VerifierError("only read is supported", EACCES)
+        hook = getattr(env.ctx, "btf_struct_access", None)   # struct_ops: the ops' own rule
+        if hook is None or reg.type & T.PTR_UNTRUSTED:
+            raise VerifierError("only read is supported", EACCES)
+        hook(env, reg, btf, st, off, size)
+        return
     w = struct_access(btf, st.id, off, size)
     if value_regno < 0:
         return

@@ -29,7 +29,7 @@ from isa.disasm import format_insn
 from isa.helper_names import helper_name
 from isa.stack_args import PARAMS as _R11
 from isa.uapi import PROG_FLAGS
-from verifier import alu, btf_ctx, calls, cfg, jumps, mem, stack_depth
+from verifier import alu, btf_ctx, calls, cfg, jumps, mem, stack_depth, struct_ops
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
@@ -515,6 +515,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         cfg.check_btf_func(env)
         if env.prog_type == "tracing":
             env.ctx = btf_ctx.attach(env.inp)      # kernel: check_attach_btf_id
+        elif env.prog_type == "struct_ops":
+            env.ctx = struct_ops.attach(env.inp)   # kernel: check_struct_ops_btf_id
         cfg.resolve_pseudo_ldimm64(env)
         cfg.check_cfg(env)
         check_attach_sleepable(env)

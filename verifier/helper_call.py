@@ -434,7 +434,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             f"verifier", 524)
     if fn.might_sleep and not in_sleepable(env):
         raise VerifierError("helper call might sleep in a non-sleepable prog", EINVAL)
-    if fn.gpl_only and not _gpl_compatible(env.inp.license):
+    if fn.gpl_only and not env.inp.gpl_compatible:
         raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",
                             EINVAL)
     helper_regions(env, func_name(func_id), func_id, fn.might_sleep)
@@ -568,8 +568,3 @@ def _check_get_func_ip(env: Env) -> None:
                             f"fentry/fexit/fmod_ret programs", ENOTSUPP)
     raise VerifierError(f"func {func_name(fid)}#{fid} not supported for program type "
                         f"{PROG_TYPE_IDS.get(env.prog_type, 0)}", ENOTSUPP)
-
-
-def _gpl_compatible(lic: str) -> bool:
-    return lic in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
-                   "Dual MPL/GPL")

@@ -563,6 +563,12 @@ def available(prog_type: str, func_id: int, attach: str | None = None,
     type; ``target``: an iterator's target, e.g. "tcp")."""
     if prog_type == "tracing" and attach in ("trace_raw_tp", "trace_iter"):
         return func_id in _BASE or KO.tracing_available(func_id, attach, target)
+    if prog_type == "struct_ops":
+        struct, _, member = (attach or "").partition(":")
+        if struct != "tcp_congestion_ops":
+            return False            # bpf_dummy_ops has no get_func_proto
+        return func_id in _BASE or func_id in KO.TCP_CA or (
+            func_id in KO.ITER_SOCKOPT and member != "release")
     by_attach = _attach_allows(prog_type, func_id, attach)
     if by_attach is not None:
         return by_attach

@@ -47,6 +47,8 @@ KOBJ_HELPERS: dict[int, Proto] = {
     126: Proto("bpf_seq_printf", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
                args=(ARG_PTR_TO_BTF_ID, RO_MEM, ARG_CONST_SIZE, RO_MEM | MAYBE_NULL,
                      ARG_CONST_SIZE_OR_ZERO)),
+    116: Proto("bpf_tcp_send_ack", RET_INTEGER, arg_btf="tcp_sock",
+               args=(ARG_PTR_TO_BTF_ID, ARG_ANYTHING)),
     127: Proto("bpf_seq_write", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
                args=(ARG_PTR_TO_BTF_ID, RO_MEM, ARG_CONST_SIZE_OR_ZERO)),
     150: Proto("bpf_seq_printf_btf", RET_INTEGER, gpl_only=True, arg_btf="seq_file",
@@ -80,6 +82,12 @@ ITER_SOCKOPT = {
 }
 ITER_SOCKOPT_TARGETS = frozenset({"tcp", "unix"})
 
+# tracing programs' socket cookie (bpf_get_socket_ptr_cookie_proto): any socket object
+TRACING_SOCKET_COOKIE = {
+    46: Proto("bpf_get_socket_cookie", RET_INTEGER,
+              args=(ARG_PTR_TO_BTF_ID_SOCK_COMMON | MAYBE_NULL,)),
+}
+
 # tracing programs' socket storage (bpf_sk_storage_get/delete_tracing_proto): any pointer
 # to a socket object, NULL included (fentry/fexit are not modelled, so the kernel's
 # bpf_sk_storage_tracing_allowed always holds here)
@@ -103,7 +111,9 @@ TRACING_ITER = frozenset({
     4, 25, 27, 45, 46, 67, 107, 108, 111, 121, 126, 127, 136, 137, 138, 139, 140, 147, 150,
     162, 173, 178, 188, 196,
 })
-TYPE_KOBJ_HELPERS = {("tracing", k): v for k, v in {**ITER_SOCKOPT, **TRACING_SK_STORAGE}.items()}
+TYPE_KOBJ_HELPERS = {("tracing", k): v for k, v in {**ITER_SOCKOPT, **TRACING_SOCKET_COOKIE,
+                                                    **TRACING_SK_STORAGE}.items()}
+TYPE_KOBJ_HELPERS.update({("struct_ops", k): v for k, v in ITER_SOCKOPT.items()})
 
 
 def tracing_available(func_id: int, attach: str, target: str | None) -> bool:
@@ -112,3 +122,8 @@ def tracing_available(func_id: int, attach: str, target: str | None) -> bool:
     if attach == "trace_iter" and target in ITER_SOCKOPT_TARGETS and func_id in ITER_SOCKOPT:
         return True
     return func_id in (TRACING_RAW_TP if attach == "trace_raw_tp" else TRACING_ITER)
+
+# struct_ops tcp_congestion_ops (bpf_tcp_ca_get_func_proto) adds these to the base helpers,
+# and bpf_setsockopt/bpf_getsockopt except in ``release``: measured on this kernel (6.18) by
+# loading a call of every id as the cong_avoid and release members; bpf_dummy_ops has none
+TCP_CA = frozenset({107, 108, 116, 160})

@@ -111,7 +111,8 @@ class VerifierInput:
     btf: Any = None                                   # btf.Btf of the program (or None)
     func_info: list[tuple[int, int]] = field(default_factory=list)  # (insn, FUNC type id)
     line_info: list[LineInfo] = field(default_factory=list)
-    expected_attach_type: str | None = None           # e.g. "cgroup_inet_egress"
+    expected_attach_type: str | None = None           # e.g. "cgroup_inet_egress"; struct_ops:
+    #                                                   "<struct>:<member>" (the member index)
     attach: str | None = None                         # SEC() suffix (cgroup_skb/egress...)
     kfuncs: dict[int, Any] = field(default_factory=dict)  # call insn index -> kfunc model
     jit_requested: bool = True
@@ -120,6 +121,9 @@ class VerifierInput:
     # /sys/kernel/btf/vmlinux as a btf.Btf): the types of BTF-typed contexts (tp_btf, iter)
     # and of kernel objects helpers return; None: such programs are refused by name
     target_btf: Any = None
+    # struct_ops programs: (the kernel struct's id in target_btf, the member's index), the
+    # attach_btf_id and expected_attach_type libbpf sets from the struct_ops map
+    struct_ops: tuple[int, int] | None = None
     kfunc_prog_types: dict[str, frozenset[str]] = field(default_factory=dict)
     insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
     nr_cpu_ids: int = 2
@@ -135,6 +139,12 @@ class VerifierInput:
     # ``BPF_PSEUDO_MAP_IDX*``, so one left with an fd had no relocation (libbpf passes it
     # through and the kernel refuses the fd)
     map_fds: bool = True
+
+    @property
+    def gpl_compatible(self) -> bool:
+        """kernel: prog->gpl_compatible (license_is_gpl_compatible)."""
+        return self.license in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+                                "Dual MIT/GPL", "Dual MPL/GPL")
 
     @property
     def test_state_freq(self) -> bool:

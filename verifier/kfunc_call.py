@@ -94,10 +94,18 @@ def _site_name(env: Env, idx: int) -> str | None:
     return k if isinstance(k, str) else getattr(k, "name", None)
 
 
+# kfuncs whose set's filter admits only tracing iterators (kernel: tracing_iter_filter,
+# net/core/filter.c)
+_ITER_ONLY = frozenset({"bpf_sock_destroy"})
+
+
 def add_kfunc(env: Env, idx: int, insn) -> None:
     """kernel: add_kfunc_call / fetch_kfunc_meta (from the CFG pass)."""
     if not env.inp.jit_requested:
         raise VerifierError("JIT is required for calling kernel function", ENOTSUPP)
+    if not env.inp.gpl_compatible:
+        raise VerifierError("cannot call kernel function from non-GPL compatible program",
+                            EINVAL)
     kernel = env.inp.kernel_btf
     if kernel is None:
         raise VerifierError(NO_BTF, EINVAL)
@@ -134,6 +142,8 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
             hook = kfunc_hook(env.prog_type)
             allowed = pts is not None and (ANY_PROG_TYPE in pts
                                            or any(kfunc_hook(t) == hook for t in pts))
+        if allowed and name in _ITER_ONLY and env.inp.expected_attach_type != "trace_iter":
+            allowed = False
         desc = KfuncDesc(name, fn.id, proto, frozenset(flags or ()), allowed)
         env.kfunc_by_id[fn.id] = desc
     env.kfunc_descs[idx] = desc

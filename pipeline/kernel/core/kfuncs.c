@@ -110,3 +110,9 @@ __bpf_kfunc void bpf_kfunc_call_test_release(struct prog_test_ref_kfunc *p)
 
 /* tasks, cgroups, cpumasks, RCU and preemption: a file of their own */
 #include "task_kfuncs.c"
+
+/* TCP congestion control (struct_ops): a file of its own */
+#include "tcp_ca_kfuncs.c"
+
+/* map/socket iterators and user memory: verified, never run */
+#include "misc_kfuncs.c"

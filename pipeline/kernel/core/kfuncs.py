@@ -129,6 +129,16 @@ from .task_kfuncs import KFUNC_SETS as _TASK_KFUNC_SETS  # noqa: E402
 
 KFUNC_SETS += _TASK_KFUNC_SETS
 
+# TCP congestion control (struct_ops): a module of its own
+from .tcp_ca_kfuncs import KFUNC_SETS as _TCP_CA_KFUNC_SETS  # noqa: E402
+
+KFUNC_SETS += _TCP_CA_KFUNC_SETS
+
+# map/socket iterators and user memory: verified, never run
+from .misc_kfuncs import KFUNC_SETS as _MISC_KFUNC_SETS  # noqa: E402
+
+KFUNC_SETS += _MISC_KFUNC_SETS
+
 __all__ = ["KFUNC_SETS"]
 
 # local objects and BPF graphs (generic_btf_ids): a module of their own, graph.py
