@@ -22,7 +22,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.log import format_frame
 from verifier.precision import (Backtrack, mark_all_scalars_imprecise, mark_all_scalars_precise,
                                 mark_chain_precision_batch)
-from verifier.state import (ITER_ACTIVE, NOT_INIT_REG, STACK_INVALID, STACK_SPILL, UNKNOWN_SCALAR,
+from verifier.state import (ITER_ACTIVE, NOT_INIT_REG, STACK_INVALID, STACK_ITER, STACK_SPILL, UNKNOWN_SCALAR,
                             Reg, Slot, State)
 from verifier.worklist import push_jmp_history
 
@@ -296,6 +296,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
                 skip_loop_check = True
             if not hit and not skip_loop_check:
                 if (states_maybe_looping(sl, cur) and states_equal(env, sl, cur, EXACT)
+                        and not _iter_active_depths_differ(sl, cur)
                         and sl.may_goto_depth == cur.may_goto_depth
                         and sl.callback_unroll_depth == cur.callback_unroll_depth):
                     raise _inf_loop(env, insn_idx, sl, cur)
@@ -359,6 +360,19 @@ def is_state_visited(env, insn_idx: int) -> bool:
     cur.jmp_history = []
     entries.insert(0, StateEntry(new))
     maybe_enter_scc(env, new)
+    return False
+
+
+def _iter_active_depths_differ(old: State, cur: State) -> bool:
+    """kernel: iter_active_depths_differ - an active iterator one more time around its
+    loop is progress, not an infinite loop."""
+    for fr in range(old.curframe, -1, -1):
+        ostack, cstack = old.frames[fr].stack, cur.frames[fr].stack
+        for i, slot in enumerate(ostack):
+            if slot.types[0] != STACK_ITER or slot.spilled.range != ITER_ACTIVE:
+                continue
+            if i >= len(cstack) or cstack[i].spilled.mem_size != slot.spilled.mem_size:
+                return True
     return False
 
 

@@ -57,12 +57,12 @@ class Reg:
     stored; use copy()/with_() to derive a changed one."""
 
     __slots__ = ("type", "off", "s", "id", "ref_obj_id", "range", "map", "mem_size",
-                 "frameno", "subprogno", "btf_name", "precise")
+                 "frameno", "subprogno", "btf_name", "precise", "dynptr_id")
 
     def __init__(self, type: int = T.NOT_INIT, s: Scalar = _UNKNOWN, off: int = 0, id: int = 0,
                  ref_obj_id: int = 0, range: int = 0, map=None, mem_size: int = 0,
                  frameno: int = 0, subprogno: int = 0, btf_name: str = "",
-                 precise: bool = False):
+                 precise: bool = False, dynptr_id: int = 0):
         self.type = type
         self.s = s
         self.off = off
@@ -75,6 +75,7 @@ class Reg:
         self.subprogno = subprogno
         self.btf_name = btf_name
         self.precise = precise
+        self.dynptr_id = dynptr_id      # a dynptr slice: its dynptr's id (verifier.dynptr)
 
     def copy(self) -> "Reg":
         r = Reg.__new__(Reg)
@@ -90,6 +91,7 @@ class Reg:
         r.subprogno = self.subprogno
         r.btf_name = self.btf_name
         r.precise = self.precise
+        r.dynptr_id = self.dynptr_id
         return r
 
     def with_(self, **kw) -> "Reg":
@@ -120,7 +122,7 @@ class Reg:
                 and self.ref_obj_id == o.ref_obj_id and self.range == o.range
                 and self.map is o.map and self.mem_size == o.mem_size
                 and self.frameno == o.frameno and self.subprogno == o.subprogno
-                and self.btf_name == o.btf_name)
+                and self.btf_name == o.btf_name and self.dynptr_id == o.dynptr_id)
 
     def __repr__(self) -> str:
         return f"<Reg {T.type_str(self.type)} off={self.off} {self.s} id={self.id}>"
