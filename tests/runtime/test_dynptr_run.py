@@ -30,6 +30,7 @@ extern int bpf_dynptr_adjust(const struct bpf_dynptr *p, __u32 start, __u32 end)
 /* a bool in the kernel: only its low bit is defined in R0 (the x86 JIT leaves the rest) */
 extern int bpf_dynptr_is_null(const struct bpf_dynptr *p) __ksym;
 #define IS_NULL(d) (bpf_dynptr_is_null(d) & 1)
+extern int bpf_dynptr_is_rdonly(const struct bpf_dynptr *p) __ksym;
 extern int bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) __ksym;
 extern __u32 bpf_dynptr_size(const struct bpf_dynptr *p) __ksym;
 struct bpf_iter_bits { __u64 __opaque[2]; } __attribute__((aligned(8)));
@@ -119,10 +120,36 @@ SEC("xdp") int xdp_slices(struct xdp_md *x)
   bpf_dynptr_read(&w, 4, &d, 2, 0);
   return (p ? p[1] + p[2] * 7 : -2) + (int)(w >> 16) + bpf_dynptr_size(&d) * 0x10000;
 }
+static __always_inline int skb_rw(struct __sk_buff *skb)
+{
+  struct bpf_dynptr d; __u32 v = 0x5a5a, w = 0; int e;
+  if (bpf_dynptr_from_skb(skb, 0, &d)) return -1;
+  e = bpf_dynptr_write(&d, 14, &v, 2, 0);          /* -EINVAL where skb dynptrs are rdonly */
+  bpf_dynptr_read(&w, 4, &d, 12, 0);
+  return e * 7 + (int)w + (bpf_dynptr_is_rdonly(&d) & 1) * 3
+         + (bpf_dynptr_data(&d, 0, 4) ? 1 << 24 : 0);
+}
+SEC("tc") int skb_rw_tc(struct __sk_buff *skb) { return skb_rw(skb); }
+/* cgroup_skb programs return 0..3: two bits a program */
+SEC("cgroup_skb/egress") int skb_rw_cgroup(struct __sk_buff *skb)
+{
+  struct bpf_dynptr d; __u32 v = 0x5a5a;
+  if (bpf_dynptr_from_skb(skb, 0, &d)) return 0;
+  return (bpf_dynptr_write(&d, 14, &v, 2, 0) == -22) + 2 * (bpf_dynptr_is_rdonly(&d) & 1);
+}
+SEC("cgroup_skb/egress") int skb_rw_cgroup2(struct __sk_buff *skb)
+{
+  struct bpf_dynptr d; __u32 v = 0x5a5a, w = 0;
+  if (bpf_dynptr_from_skb(skb, 0, &d)) return 0;
+  bpf_dynptr_write(&d, 14, &v, 2, 0);
+  bpf_dynptr_read(&w, 4, &d, 12, 0);
+  return (bpf_dynptr_data(&d, 0, 4) == 0) + 2 * ((w >> 16) == 0x5a5a);
+}
 char LICENSE[] SEC("license") = "GPL";
 """
 PROGS = ["bits_one", "bits_many", "bits_too_many", "bits_none", "bits_new_ret", "local_rw",
-         "local_bad_flags", "ring_rw", "ring_too_big", "skb_slices", "xdp_slices"]
+         "local_bad_flags", "ring_rw", "ring_too_big", "skb_slices", "xdp_slices", "skb_rw_tc", "skb_rw_cgroup",
+         "skb_rw_cgroup2"]
 
 
 @pytest.fixture(scope="module")

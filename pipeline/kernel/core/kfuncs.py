@@ -52,7 +52,8 @@ def bpf_dynptr_from_skb(vm, s, flags, ptr__uninit):
         return -EINVAL
     length = load(vm, s + SKB_LEN, 4)
     _write_dynptr(vm, ptr__uninit, s,
-                  (length & DYNPTR_SIZE_MASK) | BPF_DYNPTR_TYPE_SKB << DYNPTR_TYPE_SHIFT)
+                  (length & DYNPTR_SIZE_MASK) | BPF_DYNPTR_TYPE_SKB << DYNPTR_TYPE_SHIFT
+                  | _skb_rdonly(vm))
     return 0
 
 
@@ -124,6 +125,16 @@ DYNPTR_RDONLY_BIT = 1 << 31
 BPF_DYNPTR_TYPE_LOCAL, BPF_DYNPTR_TYPE_RINGBUF, BPF_DYNPTR_TYPE_XDP = 1, 2, 4
 BITS_ITER_NR_WORDS_MAX = 511
 BPF_MEM_ALLOC_SIZE_MAX = 4096            # kernel/bpf/memalloc.c: the largest bucket
+
+# program types whose skb dynptrs are writable (kernel: may_access_direct_pkt_data for
+# BPF_WRITE); the verifier gives the others bpf_dynptr_from_skb_rdonly (fixup_kfunc_call)
+SKB_WRITABLE = frozenset({"sched_cls", "sched_act", "lwt_xmit", "sk_skb"})
+
+
+def _skb_rdonly(vm) -> int:
+    prog_type = getattr(getattr(vm, "kernel_state", None), "prog_type", None)
+    return DYNPTR_RDONLY_BIT if prog_type is not None and prog_type not in SKB_WRITABLE else 0
+
 
 # net/core/filter.c bpf_kfunc_check_set_xdp
 XDP = KfuncSet("bpf_kfunc_check_set_xdp", module="vmlinux", prog_types={"xdp"})
