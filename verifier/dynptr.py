@@ -68,13 +68,15 @@ def _valid_init(env: Env, reg: Reg) -> bool:
 
 
 def _live_read(env: Env, reg: Reg) -> None:
-    """kernel: mark_dynptr_read."""
-    if reg.type == T.CONST_PTR_TO_DYNPTR or env.liveness is None:
+    """kernel: mark_dynptr_read (the slots also show in the level-2 log, as 6.18's do)."""
+    if reg.type == T.CONST_PTR_TO_DYNPTR:
         return
     f = env.func_of(reg)
     spi = spi_of(env, reg)
     for s in (spi, spi - 1):
-        env.liveness.mark_read(env, f.frameno, s)
+        env.scratch_stack(s)
+        if env.liveness is not None:
+            env.liveness.mark_read(env, f.frameno, s)
 
 
 def process_dynptr(env: Env, loc: tuple, regno: int, insn, *, uninit: bool = False,
@@ -88,7 +90,7 @@ def process_dynptr(env: Env, loc: tuple, regno: int, insn, *, uninit: bool = Fal
         raise VerifierError(f"arg#{regno - 1} expected pointer to stack or const struct bpf_dynptr",
                             EINVAL)
     if uninit and rdonly:
-        raise VerifierError("verifier internal error: misconfigured dynptr helper type flags",
+        raise VerifierError("verifier bug: misconfigured dynptr helper type flags",
                             EFAULT)
     if uninit:
         if reg.type == T.CONST_PTR_TO_DYNPTR or spi_of(env, reg) == -2:

@@ -144,6 +144,37 @@ SEC("cgroup_skb/egress") int skb_rdonly_write(struct __sk_buff *skb)
 { struct bpf_dynptr d; long v = 0; if (bpf_dynptr_from_skb(skb, 0, &d)) return 1;
   return bpf_dynptr_write(&d, 0, &v, 2, 0) ? 1 : 1; }
 """,
+    "misc": """
+__attribute__((noinline)) int g_submit(struct bpf_dynptr *p)
+{ bpf_ringbuf_submit_dynptr(p, 0); return 0; }
+SEC("syscall") int const_release(void *ctx)
+{ """ + RING + """  g_submit(&d); bpf_ringbuf_discard_dynptr(&d, 0); return 0; }
+__attribute__((noinline)) int g_reinit(struct bpf_dynptr *p)
+{ return bpf_dynptr_from_mem(buf, 8, 0, p); }
+SEC("syscall") int const_reinit(void *ctx)
+{ """ + LOCAL + """  return g_reinit(&d); }
+__attribute__((noinline)) int g_clone_into(struct bpf_dynptr *p)
+{ struct bpf_dynptr q; bpf_dynptr_from_mem(buf, 8, 0, &q); return bpf_dynptr_clone(&q, p); }
+SEC("syscall") int const_clone_into(void *ctx)
+{ """ + LOCAL + """  return g_clone_into(&d); }
+__attribute__((noinline)) int g_read(struct bpf_dynptr *p)
+{ char c[2]; char *s = bpf_dynptr_data(p, 0, 2); bpf_dynptr_read(c, 2, p, 0, 0);
+  return (s ? s[1] : 0) + c[0] + bpf_dynptr_size(p); }
+SEC("syscall") int const_read(void *ctx)
+{ """ + RING + """  int r = g_read(&d); bpf_ringbuf_discard_dynptr(&d, 0); return r; }
+SEC("syscall") int var_offset(void *ctx)
+{ struct bpf_dynptr d[2]; __u32 i = bpf_get_prandom_u32() & 1;
+  bpf_dynptr_from_mem(buf, 8, 0, &d[i]); return 0; }
+SEC("syscall") int partial_overwrite(void *ctx)
+{ """ + LOCAL + """  *((volatile int *)&d + 2) = 0; return bpf_dynptr_size(&d); }
+SEC("syscall") int overwrite_then_reinit(void *ctx)
+{ """ + LOCAL + """  *((volatile int *)&d + 2) = 0; bpf_dynptr_from_mem(buf, 4, 0, &d);
+  return bpf_dynptr_size(&d); }
+SEC("socket") int skb_in_socket(struct __sk_buff *skb)
+{ struct bpf_dynptr d; bpf_dynptr_from_skb(skb, 0, &d); return 0; }
+SEC("kprobe") int skb_in_kprobe(void *ctx)
+{ struct bpf_dynptr d; bpf_dynptr_from_skb(ctx, 0, &d); return 0; }
+""",
     "bits": """
 SEC("syscall") int bits_sum(void *ctx)
 { __u64 w[3] = {0x8001, 0, 0x5}; struct bpf_iter_bits it; int *b, s = 0;
