@@ -36,7 +36,7 @@ from verifier.kfunc_call import add_kfunc
 from verifier.liveness import successor_table
 
 MAX_VAR_OFF = 1 << 29
-_SYNC_CALLBACK_HELPERS = (164, 181, 197, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
+_SYNC_CALLBACK_HELPERS = (164, 180, 181, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
 _ASYNC_CALLBACK_HELPERS = (170,)                # timer_set_callback
 
 

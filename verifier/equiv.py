@@ -79,7 +79,8 @@ def _raw_equal(a: Reg, b: Reg) -> bool:
     """memcmp up to var_off: type, off and the type-specific union."""
     return (a.type == b.type and a.off == b.off and a.map is b.map and a.range == b.range
             and a.mem_size == b.mem_size and a.btf_name == b.btf_name
-            and a.btf is b.btf and a.btf_id == b.btf_id and a.subprogno == b.subprogno)
+            and a.btf is b.btf and a.btf_id == b.btf_id and a.subprogno == b.subprogno
+            and a.dynptr_id == b.dynptr_id)
 
 
 def regs_exact(a: Reg, b: Reg, idmap: IdMap) -> bool:

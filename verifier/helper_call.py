@@ -23,6 +23,8 @@ from verifier.bprintf import format_ok
 from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf, helper_ret_reg
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
+from verifier.dynptr import check_release_arg, process_dynptr
+from verifier.dynptr_slots import info as dynptr_info, unmark_slots
 from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
@@ -67,6 +69,7 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_SPIN_LOCK: (T.PTR_TO_MAP_VALUE, T.PTR_TO_BTF_ID | T.MEM_ALLOC),
     H.ARG_PTR_TO_LONG: _MEM_TYPES,
     H.ARG_PTR_TO_INT: _MEM_TYPES,
+    H.ARG_PTR_TO_DYNPTR: (T.PTR_TO_STACK, T.CONST_PTR_TO_DYNPTR),
 }
 
 
@@ -145,9 +148,11 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
             arg_type = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
             base = arg_type
     skip = is_null(reg) and arg_type & H.MAYBE_NULL
+    is_dynptr = base == H.ARG_PTR_TO_DYNPTR
     if not skip:
         _check_reg_type(env, regno, arg_type)
-        check_func_arg_reg_off(env, reg, regno, arg_type)
+        if not (is_dynptr and reg.type == T.PTR_TO_STACK):
+            check_func_arg_reg_off(env, reg, regno, arg_type)
         if base in (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON):
             want = fn.arg_btf if base == H.ARG_PTR_TO_BTF_ID else "sock_common"
             check_helper_btf_arg(env, regno, want,
@@ -155,7 +160,9 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         elif T.base(reg.type) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
             check_helper_mem_btf(env, regno, base, bool(arg_type & H.RDONLY), fn.name)
     if arg_type & H.RELEASE:
-        if not reg.ref_obj_id and not is_null(reg):
+        if is_dynptr:
+            check_release_arg(env, reg, regno)
+        elif not reg.ref_obj_id and not is_null(reg):
             raise VerifierError(f"R{regno} must be referenced when passed to release function",
                                 EINVAL)
         meta.release_regno = regno
@@ -208,6 +215,13 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
         check_timer(env, regno, meta)
     elif base == H.ARG_PTR_TO_SPIN_LOCK:
         _process_spin_lock(env, regno, meta.func_id == 93)
+    elif is_dynptr:
+        kind = ("local" if arg_type & H.DYNPTR_LOCAL else
+                "ringbuf" if arg_type & H.DYNPTR_RINGBUF else None)
+        process_dynptr(env, ("reg", regno), regno, meta.extra["insn"],
+                       uninit=bool(arg_type & H.UNINIT), rdonly=bool(arg_type & H.RDONLY),
+                       kind=kind)
+        meta.extra["dynptr_regno"] = regno
 
 
 def _check_const_str(env: Env, regno: int) -> None:
@@ -350,7 +364,7 @@ _MAP_HELPERS = {
     "prog_array": {12},
     "array_of_maps": {1}, "hash_of_maps": {1},
     "perf_event_array": {25, 55, 41, 67, 111, 121},
-    "ringbuf": {130, 131, 134},
+    "ringbuf": {130, 131, 134, 198},
     "stack_trace": {27},
     "cgroup_array": {37, 41},
     "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
@@ -367,7 +381,7 @@ _MAP_HELPERS = {
 }
 _FUNC_MAPS = {
     12: ("prog_array",), 25: ("perf_event_array",), 111: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
-    134: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
+    134: ("ringbuf",), 198: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
     52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
     70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
     82: ("reuseport_sockarray", "sockmap", "sockhash"),
@@ -439,6 +453,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             EINVAL)
     helper_regions(env, func_name(func_id), func_id, fn.might_sleep)
     meta = H.CallMeta(func_id=func_id, pkt_access=fn.pkt_access)
+    meta.extra["insn"] = insn
     for i in range(5):
         _check_func_arg(env, i, meta, fn)
     _record_func_map(env, meta, func_id)
@@ -446,7 +461,9 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     for i in range(meta.access_size):
         check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
     regs = env.regs
-    if meta.release_regno:
+    if meta.release_regno and meta.extra.get("dynptr_regno") == meta.release_regno:
+        unmark_slots(env, regs[meta.release_regno])
+    elif meta.release_regno:
         ok = False
         if meta.ref_obj_id:
             ok = release_reference(env, meta.ref_obj_id)
@@ -455,6 +472,16 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if not ok:
             raise VerifierError(f"func {func_name(func_id)}#{func_id} reference has not been "
                                 f"acquired before", EINVAL)
+    changes_data = fn.changes_pkt_data
+    slice_of = None
+    if func_id in (197, 202, 203):
+        # kernel: check_helper_call's dynptr cases
+        if func_id == 197 and regs[1].type != T.PTR_TO_MAP_VALUE:
+            raise VerifierError(f"Unsupported reg type {T.type_str(regs[1].type)} for "
+                                f"bpf_dynptr_from_mem data", EACCES)
+        if func_id != 197:
+            slice_of = dynptr_info(env, regs[meta.extra["dynptr_regno"]])
+            changes_data = changes_data or (func_id == 202 and slice_of[1] == "skb")
     if func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
     elif func_id == 81:
@@ -522,6 +549,9 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if fn.ret_flags & H.RINGBUF:
             t |= T.MEM_RINGBUF
         r0 = Reg(t, Scalar.const(0), mem_size=meta.mem_size)
+        if func_id == 203:
+            # a slice of the dynptr: dies with it (and with its reference)
+            r0 = r0.with_(dynptr_id=slice_of[0], ref_obj_id=slice_of[2])
     else:
         raise VerifierError(f"unknown return type {ret} of func {func_name(func_id)}#{func_id}",
                             EINVAL)
@@ -550,7 +580,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         _check_get_func_ip(env)
     if func_id == 12:
         return
-    if fn.changes_pkt_data:
+    if changes_data:
         clear_all_pkt_pointers(env)
 
 

@@ -34,6 +34,7 @@ ARG_PTR_TO_INT = 18
 ARG_PTR_TO_CONST_STR = 19
 ARG_PTR_TO_BTF_ID = 20
 ARG_PTR_TO_SPIN_LOCK = 21
+ARG_PTR_TO_DYNPTR = 22
 ARG_BASE_MASK = 0xFF
 
 # argument flags (shared bit values with regtypes where the kernel shares them)
@@ -44,6 +45,8 @@ UNINIT = 1 << 17
 WRITE = 1 << 18
 RELEASE = 1 << 19
 FIXED_SIZE = 1 << 20
+DYNPTR_LOCAL = 1 << 21               # the dynptr type an ARG_PTR_TO_DYNPTR names
+DYNPTR_RINGBUF = 1 << 22
 
 # return kinds
 RET_INTEGER = 0
@@ -347,6 +350,27 @@ HELPERS: dict[int, Proto] = {
     186: _p("bpf_get_retval", RET_INTEGER),
     187: _p("bpf_set_retval", RET_INTEGER, (ARG_ANYTHING,)),
 }
+
+# dynptr helpers (kernel/bpf/helpers.c, ringbuf.c); the dynptr argument is verifier.dynptr's
+_DYNPTR = ARG_PTR_TO_DYNPTR
+HELPERS.update({
+    197: _p("bpf_dynptr_from_mem", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
+                                                 _DYNPTR | DYNPTR_LOCAL | UNINIT | WRITE)),
+    198: _p("bpf_ringbuf_reserve_dynptr", RET_INTEGER, (ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                                        ARG_ANYTHING,
+                                                        _DYNPTR | DYNPTR_RINGBUF | UNINIT | WRITE)),
+    199: _p("bpf_ringbuf_submit_dynptr", RET_VOID, (_DYNPTR | DYNPTR_RINGBUF | RELEASE,
+                                                    ARG_ANYTHING)),
+    200: _p("bpf_ringbuf_discard_dynptr", RET_VOID, (_DYNPTR | DYNPTR_RINGBUF | RELEASE,
+                                                     ARG_ANYTHING)),
+    201: _p("bpf_dynptr_read", RET_INTEGER, (UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, _DYNPTR | RDONLY,
+                                             ARG_ANYTHING, ARG_ANYTHING)),
+    202: _p("bpf_dynptr_write", RET_INTEGER, (_DYNPTR | RDONLY, ARG_ANYTHING, RO_MEM,
+                                              ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)),
+    203: _p("bpf_dynptr_data", RET_PTR_TO_MEM, (_DYNPTR | RDONLY, ARG_ANYTHING,
+                                               ARG_CONST_ALLOC_SIZE_OR_ZERO),
+           ret_flags=MAYBE_NULL),
+})
 
 # Helpers whose prototype depends on the program type (the type's *_func_proto returns a
 # different struct bpf_func_proto for the same id).

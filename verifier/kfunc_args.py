@@ -43,10 +43,9 @@ from verifier.mem import check_map_access, check_mem_access
 from verifier.precision import mark_chain_precision, mark_stack_arg_precision
 from verifier.refs import acquire_reference, release_reference
 from verifier.scalar import Scalar
-from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, ITER_ACTIVE, STACK_DYNPTR, STACK_ITER, Reg,
-                            Slot)
-
-DYNPTR_NR_SLOTS = 2
+from verifier.state import BPF_REG_SIZE, EMPTY_SLOT, ITER_ACTIVE, STACK_ITER, Reg, Slot
+from verifier import dynptr
+from verifier.dynptr_slots import info as dynptr_info, stack_obj_spi
 
 # register types the kernel maps to a BTF struct (reg2btf_ids)
 REG2BTF = {T.PTR_TO_SOCKET: "sock", T.PTR_TO_SOCK_COMMON: "sock_common",
@@ -134,6 +133,12 @@ def _scalar_struct(env: Env, btf, t, rec: int) -> bool:
     return True
 
 
+def _optional(arg) -> bool:
+    """``__nullable``, or ``__opt`` (kernel: is_kfunc_arg_optional - a buffer the kfunc
+    may go without, as bpf_dynptr_slice's)."""
+    return arg.nullable or "__opt" in arg.suffixes
+
+
 def _kind_str(t) -> str:
     return L.KIND_NAMES[t.kind] if t.id else "void"
 
@@ -171,19 +176,7 @@ def _mark_precise(env: Env, loc: tuple) -> None:
 # --- stack objects: dynptrs and iterators -------------------------------------------------------
 
 def _stack_obj_spi(env: Env, reg: Reg, kind: str, nr_slots: int) -> int:
-    """kernel: stack_slot_obj_get_spi; -1 for 'not allocated yet' (ERANGE)."""
-    if reg.s.var_off.mask != 0:
-        raise VerifierError(f"{kind} has to be at a constant offset", EINVAL)
-    off = reg.off + s64(reg.s.var_off.value)
-    if off % BPF_REG_SIZE:
-        raise VerifierError(f"cannot pass in {kind} at an offset={off}", EINVAL)
-    spi = (-off - 1) // BPF_REG_SIZE
-    if off >= 0 or spi + 1 < nr_slots:
-        raise VerifierError(f"cannot pass in {kind} at an offset={off}", EINVAL)
-    f = env.func_of(reg)
-    if not (spi - nr_slots + 1 >= 0 and spi < len(f.stack)):
-        return -1
-    return spi
+    return stack_obj_spi(env, reg, kind, nr_slots)
 
 
 def _live_read(env: Env, frameno: int, spi: int) -> None:
@@ -200,59 +193,20 @@ def _stack_writes(env: Env, loc: tuple, nbytes: int, insn) -> None:
 
 def process_dynptr(env: Env, loc: tuple, argno: int, uninit: bool, meta: CallMeta,
                    insn) -> None:
-    """kernel: process_dynptr_func for a kfunc argument."""
+    """kernel: the KF_ARG_PTR_TO_DYNPTR case of check_kfunc_args (verifier.dynptr): the
+    constructors name the type they make, a clone takes its parent's type and reference."""
     reg = reg_at(env, loc)
-    if reg.type not in (T.PTR_TO_STACK, T.CONST_PTR_TO_DYNPTR):
-        raise VerifierError(f"arg#{argno} expected pointer to stack or const struct bpf_dynptr",
-                            EINVAL)
-    if uninit:
-        ok = reg.type == T.PTR_TO_STACK
-        spi = -1
-        if ok:
-            try:
-                spi = _stack_obj_spi(env, reg, "dynptr", DYNPTR_NR_SLOTS)
-            except VerifierError:
-                ok = False
-        if ok and spi >= 0:
-            f = env.func_of(reg)
-            for i in range(DYNPTR_NR_SLOTS):
-                s = f.stack[spi - i]
-                if s.types[7] == STACK_DYNPTR and s.spilled.ref_obj_id:
-                    ok = False
-        if not ok:
-            raise VerifierError("Dynptr has to be an uninitialized dynptr", EINVAL)
-        _stack_writes(env, loc, 8 * DYNPTR_NR_SLOTS, insn)
-        reg = reg_at(env, loc)
-        f = env.func_of(reg)
-        spi = _stack_obj_spi(env, reg, "dynptr", DYNPTR_NR_SLOTS)
-        did = env.new_id()
-        kind = meta.dynptr_type or "local"
-        for i in range(DYNPTR_NR_SLOTS):
-            fake = Reg(T.CONST_PTR_TO_DYNPTR, Scalar.const(0), off=1 if i == 0 else 0, id=did,
-                       btf_name=kind)
-            f.stack[spi - i] = Slot((STACK_DYNPTR,) * BPF_REG_SIZE, fake)
-            env.scratch_stack(spi - i)
-        return
-    if reg.type == T.CONST_PTR_TO_DYNPTR:
-        return
-    valid = True
-    spi = -1
-    try:
-        spi = _stack_obj_spi(env, reg, "dynptr", DYNPTR_NR_SLOTS)
-    except VerifierError:
-        valid = False
-    f = env.func_of(reg)
-    if valid and spi >= 0:
-        first = f.stack[spi]
-        if not (first.spilled.off == 1 and first.types == (STACK_DYNPTR,) * 8
-                and f.stack[spi - 1].types == (STACK_DYNPTR,) * 8):
-            valid = False
-    else:
-        valid = False
-    if not valid:
-        raise VerifierError(f"Expected an initialized dynptr as arg #{argno}", EINVAL)
-    for i in range(DYNPTR_NR_SLOTS):
-        _live_read(env, f.frameno, spi - i)
+    kind, clone_ref = None, 0
+    if uninit and meta is not None:
+        kind = meta.dynptr_type
+        parent = meta.extra.get("dynptr")
+        if meta.name == "bpf_dynptr_clone" and parent is not None:
+            kind, clone_ref = parent[1], parent[2]
+    dynptr.process_dynptr(env, loc, argno + 1, insn, uninit=uninit,
+                          rdonly=reg.type == T.CONST_PTR_TO_DYNPTR, kind=kind,
+                          clone_ref_obj_id=clone_ref)
+    if not uninit and meta is not None:
+        meta.extra["dynptr"] = dynptr_info(env, reg_at(env, loc))
 
 
 def _iter_name(tname: str) -> str:
@@ -438,7 +392,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             raise VerifierError(f"Unrecognized {name} type {_kind_str(t)}", EINVAL)
         if c == KfArg.ARENA and loc[0] == "slot":
             raise VerifierError("arena pointer cannot be a stack argument", EINVAL)
-        if (is_null(reg) or reg.type & T.PTR_MAYBE_NULL) and not arg.nullable:
+        if (is_null(reg) or reg.type & T.PTR_MAYBE_NULL) and not _optional(arg):
             raise VerifierError(f"Possibly NULL pointer passed to trusted arg{i}", EACCES)
         if reg.ref_obj_id:
             if meta.release and meta.ref_obj_id:
@@ -498,7 +452,7 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
             size_arg = args[i + 1]
             size_loc = location(size_arg)
             size_reg = reg_at(env, size_loc)
-            if not (is_null(reg) and arg.nullable):
+            if not (is_null(reg) and _optional(arg)):
                 try:
                     _check_mem_size(env, loc, size_loc)
                 except VerifierError as e:

@@ -34,6 +34,7 @@ from verifier import regtypes as T
 from verifier.btf_access import btf_ptr, skip_mods
 from verifier.call_args import reg_at
 from verifier.calls import push_callback_call
+from verifier.dynptr_slots import slice_reg
 from verifier.env import Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.exceptions import THROW, check_throw_call, throw_exit
@@ -243,6 +244,8 @@ def _return_reg(env: Env, desc: KfuncDesc, meta: CallMeta, idx: int) -> Reg:
         raise VerifierError(f"kernel function {desc.name} returns {L.KIND_NAMES[t.kind]} which "
                             f"is not supported", EINVAL)
     pt = skip_mods(kbtf, t.type) if t.type else kbtf.types[0]
+    if desc.name in DYNPTR_SLICES:
+        return _dynptr_slice(env, desc, meta)
     if pt.id == 0:
         return UNKNOWN_SCALAR            # 'void *' is a scalar
     if pt.kind not in (L.STRUCT, L.UNION):
@@ -279,6 +282,24 @@ def _kernel_object(env: Env, pt) -> Reg:
             if t.kind == pt.kind:
                 return btf_ptr(target, t.id)
     return Reg(T.PTR_TO_BTF_ID, Scalar.const(0), btf_name=pt.name)
+
+
+DYNPTR_SLICES = ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr")
+
+
+def _dynptr_slice(env: Env, desc: KfuncDesc, meta: CallMeta) -> Reg:
+    """kernel: check_kfunc_call's bpf_dynptr_slice(_rdwr) return - PTR_TO_MEM sized by the
+    constant ``buffer__szk``, tied to its dynptr (verifier.dynptr), read-only for
+    bpf_dynptr_slice.  The kernel this project compares with (6.18) refuses
+    bpf_dynptr_slice_rdwr at this point for every program type."""
+    if desc.name == "bpf_dynptr_slice_rdwr":
+        raise VerifierError("bpf_dynptr_slice_rdwr() is not allowed", EACCES)
+    if meta.arg_constant is None:
+        raise VerifierError("verifier internal error: bpf_dynptr_slice(_rdwr) no constant size",
+                            14)
+    did, kind, _ = meta.extra["dynptr"]
+    return slice_reg(did, kind, meta.arg_constant, True, "KF_RET_NULL" in desc.flags,
+                     env.new_id())
 
 
 # --- open-coded iterators ----------------------------------------------------------------

@@ -74,10 +74,20 @@ def release_reference(env, ref_obj_id: int) -> bool:
     return True
 
 
+# kinds of dynptr whose slices point into the packet (verifier.dynptr)
+PKT_DYNPTR_KINDS = frozenset({"skb", "xdp", "skb_meta"})
+
+
+def is_pkt_slice(r: Reg) -> bool:
+    """kernel: reg_is_dynptr_slice_pkt - a slice of an skb/xdp dynptr."""
+    return T.base(r.type) == T.PTR_TO_MEM and r.btf_name in PKT_DYNPTR_KINDS
+
+
 def clear_all_pkt_pointers(env) -> None:
-    """After a helper that may move packet data: every packet pointer dies."""
+    """After a helper that may move packet data: every packet pointer dies, and every
+    slice of an skb/xdp dynptr."""
     def inv(r: Reg):
-        if T.is_pkt_pointer(r.type) or r.type == T.PTR_TO_PACKET_END:
+        if T.is_pkt_pointer(r.type) or r.type == T.PTR_TO_PACKET_END or is_pkt_slice(r):
             return UNKNOWN_SCALAR
         return None
     for_each_reg(env.cur, inv)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from isa.ints import s64
 from verifier import regtypes as T
+from verifier.dynptr_slots import destroy_if_dynptr_slot, potential_write
 from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
@@ -117,6 +118,7 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
     spi = slot_i // BPF_REG_SIZE
     cur = env.frame
     reg = cur.regs[value_regno] if value_regno >= 0 else None
+    destroy_if_dynptr_slot(env, f, spi)
     old = f.stack[spi]
     if off % BPF_REG_SIZE == 0 and size == BPF_REG_SIZE:
         _live_write(env, f.frameno, spi)
@@ -182,6 +184,8 @@ def _write_var(env: Env, f: Frame, ptr_regno: int, off: int, size: int, value_re
     writing_zero = ((vreg is not None and vreg.type == T.SCALAR and vreg.s.var_off.mask == 0
                      and vreg.s.var_off.value == 0) or (vreg is None and is_st and insn.imm == 0))
     zero_used = False
+    for i in range(min_off, max_off):
+        destroy_if_dynptr_slot(env, f, (-i - 1) // BPF_REG_SIZE)
     for i in range(min_off, max_off):
         slot_i = -i - 1
         spi = slot_i // BPF_REG_SIZE
@@ -327,6 +331,7 @@ def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: i
         min_off = reg.s.smin + off
         max_off = reg.s.smax + off
     if meta is not None and meta.raw_mode:
+        potential_write(f, min_off, max_off + access_size)
         meta.access_size = access_size
         meta.regno = regno
         return

@@ -57,12 +57,13 @@ class Reg:
     stored; use copy()/with_() to derive a changed one."""
 
     __slots__ = ("type", "off", "s", "id", "ref_obj_id", "range", "map", "mem_size",
-                 "frameno", "subprogno", "btf_name", "precise", "btf", "btf_id")
+                 "frameno", "subprogno", "btf_name", "precise", "btf", "btf_id",
+                 "dynptr_id")
 
     def __init__(self, type: int = T.NOT_INIT, s: Scalar = _UNKNOWN, off: int = 0, id: int = 0,
                  ref_obj_id: int = 0, range: int = 0, map=None, mem_size: int = 0,
                  frameno: int = 0, subprogno: int = 0, btf_name: str = "",
-                 precise: bool = False, btf=None, btf_id: int = 0):
+                 precise: bool = False, btf=None, btf_id: int = 0, dynptr_id: int = 0):
         self.type = type
         self.s = s
         self.off = off
@@ -80,6 +81,7 @@ class Reg:
         # up by name); see verifier.kobj
         self.btf = btf
         self.btf_id = btf_id
+        self.dynptr_id = dynptr_id      # a dynptr slice: its dynptr's id (verifier.dynptr)
 
     def copy(self) -> "Reg":
         r = Reg.__new__(Reg)
@@ -97,6 +99,7 @@ class Reg:
         r.precise = self.precise
         r.btf = self.btf
         r.btf_id = self.btf_id
+        r.dynptr_id = self.dynptr_id
         return r
 
     def with_(self, **kw) -> "Reg":
@@ -128,7 +131,7 @@ class Reg:
                 and self.map is o.map and self.mem_size == o.mem_size
                 and self.frameno == o.frameno and self.subprogno == o.subprogno
                 and self.btf_name == o.btf_name and self.btf is o.btf
-                and self.btf_id == o.btf_id)
+                and self.btf_id == o.btf_id and self.dynptr_id == o.dynptr_id)
 
     def __repr__(self) -> str:
         return f"<Reg {T.type_str(self.type)} off={self.off} {self.s} id={self.id}>"

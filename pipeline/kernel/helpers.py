@@ -21,7 +21,7 @@ from .registry import Helper
 from .maps import BPF_EXIST, BPF_NOEXIST, RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
 from .maps import round_up as _round
 from .timers import free_in as _free_fields
-from . import helpers_maps, helpers_net, helpers_str, timers
+from . import helpers_dynptr, helpers_maps, helpers_net, helpers_str, timers
 from .helpers_net import ROOT_CGROUP_ID, SKB_HASH
 
 
@@ -479,7 +479,7 @@ HELPERS = {1: "map_lookup_elem", 2: "map_update_elem", 3: "map_delete_elem", 4: 
            169: "timer_init", 170: "timer_set_callback", 171: "timer_start", 172: "timer_cancel",
            177: "trace_vprintk", 181: "loop", 182: "strncmp", 188: "xdp_get_buff_len",
            189: "xdp_load_bytes", 190: "xdp_store_bytes", 195: "map_lookup_percpu_elem",
-           208: "ktime_get_tai_ns"}
+           208: "ktime_get_tai_ns", **helpers_dynptr.HELPERS}
 
 
 # Helpers the verifier accepts for some program type that a test run cannot give the
@@ -532,7 +532,7 @@ def why_not(helper_id: int) -> str:
     return NOT_MODELLED.get(name, "the mock kernel does not implement it")
 
 
-_HOMES = (helpers_net, helpers_str, helpers_maps, timers)   # besides this module
+_HOMES = (helpers_net, helpers_str, helpers_maps, timers, helpers_dynptr)   # besides this module
 
 
 def _impl(name: str):

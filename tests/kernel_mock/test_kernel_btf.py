@@ -87,7 +87,25 @@ GRAPH_PROTOS = {
     "bpf_rbtree_first": (RN, [("root", RR)]),
 }
 CORE_PROTOS.update(GRAPH_PROTOS)
-ALL_PROTOS = {**TESTMOD_PROTOS, **CORE_PROTOS}
+# the dynptr kfuncs and the bits iterator as the running kernel's BTF (6.18) declares them
+_DP = [("p", "const struct bpf_dynptr *")]
+DYNPTR_PROTOS = {
+    "bpf_dynptr_from_xdp": ("int", [("x", "struct xdp_md *"), ("flags", U64),
+                                    ("ptr__uninit", "struct bpf_dynptr *")]),
+    "bpf_dynptr_slice": ("void *", _DP + [("offset", "u32"), ("buffer__opt", "void *"),
+                                          ("buffer__szk", "u32")]),
+    "bpf_dynptr_slice_rdwr": ("void *", _DP + [("offset", "u32"), ("buffer__opt", "void *"),
+                                               ("buffer__szk", "u32")]),
+    "bpf_dynptr_adjust": ("int", _DP + [("start", "u32"), ("end", "u32")]),
+    "bpf_dynptr_is_null": ("bool", _DP),
+    "bpf_dynptr_is_rdonly": ("bool", _DP),
+    "bpf_dynptr_clone": ("int", _DP + [("clone__uninit", "struct bpf_dynptr *")]),
+    "bpf_iter_bits_new": ("int", [("it", "struct bpf_iter_bits *"),
+                                  ("unsafe_ptr__ign", "const u64 *"), ("nr_words", "u32")]),
+    "bpf_iter_bits_next": ("int *", [("it", "struct bpf_iter_bits *")]),
+    "bpf_iter_bits_destroy": ("void", [("it", "struct bpf_iter_bits *")]),
+}
+ALL_PROTOS = {**TESTMOD_PROTOS, **CORE_PROTOS, **DYNPTR_PROTOS}
 
 
 # ---- prototypes, as bpftool reads the built object -----------------------------

@@ -152,4 +152,23 @@ struct prog_test_ref_kfunc {
 	refcount_t cnt;
 };
 
+/* ---- dynptr kfuncs and the bits iterator (issue #12) ---- */
+
+/* The xdp context (UAPI struct xdp_md): bpf_dynptr_from_xdp's first argument. */
+struct xdp_md {
+	__u32 data;
+	__u32 data_end;
+	__u32 data_meta;
+	__u32 ingress_ifindex;
+	__u32 rx_queue_index;
+	__u32 egress_ifindex;
+};
+
+/* Open-coded bits iterator state (kernel/bpf/helpers.c); kernel view:
+ * struct bpf_iter_bits_kern { union { u64 *bits; u64 bits_copy; }; int nr_bits; int bit; }. */
+struct bpf_iter_bits {
+	__u64 __opaque[2];
+} __attribute__((aligned(8)));
+
+
 #endif /* __STACKARGS_KERNEL_TYPES_H */
