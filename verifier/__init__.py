@@ -18,7 +18,8 @@ module graph has no cycle: tests/verifier/test_structure.py).  The
 stack-argument ABI (r11 slots) is ``stack_args``; kfunc calls are
 ``kfunc_call`` (resolution against ``VerifierInput.kernel_btf``, effects,
 iterators), ``kfunc_args`` (argument checks, registers and stack slots alike)
-and ``btf_access`` (loads through kernel pointers).
+and ``btf_access`` (loads through kernel pointers); BPF exceptions (``bpf_throw``,
+the exception callback) are ``exceptions``.
 """
 
 from verifier.core import verify

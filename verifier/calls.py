@@ -412,6 +412,8 @@ def check_return_code(env: Env, regno: int = 0) -> None:
             rng = (0, 1)
         elif pt == "tracing" and attach == "trace_iter":    # stop (1) or go on (0)
             rng = (0, 1)
+        elif pt == "tracing" and attach in ("trace_fentry", "trace_fexit"):
+            rng = (0, 0)
         else:
             return
     if reg.type != T.SCALAR:

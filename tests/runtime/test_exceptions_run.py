@@ -76,6 +76,18 @@ EXPECTED = {
 }
 
 
+# a callback nothing references: the loader appends it to the program, as libbpf >= 1.3 does
+APPENDED = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern void bpf_throw(__u64 cookie) __ksym;
+__attribute__((noinline)) int exc_cb(__u64 cookie) { return cookie + 40; }
+SEC("tc") __attribute__((btf_decl_tag("exception_callback:exc_cb")))
+int throw_cb_appended(struct __sk_buff *sk) { if (sk->len > 100) bpf_throw(sk->len); return 1; }
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("exceptions_run")
@@ -118,3 +130,34 @@ def test_kernel_agrees(built, prog, data):
     from oracles import kernel
     need_kernel_objects()
     assert kernel.run_object(built[1], prog, data).retval == EXPECTED[(prog, data)]
+
+
+@pytest.fixture(scope="module")
+def appended(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exceptions_appended")
+    src = out / "app.c"
+    src.write_text(APPENDED)
+    return pipeline.build(src, output=out / "app.o"), out / "app.o"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unreferenced_callback_is_appended_and_runs(appended, engine):
+    need_engine(engine)
+    prog = appended[0].program("throw_cb_appended")
+    assert [f.name for f in prog.functions] == ["throw_cb_appended", "exc_cb"]
+    # the same callback as throw_cb's, which the kernel runs in test_kernel_agrees
+    for data in (SHORT, LONG):
+        res = pipeline.run(appended[0], "throw_cb_appended", engine=engine, data=data)
+        assert res.retval == EXPECTED[("throw_cb", data)]
+
+
+def test_kernel_agrees_on_the_appended_callback(appended):
+    from oracles import kernel
+    need_kernel_objects()
+    import ctypes
+    lib = ctypes.CDLL("libbpf.so.1")
+    if (lib.libbpf_major_version(), lib.libbpf_minor_version()) < (1, 3):
+        pytest.skip("libbpf < 1.3 does not append the exception callback")
+    for data in (SHORT, LONG):
+        assert kernel.run_object(appended[1], "throw_cb_appended", data).retval == \
+            EXPECTED[("throw_cb", data)]

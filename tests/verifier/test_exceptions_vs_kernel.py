@@ -56,6 +56,27 @@ SEC("socket") int throw_socket(struct __sk_buff *sk) { bpf_throw(0); return 0; }
 SEC("tc") int throw_after_dead_path(struct __sk_buff *sk)
 { if (sk->len > 100) { bpf_throw(1); return *(volatile int *)0; } return 0; }
 """,
+    # the program types bpf_throw's kfunc set is registered for (and some it is not)
+    "types": """
+SEC("action") int t_sched_act(struct __sk_buff *sk) { bpf_throw(0); return 0; }
+SEC("sk_skb") int t_sk_skb(struct __sk_buff *sk) { bpf_throw(0); return 0; }
+SEC("lwt_in") int t_lwt_in(struct __sk_buff *sk) { bpf_throw(0); return 0; }
+SEC("flow_dissector") int t_flow_dissector(struct __sk_buff *sk) { bpf_throw(0); return 0; }
+SEC("kprobe/do_nanosleep") int t_kprobe(void *c) { bpf_throw(0); return 0; }
+SEC("raw_tp/sys_enter") int t_raw_tp(void *c) { bpf_throw(0); return 0; }
+SEC("sk_lookup") int t_sk_lookup(void *c) { bpf_throw(1); return 1; }
+SEC("sk_msg") int t_sk_msg(void *c) { bpf_throw(1); return 1; }
+SEC("sk_reuseport") int t_sk_reuseport(void *c) { bpf_throw(1); return 1; }
+SEC("cgroup/sock") int t_cgroup_sock(void *c) { bpf_throw(1); return 1; }
+SEC("sockops") int t_sock_ops(void *c) { bpf_throw(1); return 1; }
+SEC("syscall") int t_syscall(void *c) { bpf_throw(1); return 1; }
+SEC("tracepoint/syscalls/sys_enter_getpid") int t_tracepoint(void *c) { bpf_throw(0); return 0; }
+SEC("cgroup/dev") int t_cgroup_dev(void *c) { bpf_throw(1); return 1; }
+SEC("cgroup/connect4") int t_sock_addr(void *c) { bpf_throw(1); return 1; }
+SEC("cgroup/getsockopt") int t_sockopt(void *c) { bpf_throw(1); return 1; }
+SEC("cgroup/sysctl") int t_sysctl(void *c) { bpf_throw(1); return 1; }
+SEC("perf_event") int t_perf_event(void *c) { bpf_throw(0); return 0; }
+""",
     # what must not be open or held when throwing
     "held": """
 struct val { struct bpf_spin_lock l; int v; };
@@ -126,6 +147,11 @@ CASES = [("default", p) for p in (
     "throw_main", "throw_always", "throw_static", "throw_global", "throw_deep", "throw_xdp",
     "throw_range_ok", "throw_range_bad", "throw_range_unknown", "throw_socket",
     "throw_after_dead_path")]
+TYPES_REJECTED = ("t_sched_act", "t_sk_skb", "t_lwt_in", "t_flow_dissector", "t_kprobe",
+                  "t_raw_tp", "t_sk_lookup", "t_sk_msg", "t_sk_reuseport")
+TYPES_ACCEPTED = ("t_cgroup_sock", "t_sock_ops", "t_syscall", "t_tracepoint", "t_cgroup_dev",
+                  "t_sock_addr", "t_sockopt", "t_sysctl", "t_perf_event")
+CASES += [("types", p) for p in TYPES_REJECTED + TYPES_ACCEPTED]
 CASES += [("held", p) for p in (
     "throw_in_loop_cb", "throw_below_loop_cb", "throw_with_ref", "throw_with_ref_in_subprog",
     "throw_under_lock")]
@@ -165,7 +191,7 @@ def test_exception_verdict_equals_kernel(objects, src, prog):
 EXPECT_REJECTED = {"throw_range_bad", "throw_range_unknown", "throw_socket", "throw_in_loop_cb",
                    "throw_below_loop_cb", "throw_with_ref", "throw_with_ref_in_subprog",
                    "throw_under_lock", "throw_cb_two_args", "throw_cb_no_args",
-                   "throw_cb_throws", "cb_range_bad"}
+                   "throw_cb_throws", "cb_range_bad", *TYPES_REJECTED}
 
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
