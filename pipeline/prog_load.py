@@ -100,7 +100,7 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
                         attach=prog.attach)
     inp.prog_flags = prog_flags
     inp.target_btf = _kernel_target(obj, prog, sec)
-    if prog.type == "tracing" and sec.split("/", 1)[0].endswith(".s"):
+    if sec.split("/", 1)[0].endswith(".s"):
         inp.prog_flags |= BPF_F_SLEEPABLE            # libbpf's SEC_SLEEPABLE sections
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:

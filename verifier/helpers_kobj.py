@@ -54,6 +54,11 @@ KOBJ_HELPERS: dict[int, Proto] = {
     149: Proto("bpf_snprintf_btf", RET_INTEGER,
                args=(ARG_PTR_TO_MEM | WRITE, ARG_CONST_SIZE, RO_MEM, ARG_CONST_SIZE,
                      ARG_ANYTHING)),
+    175: Proto("bpf_task_pt_regs", RET_PTR_TO_BTF_ID, gpl_only=True, ret_btf="pt_regs",
+               arg_btf="task_struct", args=(ARG_PTR_TO_BTF_ID,)),
+    191: Proto("bpf_copy_from_user_task", RET_INTEGER, gpl_only=True, might_sleep=True,
+               arg_btf="task_struct", args=(UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
+                                            ARG_PTR_TO_BTF_ID, ARG_ANYTHING)),
     141: Proto("bpf_get_task_stack", RET_INTEGER, arg_btf="task_struct",
                args=(ARG_PTR_TO_BTF_ID, UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)),
     # local storage of tasks and cgroups (kernel/bpf/bpf_task_storage.c, bpf_cgrp_storage.c)
