@@ -9,6 +9,7 @@ argument is followed by its ``CONST_SIZE`` / ``CONST_SIZE_OR_ZERO``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 # argument base kinds
@@ -598,5 +599,6 @@ class CallMeta:
 
 # helpers of kernel objects and the tp_btf/iter tables (they use the names above)
 from verifier import helpers_kobj as KO  # noqa: E402
-HELPERS.update(KO.KOBJ_HELPERS)
-TYPE_HELPERS.update(KO.TYPE_KOBJ_HELPERS)
+_KOBJ, _KOBJ_TYPED = KO.tables(sys.modules[__name__])
+HELPERS.update(_KOBJ)
+TYPE_HELPERS.update(_KOBJ_TYPED)
