@@ -380,7 +380,8 @@ _MAP_HELPERS = {
     "user_ringbuf": {209},
 }
 _FUNC_MAPS = {
-    12: ("prog_array",), 25: ("perf_event_array",), 111: ("perf_event_array",), 130: ("ringbuf",), 131: ("ringbuf",),
+    12: ("prog_array",), 25: ("perf_event_array",), 111: ("perf_event_array",),
+    130: ("ringbuf",), 131: ("ringbuf",),
     134: ("ringbuf",), 198: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
     52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
     70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),

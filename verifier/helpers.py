@@ -9,6 +9,7 @@ argument is followed by its ``CONST_SIZE`` / ``CONST_SIZE_OR_ZERO``.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 # argument base kinds
@@ -592,7 +593,7 @@ def available(prog_type: str, func_id: int, attach: str | None = None,
         if struct != "tcp_congestion_ops":
             return False            # bpf_dummy_ops has no get_func_proto
         return func_id in _BASE or func_id in KO.TCP_CA or (
-            func_id in KO.ITER_SOCKOPT and member != "release")
+            func_id in KO.ITER_SOCKOPT_IDS and member != "release")
     by_attach = _attach_allows(prog_type, func_id, attach)
     if by_attach is not None:
         return by_attach
@@ -635,5 +636,6 @@ class CallMeta:
 
 # helpers of kernel objects and the tp_btf/iter tables (they use the names above)
 from verifier import helpers_kobj as KO  # noqa: E402
-HELPERS.update(KO.KOBJ_HELPERS)
-TYPE_HELPERS.update(KO.TYPE_KOBJ_HELPERS)
+_KOBJ, _KOBJ_TYPED = KO.tables(sys.modules[__name__])
+HELPERS.update(_KOBJ)
+TYPE_HELPERS.update(_KOBJ_TYPED)
