@@ -322,8 +322,6 @@ def _prog_load_once(insns, prog_type, license, log_level, size, *, name, btf_fd,
     fi = li = None
     if btf_fd is not None:
         fields.append((72, "I", btf_fd))
-    if attach_btf_id:
-        fields.append((108, "I", attach_btf_id))     # the kernel type (vmlinux BTF id)
     if func_info:
         fi = ctypes.create_string_buffer(b"".join(struct.pack("<II", *e) for e in func_info))
         fields += [(76, "I", 8), (80, "Q", _addr(fi)), (88, "I", len(func_info))]
