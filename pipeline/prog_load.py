@@ -102,6 +102,8 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.target_btf = _tracing_target(obj, prog, sec)
         if sec.split("/", 1)[0].endswith(".s"):
             inp.prog_flags |= BPF_F_SLEEPABLE        # libbpf's SEC_SLEEPABLE sections
+    if prog.type == "syscall":
+        inp.prog_flags |= BPF_F_SLEEPABLE            # libbpf: SEC("syscall") is SEC_SLEEPABLE
     inp.map_fds = False         # relocated map references are BPF_PSEUDO_MAP_IDX*
     if linked.kernel is not None:
         # what libbpf and the kernel add for kfunc calls: each .ksyms extern checked against
