@@ -260,7 +260,8 @@ def run(obj, prog=None, *, data: bytes | None = None, globals: dict | None = Non
     :func:`verifier_input`.  The program and its tail-call targets are verified before
     anything sized by the object is allocated; maps, global data and ``data`` together may
     take :data:`pipeline.testrun.MEMORY_LIMIT` bytes, and a helper the mock kernel cannot
-    run is refused before the run."""
+    run (or, for a program loaded with another kernel's ``target_btf``, a kfunc handing out
+    mock-kernel objects) is refused before the run."""
     obj, p = _configured(obj, prog, target_btf, kconfig, kernel)
     if p.type in ("tracing", "lsm", "struct_ops"):
         # their context is a kernel event's arguments (kernel objects): nothing to run on

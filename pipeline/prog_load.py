@@ -118,11 +118,6 @@ def build_input(obj, prog, *, kernel=None, prog_flags: int = 0, data_values=None
         inp.kfuncs = dict(linked.kfuncs)
         inp.kernel_btf = linked.kernel.kernel
         inp.kfunc_prog_types = linked.kernel.kfunc_prog_types()
-        if inp.target_btf is None:
-            # the kernel objects kfuncs return are typed by the kernel the program is
-            # loaded for (its CO-RE offsets were resolved there)
-            from .load_time import target_kernel_btf
-            inp.target_btf = target_kernel_btf(obj.target_btf)
     return inp
 
 

@@ -18,6 +18,7 @@ Skips where bpf() or libbpf is missing.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -140,6 +141,14 @@ struct { __uint(type, BPF_MAP_TYPE_PROG_ARRAY); __uint(max_entries, 1); __type(k
          __type(value, int); } jt SEC(".maps");
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
 SEC("syscall") int rcu_ok(void *ctx) { bpf_rcu_read_lock(); bpf_rcu_read_unlock(); return 0; }
+SEC("syscall") int sleepable_helper(void *ctx)
+{ char buf[8]; bpf_copy_from_user(buf, 8, 0); return buf[0]; }
+SEC("syscall") int sleepable_helper_in_rcu(void *ctx)
+{ char buf[8]; bpf_rcu_read_lock(); bpf_copy_from_user(buf, 8, 0); bpf_rcu_read_unlock();
+  return buf[0]; }
+SEC("syscall") int sleepable_helper_in_preempt(void *ctx)
+{ char buf[8]; bpf_preempt_disable(); bpf_copy_from_user(buf, 8, 0); bpf_preempt_enable();
+  return buf[0]; }
 SEC("syscall") int rcu_twice(void *ctx)
 { bpf_rcu_read_lock(); bpf_rcu_read_unlock(); bpf_rcu_read_lock(); bpf_rcu_read_unlock();
   return 0; }
@@ -244,6 +253,52 @@ SEC("tc") int nullable_nocheck_callee(void *ctx) { return maybe_nocheck((struct 
 CASES = [(src, p) for src, text in SOURCES.items()
          for p in re.findall(r"SEC\(\"[^\"]+\"\) int (\w+)\(", text)]
 
+# loaded for this machine's kernel (CO-RE against /sys/kernel/btf/vmlinux, as libbpf loads it):
+# RCU-protected members (task->real_parent) are rcu pointers inside bpf_rcu_read_lock() and in
+# non-sleepable programs, untrusted after bpf_rcu_read_unlock()
+VMLINUX_SOURCES = {
+    "rcu_members": """
+struct task_struct___w { int pid; struct task_struct *real_parent; }
+    __attribute__((preserve_access_index));
+#define PARENT(t) (((struct task_struct___w *)(t))->real_parent)
+SEC("tc") int rcu_member_in_section(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p, *q; if (!t) return 0; bpf_rcu_read_lock();
+  p = PARENT(t); q = p ? bpf_task_acquire(p) : 0; bpf_rcu_read_unlock();
+  if (q) bpf_task_release(q); bpf_task_release(t); return 0; }
+SEC("tc") int rcu_member_after_unlock(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p, *q = 0; if (!t) return 0; bpf_rcu_read_lock();
+  p = PARENT(t); bpf_rcu_read_unlock(); if (p) q = bpf_task_acquire(p);
+  if (q) bpf_task_release(q); bpf_task_release(t); return 0; }
+SEC("tc") int rcu_member_no_section(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p, *q = 0; if (!t) return 0;
+  p = PARENT(t); if (p) q = bpf_task_acquire(p);
+  if (q) bpf_task_release(q); bpf_task_release(t); return 0; }
+SEC("tc") int rcu_member_read_after_unlock(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p; int r = 0; if (!t) return 0;
+  bpf_rcu_read_lock(); p = PARENT(t); bpf_rcu_read_unlock();
+  if (p) r = ((struct task_struct___w *)p)->pid; bpf_task_release(t); return r; }
+SEC("tc") int rcu_member_under_cgroup(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p; struct cgroup *c; long r = 0; if (!t) return 0;
+  c = bpf_cgroup_from_id(1); if (!c) { bpf_task_release(t); return 0; }
+  bpf_rcu_read_lock(); p = PARENT(t); if (p) r = bpf_task_under_cgroup(p, c); bpf_rcu_read_unlock();
+  bpf_cgroup_release(c); bpf_task_release(t); return r; }
+SEC("tc") int rcu_member_under_cgroup_after(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p; struct cgroup *c; long r = 0; if (!t) return 0;
+  c = bpf_cgroup_from_id(1); if (!c) { bpf_task_release(t); return 0; }
+  bpf_rcu_read_lock(); p = PARENT(t); bpf_rcu_read_unlock(); if (p) r = bpf_task_under_cgroup(p, c);
+  bpf_cgroup_release(c); bpf_task_release(t); return r; }
+SEC("syscall") int sleepable_walk_untrusted(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *q; if (!t) return 0;
+  q = bpf_task_acquire(t->parent); if (q) bpf_task_release(q); bpf_task_release(t); return 0; }
+SEC("syscall") int sleepable_walk_in_section(void *ctx)
+{ struct task_struct *t = bpf_task_from_pid(1), *p, *q = 0; if (!t) return 0; bpf_rcu_read_lock();
+  p = PARENT(t); if (p) q = bpf_task_acquire(p); bpf_rcu_read_unlock();
+  if (q) bpf_task_release(q); bpf_task_release(t); return 0; }
+""",
+}
+VMLINUX_CASES = [(src, p) for src, text in VMLINUX_SOURCES.items()
+                 for p in re.findall(r"SEC\(\"[^\"]+\"\) int (\w+)\(", text)]
+
 
 @pytest.fixture(scope="module")
 def objects(tmp_path_factory):
@@ -252,8 +307,12 @@ def objects(tmp_path_factory):
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
 def test_verdict_equals_kernel(objects, src, prog):
-    import pipeline
     path, obj = objects(src)
+    _compare(path, obj, prog)
+
+
+def _compare(path, obj, prog: str) -> None:
+    import pipeline
     res = kernel.load_object(path, prog, log_level=1)
     try:
         processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
@@ -266,6 +325,20 @@ def test_verdict_equals_kernel(objects, src, prog):
         assert ours.processed_insns == processed
     else:
         assert ours.error_line == res.error_line, res.log
+
+
+@pytest.fixture(scope="module")
+def vmlinux_objects(tmp_path_factory):
+    if not Path("/sys/kernel/btf/vmlinux").is_file():
+        pytest.skip("no /sys/kernel/btf/vmlinux")
+    return object_builder(tmp_path_factory, "task_kfuncs_vmlinux", VMLINUX_SOURCES, HEAD, TAIL)
+
+
+@pytest.mark.parametrize("src, prog", VMLINUX_CASES, ids=[p for _, p in VMLINUX_CASES])
+def test_verdict_for_vmlinux_equals_kernel(vmlinux_objects, src, prog):
+    import pipeline
+    path, _ = vmlinux_objects(src)
+    _compare(path, pipeline.load(path, target_btf="vmlinux"), prog)
 
 
 def test_leak_names_the_reference_like_the_kernel(objects):
