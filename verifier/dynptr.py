@@ -1,6 +1,6 @@
-"""Dynptrs on the stack (kernel: process_dynptr_func and the dynptr stack-slot helpers of
-verifier.c: dynptr_get_spi, mark/unmark_stack_slots_dynptr, destroy_if_dynptr_stack_slot,
-invalidate_dynptr, is_dynptr_reg_valid_(un)init, is_dynptr_type_expected).
+"""Dynptrs on the stack (kernel: process_dynptr_func, mark_stack_slots_dynptr,
+is_dynptr_reg_valid_(un)init, is_dynptr_type_expected; the slot half - dynptr_get_spi,
+destroy_if_dynptr_stack_slot, unmark_stack_slots_dynptr - is :mod:`verifier.dynptr_slots`).
 
 A ``struct bpf_dynptr`` (16 bytes) occupies two stack slots whose bytes are all
 ``STACK_DYNPTR``; each slot's "spilled" register describes the dynptr: type
