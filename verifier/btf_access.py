@@ -73,21 +73,40 @@ def reg_btf_type(env: Env, reg: Reg):
     return btf, None
 
 
-def struct_ids_match(btf, tid: int, off: int, want_name: str) -> bool:
-    """kernel: btf_struct_ids_match (not strict): the struct at ``off`` of type ``tid`` is
-    ``want_name``, also through first members at offset 0 (a ``struct sock *`` is a
-    ``struct sock_common *``)."""
-    t = skip_mods(btf, tid)
-    for _ in range(32):
-        if off == 0 and t.name == want_name and t.kind in (L.STRUCT, L.UNION):
+def struct_ids_match(btf, t, off: int, want_name: str, strict: bool = False) -> bool:
+    """kernel: btf_struct_ids_match - a pointer to struct ``t`` (of ``btf``, the register's
+    own BTF) at ``off`` is a pointer to struct ``want_name`` if it is that struct, or (not
+    ``strict``) the struct nested at ``off`` in it, at any depth (a ``struct sock *`` is a
+    ``struct sock_common *``; a ``struct bpf_cpumask *`` passes for its first member,
+    ``struct cpumask *``).  Structs are matched by name, as types of two BTFs (the
+    program's target and the mock kernel's) are."""
+    if t is None:
+        return False
+    if off == 0 and t.name == want_name:
+        return True
+    if strict:
+        return False
+    while t.kind == L.STRUCT:
+        m = next((m for m in t.members if not m.bitfield_size and m.bits_offset % 8 == 0
+                  and m.bits_offset // 8 <= off < m.bits_offset // 8 + _size(btf, m.type)),
+                 None)
+        if m is None:
+            return False
+        mt = skip_mods(btf, m.type)
+        if mt.kind != L.STRUCT:
+            return False            # a scalar, pointer or array there: not a nested object
+        off -= m.bits_offset // 8
+        if off == 0 and mt.name == want_name:
             return True
-        if t.kind not in (L.STRUCT, L.UNION) or not t.members or off:
-            return False
-        m = t.members[0]
-        if m.bits_offset:
-            return False
-        t = skip_mods(btf, m.type)
+        t = mt
     return False
+
+
+def _size(btf, tid: int) -> int:
+    try:
+        return btf.size_of(tid)
+    except Exception:  # noqa: BLE001 - an unsized member holds no nested object
+        return 0
 
 
 # --- the walk (kernel: btf_struct_walk) ---------------------------------------------------
@@ -329,7 +348,7 @@ def check_helper_btf_arg(env: Env, regno: int, want: str, release: bool = False)
         return
     btf, st = reg_btf_type(env, reg)
     have = st.name if st is not None else reg.btf_name
-    ok = st is not None and (struct_ids_match(btf, st.id, reg.off, want) if not release
+    ok = st is not None and (struct_ids_match(btf, st, reg.off, want) if not release
                              else have == want and not reg.off)
     if not ok:
         raise VerifierError(f"R{regno} is of type {have} but {want} is expected", EACCES)

@@ -34,7 +34,7 @@ from isa.ints import s64
 from verifier import graph
 from verifier import helpers as H
 from verifier import regtypes as T
-from verifier.btf_access import reg_btf_type, skip_mods
+from verifier.btf_access import reg_btf_type, skip_mods, struct_ids_match
 from verifier.call_args import (check_func_arg_reg_off, check_mem_reg_at, check_rw_access_at,
                                 check_timer, is_null, lend, loc_name, location, reg_at)
 from verifier.env import BPF_MAX_VAR_SIZ, Env
@@ -488,41 +488,6 @@ def check_kfunc_args(env: Env, proto, meta: CallMeta, insn) -> None:
                             f"PTR_TO_BTF_ID", EINVAL)
 
 
-def struct_ids_match(btf, t, off: int, need, strict: bool) -> bool:
-    """kernel: btf_struct_ids_match - a pointer to struct ``t`` (of ``btf``, the register's
-    own BTF) at ``off`` is a pointer to ``need`` if it is that struct, or (not ``strict``)
-    the struct nested at ``off`` in it, at any depth (``struct bpf_cpumask *`` passes for
-    its first member, ``struct cpumask *``).  Structs are matched by kind and name, as types
-    of two BTFs (the program's target and the mock kernel's) are."""
-    if t is None:
-        return False
-    if off == 0 and t.name == need.name:
-        return True
-    if strict:
-        return False
-    while t.kind == L.STRUCT:
-        m = next((m for m in t.members if not m.bitfield_size and m.bits_offset % 8 == 0
-                  and m.bits_offset // 8 <= off < m.bits_offset // 8 + _size(btf, m.type)),
-                 None)
-        if m is None:
-            return False
-        mt = skip_mods(btf, m.type)
-        if mt.kind != L.STRUCT:
-            return False            # a scalar, pointer or array there: not a nested object
-        off -= m.bits_offset // 8
-        if off == 0 and mt.name == need.name:
-            return True
-        t = mt
-    return False
-
-
-def _size(kbtf, tid: int) -> int:
-    try:
-        return kbtf.size_of(tid)
-    except Exception:  # noqa: BLE001 - an unsized member holds no nested object
-        return 0
-
-
 def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -> None:
     """kernel: the KF_ARG_PTR_TO_BTF_ID case and process_kf_arg_ptr_to_btf_id."""
     b = T.base(reg.type)
@@ -539,7 +504,7 @@ def _check_btf_id(env: Env, meta: CallMeta, arg, reg: Reg, loc: tuple, i: int) -
     else:
         btf, t = reg_btf_type(env, reg)
     strict = meta.release and bool(reg.ref_obj_id)
-    if not struct_ids_match(btf, t, reg.off, ref, strict):
+    if not struct_ids_match(btf, t, reg.off, ref.name, strict):
         raise VerifierError(f"kernel function {meta.name} args#{i} expected pointer to "
                             f"{_kind_str(ref)} {ref.name} but {loc_name(loc)} has a pointer to "
                             f"STRUCT {have}", EINVAL)

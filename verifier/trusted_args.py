@@ -18,7 +18,8 @@ from __future__ import annotations
 from btf import layout as L
 from isa.ints import s64
 from verifier import regtypes as T
-from verifier.btf_access import btf_ptr, is_trusted_reg, reg_btf_type, skip_mods
+from verifier.btf_access import (btf_ptr, is_trusted_reg, reg_btf_type, skip_mods,
+                                 struct_ids_match)
 from verifier.errors import EINVAL, VerifierError
 from verifier.state import Reg
 from verifier.tnum import tnum_strn
@@ -66,8 +67,7 @@ def check_caller_reg(env, reg: Reg, name: str, arg) -> str | None:
                 + ", ".join(T.type_str(x) for x in _COMPATIBLE))
     kbtf, want = _kernel_struct(env, arg)
     btf, have = reg_btf_type(env, reg)
-    from verifier.kfunc_args import struct_ids_match
-    if not struct_ids_match(btf, have, reg.off, want, False):
+    if not struct_ids_match(btf, have, reg.off, want.name):
         return (f"{name} is of type {have.name if have is not None else reg.btf_name} "
                 f"but {want.name} is expected")
     if reg.s.var_off.mask or reg.s.var_off.value:
