@@ -1,10 +1,11 @@
 """Tail-call targets that call helpers, kfuncs and subprograms, on every engine, compared
 with the live kernel's BPF_PROG_TEST_RUN (libbpf fills the prog arrays' ``.values``).
 
-Regression: the native engine once placed its helper/kfunc stubs at a fixed 64-byte stride
+Regressions: the native engine once placed its helper/kfunc stubs at a fixed 64-byte stride
 while ``bpf_tail_call``'s stub is longer, so linking a tail-call target that calls any
 helper or kfunc (even on a branch never taken) overwrote the end of that stub and the
-caller fell through (10 instead of the target's 2).  Expected values are the kernel's.
+caller fell through (10 instead of the target's 2); and it kept LD_ABS's out-of-range flag set,
+so a later tail call that fell through jumped to address 0.  Expected values are the kernel's.
 """
 
 from __future__ import annotations
@@ -229,6 +230,31 @@ SEC("tc") int target(struct __sk_buff *skb)
 	return v ? 40 + *v : 99;
 }
 """, "entry"),
+    # LD_ABS out of range ends the first run with 0; the second run's tail call finds an
+    # empty slot and falls through (native once kept LD_ABS's flag and jumped to 0)
+    "ld_abs_then_empty_slot": ("""
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 2);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} arr SEC(".maps");
+
+SEC("tc") int entry(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&counts, &k);
+
+	if (!v)
+		return 1;
+	*v += 1;
+	if (*v == 1)
+		return load_byte(skb, 1000) + 3;
+	bpf_tail_call(skb, &arr, 1);
+	return 5;
+}
+""", "entry"),
 }
 
 TAIL = '\nchar _license[] SEC("license") = "GPL";\n'
@@ -264,11 +290,14 @@ def test_tail_call_target_matches_the_kernel(built, kernel_retvals, engine, case
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_repeated_runs_keep_tail_calls_right(built, kernel_retvals, engine):
-    """Ten runs in one call (the native engine's Python loop for programs that tail-call):
-    the map counter persists across runs, so compare the kernel's tenth run too."""
+@pytest.mark.parametrize("case, repeat", [("helper_taken", 10), ("chain", 3),
+                                          ("ld_abs_then_empty_slot", 2)])
+def test_repeated_runs_keep_tail_calls_right(built, engine, case, repeat):
+    """Several runs in one call (the native engine's Python loop for programs that
+    tail-call): map counters persist across runs, so compare with the kernel's last run."""
     from tests.oracles import kernel
     need_engine(engine)
-    path, obj = built["helper_taken"]
-    res = pipeline.run(obj, "entry", data=DATA, engine=engine, repeat=10)
-    assert res.retval == kernel.run_object(path, "entry", DATA, repeat=10).retval
+    need_kernel_objects()
+    path, obj = built[case]
+    res = pipeline.run(obj, SOURCES[case][1], data=DATA, engine=engine, repeat=repeat)
+    assert res.retval == kernel.run_object(path, SOURCES[case][1], DATA, repeat=repeat).retval
