@@ -54,8 +54,9 @@ _SIGNALS = {signal.SIGSEGV: "SIGSEGV", signal.SIGBUS: "SIGBUS", signal.SIGILL: "
             signal.SIGFPE: "SIGFPE", signal.SIGTRAP: "SIGTRAP"}
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x02, 0x20, 0x100000
-_KFUNC_SLOTS = 0x1000                  # bytes of kfunc stubs
-_STUB = 64                             # bytes per stub
+_KFUNC_SLOTS = 0x1000                  # bytes of kfunc slots (HELPER_STRIDE each)
+_STUB_AREA = 0x4000                    # bytes of stubs, each packed at its own length
+_STUB_ALIGN = 16
 
 
 class NativeError(Exception):
@@ -159,7 +160,7 @@ def _layout(prog_name, image, targets) -> dict:
     """Offsets in the code block: trampolines, stubs, then each image on its own pages.
     ``base`` is filled in by the child (and reported back through the fault record's rip
     only relative to it, so the parent recomputes it the same way)."""
-    off = _page(MAX_HELPER_ID * HELPER_STRIDE + _KFUNC_SLOTS + 3 * _STUB)
+    off = _page(MAX_HELPER_ID * HELPER_STRIDE + _KFUNC_SLOTS + _STUB_AREA)
     images = {}
     for name, img in [(prog_name, image), *((n, t) for n, t in targets.items())]:
         images[name] = (off, img)
@@ -291,6 +292,7 @@ class _Child:
         self._stubs: dict[tuple[str, int], int] = {}
         self._next_kfunc = self.base + MAX_HELPER_ID * HELPER_STRIDE
         self._next_stub = self._next_kfunc + _KFUNC_SLOTS
+        self._stub_end = self._next_stub + _STUB_AREA
         for r in run_state.regions:
             self.memory.add(r.name, r.base, r.data, r.writable)
         self.memory.regions.append(("stack", *_native_stack(), True))   # BPF stacks live here
@@ -332,6 +334,10 @@ class _Child:
             key = ("kfunc", target.ident)
             if key not in self._stubs:
                 slot = self._next_kfunc
+                if slot + HELPER_STRIDE > self.base + MAX_HELPER_ID * HELPER_STRIDE \
+                        + _KFUNC_SLOTS:
+                    raise LinkError(f"kfunc {target.ident}: more than "
+                                    f"{_KFUNC_SLOTS // HELPER_STRIDE} kfuncs in one run")
                 self._next_kfunc += HELPER_STRIDE
                 fn = self.kfuncs.get(target.ident)
                 n = max(5, getattr(fn, "nr_slots", None) or 12)
@@ -356,9 +362,17 @@ class _Child:
 
     def _stub(self, key, cb_addr: int, kind: str) -> int:
         if key not in self._stubs:
+            # each stub gets the bytes it needs: a fixed stride once let the tail-call stub
+            # (longer than the stride) be overwritten by the next stub linked, so a
+            # tail-call target calling any helper or kfunc broke its caller's return
+            code = stub_code(kind, self.cells, cb_addr)
             addr = self._next_stub
-            self._next_stub += _STUB
-            self._write(addr, stub_code(kind, self.cells, cb_addr))
+            size = -(-len(code) // _STUB_ALIGN) * _STUB_ALIGN
+            if addr + size > self._stub_end:
+                raise LinkError(f"{key[0]} {key[1]}: the native engine's {_STUB_AREA:#x} "
+                                "bytes of helper and kfunc stubs are full")
+            self._next_stub += size
+            self._write(addr, code)
             self._stubs[key] = addr
         return self._stubs[key]
 

@@ -34,7 +34,8 @@ def stub_code(kind: str, cells: int, cb: int) -> bytes:
     plain:   jump to it (it returns straight to the program);
     through: call it, then if the flag cell is set return to the target cell's address
              instead (a tail call's caller epilogue);
-    ld_abs:  call it, rdx = the flag cell (1: out of range, the program returns 0)."""
+    ld_abs:  call it, rdx = the flag cell (1: out of range, the program returns 0), then
+             clear the cell."""
     rec = (b"\x4C\x8B\x1C\x24"                 # mov r11, [rsp]
            + movabs(b"\x48\xB8", cells)       # movabs rax, cells
            + b"\x4C\x89\x18")                  # mov [rax], r11
@@ -43,7 +44,10 @@ def stub_code(kind: str, cells: int, cb: int) -> bytes:
     call = (b"\x48\x83\xEC\x08" + movabs(b"\x48\xB8", cb) + b"\xFF\xD0"   # sub rsp,8; call
             + b"\x48\x83\xC4\x08" + movabs(b"\x49\xBB", cells + 8))        # add; movabs r11
     if kind == "ld_abs":
-        return rec + call + b"\x49\x8B\x13" + b"\xC3"                 # mov rdx, [r11]; ret
+        # the flag is cleared once read: left set, it would redirect the next tail call
+        # that falls through (the "through" stub reads the same cell)
+        return (rec + call + b"\x49\x8B\x13"                         # mov rdx, [r11]
+                + b"\x49\xC7\x03\x00\x00\x00\x00" + b"\xC3")         # mov qword [r11], 0; ret
     tail = (b"\x49\xC7\x03\x00\x00\x00\x00"     # mov qword [r11], 0
             + b"\x4D\x8B\x53\x08"               # mov r10, [r11 + 8]
             + b"\x4C\x89\x14\x24")              # mov [rsp], r10
