@@ -194,13 +194,11 @@ def _native(prog, image, run, helpers, kfuncs, verdict, repeat, timeout, targets
         raise UserError("usage", "engine 'native' runs only verified programs (no --no-verify)",
                         None, BAD_INPUT)
     for name, (linked, _) in targets.items():
-        if linked.kfuncs and tail_calls:
-            # its native frames come back wrong after such a target ran (and a target's
-            # bpf_throw would have to unwind them): refused rather than a wrong result
-            raise UserError("usage", f"engine 'native' does not run tail-call targets that "
-                                     f"call kfuncs ({name} calls "
-                                     f"{sorted(set(linked.kfuncs.values()))[0]}): use "
-                                     f"unicorn or interp", None, BAD_INPUT)
+        if tail_calls and "bpf_throw" in linked.kfuncs.values():
+            # a throw there ends that tail call only: its native frames cannot be unwound
+            raise UserError("usage", f"engine 'native' does not model bpf_throw in a tail-call "
+                                     f"target ({name} calls bpf_throw): use unicorn or interp",
+                            None, BAD_INPUT)
     try:
         out = exec_native.run(prog.name, image, run, helpers, kfuncs, repeat=repeat,
                               timeout=timeout, targets={n: t[1] for n, t in targets.items()},

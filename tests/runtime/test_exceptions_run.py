@@ -107,7 +107,7 @@ def _packet_name(data: bytes) -> str:
 def test_throw_returns_the_callbacks_result(built, engine, prog, data):
     need_engine(engine)
     if engine == "native" and prog == "throw_in_tail_call":
-        pytest.skip("native refuses this one (test_native_refuses_kfunc_calling_tail_target)")
+        pytest.skip("native refuses this one (test_native_refuses_throwing_tail_target)")
     res = pipeline.run(built[0], prog, engine=engine, data=data)
     assert res.retval == EXPECTED[(prog, data)]
     thrown = (prog, data) != ("throw_in_tail_call", LONG) and \
@@ -115,10 +115,10 @@ def test_throw_returns_the_callbacks_result(built, engine, prog, data):
     assert res.ended_by == ("throw" if thrown else "exit")
 
 
-def test_native_refuses_kfunc_calling_tail_target(built):
+def test_native_refuses_throwing_tail_target(built):
     need_engine("native")
-    with pytest.raises(pipeline.Error, match="engine 'native' does not run tail-call targets "
-                                             "that call kfuncs \\(tail_target calls bpf_throw"):
+    with pytest.raises(pipeline.Error, match="engine 'native' does not model bpf_throw in a "
+                                             "tail-call target \\(tail_target calls bpf_throw"):
         pipeline.run(built[0], "throw_in_tail_call", engine="native", data=LONG)
 
 
