@@ -15,8 +15,19 @@ from .insn import Insn, IsaError, check_program, decode, encode, imm64, ld_imm64
 
 __all__ = ["Insn", "IsaError", "check_program", "decode", "encode", "imm64", "ld_imm64",
            "opcode_problem"]
-from .asm import AsmError, assemble  # noqa: E402  the bpf_conformance assembler
-from .conformance import ConformanceError, ConformanceTest  # noqa: E402
-__all__ += ["AsmError", "assemble", "ConformanceError", "ConformanceTest"]
-from .disasm import Line, disassemble, format_insn, render_kernel, render_objdump  # noqa: E402
-__all__ += ["Line", "disassemble", "format_insn", "render_kernel", "render_objdump"]
+# the assembler and the disassemblers are imported on first use (most processes need neither)
+_LAZY = {"AsmError": "asm", "assemble": "asm",      # the bpf_conformance assembler
+         "ConformanceError": "conformance", "ConformanceTest": "conformance",
+         "Line": "disasm", "disassemble": "disasm", "format_insn": "disasm",
+         "render_kernel": "disasm", "render_objdump": "disasm"}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value

@@ -1,22 +1,24 @@
 """Read the ELF container of a BPF object into plain records (sections, symbols, REL entries).
 
-The project's one ELF reader and the only production module that touches pyelftools:
-the loader (:mod:`pipeline.loader`), BTF extraction (:mod:`btf.source`) and the static
-object checks (:mod:`toolchain.objcheck`) all read objects through it.  It lives in
-``isa``, the leaf package, because that is the one package all three stages may import
-under the layering rule (btf imports isa; toolchain imports isa/btf; pipeline is the top)
-without reaching a later stage; the BPF ELF conventions it knows (``EM_BPF``, the
-``R_BPF_*`` relocation types of Documentation/bpf/llvm_reloc.rst, code as 8-byte
-instruction slots) belong to the instruction set's binary format, not to BTF.
+The project's one ELF reader: the loader (:mod:`pipeline.loader`), BTF extraction
+(:mod:`btf.source`) and the static object checks (:mod:`toolchain.objcheck`) all read objects
+through it.  It lives in ``isa``, the leaf package, because that is the one package all three
+stages may import under the layering rule (btf imports isa; toolchain imports isa/btf;
+pipeline is the top) without reaching a later stage; the BPF ELF conventions it knows
+(``EM_BPF``, the ``R_BPF_*`` relocation types of Documentation/bpf/llvm_reloc.rst, code as
+8-byte instruction slots) belong to the instruction set's binary format, not to BTF.  Kernel
+counterpart: libbpf's ``bpf_object__elf_init``/``elf_collect`` (through libelf).
 
 :func:`read_elf` checks the container before trusting it — ELF class/endianness/machine,
 section table bounds, sections inside the file and not overlapping, one symbol table, sane
-entry sizes — so that pyelftools is never asked to walk a table that runs past the file (it
-would raise a zoo of exception types or loop for a long time), and it turns any exception
-pyelftools still raises into an :class:`ObjectError` naming the file.
+entry sizes and links — and then decodes the little-endian ELF64 section headers and symbol
+table itself with :mod:`struct` (names are NUL-terminated strings read from the file at the
+string table's offset plus the name's, as pyelftools and libelf read them).
 :func:`read_sections` reads only the section table of any ELF (``any_target=True``: any
 machine, class and byte order, as ``bpftool btf dump file`` does; big-endian ``bpfeb``
-objects carry big-endian BTF).  Nothing BPF-specific beyond the header check happens here.
+objects carry big-endian BTF); objects other than a checked BPF one go through pyelftools,
+imported only then, and any exception it raises becomes an :class:`ObjectError` naming the
+file.  Nothing BPF-specific beyond the header check happens here.
 """
 
 from __future__ import annotations
@@ -129,16 +131,9 @@ def fail(path: str, what: str, section: str | None = None, offset: int | None = 
 def read_elf(data: bytes, path: str, want_rel=None) -> RawElf:
     """Parse ``data``; ``want_rel(target_section)`` picks which REL sections to decode."""
     _check_header(data, path)
-    try:
-        from elftools.elf.elffile import ELFFile
-        elf = ELFFile(io.BytesIO(data))
-        sections = _sections(elf, data, path)
-        symbols = _symbols(elf, sections, path)
-        rels = _rels(elf, sections, symbols, path, want_rel)
-    except ObjectError:
-        raise
-    except Exception as exc:  # pyelftools raises ELFError, struct.error, IndexError, ...: all mean "malformed"
-        raise _malformed(path, exc) from None
+    sections = _native_sections(data, path)
+    symbols = _native_symbols(data, sections, path)
+    rels = _rels(sections, symbols, path, want_rel)
     return RawElf(path, sections, symbols, rels)
 
 
@@ -154,6 +149,14 @@ def read_sections(data: bytes, path: str, *, any_target: bool = False) -> list[R
             fail(path, "not an ELF file (bad magic)")
     else:
         _check_header(data, path)
+        return _native_sections(data, path)
+    if data[4:6] == b"\x02\x01" and len(data) >= EHDR_SIZE:
+        try:        # a little-endian ELF64 whose tables pass read_elf's checks: no pyelftools
+            _check_header(data, path, any_machine=True)
+        except ObjectError:
+            pass
+        else:
+            return _native_sections(data, path)
     try:
         from elftools.elf.elffile import ELFFile
         return _sections(ELFFile(io.BytesIO(data)), data, path)
@@ -169,7 +172,7 @@ def _malformed(path: str, exc: Exception) -> ObjectError:
 
 
 # --- header -------------------------------------------------------------
-def _check_header(data: bytes, path: str) -> None:
+def _check_header(data: bytes, path: str, any_machine: bool = False) -> None:
     if len(data) < 4 or data[:4] != b"\x7fELF":
         fail(path, "not an ELF file (bad magic)")
     if len(data) < EHDR_SIZE:
@@ -181,7 +184,7 @@ def _check_header(data: bytes, path: str) -> None:
         fail(path, "big-endian (bpfeb) objects are not supported" if data[5] == 2
              else f"bad ELF data encoding {data[5]}")
     e_machine = struct.unpack_from("<H", data, 18)[0]
-    if e_machine != EM_BPF:
+    if e_machine != EM_BPF and not any_machine:
         fail(path, f"e_machine is {e_machine}, not EM_BPF ({EM_BPF})")
     shoff, = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
@@ -237,7 +240,59 @@ def _check_tables(data: bytes, path: str, shoff: int, shnum: int, names: bytes) 
             fail(path, f"link {sh_link} does not name a {what}", name_of(i, name_off))
 
 
-# --- sections -----------------------------------------------------------
+# --- native reader (little-endian ELF64, after _check_header) -------------
+_SHDR = struct.Struct("<IIQQQQIIQQ")     # Elf64_Shdr
+_SYM = struct.Struct("<IBBHQQ")          # Elf64_Sym
+
+
+def _cstring(data: bytes, pos: int) -> str:
+    """The NUL-terminated string at file offset ``pos`` ('' when none ends inside the file)."""
+    end = data.find(b"\0", pos)
+    if end < 0 or pos >= len(data):
+        return ""
+    return data[pos:end].decode("utf-8", errors="replace")
+
+
+def _native_sections(data: bytes, path: str) -> list[RawSection]:
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shnum, shstrndx = struct.unpack_from("<HH", data, 0x3C)
+    headers = [_SHDR.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
+    names_at = headers[shstrndx][4]
+    out: list[RawSection] = []
+    for i, (name, stype, flags, _addr, offset, size, link, info, _align, entsize) \
+            in enumerate(headers):
+        raw = RawSection(i, _cstring(data, names_at + name), stype, flags, offset, size, link,
+                         info, entsize)
+        if stype not in (SHT_NULL, SHT_NOBITS):
+            if offset + size > len(data):
+                fail(path, f"section data [{offset:#x}, {offset + size:#x}) runs past end "
+                           f"of file ({len(data)} bytes)", raw.name)
+            raw.data = data[offset:offset + size]
+        out.append(raw)
+    _check_overlap(out, path)
+    return out
+
+
+def _native_symbols(data: bytes, sections: list[RawSection], path: str) -> list[Symbol]:
+    # one symbol table with sane entry size and string table link: see _check_tables
+    tab = next(s for s in sections if s.type == SHT_SYMTAB)
+    names_at = sections[tab.link].offset
+    out = []
+    for i in range(tab.size // SYM_ENTSIZE):
+        st_name, st_info, st_other, shndx, value, size = _SYM.unpack_from(tab.data,
+                                                                          i * SYM_ENTSIZE)
+        name = _cstring(data, names_at + st_name)
+        if 0 < shndx < SHN_LORESERVE and shndx >= len(sections):
+            fail(path, f"symbol #{i} ('{name}') has section index {shndx} out of range",
+                 tab.name, i * SYM_ENTSIZE)
+        stype, bind = st_info & 0xF, st_info >> 4
+        out.append(Symbol(i, name, value, size, _SYM_TYPES.get(stype, f"TYPE{stype}"),
+                          _SYM_BINDS.get(bind, f"BIND{bind}"), _SYM_VIS[st_other & 3], shndx,
+                          sections[shndx].name if 0 < shndx < len(sections) else None))
+    return out
+
+
+# --- sections (pyelftools: read_sections of other objects) -----------------
 def _sections(elf, data: bytes, path: str) -> list[RawSection]:
     out: list[RawSection] = []
     for i, sec in enumerate(elf.iter_sections()):
@@ -270,46 +325,8 @@ def _check_overlap(sections: list[RawSection], path: str) -> None:
             fail(path, f"overlaps section '{an}' (file bytes [{b0:#x}, {min(a1, b1):#x}))", bn, b0 - a0)
 
 
-# --- symbols ------------------------------------------------------------
-def _symbols(elf, sections: list[RawSection], path: str) -> list[Symbol]:
-    # one symbol table with sane entry size and string table link: see _check_tables
-    tab = next(s for s in sections if s.type == SHT_SYMTAB)
-    symtab = elf.get_section(tab.index)
-    out = []
-    for i, sym in enumerate(symtab.iter_symbols()):
-        shndx = sym.entry["st_shndx"]
-        shndx = _shndx_num(shndx)
-        info = sym.entry["st_info"]
-        stype = _enum_num(info["type"], "type")
-        bind = _enum_num(info["bind"], "bind")
-        vis = _enum_num(sym.entry["st_other"]["visibility"], "vis")
-        sec_name = sections[shndx].name if 0 < shndx < len(sections) else None
-        if 0 < shndx < SHN_LORESERVE and shndx >= len(sections):
-            fail(path, f"symbol #{i} ('{sym.name}') has section index {shndx} out of range",
-                 tab.name, i * SYM_ENTSIZE)
-        out.append(Symbol(i, sym.name, sym.entry["st_value"], sym.entry["st_size"],
-                          _SYM_TYPES.get(stype, f"TYPE{stype}"), _SYM_BINDS.get(bind, f"BIND{bind}"),
-                          _SYM_VIS[vis & 3], shndx, sec_name))
-    return out
-
-
-def _shndx_num(v) -> int:
-    if isinstance(v, int):
-        return v
-    return {"SHN_UNDEF": 0, "SHN_ABS": 0xFFF1, "SHN_COMMON": 0xFFF2, "SHN_XINDEX": 0xFFFF}.get(v, 0xFF00)
-
-
-def _enum_num(v, kind: str) -> int:
-    if isinstance(v, int):
-        return v
-    from elftools.elf import enums
-    table = {"type": enums.ENUM_ST_INFO_TYPE, "bind": enums.ENUM_ST_INFO_BIND,
-             "vis": enums.ENUM_ST_VISIBILITY}[kind]
-    return table.get(v, 0)
-
-
 # --- relocations --------------------------------------------------------
-def _rels(elf, sections, symbols, path, want_rel) -> dict[int, list[RawRel]]:
+def _rels(sections, symbols, path, want_rel) -> dict[int, list[RawRel]]:
     out: dict[int, list[RawRel]] = {}
     for s in sections:
         if s.type not in (SHT_REL, SHT_RELA):

@@ -2,6 +2,10 @@
 
 import sys
 
-from .cli import main
+from . import codecache
+
+codecache.install()     # before the imports that define dataclasses
+
+from .cli import main  # noqa: E402
 
 sys.exit(main())

@@ -74,7 +74,8 @@ def ensure_bytecode() -> None:
     (``PYTHONDONTWRITEBYTECODE``, set on these machines): otherwise every command
     recompiles each changed module, about 0.2 s per process for all of them.  One stat per
     module decides (about 1 ms); a source tree that cannot be written is left alone;
-    ``STACKARGS_NO_BYTECODE=1`` turns it off."""
+    ``STACKARGS_NO_BYTECODE=1`` turns it off (and :mod:`pipeline.codecache`, the cache of
+    the code dataclasses generate)."""
     if not sys.dont_write_bytecode or os.environ.get("STACKARGS_NO_BYTECODE"):
         return
     import importlib.util
@@ -108,6 +109,8 @@ def ensure_bytecode() -> None:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminated)
     ensure_bytecode()
+    from . import codecache
+    codecache.install()         # already done by `python -m pipeline`; the `stackargs` script
     mods = _available_commands(argv)
     parser = build_parser(mods)
     args, extra = parser.parse_known_args(argv)

@@ -34,7 +34,6 @@ import ctypes
 import gc
 import os
 import pickle
-import platform
 import select
 import signal
 import struct
@@ -69,10 +68,20 @@ class NativeError(Exception):
 
 def available() -> str | None:
     """None when this host can run native code; else why not."""
-    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
-        return f"engine 'native' needs an x86-64 Linux host (this is {platform.system()} " \
-               f"{platform.machine()})"
+    system, machine = _host()
+    if system != "Linux" or machine not in ("x86_64", "AMD64"):
+        return f"engine 'native' needs an x86-64 Linux host (this is {system} {machine})"
     return None
+
+
+def _host() -> tuple[str, str]:
+    """(``platform.system()``, ``platform.machine()``) without importing :mod:`platform`."""
+    try:
+        u = os.uname()
+    except AttributeError:          # not POSIX
+        import platform
+        return platform.system(), platform.machine()
+    return u.sysname, u.machine
 
 
 def _page(n: int) -> int:

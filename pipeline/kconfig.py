@@ -20,7 +20,6 @@ vmlinux (what libbpf reads), otherwise the mock kernel's configuration :data:`MO
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from dataclasses import dataclass
@@ -153,6 +152,7 @@ def _kcfg_type(btf, tid: int):
 
 def read_config(path: str | Path) -> list[tuple[str, str]]:
     """(name, value) of each ``CONFIG_*=`` line of a .config (plain or gzip)."""
+    import gzip
     p = Path(path)
     try:
         raw = p.read_bytes()

@@ -17,14 +17,17 @@ from __future__ import annotations
 import dataclasses
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import btf
 from isa import opcodes as op
 
 from . import kconfig as kcfg
-from .core_reloc import CoreError, Target, relocate_program
 from .errors import BAD_INPUT, UserError
 from .objfile import DataSection, MapRef, ProgReloc
+
+if TYPE_CHECKING:
+    from .core_reloc import Target
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
 
@@ -37,6 +40,7 @@ def prepare(obj, raw):
     conf = kcfg.resolve(btf, raw, obj.kconfig, system=_is_vmlinux(obj.target_btf))
     if not has_core and conf is None:
         return raw, {}
+    from .core_reloc import CoreError, relocate_program     # only objects that need them
     kmap = None
     data_sections, map_table = list(raw.data_sections), list(raw.map_table)
     if conf is not None:
@@ -89,6 +93,7 @@ def target_kernel_btf(spec):
 def _target(spec) -> Target:
     """The CO-RE target BTF: None (the built-in mock kernel), a mock kernel registry,
     ``"vmlinux"``, a path to raw BTF or an ELF object with ``.BTF``, or a ``btf.Btf``."""
+    from .core_reloc import Target
     if spec is None:
         from .bpf_object import mock_kernel
         spec = mock_kernel(None)
@@ -108,6 +113,7 @@ def _target(spec) -> Target:
 
 @lru_cache(maxsize=4)
 def _load_target(path: str, mtime: int, size: int) -> Target:
+    from .core_reloc import Target
     try:
         return Target(btf.load(path).btf, path)
     except btf.BtfError as e:

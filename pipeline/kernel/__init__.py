@@ -23,22 +23,27 @@ The verifier must not import this package (it is a later stage): hand it
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
-from btf.kernel import load_kernel_btf
-
-from . import helpers
-from .build import (MODULES, KernelBuild, KernelBuildError, MissingPrototypes, build_kernel_btf,
-                    module_files)
+# the registry's records and the per-run state are cheap; the kernel BTF build (toolchain,
+# BTF parser) and the helper table are imported on first use, so that importing one
+# submodule (pipeline.kernel.layout, .maps, .helpers) does not pay for the rest
 from .registry import (ANY_PROG_TYPE, KF_FLAGS, Helper, KernelError, Kfunc, KfuncDef, KfuncSet,
                        Registry, resolve)
 from .state import KernelState, KfuncCall
 
 INCLUDE_DIR = Path(__file__).resolve().parent / "include"
+MODULES = ("core", "testmod")       # the built-in kernel: vmlinux's kfuncs, then bpf_testmod's
+_FROM_BUILD = ("KernelBuild", "KernelBuildError", "MissingPrototypes", "build_kernel_btf",
+               "module_files")
+
+
+def __getattr__(name: str):
+    if name in _FROM_BUILD:
+        from . import build
+        return getattr(build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["registry", "kernel", "build_registry", "kfunc_defs", "INCLUDE_DIR", "MODULES", "KernelBuild",
            "KernelBuildError", "build_kernel_btf", "ANY_PROG_TYPE", "KF_FLAGS", "Helper",
@@ -59,6 +64,10 @@ def kfunc_defs(modules=MODULES) -> list[KfuncDef]:
 
 
 def _import_module(m):
+    import hashlib
+    import importlib.util
+
+    from .build import module_files
     _, py = module_files(m)
     if isinstance(m, str) and py.parent.parent == Path(__file__).resolve().parent:
         return importlib.import_module(f"{__name__}.{m}.kfuncs")
@@ -96,6 +105,10 @@ def kernel(spec: str | None = None) -> Registry:
 
 def build_registry(*, modules=MODULES, cache=None, force: bool = False) -> Registry:
     """Build (or fetch from the disk cache) the kernel BTF and resolve every kfunc in it."""
+    from btf.kernel import load_kernel_btf
+
+    from . import helpers
+    from .build import MissingPrototypes, build_kernel_btf
     defs = kfunc_defs(modules)
     try:
         built = build_kernel_btf(required=[d.name for d in defs], modules=modules, cache=cache,

@@ -33,8 +33,9 @@ from btf import kinds as K
 from toolchain.driver import CompileOptions, compile_c
 from toolchain.probe import choose
 
+from . import MODULES
+
 KERNEL_DIR = Path(__file__).resolve().parent
-MODULES = ("core", "testmod")
 CACHE_SCHEMA = "kernel-btf-1"
 OPTIONS = CompileOptions(opt_level="2", mcpu="v3")
 _TOOLCHAIN_DIR = Path(__import__("toolchain").__file__).resolve().parent

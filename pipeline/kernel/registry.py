@@ -28,13 +28,13 @@ import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from btf.kernel import KernelBtf
-from btf.kfuncs import KfuncProto
-
 from .. import prog_types
 from .state import U64, KernelState, KfuncCall
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:       # annotations only: the BTF side is imported when a registry is built
+    from btf.kernel import KernelBtf
+    from btf.kfuncs import KfuncProto
+
     from .build import KernelBuild
 
 # include/linux/btf.h
