@@ -19,10 +19,10 @@ from .errors import BAD_INPUT, UserError
 from .kernel.helpers import MAX_TAIL_CALL_CNT  # noqa: F401 - re-exported
 
 
-def initialisers(obj) -> dict[str, dict[int, str]]:
+def initialisers(obj, map_types=("prog_array",)) -> dict[str, dict[int, str]]:
     """``{map: {index: program}}`` from the object's ``.maps`` relocations (libbpf's
-    ``.values = { [i] = &prog }`` of a BTF-defined prog array; other maps' initialisers,
-    map-in-map, are left alone)."""
+    ``.values = { [i] = &prog }`` of a BTF-defined prog array; with ``map_types`` the
+    array/hash of maps, ``{outer: {index: inner map}}``: libbpf's init_map_in_map_slots)."""
     elf, btf = obj.elf, obj.btf
     rels = elf.relocations.get(".maps", [])
     if not rels or btf is None:
@@ -32,8 +32,8 @@ def initialisers(obj) -> dict[str, dict[int, str]]:
     out: dict[str, dict[int, str]] = {}
     for r in rels:
         m = next((d for d in elf.maps if d.offset <= r.offset < d.offset + d.size), None)
-        if m is not None and types.get(m.name) != "prog_array":
-            continue            # map-in-map initialisers: not a prog array's business
+        if m is not None and types.get(m.name) not in map_types:
+            continue            # another kind of map's initialisers
         if m is None or m.name not in values_off:
             raise UserError("elf", f"{obj.path}: .maps relocation at {r.offset:#x} is not in "
                                    "a map's 'values' initialiser", obj.path, BAD_INPUT)

@@ -33,9 +33,9 @@ from .kernel.layout import (DATA_BASE, DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLE
                             SKF_NET_OFF, XDP_DATA, XDP_HEADROOM, XDP_INGRESS_IFINDEX, XDP_MD_SIZE,
                             eth_type_trans)
 from .kernel.helpers_net import XDP_FRAME_END, XDP_TAILROOM
-from .kernel.maps import NOT_MODELLED as MAPS_NOT_MODELLED
-from .kernel.maps import PAGE, FreeSlots, MapObj, round_up as _round
+from .kernel.maps import MAP_IN_MAP, PAGE, FreeSlots, MapObj, round_up as _round
 from .kernel.state import KernelState
+from .prog_arrays import initialisers
 
 
 class TestRun(KernelState):
@@ -155,9 +155,6 @@ class TestRun(KernelState):
         self.initial = {k: bytes(v) for k, v in init.items()}   # what the verifier sees
         check_memory(self.obj, self._next - self.regions[0].base if self.regions else 0)
         for ref, desc in zip(elf.map_table, descs):
-            if desc.map_type in MAPS_NOT_MODELLED:
-                raise UserError("runtime", f"map {desc.name}: cannot run: "
-                                           f"{MAPS_NOT_MODELLED[desc.map_type]}", None, REJECTED)
             m = MapObj(desc.name, desc.map_type, desc.key_size, desc.value_size,
                        desc.max_entries, desc.flags, kind=ref.kind if ref.kind == "data" else "map")
             m.handle = self.add_region(f"map:{m.name}", bytes(64), writable=False).base
@@ -171,6 +168,10 @@ class TestRun(KernelState):
             self.maps.append(m)
             self.by_handle[m.handle] = m
         self.key_scratch = self.add_region("keys", bytes(64)).base   # for_each_map_elem keys
+        # map-in-map: {outer map: {slot (array index, or hash key as u32): inner MapObj}}
+        by_name = {m.name: m for m in self.maps}
+        self.inner_maps = {outer: {i: by_name[n] for i, n in slots.items() if n in by_name}
+                           for outer, slots in initialisers(self.obj, MAP_IN_MAP).items()}
 
     # -- addresses the code refers to --------------------------------------------------
     def resolve(self, target) -> int:

@@ -18,7 +18,8 @@ from isa.uapi import E2BIG, EAGAIN, EEXIST, EFAULT, EINVAL, ENOENT
 from .layout import ETH_HLEN, XDP_DATA, XDP_DATA_END, XDP_DATA_META, XDP_FRAME_SIZE
 from .printk import MAX_BPRINTF_VARARGS, bprintf
 from .registry import Helper
-from .maps import BPF_EXIST, BPF_NOEXIST, RINGBUF_BUSY, RINGBUF_DISCARD, RINGBUF_HDR
+from .maps import (BPF_EXIST, BPF_NOEXIST, MAP_IN_MAP, RINGBUF_BUSY, RINGBUF_DISCARD,
+                   RINGBUF_HDR)
 from .maps import round_up as _round
 from .timers import free_in as _free_fields
 from . import helpers_dynptr, helpers_maps, helpers_net, helpers_str, timers
@@ -31,6 +32,12 @@ class HelperFault(Exception):
 
 def map_lookup_elem(run, vm, mp, key, *_):
     m = run.map_at(mp)
+    if m.map_type in MAP_IN_MAP:
+        # the inner map libbpf put in the slot (its handle is what the program then passes
+        # as a map), or NULL for an empty slot
+        slots = getattr(run, "inner_maps", {}).get(m.name, {})
+        inner = slots.get(vm.memory.load(key, 4)) if m.key_size == 4 else None
+        return inner.handle if inner is not None else 0
     if m.is_array:
         idx = vm.memory.load(key, 4)
         if idx >= max(m.max_entries, 1) or m.map_type == "prog_array":

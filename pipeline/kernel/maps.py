@@ -62,11 +62,9 @@ class FreeSlots:
         self.recycled.append(slot)
 
 
-# map types the mock kernel does not run, with the reason (a run is refused naming the map)
-NOT_MODELLED = {
-    "array_of_maps": "map-in-map (the inner maps and the outer map's slots) is not modelled",
-    "hash_of_maps": "map-in-map (the inner maps and the outer map's slots) is not modelled",
-}
+# maps whose values are other maps (libbpf fills their slots from `.values` initialisers;
+# a program can only look them up)
+MAP_IN_MAP = ("array_of_maps", "hash_of_maps")
 
 
 @dataclass
