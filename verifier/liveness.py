@@ -324,12 +324,18 @@ class StackLiveness:
         if not self.any_write:
             # nothing written: only a first visit or a non-empty must_write changes
             idx = self.write_idx - inst.start
-            if 0 <= idx < inst.cnt and inst.must_write_set[idx]:
-                for m in inst.frames:
-                    if m is not None and m[1][idx]:
-                        break
-                else:
-                    return
+            if not 0 <= idx < inst.cnt:
+                return
+            if not inst.must_write_set[idx]:
+                # first visit, no write (write_acc is all zeros): what _commit does then
+                inst.must_write_set[idx] = True
+                self.write_idx = 0
+                return
+            for m in inst.frames:
+                if m is not None and m[1][idx]:
+                    break
+            else:
+                return
         self._commit(inst)
 
     def _commit(self, inst: _Instance) -> None:
