@@ -377,16 +377,17 @@ def _sane_offset(env: Env, r: Reg, ptype: int) -> None:
     s = r.s
     known = s.var_off.mask == 0
     val = s64(s.var_off.value)
-    tname = T.type_str(ptype)
     if known and (val >= BPF_MAX_VAR_OFF or val <= -BPF_MAX_VAR_OFF):
-        raise VerifierError(f"math between {tname} pointer and {val} is not allowed", EINVAL)
+        raise VerifierError(f"math between {T.type_str(ptype)} pointer and {val} is not "
+                            f"allowed", EINVAL)
     if r.off >= BPF_MAX_VAR_OFF or r.off <= -BPF_MAX_VAR_OFF:
-        raise VerifierError(f"{tname} pointer offset {r.off} is not allowed", EINVAL)
+        raise VerifierError(f"{T.type_str(ptype)} pointer offset {r.off} is not allowed", EINVAL)
     if s.smin == S64_MIN:
-        raise VerifierError(f"math between {tname} pointer and register with unbounded min "
-                            f"value is not allowed", EINVAL)
+        raise VerifierError(f"math between {T.type_str(ptype)} pointer and register with "
+                            f"unbounded min value is not allowed", EINVAL)
     if s.smin >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
-        raise VerifierError(f"value {s.smin} makes {tname} pointer be out of bounds", EINVAL)
+        raise VerifierError(f"value {s.smin} makes {T.type_str(ptype)} pointer be out of "
+                            f"bounds", EINVAL)
 
 
 def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: bool) -> None:

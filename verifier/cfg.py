@@ -25,7 +25,6 @@ import weakref
 from btf.errors import BtfError
 from btf.funcs import func_arg_info
 from isa import opcodes as op
-from isa.insn import opcode_problem
 from isa.uapi import BPF_FUNC_tail_call
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.errors import EACCES, EINVAL, VerifierError
@@ -54,16 +53,23 @@ def is_helper_call(insn) -> bool:
 
 def add_subprogs(env: Env) -> None:
     starts = {0}
-    for i, insn in enumerate(env.insns):
-        if is_pseudo_func(insn) or is_pseudo_call(insn):
-            target = i + insn.imm + 1
-            if target < 0 or target >= env.n:
-                raise VerifierError("call to invalid destination", EINVAL)
-            starts.add(target)
-            if len(starts) > BPF_MAX_SUBPROGS:
-                raise VerifierError("too many subprograms", EINVAL)
-        elif insn.code == op.CALL_OP and insn.src == op.PSEUDO_KFUNC_CALL:
-            add_kfunc(env, i, insn)
+    n = env.n
+    i = 0
+    for insn in env.insns:
+        code = insn.code
+        if code == _CALL_OP or code == _LD_IMM64:
+            src = insn.src
+            if (src == _PSEUDO_CALL and code == _CALL_OP) or (src == _PSEUDO_FUNC
+                                                            and code == _LD_IMM64):
+                target = i + insn.imm + 1
+                if target < 0 or target >= n:
+                    raise VerifierError("call to invalid destination", EINVAL)
+                starts.add(target)
+                if len(starts) > BPF_MAX_SUBPROGS:
+                    raise VerifierError("too many subprograms", EINVAL)
+            elif code == _CALL_OP and src == _PSEUDO_KFUNC_CALL:
+                add_kfunc(env, i, insn)
+        i += 1
     ex_cb_insn = find_exception_callback_insn_off(env)
     if ex_cb_insn:
         starts.add(ex_cb_insn)
@@ -74,37 +80,47 @@ def add_subprogs(env: Env) -> None:
         # kernel: mark_subprog_exc_cb - a callback of its own, stack checked apart
         sp = next(sp for sp in env.subprogs if sp.start == ex_cb_insn)
         sp.is_cb = sp.is_async_cb = sp.is_exception_cb = True
-    for k, sp in enumerate(env.subprogs):
-        sp.end = env.subprogs[k + 1].start if k + 1 < len(env.subprogs) else env.n
+    subprogs = env.subprogs
+    for k, sp in enumerate(subprogs):
+        sp.end = subprogs[k + 1].start if k + 1 < len(subprogs) else n
     if env.log.level2:
-        for k, sp in enumerate(env.subprogs):
+        for k, sp in enumerate(subprogs):
             env.log.line(f"func#{k} @{sp.start}")
-    env.subprog_cnt = len(env.subprogs)
-    for k, sp in enumerate(env.subprogs):
+    env.subprog_cnt = len(subprogs)
+    aux = env.aux
+    for k in range(1, len(subprogs)):      # aux.subprog starts out 0 (the main function)
+        sp = subprogs[k]
         for i in range(sp.start, sp.end):
-            env.aux[i].subprog = k
+            aux[i].subprog = k
 
 
 def check_subprogs(env: Env) -> None:
     insns = env.insns
-    for k, sp in enumerate(env.subprogs):
-        for i in range(sp.start, sp.end):
+    ld, abs_, ind = op.LD, op.ABS, op.IND
+    jmp, jmp32, exit_, call = op.JMP, op.JMP32, op.EXIT, op.CALL
+    ja32 = op.JMP32 | op.JA
+    last_ok = (op.EXIT_OP, op.JMP32 | op.JA, op.JMP | op.JA)
+    for sp in env.subprogs:
+        start, end = sp.start, sp.end
+        for i in range(start, end):
             insn = insns[i]
             code = insn.code
             cls = code & 7
-            if code == op.CALL_OP and insn.src == 0 and insn.imm == 12:
-                sp.has_tail_call = True
-                sp.tail_call_reachable = True
-            if cls == op.LD and (code & 0xE0) in (op.ABS, op.IND):
+            if cls == jmp or cls == jmp32:
+                o = code & 0xF0
+                if o == call:
+                    if code == _CALL_OP and insn.src == 0 and insn.imm == 12:
+                        sp.has_tail_call = True
+                        sp.tail_call_reachable = True
+                elif o != exit_:
+                    target = i + (insn.imm if code == ja32 else insn.off) + 1
+                    if target < start or target >= end:
+                        raise VerifierError(f"jump out of range from insn {i} to {target}",
+                                            EINVAL)
+            elif cls == ld and ((code & 0xE0) == abs_ or (code & 0xE0) == ind):
                 sp.has_ld_abs = True
-            if cls in (op.JMP, op.JMP32) and (code & 0xF0) not in (op.EXIT, op.CALL):
-                off = insn.imm if code == (op.JMP32 | op.JA) else insn.off
-                target = i + off + 1
-                if target < sp.start or target >= sp.end:
-                    raise VerifierError(f"jump out of range from insn {i} to {target}", EINVAL)
-            if i == sp.end - 1:
-                if code not in (op.EXIT_OP, op.JMP32 | op.JA, op.JMP | op.JA):
-                    raise VerifierError("last insn is not an exit or jmp", EINVAL)
+        if insns[end - 1].code not in last_ok:
+            raise VerifierError("last insn is not an exit or jmp", EINVAL)
 
 
 def check_btf_func(env: Env) -> None:
@@ -201,11 +217,13 @@ def _arg_info(btf, type_id: int, insn_off: int, main: bool):
 def resolve_pseudo_ldimm64(env: Env) -> None:
     insns = env.insns
     n = env.n
+    valid = _insn_table()
+    ldx = op.LDX
     i = 0
     while i < n:
         insn = insns[i]
         code = insn.code
-        if (code & 7) == op.LDX and (((code & 0xE0) not in (op.MEM, op.MEMSX)) or insn.imm != 0):
+        if (code & 7) == ldx and (((code & 0xE0) not in (op.MEM, op.MEMSX)) or insn.imm != 0):
             raise VerifierError("BPF_LDX uses reserved fields", EINVAL)
         if code == op.LD_IMM64:
             if i == n - 1:
@@ -258,7 +276,7 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     aux.ld_imm_kind = "map"
             i += 2
             continue
-        if _not_in_insntable(insn, opcode_problem):
+        if code not in valid:           # kernel: bpf_opcode_in_insntable
             raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
         i += 1
 
@@ -299,10 +317,6 @@ def _insn_table() -> set[int]:
     return _VALID_CODES
 
 
-def _not_in_insntable(insn, _unused) -> bool:
-    return insn.code not in _insn_table()
-
-
 # --- the CFG walk ---------------------------------------------------------------
 
 DISCOVERED = 0x10
@@ -311,6 +325,7 @@ FALLTHROUGH = 1
 BRANCH = 2
 DONE_EXPLORING = 0
 KEEP_EXPLORING = 1
+_DISCOVERED_FT = DISCOVERED | FALLTHROUGH
 
 
 def kernel_problem_text(msg: str) -> str:
@@ -323,6 +338,8 @@ def kernel_problem_text(msg: str) -> str:
 
 _LD_IMM64 = op.LD_IMM64
 _JMP, _JMP32, _EXIT, _CALL, _JA, _X = op.JMP, op.JMP32, op.EXIT, op.CALL, op.JA, op.X
+_CALL_OP, _PSEUDO_CALL, _PSEUDO_FUNC = op.CALL_OP, op.PSEUDO_CALL, op.PSEUDO_FUNC
+_PSEUDO_KFUNC_CALL = op.PSEUDO_KFUNC_CALL
 _JCOND = op.JMP | op.JCOND
 
 
@@ -387,10 +404,25 @@ def check_cfg(env: Env) -> None:
         code = insn.code
         cls = code & 7
         if cls != _JMP and cls != _JMP32:
-            if code == _LD_IMM64 and insn.src == op.PSEUDO_FUNC:
+            if code == _LD_IMM64 and insn.src == _PSEUDO_FUNC:
                 r = visit_call(t, insn, True)
             else:
-                r = push(t, t + (2 if code == _LD_IMM64 else 1), FALLTHROUGH)
+                # push(t, next, FALLTHROUGH), inlined: most instructions take only this
+                r = DONE_EXPLORING
+                if state[t] < _DISCOVERED_FT:
+                    w = t + 2 if code == _LD_IMM64 else t + 1
+                    if w >= n:
+                        raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
+                    sw = state[w]
+                    if sw == 0:
+                        state[t] = _DISCOVERED_FT
+                        state[w] = DISCOVERED
+                        stack.append(w)
+                        continue
+                    if sw == EXPLORED:
+                        state[t] = _DISCOVERED_FT
+                    elif (sw & 0xF0) == DISCOVERED and not env.bpf_capable:
+                        raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
         else:
             o = code & 0xF0
             if o == _EXIT:
@@ -435,8 +467,8 @@ def check_cfg(env: Env) -> None:
             if i + 1 < n and state[i + 1] != 0:
                 raise VerifierError(f"jump into the middle of ldimm64 insn {i}", EINVAL)
             i += 2
-            continue
-        i += 1
+        else:
+            i += 1
     env.succ = successor_table(env)
     env.postorder = compute_postorder(env)
 

@@ -59,6 +59,7 @@ BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 _ALU, _ALU64, _LDX, _STX, _ST, _LD = op.ALU, op.ALU64, op.LDX, op.STX, op.ST, op.LD
 _JMP, _JMP32, _ATOMIC, _X = op.JMP, op.JMP32, op.ATOMIC, op.X
 _CALL, _JA, _EXIT = op.CALL, op.JA, op.EXIT
+_CALL_OP = op.CALL_OP
 _PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
 _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_ldx,
                                                     mem.check_stx, mem.check_st)
@@ -437,8 +438,11 @@ def do_check_subprogs(env: Env) -> None:
 def _loop_inline_extra(env: Env, sp) -> int:
     """kernel: optimize_bpf_loop - a subprogram with a bpf_loop call fit for inlining gets
     three more stack slots (loop counter, callback context, saved r6) after verification."""
+    insns, aux = env.insns, env.aux
     for i in range(sp.start, sp.end):
-        state = env.aux[i].loop_inline
+        if insns[i].code != _CALL_OP:      # only a helper call has loop_inline set
+            continue
+        state = aux[i].loop_inline
         if state is not None and state[0]:
             return 3 * 8
     return 0
@@ -568,9 +572,12 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         v.error = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
     v.subprogs = _subprog_facts(env)
     v.kfunc_calls = dict(env.kfunc_calls)
-    v.seen_insns = [a.seen for a in env.aux]
-    v.tail_call_maps = {i: a.map_ptr_state.name for i, a in enumerate(env.aux)
-                        if a.map_ptr_state is not None and a.map_ptr_state != "poison"}
+    aux = env.aux
+    v.seen_insns = [a.seen for a in aux]
+    # map_ptr_state is set on helper calls only (tail calls)
+    v.tail_call_maps = {i: aux[i].map_ptr_state.name for i, insn in enumerate(env.insns)
+                        if insn.code == _CALL_OP and aux[i].map_ptr_state is not None
+                        and aux[i].map_ptr_state != "poison"}
     if log.stats:
         # kernel: print_verification_stats
         log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))

@@ -130,23 +130,54 @@ def successor_table(env) -> list[tuple[int, ...]]:
     stores it in ``env.succ``; the liveness passes walk it many times)."""
     out = []
     append = out.append
-    insns = env.insns
-    for i in range(env.n):
-        code = insns[i].code
+    i = 0
+    for insn in env.insns:
+        code = insn.code
         cls = code & 7
-        if cls == op.JMP or cls == op.JMP32:
-            append(successors(env, i))
+        if cls == _JMP or cls == _JMP32:
+            o = code & 0xF0
+            if o == _EXIT:
+                append(())
+            elif o == _JA:
+                append((i + (insn.imm if code == _JA32 else insn.off) + 1,))
+            elif o == _CALL:
+                append((i + 1,))
+            else:
+                append((i + 1, i + insn.off + 1))
         else:
-            append((i + 2,) if code == op.LD_IMM64 else (i + 1,))
+            append((i + 2,) if code == _LD_IMM64 else (i + 1,))
+        i += 1
     return out
+
+
+_JMP, _JMP32, _EXIT, _JA, _CALL = op.JMP, op.JMP32, op.EXIT, op.JA, op.CALL
+_JA32, _LD_IMM64 = op.JMP32 | op.JA, op.LD_IMM64
+# _insn_use_def of an instruction that is no call depends on its opcode, registers and
+# (atomics) immediate only: remembered by that key (a fact of the ISA, not of a program)
+_UD_MEMO: dict[int, tuple[int, int]] = {}
+_CALL_OP = op.CALL_OP
 
 
 def compute_live_registers(env) -> None:
     n = env.n
     use = [0] * n
     defs = [0] * n
-    for i in range(n):
-        use[i], defs[i] = _insn_use_def(env, i)
+    memo = _UD_MEMO
+    i = 0
+    for insn in env.insns:
+        code = insn.code
+        if code == _CALL_OP:
+            use[i], defs[i] = _insn_use_def(env, i)
+        else:
+            key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
+                if (code & 7) == op.STX else code | insn.dst << 8 | insn.src << 16
+            ud = memo.get(key)
+            if ud is None:
+                if len(memo) > 65536:
+                    memo.clear()
+                ud = memo[key] = _insn_use_def(env, i)
+            use[i], defs[i] = ud
+        i += 1
     live_in = [0] * n
     live_out = [0] * n
     succ = env.succ
@@ -164,9 +195,10 @@ def compute_live_registers(env) -> None:
                 live_in[i] = new_in
                 live_out[i] = new_out
                 changed = True
-    aux = env.aux
-    for i in range(n):
-        aux[i].live_regs_before = live_in[i] & 0x7FF
+    i = 0
+    for a in env.aux:
+        a.live_regs_before = live_in[i] & 0x7FF
+        i += 1
     if env.log.level2:
         _print_live(env)
 
@@ -292,12 +324,18 @@ class StackLiveness:
         if not self.any_write:
             # nothing written: only a first visit or a non-empty must_write changes
             idx = self.write_idx - inst.start
-            if 0 <= idx < inst.cnt and inst.must_write_set[idx]:
-                for m in inst.frames:
-                    if m is not None and m[1][idx]:
-                        break
-                else:
-                    return
+            if not 0 <= idx < inst.cnt:
+                return
+            if not inst.must_write_set[idx]:
+                # first visit, no write (write_acc is all zeros): what _commit does then
+                inst.must_write_set[idx] = True
+                self.write_idx = 0
+                return
+            for m in inst.frames:
+                if m is not None and m[1][idx]:
+                    break
+            else:
+                return
         self._commit(inst)
 
     def _commit(self, inst: _Instance) -> None:

@@ -217,6 +217,9 @@ class Log:
 
     def __init__(self, level: int = 1, sink=None, log_size: int | None = None):
         self.level = level
+        # plain attributes, not properties: read at every instruction of the walk
+        self.level2 = bool(level & BPF_LOG_LEVEL2)
+        self.stats = bool(level & BPF_LOG_STATS)
         self.parts: list[str] = []      # text not yet flushed, from byte position base
         self.base = 0
         self.end = 0                    # kernel: end_pos
@@ -229,14 +232,6 @@ class Log:
 
     def __bool__(self) -> bool:
         return self.level > 0
-
-    @property
-    def level2(self) -> bool:
-        return bool(self.level & BPF_LOG_LEVEL2)
-
-    @property
-    def stats(self) -> bool:
-        return bool(self.level & BPF_LOG_STATS)
 
     def write(self, text: str) -> None:
         if self.level:

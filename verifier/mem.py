@@ -139,15 +139,15 @@ def may_access_direct_pkt_data(env: Env, meta, write: bool) -> bool:
 
 def check_ptr_off_reg(env: Env, reg: Reg, regno: int, fixed_off_ok: bool = False) -> None:
     """kernel: __check_ptr_off_reg."""
-    tname = T.type_str(reg.type)
     if reg.off < 0:
-        raise VerifierError(f"negative offset {tname} ptr R{regno} off={reg.off} disallowed")
+        raise VerifierError(f"negative offset {T.type_str(reg.type)} ptr R{regno} "
+                            f"off={reg.off} disallowed")
     if not fixed_off_ok and reg.off:
-        raise VerifierError(f"dereference of modified {tname} ptr R{regno} off={reg.off} "
-                            f"disallowed")
+        raise VerifierError(f"dereference of modified {T.type_str(reg.type)} ptr R{regno} "
+                            f"off={reg.off} disallowed")
     if reg.s.var_off.mask != 0 or reg.s.var_off.value:
-        raise VerifierError(f"variable {tname} access var_off={tnum_strn(reg.s.var_off)} "
-                            f"disallowed")
+        raise VerifierError(f"variable {T.type_str(reg.type)} access "
+                            f"var_off={tnum_strn(reg.s.var_off)} disallowed")
 
 
 def check_ctx_access(env: Env, off: int, size: int, write: bool, is_ldsx: bool = False) -> int:

@@ -63,10 +63,13 @@ class Scalar(NamedTuple):
 
     @staticmethod
     def const(v: int) -> "Scalar":
-        """A known 64-bit constant (kernel: __mark_reg_known)."""
-        r = _Reg.__new__(_Reg)
-        _mark_known(r, v)
-        return r.freeze()
+        """A known 64-bit constant (kernel: __mark_reg_known), built directly: every
+        bound is the value, read as s64/u64/s32/u32."""
+        v &= U64_MAX
+        lo = v & U32_MAX
+        sv = v - 0x10000000000000000 if v >> 63 else v
+        s32v = lo - 0x100000000 if lo >> 31 else lo
+        return _new(Scalar, (_new(Tnum, (v, 0)), sv, sv, v, v, s32v, s32v, lo, lo))
 
     @staticmethod
     def from_imm(imm: int) -> "Scalar":
