@@ -117,6 +117,9 @@ def _graph_root(btf, kind: str, off: int, contains) -> Field:
     return Field(kind, off, FIELD_SIZE[kind], vname, value.id, node.bits_offset // 8)
 
 
+BTF_FIELDS_MAX = 11      # include/linux/bpf.h: special fields one record holds
+
+
 def _walk(btf, tid: int, base: int, tags, out: list, depth: int) -> None:
     """kernel: btf_find_field - the special fields of one member/variable of type ``tid``."""
     if depth > 8:
@@ -152,6 +155,8 @@ def _walk(btf, tid: int, base: int, tags, out: list, depth: int) -> None:
 def _check(rec: Record, what: str) -> Record:
     """kernel: btf_parse_fields' consistency rules."""
     kinds = [f.kind for f in rec.fields]
+    if len(kinds) > BTF_FIELDS_MAX:
+        raise _BtfFieldError(f"{what}: more than {BTF_FIELDS_MAX} special fields")
     if kinds.count("bpf_spin_lock") > 1 or kinds.count("bpf_refcount") > 1:
         raise _BtfFieldError(f"{what}: more than one bpf_spin_lock or bpf_refcount")
     if ("bpf_list_head" in kinds or "bpf_rb_root" in kinds) and rec.spin_lock_off < 0:

@@ -316,6 +316,17 @@ SEC("tc") int kptr_xchg_wrong_type(void *ctx)
   if (e) bpf_obj_drop(e);
   return 0;
 }
+struct twelve_kptrs { struct elem __kptr *p[12]; };
+private(TWELVE) struct twelve_kptrs gtwelve;
+SEC("tc") int kptr_twelve_fields(void *ctx)
+{
+  /* more special fields than one record holds (BTF_FIELDS_MAX): the map has none */
+  struct elem *e = bpf_obj_new(struct elem);
+  if (!e) return 1;
+  e = bpf_kptr_xchg(&gtwelve.p[3], e);
+  if (e) bpf_obj_drop(e);
+  return 0;
+}
 static _Bool locking_less(struct bpf_rb_node *a, const struct bpf_rb_node *b)
 {
   bpf_spin_lock(&glock);
@@ -340,7 +351,7 @@ ACCEPTED = ["obj_new_drop", "list_push_pop", "list_fifo_sum", "refcount_list_twi
 REJECTED = ["push_without_lock", "pop_with_wrong_lock", "non_owning_after_unlock",
             "owning_leak", "popped_leak", "drop_twice", "pop_unchecked", "direct_node_read",
             "wrong_node_type", "push_twice", "obj_new_under_lock", "kptr_direct_store",
-            "kptr_xchg_wrong_type", "rbtree_cb_takes_lock"]
+            "kptr_xchg_wrong_type", "rbtree_cb_takes_lock", "kptr_twelve_fields"]
 CASES = [("accepted", p) for p in ACCEPTED] + [("rejected", p) for p in REJECTED]
 
 
