@@ -294,6 +294,21 @@ def _loaded_flag(env: Env, reg: Reg, btf, owner: str, w: Walk) -> int:
 
 # --- loads and stores (kernel: check_ptr_to_btf_access) -----------------------------------
 
+def check_ptr_offset(reg: Reg, regno: int, tname: str, off: int) -> None:
+    """kernel: check_ptr_to_btf_access's first checks, for kernel and program-allocated
+    objects alike: a constant, non-negative offset into memory the program may touch."""
+    if off < 0:
+        raise VerifierError(f"R{regno} is ptr_{tname} invalid negative access: off={off}",
+                            EACCES)
+    if reg.s.var_off.mask or reg.s.var_off.value:
+        raise VerifierError(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, "
+                            f"var_off={tnum_strn(reg.s.var_off)}", EACCES)
+    if reg.type & T.MEM_USER:
+        raise VerifierError(f"R{regno} is ptr_{tname} access user memory: off={off}", EACCES)
+    if reg.type & T.MEM_PERCPU:
+        raise VerifierError(f"R{regno} is ptr_{tname} access percpu memory: off={off}", EACCES)
+
+
 def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
                   value_regno: int) -> None:
     """kernel: check_ptr_to_btf_access with the default btf_struct_access: members read as
@@ -307,16 +322,7 @@ def btf_id_access(env: Env, regno: int, off: int, size: int, write: bool,
     if not env.inp.gpl_compatible:
         raise VerifierError(f"Cannot access kernel 'struct {tname}' from non-GPL compatible "
                             f"program", EINVAL)
-    if off < 0:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid negative access: off={off}",
-                            EACCES)
-    if reg.s.var_off.mask or reg.s.var_off.value:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, "
-                            f"var_off={tnum_strn(reg.s.var_off)}", EACCES)
-    if reg.type & T.MEM_USER:
-        raise VerifierError(f"R{regno} is ptr_{tname} access user memory: off={off}", EACCES)
-    if reg.type & T.MEM_PERCPU:
-        raise VerifierError(f"R{regno} is ptr_{tname} access percpu memory: off={off}", EACCES)
+    check_ptr_offset(reg, regno, tname, off)
     if write:
         hook = getattr(env.ctx, "btf_struct_access", None)   # struct_ops: the ops' own rule
         if hook is None or reg.type & T.PTR_UNTRUSTED:

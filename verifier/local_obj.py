@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from btf import layout as L
 from btf.errors import BtfError
 from verifier import regtypes as T
-from verifier.btf_access import skip_mods
+from verifier.btf_access import check_ptr_offset, skip_mods
 from verifier.env import Env
 from verifier.errors import EACCES, EFAULT, EINVAL, ENOTSUPP, VerifierError
 from verifier.state import UNKNOWN_SCALAR, Reg
 from verifier.scalar import Scalar
-from verifier.tnum import tnum_strn
 
 # kernel: btf_field_type_name / btf_field_type_size
 FIELD_SIZE = {"bpf_spin_lock": 4, "bpf_res_spin_lock": 4, "bpf_timer": 16, "bpf_wq": 16,
@@ -243,14 +242,7 @@ def local_access(env: Env, regno: int, off: int, size: int, write: bool,
     reg = env.reg(regno)
     lt = reg.map
     tname = reg.btf_name
-    if off < 0:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid negative access: off={off}",
-                            EACCES)
-    if reg.s.var_off.mask or reg.s.var_off.value:
-        raise VerifierError(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, "
-                            f"var_off={tnum_strn(reg.s.var_off)}", EACCES)
-    if reg.type & T.MEM_PERCPU:
-        raise VerifierError(f"R{regno} is ptr_{tname} access percpu memory: off={off}", EACCES)
+    check_ptr_offset(reg, regno, tname, off)
     if (not reg.type & T.NON_OWN_REF and not reg.type & T.MEM_RCU and not reg.ref_obj_id):
         raise VerifierError("verifier internal error: ref_obj_id for allocated object must be "
                             "non-zero", EFAULT)
