@@ -12,12 +12,11 @@ do.  Skips where bpf() or libbpf is missing, or where the kernel refuses tracing
 
 from __future__ import annotations
 
-import errno
 
 import pytest
 
-from tests.oracles import kernel
 from tests.support.skips import needs_kernel_objects, object_builder
+from tests.support.verdicts import assert_same_verdict, kernel_and_ours
 
 pytestmark = needs_kernel_objects
 
@@ -143,22 +142,8 @@ def objects(tmp_path_factory):
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
 def test_verdict_equals_kernel(objects, src, prog):
-    import pipeline
     path, obj = objects(src)
-    res = kernel.load_object(path, prog, log_level=1)
-    try:
-        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
-    finally:
-        res.close()
-    if not res.accepted and res.errno == errno.EPERM:
-        pytest.skip("the kernel refuses this tracing load here (EPERM)")
-    assert res.reached_kernel, res.error
-    ours = pipeline.verify(obj, prog, target_btf="vmlinux")
-    assert ours.accepted == res.accepted, (ours.error_line, res.log)
-    if res.accepted:
-        assert ours.processed_insns == processed
-    else:
-        assert ours.error_line == res.error_line, res.log
+    assert_same_verdict(*kernel_and_ours(path, obj, prog, target_btf="vmlinux", skip_eperm=True))
 
 
 def test_tp_btf_without_target_btf_is_refused_by_name(objects):

@@ -19,6 +19,7 @@ import pytest
 
 from tests.oracles import kernel
 from tests.support.skips import needs_kernel_objects, object_builder
+from tests.support.verdicts import assert_same_verdict, kernel_and_ours
 
 pytestmark = needs_kernel_objects
 
@@ -166,25 +167,13 @@ def objects(tmp_path_factory):
 
 
 def _both(objects, src: str, prog: str, level: int = 1):
-    import pipeline
     path, obj = objects(src)
-    res = kernel.load_object(path, prog, log_level=level)
-    try:
-        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
-    finally:
-        res.close()
-    assert res.reached_kernel, res.error
-    return res, processed, pipeline.verify(obj, prog, log_level=level)
+    return kernel_and_ours(path, obj, prog, level=level)
 
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
 def test_exception_verdict_equals_kernel(objects, src, prog):
-    res, processed, ours = _both(objects, src, prog)
-    assert ours.accepted == res.accepted, (ours.error_line, res.log)
-    if res.accepted:
-        assert ours.processed_insns == processed
-    else:
-        assert ours.error_line == res.error_line, res.log
+    assert_same_verdict(*_both(objects, src, prog))
 
 
 # what the cases are about: each must hold on the kernel side too, or the case tests nothing

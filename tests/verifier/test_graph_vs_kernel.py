@@ -17,6 +17,7 @@ import pytest
 
 from tests.oracles import kernel
 from tests.support.skips import needs_kernel_objects, object_builder
+from tests.support.verdicts import assert_same_verdict, kernel_and_ours
 
 pytestmark = needs_kernel_objects
 
@@ -361,26 +362,16 @@ def objects(tmp_path_factory):
 
 
 def _both(objects, src: str, prog: str):
-    import pipeline
     path, obj = objects(src)
-    res = kernel.load_object(path, prog, log_level=1)
-    try:
-        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
-    finally:
-        res.close()
-    assert res.reached_kernel, res.error
-    return res, processed, pipeline.verify(obj, prog, log_level=1)
+    return kernel_and_ours(path, obj, prog)
 
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
 def test_graph_verdict_equals_kernel(objects, src, prog):
     res, processed, ours = _both(objects, src, prog)
     assert res.accepted == (src == "accepted"), res.log     # the program tests what it says
-    assert ours.accepted == res.accepted, (ours.error_line, res.log)
-    if res.accepted:
-        assert ours.processed_insns == processed
-    else:
-        assert ours.error_line == res.error_line, res.log
+    assert_same_verdict(res, processed, ours)
+    if not res.accepted:
         # the lines the kernel prints before its verdict line (the leaked reference, ...)
         block = res.error_block.splitlines()
         assert ours.log.splitlines()[-1 - len(block):-1] == block, res.log
