@@ -87,10 +87,11 @@ def kernel_member(obj, prog, use: StructOpsUse | None, target) -> tuple[int, int
                                     f"the kernel's BTF: use --target-btf vmlinux", where,
                         REJECTED)
     kst = target.find_one(use.type_name, L.STRUCT)
-    if kst is None:
-        raise UserError("verifier", f"{obj.path}: struct_ops init_kern: struct "
-                                    f"{use.type_name} is not found in kernel BTF", where,
-                        REJECTED)
+    for name in (use.type_name, "bpf_struct_ops_" + use.type_name):
+        # libbpf: the struct and the kernel's value type wrapping it (struct_ops types only)
+        if target.find_one(name, L.STRUCT) is None:
+            raise UserError("verifier", f"{obj.path}: struct_ops init_kern: struct {name} is "
+                                        f"not found in kernel BTF", where, REJECTED)
     for i, m in enumerate(kst.members):
         if m.name == use.member:
             return kst.id, i

@@ -15,6 +15,7 @@ refused by name rather than verified.
 from __future__ import annotations
 
 import ctypes
+import os
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,9 @@ SEC("socket") int use_pin(void *ctx) { int k = 0; return bpf_map_lookup_elem(&pi
 STRUCT_OPS = HEAD + """
 struct tcp_congestion_ops;
 SEC("struct_ops/get_info") int get_info(void *ctx) { return 0; }
+struct task_struct { void (*fake)(void); } __attribute__((preserve_access_index));
+SEC("struct_ops") void fake(void *ctx) { }
+SEC(".struct_ops") struct task_struct not_ops = { .fake = (void *)fake };
 """ + TAIL
 
 _libc = ctypes.CDLL(None)
@@ -154,14 +158,22 @@ def test_valid_pinning_opens_like_libbpf(tmp_path, pinning):
     assert [p.name for p in pipeline.load(path).programs] == ["use_pin"]
 
 
-def test_struct_ops_program_refused_by_name(tmp_path):
+def test_struct_ops_programs_libbpf_cannot_attach_are_refused_by_name(tmp_path):
+    """A struct_ops program no struct_ops map stores has no member to be verified as (libbpf
+    sets attach_btf_id from the map); a map of a struct that is no struct_ops type is
+    refused as libbpf refuses it (it looks for the kernel's bpf_struct_ops_<name>)."""
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        pytest.skip("this kernel exposes no /sys/kernel/btf/vmlinux")
     path = _build(tmp_path, "st_ops", STRUCT_OPS)
     obj = pipeline.load(path)
-    with pytest.raises(pipeline.Error) as e:
-        pipeline.verify(obj, "get_info")
-    msg = str(e.value)
-    assert "prog 'get_info'" in msg and "struct_ops" in msg and "not modelled" in msg
-    assert "\n" not in msg and e.value.exit_code == 1
+    for prog, want in (("get_info", "struct_ops program is not used by any struct_ops map"),
+                       ("fake", "struct_ops init_kern: struct bpf_struct_ops_task_struct is "
+                                "not found in kernel BTF")):
+        with pytest.raises(pipeline.Error) as e:
+            pipeline.verify(obj, prog, target_btf="vmlinux")
+        msg = str(e.value)
+        assert f"prog '{prog}'" in msg or str(path) in msg, msg
+        assert want in msg and "\n" not in msg and e.value.exit_code == 1, msg
 
 
 KSYMS = HEAD + """

@@ -6,9 +6,10 @@ bounded, object files are checked (regular file, size, ELF magic) before being r
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,14 +27,24 @@ SUM10 = ROOT / "examples" / "sum10.c"
 
 
 def _cli(*args, timeout=60):
-    """(returncode, stderr, the child's peak RSS in MiB, seconds)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "pipeline", *map(str, args)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=timeout)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert "Traceback" not in out.stderr, out.stderr
-    return out.returncode, out.stderr.strip(), max(rss, before) // 1024, time.monotonic() - t0
+    """(returncode, stderr, the child's peak RSS in MiB, seconds).  The RSS is this child's
+    own (wait4), not RUSAGE_CHILDREN's maximum over every child the test process ever had."""
+    with tempfile.TemporaryFile("w+") as err_file:
+        t0 = time.monotonic()
+        p = subprocess.Popen([sys.executable, "-m", "pipeline", *map(str, args)], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=err_file, text=True)
+        timer = threading.Timer(timeout, p.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(p.pid, 0)
+        finally:
+            timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        secs = time.monotonic() - t0
+        err_file.seek(0)
+        err = err_file.read()
+    assert "Traceback" not in err, err
+    return p.returncode, err.strip(), usage.ru_maxrss // 1024, secs
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ typedef unsigned long u64;
 /* kfunc stub convention (all kfunc files): return sum of (i + 1) * arg_i over the parameters,
  * pointers dereferenced as long, a 16-byte value counted as lo + 3 * hi (halves swapped must show). */
 #ifdef __bpf__
+/* the kernel lets only GPL-compatible programs call kfuncs */
+char LICENSE[] SEC("license") = "GPL";
 extern long kf_sum6(long a, long b, long c, long d, long e, long f) KFUNC;
 #else
 long kf_sum6(long a, long b, long c, long d, long e, long f)

@@ -11,6 +11,8 @@
 typedef unsigned long u64;
 
 #ifdef __bpf__
+/* the kernel lets only GPL-compatible programs call kfuncs */
+char LICENSE[] SEC("license") = "GPL";
 extern long kf_narrow9(signed char a, short b, int c, unsigned d, _Bool e, signed char f,
 		       short g, int h, unsigned char i) KFUNC;
 #else

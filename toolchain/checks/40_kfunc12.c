@@ -11,6 +11,8 @@
 typedef unsigned long u64;
 
 #ifdef __bpf__
+/* the kernel lets only GPL-compatible programs call kfuncs */
+char LICENSE[] SEC("license") = "GPL";
 extern long kf_sum12(long a, long b, long c, long d, long e, long f, long g, long h, long i,
 		     long j, long k, long l) KFUNC;
 #else

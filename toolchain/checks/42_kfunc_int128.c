@@ -11,6 +11,8 @@
 typedef unsigned long u64;
 
 #ifdef __bpf__
+/* the kernel lets only GPL-compatible programs call kfuncs */
+char LICENSE[] SEC("license") = "GPL";
 extern long kf_wide(long a, long b, long c, long d, long e, __int128 f, long g) KFUNC;
 #else
 long kf_wide(long a, long b, long c, long d, long e, __int128 f, long g)

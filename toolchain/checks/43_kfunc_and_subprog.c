@@ -11,6 +11,8 @@
 typedef unsigned long u64;
 
 #ifdef __bpf__
+/* the kernel lets only GPL-compatible programs call kfuncs */
+char LICENSE[] SEC("license") = "GPL";
 extern long kf_sum7(long a, long b, long c, long d, long e, long f, long g) KFUNC;
 #else
 long kf_sum7(long a, long b, long c, long d, long e, long f, long g)
