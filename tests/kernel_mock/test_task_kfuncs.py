@@ -37,6 +37,11 @@ def _spell(raw, tid: int) -> str:
 
 @pytest.mark.parametrize("name", TASK_KFUNCS)
 def test_prototype_is_vmlinux_s(kernel_raw, vmlinux_raw, name):
+    check_prototype_is_vmlinux_s(kernel_raw, vmlinux_raw, name)
+
+
+def check_prototype_is_vmlinux_s(kernel_raw, vmlinux_raw, name: str) -> None:
+    """The mock kernel's prototype of ``name`` is vmlinux's: parameter names and types."""
     theirs = vmlinux_raw.func(name)
     if theirs is None:
         pytest.skip(f"this kernel's vmlinux BTF has no {name}")

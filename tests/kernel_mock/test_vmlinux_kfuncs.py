@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.kernel.core import misc_kfuncs, tcp_ca_kfuncs
-from tests.kernel_mock.test_task_kfuncs import _spell
+from tests.kernel_mock.test_task_kfuncs import check_prototype_is_vmlinux_s
 
 VMLINUX_KFUNCS = sorted(d.name for m in (tcp_ca_kfuncs, misc_kfuncs)
                         for s in m.KFUNC_SETS for d in s.defs)
@@ -19,12 +19,4 @@ VMLINUX_KFUNCS = sorted(d.name for m in (tcp_ca_kfuncs, misc_kfuncs)
 
 @pytest.mark.parametrize("name", VMLINUX_KFUNCS)
 def test_prototype_is_vmlinux_s(kernel_raw, vmlinux_raw, name):
-    theirs = vmlinux_raw.func(name)
-    if theirs is None:
-        pytest.skip(f"this kernel's vmlinux BTF has no {name}")
-    ours = kernel_raw.func(name)
-    assert [p for p, _ in ours[1]] == [p for p, _ in theirs[1]]          # parameter names
-    assert _spell(kernel_raw, ours[0]) == _spell(vmlinux_raw, theirs[0])
-    assert [_spell(kernel_raw, t) for _, t in ours[1]] \
-        == [_spell(vmlinux_raw, t) for _, t in theirs[1]]
-    assert kernel_raw.decl_tags(name) == ["bpf_kfunc"]
+    check_prototype_is_vmlinux_s(kernel_raw, vmlinux_raw, name)
