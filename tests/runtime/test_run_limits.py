@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,25 +24,25 @@ DATA = ROOT / "tests" / "data" / "runtime" / "refused"   # runs refuse these by 
 SUM10 = ROOT / "examples" / "sum10.c"
 
 
+# Runs the CLI and prints its peak RSS (KiB).  A child's ru_maxrss counts the memory of the
+# process that forked it (Linux carries the pre-exec hiwater mark over), so the CLI is forked
+# from this small process rather than from pytest, whose own RSS grows over a full run.
+_MEASURE = ("import os, subprocess, sys\n"
+            "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+            "_, status, usage = os.wait4(p.pid, 0)\n"
+            "print(usage.ru_maxrss)\n"
+            "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def _cli(*args, timeout=60):
-    """(returncode, stderr, the child's peak RSS in MiB, seconds).  The RSS is this child's
-    own (wait4), not RUSAGE_CHILDREN's maximum over every child the test process ever had."""
-    with tempfile.TemporaryFile("w+") as err_file:
-        t0 = time.monotonic()
-        p = subprocess.Popen([sys.executable, "-m", "pipeline", *map(str, args)], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=err_file, text=True)
-        timer = threading.Timer(timeout, p.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(p.pid, 0)
-        finally:
-            timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        secs = time.monotonic() - t0
-        err_file.seek(0)
-        err = err_file.read()
-    assert "Traceback" not in err, err
-    return p.returncode, err.strip(), usage.ru_maxrss // 1024, secs
+    """(returncode, stderr, the CLI's own peak RSS in MiB, seconds)."""
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "pipeline",
+                          *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=timeout)
+    secs = time.monotonic() - t0
+    assert "Traceback" not in out.stderr, out.stderr
+    return out.returncode, out.stderr.strip(), int(out.stdout) // 1024, secs
 
 
 @pytest.fixture(scope="module")
