@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.oracles import kernel
 from tests.support.skips import needs_kernel_objects, object_builder
+from tests.support.verdicts import assert_same_verdict, kernel_and_ours
 
 pytestmark = needs_kernel_objects
 
@@ -202,18 +202,6 @@ def objects(tmp_path_factory):
 
 @pytest.mark.parametrize("src, prog", CASES, ids=[p for _, p in CASES])
 def test_dynptr_verdict_equals_kernel(objects, src, prog):
-    import pipeline
     path, obj = objects(src)
-    res = kernel.load_object(path, prog)
-    try:
-        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
-    finally:
-        res.close()
-    assert res.reached_kernel, res.error
-    ours = pipeline.verify(obj, prog)
-    assert ours.accepted == res.accepted, (ours.error_line, res.log)
-    if res.accepted:
-        assert ours.processed_insns == processed
-    else:
-        assert ours.error_line == res.error_line, res.log
+    assert_same_verdict(*kernel_and_ours(path, obj, prog))
 

@@ -15,6 +15,7 @@ import pytest
 
 from tests.oracles import kernel
 from tests.support.skips import needs_kernel_objects
+from tests.support.verdicts import assert_same_verdict, kernel_and_ours
 
 pytestmark = needs_kernel_objects
 
@@ -57,20 +58,8 @@ def obj(tmp_path_factory):
 
 @pytest.mark.parametrize("prog", [p for _, p, _ in PROGRAMS])
 def test_map_use_verdict_equals_kernel(obj, prog):
-    import pipeline
     path, o = obj
-    res = kernel.load_object(path, prog)
-    try:
-        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
-    finally:
-        res.close()
-    assert res.reached_kernel, res.error
-    ours = pipeline.verify(o, prog)
-    assert ours.accepted == res.accepted, (ours.error_line, res.log)
-    if res.accepted:
-        assert ours.processed_insns == processed
-    else:
-        assert ours.error_line == res.error_line, res.log
+    assert_same_verdict(*kernel_and_ours(path, o, prog))
 
 
 def test_refusals_are_exercised(obj):

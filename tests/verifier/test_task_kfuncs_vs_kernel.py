@@ -24,6 +24,7 @@ import pytest
 
 from tests.oracles import kernel
 from tests.support.skips import needs_kernel_objects, object_builder
+from tests.support.verdicts import assert_same_verdict, kernel_and_ours
 
 pytestmark = needs_kernel_objects
 
@@ -312,19 +313,7 @@ def test_verdict_equals_kernel(objects, src, prog):
 
 
 def _compare(path, obj, prog: str) -> None:
-    import pipeline
-    res = kernel.load_object(path, prog, log_level=1)
-    try:
-        processed = kernel.prog_info(res.fd).verified_insns if res.accepted else None
-    finally:
-        res.close()
-    assert res.reached_kernel, res.error
-    ours = pipeline.verify(obj, prog)
-    assert ours.accepted == res.accepted, (ours.error_line, res.log)
-    if res.accepted:
-        assert ours.processed_insns == processed
-    else:
-        assert ours.error_line == res.error_line, res.log
+    assert_same_verdict(*kernel_and_ours(path, obj, prog))
 
 
 @pytest.fixture(scope="module")
