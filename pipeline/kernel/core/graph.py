@@ -18,15 +18,13 @@ reaches one stops with :class:`KernelError` naming it.
 
 from __future__ import annotations
 
-from ..registry import KernelError, KfuncSet
+from ..registry import KernelError
+from .sets import generic_set
 from ..state import KernelState
 
 EINVAL = 22
 
-# kernel/bpf/helpers.c generic_btf_ids
-GENERIC = KfuncSet("generic_btf_ids", module="vmlinux",
-                   prog_types={"tracing", "sched_cls", "xdp", "struct_ops", "syscall",
-                               "cgroup_skb"})
+GENERIC = generic_set()                                # kernel/bpf/helpers.c (sets.py)
 
 
 class _Graphs:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 
 from ..registry import KfuncSet
+from .sets import common_set, generic_set
 from ..state import KernelState, load, load_s32, s32, store
 
 EINVAL, E2BIG = 22, 7
@@ -29,16 +30,7 @@ BPF_DYNPTR_TYPE_SKB = 3                  # enum bpf_dynptr_type
 SKB_LEN = 0                              # struct __sk_buff: __u32 len
 REF_CNT = 24                             # struct prog_test_ref_kfunc: refcount_t cnt
 
-# kernel/bpf/helpers.c common_btf_ids, registered for BPF_PROG_TYPE_UNSPEC
-COMMON = KfuncSet("common_btf_ids", module="vmlinux", prog_types={"unspec"})
-# kernel/bpf/helpers.c generic_btf_ids (generic_kfunc_set), registered for these types:
-# 6.12's six plus the cgroup, sock_ops, tracepoint and perf_event programs of the live
-# kernel (6.18), which accepts a bpf_throw call from each of them
-GENERIC = KfuncSet("generic_btf_ids", module="vmlinux",
-                   prog_types={"tracing", "sched_cls", "xdp", "struct_ops", "syscall",
-                               "cgroup_skb", "cgroup_sock", "cgroup_sock_addr",
-                               "cgroup_sockopt", "cgroup_sysctl", "cgroup_device",
-                               "sock_ops", "tracepoint", "perf_event"})
+COMMON, GENERIC = common_set(), generic_set()          # kernel/bpf/helpers.c (sets.py)
 # net/core/filter.c bpf_kfunc_check_set_skb
 SKB = KfuncSet("bpf_kfunc_check_set_skb", module="vmlinux",
                prog_types={"sched_cls", "sched_act", "sk_skb", "socket_filter", "cgroup_skb",

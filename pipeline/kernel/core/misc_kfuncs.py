@@ -12,10 +12,11 @@ address space the mock kernel does not have, so each refuses at run time by name
 from __future__ import annotations
 
 from ..registry import KernelError, KfuncSet
+from .sets import common_set
 
 MAP_ITER = KfuncSet("bpf_map_iter_kfunc_ids", module="vmlinux", prog_types={"unspec"})
 SK_ITER = KfuncSet("bpf_sk_iter_kfunc_ids", module="vmlinux", prog_types={"tracing"})
-COMMON = KfuncSet("common_btf_ids", module="vmlinux", prog_types={"unspec"})
+COMMON = common_set()                                  # kernel/bpf/helpers.c (sets.py)
 KFUNC_SETS = [MAP_ITER, SK_ITER, COMMON]
 
 

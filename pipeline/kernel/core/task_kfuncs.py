@@ -23,6 +23,7 @@ import struct
 
 from ..helpers_net import ROOT_CGROUP_ID
 from ..registry import KfuncSet
+from .sets import common_set, generic_set
 from ..state import KernelState, load, load_s32, s32, store
 
 CURRENT_PID = 4242           # bpf_get_current_pid_tgid's pid and tgid
@@ -37,12 +38,7 @@ CGRP_SIZE = 24
 MASK_BITS, MASK_USAGE = 0, 32          # NR_CPUS = 256: four words of bits
 MASK_SIZE = 40
 
-# kernel/bpf/helpers.c: generic_kfunc_set, registered for these program types
-GENERIC = KfuncSet("generic_btf_ids", module="vmlinux",
-                   prog_types={"tracing", "sched_cls", "xdp", "struct_ops", "syscall",
-                               "cgroup_skb"})
-# kernel/bpf/helpers.c: common_kfunc_set (BPF_PROG_TYPE_UNSPEC: every program type)
-COMMON = KfuncSet("common_btf_ids", module="vmlinux", prog_types={"unspec"})
+GENERIC, COMMON = generic_set(), common_set()          # kernel/bpf/helpers.c (sets.py)
 # kernel/bpf/cpumask.c: cpumask_kfunc_set
 CPUMASK = KfuncSet("cpumask_kfunc_btf_ids", module="vmlinux",
                    prog_types={"tracing", "struct_ops", "syscall"})
