@@ -32,7 +32,7 @@ from verifier.calls import find_exception_callback_insn_off
 from verifier.map_compat import check_map_prog_compatibility
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
-from verifier.liveness import successor_table
+from verifier.liveness import forward_only, successor_table
 
 MAX_VAR_OFF = 1 << 29
 _SYNC_CALLBACK_HELPERS = (164, 180, 181, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
@@ -52,13 +52,32 @@ def is_helper_call(insn) -> bool:
 
 
 def add_subprogs(env: Env) -> None:
+    """kernel: add_subprog_and_kfunc - one walk over every instruction.  It also files the
+    instructions the later structure passes look at (``env.jmp_insns``, ``env.call_insns``,
+    ``env.res_insns``, by :data:`_SCAN_KIND`), so those passes visit only them."""
     starts = {0}
     n = env.n
-    i = 0
-    for insn in env.insns:
+    kind = _SCAN_KIND
+    jmps: list[int] = []
+    calls: list[int] = []
+    res: list[int] = []
+    for i, insn in enumerate(env.insns):
+        k = kind[insn.code]
+        if not k:
+            continue
+        if k == _K_LDX:
+            if insn.imm:
+                res.append(i)
+            continue
+        if k & _K_JMP:
+            jmps.append(i)
+        if k & _K_RES:
+            res.append(i)
         code = insn.code
         if code == _CALL_OP or code == _LD_IMM64:
             src = insn.src
+            if code == _CALL_OP:
+                calls.append(i)
             if (src == _PSEUDO_CALL and code == _CALL_OP) or (src == _PSEUDO_FUNC
                                                             and code == _LD_IMM64):
                 target = i + insn.imm + 1
@@ -69,20 +88,23 @@ def add_subprogs(env: Env) -> None:
                     raise VerifierError("too many subprograms", EINVAL)
             elif code == _CALL_OP and src == _PSEUDO_KFUNC_CALL:
                 add_kfunc(env, i, insn)
-        i += 1
+    env.jmp_insns, env.call_insns, env.res_insns = jmps, calls, res
     ex_cb_insn = find_exception_callback_insn_off(env)
     if ex_cb_insn:
         starts.add(ex_cb_insn)
         if len(starts) > BPF_MAX_SUBPROGS:
             raise VerifierError("too many subprograms", EINVAL)
-    env.subprogs = [Subprog(start=s) for s in sorted(starts)]
+    if len(starts) == 1:
+        subprogs = env.subprogs = [Subprog(0, n)]
+    else:
+        order = sorted(starts)
+        order.append(n)
+        subprogs = env.subprogs = [Subprog(order[k], order[k + 1])
+                                   for k in range(len(order) - 1)]
     if ex_cb_insn:
         # kernel: mark_subprog_exc_cb - a callback of its own, stack checked apart
-        sp = next(sp for sp in env.subprogs if sp.start == ex_cb_insn)
+        sp = next(sp for sp in subprogs if sp.start == ex_cb_insn)
         sp.is_cb = sp.is_async_cb = sp.is_exception_cb = True
-    subprogs = env.subprogs
-    for k, sp in enumerate(subprogs):
-        sp.end = subprogs[k + 1].start if k + 1 < len(subprogs) else n
     if env.log.level2:
         for k, sp in enumerate(subprogs):
             env.log.line(f"func#{k} @{sp.start}")
@@ -95,30 +117,43 @@ def add_subprogs(env: Env) -> None:
 
 
 def check_subprogs(env: Env) -> None:
+    """kernel: check_subprogs - per subprogram in order, its jumps stay inside it, then its
+    last insn is an exit or a jump.  Only the filed instructions are visited: jumps and
+    calls (``env.jmp_insns``), LD_ABS/LD_IND (in ``env.res_insns``)."""
     insns = env.insns
-    ld, abs_, ind = op.LD, op.ABS, op.IND
-    jmp, jmp32, exit_, call = op.JMP, op.JMP32, op.EXIT, op.CALL
+    jmps, lds = env.jmp_insns, env.res_insns
+    nj, nl = len(jmps), len(lds)
+    j = m = 0
+    exit_, call = op.EXIT, op.CALL
     ja32 = op.JMP32 | op.JA
     last_ok = (op.EXIT_OP, op.JMP32 | op.JA, op.JMP | op.JA)
+    ld_abs = _LD_ABS_CODES
     for sp in env.subprogs:
         start, end = sp.start, sp.end
-        for i in range(start, end):
+        while j < nj and jmps[j] < end:
+            i = jmps[j]
+            j += 1
             insn = insns[i]
             code = insn.code
-            cls = code & 7
-            if cls == jmp or cls == jmp32:
-                o = code & 0xF0
-                if o == call:
-                    if code == _CALL_OP and insn.src == 0 and insn.imm == 12:
-                        sp.has_tail_call = True
-                        sp.tail_call_reachable = True
-                elif o != exit_:
-                    target = i + (insn.imm if code == ja32 else insn.off) + 1
-                    if target < start or target >= end:
-                        raise VerifierError(f"jump out of range from insn {i} to {target}",
-                                            EINVAL)
-            elif cls == ld and ((code & 0xE0) == abs_ or (code & 0xE0) == ind):
+            o = code & 0xF0
+            if o == call:
+                if code == _CALL_OP and insn.src == 0 and insn.imm == 12:
+                    sp.has_tail_call = True
+                    sp.tail_call_reachable = True
+            elif o != exit_:
+                target = i + (insn.imm if code == ja32 else insn.off) + 1
+                if target < start or target >= end:
+                    end = i         # the LD_ABS seen before this insn still count
+                    while m < nl and lds[m] < end:
+                        if insns[lds[m]].code in ld_abs:
+                            sp.has_ld_abs = True
+                        m += 1
+                    raise VerifierError(f"jump out of range from insn {i} to {target}",
+                                        EINVAL)
+        while m < nl and lds[m] < end:
+            if insns[lds[m]].code in ld_abs:
                 sp.has_ld_abs = True
+            m += 1
         if insns[end - 1].code not in last_ok:
             raise VerifierError("last insn is not an exit or jmp", EINVAL)
 
@@ -215,12 +250,18 @@ def _arg_info(btf, type_id: int, insn_off: int, main: bool):
 
 
 def resolve_pseudo_ldimm64(env: Env) -> None:
+    """kernel: resolve_pseudo_ldimm64 (and bpf_opcode_in_insntable) - a walk over the
+    instructions in order, an LD_IMM64 taking two slots.  Only the filed ones
+    (``env.res_insns``: LD class, LDX with reserved fields, unknown opcodes) can fail or
+    resolve anything; the second slot of an LD_IMM64 the walk reached is skipped."""
     insns = env.insns
     n = env.n
     valid = _insn_table()
     ldx = op.LDX
-    i = 0
-    while i < n:
+    skip = -1
+    for i in env.res_insns:
+        if i == skip:
+            continue
         insn = insns[i]
         code = insn.code
         if (code & 7) == ldx and (((code & 0xE0) not in (op.MEM, op.MEMSX)) or insn.imm != 0):
@@ -274,11 +315,10 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     aux.ld_imm_kind = "map_value"
                 else:
                     aux.ld_imm_kind = "map"
-            i += 2
+            skip = i + 1
             continue
         if code not in valid:           # kernel: bpf_opcode_in_insntable
             raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
-        i += 1
 
 
 _VALID_CODES: set[int] | None = None
@@ -317,6 +357,27 @@ def _insn_table() -> set[int]:
     return _VALID_CODES
 
 
+# add_subprogs files each instruction by its opcode byte for the passes after it:
+_K_JMP = 1      # JMP/JMP32 class (jumps, calls, exits): env.jmp_insns
+_K_RES = 2      # resolve_pseudo_ldimm64 must look: LD class, an unknown opcode, a bad LDX mode
+_K_LDX = 4      # an LDX with a valid mode: resolve_pseudo_ldimm64 looks if its imm is set
+
+
+def _scan_kind(code: int) -> int:
+    cls = code & 7
+    if cls == op.LDX and (code & 0xE0) in (op.MEM, op.MEMSX) and code in _insn_table():
+        return _K_LDX
+    k = _K_JMP if cls in (op.JMP, op.JMP32) else 0
+    if cls == op.LD or code not in _insn_table():
+        k |= _K_RES
+    return k
+
+
+_SCAN_KIND = tuple(_scan_kind(code) for code in range(256))
+_LD_ABS_CODES = frozenset(c for c in range(256)
+                          if c & 7 == op.LD and (c & 0xE0) in (op.ABS, op.IND))
+
+
 # --- the CFG walk ---------------------------------------------------------------
 
 DISCOVERED = 0x10
@@ -343,54 +404,66 @@ _PSEUDO_KFUNC_CALL = op.PSEUDO_KFUNC_CALL
 _JCOND = op.JMP | op.JCOND
 
 
+def _push(env: Env, state: list, stack: list, t: int, w: int, e: int) -> int:
+    """kernel: push_insn - the edge t -> w of kind e (FALLTHROUGH or BRANCH)."""
+    if state[t] >= (DISCOVERED | e):
+        return DONE_EXPLORING
+    if w < 0 or w >= env.n:
+        raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
+    if e == BRANCH:
+        a = env.aux[w]
+        a.prune_point = a.jmp_point = True
+    sw = state[w]
+    if sw == 0:
+        state[t] = DISCOVERED | e
+        state[w] = DISCOVERED
+        stack.append(w)
+        return KEEP_EXPLORING
+    if (sw & 0xF0) == DISCOVERED:
+        if env.bpf_capable:
+            return DONE_EXPLORING
+        raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
+    if sw == EXPLORED:
+        state[t] = DISCOVERED | e
+    return DONE_EXPLORING
+
+
+def _visit_call(env: Env, state: list, stack: list, t: int, insn, visit_callee: bool) -> int:
+    n = env.n
+    aux = env.aux
+    nxt = t + (2 if insn.code == _LD_IMM64 else 1)
+    r = _push(env, state, stack, t, nxt, FALLTHROUGH)
+    if r:
+        return r
+    if nxt < n:
+        aux[nxt].prune_point = aux[nxt].jmp_point = True
+    if visit_callee:
+        aux[t].prune_point = True
+        w = t + insn.imm + 1
+        # kernel: merge_callee_effects - once the callee is explored (this insn is
+        # visited again after it), its effects reach the caller, nesting included
+        if 0 <= w < n and env.subprogs[aux[w].subprog].changes_pkt_data:
+            env.subprogs[aux[t].subprog].changes_pkt_data = True
+        return _push(env, state, stack, t, w, BRANCH)
+    return DONE_EXPLORING
+
+
 def check_cfg(env: Env) -> None:
+    """kernel: check_cfg - the depth-first walk (visit_insn / push_insn), then every insn
+    must have been explored; sets ``env.succ`` and ``env.postorder``."""
     n = env.n
     insns = env.insns
     aux = env.aux
     state = [0] * n
     stack = [0]
     state[0] = DISCOVERED
-
-    def push(t: int, w: int, e: int) -> int:
-        st = state[t]
-        if st >= (DISCOVERED | e) and (e == FALLTHROUGH or e == BRANCH):
-            return DONE_EXPLORING
-        if w < 0 or w >= n:
-            raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
-        if e == BRANCH:
-            aux[w].prune_point = aux[w].jmp_point = True
-        sw = state[w]
-        if sw == 0:
-            state[t] = DISCOVERED | e
-            state[w] = DISCOVERED
-            stack.append(w)
-            return KEEP_EXPLORING
-        if (sw & 0xF0) == DISCOVERED:
-            if env.bpf_capable:
-                return DONE_EXPLORING
-            raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
-        if sw == EXPLORED:
-            state[t] = DISCOVERED | e
-        return DONE_EXPLORING
-
-    def visit_call(t: int, insn, visit_callee: bool) -> int:
-        nxt = t + (2 if insn.code == _LD_IMM64 else 1)
-        r = push(t, nxt, FALLTHROUGH)
-        if r:
-            return r
-        if nxt < n:
-            aux[nxt].prune_point = aux[nxt].jmp_point = True
-        if visit_callee:
-            aux[t].prune_point = True
-            w = t + insn.imm + 1
-            # kernel: merge_callee_effects - once the callee is explored (this insn is
-            # visited again after it), its effects reach the caller, nesting included
-            if 0 <= w < n and env.subprogs[aux[w].subprog].changes_pkt_data:
-                env.subprogs[aux[t].subprog].changes_pkt_data = True
-            return push(t, w, BRANCH)
-        return DONE_EXPLORING
-
-    ex_cb = next((sp.start for sp in env.subprogs if sp.is_exception_cb), None)
+    capable = env.bpf_capable
+    ex_cb = None
+    if len(env.subprogs) > 1:
+        for sp in env.subprogs:
+            if sp.is_exception_cb:
+                ex_cb = sp.start
+                break
     while True:
         if not stack:
             # kernel: the exception callback is never called, its walk starts on its own
@@ -405,7 +478,7 @@ def check_cfg(env: Env) -> None:
         cls = code & 7
         if cls != _JMP and cls != _JMP32:
             if code == _LD_IMM64 and insn.src == _PSEUDO_FUNC:
-                r = visit_call(t, insn, True)
+                r = _visit_call(env, state, stack, t, insn, True)
             else:
                 # push(t, next, FALLTHROUGH), inlined: most instructions take only this
                 r = DONE_EXPLORING
@@ -421,7 +494,7 @@ def check_cfg(env: Env) -> None:
                         continue
                     if sw == EXPLORED:
                         state[t] = _DISCOVERED_FT
-                    elif (sw & 0xF0) == DISCOVERED and not env.bpf_capable:
+                    elif (sw & 0xF0) == DISCOVERED and not capable:
                         raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
         else:
             o = code & 0xF0
@@ -439,12 +512,12 @@ def check_cfg(env: Env) -> None:
                     # a tail call may run a program that changes packet data
                     if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
                         env.subprogs[aux[t].subprog].changes_pkt_data = True
-                r = visit_call(t, insn, src == op.PSEUDO_CALL)
+                r = _visit_call(env, state, stack, t, insn, src == _PSEUDO_CALL)
             elif o == _JA:
                 if code & _X:
                     raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
                 off = insn.off if cls == _JMP else insn.imm
-                r = push(t, t + off + 1, FALLTHROUGH)
+                r = _push(env, state, stack, t, t + off + 1, FALLTHROUGH)
                 if not r:
                     aux[t + off + 1].prune_point = aux[t + off + 1].jmp_point = True
             else:
@@ -453,12 +526,26 @@ def check_cfg(env: Env) -> None:
                 a.prune_point = True
                 if code == _JCOND:
                     a.force_checkpoint = True
-                r = push(t, t + 1, FALLTHROUGH)
+                r = _push(env, state, stack, t, t + 1, FALLTHROUGH)
                 if not r:
-                    r = push(t, t + insn.off + 1, BRANCH)
+                    r = _push(env, state, stack, t, t + insn.off + 1, BRANCH)
         if r == DONE_EXPLORING:
             state[t] = EXPLORED
             stack.pop()
+    # every insn explored, the second slot of an LD_IMM64 never entered: compared at
+    # once against that expectation, walked only to name the first insn that is not
+    ldimm = [i for i in env.res_insns if insns[i].code == _LD_IMM64]
+    want = [EXPLORED] * n
+    for i in ldimm:
+        if i + 1 < n:
+            want[i + 1] = 0
+    if state != want:
+        _cfg_walk_error(insns, state, n)
+    env.succ = successor_table(env, ldimm)
+    env.postorder = compute_postorder(env, ldimm)
+
+
+def _cfg_walk_error(insns, state: list, n: int) -> None:
     i = 0
     while i < n:
         if state[i] != EXPLORED:
@@ -469,20 +556,29 @@ def check_cfg(env: Env) -> None:
             i += 2
         else:
             i += 1
-    env.succ = successor_table(env)
-    env.postorder = compute_postorder(env)
 
 
-def compute_postorder(env: Env) -> list[int]:
+def compute_postorder(env: Env, ldimm: list[int]) -> list[int]:
     """kernel: compute_postorder - per subprogram, a DFS from its first insn that
     pushes every undiscovered successor at once (fall-through, then jump
     target, so the target is explored first); an insn is emitted when it is
     met again after its successors.  Liveness fixpoints walk this order, and
-    their level-2 log lines come out in it."""
+    their level-2 log lines come out in it.  A program without jumps (every
+    subprogram a straight line to its exit: check_cfg saw every insn reached)
+    gives each subprogram's insns backwards (``ldimm``: the LD_IMM64s, whose
+    second slot is no insn)."""
     n = env.n
     succ = env.succ
-    state = [0] * n
+    insns = env.insns
     out: list[int] = []
+    if not any((insns[i].code & 0xF0) not in (_CALL, _EXIT) for i in env.jmp_insns):
+        for sp in env.subprogs:
+            out.extend(range(sp.end - 1, sp.start - 1, -1))
+        if ldimm:
+            second = {i + 1 for i in ldimm}
+            out = [i for i in out if i not in second]
+        return out
+    state = [0] * n
     for sp in env.subprogs:
         stack = [sp.start]
         while stack:
@@ -506,14 +602,7 @@ def compute_scc(env: Env) -> None:
     # env.succ (check_cfg): every edge of a program that passed check_cfg stays inside
     # it (jumps were range-checked, the last insn is an exit or a jump)
     succ = env.succ
-    for i, ss in enumerate(succ):
-        for s in ss:
-            if s <= i:
-                break
-        else:
-            continue
-        break
-    else:
+    if forward_only(env):
         return      # every edge goes forward: no cycle, every aux.scc stays 0
     index = [0] * n
     low = [0] * n

@@ -91,7 +91,7 @@ class Env:
     __slots__ = (
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
-        "strict_alignment", "subprogs", "subprog_cnt", "succ", "postorder", "scc_info", "used_maps",
+        "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns", "succ", "postorder", "scc_info", "used_maps",
         "bt_kind", "bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
@@ -121,6 +121,10 @@ class Env:
         # --- structure (cfg.py, liveness.py, precision.py)
         self.subprogs: list[Subprog] = []
         self.subprog_cnt = 0
+        # instruction indices filed by cfg.add_subprogs (in order), for the passes after it
+        self.jmp_insns: list[int] = []        # JMP/JMP32 class: jumps, calls, exits
+        self.call_insns: list[int] = []       # code BPF_JMP|BPF_CALL: helper, bpf-to-bpf, kfunc
+        self.res_insns: list[int] = []        # what resolve_pseudo_ldimm64 inspects (LD class...)
         self.succ: list[tuple] = []           # liveness.successor_table, per insn (cfg.py)
         self.postorder: list[int] = []
         self.scc_info: dict = {}

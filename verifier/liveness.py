@@ -125,29 +125,35 @@ def successors(env, i: int) -> tuple[int, ...]:
     return (i + sz,)
 
 
-def successor_table(env) -> list[tuple[int, ...]]:
+def successor_table(env, ldimm: list[int]) -> list[tuple[int, ...]]:
     """``successors(env, i)`` for every instruction, computed once per run (cfg.check_cfg
-    stores it in ``env.succ``; the liveness passes walk it many times)."""
-    out = []
-    append = out.append
-    i = 0
-    for insn in env.insns:
+    stores it in ``env.succ``; the liveness passes walk it many times): ``(i + 1,)``
+    but at the JMP/JMP32-class insns (``env.jmp_insns``) and the LD_IMM64s (``ldimm``)."""
+    out = [(i,) for i in range(1, env.n + 1)]
+    insns = env.insns
+    for i in env.jmp_insns:
+        insn = insns[i]
         code = insn.code
-        cls = code & 7
-        if cls == _JMP or cls == _JMP32:
-            o = code & 0xF0
-            if o == _EXIT:
-                append(())
-            elif o == _JA:
-                append((i + (insn.imm if code == _JA32 else insn.off) + 1,))
-            elif o == _CALL:
-                append((i + 1,))
-            else:
-                append((i + 1, i + insn.off + 1))
-        else:
-            append((i + 2,) if code == _LD_IMM64 else (i + 1,))
-        i += 1
+        o = code & 0xF0
+        if o == _EXIT:
+            out[i] = ()
+        elif o == _JA:
+            out[i] = (i + (insn.imm if code == _JA32 else insn.off) + 1,)
+        elif o != _CALL:
+            out[i] = (i + 1, i + insn.off + 1)
+    for i in ldimm:
+        out[i] = (i + 2,)
     return out
+
+
+def forward_only(env) -> bool:
+    """Every edge of ``env.succ`` goes to a later insn (no loop): only a jump's can not."""
+    succ = env.succ
+    for i in env.jmp_insns:
+        for s in succ[i]:
+            if s <= i:
+                return False
+    return True
 
 
 _JMP, _JMP32, _EXIT, _JA, _CALL = op.JMP, op.JMP32, op.EXIT, op.JA, op.CALL
@@ -156,32 +162,69 @@ _JA32, _LD_IMM64 = op.JMP32 | op.JA, op.LD_IMM64
 # (atomics) immediate only: remembered by that key (a fact of the ISA, not of a program)
 _UD_MEMO: dict[int, tuple[int, int]] = {}
 _CALL_OP = op.CALL_OP
+_STX = op.STX
+
+
+def _use_def(env, i: int, insn, memo: dict) -> tuple[int, int]:
+    code = insn.code
+    if code == _CALL_OP:
+        return _insn_use_def(env, i)
+    key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
+        if (code & 7) == op.STX else code | insn.dst << 8 | insn.src << 16
+    ud = memo.get(key)
+    if ud is None:
+        if len(memo) > 65536:
+            memo.clear()
+        ud = memo[key] = _insn_use_def(env, i)
+    return ud
 
 
 def compute_live_registers(env) -> None:
+    """kernel: compute_live_registers - ``live_regs_before`` of every insn: a backward
+    data flow over ``env.succ`` iterated in ``env.postorder`` until nothing changes.
+    Without a loop (:func:`forward_only`) postorder puts every successor before its
+    predecessors, so the first round is the fixpoint and no second one is needed."""
     n = env.n
-    use = [0] * n
-    defs = [0] * n
-    memo = _UD_MEMO
-    i = 0
-    for insn in env.insns:
-        code = insn.code
-        if code == _CALL_OP:
-            use[i], defs[i] = _insn_use_def(env, i)
-        else:
-            key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
-                if (code & 7) == op.STX else code | insn.dst << 8 | insn.src << 16
-            ud = memo.get(key)
-            if ud is None:
-                if len(memo) > 65536:
-                    memo.clear()
-                ud = memo[key] = _insn_use_def(env, i)
-            use[i], defs[i] = ud
-        i += 1
-    live_in = [0] * n
-    live_out = [0] * n
+    insns = env.insns
+    aux = env.aux
     succ = env.succ
     order = env.postorder
+    memo = _UD_MEMO
+    if forward_only(env):
+        live = [0] * (n + 2)
+        for i in order:
+            insn = insns[i]
+            code = insn.code
+            if code == _CALL_OP:
+                u, d = _insn_use_def(env, i)
+            else:
+                key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
+                    if (code & 7) == _STX else code | insn.dst << 8 | insn.src << 16
+                ud = memo.get(key)
+                if ud is None:
+                    if len(memo) > 65536:
+                        memo.clear()
+                    ud = memo[key] = _insn_use_def(env, i)
+                u, d = ud
+            s = succ[i]
+            if len(s) == 1:
+                v = live[s[0]]
+            else:
+                v = 0
+                for j in s:
+                    v |= live[j]
+            v = (v & ~d) | u
+            live[i] = v
+            aux[i].live_regs_before = v & 0x7FF
+        if env.log.level2:
+            _print_live(env)
+        return
+    use = [0] * n
+    defs = [0] * n
+    for i, insn in enumerate(insns):
+        use[i], defs[i] = _use_def(env, i, insn, memo)
+    live_in = [0] * n
+    live_out = [0] * n
     changed = True
     while changed:
         changed = False
@@ -196,7 +239,7 @@ def compute_live_registers(env) -> None:
                 live_out[i] = new_out
                 changed = True
     i = 0
-    for a in env.aux:
+    for a in aux:
         a.live_regs_before = live_in[i] & 0x7FF
         i += 1
     if env.log.level2:
