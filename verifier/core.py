@@ -438,27 +438,26 @@ def do_check_subprogs(env: Env) -> None:
 def _loop_inline_extra(env: Env, sp) -> int:
     """kernel: optimize_bpf_loop - a subprogram with a bpf_loop call fit for inlining gets
     three more stack slots (loop counter, callback context, saved r6) after verification."""
-    insns, aux = env.insns, env.aux
-    for i in range(sp.start, sp.end):
-        if insns[i].code != _CALL_OP:      # only a helper call has loop_inline set
-            continue
-        state = aux[i].loop_inline
-        if state is not None and state[0]:
-            return 3 * 8
+    aux = env.aux
+    start, end = sp.start, sp.end
+    for i in env.call_insns:        # only a helper call has loop_inline set
+        if start <= i < end:
+            state = aux[i].loop_inline
+            if state is not None and state[0]:
+                return 3 * 8
     return 0
 
 
 def _subprog_facts(env: Env) -> list[SubprogFacts]:
     out = []
+    calls = env.call_insns
     for k, sp in enumerate(env.subprogs):
         out.append(SubprogFacts(
-            index=k, name=sp.name or (env.inp.name if k == 0 else f"func#{k}"),
-            start=sp.start, end=sp.end, stack_depth=sp.stack_depth + _loop_inline_extra(env, sp),
-            is_global=sp.linkage == "global", is_callback=sp.is_cb,
-            is_async_callback=sp.is_async_cb, has_tail_call=sp.has_tail_call,
-            tail_call_reachable=sp.tail_call_reachable, has_ld_abs=sp.has_ld_abs,
-            arg_cnt=sp.arg_cnt, stack_arg_cnt=sp.stack_arg_cnt,
-            out_stack_arg_cnt=sp.out_stack_arg_cnt, changes_pkt_data=sp.changes_pkt_data))
+            k, sp.name or (env.inp.name if k == 0 else f"func#{k}"), sp.start, sp.end,
+            sp.stack_depth + (_loop_inline_extra(env, sp) if calls else 0),
+            sp.linkage == "global", sp.is_cb, sp.is_async_cb, sp.has_tail_call,
+            sp.tail_call_reachable, sp.has_ld_abs, sp.arg_cnt, sp.stack_arg_cnt,
+            sp.out_stack_arg_cnt, sp.changes_pkt_data))
     return out
 
 
@@ -575,14 +574,15 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     aux = env.aux
     v.seen_insns = [a.seen for a in aux]
     # map_ptr_state is set on helper calls only (tail calls)
-    v.tail_call_maps = {i: aux[i].map_ptr_state.name for i, insn in enumerate(env.insns)
-                        if insn.code == _CALL_OP and aux[i].map_ptr_state is not None
+    v.tail_call_maps = {i: aux[i].map_ptr_state.name for i in env.call_insns
+                        if aux[i].map_ptr_state is not None
                         and aux[i].map_ptr_state != "poison"}
     if log.stats:
         # kernel: print_verification_stats
         log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))
         log.line("stack depth " + "+".join(str(d) for d in v.stack_depths))
-    log.line(v.stats_line())
+    if log.level:
+        log.line(v.stats_line())
     v.log_true_size = log.true_size
     v.log = log.finish() if log_level else ""
     if log.truncated:

@@ -11,7 +11,7 @@ generation, register writes, error raising) live here as methods.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from operator import attrgetter
 
 from verifier import regtypes as T
 from verifier.ctx import model_for
@@ -22,11 +22,13 @@ BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
 BPF_MAX_SUBPROGS = 256
 BPF_MAX_VAR_OFF = 1 << 29
 BPF_MAX_VAR_SIZ = 1 << 29
+_LINFO_KEY = attrgetter("insn")
 
 
-@dataclass
 class Subprog:
-    """kernel: bpf_subprog_info, plus what we learn from BTF."""
+    """kernel: bpf_subprog_info, plus what we learn from BTF.  Built per subprogram
+    of every verification: the fields are class-level defaults, set per subprogram
+    when they differ."""
     start: int
     end: int = 0                   # one past the last insn
     stack_depth: int = 0
@@ -49,6 +51,13 @@ class Subprog:
     func_id: int = 0               # BTF FUNC id
     btf_problem: str | None = None  # why btf_prepare_func_args failed (global subprogs)
 
+    def __init__(self, start: int, end: int = 0):
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"Subprog(start={self.start}, end={self.end}, name={self.name!r})"
+
     @property
     def is_global(self) -> bool:
         return self.linkage == "global"
@@ -56,33 +65,34 @@ class Subprog:
 
 class InsnAux:
     """Per-instruction facts (kernel: bpf_insn_aux_data), filled in by the
-    CFG pass and during verification."""
-    __slots__ = ("prune_point", "jmp_point", "force_checkpoint", "calls_callback",
-                 "seen", "map_index", "map_off", "map_ptr_state", "map_key_state",
-                 "live_regs_before", "scc", "subprog", "ptr_type", "call_imm",
-                 "ld_imm_kind", "kfunc", "nospec", "is_iter_next", "loop_inline")
+    CFG pass and during verification.  One per instruction is built for every
+    verification, so only the facts the walk reads at every instruction are slots set
+    here; the others are class-level defaults an instruction overrides (in its own
+    ``__dict__``, made on the first such write) when it has them."""
+    __slots__ = ("prune_point", "jmp_point", "seen", "live_regs_before", "__dict__")
+
+    force_checkpoint = False
+    calls_callback = False
+    map_index = -1
+    map_off = 0
+    map_ptr_state = None              # tail call: the prog_array map (or "poison")
+    map_key_state = None
+    scc = 0
+    subprog = 0
+    ptr_type = 0
+    call_imm = 0
+    ld_imm_kind = None
+    kfunc = None
+    nospec = False
+    # bpf_loop call: None until first seen, then [fit_for_inline, callback subprog]
+    loop_inline = None
+    is_iter_next = False
 
     def __init__(self):
         self.prune_point = False
         self.jmp_point = False
-        self.force_checkpoint = False
-        self.calls_callback = False
         self.seen = False
-        self.map_index = -1
-        self.map_off = 0
-        self.map_ptr_state = None     # tail call: the prog_array map (or "poison")
-        self.map_key_state = None
         self.live_regs_before = 0
-        self.scc = 0
-        self.subprog = 0
-        self.ptr_type = 0
-        self.call_imm = 0
-        self.ld_imm_kind = None
-        self.kfunc = None
-        self.nospec = False
-        # bpf_loop call: None until first seen, then [fit_for_inline, callback subprog]
-        self.loop_inline = None
-        self.is_iter_next = False
 
 
 class Env:
@@ -108,7 +118,8 @@ class Env:
         self.n = len(inp.insns)
         self.log = log
         self.aux = [InsnAux() for _ in range(self.n)]
-        self.linfo = sorted(inp.line_info, key=lambda li: li.insn)
+        # line_info by insn: printed before instructions at log level 1 and 2 only
+        self.linfo = sorted(inp.line_info, key=_LINFO_KEY) if log.level & 3 else []
         self.prog_type = inp.prog_type
         self.ctx = model_for(inp.prog_type)   # ctx.CtxModel for the prog type (or None)
         self.insn_limit = int(inp.insn_limit)  # processed-instruction budget

@@ -11,6 +11,8 @@ tracing types that may use a private stack do not charge frames of 64 bytes or m
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from isa import opcodes as op
 from verifier.cfg import is_pseudo_call, is_pseudo_func
 from verifier.env import Env
@@ -40,14 +42,20 @@ def check_max_stack_depth(env: Env) -> None:
         priv_mode = "none"
     if priv_mode is None:
         priv_mode = "adaptive" if env.prog_type in _PRIV_STACK_TYPES else "none"
+    # the insns the walk stops at: calls and LD_IMM64s (callback addresses), in order
+    insns = env.insns
+    sites = env.call_insns
+    ldimm = [i for i in env.res_insns if insns[i].code == op.LD_IMM64]
+    if ldimm:
+        sites = sorted(sites + ldimm)
     for k in range(len(sps) - 1, -1, -1):
         if k == 0 or sps[k].is_async_cb:
-            _check_depth_from(env, k, k == 0 and priv_mode == "adaptive")
+            _check_depth_from(env, k, k == 0 and priv_mode == "adaptive", sites)
     if sps and sps[0].tail_call_reachable:
         env.tail_call_reachable = True
 
 
-def _check_depth_from(env: Env, idx: int, priv: bool) -> None:
+def _check_depth_from(env: Env, idx: int, priv: bool, sites: list[int]) -> None:
     sps = env.subprogs
     insns = env.insns
     depth = 0
@@ -57,6 +65,7 @@ def _check_depth_from(env: Env, idx: int, priv: bool) -> None:
     ret_prog = [0] * MAX_CALL_FRAMES
     i = sps[idx].start
     charged = [False] * MAX_CALL_FRAMES
+    nsites = len(sites)
 
     def enter(idx: int) -> None:
         nonlocal depth
@@ -76,19 +85,20 @@ def _check_depth_from(env: Env, idx: int, priv: bool) -> None:
     while True:
         end = sps[idx + 1].start if idx + 1 < len(sps) else env.n
         called = False
-        while i < end:
+        p = bisect_left(sites, i)      # every other insn is passed over
+        while p < nsites and sites[p] < end:
+            i = sites[p]
+            p += 1
             insn = insns[i]
             if not (is_pseudo_call(insn) or is_pseudo_func(insn)):
                 if insn.code == op.CALL_OP and insn.src == op.PSEUDO_KFUNC_CALL:
                     check_throw_site(env, i, idx, frame, ret_prog)
-                i += 1
                 continue
             ret_insn[frame] = i + 1
             ret_prog[frame] = idx
             nxt = i + insn.imm + 1
             sidx = env.subprog_of(nxt)
             if sps[sidx].is_async_cb and not is_pseudo_call(insn):
-                i += 1
                 continue
             if sps[sidx].is_exception_cb:
                 raise VerifierError(f"insn {i} cannot call exception cb directly", EINVAL,
