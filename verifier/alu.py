@@ -146,6 +146,15 @@ _CONST_FAST = frozenset((op.ADD, op.SUB, op.MUL, op.AND, op.OR, op.XOR, op.LSH, 
                          op.ARSH))
 
 
+# pointer types (no flags) whose constant arithmetic the fast path of check_alu_op
+# handles: all are in adjust_ptr_min_max_vals' list of types that allow arithmetic
+_PTR_CONST_FAST = frozenset((T.PTR_TO_STACK, T.PTR_TO_MAP_VALUE, T.PTR_TO_MAP_KEY, T.PTR_TO_CTX,
+                             T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MEM, T.PTR_TO_BUF,
+                             T.PTR_TO_TP_BUFFER))
+_PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)
+_ZERO_SCALAR = S.Scalar.const(0)
+
+
 def check_alu_op(env: Env, insn) -> None:
     code = insn.code
     opc = code & 0xF0
@@ -193,13 +202,27 @@ def check_alu_op(env: Env, insn) -> None:
         else:
             if src != 0 or insn.off != 0:
                 raise VerifierError("BPF_MOV uses reserved fields", EINVAL)
-        check_reg_arg_dst(env, dst, mark=False)
+        if dst >= 10:
+            check_reg_arg_dst(env, dst, mark=False)     # raises
+        env.scratched_regs |= 1 << dst
         if is_x:
-            _mov_reg(env, insn, alu64)
+            if alu64 and not insn.off:
+                # r = r: the copy shares the (immutable) register, and its scalar id
+                st = env.cur
+                regs = st.frames[st.curframe].regs
+                r = regs[src]
+                if r.type == T.SCALAR:
+                    new = env.scalar_id_before_mov(r)
+                    if new is not r:
+                        r = regs[src] = new
+                regs[dst] = r
+            else:
+                _mov_reg(env, insn, alu64)
         else:
             imm = insn.imm
             v = imm & U64_MAX if alu64 else imm & U32_MAX
-            env.set_reg(dst, Reg(T.SCALAR, const_scalar(v)))
+            st = env.cur
+            st.frames[st.curframe].regs[dst] = Reg(T.SCALAR, const_scalar(v))
         return
 
     if opc > op.END:
@@ -217,16 +240,39 @@ def check_alu_op(env: Env, insn) -> None:
         st = env.cur
         regs = st.frames[st.curframe].regs
         d = regs[dst] if dst < 10 else None
-        if (d is not None and d.type == T.SCALAR and not d.s.var_off.mask and opc in _CONST_FAST
-                and (not d.id or opc not in (op.ADD, op.SUB))
-                and (opc not in (op.LSH, op.RSH, op.ARSH) or 0 <= insn.imm < (64 if alu64 else 32))):
-            # constant op= imm, where none of the checks below can fail: what
-            # adjust_reg_min_max_vals computes, without the intermediate scalars
-            # (the hot case of unrolled and counting loops)
-            env.scratched_regs |= 1 << dst
-            regs[dst] = Reg(T.SCALAR, const_scalar(
-                const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)), precise=d.precise)
-            return
+        if d is None:
+            pass
+        elif d.type == T.SCALAR:
+            if (not d.s.var_off.mask and opc in _CONST_FAST
+                    and (not d.id or opc not in (op.ADD, op.SUB))
+                    and (opc not in (op.LSH, op.RSH, op.ARSH)
+                         or 0 <= insn.imm < (64 if alu64 else 32))):
+                # constant op= imm, where none of the checks below can fail: what
+                # adjust_reg_min_max_vals computes, without the intermediate scalars
+                # (the hot case of unrolled and counting loops)
+                env.scratched_regs |= 1 << dst
+                regs[dst] = Reg(T.SCALAR, const_scalar(
+                    const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)),
+                    precise=d.precise)
+                return
+        elif (alu64 and d.type in _PTR_CONST_FAST and d.s == _ZERO_SCALAR
+              and (opc == op.ADD or (opc == op.SUB and d.type != T.PTR_TO_STACK))):
+            # pointer +/- imm with no variable part (fp-8, map_value+16, pkt+14): when
+            # every offset stays within BPF_MAX_VAR_OFF none of the checks of
+            # adjust_ptr_min_max_vals can fail, and only the fixed offset moves
+            imm = insn.imm
+            new_off = d.off + imm if opc == op.ADD else d.off - imm
+            if (-BPF_MAX_VAR_OFF < imm < BPF_MAX_VAR_OFF
+                    and -BPF_MAX_VAR_OFF < d.off < BPF_MAX_VAR_OFF
+                    and -BPF_MAX_VAR_OFF < new_off < BPF_MAX_VAR_OFF):
+                env.scratched_regs |= 1 << dst
+                new = d.copy()
+                new.precise = False
+                new.off = new_off
+                if new.range < 0 and d.type in _PKT_TYPES:
+                    new.range = 0   # at or beyond pkt_end, moved: known nowhere
+                regs[dst] = new
+                return
     check_reg_arg_src(env, dst)
     if opc in (op.MOD, op.DIV) and not is_x and insn.imm == 0:
         raise VerifierError("div by zero", EINVAL)

@@ -211,8 +211,14 @@ _ALIGN_DESC = {T.PTR_TO_MAP_KEY: "key ", T.PTR_TO_MAP_VALUE: "value ", T.PTR_TO_
 
 
 def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bool) -> None:
-    strict = env.strict_alignment or strict_once
     t = reg.type
+    if t == T.PTR_TO_STACK:
+        # always strict; a known offset is aligned when fp + off is (the tnum_add below,
+        # for a constant var_off)
+        vo = reg.s.var_off
+        if not vo.mask and not ((vo.value + reg.off + off) & (size - 1)):
+            return
+    strict = env.strict_alignment or strict_once
     if T.is_pkt_pointer(t):
         if not strict or size == 1:
             return
@@ -239,16 +245,37 @@ def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bo
                             f"+{off} size {size}")
 
 
+def _narrowed_unknown(coerce) -> dict:
+    """{size: the unknown scalar register narrowed by ``coerce``} (constant data: a
+    narrow load of an unknown value, the common case, gives one of these)."""
+    out = {}
+    for size in (1, 2, 4):
+        s = coerce(UNKNOWN_SCALAR.s, size)
+        out[size] = UNKNOWN_SCALAR if s is UNKNOWN_SCALAR.s else UNKNOWN_SCALAR.with_(s=s)
+    return out
+
+
+_NARROW_UNKNOWN = _narrowed_unknown(coerce_reg_to_size)
+_NARROW_UNKNOWN_SX = _narrowed_unknown(coerce_reg_to_size_sx)
+
+
 def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
                      value_regno: int, strict_alignment_once: bool = False,
                      is_ldsx: bool = False, insn=None) -> None:
-    regs = env.regs
+    st = env.cur
+    regs = st.frames[st.curframe].regs
     reg = regs[regno]
     check_ptr_alignment(env, reg, off, size, strict_alignment_once)
     off += reg.off
     t = reg.type
-    b = T.base(t)
-    if t == T.PTR_TO_MAP_KEY:
+    b = t & T.BASE_MASK
+    if t == T.PTR_TO_STACK:
+        ST.check_stack_access_within_bounds(env, regno, off, size, write)
+        if write:
+            ST.check_stack_write(env, regno, off, size, value_regno, insn)
+        else:
+            ST.check_stack_read(env, regno, off, size, value_regno)
+    elif t == T.PTR_TO_MAP_KEY:
         if write:
             raise VerifierError(f"write to change key R{regno} not allowed")
         check_mem_region_access(env, regno, off, size, reg.map.key_size, False)
@@ -297,12 +324,6 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
                 if reg_type & T.PTR_MAYBE_NULL:
                     r.id = env.new_id()
                 regs[value_regno] = r
-    elif t == T.PTR_TO_STACK:
-        ST.check_stack_access_within_bounds(env, regno, off, size, write)
-        if write:
-            ST.check_stack_write(env, regno, off, size, value_regno, insn)
-        else:
-            ST.check_stack_read(env, regno, off, size, value_regno)
     elif t == T.PTR_TO_FLOW_KEYS:
         # kernel: check_flow_keys_access (struct bpf_flow_keys)
         if write and value_regno >= 0 and env.is_pointer_value(value_regno):
@@ -338,7 +359,9 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:
         r = regs[value_regno]
-        if r.type == T.SCALAR:
+        if r is UNKNOWN_SCALAR and size in _NARROW_UNKNOWN:
+            regs[value_regno] = (_NARROW_UNKNOWN_SX if is_ldsx else _NARROW_UNKNOWN)[size]
+        elif r.type == T.SCALAR:
             s = coerce_reg_to_size_sx(r.s, size) if is_ldsx else coerce_reg_to_size(r.s, size)
             if s is not r.s:
                 regs[value_regno] = r.with_(s=s)

@@ -238,157 +238,64 @@ def _update_reg32_bounds(r: _Reg) -> None:
         r.u32_max = v | m
 
 
-def _update_reg64_bounds(r: _Reg) -> None:
-    """kernel: __update_reg64_bounds, including the 2026 tnum_step() check
-    that collapses the register to a constant when the u64 range and the
-    tnum share exactly one value."""
-    t = r.var_off
-    v, m = t.value, t.mask
+def _update_bounds(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: int,
+                   s32_max: int, u32_min: int, u32_max: int) -> tuple:
+    """kernel: __update_reg_bounds = __update_reg32_bounds + __update_reg64_bounds,
+    including the 2026 tnum_step() check that collapses the register to a constant
+    when the u64 range and the tnum share exactly one value.  The nine fields in,
+    the nine fields out (plain values: reg_bounds_sync runs this twice per miss)."""
+    v, m = t
+    # 32 bits: min signed is max(sign bit) | min(other bits); max is the converse
+    v32 = v & U32_MAX
+    m32 = m & U32_MAX
+    lo = v32 | (m32 & 0x80000000)
+    lo = lo - 0x100000000 if lo & 0x80000000 else lo       # s32(), inlined
+    hi = v32 | (m32 & 0x7FFFFFFF)
+    hi = hi - 0x100000000 if hi & 0x80000000 else hi
+    if lo > s32_min:
+        s32_min = lo
+    if hi < s32_max:
+        s32_max = hi
+    if v32 > u32_min:
+        u32_min = v32
+    if v32 | m32 < u32_max:
+        u32_max = v32 | m32
+    # 64 bits
     lo = v | (m & 0x8000000000000000)
     lo = lo - 0x10000000000000000 if lo >> 63 else lo      # s64(), inlined
     hi = v | (m & S64_MAX)
     hi = hi - 0x10000000000000000 if hi >> 63 else hi
-    if lo > r.smin:
-        r.smin = lo
-    if hi < r.smax:
-        r.smax = hi
+    if lo > smin:
+        smin = lo
+    if hi < smax:
+        smax = hi
     tmax = v | m
-    if v > r.umin:
-        r.umin = v
-    if tmax < r.umax:
-        r.umax = tmax
-    umin, umax = r.umin, r.umax
-
+    if v > umin:
+        umin = v
+    if tmax < umax:
+        umax = tmax
     tnum_next = tnum_step(t, umin)
-    umin_in_tnum = (umin & ~m) == v
-    if umin_in_tnum:
-        if tnum_next > umax:
-            _mark_known(r, umin)         # overlap only in umin
+    if (umin & ~m) == v:                 # umin is a member of the tnum
+        known = umin if tnum_next > umax else None          # overlap only in umin
     elif tnum_next == tmax:
-        _mark_known(r, tmax)             # overlap only in tmax
+        known = tmax                     # overlap only in tmax
     elif tnum_next <= umax and tnum_step(t, tnum_next) > umax:
-        _mark_known(r, tnum_next)        # a single member strictly inside
+        known = tnum_next                # a single member strictly inside
+    else:
+        known = None
+    if known is not None:                # ___mark_reg_known
+        known &= U64_MAX
+        lo = known & U32_MAX
+        sv = known - 0x10000000000000000 if known >> 63 else known
+        s32v = lo - 0x100000000 if lo >> 31 else lo
+        return _new(Tnum, (known, 0)), sv, sv, known, known, s32v, s32v, lo, lo
+    return t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max
 
 
 def _update_reg_bounds(r: _Reg) -> None:
-    _update_reg32_bounds(r)
-    _update_reg64_bounds(r)
-
-
-def _reg32_deduce_bounds(r: _Reg) -> None:
-    """kernel: __reg32_deduce_bounds - 32-bit bounds from 64-bit ones and
-    signed <-> unsigned 32-bit exchange."""
-    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax  # not changed here
-    u32_min, u32_max, s32_min, s32_max = r.u32_min, r.u32_max, r.s32_min, r.s32_max
-    umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
-    smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
-    # s32() of each, inlined (this runs three times per ALU op)
-    umin_s = umin_lo - 0x100000000 if umin_lo & 0x80000000 else umin_lo
-    umax_s = umax_lo - 0x100000000 if umax_lo & 0x80000000 else umax_lo
-    smin_s = smin_lo - 0x100000000 if smin_lo & 0x80000000 else smin_lo
-    smax_s = smax_lo - 0x100000000 if smax_lo & 0x80000000 else smax_lo
-    # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
-    # form a contiguous range.
-    if (umin >> 32) == (umax >> 32):
-        u32_min = umin_lo if umin_lo > u32_min else u32_min
-        u32_max = umax_lo if umax_lo < u32_max else u32_max
-        if umin_s <= umax_s:
-            s32_min = umin_s if umin_s > s32_min else s32_min
-            s32_max = umax_s if umax_s < s32_max else s32_max
-    if (smin >> 32) == (smax >> 32):
-        if smin_lo <= smax_lo:
-            u32_min = smin_lo if smin_lo > u32_min else u32_min
-            u32_max = smax_lo if smax_lo < u32_max else u32_max
-        if smin_s <= smax_s:
-            s32_min = smin_s if smin_s > s32_min else s32_min
-            s32_max = smax_s if smax_s < s32_max else s32_max
-    # Upper halves are two consecutive numbers while the low halves go from
-    # negative to non-negative: still a valid s32 range.
-    if (((umin >> 32) + 1) & U32_MAX) == (umax >> 32) & U32_MAX and umin_s < 0 <= umax_s:
-        s32_min = umin_s if umin_s > s32_min else s32_min
-        s32_max = umax_s if umax_s < s32_max else s32_max
-    if (((smin >> 32) + 1) & U32_MAX) == (smax >> 32) & U32_MAX and smin_s < 0 <= smax_s:
-        s32_min = smin_s if smin_s > s32_min else s32_min
-        s32_max = smax_s if smax_s < s32_max else s32_max
-    # u32 range not crossing the s32 sign boundary is a valid s32 range.
-    a = u32_min - 0x100000000 if u32_min & 0x80000000 else u32_min     # s32(u32_min)
-    b = u32_max - 0x100000000 if u32_max & 0x80000000 else u32_max
-    if a <= b:
-        s32_min = a if a > s32_min else s32_min
-        s32_max = b if b < s32_max else s32_max
-    a, b = s32_min & U32_MAX, s32_max & U32_MAX
-    if a <= b:
-        u32_min = a if a > u32_min else u32_min
-        u32_max = b if b < u32_max else u32_max
-    else:
-        # s32 range wraps; the u32 range may overlap only one of its ends.
-        if u32_max < a:
-            s32_min = s32(u32_min)
-            u32_max = b if b < u32_max else u32_max
-        elif b < u32_min:
-            s32_max = s32(u32_max)
-            u32_min = a if a > u32_min else u32_min
-    r.u32_min, r.u32_max, r.s32_min, r.s32_max = u32_min, u32_max, s32_min, s32_max
-
-
-def _reg64_deduce_bounds(r: _Reg) -> None:
-    """kernel: __reg64_deduce_bounds - signed <-> unsigned 64-bit exchange,
-    valid only when a range stays within one half of the number circle."""
-    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
-    a = umin - 0x10000000000000000 if umin >> 63 else umin     # s64(umin), inlined
-    b = umax - 0x10000000000000000 if umax >> 63 else umax
-    if a <= b:
-        smin = a if a > smin else smin
-        smax = b if b < smax else smax
-    a, b = smin & U64_MAX, smax & U64_MAX
-    if a <= b:
-        umin = a if a > umin else umin
-        umax = b if b < umax else umax
-    else:
-        if umax < a:
-            # u64 range overlaps only the non-negative part of the s64 range
-            smin = s64(umin)
-            umax = b if b < umax else umax
-        elif b < umin:
-            # ... only the negative part
-            smax = s64(umax)
-            umin = a if a > umin else umin
-    r.umin, r.umax, r.smin, r.smax = umin, umax, smin, smax
-
-
-def _reg_deduce_mixed_bounds(r: _Reg) -> None:
-    """kernel: __reg_deduce_mixed_bounds - tighten 64-bit bounds with the
-    32-bit ones (substituting the low halves of the 64-bit bounds)."""
-    u32_min, u32_max = r.u32_min, r.u32_max
-    umin, umax, smin, smax = r.umin, r.umax, r.smin, r.smax
-    new = (umin & ~U32_MAX) | u32_min
-    umin = new if new > umin else umin
-    new = (umax & ~U32_MAX) | u32_max
-    umax = new if new < umax else umax
-    new = s64((smin & ~U32_MAX & U64_MAX) | u32_min)
-    smin = new if new > smin else smin
-    new = s64((smax & ~U32_MAX & U64_MAX) | u32_max)
-    smax = new if new < smax else smax
-    r.umin, r.umax, r.smin, r.smax = umin, umax, smin, smax
-    # After a sign-extending load the value is in [(s64)S32_MIN, S32_MAX];
-    # if its low half is known non-negative the upper half must be zero.
-    if r.s32_min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
-        r.smin, r.smax = r.s32_min, r.s32_max
-        r.umin, r.umax = r.s32_min, r.s32_max
-        r.var_off = tnum_intersect(r.var_off, tnum_range(r.smin, r.smax))
-
-
-def _reg_deduce_bounds(r: _Reg) -> None:
-    _reg32_deduce_bounds(r)
-    _reg64_deduce_bounds(r)
-    _reg_deduce_mixed_bounds(r)
-
-
-def _reg_bound_offset(r: _Reg) -> None:
-    """kernel: __reg_bound_offset - learn tnum bits from the u64/u32 ranges."""
-    var64 = tnum_intersect(r.var_off, tnum_range(r.umin, r.umax))
-    var32 = tnum_intersect(tnum_subreg(var64), tnum_range(r.u32_min, r.u32_max))
-    r.var_off = tnum_or(tnum_clear_subreg(var64), var32)
+    (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+     r.u32_max) = _update_bounds(r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min,
+                                 r.s32_max, r.u32_min, r.u32_max)
 
 
 def reg_bounds_sync(r: _Reg) -> None:
@@ -401,34 +308,140 @@ def reg_bounds_sync(r: _Reg) -> None:
            r.u32_max)
     out = _SYNC_MEMO.get(key)
     if out is None:
-        _reg_bounds_sync(r)
+        out = _bounds_sync(*key)
         if len(_SYNC_MEMO) >= _SYNC_MEMO_MAX:
             _SYNC_MEMO.clear()
-        _SYNC_MEMO[key] = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
-                           r.u32_min, r.u32_max)
-    else:
-        (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
-         r.u32_max) = out
+        _SYNC_MEMO[key] = out
+    (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+     r.u32_max) = out
 
 
 _SYNC_MEMO: dict = {}
 _SYNC_MEMO_MAX = 8192
 
 
-def _reg_bounds_sync(r: _Reg) -> None:
-    _update_reg_bounds(r)
-    # three rounds, as in the kernel (each can feed the next); a round is a pure
-    # function of the fields, so once one changes nothing the rest would not either
+def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: int,
+                 s32_max: int, u32_min: int, u32_max: int) -> tuple:
+    """kernel: reg_bounds_sync on the nine fields as plain values (the kernel's
+    __reg_deduce_bounds and __reg_bound_offset are written out inline: this is the
+    verifier's hottest arithmetic, and locals are far cheaper than attributes)."""
+    t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = _update_bounds(
+        t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+    # __reg_deduce_bounds: three rounds, as in the kernel (each can feed the next); a
+    # round is a pure function of the fields, so once one changes nothing the rest
+    # would not either
     for _ in range(3):
-        before = (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
-                  r.u32_min, r.u32_max)
-        _reg_deduce_bounds(r)
-        if before == (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max,
-                      r.u32_min, r.u32_max):
+        before = (t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+
+        # __reg32_deduce_bounds - 32-bit bounds from 64-bit ones and signed <->
+        # unsigned 32-bit exchange
+        umin_lo, umax_lo = umin & U32_MAX, umax & U32_MAX
+        smin_lo, smax_lo = smin & U32_MAX, smax & U32_MAX
+        umin_s = umin_lo - 0x100000000 if umin_lo & 0x80000000 else umin_lo    # s32()
+        umax_s = umax_lo - 0x100000000 if umax_lo & 0x80000000 else umax_lo
+        smin_s = smin_lo - 0x100000000 if smin_lo & 0x80000000 else smin_lo
+        smax_s = smax_lo - 0x100000000 if smax_lo & 0x80000000 else smax_lo
+        # Upper 32 bits constant over the u64 (resp. s64) range: the low halves
+        # form a contiguous range.
+        if (umin >> 32) == (umax >> 32):
+            u32_min = umin_lo if umin_lo > u32_min else u32_min
+            u32_max = umax_lo if umax_lo < u32_max else u32_max
+            if umin_s <= umax_s:
+                s32_min = umin_s if umin_s > s32_min else s32_min
+                s32_max = umax_s if umax_s < s32_max else s32_max
+        if (smin >> 32) == (smax >> 32):
+            if smin_lo <= smax_lo:
+                u32_min = smin_lo if smin_lo > u32_min else u32_min
+                u32_max = smax_lo if smax_lo < u32_max else u32_max
+            if smin_s <= smax_s:
+                s32_min = smin_s if smin_s > s32_min else s32_min
+                s32_max = smax_s if smax_s < s32_max else s32_max
+        # Upper halves are two consecutive numbers while the low halves go from
+        # negative to non-negative: still a valid s32 range.
+        if (((umin >> 32) + 1) & U32_MAX) == (umax >> 32) & U32_MAX and umin_s < 0 <= umax_s:
+            s32_min = umin_s if umin_s > s32_min else s32_min
+            s32_max = umax_s if umax_s < s32_max else s32_max
+        if (((smin >> 32) + 1) & U32_MAX) == (smax >> 32) & U32_MAX and smin_s < 0 <= smax_s:
+            s32_min = smin_s if smin_s > s32_min else s32_min
+            s32_max = smax_s if smax_s < s32_max else s32_max
+        # u32 range not crossing the s32 sign boundary is a valid s32 range.
+        a = u32_min - 0x100000000 if u32_min & 0x80000000 else u32_min     # s32(u32_min)
+        b = u32_max - 0x100000000 if u32_max & 0x80000000 else u32_max
+        if a <= b:
+            s32_min = a if a > s32_min else s32_min
+            s32_max = b if b < s32_max else s32_max
+        a, b = s32_min & U32_MAX, s32_max & U32_MAX
+        if a <= b:
+            u32_min = a if a > u32_min else u32_min
+            u32_max = b if b < u32_max else u32_max
+        else:
+            # s32 range wraps; the u32 range may overlap only one of its ends.
+            if u32_max < a:
+                s32_min = s32(u32_min)
+                u32_max = b if b < u32_max else u32_max
+            elif b < u32_min:
+                s32_max = s32(u32_max)
+                u32_min = a if a > u32_min else u32_min
+
+        # __reg64_deduce_bounds - signed <-> unsigned 64-bit exchange, valid only
+        # when a range stays within one half of the number circle
+        a = umin - 0x10000000000000000 if umin >> 63 else umin     # s64(umin), inlined
+        b = umax - 0x10000000000000000 if umax >> 63 else umax
+        if a <= b:
+            smin = a if a > smin else smin
+            smax = b if b < smax else smax
+        a, b = smin & U64_MAX, smax & U64_MAX
+        if a <= b:
+            umin = a if a > umin else umin
+            umax = b if b < umax else umax
+        else:
+            if umax < a:
+                # u64 range overlaps only the non-negative part of the s64 range
+                smin = s64(umin)
+                umax = b if b < umax else umax
+            elif b < umin:
+                # ... only the negative part
+                smax = s64(umax)
+                umin = a if a > umin else umin
+
+        # __reg_deduce_mixed_bounds - tighten 64-bit bounds with the 32-bit ones
+        # (substituting the low halves of the 64-bit bounds)
+        new = (umin & ~U32_MAX) | u32_min
+        umin = new if new > umin else umin
+        new = (umax & ~U32_MAX) | u32_max
+        umax = new if new < umax else umax
+        new = s64((smin & ~U32_MAX & U64_MAX) | u32_min)
+        smin = new if new > smin else smin
+        new = s64((smax & ~U32_MAX & U64_MAX) | u32_max)
+        smax = new if new < smax else smax
+        # After a sign-extending load the value is in [(s64)S32_MIN, S32_MAX];
+        # if its low half is known non-negative the upper half must be zero.
+        if s32_min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
+            smin, smax = s32_min, s32_max
+            umin, umax = s32_min, s32_max
+            t = tnum_intersect(t, tnum_range(smin, smax))
+
+        if before == (t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max):
             break
-    _reg_bound_offset(r)
+
+    # __reg_bound_offset - learn tnum bits from the u64/u32 ranges:
+    # var64 = tnum_intersect(var_off, tnum_range(umin, umax))
+    lo, hi = umin & U64_MAX, umax & U64_MAX
+    bits = (lo ^ hi).bit_length()
+    rm = U64_MAX if bits > 63 else (1 << bits) - 1
+    m64 = t[1] & rm
+    v64 = (t[0] | (lo & ~rm)) & ~m64
+    # var32 = tnum_intersect(tnum_subreg(var64), tnum_range(u32_min, u32_max))
+    lo, hi = u32_min & U64_MAX, u32_max & U64_MAX
+    bits = (lo ^ hi).bit_length()
+    rm = U64_MAX if bits > 63 else (1 << bits) - 1
+    m32 = m64 & U32_MAX & rm
+    v32 = ((v64 & U32_MAX) | (lo & ~rm)) & ~m32
+    # var_off = tnum_or(tnum_clear_subreg(var64), var32)
+    v = (v64 & ~U32_MAX) | v32
+    t = _new(Tnum, (v, ((m64 & ~U32_MAX) | m32) & ~v))
     # intersecting with the old var_off might have improved the bounds
-    _update_reg_bounds(r)
+    return _update_bounds(t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
 
 
 def bounds_sync(s: Scalar) -> Scalar:

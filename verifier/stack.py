@@ -20,12 +20,13 @@ from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
 from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
-                            MAX_BPF_STACK, NOT_INIT_REG, STACK_INVALID, STACK_MISC, STACK_SPILL,
-                            STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
+                            MAX_BPF_STACK, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_MISC,
+                            STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
 from verifier.tnum import tnum_strn
 from verifier.worklist import push_jmp_history
 
 _ZERO_REG = Reg(T.SCALAR, Scalar.const(0))
+_ALL_SPILL = (STACK_SPILL,) * BPF_REG_SIZE
 _SPILLABLE = frozenset((T.PTR_TO_MAP_VALUE, T.PTR_TO_STACK, T.PTR_TO_CTX, T.PTR_TO_PACKET,
                         T.PTR_TO_PACKET_META, T.PTR_TO_PACKET_END, T.PTR_TO_FLOW_KEYS,
                         T.CONST_PTR_TO_MAP, T.PTR_TO_SOCKET, T.PTR_TO_SOCK_COMMON,
@@ -116,14 +117,16 @@ def check_stack_write(env: Env, ptr_regno: int, off: int, size: int, value_regno
 def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn) -> None:
     slot_i = -off - 1
     spi = slot_i // BPF_REG_SIZE
-    cur = env.frame
+    st = env.cur
+    cur = st.frames[st.curframe]
     reg = cur.regs[value_regno] if value_regno >= 0 else None
-    destroy_if_dynptr_slot(env, f, spi)
+    if f.stack[spi].types[0] == STACK_DYNPTR:
+        destroy_if_dynptr_slot(env, f, spi)
     old = f.stack[spi]
-    if off % BPF_REG_SIZE == 0 and size == BPF_REG_SIZE:
-        _live_write(env, f.frameno, spi)
-    env.scratch_stack(spi)
-    flags = insn_stack_access_flags(f.frameno, spi)
+    if off % BPF_REG_SIZE == 0 and size == BPF_REG_SIZE and env.liveness is not None:
+        env.liveness.mark_write(env, f.frameno, spi)
+    env.scratched_stack |= 1 << spi
+    flags = INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | f.frameno   # insn_stack_access_flags
     is_st = (insn.code & 7) == 2   # BPF_ST
     if reg is not None and off % BPF_REG_SIZE == 0 and reg.type == T.SCALAR and env.bpf_capable:
         fits = reg_width(reg.s) <= 8 * size
@@ -162,6 +165,9 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
 
 def _save_reg(f: Frame, spi: int, reg: Reg, size: int, old: Slot) -> None:
     """kernel: save_register_state."""
+    if size == BPF_REG_SIZE:
+        f.stack[spi] = Slot(_ALL_SPILL, reg)
+        return
     types = list(old.types)
     i = BPF_REG_SIZE
     while i > BPF_REG_SIZE - size:
@@ -231,9 +237,10 @@ def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None
     slot = f.stack[spi]
     stype = slot.types
     spilled = slot.spilled
-    flags = insn_stack_access_flags(f.frameno, spi)
-    env.scratch_stack(spi)
-    _live_read(env, f.frameno, spi)
+    flags = INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | f.frameno   # insn_stack_access_flags
+    env.scratched_stack |= 1 << spi
+    if env.liveness is not None:
+        env.liveness.mark_read(env, f.frameno, spi)
     if stype[BPF_REG_SIZE - 1] == STACK_SPILL:
         spill_size = 1
         i = BPF_REG_SIZE - 1
