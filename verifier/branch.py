@@ -13,14 +13,15 @@ the verifier core's business.
 API: ``is_branch_taken(a, b, opc, is_jmp32, same_reg=False) -> 1/0/-1``;
 ``reg_set_min_max(...) -> Refined(true_a, true_b, false_a, false_b)``;
 ``cond_jmp(...) -> (pred, Refined)`` does both at once (decided jumps come
-back unrefined, as in the kernel); ``jmp_imm(imm)`` is the BPF_K operand.
+back unrefined, as in the kernel; ``predict`` returns None for them), computing
+each refinement once; ``jmp_imm(imm)`` is the BPF_K operand.
 ``opc`` is an isa.opcodes jump op (JEQ ... JSET); ``JSET_NOT`` is the
 kernel's encoding of "not JSET" for the false branch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from isa import opcodes as op
 from isa.ints import s32, s64, u32, u64
@@ -60,8 +61,7 @@ def _reg_const_value(r, is_jmp32: bool) -> int:
     return tnum_subreg(r.var_off).value if is_jmp32 else r.var_off.value
 
 
-@dataclass(frozen=True, slots=True)
-class Refined:
+class Refined(NamedTuple):
     """Both operands after a conditional jump, per branch."""
 
     true_a: Scalar
@@ -187,11 +187,30 @@ def _violated(r: _Reg) -> bool:
             or r.u32_min > r.u32_max or r.s32_min > r.s32_max)
 
 
+def _fields(r: _Reg) -> tuple:
+    return (r.var_off, r.smin, r.smax, r.umin, r.umax, r.s32_min, r.s32_max, r.u32_min,
+            r.u32_max)
+
+
+def _sync(r: _Reg, orig: Scalar) -> None:
+    """reg_bounds_sync(r), where ``r`` began as ``orig``.  A known constant in its
+    exact form (every bound the value: Scalar.const, the BPF_K operand) is a fixed
+    point of reg_bounds_sync, so when the refinement left it untouched there is
+    nothing to do."""
+    vo = orig.var_off
+    if vo.mask == 0 and orig == _const(vo.value) and _fields(r) == orig:
+        return
+    reg_bounds_sync(r)
+
+
+_const = Scalar.const
+
+
 def _refine_pair(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> tuple[_Reg, _Reg]:
     r1, r2 = _Reg.of(a), _Reg.of(b)
     regs_refine_cond_op(r1, r2, opc, is_jmp32)
-    reg_bounds_sync(r1)
-    reg_bounds_sync(r2)
+    _sync(r1, a)
+    _sync(r2, b)
     return r1, r2
 
 
@@ -311,16 +330,23 @@ def cond_jmp(a: Scalar, b: Scalar, opc: int, is_jmp32: bool = False, *,
     refined states of :func:`reg_set_min_max`.  Computing the refinements
     once serves both the simulate_both_branches_taken check and the result.
     """
-    unchanged = Refined(a, b, a, b)
+    pred, ref = predict(a, b, opc, is_jmp32, same_reg)
+    return pred, Refined(a, b, a, b) if ref is None else ref
+
+
+def predict(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
+            same_reg: bool = False) -> tuple[int, Refined | None]:
+    """:func:`cond_jmp` for the verifier's conditional jump: the refined operands
+    only where the outcome is unknown (None where it is decided)."""
     pred = _branch_taken_by_ranges(a, b, opc, is_jmp32, same_reg)
     if pred is not None:
-        return pred, unchanged
-    f1, f2 = _refine_pair(a, b, rev_opcode(opc), is_jmp32)
+        return pred, None
+    f1, f2 = _refine_pair(a, b, _REV[opc], is_jmp32)
     if _violated(f1) or _violated(f2):
-        return 1, unchanged
+        return 1, None
     t1, t2 = _refine_pair(a, b, opc, is_jmp32)
     if _violated(t1) or _violated(t2):
-        return 0, unchanged
+        return 0, None
     return -1, Refined(t1.freeze(), t2.freeze(), f1.freeze(), f2.freeze())
 
 

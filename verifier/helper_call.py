@@ -75,6 +75,18 @@ _COMPATIBLE = {
 
 _MEM_ARGS = (H.ARG_PTR_TO_MEM, H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE, H.ARG_PTR_TO_LONG,
              H.ARG_PTR_TO_INT)
+# bound once for the per-call paths
+_ARG_BASE_MASK, _MAYBE_NULL, _BASE_MASK = H.ARG_BASE_MASK, H.MAYBE_NULL, T.BASE_MASK
+_ANYTHING, _DONTCARE = H.ARG_ANYTHING, H.ARG_DONTCARE
+_CONST_MAP_PTR, _MAP_KEY, _MAP_VALUE = (H.ARG_CONST_MAP_PTR, H.ARG_PTR_TO_MAP_KEY,
+                                        H.ARG_PTR_TO_MAP_VALUE)
+_PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
+_MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
+_available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
+_NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
+_CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
+# helpers _record_func_map looks at
+_MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
 
 
 def func_name(func_id: int) -> str:
@@ -130,39 +142,36 @@ def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bo
     mark_chain_precision(env, regno)
 
 
-def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
+def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
+    """kernel: check_func_arg for argument ``arg`` (0-based) of type ``arg_type``, neither
+    ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
     regno = arg + 1
-    arg_type = fn.args[arg] if arg < len(fn.args) else H.ARG_DONTCARE
-    if arg_type == H.ARG_DONTCARE:
-        return
-    check_reg_arg_src(env, regno)
-    if arg_type == H.ARG_ANYTHING:
-        return
-    reg = env.reg(regno)
-    base = arg_type & H.ARG_BASE_MASK
-    if T.is_pkt_pointer(reg.type) and not may_access_direct_pkt_data(env, meta, False):
+    reg = check_reg_arg_src(env, regno)
+    base = arg_type & _ARG_BASE_MASK
+    rt = reg.type
+    if (rt & _BASE_MASK) in _PKT_TYPES and not may_access_direct_pkt_data(env, meta, False):
         raise VerifierError("helper access to the packet is not allowed")
-    if base == H.ARG_PTR_TO_MAP_VALUE and meta.map is not None:
+    if base == _MAP_VALUE and meta.map is not None:
         mt = meta.map.map_type
         if mt in ("sockmap", "sockhash"):
             arg_type = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
             base = arg_type
-    skip = is_null(reg) and arg_type & H.MAYBE_NULL
+    null = is_null(reg)
     is_dynptr = base == H.ARG_PTR_TO_DYNPTR
-    if not skip:
+    if not (null and arg_type & _MAYBE_NULL):
         _check_reg_type(env, regno, arg_type)
-        if not (is_dynptr and reg.type == T.PTR_TO_STACK):
+        if not (is_dynptr and rt == T.PTR_TO_STACK):
             check_func_arg_reg_off(env, reg, regno, arg_type)
-        if base in (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON):
+        if base == H.ARG_PTR_TO_BTF_ID or base == H.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
             want = fn.arg_btf if base == H.ARG_PTR_TO_BTF_ID else "sock_common"
             check_helper_btf_arg(env, regno, want,
                                  bool(arg_type & H.RELEASE) and meta.func_id != 86)
-        elif T.base(reg.type) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
+        elif (rt & _BASE_MASK) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
             check_helper_mem_btf(env, regno, base, bool(arg_type & H.RDONLY), fn.name)
     if arg_type & H.RELEASE:
         if is_dynptr:
             check_release_arg(env, reg, regno)
-        elif not reg.ref_obj_id and not is_null(reg):
+        elif not reg.ref_obj_id and not null:
             raise VerifierError(f"R{regno} must be referenced when passed to release function",
                                 EINVAL)
         meta.release_regno = regno
@@ -171,19 +180,19 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto) -> None:
             raise VerifierError(f"more than one arg with ref_obj_id R{regno} {reg.ref_obj_id} "
                                 f"{meta.ref_obj_id}")
         meta.ref_obj_id = reg.ref_obj_id
-    if base == H.ARG_CONST_MAP_PTR:
+    if base == _CONST_MAP_PTR:
         if meta.map is not None and meta.map is not reg.map:
             raise VerifierError("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 "
                                 "map_uid=0", EINVAL)
         meta.map = reg.map
-    elif base == H.ARG_PTR_TO_MAP_KEY:
+    elif base == _MAP_KEY:
         if meta.map is None:
             raise VerifierError("invalid map_ptr to access map->key", EACCES)
         check_helper_mem_access(env, regno, meta.map.key_size, False, False, None)
         if meta.map.map_type in ("array", "percpu_array", "prog_array", "array_of_maps"):
             meta.const_map_key = _constant_map_key(env, reg, meta.map.key_size)
-    elif base == H.ARG_PTR_TO_MAP_VALUE:
-        if arg_type & H.MAYBE_NULL and is_null(reg):
+    elif base == _MAP_VALUE:
+        if arg_type & _MAYBE_NULL and null:
             return
         if meta.map is None:
             raise VerifierError("invalid map_ptr to access map->value", EACCES)
@@ -337,7 +346,7 @@ def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
 
 
 def _record_func_map(env: Env, meta: H.CallMeta, func_id: int) -> None:
-    if func_id not in (12, 1, 2, 3, 87, 88, 89, 164, 51, 195):
+    if func_id not in _MAP_FUNCS:
         return
     m = meta.map
     if m is None:
@@ -432,39 +441,49 @@ def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
 
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
-    if func_id < 0 or func_id >= H.BPF_FUNC_MAX_ID:
+    if func_id < 0 or func_id >= _MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
-    if not H.available(env.prog_type, func_id, env.inp.expected_attach_type, env.inp.attach):
+    prog_type, inp = env.prog_type, env.inp
+    if not _available(prog_type, func_id, inp.expected_attach_type, inp.attach):
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
-    if func_id == kptr.BPF_FUNC_kptr_xchg:
+    if func_id == _KPTR_XCHG:
         # kptr fields and local objects (verifier.kptr)
         m = kptr.check_kptr_xchg(env, insn_idx)
         _check_map_func_compatibility(env, m, func_id)
         return
-    fn = H.proto(env.prog_type, func_id)
+    fn = _proto(prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
                             f"verifier", 524)
-    if fn.might_sleep and not in_sleepable(env):
+    might_sleep = fn.might_sleep
+    if might_sleep and not in_sleepable(env):
         raise VerifierError("helper call might sleep in a non-sleepable prog", EINVAL)
-    if fn.gpl_only and not env.inp.gpl_compatible:
+    if fn.gpl_only and not inp.gpl_compatible:
         raise VerifierError("cannot call GPL-restricted function from non-GPL compatible program",
                             EINVAL)
-    helper_regions(env, func_name(func_id), func_id, fn.might_sleep)
-    meta = H.CallMeta(func_id=func_id, pkt_access=fn.pkt_access)
+    if might_sleep:
+        helper_regions(env, func_name(func_id), func_id, might_sleep)
+    meta = _CallMeta(func_id, fn.pkt_access)
     meta.extra["insn"] = insn
-    for i in range(5):
-        _check_func_arg(env, i, meta, fn)
-    _record_func_map(env, meta, func_id)
-    _record_func_key(env, meta, func_id, insn_idx)
+    # R1..R5; past the prototype's arguments every one is ARG_DONTCARE (nothing to check)
+    for i, arg_type in enumerate(fn.args):
+        if arg_type == _ANYTHING:
+            check_reg_arg_src(env, i + 1)
+        elif arg_type != _DONTCARE:
+            _check_func_arg(env, i, meta, fn, arg_type)
+    if func_id in _MAP_FUNCS:
+        _record_func_map(env, meta, func_id)
+    if func_id == 12:
+        _record_func_key(env, meta, func_id, insn_idx)
     for i in range(meta.access_size):
         check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
     regs = env.regs
-    if meta.release_regno and meta.extra.get("dynptr_regno") == meta.release_regno:
-        unmark_slots(env, regs[meta.release_regno])
-    elif meta.release_regno:
+    release_regno = meta.release_regno
+    if release_regno and meta.extra.get("dynptr_regno") == release_regno:
+        unmark_slots(env, regs[release_regno])
+    elif release_regno:
         ok = False
         if meta.ref_obj_id:
             ok = release_reference(env, meta.ref_obj_id)
@@ -507,9 +526,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
             if env.log.level2:
                 env.log.line(f"frame{env.cur.curframe} bpf_loop iteration limit reached")
     regs = env.regs
-    for r in CALLER_SAVED:
-        regs[r] = NOT_INIT_REG
-        env.scratch_reg(r)
+    regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
+    env.scratched_regs |= _CALLER_SAVED_MASK
     ret = fn.ret
     if ret == H.RET_INTEGER:
         r0 = UNKNOWN_SCALAR
@@ -576,7 +594,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                                               u32_min=0, u32_max=ncpu - 1, s32_min=0,
                                               s32_max=ncpu - 1))
     regs[0] = r0
-    _check_map_func_compatibility(env, meta.map, func_id)
+    if meta.map is not None:
+        _check_map_func_compatibility(env, meta.map, func_id)
     if func_id == BPF_FUNC_get_func_ip:
         _check_get_func_ip(env)
     if func_id == 12:

@@ -10,7 +10,7 @@ argument is followed by its ``CONST_SIZE`` / ``CONST_SIZE_OR_ZERO``.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # argument base kinds
 ARG_DONTCARE = 0
@@ -617,22 +617,27 @@ def helper_changes_pkt_data(func_id: int) -> bool:
     return bool(p and p.changes_pkt_data)
 
 
-@dataclass
 class CallMeta:
-    """kernel: struct bpf_call_arg_meta."""
-    func_id: int = 0
-    map: object = None
-    raw_mode: bool = False
-    pkt_access: bool = False
-    release_regno: int = 0
-    regno: int = 0
-    access_size: int = 0
-    mem_size: int = 0
-    msize_max_value: int = 0
-    ref_obj_id: int = 0
-    subprogno: int = 0
-    const_map_key: int = -1
-    extra: dict = field(default_factory=dict)
+    """kernel: struct bpf_call_arg_meta (one per helper call: a plain slotted object)."""
+
+    __slots__ = ("func_id", "map", "raw_mode", "pkt_access", "release_regno", "regno",
+                 "access_size", "mem_size", "msize_max_value", "ref_obj_id", "subprogno",
+                 "const_map_key", "extra")
+
+    def __init__(self, func_id: int = 0, pkt_access: bool = False) -> None:
+        self.func_id = func_id
+        self.map = None
+        self.raw_mode = False
+        self.pkt_access = pkt_access
+        self.release_regno = 0
+        self.regno = 0
+        self.access_size = 0
+        self.mem_size = 0
+        self.msize_max_value = 0
+        self.ref_obj_id = 0
+        self.subprogno = 0
+        self.const_map_key = -1
+        self.extra: dict = {}
 
 # helpers of kernel objects and the tp_btf/iter tables (they use the names above)
 from verifier import helpers_kobj as KO  # noqa: E402

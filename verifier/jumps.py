@@ -93,24 +93,37 @@ def _pkt_branch_taken(dst: Reg, src: Reg, opc: int) -> int:
 
 
 def is_branch_taken(a: Reg, b: Reg, opc: int, jmp32: bool, same_reg: bool) -> int:
+    return _predict(a, b, opc, jmp32, same_reg)[0]
+
+
+def _predict(a: Reg, b: Reg, opc: int, jmp32: bool, same_reg: bool) -> tuple:
+    """kernel: is_branch_taken, with the refined scalars where two scalars are
+    compared and the outcome is unknown (branch.predict; None otherwise)."""
+    at, bt = a.type, b.type
+    if at == _SCALAR and bt == _SCALAR:
+        return _br_predict(a.s, b.s, opc, jmp32, same_reg)
     if _is_pkt_any(a) and _is_pkt_any(b) and not jmp32:
-        return _pkt_branch_taken(a, b, opc)
+        return _pkt_branch_taken(a, b, opc), None
     if a.is_pointer or b.is_pointer:
         if not _is_const(b, jmp32):
             opc = BR.flip_opcode(opc)
             a, b = b, a
         if not _is_const(b, jmp32):
-            return -1
+            return -1, None
         if not _reg_not_null(a):
-            return -1
+            return -1, None
         if _const_val(b, jmp32) != 0:
-            return -1
+            return -1, None
         if opc == op.JEQ:
-            return 0
+            return 0, None
         if opc == op.JNE:
-            return 1
-        return -1
-    return BR.is_branch_taken(a.s, b.s, opc, jmp32, same_reg=same_reg)
+            return 1, None
+        return -1, None
+    return _br_predict(a.s, b.s, opc, jmp32, same_reg)
+
+
+_SCALAR = T.SCALAR
+_br_predict = BR.predict
 
 
 # --- linked scalars ------------------------------------------------------------------
@@ -345,7 +358,7 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     same = bool(code & op.X) and insn.src == insn.dst
     # this kernel has no "same register" shortcut: r8 vs r8 is decided (or not)
     # and refined like two registers that happen to be one
-    pred = is_branch_taken(dst, src, opc, jmp32, False)
+    pred, ref = _predict(dst, src, opc, jmp32, False)
     if pred >= 0:
         if not dst.is_pointer:
             mark_chain_precision(env, insn.dst)
@@ -368,7 +381,7 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         oregs[insn.dst] = dst.with_(s=_refine_same(dst.s, opc, jmp32))
         regs[insn.dst] = dst.with_(s=_refine_same(dst.s, BR.rev_opcode(opc), jmp32))
     elif dst.type == T.SCALAR and src.type == T.SCALAR:
-        ref = BR.reg_set_min_max(dst.s, src.s, opc, jmp32)
+        # the refinements is_branch_taken computed (kernel: reg_set_min_max)
         oregs[insn.dst] = dst.with_(s=ref.true_a)
         regs[insn.dst] = dst.with_(s=ref.false_a)
         if code & op.X:
