@@ -517,23 +517,17 @@ def _two_steps(c, flags, src, out, opts, opt, result, direct, aside, aside_stder
                may_need_lowering) -> bool:
     with tempfile.TemporaryDirectory(prefix="stackargs-") as tmp:
         raw = Path(tmp) / f"{src.stem}.ll"
-        # the IR keeps its use-list order (uselistorder directives): code generation from
-        # the text then makes what one `clang -c` makes (instruction selection and the
-        # loop passes of code generation follow the order of a value's uses); the
-        # lowering drops the directives of a module it rewrites (irtext.strip_uselists)
-        keep = ["-Xclang", "-emit-llvm-uselists"] if opts.emit != "ir" else []
+        # no use-list order directives (-emit-llvm-uselists): IR the lowering leaves alone is
+        # never compiled (the C source is, below), and rewritten IR could not keep them
         before = result.warnings
-        _run(c.command(*flags, "-S", "-emit-llvm", *keep, str(src), "-o", str(raw)), result,
+        _run(c.command(*flags, "-S", "-emit-llvm", str(src), "-o", str(raw)), result,
              f"compiling {src} to LLVM IR")
         text = raw.read_text()
-        user_r11 = bool(_IR_ASM_R11_RE.search(text))
+        user_r11 = "r11" in text and bool(_IR_ASM_R11_RE.search(text))
         lowered = text
         if may_need_lowering(text):  # spares the IR parser's import and parse when nothing moves
-            from .irtext import strip_uselists
             from .lower import lower_module
             lowered = lower_module(text, mcpu=opts.mcpu, opt_level=opt)
-            if lowered == strip_uselists(text):
-                lowered = text
         if opts.emit == "ir":
             out.write_text(lowered)
             return user_r11
@@ -559,5 +553,17 @@ def _two_steps(c, flags, src, out, opts, opt, result, direct, aside, aside_stder
         back = ["--target=bpf", f"-mcpu={opts.mcpu}", "-g", f"-O{opt}",
                 *codegen_flags(opts.user_flags()),
                 "-Xclang", "-disable-llvm-passes", *mode, str(ll), "-o", str(out)]
+        seen = len(result.warnings)
         _run(c.command(*back), result, f"compiling the lowered IR of {src}")
+        if _DROPPED_DEBUG_INFO in result.warnings[seen:]:
+            # the IR parser found the rewritten debug metadata invalid and dropped all of it
+            # (an object without BTF prototypes): a toolchain bug, never an object
+            out.unlink(missing_ok=True)
+            raise CompileError(f"internal error in the stack-argument lowering of {src}: clang "
+                               f"dropped the rewritten IR's debug info as invalid:\n"
+                               f"{result.warnings[seen:].strip()}")
     return user_r11
+
+
+# what clang says when the IR verifier finds the debug metadata of its input broken
+_DROPPED_DEBUG_INFO = "ignoring invalid debug info"

@@ -15,44 +15,46 @@ from .errors import CompileError
 _OPEN, _CLOSE = "([{<", ")]}>"
 
 
+# what bracket matching looks at: a quoted string (to its closing quote, or to the end of the
+# text when unterminated), a bracket, a comma; everything else is skipped by the regex engine
+_BRACKET_TOKEN = re.compile(r'"[^"]*(?:"|\Z)|[()\[\]{}<>]')
+_SPLIT_TOKEN = re.compile(r'"[^"]*(?:"|\Z)|[()\[\]{}<>,]')
+
+
 def matching_paren(text: str, start: int) -> int:
     """Index of the ')' closing the '(' at ``start``, skipping quoted strings."""
-    depth, i, in_str = 0, start, False
-    while i < len(text):
-        c = text[i]
-        if in_str:
-            in_str = c != '"'
-        elif c == '"':
-            in_str = True
-        elif c in _OPEN:
+    depth = 0
+    for m in _BRACKET_TOKEN.finditer(text, start):
+        c = m.group()
+        if c in _OPEN:
             depth += 1
         elif c in _CLOSE:
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return m.start()
     raise CompileError(f"unbalanced parentheses in IR: {text[start:start + 80]}")
 
 
 def split_top(text: str) -> list[str]:
     """Split an argument list on commas outside brackets and strings."""
-    parts, depth, cur, in_str = [], 0, [], False
-    for c in text:
-        if in_str:
-            in_str = c != '"'
-        elif c == '"':
-            in_str = True
+    if not any(c in text for c in '"()[]{}<>'):     # a flat list: split on every comma
+        parts = [p.strip() for p in text.split(",")]
+        if not parts[-1]:
+            parts.pop()
+        return parts
+    parts, depth, start = [], 0, 0
+    for m in _SPLIT_TOKEN.finditer(text):
+        c = m.group()
+        if c == ",":
+            if depth == 0:
+                parts.append(text[start:m.start()].strip())
+                start = m.end()
         elif c in _OPEN:
             depth += 1
         elif c in _CLOSE:
             depth -= 1
-        elif c == "," and depth == 0:
-            parts.append("".join(cur).strip())
-            cur = []
-            continue
-        cur.append(c)
-    if "".join(cur).strip():
-        parts.append("".join(cur).strip())
+    if text[start:].strip():
+        parts.append(text[start:].strip())
     return parts
 
 
@@ -94,15 +96,35 @@ def name_numbered_values(body: str) -> str:
     Named values have no numbering rule, so parameters can then be removed and
     new values added without renumbering the body.
     """
+    if '"' not in body:                  # no quoted string to leave alone: one pass each
+        return _LABEL.sub(r"_\1:", _NUMBERED.sub(r"%_\1", body))
     out = []
     for line in body.split("\n"):
         parts = _QUOTE_SPLIT.split(line)
         for j in range(0, len(parts), 2):
-            parts[j] = re.sub(r"%(\d+)\b", r"%_\1", parts[j])
+            parts[j] = _NUMBERED.sub(r"%_\1", parts[j])
         line = "".join(parts)
-        line = re.sub(r"^(\d+):", r"_\1:", line)
+        line = _LABEL.sub(r"_\1:", line)
         out.append(line)
     return "\n".join(out)
+
+
+_NUMBERED = re.compile(r"%(\d+)\b")
+_LABEL = re.compile(r"^(\d+):", re.M)
+
+
+def keyword_matches(pattern: re.Pattern, text: str, pos: int = 0):
+    """``pattern.finditer(text, pos)`` for a pattern that starts with a keyword, keeping
+    only matches where the keyword starts a word (what a leading ``\\b`` checks; spelled
+    this way, the regex engine searches for the keyword's letters instead of trying every
+    position of a large module)."""
+    while (m := pattern.search(text, pos)) is not None:
+        at = m.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):
+            pos = at + 1                 # the keyword's letters end a longer name
+            continue
+        yield m
+        pos = m.end()
 
 
 def global_ref(name: str) -> str:
@@ -111,20 +133,30 @@ def global_ref(name: str) -> str:
 
 def function_span(text: str, name: str, keyword: str = "define") -> tuple[int, int, int]:
     """(start of the ``define``/``declare`` line, index of '(' of its parameter list, index of ')')."""
-    m = re.search(rf"^{keyword}\b[^\n]*?" + re.escape(global_ref(name)) + r"\(", text, re.M)
+    # the first line "define ... @name(": searched as "\ndefine" in "\n" + text, one past
+    m = re.compile(rf"\n{keyword}\b[^\n]*?" + re.escape(global_ref(name)) + r"\(").search("\n" + text)
     if not m:
         raise CompileError(f"function {name}: {keyword} not found in IR")
-    open_at = m.end() - 1
+    open_at = m.end() - 2
     return m.start(), open_at, matching_paren(text, open_at)
 
 
-_DEFINE_LINE = re.compile(r'^define\b[^\n]*?@(?:"([^"]*)"|([-\w$.]+))\(', re.M)
+# a definition's line: "define ... @name(" (the literal newline lets the regex engine search
+# for "\ndefine" instead of trying every position; the text's first line is handled apart)
+_DEFINE_LINE = re.compile(r'\ndefine\b[^\n]*?(@)(?:"([^"]*)"|([-\w$.]+))\(')
+
+
+def definitions(text: str) -> list[tuple[str, int, int]]:
+    """(name, index of its '@', index of the '(' opening its parameter list) of every
+    definition, in text order."""
+    found = _DEFINE_LINE.finditer("\n" + text)          # indices one past the text's
+    return [(m.group(2) if m.group(2) is not None else m.group(3), m.start(1) - 1, m.end() - 2)
+            for m in found]
 
 
 def definition_starts(text: str) -> dict[str, int]:
     """Name -> index of the '(' opening each definition's parameter list, in one pass."""
-    return {m.group(1) if m.group(1) is not None else m.group(2): m.end() - 1
-            for m in _DEFINE_LINE.finditer(text)}
+    return {name: open_at for name, _, open_at in definitions(text)}
 
 
 def function_body(text: str, close_paren: int) -> tuple[int, int]:
@@ -133,25 +165,53 @@ def function_body(text: str, close_paren: int) -> tuple[int, int]:
     return start, text.index("\n}\n", start) + 1
 
 
-_MD_LINE = re.compile(r"^!(\d+) = (distinct )?(.*)$", re.M)
+def _metadata_lines(text: str) -> tuple[int, list[str]]:
+    """(offset, lines) of the text from its first line starting with '!' (where numbered
+    metadata starts: no other IR line starts with '!')."""
+    start = 0 if text.startswith("!") else text.find("\n!") + 1
+    if start == 0 and not text.startswith("!"):
+        return len(text), []
+    return start, text[start:].split("\n")
 
 
 def metadata_nodes(text: str) -> dict[int, str]:
     """Numbered metadata ``!N = ...`` bodies (without 'distinct')."""
-    return {int(m.group(1)): m.group(3) for m in _MD_LINE.finditer(text)}
+    nodes = {}
+    for line in _metadata_lines(text)[1]:
+        if line[:1] == "!":
+            key, sep, body = line.partition(" = ")
+            if sep and key[1:].isdecimal():
+                nodes[int(key[1:])] = body[9:] if body.startswith("distinct ") else body
+    return nodes
 
 
 def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[str]) -> str:
     """Replace numbered metadata bodies and append new ``!N = ...`` lines."""
-    def sub(m: re.Match) -> str:
-        nid = int(m.group(1))
-        return f"!{nid} = {m.group(2) or ''}{replacements[nid]}" if nid in replacements else m.group(0)
-    text = _MD_LINE.sub(sub, text)
+    start, lines = _metadata_lines(text)
+    for i, line in enumerate(lines):
+        if line[:1] == "!":
+            key, sep, body = line.partition(" = ")
+            if sep and key[1:].isdecimal() and int(key[1:]) in replacements:
+                nid = int(key[1:])
+                lines[i] = f"!{nid} = {'distinct ' if body.startswith('distinct ') else ''}" \
+                           f"{replacements[nid]}"
+    text = text[:start] + "\n".join(lines)
     return text.rstrip("\n") + "\n" + "".join(n + "\n" for n in new_nodes)
 
 
-_SIG_LINE = re.compile(r"^(?:define|declare)\b[^\n]*?@[-\w$.\"]+\(|\bcall\b[^\n]*?[@%][-\w$.\"]+\(", re.M)
+# where a parameter or argument list opens: a define/declare line, a call (direct or through
+# a value; see keyword_matches)
+_DEF_LINE = re.compile(r"\n(?:define|declare)\b[^\n]*?@[-\w$.\"]+\(")    # in "\n" + text
+_CALL = re.compile(r"call\b[^\n]*?[@%][-\w$.\"]+\(")
 _TWO_PIECE = re.compile(r"^(?:i128|fp128|\[2 x i64\])(?:\s|$)")
+
+
+def _list_opens(text: str):
+    """Index of each '(' opening a define/declare parameter list or a call's argument list."""
+    for m in _DEF_LINE.finditer("\n" + text):
+        yield m.end() - 2
+    for m in keyword_matches(_CALL, text):
+        yield m.end() - 1
 
 
 def may_need_lowering(text: str, max_pieces: int = 5) -> bool:
@@ -160,14 +220,17 @@ def may_need_lowering(text: str, max_pieces: int = 5) -> bool:
 
     A False answer is exact; True only means the full lowering must look.
     """
-    if "DW_CC_nocall" in text:
-        return True
-    for m in _SIG_LINE.finditer(text):
-        open_at = m.end() - 1
+    return "DW_CC_nocall" in text or may_pass_stack_args(text, max_pieces)
+
+
+def may_pass_stack_args(text: str, max_pieces: int = 5) -> bool:
+    """Could any definition, declaration or call (direct or indirect) pass more than
+    ``max_pieces`` 64-bit pieces?  A False answer is exact (no IR parser needed)."""
+    for open_at in _list_opens(text):
         close_at = text.find(")", open_at)
-        if close_at < 0 or text.count(",", open_at, close_at) < max_pieces - 1 and \
-                not any(t in text[open_at:close_at] for t in ("i128", "fp128", "x i64]", "(")):
-            continue  # fewer than max_pieces commas and nothing nested or 16-byte: small
+        if close_at < 0 or text.count(",", open_at, close_at) < max_pieces and \
+                not any(t in text[open_at + 1:close_at] for t in ("i128", "fp128", "x i64]", "(")):
+            continue  # at most max_pieces items, nothing nested or 16-byte: small
         params = split_top(text[open_at + 1:matching_paren(text, open_at)])
         if sum(2 if _TWO_PIECE.match(p) else 1 for p in params) > max_pieces:
             return True

@@ -29,9 +29,12 @@ BTF would disagree with what call sites pass.  LLVM 23 then describes the
 :mod:`toolchain.nocall` rewrites the debug info the same way, keeping
 the object self-consistent for a BTF-driven verifier.
 
-llvmlite (which links LLVM 22) parses and verifies both the input and the
-output and supplies the signatures; the rewrite itself is textual because
-llvmlite cannot edit parsed IR.
+llvmlite (which links LLVM 22) parses the input and supplies the signatures of
+functions whose ``define``/``declare`` line does not already show five or fewer
+plain pieces, and verifies the output; the rewrite itself is textual because
+llvmlite cannot edit parsed IR.  A module where nothing passes over five pieces
+and only ``DW_CC_nocall`` prototypes change is edited without the parser
+(:mod:`toolchain.nocall` reads those functions' ``define`` lines).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import llvmlite.binding as llvm
 from .errors import CompileError
 from .nocall import fix_nocall_prototypes
 from .irtext import (arg_value, definition_starts, function_body, function_span, global_ref, matching_paren,
-                     may_need_lowering, name_numbered_values, param_text, split_top,
+                     keyword_matches, may_pass_stack_args, name_numbered_values, param_text, split_top,
                      strip_uselists)
 
 MAX_REG_PIECES = 5
@@ -298,7 +301,7 @@ def _rewrite_calls(text: str, sigs: list[Signature], imm_ok: bool) -> str:
     by_ref = {global_ref(sig.name): sig for sig in sigs}
     alternatives = "|".join(re.escape(r) for r in sorted(by_ref, key=len, reverse=True))
     sites = [(m, by_ref[m.group(1)])
-             for m in re.finditer(r"\bcall\b[^\n]*?(" + alternatives + r")\(", text)]
+             for m in keyword_matches(re.compile(r"call\b[^\n]*?(" + alternatives + r")\("), text)]
     numbers: dict[int, int] = {}          # match start -> its call number
     n = 0
     for sig in sigs:
@@ -343,6 +346,37 @@ def _rewrite_calls(text: str, sigs: list[Signature], imm_ok: bool) -> str:
     return "".join(out)
 
 
+_PLAIN_PARAM = re.compile(r"(?:i(?:1|8|16|32|64)|ptr|float|double|\[1 x i64\]|i128|\[2 x i64\]|fp128)"
+                          r"(?= |$)(?! addrspace)")
+_DECL_LINE = re.compile(r'\n(define|declare)\b[^\n]*?@(?:"([^"]*)"|([-\w$.]+))\(')
+
+
+def _small_in_text(text: str) -> set[str]:
+    """Functions whose define/declare line shows at most five pieces of types ``_pieces``
+    knows and no ``...``: their :func:`_signature` keeps every piece in a register and
+    raises nothing, so it need not be asked (its llvmlite calls cost ~0.2 ms a function).
+    A name seen on two lines, or quoted, is left to the parser."""
+    small: dict[str, bool] = {}
+    for m in _DECL_LINE.finditer("\n" + text):
+        if m.group(2) is not None:
+            continue
+        name = m.group(3)
+        open_at = m.end() - 2
+        ok = name not in small
+        if ok:
+            params = split_top(text[open_at + 1:matching_paren(text, open_at)])
+            pieces = 0
+            for param in params:
+                t = _PLAIN_PARAM.match(param)
+                if t is None:
+                    ok = False
+                    break
+                pieces += 2 if t.group() in ("i128", "[2 x i64]", "fp128") else 1
+            ok = ok and pieces <= MAX_REG_PIECES
+        small[name] = ok
+    return {name for name, ok in small.items() if ok}
+
+
 # --- entry point ----------------------------------------------------------------
 def parse_ir(ir_text: str, what: str = "IR", verify: bool = True) -> llvm.ModuleRef:
     try:
@@ -357,15 +391,26 @@ def parse_ir(ir_text: str, what: str = "IR", verify: bool = True) -> llvm.Module
 def lower_module(ir_text: str, *, mcpu: str = "v3", opt_level: str = "2") -> str:
     """Rewrite ``ir_text`` so no call crosses the five-register limit (see module docs)."""
     del opt_level  # -O0 and optimised IR are rewritten the same way
-    if not may_need_lowering(ir_text):
+    stack_args = may_pass_stack_args(ir_text)
+    if not stack_args and "DW_CC_nocall" not in ir_text:
         return ir_text
     ir_text = strip_uselists(ir_text)
+    if not stack_args:
+        # no signature or call passes over five pieces: at most the debug prototypes of
+        # nocall functions change, read from the text without the IR parser (clang's
+        # parse of the result is the check: it fails on bad syntax, and the driver
+        # refuses an object whose debug info clang had to drop)
+        return fix_nocall_prototypes(ir_text, None)
     # clang produced the input: parse it for the signatures, verify only our output
     module = parse_ir(ir_text, "input IR", verify=False)
     # the fix-up touches debug metadata only, so ``module``'s signatures stay valid
     text = fix_nocall_prototypes(ir_text, module)
     try:
-        sigs = [s for s in (_signature(f) for f in module.functions if not f.name.startswith("llvm."))
+        # the parser's view of a signature is asked for only where the text does not
+        # already show five or fewer pieces of plain types (see _small_in_text)
+        small = _small_in_text(text)
+        sigs = [s for s in (_signature(f) for f in module.functions
+                            if f.name not in small and not f.name.startswith("llvm."))
                 if s.slots or any(not p.in_regs for p in s.params)]
         _check_indirect_calls(text)
     except CompileError as err:
@@ -405,12 +450,12 @@ def _source_location(text: str, fn_name: str | None) -> str | None:
     return f"{name}:{m.group(2)}"
 
 
-_INDIRECT_CALL = re.compile(r"\bcall\b[^\n@]*?\s(%[-\w$.]+)\(")
+_INDIRECT_CALL = re.compile(r"call\b[^\n@]*?\s(%[-\w$.]+)\(")     # see keyword_matches
 
 
 def _check_indirect_calls(text: str) -> None:
     """Stack arguments need a direct call: the callee's BTF prototype says how many slots it reads."""
-    for m in _INDIRECT_CALL.finditer(text):
+    for m in keyword_matches(_INDIRECT_CALL, text):
         open_at = m.end() - 1
         args = split_top(text[open_at + 1:matching_paren(text, open_at)])
         if len(args) > MAX_REG_PIECES:

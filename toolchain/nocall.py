@@ -31,10 +31,12 @@ because a self-consistent object is the toolchain's contract (DESIGN §4).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import llvmlite.binding as llvm
+if TYPE_CHECKING:
+    import llvmlite.binding as llvm
 
-from .irtext import (definition_starts, function_body, matching_paren, metadata_nodes, param_text,
+from .irtext import (definitions, function_body, matching_paren, metadata_nodes, param_text,
                      replace_metadata, split_top)
 
 MAX_REG_ARGS = 5
@@ -50,10 +52,19 @@ _PIECE_STEP = re.compile(
     r" [^%]*?(%[-\w.$]+)", re.M)
 
 
-def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
-    """Return ``text`` with nocall functions' debug prototypes describing their IR signature."""
-    md = metadata_nodes(text)
+def fix_nocall_prototypes(text: str, module: llvm.ModuleRef | None = None) -> str:
+    """Return ``text`` with nocall functions' debug prototypes describing their IR signature.
+
+    Only definitions whose ``DISubprogram`` has a ``DW_CC_nocall`` type are looked at.  Their
+    IR signatures come from the ``define`` lines; ``module`` (the parsed ``text``, or None: it
+    is parsed here when needed) answers only for a parameter type the text reading does not
+    know (see :func:`_header_signature`)."""
     if "DW_CC_nocall" not in text:
+        return text
+    md = metadata_nodes(text)
+    nocall_types = {f"!{nid}" for nid, node in md.items()
+                    if node.startswith("!DISubroutineType(") and "DW_CC_nocall" in node}
+    if not nocall_types:
         return text
     alloc = _Allocator(max(md, default=0) + 1)
     # argument variables grouped by their DISubprogram, built once (not per function)
@@ -64,24 +75,56 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef) -> str:
             if scope and scope.startswith("!"):
                 arg_vars_of.setdefault(int(scope[1:]), {})[nid] = node
     replacements: dict[int, str] = {}
-    starts = definition_starts(text)
-    for fn in module.functions:
-        if fn.is_declaration:
+    parsed: list = [module]
+    for name, at, open_at in definitions(text):     # in text order, as the IR parser makes them
+        # the function's own !dbg attachment is the last one on its define line (attributes,
+        # section and attachments follow the parameter list)
+        header_end = text.find("\n", open_at)
+        dbg = text.rfind(" !dbg !", open_at, header_end)
+        if dbg < 0:
             continue
-        open_at = starts.get(fn.name)
-        if open_at is None:
+        digits = _DIGITS.match(text, dbg + 7)
+        if digits is None:
+            continue
+        sp_id = int(digits.group())
+        if _field(md.get(sp_id, ""), "type") not in nocall_types:
             continue
         close_at = matching_paren(text, open_at)
-        header_end = text.index("\n", close_at)
-        dbg = re.search(r"!dbg !(\d+)", text[close_at:header_end])
-        if not dbg:
-            continue
-        sp_id = int(dbg.group(1))
-        replacements.update(_describe(text, md, fn, sp_id, open_at, close_at, alloc,
+        if close_at > dbg:
+            continue                    # not the function's attachment after all
+        sig = _header_signature(text, at, open_at, close_at)
+        if sig is None:                 # a parameter type the text reading does not know
+            if parsed[0] is None:
+                from .lower import parse_ir
+                parsed[0] = parse_ir(text, "input IR", verify=False)
+            fn = parsed[0].get_function(name)
+            sig = ([str(a.type) for a in fn.arguments],
+                   str(fn.global_value_type.get_function_return()) == "void")
+        replacements.update(_describe(text, md, sig, sp_id, open_at, close_at, alloc,
                                       arg_vars_of.get(sp_id, {})))
     if not replacements:
         return text
     return replace_metadata(text, replacements, alloc.nodes)
+
+
+_DIGITS = re.compile(r"\d+")
+# IR parameter types read from a define line: what llvmlite prints for them (str(arg.type))
+_SIMPLE_TYPE = re.compile(r"(?:i\d+|ptr|half|bfloat|float|double|fp128|\[\d+ x i\d+\])(?= |$)")
+
+
+def _header_signature(text: str, at: int, open_at: int, close_at: int) -> tuple[list[str], bool] | None:
+    """(parameter IR types, returns void) of the definition whose name starts at ``at``, read
+    from its ``define`` line; None when a parameter's type is not one of the plain first-class
+    types (integers, ``ptr`` in address space 0, floating point, arrays of integers) or the
+    list is variadic: the caller then asks the IR parser."""
+    types = []
+    for param in split_top(text[open_at + 1:close_at]):
+        m = _SIMPLE_TYPE.match(param)
+        if m is None or param.startswith("ptr addrspace"):
+            return None
+        types.append(m.group())
+    head = text[text.rfind("\n", 0, at) + 1:at]
+    return types, head.endswith(" void ")
 
 
 class _Allocator:
@@ -98,24 +141,29 @@ class _Allocator:
 
 
 def _field(node: str, name: str) -> str | None:
-    m = re.search(rf"\b{name}: (!\d+|null|\d+|\"[^\"]*\")", node)
+    pattern = _FIELDS.get(name)
+    if pattern is None:
+        pattern = _FIELDS[name] = re.compile(rf"\b{name}: (!\d+|null|\d+|\"[^\"]*\")")
+    m = pattern.search(node)
     return m.group(1) if m else None
+
+
+_FIELDS: dict[str, re.Pattern] = {}
 
 
 def _ref(md: dict[int, str], ref: str | None) -> str:
     return md.get(int(ref[1:]), "") if ref and ref.startswith("!") else ""
 
 
-def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[int, str]:
+def _describe(text, md, sig, sp_id, open_at, close_at, alloc, arg_vars) -> dict[int, str]:
     sp = md.get(sp_id, "")
     sty = _ref(md, _field(sp, "type"))
     if "DW_CC_nocall" not in sty:
         return {}
     types_node = _ref(md, _field(sty, "types"))
-    src_types = re.findall(r"null|!\d+", types_node)
+    src_types = _REFS.findall(types_node)
     src_ret, src_params = (src_types[0] if src_types else "null"), src_types[1:]
-    ir_args = list(fn.arguments)
-    ir_ret_void = str(fn.global_value_type.get_function_return()) == "void"
+    ir_args, ir_ret_void = sig                   # IR parameter types, returns void
     if len(ir_args) == len(src_params) and not (ir_ret_void and src_ret != "null"):
         return {}  # nothing was removed
 
@@ -123,7 +171,7 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
     body_start, body_end = function_body(text, close_at)
     first_use: dict[str, int] = {}
     seen_vars: set[int] = set()
-    derived = _derived_from(text[body_start:body_end], {n for n in names if n})
+    derived = None      # argument pieces, traced only when a fragment record needs them
     for m in _DEBUG_RECORD.finditer(text, body_start, body_end):
         value, var = m.group(1), int(m.group(2))
         if value in ("poison", "undef"):
@@ -135,13 +183,15 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
                 and _is_aggregate(_field(arg_vars[var], "type"), md):
             # a by-value struct coerced to i64 / [2 x i64]: its records name the
             # pieces (extractvalue, lshr, trunc of the argument), not the argument
+            if derived is None:
+                derived = _derived_from(text[body_start:body_end], {n for n in names if n})
             value = derived.get(value, value)
         if value.startswith("%") and value not in first_use and var in arg_vars:
             first_use[value] = var
     mapped = [first_use.get(n) if n else None for n in names]
     consistent = all(v is not None for v in mapped) and all(
-        _types_match(str(a.type), _field(arg_vars[v], "type"), md) for a, v in zip(ir_args, mapped))
-    ir_pieces = sum(_ir_pieces(str(a.type)) for a in ir_args)
+        _types_match(a, _field(arg_vars[v], "type"), md) for a, v in zip(ir_args, mapped))
+    ir_pieces = sum(_ir_pieces(a) for a in ir_args)
     if consistent:
         btf_pieces = sum(_di_pieces(_field(arg_vars[v], "type"), md) for v in mapped)
         # a prototype that would count other stack slots than the IR passes is never kept
@@ -153,14 +203,14 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
     if consistent:
         param_types = [_field(arg_vars[v], "type") or "null" for v in mapped]
         for i, v in enumerate(mapped):
-            repl[v] = re.sub(r"\barg: \d+", f"arg: {i + 1}", arg_vars[v])
+            repl[v] = _ARG.sub(f"arg: {i + 1}", arg_vars[v])
     elif max(ir_pieces, src_pieces) > MAX_REG_ARGS:
         # deviation from LLVM 23, see the module docstring: describe the IR signature
         # (piece counts, not parameter counts: a 9..16-byte struct takes two)
         param_types, mapped = [], []
         extra = []
         for i, a in enumerate(ir_args):
-            ty = alloc.add(_di_type_for_ir(str(a.type)))
+            ty = alloc.add(_di_type_for_ir(a))
             extra.append(alloc.add(f'!DILocalVariable(name: "arg{i + 1}", arg: {i + 1}, '
                                    f'scope: !{sp_id}, type: {ty})'))
             param_types.append(ty)
@@ -172,19 +222,27 @@ def _describe(text, md, fn, sp_id, open_at, close_at, alloc, arg_vars) -> dict[i
         return {}  # LLVM 23 keeps the source prototype
     for vid, node in arg_vars.items():
         if vid not in repl:  # arguments that no longer exist are plain locals now
-            repl[vid] = re.sub(r"\barg: \d+, ", "", node)
+            repl[vid] = _ARG_FIELD.sub("", node)
     types = alloc.add("!{" + ", ".join([ret] + param_types) + "}")
     new_sty = alloc.add(f"!DISubroutineType(cc: DW_CC_nocall, types: {types})")
     repl[sp_id] = re.sub(r"\btype: !\d+", f"type: {new_sty}", sp, count=1)
     return repl
 
 
+_QUALIFIED = re.compile(
+    r"!DIDerivedType\(tag: DW_TAG_(typedef|const_type|volatile_type|restrict_type|atomic_type)")
+_SIZE = re.compile(r"\bsize: (\d+)")
+_INT_TYPE = re.compile(r"i\d+")
+_REFS = re.compile(r"null|!\d+")
+_ARG = re.compile(r"\barg: \d+")
+_ARG_FIELD = re.compile(r"\barg: \d+, ")
+
+
 def _strip_type(ref: str | None, md: dict[int, str]) -> str:
     """The DI node behind typedefs and cv-qualifiers."""
     for _ in range(32):
         node = _ref(md, ref)
-        if re.match(r"!DIDerivedType\(tag: DW_TAG_(typedef|const_type|volatile_type|restrict_type|atomic_type)",
-                    node):
+        if _QUALIFIED.match(node):
             ref = _field(node, "baseType")
             continue
         return node
@@ -206,7 +264,7 @@ def _is_aggregate(di_ref: str | None, md: dict[int, str]) -> bool:
 
 
 def _size_bits(node: str) -> int:
-    m = re.search(r"\bsize: (\d+)", node)
+    m = _SIZE.search(node)
     return int(m.group(1)) if m else 0
 
 
@@ -228,7 +286,7 @@ def _types_match(ir_type: str, di_ref: str | None, md: dict[int, str]) -> bool:
     if node.startswith("!DIBasicType(") and "DW_ATE_float" in node:
         return ir_type in ("float", "double", "fp128")
     if node.startswith("!DIBasicType(") or "DW_TAG_enumeration_type" in node:
-        return re.fullmatch(r"i\d+", ir_type) is not None
+        return _INT_TYPE.fullmatch(ir_type) is not None
     if "DW_TAG_structure_type" in node or "DW_TAG_union_type" in node:
         if _size_bits(node) > 64:
             return ir_type in ("[2 x i64]", "i128")
