@@ -146,6 +146,10 @@ def cg_skb_is_valid_access(off, size, write, attach):
     return skb_is_valid_access(off, size, write)
 
 
+_XDP_PTR_TYPES = {XDP["data"]: T.PTR_TO_PACKET, XDP["data_meta"]: T.PTR_TO_PACKET_META,
+                  XDP["data_end"]: T.PTR_TO_PACKET_END}
+
+
 def xdp_is_valid_access(off, size, write, attach):
     if attach != "xdp_devmap" and off == XDP["egress_ifindex"]:
         return False, T.SCALAR
@@ -153,8 +157,7 @@ def xdp_is_valid_access(off, size, write, attach):
         return False, T.SCALAR
     if off in (XDP["data_meta"], XDP["data"], XDP["data_end"]) and size != 4:
         return False, T.SCALAR
-    reg_type = {XDP["data"]: T.PTR_TO_PACKET, XDP["data_meta"]: T.PTR_TO_PACKET_META,
-                XDP["data_end"]: T.PTR_TO_PACKET_END}.get(off, T.SCALAR)
+    reg_type = _XDP_PTR_TYPES.get(off, T.SCALAR)
     if off < 0 or off >= XDP_SIZE or off % size != 0 or size != 4:
         return False, reg_type
     return True, reg_type

@@ -219,6 +219,8 @@ def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bo
         if not vo.mask and not ((vo.value + reg.off + off) & (size - 1)):
             return
     strict = env.strict_alignment or strict_once
+    if not strict and t != T.PTR_TO_STACK:
+        return      # what every branch below does when not strict (only the stack is always)
     if T.is_pkt_pointer(t):
         if not strict or size == 1:
             return
@@ -413,9 +415,8 @@ def save_aux_ptr_type(env: Env, t: int) -> None:
 
 def check_ldx(env: Env, insn) -> None:
     is_ldsx = (insn.code & 0xE0) == op.MEMSX
-    check_reg_arg_src(env, insn.src)
+    src_type = check_reg_arg_src(env, insn.src).type
     check_reg_arg_dst(env, insn.dst, mark=False)
-    src_type = env.reg(insn.src).type
     check_mem_access(env, insn.src, insn.off, SIZE_BYTES[insn.code & 0x18], False, insn.dst,
                      False, is_ldsx, insn)
     save_aux_ptr_type(env, src_type)
@@ -425,8 +426,7 @@ def check_stx(env: Env, insn) -> None:
     if (insn.code & 0xE0) != op.MEM or insn.imm != 0:
         raise VerifierError("BPF_STX uses reserved fields", EINVAL)
     check_reg_arg_src(env, insn.src)
-    check_reg_arg_src(env, insn.dst)
-    dst_type = env.reg(insn.dst).type
+    dst_type = check_reg_arg_src(env, insn.dst).type
     check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
                      False, False, insn)
     save_aux_ptr_type(env, dst_type)
@@ -435,8 +435,7 @@ def check_stx(env: Env, insn) -> None:
 def check_st(env: Env, insn) -> None:
     if (insn.code & 0xE0) != op.MEM or insn.src != 0:
         raise VerifierError("BPF_ST uses reserved fields", EINVAL)
-    check_reg_arg_src(env, insn.dst)
-    dst_type = env.reg(insn.dst).type
+    dst_type = check_reg_arg_src(env, insn.dst).type
     check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, -1,
                      False, False, insn)
     save_aux_ptr_type(env, dst_type)

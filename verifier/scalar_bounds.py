@@ -274,7 +274,8 @@ def _update_bounds(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min:
         umin = v
     if tmax < umax:
         umax = tmax
-    tnum_next = tnum_step(t, umin)
+    # tnum_step(t, umin), its two end cases inlined
+    tnum_next = tmax if umin >= tmax else v if umin < v else tnum_step(t, umin)
     if (umin & ~m) == v:                 # umin is a member of the tnum
         known = umin if tnum_next > umax else None          # overlap only in umin
     elif tnum_next == tmax:
@@ -410,9 +411,11 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
         umin = new if new > umin else umin
         new = (umax & ~U32_MAX) | u32_max
         umax = new if new < umax else umax
-        new = s64((smin & ~U32_MAX & U64_MAX) | u32_min)
+        new = ((smin & ~U32_MAX & U64_MAX) | u32_min) & U64_MAX
+        new = new - 0x10000000000000000 if new >> 63 else new      # s64(), inlined
         smin = new if new > smin else smin
-        new = s64((smax & ~U32_MAX & U64_MAX) | u32_max)
+        new = ((smax & ~U32_MAX & U64_MAX) | u32_max) & U64_MAX
+        new = new - 0x10000000000000000 if new >> 63 else new
         smax = new if new < smax else smax
         # After a sign-extending load the value is in [(s64)S32_MIN, S32_MAX];
         # if its low half is known non-negative the upper half must be zero.

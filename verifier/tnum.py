@@ -48,7 +48,8 @@ _new = tuple.__new__
 
 
 def _tn(value: int, mask: int) -> Tnum:
-    """The kernel's TNUM() macro, with both halves truncated to u64."""
+    """The kernel's TNUM() macro, with both halves truncated to u64 (written out
+    inline in the hot operations below: a call costs more than the masking)."""
     return _new(Tnum, (value & U64_MAX, mask & U64_MAX))
 
 
@@ -77,15 +78,15 @@ def tnum_range(lo: int, hi: int) -> Tnum:
     if bits > 63:
         return TNUM_UNKNOWN
     delta = (1 << bits) - 1
-    return _tn(lo & ~delta, delta)
+    return _new(Tnum, ((lo & ~delta) & U64_MAX, delta & U64_MAX))
 
 
 def tnum_lshift(a: Tnum, shift: int) -> Tnum:
-    return _tn(a.value << shift, a.mask << shift)
+    return _new(Tnum, ((a.value << shift) & U64_MAX, (a.mask << shift) & U64_MAX))
 
 
 def tnum_rshift(a: Tnum, shift: int) -> Tnum:
-    return _tn(a.value >> shift, a.mask >> shift)
+    return _new(Tnum, ((a.value >> shift) & U64_MAX, (a.mask >> shift) & U64_MAX))
 
 
 def tnum_arshift(a: Tnum, min_shift: int, insn_bitness: int = 64) -> Tnum:
@@ -109,7 +110,7 @@ def tnum_add(a: Tnum, b: Tnum) -> Tnum:
     sigma = (sm + sv) & U64_MAX
     chi = sigma ^ (sv & U64_MAX)
     mu = chi | a.mask | b.mask
-    return _tn(sv & ~mu, mu)
+    return _new(Tnum, ((sv & ~mu) & U64_MAX, mu & U64_MAX))
 
 
 def tnum_sub(a: Tnum, b: Tnum) -> Tnum:
@@ -118,7 +119,7 @@ def tnum_sub(a: Tnum, b: Tnum) -> Tnum:
     beta = (dv - b.mask) & U64_MAX
     chi = alpha ^ beta
     mu = chi | a.mask | b.mask
-    return _tn(dv & ~mu, mu)
+    return _new(Tnum, ((dv & ~mu) & U64_MAX, mu & U64_MAX))
 
 
 def tnum_neg(a: Tnum) -> Tnum:
@@ -129,19 +130,19 @@ def tnum_and(a: Tnum, b: Tnum) -> Tnum:
     alpha = a.value | a.mask
     beta = b.value | b.mask
     v = a.value & b.value
-    return _tn(v, alpha & beta & ~v)
+    return _new(Tnum, (v & U64_MAX, (alpha & beta & ~v) & U64_MAX))
 
 
 def tnum_or(a: Tnum, b: Tnum) -> Tnum:
     v = a.value | b.value
     mu = a.mask | b.mask
-    return _tn(v, mu & ~v)
+    return _new(Tnum, (v & U64_MAX, (mu & ~v) & U64_MAX))
 
 
 def tnum_xor(a: Tnum, b: Tnum) -> Tnum:
     v = a.value ^ b.value
     mu = a.mask | b.mask
-    return _tn(v & ~mu, mu)
+    return _new(Tnum, ((v & ~mu) & U64_MAX, mu & U64_MAX))
 
 
 def tnum_mul(a: Tnum, b: Tnum) -> Tnum:
@@ -210,20 +211,20 @@ def tnum_intersect(a: Tnum, b: Tnum) -> Tnum:
     """
     v = a.value | b.value
     mu = a.mask & b.mask
-    return _tn(v & ~mu, mu)
+    return _new(Tnum, ((v & ~mu) & U64_MAX, mu & U64_MAX))
 
 
 def tnum_union(a: Tnum, b: Tnum) -> Tnum:
     """Smallest tnum containing all members of ``a`` and of ``b``."""
     v = a.value & b.value
     mu = (a.value ^ b.value) | a.mask | b.mask  # bits where a and b disagree
-    return _tn(v & ~mu, mu)
+    return _new(Tnum, ((v & ~mu) & U64_MAX, mu & U64_MAX))
 
 
 def tnum_cast(a: Tnum, size: int) -> Tnum:
     """Keep only the lowest ``size`` bytes (kernel: tnum_cast)."""
     m = (1 << (size * 8)) - 1
-    return _tn(a.value & m, a.mask & m)
+    return _new(Tnum, ((a.value & m) & U64_MAX, (a.mask & m) & U64_MAX))
 
 
 def tnum_is_aligned(a: Tnum, size: int) -> bool:
