@@ -174,27 +174,39 @@ def _metadata_lines(text: str) -> tuple[int, list[str]]:
     return start, text[start:].split("\n")
 
 
-def metadata_nodes(text: str) -> dict[int, str]:
-    """Numbered metadata ``!N = ...`` bodies (without 'distinct')."""
-    nodes = {}
-    for line in _metadata_lines(text)[1]:
-        if line[:1] == "!":
-            key, sep, body = line.partition(" = ")
-            if sep and key[1:].isdecimal():
-                nodes[int(key[1:])] = body[9:] if body.startswith("distinct ") else body
-    return nodes
-
-
-def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[str]) -> str:
-    """Replace numbered metadata bodies and append new ``!N = ...`` lines."""
+def metadata_table(text: str) -> tuple[int, list[str], dict[int, str], dict[int, list[int]]]:
+    """(offset, lines, bodies, line indices) of the numbered metadata: the text from its
+    first line starting with '!' split into lines, each ``!N = [distinct ]body``'s body
+    (without 'distinct') and the indices of the lines defining it (for
+    :func:`replace_metadata`)."""
     start, lines = _metadata_lines(text)
+    nodes: dict[int, str] = {}
+    where: dict[int, list[int]] = {}
     for i, line in enumerate(lines):
         if line[:1] == "!":
             key, sep, body = line.partition(" = ")
-            if sep and key[1:].isdecimal() and int(key[1:]) in replacements:
+            if sep and key[1:].isdecimal():
                 nid = int(key[1:])
-                lines[i] = f"!{nid} = {'distinct ' if body.startswith('distinct ') else ''}" \
-                           f"{replacements[nid]}"
+                nodes[nid] = body[9:] if body.startswith("distinct ") else body
+                where.setdefault(nid, []).append(i)
+    return start, lines, nodes, where
+
+
+def metadata_nodes(text: str) -> dict[int, str]:
+    """Numbered metadata ``!N = ...`` bodies (without 'distinct')."""
+    return metadata_table(text)[2]
+
+
+def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[str],
+                     table=None) -> str:
+    """Replace numbered metadata bodies and append new ``!N = ...`` lines (``table``: the
+    text's :func:`metadata_table`, when the caller has it)."""
+    start, lines, _, where = table if table is not None else metadata_table(text)
+    lines = list(lines)
+    for nid, body in replacements.items():
+        for i in where.get(nid, ()):
+            distinct = "distinct " if lines[i].partition(" = ")[2].startswith("distinct ") else ""
+            lines[i] = f"!{nid} = {distinct}{body}"
     text = text[:start] + "\n".join(lines)
     return text.rstrip("\n") + "\n" + "".join(n + "\n" for n in new_nodes)
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import llvmlite.binding as llvm
 
-from .irtext import (definitions, function_body, matching_paren, metadata_nodes, param_text,
+from .irtext import (definitions, function_body, matching_paren, metadata_table, param_text,
                      replace_metadata, split_top)
 
 MAX_REG_ARGS = 5
@@ -61,7 +61,8 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef | None = None) -> st
     know (see :func:`_header_signature`)."""
     if "DW_CC_nocall" not in text:
         return text
-    md = metadata_nodes(text)
+    table = metadata_table(text)
+    md = _Nodes(table[2])
     nocall_types = {f"!{nid}" for nid, node in md.items()
                     if node.startswith("!DISubroutineType(") and "DW_CC_nocall" in node}
     if not nocall_types:
@@ -92,7 +93,8 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef | None = None) -> st
         close_at = matching_paren(text, open_at)
         if close_at > dbg:
             continue                    # not the function's attachment after all
-        sig = _header_signature(text, at, open_at, close_at)
+        params = split_top(text[open_at + 1:close_at])
+        sig = _header_signature(text, at, params)
         if sig is None:                 # a parameter type the text reading does not know
             if parsed[0] is None:
                 from .lower import parse_ir
@@ -100,11 +102,11 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef | None = None) -> st
             fn = parsed[0].get_function(name)
             sig = ([str(a.type) for a in fn.arguments],
                    str(fn.global_value_type.get_function_return()) == "void")
-        replacements.update(_describe(text, md, sig, sp_id, open_at, close_at, alloc,
+        replacements.update(_describe(text, md, sig, params, sp_id, close_at, alloc,
                                       arg_vars_of.get(sp_id, {})))
     if not replacements:
         return text
-    return replace_metadata(text, replacements, alloc.nodes)
+    return replace_metadata(text, replacements, alloc.nodes, table)
 
 
 _DIGITS = re.compile(r"\d+")
@@ -112,13 +114,14 @@ _DIGITS = re.compile(r"\d+")
 _SIMPLE_TYPE = re.compile(r"(?:i\d+|ptr|half|bfloat|float|double|fp128|\[\d+ x i\d+\])(?= |$)")
 
 
-def _header_signature(text: str, at: int, open_at: int, close_at: int) -> tuple[list[str], bool] | None:
-    """(parameter IR types, returns void) of the definition whose name starts at ``at``, read
-    from its ``define`` line; None when a parameter's type is not one of the plain first-class
-    types (integers, ``ptr`` in address space 0, floating point, arrays of integers) or the
-    list is variadic: the caller then asks the IR parser."""
+def _header_signature(text: str, at: int, params: list[str]) -> tuple[list[str], bool] | None:
+    """(parameter IR types, returns void) of the definition whose name starts at ``at`` and
+    whose parameter list is ``params`` (split_top), read from its ``define`` line; None when a
+    parameter's type is not one of the plain first-class types (integers, ``ptr`` in address
+    space 0, floating point, arrays of integers) or the list is variadic: the caller then
+    asks the IR parser."""
     types = []
-    for param in split_top(text[open_at + 1:close_at]):
+    for param in params:
         m = _SIMPLE_TYPE.match(param)
         if m is None or param.startswith("ptr addrspace"):
             return None
@@ -155,7 +158,7 @@ def _ref(md: dict[int, str], ref: str | None) -> str:
     return md.get(int(ref[1:]), "") if ref and ref.startswith("!") else ""
 
 
-def _describe(text, md, sig, sp_id, open_at, close_at, alloc, arg_vars) -> dict[int, str]:
+def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[int, str]:
     sp = md.get(sp_id, "")
     sty = _ref(md, _field(sp, "type"))
     if "DW_CC_nocall" not in sty:
@@ -167,7 +170,7 @@ def _describe(text, md, sig, sp_id, open_at, close_at, alloc, arg_vars) -> dict[
     if len(ir_args) == len(src_params) and not (ir_ret_void and src_ret != "null"):
         return {}  # nothing was removed
 
-    names = [param_text(p)[1] for p in split_top(text[open_at + 1:close_at])]
+    names = [param_text(p)[1] for p in params]
     body_start, body_end = function_body(text, close_at)
     first_use: dict[str, int] = {}
     seen_vars: set[int] = set()
@@ -196,15 +199,13 @@ def _describe(text, md, sig, sp_id, open_at, close_at, alloc, arg_vars) -> dict[
         btf_pieces = sum(_di_pieces(_field(arg_vars[v], "type"), md) for v in mapped)
         # a prototype that would count other stack slots than the IR passes is never kept
         consistent = btf_pieces == ir_pieces or max(btf_pieces, ir_pieces) <= MAX_REG_ARGS
-    src_pieces = sum(_di_pieces(t, md) for t in src_params)
-
     ret = "null" if ir_ret_void else src_ret
     repl: dict[int, str] = {}
     if consistent:
         param_types = [_field(arg_vars[v], "type") or "null" for v in mapped]
         for i, v in enumerate(mapped):
             repl[v] = _ARG.sub(f"arg: {i + 1}", arg_vars[v])
-    elif max(ir_pieces, src_pieces) > MAX_REG_ARGS:
+    elif max(ir_pieces, sum(_di_pieces(t, md) for t in src_params)) > MAX_REG_ARGS:
         # deviation from LLVM 23, see the module docstring: describe the IR signature
         # (piece counts, not parameter counts: a 9..16-byte struct takes two)
         param_types, mapped = [], []
@@ -238,8 +239,26 @@ _ARG = re.compile(r"\barg: \d+")
 _ARG_FIELD = re.compile(r"\barg: \d+, ")
 
 
+class _Nodes(dict):
+    """Numbered metadata bodies, with the type behind each reference found once."""
+
+    def __init__(self, nodes: dict[int, str]):
+        super().__init__(nodes)
+        self.stripped: dict[str | None, str] = {}
+
+
 def _strip_type(ref: str | None, md: dict[int, str]) -> str:
     """The DI node behind typedefs and cv-qualifiers."""
+    cache = getattr(md, "stripped", None)
+    if cache is None:
+        return _strip(ref, md)
+    node = cache.get(ref)
+    if node is None:
+        node = cache[ref] = _strip(ref, md)
+    return node
+
+
+def _strip(ref: str | None, md: dict[int, str]) -> str:
     for _ in range(32):
         node = _ref(md, ref)
         if _QUALIFIED.match(node):

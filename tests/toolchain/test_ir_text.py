@@ -21,7 +21,7 @@ import toolchain.lower
 from toolchain import discovery, probe
 from toolchain.driver import CompileOptions, compile_c
 from toolchain.errors import CompileError
-from toolchain.irtext import definitions, matching_paren, may_pass_stack_args
+from toolchain.irtext import definitions, matching_paren, may_pass_stack_args, split_top
 from toolchain.lower import _signature, _small_in_text
 from toolchain.nocall import _header_signature
 
@@ -75,7 +75,7 @@ def test_define_lines_give_the_parsers_signatures(clang22, tmp_path, opt):
     module = llvm.parse_assembly(text)
     read = 0
     for name, at, open_at in definitions(text):
-        sig = _header_signature(text, at, open_at, matching_paren(text, open_at))
+        sig = _header_signature(text, at, split_top(text[open_at + 1:matching_paren(text, open_at)]))
         fn = module.get_function(name)
         parser = ([str(a.type) for a in fn.arguments],
                   str(fn.global_value_type.get_function_return()) == "void")
