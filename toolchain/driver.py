@@ -273,11 +273,41 @@ def _resolve_compiler(compiler: Compiler | ProbeResult | None) -> ProbeResult:
 
 # ---------------------------------------------------------------- running clang
 
-def _run(cmd: list[str], result: CompileResult, what: str) -> None:
+# personality(2) flag: the next exec maps everything at fixed addresses
+ADDR_NO_RANDOMIZE = 0x0040000
+
+
+@contextlib.contextmanager
+def _fixed_addresses():
+    """Processes started inside run without address-space randomisation (``setarch -R``).
+
+    clang's code generation from IR *text* orders some BTF types (forward declarations)
+    by where their debug-info nodes happen to lie in memory, so with ASLR the same
+    lowered IR gives a different object on every run (tests/toolchain/
+    test_reproducible.py); with fixed addresses the layout, and so the object, repeats.
+    The flag is inherited at fork and cleared again here; where personality(2) is
+    refused (a seccomp profile) nothing changes."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        old = libc.personality(0xFFFFFFFF)          # query
+    except (OSError, AttributeError):
+        old = -1
+    if old < 0 or old & ADDR_NO_RANDOMIZE or libc.personality(old | ADDR_NO_RANDOMIZE) < 0:
+        yield
+        return
+    try:
+        yield
+    finally:
+        libc.personality(old)
+
+
+def _run(cmd: list[str], result: CompileResult, what: str, fixed: bool = False) -> None:
     result.commands.append(cmd)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
-                              timeout=COMPILE_TIMEOUT)
+        with _fixed_addresses() if fixed else contextlib.nullcontext():
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                                  timeout=COMPILE_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise CompileError(f"{result.compiler.name} timed out after {COMPILE_TIMEOUT}s {what}")
     except OSError as exc:
@@ -554,7 +584,7 @@ def _two_steps(c, flags, src, out, opts, opt, result, direct, aside, aside_stder
                 *codegen_flags(opts.user_flags()),
                 "-Xclang", "-disable-llvm-passes", *mode, str(ll), "-o", str(out)]
         seen = len(result.warnings)
-        _run(c.command(*back), result, f"compiling the lowered IR of {src}")
+        _run(c.command(*back), result, f"compiling the lowered IR of {src}", fixed=True)
         if _DROPPED_DEBUG_INFO in result.warnings[seen:]:
             # the IR parser found the rewritten debug metadata invalid and dropped all of it
             # (an object without BTF prototypes): a toolchain bug, never an object
