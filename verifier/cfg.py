@@ -13,7 +13,8 @@ In the kernel's order:
    references, unknown opcodes;
 5. :func:`check_cfg` - depth-first walk of the control flow graph: every
    instruction reachable (``unreachable insn 2``), no jump into the middle of
-   an LD_IMM64, and marks the prune/jump points the state cache uses;
+   an LD_IMM64, and marks the prune/jump points the state cache uses; then the
+   orders the later passes walk (:mod:`verifier.cfg_order`: postorder, loops);
 6. after verification, :func:`verifier.stack_depth.check_max_stack_depth` - call
    chains deeper than 8 frames or with more than 512 bytes of combined stack.
 """
@@ -32,7 +33,8 @@ from verifier.calls import find_exception_callback_insn_off
 from verifier.map_compat import check_map_prog_compatibility
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
-from verifier.liveness import forward_only, successor_table
+from verifier.cfg_order import DISCOVERED, EXPLORED, compute_postorder, compute_scc
+from verifier.liveness import successor_table
 
 MAX_VAR_OFF = 1 << 29
 _SYNC_CALLBACK_HELPERS = (164, 180, 181, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
@@ -380,8 +382,6 @@ _LD_ABS_CODES = frozenset(c for c in range(256)
 
 # --- the CFG walk ---------------------------------------------------------------
 
-DISCOVERED = 0x10
-EXPLORED = 0x20
 FALLTHROUGH = 1
 BRANCH = 2
 DONE_EXPLORING = 0
@@ -556,101 +556,6 @@ def _cfg_walk_error(insns, state: list, n: int) -> None:
             i += 2
         else:
             i += 1
-
-
-def compute_postorder(env: Env, ldimm: list[int]) -> list[int]:
-    """kernel: compute_postorder - per subprogram, a DFS from its first insn that
-    pushes every undiscovered successor at once (fall-through, then jump
-    target, so the target is explored first); an insn is emitted when it is
-    met again after its successors.  Liveness fixpoints walk this order, and
-    their level-2 log lines come out in it.  A program without jumps (every
-    subprogram a straight line to its exit: check_cfg saw every insn reached)
-    gives each subprogram's insns backwards (``ldimm``: the LD_IMM64s, whose
-    second slot is no insn)."""
-    n = env.n
-    succ = env.succ
-    insns = env.insns
-    out: list[int] = []
-    if not any((insns[i].code & 0xF0) not in (_CALL, _EXIT) for i in env.jmp_insns):
-        for sp in env.subprogs:
-            out.extend(range(sp.end - 1, sp.start - 1, -1))
-        if ldimm:
-            second = {i + 1 for i in ldimm}
-            out = [i for i in out if i not in second]
-        return out
-    state = [0] * n
-    for sp in env.subprogs:
-        stack = [sp.start]
-        while stack:
-            top = stack[-1]
-            if state[top] & EXPLORED:
-                out.append(top)
-                stack.pop()
-                continue
-            for s in succ[top]:
-                if 0 <= s < n and not state[s]:
-                    stack.append(s)
-                    state[s] |= DISCOVERED
-            state[top] |= EXPLORED
-    return out
-
-
-def compute_scc(env: Env) -> None:
-    """Strongly connected components of the instruction graph (Tarjan,
-    iterative).  Instructions in loops get a non-zero ``aux.scc``."""
-    n = env.n
-    # env.succ (check_cfg): every edge of a program that passed check_cfg stays inside
-    # it (jumps were range-checked, the last insn is an exit or a jump)
-    succ = env.succ
-    if forward_only(env):
-        return      # every edge goes forward: no cycle, every aux.scc stays 0
-    index = [0] * n
-    low = [0] * n
-    on = [False] * n
-    counter = 1
-    st: list[int] = []
-    scc_id = 0
-    for root in range(n):
-        if index[root]:
-            continue
-        work = [(root, 0)]
-        while work:
-            v, pi = work.pop()
-            if pi == 0:
-                index[v] = low[v] = counter
-                counter += 1
-                st.append(v)
-                on[v] = True
-            recurse = False
-            s = succ[v]
-            while pi < len(s):
-                w = s[pi]
-                pi += 1
-                if not index[w]:
-                    work.append((v, pi))
-                    work.append((w, 0))
-                    recurse = True
-                    break
-                if on[w]:
-                    low[v] = min(low[v], index[w])
-            if recurse:
-                continue
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = st.pop()
-                    on[w] = False
-                    comp.append(w)
-                    if w == v:
-                        break
-                loop = len(comp) > 1 or v in succ[v]
-                if loop:
-                    scc_id += 1
-                    for w in comp:
-                        env.aux[w].scc = scc_id
-            if work:
-                u, _ = work[-1]
-                low[u] = min(low[u], low[v])
 
 
 __all__ = ["add_subprogs", "check_subprogs", "check_btf_func", "resolve_pseudo_ldimm64",

@@ -43,7 +43,6 @@ from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
-from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
@@ -532,8 +531,6 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
                 env.log.reset(pos)
             env.log.release(pos)
         compute_live_registers(env)
-        env.bt_kind = backtrack_kinds(env)
-        env.bt_runs = backtrack_runs(env.insns, env.bt_kind)
         env.liveness = StackLiveness(env)
         stage = "check"
         do_check_common(env, 0)

@@ -16,6 +16,7 @@ from operator import attrgetter
 from verifier import regtypes as T
 from verifier.ctx import model_for
 from verifier.errors import EACCES, VerifierError
+from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.state import BPF_ADD_CONST, MAX_BPF_REG, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
 
 BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
@@ -102,7 +103,7 @@ class Env:
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
         "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns", "succ", "postorder", "scc_info", "used_maps",
-        "bt_kind", "bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
+        "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
         "prev_jmps_processed", "total_states", "peak_states", "explored_states_size",
@@ -140,8 +141,8 @@ class Env:
         self.postorder: list[int] = []
         self.scc_info: dict = {}
         self.used_maps: list = []
-        self.bt_kind: list[int] = []          # precision.backtrack_kinds, per insn
-        self.bt_runs: tuple = ([], [])        # precision.backtrack_runs, per insn
+        self._bt_kind: list[int] | None = None     # bt_kind, once asked for
+        self._bt_runs: tuple | None = None         # bt_runs, once asked for
         self.liveness = None                  # liveness.StackLiveness
         # --- the walk (core.py, worklist.py, prune.py)
         self.cur: State | None = None
@@ -184,6 +185,24 @@ class Env:
         self.stack_arg_global_in: dict[int, list] = {}  # global subprog -> incoming slots
         self.internal_error: str | None = None  # traceback of a verifier bug
         self.graph_cache: dict | None = None  # local_obj.py: records of program-BTF structs, maps
+
+    # --- precision backtracking's per-insn tables: built on first use (most programs
+    # never backtrack)
+    @property
+    def bt_kind(self) -> list[int]:
+        """precision.backtrack_kinds, per insn."""
+        k = self._bt_kind
+        if k is None:
+            k = self._bt_kind = backtrack_kinds(self)
+        return k
+
+    @property
+    def bt_runs(self) -> tuple[list[int], list[int]]:
+        """precision.backtrack_runs, per insn."""
+        r = self._bt_runs
+        if r is None:
+            r = self._bt_runs = backtrack_runs(self.insns, self.bt_kind)
+        return r
 
     # --- ids and errors ----------------------------------------------------
     def new_id(self) -> int:
