@@ -339,14 +339,17 @@ def predict(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
     """:func:`cond_jmp` for the verifier's conditional jump: the refined operands
     only where the outcome is unknown (None where it is decided)."""
     pred = _branch_taken_by_ranges(a, b, opc, is_jmp32, same_reg)
-    if pred is not None:
+    if pred is not None and pred >= 0:
         return pred, None
+    if pred is not None and same_reg:       # unknown: reg_set_min_max learns nothing
+        return -1, Refined(a, b, a, b)
     f1, f2 = _refine_pair(a, b, _REV[opc], is_jmp32)
-    if _violated(f1) or _violated(f2):
+    if pred is None and (_violated(f1) or _violated(f2)):
         return 1, None
     t1, t2 = _refine_pair(a, b, opc, is_jmp32)
-    if _violated(t1) or _violated(t2):
+    if pred is None and (_violated(t1) or _violated(t2)):
         return 0, None
+    # unknown (by the ranges, or after simulate_both_branches_taken): both branches
     return -1, Refined(t1.freeze(), t2.freeze(), f1.freeze(), f2.freeze())
 
 

@@ -81,6 +81,7 @@ _ANYTHING, _DONTCARE = H.ARG_ANYTHING, H.ARG_DONTCARE
 _CONST_MAP_PTR, _MAP_KEY, _MAP_VALUE = (H.ARG_CONST_MAP_PTR, H.ARG_PTR_TO_MAP_KEY,
                                         H.ARG_PTR_TO_MAP_VALUE)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
+_ZERO = Scalar.const(0)                # a pointer's offset part (Scalars are immutable)
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
 _available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
@@ -109,8 +110,7 @@ def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
         aux.loop_inline[0] = zero and aux.loop_inline[1] == subprog
 
 
-def _check_reg_type(env: Env, regno: int, arg_type: int) -> None:
-    reg = env.reg(regno)
+def _check_reg_type(reg: Reg, regno: int, arg_type: int) -> None:
     t = reg.type
     base = arg_type & H.ARG_BASE_MASK
     compatible = _COMPATIBLE[base]
@@ -159,7 +159,7 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
     null = is_null(reg)
     is_dynptr = base == H.ARG_PTR_TO_DYNPTR
     if not (null and arg_type & _MAYBE_NULL):
-        _check_reg_type(env, regno, arg_type)
+        _check_reg_type(reg, regno, arg_type)
         if not (is_dynptr and rt == T.PTR_TO_STACK):
             check_func_arg_reg_off(env, reg, regno, arg_type)
         if base == H.ARG_PTR_TO_BTF_ID or base == H.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
@@ -543,22 +543,22 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         # until the NULL check): the inner map of a map-in-map (an anonymous copy of its
         # template), an xsk socket, a socket of a sockmap/sockhash
         if m.inner is not None:
-            r0 = Reg(T.CONST_PTR_TO_MAP | flags, Scalar.const(0), map=m.inner)
+            r0 = Reg(T.CONST_PTR_TO_MAP | flags, _ZERO, map=m.inner)
         elif m.map_type == "xskmap":
-            r0 = Reg(T.PTR_TO_XDP_SOCK | flags, Scalar.const(0), map=m)
+            r0 = Reg(T.PTR_TO_XDP_SOCK | flags, _ZERO, map=m)
         elif m.map_type in ("sockmap", "sockhash"):
-            r0 = Reg(T.PTR_TO_SOCKET | flags, Scalar.const(0), map=m)
+            r0 = Reg(T.PTR_TO_SOCKET | flags, _ZERO, map=m)
         else:
-            r0 = Reg(T.PTR_TO_MAP_VALUE | flags, Scalar.const(0), map=m)
+            r0 = Reg(T.PTR_TO_MAP_VALUE | flags, _ZERO, map=m)
         if not flags and m.field_off("bpf_spin_lock") >= 0:
             r0.id = env.new_id()
     elif ret == H.RET_PTR_TO_SOCKET:
         r0 = Reg(T.PTR_TO_SOCKET | (T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0),
-                 Scalar.const(0))
+                 _ZERO)
     elif ret == H.RET_PTR_TO_SOCK_COMMON:
-        r0 = Reg(T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL, Scalar.const(0))
+        r0 = Reg(T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL, _ZERO)
     elif ret == H.RET_PTR_TO_TCP_SOCK:
-        r0 = Reg(T.PTR_TO_TCP_SOCK | T.PTR_MAYBE_NULL, Scalar.const(0))
+        r0 = Reg(T.PTR_TO_TCP_SOCK | T.PTR_MAYBE_NULL, _ZERO)
     elif ret == H.RET_PTR_TO_BTF_ID:
         r0 = helper_ret_reg(env, fn, func_id)
     elif ret == H.RET_PTR_TO_MEM:
@@ -567,7 +567,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
             t |= T.PTR_MAYBE_NULL
         if fn.ret_flags & H.RINGBUF:
             t |= T.MEM_RINGBUF
-        r0 = Reg(t, Scalar.const(0), mem_size=meta.mem_size)
+        r0 = Reg(t, _ZERO, mem_size=meta.mem_size)
         if func_id == 203:
             # a slice of the dynptr: dies with it (and with its reference)
             r0 = r0.with_(dynptr_id=slice_of[0], ref_obj_id=slice_of[2])

@@ -582,10 +582,22 @@ def _attach_allows(prog_type: str, func_id: int, attach: str | None) -> bool | N
     return None
 
 
+# program types where the expected attach type can decide, and the helpers where it can
+_BY_ATTACH_TYPES = frozenset({"tracing", "struct_ops", "cgroup_sockopt", "cgroup_sock_addr"})
+_BY_ATTACH_IDS = frozenset({186, 187})
+
+
 def available(prog_type: str, func_id: int, attach: str | None = None,
               target: str | None = None) -> bool:
     """kernel: get_helper_proto succeeds for this program type (and expected attach
     type; ``target``: an iterator's target, e.g. "tcp")."""
+    if prog_type in _BY_ATTACH_TYPES or func_id in _BY_ATTACH_IDS:
+        return _available_by_attach(prog_type, func_id, attach, target)
+    return func_id in PROG_HELPERS.get(prog_type, _UNMEASURED)
+
+
+def _available_by_attach(prog_type: str, func_id: int, attach: str | None,
+                         target: str | None) -> bool:
     if prog_type == "tracing" and attach in ("trace_raw_tp", "trace_iter"):
         return func_id in _BASE or KO.tracing_available(func_id, attach, target)
     if prog_type == "struct_ops":

@@ -324,84 +324,93 @@ def try_match_pkt_pointers(insn, dst: Reg, src: Reg, this: State, other: State) 
 
 # --- the instruction ---------------------------------------------------------------------
 
+def _with_s(r: Reg, s) -> Reg:
+    """r.with_(s=s), without the keyword loop."""
+    r = r.copy()
+    r.s = s
+    return r
+
+
+_X, _JMP32, _JA, _JCOND = op.X, op.JMP32, op.JA, op.JCOND
+_PTR_TO_STACK = T.PTR_TO_STACK
+_PKT_CMP = frozenset({op.JGT, op.JLT, op.JGE, op.JLE})    # try_match_pkt_pointers' ops
+_jmp_imm = BR.jmp_imm
+
+
 def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     """Returns the next instruction for the current state."""
     code = insn.code
     opc = code & 0xF0
-    if opc == op.JA or opc > op.JCOND:
+    if opc == _JA or opc > _JCOND:
         raise VerifierError(f"invalid BPF_JMP/JMP32 opcode {opc >> 4:x}", EINVAL)
-    if opc == op.JCOND:
+    if opc == _JCOND:
         return _may_goto(env, insn, insn_idx)
-    check_reg_arg_src(env, insn.dst)
+    dstno, srcno = insn.dst, insn.src
+    dst = check_reg_arg_src(env, dstno)
     st = env.cur
     regs = st.frames[st.curframe].regs
-    dst = regs[insn.dst]
     flags = 0
-    if code & op.X:
+    is_x = code & _X
+    if is_x:
         if insn.imm != 0:
             raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-        check_reg_arg_src(env, insn.src)
-        src = regs[insn.src]
-        if src.type == T.PTR_TO_STACK:
+        src = check_reg_arg_src(env, srcno)
+        if src.type == _PTR_TO_STACK:
             flags |= INSN_F_SRC_REG_STACK
-        if dst.type == T.PTR_TO_STACK:
+        if dst.type == _PTR_TO_STACK:
             flags |= INSN_F_DST_REG_STACK
     else:
-        if insn.src != 0:
+        if srcno != 0:
             raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-        src = Reg(T.SCALAR, BR.jmp_imm(insn.imm))
-        if dst.type == T.PTR_TO_STACK:
+        src = Reg(_SCALAR, _jmp_imm(insn.imm))
+        if dst.type == _PTR_TO_STACK:
             flags |= INSN_F_DST_REG_STACK
     if flags:
         push_jmp_history(env, st, flags)
-    jmp32 = (code & 7) == op.JMP32
-    same = bool(code & op.X) and insn.src == insn.dst
+    jmp32 = (code & 7) == _JMP32
     # this kernel has no "same register" shortcut: r8 vs r8 is decided (or not)
     # and refined like two registers that happen to be one
     pred, ref = _predict(dst, src, opc, jmp32, False)
     if pred >= 0:
         if not dst.is_pointer:
-            mark_chain_precision(env, insn.dst)
-        if code & op.X and not src.is_pointer:
-            mark_chain_precision(env, insn.src)
-    if pred == 1:
-        return insn_idx + insn.off + 1
-    if pred == 0:
-        return insn_idx + 1
+            mark_chain_precision(env, dstno)
+        if is_x and not src.is_pointer:
+            mark_chain_precision(env, srcno)
+        return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
+    dst_scalar, src_scalar = dst.type == _SCALAR, src.type == _SCALAR
     linked: list = []
-    if code & op.X and src.type == T.SCALAR and src.id:
+    if is_x and src_scalar and src.id:
         collect_linked_regs(env, st, src.id, linked)
-    if dst.type == T.SCALAR and dst.id:
+    if dst_scalar and dst.id:
         collect_linked_regs(env, st, dst.id, linked)
     if len(linked) > 1:
         push_jmp_history(env, st, 0, linked)
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
     oregs = other.frames[other.curframe].regs
-    if dst.type == T.SCALAR and src.type == T.SCALAR and same:
-        oregs[insn.dst] = dst.with_(s=_refine_same(dst.s, opc, jmp32))
-        regs[insn.dst] = dst.with_(s=_refine_same(dst.s, BR.rev_opcode(opc), jmp32))
-    elif dst.type == T.SCALAR and src.type == T.SCALAR:
+    if dst_scalar and src_scalar and is_x and srcno == dstno:
+        oregs[dstno] = _with_s(dst, _refine_same(dst.s, opc, jmp32))
+        regs[dstno] = _with_s(dst, _refine_same(dst.s, BR.rev_opcode(opc), jmp32))
+    elif dst_scalar and src_scalar:
         # the refinements is_branch_taken computed (kernel: reg_set_min_max)
-        oregs[insn.dst] = dst.with_(s=ref.true_a)
-        regs[insn.dst] = dst.with_(s=ref.false_a)
-        if code & op.X:
-            oregs[insn.src] = src.with_(s=ref.true_b)
-            regs[insn.src] = src.with_(s=ref.false_b)
-    dst = regs[insn.dst]
-    if code & op.X:
-        src = regs[insn.src]
-        if src.type == T.SCALAR and src.id:
-            e = (st.curframe, True, insn.src)
+        oregs[dstno] = _with_s(dst, ref.true_a)
+        regs[dstno] = _with_s(dst, ref.false_a)
+        if is_x:
+            oregs[srcno] = _with_s(src, ref.true_b)
+            regs[srcno] = _with_s(src, ref.false_b)
+    if is_x:
+        src = regs[srcno]
+        if src.type == _SCALAR and src.id:
+            e = (st.curframe, True, srcno)
             sync_linked_regs(env, st, e, linked)
             sync_linked_regs(env, other, e, linked)
-    dst = regs[insn.dst]
-    if dst.type == T.SCALAR and dst.id:
-        e = (st.curframe, True, insn.dst)
+    dst = regs[dstno]
+    if dst.type == _SCALAR and dst.id:
+        e = (st.curframe, True, dstno)
         sync_linked_regs(env, st, e, linked)
         sync_linked_regs(env, other, e, linked)
-    dst = regs[insn.dst]
-    src = regs[insn.src] if code & op.X else src
-    if (not jmp32 and code & op.X and src.is_pointer and dst.is_pointer
+    dst = regs[dstno]
+    src = regs[srcno] if is_x else src
+    if (not jmp32 and is_x and src.is_pointer and dst.is_pointer
             and T.may_be_null(src.type) != T.may_be_null(dst.type)
             and T.base(src.type) != T.PTR_TO_BTF_ID and T.base(dst.type) != T.PTR_TO_BTF_ID):
         eq_regs = oregs if opc == op.JEQ else (regs if opc == op.JNE else None)
@@ -411,13 +420,14 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         # and packet pointers do not (the kernel keeps the value maybe-NULL)
         if eq_regs is not None and T.type_not_null(other_type):
             eq_regs[r] = mark_ptr_not_null(eq_regs[r])
-    if (not jmp32 and not code & op.X and insn.imm == 0 and opc in (op.JEQ, op.JNE)
+    if (not jmp32 and not is_x and insn.imm == 0 and opc in (op.JEQ, op.JNE)
             and T.may_be_null(dst.type)):
-        mark_ptr_or_null_regs(st, insn.dst, opc == op.JNE)
-        mark_ptr_or_null_regs(other, insn.dst, opc == op.JEQ)
-    elif not try_match_pkt_pointers(insn, dst, regs[insn.src] if code & op.X else src, st, other) \
-            and env.is_pointer_value(insn.dst):
-        raise VerifierError(f"R{insn.dst} pointer comparison prohibited")
+        mark_ptr_or_null_regs(st, dstno, opc == op.JNE)
+        mark_ptr_or_null_regs(other, dstno, opc == op.JEQ)
+    elif not (is_x and not jmp32 and opc in _PKT_CMP
+              and try_match_pkt_pointers(insn, dst, regs[srcno], st, other)) \
+            and env.is_pointer_value(dstno):
+        raise VerifierError(f"R{dstno} pointer comparison prohibited")
     return insn_idx + 1
 
 
