@@ -44,6 +44,7 @@ from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
 from verifier.precision import backtrack_kinds, backtrack_runs
+from verifier.prune import DEAD_REGS as _DEAD_REGS
 from verifier.prune import is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
@@ -64,6 +65,7 @@ _PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
 _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_ldx,
                                                     mem.check_stx, mem.check_st)
 _check_cond_jmp_op = jumps.check_cond_jmp_op
+_NOT_INIT = T.NOT_INIT
 
 
 def do_check_insn(env: Env, insn, idx: int):
@@ -355,13 +357,18 @@ def clean_dead_regs(env: Env, st: State) -> None:
     ``VerifierInput.static_liveness = False`` reproduces their logs."""
     aux = env.aux
     cur = st.curframe
+    frames = st.frames
+    if not cur:
+        regs = frames[0].regs
+        for i in _DEAD_REGS[aux[st.insn_idx].live_regs_before & 0x3FF]:
+            if regs[i].type != _NOT_INIT:
+                regs[i] = NOT_INIT_REG
+        return
     for fr in range(cur + 1):
-        f = st.frames[fr]
-        ip = st.insn_idx if fr == cur else st.frames[fr + 1].callsite
-        live = aux[ip].live_regs_before
-        regs = f.regs
-        for i in range(10):
-            if not live >> i & 1 and regs[i].type != T.NOT_INIT:
+        ip = st.insn_idx if fr == cur else frames[fr + 1].callsite
+        regs = frames[fr].regs
+        for i in _DEAD_REGS[aux[ip].live_regs_before & 0x3FF]:
+            if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
 
 

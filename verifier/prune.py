@@ -28,16 +28,21 @@ from verifier.worklist import push_jmp_history
 
 # --- cleaning dead registers/slots ----------------------------------------------
 
+# DEAD_REGS[live & 0x3FF]: the registers r0-r9 that are not in the live mask, in order
+# (one table per process: the cleaning below runs at every prune point)
+DEAD_REGS = tuple(tuple(i for i in range(10) if not m >> i & 1) for m in range(1 << 10))
+_NOT_INIT = T.NOT_INIT
+
+
 def clean_verifier_state(env, st: State) -> None:
     st.cleaned = True
     lv = env.liveness
     for fr in range(st.curframe + 1):
         f = st.frames[fr]
         ip = frame_insn_idx(st, fr)
-        live = env.aux[ip].live_regs_before
         regs = f.regs
-        for i in range(10):
-            if not live >> i & 1 and regs[i].type != T.NOT_INIT:
+        for i in DEAD_REGS[env.aux[ip].live_regs_before & 0x3FF]:
+            if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
         if lv is not None:
             stack = f.stack
@@ -72,6 +77,9 @@ class SccVisit:
 def _scc_key(env, st: State):
     """kernel: compute_scc_callchain - from the outermost frame in, the call sites up to
     the first frame whose instruction lies in an SCC, and that SCC (None: no SCC)."""
+    if not st.curframe:                 # one frame: its instruction's SCC, if any
+        scc = env.aux[st.insn_idx].scc
+        return ((), scc) if scc else None
     callsites = []
     for i in range(st.curframe + 1):
         idx = frame_insn_idx(st, i)
@@ -85,6 +93,8 @@ def _scc_key(env, st: State):
 def _incomplete_read_marks(env, st: State) -> bool:
     """Marks may be incomplete for states of an SCC visit that recorded
     backedges (iterator / may_goto convergence) and has not been exited."""
+    if not env.scc_info:
+        return False
     key = _scc_key(env, st)
     if key is None:
         return False
@@ -106,6 +116,8 @@ def maybe_enter_scc(env, st: State) -> None:
 
 
 def maybe_exit_scc(env, st: State) -> None:
+    if not env.scc_info:
+        return                          # no SCC visit was entered
     key = _scc_key(env, st)
     if key is None:
         return
@@ -282,7 +294,8 @@ def is_state_visited(env, insn_idx: int) -> bool:
     entries = env.explored.get(key)
     if entries is None:
         entries = env.explored[key] = []
-    _clean_live_states(env, insn_idx, cur, entries)
+    elif entries:
+        _clean_live_states(env, insn_idx, cur, entries)
     states_cnt = 0
     i = 0
     while i < len(entries):
