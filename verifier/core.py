@@ -111,7 +111,7 @@ def do_check_insn(env: Env, insn, idx: int):
                 nxt = idx + 1
                 if insn.imm == 12 and env.cur.curframe:
                     nxt = calls.tail_call_exit(env, idx)
-            env.scratch_reg(0)
+            env.scratched_regs |= 1         # scratch_reg(0)
             return nxt
         if o == _JA:
             if (code & _X or insn.src != 0 or insn.dst != 0
@@ -318,9 +318,10 @@ def do_check(env: Env) -> None:
             prev_insn_idx = idx
             if lv is not None:
                 lv.reset_writes(env, idx)
-            nxt = check_insn(env, insn, idx)
-            if lv is not None:
+                nxt = check_insn(env, insn, idx)
                 lv.commit_writes(env)
+            else:
+                nxt = check_insn(env, insn, idx)
             if nxt is not None:
                 env.insn_idx = nxt
                 if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or

@@ -22,7 +22,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.log import format_frame
 from verifier.precision import (Backtrack, mark_all_scalars_imprecise, mark_all_scalars_precise,
                                 mark_chain_precision_batch)
-from verifier.state import (ITER_ACTIVE, NOT_INIT_REG, STACK_INVALID, STACK_ITER, STACK_SPILL,
+from verifier.state import (INVALID_TYPES, ITER_ACTIVE, NOT_INIT_REG, STACK_ITER, STACK_SPILL,
                             UNKNOWN_SCALAR, Reg, Slot, State)
 from verifier.worklist import push_jmp_history
 
@@ -47,9 +47,8 @@ def clean_verifier_state(env, st: State) -> None:
         if lv is not None:
             stack = f.stack
             for spi in range(len(stack)):
-                if stack[spi].types != (STACK_INVALID,) * 8 and not lv.slot_alive(env, st, fr,
-                                                                                     spi):
-                    stack[spi] = Slot((STACK_INVALID,) * 8, NOT_INIT_REG)
+                if stack[spi].types != INVALID_TYPES and not lv.slot_alive(env, st, fr, spi):
+                    stack[spi] = Slot(INVALID_TYPES, NOT_INIT_REG)
 
 
 def _clean_live_states(env, insn_idx: int, cur: State, entries) -> None:
@@ -290,10 +289,12 @@ def is_state_visited(env, insn_idx: int) -> bool:
     if (env.jmps_processed - env.prev_jmps_processed >= 2
             and env.insn_processed - env.prev_insn_processed >= 8):
         add_new = True
-    key = _bucket(env, cur, insn_idx)
-    entries = env.explored.get(key)
+    # _bucket, inlined (this runs at every prune point)
+    key = ((insn_idx ^ cur.frames[cur.curframe].callsite) & 0xFFFFFFFF) % env.n
+    explored = env.explored
+    entries = explored.get(key)
     if entries is None:
-        entries = env.explored[key] = []
+        entries = explored[key] = []
     elif entries:
         _clean_live_states(env, insn_idx, cur, entries)
     states_cnt = 0
