@@ -44,8 +44,7 @@ from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
 from verifier.precision import backtrack_kinds, backtrack_runs
-from verifier.prune import DEAD_REGS as _DEAD_REGS
-from verifier.prune import is_state_visited, update_branch_counts
+from verifier.prune import dead_regs, is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
@@ -361,14 +360,14 @@ def clean_dead_regs(env: Env, st: State) -> None:
     frames = st.frames
     if not cur:
         regs = frames[0].regs
-        for i in _DEAD_REGS[aux[st.insn_idx].live_regs_before & 0x3FF]:
+        for i in dead_regs(aux[st.insn_idx].live_regs_before):
             if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
         return
     for fr in range(cur + 1):
         ip = st.insn_idx if fr == cur else frames[fr + 1].callsite
         regs = frames[fr].regs
-        for i in _DEAD_REGS[aux[ip].live_regs_before & 0x3FF]:
+        for i in dead_regs(aux[ip].live_regs_before):
             if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
 

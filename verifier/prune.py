@@ -28,10 +28,17 @@ from verifier.worklist import push_jmp_history
 
 # --- cleaning dead registers/slots ----------------------------------------------
 
-# DEAD_REGS[live & 0x3FF]: the registers r0-r9 that are not in the live mask, in order
-# (one table per process: the cleaning below runs at every prune point)
-DEAD_REGS = tuple(tuple(i for i in range(10) if not m >> i & 1) for m in range(1 << 10))
+# live mask -> the registers r0-r9 not in it, in order: filled as masks turn up (a fact of
+# the mask, kept per process: the cleaning below runs at every prune point)
+_DEAD_REGS: dict[int, tuple[int, ...]] = {}
 _NOT_INIT = T.NOT_INIT
+
+
+def dead_regs(live: int) -> tuple[int, ...]:
+    d = _DEAD_REGS.get(live)
+    if d is None:
+        d = _DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
+    return d
 
 
 def clean_verifier_state(env, st: State) -> None:
@@ -41,7 +48,7 @@ def clean_verifier_state(env, st: State) -> None:
         f = st.frames[fr]
         ip = frame_insn_idx(st, fr)
         regs = f.regs
-        for i in DEAD_REGS[env.aux[ip].live_regs_before & 0x3FF]:
+        for i in dead_regs(env.aux[ip].live_regs_before):
             if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
         if lv is not None:
