@@ -40,6 +40,7 @@ from verifier.state import (MAX_BPF_REG, MAX_CALL_FRAMES, NOT_INIT_REG, UNKNOWN_
 from verifier.worklist import BranchElem, push_stack
 
 BPF_MAIN_FUNC = -1
+_R0_R5_NOT_INIT = (NOT_INIT_REG,) * 6
 
 
 def init_frame(frameno: int, callsite: int, subprogno: int) -> Frame:
@@ -195,18 +196,16 @@ def check_func_call(env: Env, insn, insn_idx: int) -> int:
         if sp.changes_pkt_data:
             clear_all_pkt_pointers(env)
         sp.called = True
-        for r in range(6):
-            caller.regs[r] = NOT_INIT_REG
-            env.scratch_reg(r)
+        caller.regs[0:6] = _R0_R5_NOT_INIT     # the caller's r0-r5 are clobbered
+        env.scratched_regs |= 0x3F
         caller.regs[0] = UNKNOWN_SCALAR
         SA.on_call(env, insn, subprog)
         return insn_idx + 1
     if not ok and sp.info is not None:
         sp.info = sp.info   # unreliable for this call; the kernel just verifies in context
     _setup_func_entry(env, subprog, insn_idx, _set_callee_state, st)
-    for r in range(6):
-        caller.regs[r] = NOT_INIT_REG
-        env.scratch_reg(r)
+    caller.regs[0:6] = _R0_R5_NOT_INIT
+    env.scratched_regs |= 0x3F
     SA.on_call(env, insn, subprog)
     if env.liveness is not None:
         env.liveness.reset_cur()
@@ -219,8 +218,7 @@ def check_func_call(env: Env, insn, insn_idx: int) -> int:
 
 
 def _set_callee_state(env: Env, caller: Frame, callee: Frame, callsite: int, extra=None) -> None:
-    for i in range(1, 6):
-        callee.regs[i] = caller.regs[i]
+    callee.regs[1:6] = caller.regs[1:6]
 
 
 def _setup_func_entry(env: Env, subprog: int, callsite: int, set_cb, st: State,

@@ -43,7 +43,7 @@ from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
-from verifier.prune import is_state_visited, update_branch_counts
+from verifier.prune import dead_regs, is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
@@ -63,6 +63,7 @@ _PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
 _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_ldx,
                                                     mem.check_stx, mem.check_st)
 _check_cond_jmp_op = jumps.check_cond_jmp_op
+_NOT_INIT = T.NOT_INIT
 
 
 def do_check_insn(env: Env, insn, idx: int):
@@ -108,7 +109,7 @@ def do_check_insn(env: Env, insn, idx: int):
                 nxt = idx + 1
                 if insn.imm == 12 and env.cur.curframe:
                     nxt = calls.tail_call_exit(env, idx)
-            env.scratch_reg(0)
+            env.scratched_regs |= 1         # scratch_reg(0)
             return nxt
         if o == _JA:
             if (code & _X or insn.src != 0 or insn.dst != 0
@@ -315,9 +316,10 @@ def do_check(env: Env) -> None:
             prev_insn_idx = idx
             if lv is not None:
                 lv.reset_writes(env, idx)
-            nxt = check_insn(env, insn, idx)
-            if lv is not None:
+                nxt = check_insn(env, insn, idx)
                 lv.commit_writes(env)
+            else:
+                nxt = check_insn(env, insn, idx)
             if nxt is not None:
                 env.insn_idx = nxt
                 if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
@@ -354,13 +356,18 @@ def clean_dead_regs(env: Env, st: State) -> None:
     ``VerifierInput.static_liveness = False`` reproduces their logs."""
     aux = env.aux
     cur = st.curframe
+    frames = st.frames
+    if not cur:
+        regs = frames[0].regs
+        for i in dead_regs(aux[st.insn_idx].live_regs_before):
+            if regs[i].type != _NOT_INIT:
+                regs[i] = NOT_INIT_REG
+        return
     for fr in range(cur + 1):
-        f = st.frames[fr]
-        ip = st.insn_idx if fr == cur else st.frames[fr + 1].callsite
-        live = aux[ip].live_regs_before
-        regs = f.regs
-        for i in range(10):
-            if not live >> i & 1 and regs[i].type != T.NOT_INIT:
+        ip = st.insn_idx if fr == cur else frames[fr + 1].callsite
+        regs = frames[fr].regs
+        for i in dead_regs(aux[ip].live_regs_before):
+            if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
 
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 from verifier import regtypes as T
 from verifier.refs import refsafe
 from verifier.scalar import Scalar
-from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID,
-                            STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Reg,
-                            Slot, State)
+from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, INVALID_TYPES, NOT_INIT_REG, STACK_DYNPTR,
+                            STACK_INVALID, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
+                            UNKNOWN_SCALAR, Reg, Slot, State)
 from verifier.tnum import tnum_in
 
 NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
 _UNBOUND = UNKNOWN_SCALAR
+_NOT_INIT, _SCALAR, _BASE_MASK = T.NOT_INIT, T.SCALAR, T.BASE_MASK
+# live mask -> the registers r0-r10 in it, in order: filled as masks turn up (per process)
+_LIVE_REGS: dict[int, tuple[int, ...]] = {}
 
 
 class IdMap:
@@ -91,12 +94,13 @@ def regs_exact(a: Reg, b: Reg, idmap: IdMap) -> bool:
 def regsafe(rold: Reg, rcur: Reg, idmap: IdMap, exact: int) -> bool:
     if exact == EXACT:
         return regs_exact(rold, rcur, idmap)
-    if rold.type == T.NOT_INIT:
+    t = rold.type
+    if t == _NOT_INIT:
         return True
-    if rold.type != rcur.type:
+    if t != rcur.type:
         return False
-    b = T.base(rold.type)
-    if b == T.SCALAR:
+    b = t & _BASE_MASK       # T.base
+    if b == _SCALAR:
         if not rold.precise and exact == NOT_EXACT:
             return True
         if rold.id and (rold.id & BPF_ADD_CONST) != (rcur.id & BPF_ADD_CONST):
@@ -156,7 +160,7 @@ def stacksafe(old, cur, idmap: IdMap, exact: int) -> bool:
     for spi in range(nold):
         oslot = ostack[spi]
         otypes = oslot.types
-        if exact != EXACT and otypes == (STACK_INVALID,) * 8:
+        if exact != EXACT and otypes == INVALID_TYPES:
             continue
         cslot = cstack[spi] if spi < ncur else None
         for j in range(BPF_REG_SIZE):
@@ -226,8 +230,11 @@ def func_states_equal(env, old, cur, insn_idx: int, idmap: IdMap, exact: int) ->
     if old.callback_depth > cur.callback_depth:
         return False
     oregs, cregs = old.regs, cur.regs
-    for i in range(11):
-        if live >> i & 1 and not regsafe(oregs[i], cregs[i], idmap, exact):
+    regnos = _LIVE_REGS.get(live)
+    if regnos is None:
+        regnos = _LIVE_REGS[live] = tuple(i for i in range(11) if live >> i & 1)
+    for i in regnos:
+        if not regsafe(oregs[i], cregs[i], idmap, exact):
             return False
     if not stacksafe(old, cur, idmap, exact):
         return False

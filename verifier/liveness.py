@@ -263,7 +263,7 @@ def _print_live(env) -> None:
 class _Instance:
     """Per call chain: per frame, per instruction masks."""
     __slots__ = ("key", "start", "cnt", "frames", "must_write_set", "updated",
-                 "must_write_dropped", "curframe")
+                 "must_write_dropped", "curframe", "any_must_write")
 
     def __init__(self, key: tuple, start: int, cnt: int, curframe: int):
         self.key = key            # (callsites..., subprog start)
@@ -275,6 +275,7 @@ class _Instance:
         self.must_write_set = [False] * cnt
         self.updated = False
         self.must_write_dropped = False
+        self.any_must_write = False     # some must_write mask was ever set nonzero
 
     def masks(self, frame: int):
         m = self.frames[frame]
@@ -285,12 +286,19 @@ class _Instance:
 
 
 class StackLiveness:
+    """kernel: bpf_stack_liveness (liveness.c) - the per-call-chain instances, the write
+    marks of the instruction being verified and the fixed-point update."""
+    __slots__ = ("instances", "cur", "write_acc", "any_write", "write_idx", "iterations_log",
+                 "sub_po", "_q", "any_updated")
+
     def __init__(self, env):
         self.instances: dict[tuple, _Instance] = {}
         self.cur: _Instance | None = None
         self.write_acc: list[int] = [0] * 8
         self.any_write = False
         self.write_idx = 0
+        # some instance has updated marks (update() has work to do); False = none has
+        self.any_updated = False
         self.iterations_log = env.log.level2
         self.sub_po: dict[int, list[int]] = {}
         self._q = None
@@ -346,6 +354,7 @@ class StackLiveness:
         new = m[0][rel] | mask
         if new != m[0][rel] and (new | m[3][rel]) != m[3][rel]:
             inst.updated = True
+            self.any_updated = True
         m[0][rel] = new
 
     def reset_writes(self, env, insn_idx: int) -> None:
@@ -374,6 +383,8 @@ class StackLiveness:
                 inst.must_write_set[idx] = True
                 self.write_idx = 0
                 return
+            if not inst.any_must_write:
+                return          # every must_write mask is still 0: nothing to drop
             for m in inst.frames:
                 if m is not None and m[1][idx]:
                     break
@@ -396,6 +407,9 @@ class StackLiveness:
             if old != mask:
                 m[1][idx] = mask
                 inst.updated = True
+                self.any_updated = True
+                if mask:
+                    inst.any_must_write = True
             if old & ~mask:
                 inst.must_write_dropped = True
         inst.must_write_set[idx] = True
@@ -405,6 +419,8 @@ class StackLiveness:
     def update(self, env) -> None:
         """kernel: bpf_update_live_stack - after pop_stack and subprog exit."""
         self.cur = None
+        if not self.any_updated:
+            return              # no instance has new marks: nothing to propagate
         st = env.cur
         if st is None:
             return
@@ -414,6 +430,7 @@ class StackLiveness:
                 self._update_instance(env, inst)
                 inst.updated = False
                 inst.must_write_dropped = False
+        self.any_updated = any(i.updated for i in self.instances.values())
 
     def _update_instance(self, env, inst: _Instance) -> None:
         if inst.must_write_dropped:
@@ -423,6 +440,8 @@ class StackLiveness:
         po = self.sub_po.get(inst.start, [])
         succ_of = env.succ
         start = inst.start
+        cnt = inst.cnt
+        level2 = env.log.level2
         cnt_iter = 0
         changed = True
         while changed:
@@ -442,13 +461,13 @@ class StackLiveness:
                     acc = U64
                     for s in succ:
                         srel = s - start
-                        if 0 <= srel < inst.cnt:
+                        if 0 <= srel < cnt:
                             new_after |= live[srel]
                             acc &= mwa[srel]
                     acc |= must_write[rel]
                     new_before = (new_after & ~must_write[rel]) | may_read[rel]
-                    if env.log.level2 and (may_read[rel] or must_write[rel] or i == start
-                                           or env.aux[i].prune_point):
+                    if level2 and (may_read[rel] or must_write[rel] or i == start
+                                   or env.aux[i].prune_point):
                         self._log_change(env, inst, "live", frame, i, live[rel], new_before)
                         self._log_change(env, inst, "written", frame, i, mwa[rel], acc)
                     if new_before != live[rel] or acc != mwa[rel]:

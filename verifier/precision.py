@@ -298,17 +298,22 @@ def mark_all_scalars_precise(env, st) -> None:
 
 
 def mark_all_scalars_imprecise(st) -> None:
+    # runs at every new checkpoint: the cheap test (precise) first, and no call per slot
+    scalar = T.SCALAR
     for f in st.frames[: st.curframe + 1]:
-        for i, r in enumerate(f.regs):
-            if r.type == T.SCALAR and r.precise:
-                f.regs[i] = r.with_(precise=False)
+        regs = f.regs
+        for i, r in enumerate(regs):
+            if r.precise and r.type == scalar:
+                regs[i] = r.with_(precise=False)
         sa = f.stack_arg_regs
         for k, r in enumerate(sa):
-            if r.type == T.SCALAR and r.precise:
+            if r.precise and r.type == scalar:
                 sa[k] = r.with_(precise=False)
-        for spi, slot in enumerate(f.stack):
-            if _is_spilled_scalar(slot) and slot.spilled.precise:
-                f.stack[spi] = Slot(slot.types, slot.spilled.with_(precise=False))
+        stack = f.stack
+        for spi, slot in enumerate(stack):
+            sp = slot.spilled
+            if sp.precise and sp.type == scalar and slot.types[7] == STACK_SPILL:
+                stack[spi] = Slot(slot.types, sp.with_(precise=False))
 
 
 def backtrack_kinds(env) -> list[int]:

@@ -22,11 +22,24 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.log import format_frame
 from verifier.precision import (Backtrack, mark_all_scalars_imprecise, mark_all_scalars_precise,
                                 mark_chain_precision_batch)
-from verifier.state import (ITER_ACTIVE, NOT_INIT_REG, STACK_INVALID, STACK_ITER, STACK_SPILL,
+from verifier.state import (INVALID_TYPES, ITER_ACTIVE, NOT_INIT_REG, STACK_ITER, STACK_SPILL,
                             UNKNOWN_SCALAR, Reg, Slot, State)
 from verifier.worklist import push_jmp_history
 
 # --- cleaning dead registers/slots ----------------------------------------------
+
+# live mask -> the registers r0-r9 not in it, in order: filled as masks turn up (a fact of
+# the mask, kept per process: the cleaning below runs at every prune point)
+_DEAD_REGS: dict[int, tuple[int, ...]] = {}
+_NOT_INIT = T.NOT_INIT
+
+
+def dead_regs(live: int) -> tuple[int, ...]:
+    d = _DEAD_REGS.get(live)
+    if d is None:
+        d = _DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
+    return d
+
 
 def clean_verifier_state(env, st: State) -> None:
     st.cleaned = True
@@ -34,17 +47,15 @@ def clean_verifier_state(env, st: State) -> None:
     for fr in range(st.curframe + 1):
         f = st.frames[fr]
         ip = frame_insn_idx(st, fr)
-        live = env.aux[ip].live_regs_before
         regs = f.regs
-        for i in range(10):
-            if not live >> i & 1 and regs[i].type != T.NOT_INIT:
+        for i in dead_regs(env.aux[ip].live_regs_before):
+            if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
         if lv is not None:
             stack = f.stack
             for spi in range(len(stack)):
-                if stack[spi].types != (STACK_INVALID,) * 8 and not lv.slot_alive(env, st, fr,
-                                                                                     spi):
-                    stack[spi] = Slot((STACK_INVALID,) * 8, NOT_INIT_REG)
+                if stack[spi].types != INVALID_TYPES and not lv.slot_alive(env, st, fr, spi):
+                    stack[spi] = Slot(INVALID_TYPES, NOT_INIT_REG)
 
 
 def _clean_live_states(env, insn_idx: int, cur: State, entries) -> None:
@@ -72,6 +83,9 @@ class SccVisit:
 def _scc_key(env, st: State):
     """kernel: compute_scc_callchain - from the outermost frame in, the call sites up to
     the first frame whose instruction lies in an SCC, and that SCC (None: no SCC)."""
+    if not st.curframe:                 # one frame: its instruction's SCC, if any
+        scc = env.aux[st.insn_idx].scc
+        return ((), scc) if scc else None
     callsites = []
     for i in range(st.curframe + 1):
         idx = frame_insn_idx(st, i)
@@ -85,6 +99,8 @@ def _scc_key(env, st: State):
 def _incomplete_read_marks(env, st: State) -> bool:
     """Marks may be incomplete for states of an SCC visit that recorded
     backedges (iterator / may_goto convergence) and has not been exited."""
+    if not env.scc_info:
+        return False
     key = _scc_key(env, st)
     if key is None:
         return False
@@ -106,6 +122,8 @@ def maybe_enter_scc(env, st: State) -> None:
 
 
 def maybe_exit_scc(env, st: State) -> None:
+    if not env.scc_info:
+        return                          # no SCC visit was entered
     key = _scc_key(env, st)
     if key is None:
         return
@@ -278,11 +296,14 @@ def is_state_visited(env, insn_idx: int) -> bool:
     if (env.jmps_processed - env.prev_jmps_processed >= 2
             and env.insn_processed - env.prev_insn_processed >= 8):
         add_new = True
-    key = _bucket(env, cur, insn_idx)
-    entries = env.explored.get(key)
+    # _bucket, inlined (this runs at every prune point)
+    key = ((insn_idx ^ cur.frames[cur.curframe].callsite) & 0xFFFFFFFF) % env.n
+    explored = env.explored
+    entries = explored.get(key)
     if entries is None:
-        entries = env.explored[key] = []
-    _clean_live_states(env, insn_idx, cur, entries)
+        entries = explored[key] = []
+    elif entries:
+        _clean_live_states(env, insn_idx, cur, entries)
     states_cnt = 0
     i = 0
     while i < len(entries):

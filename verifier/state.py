@@ -158,6 +158,10 @@ def fp_reg(frameno: int) -> Reg:
     return Reg(T.PTR_TO_STACK, _ZERO, frameno=frameno)
 
 
+# fp_reg(N) for every frame number a call chain can reach (Frame.__init__)
+_FP_REGS = tuple(fp_reg(i) for i in range(MAX_CALL_FRAMES))
+
+
 class Slot:
     """One 8-byte stack slot: 8 byte types (index j = byte at fp-8*spi-1-j) and
     the spilled register (meaningful for STACK_SPILL, and as the 'fake'
@@ -214,8 +218,9 @@ class Frame:
                  "async_entry_cnt", "stack_arg_regs", "no_stack_arg_load", "cb_pending")
 
     def __init__(self, frameno: int, callsite: int, subprogno: int):
-        self.regs: list[Reg] = [NOT_INIT_REG] * MAX_BPF_REG
-        self.regs[FP] = fp_reg(frameno)
+        regs = self.regs = [NOT_INIT_REG] * MAX_BPF_REG
+        # R10 of frame N is always the same register state: one shared (immutable) object
+        regs[FP] = _FP_REGS[frameno] if frameno < MAX_CALL_FRAMES else fp_reg(frameno)
         self.stack: list[Slot] = []
         self.frameno = frameno
         self.callsite = callsite
