@@ -49,6 +49,8 @@ class Backtrack:
         self.sa_masks = [0] * MAX_CALL_FRAMES
 
     def empty(self) -> bool:
+        if not self.frame:
+            return not (self.reg_masks[0] or self.stack_masks[0] or self.sa_masks[0])
         for f in range(self.frame + 1):
             if self.reg_masks[f] or self.stack_masks[f] or self.sa_masks[f]:
                 return False
@@ -89,8 +91,7 @@ def _prev_insn_idx(st, i: int, history: int) -> tuple[int, int]:
 
 
 def _sync_linked(bt: Backtrack, hist) -> None:
-    if hist is None or not hist.linked_regs:
-        return
+    """kernel: bt_sync_linked_regs (the caller checks hist.linked_regs)."""
     entries = hist.linked_regs          # list of (frameno, is_reg, regno_or_spi)
     hit = False
     for fr, is_reg, n in entries:
@@ -120,23 +121,27 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
         env.log.line(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.reg_mask())} "
                      f"stack={_fmt_stack(bt.stack_mask())} before {idx}: "
                      f"{env.insn_text(idx)}")
-    _sync_linked(bt, hist)
-    if cls in (op.ALU, op.ALU64):
-        if not bt.is_reg(dreg):
+    linked = hist is not None and hist.linked_regs
+    if linked:
+        _sync_linked(bt, hist)
+    if cls == op.ALU or cls == op.ALU64:
+        masks, fr = bt.reg_masks, bt.frame
+        if not masks[fr] >> dreg & 1:
             return
-        if opc in (op.END, op.NEG):
+        if opc == op.END or opc == op.NEG:
             return
         if opc == op.MOV:
-            bt.clear_reg(dreg)
+            masks[fr] &= ~(1 << dreg)
             if code & op.X and sreg != 10:
-                bt.set_reg(sreg)
+                masks[fr] |= 1 << sreg
         elif code & op.X and sreg != 10:
-            bt.set_reg(sreg)
+            masks[fr] |= 1 << sreg
     elif cls == op.LDX or (cls == op.STX and (code & 0xE0) == op.ATOMIC
                            and insn.imm == op.LOAD_ACQ):
-        if not bt.is_reg(dreg):
+        masks, fr = bt.reg_masks, bt.frame
+        if not masks[fr] >> dreg & 1:
             return
-        bt.clear_reg(dreg)
+        masks[fr] &= ~(1 << dreg)
         if sreg == PARAMS:
             # an incoming stack argument: the caller's outgoing slot
             if bt.frame > 0:
@@ -243,7 +248,8 @@ def _backtrack_insn(env, idx: int, subseq_idx: int, hist, bt: Backtrack) -> None
         mode = code & 0xE0
         if mode in (op.IND, op.ABS):
             raise _NotSupp()
-    _sync_linked(bt, hist)
+    if linked:
+        _sync_linked(bt, hist)
 
 
 def _fmt_regs(mask: int) -> str:
@@ -374,7 +380,7 @@ def mark_chain_precision(env, regno: int) -> None:
     if st.regs[regno].type != T.SCALAR:
         return
     bt = Backtrack(st.curframe)
-    bt.set_reg(regno)
+    bt.reg_masks[st.curframe] = 1 << regno
     _mark_chain(env, st, bt)
 
 

@@ -44,7 +44,8 @@ from __future__ import annotations
 from isa import opcodes as op
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32, u64
 from verifier.scalar_bounds import (
-    _SYNC_MEMO, _UNKNOWN, Scalar, _coerce_reg_to_size, _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx,
+    _SYNC_MEMO, _SYNC_MEMO_MAX, _UNKNOWN, Scalar, _bounds_sync, _coerce_reg_to_size,
+    _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx, _new, _update_bounds,
     _mark_known, _mark_reg32_known, _mark_reg32_unbounded, _mark_reg64_unbounded,
     _mark_unbounded, _Reg, _reset_reg32_and_tnum, _reset_reg64_and_tnum,
     _update_reg32_bounds, _update_reg_bounds, _zext_32_to_64, reg_bounds_sync,
@@ -54,10 +55,11 @@ from verifier.scalar_bounds import (  # noqa: F401 - the public API, re-exported
     format_scalar, format_scalar_ranges, zext_32_to_64,
 )
 from verifier.tnum import (
-    _MUL_MEMO, U32_MAX, U64_MAX, tnum_add, tnum_and, tnum_arshift, tnum_bswap16, tnum_bswap32,
-    tnum_bswap64, tnum_is_const, tnum_lshift, tnum_mul, tnum_neg, tnum_or, tnum_rshift,
-    tnum_sub, tnum_subreg, tnum_subreg_is_const, tnum_xor,
+    _MUL_MEMO, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and, tnum_arshift, tnum_bswap16, tnum_bswap32,
+    tnum_bswap64, tnum_is_const, tnum_lshift, tnum_mul, tnum_or, tnum_rshift,
+    tnum_const_subreg, tnum_sub, tnum_subreg, tnum_xor,
 )
+from verifier.tnum import tnum_subreg_is_const  # noqa: F401 - verifier.alu reads it from here
 
 # C integer conversions (two's complement wrap, like the kernel's casts) are
 # isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.
@@ -85,26 +87,6 @@ def _scalar_add(d: _Reg, s) -> None:
     d.smin, d.smax = (lo, hi) if _s64_fits(lo, hi) else (S64_MIN, S64_MAX)
     lo, hi = d.umin + s.umin, d.umax + s.umax
     if lo <= U64_MAX < hi:
-        d.umin, d.umax = 0, U64_MAX
-    else:
-        d.umin, d.umax = u64(lo), u64(hi)
-
-
-def _scalar32_sub(d: _Reg, s) -> None:
-    lo, hi = d.s32_min - s.s32_max, d.s32_max - s.s32_min
-    d.s32_min, d.s32_max = (lo, hi) if fits_s32(lo, hi) else (S32_MIN, S32_MAX)
-    lo, hi = d.u32_min - s.u32_max, d.u32_max - s.u32_min
-    if lo < 0 <= hi:  # some but not all subtractions underflow
-        d.u32_min, d.u32_max = 0, U32_MAX
-    else:
-        d.u32_min, d.u32_max = u32(lo), u32(hi)
-
-
-def _scalar_sub(d: _Reg, s) -> None:
-    lo, hi = d.smin - s.smax, d.smax - s.smin
-    d.smin, d.smax = (lo, hi) if _s64_fits(lo, hi) else (S64_MIN, S64_MAX)
-    lo, hi = d.umin - s.umax, d.umax - s.umin
-    if lo < 0 <= hi:
         d.umin, d.umax = 0, U64_MAX
     else:
         d.umin, d.umax = u64(lo), u64(hi)
@@ -230,151 +212,6 @@ def _scalar_smod(d: _Reg, s) -> None:
     _reset_reg32_and_tnum(d)
 
 
-def _scalar32_and(d: _Reg, s) -> None:
-    t = tnum_subreg(d.var_off)
-    if tnum_subreg_is_const(s.var_off) and tnum_subreg_is_const(d.var_off):
-        _mark_reg32_known(d, t.value)
-        return
-    # minimum from the (bitwise) tnum, maximum is the smaller operand maximum
-    d.u32_min = t.value
-    d.u32_max = min(d.u32_max, s.u32_max)
-    if s32(d.u32_min) <= s32(d.u32_max):
-        d.s32_min, d.s32_max = s32(d.u32_min), s32(d.u32_max)
-    else:
-        d.s32_min, d.s32_max = S32_MIN, S32_MAX
-
-
-def _scalar_and(d: _Reg, s) -> None:
-    if tnum_is_const(s.var_off) and tnum_is_const(d.var_off):
-        _mark_known(d, d.var_off.value)
-        return
-    d.umin = d.var_off.value
-    d.umax = min(d.umax, s.umax)
-    if s64(d.umin) <= s64(d.umax):
-        d.smin, d.smax = s64(d.umin), s64(d.umax)
-    else:
-        d.smin, d.smax = S64_MIN, S64_MAX
-    _update_reg_bounds(d)
-
-
-def _scalar32_or(d: _Reg, s) -> None:
-    t = tnum_subreg(d.var_off)
-    if tnum_subreg_is_const(s.var_off) and tnum_subreg_is_const(d.var_off):
-        _mark_reg32_known(d, t.value)
-        return
-    # maximum from the tnum, minimum is the larger operand minimum
-    d.u32_min = max(d.u32_min, s.u32_min)
-    d.u32_max = t.value | t.mask
-    if s32(d.u32_min) <= s32(d.u32_max):
-        d.s32_min, d.s32_max = s32(d.u32_min), s32(d.u32_max)
-    else:
-        d.s32_min, d.s32_max = S32_MIN, S32_MAX
-
-
-def _scalar_or(d: _Reg, s) -> None:
-    if tnum_is_const(s.var_off) and tnum_is_const(d.var_off):
-        _mark_known(d, d.var_off.value)
-        return
-    d.umin = max(d.umin, s.umin)
-    d.umax = d.var_off.value | d.var_off.mask
-    if s64(d.umin) <= s64(d.umax):
-        d.smin, d.smax = s64(d.umin), s64(d.umax)
-    else:
-        d.smin, d.smax = S64_MIN, S64_MAX
-    _update_reg_bounds(d)
-
-
-def _scalar32_xor(d: _Reg, s) -> None:
-    t = tnum_subreg(d.var_off)
-    if tnum_subreg_is_const(s.var_off) and tnum_subreg_is_const(d.var_off):
-        _mark_reg32_known(d, t.value)
-        return
-    d.u32_min, d.u32_max = t.value, t.value | t.mask
-    if s32(d.u32_min) <= s32(d.u32_max):
-        d.s32_min, d.s32_max = s32(d.u32_min), s32(d.u32_max)
-    else:
-        d.s32_min, d.s32_max = S32_MIN, S32_MAX
-
-
-def _scalar_xor(d: _Reg, s) -> None:
-    if tnum_is_const(s.var_off) and tnum_is_const(d.var_off):
-        _mark_known(d, d.var_off.value)
-        return
-    d.umin, d.umax = d.var_off.value, d.var_off.value | d.var_off.mask
-    if s64(d.umin) <= s64(d.umax):
-        d.smin, d.smax = s64(d.umin), s64(d.umax)
-    else:
-        d.smin, d.smax = S64_MIN, S64_MAX
-    _update_reg_bounds(d)
-
-
-def _scalar32_lsh_bounds(d: _Reg, umin_val: int, umax_val: int) -> None:
-    """kernel: __scalar32_min_max_lsh."""
-    d.s32_min, d.s32_max = S32_MIN, S32_MAX  # sign bit information is lost
-    if umax_val > 31 or d.u32_max > (1 << (31 - umax_val)):
-        d.u32_min, d.u32_max = 0, U32_MAX  # top bit might be shifted out
-    else:
-        d.u32_min = u32(d.u32_min << umin_val)
-        d.u32_max = u32(d.u32_max << umax_val)
-
-
-def _scalar64_lsh_bounds(d: _Reg, umin_val: int, umax_val: int) -> None:
-    """kernel: __scalar64_min_max_lsh."""
-    # <<32 is how compilers start sign-extending a subregister (<<32 s>>32);
-    # the s32 bounds shifted by 32 cannot change sign.
-    if umin_val == 32 and umax_val == 32:
-        d.smax = d.s32_max << 32
-        d.smin = d.s32_min << 32
-    else:
-        d.smin, d.smax = S64_MIN, S64_MAX
-    if d.umax > (1 << (63 - umax_val)):
-        d.umin, d.umax = 0, U64_MAX
-    else:
-        d.umin = u64(d.umin << umin_val)
-        d.umax = u64(d.umax << umax_val)
-
-
-def _scalar32_lsh(d: _Reg, s) -> None:
-    lo, hi = s.u32_min, s.u32_max
-    sub = tnum_subreg(d.var_off)
-    _scalar32_lsh_bounds(d, lo, hi)
-    d.var_off = tnum_subreg(tnum_lshift(sub, lo))
-    _mark_reg64_unbounded(d)  # re-learnt from the tnum and zext later
-    _update_reg32_bounds(d)
-
-
-def _scalar_lsh(d: _Reg, s) -> None:
-    lo, hi = s.umin, s.umax
-    # the 64-bit part reads the unshifted 32-bit bounds, so it goes first
-    _scalar64_lsh_bounds(d, lo, hi)
-    _scalar32_lsh_bounds(d, lo, hi)
-    d.var_off = tnum_lshift(d.var_off, lo)
-    _update_reg_bounds(d)
-
-
-def _scalar32_rsh(d: _Reg, s) -> None:
-    sub = tnum_subreg(d.var_off)
-    lo, hi = s.u32_min, s.u32_max
-    # an unsigned shift: signed bounds are re-derived from unsigned ones
-    d.s32_min, d.s32_max = S32_MIN, S32_MAX
-    d.var_off = tnum_rshift(sub, lo)
-    d.u32_min >>= hi
-    d.u32_max >>= lo
-    _mark_reg64_unbounded(d)
-    _update_reg32_bounds(d)
-
-
-def _scalar_rsh(d: _Reg, s) -> None:
-    lo, hi = s.umin, s.umax
-    d.smin, d.smax = S64_MIN, S64_MAX
-    d.var_off = tnum_rshift(d.var_off, lo)
-    d.umin >>= hi
-    d.umax >>= lo
-    # bits shifted in from the upper half make 32-bit bounds hard; use tnum
-    _mark_reg32_unbounded(d)
-    _update_reg_bounds(d)
-
-
 def _scalar32_arsh(d: _Reg, s) -> None:
     sh = s.u32_min  # src is a known constant here
     d.s32_min >>= sh
@@ -410,6 +247,187 @@ def _scalar_byte_swap(d: _Reg, *, alu64: bool, to_be: bool, imm: int) -> None:
         _coerce_reg_to_size(d, imm // 8)
 
 
+# --- ADD/SUB/AND/OR/XOR/LSH/RSH on the nine fields as locals -------------------
+# Each reads dst ``d`` and src ``s`` (Scalars or _Regs) and returns the nine
+# fields (var_off, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+# before reg_bounds_sync, zero-extended for ALU32: the kernel's
+# scalar32_min_max_<op> + scalar_min_max_<op> + tnum_<op> (+ zext_32_to_64).
+
+def _zext(t: Tnum, s32_min: int, s32_max: int, u32_min: int, u32_max: int) -> tuple:
+    """kernel: zext_32_to_64 (tnum_subreg + __reg_assign_32_into_64)."""
+    if s32_min >= 0 and s32_max >= 0:
+        smin, smax = s32_min, s32_max
+    else:
+        smin, smax = 0, U32_MAX
+    return (_new(Tnum, (t.value & U32_MAX, t.mask & U32_MAX)), smin, smax, u32_min, u32_max,
+            s32_min, s32_max, u32_min, u32_max)
+
+
+def _alu_add(d, s, alu64: bool) -> tuple:
+    # kernel: scalar32_min_max_add
+    lo, hi = d.s32_min + s.s32_min, d.s32_max + s.s32_max
+    if not (S32_MIN <= lo <= S32_MAX and S32_MIN <= hi <= S32_MAX):
+        lo, hi = S32_MIN, S32_MAX
+    ulo, uhi = d.u32_min + s.u32_min, d.u32_max + s.u32_max
+    # all additions overflowing (or none) keeps the range contiguous
+    if ulo <= U32_MAX < uhi:
+        ulo, uhi = 0, U32_MAX
+    else:
+        ulo, uhi = ulo & U32_MAX, uhi & U32_MAX
+    t = tnum_add(d.var_off, s.var_off)
+    if not alu64:
+        return _zext(t, lo, hi, ulo, uhi)
+    # kernel: scalar_min_max_add
+    slo, shi = d.smin + s.smin, d.smax + s.smax
+    if not (S64_MIN <= slo <= S64_MAX and S64_MIN <= shi <= S64_MAX):
+        slo, shi = S64_MIN, S64_MAX
+    ulo64, uhi64 = d.umin + s.umin, d.umax + s.umax
+    if ulo64 <= U64_MAX < uhi64:
+        ulo64, uhi64 = 0, U64_MAX
+    else:
+        ulo64, uhi64 = ulo64 & U64_MAX, uhi64 & U64_MAX
+    return t, slo, shi, ulo64, uhi64, lo, hi, ulo, uhi
+
+
+def _alu_sub(d, s, alu64: bool) -> tuple:
+    # kernel: scalar32_min_max_sub
+    lo, hi = d.s32_min - s.s32_max, d.s32_max - s.s32_min
+    if not (S32_MIN <= lo <= S32_MAX and S32_MIN <= hi <= S32_MAX):
+        lo, hi = S32_MIN, S32_MAX
+    ulo, uhi = d.u32_min - s.u32_max, d.u32_max - s.u32_min
+    if ulo < 0 <= uhi:  # some but not all subtractions underflow
+        ulo, uhi = 0, U32_MAX
+    else:
+        ulo, uhi = ulo & U32_MAX, uhi & U32_MAX
+    t = tnum_sub(d.var_off, s.var_off)
+    if not alu64:
+        return _zext(t, lo, hi, ulo, uhi)
+    # kernel: scalar_min_max_sub
+    slo, shi = d.smin - s.smax, d.smax - s.smin
+    if not (S64_MIN <= slo <= S64_MAX and S64_MIN <= shi <= S64_MAX):
+        slo, shi = S64_MIN, S64_MAX
+    ulo64, uhi64 = d.umin - s.umax, d.umax - s.umin
+    if ulo64 < 0 <= uhi64:
+        ulo64, uhi64 = 0, U64_MAX
+    else:
+        ulo64, uhi64 = ulo64 & U64_MAX, uhi64 & U64_MAX
+    return t, slo, shi, ulo64, uhi64, lo, hi, ulo, uhi
+
+
+def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
+    """kernel: scalar{32,}_min_max_{and,or,xor} after tnum_{and,or,xor}."""
+    sv_off = s.var_off
+    t = (tnum_and if opc == op.AND else tnum_or if opc == op.OR else tnum_xor)(d.var_off, sv_off)
+    v, m = t
+    v32, m32 = v & U32_MAX, m & U32_MAX
+    if not sv_off.mask & U32_MAX and not m32:
+        # __mark_reg32_known: both subregisters known
+        t = tnum_const_subreg(t, v32)
+        v, m = t
+        lo = hi = v32 - 0x100000000 if v32 >> 31 else v32
+        ulo = uhi = v32
+    else:
+        if opc == op.AND:   # minimum from the tnum, maximum the smaller operand maximum
+            ulo, uhi = v32, min(d.u32_max, s.u32_max)
+        elif opc == op.OR:  # maximum from the tnum, minimum the larger operand minimum
+            ulo, uhi = max(d.u32_min, s.u32_min), v32 | m32
+        else:
+            ulo, uhi = v32, v32 | m32
+        lo, hi = s32(ulo), s32(uhi)
+        if lo > hi:
+            lo, hi = S32_MIN, S32_MAX
+    if not sv_off.mask and not m:
+        # __mark_reg_known: both registers known
+        vs, v32 = s64(v), v & U32_MAX
+        vs32 = v32 - 0x100000000 if v32 >> 31 else v32
+        r = (_new(Tnum, (v, 0)), vs, vs, v, v, vs32, vs32, v32, v32)
+    else:
+        if opc == op.AND:
+            umin, umax = v, min(d.umax, s.umax)
+        elif opc == op.OR:
+            umin, umax = max(d.umin, s.umin), v | m
+        else:
+            umin, umax = v, v | m
+        smin, smax = s64(umin), s64(umax)
+        if smin > smax:
+            smin, smax = S64_MIN, S64_MAX
+        r = _update_bounds(t, smin, smax, umin, umax, lo, hi, ulo, uhi)
+    if alu64:
+        return r
+    return _zext(r[0], r[5], r[6], r[7], r[8])
+
+
+def _alu_and(d, s, alu64: bool) -> tuple:
+    return _alu_bitwise(op.AND, d, s, alu64)
+
+
+def _alu_or(d, s, alu64: bool) -> tuple:
+    return _alu_bitwise(op.OR, d, s, alu64)
+
+
+def _alu_xor(d, s, alu64: bool) -> tuple:
+    return _alu_bitwise(op.XOR, d, s, alu64)
+
+
+def _update32(t: Tnum, s32_min: int, s32_max: int, u32_min: int, u32_max: int) -> tuple:
+    """kernel: __update_reg32_bounds on locals (32-bit bounds from the tnum)."""
+    v, m = t.value & U32_MAX, t.mask & U32_MAX
+    lo = s32(v | (m & 0x80000000))
+    hi = s32(v | (m & 0x7FFFFFFF))
+    return (lo if lo > s32_min else s32_min, hi if hi < s32_max else s32_max,
+            v if v > u32_min else u32_min, v | m if v | m < u32_max else u32_max)
+
+
+def _alu_lsh(d, s, alu64: bool) -> tuple:
+    if not alu64:   # kernel: scalar32_min_max_lsh
+        lo, hi = s.u32_min, s.u32_max
+        sub = tnum_subreg(d.var_off)
+        # __scalar32_min_max_lsh: the sign bit information is lost
+        if hi > 31 or d.u32_max > (1 << (31 - hi)):
+            ulo, uhi = 0, U32_MAX  # the top bit might be shifted out
+        else:
+            ulo, uhi = (d.u32_min << lo) & U32_MAX, (d.u32_max << hi) & U32_MAX
+        t = tnum_subreg(tnum_lshift(sub, lo))
+        # the 64-bit bounds are re-learnt from the tnum and zext
+        return _zext(t, *_update32(t, S32_MIN, S32_MAX, ulo, uhi))
+    # kernel: scalar_min_max_lsh; the 64-bit part reads the unshifted s32 bounds
+    lo, hi = s.umin, s.umax
+    # <<32 is how compilers start sign-extending a subregister (<<32 s>>32);
+    # the s32 bounds shifted by 32 cannot change sign
+    if lo == 32 and hi == 32:
+        smin, smax = d.s32_min << 32, d.s32_max << 32
+    else:
+        smin, smax = S64_MIN, S64_MAX
+    if d.umax > (1 << (63 - hi)):
+        umin, umax = 0, U64_MAX
+    else:
+        umin, umax = (d.umin << lo) & U64_MAX, (d.umax << hi) & U64_MAX
+    if hi > 31 or d.u32_max > (1 << (31 - hi)):
+        ulo, uhi = 0, U32_MAX
+    else:
+        ulo, uhi = (d.u32_min << lo) & U32_MAX, (d.u32_max << hi) & U32_MAX
+    return _update_bounds(tnum_lshift(d.var_off, lo), smin, smax, umin, umax,
+                          S32_MIN, S32_MAX, ulo, uhi)
+
+
+def _alu_rsh(d, s, alu64: bool) -> tuple:
+    # an unsigned shift: signed bounds are re-derived from unsigned ones
+    if not alu64:   # kernel: scalar32_min_max_rsh
+        lo, hi = s.u32_min, s.u32_max
+        t = tnum_rshift(tnum_subreg(d.var_off), lo)
+        return _zext(t, *_update32(t, S32_MIN, S32_MAX, d.u32_min >> hi, d.u32_max >> lo))
+    # kernel: scalar_min_max_rsh; bits shifted in from the upper half make
+    # 32-bit bounds hard, they come from the tnum
+    lo, hi = s.umin, s.umax
+    return _update_bounds(tnum_rshift(d.var_off, lo), S64_MIN, S64_MAX, d.umin >> hi,
+                          d.umax >> lo, S32_MIN, S32_MAX, 0, U32_MAX)
+
+
+_ZERO_SCALAR = Scalar.const(0)
+_FIELDS_OP = {op.ADD: _alu_add, op.SUB: _alu_sub, op.AND: _alu_and, op.OR: _alu_or,
+              op.XOR: _alu_xor, op.LSH: _alu_lsh, op.RSH: _alu_rsh}
+
+
 # --- the ALU entry points ------------------------------------------------------
 
 def _is_safe_to_compute_dst_reg_range(opc: int, src: Scalar, alu64: bool,
@@ -419,19 +437,24 @@ def _is_safe_to_compute_dst_reg_range(opc: int, src: Scalar, alu64: bool,
     ``track_div_mod=False`` gives the behaviour of kernels before DIV/MOD
     range tracking (e.g. Linux 6.18, the kernel the test oracle runs), where
     any DIV/MOD result is an unknown scalar."""
+    if opc in _ALWAYS_SAFE:
+        return True
+    if opc not in _CONST_SRC_ONLY:
+        return False
     if alu64:
-        src_const = (tnum_is_const(src.var_off) and src.smin == src.smax
+        src_const = (not src.var_off.mask and src.smin == src.smax
                      and src.umin == src.umax)
     else:
-        src_const = (tnum_subreg_is_const(src.var_off) and src.s32_min == src.s32_max
+        src_const = (not src.var_off.mask & U32_MAX and src.s32_min == src.s32_max
                      and src.u32_min == src.u32_max)
-    if opc in (op.ADD, op.SUB, op.NEG, op.AND, op.XOR, op.OR, op.MUL, op.END):
-        return True
-    if opc in (op.DIV, op.MOD):  # only a constant divisor is tracked
+    if opc == op.DIV or opc == op.MOD:  # only a constant divisor is tracked
         return src_const and track_div_mod
-    if opc in (op.LSH, op.RSH, op.ARSH):  # shifts >= width are undefined
-        return src_const and src.umax < (64 if alu64 else 32)
-    return False
+    # shifts >= width are undefined
+    return src_const and src.umax < (64 if alu64 else 32)
+
+
+_ALWAYS_SAFE = frozenset((op.ADD, op.SUB, op.NEG, op.AND, op.XOR, op.OR, op.MUL, op.END))
+_CONST_SRC_ONLY = frozenset((op.DIV, op.MOD, op.LSH, op.RSH, op.ARSH))
 
 
 def _maybe_fork(dst: _Reg, src: Scalar, opc: int) -> list[_Reg] | None:
@@ -467,20 +490,16 @@ def _adjust(d: _Reg, opc: int, src: Scalar, alu64: bool, off: int, imm: int,
             to_be: bool) -> None:
     """kernel: adjust_scalar_min_max_vals, after the fork decision."""
     alu32 = not alu64
-    if opc == op.ADD:
-        _scalar32_add(d, src)
-        _scalar_add(d, src)
-        d.var_off = tnum_add(d.var_off, src.var_off)
-    elif opc == op.SUB:
-        _scalar32_sub(d, src)
-        _scalar_sub(d, src)
-        d.var_off = tnum_sub(d.var_off, src.var_off)
-    elif opc == op.NEG:
-        old = _Reg.of(d)  # 0 - old value
-        _mark_known(d, 0)
-        _scalar32_sub(d, old)
-        _scalar_sub(d, old)
-        d.var_off = tnum_neg(old.var_off)
+    fields = _FIELDS_OP.get(opc)
+    if fields is not None:
+        (d.var_off, d.smin, d.smax, d.umin, d.umax, d.s32_min, d.s32_max, d.u32_min,
+         d.u32_max) = fields(d, src, alu64)
+        reg_bounds_sync(d)
+        return
+    if opc == op.NEG:
+        # 0 - old value
+        (d.var_off, d.smin, d.smax, d.umin, d.umax, d.s32_min, d.s32_max, d.u32_min,
+         d.u32_max) = _alu_sub(_ZERO_SCALAR, _Reg.of(d), alu64)
     elif opc == op.MUL:
         d.var_off = tnum_mul(d.var_off, src.var_off)
         _scalar32_mul(d, src)
@@ -499,22 +518,6 @@ def _adjust(d: _Reg, opc: int, src: Scalar, alu64: bool, off: int, imm: int,
             (_scalar32_smod if off == 1 else _scalar32_umod)(d, src)
         else:
             (_scalar_smod if off == 1 else _scalar_umod)(d, src)
-    elif opc == op.AND:
-        d.var_off = tnum_and(d.var_off, src.var_off)
-        _scalar32_and(d, src)
-        _scalar_and(d, src)
-    elif opc == op.OR:
-        d.var_off = tnum_or(d.var_off, src.var_off)
-        _scalar32_or(d, src)
-        _scalar_or(d, src)
-    elif opc == op.XOR:
-        d.var_off = tnum_xor(d.var_off, src.var_off)
-        _scalar32_xor(d, src)
-        _scalar_xor(d, src)
-    elif opc == op.LSH:
-        (_scalar32_lsh if alu32 else _scalar_lsh)(d, src)
-    elif opc == op.RSH:
-        (_scalar32_rsh if alu32 else _scalar_rsh)(d, src)
     elif opc == op.ARSH:
         (_scalar32_arsh if alu32 else _scalar_arsh)(d, src)
     elif opc == op.END:
@@ -567,9 +570,20 @@ def alu(opc: int, dst: Scalar, src: Scalar | None = None, *, alu64: bool,
         if not _is_safe_to_compute_dst_reg_range(opc, src, alu64, track_div_mod):
             res = _UNKNOWN
         else:
-            d = _Reg.of(dst)
-            _adjust(d, opc, src, alu64, off, imm, to_be)
-            res = d.freeze()
+            fields = _FIELDS_OP.get(opc)
+            if fields is None:
+                d = _Reg.of(dst)
+                _adjust(d, opc, src, alu64, off, imm, to_be)
+                res = d.freeze()
+            else:   # reg_bounds_sync on the returned fields, remembered
+                key2 = fields(dst, src, alu64)
+                out = _SYNC_MEMO.get(key2)
+                if out is None:
+                    out = _bounds_sync(*key2)
+                    if len(_SYNC_MEMO) >= _SYNC_MEMO_MAX:
+                        _SYNC_MEMO.clear()
+                    _SYNC_MEMO[key2] = out
+                res = _new(Scalar, out)
         if len(_ALU_MEMO) >= _MEMO_MAX:
             _ALU_MEMO.clear()
         _ALU_MEMO[key] = res
