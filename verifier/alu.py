@@ -23,7 +23,8 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, UNKNOWN_SCALAR, Reg
-from verifier.tnum import U32_MAX, U64_MAX, Tnum, tnum_add, tnum_const_subreg, tnum_sub
+from verifier.tnum import (U32_MAX, U64_MAX, Tnum, tnum_add, tnum_const_subreg, tnum_sub,
+                           tnum_subreg_is_const)
 from verifier.worklist import push_stack
 
 ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
@@ -37,7 +38,7 @@ _TRACKED = (op.ADD, op.SUB, op.NEG, op.AND, op.XOR, op.OR, op.MUL, op.END)
 def _src_const(src: Scalar, alu64: bool) -> bool:
     if alu64:
         return src.var_off.mask == 0 and src.smin == src.smax and src.umin == src.umax
-    return (S.tnum_subreg_is_const(src.var_off) and src.s32_min == src.s32_max
+    return (tnum_subreg_is_const(src.var_off) and src.s32_min == src.s32_max
             and src.u32_min == src.u32_max)
 
 

@@ -59,7 +59,6 @@ from verifier.tnum import (
     tnum_bswap64, tnum_is_const, tnum_lshift, tnum_mul, tnum_or, tnum_rshift,
     tnum_const_subreg, tnum_sub, tnum_subreg, tnum_xor,
 )
-from verifier.tnum import tnum_subreg_is_const  # noqa: F401 - verifier.alu reads it from here
 
 # C integer conversions (two's complement wrap, like the kernel's casts) are
 # isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.

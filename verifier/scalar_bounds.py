@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32, u64
 from verifier.tnum import (
-    TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_cast, tnum_clear_subreg, tnum_const,
-    tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const, tnum_or,
+    TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_cast, tnum_const,
+    tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const,
     tnum_range, tnum_step, tnum_subreg, tnum_subreg_is_const,
 )
 from verifier.scalar_fmt import format_scalar, format_scalar_ranges  # noqa: F401 - re-exported
