@@ -30,10 +30,10 @@ from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_
 from verifier.equiv import frame_insn_idx
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
 from verifier.refs import for_each_reg, release_reference_nomark
-from verifier.scalar import Scalar, _scalar32_add, _scalar_add
+from verifier.scalar import Scalar, _alu_add
 from verifier.scalar_bounds import _Reg, _zext_32_to_64, reg_bounds_sync
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
-from verifier.tnum import tnum_add, tnum_const
+from verifier.tnum import tnum_const
 from verifier.worklist import push_jmp_history, push_stack
 
 MAX_PACKET_OFF = 0xFFFF
@@ -196,11 +196,9 @@ def sync_linked_regs(env: Env, st: State, known_e, linked: list) -> None:
             new = known.copy()
         else:
             # reg = known + (reg.off - known.off), keeping reg's own id and delta
-            d = _Reg.of(known.s)
-            fake = Scalar.const(u64(r.off - known.off))
-            _scalar32_add(d, fake)
-            _scalar_add(d, fake)
-            d.var_off = tnum_add(d.var_off, fake.var_off)
+            # scalar(32)_min_max_add and tnum_add of the delta, as BPF_ADD computes them
+            d = _Reg.of(tuple.__new__(Scalar, _alu_add(known.s, Scalar.const(u64(r.off - known.off)),
+                                                       True)))
             if (r.id | kid) & BPF_ADD_CONST32:
                 _zext_32_to_64(d)
             reg_bounds_sync(d)

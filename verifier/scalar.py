@@ -42,7 +42,7 @@ thousands of random programs (see tests/verifier).
 from __future__ import annotations
 
 from isa import opcodes as op
-from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32, u64
+from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32
 from verifier.scalar_bounds import (
     _SYNC_MEMO, _SYNC_MEMO_MAX, _UNKNOWN, Scalar, _bounds_sync, _coerce_reg_to_size,
     _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx, _new, _update_bounds,
@@ -68,27 +68,6 @@ from verifier.tnum import (
 
 def _s64_fits(*xs: int) -> bool:
     return all(S64_MIN <= x <= S64_MAX for x in xs)
-
-
-def _scalar32_add(d: _Reg, s) -> None:
-    lo, hi = d.s32_min + s.s32_min, d.s32_max + s.s32_max
-    d.s32_min, d.s32_max = (lo, hi) if fits_s32(lo, hi) else (S32_MIN, S32_MAX)
-    # all additions overflowing (or none) keeps the range contiguous
-    lo, hi = d.u32_min + s.u32_min, d.u32_max + s.u32_max
-    if lo <= U32_MAX < hi:
-        d.u32_min, d.u32_max = 0, U32_MAX
-    else:
-        d.u32_min, d.u32_max = u32(lo), u32(hi)
-
-
-def _scalar_add(d: _Reg, s) -> None:
-    lo, hi = d.smin + s.smin, d.smax + s.smax
-    d.smin, d.smax = (lo, hi) if _s64_fits(lo, hi) else (S64_MIN, S64_MAX)
-    lo, hi = d.umin + s.umin, d.umax + s.umax
-    if lo <= U64_MAX < hi:
-        d.umin, d.umax = 0, U64_MAX
-    else:
-        d.umin, d.umax = u64(lo), u64(hi)
 
 
 def _scalar32_mul(d: _Reg, s) -> None:
