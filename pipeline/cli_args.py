@@ -22,7 +22,8 @@ _FLAGS_WITH_VALUE = {"-idirafter", "-isystem", "-iquote", "-include", "-imacros"
 
 def add_build_options(p: argparse.ArgumentParser, *, opt_default: str = "2") -> None:
     """-I/-D/-O/--mcpu for commands that accept C; other clang flags pass through."""
-    g = p.add_argument_group("compiling C (FILE.c); any other clang flag passes through")
+    g = p.add_argument_group("compiling C (FILE.c); any other clang flag passes through, "
+                             "also after --")
     g.add_argument("-I", dest="includes", action="append", default=[], metavar="DIR")
     g.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=V]")
     g.add_argument("-O", dest="opt", default=opt_default, metavar="N",
@@ -82,6 +83,9 @@ def split_cflags(extra: list[str]) -> list[str]:
     out, i = [], 0
     while i < len(extra):
         a = extra[i]
+        if a == "--":               # `build FILE.c -- -Wall`: a separator, not a clang argument
+            i += 1
+            continue
         if not a.startswith("-") or a == "-":
             raise UserError("usage", f"unrecognized argument: {a}", None, BAD_INPUT)
         out.append(a)

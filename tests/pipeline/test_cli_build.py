@@ -95,3 +95,16 @@ def test_build_missing_file_and_bad_option(tmp_path):
     src.write_text("int x;")
     res = _cli("build", str(src), "-O", "9")
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_build_flags_after_double_dash(clang22, tmp_path):
+    """``build FILE.c -- FLAGS``: the flags after ``--`` reach clang (``--`` itself does not:
+    clang reads everything after a bare ``--`` as input files).  The C preprocessor is the
+    oracle: the file only compiles when both macros arrive."""
+    src = tmp_path / "dd.c"
+    src.write_text("#if !defined(A) || B != 7\n#error flags lost\n#endif\nint x;\n")
+    res = _cli("build", str(src), "-o", str(tmp_path / "dd.o"), "--", "-DA", "-DB=7")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "dd.o").read_bytes()[:4] == b"\x7fELF"
+    res = _cli("build", str(src), "-o", str(tmp_path / "dd2.o"), "--", "-DA")
+    assert res.returncode == 1 and "flags lost" in res.stderr and "Traceback" not in res.stderr
