@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from toolchain import buildcache, discovery, driver, probe
+from toolchain import buildcache, driver
 from toolchain.driver import CompileOptions, compile_c
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,14 +34,6 @@ char _license[] SEC("license") = "GPL";
 @pytest.fixture(autouse=True)
 def private_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def clang(clang22) -> probe.ProbeResult:
-    c = discovery.Compiler("clang-22", (clang22,), os.path.realpath(clang22), "PATH")
-    res = probe.probe_cached(c)
-    assert res.usable, res.problem
-    return res
 
 
 def _age(*paths: Path) -> None:

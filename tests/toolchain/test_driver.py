@@ -58,14 +58,6 @@ def private_cache(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def clang(clang22) -> probe.ProbeResult:
-    c = discovery.Compiler("clang-22", (clang22,), os.path.realpath(clang22), "PATH")
-    res = probe.probe_cached(c)
-    assert res.usable, res.problem
-    return res
-
-
-@pytest.fixture
 def zig() -> probe.ProbeResult:
     c = discovery.ziglang_compiler()
     if c is None:

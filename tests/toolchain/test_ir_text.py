@@ -9,7 +9,6 @@ info is broken, clang's own verdict on it.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -18,7 +17,6 @@ import llvmlite.binding as llvm
 import pytest
 
 import toolchain.lower
-from toolchain import discovery, probe
 from toolchain.driver import CompileOptions, compile_c
 from toolchain.errors import CompileError
 from toolchain.irtext import definitions, matching_paren, may_pass_stack_args, split_top
@@ -52,14 +50,6 @@ long entry(long *v, int *p)
          + (long)f4((double)v[1], 2.0f, v[2]);
 }
 """
-
-
-@pytest.fixture
-def clang(clang22) -> probe.ProbeResult:
-    c = discovery.Compiler("clang-22", (clang22,), os.path.realpath(clang22), "PATH")
-    res = probe.probe_cached(c)
-    assert res.usable, res.problem
-    return res
 
 
 def _ir(clang22: str, tmp_path: Path, source: str, opt: str) -> str:

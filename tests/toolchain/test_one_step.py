@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from toolchain import discovery, onestep, probe
+from toolchain import onestep, probe
 from toolchain import driver
 from toolchain.driver import CompileOptions, compile_c
 from toolchain.errors import CompileError, ToolchainError
@@ -35,10 +35,9 @@ def private_cache(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def clang(clang22) -> probe.ProbeResult:
-    c = discovery.Compiler("clang-22", (clang22,), os.path.realpath(clang22), "PATH")
-    res = probe.probe_cached(c)
-    assert res.usable, res.problem
+def clang(clang) -> probe.ProbeResult:
+    """The toolchain conftest's clang-22, when it takes the lowered path."""
+    res = clang
     if res.path != "lowered":
         pytest.skip("clang-22 here has native stack arguments: no lowered path to shorten")
     return res

@@ -7,13 +7,12 @@ and by flipping one byte of a good object.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 import toolchain.lower
-from toolchain import discovery, driver, probe
+from toolchain import driver
 from toolchain.driver import CompileOptions, compile_c
 from toolchain.errors import CompileError, InconsistentObjectError
 
@@ -40,14 +39,6 @@ __attribute__((section("tc"), used)) long entry(long v) { return six(v, v, v, v,
 def private_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("CLANG", raising=False)
-
-
-@pytest.fixture
-def clang(clang22) -> probe.ProbeResult:
-    c = discovery.Compiler("clang-22", (clang22,), os.path.realpath(clang22), "PATH")
-    res = probe.probe_cached(c)
-    assert res.usable, res.problem
-    return res
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
