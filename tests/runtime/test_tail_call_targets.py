@@ -34,25 +34,37 @@ struct {
 } counts SEC(".maps");
 """
 
+
+def prog_array(targets: dict[int, str], max_entries: int = 2) -> str:
+    """The prog array ``arr`` whose slots libbpf fills from ``.values`` (slot -> program),
+    after the programs' forward declarations."""
+    decls = "".join(f"int {name}(struct __sk_buff *skb);\n" for name in targets.values())
+    values = ", ".join(f"[{slot}] = (void *)&{name}" for slot, name in targets.items())
+    return decls + f"""struct {{
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, {max_entries});
+	__uint(key_size, sizeof(__u32));
+	__array(values, int (void *));
+}} arr SEC(".maps") = {{ .values = {{ {values} }} }};
+"""
+
+
+def entry_calling(slot: int) -> str:
+    """The entry program: marks its visit, tail-calls slot ``slot``, returns 10 if that fails."""
+    return f"""
+SEC("tc") int entry(struct __sk_buff *skb)
+{{
+	visited = 1;
+	bpf_tail_call(skb, &arr, {slot});
+	return 10;
+}}
+"""
+
+
 # name -> (source after HEAD, entry program); each prog array names its targets
 SOURCES = {
     # the helper is never called: the target's link alone broke native
-    "helper_not_taken": ("""
-int target(struct __sk_buff *skb);
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int (void *));
-} arr SEC(".maps") = { .values = { [0] = (void *)&target } };
-
-SEC("tc") int entry(struct __sk_buff *skb)
-{
-	visited = 1;
-	bpf_tail_call(skb, &arr, 0);
-	return 10;
-}
-
+    "helper_not_taken": (prog_array({0: "target"}) + entry_calling(0) + """
 SEC("tc") int target(struct __sk_buff *skb)
 {
 	visited = visited * 10 + 2;
@@ -61,15 +73,7 @@ SEC("tc") int target(struct __sk_buff *skb)
 	return 2;
 }
 """, "entry"),
-    "helper_taken": ("""
-int target(struct __sk_buff *skb);
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int (void *));
-} arr SEC(".maps") = { .values = { [1] = (void *)&target } };
-
+    "helper_taken": (prog_array({1: "target"}) + """
 SEC("tc") int entry(struct __sk_buff *skb)
 {
 	__u32 k = 0;
@@ -94,22 +98,7 @@ SEC("tc") int target(struct __sk_buff *skb)
 	return *v + (bpf_ktime_get_ns() ? 100 : 200);
 }
 """, "entry"),
-    "kfunc": ("""
-int target(struct __sk_buff *skb);
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int (void *));
-} arr SEC(".maps") = { .values = { [0] = (void *)&target } };
-
-SEC("tc") int entry(struct __sk_buff *skb)
-{
-	visited = 1;
-	bpf_tail_call(skb, &arr, 0);
-	return 10;
-}
-
+    "kfunc": (prog_array({0: "target"}) + entry_calling(0) + """
 SEC("tc") int target(struct __sk_buff *skb)
 {
 	struct bpf_dynptr dp;
@@ -120,23 +109,7 @@ SEC("tc") int target(struct __sk_buff *skb)
 	return 1000 + bpf_dynptr_size(&dp);
 }
 """, "entry"),
-    "chain": ("""
-int mid(struct __sk_buff *skb);
-int last(struct __sk_buff *skb);
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 4);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int (void *));
-} arr SEC(".maps") = { .values = { [1] = (void *)&mid, [2] = (void *)&last } };
-
-SEC("tc") int entry(struct __sk_buff *skb)
-{
-	visited = 1;
-	bpf_tail_call(skb, &arr, 1);
-	return 10;
-}
-
+    "chain": (prog_array({1: "mid", 2: "last"}, max_entries=4) + entry_calling(1) + """
 SEC("tc") int mid(struct __sk_buff *skb)
 {
 	__u32 k = 0;
@@ -161,15 +134,7 @@ SEC("tc") int last(struct __sk_buff *skb)
 	return v ? 30 + *v : 99;
 }
 """, "entry"),
-    "subprograms": ("""
-int target(struct __sk_buff *skb);
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int (void *));
-} arr SEC(".maps") = { .values = { [0] = (void *)&target } };
-
+    "subprograms": (prog_array({0: "target"}) + """
 static __attribute__((noinline)) int bump(int by)
 {
 	__u32 k = 0;
@@ -200,15 +165,7 @@ SEC("tc") int target(struct __sk_buff *skb)
 }
 """, "entry"),
     # the tail call from a subprogram of the caller, into a target that calls helpers
-    "from_subprogram": ("""
-int target(struct __sk_buff *skb);
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 2);
-	__uint(key_size, sizeof(__u32));
-	__array(values, int (void *));
-} arr SEC(".maps") = { .values = { [0] = (void *)&target } };
-
+    "from_subprogram": (prog_array({0: "target"}) + """
 __attribute__((noinline)) int jump(struct __sk_buff *skb)
 {
 	bpf_tail_call(skb, &arr, 0);
