@@ -26,11 +26,9 @@ if _TESTS not in sys.path:
     sys.path.append(_TESTS)
 
 from oracles import corpus, kernel  # noqa: E402
+from tests.support.skips import needs_kernel  # noqa: E402
 
 ENTRIES = corpus.iter_corpus()
-
-needs_kernel = pytest.mark.skipif(not kernel.kernel_available()[0],
-                                  reason=kernel.kernel_available()[1] or "bpf() available")
 
 
 def _insn(code, dst=0, src=0, off=0, imm=0) -> bytes:

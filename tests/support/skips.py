@@ -59,3 +59,8 @@ def object_builder(tmp_path_factory, tag: str, sources: dict[str, str], head: st
             built[name] = (path, pipeline.build(src, output=path))
         return built[name]
     return get
+
+
+# a mark for a module or test that loads raw programs into the live kernel
+needs_kernel = pytest.mark.skipif(not kernel.kernel_available()[0],
+                                  reason=kernel.kernel_available()[1] or "bpf() available")

@@ -305,7 +305,6 @@ def test_selftest_disagreeing_tnums():
 # the "from" line); all must equal ours.
 
 import re  # noqa: E402
-import struct  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -314,43 +313,8 @@ from verifier.scalar import alu_paths, format_scalar, mov  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oracles import kernel as kernel_oracle  # noqa: E402
 import seeds  # noqa: E402
-
-
-def _kernel_ok() -> tuple[bool, str]:
-    try:
-        return kernel_oracle.kernel_available()
-    except Exception as e:  # pragma: no cover - depends on the host
-        return False, str(e)
-
-
-needs_kernel = pytest.mark.skipif(not _kernel_ok()[0], reason=_kernel_ok()[1] or "bpf() ok")
-
-
-def _insn(code, dst=0, src=0, off=0, imm=0) -> bytes:
-    return struct.pack("<BBhI", code, (src << 4) | dst, off, imm & M32)
-
-
-def reg_text(line: str, regno: int) -> str | None:
-    """``R<n>=...`` from a log line, without ids (not part of the domain)."""
-    m = re.search(r"(?:^| )R%d(?:_w)?=" % regno, line)
-    if not m:
-        return None
-    i = j = m.end()
-    depth = 0
-    while j < len(line):
-        c = line[j]
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                j += 1
-                break
-        elif c == " " and depth == 0:
-            break
-        j += 1
-    t = re.sub(r"id=\d+([+-]\d+)?,?", "", line[i:j])
-    return t.replace("scalar(,", "scalar(").replace(",)", ")")
+from tests.support.kernel_log import raw_insn as _insn, reg_text  # noqa: E402
+from tests.support.skips import needs_kernel  # noqa: E402
 
 
 _SHAPERS = ((op.AND, True), (op.AND, False), (op.RSH, True), (op.ARSH, True),

@@ -39,9 +39,8 @@ from verifier import VerifierInput, verify  # noqa: E402
 from verifier import log as vlog  # noqa: E402
 
 from test_log_vs_kernel import CASES, HEX_CASES, _assemble  # noqa: E402
+from tests.support.skips import needs_kernel  # noqa: E402
 
-_OK, _WHY = kernel.kernel_available()
-needs_kernel = pytest.mark.skipif(not _OK, reason=_WHY or "bpf() available")
 _ROOT = Path(__file__).resolve().parents[2]
 
 _LOG_TRUE_SIZE = 140     # offsetof(union bpf_attr, log_true_size) for BPF_PROG_LOAD
