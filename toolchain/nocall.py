@@ -147,12 +147,20 @@ class _Allocator:
 
 
 def _field(node: str, name: str) -> str | None:
-    """The value of field ``name`` in the metadata node ``node``."""
+    """The value of field ``name`` in the metadata node ``node`` (the first ``name: `` that
+    starts a word: what a leading ``\\b`` checks, spelled so that the regex engine searches
+    for the field's letters instead of trying every position; see irtext.keyword_matches)."""
     pattern = _FIELDS.get(name)
     if pattern is None:
-        pattern = _FIELDS[name] = re.compile(rf"\b{name}: (!\d+|null|\d+|\"[^\"]*\")")
-    m = pattern.search(node)
-    return m.group(1) if m else None
+        pattern = _FIELDS[name] = re.compile(rf"{name}: (!\d+|null|\d+|\"[^\"]*\")")
+    pos = 0
+    while (m := pattern.search(node, pos)) is not None:
+        at = m.start()
+        if at and (node[at - 1].isalnum() or node[at - 1] == "_"):
+            pos = at + 1                # the field name ends a longer word
+            continue
+        return m.group(1)
+    return None
 
 
 _FIELDS: dict[str, re.Pattern] = {}
@@ -218,7 +226,7 @@ def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[i
     if consistent:
         param_types = [t or "null" for t in var_types]
         for i, v in enumerate(mapped):
-            repl[v] = _ARG.sub(f"arg: {i + 1}", arg_vars[v])
+            repl[v] = _word_sub(_ARG, f"arg: {i + 1}", arg_vars[v])
     elif max(ir_pieces, sum(_di_pieces(t, md) for t in src_params)) > MAX_REG_ARGS:
         # deviation from LLVM 23, see the module docstring: describe the IR signature
         # (piece counts, not parameter counts: a 9..16-byte struct takes two)
@@ -237,10 +245,10 @@ def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[i
         return {}  # LLVM 23 keeps the source prototype
     for vid, node in arg_vars.items():
         if vid not in repl:  # arguments that no longer exist are plain locals now
-            repl[vid] = _ARG_FIELD.sub("", node)
+            repl[vid] = _word_sub(_ARG_FIELD, "", node)
     types = alloc.add("!{" + ", ".join([ret] + param_types) + "}")
     new_sty = alloc.add(f"!DISubroutineType(cc: DW_CC_nocall, types: {types})")
-    repl[sp_id] = _TYPE_FIELD.sub(f"type: {new_sty}", sp, count=1)
+    repl[sp_id] = _word_sub(_TYPE_FIELD, f"type: {new_sty}", sp, count=1)
     return repl
 
 
@@ -249,9 +257,25 @@ _QUALIFIED = re.compile(
 _SIZE = re.compile(r"\bsize: (\d+)")
 _INT_TYPE = re.compile(r"i\d+")
 _REFS = re.compile(r"null|!\d+")
-_ARG = re.compile(r"\barg: \d+")
-_ARG_FIELD = re.compile(r"\barg: \d+, ")
-_TYPE_FIELD = re.compile(r"\btype: !\d+")
+# field patterns used with _word_sub: each matches where it starts a word
+_ARG = re.compile(r"arg: \d+")
+_ARG_FIELD = re.compile(r"arg: \d+, ")
+_TYPE_FIELD = re.compile(r"type: !\d+")
+
+
+def _word_sub(pattern: re.Pattern, repl: str, text: str, count: int = 0) -> str:
+    """``re.sub`` of ``\\b`` + ``pattern`` (which starts with a letter): matches that end a
+    longer word are left alone (see _field)."""
+    done = 0
+
+    def one(m: re.Match) -> str:
+        nonlocal done
+        at = m.start()
+        if (count and done >= count) or (at and (text[at - 1].isalnum() or text[at - 1] == "_")):
+            return m.group()
+        done += 1
+        return repl
+    return pattern.sub(one, text)
 
 
 class _Nodes(dict):
