@@ -268,8 +268,11 @@ def may_pass_stack_args(text: str, max_pieces: int = 5) -> bool:
     ``max_pieces`` 64-bit pieces?  A False answer is exact (no IR parser needed)."""
     for open_at in _list_opens(text):
         close_at = text.find(")", open_at)
-        if close_at < 0 or text.count(",", open_at, close_at) < max_pieces and \
-                not any(t in text[open_at + 1:close_at] for t in ("i128", "fp128", "x i64]", "(")):
+        if close_at < 0:
+            continue
+        head = text[open_at + 1:close_at]
+        if head.count(",") < max_pieces and "(" not in head and "i128" not in head and \
+                "fp128" not in head and "x i64]" not in head:
             continue  # at most max_pieces items, nothing nested or 16-byte: small
         one_level = _ONE_LEVEL_LIST.match(text, open_at)
         if one_level is not None:
