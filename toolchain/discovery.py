@@ -76,9 +76,10 @@ def ziglang_compiler() -> Compiler | None:
     return Compiler("ziglang", (str(zig), "clang"), os.path.realpath(zig), "ziglang", flags)
 
 
-# directory -> (its identity and mtime when listed, the clang-NN names in it): a directory
-# is listed again when it changes (an entry added, removed or renamed moves its mtime)
-_LISTINGS: dict[str, tuple[tuple[int, int, int], list[str]]] = {}
+# directory -> (its identity and change time when listed, the clang-NN names in it): a
+# directory is listed again when it changes (an entry added, removed or renamed moves its
+# ctime, which unlike its mtime cannot be set back)
+_LISTINGS: dict[str, tuple[tuple[int, int, int, int], list[str]]] = {}
 _SETTLED_NS = 2_000_000_000     # a directory changed this recently is listed every time
 
 
@@ -86,14 +87,14 @@ def _clang_names(d: str) -> list[str]:
     """The ``clang-NN`` names in directory ``d`` (kept per process while ``d`` is unchanged:
     /usr/bin holds thousands of names and every build looks)."""
     st = os.stat(d)
-    stamp = (st.st_dev, st.st_ino, st.st_mtime_ns)
+    stamp = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
     hit = _LISTINGS.get(d)
     if hit is not None and hit[0] == stamp:
         return hit[1]
     names = [n for n in os.listdir(d) if n.startswith("clang-") and _VERSIONED.match(n)]
-    # mtime has clock-tick granularity: a listing taken in the tick of a change could miss
-    # an entry made later in that tick, so only a settled directory's listing is kept
-    if time.time_ns() - st.st_mtime_ns > _SETTLED_NS:
+    # timestamps have clock-tick granularity: a listing taken in the tick of a change could
+    # miss an entry made later in that tick, so only a settled directory's listing is kept
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
         _LISTINGS[d] = (stamp, names)
     return names
 
