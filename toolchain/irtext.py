@@ -42,6 +42,19 @@ def split_top(text: str) -> list[str]:
         if not parts[-1]:
             parts.pop()
         return parts
+    if not any(c in text for c in '"[]{}<>'):       # only parentheses nest (range(...), ...)
+        pieces = text.split(",")
+        parts, depth, held = [], 0, []
+        for piece in pieces[:-1]:                   # each piece ends at a comma
+            held.append(piece)
+            depth += piece.count("(") - piece.count(")")
+            if depth == 0:                          # a comma outside every parenthesis
+                parts.append(",".join(held).strip())
+                held = []
+        rest = ",".join(held + pieces[-1:]).strip()
+        if rest:
+            parts.append(rest)
+        return parts
     parts, depth, start = [], 0, 0
     for m in _SPLIT_TOKEN.finditer(text):
         c = m.group()
