@@ -12,7 +12,12 @@ shortcut, against plain clang: CPU time of the process and its children (wall ti
 shared machine mostly measures the queue).  Targets (issue 13): <= 1.3x on files with no
 call over five arguments, <= 2x on the 60-function file.  Not a test: timings never gate CI.
 
-    python bench/build_overhead.py [-n 15] [--clang clang-22]
+``--steps`` prints, instead, where the CPU of one in-process build goes, step by step, for
+each file (the same loop as above: interleaved with plain clang, medians of N): each clang
+run the driver starts (C to IR, C to an object, lowered IR to an object) and this
+process's own CPU (our Python, and starting the clang processes).
+
+    python bench/build_overhead.py [-n 15] [--clang clang-22] [--steps]
 """
 
 from __future__ import annotations
@@ -124,6 +129,68 @@ def _bench_driver(label: str, text: str, args, one_step: bool = True, anchor_tex
         for k, v in times.items()))
 
 
+def _own_cpu() -> float:
+    import resource
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    return s.ru_utime + s.ru_stime
+
+
+def _step(cmd: list[str]) -> str:
+    """What one clang run of the driver does, by its command line."""
+    if "-emit-llvm" in cmd:
+        return "clang: C -> IR"
+    if any(a.endswith(".ll") for a in cmd) or "ir" in cmd:
+        return "clang: lowered IR -> object"
+    return "clang: C -> object"
+
+
+def _bench_steps(label: str, text: str, args, one_step: bool) -> None:
+    """CPU per step of compile_c (default options, no self-check), next to plain clang."""
+    from toolchain.driver import CompileOptions, compile_c
+    real_run = subprocess.run
+    rounds: list[dict[str, float]] = []
+
+    def timed_run(cmd, *a, **kw):          # every clang run the driver starts, by step
+        c = _cpu()
+        try:
+            return real_run(cmd, *a, **kw)
+        finally:
+            spent = rounds[-1].setdefault(_step(cmd), 0.0)
+            rounds[-1][_step(cmd)] = spent + _cpu() - c
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "src.c"
+        src.write_text(text)
+        anchor = src if one_step else Path(tmp) / "anchor.c"
+        if not one_step:
+            anchor.write_text(_large_source())
+        plain = [args.clang, "--target=bpf", "-g", "-O2", "-mcpu=v3", "-D__TARGET_ARCH_x86",
+                 *header_flags(), "-c", str(anchor), "-o", str(Path(tmp) / "plain.o")]
+        opts = CompileOptions(self_check=False, one_step=one_step)
+        compile_c(src, Path(tmp) / "one.o", opts)      # imports, probe cache
+        subprocess.run = timed_run
+        try:
+            for i in range(args.n + 1):
+                rounds.append({})
+                c = _cpu()
+                real_run(plain, capture_output=True)
+                rounds[-1]["plain clang" + (" (anchor)" if not one_step else "")] = _cpu() - c
+                c, o = _cpu(), _own_cpu()
+                compile_c(src, Path(tmp) / "one.o", opts)
+                rounds[-1]["ours: total"] = _cpu() - c
+                rounds[-1]["ours: this process"] = _own_cpu() - o
+        finally:
+            subprocess.run = real_run
+    rounds = rounds[1:]                  # the first round warms the page cache
+    keys = list(dict.fromkeys(k for r in rounds for k in r))
+    base = statistics.median(r[keys[0]] for r in rounds)
+    print(f"{label} (in process, CPU, medians of {args.n}; load "
+          f"{os.getloadavg()[0]:.1f}):")
+    for k in keys:
+        v = statistics.median(r.get(k, 0.0) for r in rounds)
+        print(f"  {k:32s} {v * 1000:7.1f} ms  {v / base:5.2f}x")
+
+
 def _has_cache() -> bool:
     out = subprocess.run([sys.executable, "-m", "pipeline", "build", "--help"], cwd=ROOT,
                          capture_output=True, text=True).stdout
@@ -140,7 +207,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=15)
     ap.add_argument("--clang", default=shutil.which("clang-22") or "clang")
+    ap.add_argument("--steps", action="store_true",
+                    help="per-step CPU of the in-process builds instead of the ratios")
     args = ap.parse_args()
+    if args.steps:
+        for label, text, one_step in (("tiny program", SOURCE, True),
+                                      ("60-function program", _large_source(), True),
+                                      ("60 functions, 20 wide calls", _wide_source(), False)):
+            _bench_steps(label, text, args, one_step)
+        return 0
     print("-- whole process, wall time (ratios against plain clang in the same loop)")
     for label, text, anchor in (("tiny program", SOURCE, None),
                                 ("60-function program", _large_source(), None),

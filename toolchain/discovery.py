@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,17 +76,40 @@ def ziglang_compiler() -> Compiler | None:
     return Compiler("ziglang", (str(zig), "clang"), os.path.realpath(zig), "ziglang", flags)
 
 
+# directory -> (its identity and change time when listed, the clang-NN names in it): a
+# directory is listed again when it changes (an entry added, removed or renamed moves its
+# ctime, which unlike its mtime cannot be set back)
+_LISTINGS: dict[str, tuple[tuple[int, int, int, int], list[str]]] = {}
+_SETTLED_NS = 2_000_000_000     # a directory changed this recently is listed every time
+
+
+def _clang_names(d: str) -> list[str]:
+    """The ``clang-NN`` names in directory ``d`` (kept per process while ``d`` is unchanged:
+    /usr/bin holds thousands of names and every build looks)."""
+    st = os.stat(d)
+    stamp = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    hit = _LISTINGS.get(d)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    names = [n for n in os.listdir(d) if n.startswith("clang-") and _VERSIONED.match(n)]
+    # timestamps have clock-tick granularity: a listing taken in the tick of a change could
+    # miss an entry made later in that tick, so only a settled directory's listing is kept
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+        _LISTINGS[d] = (stamp, names)
+    return names
+
+
 def _versioned_on_path(path: str) -> list[tuple[int, str]]:
     """Every ``clang-NN`` executable on PATH as (NN, full path), first PATH hit per name."""
     seen: dict[str, tuple[int, str]] = {}
     for d in path.split(os.pathsep):
         try:
-            names = os.listdir(d or ".")
+            names = _clang_names(d or ".")
         except OSError:
             continue
         for name in names:
             m = _VERSIONED.match(name)
-            if not m or name in seen:
+            if name in seen:
                 continue
             full = os.path.join(d, name)
             if os.path.isfile(full) and os.access(full, os.X_OK):

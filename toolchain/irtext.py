@@ -42,6 +42,19 @@ def split_top(text: str) -> list[str]:
         if not parts[-1]:
             parts.pop()
         return parts
+    if not any(c in text for c in '"[]{}<>'):       # only parentheses nest (range(...), ...)
+        pieces = text.split(",")
+        parts, depth, held = [], 0, []
+        for piece in pieces[:-1]:                   # each piece ends at a comma
+            held.append(piece)
+            depth += piece.count("(") - piece.count(")")
+            if depth == 0:                          # a comma outside every parenthesis
+                parts.append(",".join(held).strip())
+                held = []
+        rest = ",".join(held + pieces[-1:]).strip()
+        if rest:
+            parts.append(rest)
+        return parts
     parts, depth, start = [], 0, 0
     for m in _SPLIT_TOKEN.finditer(text):
         c = m.group()
@@ -81,12 +94,13 @@ def arg_value(arg_text: str, ty: str) -> str:
 
 def param_text(param_text: str) -> tuple[str, str | None]:
     """Split a header parameter ``<type> <attrs> [%name]`` into (type-and-attrs, name)."""
-    m = re.search(r"\s(%[-\w$.]+|%\"[^\"]*\")$", param_text)
+    m = _PARAM_NAME.search(param_text)
     if m:
         return param_text[:m.start()], m.group(1)
     return param_text, None
 
 
+_PARAM_NAME = re.compile(r"\s(%[-\w$.]+|%\"[^\"]*\")$")
 _QUOTE_SPLIT = re.compile(r'("(?:[^"\\]|\\.)*")')
 
 
@@ -165,56 +179,83 @@ def function_body(text: str, close_paren: int) -> tuple[int, int]:
     return start, text.index("\n}\n", start) + 1
 
 
-def _metadata_lines(text: str) -> tuple[int, list[str]]:
-    """(offset, lines) of the text from its first line starting with '!' (where numbered
-    metadata starts: no other IR line starts with '!')."""
-    start = 0 if text.startswith("!") else text.find("\n!") + 1
-    if start == 0 and not text.startswith("!"):
-        return len(text), []
-    return start, text[start:].split("\n")
+def _metadata_start(text: str) -> int:
+    """Offset of the text's first line starting with '!' (where numbered metadata starts: no
+    other IR line starts with '!'); the text's length when there is none."""
+    if text.startswith("!"):
+        return 0
+    start = text.find("\n!") + 1
+    return start if start else len(text)
 
 
-def metadata_table(text: str) -> tuple[int, list[str], dict[int, str], dict[int, list[int]]]:
-    """(offset, lines, bodies, line indices) of the numbered metadata: the text from its
-    first line starting with '!' split into lines, each ``!N = [distinct ]body``'s body
-    (without 'distinct') and the indices of the lines defining it (for
-    :func:`replace_metadata`)."""
-    start, lines = _metadata_lines(text)
-    nodes: dict[int, str] = {}
-    where: dict[int, list[int]] = {}
-    for i, line in enumerate(lines):
-        if line[:1] == "!":
-            key, sep, body = line.partition(" = ")
-            if sep and key[1:].isdecimal():
-                nid = int(key[1:])
-                nodes[nid] = body[9:] if body.startswith("distinct ") else body
-                where.setdefault(nid, []).append(i)
-    return start, lines, nodes, where
+# a numbered metadata line: its number and body (without 'distinct')
+_METADATA_NODE = re.compile(r"^!(\d+) = (?:distinct )?(.*)", re.M)
+
+
+def metadata_table(text: str) -> tuple[int, dict[int, str]]:
+    """(offset, bodies) of the numbered metadata: where its lines start (see
+    :func:`_metadata_start`) and each ``!N = [distinct ]body``'s body, without 'distinct'
+    (for :func:`replace_metadata`)."""
+    start = _metadata_start(text)
+    found = _METADATA_NODE.findall(text, start)
+    nodes = {int(n): body for n, body in found}
+    if len(nodes) != len(found):
+        seen: set[int] = set()
+        twice = next(int(n) for n, _ in found if int(n) in seen or seen.add(int(n)))
+        raise CompileError(f"invalid IR: metadata !{twice} is defined twice")
+    return start, nodes
 
 
 def metadata_nodes(text: str) -> dict[int, str]:
     """Numbered metadata ``!N = ...`` bodies (without 'distinct')."""
-    return metadata_table(text)[2]
+    return metadata_table(text)[1]
 
 
 def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[str],
                      table=None) -> str:
-    """Replace numbered metadata bodies and append new ``!N = ...`` lines (``table``: the
-    text's :func:`metadata_table`, when the caller has it)."""
-    start, lines, _, where = table if table is not None else metadata_table(text)
-    lines = list(lines)
-    for nid, body in replacements.items():
-        for i in where.get(nid, ()):
-            distinct = "distinct " if lines[i].partition(" = ")[2].startswith("distinct ") else ""
-            lines[i] = f"!{nid} = {distinct}{body}"
-    text = text[:start] + "\n".join(lines)
+    """Replace numbered metadata bodies (keeping 'distinct') and append new ``!N = ...``
+    lines (``table``: the text's :func:`metadata_table`, when the caller has it)."""
+    start, nodes = table if table is not None else metadata_table(text)
+    edits = []
+    pos = start
+    for nid in sorted(replacements):         # clang prints the nodes in number order
+        if nid not in nodes:
+            continue
+        at = _metadata_line(text, nid, pos, start)
+        pos = text.find("\n", at)
+        if pos < 0:
+            pos = len(text)
+        head = f"!{nid} = "
+        distinct = "distinct " if text.startswith("distinct ", at + len(head)) else ""
+        edits.append((at, pos, f"{head}{distinct}{replacements[nid]}"))
+    out, done = [], 0
+    for at, end, line in sorted(edits):
+        out += [text[done:at], line]
+        done = end
+    text = "".join(out) + text[done:]
     return text.rstrip("\n") + "\n" + "".join(n + "\n" for n in new_nodes)
+
+
+def _metadata_line(text: str, nid: int, pos: int, start: int) -> int:
+    """Offset of the line defining ``!nid``: the first at or after ``pos`` (a line start or
+    the newline before one), else the first at or after ``start``; the caller knows it exists."""
+    head = f"\n!{nid} = "
+    for frm in (pos, start):
+        if frm == 0 and text.startswith(head[1:]):
+            return 0
+        at = text.find(head, max(frm - 1, 0))
+        if at >= 0:
+            return at + 1
+    raise CompileError(f"internal error: metadata !{nid} not found in IR")
 
 
 # where a parameter or argument list opens: a define/declare line, a call (direct or through
 # a value; see keyword_matches)
 _DEF_LINE = re.compile(r"\n(?:define|declare)\b[^\n]*?@[-\w$.\"]+\(")    # in "\n" + text
 _CALL = re.compile(r"call\b[^\n]*?[@%][-\w$.\"]+\(")
+# a list whose items hold at most one level of parentheses, and no quoted string
+_ONE_LEVEL_LIST = re.compile(r'\(((?:[^()"]|\([^()"]*\))*)\)')
+_PAREN_GROUP = re.compile(r"\([^()]*\)")
 _TWO_PIECE = re.compile(r"^(?:i128|fp128|\[2 x i64\])(?:\s|$)")
 
 
@@ -240,9 +281,21 @@ def may_pass_stack_args(text: str, max_pieces: int = 5) -> bool:
     ``max_pieces`` 64-bit pieces?  A False answer is exact (no IR parser needed)."""
     for open_at in _list_opens(text):
         close_at = text.find(")", open_at)
-        if close_at < 0 or text.count(",", open_at, close_at) < max_pieces and \
-                not any(t in text[open_at + 1:close_at] for t in ("i128", "fp128", "x i64]", "(")):
+        if close_at < 0:
+            continue
+        head = text[open_at + 1:close_at]
+        if head.count(",") < max_pieces and "(" not in head and "i128" not in head and \
+                "fp128" not in head and "x i64]" not in head:
             continue  # at most max_pieces items, nothing nested or 16-byte: small
+        one_level = _ONE_LEVEL_LIST.match(text, open_at)
+        if one_level is not None:
+            # parenthesised groups one level down (range(i64 0, 8), captures(none), a
+            # constant expression) are parts of one item: without them, the commas left are
+            # the item separators when no other bracket or string is there to nest them
+            outer = _PAREN_GROUP.sub("", one_level.group(1))
+            if outer.count(",") < max_pieces and not any(
+                    t in outer for t in ("i128", "fp128", "[", "{", "<", '"')):
+                continue  # at most max_pieces items of one piece each: small
         params = split_top(text[open_at + 1:matching_paren(text, open_at)])
         if sum(2 if _TWO_PIECE.match(p) else 1 for p in params) > max_pieces:
             return True

@@ -41,14 +41,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
-import llvmlite.binding as llvm
+from typing import TYPE_CHECKING
 
 from .errors import CompileError
 from .nocall import fix_nocall_prototypes
 from .irtext import (arg_value, definition_starts, function_body, function_span, global_ref, matching_paren,
                      keyword_matches, may_pass_stack_args, name_numbered_values, param_text, split_top,
                      strip_uselists)
+
+if TYPE_CHECKING:
+    import llvmlite.binding as llvm
 
 MAX_REG_PIECES = 5
 MAX_STACK_SLOTS = 7
@@ -379,6 +381,10 @@ def _small_in_text(text: str) -> set[str]:
 
 # --- entry point ----------------------------------------------------------------
 def parse_ir(ir_text: str, what: str = "IR", verify: bool = True) -> llvm.ModuleRef:
+    # imported here: loading llvmlite costs ~0.2 s per process, and a module whose only
+    # change is a nocall prototype never needs the parser (see lower_module)
+    import llvmlite.binding as llvm
+
     try:
         mod = llvm.parse_assembly(ir_text)
         if verify:

@@ -62,19 +62,22 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef | None = None) -> st
     if "DW_CC_nocall" not in text:
         return text
     table = metadata_table(text)
-    md = _Nodes(table[2])
-    nocall_types = {f"!{nid}" for nid, node in md.items()
-                    if node.startswith("!DISubroutineType(") and "DW_CC_nocall" in node}
+    md = _Nodes(table[1])
+    # in one pass: the nocall subroutine types, and the argument variables grouped by their
+    # DISubprogram (built once, not per function)
+    nocall_types: set[str] = set()
+    arg_vars_of: dict[int, dict[int, str]] = {}
+    for nid, node in md.items():
+        if node.startswith("!DILocalVariable("):
+            if "arg: " in node and _field(node, "arg"):
+                scope = _field(node, "scope")
+                if scope and scope.startswith("!"):
+                    arg_vars_of.setdefault(int(scope[1:]), {})[nid] = node
+        elif node.startswith("!DISubroutineType(") and "DW_CC_nocall" in node:
+            nocall_types.add(f"!{nid}")
     if not nocall_types:
         return text
     alloc = _Allocator(max(md, default=0) + 1)
-    # argument variables grouped by their DISubprogram, built once (not per function)
-    arg_vars_of: dict[int, dict[int, str]] = {}
-    for nid, node in md.items():
-        if node.startswith("!DILocalVariable(") and _field(node, "arg"):
-            scope = _field(node, "scope")
-            if scope and scope.startswith("!"):
-                arg_vars_of.setdefault(int(scope[1:]), {})[nid] = node
     replacements: dict[int, str] = {}
     parsed: list = [module]
     for name, at, open_at in definitions(text):     # in text order, as the IR parser makes them
@@ -88,7 +91,7 @@ def fix_nocall_prototypes(text: str, module: llvm.ModuleRef | None = None) -> st
         if digits is None:
             continue
         sp_id = int(digits.group())
-        if _field(md.get(sp_id, ""), "type") not in nocall_types:
+        if md.field(md.get(sp_id, ""), "type") not in nocall_types:
             continue
         close_at = matching_paren(text, open_at)
         if close_at > dbg:
@@ -144,11 +147,20 @@ class _Allocator:
 
 
 def _field(node: str, name: str) -> str | None:
+    """The value of field ``name`` in the metadata node ``node`` (the first ``name: `` that
+    starts a word: what a leading ``\\b`` checks, spelled so that the regex engine searches
+    for the field's letters instead of trying every position; see irtext.keyword_matches)."""
     pattern = _FIELDS.get(name)
     if pattern is None:
-        pattern = _FIELDS[name] = re.compile(rf"\b{name}: (!\d+|null|\d+|\"[^\"]*\")")
-    m = pattern.search(node)
-    return m.group(1) if m else None
+        pattern = _FIELDS[name] = re.compile(rf"{name}: (!\d+|null|\d+|\"[^\"]*\")")
+    pos = 0
+    while (m := pattern.search(node, pos)) is not None:
+        at = m.start()
+        if at and (node[at - 1].isalnum() or node[at - 1] == "_"):
+            pos = at + 1                # the field name ends a longer word
+            continue
+        return m.group(1)
+    return None
 
 
 _FIELDS: dict[str, re.Pattern] = {}
@@ -160,22 +172,26 @@ def _ref(md: dict[int, str], ref: str | None) -> str:
 
 def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[int, str]:
     sp = md.get(sp_id, "")
-    sty = _ref(md, _field(sp, "type"))
+    sty = _ref(md, md.field(sp, "type"))
     if "DW_CC_nocall" not in sty:
         return {}
-    types_node = _ref(md, _field(sty, "types"))
-    src_types = _REFS.findall(types_node)
+    src_types = md.source_types(sty)
     src_ret, src_params = (src_types[0] if src_types else "null"), src_types[1:]
     ir_args, ir_ret_void = sig                   # IR parameter types, returns void
     if len(ir_args) == len(src_params) and not (ir_ret_void and src_ret != "null"):
         return {}  # nothing was removed
 
     names = [param_text(p)[1] for p in params]
-    body_start, body_end = function_body(text, close_at)
     first_use: dict[str, int] = {}
+    # only the parameters' first uses matter: the walk stops once each has one
+    wanted = len({n for n in names if n})
+    records = ()
+    if wanted:
+        body_start, body_end = function_body(text, close_at)
+        records = _DEBUG_RECORD.finditer(text, body_start, body_end)
     seen_vars: set[int] = set()
     derived = None      # argument pieces, traced only when a fragment record needs them
-    for m in _DEBUG_RECORD.finditer(text, body_start, body_end):
+    for m in records:
         value, var = m.group(1), int(m.group(2))
         if value in ("poison", "undef"):
             continue  # binds nothing (a dead argument, or an alloca's placeholder assignment)
@@ -183,7 +199,7 @@ def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[i
             continue  # only a variable's first record gives its entry location
         seen_vars.add(var)
         if "DW_OP_LLVM_fragment" in (m.group(3) or "") and var in arg_vars \
-                and _is_aggregate(_field(arg_vars[var], "type"), md):
+                and _is_aggregate(md.field(arg_vars[var], "type"), md):
             # a by-value struct coerced to i64 / [2 x i64]: its records name the
             # pieces (extractvalue, lshr, trunc of the argument), not the argument
             if derived is None:
@@ -191,20 +207,26 @@ def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[i
             value = derived.get(value, value)
         if value.startswith("%") and value not in first_use and var in arg_vars:
             first_use[value] = var
+            if value in names:
+                wanted -= 1
+                if not wanted:
+                    break
     mapped = [first_use.get(n) if n else None for n in names]
-    consistent = all(v is not None for v in mapped) and all(
-        _types_match(a, _field(arg_vars[v], "type"), md) for a, v in zip(ir_args, mapped))
+    consistent = None not in mapped
+    if consistent:
+        var_types = [md.field(arg_vars[v], "type") for v in mapped]
+        consistent = all(md.types_match(a, t) for a, t in zip(ir_args, var_types))
     ir_pieces = sum(_ir_pieces(a) for a in ir_args)
     if consistent:
-        btf_pieces = sum(_di_pieces(_field(arg_vars[v], "type"), md) for v in mapped)
+        btf_pieces = sum(md.di_pieces(t) for t in var_types)
         # a prototype that would count other stack slots than the IR passes is never kept
         consistent = btf_pieces == ir_pieces or max(btf_pieces, ir_pieces) <= MAX_REG_ARGS
     ret = "null" if ir_ret_void else src_ret
     repl: dict[int, str] = {}
     if consistent:
-        param_types = [_field(arg_vars[v], "type") or "null" for v in mapped]
+        param_types = [t or "null" for t in var_types]
         for i, v in enumerate(mapped):
-            repl[v] = _ARG.sub(f"arg: {i + 1}", arg_vars[v])
+            repl[v] = _word_sub(_ARG, f"arg: {i + 1}", arg_vars[v])
     elif max(ir_pieces, sum(_di_pieces(t, md) for t in src_params)) > MAX_REG_ARGS:
         # deviation from LLVM 23, see the module docstring: describe the IR signature
         # (piece counts, not parameter counts: a 9..16-byte struct takes two)
@@ -215,7 +237,7 @@ def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[i
             extra.append(alloc.add(f'!DILocalVariable(name: "arg{i + 1}", arg: {i + 1}, '
                                    f'scope: !{sp_id}, type: {ty})'))
             param_types.append(ty)
-        old_nodes = re.findall(r"!\d+", _ref(md, _field(sp, "retainedNodes")))
+        old_nodes = re.findall(r"!\d+", _ref(md, md.field(sp, "retainedNodes")))
         retained = alloc.add("!{" + ", ".join(old_nodes + extra) + "}")
         sp = re.sub(r"retainedNodes: !\d+", f"retainedNodes: {retained}", sp) if "retainedNodes:" in sp \
             else sp[:sp.rindex(")")] + f", retainedNodes: {retained})"
@@ -223,10 +245,10 @@ def _describe(text, md, sig, params, sp_id, close_at, alloc, arg_vars) -> dict[i
         return {}  # LLVM 23 keeps the source prototype
     for vid, node in arg_vars.items():
         if vid not in repl:  # arguments that no longer exist are plain locals now
-            repl[vid] = _ARG_FIELD.sub("", node)
+            repl[vid] = _word_sub(_ARG_FIELD, "", node)
     types = alloc.add("!{" + ", ".join([ret] + param_types) + "}")
     new_sty = alloc.add(f"!DISubroutineType(cc: DW_CC_nocall, types: {types})")
-    repl[sp_id] = re.sub(r"\btype: !\d+", f"type: {new_sty}", sp, count=1)
+    repl[sp_id] = _word_sub(_TYPE_FIELD, f"type: {new_sty}", sp, count=1)
     return repl
 
 
@@ -235,16 +257,67 @@ _QUALIFIED = re.compile(
 _SIZE = re.compile(r"\bsize: (\d+)")
 _INT_TYPE = re.compile(r"i\d+")
 _REFS = re.compile(r"null|!\d+")
-_ARG = re.compile(r"\barg: \d+")
-_ARG_FIELD = re.compile(r"\barg: \d+, ")
+# field patterns used with _word_sub: each matches where it starts a word
+_ARG = re.compile(r"arg: \d+")
+_ARG_FIELD = re.compile(r"arg: \d+, ")
+_TYPE_FIELD = re.compile(r"type: !\d+")
+
+
+def _word_sub(pattern: re.Pattern, repl: str, text: str, count: int = 0) -> str:
+    """``re.sub`` of ``\\b`` + ``pattern`` (which starts with a letter): matches that end a
+    longer word are left alone (see _field)."""
+    done = 0
+
+    def one(m: re.Match) -> str:
+        nonlocal done
+        at = m.start()
+        if (count and done >= count) or (at and (text[at - 1].isalnum() or text[at - 1] == "_")):
+            return m.group()
+        done += 1
+        return repl
+    return pattern.sub(one, text)
 
 
 class _Nodes(dict):
-    """Numbered metadata bodies, with the type behind each reference found once."""
+    """Numbered metadata bodies, with the type behind each reference found once and each
+    field read once (for one module: nothing is kept from one build to the next)."""
 
     def __init__(self, nodes: dict[int, str]):
         super().__init__(nodes)
         self.stripped: dict[str | None, str] = {}
+        self.fields: dict[tuple[str, str], str | None] = {}
+        self.answers: dict[tuple, object] = {}     # see source_types, types_match, di_pieces
+
+    def field(self, node: str, name: str) -> str | None:
+        key = (node, name)
+        try:
+            return self.fields[key]
+        except KeyError:
+            value = self.fields[key] = _field(node, name)
+            return value
+
+    # many functions share a subroutine type and parameter types: each answered once
+    def source_types(self, subroutine_type: str) -> list[str]:
+        """Return type then parameter types of a ``DISubroutineType`` node."""
+        key = ("types", subroutine_type)
+        value = self.answers.get(key)
+        if value is None:
+            value = self.answers[key] = _REFS.findall(_ref(self, self.field(subroutine_type, "types")))
+        return value
+
+    def types_match(self, ir_type: str, di_ref: str | None) -> bool:
+        key = ("match", ir_type, di_ref)
+        value = self.answers.get(key)
+        if value is None:
+            value = self.answers[key] = _types_match(ir_type, di_ref, self)
+        return value
+
+    def di_pieces(self, di_ref: str | None) -> int:
+        key = ("pieces", di_ref)
+        value = self.answers.get(key)
+        if value is None:
+            value = self.answers[key] = _di_pieces(di_ref, self)
+        return value
 
 
 def _strip_type(ref: str | None, md: dict[int, str]) -> str:

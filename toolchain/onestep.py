@@ -30,10 +30,12 @@ import struct
 import subprocess
 from pathlib import Path
 
-# C tokens that matter for counting a parenthesised list's items; strings, character
-# constants and comments are matched only to be skipped
-_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|//[^\n]*|/\*.*?\*/|[()\[\]{},]',
-                    re.S)
+from .irtext import keyword_matches
+
+# what the scan of a parenthesised list's items skips: strings, character constants and
+# comments (a bracket or comma inside them does not count)
+_SKIPPED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|//[^\n]*|/\*.*?\*/', re.S)
+_NOT_BRACKET = re.compile(r"[^()\[\]{},]+")
 MAX_REG_ARGS = 5
 DW_AT_calling_convention = 0x36
 DW_FORM_implicit_const = 0x21
@@ -47,10 +49,8 @@ def source_may_need_lowering(text: str) -> bool:
     shape counts).  A False answer can still be wrong (a header macro expanding to a
     wide call, 16-byte arguments); clang then refuses the one-step compile."""
     stack: list[int] = []            # per open bracket: commas so far, -1 for [ and {
-    for m in _TOKEN.finditer(text):
-        t = m.group()
-        if len(t) != 1:
-            continue                 # string, character constant or comment
+    # strings, character constants and comments blanked, then only brackets and commas kept
+    for t in _NOT_BRACKET.sub("", _SKIPPED.sub(" ", text)):
         if t == "(":
             stack.append(0)
         elif t in "[{":
@@ -67,7 +67,11 @@ def source_may_need_lowering(text: str) -> bool:
 
 # a static function kept out of line: the optimiser may drop its constant arguments (IPSCCP,
 # dead-argument elimination) and clang then marks it DW_CC_nocall
-_NOINLINE_DEF = re.compile(r"(?:\bnoinline\b\s*\)\s*\)|\b__noinline\b)[^;{}=()]*?\b([A-Za-z_]\w*)\s*\(")
+# (``noinline))`` or ``__noinline``, then the function's name and its '('), two patterns that
+# each start with a keyword (irtext.keyword_matches: the regex engine looks for its letters)
+_NOINLINE_DEFS = tuple(re.compile(rf"{head}[^;{{}}=()]*?\b([A-Za-z_]\w*)\s*\(")
+                       for head in (r"noinline\b\s*\)\s*\)", r"__noinline\b"))
+_STATIC = re.compile(r"\bstatic\b")
 _INT_LITERAL = re.compile(r"^[-+]?\s*(?:0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 
 
@@ -80,15 +84,18 @@ def source_may_drop_arguments(text: str) -> bool:
     prototype), so the driver skips the one ``clang -c`` that would be thrown away.  Only a
     prediction: a False answer costs that run when the optimiser drops an unused argument."""
     code = _C_COMMENT.sub(" ", text)
+    if "noinline" not in code:
+        return False
     names = set()
-    for m in _NOINLINE_DEF.finditer(code):
-        start = max(code.rfind(";", 0, m.start()), code.rfind("}", 0, m.start()),
-                    code.rfind("\n#", 0, m.start()))
-        if re.search(r"\bstatic\b", code[start + 1:m.end()]):
-            names.add(m.group(1))
-    for name in names:
+    for pattern in _NOINLINE_DEFS:
+        for m in keyword_matches(pattern, code):
+            start = max(code.rfind(";", 0, m.start()), code.rfind("}", 0, m.start()),
+                        code.rfind("\n#", 0, m.start()))
+            if _STATIC.search(code, start + 1, m.end()):
+                names.add(m.group(1))
+    for name in sorted(names):
         calls = []
-        for call in re.finditer(rf"\b{re.escape(name)}\s*\(", code):
+        for call in keyword_matches(re.compile(rf"{re.escape(name)}\s*\("), code):
             open_at = call.end() - 1
             depth, i, args, cur = 0, open_at, [], []
             while i < len(code):
@@ -118,7 +125,8 @@ def source_may_drop_arguments(text: str) -> bool:
             for k in range(min(len(c) for c in calls)):
                 vals = {c[k] for c in calls}
                 if len(vals) == 1 and _INT_LITERAL.match(next(iter(vals))):
-                    uses = len(re.findall(rf"\b{re.escape(name)}\b", code))
+                    uses = sum(1 for _ in keyword_matches(re.compile(rf"{re.escape(name)}\b"),
+                                                          code))
                     if uses == len(calls) + 1:      # the definition, then only these calls
                         return True
     return False

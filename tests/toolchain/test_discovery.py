@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -84,6 +85,23 @@ def test_candidate_order_and_duplicates(isolated, monkeypatch):
     assert names == ["$CLANG", "clang", "clang-18", "clang-9"]
     # clang-22 is the file `clang` points at: listed once, under the preferred name
     assert discovery.candidates()[1].binary == str((isolated / "clang-22").resolve())
+
+
+def test_versioned_names_follow_directory_changes(isolated, monkeypatch):
+    """The clang-NN listing of a PATH directory is kept per process only while the directory
+    is unchanged: a clang added or removed later is seen on the next look."""
+    fake_exe(isolated, "clang-18")
+    settled = time.time() - 10                   # the listing of a directory this old is kept
+    monkeypatch.setattr(discovery.time, "time_ns", lambda: int((settled + 20) * 1e9))
+    assert [c.name for c in discovery.candidates()] == ["clang-18"]
+    fake_exe(isolated, "clang-21")
+    assert [c.name for c in discovery.candidates()] == ["clang-21", "clang-18"]
+    old = os.stat(isolated).st_mtime_ns          # the mtime the last listing was taken at
+    fake_exe(isolated, "clang-20")
+    os.utime(isolated, ns=(old, old))            # set back (cp -p, tar, rsync -t): ctime moved
+    assert [c.name for c in discovery.candidates()] == ["clang-21", "clang-20", "clang-18"]
+    os.unlink(isolated / "clang-21")
+    assert [c.name for c in discovery.candidates()] == ["clang-20", "clang-18"]
 
 
 def test_clang_env_may_carry_arguments(isolated, monkeypatch):
