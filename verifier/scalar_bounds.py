@@ -328,6 +328,25 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
     verifier's hottest arithmetic, and locals are far cheaper than attributes)."""
     t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = _update_bounds(
         t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+    if 0 <= umin <= umax <= S32_MAX and smin <= umin and smax >= umax:
+        # The common case of a small non-negative value (a length, an index, a masked
+        # byte), computed directly.  Every value lies in [0, S32_MAX], where the four
+        # views (u64, s64, u32, s32) of a number coincide and the s64 range, which
+        # contains the u64 one, adds nothing.  If the other two ranges leave a
+        # non-empty [lo, hi], the first round below makes all four ranges [lo, hi] and
+        # intersects the tnum with tnum_range(lo, hi) (the sign-extension step fires);
+        # a second round changes nothing, and __reg_bound_offset keeps that tnum.
+        # (Otherwise, or when the ranges disagree, the general code runs.)
+        lo = umin if umin > u32_min else u32_min
+        lo = lo if lo > s32_min else s32_min
+        hi = umax if umax < u32_max else u32_max
+        hi = hi if hi < s32_max else s32_max
+        if lo <= hi:
+            rm = (1 << (lo ^ hi).bit_length()) - 1       # tnum_range(lo, hi).mask
+            v, m = t
+            m &= rm
+            return _update_bounds(_new(Tnum, ((v | (lo & ~rm)) & ~m, m)), lo, hi, lo, hi,
+                                  lo, hi, lo, hi)
     # __reg_deduce_bounds: three rounds, as in the kernel (each can feed the next); a
     # round is a pure function of the fields, so once one changes nothing the rest
     # would not either
@@ -423,6 +442,10 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
             smin, smax = s32_min, s32_max
             umin, umax = s32_min, s32_max
             t = tnum_intersect(t, tnum_range(smin, smax))
+            if u32_min == s32_min and u32_max == s32_max and s32_min <= s32_max:
+                # all four ranges are now one range inside [0, S32_MAX], and the tnum
+                # was intersected with it: another round would change nothing
+                break
 
         if before == (t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max):
             break
