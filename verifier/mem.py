@@ -27,7 +27,8 @@ from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
-from verifier.scalar_bounds import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
+from verifier.scalar_bounds import Scalar
+from verifier.scalar_width import coerce_reg_to_size, coerce_reg_to_size_sx
 from verifier.state import MAX_BPF_STACK, NOT_INIT_REG, UNKNOWN_SCALAR, Reg
 from verifier.tnum import tnum_add, tnum_const, tnum_is_aligned, tnum_strn
 

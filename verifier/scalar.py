@@ -5,8 +5,8 @@ numeric part of the kernel's ``struct bpf_reg_state``): a tnum ``var_off`` and
 eight bounds.  A concrete u64 ``v`` is described by a Scalar when *all nine*
 constraints hold (see :meth:`Scalar.contains`).  The value, its bounds
 synchronisation, width changes and log text live in
-:mod:`verifier.scalar_bounds`; this module adds the ALU transfer functions and
-is the public face of both (the API below).
+:mod:`verifier.scalar_bounds` and :mod:`verifier.scalar_width`; this module adds the
+ALU transfer functions and is the public face of them all (the API below).
 
 The transfer functions follow the kernel's ``kernel/bpf/verifier.c`` (bpf-next,
 2026): ``adjust_scalar_min_max_vals`` with its ``scalar{32,}_min_max_<op>``
@@ -47,13 +47,15 @@ from __future__ import annotations
 from isa import opcodes as op
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32
 from verifier.scalar_bounds import (
-    _SYNC_MEMO, _SYNC_MEMO_MAX, _UNKNOWN, Scalar, _bounds_sync, _coerce_reg_to_size_sx,
-    _coerce_subreg_to_size_sx, _new, _update_bounds, _mark_known, _mark_reg32_known, _Reg,
-    _zext_32_to_64, reg_bounds_sync,
+    _SYNC_MEMO, _SYNC_MEMO_MAX, _UNKNOWN, Scalar, _bounds_sync, _new, _update_bounds,
+    _mark_known, _mark_reg32_known, _Reg, _zext_32_to_64, reg_bounds_sync,
 )
 from verifier.scalar_bounds import (  # noqa: F401 - the public API, re-exported
-    bounds_sync, coerce_reg_to_size, coerce_reg_to_size_sx, coerce_subreg_to_size_sx,
-    format_scalar, format_scalar_ranges, zext_32_to_64,
+    bounds_sync, format_scalar, format_scalar_ranges, zext_32_to_64,
+)
+from verifier.scalar_width import _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx
+from verifier.scalar_width import (  # noqa: F401 - the public API, re-exported
+    coerce_reg_to_size, coerce_reg_to_size_sx, coerce_subreg_to_size_sx,
 )
 from verifier.scalar_ops import (
     _scalar32_arsh, _scalar32_mul, _scalar32_sdiv, _scalar32_smod, _scalar32_udiv,

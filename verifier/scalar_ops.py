@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32
 from verifier.scalar_bounds import (
-    _coerce_reg_to_size, _mark_reg32_unbounded, _mark_reg64_unbounded, _mark_unbounded, _Reg,
+    _mark_reg32_unbounded, _mark_reg64_unbounded, _mark_unbounded, _Reg,
     _reset_reg32_and_tnum, _reset_reg64_and_tnum, _update_reg32_bounds, _update_reg_bounds,
 )
+from verifier.scalar_width import _coerce_reg_to_size
 from verifier.tnum import (
     U32_MAX, U64_MAX, tnum_arshift, tnum_bswap16, tnum_bswap32, tnum_bswap64, tnum_subreg,
 )
