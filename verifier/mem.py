@@ -298,7 +298,9 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
                         _narrow_load(regs, value_regno, size, is_ldsx)
                 return
             off -= reg.off
-    check_ptr_alignment(env, reg, off, size, strict_alignment_once)
+    if t == _PTR_TO_STACK or env.strict_alignment or strict_alignment_once:
+        check_ptr_alignment(env, reg, off, size, strict_alignment_once)
+    # (otherwise check_ptr_alignment checks nothing: only the stack is always strict)
     off += reg.off
     b = t & T.BASE_MASK
     if t == T.PTR_TO_STACK:

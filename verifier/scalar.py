@@ -141,7 +141,8 @@ def _alu_sub(d, s, alu64: bool) -> tuple:
 def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
     """kernel: scalar{32,}_min_max_{and,or,xor} after tnum_{and,or,xor}."""
     sv_off = s.var_off
-    t = (tnum_and if opc == op.AND else tnum_or if opc == op.OR else tnum_xor)(d.var_off, sv_off)
+    is_and, is_or = opc == _AND, opc == _OR
+    t = (tnum_and if is_and else tnum_or if is_or else tnum_xor)(d.var_off, sv_off)
     v, m = t
     v32, m32 = v & U32_MAX, m & U32_MAX
     if not sv_off.mask & U32_MAX and not m32:
@@ -151,13 +152,16 @@ def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
         lo = hi = v32 - 0x100000000 if v32 >> 31 else v32
         ulo = uhi = v32
     else:
-        if opc == op.AND:   # minimum from the tnum, maximum the smaller operand maximum
-            ulo, uhi = v32, min(d.u32_max, s.u32_max)
-        elif opc == op.OR:  # maximum from the tnum, minimum the larger operand minimum
-            ulo, uhi = max(d.u32_min, s.u32_min), v32 | m32
+        if is_and:          # minimum from the tnum, maximum the smaller operand maximum
+            a, b = d.u32_max, s.u32_max
+            ulo, uhi = v32, a if a < b else b
+        elif is_or:         # maximum from the tnum, minimum the larger operand minimum
+            a, b = d.u32_min, s.u32_min
+            ulo, uhi = a if a > b else b, v32 | m32
         else:
             ulo, uhi = v32, v32 | m32
-        lo, hi = s32(ulo), s32(uhi)
+        lo = ulo - 0x100000000 if ulo >> 31 else ulo           # s32()
+        hi = uhi - 0x100000000 if uhi >> 31 else uhi
         if lo > hi:
             lo, hi = S32_MIN, S32_MAX
     if not sv_off.mask and not m:
@@ -166,13 +170,16 @@ def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
         vs32 = v32 - 0x100000000 if v32 >> 31 else v32
         r = (_new(Tnum, (v, 0)), vs, vs, v, v, vs32, vs32, v32, v32)
     else:
-        if opc == op.AND:
-            umin, umax = v, min(d.umax, s.umax)
-        elif opc == op.OR:
-            umin, umax = max(d.umin, s.umin), v | m
+        if is_and:
+            a, b = d.umax, s.umax
+            umin, umax = v, a if a < b else b
+        elif is_or:
+            a, b = d.umin, s.umin
+            umin, umax = a if a > b else b, v | m
         else:
             umin, umax = v, v | m
-        smin, smax = s64(umin), s64(umax)
+        smin = umin - 0x10000000000000000 if umin >> 63 else umin      # s64()
+        smax = umax - 0x10000000000000000 if umax >> 63 else umax
         if smin > smax:
             smin, smax = S64_MIN, S64_MAX
         r = _update_bounds(t, smin, smax, umin, umax, lo, hi, ulo, uhi)
@@ -248,6 +255,7 @@ def _alu_rsh(d, s, alu64: bool) -> tuple:
 
 
 _ZERO_SCALAR = Scalar.const(0)
+_AND, _OR = op.AND, op.OR
 _FIELDS_OP = {op.ADD: _alu_add, op.SUB: _alu_sub, op.AND: _alu_and, op.OR: _alu_or,
               op.XOR: _alu_xor, op.LSH: _alu_lsh, op.RSH: _alu_rsh}
 

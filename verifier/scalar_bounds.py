@@ -274,8 +274,14 @@ def _update_bounds(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min:
         umin = v
     if tmax < umax:
         umax = tmax
-    # tnum_step(t, umin), its two end cases inlined
-    tnum_next = tmax if umin >= tmax else v if umin < v else tnum_step(t, umin)
+    # tnum_step(t, umin), its two end cases and umin == t.value (the next member is
+    # t.value plus the lowest unknown bit) inlined
+    if umin >= tmax:
+        tnum_next = tmax
+    elif umin <= v:
+        tnum_next = v if umin < v else v | (m & -m)
+    else:
+        tnum_next = tnum_step(t, umin)
     if (umin & ~m) == v:                 # umin is a member of the tnum
         known = umin if tnum_next > umax else None          # overlap only in umin
     elif tnum_next == tmax:

@@ -69,14 +69,24 @@ def _scrub(t: int) -> int:
 
 def check_stack_access_within_bounds(env: Env, regno: int, off: int, size: int,
                                      write: bool) -> None:
-    reg = env.reg(regno)
-    f = env.func_of(reg)
-    extra = " write to" if write else " read from"
+    st = env.cur
+    reg = st.frames[st.curframe].regs[regno]
+    f = st.frames[reg.frameno]
     s = reg.s
     if s.var_off.mask == 0:
         min_off = s64(s.var_off.value) + off
         max_off = min_off + size
-    else:
+        if -MAX_BPF_STACK <= min_off and max_off <= 0 and size > 0:
+            # in bounds (the common case): grow_stack_state
+            n = (-min_off + BPF_REG_SIZE - 1) // BPF_REG_SIZE
+            if n > len(f.stack):
+                f.grow_stack(-min_off)
+            sp = env.subprogs[f.subprogno]
+            if sp.stack_depth < n * BPF_REG_SIZE:
+                sp.stack_depth = n * BPF_REG_SIZE
+            return
+    extra = " write to" if write else " read from"
+    if s.var_off.mask != 0:
         if s.smax >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
             raise VerifierError(f"invalid unbounded variable-offset{extra} stack R{regno}")
         min_off = s.smin + off
