@@ -54,40 +54,39 @@ def safe_to_compute(opc: int, src: Scalar, alu64: bool) -> bool:
 def const_alu(opc: int, a: int, b: int, alu64: bool, imm: int = 0, to_be: bool = False) -> int:
     """The concrete result of a tracked ALU op on u64 operands (what the
     abstract transfer functions give for two constants)."""
-    if opc == op.END:
+    if opc == _END:
         width = imm
         v = a & ((1 << width) - 1)
         if alu64 or to_be:
             v = int.from_bytes(v.to_bytes(width // 8, "little"), "big")
         return v
-    M = U64_MAX
-    if not alu64:
+    if alu64:
+        M = U64_MAX
+    else:
         a &= U32_MAX
         b &= U32_MAX
         M = U32_MAX
-    bits = 64 if alu64 else 32
-    if opc == op.ADD:
-        r = a + b
-    elif opc == op.SUB:
-        r = a - b
-    elif opc == op.MUL:
-        r = a * b
-    elif opc == op.AND:
-        r = a & b
-    elif opc == op.OR:
-        r = a | b
-    elif opc == op.XOR:
-        r = a ^ b
-    elif opc == op.LSH:
-        r = a << b
-    elif opc == op.RSH:
-        r = a >> b
-    elif opc == op.ARSH:
+    if opc == _ADD:
+        return (a + b) & M
+    if opc == _SUB:
+        return (a - b) & M
+    if opc == _AND:
+        return a & b
+    if opc == _OR:
+        return a | b
+    if opc == _LSH:
+        return (a << b) & M
+    if opc == _RSH:
+        return a >> b
+    if opc == _XOR:
+        return a ^ b
+    if opc == op.MUL:
+        return (a * b) & M
+    if opc == _ARSH:
+        bits = 64 if alu64 else 32
         sa = a - (1 << bits) if a >> (bits - 1) else a
-        r = sa >> b
-    else:   # NEG
-        r = -a
-    return r & M
+        return (sa >> b) & M
+    return -a & M   # NEG
 
 
 _CONSTS: dict[int, Scalar] = {}
@@ -156,36 +155,22 @@ _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)
 _ZERO_SCALAR = S.Scalar.const(0)
 
 
+# opcode and type constants bound once: check_alu_op runs for every ALU instruction
+_ADD, _SUB, _AND, _OR, _XOR, _LSH, _RSH, _ARSH = (op.ADD, op.SUB, op.AND, op.OR, op.XOR, op.LSH,
+                                                  op.RSH, op.ARSH)
+_MOD, _DIV, _NEG, _END, _MOV, _ALU64, _X = op.MOD, op.DIV, op.NEG, op.END, op.MOV, op.ALU64, op.X
+_SHIFTS = frozenset((op.LSH, op.RSH, op.ARSH))
+_SCALAR, _PTR_TO_STACK = T.SCALAR, T.PTR_TO_STACK
+
+
 def check_alu_op(env: Env, insn) -> None:
     code = insn.code
     opc = code & 0xF0
-    alu64 = (code & 7) == op.ALU64
-    is_x = bool(code & op.X)
+    alu64 = (code & 7) == _ALU64
+    is_x = bool(code & _X)
     dst, src = insn.dst, insn.src
 
-    if opc in (op.END, op.NEG):
-        if opc == op.NEG:
-            if is_x or src != 0 or insn.off != 0 or insn.imm != 0:
-                raise VerifierError("BPF_NEG uses reserved fields", EINVAL)
-        else:
-            if (src != 0 or insn.off != 0 or insn.imm not in (16, 32, 64)
-                    or (alu64 and is_x)):
-                raise VerifierError("BPF_END uses reserved fields", EINVAL)
-        check_reg_arg_src(env, dst)
-        d = env.reg(dst)
-        if d.type == T.SCALAR:
-            check_reg_arg_dst(env, dst, mark=False)
-            if opc == op.END and not alu64 and not is_x and insn.imm == 64:
-                # le64 on a little-endian machine changes nothing, links included
-                env.set_reg(dst, d)
-                return
-            res = scalar_alu(opc, d.s, d.s, alu64, imm=insn.imm, to_be=is_x)
-            env.set_reg(dst, Reg(T.SCALAR, res, precise=d.precise))
-        else:
-            check_reg_arg_dst(env, dst)
-        return
-
-    if opc == op.MOV:
+    if opc == _MOV:
         if is_x:
             if not alu64:
                 if insn.off not in (0, 8, 16) or insn.imm:
@@ -212,7 +197,7 @@ def check_alu_op(env: Env, insn) -> None:
                 st = env.cur
                 regs = st.frames[st.curframe].regs
                 r = regs[src]
-                if r.type == T.SCALAR:
+                if r.type == _SCALAR:
                     new = env.scalar_id_before_mov(r)
                     if new is not r:
                         r = regs[src] = new
@@ -220,49 +205,72 @@ def check_alu_op(env: Env, insn) -> None:
             else:
                 _mov_reg(env, insn, alu64)
         else:
-            imm = insn.imm
-            v = imm & U64_MAX if alu64 else imm & U32_MAX
+            v = insn.imm & (U64_MAX if alu64 else U32_MAX)
+            c = _CONSTS.get(v)
             st = env.cur
-            st.frames[st.curframe].regs[dst] = Reg(T.SCALAR, const_scalar(v))
+            st.frames[st.curframe].regs[dst] = Reg(_SCALAR, c if c is not None
+                                                   else const_scalar(v))
         return
 
-    if opc > op.END:
+    if opc == _END or opc == _NEG:
+        if opc == _NEG:
+            if is_x or src != 0 or insn.off != 0 or insn.imm != 0:
+                raise VerifierError("BPF_NEG uses reserved fields", EINVAL)
+        else:
+            if (src != 0 or insn.off != 0 or insn.imm not in (16, 32, 64)
+                    or (alu64 and is_x)):
+                raise VerifierError("BPF_END uses reserved fields", EINVAL)
+        check_reg_arg_src(env, dst)
+        d = env.reg(dst)
+        if d.type == _SCALAR:
+            check_reg_arg_dst(env, dst, mark=False)
+            if opc == _END and not alu64 and not is_x and insn.imm == 64:
+                # le64 on a little-endian machine changes nothing, links included
+                env.set_reg(dst, d)
+                return
+            res = scalar_alu(opc, d.s, d.s, alu64, imm=insn.imm, to_be=is_x)
+            env.set_reg(dst, Reg(_SCALAR, res, precise=d.precise))
+        else:
+            check_reg_arg_dst(env, dst)
+        return
+
+    if opc > _END:
         raise VerifierError(f"invalid BPF_ALU opcode {opc >> 4:x}", EINVAL)
 
     # all other ALU ops
     off = insn.off
     if is_x:
-        if insn.imm != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
+        if insn.imm != 0 or (off and (off != 1 or (opc != _MOD and opc != _DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
         check_reg_arg_src(env, src)
     else:
-        if src != 0 or (off and (off != 1 or opc not in (op.MOD, op.DIV))):
+        if src != 0 or (off and (off != 1 or (opc != _MOD and opc != _DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
         st = env.cur
         regs = st.frames[st.curframe].regs
         d = regs[dst] if dst < 10 else None
         if d is None:
             pass
-        elif d.type == T.SCALAR:
+        elif d.type == _SCALAR:
             if (not d.s.var_off.mask and opc in _CONST_FAST
-                    and (not d.id or opc not in (op.ADD, op.SUB))
-                    and (opc not in (op.LSH, op.RSH, op.ARSH)
-                         or 0 <= insn.imm < (64 if alu64 else 32))):
+                    and (not d.id or (opc != _ADD and opc != _SUB))
+                    and (opc not in _SHIFTS or 0 <= insn.imm < (64 if alu64 else 32))):
                 # constant op= imm, where none of the checks below can fail: what
                 # adjust_reg_min_max_vals computes, without the intermediate scalars
                 # (the hot case of unrolled and counting loops)
                 env.scratched_regs |= 1 << dst
-                regs[dst] = Reg(T.SCALAR, const_scalar(
-                    const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)),
-                    precise=d.precise)
+                v = const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)
+                c = _CONSTS.get(v)
+                regs[dst] = Reg(_SCALAR, c if c is not None else const_scalar(v),
+                                precise=d.precise)
                 return
         elif (alu64 and d.type in _PTR_CONST_FAST and d.s == _ZERO_SCALAR
-              and (opc == op.ADD or (opc == op.SUB and d.type != T.PTR_TO_STACK))):
+              and (opc == _ADD or (opc == _SUB and d.type != _PTR_TO_STACK))):
             # pointer +/- imm with no variable part (fp-8, map_value+16, pkt+14): when
             # every offset stays within BPF_MAX_VAR_OFF none of the checks of
             # adjust_ptr_min_max_vals can fail, and only the fixed offset moves
             imm = insn.imm
-            new_off = d.off + imm if opc == op.ADD else d.off - imm
+            new_off = d.off + imm if opc == _ADD else d.off - imm
             if (-BPF_MAX_VAR_OFF < imm < BPF_MAX_VAR_OFF
                     and -BPF_MAX_VAR_OFF < d.off < BPF_MAX_VAR_OFF
                     and -BPF_MAX_VAR_OFF < new_off < BPF_MAX_VAR_OFF):
@@ -275,9 +283,9 @@ def check_alu_op(env: Env, insn) -> None:
                 regs[dst] = new
                 return
     check_reg_arg_src(env, dst)
-    if opc in (op.MOD, op.DIV) and not is_x and insn.imm == 0:
+    if (opc == _MOD or opc == _DIV) and not is_x and insn.imm == 0:
         raise VerifierError("div by zero", EINVAL)
-    if opc in (op.LSH, op.RSH, op.ARSH) and not is_x:
+    if opc in _SHIFTS and not is_x:
         size = 64 if alu64 else 32
         if insn.imm < 0 or insn.imm >= size:
             raise VerifierError(f"invalid shift {insn.imm}", EINVAL)
@@ -437,6 +445,27 @@ def _sane_offset(env: Env, r: Reg, ptype: int) -> None:
                             f"bounds", EINVAL)
 
 
+def _sane(r: Reg) -> bool:
+    """None of the checks of _sane_offset fails (the common case, tested without a call
+    per check; a failure is reported by _sane_offset)."""
+    s = r.s
+    vo = s.var_off
+    if not vo.mask:
+        v = vo.value
+        if v >> 63:
+            v -= 0x10000000000000000
+        if not -BPF_MAX_VAR_OFF < v < BPF_MAX_VAR_OFF:
+            return False
+    return -BPF_MAX_VAR_OFF < r.off < BPF_MAX_VAR_OFF and -BPF_MAX_VAR_OFF < s.smin < BPF_MAX_VAR_OFF
+
+
+# kernel: adjust_ptr_min_max_vals' switch of pointer types that allow arithmetic
+_PTR_ARITH_TYPES = frozenset((T.PTR_TO_CTX, T.PTR_TO_MAP_VALUE, T.PTR_TO_MAP_KEY, T.PTR_TO_STACK,
+                              T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_TP_BUFFER,
+                              T.PTR_TO_BTF_ID, T.PTR_TO_MEM, T.PTR_TO_BUF, T.PTR_TO_FUNC,
+                              T.CONST_PTR_TO_DYNPTR))
+
+
 def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: bool) -> None:
     """``ptr (+|-) off`` into insn.dst (kernel: adjust_ptr_min_max_vals)."""
     opc = insn.code & 0xF0
@@ -455,13 +484,10 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
     if pt & T.PTR_MAYBE_NULL:
         raise VerifierError(f"R{dst} pointer arithmetic on {T.type_str(pt)} prohibited, "
                             f"null-check it first")
-    b = T.base(pt)
+    b = pt & T.BASE_MASK
     if b == T.PTR_TO_MEM and pt & T.PTR_UNTRUSTED:
         return
-    ok_types = (T.PTR_TO_CTX, T.PTR_TO_MAP_VALUE, T.PTR_TO_MAP_KEY, T.PTR_TO_STACK,
-                T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_TP_BUFFER, T.PTR_TO_BTF_ID,
-                T.PTR_TO_MEM, T.PTR_TO_BUF, T.PTR_TO_FUNC, T.CONST_PTR_TO_DYNPTR)
-    if b not in ok_types:
+    if b not in _PTR_ARITH_TYPES:
         allowed = False
         if b == T.PTR_TO_FLOW_KEYS and known:
             allowed = True
@@ -469,8 +495,10 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
             allowed = True
         if not allowed:
             raise VerifierError(f"R{dst} pointer arithmetic on {T.type_str(pt)} prohibited")
-    _sane_offset(env, offr, pt)
-    _sane_offset(env, ptr, pt)
+    if not _sane(offr):
+        _sane_offset(env, offr, pt)     # raises
+    if not _sane(ptr):
+        _sane_offset(env, ptr, pt)
     p = ptr.s
     new = ptr.copy()
     new.precise = False
@@ -526,7 +554,8 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
     if s.var_off.mask != 0:
         new.s = Scalar.from_bounds(var_off=s.var_off, smin=s.smin, smax=s.smax, umin=s.umin,
                                    umax=s.umax)
-    _sane_offset(env, new, pt)
+    if not _sane(new):
+        _sane_offset(env, new, pt)
     env.set_reg(dst, new)
 
 

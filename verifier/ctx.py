@@ -449,6 +449,8 @@ def sk_reuseport_is_valid_access(off, size, write, attach):
 class CtxModel:
     """What a program type's context looks like to the verifier."""
 
+    load = None     # a BTF-typed context (verifier.btf_ctx) loads its fields itself
+
     def __init__(self, name: str, struct: str, size: int, is_valid_access, may_access_skb=False,
                  direct_pkt_read=False, direct_pkt_write=False, helper_pkt_any=False):
         self.name = name

@@ -27,11 +27,16 @@ from verifier.ctx import bpf_sock_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
-from verifier.scalar_bounds import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
-from verifier.state import NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+from verifier.scalar_bounds import Scalar
+from verifier.scalar_width import coerce_reg_to_size, coerce_reg_to_size_sx
+from verifier.state import MAX_BPF_STACK, NOT_INIT_REG, UNKNOWN_SCALAR, Reg
 from verifier.tnum import tnum_add, tnum_const, tnum_is_aligned, tnum_strn
 
 SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
+_PTR_TO_STACK = T.PTR_TO_STACK
+_SIZE = SIZE_BYTES
+_MEM, _MEMSX = op.MEM, op.MEMSX
+_write_fixed, _read_fixed = ST._write_fixed, ST._read_fixed
 MAX_PACKET_OFF = 0xFFFF
 BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
 AT_PKT_END = -1       # pkt >= pkt_end
@@ -267,9 +272,36 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     st = env.cur
     regs = st.frames[st.curframe].regs
     reg = regs[regno]
-    check_ptr_alignment(env, reg, off, size, strict_alignment_once)
-    off += reg.off
     t = reg.type
+    if t == _PTR_TO_STACK:
+        vo = reg.s.var_off
+        if not vo.mask:
+            # the common stack access, at a constant offset: what check_ptr_alignment and
+            # check_stack_access_within_bounds check, then the fixed-offset read / write
+            off += reg.off
+            v = vo.value
+            fixed = (v - 0x10000000000000000 if v >> 63 else v) + off   # s64(var_off) + off
+            if (not ((v + off) & (size - 1)) and -MAX_BPF_STACK <= fixed
+                    and fixed + size <= 0 and size > 0):
+                f = st.frames[reg.frameno]
+                n = (-fixed + 7) >> 3                   # grow_stack_state, in whole slots
+                if n > len(f.stack):
+                    f.grow_stack(-fixed)
+                sp = env.subprogs[f.subprogno]
+                if sp.stack_depth < n << 3:
+                    sp.stack_depth = n << 3
+                if write:
+                    _write_fixed(env, f, fixed, size, value_regno, insn)
+                else:
+                    _read_fixed(env, f, fixed, size, value_regno)
+                    if size < 8 and value_regno >= 0:
+                        _narrow_load(regs, value_regno, size, is_ldsx)
+                return
+            off -= reg.off
+    if t == _PTR_TO_STACK or env.strict_alignment or strict_alignment_once:
+        check_ptr_alignment(env, reg, off, size, strict_alignment_once)
+    # (otherwise check_ptr_alignment checks nothing: only the stack is always strict)
+    off += reg.off
     b = t & T.BASE_MASK
     if t == T.PTR_TO_STACK:
         ST.check_stack_access_within_bounds(env, regno, off, size, write)
@@ -360,13 +392,19 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     else:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:
-        r = regs[value_regno]
-        if r is UNKNOWN_SCALAR and size in _NARROW_UNKNOWN:
-            regs[value_regno] = (_NARROW_UNKNOWN_SX if is_ldsx else _NARROW_UNKNOWN)[size]
-        elif r.type == T.SCALAR:
-            s = coerce_reg_to_size_sx(r.s, size) if is_ldsx else coerce_reg_to_size(r.s, size)
-            if s is not r.s:
-                regs[value_regno] = r.with_(s=s)
+        _narrow_load(regs, value_regno, size, is_ldsx)
+
+
+def _narrow_load(regs: list, value_regno: int, size: int, is_ldsx: bool) -> None:
+    """A load narrower than 8 bytes: the value read is truncated (coerce_reg_to_size) or
+    sign-extended (coerce_reg_to_size_sx, LDX MEMSX) to ``size`` bytes."""
+    r = regs[value_regno]
+    if r is UNKNOWN_SCALAR and size in _NARROW_UNKNOWN:
+        regs[value_regno] = (_NARROW_UNKNOWN_SX if is_ldsx else _NARROW_UNKNOWN)[size]
+    elif r.type == T.SCALAR:
+        s = coerce_reg_to_size_sx(r.s, size) if is_ldsx else coerce_reg_to_size(r.s, size)
+        if s is not r.s:
+            regs[value_regno] = r.with_(s=s)
 
 
 _MAP_STRUCT = {"array": "bpf_array", "percpu_array": "bpf_array", "prog_array": "bpf_array",
@@ -407,6 +445,8 @@ def _reg_type_mismatch_ok(t: int) -> bool:
 def save_aux_ptr_type(env: Env, t: int) -> None:
     aux = env.aux[env.insn_idx]
     prev = aux.ptr_type
+    if prev == t:
+        return
     if prev == T.NOT_INIT:
         aux.ptr_type = t
     elif t != prev and (not _reg_type_mismatch_ok(t) or not _reg_type_mismatch_ok(prev)):
@@ -414,30 +454,35 @@ def save_aux_ptr_type(env: Env, t: int) -> None:
 
 
 def check_ldx(env: Env, insn) -> None:
-    is_ldsx = (insn.code & 0xE0) == op.MEMSX
-    src_type = check_reg_arg_src(env, insn.src).type
-    check_reg_arg_dst(env, insn.dst, mark=False)
-    check_mem_access(env, insn.src, insn.off, SIZE_BYTES[insn.code & 0x18], False, insn.dst,
-                     False, is_ldsx, insn)
+    code = insn.code
+    src, dst = insn.src, insn.dst
+    src_type = check_reg_arg_src(env, src).type
+    if dst >= 10:
+        check_reg_arg_dst(env, dst, mark=False)         # raises
+    env.scratched_regs |= 1 << dst
+    check_mem_access(env, src, insn.off, _SIZE[code & 0x18], False, dst, False,
+                     (code & 0xE0) == _MEMSX, insn)
     save_aux_ptr_type(env, src_type)
 
 
 def check_stx(env: Env, insn) -> None:
-    if (insn.code & 0xE0) != op.MEM or insn.imm != 0:
+    code = insn.code
+    if (code & 0xE0) != _MEM or insn.imm != 0:
         raise VerifierError("BPF_STX uses reserved fields", EINVAL)
-    check_reg_arg_src(env, insn.src)
-    dst_type = check_reg_arg_src(env, insn.dst).type
-    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
-                     False, False, insn)
+    src, dst = insn.src, insn.dst
+    check_reg_arg_src(env, src)
+    dst_type = check_reg_arg_src(env, dst).type
+    check_mem_access(env, dst, insn.off, _SIZE[code & 0x18], True, src, False, False, insn)
     save_aux_ptr_type(env, dst_type)
 
 
 def check_st(env: Env, insn) -> None:
-    if (insn.code & 0xE0) != op.MEM or insn.src != 0:
+    code = insn.code
+    if (code & 0xE0) != _MEM or insn.src != 0:
         raise VerifierError("BPF_ST uses reserved fields", EINVAL)
-    dst_type = check_reg_arg_src(env, insn.dst).type
-    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, -1,
-                     False, False, insn)
+    dst = insn.dst
+    dst_type = check_reg_arg_src(env, dst).type
+    check_mem_access(env, dst, insn.off, _SIZE[code & 0x18], True, -1, False, False, insn)
     save_aux_ptr_type(env, dst_type)
 
 

@@ -5,13 +5,16 @@ numeric part of the kernel's ``struct bpf_reg_state``): a tnum ``var_off`` and
 eight bounds.  A concrete u64 ``v`` is described by a Scalar when *all nine*
 constraints hold (see :meth:`Scalar.contains`).  The value, its bounds
 synchronisation, width changes and log text live in
-:mod:`verifier.scalar_bounds`; this module adds the ALU transfer functions and
-is the public face of both (the API below).
+:mod:`verifier.scalar_bounds` and :mod:`verifier.scalar_width`; this module adds the
+ALU transfer functions and is the public face of them all (the API below).
 
 The transfer functions follow the kernel's ``kernel/bpf/verifier.c`` (bpf-next,
 2026): ``adjust_scalar_min_max_vals`` with its ``scalar{32,}_min_max_<op>``
 helpers and ``scalar_byte_swap``, on top of ``reg_bounds_sync``
 (``__update_reg_bounds``, ``__reg_deduce_bounds``, ``__reg_bound_offset``).
+ADD, SUB, AND, OR, XOR, LSH and RSH are computed here on plain locals; the
+rarer MUL, DIV, MOD, ARSH and byte swap keep the kernel's in-place helpers in
+:mod:`verifier.scalar_ops`.
 The code is our own Python; the kernel names appear in comments and function
 names so readers can cross-check.  Internally the kernel's in-place style is
 kept by working on a private mutable ``_Reg`` and freezing the result, so a
@@ -42,187 +45,30 @@ thousands of random programs (see tests/verifier).
 from __future__ import annotations
 
 from isa import opcodes as op
-from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, fits_s32, s32, s64, sext, u32
+from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32
 from verifier.scalar_bounds import (
-    _SYNC_MEMO, _SYNC_MEMO_MAX, _UNKNOWN, Scalar, _bounds_sync, _coerce_reg_to_size,
-    _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx, _new, _update_bounds,
-    _mark_known, _mark_reg32_known, _mark_reg32_unbounded, _mark_reg64_unbounded,
-    _mark_unbounded, _Reg, _reset_reg32_and_tnum, _reset_reg64_and_tnum,
-    _update_reg32_bounds, _update_reg_bounds, _zext_32_to_64, reg_bounds_sync,
+    _SYNC_MEMO, _SYNC_MEMO_MAX, _UNKNOWN, Scalar, _bounds_sync, _new, _update_bounds,
+    _mark_known, _mark_reg32_known, _Reg, _zext_32_to_64, reg_bounds_sync,
 )
 from verifier.scalar_bounds import (  # noqa: F401 - the public API, re-exported
-    bounds_sync, coerce_reg_to_size, coerce_reg_to_size_sx, coerce_subreg_to_size_sx,
-    format_scalar, format_scalar_ranges, zext_32_to_64,
+    bounds_sync, format_scalar, format_scalar_ranges, zext_32_to_64,
+)
+from verifier.scalar_width import _coerce_reg_to_size_sx, _coerce_subreg_to_size_sx
+from verifier.scalar_width import (  # noqa: F401 - the public API, re-exported
+    coerce_reg_to_size, coerce_reg_to_size_sx, coerce_subreg_to_size_sx,
+)
+from verifier.scalar_ops import (
+    _scalar32_arsh, _scalar32_mul, _scalar32_sdiv, _scalar32_smod, _scalar32_udiv,
+    _scalar32_umod, _scalar_arsh, _scalar_byte_swap, _scalar_mul, _scalar_sdiv, _scalar_smod,
+    _scalar_udiv, _scalar_umod,
 )
 from verifier.tnum import (
-    _MUL_MEMO, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and, tnum_arshift, tnum_bswap16, tnum_bswap32,
-    tnum_bswap64, tnum_is_const, tnum_lshift, tnum_mul, tnum_or, tnum_rshift,
-    tnum_const_subreg, tnum_sub, tnum_subreg, tnum_xor,
+    _MUL_MEMO, U32_MAX, U64_MAX, Tnum, tnum_add, tnum_and, tnum_is_const, tnum_lshift, tnum_mul,
+    tnum_or, tnum_rshift, tnum_const_subreg, tnum_sub, tnum_subreg, tnum_xor,
 )
 
 # C integer conversions (two's complement wrap, like the kernel's casts) are
 # isa.ints' u32/s32/u64/s64/sext, bound as module globals for the hot paths.
-
-
-# --- per-op range helpers (kernel: scalar{32,}_min_max_<op>) -----------------
-
-def _s64_fits(*xs: int) -> bool:
-    return all(S64_MIN <= x <= S64_MAX for x in xs)
-
-
-def _scalar32_mul(d: _Reg, s) -> None:
-    hi, lo = d.u32_max * s.u32_max, d.u32_min * s.u32_min
-    if hi > U32_MAX or lo > U32_MAX:
-        d.u32_min, d.u32_max = 0, U32_MAX
-    else:
-        d.u32_min, d.u32_max = lo, hi
-    prods = (d.s32_min * s.s32_min, d.s32_min * s.s32_max,
-             d.s32_max * s.s32_min, d.s32_max * s.s32_max)
-    if fits_s32(*prods):
-        d.s32_min, d.s32_max = min(prods), max(prods)
-    else:
-        d.s32_min, d.s32_max = S32_MIN, S32_MAX
-
-
-def _scalar_mul(d: _Reg, s) -> None:
-    hi, lo = d.umax * s.umax, d.umin * s.umin
-    if hi > U64_MAX or lo > U64_MAX:
-        d.umin, d.umax = 0, U64_MAX
-    else:
-        d.umin, d.umax = lo, hi
-    prods = (d.smin * s.smin, d.smin * s.smax, d.smax * s.smin, d.smax * s.smax)
-    if _s64_fits(*prods):
-        d.smin, d.smax = min(prods), max(prods)
-    else:
-        d.smin, d.smax = S64_MIN, S64_MAX
-
-
-def _cdiv(a: int, b: int) -> int:
-    """C division: truncates toward zero."""
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
-
-
-def _scalar32_udiv(d: _Reg, s) -> None:
-    v = s.u32_min  # non-zero constant divisor
-    d.u32_min, d.u32_max = d.u32_min // v, d.u32_max // v
-    d.s32_min, d.s32_max = S32_MIN, S32_MAX
-    _reset_reg64_and_tnum(d)
-
-
-def _scalar_udiv(d: _Reg, s) -> None:
-    v = s.umin
-    d.umin, d.umax = d.umin // v, d.umax // v
-    d.smin, d.smax = S64_MIN, S64_MAX
-    _reset_reg32_and_tnum(d)
-
-
-def _scalar32_sdiv(d: _Reg, s) -> None:
-    v = s.s32_min
-    if d.s32_min == S32_MIN and v == -1:
-        # BPF: S32_MIN / -1 == S32_MIN; anything else in the range wraps
-        if d.s32_max != S32_MIN:
-            d.s32_min, d.s32_max = S32_MIN, S32_MAX
-    else:
-        a, b = _cdiv(d.s32_min, v), _cdiv(d.s32_max, v)
-        d.s32_min, d.s32_max = min(a, b), max(a, b)
-    d.u32_min, d.u32_max = 0, U32_MAX
-    _reset_reg64_and_tnum(d)
-
-
-def _scalar_sdiv(d: _Reg, s) -> None:
-    v = s.smin
-    if d.smin == S64_MIN and v == -1:
-        if d.smax != S64_MIN:
-            d.smin, d.smax = S64_MIN, S64_MAX
-    else:
-        a, b = _cdiv(d.smin, v), _cdiv(d.smax, v)
-        d.smin, d.smax = min(a, b), max(a, b)
-    d.umin, d.umax = 0, U64_MAX
-    _reset_reg32_and_tnum(d)
-
-
-def _scalar32_umod(d: _Reg, s) -> None:
-    res_max = s.u32_min - 1
-    if d.u32_max <= res_max:
-        return  # [2, 5] % 10 == [2, 5]: the value is unchanged
-    d.u32_min, d.u32_max = 0, min(d.u32_max, res_max)
-    d.s32_min, d.s32_max = S32_MIN, S32_MAX
-    _reset_reg64_and_tnum(d)
-
-
-def _scalar_umod(d: _Reg, s) -> None:
-    res_max = s.umin - 1
-    if d.umax <= res_max:
-        return
-    d.umin, d.umax = 0, min(d.umax, res_max)
-    d.smin, d.smax = S64_MIN, S64_MAX
-    _reset_reg32_and_tnum(d)
-
-
-def _smod_range(lo: int, hi: int, divisor: int) -> tuple[int, int] | None:
-    """New [lo, hi] of a signed remainder, or None when unchanged."""
-    res_max_abs = abs(divisor) - 1  # |S64_MIN| - 1 == S64_MAX fits
-    if lo >= -res_max_abs and hi <= res_max_abs:
-        return None
-    if lo >= 0:  # the result has the dividend's sign
-        return 0, min(hi, res_max_abs)
-    if hi <= 0:
-        return max(lo, -res_max_abs), 0
-    return -res_max_abs, res_max_abs
-
-
-def _scalar32_smod(d: _Reg, s) -> None:
-    new = _smod_range(d.s32_min, d.s32_max, s.s32_min)
-    if new is None:
-        return
-    d.s32_min, d.s32_max = new
-    d.u32_min, d.u32_max = 0, U32_MAX
-    _reset_reg64_and_tnum(d)
-
-
-def _scalar_smod(d: _Reg, s) -> None:
-    new = _smod_range(d.smin, d.smax, s.smin)
-    if new is None:
-        return
-    d.smin, d.smax = new
-    d.umin, d.umax = 0, U64_MAX
-    _reset_reg32_and_tnum(d)
-
-
-def _scalar32_arsh(d: _Reg, s) -> None:
-    sh = s.u32_min  # src is a known constant here
-    d.s32_min >>= sh
-    d.s32_max >>= sh
-    d.var_off = tnum_arshift(tnum_subreg(d.var_off), sh, 32)
-    d.u32_min, d.u32_max = 0, U32_MAX  # re-derived from the tnum
-    _mark_reg64_unbounded(d)
-    _update_reg32_bounds(d)
-
-
-def _scalar_arsh(d: _Reg, s) -> None:
-    sh = s.umin
-    d.smin >>= sh
-    d.smax >>= sh
-    d.var_off = tnum_arshift(d.var_off, sh, 64)
-    d.umin, d.umax = 0, U64_MAX
-    _mark_reg32_unbounded(d)
-    _update_reg_bounds(d)
-
-
-def _scalar_byte_swap(d: _Reg, *, alu64: bool, to_be: bool, imm: int) -> None:
-    """kernel: scalar_byte_swap, for a little-endian host (x86-64)."""
-    need_bswap = alu64 or to_be  # to_le on little endian is a truncation
-    if need_bswap:
-        if imm == 16:
-            d.var_off = tnum_bswap16(d.var_off)
-        elif imm == 32:
-            d.var_off = tnum_bswap32(d.var_off)
-        elif imm == 64:
-            d.var_off = tnum_bswap64(d.var_off)
-        _mark_unbounded(d)  # bounds re-derived from the new tnum
-    if imm in (16, 32):
-        _coerce_reg_to_size(d, imm // 8)
 
 
 # --- ADD/SUB/AND/OR/XOR/LSH/RSH on the nine fields as locals -------------------
@@ -295,7 +141,8 @@ def _alu_sub(d, s, alu64: bool) -> tuple:
 def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
     """kernel: scalar{32,}_min_max_{and,or,xor} after tnum_{and,or,xor}."""
     sv_off = s.var_off
-    t = (tnum_and if opc == op.AND else tnum_or if opc == op.OR else tnum_xor)(d.var_off, sv_off)
+    is_and, is_or = opc == _AND, opc == _OR
+    t = (tnum_and if is_and else tnum_or if is_or else tnum_xor)(d.var_off, sv_off)
     v, m = t
     v32, m32 = v & U32_MAX, m & U32_MAX
     if not sv_off.mask & U32_MAX and not m32:
@@ -305,13 +152,16 @@ def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
         lo = hi = v32 - 0x100000000 if v32 >> 31 else v32
         ulo = uhi = v32
     else:
-        if opc == op.AND:   # minimum from the tnum, maximum the smaller operand maximum
-            ulo, uhi = v32, min(d.u32_max, s.u32_max)
-        elif opc == op.OR:  # maximum from the tnum, minimum the larger operand minimum
-            ulo, uhi = max(d.u32_min, s.u32_min), v32 | m32
+        if is_and:          # minimum from the tnum, maximum the smaller operand maximum
+            a, b = d.u32_max, s.u32_max
+            ulo, uhi = v32, a if a < b else b
+        elif is_or:         # maximum from the tnum, minimum the larger operand minimum
+            a, b = d.u32_min, s.u32_min
+            ulo, uhi = a if a > b else b, v32 | m32
         else:
             ulo, uhi = v32, v32 | m32
-        lo, hi = s32(ulo), s32(uhi)
+        lo = ulo - 0x100000000 if ulo >> 31 else ulo           # s32()
+        hi = uhi - 0x100000000 if uhi >> 31 else uhi
         if lo > hi:
             lo, hi = S32_MIN, S32_MAX
     if not sv_off.mask and not m:
@@ -320,13 +170,16 @@ def _alu_bitwise(opc: int, d, s, alu64: bool) -> tuple:
         vs32 = v32 - 0x100000000 if v32 >> 31 else v32
         r = (_new(Tnum, (v, 0)), vs, vs, v, v, vs32, vs32, v32, v32)
     else:
-        if opc == op.AND:
-            umin, umax = v, min(d.umax, s.umax)
-        elif opc == op.OR:
-            umin, umax = max(d.umin, s.umin), v | m
+        if is_and:
+            a, b = d.umax, s.umax
+            umin, umax = v, a if a < b else b
+        elif is_or:
+            a, b = d.umin, s.umin
+            umin, umax = a if a > b else b, v | m
         else:
             umin, umax = v, v | m
-        smin, smax = s64(umin), s64(umax)
+        smin = umin - 0x10000000000000000 if umin >> 63 else umin      # s64()
+        smax = umax - 0x10000000000000000 if umax >> 63 else umax
         if smin > smax:
             smin, smax = S64_MIN, S64_MAX
         r = _update_bounds(t, smin, smax, umin, umax, lo, hi, ulo, uhi)
@@ -402,6 +255,7 @@ def _alu_rsh(d, s, alu64: bool) -> tuple:
 
 
 _ZERO_SCALAR = Scalar.const(0)
+_AND, _OR = op.AND, op.OR
 _FIELDS_OP = {op.ADD: _alu_add, op.SUB: _alu_sub, op.AND: _alu_and, op.OR: _alu_or,
               op.XOR: _alu_xor, op.LSH: _alu_lsh, op.RSH: _alu_rsh}
 

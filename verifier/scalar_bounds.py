@@ -7,9 +7,9 @@ constraints hold (see :meth:`Scalar.contains`).
 
 Here: the value itself, the marking helpers (``___mark_reg_known``,
 ``__mark_reg*_unbounded``), the bounds synchronisation ``reg_bounds_sync``
-(``__update_reg_bounds``, ``__reg_deduce_bounds``, ``__reg_bound_offset``), the
-width changes (``zext_32_to_64``, ``coerce_reg_to_size``,
-``coerce_reg_to_size_sx``, ``coerce_subreg_to_size_sx``); the log text
+(``__update_reg_bounds``, ``__reg_deduce_bounds``, ``__reg_bound_offset``) and
+``zext_32_to_64``; truncation and sign extension (``coerce_reg_to_size*``) are
+:mod:`verifier.scalar_width`; the log text
 (``print_scalar_ranges``) is :mod:`verifier.scalar_fmt`, re-exported here.
 The ALU transfer functions built on them are :mod:`verifier.scalar`, which
 also re-exports this module's public names.
@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32, u64
+from isa.ints import S32_MAX, S32_MIN, S64_MAX, S64_MIN, s32, s64, sext, u32
 from verifier.tnum import (
-    TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_cast, tnum_const,
+    TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum, tnum_const,
     tnum_const_subreg, tnum_in, tnum_intersect, tnum_is_const,
     tnum_range, tnum_step, tnum_subreg, tnum_subreg_is_const,
 )
@@ -274,8 +274,14 @@ def _update_bounds(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min:
         umin = v
     if tmax < umax:
         umax = tmax
-    # tnum_step(t, umin), its two end cases inlined
-    tnum_next = tmax if umin >= tmax else v if umin < v else tnum_step(t, umin)
+    # tnum_step(t, umin), its two end cases and umin == t.value (the next member is
+    # t.value plus the lowest unknown bit) inlined
+    if umin >= tmax:
+        tnum_next = tmax
+    elif umin <= v:
+        tnum_next = v if umin < v else v | (m & -m)
+    else:
+        tnum_next = tnum_step(t, umin)
     if (umin & ~m) == v:                 # umin is a member of the tnum
         known = umin if tnum_next > umax else None          # overlap only in umin
     elif tnum_next == tmax:
@@ -328,6 +334,25 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
     verifier's hottest arithmetic, and locals are far cheaper than attributes)."""
     t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = _update_bounds(
         t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+    if 0 <= umin <= umax <= S32_MAX and smin <= umin and smax >= umax:
+        # The common case of a small non-negative value (a length, an index, a masked
+        # byte), computed directly.  Every value lies in [0, S32_MAX], where the four
+        # views (u64, s64, u32, s32) of a number coincide and the s64 range, which
+        # contains the u64 one, adds nothing.  If the other two ranges leave a
+        # non-empty [lo, hi], the first round below makes all four ranges [lo, hi] and
+        # intersects the tnum with tnum_range(lo, hi) (the sign-extension step fires);
+        # a second round changes nothing, and __reg_bound_offset keeps that tnum.
+        # (Otherwise, or when the ranges disagree, the general code runs.)
+        lo = umin if umin > u32_min else u32_min
+        lo = lo if lo > s32_min else s32_min
+        hi = umax if umax < u32_max else u32_max
+        hi = hi if hi < s32_max else s32_max
+        if lo <= hi:
+            rm = (1 << (lo ^ hi).bit_length()) - 1       # tnum_range(lo, hi).mask
+            v, m = t
+            m &= rm
+            return _update_bounds(_new(Tnum, ((v | (lo & ~rm)) & ~m, m)), lo, hi, lo, hi,
+                                  lo, hi, lo, hi)
     # __reg_deduce_bounds: three rounds, as in the kernel (each can feed the next); a
     # round is a pure function of the fields, so once one changes nothing the rest
     # would not either
@@ -423,6 +448,10 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
             smin, smax = s32_min, s32_max
             umin, umax = s32_min, s32_max
             t = tnum_intersect(t, tnum_range(smin, smax))
+            if u32_min == s32_min and u32_max == s32_max and s32_min <= s32_max:
+                # all four ranges are now one range inside [0, S32_MAX], and the tnum
+                # was intersected with it: another round would change nothing
+                break
 
         if before == (t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max):
             break
@@ -468,120 +497,6 @@ def _reg_assign_32_into_64(r: _Reg) -> None:
 def _zext_32_to_64(r: _Reg) -> None:
     r.var_off = tnum_subreg(r.var_off)
     _reg_assign_32_into_64(r)
-
-
-def _coerce_reg_to_size(r: _Reg, size: int) -> None:
-    """kernel: coerce_reg_to_size - keep the low ``size`` bytes (zero-ext)."""
-    r.var_off = tnum_cast(r.var_off, size)
-    mask = (1 << (size * 8)) - 1
-    if (r.umin & ~mask) == (r.umax & ~mask):
-        r.umin &= mask
-        r.umax &= mask
-    else:
-        r.umin, r.umax = 0, mask
-    r.smin, r.smax = s64(r.umin), s64(r.umax)
-    # below 32 bits the subregister is truncated too; relearn it from 64-bit
-    if size < 4:
-        _mark_reg32_unbounded(r)
-    reg_bounds_sync(r)
-
-
-def _set_sext64_default_val(r: _Reg, size: int) -> None:
-    lo, hi = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
-    r.smin = r.s32_min = lo
-    r.smax = r.s32_max = hi
-    r.umin = r.u32_min = 0
-    r.umax, r.u32_max = U64_MAX, U32_MAX
-    r.var_off = TNUM_UNKNOWN
-
-
-def _coerce_reg_to_size_sx(r: _Reg, size: int) -> None:
-    """kernel: coerce_reg_to_size_sx - sign-extend the low ``size`` bytes."""
-    bits = size * 8
-    if tnum_is_const(r.var_off):
-        v = u64(sext(r.var_off.value, bits))
-        _mark_known(r, v)
-        return
-    top_smax = (u64(r.smax) >> bits) << bits
-    top_smin = (u64(r.smin) >> bits) << bits
-    if top_smax == top_smin:
-        # smin..smax share the bits above `bits`: the low parts are a
-        # contiguous range, and sign-extending it keeps it one if both ends
-        # land on the same side of zero.
-        a, b = sext(r.smax, bits), sext(r.smin, bits)
-        hi, lo = max(a, b), min(a, b)
-        if (hi >= 0) == (lo >= 0):
-            r.smin, r.s32_min = lo, s32(lo)
-            r.smax, r.s32_max = hi, s32(hi)
-            r.umin, r.u32_min = u64(lo), u32(lo)
-            r.umax, r.u32_max = u64(hi), u32(hi)
-            r.var_off = tnum_range(u64(lo), u64(hi))
-            return
-    lim = 1 << (bits - 1)
-    if -lim <= r.s32_min and r.s32_max < lim:
-        # The subregister already lies in the narrow signed range, so the
-        # sign extension leaves the low 32 bits as they were: the s32 and u32
-        # bounds stay, bound the 64-bit result, and the rest is relearned
-        # from them (Linux 6.18.44 logs `r0 s>>= 56; r0 = (s32)r0` and
-        # `r0 = (s16)r0` after it as smin=smin32=-128,smax=smax32=127).
-        s32min, s32max, u32min, u32max = r.s32_min, r.s32_max, r.u32_min, r.u32_max
-        _set_sext64_default_val(r, size)
-        r.smin, r.smax = s32min, s32max
-        r.s32_min, r.s32_max, r.u32_min, r.u32_max = s32min, s32max, u32min, u32max
-        reg_bounds_sync(r)
-        return
-    _set_sext64_default_val(r, size)
-
-
-def _set_sext32_default_val(r: _Reg, size: int) -> None:
-    r.s32_min, r.s32_max = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
-    r.u32_min, r.u32_max = 0, U32_MAX
-    r.var_off = tnum_subreg(TNUM_UNKNOWN)
-
-
-def _coerce_subreg_to_size_sx(r: _Reg, size: int) -> None:
-    """kernel: coerce_subreg_to_size_sx - the 32-bit movsx (w = (s8/s16)w)."""
-    bits = size * 8
-    if tnum_is_const(r.var_off):
-        v = u64(sext(r.var_off.value, bits))
-        r.var_off = tnum_const(v)
-        r.s32_min = r.s32_max = s32(v)
-        r.u32_min = r.u32_max = u32(v)
-        return
-    top_smax = (u32(r.s32_max) >> bits) << bits
-    top_smin = (u32(r.s32_min) >> bits) << bits
-    if top_smax == top_smin:
-        a, b = sext(r.s32_max, bits), sext(r.s32_min, bits)
-        hi, lo = max(a, b), min(a, b)
-        if (lo >= 0) == (hi >= 0):
-            r.s32_min, r.s32_max = lo, hi
-            r.u32_min, r.u32_max = u32(lo), u32(hi)
-            r.var_off = tnum_subreg(tnum_range(u64(lo), u64(hi)))
-            return
-    _set_sext32_default_val(r, size)
-
-
-def coerce_reg_to_size(s: Scalar, size: int) -> Scalar:
-    """Zero-extending narrow load / truncation to ``size`` bytes (1, 2, 4)."""
-    r = _Reg.of(s)
-    _coerce_reg_to_size(r, size)
-    return r.freeze()
-
-
-def coerce_reg_to_size_sx(s: Scalar, size: int) -> Scalar:
-    """Sign-extending load (LDX MEMSX) / 64-bit movsx from ``size`` bytes.
-
-    Like the kernel, no reg_bounds_sync follows."""
-    r = _Reg.of(s)
-    _coerce_reg_to_size_sx(r, size)
-    return r.freeze()
-
-
-def coerce_subreg_to_size_sx(s: Scalar, size: int) -> Scalar:
-    """The 32-bit sign extension of a 32-bit movsx, *before* zero-extension."""
-    r = _Reg.of(s)
-    _coerce_subreg_to_size_sx(r, size)
-    return r.freeze()
 
 
 def zext_32_to_64(s: Scalar) -> Scalar:

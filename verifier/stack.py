@@ -69,14 +69,24 @@ def _scrub(t: int) -> int:
 
 def check_stack_access_within_bounds(env: Env, regno: int, off: int, size: int,
                                      write: bool) -> None:
-    reg = env.reg(regno)
-    f = env.func_of(reg)
-    extra = " write to" if write else " read from"
+    st = env.cur
+    reg = st.frames[st.curframe].regs[regno]
+    f = st.frames[reg.frameno]
     s = reg.s
     if s.var_off.mask == 0:
         min_off = s64(s.var_off.value) + off
         max_off = min_off + size
-    else:
+        if -MAX_BPF_STACK <= min_off and max_off <= 0 and size > 0:
+            # in bounds (the common case): grow_stack_state
+            n = (-min_off + BPF_REG_SIZE - 1) // BPF_REG_SIZE
+            if n > len(f.stack):
+                f.grow_stack(-min_off)
+            sp = env.subprogs[f.subprogno]
+            if sp.stack_depth < n * BPF_REG_SIZE:
+                sp.stack_depth = n * BPF_REG_SIZE
+            return
+    extra = " write to" if write else " read from"
+    if s.var_off.mask != 0:
         if s.smax >= BPF_MAX_VAR_OFF or s.smin <= -BPF_MAX_VAR_OFF:
             raise VerifierError(f"invalid unbounded variable-offset{extra} stack R{regno}")
         min_off = s.smin + off
@@ -190,26 +200,40 @@ def _write_var(env: Env, f: Frame, ptr_regno: int, off: int, size: int, value_re
     writing_zero = ((vreg is not None and vreg.type == T.SCALAR and vreg.s.var_off.mask == 0
                      and vreg.s.var_off.value == 0) or (vreg is None and is_st and insn.imm == 0))
     zero_used = False
-    for i in range(min_off, max_off):
-        destroy_if_dynptr_slot(env, f, (-i - 1) // BPF_REG_SIZE)
-    for i in range(min_off, max_off):
-        slot_i = -i - 1
-        spi = slot_i // BPF_REG_SIZE
-        env.scratch_stack(spi)
-        old = f.stack[spi]
-        j = slot_i % BPF_REG_SIZE
-        st = old.types[j]
-        if (writing_zero and st == STACK_SPILL and old.spilled.type == T.SCALAR
-                and old.spilled.s.var_off.mask == 0 and old.spilled.s.var_off.value == 0):
-            zero_used = True
-            continue
-        new_type = STACK_MISC
-        if writing_zero and st == STACK_ZERO:
-            new_type = STACK_ZERO
-            zero_used = True
-        types = list(old.types)
-        types[j] = new_type
-        f.stack[spi] = Slot(tuple(types), NOT_INIT_REG)
+    # the bytes of one slot are consecutive: each slot is destroyed (if a dynptr's) and
+    # rewritten once, in the order of the bytes
+    if min_off < max_off:
+        for spi in range((-min_off - 1) // BPF_REG_SIZE, (-max_off) // BPF_REG_SIZE - 1, -1):
+            destroy_if_dynptr_slot(env, f, spi)
+    stack = f.stack
+    i = min_off
+    while i < max_off:
+        spi = (-i - 1) // BPF_REG_SIZE
+        stop = -spi * BPF_REG_SIZE
+        if stop > max_off:
+            stop = max_off
+        env.scratched_stack |= 1 << spi
+        old = stack[spi]
+        types = None            # the slot's byte types once one byte is written
+        spilled = old.spilled   # NOT_INIT once one byte is written
+        for k in range(i, stop):
+            j = (-k - 1) % BPF_REG_SIZE
+            st = (old.types if types is None else types)[j]
+            if (writing_zero and st == STACK_SPILL and spilled.type == T.SCALAR
+                    and spilled.s.var_off.mask == 0 and spilled.s.var_off.value == 0):
+                zero_used = True
+                continue
+            new_type = STACK_MISC
+            if writing_zero and st == STACK_ZERO:
+                new_type = STACK_ZERO
+                zero_used = True
+            if types is None:
+                types = list(old.types)
+            types[j] = new_type
+            spilled = NOT_INIT_REG
+        if types is not None:
+            stack[spi] = Slot(tuple(types), NOT_INIT_REG)
+        i = stop
     if zero_used and value_regno >= 0:
         mark_chain_precision(env, value_regno)
 
@@ -342,31 +366,57 @@ def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: i
         meta.access_size = access_size
         meta.regno = regno
         return
-    for i in range(min_off, max_off + access_size):
-        slot_i = -i - 1
-        spi = slot_i // BPF_REG_SIZE
-        if f.allocated_stack <= slot_i:
-            raise VerifierError("allocated_stack too small", EFAULT)
-        slot = f.stack[spi]
-        j = slot_i % BPF_REG_SIZE
-        st = slot.types[j]
-        if st == STACK_MISC:
+    end = max_off + access_size
+    if min_off < end and len(f.stack) * BPF_REG_SIZE <= -min_off - 1:
+        # the first byte has the highest slot index: if it is allocated, all are
+        raise VerifierError("allocated_stack too small", EFAULT)
+    allow_uninit, allow_leaks = env.allow_uninit_stack, env.allow_ptr_leaks
+    stack = f.stack
+    i = min_off
+    while i < end:
+        # the bytes of one slot are consecutive: each slot is looked at once
+        spi = (-i - 1) // BPF_REG_SIZE
+        stop = -spi * BPF_REG_SIZE
+        if stop > end:
+            stop = end
+        slot = stack[spi]
+        types = slot.types
+        if not write:
+            # a read changes nothing: only a byte of another kind than MISC / ZERO
+            # (INVALID, SPILL where allowed) is refused, the first such one by offset
+            if allow_uninit and allow_leaks and max(types) < STACK_DYNPTR:
+                i = stop        # (privileged) every byte of the slot reads
+                continue
+            for k in range(i, stop):
+                st = types[(-k - 1) % BPF_REG_SIZE]
+                if (st == STACK_MISC or st == STACK_ZERO or (st == STACK_INVALID and allow_uninit)
+                        or (st == STACK_SPILL and (slot.spilled.type == T.SCALAR or allow_leaks))):
+                    continue
+                _range_read_error(reg, regno, min_off, k, access_size)
+            i = stop
             continue
-        if st == STACK_ZERO or (st == STACK_INVALID and env.allow_uninit_stack):
-            if write:
-                types = list(slot.types)
-                types[j] = STACK_MISC
-                f.stack[spi] = Slot(tuple(types), slot.spilled)
-            continue
-        if st == STACK_SPILL and (slot.spilled.type == T.SCALAR or env.allow_ptr_leaks):
-            if write:
-                f.stack[spi] = Slot(tuple(_scrub(t) for t in slot.types), UNKNOWN_SCALAR)
-            continue
-        if reg.s.var_off.mask == 0:
-            raise VerifierError(f"invalid read from stack R{regno} off {min_off}+{i - min_off} "
-                                f"size {access_size}")
-        raise VerifierError(f"invalid read from stack R{regno} var_off "
-                            f"{tnum_strn(reg.s.var_off)}+{i - min_off} size {access_size}")
+        new_types = None
+        spilled = slot.spilled
+        for k in range(i, stop):
+            j = (-k - 1) % BPF_REG_SIZE
+            st = (types if new_types is None else new_types)[j]
+            if st == STACK_MISC:
+                continue
+            if st == STACK_ZERO or (st == STACK_INVALID and allow_uninit):
+                if new_types is None:
+                    new_types = list(types)
+                new_types[j] = STACK_MISC
+                continue
+            if st == STACK_SPILL and (spilled.type == T.SCALAR or allow_leaks):
+                new_types = [_scrub(t) for t in (types if new_types is None else new_types)]
+                spilled = UNKNOWN_SCALAR
+                continue
+            if new_types is not None:
+                stack[spi] = Slot(tuple(new_types), spilled)
+            _range_read_error(reg, regno, min_off, k, access_size)
+        if new_types is not None:
+            stack[spi] = Slot(tuple(new_types), spilled)
+        i = stop
     # every slot the helper may touch counts as read, writes included: a helper
     # that fills only part of the range leaves the rest as it was
     if reg.s.var_off.mask == 0 and env.liveness is not None:
@@ -377,6 +427,14 @@ def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: i
     elif env.liveness is not None:
         for i in range(min_off, max_off + access_size):
             _live_read(env, f.frameno, (-i - 1) // BPF_REG_SIZE)
+
+
+def _range_read_error(reg: Reg, regno: int, min_off: int, i: int, access_size: int) -> None:
+    if reg.s.var_off.mask == 0:
+        raise VerifierError(f"invalid read from stack R{regno} off {min_off}+{i - min_off} "
+                            f"size {access_size}")
+    raise VerifierError(f"invalid read from stack R{regno} var_off "
+                        f"{tnum_strn(reg.s.var_off)}+{i - min_off} size {access_size}")
 
 
 def clear_slot(f: Frame, spi: int) -> None:
