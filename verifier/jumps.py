@@ -360,9 +360,12 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     else:
         if srcno != 0:
             raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-        src = Reg(_SCALAR, _jmp_imm(insn.imm))
+        if dst.type == _SCALAR:
+            return _cond_jmp_scalar_k(env, st, regs, insn, insn_idx, dst, opc,
+                                      (code & 7) == _JMP32)
         if dst.type == _PTR_TO_STACK:
-            flags |= INSN_F_DST_REG_STACK
+            push_jmp_history(env, st, INSN_F_DST_REG_STACK)
+        return _cond_jmp_pointer_k(env, st, insn, insn_idx, dst, opc, (code & 7) == _JMP32)
     if flags:
         push_jmp_history(env, st, flags)
     jmp32 = (code & 7) == _JMP32
@@ -372,12 +375,12 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     if pred >= 0:
         if not dst.is_pointer:
             mark_chain_precision(env, dstno)
-        if is_x and not src.is_pointer:
+        if not src.is_pointer:
             mark_chain_precision(env, srcno)
         return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
     dst_scalar, src_scalar = dst.type == _SCALAR, src.type == _SCALAR
     linked: list = []
-    if is_x and src_scalar and src.id:
+    if src_scalar and src.id:
         collect_linked_regs(env, st, src.id, linked)
     if dst_scalar and dst.id:
         collect_linked_regs(env, st, dst.id, linked)
@@ -385,30 +388,28 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         push_jmp_history(env, st, 0, linked)
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
     oregs = other.frames[other.curframe].regs
-    if dst_scalar and src_scalar and is_x and srcno == dstno:
+    if dst_scalar and src_scalar and srcno == dstno:
         oregs[dstno] = _with_s(dst, _refine_same(dst.s, opc, jmp32))
         regs[dstno] = _with_s(dst, _refine_same(dst.s, BR.rev_opcode(opc), jmp32))
     elif dst_scalar and src_scalar:
         # the refinements is_branch_taken computed (kernel: reg_set_min_max)
         oregs[dstno] = _with_s(dst, ref.true_a)
         regs[dstno] = _with_s(dst, ref.false_a)
-        if is_x:
-            oregs[srcno] = _with_s(src, ref.true_b)
-            regs[srcno] = _with_s(src, ref.false_b)
-    if is_x:
-        src = regs[srcno]
-        if src.type == _SCALAR and src.id:
-            e = (st.curframe, True, srcno)
-            sync_linked_regs(env, st, e, linked)
-            sync_linked_regs(env, other, e, linked)
+        oregs[srcno] = _with_s(src, ref.true_b)
+        regs[srcno] = _with_s(src, ref.false_b)
+    src = regs[srcno]
+    if src.type == _SCALAR and src.id:
+        e = (st.curframe, True, srcno)
+        sync_linked_regs(env, st, e, linked)
+        sync_linked_regs(env, other, e, linked)
     dst = regs[dstno]
     if dst.type == _SCALAR and dst.id:
         e = (st.curframe, True, dstno)
         sync_linked_regs(env, st, e, linked)
         sync_linked_regs(env, other, e, linked)
     dst = regs[dstno]
-    src = regs[srcno] if is_x else src
-    if (not jmp32 and is_x and src.is_pointer and dst.is_pointer
+    src = regs[srcno]
+    if (not jmp32 and src.is_pointer and dst.is_pointer
             and T.may_be_null(src.type) != T.may_be_null(dst.type)
             and T.base(src.type) != T.PTR_TO_BTF_ID and T.base(dst.type) != T.PTR_TO_BTF_ID):
         eq_regs = oregs if opc == op.JEQ else (regs if opc == op.JNE else None)
@@ -418,15 +419,56 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         # and packet pointers do not (the kernel keeps the value maybe-NULL)
         if eq_regs is not None and T.type_not_null(other_type):
             eq_regs[r] = mark_ptr_not_null(eq_regs[r])
-    if (not jmp32 and not is_x and insn.imm == 0 and opc in (op.JEQ, op.JNE)
-            and T.may_be_null(dst.type)):
-        mark_ptr_or_null_regs(st, dstno, opc == op.JNE)
-        mark_ptr_or_null_regs(other, dstno, opc == op.JEQ)
-    elif not (is_x and not jmp32 and opc in _PKT_CMP
-              and try_match_pkt_pointers(insn, dst, regs[srcno], st, other)) \
+    if not (not jmp32 and opc in _PKT_CMP and try_match_pkt_pointers(insn, dst, src, st, other)) \
             and env.is_pointer_value(dstno):
         raise VerifierError(f"R{dstno} pointer comparison prohibited")
     return insn_idx + 1
+
+
+def _cond_jmp_scalar_k(env: Env, st: State, regs: list, insn, insn_idx: int, dst: Reg,
+                       opc: int, jmp32: bool) -> int:
+    """``if rD <op> K`` with rD a scalar: check_cond_jmp_op's steps for this form
+    (the K operand is a constant scalar that is never stored, so no register is built)."""
+    dstno = insn.dst
+    pred, ref = _br_predict(dst.s, _jmp_imm(insn.imm), opc, jmp32, False)
+    if pred >= 0:
+        mark_chain_precision(env, dstno)
+        return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
+    linked: list = []
+    if dst.id:
+        collect_linked_regs(env, st, dst.id, linked)
+        if len(linked) > 1:
+            push_jmp_history(env, st, 0, linked)
+    other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
+    other.frames[other.curframe].regs[dstno] = _with_s(dst, ref.true_a)
+    regs[dstno] = new = _with_s(dst, ref.false_a)
+    if new.id:
+        e = (st.curframe, True, dstno)
+        sync_linked_regs(env, st, e, linked)
+        sync_linked_regs(env, other, e, linked)
+    return insn_idx + 1
+
+
+def _cond_jmp_pointer_k(env: Env, st: State, insn, insn_idx: int, dst: Reg, opc: int,
+                        jmp32: bool) -> int:
+    """``if rD <op> K`` with rD a pointer: only ``== 0`` / ``!= 0`` of a pointer
+    known not to be NULL is decided (is_branch_taken); a NULL check splits a
+    maybe-NULL pointer (mark_ptr_or_null_regs); any other comparison of a pointer
+    with a constant is refused."""
+    imm = insn.imm
+    if not imm & 0xFFFFFFFF and opc in _EQ_NE and _reg_not_null(dst):
+        return insn_idx + insn.off + 1 if opc == op.JNE else insn_idx + 1
+    other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
+    dstno = insn.dst
+    if not jmp32 and imm == 0 and opc in _EQ_NE and dst.type & T.PTR_MAYBE_NULL:
+        mark_ptr_or_null_regs(st, dstno, opc == op.JNE)
+        mark_ptr_or_null_regs(other, dstno, opc == op.JEQ)
+    elif env.is_pointer_value(dstno):
+        raise VerifierError(f"R{dstno} pointer comparison prohibited")
+    return insn_idx + 1
+
+
+_EQ_NE = (op.JEQ, op.JNE)
 
 
 def _may_goto(env: Env, insn, insn_idx: int) -> int:
