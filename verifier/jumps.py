@@ -29,7 +29,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
 from verifier.equiv import frame_insn_idx
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
-from verifier.refs import for_each_reg, release_reference_nomark
+from verifier.refs import for_each_reg_with_id, release_reference_nomark
 from verifier.scalar import Scalar, _alu_add
 from verifier.scalar_bounds import _Reg, _zext_32_to_64, reg_bounds_sync
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
@@ -238,9 +238,14 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
     rid = regs[regno].id
     if ref_obj_id and ref_obj_id == rid and is_null:
         release_reference_nomark(st, rid)
+    if not rid:
+        return
+    done: list = [None, None]       # the last register fixed and its replacement
 
     def fix(r: Reg):
-        if not (r.type & T.PTR_MAYBE_NULL) or r.id != rid or not rid:
+        if r is done[0]:            # copies of one pointer are usually one object
+            return done[1]
+        if not (r.type & T.PTR_MAYBE_NULL):
             return None
         s = r.s
         if s.smin or s.smax or s.var_off.mask or s.var_off.value:
@@ -248,15 +253,17 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
         if r.off and not r.type & (T.MEM_ALLOC | T.NON_OWN_REF):
             return None        # graph nodes point inside their object (verifier.graph)
         if is_null:
-            return Reg(T.SCALAR, Scalar.const(0))
-        new = mark_ptr_not_null(r)
-        if not ((new.type == T.PTR_TO_MAP_VALUE and new.map is not None
-                 and new.map.field_off("bpf_spin_lock") >= 0)
-                or (new.type & T.MEM_ALLOC and new.map is not None
-                    and new.map.field_off("bpf_spin_lock") >= 0)):
-            new.id = 0      # the id only matters to spin-lock pointers from here on
+            new = Reg(T.SCALAR, Scalar.const(0))
+        else:
+            new = mark_ptr_not_null(r)
+            if not ((new.type == T.PTR_TO_MAP_VALUE and new.map is not None
+                     and new.map.field_off("bpf_spin_lock") >= 0)
+                    or (new.type & T.MEM_ALLOC and new.map is not None
+                        and new.map.field_off("bpf_spin_lock") >= 0)):
+                new.id = 0      # the id only matters to spin-lock pointers from here on
+        done[0], done[1] = r, new
         return new
-    for_each_reg(st, fix)
+    for_each_reg_with_id(st, rid, fix)
 
 
 # --- packet pointers ---------------------------------------------------------------------
@@ -274,10 +281,10 @@ def find_good_pkt_pointers(st: State, dst: Reg, t: int, range_right_open: bool) 
     did = dst.id
 
     def upd(r: Reg):
-        if r.type == t and r.id == did and r.range < new_range:
+        if r.type == t and r.range < new_range:
             return r.with_(range=max(r.range, new_range))
         return None
-    for_each_reg(st, upd)
+    for_each_reg_with_id(st, did, upd)
 
 
 def mark_pkt_end(st: State, regno: int, range_open: bool) -> None:
