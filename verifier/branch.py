@@ -225,14 +225,14 @@ def _branch_taken_by_ranges(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
                             same_reg: bool) -> int | None:
     """The direct checks of is_scalar_branch_taken; None means "ask
     simulate_both_branches_taken"."""
-    t1 = tnum_subreg(a.var_off) if is_jmp32 else a.var_off
-    t2 = tnum_subreg(b.var_off) if is_jmp32 else b.var_off
+    t1, smin1, smax1, umin1, umax1, s32min1, s32max1, u32min1, u32max1 = a
+    t2, smin2, smax2, umin2, umax2, s32min2, s32max2, u32min2, u32max2 = b
     if is_jmp32:
-        umin1, umax1, smin1, smax1 = a.u32_min, a.u32_max, a.s32_min, a.s32_max
-        umin2, umax2, smin2, smax2 = b.u32_min, b.u32_max, b.s32_min, b.s32_max
-    else:
-        umin1, umax1, smin1, smax1 = a.umin, a.umax, a.smin, a.smax
-        umin2, umax2, smin2, smax2 = b.umin, b.umax, b.smin, b.smax
+        # tnum_subreg, inline
+        t1 = _new(Tnum, (t1.value & 0xFFFFFFFF, t1.mask & 0xFFFFFFFF))
+        t2 = _new(Tnum, (t2.value & 0xFFFFFFFF, t2.mask & 0xFFFFFFFF))
+        umin1, umax1, smin1, smax1 = u32min1, u32max1, s32min1, s32max1
+        umin2, umax2, smin2, smax2 = u32min2, u32max2, s32min2, s32max2
 
     if same_reg:
         if opc in (op.JGE, op.JLE, op.JSGE, op.JSLE, op.JEQ):
@@ -247,14 +247,14 @@ def _branch_taken_by_ranges(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
 
     if opc in (op.JEQ, op.JNE):
         eq_known = None  # True: always equal, False: never equal
-        if tnum_is_const(t1) and tnum_is_const(t2):
+        if not t1.mask and not t2.mask:
             eq_known = t1.value == t2.value
         elif (not tnum_overlap(t1, t2)
               or umin1 > umax2 or umax1 < umin2
               or smin1 > smax2 or smax1 < smin2):
             eq_known = False
-        elif not is_jmp32 and (a.u32_min > b.u32_max or a.u32_max < b.u32_min
-                               or a.s32_min > b.s32_max or a.s32_max < b.s32_min):
+        elif not is_jmp32 and (u32min1 > u32max2 or u32max1 < u32min2
+                               or s32min1 > s32max2 or s32max1 < s32min2):
             # 64-bit ranges inconclusive: the subregisters may still differ
             eq_known = False
         if eq_known is not None:
@@ -372,24 +372,29 @@ _EQ_FIELDS = frozenset({op.JEQ, op.JNE})
 
 
 def _predict_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool, pred) -> tuple:
-    rev = _REV[opc]
-    if (not is_jmp32 and pred is None and opc in _EQ_FIELDS and b[0].mask == 0
-            and b == _const(b[0].value)):
+    # an exact constant (Scalar.const) the refinement leaves untouched needs no sync
+    a_k = a[0].mask == 0 and a == _const(a[0].value)
+    b_k = b[0].mask == 0 and b == _const(b[0].value)
+    if not is_jmp32 and pred is None and b_k and opc in _EQ_FIELDS:
         # r == K with K an exact constant, undecided by the ranges: K lies in every
         # range and in the tnum of r, so the equal side is K itself (its four 64-bit
         # bounds and tnum collapse to K, __update_reg_bounds pulls the 32-bit ones
         # onto K, and an exact constant is a fixed point of reg_bounds_sync)
-        ne = _refine_side(a, b, op.JNE, False)
-        if _violated_f(ne[0]) or _violated_f(ne[1]):
+        x, y = _refine_fields(a, b, op.JNE, False)
+        x = a if a_k and x == a else _synced(x)
+        y = b if y == b else _synced(y)
+        if _violated_f(x) or _violated_f(y):
             return (1, None) if opc == op.JEQ else (0, None)
-        ne_a, ne_b = _new(Scalar, ne[0]), _new(Scalar, ne[1])
-        if opc == op.JEQ:
-            return -1, Refined(b, b, ne_a, ne_b)
-        return -1, Refined(ne_a, ne_b, b, b)
-    f1, f2 = _refine_side(a, b, rev, is_jmp32)
+        x, y = _new(Scalar, x), _new(Scalar, y)
+        return -1, (Refined(b, b, x, y) if opc == op.JEQ else Refined(x, y, b, b))
+    x, y = _refine_fields(a, b, _REV[opc], is_jmp32)
+    f1 = a if a_k and x == a else _synced(x)
+    f2 = b if b_k and y == b else _synced(y)
     if pred is None and (_violated_f(f1) or _violated_f(f2)):
         return 1, None
-    t1, t2 = _refine_side(a, b, opc, is_jmp32)
+    x, y = _refine_fields(a, b, opc, is_jmp32)
+    t1 = a if a_k and x == a else _synced(x)
+    t2 = b if b_k and y == b else _synced(y)
     if pred is None and (_violated_f(t1) or _violated_f(t2)):
         return 0, None
     return -1, Refined(_new(Scalar, t1), _new(Scalar, t2), _new(Scalar, f1), _new(Scalar, f2))
@@ -400,11 +405,8 @@ def _violated_f(f: tuple) -> bool:
     return f[3] > f[4] or f[1] > f[2] or f[7] > f[8] or f[5] > f[6]
 
 
-def _synced(f: tuple, orig: Scalar) -> tuple:
-    """_sync on fields: reg_bounds_sync (through its memo), skipped for an exact
-    constant the refinement left untouched."""
-    if f == orig and f[0].mask == 0 and orig == _const(f[0].value):
-        return orig
+def _synced(f: tuple) -> tuple:
+    """reg_bounds_sync on the nine fields, through its memo."""
     out = _SYNC_MEMO.get(f)
     if out is None:
         out = _bounds_sync(*f)
@@ -412,12 +414,6 @@ def _synced(f: tuple, orig: Scalar) -> tuple:
             _SYNC_MEMO.clear()
         _SYNC_MEMO[f] = out
     return out
-
-
-def _refine_side(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> tuple:
-    """_refine_pair on fields, for every condition but JSET / JSET_NOT."""
-    x, y = _refine_fields(a, b, opc, is_jmp32)
-    return _synced(x, a), _synced(y, b)
 
 
 def _refine_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool) -> tuple:
