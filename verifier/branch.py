@@ -375,18 +375,15 @@ def _predict_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool, pred) -> tup
     # an exact constant (Scalar.const) the refinement leaves untouched needs no sync
     a_k = a[0].mask == 0 and a == _const(a[0].value)
     b_k = b[0].mask == 0 and b == _const(b[0].value)
-    if not is_jmp32 and pred is None and b_k and opc in _EQ_FIELDS:
-        # r == K with K an exact constant, undecided by the ranges: K lies in every
-        # range and in the tnum of r, so the equal side is K itself (its four 64-bit
-        # bounds and tnum collapse to K, __update_reg_bounds pulls the 32-bit ones
-        # onto K, and an exact constant is a fixed point of reg_bounds_sync)
-        x, y = _refine_fields(a, b, op.JNE, False)
+    eq = _equal_side(a, b, is_jmp32) if pred is None and b_k and opc in _EQ_FIELDS else None
+    if eq is not None:
+        x, y = _refine_fields(a, b, op.JNE, is_jmp32)
         x = a if a_k and x == a else _synced(x)
         y = b if y == b else _synced(y)
         if _violated_f(x) or _violated_f(y):
             return (1, None) if opc == op.JEQ else (0, None)
         x, y = _new(Scalar, x), _new(Scalar, y)
-        return -1, (Refined(b, b, x, y) if opc == op.JEQ else Refined(x, y, b, b))
+        return -1, (Refined(eq, b, x, y) if opc == op.JEQ else Refined(x, y, eq, b))
     x, y = _refine_fields(a, b, _REV[opc], is_jmp32)
     f1 = a if a_k and x == a else _synced(x)
     f2 = b if b_k and y == b else _synced(y)
@@ -398,6 +395,26 @@ def _predict_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool, pred) -> tup
     if pred is None and (_violated_f(t1) or _violated_f(t2)):
         return 0, None
     return -1, Refined(_new(Scalar, t1), _new(Scalar, t2), _new(Scalar, f1), _new(Scalar, f2))
+
+
+def _equal_side(a: Scalar, b: Scalar, is_jmp32: bool) -> Scalar | None:
+    """The register ``a`` on the side where ``a == b`` holds, ``b`` an exact constant
+    and the comparison undecided by the ranges, where it is one known value (None
+    where reg_bounds_sync has to work it out).  Undecided means the constant lies in
+    every range of ``a`` (for JMP32: every 32-bit range) and in its tnum, so
+    regs_refine_cond_op leaves a fully known tnum and bounds that
+    __update_reg_bounds pulls onto that value, and an exact constant is a fixed point
+    of reg_bounds_sync.  ``b`` itself comes out unchanged."""
+    if not is_jmp32:
+        return b
+    vo = a[0]
+    if vo.mask >> 32:
+        return None                 # the upper half is not known
+    v = (vo.value & _HI32) | b[7]
+    sv = v - (1 << 64) if v >> 63 else v
+    if a[3] <= v <= a[4] and a[1] <= sv <= a[2]:
+        return _const(v)
+    return None
 
 
 def _violated_f(f: tuple) -> bool:
