@@ -29,7 +29,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
 from verifier.equiv import frame_insn_idx
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
-from verifier.refs import for_each_reg, release_reference_nomark
+from verifier.refs import for_each_reg_with_id, release_reference_nomark
 from verifier.scalar import Scalar, _alu_add
 from verifier.scalar_bounds import _Reg, _zext_32_to_64, reg_bounds_sync
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
@@ -238,9 +238,14 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
     rid = regs[regno].id
     if ref_obj_id and ref_obj_id == rid and is_null:
         release_reference_nomark(st, rid)
+    if not rid:
+        return
+    done: list = [None, None]       # the last register fixed and its replacement
 
     def fix(r: Reg):
-        if not (r.type & T.PTR_MAYBE_NULL) or r.id != rid or not rid:
+        if r is done[0]:            # copies of one pointer are usually one object
+            return done[1]
+        if not (r.type & T.PTR_MAYBE_NULL):
             return None
         s = r.s
         if s.smin or s.smax or s.var_off.mask or s.var_off.value:
@@ -248,15 +253,17 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
         if r.off and not r.type & (T.MEM_ALLOC | T.NON_OWN_REF):
             return None        # graph nodes point inside their object (verifier.graph)
         if is_null:
-            return Reg(T.SCALAR, Scalar.const(0))
-        new = mark_ptr_not_null(r)
-        if not ((new.type == T.PTR_TO_MAP_VALUE and new.map is not None
-                 and new.map.field_off("bpf_spin_lock") >= 0)
-                or (new.type & T.MEM_ALLOC and new.map is not None
-                    and new.map.field_off("bpf_spin_lock") >= 0)):
-            new.id = 0      # the id only matters to spin-lock pointers from here on
+            new = Reg(T.SCALAR, Scalar.const(0))
+        else:
+            new = mark_ptr_not_null(r)
+            if not ((new.type == T.PTR_TO_MAP_VALUE and new.map is not None
+                     and new.map.field_off("bpf_spin_lock") >= 0)
+                    or (new.type & T.MEM_ALLOC and new.map is not None
+                        and new.map.field_off("bpf_spin_lock") >= 0)):
+                new.id = 0      # the id only matters to spin-lock pointers from here on
+        done[0], done[1] = r, new
         return new
-    for_each_reg(st, fix)
+    for_each_reg_with_id(st, rid, fix)
 
 
 # --- packet pointers ---------------------------------------------------------------------
@@ -274,10 +281,10 @@ def find_good_pkt_pointers(st: State, dst: Reg, t: int, range_right_open: bool) 
     did = dst.id
 
     def upd(r: Reg):
-        if r.type == t and r.id == did and r.range < new_range:
+        if r.type == t and r.range < new_range:
             return r.with_(range=max(r.range, new_range))
         return None
-    for_each_reg(st, upd)
+    for_each_reg_with_id(st, did, upd)
 
 
 def mark_pkt_end(st: State, regno: int, range_open: bool) -> None:
@@ -360,9 +367,12 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     else:
         if srcno != 0:
             raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-        src = Reg(_SCALAR, _jmp_imm(insn.imm))
+        if dst.type == _SCALAR:
+            return _cond_jmp_scalar_k(env, st, regs, insn, insn_idx, dst, opc,
+                                      (code & 7) == _JMP32)
         if dst.type == _PTR_TO_STACK:
-            flags |= INSN_F_DST_REG_STACK
+            push_jmp_history(env, st, INSN_F_DST_REG_STACK)
+        return _cond_jmp_pointer_k(env, st, insn, insn_idx, dst, opc, (code & 7) == _JMP32)
     if flags:
         push_jmp_history(env, st, flags)
     jmp32 = (code & 7) == _JMP32
@@ -372,12 +382,12 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     if pred >= 0:
         if not dst.is_pointer:
             mark_chain_precision(env, dstno)
-        if is_x and not src.is_pointer:
+        if not src.is_pointer:
             mark_chain_precision(env, srcno)
         return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
     dst_scalar, src_scalar = dst.type == _SCALAR, src.type == _SCALAR
     linked: list = []
-    if is_x and src_scalar and src.id:
+    if src_scalar and src.id:
         collect_linked_regs(env, st, src.id, linked)
     if dst_scalar and dst.id:
         collect_linked_regs(env, st, dst.id, linked)
@@ -385,30 +395,28 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         push_jmp_history(env, st, 0, linked)
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
     oregs = other.frames[other.curframe].regs
-    if dst_scalar and src_scalar and is_x and srcno == dstno:
+    if dst_scalar and src_scalar and srcno == dstno:
         oregs[dstno] = _with_s(dst, _refine_same(dst.s, opc, jmp32))
         regs[dstno] = _with_s(dst, _refine_same(dst.s, BR.rev_opcode(opc), jmp32))
     elif dst_scalar and src_scalar:
         # the refinements is_branch_taken computed (kernel: reg_set_min_max)
         oregs[dstno] = _with_s(dst, ref.true_a)
         regs[dstno] = _with_s(dst, ref.false_a)
-        if is_x:
-            oregs[srcno] = _with_s(src, ref.true_b)
-            regs[srcno] = _with_s(src, ref.false_b)
-    if is_x:
-        src = regs[srcno]
-        if src.type == _SCALAR and src.id:
-            e = (st.curframe, True, srcno)
-            sync_linked_regs(env, st, e, linked)
-            sync_linked_regs(env, other, e, linked)
+        oregs[srcno] = _with_s(src, ref.true_b)
+        regs[srcno] = _with_s(src, ref.false_b)
+    src = regs[srcno]
+    if src.type == _SCALAR and src.id:
+        e = (st.curframe, True, srcno)
+        sync_linked_regs(env, st, e, linked)
+        sync_linked_regs(env, other, e, linked)
     dst = regs[dstno]
     if dst.type == _SCALAR and dst.id:
         e = (st.curframe, True, dstno)
         sync_linked_regs(env, st, e, linked)
         sync_linked_regs(env, other, e, linked)
     dst = regs[dstno]
-    src = regs[srcno] if is_x else src
-    if (not jmp32 and is_x and src.is_pointer and dst.is_pointer
+    src = regs[srcno]
+    if (not jmp32 and src.is_pointer and dst.is_pointer
             and T.may_be_null(src.type) != T.may_be_null(dst.type)
             and T.base(src.type) != T.PTR_TO_BTF_ID and T.base(dst.type) != T.PTR_TO_BTF_ID):
         eq_regs = oregs if opc == op.JEQ else (regs if opc == op.JNE else None)
@@ -418,15 +426,56 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
         # and packet pointers do not (the kernel keeps the value maybe-NULL)
         if eq_regs is not None and T.type_not_null(other_type):
             eq_regs[r] = mark_ptr_not_null(eq_regs[r])
-    if (not jmp32 and not is_x and insn.imm == 0 and opc in (op.JEQ, op.JNE)
-            and T.may_be_null(dst.type)):
-        mark_ptr_or_null_regs(st, dstno, opc == op.JNE)
-        mark_ptr_or_null_regs(other, dstno, opc == op.JEQ)
-    elif not (is_x and not jmp32 and opc in _PKT_CMP
-              and try_match_pkt_pointers(insn, dst, regs[srcno], st, other)) \
+    if not (not jmp32 and opc in _PKT_CMP and try_match_pkt_pointers(insn, dst, src, st, other)) \
             and env.is_pointer_value(dstno):
         raise VerifierError(f"R{dstno} pointer comparison prohibited")
     return insn_idx + 1
+
+
+def _cond_jmp_scalar_k(env: Env, st: State, regs: list, insn, insn_idx: int, dst: Reg,
+                       opc: int, jmp32: bool) -> int:
+    """``if rD <op> K`` with rD a scalar: check_cond_jmp_op's steps for this form
+    (the K operand is a constant scalar that is never stored, so no register is built)."""
+    dstno = insn.dst
+    pred, ref = _br_predict(dst.s, _jmp_imm(insn.imm), opc, jmp32, False)
+    if pred >= 0:
+        mark_chain_precision(env, dstno)
+        return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
+    linked: list = []
+    if dst.id:
+        collect_linked_regs(env, st, dst.id, linked)
+        if len(linked) > 1:
+            push_jmp_history(env, st, 0, linked)
+    other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
+    other.frames[other.curframe].regs[dstno] = _with_s(dst, ref.true_a)
+    regs[dstno] = new = _with_s(dst, ref.false_a)
+    if new.id:
+        e = (st.curframe, True, dstno)
+        sync_linked_regs(env, st, e, linked)
+        sync_linked_regs(env, other, e, linked)
+    return insn_idx + 1
+
+
+def _cond_jmp_pointer_k(env: Env, st: State, insn, insn_idx: int, dst: Reg, opc: int,
+                        jmp32: bool) -> int:
+    """``if rD <op> K`` with rD a pointer: only ``== 0`` / ``!= 0`` of a pointer
+    known not to be NULL is decided (is_branch_taken); a NULL check splits a
+    maybe-NULL pointer (mark_ptr_or_null_regs); any other comparison of a pointer
+    with a constant is refused."""
+    imm = insn.imm
+    if not imm & 0xFFFFFFFF and opc in _EQ_NE and _reg_not_null(dst):
+        return insn_idx + insn.off + 1 if opc == op.JNE else insn_idx + 1
+    other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
+    dstno = insn.dst
+    if not jmp32 and imm == 0 and opc in _EQ_NE and dst.type & T.PTR_MAYBE_NULL:
+        mark_ptr_or_null_regs(st, dstno, opc == op.JNE)
+        mark_ptr_or_null_regs(other, dstno, opc == op.JEQ)
+    elif env.is_pointer_value(dstno):
+        raise VerifierError(f"R{dstno} pointer comparison prohibited")
+    return insn_idx + 1
+
+
+_EQ_NE = (op.JEQ, op.JNE)
 
 
 def _may_goto(env: Env, insn, insn_idx: int) -> int:

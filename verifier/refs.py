@@ -46,6 +46,33 @@ def for_each_reg(st: State, fn) -> None:
                     sa[k] = new
 
 
+def for_each_reg_with_id(st: State, rid: int, fn) -> None:
+    """:func:`for_each_reg` restricted to the registers whose ``id`` is ``rid`` (what
+    NULL checks and packet-range checks look for); ``fn`` sees only those."""
+    for f in st.frames[: st.curframe + 1]:
+        regs = f.regs
+        for i in range(11):
+            r = regs[i]
+            if r.id == rid:
+                new = fn(r)
+                if new is not None:
+                    regs[i] = new
+        stack = f.stack
+        for spi in range(len(stack)):
+            slot = stack[spi]
+            if slot.types[7] == 1 and slot.spilled.id == rid:     # STACK_SPILL
+                new = fn(slot.spilled)
+                if new is not None:
+                    stack[spi] = Slot(slot.types, new)
+        sa = f.stack_arg_regs
+        for k in range(len(sa)):
+            r = sa[k]
+            if r is not None and r.id == rid:
+                new = fn(r)
+                if new is not None:
+                    sa[k] = new
+
+
 def acquire_reference(env, insn_idx: int, kind: str = "ptr") -> int:
     rid = env.new_id()
     env.cur.refs.append(Ref(rid, insn_idx, kind))
@@ -139,5 +166,6 @@ def refsafe(old: State, cur: State, idmap) -> bool:
 
 
 __all__ = ["acquire_reference", "release_reference", "release_reference_nomark",
-           "clear_all_pkt_pointers", "check_resource_leak", "for_each_reg", "refsafe",
+           "clear_all_pkt_pointers", "check_resource_leak", "for_each_reg",
+           "for_each_reg_with_id", "refsafe",
            "UNKNOWN_SCALAR"]

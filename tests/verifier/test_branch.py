@@ -167,6 +167,51 @@ def test_cond_jmp_combines_prediction_and_refinement():
             assert (ref.true_a, ref.true_b, ref.false_a, ref.false_b) == (a, b, a, b)
 
 
+def _raw(rng: random.Random) -> Scalar:
+    """A scalar whose fields need not be in reg_bounds_sync form (a bound nudged)."""
+    f = list(abstract(rand_set(rng), rng))
+    for i in rng.sample(range(1, 9), rng.randrange(0, 3)):
+        f[i] += rng.choice((-2, -1, 1, 2))
+    return tuple.__new__(Scalar, f)
+
+
+def test_predict_field_path_matches_register_path():
+    # predict() refines two distinct registers on plain fields (and knows the equal side
+    # of `r == K` is K); is_branch_taken and reg_set_min_max run the kernel's in-place
+    # steps on _Reg copies.  Both must agree exactly, for the BPF_K constant, constants
+    # in registers, ranges and unsynced fields.
+    rng = random.Random(seeds.seed(5150))
+    undecided = 0
+    for i in range(6000):
+        av = rand_set(rng)
+        bv = near(rng, av) if rng.random() < 0.7 else rand_set(rng)
+        a = abstract(av, rng) if i % 3 else _raw(rng)
+        k = rng.random()
+        if k < 0.4:
+            b = jmp_imm(rng.choice((0, 1, -1, bv[0] & 0x7FFFFFFF, av[0] & 0xFFFF,
+                                    rng.getrandbits(32) - (1 << 31))))
+        elif k < 0.6:
+            b = Scalar.const(bv[0])
+        else:
+            b = abstract(bv, rng) if rng.random() < 0.7 else _raw(rng)
+        if rng.random() < 0.3:
+            a, b = b, a
+        opc, jmp32 = rng.choice(CONDS), rng.random() < 0.5
+        pred, ref = cond_jmp(a, b, opc, jmp32)
+        assert pred == is_branch_taken(a, b, opc, jmp32), (a, b, opc, jmp32)
+        if pred == -1:
+            assert ref == reg_set_min_max(a, b, opc, jmp32), (a, b, opc, jmp32)
+            undecided += 1
+    assert undecided > 1000
+
+
+def test_jmp_imm_is_the_sign_extended_constant():
+    for imm in (0, 1, -1, 0x7FFFFFFF, -0x80000000, 0x80000000, 0xFFFFFFFF, 12345, -777):
+        v = imm & M32
+        v = v - (1 << 32) if v >> 31 else v
+        assert jmp_imm(imm) == Scalar.const(v & M64)
+
+
 @pytest.mark.parametrize("jmp32", [False, True], ids=["jmp", "jmp32"])
 def test_same_register(jmp32):
     # "if r1 <op> r1": the kernel answers from the opcode alone
