@@ -75,18 +75,35 @@ _COMPATIBLE = {
 
 _MEM_ARGS = (H.ARG_PTR_TO_MEM, H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE, H.ARG_PTR_TO_LONG,
              H.ARG_PTR_TO_INT)
+# membership tests of _check_reg_type (the tuples above keep the kernel's message order);
+# an argument flagged RDONLY / MAYBE_NULL accepts the register type without that flag
+# (the argument flags share their bit values with the register type flags)
+_COMPATIBLE_SET = {base: frozenset(types) for base, types in _COMPATIBLE.items()}
+assert H.RDONLY == T.MEM_RDONLY and H.MAYBE_NULL == T.PTR_MAYBE_NULL
+_STRIP = H.RDONLY | H.MAYBE_NULL
+# argument kinds with nothing to do after the common checks of _check_func_arg
+_NO_TAIL = frozenset({H.ARG_PTR_TO_CTX, H.ARG_PTR_TO_SOCK_COMMON, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                      H.ARG_PTR_TO_SOCKET, H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_RINGBUF_MEM,
+                      H.ARG_PTR_TO_STACK})
+# map types whose lookup key may be a known constant index (kernel: get_constant_map_key)
+_ARRAY_KEYED = frozenset({"array", "percpu_array", "prog_array", "array_of_maps"})
 # bound once for the per-call paths
 _ARG_BASE_MASK, _MAYBE_NULL, _BASE_MASK = H.ARG_BASE_MASK, H.MAYBE_NULL, T.BASE_MASK
+_RELEASE, _SCALAR, _NOT_INIT = H.RELEASE, T.SCALAR, T.NOT_INIT
 _ANYTHING, _DONTCARE = H.ARG_ANYTHING, H.ARG_DONTCARE
 _CONST_MAP_PTR, _MAP_KEY, _MAP_VALUE = (H.ARG_CONST_MAP_PTR, H.ARG_PTR_TO_MAP_KEY,
                                         H.ARG_PTR_TO_MAP_VALUE)
+_MEM, _CONST_SIZE, _CONST_SIZE_OR_ZERO = (H.ARG_PTR_TO_MEM, H.ARG_CONST_SIZE,
+                                          H.ARG_CONST_SIZE_OR_ZERO)
+_BTF_ID, _BTF_ID_SOCK_COMMON, _DYNPTR = (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                         H.ARG_PTR_TO_DYNPTR)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
 _ZERO = Scalar.const(0)                # a pointer's offset part (Scalars are immutable)
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
 _available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
 _CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
-# helpers _record_func_map looks at
+# helpers whose map the kernel's record_func_map checks
 _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
 
 
@@ -111,16 +128,9 @@ def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
 
 
 def _check_reg_type(reg: Reg, regno: int, arg_type: int) -> None:
-    t = reg.type
-    base = arg_type & H.ARG_BASE_MASK
-    compatible = _COMPATIBLE[base]
-    if arg_type & H.RDONLY:
-        t &= ~T.MEM_RDONLY
-    if arg_type & H.MAYBE_NULL:
-        t &= ~T.PTR_MAYBE_NULL
-    if t in compatible:
+    if (reg.type & ~(arg_type & _STRIP)) in _COMPATIBLE_SET[arg_type & _ARG_BASE_MASK]:
         return
-    exp = ", ".join(T.type_str(c) for c in compatible)
+    exp = ", ".join(T.type_str(c) for c in _COMPATIBLE[arg_type & _ARG_BASE_MASK])
     raise VerifierError(f"R{regno} type={T.type_str(reg.type)} expected={exp}")
 
 
@@ -142,10 +152,9 @@ def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bo
     mark_chain_precision(env, regno)
 
 
-def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
-    """kernel: check_func_arg for argument ``arg`` (0-based) of type ``arg_type``, neither
-    ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
-    regno = arg + 1
+def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
+    """kernel: check_func_arg for the argument in ``regno`` (R1-R5) of type ``arg_type``,
+    neither ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
     reg = check_reg_arg_src(env, regno)
     base = arg_type & _ARG_BASE_MASK
     rt = reg.type
@@ -156,19 +165,23 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
         if mt in ("sockmap", "sockhash"):
             arg_type = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
             base = arg_type
-    null = is_null(reg)
-    is_dynptr = base == H.ARG_PTR_TO_DYNPTR
+    # is_null, inlined
+    null = rt == _SCALAR and reg.s.var_off.mask == 0 and reg.s.var_off.value == 0
+    is_dynptr = base == _DYNPTR
     if not (null and arg_type & _MAYBE_NULL):
-        _check_reg_type(reg, regno, arg_type)
-        if not (is_dynptr and rt == T.PTR_TO_STACK):
+        if (rt & ~(arg_type & _STRIP)) not in _COMPATIBLE_SET[base]:
+            _check_reg_type(reg, regno, arg_type)
+        # check_func_arg_reg_off, where it can refuse: a pointer with an offset
+        if (reg.off or reg.s.var_off.mask or reg.s.var_off.value) and not (
+                is_dynptr and rt == T.PTR_TO_STACK):
             check_func_arg_reg_off(env, reg, regno, arg_type)
-        if base == H.ARG_PTR_TO_BTF_ID or base == H.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
-            want = fn.arg_btf if base == H.ARG_PTR_TO_BTF_ID else "sock_common"
+        if base == _BTF_ID or base == _BTF_ID_SOCK_COMMON:
+            want = fn.arg_btf if base == _BTF_ID else "sock_common"
             check_helper_btf_arg(env, regno, want,
                                  bool(arg_type & H.RELEASE) and meta.func_id != 86)
         elif (rt & _BASE_MASK) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
             check_helper_mem_btf(env, regno, base, bool(arg_type & H.RDONLY), fn.name)
-    if arg_type & H.RELEASE:
+    if arg_type & _RELEASE:
         if is_dynptr:
             check_release_arg(env, reg, regno)
         elif not reg.ref_obj_id and not null:
@@ -180,17 +193,20 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
             raise VerifierError(f"more than one arg with ref_obj_id R{regno} {reg.ref_obj_id} "
                                 f"{meta.ref_obj_id}")
         meta.ref_obj_id = reg.ref_obj_id
+    if base in _NO_TAIL:
+        return
     if base == _CONST_MAP_PTR:
         if meta.map is not None and meta.map is not reg.map:
             raise VerifierError("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 "
                                 "map_uid=0", EINVAL)
         meta.map = reg.map
     elif base == _MAP_KEY:
-        if meta.map is None:
+        m = meta.map
+        if m is None:
             raise VerifierError("invalid map_ptr to access map->key", EACCES)
-        check_helper_mem_access(env, regno, meta.map.key_size, False, False, None)
-        if meta.map.map_type in ("array", "percpu_array", "prog_array", "array_of_maps"):
-            meta.const_map_key = _constant_map_key(env, reg, meta.map.key_size)
+        check_helper_mem_access(env, regno, m.key_size, False, False, None)
+        if m.map_type in _ARRAY_KEYED:
+            meta.const_map_key = _constant_map_key(env, reg, m.key_size)
     elif base == _MAP_VALUE:
         if arg_type & _MAYBE_NULL and null:
             return
@@ -199,14 +215,14 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
         meta.raw_mode = bool(arg_type & H.UNINIT)
         check_helper_mem_access(env, regno, meta.map.value_size, bool(arg_type & H.WRITE),
                                 False, meta)
+    elif base == _MEM:
+        meta.raw_mode = bool(arg_type & H.UNINIT)
+    elif base == _CONST_SIZE:
+        _check_mem_size_reg(env, regno, bool(fn.args[regno - 2] & H.WRITE), False, meta)
+    elif base == _CONST_SIZE_OR_ZERO:
+        _check_mem_size_reg(env, regno, bool(fn.args[regno - 2] & H.WRITE), True, meta)
     elif base == H.ARG_PTR_TO_FUNC:
         meta.subprogno = reg.subprogno
-    elif base == H.ARG_PTR_TO_MEM:
-        meta.raw_mode = bool(arg_type & H.UNINIT)
-    elif base == H.ARG_CONST_SIZE:
-        _check_mem_size_reg(env, regno, bool(fn.args[arg - 1] & H.WRITE), False, meta)
-    elif base == H.ARG_CONST_SIZE_OR_ZERO:
-        _check_mem_size_reg(env, regno, bool(fn.args[arg - 1] & H.WRITE), True, meta)
     elif base == H.ARG_CONST_ALLOC_SIZE_OR_ZERO:
         if reg.s.var_off.mask != 0:
             raise VerifierError(f"R{regno} is not a known constant'")
@@ -227,10 +243,10 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
     elif is_dynptr:
         kind = ("local" if arg_type & H.DYNPTR_LOCAL else
                 "ringbuf" if arg_type & H.DYNPTR_RINGBUF else None)
-        process_dynptr(env, ("reg", regno), regno, meta.extra["insn"],
+        process_dynptr(env, ("reg", regno), regno, meta.insn,
                        uninit=bool(arg_type & H.UNINIT), rdonly=bool(arg_type & H.RDONLY),
                        kind=kind)
-        meta.extra["dynptr_regno"] = regno
+        meta.dynptr_regno = regno
 
 
 def _check_const_str(env: Env, regno: int) -> None:
@@ -345,16 +361,6 @@ def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
     mark_chain_precision_batch(env, st, bt)
 
 
-def _record_func_map(env: Env, meta: H.CallMeta, func_id: int) -> None:
-    if func_id not in _MAP_FUNCS:
-        return
-    m = meta.map
-    if m is None:
-        raise VerifierError("verifier internal error: expected map for helper call", 14)
-    if m.rdonly_prog and func_id in (3, 2, 87, 88):
-        raise VerifierError("write into map forbidden")
-
-
 def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) -> None:
     if func_id != 12:
         return
@@ -439,12 +445,25 @@ def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
                             f"#{func_id}", EINVAL, lines)
 
 
+# (program type, helper id, expected attach type, attach) -> (available, prototype): a
+# function of the constant tables in verifier.helpers, filled as programs ask
+_RESOLVED: dict[tuple, tuple] = {}
+
+
+def _resolve(prog_type: str, func_id: int, attach, target) -> tuple:
+    r = (_available(prog_type, func_id, attach, target), _proto(prog_type, func_id))
+    _RESOLVED[(prog_type, func_id, attach, target)] = r
+    return r
+
+
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= _MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
     prog_type, inp = env.prog_type, env.inp
-    if not _available(prog_type, func_id, inp.expected_attach_type, inp.attach):
+    key = (prog_type, func_id, inp.expected_attach_type, inp.attach)
+    ok, fn = _RESOLVED.get(key) or _resolve(*key)
+    if not ok:
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
     if func_id == _KPTR_XCHG:
@@ -452,7 +471,6 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         m = kptr.check_kptr_xchg(env, insn_idx)
         _check_map_func_compatibility(env, m, func_id)
         return
-    fn = _proto(prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
@@ -465,23 +483,33 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             EINVAL)
     if might_sleep:
         helper_regions(env, func_name(func_id), func_id, might_sleep)
-    meta = _CallMeta(func_id, fn.pkt_access)
-    meta.extra["insn"] = insn
+    meta = _CallMeta(func_id, fn.pkt_access, insn)
     # R1..R5; past the prototype's arguments every one is ARG_DONTCARE (nothing to check)
-    for i, arg_type in enumerate(fn.args):
+    regno = 0
+    for arg_type in fn.args:
+        regno += 1
         if arg_type == _ANYTHING:
-            check_reg_arg_src(env, i + 1)
+            # check_reg_arg_src, inlined
+            env.scratched_regs |= 1 << regno
+            if env.reg(regno).type == _NOT_INIT:
+                raise VerifierError(f"R{regno} !read_ok")
         elif arg_type != _DONTCARE:
-            _check_func_arg(env, i, meta, fn, arg_type)
+            _check_func_arg(env, regno, meta, fn, arg_type)
     if func_id in _MAP_FUNCS:
-        _record_func_map(env, meta, func_id)
-    if func_id == 12:
-        _record_func_key(env, meta, func_id, insn_idx)
-    for i in range(meta.access_size):
-        check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
+        # kernel: record_func_map
+        m = meta.map
+        if m is None:
+            raise VerifierError("verifier internal error: expected map for helper call", 14)
+        if m.rdonly_prog and func_id in (3, 2, 87, 88):
+            raise VerifierError("write into map forbidden")
+        if func_id == 12:
+            _record_func_key(env, meta, func_id, insn_idx)
+    if meta.access_size:
+        for i in range(meta.access_size):
+            check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
     regs = env.regs
     release_regno = meta.release_regno
-    if release_regno and meta.extra.get("dynptr_regno") == release_regno:
+    if release_regno and meta.dynptr_regno == release_regno:
         unmark_slots(env, regs[release_regno])
     elif release_regno:
         ok = False
@@ -500,7 +528,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
             raise VerifierError(f"Unsupported reg type {T.type_str(regs[1].type)} for "
                                 f"bpf_dynptr_from_mem data", EACCES)
         if func_id != 197:
-            slice_of = dynptr_info(env, regs[meta.extra["dynptr_regno"]])
+            slice_of = dynptr_info(env, regs[meta.dynptr_regno])
             changes_data = changes_data or (func_id == 202 and slice_of[1] == "skb")
     if func_id == 12:
         check_resource_leak(env, False, True, "tail_call")

@@ -634,9 +634,9 @@ class CallMeta:
 
     __slots__ = ("func_id", "map", "raw_mode", "pkt_access", "release_regno", "regno",
                  "access_size", "mem_size", "msize_max_value", "ref_obj_id", "subprogno",
-                 "const_map_key", "extra")
+                 "const_map_key", "insn", "dynptr_regno")
 
-    def __init__(self, func_id: int = 0, pkt_access: bool = False) -> None:
+    def __init__(self, func_id: int, pkt_access: bool, insn) -> None:
         self.func_id = func_id
         self.map = None
         self.raw_mode = False
@@ -649,7 +649,8 @@ class CallMeta:
         self.ref_obj_id = 0
         self.subprogno = 0
         self.const_map_key = -1
-        self.extra: dict = {}
+        self.insn = insn                 # the call instruction
+        self.dynptr_regno = 0            # the ARG_PTR_TO_DYNPTR argument's register
 
 # helpers of kernel objects and the tp_btf/iter tables (they use the names above)
 from verifier import helpers_kobj as KO  # noqa: E402
