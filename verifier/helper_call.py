@@ -25,7 +25,7 @@ from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access,
                                 is_null)
 from verifier.dynptr import check_release_arg, process_dynptr
 from verifier.dynptr_slots import info as dynptr_info, unmark_slots
-from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
+from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
@@ -105,6 +105,14 @@ _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
 _CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
 # helpers whose map the kernel's record_func_map checks
 _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
+# helpers with checks of their own after the arguments (check_helper_call's special cases)
+_SPECIAL = frozenset({12, 81, 165} | {i for i, p in H.HELPERS.items() if p.callback}
+                     | {i for (_t, i), p in H.TYPE_HELPERS.items() if p.callback})
+# RET_INTEGER helpers whose R0 is more than an unknown scalar (do_refine_retval_range,
+# bpf_get_smp_processor_id) or keeps a reference (pointer casts)
+_REFINED_RET = frozenset({45, 67, 114, 115, 141})
+_INT_SPECIAL = _REFINED_RET | {8} | _PTR_CASTS
+_RET_INTEGER = H.RET_INTEGER
 
 
 def func_name(func_id: int) -> str:
@@ -155,9 +163,12 @@ def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bo
 def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
     """kernel: check_func_arg for the argument in ``regno`` (R1-R5) of type ``arg_type``,
     neither ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
-    reg = check_reg_arg_src(env, regno)
-    base = arg_type & _ARG_BASE_MASK
+    env.scratched_regs |= 1 << regno           # check_reg_arg_src, inlined
+    reg = env.reg(regno)
     rt = reg.type
+    if rt == _NOT_INIT:
+        raise VerifierError(f"R{regno} !read_ok")
+    base = arg_type & _ARG_BASE_MASK
     if (rt & _BASE_MASK) in _PKT_TYPES and not may_access_direct_pkt_data(env, meta, False):
         raise VerifierError("helper access to the packet is not allowed")
     if base == _MAP_VALUE and meta.map is not None:
@@ -326,32 +337,31 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
 
 
 def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
-    """kernel: get_constant_map_key - a constant array index spilled on the stack."""
+    """kernel: get_constant_map_key - a constant array index spilled on the stack, or
+    zeroed stack bytes (0); -1 where the key is not a known constant."""
     if reg.type != T.PTR_TO_STACK or reg.s.var_off.mask != 0:
         return -1
     off = reg.off + reg.s.var_off.value
-    if off >= 0 or (-off) % 8 != 0 and key_size != 4:
-        pass
     f = env.func_of(reg)
     spi = (-off - 1) // 8
     if spi >= len(f.stack):
         return -1
     slot = f.stack[spi]
-    slot_i = -off - 1
-    if all(slot.types[(slot_i - i) % 8] == STACK_ZERO for i in range(key_size)) and key_size <= 8:
-        zero_ok = True
-    else:
-        zero_ok = False
-    if slot.types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR and off % 8 == 0:
+    types = slot.types
+    if types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR and off % 8 == 0:
+        # (a slot holding a spill has no zeroed byte 7: the zero test below cannot pass)
         sp = slot.spilled
-        spill_size = sum(1 for t in slot.types if t == STACK_SPILL)
-        if spill_size != key_size or sp.s.var_off.mask != 0:
+        if types.count(STACK_SPILL) != key_size or sp.s.var_off.mask != 0:
             return -1
         mark_stack_precise(env, reg.frameno, spi)
         return sp.s.var_off.value
-    if zero_ok:
-        return 0
-    return -1
+    if key_size > 8:
+        return -1
+    slot_i = -off - 1
+    for i in range(key_size):
+        if types[(slot_i - i) % 8] != STACK_ZERO:
+            return -1
+    return 0
 
 
 def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
@@ -427,13 +437,20 @@ def _may_update_sockmap(env: Env, func_id: int) -> tuple[bool, tuple[str, ...]]:
     return False, ("cannot update sockmap in this context",)
 
 
+# (map type, helper id) pairs found compatible without asking the program type (a pure
+# function of the tables above, filled as programs call)
+_MAP_FUNC_OK: set[tuple[str, int]] = set()
+
+
 def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
+    """kernel: check_map_func_compatibility."""
     if m is None:
         return
     allowed = _MAP_HELPERS.get(m.map_type)
     bad = allowed is not None and func_id not in allowed
     lines: tuple[str, ...] = ()
-    if bad and m.map_type in ("sockmap", "sockhash"):
+    by_prog_type = bad and m.map_type in ("sockmap", "sockhash")
+    if by_prog_type:
         ok, lines = _may_update_sockmap(env, func_id)
         bad = not ok
     if not bad and func_id in _FUNC_MAPS and m.map_type not in _FUNC_MAPS[func_id]:
@@ -443,17 +460,19 @@ def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
     if bad:
         raise VerifierError(f"cannot pass map_type {m.type_id} into func {func_name(func_id)}"
                             f"#{func_id}", EINVAL, lines)
+    if not by_prog_type:
+        _MAP_FUNC_OK.add((m.map_type, func_id))
 
 
-# (program type, helper id, expected attach type, attach) -> (available, prototype): a
-# function of the constant tables in verifier.helpers, filled as programs ask
-_RESOLVED: dict[tuple, tuple] = {}
+# (program type, helper id, expected attach type, attach) -> whether the type may call the
+# helper: a function of the constant tables in verifier.helpers, filled as programs ask
+_AVAILABLE: dict[tuple, bool] = {}
 
 
-def _resolve(prog_type: str, func_id: int, attach, target) -> tuple:
-    r = (_available(prog_type, func_id, attach, target), _proto(prog_type, func_id))
-    _RESOLVED[(prog_type, func_id, attach, target)] = r
-    return r
+def _resolve_available(prog_type: str, func_id: int, attach, target) -> bool:
+    ok = _AVAILABLE[(prog_type, func_id, attach, target)] = _available(prog_type, func_id,
+                                                                         attach, target)
+    return ok
 
 
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
@@ -462,7 +481,9 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
     prog_type, inp = env.prog_type, env.inp
     key = (prog_type, func_id, inp.expected_attach_type, inp.attach)
-    ok, fn = _RESOLVED.get(key) or _resolve(*key)
+    ok = _AVAILABLE.get(key)
+    if ok is None:
+        ok = _resolve_available(*key)
     if not ok:
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
@@ -471,6 +492,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         m = kptr.check_kptr_xchg(env, insn_idx)
         _check_map_func_compatibility(env, m, func_id)
         return
+    fn = _proto(prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
@@ -530,7 +552,9 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if func_id != 197:
             slice_of = dynptr_info(env, regs[meta.dynptr_regno])
             changes_data = changes_data or (func_id == 202 and slice_of[1] == "skb")
-    if func_id == 12:
+    if func_id not in _SPECIAL:
+        pass
+    elif func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
     elif func_id == 81:
         # bpf_get_local_storage cannot fail, so its flags must be a known 0
@@ -556,6 +580,27 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     regs = env.regs
     regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
     env.scratched_regs |= _CALLER_SAVED_MASK
+    ret = fn.ret
+    if ret == _RET_INTEGER and func_id not in _INT_SPECIAL and not fn.acquire:
+        # the common case: an unknown scalar, no reference, no refined range
+        regs[0] = UNKNOWN_SCALAR
+    else:
+        regs[0] = _ret_reg(env, fn, func_id, meta, slice_of, insn_idx)
+    m = meta.map
+    if m is not None and (m.map_type, func_id) not in _MAP_FUNC_OK:
+        _check_map_func_compatibility(env, m, func_id)
+    if func_id == BPF_FUNC_get_func_ip:
+        _check_get_func_ip(env)
+    if func_id == 12:
+        return
+    if changes_data:
+        clear_all_pkt_pointers(env)
+
+
+def _ret_reg(env: Env, fn: H.Proto, func_id: int, meta: H.CallMeta, slice_of,
+             insn_idx: int) -> Reg:
+    """R0 after the call, from the prototype's return type (kernel: check_helper_call's
+    return-type switch, then the reference and range fix-ups)."""
     ret = fn.ret
     if ret == H.RET_INTEGER:
         r0 = UNKNOWN_SCALAR
@@ -611,7 +656,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
         rid = acquire_reference(env, insn_idx)
         r0 = r0.with_(id=rid, ref_obj_id=rid)
-    if ret == H.RET_INTEGER and func_id in (45, 67, 114, 115, 141):
+    if ret == H.RET_INTEGER and func_id in _REFINED_RET:
         # kernel: do_refine_retval_range - get_stack, get_task_stack and the *_str reads
         r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
                                               s32_max=min(meta.msize_max_value, (1 << 31) - 1),
@@ -621,15 +666,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         r0 = Reg(T.SCALAR, Scalar.from_bounds(umin=0, umax=ncpu - 1, smin=0, smax=ncpu - 1,
                                               u32_min=0, u32_max=ncpu - 1, s32_min=0,
                                               s32_max=ncpu - 1))
-    regs[0] = r0
-    if meta.map is not None:
-        _check_map_func_compatibility(env, meta.map, func_id)
-    if func_id == BPF_FUNC_get_func_ip:
-        _check_get_func_ip(env)
-    if func_id == 12:
-        return
-    if changes_data:
-        clear_all_pkt_pointers(env)
+    return r0
 
 
 def _check_get_func_ip(env: Env) -> None:
