@@ -6,13 +6,13 @@ kernel's ``expected=...`` lists, map key/value sizes, memory+size pairs,
 context pointers, releasable references), then the helper's effects are
 applied: raw memory marked written, references released or acquired,
 callbacks scheduled (bpf_loop, timers), caller-saved registers clobbered,
-R0 set from the return type, packet pointers invalidated when the helper
+R0 set from the return type (:mod:`verifier.helper_ret`), the map checked against
+the helper (:mod:`verifier.map_compat`), packet pointers invalidated when the helper
 may move packet data.
 """
 
 from __future__ import annotations
 
-from isa.helper_names import helper_name
 from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import graph
@@ -20,26 +20,25 @@ from verifier import helpers as H
 from verifier import kptr, local_obj
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
-from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf, helper_ret_reg
+from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.dynptr import check_release_arg, process_dynptr
 from verifier.dynptr_slots import info as dynptr_info, unmark_slots
 from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
+from verifier.helper_ret import INT_SPECIAL, return_reg
+from verifier.helpers import func_name
+from verifier.map_compat import MAP_FUNC_OK, check_map_func_compatibility
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
 from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
 from verifier.rcu import helper_regions
-from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
-                           release_reference)
-from verifier.scalar import Scalar
+from verifier.refs import check_resource_leak, clear_all_pkt_pointers, release_reference
 from verifier.sleepable import in_sleepable
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
-# kernel: is_ptr_cast_function (bpf_tcp_sock, bpf_sk_fullsock, bpf_skc_to_* but unix_sock)
-_PTR_CASTS = frozenset({95, 96, 136, 137, 138, 139, 140, 196})
 BPF_FUNC_get_func_ip = HELPER_IDS["get_func_ip"]
 
 _MEM_TYPES = (T.PTR_TO_STACK, T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MAP_KEY,
@@ -98,7 +97,6 @@ _MEM, _CONST_SIZE, _CONST_SIZE_OR_ZERO = (H.ARG_PTR_TO_MEM, H.ARG_CONST_SIZE,
 _BTF_ID, _BTF_ID_SOCK_COMMON, _DYNPTR = (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
                                          H.ARG_PTR_TO_DYNPTR)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
-_ZERO = Scalar.const(0)                # a pointer's offset part (Scalars are immutable)
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
 _available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
@@ -108,15 +106,7 @@ _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
 # helpers with checks of their own after the arguments (check_helper_call's special cases)
 _SPECIAL = frozenset({12, 81, 165} | {i for i, p in H.HELPERS.items() if p.callback}
                      | {i for (_t, i), p in H.TYPE_HELPERS.items() if p.callback})
-# RET_INTEGER helpers whose R0 is more than an unknown scalar (do_refine_retval_range,
-# bpf_get_smp_processor_id) or keeps a reference (pointer casts)
-_REFINED_RET = frozenset({45, 67, 114, 115, 141})
-_INT_SPECIAL = _REFINED_RET | {8} | _PTR_CASTS
 _RET_INTEGER = H.RET_INTEGER
-
-
-def func_name(func_id: int) -> str:
-    return helper_name(func_id) or "unknown"
 
 
 def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
@@ -385,85 +375,6 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
         mark_chain_precision(env, 3)
 
 
-_MAP_HELPERS = {
-    "prog_array": {12},
-    "array_of_maps": {1}, "hash_of_maps": {1},
-    "perf_event_array": {25, 55, 41, 67, 111, 121},
-    "ringbuf": {130, 131, 134, 198},
-    "stack_trace": {27},
-    "cgroup_array": {37, 41},
-    "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
-    # map_update_elem/map_delete_elem (2, 3) only where may_update_sockmap says so
-    "sockmap": {1, 52, 53, 60, 82}, "sockhash": {1, 70, 71, 72, 82},
-    "cgroup_storage": {81}, "percpu_cgroup_storage": {81},
-    "reuseport_sockarray": {82},
-    # local storage: only its own get/delete helpers and bpf_kptr_xchg (194)
-    "sk_storage": {107, 108, 194}, "inode_storage": {145, 146, 194},
-    "task_storage": {156, 157, 194}, "cgrp_storage": {210, 211, 194},
-    "queue": {87, 88, 89}, "stack": {87, 88, 89},
-    "bloom_filter": {89, 87},
-    "user_ringbuf": {209},
-}
-_FUNC_MAPS = {
-    12: ("prog_array",), 25: ("perf_event_array",), 111: ("perf_event_array",),
-    130: ("ringbuf",), 131: ("ringbuf",),
-    134: ("ringbuf",), 198: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
-    52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
-    70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
-    82: ("reuseport_sockarray", "sockmap", "sockhash"),
-    81: ("cgroup_storage", "percpu_cgroup_storage"),
-    107: ("sk_storage",), 108: ("sk_storage",), 156: ("task_storage",),
-    157: ("task_storage",), 210: ("cgrp_storage",), 211: ("cgrp_storage",),
-    87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
-                                                                          "bloom_filter"),
-}
-
-
-# program types whose sockets are never locked where the program runs: sockmap/sockhash
-# entries may be updated and deleted there (kernel: may_update_sockmap)
-_SOCKMAP_UPDATERS = frozenset({"socket_filter", "sched_cls", "sched_act", "xdp",
-                               "sk_reuseport", "flow_dissector", "sk_lookup"})
-
-
-def _may_update_sockmap(env: Env, func_id: int) -> tuple[bool, tuple[str, ...]]:
-    """(allowed, log lines): map_update_elem (2) / map_delete_elem (3) on a sockmap."""
-    if func_id not in (2, 3):
-        return False, ()
-    pt = env.prog_type
-    if (pt in _SOCKMAP_UPDATERS
-            or (pt == "tracing" and env.inp.expected_attach_type == "trace_iter")
-            or (pt == "sock_ops" and func_id == 3)):
-        return True, ()
-    return False, ("cannot update sockmap in this context",)
-
-
-# (map type, helper id) pairs found compatible without asking the program type (a pure
-# function of the tables above, filled as programs call)
-_MAP_FUNC_OK: set[tuple[str, int]] = set()
-
-
-def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
-    """kernel: check_map_func_compatibility."""
-    if m is None:
-        return
-    allowed = _MAP_HELPERS.get(m.map_type)
-    bad = allowed is not None and func_id not in allowed
-    lines: tuple[str, ...] = ()
-    by_prog_type = bad and m.map_type in ("sockmap", "sockhash")
-    if by_prog_type:
-        ok, lines = _may_update_sockmap(env, func_id)
-        bad = not ok
-    if not bad and func_id in _FUNC_MAPS and m.map_type not in _FUNC_MAPS[func_id]:
-        bad = True
-    if m.map_type in ("queue", "stack", "bloom_filter") and func_id in (1, 2, 3):
-        bad = True
-    if bad:
-        raise VerifierError(f"cannot pass map_type {m.type_id} into func {func_name(func_id)}"
-                            f"#{func_id}", EINVAL, lines)
-    if not by_prog_type:
-        _MAP_FUNC_OK.add((m.map_type, func_id))
-
-
 # (program type, helper id, expected attach type, attach) -> whether the type may call the
 # helper: a function of the constant tables in verifier.helpers, filled as programs ask
 _AVAILABLE: dict[tuple, bool] = {}
@@ -490,7 +401,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if func_id == _KPTR_XCHG:
         # kptr fields and local objects (verifier.kptr)
         m = kptr.check_kptr_xchg(env, insn_idx)
-        _check_map_func_compatibility(env, m, func_id)
+        check_map_func_compatibility(env, m, func_id)
         return
     fn = _proto(prog_type, func_id)
     if fn is None:
@@ -581,92 +492,20 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
     env.scratched_regs |= _CALLER_SAVED_MASK
     ret = fn.ret
-    if ret == _RET_INTEGER and func_id not in _INT_SPECIAL and not fn.acquire:
+    if ret == _RET_INTEGER and func_id not in INT_SPECIAL and not fn.acquire:
         # the common case: an unknown scalar, no reference, no refined range
         regs[0] = UNKNOWN_SCALAR
     else:
-        regs[0] = _ret_reg(env, fn, func_id, meta, slice_of, insn_idx)
+        regs[0] = return_reg(env, fn, func_id, meta, slice_of, insn_idx)
     m = meta.map
-    if m is not None and (m.map_type, func_id) not in _MAP_FUNC_OK:
-        _check_map_func_compatibility(env, m, func_id)
+    if m is not None and (m.map_type, func_id) not in MAP_FUNC_OK:
+        check_map_func_compatibility(env, m, func_id)
     if func_id == BPF_FUNC_get_func_ip:
         _check_get_func_ip(env)
     if func_id == 12:
         return
     if changes_data:
         clear_all_pkt_pointers(env)
-
-
-def _ret_reg(env: Env, fn: H.Proto, func_id: int, meta: H.CallMeta, slice_of,
-             insn_idx: int) -> Reg:
-    """R0 after the call, from the prototype's return type (kernel: check_helper_call's
-    return-type switch, then the reference and range fix-ups)."""
-    ret = fn.ret
-    if ret == H.RET_INTEGER:
-        r0 = UNKNOWN_SCALAR
-    elif ret == H.RET_VOID:
-        r0 = NOT_INIT_REG
-    elif ret == H.RET_PTR_TO_MAP_VALUE:
-        flags = T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0
-        m = meta.map
-        if (func_id == 1 and m.map_type in ("array", "percpu_array")
-                and 0 <= meta.const_map_key < m.max_entries):
-            flags = 0
-        # the live kernel types what the lookup finds at the call (6.12 kept a map value
-        # until the NULL check): the inner map of a map-in-map (an anonymous copy of its
-        # template), an xsk socket, a socket of a sockmap/sockhash
-        if m.inner is not None:
-            r0 = Reg(T.CONST_PTR_TO_MAP | flags, _ZERO, map=m.inner)
-        elif m.map_type == "xskmap":
-            r0 = Reg(T.PTR_TO_XDP_SOCK | flags, _ZERO, map=m)
-        elif m.map_type in ("sockmap", "sockhash"):
-            r0 = Reg(T.PTR_TO_SOCKET | flags, _ZERO, map=m)
-        else:
-            r0 = Reg(T.PTR_TO_MAP_VALUE | flags, _ZERO, map=m)
-        if not flags and m.field_off("bpf_spin_lock") >= 0:
-            r0.id = env.new_id()
-    elif ret == H.RET_PTR_TO_SOCKET:
-        r0 = Reg(T.PTR_TO_SOCKET | (T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0),
-                 _ZERO)
-    elif ret == H.RET_PTR_TO_SOCK_COMMON:
-        r0 = Reg(T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL, _ZERO)
-    elif ret == H.RET_PTR_TO_TCP_SOCK:
-        r0 = Reg(T.PTR_TO_TCP_SOCK | T.PTR_MAYBE_NULL, _ZERO)
-    elif ret == H.RET_PTR_TO_BTF_ID:
-        r0 = helper_ret_reg(env, fn, func_id)
-    elif ret == H.RET_PTR_TO_MEM:
-        t = T.PTR_TO_MEM
-        if fn.ret_flags & H.MAYBE_NULL:
-            t |= T.PTR_MAYBE_NULL
-        if fn.ret_flags & H.RINGBUF:
-            t |= T.MEM_RINGBUF
-        r0 = Reg(t, _ZERO, mem_size=meta.mem_size)
-        if func_id == 203:
-            # a slice of the dynptr: dies with it (and with its reference)
-            r0 = r0.with_(dynptr_id=slice_of[0], ref_obj_id=slice_of[2])
-    else:
-        raise VerifierError(f"unknown return type {ret} of func {func_name(func_id)}#{func_id}",
-                            EINVAL)
-    if r0.type & T.PTR_MAYBE_NULL:
-        r0 = r0.with_(id=env.new_id())
-    if func_id in _PTR_CASTS:        # pointer casts keep the reference
-        r0 = r0.with_(ref_obj_id=meta.ref_obj_id)
-    elif fn.acquire or (func_id == 1 and meta.map is not None
-                        and meta.map.map_type in ("sockmap", "sockhash")):
-        # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
-        rid = acquire_reference(env, insn_idx)
-        r0 = r0.with_(id=rid, ref_obj_id=rid)
-    if ret == H.RET_INTEGER and func_id in _REFINED_RET:
-        # kernel: do_refine_retval_range - get_stack, get_task_stack and the *_str reads
-        r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
-                                              s32_max=min(meta.msize_max_value, (1 << 31) - 1),
-                                              smin=-4095, s32_min=-4095))
-    elif ret == H.RET_INTEGER and func_id == 8:
-        ncpu = env.inp.nr_cpu_ids
-        r0 = Reg(T.SCALAR, Scalar.from_bounds(umin=0, umax=ncpu - 1, smin=0, smax=ncpu - 1,
-                                              u32_min=0, u32_max=ncpu - 1, s32_min=0,
-                                              s32_max=ncpu - 1))
-    return r0
 
 
 def _check_get_func_ip(env: Env) -> None:
