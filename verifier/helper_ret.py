@@ -90,8 +90,10 @@ def _map_value(env, fn: H.Proto, func_id: int, meta: H.CallMeta, insn_idx: int) 
     else:
         t, held = T.PTR_TO_MAP_VALUE, m
     rid = env.new_id() if flags or m.field_off("bpf_spin_lock") >= 0 else 0
-    return _references(env, fn, func_id, meta, Reg(t | flags, _ZERO, map=held, id=rid),
-                       insn_idx)
+    r0 = Reg(t | flags, _ZERO, map=held, id=rid)
+    if func_id in PTR_CASTS or fn.acquire or m.map_type in ("sockmap", "sockhash"):
+        return _references(env, fn, func_id, meta, r0, insn_idx)
+    return r0               # (_references has nothing to add)
 
 
 def _references(env, fn: H.Proto, func_id: int, meta: H.CallMeta, r0: Reg,
