@@ -10,8 +10,9 @@ Modules, one concern each: ``input``/``verdict`` (data in and out), ``env``
 (the run's shared state), ``cfg`` (structure checks), ``state``/``regtypes``
 (register, stack and frame state), ``tnum``/``scalar``/``branch`` (the scalar
 domain), ``alu``, ``mem``, ``stack``, ``ctx``, ``jumps``,
-``helpers``/``helper_call``, ``calls``, ``call_args`` (argument locations and
-the memory checks all calls share), ``refs``, ``precision``, ``liveness``,
+``helpers``/``helpers_avail``/``helper_call``/``helper_ret``/``map_compat``, ``calls``,
+``call_args`` (argument locations and the memory checks all calls share), ``refs``,
+``precision``, ``liveness``,
 ``prune``, ``worklist`` (pending branches, jump history) and ``log``;
 ``core`` drives them and is imported by nothing but this package entry (the
 module graph has no cycle: tests/verifier/test_structure.py).  The

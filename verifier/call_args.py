@@ -29,6 +29,7 @@ from verifier.state import NOT_INIT_REG, Reg
 from verifier.btf_access import btf_id_access
 
 SCRATCH = 11          # the lent register number
+_BASE_MASK, _PTR_TO_STACK = T.BASE_MASK, T.PTR_TO_STACK
 _R11 = re.compile(r"\bR11\b")
 
 
@@ -86,8 +87,11 @@ def is_null(r: Reg) -> bool:
 def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
                             zero_size_allowed: bool, meta) -> None:
     reg = env.reg(regno)
-    b = T.base(reg.type)
-    if b in (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META):
+    b = reg.type & _BASE_MASK
+    if b == _PTR_TO_STACK:          # the usual case first (the branches are exclusive)
+        check_stack_range_initialized(env, regno, reg.off, access_size, zero_size_allowed,
+                                      write, meta)
+    elif b in (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META):
         check_packet_access(env, regno, reg.off, access_size, zero_size_allowed)
     elif b == T.PTR_TO_MAP_KEY:
         if write:
@@ -101,9 +105,6 @@ def check_helper_mem_access(env: Env, regno: int, access_size: int, write: bool,
             raise VerifierError(f"R{regno} cannot write into {T.type_str(reg.type)}")
         check_mem_region_access(env, regno, reg.off, access_size, reg.mem_size,
                                 zero_size_allowed)
-    elif b == T.PTR_TO_STACK:
-        check_stack_range_initialized(env, regno, reg.off, access_size, zero_size_allowed,
-                                      write, meta)
     elif b == T.PTR_TO_BTF_ID:
         # a kernel object's bytes, read as a load of access_size would (the kernel checks
         # a read even for a helper that writes)

@@ -6,13 +6,13 @@ kernel's ``expected=...`` lists, map key/value sizes, memory+size pairs,
 context pointers, releasable references), then the helper's effects are
 applied: raw memory marked written, references released or acquired,
 callbacks scheduled (bpf_loop, timers), caller-saved registers clobbered,
-R0 set from the return type, packet pointers invalidated when the helper
+R0 set from the return type (:mod:`verifier.helper_ret`), the map checked against
+the helper (:mod:`verifier.map_compat`), packet pointers invalidated when the helper
 may move packet data.
 """
 
 from __future__ import annotations
 
-from isa.helper_names import helper_name
 from isa.uapi import HELPER_IDS, PROG_TYPE_IDS
 from verifier import calls as C
 from verifier import graph
@@ -20,26 +20,25 @@ from verifier import helpers as H
 from verifier import kptr, local_obj
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
-from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf, helper_ret_reg
+from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf
 from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
                                 is_null)
 from verifier.dynptr import check_release_arg, process_dynptr
 from verifier.dynptr_slots import info as dynptr_info, unmark_slots
-from verifier.env import BPF_MAX_VAR_SIZ, Env, check_reg_arg_src
+from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
+from verifier.helper_ret import INT_SPECIAL, return_reg
+from verifier.helpers import func_name
+from verifier.map_compat import MAP_FUNC_OK, check_map_func_compatibility
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
 from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
 from verifier.rcu import helper_regions
-from verifier.refs import (acquire_reference, check_resource_leak, clear_all_pkt_pointers,
-                           release_reference)
-from verifier.scalar import Scalar
+from verifier.refs import check_resource_leak, clear_all_pkt_pointers, release_reference
 from verifier.sleepable import in_sleepable
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
-# kernel: is_ptr_cast_function (bpf_tcp_sock, bpf_sk_fullsock, bpf_skc_to_* but unix_sock)
-_PTR_CASTS = frozenset({95, 96, 136, 137, 138, 139, 140, 196})
 BPF_FUNC_get_func_ip = HELPER_IDS["get_func_ip"]
 
 _MEM_TYPES = (T.PTR_TO_STACK, T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MAP_KEY,
@@ -75,23 +74,39 @@ _COMPATIBLE = {
 
 _MEM_ARGS = (H.ARG_PTR_TO_MEM, H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE, H.ARG_PTR_TO_LONG,
              H.ARG_PTR_TO_INT)
+# membership tests of _check_reg_type (the tuples above keep the kernel's message order);
+# an argument flagged RDONLY / MAYBE_NULL accepts the register type without that flag
+# (the argument flags share their bit values with the register type flags)
+_COMPATIBLE_SET = {base: frozenset(types) for base, types in _COMPATIBLE.items()}
+assert H.RDONLY == T.MEM_RDONLY and H.MAYBE_NULL == T.PTR_MAYBE_NULL
+_STRIP = H.RDONLY | H.MAYBE_NULL
+# argument kinds with nothing to do after the common checks of _check_func_arg
+_NO_TAIL = frozenset({H.ARG_PTR_TO_CTX, H.ARG_PTR_TO_SOCK_COMMON, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                      H.ARG_PTR_TO_SOCKET, H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_RINGBUF_MEM,
+                      H.ARG_PTR_TO_STACK})
+# map types whose lookup key may be a known constant index (kernel: get_constant_map_key)
+_ARRAY_KEYED = frozenset({"array", "percpu_array", "prog_array", "array_of_maps"})
 # bound once for the per-call paths
 _ARG_BASE_MASK, _MAYBE_NULL, _BASE_MASK = H.ARG_BASE_MASK, H.MAYBE_NULL, T.BASE_MASK
+_RELEASE, _SCALAR, _NOT_INIT = H.RELEASE, T.SCALAR, T.NOT_INIT
 _ANYTHING, _DONTCARE = H.ARG_ANYTHING, H.ARG_DONTCARE
 _CONST_MAP_PTR, _MAP_KEY, _MAP_VALUE = (H.ARG_CONST_MAP_PTR, H.ARG_PTR_TO_MAP_KEY,
                                         H.ARG_PTR_TO_MAP_VALUE)
+_MEM, _CONST_SIZE, _CONST_SIZE_OR_ZERO = (H.ARG_PTR_TO_MEM, H.ARG_CONST_SIZE,
+                                          H.ARG_CONST_SIZE_OR_ZERO)
+_BTF_ID, _BTF_ID_SOCK_COMMON, _DYNPTR = (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
+                                         H.ARG_PTR_TO_DYNPTR)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
-_ZERO = Scalar.const(0)                # a pointer's offset part (Scalars are immutable)
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
 _available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
 _CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
-# helpers _record_func_map looks at
+# helpers whose map the kernel's record_func_map checks
 _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
-
-
-def func_name(func_id: int) -> str:
-    return helper_name(func_id) or "unknown"
+# helpers with checks of their own after the arguments (check_helper_call's special cases)
+_SPECIAL = frozenset({12, 81, 165} | {i for i, p in H.HELPERS.items() if p.callback}
+                     | {i for (_t, i), p in H.TYPE_HELPERS.items() if p.callback})
+_RET_INTEGER = H.RET_INTEGER
 
 
 def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
@@ -111,16 +126,9 @@ def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
 
 
 def _check_reg_type(reg: Reg, regno: int, arg_type: int) -> None:
-    t = reg.type
-    base = arg_type & H.ARG_BASE_MASK
-    compatible = _COMPATIBLE[base]
-    if arg_type & H.RDONLY:
-        t &= ~T.MEM_RDONLY
-    if arg_type & H.MAYBE_NULL:
-        t &= ~T.PTR_MAYBE_NULL
-    if t in compatible:
+    if (reg.type & ~(arg_type & _STRIP)) in _COMPATIBLE_SET[arg_type & _ARG_BASE_MASK]:
         return
-    exp = ", ".join(T.type_str(c) for c in compatible)
+    exp = ", ".join(T.type_str(c) for c in _COMPATIBLE[arg_type & _ARG_BASE_MASK])
     raise VerifierError(f"R{regno} type={T.type_str(reg.type)} expected={exp}")
 
 
@@ -142,13 +150,15 @@ def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bo
     mark_chain_precision(env, regno)
 
 
-def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
-    """kernel: check_func_arg for argument ``arg`` (0-based) of type ``arg_type``, neither
-    ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
-    regno = arg + 1
-    reg = check_reg_arg_src(env, regno)
-    base = arg_type & _ARG_BASE_MASK
+def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
+    """kernel: check_func_arg for the argument in ``regno`` (R1-R5) of type ``arg_type``,
+    neither ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
+    env.scratched_regs |= 1 << regno           # check_reg_arg_src, inlined
+    reg = env.reg(regno)
     rt = reg.type
+    if rt == _NOT_INIT:
+        raise VerifierError(f"R{regno} !read_ok")
+    base = arg_type & _ARG_BASE_MASK
     if (rt & _BASE_MASK) in _PKT_TYPES and not may_access_direct_pkt_data(env, meta, False):
         raise VerifierError("helper access to the packet is not allowed")
     if base == _MAP_VALUE and meta.map is not None:
@@ -156,19 +166,23 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
         if mt in ("sockmap", "sockhash"):
             arg_type = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
             base = arg_type
-    null = is_null(reg)
-    is_dynptr = base == H.ARG_PTR_TO_DYNPTR
+    # is_null, inlined
+    null = rt == _SCALAR and reg.s.var_off.mask == 0 and reg.s.var_off.value == 0
+    is_dynptr = base == _DYNPTR
     if not (null and arg_type & _MAYBE_NULL):
-        _check_reg_type(reg, regno, arg_type)
-        if not (is_dynptr and rt == T.PTR_TO_STACK):
+        if (rt & ~(arg_type & _STRIP)) not in _COMPATIBLE_SET[base]:
+            _check_reg_type(reg, regno, arg_type)
+        # check_func_arg_reg_off, where it can refuse: a pointer with an offset
+        if (reg.off or reg.s.var_off.mask or reg.s.var_off.value) and not (
+                is_dynptr and rt == T.PTR_TO_STACK):
             check_func_arg_reg_off(env, reg, regno, arg_type)
-        if base == H.ARG_PTR_TO_BTF_ID or base == H.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
-            want = fn.arg_btf if base == H.ARG_PTR_TO_BTF_ID else "sock_common"
+        if base == _BTF_ID or base == _BTF_ID_SOCK_COMMON:
+            want = fn.arg_btf if base == _BTF_ID else "sock_common"
             check_helper_btf_arg(env, regno, want,
                                  bool(arg_type & H.RELEASE) and meta.func_id != 86)
         elif (rt & _BASE_MASK) == T.PTR_TO_BTF_ID and base in _MEM_ARGS:
             check_helper_mem_btf(env, regno, base, bool(arg_type & H.RDONLY), fn.name)
-    if arg_type & H.RELEASE:
+    if arg_type & _RELEASE:
         if is_dynptr:
             check_release_arg(env, reg, regno)
         elif not reg.ref_obj_id and not null:
@@ -180,17 +194,20 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
             raise VerifierError(f"more than one arg with ref_obj_id R{regno} {reg.ref_obj_id} "
                                 f"{meta.ref_obj_id}")
         meta.ref_obj_id = reg.ref_obj_id
+    if base in _NO_TAIL:
+        return
     if base == _CONST_MAP_PTR:
         if meta.map is not None and meta.map is not reg.map:
             raise VerifierError("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 "
                                 "map_uid=0", EINVAL)
         meta.map = reg.map
     elif base == _MAP_KEY:
-        if meta.map is None:
+        m = meta.map
+        if m is None:
             raise VerifierError("invalid map_ptr to access map->key", EACCES)
-        check_helper_mem_access(env, regno, meta.map.key_size, False, False, None)
-        if meta.map.map_type in ("array", "percpu_array", "prog_array", "array_of_maps"):
-            meta.const_map_key = _constant_map_key(env, reg, meta.map.key_size)
+        check_helper_mem_access(env, regno, m.key_size, False, False, None)
+        if m.map_type in _ARRAY_KEYED:
+            meta.const_map_key = _constant_map_key(env, reg, m.key_size)
     elif base == _MAP_VALUE:
         if arg_type & _MAYBE_NULL and null:
             return
@@ -199,14 +216,14 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
         meta.raw_mode = bool(arg_type & H.UNINIT)
         check_helper_mem_access(env, regno, meta.map.value_size, bool(arg_type & H.WRITE),
                                 False, meta)
+    elif base == _MEM:
+        meta.raw_mode = bool(arg_type & H.UNINIT)
+    elif base == _CONST_SIZE:
+        _check_mem_size_reg(env, regno, bool(fn.args[regno - 2] & H.WRITE), False, meta)
+    elif base == _CONST_SIZE_OR_ZERO:
+        _check_mem_size_reg(env, regno, bool(fn.args[regno - 2] & H.WRITE), True, meta)
     elif base == H.ARG_PTR_TO_FUNC:
         meta.subprogno = reg.subprogno
-    elif base == H.ARG_PTR_TO_MEM:
-        meta.raw_mode = bool(arg_type & H.UNINIT)
-    elif base == H.ARG_CONST_SIZE:
-        _check_mem_size_reg(env, regno, bool(fn.args[arg - 1] & H.WRITE), False, meta)
-    elif base == H.ARG_CONST_SIZE_OR_ZERO:
-        _check_mem_size_reg(env, regno, bool(fn.args[arg - 1] & H.WRITE), True, meta)
     elif base == H.ARG_CONST_ALLOC_SIZE_OR_ZERO:
         if reg.s.var_off.mask != 0:
             raise VerifierError(f"R{regno} is not a known constant'")
@@ -227,10 +244,10 @@ def _check_func_arg(env: Env, arg: int, meta: H.CallMeta, fn: H.Proto, arg_type:
     elif is_dynptr:
         kind = ("local" if arg_type & H.DYNPTR_LOCAL else
                 "ringbuf" if arg_type & H.DYNPTR_RINGBUF else None)
-        process_dynptr(env, ("reg", regno), regno, meta.extra["insn"],
+        process_dynptr(env, ("reg", regno), regno, meta.insn,
                        uninit=bool(arg_type & H.UNINIT), rdonly=bool(arg_type & H.RDONLY),
                        kind=kind)
-        meta.extra["dynptr_regno"] = regno
+        meta.dynptr_regno = regno
 
 
 def _check_const_str(env: Env, regno: int) -> None:
@@ -310,32 +327,31 @@ def _process_spin_lock(env: Env, regno: int, is_lock: bool) -> None:
 
 
 def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
-    """kernel: get_constant_map_key - a constant array index spilled on the stack."""
+    """kernel: get_constant_map_key - a constant array index spilled on the stack, or
+    zeroed stack bytes (0); -1 where the key is not a known constant."""
     if reg.type != T.PTR_TO_STACK or reg.s.var_off.mask != 0:
         return -1
     off = reg.off + reg.s.var_off.value
-    if off >= 0 or (-off) % 8 != 0 and key_size != 4:
-        pass
     f = env.func_of(reg)
     spi = (-off - 1) // 8
     if spi >= len(f.stack):
         return -1
     slot = f.stack[spi]
-    slot_i = -off - 1
-    if all(slot.types[(slot_i - i) % 8] == STACK_ZERO for i in range(key_size)) and key_size <= 8:
-        zero_ok = True
-    else:
-        zero_ok = False
-    if slot.types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR and off % 8 == 0:
+    types = slot.types
+    if types[7] == STACK_SPILL and slot.spilled.type == T.SCALAR and off % 8 == 0:
+        # (a slot holding a spill has no zeroed byte 7: the zero test below cannot pass)
         sp = slot.spilled
-        spill_size = sum(1 for t in slot.types if t == STACK_SPILL)
-        if spill_size != key_size or sp.s.var_off.mask != 0:
+        if types.count(STACK_SPILL) != key_size or sp.s.var_off.mask != 0:
             return -1
         mark_stack_precise(env, reg.frameno, spi)
         return sp.s.var_off.value
-    if zero_ok:
-        return 0
-    return -1
+    if key_size > 8:
+        return -1
+    slot_i = -off - 1
+    for i in range(key_size):
+        if types[(slot_i - i) % 8] != STACK_ZERO:
+            return -1
+    return 0
 
 
 def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
@@ -343,16 +359,6 @@ def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
     bt = Backtrack(st.curframe)
     bt.stack_masks[frameno] |= 1 << spi
     mark_chain_precision_batch(env, st, bt)
-
-
-def _record_func_map(env: Env, meta: H.CallMeta, func_id: int) -> None:
-    if func_id not in _MAP_FUNCS:
-        return
-    m = meta.map
-    if m is None:
-        raise VerifierError("verifier internal error: expected map for helper call", 14)
-    if m.rdonly_prog and func_id in (3, 2, 87, 88):
-        raise VerifierError("write into map forbidden")
 
 
 def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) -> None:
@@ -369,74 +375,15 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
         mark_chain_precision(env, 3)
 
 
-_MAP_HELPERS = {
-    "prog_array": {12},
-    "array_of_maps": {1}, "hash_of_maps": {1},
-    "perf_event_array": {25, 55, 41, 67, 111, 121},
-    "ringbuf": {130, 131, 134, 198},
-    "stack_trace": {27},
-    "cgroup_array": {37, 41},
-    "devmap": {51, 1}, "devmap_hash": {51, 1}, "cpumap": {51}, "xskmap": {51, 1},
-    # map_update_elem/map_delete_elem (2, 3) only where may_update_sockmap says so
-    "sockmap": {1, 52, 53, 60, 82}, "sockhash": {1, 70, 71, 72, 82},
-    "cgroup_storage": {81}, "percpu_cgroup_storage": {81},
-    "reuseport_sockarray": {82},
-    # local storage: only its own get/delete helpers and bpf_kptr_xchg (194)
-    "sk_storage": {107, 108, 194}, "inode_storage": {145, 146, 194},
-    "task_storage": {156, 157, 194}, "cgrp_storage": {210, 211, 194},
-    "queue": {87, 88, 89}, "stack": {87, 88, 89},
-    "bloom_filter": {89, 87},
-    "user_ringbuf": {209},
-}
-_FUNC_MAPS = {
-    12: ("prog_array",), 25: ("perf_event_array",), 111: ("perf_event_array",),
-    130: ("ringbuf",), 131: ("ringbuf",),
-    134: ("ringbuf",), 198: ("ringbuf",), 51: ("devmap", "devmap_hash", "cpumap", "xskmap"),
-    52: ("sockmap",), 53: ("sockmap",), 60: ("sockmap",),
-    70: ("sockhash",), 71: ("sockhash",), 72: ("sockhash",),
-    82: ("reuseport_sockarray", "sockmap", "sockhash"),
-    81: ("cgroup_storage", "percpu_cgroup_storage"),
-    107: ("sk_storage",), 108: ("sk_storage",), 156: ("task_storage",),
-    157: ("task_storage",), 210: ("cgrp_storage",), 211: ("cgrp_storage",),
-    87: ("queue", "stack", "bloom_filter"), 88: ("queue", "stack"), 89: ("queue", "stack",
-                                                                          "bloom_filter"),
-}
+# (program type, helper id, expected attach type, attach) -> whether the type may call the
+# helper: a function of the constant tables in verifier.helpers, filled as programs ask
+_AVAILABLE: dict[tuple, bool] = {}
 
 
-# program types whose sockets are never locked where the program runs: sockmap/sockhash
-# entries may be updated and deleted there (kernel: may_update_sockmap)
-_SOCKMAP_UPDATERS = frozenset({"socket_filter", "sched_cls", "sched_act", "xdp",
-                               "sk_reuseport", "flow_dissector", "sk_lookup"})
-
-
-def _may_update_sockmap(env: Env, func_id: int) -> tuple[bool, tuple[str, ...]]:
-    """(allowed, log lines): map_update_elem (2) / map_delete_elem (3) on a sockmap."""
-    if func_id not in (2, 3):
-        return False, ()
-    pt = env.prog_type
-    if (pt in _SOCKMAP_UPDATERS
-            or (pt == "tracing" and env.inp.expected_attach_type == "trace_iter")
-            or (pt == "sock_ops" and func_id == 3)):
-        return True, ()
-    return False, ("cannot update sockmap in this context",)
-
-
-def _check_map_func_compatibility(env: Env, m, func_id: int) -> None:
-    if m is None:
-        return
-    allowed = _MAP_HELPERS.get(m.map_type)
-    bad = allowed is not None and func_id not in allowed
-    lines: tuple[str, ...] = ()
-    if bad and m.map_type in ("sockmap", "sockhash"):
-        ok, lines = _may_update_sockmap(env, func_id)
-        bad = not ok
-    if not bad and func_id in _FUNC_MAPS and m.map_type not in _FUNC_MAPS[func_id]:
-        bad = True
-    if m.map_type in ("queue", "stack", "bloom_filter") and func_id in (1, 2, 3):
-        bad = True
-    if bad:
-        raise VerifierError(f"cannot pass map_type {m.type_id} into func {func_name(func_id)}"
-                            f"#{func_id}", EINVAL, lines)
+def _resolve_available(prog_type: str, func_id: int, attach, target) -> bool:
+    ok = _AVAILABLE[(prog_type, func_id, attach, target)] = _available(prog_type, func_id,
+                                                                         attach, target)
+    return ok
 
 
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
@@ -444,13 +391,17 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if func_id < 0 or func_id >= _MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
     prog_type, inp = env.prog_type, env.inp
-    if not _available(prog_type, func_id, inp.expected_attach_type, inp.attach):
+    key = (prog_type, func_id, inp.expected_attach_type, inp.attach)
+    ok = _AVAILABLE.get(key)
+    if ok is None:
+        ok = _resolve_available(*key)
+    if not ok:
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
     if func_id == _KPTR_XCHG:
         # kptr fields and local objects (verifier.kptr)
         m = kptr.check_kptr_xchg(env, insn_idx)
-        _check_map_func_compatibility(env, m, func_id)
+        check_map_func_compatibility(env, m, func_id)
         return
     fn = _proto(prog_type, func_id)
     if fn is None:
@@ -465,23 +416,33 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             EINVAL)
     if might_sleep:
         helper_regions(env, func_name(func_id), func_id, might_sleep)
-    meta = _CallMeta(func_id, fn.pkt_access)
-    meta.extra["insn"] = insn
+    meta = _CallMeta(func_id, fn.pkt_access, insn)
     # R1..R5; past the prototype's arguments every one is ARG_DONTCARE (nothing to check)
-    for i, arg_type in enumerate(fn.args):
+    regno = 0
+    for arg_type in fn.args:
+        regno += 1
         if arg_type == _ANYTHING:
-            check_reg_arg_src(env, i + 1)
+            # check_reg_arg_src, inlined
+            env.scratched_regs |= 1 << regno
+            if env.reg(regno).type == _NOT_INIT:
+                raise VerifierError(f"R{regno} !read_ok")
         elif arg_type != _DONTCARE:
-            _check_func_arg(env, i, meta, fn, arg_type)
+            _check_func_arg(env, regno, meta, fn, arg_type)
     if func_id in _MAP_FUNCS:
-        _record_func_map(env, meta, func_id)
-    if func_id == 12:
-        _record_func_key(env, meta, func_id, insn_idx)
-    for i in range(meta.access_size):
-        check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
+        # kernel: record_func_map
+        m = meta.map
+        if m is None:
+            raise VerifierError("verifier internal error: expected map for helper call", 14)
+        if m.rdonly_prog and func_id in (3, 2, 87, 88):
+            raise VerifierError("write into map forbidden")
+        if func_id == 12:
+            _record_func_key(env, meta, func_id, insn_idx)
+    if meta.access_size:
+        for i in range(meta.access_size):
+            check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
     regs = env.regs
     release_regno = meta.release_regno
-    if release_regno and meta.extra.get("dynptr_regno") == release_regno:
+    if release_regno and meta.dynptr_regno == release_regno:
         unmark_slots(env, regs[release_regno])
     elif release_regno:
         ok = False
@@ -500,9 +461,11 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
             raise VerifierError(f"Unsupported reg type {T.type_str(regs[1].type)} for "
                                 f"bpf_dynptr_from_mem data", EACCES)
         if func_id != 197:
-            slice_of = dynptr_info(env, regs[meta.extra["dynptr_regno"]])
+            slice_of = dynptr_info(env, regs[meta.dynptr_regno])
             changes_data = changes_data or (func_id == 202 and slice_of[1] == "skb")
-    if func_id == 12:
+    if func_id not in _SPECIAL:
+        pass
+    elif func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
     elif func_id == 81:
         # bpf_get_local_storage cannot fail, so its flags must be a known 0
@@ -529,73 +492,14 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
     env.scratched_regs |= _CALLER_SAVED_MASK
     ret = fn.ret
-    if ret == H.RET_INTEGER:
-        r0 = UNKNOWN_SCALAR
-    elif ret == H.RET_VOID:
-        r0 = NOT_INIT_REG
-    elif ret == H.RET_PTR_TO_MAP_VALUE:
-        flags = T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0
-        m = meta.map
-        if (func_id == 1 and m.map_type in ("array", "percpu_array")
-                and 0 <= meta.const_map_key < m.max_entries):
-            flags = 0
-        # the live kernel types what the lookup finds at the call (6.12 kept a map value
-        # until the NULL check): the inner map of a map-in-map (an anonymous copy of its
-        # template), an xsk socket, a socket of a sockmap/sockhash
-        if m.inner is not None:
-            r0 = Reg(T.CONST_PTR_TO_MAP | flags, _ZERO, map=m.inner)
-        elif m.map_type == "xskmap":
-            r0 = Reg(T.PTR_TO_XDP_SOCK | flags, _ZERO, map=m)
-        elif m.map_type in ("sockmap", "sockhash"):
-            r0 = Reg(T.PTR_TO_SOCKET | flags, _ZERO, map=m)
-        else:
-            r0 = Reg(T.PTR_TO_MAP_VALUE | flags, _ZERO, map=m)
-        if not flags and m.field_off("bpf_spin_lock") >= 0:
-            r0.id = env.new_id()
-    elif ret == H.RET_PTR_TO_SOCKET:
-        r0 = Reg(T.PTR_TO_SOCKET | (T.PTR_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0),
-                 _ZERO)
-    elif ret == H.RET_PTR_TO_SOCK_COMMON:
-        r0 = Reg(T.PTR_TO_SOCK_COMMON | T.PTR_MAYBE_NULL, _ZERO)
-    elif ret == H.RET_PTR_TO_TCP_SOCK:
-        r0 = Reg(T.PTR_TO_TCP_SOCK | T.PTR_MAYBE_NULL, _ZERO)
-    elif ret == H.RET_PTR_TO_BTF_ID:
-        r0 = helper_ret_reg(env, fn, func_id)
-    elif ret == H.RET_PTR_TO_MEM:
-        t = T.PTR_TO_MEM
-        if fn.ret_flags & H.MAYBE_NULL:
-            t |= T.PTR_MAYBE_NULL
-        if fn.ret_flags & H.RINGBUF:
-            t |= T.MEM_RINGBUF
-        r0 = Reg(t, _ZERO, mem_size=meta.mem_size)
-        if func_id == 203:
-            # a slice of the dynptr: dies with it (and with its reference)
-            r0 = r0.with_(dynptr_id=slice_of[0], ref_obj_id=slice_of[2])
+    if ret == _RET_INTEGER and func_id not in INT_SPECIAL and not fn.acquire:
+        # the common case: an unknown scalar, no reference, no refined range
+        regs[0] = UNKNOWN_SCALAR
     else:
-        raise VerifierError(f"unknown return type {ret} of func {func_name(func_id)}#{func_id}",
-                            EINVAL)
-    if r0.type & T.PTR_MAYBE_NULL:
-        r0 = r0.with_(id=env.new_id())
-    if func_id in _PTR_CASTS:        # pointer casts keep the reference
-        r0 = r0.with_(ref_obj_id=meta.ref_obj_id)
-    elif fn.acquire or (func_id == 1 and meta.map is not None
-                        and meta.map.map_type in ("sockmap", "sockhash")):
-        # a socket looked up in a sockmap/sockhash is held until bpf_sk_release
-        rid = acquire_reference(env, insn_idx)
-        r0 = r0.with_(id=rid, ref_obj_id=rid)
-    if ret == H.RET_INTEGER and func_id in (45, 67, 114, 115, 141):
-        # kernel: do_refine_retval_range - get_stack, get_task_stack and the *_str reads
-        r0 = Reg(T.SCALAR, Scalar.from_bounds(smax=meta.msize_max_value,
-                                              s32_max=min(meta.msize_max_value, (1 << 31) - 1),
-                                              smin=-4095, s32_min=-4095))
-    elif ret == H.RET_INTEGER and func_id == 8:
-        ncpu = env.inp.nr_cpu_ids
-        r0 = Reg(T.SCALAR, Scalar.from_bounds(umin=0, umax=ncpu - 1, smin=0, smax=ncpu - 1,
-                                              u32_min=0, u32_max=ncpu - 1, s32_min=0,
-                                              s32_max=ncpu - 1))
-    regs[0] = r0
-    if meta.map is not None:
-        _check_map_func_compatibility(env, meta.map, func_id)
+        regs[0] = return_reg(env, fn, func_id, meta, slice_of, insn_idx)
+    m = meta.map
+    if m is not None and (m.map_type, func_id) not in MAP_FUNC_OK:
+        check_map_func_compatibility(env, m, func_id)
     if func_id == BPF_FUNC_get_func_ip:
         _check_get_func_ip(env)
     if func_id == 12:
