@@ -64,6 +64,13 @@ _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_
                                                     mem.check_stx, mem.check_st)
 _check_cond_jmp_op = jumps.check_cond_jmp_op
 _NOT_INIT = T.NOT_INIT
+# opcode -> may the instruction write a stack slot?  Only stores (STX, ST, atomics) and
+# calls (helpers and kfuncs writing through a pointer argument) reach
+# StackLiveness.mark_write; the walk skips the per-instruction write bookkeeping of the
+# others, whose commit would record an empty write set that nothing reads
+_MAY_WRITE_STACK = tuple((c & 7) in (_STX, _ST)
+                         or ((c & 7) in (_JMP, _JMP32) and (c & 0xF0) == _CALL)
+                         for c in range(256))
 
 
 def do_check_insn(env: Env, insn, idx: int):
@@ -268,35 +275,38 @@ def do_check(env: Env) -> None:
     static_lv = env.inp.static_liveness
     check_insn = do_check_insn
     visited = is_state_visited
+    may_write = _MAY_WRITE_STACK
     env.do_print_state = False
     prev_insn_idx = -1
+    idx = env.insn_idx
+    processed = env.insn_processed
     while True:
-        env.cur_hist_ent = None
-        env.prev_insn_idx = prev_insn_idx
-        idx = env.insn_idx
-        if idx >= n or idx < 0:
-            raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
-        insn = insns[idx]
-        a = aux[idx]
-        processed = env.insn_processed = env.insn_processed + 1
-        if processed > limit:
-            raise VerifierError(f"BPF program is too large. Processed {processed} insn",
-                                E2BIG)
-        st = env.cur
-        st.last_insn_idx = prev_insn_idx
-        st.insn_idx = idx
-        pruned = False
-        if a.prune_point:
-            if static_lv:
-                clean_dead_regs(env, st)
-            if visited(env, idx):
-                pruned = True
-                if trace:
-                    if env.do_print_state:
-                        log.line(f"\nfrom {prev_insn_idx} to {idx}: safe")
-                    else:
-                        log.line(f"{idx}: safe")
-        if not pruned:
+        # one path: from the start (or a popped branch) to its exit or a pruning hit
+        st = env.cur                    # replaced only by pop_stack, below
+        while True:
+            env.cur_hist_ent = None
+            env.prev_insn_idx = prev_insn_idx
+            if idx >= n or idx < 0:
+                raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
+            insn = insns[idx]
+            a = aux[idx]
+            processed += 1
+            env.insn_processed = processed
+            if processed > limit:
+                raise VerifierError(f"BPF program is too large. Processed {processed} insn",
+                                    E2BIG)
+            st.last_insn_idx = prev_insn_idx
+            st.insn_idx = idx
+            if a.prune_point:
+                if static_lv:
+                    clean_dead_regs(env, st)
+                if visited(env, idx):
+                    if trace:
+                        if env.do_print_state:
+                            log.line(f"\nfrom {prev_insn_idx} to {idx}: safe")
+                        else:
+                            log.line(f"{idx}: safe")
+                    break
             if a.jmp_point:
                 push_jmp_history(env, st, 0)
             if trace:
@@ -314,20 +324,21 @@ def do_check(env: Env) -> None:
                 env.prev_insn_print_len = len(line) + 1
             a.seen = True
             prev_insn_idx = idx
-            if lv is not None:
+            if lv is not None and may_write[insn.code]:
+                # the stack-write marks of this instruction (only stores and calls write)
                 lv.reset_writes(env, idx)
-                nxt = check_insn(env, insn, idx)
+                idx = check_insn(env, insn, idx)
                 lv.commit_writes(env)
             else:
-                nxt = check_insn(env, insn, idx)
-            if nxt is not None:
-                env.insn_idx = nxt
-                if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
-                                                            env.scratched_stack):
-                    # the kernel prints this from check_cond_jmp_op, before it moves
-                    # insn_idx: the line carries the jump's own index
-                    _print_insn_state(env, env.cur, idx)
-                continue
+                idx = check_insn(env, insn, idx)
+            if idx is None:
+                break
+            env.insn_idx = idx
+            if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
+                                                        env.scratched_stack):
+                # the kernel prints this from check_cond_jmp_op, before it moves
+                # insn_idx: the line carries the jump's own index
+                _print_insn_state(env, env.cur, prev_insn_idx)
         # path done (pruned or exited): the kernel's process_bpf_exit scratches all
         env.scratched_regs = (1 << MAX_BPF_REG) - 1
         env.scratched_stack = -1
@@ -336,6 +347,7 @@ def do_check(env: Env) -> None:
             lv.update(env)
         if not pop_stack(env, pop_log):
             break
+        idx = env.insn_idx
         prev_insn_idx = env.prev_insn_idx
         env.do_print_state = True
         if lv is not None:
