@@ -43,10 +43,10 @@ from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
-from verifier.prune import dead_regs, is_state_visited, update_branch_counts
+from verifier.prune import DEAD_REGS, dead_regs, is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
-from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
+from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State, ptr_reg
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
 
@@ -64,6 +64,7 @@ _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_
                                                     mem.check_stx, mem.check_st)
 _check_cond_jmp_op = jumps.check_cond_jmp_op
 _NOT_INIT = T.NOT_INIT
+_CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
 # opcode -> may the instruction write a stack slot?  Only stores (STX, ST, atomics) and
 # calls (helpers and kfuncs writing through a pointer argument) reach
 # StackLiveness.mark_write; the walk skips the per-instruction write bookkeeping of the
@@ -174,13 +175,13 @@ def _check_ld_imm(env: Env, insn, idx: int) -> None:
             raise VerifierError("missing btf func_info", EINVAL)
         if env.subprogs[sub].linkage != "static":
             raise VerifierError("callback function not static", EINVAL)
-        env.set_reg(insn.dst, Reg(T.PTR_TO_FUNC, Scalar.const(0), subprogno=sub))
+        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_FUNC, subprogno=sub))
         return
     m = env.inp.map_at(aux.map_index)
     if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
-        env.set_reg(insn.dst, Reg(T.PTR_TO_MAP_VALUE, Scalar.const(0), map=m, off=aux.map_off))
+        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_MAP_VALUE, map=m, off=aux.map_off))
     elif src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
-        env.set_reg(insn.dst, Reg(T.CONST_PTR_TO_MAP, Scalar.const(0), map=m))
+        env.set_reg(insn.dst, ptr_reg(T.CONST_PTR_TO_MAP, map=m))
     else:
         raise VerifierError("bpf verifier is misconfigured", 14)
 
@@ -370,8 +371,12 @@ def clean_dead_regs(env: Env, st: State) -> None:
     cur = st.curframe
     frames = st.frames
     if not cur:
+        live = aux[st.insn_idx].live_regs_before
+        dead = DEAD_REGS.get(live)
+        if dead is None:
+            dead = dead_regs(live)
         regs = frames[0].regs
-        for i in dead_regs(aux[st.insn_idx].live_regs_before):
+        for i in dead:
             if regs[i].type != _NOT_INIT:
                 regs[i] = NOT_INIT_REG
         return
@@ -417,7 +422,7 @@ def do_check_common(env: Env, subprog: int) -> None:
     else:
         if sp.btf_problem and env.inp.func_info:
             env.log.line(sp.btf_problem)
-        f.regs[1] = Reg(T.PTR_TO_CTX, Scalar.const(0))
+        f.regs[1] = _CTX_REG
     env.scratched_regs = (1 << MAX_BPF_REG) - 1
     env.scratched_stack = -1
     if env.log.level & 3:
