@@ -301,8 +301,8 @@ class StackLiveness:
         self.any_updated = False
         self.iterations_log = env.log.level2
         self.sub_po: dict[int, list[int]] = {}
-        # subprogram start -> its flow edges in postorder, relative (_edges_of)
-        self._edges: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+        # subprogram start -> (its flow edges in postorder, relative; one sweep enough?)
+        self._edges: dict[int, tuple[list, bool]] = {}
         self._q = None
         subprogs = env.subprogs
         if len(subprogs) == 1:
@@ -486,29 +486,48 @@ class StackLiveness:
         if inst.curframe > 0:
             self._propagate_outer(env, inst)
 
-    def _edges_of(self, env, inst: _Instance) -> list[tuple[int, tuple[int, ...]]]:
+    def _edges_of(self, env, inst: _Instance):
         """The instructions of the instance's subprogram that have successors, in
         postorder, each as (index, successor indices inside the subprogram), relative to
-        its start: what every sweep of the fixed point walks (built once per subprogram)."""
+        its start: what every sweep of the fixed point walks; and whether one sweep
+        reaches the fixed point - every successor is either swept before its
+        predecessor or never changes (no successors: it is not in the list), as in a
+        subprogram without loops.  Built once per subprogram."""
         start = inst.start
-        edges = self._edges.get(start)
-        if edges is None:
+        got = self._edges.get(start)
+        if got is None:
             succ_of = env.succ
             cnt = inst.cnt
-            edges = self._edges[start] = [
-                (i - start, tuple(s - start for s in succ_of[i] if 0 <= s - start < cnt))
-                for i in self.sub_po.get(start, ()) if succ_of[i]]
-        return edges
+            edges = [(i - start, tuple(s - start for s in succ_of[i] if 0 <= s - start < cnt))
+                     for i in self.sub_po.get(start, ()) if succ_of[i]]
+            pos = {rel: k for k, (rel, _) in enumerate(edges)}
+            one_sweep = all(pos.get(s, -1) < k for k, (_, srels) in enumerate(edges)
+                            for s in srels)
+            got = self._edges[start] = (edges, one_sweep)
+        return got
 
     def _fixed_point(self, env, inst: _Instance) -> None:
         """_update_instance's sweeps without the level-2 log: each frame's masks depend
         only on that frame's, so each frame is swept to its own fixed point (the result
-        is the same as sweeping all frames together until none changes)."""
-        edges = self._edges_of(env, inst)
+        is the same as sweeping all frames together until none changes).  Where one
+        sweep suffices (_edges_of), the confirming sweep that would change nothing is
+        not made."""
+        edges, one_sweep = self._edges_of(env, inst)
         for m in inst.frames:
             if m is None:
                 continue
             may_read, must_write, mwa, live = m
+            if one_sweep:
+                for rel, srels in edges:
+                    after = 0
+                    acc = U64
+                    for s in srels:
+                        after |= live[s]
+                        acc &= mwa[s]
+                    mw = must_write[rel]
+                    live[rel] = (after & ~mw) | may_read[rel]
+                    mwa[rel] = acc | mw
+                continue
             changed = True
             while changed:
                 changed = False

@@ -15,6 +15,8 @@ convergence test of open-coded iterators (:func:`iter_next_hit`).
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from verifier import regtypes as T
 from verifier.equiv import (EXACT, NOT_EXACT, RANGE_WITHIN, IdMap, frame_insn_idx, regs_exact,
                             same_callsites, states_equal, states_maybe_looping)
@@ -38,6 +40,24 @@ def dead_regs(live: int) -> tuple[int, ...]:
     d = DEAD_REGS.get(live)
     if d is None:
         d = DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
+    return d
+
+
+# live mask -> (dead_regs(mask), a getter of those registers from a register list, as a
+# sequence in the same order): lets the cleaning pick out the dead registers still set
+# without a Python-level step per register (most of them are NOT_INIT already)
+DEAD_PICK: dict[int, tuple] = {}
+
+
+def dead_pick(live: int) -> tuple:
+    d = DEAD_PICK.get(live)
+    if d is None:
+        dead = dead_regs(live)
+        if len(dead) > 1:
+            pick = itemgetter(*dead)
+        else:           # (itemgetter of one index returns the item, not a sequence)
+            pick = itemgetter(slice(dead[0], dead[0] + 1) if dead else slice(0, 0))
+        d = DEAD_PICK[live] = (dead, pick)
     return d
 
 
