@@ -336,10 +336,15 @@ class StackLiveness:
         self.cur = None
 
     def _ensure_cur(self, env) -> _Instance:
-        if self.cur is None:
+        cur = self.cur
+        if cur is None:
             st = env.cur
-            self.cur = self._instance(env, st, st.curframe)
-        return self.cur
+            if st.curframe:
+                key = self._key(env, st, st.curframe)
+            else:                       # _key of the outermost frame, inlined
+                key = (env.subprogs[st.frames[0].subprogno].start,)
+            cur = self.cur = self.instances.get(key) or self._lookup(env, key)
+        return cur
 
     # recording
     def mark_read(self, env, frame: int, spi: int) -> None:
