@@ -447,7 +447,9 @@ def process_exit(env: Env, insn_idx: int) -> int | None:
     """BPF_EXIT: returns the next insn (leaving a subprogram) or None when
     this path of the main program is done."""
     st = env.cur
-    check_resource_leak(env, False, st.curframe == 0, "BPF_EXIT instruction in main prog")
+    if st.refs or st.active_locks or st.active_rcu_lock or st.active_preempt_locks:
+        # (with no reference or lock held there is nothing to leak)
+        check_resource_leak(env, False, st.curframe == 0, "BPF_EXIT instruction in main prog")
     if st.curframe:
         return prepare_func_exit(env, insn_idx)
     check_return_code(env)

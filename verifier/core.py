@@ -22,6 +22,8 @@ import errno
 import gc
 import time
 import traceback
+from itertools import compress
+from operator import attrgetter
 
 from btf.funcs import anonymous_param_problem
 from isa import opcodes as op
@@ -43,10 +45,10 @@ from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import StackLiveness, compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
-from verifier.prune import dead_regs, is_state_visited, update_branch_counts
+from verifier.prune import DEAD_PICK, dead_pick, is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
-from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
+from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State, ptr_reg
 from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
 
@@ -59,95 +61,154 @@ _ALU, _ALU64, _LDX, _STX, _ST, _LD = op.ALU, op.ALU64, op.LDX, op.STX, op.ST, op
 _JMP, _JMP32, _ATOMIC, _X = op.JMP, op.JMP32, op.ATOMIC, op.X
 _CALL, _JA, _EXIT = op.CALL, op.JA, op.EXIT
 _CALL_OP = op.CALL_OP
+_CALL_K, _EXIT_K = op.JMP | op.CALL, op.JMP | op.EXIT     # the only valid call and exit
 _PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
 _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_ldx,
                                                     mem.check_stx, mem.check_st)
 _check_cond_jmp_op = jumps.check_cond_jmp_op
 _NOT_INIT = T.NOT_INIT
+_IS_INIT, _REG_TYPE = _NOT_INIT.__ne__, attrgetter("type")    # (clean_dead_regs)
+_CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
+# opcode -> may the instruction write a stack slot?  Only stores (STX, ST, atomics) and
+# calls (helpers and kfuncs writing through a pointer argument) reach
+# StackLiveness.mark_write; the walk skips the per-instruction write bookkeeping of the
+# others, whose commit would record an empty write set that nothing reads
+_MAY_WRITE_STACK = tuple((c & 7) in (_STX, _ST)
+                         or ((c & 7) in (_JMP, _JMP32) and (c & 0xF0) == _CALL)
+                         for c in range(256))
 
 
 def do_check_insn(env: Env, insn, idx: int):
     """Verify one instruction.  Returns the next insn index, or None when the
-    current path ended (program exit)."""
-    code = insn.code
-    cls = code & 7
+    current path ended (program exit).  Instructions that always fall through go to
+    their checker by opcode (_CHECK_NEXT), calls, exits and conditional jumps are
+    handled here, the rest (JA, the BPF_LD class, reserved encodings) by opcode
+    (_CHECK_FLOW); both tables are built once (_checkers)."""
     # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
     if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
         return idx + 1
-    if cls == _ALU64 or cls == _ALU:
-        _check_alu_op(env, insn)
+    code = insn.code
+    check = _CHECK_NEXT[code]
+    if check is not None:
+        check(env, insn)
         return idx + 1
-    if cls == _LDX:
-        _check_ldx(env, insn)
-        return idx + 1
-    if cls == _JMP or cls == _JMP32:
-        o = code & 0xF0
+    if code == _CALL_K:
         env.jmps_processed += 1
-        if o == _CALL:
-            src = insn.src
-            if (code & _X or (src != _PSEUDO_KFUNC_CALL and insn.off != 0)
-                    or src not in (0, _PSEUDO_CALL, _PSEUDO_KFUNC_CALL)
-                    or insn.dst != 0 or cls == _JMP32):
-                raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-            # under a lock only bpf_spin_unlock (94), bpf_kptr_xchg (194) and the graph
-            # kfuncs (is_bpf_graph_api_kfunc) may be called
-            if env.cur.active_locks and (
-                    (src == 0 and insn.imm not in (94, 194))
-                    or (src == _PSEUDO_KFUNC_CALL
-                        and getattr(env.kfunc_descs.get(idx), "name", None)
-                        not in GRAPH_API_KFUNCS)):
-                raise VerifierError("function calls are not allowed while holding a lock",
-                                    EINVAL)
-            if src == _PSEUDO_CALL:
-                nxt = calls.check_func_call(env, insn, idx)
-            elif src == _PSEUDO_KFUNC_CALL:
-                nxt = kfunc_call(env, insn, idx)
-            else:
-                check_helper_call(env, insn, idx)
-                SA.on_call(env, insn, None)
-                nxt = idx + 1
-                if insn.imm == 12 and env.cur.curframe:
-                    nxt = calls.tail_call_exit(env, idx)
-            env.scratched_regs |= 1         # scratch_reg(0)
-            return nxt
-        if o == _JA:
-            if (code & _X or insn.src != 0 or insn.dst != 0
-                    or (cls == _JMP and insn.imm != 0) or (cls == _JMP32 and insn.off != 0)):
-                raise VerifierError("BPF_JA uses reserved fields", EINVAL)
-            return idx + (insn.off if cls == _JMP else insn.imm) + 1
-        if o == _EXIT:
-            if code & _X or insn.imm != 0 or insn.src != 0 or insn.dst != 0 or cls == _JMP32:
-                raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
-            nxt = calls.process_exit(env, idx)
-            if nxt is not None:
-                env.do_print_state = True
-            return nxt
+        src = insn.src
+        if ((src != _PSEUDO_KFUNC_CALL and insn.off != 0)
+                or src not in (0, _PSEUDO_CALL, _PSEUDO_KFUNC_CALL) or insn.dst != 0):
+            raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
+        # under a lock only bpf_spin_unlock (94), bpf_kptr_xchg (194) and the graph
+        # kfuncs (is_bpf_graph_api_kfunc) may be called
+        if env.cur.active_locks and (
+                (src == 0 and insn.imm not in (94, 194))
+                or (src == _PSEUDO_KFUNC_CALL
+                    and getattr(env.kfunc_descs.get(idx), "name", None)
+                    not in GRAPH_API_KFUNCS)):
+            raise VerifierError("function calls are not allowed while holding a lock",
+                                EINVAL)
+        if src == 0:
+            check_helper_call(env, insn, idx)
+            SA.on_call(env, insn, None)
+            nxt = idx + 1
+            if insn.imm == 12 and env.cur.curframe:
+                nxt = calls.tail_call_exit(env, idx)
+        elif src == _PSEUDO_CALL:
+            nxt = calls.check_func_call(env, insn, idx)
+        else:
+            nxt = kfunc_call(env, insn, idx)
+        env.scratched_regs |= 1         # scratch_reg(0)
+        return nxt
+    if code == _EXIT_K:
+        env.jmps_processed += 1
+        if insn.imm != 0 or insn.src != 0 or insn.dst != 0:
+            raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
+        nxt = calls.process_exit(env, idx)
+        if nxt is not None:
+            env.do_print_state = True
+        return nxt
+    flow = _CHECK_FLOW[code]
+    if flow is None:                    # conditional jumps (and may_goto)
+        env.jmps_processed += 1
         return _check_cond_jmp_op(env, insn, idx)
-    if cls == _STX:
-        if (code & 0xE0) == _ATOMIC:
-            mem.check_atomic(env, insn)
-            return idx + 1
-        _check_stx(env, insn)
-        return idx + 1
-    if cls == _ST:
-        _check_st(env, insn)
-        return idx + 1
-    if cls == _LD:
-        mode = code & 0xE0
-        if mode in (op.ABS, op.IND):
-            mem.check_ld_abs(env, insn)
-            if env.cur.curframe:
-                return calls.ld_abs_exit(env, idx)
-            return idx + 1
-        if mode == op.IMM:
-            _check_ld_imm(env, insn, idx)
-            return idx + 2
-        raise VerifierError("invalid BPF_LD mode", EINVAL)
-    raise VerifierError(f"unknown insn class {cls}", EINVAL)
+    return flow(env, insn, idx)
 
 
-def _check_ld_imm(env: Env, insn, idx: int) -> None:
+def _call_reserved(env: Env, insn, idx: int):
+    """BPF_CALL with BPF_X or in the JMP32 class."""
+    env.jmps_processed += 1
+    raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
+
+
+def _check_ja(env: Env, insn, idx: int):
+    """BPF_JMP | BPF_JA (off) and BPF_JMP32 | BPF_JA (gotol: imm)."""
+    env.jmps_processed += 1
+    if insn.src != 0 or insn.dst != 0:
+        raise VerifierError("BPF_JA uses reserved fields", EINVAL)
+    if insn.code & 7 == _JMP:
+        if insn.imm != 0:
+            raise VerifierError("BPF_JA uses reserved fields", EINVAL)
+        return idx + insn.off + 1
+    if insn.off != 0:
+        raise VerifierError("BPF_JA uses reserved fields", EINVAL)
+    return idx + insn.imm + 1
+
+
+def _ja_reserved(env: Env, insn, idx: int):
+    """BPF_JA with BPF_X."""
+    env.jmps_processed += 1
+    raise VerifierError("BPF_JA uses reserved fields", EINVAL)
+
+
+def _exit_reserved(env: Env, insn, idx: int):
+    """BPF_EXIT with BPF_X or in the JMP32 class."""
+    env.jmps_processed += 1
+    raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
+
+
+def _check_ld_abs(env: Env, insn, idx: int):
+    mem.check_ld_abs(env, insn)
+    if env.cur.curframe:
+        return calls.ld_abs_exit(env, idx)
+    return idx + 1
+
+
+def _ld_bad_mode(env: Env, insn, idx: int):
+    raise VerifierError("invalid BPF_LD mode", EINVAL)
+
+
+def _checkers():
+    """The two dispatch tables of do_check_insn, indexed by opcode: the checker
+    ``(env, insn)`` of an instruction that falls through (else None), and the checker
+    ``(env, insn, idx) -> next index`` of JA, the BPF_LD class and the reserved call
+    and exit encodings (None: a call, exit or conditional jump, done in place)."""
+    nxt = [None] * 256
+    flow = [None] * 256
+    for code in range(256):
+        cls, o, mode = code & 7, code & 0xF0, code & 0xE0
+        if cls in (_ALU, _ALU64):
+            nxt[code] = _check_alu_op
+        elif cls == _LDX:
+            nxt[code] = _check_ldx
+        elif cls == _STX:
+            nxt[code] = mem.check_atomic if mode == _ATOMIC else _check_stx
+        elif cls == _ST:
+            nxt[code] = _check_st
+        elif cls == _LD:
+            flow[code] = (_check_ld_abs if mode in (op.ABS, op.IND)
+                          else _check_ld_imm if mode == op.IMM else _ld_bad_mode)
+        elif o == _CALL:
+            flow[code] = None if code == _CALL_K else _call_reserved
+        elif o == _JA:
+            flow[code] = _ja_reserved if code & _X else _check_ja
+        elif o == _EXIT:
+            flow[code] = None if code == _EXIT_K else _exit_reserved
+    return tuple(nxt), tuple(flow)
+
+
+def _check_ld_imm(env: Env, insn, idx: int) -> int:
+    """BPF_LD | BPF_IMM: the two-slot 64-bit load; returns the index after it."""
     if (insn.code & 0x18) != op.DW:
         raise VerifierError("invalid BPF_LD_IMM insn", EINVAL)
     if insn.off != 0:
@@ -159,7 +220,7 @@ def _check_ld_imm(env: Env, insn, idx: int) -> None:
     if src == 0:
         v = (insn.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
         env.set_reg(insn.dst, Reg(T.SCALAR, Scalar.const(v)))
-        return
+        return idx + 2
     if src == op.PSEUDO_FUNC:
         target = idx + insn.imm + 1
         sub = env.subprog_of(target)
@@ -167,15 +228,19 @@ def _check_ld_imm(env: Env, insn, idx: int) -> None:
             raise VerifierError("missing btf func_info", EINVAL)
         if env.subprogs[sub].linkage != "static":
             raise VerifierError("callback function not static", EINVAL)
-        env.set_reg(insn.dst, Reg(T.PTR_TO_FUNC, Scalar.const(0), subprogno=sub))
-        return
+        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_FUNC, subprogno=sub))
+        return idx + 2
     m = env.inp.map_at(aux.map_index)
     if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
-        env.set_reg(insn.dst, Reg(T.PTR_TO_MAP_VALUE, Scalar.const(0), map=m, off=aux.map_off))
+        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_MAP_VALUE, map=m, off=aux.map_off))
     elif src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
-        env.set_reg(insn.dst, Reg(T.CONST_PTR_TO_MAP, Scalar.const(0), map=m))
+        env.set_reg(insn.dst, ptr_reg(T.CONST_PTR_TO_MAP, map=m))
     else:
         raise VerifierError("bpf verifier is misconfigured", 14)
+    return idx + 2
+
+
+_CHECK_NEXT, _CHECK_FLOW = _checkers()
 
 
 # --- logging helpers ---------------------------------------------------------------------
@@ -268,35 +333,38 @@ def do_check(env: Env) -> None:
     static_lv = env.inp.static_liveness
     check_insn = do_check_insn
     visited = is_state_visited
+    may_write = _MAY_WRITE_STACK
     env.do_print_state = False
     prev_insn_idx = -1
+    idx = env.insn_idx
+    processed = env.insn_processed
     while True:
-        env.cur_hist_ent = None
-        env.prev_insn_idx = prev_insn_idx
-        idx = env.insn_idx
-        if idx >= n or idx < 0:
-            raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
-        insn = insns[idx]
-        a = aux[idx]
-        processed = env.insn_processed = env.insn_processed + 1
-        if processed > limit:
-            raise VerifierError(f"BPF program is too large. Processed {processed} insn",
-                                E2BIG)
-        st = env.cur
-        st.last_insn_idx = prev_insn_idx
-        st.insn_idx = idx
-        pruned = False
-        if a.prune_point:
-            if static_lv:
-                clean_dead_regs(env, st)
-            if visited(env, idx):
-                pruned = True
-                if trace:
-                    if env.do_print_state:
-                        log.line(f"\nfrom {prev_insn_idx} to {idx}: safe")
-                    else:
-                        log.line(f"{idx}: safe")
-        if not pruned:
+        # one path: from the start (or a popped branch) to its exit or a pruning hit
+        st = env.cur                    # replaced only by pop_stack, below
+        while True:
+            env.cur_hist_ent = None
+            env.prev_insn_idx = prev_insn_idx
+            if idx >= n or idx < 0:
+                raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
+            insn = insns[idx]
+            a = aux[idx]
+            processed += 1
+            env.insn_processed = processed
+            if processed > limit:
+                raise VerifierError(f"BPF program is too large. Processed {processed} insn",
+                                    E2BIG)
+            st.last_insn_idx = prev_insn_idx
+            st.insn_idx = idx
+            if a.prune_point:
+                if static_lv:
+                    clean_dead_regs(env, st)
+                if visited(env, idx):
+                    if trace:
+                        if env.do_print_state:
+                            log.line(f"\nfrom {prev_insn_idx} to {idx}: safe")
+                        else:
+                            log.line(f"{idx}: safe")
+                    break
             if a.jmp_point:
                 push_jmp_history(env, st, 0)
             if trace:
@@ -314,20 +382,21 @@ def do_check(env: Env) -> None:
                 env.prev_insn_print_len = len(line) + 1
             a.seen = True
             prev_insn_idx = idx
-            if lv is not None:
+            if lv is not None and may_write[insn.code]:
+                # the stack-write marks of this instruction (only stores and calls write)
                 lv.reset_writes(env, idx)
-                nxt = check_insn(env, insn, idx)
+                idx = check_insn(env, insn, idx)
                 lv.commit_writes(env)
             else:
-                nxt = check_insn(env, insn, idx)
-            if nxt is not None:
-                env.insn_idx = nxt
-                if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
-                                                            env.scratched_stack):
-                    # the kernel prints this from check_cond_jmp_op, before it moves
-                    # insn_idx: the line carries the jump's own index
-                    _print_insn_state(env, env.cur, idx)
-                continue
+                idx = check_insn(env, insn, idx)
+            if idx is None:
+                break
+            env.insn_idx = idx
+            if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
+                                                        env.scratched_stack):
+                # the kernel prints this from check_cond_jmp_op, before it moves
+                # insn_idx: the line carries the jump's own index
+                _print_insn_state(env, env.cur, prev_insn_idx)
         # path done (pruned or exited): the kernel's process_bpf_exit scratches all
         env.scratched_regs = (1 << MAX_BPF_REG) - 1
         env.scratched_stack = -1
@@ -336,6 +405,7 @@ def do_check(env: Env) -> None:
             lv.update(env)
         if not pop_stack(env, pop_log):
             break
+        idx = env.insn_idx
         prev_insn_idx = env.prev_insn_idx
         env.do_print_state = True
         if lv is not None:
@@ -358,17 +428,19 @@ def clean_dead_regs(env: Env, st: State) -> None:
     cur = st.curframe
     frames = st.frames
     if not cur:
+        live = aux[st.insn_idx].live_regs_before
+        dead, pick = DEAD_PICK.get(live) or dead_pick(live)
         regs = frames[0].regs
-        for i in dead_regs(aux[st.insn_idx].live_regs_before):
-            if regs[i].type != _NOT_INIT:
-                regs[i] = NOT_INIT_REG
+        # the dead registers whose type is not NOT_INIT, selected at C level
+        for i in compress(dead, map(_IS_INIT, map(_REG_TYPE, pick(regs)))):
+            regs[i] = NOT_INIT_REG
         return
     for fr in range(cur + 1):
         ip = st.insn_idx if fr == cur else frames[fr + 1].callsite
         regs = frames[fr].regs
-        for i in dead_regs(aux[ip].live_regs_before):
-            if regs[i].type != _NOT_INIT:
-                regs[i] = NOT_INIT_REG
+        dead, pick = dead_pick(aux[ip].live_regs_before)
+        for i in compress(dead, map(_IS_INIT, map(_REG_TYPE, pick(regs)))):
+            regs[i] = NOT_INIT_REG
 
 
 def code_is_cond_jmp(insn) -> bool:
@@ -405,7 +477,7 @@ def do_check_common(env: Env, subprog: int) -> None:
     else:
         if sp.btf_problem and env.inp.func_info:
             env.log.line(sp.btf_problem)
-        f.regs[1] = Reg(T.PTR_TO_CTX, Scalar.const(0))
+        f.regs[1] = _CTX_REG
     env.scratched_regs = (1 << MAX_BPF_REG) - 1
     env.scratched_stack = -1
     if env.log.level & 3:

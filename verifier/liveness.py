@@ -289,7 +289,7 @@ class StackLiveness:
     """kernel: bpf_stack_liveness (liveness.c) - the per-call-chain instances, the write
     marks of the instruction being verified and the fixed-point update."""
     __slots__ = ("instances", "cur", "write_acc", "any_write", "write_idx", "iterations_log",
-                 "sub_po", "_q", "any_updated")
+                 "sub_po", "_q", "any_updated", "_edges")
 
     def __init__(self, env):
         self.instances: dict[tuple, _Instance] = {}
@@ -301,6 +301,8 @@ class StackLiveness:
         self.any_updated = False
         self.iterations_log = env.log.level2
         self.sub_po: dict[int, list[int]] = {}
+        # subprogram start -> (its flow edges in postorder, relative; one sweep enough?)
+        self._edges: dict[int, tuple[list, bool]] = {}
         self._q = None
         subprogs = env.subprogs
         if len(subprogs) == 1:
@@ -334,10 +336,15 @@ class StackLiveness:
         self.cur = None
 
     def _ensure_cur(self, env) -> _Instance:
-        if self.cur is None:
+        cur = self.cur
+        if cur is None:
             st = env.cur
-            self.cur = self._instance(env, st, st.curframe)
-        return self.cur
+            if st.curframe:
+                key = self._key(env, st, st.curframe)
+            else:                       # _key of the outermost frame, inlined
+                key = (env.subprogs[st.frames[0].subprogno].start,)
+            cur = self.cur = self.instances.get(key) or self._lookup(env, key)
+        return cur
 
     # recording
     def mark_read(self, env, frame: int, spi: int) -> None:
@@ -437,11 +444,16 @@ class StackLiveness:
             for m in inst.frames:
                 if m is not None:
                     m[2] = [0] * inst.cnt
+        level2 = env.log.level2
+        if not level2:
+            self._fixed_point(env, inst)
+            if inst.curframe > 0:
+                self._propagate_outer(env, inst)
+            return
         po = self.sub_po.get(inst.start, [])
         succ_of = env.succ
         start = inst.start
         cnt = inst.cnt
-        level2 = env.log.level2
         cnt_iter = 0
         changed = True
         while changed:
@@ -478,6 +490,65 @@ class StackLiveness:
             env.log.line(f"{self._fmt(inst)} live stack update done in {cnt_iter} iterations")
         if inst.curframe > 0:
             self._propagate_outer(env, inst)
+
+    def _edges_of(self, env, inst: _Instance):
+        """The instructions of the instance's subprogram that have successors, in
+        postorder, each as (index, successor indices inside the subprogram), relative to
+        its start: what every sweep of the fixed point walks; and whether one sweep
+        reaches the fixed point - every successor is either swept before its
+        predecessor or never changes (no successors: it is not in the list), as in a
+        subprogram without loops.  Built once per subprogram."""
+        start = inst.start
+        got = self._edges.get(start)
+        if got is None:
+            succ_of = env.succ
+            cnt = inst.cnt
+            edges = [(i - start, tuple(s - start for s in succ_of[i] if 0 <= s - start < cnt))
+                     for i in self.sub_po.get(start, ()) if succ_of[i]]
+            pos = {rel: k for k, (rel, _) in enumerate(edges)}
+            one_sweep = all(pos.get(s, -1) < k for k, (_, srels) in enumerate(edges)
+                            for s in srels)
+            got = self._edges[start] = (edges, one_sweep)
+        return got
+
+    def _fixed_point(self, env, inst: _Instance) -> None:
+        """_update_instance's sweeps without the level-2 log: each frame's masks depend
+        only on that frame's, so each frame is swept to its own fixed point (the result
+        is the same as sweeping all frames together until none changes).  Where one
+        sweep suffices (_edges_of), the confirming sweep that would change nothing is
+        not made."""
+        edges, one_sweep = self._edges_of(env, inst)
+        for m in inst.frames:
+            if m is None:
+                continue
+            may_read, must_write, mwa, live = m
+            if one_sweep:
+                for rel, srels in edges:
+                    after = 0
+                    acc = U64
+                    for s in srels:
+                        after |= live[s]
+                        acc &= mwa[s]
+                    mw = must_write[rel]
+                    live[rel] = (after & ~mw) | may_read[rel]
+                    mwa[rel] = acc | mw
+                continue
+            changed = True
+            while changed:
+                changed = False
+                for rel, srels in edges:
+                    after = 0
+                    acc = U64
+                    for s in srels:
+                        after |= live[s]
+                        acc &= mwa[s]
+                    mw = must_write[rel]
+                    before = (after & ~mw) | may_read[rel]
+                    acc |= mw
+                    if before != live[rel] or acc != mwa[rel]:
+                        live[rel] = before
+                        mwa[rel] = acc
+                        changed = True
 
     def _fmt(self, inst: _Instance) -> str:
         return "(" + ",".join(str(c) for c in inst.key) + ")"

@@ -15,6 +15,8 @@ convergence test of open-coded iterators (:func:`iter_next_hit`).
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from verifier import regtypes as T
 from verifier.equiv import (EXACT, NOT_EXACT, RANGE_WITHIN, IdMap, frame_insn_idx, regs_exact,
                             same_callsites, states_equal, states_maybe_looping)
@@ -30,14 +32,32 @@ from verifier.worklist import push_jmp_history
 
 # live mask -> the registers r0-r9 not in it, in order: filled as masks turn up (a fact of
 # the mask, kept per process: the cleaning below runs at every prune point)
-_DEAD_REGS: dict[int, tuple[int, ...]] = {}
+DEAD_REGS: dict[int, tuple[int, ...]] = {}
 _NOT_INIT = T.NOT_INIT
 
 
 def dead_regs(live: int) -> tuple[int, ...]:
-    d = _DEAD_REGS.get(live)
+    d = DEAD_REGS.get(live)
     if d is None:
-        d = _DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
+        d = DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
+    return d
+
+
+# live mask -> (dead_regs(mask), a getter of those registers from a register list, as a
+# sequence in the same order): lets the cleaning pick out the dead registers still set
+# without a Python-level step per register (most of them are NOT_INIT already)
+DEAD_PICK: dict[int, tuple] = {}
+
+
+def dead_pick(live: int) -> tuple:
+    d = DEAD_PICK.get(live)
+    if d is None:
+        dead = dead_regs(live)
+        if len(dead) > 1:
+            pick = itemgetter(*dead)
+        else:           # (itemgetter of one index returns the item, not a sequence)
+            pick = itemgetter(slice(dead[0], dead[0] + 1) if dead else slice(0, 0))
+        d = DEAD_PICK[live] = (dead, pick)
     return d
 
 
@@ -298,12 +318,14 @@ def is_state_visited(env, insn_idx: int) -> bool:
         add_new = True
     # _bucket, inlined (this runs at every prune point)
     key = ((insn_idx ^ cur.frames[cur.curframe].callsite) & 0xFFFFFFFF) % env.n
-    explored = env.explored
-    entries = explored.get(key)
-    if entries is None:
-        entries = explored[key] = []
-    elif entries:
-        _clean_live_states(env, insn_idx, cur, entries)
+    entries = env.explored.get(key)
+    if not entries:
+        # nothing stored in this bucket yet (the common case): a miss, and states_cnt
+        # stays 0 (max_states_per_insn unchanged)
+        if not add_new:
+            return False
+        return _add_state(env, cur, insn_idx, entries, key)
+    _clean_live_states(env, insn_idx, cur, entries)
     states_cnt = 0
     i = 0
     while i < len(entries):
@@ -383,6 +405,13 @@ def is_state_visited(env, insn_idx: int) -> bool:
         env.max_states_per_insn = states_cnt
     if not add_new:
         return False
+    return _add_state(env, cur, insn_idx, entries, key)
+
+
+def _add_state(env, cur: State, insn_idx: int, entries, key: int) -> bool:
+    """The miss path of is_state_visited that stores a checkpoint: a copy of the
+    current state heads its bucket (``entries``, None when the bucket is new) and
+    becomes the current state's parent.  Returns False (not pruned)."""
     env.total_states += 1
     env.explored_states_size += 1
     _update_peak(env)
@@ -398,8 +427,12 @@ def is_state_visited(env, insn_idx: int) -> bool:
     cur.first_insn_idx = insn_idx
     cur.dfs_depth = new.dfs_depth + 1
     cur.jmp_history = []
-    entries.insert(0, StateEntry(new))
-    maybe_enter_scc(env, new)
+    if entries is None:
+        env.explored[key] = [StateEntry(new)]
+    else:
+        entries.insert(0, StateEntry(new))
+    if new.curframe or env.aux[insn_idx].scc:
+        maybe_enter_scc(env, new)       # (one frame outside any SCC: no visit to enter)
     return False
 
 
