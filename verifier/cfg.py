@@ -22,6 +22,7 @@ In the kernel's order:
 from __future__ import annotations
 
 import weakref
+from heapq import heappop, heappush
 
 from btf.errors import BtfError
 from btf.funcs import func_arg_info
@@ -33,8 +34,9 @@ from verifier.calls import find_exception_callback_insn_off
 from verifier.map_compat import check_map_prog_compatibility
 from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
-from verifier.cfg_order import DISCOVERED, EXPLORED, compute_postorder, compute_scc
-from verifier.liveness import successor_table
+from verifier.cfg_order import (DISCOVERED, EXPLORED, compute_postorder, compute_scc,
+                                postorder_forward)
+from verifier.liveness import forward_only, successor_table
 
 MAX_VAR_OFF = 1 << 29
 _SYNC_CALLBACK_HELPERS = (164, 180, 181, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
@@ -450,7 +452,22 @@ def _visit_call(env: Env, state: list, stack: list, t: int, insn, visit_callee: 
 
 def check_cfg(env: Env) -> None:
     """kernel: check_cfg - the depth-first walk (visit_insn / push_insn), then every insn
-    must have been explored; sets ``env.succ`` and ``env.postorder``."""
+    must have been explored; sets ``env.succ``, ``env.postorder`` and ``env.loop_free``.
+    A program of one function whose jumps all go forward takes :func:`_check_cfg_forward`
+    instead, with the same marks, the same first error and the same orders."""
+    insns = env.insns
+    ldimm = env.ldimm_insns = [i for i in env.res_insns if insns[i].code == _LD_IMM64]
+    edges = _check_cfg_forward(env, ldimm)
+    if edges is None:
+        _check_cfg_dfs(env, ldimm)
+        env.loop_free = forward_only(env)
+        env.postorder = compute_postorder(env, ldimm)
+    else:
+        env.loop_free = True
+        env.postorder = postorder_forward(env, edges, ldimm)
+
+
+def _check_cfg_dfs(env: Env, ldimm: list[int]) -> None:
     n = env.n
     insns = env.insns
     aux = env.aux
@@ -503,15 +520,7 @@ def check_cfg(env: Env) -> None:
             elif o == _CALL:
                 src = insn.src
                 if src == 0:
-                    imm = insn.imm
-                    if imm in _ASYNC_CALLBACK_HELPERS:
-                        aux[t].prune_point = True
-                    if imm in _SYNC_CALLBACK_HELPERS:
-                        a = aux[t]
-                        a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
-                    # a tail call may run a program that changes packet data
-                    if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
-                        env.subprogs[aux[t].subprog].changes_pkt_data = True
+                    _helper_call_marks(env, aux, t, insn.imm)
                 r = _visit_call(env, state, stack, t, insn, src == _PSEUDO_CALL)
             elif o == _JA:
                 if code & _X:
@@ -534,7 +543,6 @@ def check_cfg(env: Env) -> None:
             stack.pop()
     # every insn explored, the second slot of an LD_IMM64 never entered: compared at
     # once against that expectation, walked only to name the first insn that is not
-    ldimm = [i for i in env.res_insns if insns[i].code == _LD_IMM64]
     want = [EXPLORED] * n
     for i in ldimm:
         if i + 1 < n:
@@ -542,7 +550,110 @@ def check_cfg(env: Env) -> None:
     if state != want:
         _cfg_walk_error(insns, state, n)
     env.succ = successor_table(env, ldimm)
-    env.postorder = compute_postorder(env, ldimm)
+
+
+def _check_cfg_forward(env: Env, ldimm: list[int]) -> dict | None:
+    """check_cfg for a program of one function (no BPF-to-BPF call, no callback address,
+    no exception callback) whose jumps all go forward; None, having changed nothing,
+    for any other program.  Returns the successors of its exits, JAs and conditional
+    jumps (every other insn falls through to the next one).  Such a graph has no back-edge and, after check_subprogs, no
+    edge out of range, so the walk can only end in "unreachable insn" or "jump into the
+    middle of ldimm64 insn", and which insns it reaches does not depend on its order:
+    the straight runs between jumps are taken in index order, a run reached when the
+    insn before it falls through or a reached jump targets a place in it.  The marks
+    are the depth-first walk's (each edge of a reached insn is pushed once there)."""
+    if len(env.subprogs) != 1:
+        return None
+    insns = env.insns
+    for i in ldimm:
+        if insns[i].src == _PSEUDO_FUNC:
+            return None
+    jmps = env.jmp_insns
+    edges = {}
+    for j in jmps:
+        insn = insns[j]
+        code = insn.code
+        o = code & 0xF0
+        if o == _CALL:
+            if insn.src == _PSEUDO_CALL:
+                return None
+        elif o == _EXIT:
+            edges[j] = ()
+        else:
+            if o == _JA:
+                if code & _X:
+                    return None         # "unknown opcode": the walk raises it
+                off = insn.off if code & 7 == _JMP else insn.imm
+            else:
+                off = insn.off
+            if off < 0:
+                return None
+            edges[j] = (j + off + 1,) if o == _JA else (j + 1, j + off + 1)
+    n = env.n
+    aux = env.aux
+    pos = 0                     # first insn of the run that ends at jump j
+    fall = True                 # pos is reached from the insn before it (or is insn 0)
+    pending: list[int] = []     # heap: targets of reached jumps, not yet passed
+    reached = set()             # targets of reached jumps
+    unreachable = -1
+    for j in jmps:
+        entry = pos if fall else (pending[0] if pending and pending[0] <= j else n)
+        while pending and pending[0] <= j:
+            reached.add(heappop(pending))
+        if entry > pos and unreachable < 0:
+            unreachable = pos
+        pos = j + 1
+        if entry > j:
+            fall = False        # nothing reaches the jump: its edges are never pushed
+            continue
+        insn = insns[j]
+        code = insn.code
+        o = code & 0xF0
+        if o == _EXIT:
+            fall = False
+        elif o == _CALL:
+            if insn.src == 0:
+                _helper_call_marks(env, aux, j, insn.imm)
+            a = aux[j + 1]
+            a.prune_point = a.jmp_point = True
+            fall = True
+        else:
+            w = edges[j][-1]
+            a = aux[w]
+            a.prune_point = a.jmp_point = True
+            heappush(pending, w)
+            if o == _JA:
+                fall = False
+            else:
+                a = aux[j]
+                a.prune_point = True
+                if code == _JCOND:
+                    a.force_checkpoint = True
+                fall = True
+    # the kernel's scan after the walk, by index: every insn before the first unreached
+    # one was reached, so an LD_IMM64 before it whose second slot a jump reached comes first
+    if reached:
+        for i in ldimm:
+            if 0 <= unreachable <= i:
+                break
+            if i + 1 in reached:
+                raise VerifierError(f"jump into the middle of ldimm64 insn {i}", EINVAL)
+    if unreachable >= 0:
+        raise VerifierError(f"unreachable insn {unreachable}", EINVAL)
+    return edges
+
+
+def _helper_call_marks(env: Env, aux: list, t: int, imm: int) -> None:
+    """visit_insn of a helper call: callback helpers are prune points (the synchronous
+    ones also jump and checkpoint points), and packet-data changes reach the function."""
+    if imm in _ASYNC_CALLBACK_HELPERS:
+        aux[t].prune_point = True
+    if imm in _SYNC_CALLBACK_HELPERS:
+        a = aux[t]
+        a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
+    # a tail call may run a program that changes packet data
+    if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
+        env.subprogs[aux[t].subprog].changes_pkt_data = True
 
 
 def _cfg_walk_error(insns, state: list, n: int) -> None:
