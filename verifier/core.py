@@ -567,20 +567,20 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             log.write(error.message)
         for line in error.post:
             log.line(line)
-    v = Verdict(accepted=error is None, processed_insns=env.insn_processed,
-                max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
-                peak_states=env.peak_states)
+    info = None
     if error is not None:
         sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
-        v.error = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
-    v.subprogs = _subprog_facts(env)
-    v.kfunc_calls = dict(env.kfunc_calls)
+        info = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
     aux = env.aux
-    v.seen_insns = [a.seen for a in aux]
-    # map_ptr_state is set on helper calls only (tail calls)
-    v.tail_call_maps = {i: aux[i].map_ptr_state.name for i in env.call_insns
-                        if aux[i].map_ptr_state is not None
-                        and aux[i].map_ptr_state != "poison"}
+    v = Verdict(accepted=error is None, error=info, processed_insns=env.insn_processed,
+                max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
+                peak_states=env.peak_states, subprogs=_subprog_facts(env),
+                seen_insns=[a.seen for a in aux],
+                # map_ptr_state is set on helper calls only (tail calls)
+                tail_call_maps={i: aux[i].map_ptr_state.name for i in env.call_insns
+                                if aux[i].map_ptr_state is not None
+                                and aux[i].map_ptr_state != "poison"},
+                kfunc_calls=dict(env.kfunc_calls))
     if log.stats:
         # kernel: print_verification_stats
         log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))
