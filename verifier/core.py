@@ -47,7 +47,8 @@ from verifier.prune import dead_regs, is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State
-from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
+from verifier.facts import subprog_facts as _subprog_facts
+from verifier.verdict import Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
@@ -439,32 +440,6 @@ def do_check_subprogs(env: Env) -> None:
             new += 1
         if not new:
             return
-
-
-def _loop_inline_extra(env: Env, sp) -> int:
-    """kernel: optimize_bpf_loop - a subprogram with a bpf_loop call fit for inlining gets
-    three more stack slots (loop counter, callback context, saved r6) after verification."""
-    aux = env.aux
-    start, end = sp.start, sp.end
-    for i in env.call_insns:        # only a helper call has loop_inline set
-        if start <= i < end:
-            state = aux[i].loop_inline
-            if state is not None and state[0]:
-                return 3 * 8
-    return 0
-
-
-def _subprog_facts(env: Env) -> list[SubprogFacts]:
-    out = []
-    calls = env.call_insns
-    for k, sp in enumerate(env.subprogs):
-        out.append(SubprogFacts(
-            k, sp.name or (env.inp.name if k == 0 else f"func#{k}"), sp.start, sp.end,
-            sp.stack_depth + (_loop_inline_extra(env, sp) if calls else 0),
-            sp.linkage == "global", sp.is_cb, sp.is_async_cb, sp.has_tail_call,
-            sp.tail_call_reachable, sp.has_ld_abs, sp.arg_cnt, sp.stack_arg_cnt,
-            sp.out_stack_arg_cnt, sp.changes_pkt_data))
-    return out
 
 
 def verify(inp: VerifierInput, log_level: int = 1, log=None, log_size: int | None = None) -> Verdict:
