@@ -380,7 +380,8 @@ _SCAN_KIND = tuple(_scan_kind(code) for code in range(256))
 _LD_ABS_CODES = frozenset(c for c in range(256)
                           if c & 7 == op.LD and (c & 0xE0) in (op.ABS, op.IND))
 _LD_IMM64, _CALL_OP = op.LD_IMM64, op.CALL_OP
-_PSEUDO_CALL, _PSEUDO_FUNC, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_FUNC, op.PSEUDO_KFUNC_CALL
+_PSEUDO_CALL, _PSEUDO_FUNC = op.PSEUDO_CALL, op.PSEUDO_FUNC
+_PSEUDO_KFUNC_CALL = op.PSEUDO_KFUNC_CALL
 
 
 def kernel_problem_text(msg: str) -> str:

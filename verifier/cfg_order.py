@@ -55,7 +55,7 @@ def compute_postorder(env: Env, ldimm: list[int]) -> list[int]:
 
 def postorder_forward(env: Env, edges: dict, ldimm: list[int]) -> list[int]:
     """compute_postorder of a program of one function whose jumps all go forward
-    (cfg._check_cfg_forward; ``edges``: the successors of its exits, JAs and conditional
+    (cfg_walk._check_cfg_forward; ``edges``: the successors of its exits, JAs and conditional
     jumps), walked by straight runs: a run is entered only at its first insn and every
     insn of it has one successor, so the walk pushes the run's insns one after another and
     emits them backwards once what follows the run is emitted.  Nothing before the walk
@@ -100,12 +100,12 @@ def postorder_forward(env: Env, edges: dict, ldimm: list[int]) -> list[int]:
 def compute_scc(env: Env) -> None:
     """Strongly connected components of the instruction graph (Tarjan,
     iterative).  Instructions in loops get a non-zero ``aux.scc``."""
+    if env.loop_free:
+        return      # every edge goes forward (check_cfg): no cycle, every aux.scc stays 0
     n = env.n
     # env.succ (check_cfg): every edge of a program that passed check_cfg stays inside
     # it (jumps were range-checked, the last insn is an exit or a jump)
     succ = env.succ
-    if env.loop_free:
-        return      # every edge goes forward (check_cfg): no cycle, every aux.scc stays 0
     index = [0] * n
     low = [0] * n
     on = [False] * n

@@ -103,8 +103,8 @@ class Env:
     __slots__ = (
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
-        "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns", "ldimm_insns", "_succ",
-        "postorder", "loop_free", "scc_info", "used_maps",
+        "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns",
+        "ldimm_insns", "_succ", "postorder", "loop_free", "scc_info", "used_maps",
         "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",

@@ -126,9 +126,10 @@ def successors(env, i: int) -> tuple[int, ...]:
 
 
 def successor_table(env, ldimm: list[int]) -> list[tuple[int, ...]]:
-    """``successors(env, i)`` for every instruction, computed once per run (cfg.check_cfg
-    stores it in ``env.succ``; the liveness passes walk it many times): ``(i + 1,)``
-    but at the JMP/JMP32-class insns (``env.jmp_insns``) and the LD_IMM64s (``ldimm``)."""
+    """``successors(env, i)`` for every instruction, computed once per run (``env.succ``:
+    set by check_cfg's walk or built on first use; the liveness passes walk it many
+    times): ``(i + 1,)`` but at the JMP/JMP32-class insns (``env.jmp_insns``) and the
+    LD_IMM64s (``ldimm``)."""
     out = [(i,) for i in range(1, env.n + 1)]
     insns = env.insns
     for i in env.jmp_insns:
