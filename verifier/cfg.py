@@ -11,10 +11,10 @@ In the kernel's order:
    and linkage (static/global) of subprograms;
 4. :func:`resolve_pseudo_ldimm64` - reserved fields, LD_IMM64 pairing and map
    references, unknown opcodes;
-5. :func:`check_cfg` - depth-first walk of the control flow graph: every
-   instruction reachable (``unreachable insn 2``), no jump into the middle of
-   an LD_IMM64, and marks the prune/jump points the state cache uses; then the
-   orders the later passes walk (:mod:`verifier.cfg_order`: postorder, loops);
+5. :func:`check_cfg` (:mod:`verifier.cfg_walk`) - depth-first walk of the control
+   flow graph: every instruction reachable (``unreachable insn 2``), no jump into the
+   middle of an LD_IMM64, and marks the prune/jump points the state cache uses; then
+   the orders the later passes walk (:mod:`verifier.cfg_order`: postorder, loops);
 6. after verification, :func:`verifier.stack_depth.check_max_stack_depth` - call
    chains deeper than 8 frames or with more than 512 bytes of combined stack.
 """
@@ -26,19 +26,15 @@ import weakref
 from btf.errors import BtfError
 from btf.funcs import func_arg_info
 from isa import opcodes as op
-from isa.uapi import BPF_FUNC_tail_call
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.errors import EACCES, EINVAL, VerifierError
 from verifier.calls import find_exception_callback_insn_off
 from verifier.map_compat import check_map_prog_compatibility
-from verifier.helpers import helper_changes_pkt_data
 from verifier.kfunc_call import add_kfunc
-from verifier.cfg_order import DISCOVERED, EXPLORED, compute_postorder, compute_scc
-from verifier.liveness import successor_table
+from verifier.cfg_order import compute_scc
+from verifier.cfg_walk import check_cfg
 
 MAX_VAR_OFF = 1 << 29
-_SYNC_CALLBACK_HELPERS = (164, 180, 181, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
-_ASYNC_CALLBACK_HELPERS = (170,)                # timer_set_callback
 
 
 def is_pseudo_call(insn) -> bool:
@@ -170,6 +166,7 @@ def check_btf_func(env: Env) -> None:
         raise VerifierError("number of funcs in func_info doesn't match number of subprogs",
                             EINVAL)
     prev = -1
+    types = []
     for k, (insn_off, type_id) in enumerate(fi):
         if k == 0 and insn_off:
             raise VerifierError(f"nonzero insn_off {insn_off} for the first func info record",
@@ -184,16 +181,17 @@ def check_btf_func(env: Env) -> None:
             t = None
         if t is None or t.kind_name != "FUNC":
             raise VerifierError(f"invalid type id {type_id} in func info", EINVAL)
+        types.append(t)
     for k, (insn_off, type_id) in enumerate(fi):
         sp = env.subprogs[k]
         if sp.start != insn_off:
             raise VerifierError("func_info BTF section doesn't match subprog layout in BPF "
                                 "program", EINVAL)
-        t = btf.type(type_id)
+        t = types[k]
         sp.func_id = type_id
         sp.name = t.name
-        sp.linkage = {0: "static", 1: "global", 2: "extern"}.get(t.vlen, "static")
-        info = _arg_info(btf, type_id, insn_off, k == 0)
+        sp.linkage = _LINKAGE.get(t.vlen, "static")
+        info = _arg_info(btf, t, type_id, insn_off, k == 0)
         if isinstance(info, BtfError):
             # the kernel reports this when the function is called
             # (btf_check_subprog_call -> "Caller passes invalid args ...")
@@ -205,19 +203,18 @@ def check_btf_func(env: Env) -> None:
             # the kernel runs btf_prepare_func_args on the main function too (only
             # to mark its BTF unreliable): a first argument that is no context
             # type (void *ctx, say) earns a complaint in the log
-            strict = _arg_info(btf, type_id, insn_off, False)
+            strict = _arg_info(btf, t, type_id, insn_off, False)
             if isinstance(strict, BtfError):
                 sp.btf_problem = kernel_problem_text(strict.args[0] if strict.args else str(strict))
             elif strict.problem:
                 sp.btf_problem = kernel_problem_text(strict.problem)
-        if sp.info is not None and sp.linkage == "global" and k and not sp.info.reliable:
-            sp.btf_problem = kernel_problem_text(sp.info.problem)
-            sp.arg_cnt = sp.info.arg_cnt
-            sp.stack_arg_cnt = sp.info.stack_arg_cnt
-            sp.info = None
-        if sp.info is not None:
-            sp.arg_cnt = sp.info.arg_cnt
-            sp.stack_arg_cnt = sp.info.stack_arg_cnt
+        info = sp.info
+        if info is not None:
+            sp.arg_cnt = info.arg_cnt
+            sp.stack_arg_cnt = info.stack_arg_cnt
+            if k and sp.linkage == "global" and not info.reliable:
+                sp.btf_problem = kernel_problem_text(info.problem)
+                sp.info = None
         proto = btf.type(t.type)
         ret = btf.resolve(proto.type) if proto.type else None
         scalar_ret = ret is not None and ret.kind_name in ("INT", "ENUM", "ENUM64") and ret.size <= 8
@@ -235,13 +232,17 @@ def check_btf_func(env: Env) -> None:
 _ARG_INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _arg_info(btf, type_id: int, insn_off: int, main: bool):
-    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises."""
+_LINKAGE = {0: "static", 1: "global", 2: "extern"}    # a FUNC's vlen
+
+
+def _arg_info(btf, t, type_id: int, insn_off: int, main: bool):
+    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises
+    (``t``: the FUNC, ``btf.type(type_id)``)."""
     try:
         memo = _ARG_INFO.setdefault(btf, {})
     except TypeError:                 # not weak-referenceable: nothing remembered
         memo = {}
-    t, key = btf.type(type_id), (type_id, insn_off, main)
+    key = (type_id, insn_off, main)
     hit = memo.get(key)
     if hit is None or hit[0] is not t:
         try:
@@ -378,15 +379,9 @@ def _scan_kind(code: int) -> int:
 _SCAN_KIND = tuple(_scan_kind(code) for code in range(256))
 _LD_ABS_CODES = frozenset(c for c in range(256)
                           if c & 7 == op.LD and (c & 0xE0) in (op.ABS, op.IND))
-
-
-# --- the CFG walk ---------------------------------------------------------------
-
-FALLTHROUGH = 1
-BRANCH = 2
-DONE_EXPLORING = 0
-KEEP_EXPLORING = 1
-_DISCOVERED_FT = DISCOVERED | FALLTHROUGH
+_LD_IMM64, _CALL_OP = op.LD_IMM64, op.CALL_OP
+_PSEUDO_CALL, _PSEUDO_FUNC = op.PSEUDO_CALL, op.PSEUDO_FUNC
+_PSEUDO_KFUNC_CALL = op.PSEUDO_KFUNC_CALL
 
 
 def kernel_problem_text(msg: str) -> str:
@@ -395,167 +390,6 @@ def kernel_problem_text(msg: str) -> str:
     if msg and msg.endswith("size cannot be determined"):
         return msg + ": -22"
     return msg
-
-
-_LD_IMM64 = op.LD_IMM64
-_JMP, _JMP32, _EXIT, _CALL, _JA, _X = op.JMP, op.JMP32, op.EXIT, op.CALL, op.JA, op.X
-_CALL_OP, _PSEUDO_CALL, _PSEUDO_FUNC = op.CALL_OP, op.PSEUDO_CALL, op.PSEUDO_FUNC
-_PSEUDO_KFUNC_CALL = op.PSEUDO_KFUNC_CALL
-_JCOND = op.JMP | op.JCOND
-
-
-def _push(env: Env, state: list, stack: list, t: int, w: int, e: int) -> int:
-    """kernel: push_insn - the edge t -> w of kind e (FALLTHROUGH or BRANCH)."""
-    if state[t] >= (DISCOVERED | e):
-        return DONE_EXPLORING
-    if w < 0 or w >= env.n:
-        raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
-    if e == BRANCH:
-        a = env.aux[w]
-        a.prune_point = a.jmp_point = True
-    sw = state[w]
-    if sw == 0:
-        state[t] = DISCOVERED | e
-        state[w] = DISCOVERED
-        stack.append(w)
-        return KEEP_EXPLORING
-    if (sw & 0xF0) == DISCOVERED:
-        if env.bpf_capable:
-            return DONE_EXPLORING
-        raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
-    if sw == EXPLORED:
-        state[t] = DISCOVERED | e
-    return DONE_EXPLORING
-
-
-def _visit_call(env: Env, state: list, stack: list, t: int, insn, visit_callee: bool) -> int:
-    n = env.n
-    aux = env.aux
-    nxt = t + (2 if insn.code == _LD_IMM64 else 1)
-    r = _push(env, state, stack, t, nxt, FALLTHROUGH)
-    if r:
-        return r
-    if nxt < n:
-        aux[nxt].prune_point = aux[nxt].jmp_point = True
-    if visit_callee:
-        aux[t].prune_point = True
-        w = t + insn.imm + 1
-        # kernel: merge_callee_effects - once the callee is explored (this insn is
-        # visited again after it), its effects reach the caller, nesting included
-        if 0 <= w < n and env.subprogs[aux[w].subprog].changes_pkt_data:
-            env.subprogs[aux[t].subprog].changes_pkt_data = True
-        return _push(env, state, stack, t, w, BRANCH)
-    return DONE_EXPLORING
-
-
-def check_cfg(env: Env) -> None:
-    """kernel: check_cfg - the depth-first walk (visit_insn / push_insn), then every insn
-    must have been explored; sets ``env.succ`` and ``env.postorder``."""
-    n = env.n
-    insns = env.insns
-    aux = env.aux
-    state = [0] * n
-    stack = [0]
-    state[0] = DISCOVERED
-    capable = env.bpf_capable
-    ex_cb = None
-    if len(env.subprogs) > 1:
-        for sp in env.subprogs:
-            if sp.is_exception_cb:
-                ex_cb = sp.start
-                break
-    while True:
-        if not stack:
-            # kernel: the exception callback is never called, its walk starts on its own
-            if ex_cb is None or state[ex_cb]:
-                break
-            state[ex_cb] = DISCOVERED
-            stack.append(ex_cb)
-        t = stack[-1]
-        # visit(t): the kernel's visit_insn
-        insn = insns[t]
-        code = insn.code
-        cls = code & 7
-        if cls != _JMP and cls != _JMP32:
-            if code == _LD_IMM64 and insn.src == _PSEUDO_FUNC:
-                r = _visit_call(env, state, stack, t, insn, True)
-            else:
-                # push(t, next, FALLTHROUGH), inlined: most instructions take only this
-                r = DONE_EXPLORING
-                if state[t] < _DISCOVERED_FT:
-                    w = t + 2 if code == _LD_IMM64 else t + 1
-                    if w >= n:
-                        raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
-                    sw = state[w]
-                    if sw == 0:
-                        state[t] = _DISCOVERED_FT
-                        state[w] = DISCOVERED
-                        stack.append(w)
-                        continue
-                    if sw == EXPLORED:
-                        state[t] = _DISCOVERED_FT
-                    elif (sw & 0xF0) == DISCOVERED and not capable:
-                        raise VerifierError(f"back-edge from insn {t} to {w}", EINVAL)
-        else:
-            o = code & 0xF0
-            if o == _EXIT:
-                r = DONE_EXPLORING
-            elif o == _CALL:
-                src = insn.src
-                if src == 0:
-                    imm = insn.imm
-                    if imm in _ASYNC_CALLBACK_HELPERS:
-                        aux[t].prune_point = True
-                    if imm in _SYNC_CALLBACK_HELPERS:
-                        a = aux[t]
-                        a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
-                    # a tail call may run a program that changes packet data
-                    if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
-                        env.subprogs[aux[t].subprog].changes_pkt_data = True
-                r = _visit_call(env, state, stack, t, insn, src == _PSEUDO_CALL)
-            elif o == _JA:
-                if code & _X:
-                    raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
-                off = insn.off if cls == _JMP else insn.imm
-                r = _push(env, state, stack, t, t + off + 1, FALLTHROUGH)
-                if not r:
-                    aux[t + off + 1].prune_point = aux[t + off + 1].jmp_point = True
-            else:
-                # conditional jump (and may_goto)
-                a = aux[t]
-                a.prune_point = True
-                if code == _JCOND:
-                    a.force_checkpoint = True
-                r = _push(env, state, stack, t, t + 1, FALLTHROUGH)
-                if not r:
-                    r = _push(env, state, stack, t, t + insn.off + 1, BRANCH)
-        if r == DONE_EXPLORING:
-            state[t] = EXPLORED
-            stack.pop()
-    # every insn explored, the second slot of an LD_IMM64 never entered: compared at
-    # once against that expectation, walked only to name the first insn that is not
-    ldimm = [i for i in env.res_insns if insns[i].code == _LD_IMM64]
-    want = [EXPLORED] * n
-    for i in ldimm:
-        if i + 1 < n:
-            want[i + 1] = 0
-    if state != want:
-        _cfg_walk_error(insns, state, n)
-    env.succ = successor_table(env, ldimm)
-    env.postorder = compute_postorder(env, ldimm)
-
-
-def _cfg_walk_error(insns, state: list, n: int) -> None:
-    i = 0
-    while i < n:
-        if state[i] != EXPLORED:
-            raise VerifierError(f"unreachable insn {i}", EINVAL)
-        if insns[i].code == _LD_IMM64:
-            if i + 1 < n and state[i + 1] != 0:
-                raise VerifierError(f"jump into the middle of ldimm64 insn {i}", EINVAL)
-            i += 2
-        else:
-            i += 1
 
 
 __all__ = ["add_subprogs", "check_subprogs", "check_btf_func", "resolve_pseudo_ldimm64",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from verifier.env import Env
-from verifier.liveness import forward_only
 
 DISCOVERED = 0x10       # DFS insn states (check_cfg's walk uses them too)
 EXPLORED = 0x20
@@ -54,15 +53,59 @@ def compute_postorder(env: Env, ldimm: list[int]) -> list[int]:
     return out
 
 
+def postorder_forward(env: Env, edges: dict, ldimm: list[int]) -> list[int]:
+    """compute_postorder of a program of one function whose jumps all go forward
+    (cfg_walk._check_cfg_forward; ``edges``: the successors of its exits, JAs and conditional
+    jumps), walked by straight runs: a run is entered only at its first insn and every
+    insn of it has one successor, so the walk pushes the run's insns one after another and
+    emits them backwards once what follows the run is emitted.  Nothing before the walk
+    reaches a run twice, and what it pushes after a run is what the run's last insn
+    pushes, in the same order."""
+    n = env.n
+    if len(edges) == 1:
+        # no jump but the exit, which ends the program (every insn was reached)
+        out = list(range(n - 1, -1, -1))
+    else:
+        starts = {0}            # runs start at insn 0, at targets and after a jump
+        for j, s in edges.items():
+            starts.update(s)
+            starts.add(j + 1)
+        starts.discard(n)
+        order = sorted(starts)
+        order.append(n)
+        run_end = dict(zip(order, order[1:]))
+        out = []
+        stack = [0]
+        state = dict.fromkeys(order, 0)     # per run: 1 discovered, 2 explored
+        state[0] = 1
+        while stack:
+            top = stack[-1]
+            end = run_end[top]
+            if state[top] == 2:
+                out.extend(range(end - 1, top - 1, -1))
+                stack.pop()
+                continue
+            state[top] = 2
+            s = edges.get(end - 1)
+            for w in (end,) if s is None else s:
+                if not state[w]:
+                    stack.append(w)
+                    state[w] = 1
+    if ldimm:
+        second = {i + 1 for i in ldimm}
+        out = [i for i in out if i not in second]
+    return out
+
+
 def compute_scc(env: Env) -> None:
     """Strongly connected components of the instruction graph (Tarjan,
     iterative).  Instructions in loops get a non-zero ``aux.scc``."""
+    if env.loop_free:
+        return      # every edge goes forward (check_cfg): no cycle, every aux.scc stays 0
     n = env.n
     # env.succ (check_cfg): every edge of a program that passed check_cfg stays inside
     # it (jumps were range-checked, the last insn is an exit or a jump)
     succ = env.succ
-    if forward_only(env):
-        return      # every edge goes forward: no cycle, every aux.scc stays 0
     index = [0] * n
     low = [0] * n
     on = [False] * n

@@ -49,7 +49,8 @@ from verifier.prune import DEAD_PICK, dead_pick, is_state_visited, update_branch
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State, ptr_reg
-from verifier.verdict import SubprogFacts, Verdict, VerifierErrorInfo
+from verifier.facts import subprog_facts as _subprog_facts
+from verifier.verdict import Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack, push_jmp_history
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
@@ -513,32 +514,6 @@ def do_check_subprogs(env: Env) -> None:
             return
 
 
-def _loop_inline_extra(env: Env, sp) -> int:
-    """kernel: optimize_bpf_loop - a subprogram with a bpf_loop call fit for inlining gets
-    three more stack slots (loop counter, callback context, saved r6) after verification."""
-    aux = env.aux
-    start, end = sp.start, sp.end
-    for i in env.call_insns:        # only a helper call has loop_inline set
-        if start <= i < end:
-            state = aux[i].loop_inline
-            if state is not None and state[0]:
-                return 3 * 8
-    return 0
-
-
-def _subprog_facts(env: Env) -> list[SubprogFacts]:
-    out = []
-    calls = env.call_insns
-    for k, sp in enumerate(env.subprogs):
-        out.append(SubprogFacts(
-            k, sp.name or (env.inp.name if k == 0 else f"func#{k}"), sp.start, sp.end,
-            sp.stack_depth + (_loop_inline_extra(env, sp) if calls else 0),
-            sp.linkage == "global", sp.is_cb, sp.is_async_cb, sp.has_tail_call,
-            sp.tail_call_reachable, sp.has_ld_abs, sp.arg_cnt, sp.stack_arg_cnt,
-            sp.out_stack_arg_cnt, sp.changes_pkt_data))
-    return out
-
-
 def verify(inp: VerifierInput, log_level: int = 1, log=None, log_size: int | None = None) -> Verdict:
     """Verify one program.  Never raises on malformed programs: every
     problem becomes a rejected Verdict.
@@ -639,20 +614,20 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             log.write(error.message)
         for line in error.post:
             log.line(line)
-    v = Verdict(accepted=error is None, processed_insns=env.insn_processed,
-                max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
-                peak_states=env.peak_states)
+    info = None
     if error is not None:
         sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
-        v.error = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
-    v.subprogs = _subprog_facts(env)
-    v.kfunc_calls = dict(env.kfunc_calls)
+        info = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
     aux = env.aux
-    v.seen_insns = [a.seen for a in aux]
-    # map_ptr_state is set on helper calls only (tail calls)
-    v.tail_call_maps = {i: aux[i].map_ptr_state.name for i in env.call_insns
-                        if aux[i].map_ptr_state is not None
-                        and aux[i].map_ptr_state != "poison"}
+    v = Verdict(accepted=error is None, error=info, processed_insns=env.insn_processed,
+                max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
+                peak_states=env.peak_states, subprogs=_subprog_facts(env),
+                seen_insns=[a.seen for a in aux],
+                # map_ptr_state is set on helper calls only (tail calls)
+                tail_call_maps={i: aux[i].map_ptr_state.name for i in env.call_insns
+                                if aux[i].map_ptr_state is not None
+                                and aux[i].map_ptr_state != "poison"},
+                kfunc_calls=dict(env.kfunc_calls))
     if log.stats:
         # kernel: print_verification_stats
         log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))

@@ -16,6 +16,7 @@ from operator import attrgetter
 from verifier import regtypes as T
 from verifier.ctx import model_for
 from verifier.errors import EACCES, VerifierError
+from verifier.liveness import successor_table
 from verifier.precision import backtrack_kinds, backtrack_runs
 from verifier.state import BPF_ADD_CONST, MAX_BPF_REG, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
 
@@ -102,7 +103,8 @@ class Env:
     __slots__ = (
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
-        "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns", "succ", "postorder", "scc_info", "used_maps",
+        "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns",
+        "ldimm_insns", "_succ", "postorder", "loop_free", "scc_info", "used_maps",
         "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
@@ -137,8 +139,10 @@ class Env:
         self.jmp_insns: list[int] = []        # JMP/JMP32 class: jumps, calls, exits
         self.call_insns: list[int] = []       # code BPF_JMP|BPF_CALL: helper, bpf-to-bpf, kfunc
         self.res_insns: list[int] = []        # what resolve_pseudo_ldimm64 inspects (LD class...)
-        self.succ: list[tuple] = []           # liveness.successor_table, per insn (cfg.py)
+        self.ldimm_insns: list[int] = []      # the LD_IMM64s (check_cfg)
+        self._succ: list[tuple] | None = None  # env.succ, once asked for
         self.postorder: list[int] = []
+        self.loop_free = False                # every edge of env.succ goes forward (check_cfg)
         self.scc_info: dict = {}
         self.used_maps: list = []
         self._bt_kind: list[int] | None = None     # bt_kind, once asked for
@@ -185,6 +189,19 @@ class Env:
         self.stack_arg_global_in: dict[int, list] = {}  # global subprog -> incoming slots
         self.internal_error: str | None = None  # traceback of a verifier bug
         self.graph_cache: dict | None = None  # local_obj.py: records of program-BTF structs, maps
+
+    @property
+    def succ(self) -> list[tuple]:
+        """liveness.successor_table, per insn: set by check_cfg's depth-first walk, else
+        built on first use (a program whose jumps all go forward may never need it)."""
+        s = self._succ
+        if s is None:
+            s = self._succ = successor_table(self, self.ldimm_insns)
+        return s
+
+    @succ.setter
+    def succ(self, table: list[tuple]) -> None:
+        self._succ = table
 
     # --- precision backtracking's per-insn tables: built on first use (most programs
     # never backtrack)

@@ -126,9 +126,10 @@ def successors(env, i: int) -> tuple[int, ...]:
 
 
 def successor_table(env, ldimm: list[int]) -> list[tuple[int, ...]]:
-    """``successors(env, i)`` for every instruction, computed once per run (cfg.check_cfg
-    stores it in ``env.succ``; the liveness passes walk it many times): ``(i + 1,)``
-    but at the JMP/JMP32-class insns (``env.jmp_insns``) and the LD_IMM64s (``ldimm``)."""
+    """``successors(env, i)`` for every instruction, computed once per run (``env.succ``:
+    set by check_cfg's walk or built on first use; the liveness passes walk it many
+    times): ``(i + 1,)`` but at the JMP/JMP32-class insns (``env.jmp_insns``) and the
+    LD_IMM64s (``ldimm``)."""
     out = [(i,) for i in range(1, env.n + 1)]
     insns = env.insns
     for i in env.jmp_insns:
@@ -158,6 +159,7 @@ def forward_only(env) -> bool:
 
 _JMP, _JMP32, _EXIT, _JA, _CALL = op.JMP, op.JMP32, op.EXIT, op.JA, op.CALL
 _JA32, _LD_IMM64 = op.JMP32 | op.JA, op.LD_IMM64
+_JCOND, _X = op.JCOND, op.X
 # _insn_use_def of an instruction that is no call depends on its opcode, registers and
 # (atomics) immediate only: remembered by that key (a fact of the ISA, not of a program)
 _UD_MEMO: dict[int, tuple[int, int]] = {}
@@ -182,43 +184,54 @@ def _use_def(env, i: int, insn, memo: dict) -> tuple[int, int]:
 def compute_live_registers(env) -> None:
     """kernel: compute_live_registers - ``live_regs_before`` of every insn: a backward
     data flow over ``env.succ`` iterated in ``env.postorder`` until nothing changes.
-    Without a loop (:func:`forward_only`) postorder puts every successor before its
-    predecessors, so the first round is the fixpoint and no second one is needed."""
+    Without a loop (``env.loop_free``: every edge goes forward) one backward pass in
+    index order is the fixpoint: every successor comes before its predecessors then, as
+    in postorder, and the insns are the same (check_cfg reached every one)."""
     n = env.n
     insns = env.insns
     aux = env.aux
-    succ = env.succ
-    order = env.postorder
     memo = _UD_MEMO
-    if forward_only(env):
-        live = [0] * (n + 2)
-        for i in order:
+    if env.loop_free:
+        live = [0] * (n + 1)
+        for i in range(n - 1, -1, -1):
             insn = insns[i]
             code = insn.code
-            if code == _CALL_OP:
-                u, d = _insn_use_def(env, i)
+            cls = code & 7
+            if code == _CALL_OP:        # clobbers r0-r5, reads its arguments
+                params = _call_params(env, insn)
+                v = live[i + 1] & ~ALL_CALLER_SAVED | (
+                    0b111110 if params is None else ((1 << params) - 1) << 1)
+            elif (cls == _JMP or cls == _JMP32) and (code & 0xF0) != _CALL:
+                o = code & 0xF0
+                if o == _EXIT:
+                    v = 1
+                elif o == _JA:          # JA|X never passes check_cfg
+                    v = live[i + (insn.imm if code == _JA32 else insn.off) + 1]
+                else:
+                    v = live[i + 1] | live[i + insn.off + 1]
+                    if o != _JCOND:
+                        v |= 1 << insn.dst | (1 << insn.src if code & _X else 0)
+            elif not code:
+                # an LD_IMM64's second slot (code 0 anywhere else failed
+                # resolve_pseudo_ldimm64): no insn, passes on what follows
+                live[i] = live[i + 1]
+                continue
             else:
                 key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
-                    if (code & 7) == _STX else code | insn.dst << 8 | insn.src << 16
+                    if cls == _STX else code | insn.dst << 8 | insn.src << 16
                 ud = memo.get(key)
                 if ud is None:
                     if len(memo) > 65536:
                         memo.clear()
                     ud = memo[key] = _insn_use_def(env, i)
-                u, d = ud
-            s = succ[i]
-            if len(s) == 1:
-                v = live[s[0]]
-            else:
-                v = 0
-                for j in s:
-                    v |= live[j]
-            v = (v & ~d) | u
+                v = live[i + 1] & ~ud[1] | ud[0]
             live[i] = v
             aux[i].live_regs_before = v & 0x7FF
         if env.log.level2:
             _print_live(env)
         return
+    succ = env.succ
+    order = env.postorder
     use = [0] * n
     defs = [0] * n
     for i, insn in enumerate(insns):

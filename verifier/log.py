@@ -215,6 +215,9 @@ class Log:
       ``log_true_size``.  The surviving tail goes to the sink (or is returned) at the end.
     """
 
+    __slots__ = ("level", "level2", "stats", "parts", "base", "end", "start", "len_max", "sink",
+                 "log_size", "holds", "flush_at")
+
     def __init__(self, level: int = 1, sink=None, log_size: int | None = None):
         self.level = level
         # plain attributes, not properties: read at every instruction of the walk

@@ -340,13 +340,14 @@ def after_check(env: Env) -> None:
     """kernel: the stack-argument part of bpf_fixup_call_args (after the
     stack-depth check), plus the tail-call and JIT rules."""
     written, need = env.stack_arg_written, env.stack_arg_need
-    for k, sp in enumerate(env.subprogs):
-        w = written.get(k, 0)
-        n = need.get(k, 0)
-        if w > n:
-            raise VerifierError(f"func#{k} writes {w} stack arg slots, but calls only require "
-                                f"{n}", EINVAL)
-        sp.out_stack_arg_cnt = n
+    if written or need:         # else every out_stack_arg_cnt stays 0
+        for k, sp in enumerate(env.subprogs):
+            w = written.get(k, 0)
+            n = need.get(k, 0)
+            if w > n:
+                raise VerifierError(f"func#{k} writes {w} stack arg slots, but calls only "
+                                    f"require {n}", EINVAL)
+            sp.out_stack_arg_cnt = n
     uses = [k for k, sp in enumerate(env.subprogs)
             if sp.stack_arg_cnt or written.get(k) or need.get(k)]
     if not uses:

@@ -37,15 +37,28 @@ BPF_PRIV_STACK_MIN_SIZE = 64
 
 def check_max_stack_depth(env: Env) -> None:
     sps = env.subprogs
+    insns = env.insns
+    if len(sps) == 1 and not sps[0].is_cb and not any(
+            insns[i].src == op.PSEUDO_CALL for i in env.call_insns) and not any(
+            insns[i].src == op.PSEUDO_FUNC for i in env.ldimm_insns):
+        # one function that calls nothing of its own: the chain is the main function
+        # alone, whose kfunc calls may throw (no callback), so only its stack counts
+        sp = sps[0]
+        d = round_up_stack_depth(env, sp.stack_depth)
+        priv = not sp.has_tail_call and env.prog_type in _PRIV_STACK_TYPES
+        if d > MAX_BPF_STACK and not (priv and d >= BPF_PRIV_STACK_MIN_SIZE):
+            raise VerifierError(f"combined stack size of 1 calls is {d}. Too large")
+        if sp.tail_call_reachable:
+            env.tail_call_reachable = True
+        return
     priv_mode = None
     if any(sp.has_tail_call for sp in sps):
         priv_mode = "none"
     if priv_mode is None:
         priv_mode = "adaptive" if env.prog_type in _PRIV_STACK_TYPES else "none"
     # the insns the walk stops at: calls and LD_IMM64s (callback addresses), in order
-    insns = env.insns
     sites = env.call_insns
-    ldimm = [i for i in env.res_insns if insns[i].code == op.LD_IMM64]
+    ldimm = env.ldimm_insns
     if ldimm:
         sites = sorted(sites + ldimm)
     for k in range(len(sps) - 1, -1, -1):
