@@ -6,14 +6,15 @@ func_info) and returns a :class:`Verdict` (accepted or rejected with the
 kernel's message, the log, processed-instruction statistics and
 per-subprogram facts for the JIT).
 
-Modules, one concern each: ``input``/``verdict`` (data in and out), ``env``
-(the run's shared state), ``cfg`` (structure checks), ``state``/``regtypes``
-(register, stack and frame state), ``tnum``/``scalar``/``branch`` (the scalar
-domain), ``alu``, ``mem``, ``stack``, ``ctx``, ``jumps``,
+Modules, one concern each: ``input``/``verdict``/``facts`` (data in and out), ``env``
+(the run's shared state), ``cfg``/``cfg_walk``/``cfg_order`` (structure checks),
+``state``/``regtypes`` (register, stack and frame state),
+``tnum``/``scalar``/``scalar_bounds``/``scalar_ops``/``scalar_width``/``branch``/
+``branch_fields`` (the scalar domain), ``alu``, ``mem``, ``stack``, ``ctx``, ``jumps``,
 ``helpers``/``helpers_avail``/``helper_call``/``helper_ret``/``map_compat``, ``calls``,
 ``call_args`` (argument locations and the memory checks all calls share), ``refs``,
-``precision``, ``liveness``,
-``prune``, ``worklist`` (pending branches, jump history) and ``log``;
+``precision``, ``liveness``/``stack_liveness``,
+``prune``, ``worklist`` (pending branches, jump history) and ``log``/``trace``;
 ``core`` drives them and is imported by nothing but this package entry (the
 module graph has no cycle: tests/verifier/test_structure.py).  The
 stack-argument ABI (r11 slots) is ``stack_args``; kfunc calls are

@@ -27,8 +27,6 @@ from operator import attrgetter
 
 from btf.funcs import anonymous_param_problem
 from isa import opcodes as op
-from isa.disasm import format_insn
-from isa.helper_names import helper_name
 from isa.stack_args import PARAMS as _R11
 from isa.uapi import PROG_FLAGS
 from verifier import alu, btf_ctx, calls, cfg, jumps, mem, stack_depth, struct_ops
@@ -43,11 +41,14 @@ from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.exceptions import check_exception_cb_args
 from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
-from verifier.liveness import StackLiveness, compute_live_registers
-from verifier.log import Log, check_log_attrs, format_frame, vlog_alignment
+from verifier.liveness import compute_live_registers
+from verifier.log import Log, check_log_attrs, format_frame
 from verifier.prune import DEAD_PICK, dead_pick, is_state_visited, update_branch_counts
 from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
+from verifier.trace import call_name as _call_name, insn_text
+from verifier.trace import print_insn_state as _print_insn_state, print_linfo as _linfo
+from verifier.stack_liveness import StackLiveness
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Reg, State, ptr_reg
 from verifier.facts import subprog_facts as _subprog_facts
 from verifier.verdict import Verdict, VerifierErrorInfo
@@ -242,79 +243,6 @@ def _check_ld_imm(env: Env, insn, idx: int) -> int:
 
 
 _CHECK_NEXT, _CHECK_FLOW = _checkers()
-
-
-# --- logging helpers ---------------------------------------------------------------------
-
-def _call_name(env: Env):
-
-    def name(insn):
-        if insn.src == op.PSEUDO_CALL:
-            return None
-        if insn.src == 0:
-            n = helper_name(insn.imm)
-            return f"{n}#{insn.imm}" if n else None
-        if insn.src == op.PSEUDO_KFUNC_CALL:
-            d = env.kfunc_by_id.get(insn.imm)
-            return d.name if d is not None else None
-        return None
-    return name
-
-
-def _imm_text(env: Env):
-    def text(insn, value):
-        if insn.src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
-            return f"map[id:{insn.imm}]"
-        if insn.src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
-            return f"map[id:{insn.imm}][0]+{(value >> 32) & 0xFFFFFFFF}"
-        return "0x%x" % value
-    return text
-
-
-def insn_text(env: Env, idx: int) -> str:
-    try:
-        return format_insn(env.insns, idx, "kernel", strict=False, call_name=env.call_name,
-                           imm_text=_imm_text(env))
-    except Exception:  # noqa: BLE001 - the log must never break verification
-        return "(%02x) ?" % env.insns[idx].code
-
-
-def _print_insn_state(env: Env, st: State, idx: int | None = None) -> None:
-    log = env.log
-    text = format_frame(st, st.curframe, False, env.scratched_regs, env.scratched_stack)
-    env.scratched_regs = 0
-    env.scratched_stack = 0
-    if env.prev_log_pos is not None and env.prev_log_pos == log.pos and \
-            log.last_ends_with_newline():
-        log.amend_last_line(" " * vlog_alignment(env.prev_insn_print_len) + ";" + text + "\n")
-    else:
-        log.line(f"{env.insn_idx if idx is None else idx}:" + text)
-
-
-def _linfo(env: Env, idx: int) -> None:
-    li = env.linfo
-    if not li:
-        return
-    best = None
-    lo, hi = 0, len(li)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if li[mid].insn <= idx:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo:
-        best = li[lo - 1]
-    prev = env.prev_linfo
-    if best is None or best is prev:
-        return
-    # Records that differ only in column print the same source line: the kernel
-    # skips a record naming the same file and line as the previous one.
-    if prev is not None and prev.file == best.file and prev.line == best.line:
-        return
-    env.prev_linfo = best
-    text = best.text.lstrip(" \t\n\v\f\r")     # C isspace(), left side only (ltrim)
-    env.log.line(f"; {text} @ {best.file.rsplit('/', 1)[-1]}:{best.line}")
 
 
 # --- the main loop ---------------------------------------------------------------------

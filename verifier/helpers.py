@@ -1,6 +1,6 @@
 """Helper function prototypes (kernel: struct bpf_func_proto).  Which program types may
-call them (the ``*_func_proto`` switches) is :mod:`verifier.helpers_avail`, re-exported
-here as :func:`available` and ``PROG_HELPERS``.
+call them (the ``*_func_proto`` switches, ``available`` and ``PROG_HELPERS``) is
+:mod:`verifier.helpers_avail`.
 
 An argument type is a base kind plus flags, mirroring ``enum bpf_arg_type``:
 ``MEM | RDONLY`` is "pointer to memory the helper reads", ``MEM | UNINIT |
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from isa.helper_names import helper_name
 
-# which program types may call which helper (re-exported: callers ask helpers.available)
-from verifier.helpers_avail import PROG_HELPERS, available  # noqa: F401
+# which program types may call which helper
+from verifier.helpers_avail import available
 
 # argument base kinds
 ARG_DONTCARE = 0

@@ -18,6 +18,7 @@ from pipeline import api
 from pipeline.kernel import INCLUDE_DIR
 from pipeline.kernel import helpers as kernel_helpers
 from verifier import helpers as vhelpers
+from verifier.helpers_avail import PROG_HELPERS
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "tests" / "data" / "runtime" / "refused" / "unrunnable.c"
@@ -28,10 +29,10 @@ MUST_RUN = {"bpf_strtol", "bpf_strtoul", "bpf_csum_update", "bpf_check_mtu",
 
 def _accepted() -> dict[str, list[int]]:
     return {t: sorted(i for i in ids if i in vhelpers.HELPERS)
-            for t, ids in vhelpers.PROG_HELPERS.items()}
+            for t, ids in PROG_HELPERS.items()}
 
 
-@pytest.mark.parametrize("prog_type", sorted(vhelpers.PROG_HELPERS))
+@pytest.mark.parametrize("prog_type", sorted(PROG_HELPERS))
 def test_each_accepted_helper_runs_or_is_refused_before_the_run(prog_type):
     impl = kernel_helpers.table()
     for hid in _accepted()[prog_type]:

@@ -1,0 +1,376 @@
+"""Stack-slot liveness (kernel: kernel/bpf/liveness.c): which 8-byte stack slots may
+still be read, gathered *during* verification because stack addresses are only known
+then.  For each call chain (callsites + subprogram) and instruction the verifier records
+the slots an instruction may read and the slots it surely overwrites; a fixed-point pass
+per function instance turns that into "slot may be read at or after this instruction",
+and a callee's reads of its caller's stack flow back to the call site.  Queries combine
+the current function with the callers' return sites.  Register liveness, computed
+before the walk, is :mod:`verifier.liveness`."""
+
+from __future__ import annotations
+
+from isa.ints import U64
+
+class _Instance:
+    """Per call chain: per frame, per instruction masks."""
+    __slots__ = ("key", "start", "cnt", "frames", "must_write_set", "updated",
+                 "must_write_dropped", "curframe", "any_must_write")
+
+    def __init__(self, key: tuple, start: int, cnt: int, curframe: int):
+        self.key = key            # (callsites..., subprog start)
+        self.start = start
+        self.cnt = cnt
+        self.curframe = curframe
+        # frames[f] = [may_read, must_write, must_write_acc, live_before] lists or None
+        self.frames: list = [None] * (curframe + 1)
+        self.must_write_set = [False] * cnt
+        self.updated = False
+        self.must_write_dropped = False
+        self.any_must_write = False     # some must_write mask was ever set nonzero
+
+    def masks(self, frame: int):
+        m = self.frames[frame]
+        if m is None:
+            m = self.frames[frame] = [[0] * self.cnt, [0] * self.cnt, [0] * self.cnt,
+                                      [0] * self.cnt]
+        return m
+
+
+class StackLiveness:
+    """kernel: bpf_stack_liveness (liveness.c) - the per-call-chain instances, the write
+    marks of the instruction being verified and the fixed-point update."""
+    __slots__ = ("instances", "cur", "write_acc", "any_write", "write_idx", "iterations_log",
+                 "sub_po", "_q", "any_updated", "_edges")
+
+    def __init__(self, env):
+        self.instances: dict[tuple, _Instance] = {}
+        self.cur: _Instance | None = None
+        self.write_acc: list[int] = [0] * 8
+        self.any_write = False
+        self.write_idx = 0
+        # some instance has updated marks (update() has work to do); False = none has
+        self.any_updated = False
+        self.iterations_log = env.log.level2
+        self.sub_po: dict[int, list[int]] = {}
+        # subprogram start -> (its flow edges in postorder, relative; one sweep enough?)
+        self._edges: dict[int, tuple[list, bool]] = {}
+        self._q = None
+        subprogs = env.subprogs
+        if len(subprogs) == 1:
+            self.sub_po[subprogs[0].start] = env.postorder
+        else:
+            for sp in subprogs:
+                self.sub_po[sp.start] = [i for i in env.postorder if sp.start <= i < sp.end]
+
+    # call chains
+    @staticmethod
+    def _key(env, st, frameno: int) -> tuple:
+        frames = st.frames
+        start = env.subprogs[frames[frameno].subprogno].start
+        if not frameno:
+            return (start,)
+        return tuple([frames[i + 1].callsite for i in range(frameno)] + [start])
+
+    def _lookup(self, env, key: tuple) -> _Instance:
+        inst = self.instances.get(key)
+        if inst is None:
+            start = key[-1]
+            sp = env.subprogs[env.subprog_of(start)]
+            inst = _Instance(key, start, sp.end - sp.start, len(key) - 1)
+            self.instances[key] = inst
+        return inst
+
+    def _instance(self, env, st, frameno: int) -> _Instance:
+        return self._lookup(env, self._key(env, st, frameno))
+
+    def reset_cur(self) -> None:
+        self.cur = None
+
+    def _ensure_cur(self, env) -> _Instance:
+        cur = self.cur
+        if cur is None:
+            st = env.cur
+            if st.curframe:
+                key = self._key(env, st, st.curframe)
+            else:                       # _key of the outermost frame, inlined
+                key = (env.subprogs[st.frames[0].subprogno].start,)
+            cur = self.cur = self.instances.get(key) or self._lookup(env, key)
+        return cur
+
+    # recording
+    def mark_read(self, env, frame: int, spi: int) -> None:
+        inst = self._ensure_cur(env)
+        self._mark_read(inst, frame, env.insn_idx, 1 << spi)
+
+    def _mark_read(self, inst: _Instance, frame: int, insn_idx: int, mask: int) -> None:
+        if frame > inst.curframe:
+            return
+        m = inst.masks(frame)
+        rel = insn_idx - inst.start
+        if not 0 <= rel < inst.cnt:
+            return
+        new = m[0][rel] | mask
+        if new != m[0][rel] and (new | m[3][rel]) != m[3][rel]:
+            inst.updated = True
+            self.any_updated = True
+        m[0][rel] = new
+
+    def reset_writes(self, env, insn_idx: int) -> None:
+        if self.cur is None:
+            self._ensure_cur(env)
+        self.write_idx = insn_idx
+        if self.any_write:
+            self.write_acc = [0] * 8
+            self.any_write = False
+
+    def mark_write(self, env, frame: int, spi: int) -> None:
+        self.write_acc[frame] |= 1 << spi
+        self.any_write = True
+
+    def commit_writes(self, env) -> None:
+        inst = self.cur
+        if inst is None:
+            return
+        if not self.any_write:
+            # nothing written: only a first visit or a non-empty must_write changes
+            idx = self.write_idx - inst.start
+            if not 0 <= idx < inst.cnt:
+                return
+            if not inst.must_write_set[idx]:
+                # first visit, no write (write_acc is all zeros): what _commit does then
+                inst.must_write_set[idx] = True
+                self.write_idx = 0
+                return
+            if not inst.any_must_write:
+                return          # every must_write mask is still 0: nothing to drop
+            for m in inst.frames:
+                if m is not None and m[1][idx]:
+                    break
+            else:
+                return
+        self._commit(inst)
+
+    def _commit(self, inst: _Instance) -> None:
+        idx = self.write_idx - inst.start
+        if not 0 <= idx < inst.cnt:
+            return
+        for frame in range(inst.curframe + 1):
+            mask = self.write_acc[frame]
+            if mask == 0 and not inst.must_write_set[idx]:
+                continue
+            m = inst.masks(frame)
+            old = m[1][idx]
+            if inst.must_write_set[idx]:
+                mask &= old
+            if old != mask:
+                m[1][idx] = mask
+                inst.updated = True
+                self.any_updated = True
+                if mask:
+                    inst.any_must_write = True
+            if old & ~mask:
+                inst.must_write_dropped = True
+        inst.must_write_set[idx] = True
+        self.write_idx = 0
+
+    # propagation
+    def update(self, env) -> None:
+        """kernel: bpf_update_live_stack - after pop_stack and subprog exit."""
+        self.cur = None
+        if not self.any_updated:
+            return              # no instance has new marks: nothing to propagate
+        st = env.cur
+        if st is None:
+            return
+        for frame in range(st.curframe, -1, -1):
+            inst = self._instance(env, st, frame)
+            if inst.updated:
+                self._update_instance(env, inst)
+                inst.updated = False
+                inst.must_write_dropped = False
+        self.any_updated = any(i.updated for i in self.instances.values())
+
+    def _update_instance(self, env, inst: _Instance) -> None:
+        if inst.must_write_dropped:
+            for m in inst.frames:
+                if m is not None:
+                    m[2] = [0] * inst.cnt
+        level2 = env.log.level2
+        if not level2:
+            self._fixed_point(env, inst)
+            if inst.curframe > 0:
+                self._propagate_outer(env, inst)
+            return
+        po = self.sub_po.get(inst.start, [])
+        succ_of = env.succ
+        start = inst.start
+        cnt = inst.cnt
+        cnt_iter = 0
+        changed = True
+        while changed:
+            cnt_iter += 1
+            changed = False
+            for frame in range(inst.curframe + 1):
+                m = inst.frames[frame]
+                if m is None:
+                    continue
+                may_read, must_write, mwa, live = m
+                for i in po:
+                    succ = succ_of[i]
+                    if not succ:
+                        continue
+                    rel = i - start
+                    new_after = 0
+                    acc = U64
+                    for s in succ:
+                        srel = s - start
+                        if 0 <= srel < cnt:
+                            new_after |= live[srel]
+                            acc &= mwa[srel]
+                    acc |= must_write[rel]
+                    new_before = (new_after & ~must_write[rel]) | may_read[rel]
+                    if level2 and (may_read[rel] or must_write[rel] or i == start
+                                   or env.aux[i].prune_point):
+                        self._log_change(env, inst, "live", frame, i, live[rel], new_before)
+                        self._log_change(env, inst, "written", frame, i, mwa[rel], acc)
+                    if new_before != live[rel] or acc != mwa[rel]:
+                        changed = True
+                    live[rel] = new_before
+                    mwa[rel] = acc
+        if env.log.level2:
+            env.log.line(f"{self._fmt(inst)} live stack update done in {cnt_iter} iterations")
+        if inst.curframe > 0:
+            self._propagate_outer(env, inst)
+
+    def _edges_of(self, env, inst: _Instance):
+        """The instructions of the instance's subprogram that have successors, in
+        postorder, each as (index, successor indices inside the subprogram), relative to
+        its start: what every sweep of the fixed point walks; and whether one sweep
+        reaches the fixed point - every successor is either swept before its
+        predecessor or never changes (no successors: it is not in the list), as in a
+        subprogram without loops.  Built once per subprogram."""
+        start = inst.start
+        got = self._edges.get(start)
+        if got is None:
+            succ_of = env.succ
+            cnt = inst.cnt
+            edges = [(i - start, tuple(s - start for s in succ_of[i] if 0 <= s - start < cnt))
+                     for i in self.sub_po.get(start, ()) if succ_of[i]]
+            pos = {rel: k for k, (rel, _) in enumerate(edges)}
+            one_sweep = all(pos.get(s, -1) < k for k, (_, srels) in enumerate(edges)
+                            for s in srels)
+            got = self._edges[start] = (edges, one_sweep)
+        return got
+
+    def _fixed_point(self, env, inst: _Instance) -> None:
+        """_update_instance's sweeps without the level-2 log: each frame's masks depend
+        only on that frame's, so each frame is swept to its own fixed point (the result
+        is the same as sweeping all frames together until none changes).  Where one
+        sweep suffices (_edges_of), the confirming sweep that would change nothing is
+        not made."""
+        edges, one_sweep = self._edges_of(env, inst)
+        for m in inst.frames:
+            if m is None:
+                continue
+            may_read, must_write, mwa, live = m
+            if one_sweep:
+                for rel, srels in edges:
+                    after = 0
+                    acc = U64
+                    for s in srels:
+                        after |= live[s]
+                        acc &= mwa[s]
+                    mw = must_write[rel]
+                    live[rel] = (after & ~mw) | may_read[rel]
+                    mwa[rel] = acc | mw
+                continue
+            changed = True
+            while changed:
+                changed = False
+                for rel, srels in edges:
+                    after = 0
+                    acc = U64
+                    for s in srels:
+                        after |= live[s]
+                        acc &= mwa[s]
+                    mw = must_write[rel]
+                    before = (after & ~mw) | may_read[rel]
+                    acc |= mw
+                    if before != live[rel] or acc != mwa[rel]:
+                        live[rel] = before
+                        mwa[rel] = acc
+                        changed = True
+
+    def _fmt(self, inst: _Instance) -> str:
+        return "(" + ",".join(str(c) for c in inst.key) + ")"
+
+    def _log_change(self, env, inst, pfx: str, frame: int, i: int, old: int, new: int) -> None:
+        ch = old ^ new
+        if not ch:
+            return
+        ones, zeros = new & ch, ~new & ch
+        s = f"{self._fmt(inst)} frame {frame} insn {i} "
+        if ones:
+            s += f"+{pfx} {_fmt_mask(ones)} "
+        if zeros:
+            s += f"-{pfx} {_fmt_mask(zeros & U64)}"
+        env.log.line(s)
+
+    def _propagate_outer(self, env, inst: _Instance) -> None:
+        key = inst.key
+        outer_key = key[:-2] + (self._outer_start(env, key),)
+        outer = self._lookup(env, outer_key)
+        callsite = key[-2]
+        self.write_idx = callsite
+        self.write_acc = [0] * 8
+        self.any_write = False
+        for frame in range(inst.curframe):
+            m = inst.frames[frame]
+            if m is None:
+                continue
+            self.write_acc[frame] |= m[2][0]
+            self._mark_read(outer, frame, callsite, m[3][0])
+        self._commit(outer)
+        # the accumulated writes belonged to the callsite: the next instruction
+        # must start from nothing (reset_writes only clears after a write)
+        self.write_acc = [0] * 8
+        self.any_write = False
+
+    @staticmethod
+    def _outer_start(env, key: tuple) -> int:
+        callsite = key[-2]
+        return env.subprogs[env.subprog_of(callsite)].start
+
+    # queries (kernel: bpf_live_stack_query_init / bpf_stack_slot_alive)
+    def slot_alive(self, env, st, frameno: int, spi: int) -> bool:
+        q = self._q
+        if q is None or q[0] is not st:
+            insts = [self._instance(env, st, f) for f in range(st.curframe + 1)]
+            q = self._q = (st, insts)
+        insts = q[1]
+        cur = insts[st.curframe]
+        if _live_before(cur, st.insn_idx, frameno, spi):
+            return True
+        for i in range(frameno, st.curframe):
+            callsite = cur.key[i]
+            inst = insts[i]
+            at = callsite if env.aux[callsite].calls_callback else callsite + 1
+            if _live_before(inst, at, frameno, spi):
+                return True
+        return False
+
+
+def _live_before(inst: _Instance, insn_idx: int, frameno: int, spi: int) -> bool:
+    if frameno > inst.curframe:
+        return False
+    m = inst.frames[frameno]
+    if m is None:
+        return False
+    rel = insn_idx - inst.start
+    if not 0 <= rel < inst.cnt:
+        return False
+    return bool(m[3][rel] >> spi & 1)
+
+
+def _fmt_mask(mask: int) -> str:
+    return ",".join(f"-{(i + 1) * 8}" for i in range(64) if mask >> i & 1)
