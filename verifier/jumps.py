@@ -29,7 +29,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.precision import INSN_F_DST_REG_STACK, INSN_F_SRC_REG_STACK, mark_chain_precision
 from verifier.equiv import frame_insn_idx
 from verifier.prune import find_prev_entry, widen_imprecise_scalars
-from verifier.refs import for_each_reg_with_id, release_reference_nomark
+from verifier.refs import for_each_reg, release_reference_nomark
 from verifier.scalar import Scalar, _alu_add
 from verifier.scalar_bounds import _Reg, _zext_32_to_64, reg_bounds_sync
 from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, Reg, Slot, State
@@ -263,7 +263,7 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
                 new.id = 0      # the id only matters to spin-lock pointers from here on
         done[0], done[1] = r, new
         return new
-    for_each_reg_with_id(st, rid, fix)
+    for_each_reg(st, fix, rid)
 
 
 # --- packet pointers ---------------------------------------------------------------------
@@ -284,7 +284,7 @@ def find_good_pkt_pointers(st: State, dst: Reg, t: int, range_right_open: bool) 
         if r.type == t and r.range < new_range:
             return r.with_(range=max(r.range, new_range))
         return None
-    for_each_reg_with_id(st, did, upd)
+    for_each_reg(st, upd, did)
 
 
 def mark_pkt_end(st: State, regno: int, range_open: bool) -> None:

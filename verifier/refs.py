@@ -21,53 +21,30 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.state import UNKNOWN_SCALAR, Ref, Reg, Slot, State
 
 
-def for_each_reg(st: State, fn) -> None:
+def for_each_reg(st: State, fn, rid: int | None = None) -> None:
     """Call ``fn(reg) -> Reg | None`` on every register, spilled register
-    and stack-argument slot of every frame; a returned Reg replaces it."""
-    for f in st.frames[: st.curframe + 1]:
-        regs = f.regs
-        for i in range(11):
-            new = fn(regs[i])
-            if new is not None:
-                regs[i] = new
-        stack = f.stack
-        for spi in range(len(stack)):
-            slot = stack[spi]
-            if slot.types[7] == 1:     # STACK_SPILL
-                new = fn(slot.spilled)
-                if new is not None:
-                    stack[spi] = Slot(slot.types, new)
-        sa = f.stack_arg_regs
-        for k in range(len(sa)):
-            r = sa[k]
-            if r is not None:
-                new = fn(r)
-                if new is not None:
-                    sa[k] = new
-
-
-def for_each_reg_with_id(st: State, rid: int, fn) -> None:
-    """:func:`for_each_reg` restricted to the registers whose ``id`` is ``rid`` (what
-    NULL checks and packet-range checks look for); ``fn`` sees only those."""
+    and stack-argument slot of every frame; a returned Reg replaces it.  With ``rid``
+    only the registers whose ``id`` is ``rid`` (what NULL checks and packet-range
+    checks look for) are visited."""
     for f in st.frames[: st.curframe + 1]:
         regs = f.regs
         for i in range(11):
             r = regs[i]
-            if r.id == rid:
+            if rid is None or r.id == rid:
                 new = fn(r)
                 if new is not None:
                     regs[i] = new
         stack = f.stack
         for spi in range(len(stack)):
             slot = stack[spi]
-            if slot.types[7] == 1 and slot.spilled.id == rid:     # STACK_SPILL
+            if slot.types[7] == 1 and (rid is None or slot.spilled.id == rid):  # STACK_SPILL
                 new = fn(slot.spilled)
                 if new is not None:
                     stack[spi] = Slot(slot.types, new)
         sa = f.stack_arg_regs
         for k in range(len(sa)):
             r = sa[k]
-            if r is not None and r.id == rid:
+            if r is not None and (rid is None or r.id == rid):
                 new = fn(r)
                 if new is not None:
                     sa[k] = new
@@ -166,6 +143,5 @@ def refsafe(old: State, cur: State, idmap) -> bool:
 
 
 __all__ = ["acquire_reference", "release_reference", "release_reference_nomark",
-           "clear_all_pkt_pointers", "check_resource_leak", "for_each_reg",
-           "for_each_reg_with_id", "refsafe",
+           "clear_all_pkt_pointers", "check_resource_leak", "for_each_reg", "refsafe",
            "UNKNOWN_SCALAR"]

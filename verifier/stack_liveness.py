@@ -273,19 +273,7 @@ class StackLiveness:
             if m is None:
                 continue
             may_read, must_write, mwa, live = m
-            if one_sweep:
-                for rel, srels in edges:
-                    after = 0
-                    acc = U64
-                    for s in srels:
-                        after |= live[s]
-                        acc &= mwa[s]
-                    mw = must_write[rel]
-                    live[rel] = (after & ~mw) | may_read[rel]
-                    mwa[rel] = acc | mw
-                continue
-            changed = True
-            while changed:
+            while True:
                 changed = False
                 for rel, srels in edges:
                     after = 0
@@ -300,6 +288,8 @@ class StackLiveness:
                         live[rel] = before
                         mwa[rel] = acc
                         changed = True
+                if one_sweep or not changed:
+                    break
 
     def _fmt(self, inst: _Instance) -> str:
         return "(" + ",".join(str(c) for c in inst.key) + ")"
