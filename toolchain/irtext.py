@@ -206,11 +206,6 @@ def metadata_table(text: str) -> tuple[int, dict[int, str]]:
     return start, nodes
 
 
-def metadata_nodes(text: str) -> dict[int, str]:
-    """Numbered metadata ``!N = ...`` bodies (without 'distinct')."""
-    return metadata_table(text)[1]
-
-
 def replace_metadata(text: str, replacements: dict[int, str], new_nodes: list[str],
                      table=None) -> str:
     """Replace numbered metadata bodies (keeping 'distinct') and append new ``!N = ...``

@@ -468,16 +468,3 @@ def _check_indirect_calls(text: str) -> None:
             fn = list(definition_starts(text[:m.start()]))[-1:] or ["?"]
             raise _fail(fn[0], f"indirect call with {len(args)} arguments; "
                                f"more than five arguments need a direct call")
-
-
-def stack_arg_functions(ir_text: str) -> dict[str, int]:
-    """Functions of ``ir_text`` needing stack slots, with their slot counts (for reporting)."""
-    module = parse_ir(ir_text)
-    out = {}
-    for f in module.functions:
-        if f.name.startswith("llvm."):
-            continue
-        s = _signature(f)
-        if s.slots:
-            out[s.name] = s.slots
-    return out

@@ -22,7 +22,7 @@ from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
-from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, UNKNOWN_SCALAR, Reg
+from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, Reg
 from verifier.tnum import (U32_MAX, U64_MAX, Tnum, tnum_add, tnum_const_subreg, tnum_sub,
                            tnum_subreg_is_const)
 from verifier.worklist import push_stack
@@ -557,7 +557,3 @@ def adjust_ptr_min_max_vals(env: Env, insn, ptr: Reg, offr: Reg, dst_is_off: boo
     if not _sane(new):
         _sane_offset(env, new, pt)
     env.set_reg(dst, new)
-
-
-def mark_reg_unknown_keep(env: Env, regno: int) -> None:
-    env.set_reg(regno, UNKNOWN_SCALAR)

@@ -45,10 +45,6 @@ def is_pseudo_func(insn) -> bool:
     return insn.code == op.LD_IMM64 and insn.src == op.PSEUDO_FUNC
 
 
-def is_helper_call(insn) -> bool:
-    return insn.code == op.CALL_OP and insn.src == 0
-
-
 def add_subprogs(env: Env) -> None:
     """kernel: add_subprog_and_kfunc - one walk over every instruction.  It also files the
     instructions the later structure passes look at (``env.jmp_insns``, ``env.call_insns``,

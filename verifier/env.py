@@ -18,7 +18,7 @@ from verifier.ctx import model_for
 from verifier.errors import EACCES, VerifierError
 from verifier.liveness import successor_table
 from verifier.precision import backtrack_kinds, backtrack_runs
-from verifier.state import BPF_ADD_CONST, MAX_BPF_REG, NOT_INIT_REG, UNKNOWN_SCALAR, Reg, State
+from verifier.state import BPF_ADD_CONST, MAX_BPF_REG, UNKNOWN_SCALAR, Reg, State
 
 BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
 BPF_MAX_SUBPROGS = 256
@@ -264,10 +264,6 @@ class Env:
     def mark_unknown(self, regno: int) -> None:
         st = self.cur
         st.frames[st.curframe].regs[regno] = UNKNOWN_SCALAR
-
-    def mark_not_init(self, regno: int) -> None:
-        st = self.cur
-        st.frames[st.curframe].regs[regno] = NOT_INIT_REG
 
     def scratch_reg(self, regno: int) -> None:
         self.scratched_regs |= 1 << regno

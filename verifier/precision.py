@@ -72,24 +72,6 @@ class Backtrack:
         return self.stack_masks[self.frame]
 
 
-def _jmp_hist_entry(st, hist_end: int, idx: int):
-    if hist_end > 0 and st.jmp_history[hist_end - 1].idx == idx:
-        return st.jmp_history[hist_end - 1]
-    return None
-
-
-def _prev_insn_idx(st, i: int, history: int) -> tuple[int, int]:
-    cnt = history
-    if i == st.first_insn_idx:
-        if cnt == 0:
-            return -1, cnt
-        if cnt == 1 and st.jmp_history[0].idx == i:
-            return -1, cnt
-    if cnt and st.jmp_history[cnt - 1].idx == i:
-        return st.jmp_history[cnt - 1].prev_idx, cnt - 1
-    return i - 1, cnt
-
-
 def _sync_linked(bt: Backtrack, hist) -> None:
     """kernel: bt_sync_linked_regs (the caller checks hist.linked_regs)."""
     entries = hist.linked_regs          # list of (frameno, is_reg, regno_or_spi)

@@ -93,9 +93,6 @@ class Scalar(NamedTuple):
     def is_const(self) -> bool:
         return tnum_is_const(self.var_off)
 
-    def is_subreg_const(self) -> bool:
-        return tnum_subreg_is_const(self.var_off)
-
     @property
     def value(self) -> int:
         """The u64 value of a constant scalar."""
@@ -196,11 +193,6 @@ def _mark_reg32_unbounded(r: _Reg) -> None:
 def _mark_unbounded(r: _Reg) -> None:
     _mark_reg64_unbounded(r)
     _mark_reg32_unbounded(r)
-
-
-def _mark_unknown(r: _Reg) -> None:
-    r.var_off = TNUM_UNKNOWN
-    _mark_unbounded(r)
 
 
 def _reset_reg64_and_tnum(r: _Reg) -> None:

@@ -19,7 +19,7 @@ from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
-from verifier.state import (BPF_REG_SIZE, EMPTY_SLOT, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
+from verifier.state import (BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
                             MAX_BPF_STACK, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_MISC,
                             STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
 from verifier.tnum import tnum_strn
@@ -51,11 +51,6 @@ def reg_width(s: Scalar) -> int:
 def _live_read(env: Env, frameno: int, spi: int) -> None:
     if env.liveness is not None:
         env.liveness.mark_read(env, frameno, spi)
-
-
-def _live_write(env: Env, frameno: int, spi: int) -> None:
-    if env.liveness is not None:
-        env.liveness.mark_write(env, frameno, spi)
 
 
 def _slot_misc(t: int) -> int:
@@ -435,10 +430,6 @@ def _range_read_error(reg: Reg, regno: int, min_off: int, i: int, access_size: i
                             f"size {access_size}")
     raise VerifierError(f"invalid read from stack R{regno} var_off "
                         f"{tnum_strn(reg.s.var_off)}+{i - min_off} size {access_size}")
-
-
-def clear_slot(f: Frame, spi: int) -> None:
-    f.stack[spi] = EMPTY_SLOT
 
 
 __all__ = ["check_stack_access_within_bounds", "check_stack_write", "check_stack_read",

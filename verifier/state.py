@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from verifier import regtypes as T
 from verifier.scalar import Scalar
-from verifier.tnum import tnum_const
 
 MAX_BPF_REG = 11          # r0..r10
 BPF_REG_SIZE = 8
@@ -109,9 +108,6 @@ class Reg:
         return r
 
     # --- queries ---------------------------------------------------------
-    @property
-    def is_scalar(self) -> bool:
-        return self.type == T.SCALAR
 
     @property
     def is_pointer(self) -> bool:
@@ -120,33 +116,12 @@ class Reg:
     def is_const(self) -> bool:
         return self.s.var_off.mask == 0
 
-    @property
-    def const_value(self) -> int:
-        return self.s.var_off.value
-
-    def same_fields(self, o: "Reg") -> bool:
-        """Field-by-field equality except precision (the kernel's memcmp)."""
-        return (self.type == o.type and self.off == o.off and self.s == o.s and self.id == o.id
-                and self.ref_obj_id == o.ref_obj_id and self.range == o.range
-                and self.map is o.map and self.mem_size == o.mem_size
-                and self.frameno == o.frameno and self.subprogno == o.subprogno
-                and self.btf_name == o.btf_name and self.btf is o.btf
-                and self.btf_id == o.btf_id and self.dynptr_id == o.dynptr_id)
-
     def __repr__(self) -> str:
         return f"<Reg {T.type_str(self.type)} off={self.off} {self.s} id={self.id}>"
 
 
 NOT_INIT_REG = Reg()
 UNKNOWN_SCALAR = Reg(T.SCALAR, _UNKNOWN)
-
-
-def scalar_reg(s: Scalar, id: int = 0) -> Reg:
-    return Reg(T.SCALAR, s, id=id)
-
-
-def const_reg(v: int) -> Reg:
-    return Reg(T.SCALAR, Scalar.const(v))
 
 
 def ptr_reg(type: int, **kw) -> Reg:
@@ -172,13 +147,6 @@ class Slot:
     def __init__(self, types: tuple, spilled: Reg = NOT_INIT_REG):
         self.types = types
         self.spilled = spilled
-
-    @property
-    def is_spill(self) -> bool:
-        return self.types[BPF_REG_SIZE - 1] == STACK_SPILL
-
-    def is_full_spill(self) -> bool:
-        return all(t == STACK_SPILL for t in self.types)
 
     def type_chars(self) -> str:
         return "".join(SLOT_CHARS[t] for t in self.types)
@@ -353,7 +321,3 @@ class State:
 
 def const_scalar(v: int) -> Scalar:
     return Scalar.const(v)
-
-
-def tnum_is_const_zero(s: Scalar) -> bool:
-    return s.var_off == tnum_const(0)
