@@ -42,7 +42,7 @@ import time
 from isa.ints import U64
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, LinkError, Target
 
-from .interp import InterpError, MemoryFault, ProgramExit, TailCallReturn, Thrown
+from .vm import InterpError, MemoryFault, ProgramExit, TailCallReturn, Thrown
 from .kernel import timers
 from .native_code import (FAULT_MAGIC, PER_RUN_HELPERS, REPEAT_AT, REPEAT_LOOP, fault_handler,
                           jmp_rel32, stub_code)
@@ -216,7 +216,7 @@ def _protect(addr: int, size: int, prot: int) -> None:
 
 
 class NativeMemory:
-    """The :class:`pipeline.interp.Memory` interface over the child's real memory; every
+    """The :class:`pipeline.vm.Memory` interface over the child's real memory; every
     access a helper makes is checked against the regions first."""
 
     def __init__(self):

@@ -49,7 +49,7 @@ from unicorn import x86_const as X
 from isa.ints import U64, u32
 from jit.image import HELPER_STRIDE, MAX_HELPER_ID, Image, LinkError, Target
 
-from .interp import InterpError, ProgramExit, TailCallReturn, Thrown
+from .vm import InterpError, ProgramExit, TailCallReturn, Thrown
 from .kernel.layout import DATA_BASE
 from .native_code import PER_RUN_HELPERS, REPEAT_LOOP
 
@@ -87,7 +87,7 @@ def page_round(n: int) -> int:
 class ExecFault(InterpError):
     """A runtime fault of the JIT code: bad memory access, bad helper call, misalignment.
 
-    It is an :class:`pipeline.interp.InterpError`, so callers handle both
+    It is an :class:`pipeline.vm.InterpError`, so callers handle both
     engines' faults alike; ``pc`` is the BPF slot when known.
     """
 
@@ -114,7 +114,7 @@ class _Region:
 
 
 class UcMemory:
-    """The :class:`pipeline.interp.Memory` interface over unicorn memory.
+    """The :class:`pipeline.vm.Memory` interface over unicorn memory.
 
     Accesses are checked against the named regions (not just pages), so a
     helper reading past a 6-byte key faults exactly as in the interpreter.

@@ -24,7 +24,8 @@ from jit import LinkError
 
 from . import exec_native, show
 from .errors import BAD_INPUT, REJECTED, UserError
-from .interp import CODE_BASE, InterpError, Interpreter, InvalidInsn, Memory
+from .interp import CODE_BASE, Interpreter
+from .vm import InterpError, InvalidInsn, Memory
 from .kernel import helpers as kernel_helpers
 from .kernel import timers
 from .testrun import TestRun

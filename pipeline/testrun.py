@@ -24,7 +24,7 @@ from isa.ints import U32, U64, s32 as _s32
 from jit import LinkError, Target
 
 from .errors import BAD_INPUT, REJECTED, UserError
-from .interp import InterpError, Region
+from .vm import InterpError, Region
 from .kernel import ctx_in
 from .kernel.helpers import HelperFault
 from .kernel.layout import (DATA_BASE, DEFAULT_CTX_SIZE, DEFAULT_PACKET, ETH_HLEN, L2_TYPES,

@@ -209,10 +209,10 @@ def snprintf(run, vm, out, out_size, fmt, data, data_len):
 
 def tail_call(run, vm, ctx, mp, index, *_):
     """Run the program in ``mp[index]`` and make the calling function return its result
-    (:class:`pipeline.interp.TailCallReturn`); an index out of range, an empty slot or the
+    (:class:`pipeline.vm.TailCallReturn`); an index out of range, an empty slot or the
     34th tail call of a run falls through (see :mod:`pipeline.prog_arrays`).  A target
     that throws (``bpf_throw``) ends there, with its own exception callback's result."""
-    from ..interp import TailCallReturn, Thrown
+    from ..vm import TailCallReturn, Thrown
     m = run.map_at(mp)
     if m.map_type != "prog_array":
         raise HelperFault(f"map {m.name} is not a prog array")
@@ -559,7 +559,7 @@ def table() -> dict[int, Helper]:
 def bind(helpers: dict[int, Helper], run) -> dict:
     """The executors' helper table for one run: ``id -> fn(vm, *args)``; a HelperFault
     becomes a runtime fault naming the helper."""
-    from ..interp import HelperError
+    from ..vm import HelperError
 
     def one(h: Helper):
         def call(vm, *args):

@@ -4,7 +4,7 @@ Kfunc implementations are called as ``impl(vm, *args)`` (the convention of
 :mod:`pipeline.interp`), where ``vm`` is any executor object with a
 ``memory`` attribute offering ``load(addr, size)``, ``store(addr, size,
 value)``, ``read(addr, size)``, ``write(addr, data)`` and ``map(name, data)
--> region-with-.base`` (:class:`pipeline.interp.Memory` does).  Memory access
+-> region-with-.base`` (:class:`pipeline.vm.Memory` does).  Memory access
 goes through those calls only, so a bad pointer from a program is the
 executor's reported fault, never a Python crash.
 

@@ -107,7 +107,7 @@ def bpf_throw(vm, cookie):
     ``cookie`` (``vm.exception_cb``: the callback's address, set by the executor for the
     program running; 0 = the default callback the verifier adds, which returns the cookie
     itself: kernel do_misc_fixups appends ``r0 = r1; exit``)."""
-    from ...interp import Thrown
+    from ...vm import Thrown
     cb = getattr(vm, "exception_cb", 0)
     raise Thrown(vm.call(cb, cookie) if cb else cookie)
 
