@@ -163,6 +163,7 @@ def check_btf_func(env: Env) -> None:
                             EINVAL)
     prev = -1
     types = []
+    memo = _arg_memo(btf)
     for k, (insn_off, type_id) in enumerate(fi):
         if k == 0 and insn_off:
             raise VerifierError(f"nonzero insn_off {insn_off} for the first func info record",
@@ -187,7 +188,7 @@ def check_btf_func(env: Env) -> None:
         sp.func_id = type_id
         sp.name = t.name
         sp.linkage = _LINKAGE.get(t.vlen, "static")
-        info = _arg_info(btf, t, type_id, insn_off, k == 0)
+        info = _arg_info(memo, btf, t, type_id, insn_off, k == 0)
         if isinstance(info, BtfError):
             # the kernel reports this when the function is called
             # (btf_check_subprog_call -> "Caller passes invalid args ...")
@@ -199,7 +200,7 @@ def check_btf_func(env: Env) -> None:
             # the kernel runs btf_prepare_func_args on the main function too (only
             # to mark its BTF unreliable): a first argument that is no context
             # type (void *ctx, say) earns a complaint in the log
-            strict = _arg_info(btf, t, type_id, insn_off, False)
+            strict = _arg_info(memo, btf, t, type_id, insn_off, False)
             if isinstance(strict, BtfError):
                 sp.btf_problem = kernel_problem_text(strict.args[0] if strict.args else str(strict))
             elif strict.problem:
@@ -231,13 +232,17 @@ _ARG_INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LINKAGE = {0: "static", 1: "global", 2: "extern"}    # a FUNC's vlen
 
 
-def _arg_info(btf, t, type_id: int, insn_off: int, main: bool):
-    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises
-    (``t``: the FUNC, ``btf.type(type_id)``)."""
+def _arg_memo(btf) -> dict:
+    """The _ARG_INFO entry of ``btf`` (fetched once per check_btf_func)."""
     try:
-        memo = _ARG_INFO.setdefault(btf, {})
+        return _ARG_INFO.setdefault(btf, {})
     except TypeError:                 # not weak-referenceable: nothing remembered
-        memo = {}
+        return {}
+
+
+def _arg_info(memo: dict, btf, t, type_id: int, insn_off: int, main: bool):
+    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises
+    (``t``: the FUNC, ``btf.type(type_id)``; ``memo``: :func:`_arg_memo` of ``btf``)."""
     key = (type_id, insn_off, main)
     hit = memo.get(key)
     if hit is None or hit[0] is not t:
