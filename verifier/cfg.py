@@ -48,13 +48,15 @@ def is_pseudo_func(insn) -> bool:
 def add_subprogs(env: Env) -> None:
     """kernel: add_subprog_and_kfunc - one walk over every instruction.  It also files the
     instructions the later structure passes look at (``env.jmp_insns``, ``env.call_insns``,
-    ``env.res_insns``, by :data:`_SCAN_KIND`), so those passes visit only them."""
+    ``env.res_insns``, by :data:`_SCAN_KIND`, and the LD_IMM64s, ``env.ldimm_insns``), so
+    those passes visit only them."""
     starts = {0}
     n = env.n
     kind = _SCAN_KIND
     jmps: list[int] = []
     calls: list[int] = []
     res: list[int] = []
+    ldimm: list[int] = []
     for i, insn in enumerate(env.insns):
         k = kind[insn.code]
         if not k:
@@ -72,6 +74,8 @@ def add_subprogs(env: Env) -> None:
             src = insn.src
             if code == _CALL_OP:
                 calls.append(i)
+            else:
+                ldimm.append(i)
             if (src == _PSEUDO_CALL and code == _CALL_OP) or (src == _PSEUDO_FUNC
                                                             and code == _LD_IMM64):
                 target = i + insn.imm + 1
@@ -82,7 +86,7 @@ def add_subprogs(env: Env) -> None:
                     raise VerifierError("too many subprograms", EINVAL)
             elif code == _CALL_OP and src == _PSEUDO_KFUNC_CALL:
                 add_kfunc(env, i, insn)
-    env.jmp_insns, env.call_insns, env.res_insns = jmps, calls, res
+    env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
     ex_cb_insn = find_exception_callback_insn_off(env)
     if ex_cb_insn:
         starts.add(ex_cb_insn)

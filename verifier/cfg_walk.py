@@ -14,7 +14,8 @@ from heapq import heappop, heappush
 
 from isa import opcodes as op
 from isa.uapi import BPF_FUNC_tail_call
-from verifier.cfg_order import DISCOVERED, EXPLORED, compute_postorder
+from verifier.cfg_order import (DISCOVERED, EXPLORED, compute_postorder,
+                                postorder_forward)
 from verifier.env import Env
 from verifier.errors import EINVAL, VerifierError
 from verifier.helpers import helper_changes_pkt_data
@@ -87,8 +88,7 @@ def check_cfg(env: Env) -> None:
     A program of one function whose jumps all go forward takes :func:`_check_cfg_forward`
     instead, with the same marks, the same first error and the same orders (its
     postorder built only when asked for: :attr:`Env.postorder`)."""
-    insns = env.insns
-    ldimm = env.ldimm_insns = [i for i in env.res_insns if insns[i].code == _LD_IMM64]
+    ldimm = env.ldimm_insns         # filed by add_subprogs
     edges = _check_cfg_forward(env, ldimm)
     if edges is None:
         _check_cfg_dfs(env, ldimm)
@@ -96,7 +96,7 @@ def check_cfg(env: Env) -> None:
         env.postorder = compute_postorder(env, ldimm)
     else:
         env.loop_free = True
-        env._postorder_edges = edges
+        env._postorder_from = (postorder_forward, edges)
 
 
 def _check_cfg_dfs(env: Env, ldimm: list[int]) -> None:
