@@ -577,9 +577,9 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             v.error.errno = errno.ENOSPC
     v.internal_error = env.internal_error
     v.btf_refused = btf_refused
-    # the reference cycles env -> closure (or StackLiveness) -> env: broken here, so the whole run is freed
-    # by reference counting on return instead of waiting for a cyclic collection (which
-    # then lands in some later verification's time)
+    # the reference cycles env -> closure (or StackLiveness) -> env: broken here, so the
+    # whole run is freed by reference counting on return instead of waiting for a cyclic
+    # collection (which then lands in some later verification's time)
     env.insn_text = None
     env.call_name = None
     env.liveness = None             # StackLiveness -> env
