@@ -48,13 +48,15 @@ def is_pseudo_func(insn) -> bool:
 def add_subprogs(env: Env) -> None:
     """kernel: add_subprog_and_kfunc - one walk over every instruction.  It also files the
     instructions the later structure passes look at (``env.jmp_insns``, ``env.call_insns``,
-    ``env.res_insns``, by :data:`_SCAN_KIND`), so those passes visit only them."""
+    ``env.res_insns``, by :data:`_SCAN_KIND`, and the LD_IMM64s, ``env.ldimm_insns``), so
+    those passes visit only them."""
     starts = {0}
     n = env.n
     kind = _SCAN_KIND
     jmps: list[int] = []
     calls: list[int] = []
     res: list[int] = []
+    ldimm: list[int] = []
     for i, insn in enumerate(env.insns):
         k = kind[insn.code]
         if not k:
@@ -72,6 +74,8 @@ def add_subprogs(env: Env) -> None:
             src = insn.src
             if code == _CALL_OP:
                 calls.append(i)
+            else:
+                ldimm.append(i)
             if (src == _PSEUDO_CALL and code == _CALL_OP) or (src == _PSEUDO_FUNC
                                                             and code == _LD_IMM64):
                 target = i + insn.imm + 1
@@ -82,7 +86,7 @@ def add_subprogs(env: Env) -> None:
                     raise VerifierError("too many subprograms", EINVAL)
             elif code == _CALL_OP and src == _PSEUDO_KFUNC_CALL:
                 add_kfunc(env, i, insn)
-    env.jmp_insns, env.call_insns, env.res_insns = jmps, calls, res
+    env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
     ex_cb_insn = find_exception_callback_insn_off(env)
     if ex_cb_insn:
         starts.add(ex_cb_insn)
@@ -163,6 +167,7 @@ def check_btf_func(env: Env) -> None:
                             EINVAL)
     prev = -1
     types = []
+    memo = _arg_memo(btf)
     for k, (insn_off, type_id) in enumerate(fi):
         if k == 0 and insn_off:
             raise VerifierError(f"nonzero insn_off {insn_off} for the first func info record",
@@ -187,7 +192,7 @@ def check_btf_func(env: Env) -> None:
         sp.func_id = type_id
         sp.name = t.name
         sp.linkage = _LINKAGE.get(t.vlen, "static")
-        info = _arg_info(btf, t, type_id, insn_off, k == 0)
+        info = _arg_info(memo, btf, t, type_id, insn_off, k == 0)
         if isinstance(info, BtfError):
             # the kernel reports this when the function is called
             # (btf_check_subprog_call -> "Caller passes invalid args ...")
@@ -199,7 +204,7 @@ def check_btf_func(env: Env) -> None:
             # the kernel runs btf_prepare_func_args on the main function too (only
             # to mark its BTF unreliable): a first argument that is no context
             # type (void *ctx, say) earns a complaint in the log
-            strict = _arg_info(btf, t, type_id, insn_off, False)
+            strict = _arg_info(memo, btf, t, type_id, insn_off, False)
             if isinstance(strict, BtfError):
                 sp.btf_problem = kernel_problem_text(strict.args[0] if strict.args else str(strict))
             elif strict.problem:
@@ -231,13 +236,17 @@ _ARG_INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LINKAGE = {0: "static", 1: "global", 2: "extern"}    # a FUNC's vlen
 
 
-def _arg_info(btf, t, type_id: int, insn_off: int, main: bool):
-    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises
-    (``t``: the FUNC, ``btf.type(type_id)``)."""
+def _arg_memo(btf) -> dict:
+    """The _ARG_INFO entry of ``btf`` (fetched once per check_btf_func)."""
     try:
-        memo = _ARG_INFO.setdefault(btf, {})
+        return _ARG_INFO.setdefault(btf, {})
     except TypeError:                 # not weak-referenceable: nothing remembered
-        memo = {}
+        return {}
+
+
+def _arg_info(memo: dict, btf, t, type_id: int, insn_off: int, main: bool):
+    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises
+    (``t``: the FUNC, ``btf.type(type_id)``; ``memo``: :func:`_arg_memo` of ``btf``)."""
     key = (type_id, insn_off, main)
     hit = memo.get(key)
     if hit is None or hit[0] is not t:

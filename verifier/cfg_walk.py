@@ -86,9 +86,9 @@ def check_cfg(env: Env) -> None:
     """kernel: check_cfg - the depth-first walk (visit_insn / push_insn), then every insn
     must have been explored; sets ``env.succ``, ``env.postorder`` and ``env.loop_free``.
     A program of one function whose jumps all go forward takes :func:`_check_cfg_forward`
-    instead, with the same marks, the same first error and the same orders."""
-    insns = env.insns
-    ldimm = env.ldimm_insns = [i for i in env.res_insns if insns[i].code == _LD_IMM64]
+    instead, with the same marks, the same first error and the same orders (its
+    postorder built only when asked for: :attr:`Env.postorder`)."""
+    ldimm = env.ldimm_insns         # filed by add_subprogs
     edges = _check_cfg_forward(env, ldimm)
     if edges is None:
         _check_cfg_dfs(env, ldimm)
@@ -96,7 +96,7 @@ def check_cfg(env: Env) -> None:
         env.postorder = compute_postorder(env, ldimm)
     else:
         env.loop_free = True
-        env.postorder = postorder_forward(env, edges, ldimm)
+        env._postorder_from = (postorder_forward, edges)
 
 
 def _check_cfg_dfs(env: Env, ldimm: list[int]) -> None:

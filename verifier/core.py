@@ -70,6 +70,7 @@ _check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_
 _check_cond_jmp_op = jumps.check_cond_jmp_op
 _NOT_INIT = T.NOT_INIT
 _IS_INIT, _REG_TYPE = _NOT_INIT.__ne__, attrgetter("type")    # (clean_dead_regs)
+_SEEN = attrgetter("seen")          # (_verify: Verdict.seen_insns)
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
 # opcode -> may the instruction write a stack slot?  Only stores (STX, ST, atomics) and
 # calls (helpers and kfuncs writing through a pointer argument) reach
@@ -421,7 +422,9 @@ def do_check_common(env: Env, subprog: int) -> None:
 
 
 def do_check_subprogs(env: Env) -> None:
-    if not env.inp.func_info:
+    """kernel: do_check_subprogs - the global subprograms that were called, each on its
+    own, until no newly called one remains (a program of one function has none)."""
+    if not env.inp.func_info or len(env.subprogs) == 1:
         return
     for sp in env.subprogs:
         if sp.is_exception_cb:
@@ -550,7 +553,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     v = Verdict(accepted=error is None, error=info, processed_insns=env.insn_processed,
                 max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
                 peak_states=env.peak_states, subprogs=_subprog_facts(env),
-                seen_insns=[a.seen for a in aux],
+                seen_insns=list(map(_SEEN, aux)),
                 # map_ptr_state is set on helper calls only (tail calls)
                 tail_call_maps={i: aux[i].map_ptr_state.name for i in env.call_insns
                                 if aux[i].map_ptr_state is not None
@@ -574,10 +577,11 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             v.error.errno = errno.ENOSPC
     v.internal_error = env.internal_error
     v.btf_refused = btf_refused
-    # the reference cycles env -> closure -> env: broken here, so the whole run is freed
-    # by reference counting on return instead of waiting for a cyclic collection (which
-    # then lands in some later verification's time)
+    # the reference cycles env -> closure (or StackLiveness) -> env: broken here, so the
+    # whole run is freed by reference counting on return instead of waiting for a cyclic
+    # collection (which then lands in some later verification's time)
     env.insn_text = None
     env.call_name = None
+    env.liveness = None             # StackLiveness -> env
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -104,7 +104,8 @@ class Env:
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
         "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns",
-        "ldimm_insns", "_succ", "postorder", "loop_free", "scc_info", "used_maps",
+        "ldimm_insns", "_succ", "_postorder", "_postorder_from", "loop_free", "scc_info",
+        "used_maps",
         "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
@@ -139,9 +140,10 @@ class Env:
         self.jmp_insns: list[int] = []        # JMP/JMP32 class: jumps, calls, exits
         self.call_insns: list[int] = []       # code BPF_JMP|BPF_CALL: helper, bpf-to-bpf, kfunc
         self.res_insns: list[int] = []        # what resolve_pseudo_ldimm64 inspects (LD class...)
-        self.ldimm_insns: list[int] = []      # the LD_IMM64s (check_cfg)
+        self.ldimm_insns: list[int] = []      # the LD_IMM64s (check_cfg, stack_depth...)
         self._succ: list[tuple] | None = None  # env.succ, once asked for
-        self.postorder: list[int] = []
+        self._postorder: list[int] | None = None   # env.postorder, once asked for
+        self._postorder_from: tuple | None = None  # (builder, jump edges): cfg_walk
         self.loop_free = False                # every edge of env.succ goes forward (check_cfg)
         self.scc_info: dict = {}
         self.used_maps: list = []
@@ -202,6 +204,23 @@ class Env:
     @succ.setter
     def succ(self, table: list[tuple]) -> None:
         self._succ = table
+
+    @property
+    def postorder(self) -> list[int]:
+        """cfg_order.compute_postorder: set by check_cfg's depth-first walk, else (a
+        program of one function whose jumps all go forward) built on first use from the
+        jump edges check_cfg found: most such programs never need it."""
+        po = self._postorder
+        if po is None:
+            if self._postorder_from is None:
+                return []                   # check_cfg has not run
+            build, edges = self._postorder_from     # cfg_order.postorder_forward
+            po = self._postorder = build(self, edges, self.ldimm_insns)
+        return po
+
+    @postorder.setter
+    def postorder(self, order: list[int]) -> None:
+        self._postorder = order
 
     # --- precision backtracking's per-insn tables: built on first use (most programs
     # never backtrack)

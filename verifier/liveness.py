@@ -123,7 +123,8 @@ def successor_table(env, ldimm: list[int]) -> list[tuple[int, ...]]:
     set by check_cfg's walk or built on first use; the liveness passes walk it many
     times): ``(i + 1,)`` but at the JMP/JMP32-class insns (``env.jmp_insns``) and the
     LD_IMM64s (``ldimm``)."""
-    out = [(i,) for i in range(1, env.n + 1)]
+    n = env.n
+    out = _FALL_THROUGH[:n] if n <= _FALL_THROUGH_MAX else [(i,) for i in range(1, n + 1)]
     insns = env.insns
     for i in env.jmp_insns:
         insn = insns[i]
@@ -138,6 +139,12 @@ def successor_table(env, ldimm: list[int]) -> list[tuple[int, ...]]:
     for i in ldimm:
         out[i] = (i + 2,)
     return out
+
+
+# (i + 1,) for each insn index i below the bound: the fall-through successors, shared by
+# every table (a tuple is immutable; a table replaces its jumps' entries)
+_FALL_THROUGH_MAX = 1024
+_FALL_THROUGH = [(i,) for i in range(1, _FALL_THROUGH_MAX + 1)]
 
 
 def forward_only(env) -> bool:

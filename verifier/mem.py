@@ -579,9 +579,10 @@ def convert_ctx_accesses(env: Env) -> None:
     socket struct is rewritten field by field.  A u32 read of the upper half of
     bpf_tcp_sock's u64 fields passes bpf_tcp_sock_is_valid_access but has no
     rewrite, and the kernel refuses the program then."""
+    aux = env.aux
+    ldx = op.LDX
     for i, insn in enumerate(env.insns):
-        aux = env.aux[i]
-        if (insn.code & 7 == op.LDX and T.base(aux.ptr_type) == T.PTR_TO_TCP_SOCK
-                and insn.off - 4 in _TCP_SOCK_U64):
+        if (insn.code & 7 == ldx and insn.off - 4 in _TCP_SOCK_U64
+                and T.base(aux[i].ptr_type) == T.PTR_TO_TCP_SOCK):
             raise VerifierError("verifier bug: error during ctx access conversion (0)",
                                 EFAULT)

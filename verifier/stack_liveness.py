@@ -40,7 +40,7 @@ class StackLiveness:
     """kernel: bpf_stack_liveness (liveness.c) - the per-call-chain instances, the write
     marks of the instruction being verified and the fixed-point update."""
     __slots__ = ("instances", "cur", "write_acc", "any_write", "write_idx", "iterations_log",
-                 "sub_po", "_q", "any_updated", "_edges")
+                 "_sub_po", "_env", "_q", "any_updated", "_edges")
 
     def __init__(self, env):
         self.instances: dict[tuple, _Instance] = {}
@@ -51,16 +51,29 @@ class StackLiveness:
         # some instance has updated marks (update() has work to do); False = none has
         self.any_updated = False
         self.iterations_log = env.log.level2
-        self.sub_po: dict[int, list[int]] = {}
+        self._sub_po: dict[int, list[int]] | None = None    # sub_po, once asked for
+        # the run, for sub_po (the driver drops env.liveness at the end: no cycle remains)
+        self._env = env
         # subprogram start -> (its flow edges in postorder, relative; one sweep enough?)
         self._edges: dict[int, tuple[list, bool]] = {}
         self._q = None
-        subprogs = env.subprogs
-        if len(subprogs) == 1:
-            self.sub_po[subprogs[0].start] = env.postorder
-        else:
-            for sp in subprogs:
-                self.sub_po[sp.start] = [i for i in env.postorder if sp.start <= i < sp.end]
+
+    @property
+    def sub_po(self) -> dict[int, list[int]]:
+        """Subprogram start -> its insns in ``env.postorder``: built on first use (most
+        programs never update a stack mark, and the postorder is then never needed)."""
+        po = self._sub_po
+        if po is None:
+            env = self._env
+            subprogs = env.subprogs
+            if len(subprogs) == 1:
+                po = {subprogs[0].start: env.postorder}
+            else:
+                order = env.postorder
+                po = {sp.start: [i for i in order if sp.start <= i < sp.end]
+                      for sp in subprogs}
+            self._sub_po = po
+        return po
 
     # call chains
     @staticmethod
