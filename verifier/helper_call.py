@@ -32,7 +32,8 @@ from verifier.helpers import func_name
 from verifier.map_compat import MAP_FUNC_OK, check_map_func_compatibility
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
-from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
+from verifier.precision import (Backtrack, ends_in_window, mark_chain_precision,
+                                mark_chain_precision_batch)
 from verifier.rcu import helper_regions
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers, release_reference
 from verifier.sleepable import in_sleepable
@@ -359,6 +360,8 @@ def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
 
 def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
     st = env.cur
+    if not env.log.level2 and ends_in_window(env, st, -1, frameno | spi << 4):
+        return              # (the backtrack would end in this state, marking nothing)
     bt = Backtrack(st.curframe)
     bt.stack_masks[frameno] |= 1 << spi
     mark_chain_precision_batch(env, st, bt)

@@ -356,7 +356,7 @@ def backtrack_runs(insns, kinds: list[int]) -> tuple[list[int], list[int]]:
 
 
 # How one instruction backtracks a single tracked register r when it has no history
-# entry (the linear walk of _ends_in_window; a mirror of _backtrack_insn for that case):
+# entry (the linear walk of ends_in_window; a mirror of _backtrack_insn for that case):
 _PASS = 0        # r stays tracked
 _DEF = 1         # dst == r: r is set from a constant (mov imm, ld_imm64): the walk ends
 _LDX = 2         # dst == r: a load not from the stack (no history entry): the walk ends
@@ -398,7 +398,7 @@ def _fast_kind(code: int) -> int:
 _FAST_KIND = tuple(_fast_kind(code) for code in range(256))
 
 
-def _ends_in_window(env, st, regno: int) -> bool:
+def ends_in_window(env, st, regno: int, slot: int = -1) -> bool:
     """True when backtracking ``regno`` from the current instruction provably ends
     inside the current state without marking anything: the walk of _mark_chain
     (the same steps: history entries followed, not past the state's first
@@ -406,7 +406,8 @@ def _ends_in_window(env, st, regno: int) -> bool:
     until an instruction sets it from a constant or a non-stack load.  The full
     walk then visits the same instructions and leaves every state as it was.
     False (any other case: linked registers, calls, two things tracked) sends
-    the caller to that walk, which starts over."""
+    the caller to that walk, which starts over.  ``regno`` -1: the walk starts
+    from the stack slot ``slot`` (frameno | spi << 4) instead."""
     i = st.insn_idx
     first = st.first_insn_idx
     jh = st.jmp_history
@@ -414,12 +415,12 @@ def _ends_in_window(env, st, regno: int) -> bool:
     insns = env.insns
     kinds = _FAST_KIND
     r = regno
-    slot = -1                      # the tracked stack slot: frameno | spi << 4
+    # (slot: the tracked stack slot, frameno | spi << 4, or -1)
     while True:
         subseq = i
         # kernel: get_prev_insn_idx (as in _mark_chain)
         if i == first and (history == 0 or (history == 1 and jh[0].idx == i)):
-            return False
+            return _nothing_in_parent(st, r, slot)
         if history and jh[history - 1].idx == i:
             i = jh[history - 1].prev_idx
             history -= 1
@@ -486,6 +487,24 @@ def _ends_in_window(env, st, regno: int) -> bool:
                     return False
 
 
+def _nothing_in_parent(st, r: int, slot: int) -> bool:
+    """At the first instruction of ``st`` in ends_in_window: True when the parent
+    checkpoint's register ``r`` (frame st.curframe) or stack slot ``slot`` is not
+    a scalar, or already precise - _mark_chain then drops it, and ends."""
+    p = st.parent
+    if p is None or p.curframe < st.curframe:
+        return False
+    if r >= 0:
+        reg = p.frames[st.curframe].regs[r]
+        return reg.type != T.SCALAR or reg.precise
+    stack = p.frames[slot & 0xF].stack
+    spi = slot >> 4
+    if spi >= len(stack):
+        return False
+    sl = stack[spi]
+    return not _is_spilled_scalar(sl) or sl.spilled.precise
+
+
 def mark_chain_precision(env, regno: int) -> None:
     """Make the scalar in ``regno`` (current frame) precise along its history."""
     if regno < 0 or not env.bpf_capable:
@@ -493,7 +512,7 @@ def mark_chain_precision(env, regno: int) -> None:
     st = env.cur
     if st.regs[regno].type != T.SCALAR:
         return
-    if not env.log.level2 and _ends_in_window(env, st, regno):
+    if not env.log.level2 and ends_in_window(env, st, regno):
         return
     bt = Backtrack(st.curframe)
     bt.reg_masks[st.curframe] = 1 << regno
