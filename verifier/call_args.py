@@ -142,7 +142,7 @@ def check_rw_access_at(env: Env, loc: tuple, size: int) -> None:
 
 
 # pointers an argument may carry at any offset (check_func_arg_reg_off's first case)
-_ANY_OFF = frozenset({T.PTR_TO_STACK, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_MAP_KEY,
+ANY_OFF = frozenset({T.PTR_TO_STACK, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET, T.PTR_TO_MAP_KEY,
                       T.PTR_TO_MAP_VALUE, T.PTR_TO_MEM, T.PTR_TO_BUF, T.SCALAR, T.PTR_TO_ARENA})
 
 
@@ -156,7 +156,7 @@ def check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg_type: int) -> Non
                                 f"or trusted arg to kfunc")
         check_ptr_off_reg(env, reg, regno, False)
         return
-    if b in _ANY_OFF:
+    if b in ANY_OFF:
         return
     if b == T.PTR_TO_BTF_ID:
         check_ptr_off_reg(env, reg, regno, True)

@@ -26,7 +26,7 @@ from btf.funcs import ArgKind
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.call_args import check_helper_mem_access
-from verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env, check_reg_arg_src
+from verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, Env
 from verifier.errors import E2BIG, EACCES, EEXIST, EFAULT, EINVAL, ENOENT, VerifierError
 from verifier.kfunc_args import process_dynptr
 from verifier.log import format_frame
@@ -369,6 +369,32 @@ _SOCK_ADDR_MUST_RETURN_1 = frozenset({
     "cgroup_inet4_getsockname", "cgroup_inet6_getsockname", "cgroup_unix_getsockname"})
 
 
+def _return_range(pt: str, attach) -> tuple[int, int] | None:
+    """The main program's return range for program type ``pt`` with expected attach type
+    ``attach`` (kernel: check_return_code's switch), None where R0 is not checked."""
+    if pt == "cgroup_skb":
+        return (0, 3) if attach == "cgroup_inet_egress" else (0, 1)
+    if pt == "cgroup_sock_addr":
+        if attach in _SOCK_ADDR_MUST_RETURN_1:
+            return (1, 1)
+        if attach in ("cgroup_inet4_bind", "cgroup_inet6_bind"):
+            return (0, 3)
+        return (0, 1)
+    if pt in ("cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sysctl", "cgroup_sockopt"):
+        return (0, 1)
+    if pt in ("sk_lookup", "netfilter"):      # SK_DROP..SK_PASS, NF_DROP..NF_ACCEPT
+        return (0, 1)
+    if pt == "tracing" and attach == "trace_iter":    # stop (1) or go on (0)
+        return (0, 1)
+    if pt == "tracing" and attach in ("trace_fentry", "trace_fexit"):
+        return (0, 0)
+    return None
+
+
+# (program type, expected attach type) -> _return_range: filled as programs ask
+_RETURN_RANGE: dict[tuple, tuple[int, int] | None] = {}
+
+
 def check_return_code(env: Env, regno: int = 0) -> None:
     """Main-frame exit: R0 must be readable and within the program type's range.  The
     exception callback's exit is checked as the program's; ``regno`` 1: the cookie of a
@@ -380,10 +406,12 @@ def check_return_code(env: Env, regno: int = 0) -> None:
     if (not is_subprog or in_exception_cb) and env.prog_type == "struct_ops" \
             and env.ctx.returns_void:
         return                                  # a void member: R0 is not looked at
-    check_reg_arg_src(env, regno)
-    reg = env.reg(regno)
+    # check_reg_arg_src (regno is 0 or 1), inlined
+    env.scratched_regs |= 1 << regno
+    reg = st.frames[st.curframe].regs[regno]
+    if reg.type == T.NOT_INIT:
+        raise VerifierError(f"R{regno} !read_ok")
     exit_ctx = "At program exit"
-    rng = (0, 1)
     if frame.in_async_callback_fn:
         exit_ctx = "At async callback return"
         rng = frame.callback_ret_range
@@ -393,26 +421,11 @@ def check_return_code(env: Env, regno: int = 0) -> None:
                                 f"value ({T.type_str(reg.type)})", EINVAL)
         return
     else:
-        pt = env.prog_type
-        attach = env.inp.expected_attach_type
-        if pt == "cgroup_skb":
-            if attach == "cgroup_inet_egress":
-                rng = (0, 3)
-        elif pt == "cgroup_sock_addr":
-            if attach in _SOCK_ADDR_MUST_RETURN_1:
-                rng = (1, 1)
-            elif attach in ("cgroup_inet4_bind", "cgroup_inet6_bind"):
-                rng = (0, 3)
-        elif pt in ("cgroup_sock", "sock_ops", "cgroup_device", "cgroup_sysctl",
-                    "cgroup_sockopt"):
-            pass
-        elif pt in ("sk_lookup", "netfilter"):      # SK_DROP..SK_PASS, NF_DROP..NF_ACCEPT
-            rng = (0, 1)
-        elif pt == "tracing" and attach == "trace_iter":    # stop (1) or go on (0)
-            rng = (0, 1)
-        elif pt == "tracing" and attach in ("trace_fentry", "trace_fexit"):
-            rng = (0, 0)
-        else:
+        key = (env.prog_type, env.inp.expected_attach_type)
+        rng = _RETURN_RANGE.get(key, ())
+        if rng == ():
+            rng = _RETURN_RANGE[key] = _return_range(*key)
+        if rng is None:
             return
     if reg.type != T.SCALAR:
         raise VerifierError(f"{exit_ctx} the register R{regno} is not a known value "

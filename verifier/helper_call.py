@@ -21,8 +21,8 @@ from verifier import kptr, local_obj
 from verifier import regtypes as T
 from verifier.bprintf import format_ok
 from verifier.btf_access import check_helper_btf_arg, check_helper_mem_btf
-from verifier.call_args import (check_func_arg_reg_off, check_helper_mem_access, check_timer,
-                                is_null)
+from verifier.call_args import (ANY_OFF, check_func_arg_reg_off, check_helper_mem_access,
+                                check_timer, is_null)
 from verifier.dynptr import check_release_arg, process_dynptr
 from verifier.dynptr_slots import info as dynptr_info, unmark_slots
 from verifier.env import BPF_MAX_VAR_SIZ, Env
@@ -32,7 +32,8 @@ from verifier.helpers import func_name
 from verifier.map_compat import MAP_FUNC_OK, check_map_func_compatibility
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
-from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
+from verifier.precision import (Backtrack, ends_in_window, mark_chain_precision,
+                                mark_chain_precision_batch)
 from verifier.rcu import helper_regions
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers, release_reference
 from verifier.sleepable import in_sleepable
@@ -98,7 +99,8 @@ _BTF_ID, _BTF_ID_SOCK_COMMON, _DYNPTR = (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_I
                                          H.ARG_PTR_TO_DYNPTR)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
-_available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
+_RESOLVED, _UNRESOLVED, _resolve = H.RESOLVED, H.UNRESOLVED, H.resolve
+_CallMeta = H.CallMeta
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
 _CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
 # helpers whose map the kernel's record_func_map checks
@@ -172,9 +174,11 @@ def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_typ
     if not (null and arg_type & _MAYBE_NULL):
         if (rt & ~(arg_type & _STRIP)) not in _COMPATIBLE_SET[base]:
             _check_reg_type(reg, regno, arg_type)
-        # check_func_arg_reg_off, where it can refuse: a pointer with an offset
+        # check_func_arg_reg_off, where it can refuse: a pointer with an offset that is
+        # passed to a release function or is not of a type allowed any offset
         if (reg.off or reg.s.var_off.mask or reg.s.var_off.value) and not (
-                is_dynptr and rt == T.PTR_TO_STACK):
+                is_dynptr and rt == T.PTR_TO_STACK) and (
+                arg_type & _RELEASE or (rt & _BASE_MASK) not in ANY_OFF):
             check_func_arg_reg_off(env, reg, regno, arg_type)
         if base == _BTF_ID or base == _BTF_ID_SOCK_COMMON:
             want = fn.arg_btf if base == _BTF_ID else "sock_common"
@@ -356,6 +360,8 @@ def _constant_map_key(env: Env, reg: Reg, key_size: int) -> int:
 
 def mark_stack_precise(env: Env, frameno: int, spi: int) -> None:
     st = env.cur
+    if not env.log.level2 and ends_in_window(env, st, -1, frameno | spi << 4):
+        return              # (the backtrack would end in this state, marking nothing)
     bt = Backtrack(st.curframe)
     bt.stack_masks[frameno] |= 1 << spi
     mark_chain_precision_batch(env, st, bt)
@@ -375,27 +381,16 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
         mark_chain_precision(env, 3)
 
 
-# (program type, helper id, expected attach type, attach) -> whether the type may call the
-# helper: a function of the constant tables in verifier.helpers, filled as programs ask
-_AVAILABLE: dict[tuple, bool] = {}
-
-
-def _resolve_available(prog_type: str, func_id: int, attach, target) -> bool:
-    ok = _AVAILABLE[(prog_type, func_id, attach, target)] = _available(prog_type, func_id,
-                                                                         attach, target)
-    return ok
-
-
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= _MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
     prog_type, inp = env.prog_type, env.inp
     key = (prog_type, func_id, inp.expected_attach_type, inp.attach)
-    ok = _AVAILABLE.get(key)
-    if ok is None:
-        ok = _resolve_available(*key)
-    if not ok:
+    fn = _RESOLVED.get(key, _UNRESOLVED)
+    if fn is _UNRESOLVED:
+        fn = _resolve(*key)
+    if fn is False:
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
     if func_id == _KPTR_XCHG:
@@ -403,7 +398,6 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         m = kptr.check_kptr_xchg(env, insn_idx)
         check_map_func_compatibility(env, m, func_id)
         return
-    fn = _proto(prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "
@@ -433,7 +427,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         m = meta.map
         if m is None:
             raise VerifierError("verifier internal error: expected map for helper call", 14)
-        if m.rdonly_prog and func_id in (3, 2, 87, 88):
+        if func_id in (3, 2, 87, 88) and m.rdonly_prog:
             raise VerifierError("write into map forbidden")
         if func_id == 12:
             _record_func_key(env, meta, func_id, insn_idx)

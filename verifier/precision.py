@@ -20,13 +20,13 @@ from isa import opcodes as op
 from isa.stack_args import PARAMS, load_slot, store_slot
 from verifier import regtypes as T
 from verifier.log import format_frame
+from verifier.precision_window import BPF_FUNC_tail_call, ends_in_window
 from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHIFT,
                             INSN_F_STACK_ACCESS, MAX_CALL_FRAMES, STACK_SPILL, Slot)
 
 INSN_F_DST_REG_STACK = 1 << 10
 INSN_F_SRC_REG_STACK = 1 << 11
 REGMASK_ARGS = 0b111110           # r1-r5
-BPF_FUNC_tail_call = 12
 
 
 class _NotSupp(Exception):
@@ -327,6 +327,7 @@ def _bt_kind(code: int) -> int:
 
 
 _BT_KIND = tuple(_bt_kind(code) for code in range(256))   # backtrack_kinds by opcode byte
+_RUNS_AFTER = 32      # steps of one backtrack before it uses the run tables (backtrack_runs)
 
 
 def backtrack_runs(insns, kinds: list[int]) -> tuple[list[int], list[int]]:
@@ -360,6 +361,8 @@ def mark_chain_precision(env, regno: int) -> None:
         return
     st = env.cur
     if st.regs[regno].type != T.SCALAR:
+        return
+    if not env.log.level2 and ends_in_window(env, st, regno):
         return
     bt = Backtrack(st.curframe)
     bt.reg_masks[st.curframe] = 1 << regno
@@ -395,6 +398,10 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
     skip_first = True
     log2 = env.log.level2
     changed = False
+    kinds = _BT_KIND
+    # the run tables, once this program has built them (env.bt_runs)
+    run_start, run_regs = env._bt_runs or (None, None)
+    steps = 0
     try:
         while True:
             history = len(st.jmp_history)
@@ -415,14 +422,18 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
             i = last_idx
             jh = st.jmp_history
             first = st.first_insn_idx
-            kinds = env.bt_kind
             insns = env.insns
-            run_start, run_regs = env.bt_runs
             while True:
                 if skip_first:
                     skip_first = False
                 else:
-                    lower = run_start[i]
+                    if run_start is None:
+                        # the run tables pay off on long walks only: built (once per
+                        # program) after _RUNS_AFTER steps of a walk
+                        steps += 1
+                        if steps > _RUNS_AFTER:
+                            run_start, run_regs = env.bt_runs
+                    lower = i if run_start is None else run_start[i]
                     if (lower < i and not log2
                             and not run_regs[i] & bt.reg_masks[bt.frame]):
                         # [lower, i] only writes untracked registers: step past it
@@ -436,7 +447,7 @@ def _mark_chain(env, starting_state, bt: Backtrack) -> bool:
                             i = lower
                             subseq_idx = lower + 1
                     hist = jh[history - 1] if history and jh[history - 1].idx == i else None
-                    k = kinds[i]
+                    k = kinds[insns[i].code & 0xFF]
                     # fast path: an instruction that backtracks to nothing here
                     if hist is None and not log2 and (k == 2 or (
                             k == 1 and not bt.reg_masks[bt.frame] >> insns[i].dst & 1)):

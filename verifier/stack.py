@@ -344,8 +344,9 @@ def _mark_reg_stack_read(env: Env, f: Frame, min_off: int, max_off: int, dst_reg
 def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: int,
                                   zero_size_allowed: bool, write: bool, meta) -> None:
     """Helper access to ``[reg + off, reg + off + access_size)`` on the stack."""
-    reg = env.reg(regno)
-    f = env.func_of(reg)
+    st = env.cur
+    reg = st.frames[st.curframe].regs[regno]
+    f = st.frames[reg.frameno]                  # env.func_of
     if access_size == 0 and not zero_size_allowed:
         raise VerifierError("invalid zero-sized read")
     check_stack_access_within_bounds(env, regno, off, access_size, write)
@@ -414,14 +415,17 @@ def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: i
         i = stop
     # every slot the helper may touch counts as read, writes included: a helper
     # that fills only part of the range leaves the rest as it was
-    if reg.s.var_off.mask == 0 and env.liveness is not None:
+    live = env.liveness
+    if live is None:
+        return
+    if reg.s.var_off.mask == 0:
         lo = (-(min_off + access_size)) // BPF_REG_SIZE
         hi = (-min_off - 1) // BPF_REG_SIZE
         for spi in range(max(lo, 0), hi + 1):
-            _live_read(env, f.frameno, spi)
-    elif env.liveness is not None:
+            live.mark_read(env, f.frameno, spi)         # _live_read
+    else:
         for i in range(min_off, max_off + access_size):
-            _live_read(env, f.frameno, (-i - 1) // BPF_REG_SIZE)
+            live.mark_read(env, f.frameno, (-i - 1) // BPF_REG_SIZE)
 
 
 def _range_read_error(reg: Reg, regno: int, min_off: int, i: int, access_size: int) -> None:
