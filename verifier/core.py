@@ -84,7 +84,8 @@ def do_check_insn(env: Env, insn, idx: int):
     current path ended (program exit).  Instructions that always fall through go to
     their checker by opcode (_CHECK_NEXT), calls, exits and conditional jumps are
     handled here, the rest (JA, the BPF_LD class, reserved encodings) by opcode
-    (_CHECK_FLOW); both tables are built once (_checkers)."""
+    (_CHECK_FLOW); both tables are built once (_checkers).  do_check looks the first
+    table up itself for the instructions that need nothing else here."""
     # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
     if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
