@@ -22,7 +22,7 @@ from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_
 from verifier.errors import EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
-from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, Reg
+from verifier.state import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64, Reg, scalar_reg
 from verifier.tnum import (U32_MAX, U64_MAX, Tnum, tnum_add, tnum_const_subreg, tnum_sub,
                            tnum_subreg_is_const)
 from verifier.worklist import push_stack
@@ -208,8 +208,8 @@ def check_alu_op(env: Env, insn) -> None:
             v = insn.imm & (U64_MAX if alu64 else U32_MAX)
             c = _CONSTS.get(v)
             st = env.cur
-            st.frames[st.curframe].regs[dst] = Reg(_SCALAR, c if c is not None
-                                                   else const_scalar(v))
+            st.frames[st.curframe].regs[dst] = scalar_reg(c if c is not None
+                                                          else const_scalar(v))
         return
 
     if opc == _END or opc == _NEG:
@@ -229,7 +229,7 @@ def check_alu_op(env: Env, insn) -> None:
                 env.set_reg(dst, d)
                 return
             res = scalar_alu(opc, d.s, d.s, alu64, imm=insn.imm, to_be=is_x)
-            env.set_reg(dst, Reg(_SCALAR, res, precise=d.precise))
+            env.set_reg(dst, scalar_reg(res, d.precise))
         else:
             check_reg_arg_dst(env, dst)
         return
@@ -237,34 +237,63 @@ def check_alu_op(env: Env, insn) -> None:
     if opc > _END:
         raise VerifierError(f"invalid BPF_ALU opcode {opc >> 4:x}", EINVAL)
 
-    # all other ALU ops
+    # all other ALU ops (the fast cases of ``op= imm`` are check_alu_imm's)
     off = insn.off
     if is_x:
         if insn.imm != 0 or (off and (off != 1 or (opc != _MOD and opc != _DIV))):
             raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
         check_reg_arg_src(env, src)
-    else:
-        if src != 0 or (off and (off != 1 or (opc != _MOD and opc != _DIV))):
-            raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
+    elif src != 0 or (off and (off != 1 or (opc != _MOD and opc != _DIV))):
+        raise VerifierError("BPF_ALU uses reserved fields", EINVAL)
+    check_reg_arg_src(env, dst)
+    if (opc == _MOD or opc == _DIV) and not is_x and insn.imm == 0:
+        raise VerifierError("div by zero", EINVAL)
+    if opc in _SHIFTS and not is_x:
+        size = 64 if alu64 else 32
+        if insn.imm < 0 or insn.imm >= size:
+            raise VerifierError(f"invalid shift {insn.imm}", EINVAL)
+    check_reg_arg_dst(env, dst, mark=False)
+    adjust_reg_min_max_vals(env, insn)
+
+
+def check_alu_imm(env: Env, insn) -> None:
+    """check_alu_op for ``dst op= imm`` with op in _CONST_FAST (alu_checker picks it by
+    opcode): with valid fields, a constant scalar dst and a constant pointer offset
+    are computed here, where none of check_alu_op's checks can fail (the hot cases of
+    unrolled and counting loops and of ``r2 = r10; r2 += -8``); the rest goes to
+    check_alu_op."""
+    dst = insn.dst
+    if dst < 10 and not insn.src and not insn.off:
         st = env.cur
         regs = st.frames[st.curframe].regs
-        d = regs[dst] if dst < 10 else None
-        if d is None:
-            pass
-        elif d.type == _SCALAR:
-            if (not d.s.var_off.mask and opc in _CONST_FAST
-                    and (not d.id or (opc != _ADD and opc != _SUB))
-                    and (opc not in _SHIFTS or 0 <= insn.imm < (64 if alu64 else 32))):
-                # constant op= imm, where none of the checks below can fail: what
-                # adjust_reg_min_max_vals computes, without the intermediate scalars
-                # (the hot case of unrolled and counting loops)
+        d = regs[dst]
+        code = insn.code
+        opc = code & 0xF0
+        if d.type == _SCALAR:
+            s = d.s
+            if not s.var_off.mask and (not d.id or (opc != _ADD and opc != _SUB)):
+                # constant op= imm: what adjust_reg_min_max_vals computes, without
+                # the intermediate scalars
+                imm = insn.imm
+                if opc == _ADD:
+                    v = (s.var_off.value + imm) & (U64_MAX if code & 7 == _ALU64 else U32_MAX)
+                elif opc not in _SHIFTS or 0 <= imm < (64 if code & 7 == _ALU64 else 32):
+                    v = const_alu(opc, s.var_off.value, imm & U64_MAX, code & 7 == _ALU64)
+                else:
+                    check_alu_op(env, insn)     # invalid shift
+                    return
                 env.scratched_regs |= 1 << dst
-                v = const_alu(opc, d.s.var_off.value, insn.imm & U64_MAX, alu64)
                 c = _CONSTS.get(v)
-                regs[dst] = Reg(_SCALAR, c if c is not None else const_scalar(v),
-                                precise=d.precise)
+                regs[dst] = scalar_reg(c if c is not None else const_scalar(v), d.precise)
                 return
-        elif (alu64 and d.type in _PTR_CONST_FAST and d.s == _ZERO_SCALAR
+            if opc not in _SHIFTS or 0 <= insn.imm < (64 if code & 7 == _ALU64 else 32):
+                # a variable scalar: check_alu_op's checks cannot fail for it
+                # either, so on to the transfer function
+                env.scratched_regs |= 1 << dst
+                _scalar_op(env, insn, d, const_scalar(insn.imm & U64_MAX), opc,
+                           code & 7 == _ALU64)
+                return
+        elif ((code & 7) == _ALU64 and d.type in _PTR_CONST_FAST and d.s == _ZERO_SCALAR
               and (opc == _ADD or (opc == _SUB and d.type != _PTR_TO_STACK))):
             # pointer +/- imm with no variable part (fp-8, map_value+16, pkt+14): when
             # every offset stays within BPF_MAX_VAR_OFF none of the checks of
@@ -282,15 +311,34 @@ def check_alu_op(env: Env, insn) -> None:
                     new.range = 0   # at or beyond pkt_end, moved: known nowhere
                 regs[dst] = new
                 return
-    check_reg_arg_src(env, dst)
-    if (opc == _MOD or opc == _DIV) and not is_x and insn.imm == 0:
-        raise VerifierError("div by zero", EINVAL)
-    if opc in _SHIFTS and not is_x:
-        size = 64 if alu64 else 32
-        if insn.imm < 0 or insn.imm >= size:
-            raise VerifierError(f"invalid shift {insn.imm}", EINVAL)
-    check_reg_arg_dst(env, dst, mark=False)
-    adjust_reg_min_max_vals(env, insn)
+    check_alu_op(env, insn)
+
+
+def check_alu_reg(env: Env, insn) -> None:
+    """check_alu_op for ``dst op= src`` with op in _CONST_FAST (alu_checker picks it by
+    opcode): two scalars with valid fields go straight to the transfer function, as
+    none of check_alu_op's checks can fail for them; the rest goes to check_alu_op."""
+    dst, src = insn.dst, insn.src
+    if dst < 10 and src < 10 and not insn.imm and not insn.off:
+        st = env.cur
+        regs = st.frames[st.curframe].regs
+        d = regs[dst]
+        s = regs[src]
+        if d.type == _SCALAR and s.type == _SCALAR:
+            env.scratched_regs |= (1 << src) | (1 << dst)
+            if d.precise:
+                mark_chain_precision(env, src)
+            code = insn.code
+            _scalar_op(env, insn, d, s.s, code & 0xF0, code & 7 == _ALU64)
+            return
+    check_alu_op(env, insn)
+
+
+def alu_checker(code: int):
+    """The checker of ALU/ALU64 opcode ``code`` (do_check_insn's dispatch table)."""
+    if (code & 0xF0) in _CONST_FAST:
+        return check_alu_reg if code & _X else check_alu_imm
+    return check_alu_op
 
 
 def _assign_scalar_id(env: Env, regno: int) -> Reg:
@@ -375,7 +423,14 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
         if ptr is not None:
             adjust_ptr_min_max_vals(env, insn, d, Reg(T.SCALAR, src_s), dst_is_off=False)
             return
-    # scalar op scalar
+    _scalar_op(env, insn, d, src_s, opc, alu64)
+
+
+def _scalar_op(env: Env, insn, d: Reg, src_s: Scalar, opc: int, alu64: bool) -> None:
+    """adjust_reg_min_max_vals for a scalar dst ``d`` and a scalar source: the
+    [-1, 0] fork, the transfer function and the linked-scalar delta."""
+    code = insn.code
+    dst = insn.dst
     fork = _should_fork(opc, d.s, src_s)
     if fork:
         branch = push_stack(env, env.insn_idx, env.insn_idx)
@@ -393,7 +448,7 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
                 u32_min=U32_MAX, u32_max=U32_MAX))
     dst_umax = d.s.umax      # before the op: a 32-bit op zero-extends its result
     res = scalar_alu(opc, d.s, src_s, alu64, off=insn.off)
-    new = Reg(T.SCALAR, res, precise=d.precise)      # any other op: the link breaks
+    new = scalar_reg(res, d.precise)      # any other op: the link breaks
     # remember a constant delta between linked scalars (r1 = r2; r1 += 1, w1 -= 4):
     # a later branch on either bounds the other (sync_linked_regs)
     const_mask = src_s.var_off.mask if alu64 else src_s.var_off.mask & U32_MAX

@@ -65,8 +65,7 @@ _CALL, _JA, _EXIT = op.CALL, op.JA, op.EXIT
 _CALL_OP = op.CALL_OP
 _CALL_K, _EXIT_K = op.JMP | op.CALL, op.JMP | op.EXIT     # the only valid call and exit
 _PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
-_check_alu_op, _check_ldx, _check_stx, _check_st = (alu.check_alu_op, mem.check_ldx,
-                                                    mem.check_stx, mem.check_st)
+_check_ldx, _check_stx, _check_st = mem.check_ldx, mem.check_stx, mem.check_st
 _check_cond_jmp_op = jumps.check_cond_jmp_op
 _NOT_INIT = T.NOT_INIT
 _IS_INIT, _REG_TYPE = _NOT_INIT.__ne__, attrgetter("type")    # (clean_dead_regs)
@@ -86,7 +85,8 @@ def do_check_insn(env: Env, insn, idx: int):
     current path ended (program exit).  Instructions that always fall through go to
     their checker by opcode (_CHECK_NEXT), calls, exits and conditional jumps are
     handled here, the rest (JA, the BPF_LD class, reserved encodings) by opcode
-    (_CHECK_FLOW); both tables are built once (_checkers)."""
+    (_CHECK_FLOW); both tables are built once (_checkers).  do_check looks the first
+    table up itself for the instructions that need nothing else here."""
     # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
     if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
@@ -191,7 +191,7 @@ def _checkers():
     for code in range(256):
         cls, o, mode = code & 7, code & 0xF0, code & 0xE0
         if cls in (_ALU, _ALU64):
-            nxt[code] = _check_alu_op
+            nxt[code] = alu.alu_checker(code)
         elif cls == _LDX:
             nxt[code] = _check_ldx
         elif cls == _STX:
@@ -244,6 +244,7 @@ def _check_ld_imm(env: Env, insn, idx: int) -> int:
 
 
 _CHECK_NEXT, _CHECK_FLOW = _checkers()
+_CHECK_NEXT_NO_WRITE = tuple(None if w else c for c, w in zip(_CHECK_NEXT, _MAY_WRITE_STACK))
 
 
 # --- the main loop ---------------------------------------------------------------------
@@ -264,6 +265,8 @@ def do_check(env: Env) -> None:
     check_insn = do_check_insn
     visited = is_state_visited
     may_write = _MAY_WRITE_STACK
+    # the fall-through checkers, but None where StackLiveness records the insn's writes
+    fall_through = _CHECK_NEXT if lv is None else _CHECK_NEXT_NO_WRITE
     env.do_print_state = False
     prev_insn_idx = -1
     idx = env.insn_idx
@@ -312,15 +315,22 @@ def do_check(env: Env) -> None:
                 env.prev_insn_print_len = len(line) + 1
             a.seen = True
             prev_insn_idx = idx
-            if lv is not None and may_write[insn.code]:
-                # the stack-write marks of this instruction (only stores and calls write)
-                lv.reset_writes(env, idx)
-                idx = check_insn(env, insn, idx)
-                lv.commit_writes(env)
+            check = fall_through[insn.code]
+            if check is not None and insn.dst != _R11 and insn.src != _R11:
+                # do_check_insn's first table, looked up here: one call fewer for the
+                # instructions that fall through and write no stack slot
+                check(env, insn)
+                idx += 1
             else:
-                idx = check_insn(env, insn, idx)
-            if idx is None:
-                break
+                if lv is not None and may_write[insn.code]:
+                    # the stack-write marks of this instruction (only stores and calls)
+                    lv.reset_writes(env, idx)
+                    idx = check_insn(env, insn, idx)
+                    lv.commit_writes(env)
+                else:
+                    idx = check_insn(env, insn, idx)
+                if idx is None:
+                    break
             env.insn_idx = idx
             if trace and (code_is_cond_jmp(insn)) and (env.scratched_regs or
                                                         env.scratched_stack):

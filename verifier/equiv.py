@@ -280,6 +280,8 @@ def states_maybe_looping(old: State, cur: State) -> bool:
         a, b = fo[i], fc[i]
         if a is b:
             continue
-        if not (_raw_equal(a, b) and a.s == b.s and a.id == b.id and a.ref_obj_id == b.ref_obj_id):
+        # (the scalar part first: in a loop the counter differs there)
+        if not (a.s == b.s and _raw_equal(a, b) and a.id == b.id
+                and a.ref_obj_id == b.ref_obj_id):
             return False
     return True

@@ -326,6 +326,11 @@ def is_state_visited(env, insn_idx: int) -> bool:
             return False
         return _add_state(env, cur, insn_idx, entries, key)
     _clean_live_states(env, insn_idx, cur, entries)
+    # what the loop below asks of the instruction and the current frame, once
+    is_iter_next = aux.is_iter_next
+    is_may_goto = env.insns[insn_idx].code == 0xE5
+    calls_callback = aux.calls_callback
+    cur_frame = cur.frames[cur.curframe]
     states_cnt = 0
     i = 0
     while i < len(entries):
@@ -342,17 +347,17 @@ def is_state_visited(env, insn_idx: int) -> bool:
             f_old = sl.frames[sl.curframe]
             skip_loop_check = False
             if (f_old.in_async_callback_fn
-                    and f_old.async_entry_cnt != cur.frames[cur.curframe].async_entry_cnt):
+                    and f_old.async_entry_cnt != cur_frame.async_entry_cnt):
                 skip_loop_check = True
-            elif aux.is_iter_next:
+            elif is_iter_next:
                 if iter_next_hit(env, sl, cur):
                     hit = loop = True
                 skip_loop_check = True
-            elif env.insns[insn_idx].code == 0xE5 and (
+            elif is_may_goto and (
                     sl.may_goto_depth != cur.may_goto_depth
                     and states_equal(env, sl, cur, RANGE_WITHIN)):     # may_goto
                 hit = loop = True
-            elif aux.calls_callback:
+            elif calls_callback:
                 if states_equal(env, sl, cur, RANGE_WITHIN):
                     hit = True
                 skip_loop_check = True

@@ -122,6 +122,30 @@ class Reg:
 
 NOT_INIT_REG = Reg()
 UNKNOWN_SCALAR = Reg(T.SCALAR, _UNKNOWN)
+_new_obj = object.__new__
+_SCALAR_T = T.SCALAR
+
+
+def scalar_reg(s: Scalar, precise: bool = False) -> Reg:
+    """``Reg(T.SCALAR, s, precise=precise)``: the same register, built without the
+    keyword parsing of __init__ (ALU results build one per instruction)."""
+    r = _new_obj(Reg)
+    r.type = _SCALAR_T
+    r.s = s
+    r.off = 0
+    r.id = 0
+    r.ref_obj_id = 0
+    r.range = 0
+    r.map = None
+    r.mem_size = 0
+    r.frameno = 0
+    r.subprogno = 0
+    r.btf_name = ""
+    r.precise = precise
+    r.btf = None
+    r.btf_id = 0
+    r.dynptr_id = 0
+    return r
 
 
 def ptr_reg(type: int, **kw) -> Reg:
