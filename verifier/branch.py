@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from isa import opcodes as op
 from isa.ints import s32, s64, u32, u64
-from verifier.branch_fields import equal_side, refine_fields, synced, violated_f
+from verifier.branch_fields import equal_side, refine_fields, synced
 from verifier.scalar_bounds import Scalar, _mark_unbounded, _Reg, reg_bounds_sync
 from verifier.tnum import (
     Tnum, tnum_and, tnum_const, tnum_intersect, tnum_is_const, tnum_or, tnum_overlap,
@@ -372,26 +372,32 @@ _EQ_FIELDS = frozenset({op.JEQ, op.JNE})
 
 def _predict_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool, pred) -> tuple:
     # an exact constant (Scalar.const) the refinement leaves untouched needs no sync
+    # _violated on the nine fields, inline below: umin > umax, smin > smax, u32, s32
     a_k = a[0].mask == 0 and a == _const(a[0].value)
     b_k = b[0].mask == 0 and b == _const(b[0].value)
-    eq = equal_side(a, b, is_jmp32) if pred is None and b_k and opc in _EQ_FIELDS else None
+    eq = None
+    if pred is None and b_k and opc in _EQ_FIELDS:
+        eq = equal_side(a, b, True) if is_jmp32 else b     # (64-bit: b itself)
     if eq is not None:
         x, y = refine_fields(a, b, op.JNE, is_jmp32)
         x = a if a_k and x == a else synced(x)
         y = b if y == b else synced(y)
-        if violated_f(x) or violated_f(y):
+        if (x[3] > x[4] or x[1] > x[2] or x[7] > x[8] or x[5] > x[6]
+                or y[3] > y[4] or y[1] > y[2] or y[7] > y[8] or y[5] > y[6]):
             return (1, None) if opc == op.JEQ else (0, None)
         x, y = _new(Scalar, x), _new(Scalar, y)
         return -1, (Refined(eq, b, x, y) if opc == op.JEQ else Refined(x, y, eq, b))
     x, y = refine_fields(a, b, _REV[opc], is_jmp32)
     f1 = a if a_k and x == a else synced(x)
     f2 = b if b_k and y == b else synced(y)
-    if pred is None and (violated_f(f1) or violated_f(f2)):
+    if pred is None and (f1[3] > f1[4] or f1[1] > f1[2] or f1[7] > f1[8] or f1[5] > f1[6]
+                         or f2[3] > f2[4] or f2[1] > f2[2] or f2[7] > f2[8] or f2[5] > f2[6]):
         return 1, None
     x, y = refine_fields(a, b, opc, is_jmp32)
     t1 = a if a_k and x == a else synced(x)
     t2 = b if b_k and y == b else synced(y)
-    if pred is None and (violated_f(t1) or violated_f(t2)):
+    if pred is None and (t1[3] > t1[4] or t1[1] > t1[2] or t1[7] > t1[8] or t1[5] > t1[6]
+                         or t2[3] > t2[4] or t2[1] > t2[2] or t2[7] > t2[8] or t2[5] > t2[6]):
         return 0, None
     return -1, Refined(_new(Scalar, t1), _new(Scalar, t2), _new(Scalar, f1), _new(Scalar, f2))
 

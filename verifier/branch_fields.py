@@ -38,11 +38,6 @@ def equal_side(a: Scalar, b: Scalar, is_jmp32: bool) -> Scalar | None:
     return None
 
 
-def violated_f(f: tuple) -> bool:
-    """_violated on the nine fields."""
-    return f[3] > f[4] or f[1] > f[2] or f[7] > f[8] or f[5] > f[6]
-
-
 def synced(f: tuple) -> tuple:
     """reg_bounds_sync on the nine fields, through its memo."""
     out = _SYNC_MEMO.get(f)
@@ -180,7 +175,7 @@ def _ne64(val: int, umin: int, umax: int, smin: int, smax: int) -> tuple:
         umin = (umin + 1) & U64
     if umax == val:
         umax = (umax - 1) & U64
-    sval = s64(val)
+    sval = val - 0x10000000000000000 if val >> 63 else val      # s64(val), val a u64
     if smin == sval:
         smin = s64(smin + 1)
     if smax == sval:

@@ -18,7 +18,12 @@ net/core/filter.c and kernel/trace/bpf_trace.c:
   bpf_sysctl``, ``struct bpf_cgroup_dev_ctx`` and ``struct bpf_sockopt``
   (kernel/bpf/cgroup.c; optval..optval_end is packet memory);
 - ``struct __sk_buff`` as flow_dissector sees it (data, data_end, flow_keys only) and
-  ``struct sk_reuseport_md`` (sk_reuseport_is_valid_access).
+  ``struct sk_reuseport_md`` (sk_reuseport_is_valid_access);
+- loads through socket pointers (``struct bpf_sock`` / ``bpf_tcp_sock`` / ``bpf_xdp_sock``,
+  sock_ptr_is_valid_access).
+
+Each type's answers are kept in a per-process table (``CtxModel.access``): they depend
+only on the access and the constant layouts here.
 
 A failed check becomes ``invalid bpf_context access off=N size=M``.
 """
@@ -320,6 +325,27 @@ def bpf_sock_is_valid_access(off: int, size: int) -> bool:
     return size == 4
 
 
+# struct bpf_tcp_sock (uapi)
+_TCP_SOCK_SIZE = 112          # sizeof(struct bpf_tcp_sock): icsk_retransmits ends it
+TCP_SOCK_U64 = (80, 88)       # bytes_received, bytes_acked
+
+
+def sock_ptr_is_valid_access(t: int, off: int, size: int) -> bool:
+    """A load through a socket pointer of type ``t`` (kernel: bpf_sock_common_is_valid_access,
+    bpf_sock_is_valid_access, bpf_tcp_sock_is_valid_access, bpf_xdp_sock_is_valid_access)."""
+    if t == T.PTR_TO_SOCK_COMMON and 8 <= off < 24:   # type .. priority
+        return False
+    if t == T.PTR_TO_TCP_SOCK:
+        # bytes_received and bytes_acked are the two u64 fields, every other offset is
+        # read as a u32
+        if not 0 <= off < _TCP_SOCK_SIZE or off % size:
+            return False
+        return size == (8 if off in TCP_SOCK_U64 else 4)
+    if t == T.PTR_TO_XDP_SOCK:
+        return off == 0 and size == 4
+    return bpf_sock_is_valid_access(off, size)
+
+
 _SOCK_CREATE = ("cgroup_inet_sock_create", "cgroup_inet_sock_release")
 
 
@@ -463,6 +489,17 @@ class CtxModel:
         # every helper may read and write the packet, whatever its .pkt_access
         # (kernel: may_access_direct_pkt_data's BPF_PROG_TYPE_CGROUP_SOCKOPT case)
         self.helper_pkt_any = helper_pkt_any
+        self.table: dict = {}     # (off, size, write, attach) -> is_valid_access's answer
+
+    def access(self, off: int, size: int, write: bool, attach) -> tuple:
+        """``is_valid_access(off, size, write, attach)``, looked up in this type's
+        per-process table of answers (filled on first use: the answer depends only
+        on these arguments and the constant layout above)."""
+        key = (off, size, write, attach)
+        r = self.table.get(key)
+        if r is None:
+            r = self.table[key] = self.is_valid_access(off, size, write, attach)
+        return r
 
 
 MODELS = {

@@ -220,16 +220,22 @@ def _refine_same(s: Scalar, opc: int, jmp32: bool) -> Scalar:
 # --- NULL checks -----------------------------------------------------------------------
 
 def mark_ptr_not_null(r: Reg) -> Reg:
-    if T.base(r.type) == T.PTR_TO_MAP_VALUE:
+    t = r.type
+    if t & T.BASE_MASK == T.PTR_TO_MAP_VALUE:
         m = r.map
         if m is not None and m.inner is not None:
             return r.with_(type=T.CONST_PTR_TO_MAP, map=m.inner)
         if m is not None and m.map_type == "xskmap":
-            return r.with_(type=T.PTR_TO_XDP_SOCK)
-        if m is not None and m.map_type in ("sockmap", "sockhash"):
-            return r.with_(type=T.PTR_TO_SOCKET)
-        return r.with_(type=T.PTR_TO_MAP_VALUE)
-    return r.with_(type=r.type & ~T.PTR_MAYBE_NULL)
+            t = T.PTR_TO_XDP_SOCK
+        elif m is not None and m.map_type in ("sockmap", "sockhash"):
+            t = T.PTR_TO_SOCKET
+        else:
+            t = T.PTR_TO_MAP_VALUE
+    else:
+        t &= ~T.PTR_MAYBE_NULL
+    r = r.copy()        # r.with_(type=t), without the keyword loop
+    r.type = t
+    return r
 
 
 def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
@@ -339,6 +345,7 @@ def _with_s(r: Reg, s) -> Reg:
 _X, _JMP32, _JA, _JCOND = op.X, op.JMP32, op.JA, op.JCOND
 _PTR_TO_STACK = T.PTR_TO_STACK
 _PKT_CMP = frozenset({op.JGT, op.JLT, op.JGE, op.JLE})    # try_match_pkt_pointers' ops
+_PKT_ANY = frozenset({T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET_END})  # _is_pkt_any
 _jmp_imm = BR.jmp_imm
 
 
@@ -376,6 +383,8 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     if flags:
         push_jmp_history(env, st, flags)
     jmp32 = (code & 7) == _JMP32
+    if dst.type in _PKT_ANY and src.type in _PKT_ANY and not jmp32:
+        return _cond_jmp_pkt(env, st, insn, insn_idx, dst, src, opc)
     # this kernel has no "same register" shortcut: r8 vs r8 is decided (or not)
     # and refined like two registers that happen to be one
     pred, ref = _predict(dst, src, opc, jmp32, False)
@@ -429,6 +438,23 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     if not (not jmp32 and opc in _PKT_CMP and try_match_pkt_pointers(insn, dst, src, st, other)) \
             and env.is_pointer_value(dstno):
         raise VerifierError(f"R{dstno} pointer comparison prohibited")
+    return insn_idx + 1
+
+
+def _cond_jmp_pkt(env: Env, st: State, insn, insn_idx: int, dst: Reg, src: Reg,
+                  opc: int) -> int:
+    """``if rD <op> rS`` with both packet pointers (data, meta or end): check_cond_jmp_op's
+    steps for this form - decided only by a range already known to be at or beyond the
+    end; no scalar to refine or link, neither maybe-NULL; what a packet comparison proves
+    goes to each side (try_match_pkt_pointers), any other comparison of pointers is
+    refused unless pointers may leak."""
+    pred = _pkt_branch_taken(dst, src, opc)
+    if pred >= 0:
+        return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
+    other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
+    if not (opc in _PKT_CMP and try_match_pkt_pointers(insn, dst, src, st, other)) \
+            and env.is_pointer_value(insn.dst):
+        raise VerifierError(f"R{insn.dst} pointer comparison prohibited")
     return insn_idx + 1
 
 

@@ -23,8 +23,9 @@ from verifier import regtypes as T
 from verifier import stack as ST
 from verifier.btf_access import btf_id_access
 from verifier import local_obj as LO
-from verifier.ctx import bpf_sock_is_valid_access
+from verifier.ctx import TCP_SOCK_U64 as _TCP_SOCK_U64, sock_ptr_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
+from verifier.input import BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
 from verifier.scalar_bounds import Scalar
@@ -33,17 +34,13 @@ from verifier.state import MAX_BPF_STACK, NOT_INIT_REG, UNKNOWN_SCALAR, Reg
 from verifier.tnum import tnum_add, tnum_const, tnum_is_aligned, tnum_strn
 
 SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
-_PTR_TO_STACK = T.PTR_TO_STACK
+_PTR_TO_STACK, _PTR_TO_CTX, _PTR_TO_MAP_VALUE = T.PTR_TO_STACK, T.PTR_TO_CTX, T.PTR_TO_MAP_VALUE
+_PTR_TO_PACKET, _PTR_TO_PACKET_META = T.PTR_TO_PACKET, T.PTR_TO_PACKET_META
+_RDWR_ONLY_PROG = BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG    # check_map_access_type's flags
 _SIZE = SIZE_BYTES
 _MEM, _MEMSX = op.MEM, op.MEMSX
+_NOT_INIT = T.NOT_INIT
 _write_fixed, _read_fixed = ST._write_fixed, ST._read_fixed
-MAX_PACKET_OFF = 0xFFFF
-BEYOND_PKT_END = -2   # pkt > pkt_end (kernel value)
-AT_PKT_END = -1       # pkt >= pkt_end
-
-# struct bpf_sock / bpf_sock common prefix (uapi)
-_TCP_SOCK_SIZE = 112          # sizeof(struct bpf_tcp_sock): icsk_retransmits ends it
-_TCP_SOCK_U64 = (80, 88)      # bytes_received, bytes_acked
 
 
 def _mem_err(env: Env, regno: int, off: int, size: int, mem_size: int) -> str:
@@ -66,8 +63,12 @@ def _mem_ok(off: int, size: int, mem_size: int, zero_size_allowed: bool) -> bool
 
 def check_mem_region_access(env: Env, regno: int, off: int, size: int, mem_size: int,
                             zero_size_allowed: bool) -> None:
-    reg = env.reg(regno)
-    s = reg.s
+    st = env.cur
+    s = st.frames[st.curframe].regs[regno].s
+    lo, hi = s.smin + off, s.umax + off
+    if (0 <= lo < 0x80000000 and 0 <= hi < 0x80000000 and size > 0
+            and s.umax < BPF_MAX_VAR_OFF and lo + size <= mem_size and hi + size <= mem_size):
+        return      # the common case: both ends in range (their s32 is themselves)
     if s.smin < 0 and (s.smin == S64_MIN or off + s.smin != s32(off + s.smin)
                        or s.smin + off < 0):
         raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
@@ -96,13 +97,17 @@ def check_map_access_type(env: Env, regno: int, off: int, size: int, write: bool
 
 
 def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowed: bool,
-                     direct: bool = True) -> None:
+                     direct: bool = True):
+    """kernel: check_map_access.  Returns the value's BTF record (verifier.local_obj), or
+    None for a map whose value has no BTF."""
     reg = env.reg(regno)
     m = reg.map
     check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
+    rec = None
     if m.value_btf:
         # __kptr fields, from the value's BTF record (verifier.local_obj)
-        for f in LO.map_record(env, m).fields:
+        rec = LO.map_record(env, m)
+        for f in rec.fields:
             if f.kind in LO.KPTR_KINDS and reg.s.smin + off < f.off + f.size \
                     and f.off < reg.s.umax + off + size:
                 LO.check_kptr_access(env, reg, off, size, direct, f)
@@ -115,6 +120,7 @@ def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowe
                 continue
             raise VerifierError(f"{kind} cannot be accessed directly by "
                                 f"{'load/store' if direct else 'helper'}")
+    return rec
 
 
 def check_packet_access(env: Env, regno: int, off: int, size: int,
@@ -162,7 +168,9 @@ def check_ctx_access(env: Env, off: int, size: int, write: bool, is_ldsx: bool =
     ctx = env.ctx
     ok, reg_type = (False, T.SCALAR)
     if ctx is not None:
-        ok, reg_type = ctx.is_valid_access(off, size, write, env.inp.expected_attach_type)
+        attach = env.inp.expected_attach_type
+        ok, reg_type = ctx.table.get((off, size, write, attach)) or ctx.access(off, size,
+                                                                                write, attach)
     if ok and is_ldsx and reg_type != T.SCALAR:
         ok = False
     if not ok:
@@ -170,26 +178,12 @@ def check_ctx_access(env: Env, off: int, size: int, write: bool, is_ldsx: bool =
     return reg_type
 
 
-def _sock_valid(t: int, off: int, size: int) -> bool:
-    if t == T.PTR_TO_SOCK_COMMON and 8 <= off < 24:   # type .. priority
-        return False
-    if t == T.PTR_TO_TCP_SOCK:
-        # kernel: bpf_tcp_sock_is_valid_access - bytes_received and bytes_acked are the
-        # two u64 fields, every other offset is read as a u32
-        if not 0 <= off < _TCP_SOCK_SIZE or off % size:
-            return False
-        return size == (8 if off in _TCP_SOCK_U64 else 4)
-    if t == T.PTR_TO_XDP_SOCK:
-        return off == 0 and size == 4
-    return bpf_sock_is_valid_access(off, size)
-
-
 def check_sock_access(env: Env, regno: int, off: int, size: int, write: bool) -> None:
     reg = env.reg(regno)
     if reg.s.smin < 0:
         raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
                             f"if (index >=0) check.")
-    if not _sock_valid(reg.type, off, size):
+    if not sock_ptr_is_valid_access(reg.type, off, size):
         raise VerifierError(f"R{regno} invalid {T.type_str(reg.type)} access off={off} "
                             f"size={size}")
 
@@ -315,19 +309,21 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
         check_mem_region_access(env, regno, off, size, reg.map.key_size, False)
         if value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
-    elif t == T.PTR_TO_MAP_VALUE:
-        check_map_access_type(env, regno, off, size, write)
-        check_map_access(env, regno, off, size, False)
+    elif t == _PTR_TO_MAP_VALUE:
+        m = reg.map
+        if m.flags & _RDWR_ONLY_PROG:
+            check_map_access_type(env, regno, off, size, write)
+        rec = check_map_access(env, regno, off, size, False)
         field = None
-        if reg.map.value_btf and reg.s.var_off.mask == 0:
-            field = LO.kptr_field(LO.map_record(env, reg.map), off + reg.s.var_off.value)
+        vo = reg.s.var_off
+        if rec is not None and rec.fields and vo.mask == 0:
+            field = LO.kptr_field(rec, off + vo.value)
         if field is not None:
             LO.check_map_kptr_access(env, regno, value_regno, insn, field, check_ptr_off_reg)
         elif not write and value_regno >= 0:
-            m = reg.map
-            if (reg.s.var_off.mask == 0 and m.rdonly_prog and m.frozen
+            if (vo.mask == 0 and m.flags & BPF_F_RDONLY_PROG and m.frozen
                     and m.type_id == 2 and m.kind == "data"):
-                val = _direct_read(m, off + s64(reg.s.var_off.value), size, is_ldsx)
+                val = _direct_read(m, off + s64(vo.value), size, is_ldsx)
                 regs[value_regno] = Reg(T.SCALAR, Scalar.const(val))
             else:
                 regs[value_regno] = UNKNOWN_SCALAR
@@ -341,14 +337,16 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             check_mem_region_access(env, regno, off, size, reg.mem_size, False)
         if value_regno >= 0 and (not write or rdonly):
             regs[value_regno] = UNKNOWN_SCALAR
-    elif t == T.PTR_TO_CTX and getattr(env.ctx, "load", None) is not None:
+    elif t == _PTR_TO_CTX and getattr(env.ctx, "load", None) is not None:
         # a BTF-typed context (tp_btf, iter: verifier.btf_ctx)
         check_ptr_off_reg(env, reg, regno)
         r = env.ctx.load(env, off, size, write, is_ldsx)
         if not write and value_regno >= 0:
             regs[value_regno] = r
-    elif t == T.PTR_TO_CTX:
-        check_ptr_off_reg(env, reg, regno)
+    elif t == _PTR_TO_CTX:
+        vo = reg.s.var_off
+        if reg.off or vo.mask or vo.value:
+            check_ptr_off_reg(env, reg, regno)          # raises
         reg_type = check_ctx_access(env, off, size, write, is_ldsx)
         if not write and value_regno >= 0:
             if reg_type == T.SCALAR:
@@ -366,7 +364,7 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             raise VerifierError(f"invalid access to flow keys off={off} size={size}")
         if not write and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
-    elif T.is_pkt_pointer(t):
+    elif b == _PTR_TO_PACKET or b == _PTR_TO_PACKET_META:         # T.is_pkt_pointer(t)
         if write and not may_access_direct_pkt_data(env, None, True):
             raise VerifierError("cannot write into packet")
         check_packet_access(env, regno, off, size, False)
@@ -392,7 +390,10 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     else:
         raise VerifierError(f"R{regno} invalid mem access '{T.type_str(t)}'")
     if size < 8 and value_regno >= 0 and not write:
-        _narrow_load(regs, value_regno, size, is_ldsx)
+        if regs[value_regno] is UNKNOWN_SCALAR:     # _narrow_load's common case, inline
+            regs[value_regno] = (_NARROW_UNKNOWN_SX if is_ldsx else _NARROW_UNKNOWN)[size]
+        else:
+            _narrow_load(regs, value_regno, size, is_ldsx)
 
 
 def _narrow_load(regs: list, value_regno: int, size: int, is_ldsx: bool) -> None:
@@ -462,7 +463,11 @@ def check_ldx(env: Env, insn) -> None:
     env.scratched_regs |= 1 << dst
     check_mem_access(env, src, insn.off, _SIZE[code & 0x18], False, dst, False,
                      (code & 0xE0) == _MEMSX, insn)
-    save_aux_ptr_type(env, src_type)
+    aux = env.aux[env.insn_idx]                     # save_aux_ptr_type, first visit inline
+    if aux.ptr_type == _NOT_INIT:
+        aux.ptr_type = src_type
+    elif aux.ptr_type != src_type:
+        save_aux_ptr_type(env, src_type)
 
 
 def check_stx(env: Env, insn) -> None:
@@ -473,7 +478,11 @@ def check_stx(env: Env, insn) -> None:
     check_reg_arg_src(env, src)
     dst_type = check_reg_arg_src(env, dst).type
     check_mem_access(env, dst, insn.off, _SIZE[code & 0x18], True, src, False, False, insn)
-    save_aux_ptr_type(env, dst_type)
+    aux = env.aux[env.insn_idx]                     # save_aux_ptr_type, first visit inline
+    if aux.ptr_type == _NOT_INIT:
+        aux.ptr_type = dst_type
+    elif aux.ptr_type != dst_type:
+        save_aux_ptr_type(env, dst_type)
 
 
 def check_st(env: Env, insn) -> None:
@@ -483,7 +492,11 @@ def check_st(env: Env, insn) -> None:
     dst = insn.dst
     dst_type = check_reg_arg_src(env, dst).type
     check_mem_access(env, dst, insn.off, _SIZE[code & 0x18], True, -1, False, False, insn)
-    save_aux_ptr_type(env, dst_type)
+    aux = env.aux[env.insn_idx]                     # save_aux_ptr_type, first visit inline
+    if aux.ptr_type == _NOT_INIT:
+        aux.ptr_type = dst_type
+    elif aux.ptr_type != dst_type:
+        save_aux_ptr_type(env, dst_type)
 
 
 def _atomic_ptr_type_ok(env: Env, regno: int) -> bool:

@@ -19,13 +19,15 @@ from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
-from verifier.state import (BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
+from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
                             MAX_BPF_STACK, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_MISC,
                             STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
 from verifier.tnum import tnum_strn
 from verifier.worklist import push_jmp_history
 
 _ZERO_REG = Reg(T.SCALAR, Scalar.const(0))
+_SCALAR, _NOT_INIT, _PTR_TO_STACK = T.SCALAR, T.NOT_INIT, T.PTR_TO_STACK
+_const = Scalar.const
 _ALL_SPILL = (STACK_SPILL,) * BPF_REG_SIZE
 _SPILLABLE = frozenset((T.PTR_TO_MAP_VALUE, T.PTR_TO_STACK, T.PTR_TO_CTX, T.PTR_TO_PACKET,
                         T.PTR_TO_PACKET_META, T.PTR_TO_PACKET_END, T.PTR_TO_FLOW_KEYS,
@@ -37,10 +39,6 @@ _SPILLABLE = frozenset((T.PTR_TO_MAP_VALUE, T.PTR_TO_STACK, T.PTR_TO_CTX, T.PTR_
 
 def insn_stack_access_flags(frameno: int, spi: int) -> int:
     return INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | frameno
-
-
-def is_spillable(t: int) -> bool:
-    return T.base(t) in _SPILLABLE
 
 
 def reg_width(s: Scalar) -> int:
@@ -105,10 +103,6 @@ def _update_stack_depth(env: Env, f: Frame, off: int) -> None:
         sp.stack_depth = depth
 
 
-def _put(f: Frame, spi: int, slot: Slot) -> None:
-    f.stack[spi] = slot
-
-
 def check_stack_write(env: Env, ptr_regno: int, off: int, size: int, value_regno: int,
                       insn) -> None:
     reg = env.reg(ptr_regno)
@@ -120,52 +114,73 @@ def check_stack_write(env: Env, ptr_regno: int, off: int, size: int, value_regno
 
 
 def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn) -> None:
+    """kernel: check_stack_write_fixed_off.  The access is aligned (check_ptr_alignment:
+    the stack is always strict), so its bytes lie in one slot."""
     slot_i = -off - 1
-    spi = slot_i // BPF_REG_SIZE
+    spi = slot_i >> 3                   # // BPF_REG_SIZE (slot_i >= 0)
+    stack = f.stack
     st = env.cur
     cur = st.frames[st.curframe]
-    reg = cur.regs[value_regno] if value_regno >= 0 else None
-    if f.stack[spi].types[0] == STACK_DYNPTR:
+    reg = cur.regs[value_regno] if value_regno >= 0 else None   # before any dynptr goes
+    old = stack[spi]
+    if old.types[0] == STACK_DYNPTR:
         destroy_if_dynptr_slot(env, f, spi)
-    old = f.stack[spi]
-    if off % BPF_REG_SIZE == 0 and size == BPF_REG_SIZE and env.liveness is not None:
+        old = stack[spi]
+    aligned = not off & 7               # off % BPF_REG_SIZE == 0
+    if aligned and size == BPF_REG_SIZE and env.liveness is not None:
         env.liveness.mark_write(env, f.frameno, spi)
     env.scratched_stack |= 1 << spi
-    flags = INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | f.frameno   # insn_stack_access_flags
-    is_st = (insn.code & 7) == 2   # BPF_ST
-    if reg is not None and off % BPF_REG_SIZE == 0 and reg.type == T.SCALAR and env.bpf_capable:
-        fits = reg_width(reg.s) <= 8 * size
-        if fits:
-            new = env.scalar_id_before_mov(reg)
-            if new is not reg:
-                reg = cur.regs[value_regno] = new
-        _save_reg(f, spi, reg if fits else reg.with_(id=0), size, old)
-    elif reg is None and off % BPF_REG_SIZE == 0 and is_st and env.bpf_capable:
-        _save_reg(f, spi, Reg(T.SCALAR, Scalar.const(insn.imm)), size, old)
-    elif reg is not None and is_spillable(reg.type):
-        if size != BPF_REG_SIZE:
-            raise VerifierError("invalid size of register spill")
-        if f is not cur and reg.type == T.PTR_TO_STACK:
-            raise VerifierError("cannot spill pointers to stack into stack frame of the caller",
-                                EINVAL)
-        _save_reg(f, spi, reg, size, old)
+    if reg is not None:
+        rtype = reg.type
+        if aligned and rtype == _SCALAR and env.bpf_capable:
+            if reg.s.umax.bit_length() <= 8 * size:             # reg_width(reg.s) fits
+                if reg.id & BPF_ADD_CONST or (not reg.id and reg.s.var_off.mask):
+                    # assign_scalar_id_before_mov gives it a plain id
+                    reg = cur.regs[value_regno] = env.scalar_id_before_mov(reg)
+            else:
+                reg = reg.with_(id=0)
+        elif rtype != _SCALAR and rtype != _NOT_INIT and T.base(rtype) in _SPILLABLE:
+            if size != BPF_REG_SIZE:
+                raise VerifierError("invalid size of register spill")
+            if f is not cur and rtype == _PTR_TO_STACK:
+                raise VerifierError("cannot spill pointers to stack into stack frame of the caller",
+                                    EINVAL)
+        else:
+            _write_misc(env, f, spi, slot_i, size, old,
+                        rtype == _SCALAR and not reg.s.var_off.mask and not reg.s.var_off.value,
+                        value_regno)
+            return
+    elif aligned and (insn.code & 7) == 2 and env.bpf_capable:   # BPF_ST of a constant
+        reg = Reg(_SCALAR, _const(insn.imm))
     else:
-        typ = STACK_MISC
-        types = list(old.types)
-        if types[BPF_REG_SIZE - 1] == STACK_SPILL or types[BPF_REG_SIZE - 1] >= 4:  # special slot
-            types = [_scrub(t) for t in types]
-        if ((reg is not None and reg.type == T.SCALAR and reg.s.var_off.mask == 0
-             and reg.s.var_off.value == 0)
-                or (reg is None and is_st and insn.imm == 0)):
-            if value_regno >= 0:
-                mark_chain_precision(env, value_regno)
-            typ = STACK_ZERO
-        for i in range(size):
-            types[(slot_i - i) % BPF_REG_SIZE] = typ
-        _put(f, spi, Slot(tuple(types), NOT_INIT_REG))
-        flags = 0
-    if flags:
-        push_jmp_history(env, env.cur, flags)
+        _write_misc(env, f, spi, slot_i, size, old,
+                    (insn.code & 7) == 2 and insn.imm == 0, value_regno)
+        return
+    # save_register_state
+    if size == BPF_REG_SIZE:
+        stack[spi] = Slot(_ALL_SPILL, reg)
+    else:
+        _save_reg(f, spi, reg, size, old)
+    # insn_stack_access_flags(frameno, spi)
+    push_jmp_history(env, st, INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | f.frameno)
+
+
+def _write_misc(env: Env, f: Frame, spi: int, slot_i: int, size: int, old: Slot,
+                writing_zero: bool, value_regno: int) -> None:
+    """A store that is not a spill: its bytes become STACK_MISC, or STACK_ZERO for a
+    known zero (whose precision then matters); the rest of a spilled or special slot
+    is scrubbed to MISC first."""
+    types = list(old.types)
+    if types[BPF_REG_SIZE - 1] == STACK_SPILL or types[BPF_REG_SIZE - 1] >= 4:  # special slot
+        types = [_scrub(t) for t in types]
+    typ = STACK_MISC
+    if writing_zero:
+        if value_regno >= 0:
+            mark_chain_precision(env, value_regno)
+        typ = STACK_ZERO
+    j = slot_i & 7                      # the access's bytes: j, j-1, ... j-size+1
+    types[j - size + 1:j + 1] = (typ,) * size
+    f.stack[spi] = Slot(tuple(types), NOT_INIT_REG)
 
 
 def _save_reg(f: Frame, spi: int, reg: Reg, size: int, old: Slot) -> None:
@@ -250,83 +265,92 @@ def check_stack_read(env: Env, ptr_regno: int, off: int, size: int, dst_regno: i
 
 
 def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None:
-    cur = env.frame
+    """kernel: check_stack_read_fixed_off.  The access is aligned (check_ptr_alignment:
+    the stack is always strict), so its bytes lie in one slot."""
+    st = env.cur
+    cur = st.frames[st.curframe]
     slot_i = -off - 1
-    spi = slot_i // BPF_REG_SIZE
+    spi = slot_i >> 3                   # // BPF_REG_SIZE (slot_i >= 0)
     slot = f.stack[spi]
     stype = slot.types
-    spilled = slot.spilled
-    flags = INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | f.frameno   # insn_stack_access_flags
     env.scratched_stack |= 1 << spi
     if env.liveness is not None:
         env.liveness.mark_read(env, f.frameno, spi)
-    if stype[BPF_REG_SIZE - 1] == STACK_SPILL:
+    if stype[BPF_REG_SIZE - 1] != STACK_SPILL:
+        # no spill: every byte read must be MISC or ZERO (or INVALID where uninitialised
+        # stack may be read); all ZERO reads the constant 0 (mark_reg_stack_read)
+        j = slot_i & 7                  # the access's bytes: j, j-1, ... j-size+1
+        zero = True
+        for i in range(size):
+            t = stype[j - i]
+            if t == STACK_ZERO:
+                continue
+            zero = False
+            if t == STACK_MISC or (t == STACK_INVALID and env.allow_uninit_stack):
+                continue
+            raise VerifierError(f"invalid read from stack off {off}+{i} size {size}")
+        if dst_regno >= 0:
+            cur.regs[dst_regno] = _ZERO_REG if zero else UNKNOWN_SCALAR
+        return
+    spilled = slot.spilled
+    if stype == _ALL_SPILL:
+        spill_size = BPF_REG_SIZE
+    else:
         spill_size = 1
         i = BPF_REG_SIZE - 1
         while i > 0 and stype[i - 1] == STACK_SPILL:
             spill_size += 1
             i -= 1
-        if size != BPF_REG_SIZE or spill_size != BPF_REG_SIZE:
-            if spilled.type != T.SCALAR:
-                raise VerifierError("invalid size of register fill")
-            if dst_regno < 0:
-                return
-            if size <= spill_size and off % BPF_REG_SIZE == 0:
-                if (env.bpf_capable and size == 4 and spill_size == 4
-                        and reg_width(spilled.s) <= 32):
-                    new = env.scalar_id_before_mov(spilled)
-                    if new is not spilled:
-                        spilled = new
-                        f.stack[spi] = Slot(stype, spilled)
-                r = spilled
-                if reg_width(spilled.s) > size * 8:
-                    r = r.with_(id=0)
-                cur.regs[dst_regno] = r
-            else:
-                spill_cnt = zero_cnt = 0
-                for i in range(size):
-                    t = stype[(slot_i - i) % BPF_REG_SIZE]
-                    if t == STACK_SPILL:
-                        spill_cnt += 1
-                    elif t == STACK_MISC:
-                        pass
-                    elif t == STACK_ZERO:
-                        zero_cnt += 1
-                    elif t == STACK_INVALID and env.allow_uninit_stack:
-                        pass
-                    else:
-                        raise VerifierError(f"invalid read from stack off {off}+{i} size {size}")
-                if (spill_cnt == size and spilled.s.var_off.mask == 0
-                        and spilled.s.var_off.value == 0):
-                    cur.regs[dst_regno] = _ZERO_REG
-                elif zero_cnt == size:
-                    cur.regs[dst_regno] = _ZERO_REG
-                    flags = 0
-                else:
-                    cur.regs[dst_regno] = UNKNOWN_SCALAR
-                    flags = 0
-        elif dst_regno >= 0:
-            if env.bpf_capable:
+    if size != BPF_REG_SIZE or spill_size != BPF_REG_SIZE:
+        if spilled.type != _SCALAR:
+            raise VerifierError("invalid size of register fill")
+        if dst_regno < 0:
+            return
+        if size <= spill_size and not off & 7:
+            if (env.bpf_capable and size == 4 and spill_size == 4
+                    and reg_width(spilled.s) <= 32):
                 new = env.scalar_id_before_mov(spilled)
                 if new is not spilled:
                     spilled = new
                     f.stack[spi] = Slot(stype, spilled)
-            cur.regs[dst_regno] = spilled
-        elif not env.allow_ptr_leaks and spilled.is_pointer:
-            raise VerifierError(f"leaking pointer from stack off {off}")
-    else:
-        for i in range(size):
-            t = stype[(slot_i - i) % BPF_REG_SIZE]
-            if t == STACK_MISC or t == STACK_ZERO:
-                continue
-            if t == STACK_INVALID and env.allow_uninit_stack:
-                continue
-            raise VerifierError(f"invalid read from stack off {off}+{i} size {size}")
-        if dst_regno >= 0:
-            _mark_reg_stack_read(env, f, off, off + size, dst_regno)
-        flags = 0
-    if flags:
-        push_jmp_history(env, env.cur, flags)
+            r = spilled
+            if reg_width(spilled.s) > size * 8:
+                r = r.with_(id=0)
+            cur.regs[dst_regno] = r
+        else:
+            spill_cnt = zero_cnt = 0
+            for i in range(size):
+                t = stype[(slot_i - i) % BPF_REG_SIZE]
+                if t == STACK_SPILL:
+                    spill_cnt += 1
+                elif t == STACK_MISC:
+                    pass
+                elif t == STACK_ZERO:
+                    zero_cnt += 1
+                elif t == STACK_INVALID and env.allow_uninit_stack:
+                    pass
+                else:
+                    raise VerifierError(f"invalid read from stack off {off}+{i} size {size}")
+            if (spill_cnt == size and spilled.s.var_off.mask == 0
+                    and spilled.s.var_off.value == 0):
+                cur.regs[dst_regno] = _ZERO_REG
+            elif zero_cnt == size:
+                cur.regs[dst_regno] = _ZERO_REG
+                return
+            else:
+                cur.regs[dst_regno] = UNKNOWN_SCALAR
+                return
+    elif dst_regno >= 0:
+        if env.bpf_capable and spilled.type == _SCALAR and (
+                spilled.id & BPF_ADD_CONST or (not spilled.id and spilled.s.var_off.mask)):
+            # assign_scalar_id_before_mov gives it a plain id, shared with the copy
+            spilled = env.scalar_id_before_mov(spilled)
+            f.stack[spi] = Slot(stype, spilled)
+        cur.regs[dst_regno] = spilled
+    elif not env.allow_ptr_leaks and spilled.is_pointer:
+        raise VerifierError(f"leaking pointer from stack off {off}")
+    # insn_stack_access_flags(frameno, spi)
+    push_jmp_history(env, st, INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | f.frameno)
 
 
 def _mark_reg_stack_read(env: Env, f: Frame, min_off: int, max_off: int, dst_regno: int) -> None:
