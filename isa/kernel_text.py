@@ -28,7 +28,8 @@ ImmText = Callable[[Insn, int], str]
 
 _NULL = "(null)"  # what the kernel's vsnprintf prints for a NULL %s
 
-_ALU = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
+# the kernel's bpf_alu_string (kernel/bpf/disasm.c), also the verifier's operator names
+ALU_STR = {op.ADD: "+=", op.SUB: "-=", op.MUL: "*=", op.DIV: "/=", op.OR: "|=", op.AND: "&=",
         op.LSH: "<<=", op.RSH: ">>=", op.NEG: "neg", op.MOD: "%=", op.XOR: "^=", op.MOV: "=",
         op.ARSH: "s>>=", op.END: "endian"}
 _ALU_SIGNED = {op.DIV: "s/=", op.MOD: "s%="}
@@ -92,7 +93,7 @@ def _alu(insn: Insn) -> str:
         return f"({code:02x}) r{d} = addr_space_cast(r{s}, {u >> 16}, {u & 0xFFFF})"
     if code == op.ALU64 | op.MOV | op.X and off == ADDR_PERCPU_OFF:
         return f"({code:02x}) r{d} = &(void __percpu *)(r{s})"
-    opstr = _ALU_SIGNED[o] if o in _ALU_SIGNED and off == 1 else _ALU.get(o, _NULL)
+    opstr = _ALU_SIGNED[o] if o in _ALU_SIGNED and off == 1 else ALU_STR.get(o, _NULL)
     if op.src_bit(code):
         movsx = _MOVSX.get(off, "") if o == op.MOV else ""
         return f"({code:02x}) {r}{d} {opstr} {movsx}{r}{s}"
@@ -109,7 +110,7 @@ def _stx(insn: Insn) -> str:
         return f"BUG_{code:02x}"
     w64 = "64" if size == op.DW else ""
     if imm in _ATOMIC_ALU:
-        return f"({code:02x}) lock *({sz} *){at} {_ALU[imm]} r{s}"
+        return f"({code:02x}) lock *({sz} *){at} {ALU_STR[imm]} r{s}"
     if imm & ~op.FETCH in _ATOMIC_ALU and imm & op.FETCH:
         return (f"({code:02x}) r{s} = atomic{w64}_fetch_{_ATOMIC_ALU[imm & ~op.FETCH]}"
                 f"(({sz} *){at}, r{s})")
