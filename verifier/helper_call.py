@@ -99,8 +99,7 @@ _BTF_ID, _BTF_ID_SOCK_COMMON, _DYNPTR = (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_I
                                          H.ARG_PTR_TO_DYNPTR)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
-_RESOLVED, _UNRESOLVED, _resolve = H.RESOLVED, H.UNRESOLVED, H.resolve
-_CallMeta = H.CallMeta
+_available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
 _CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
 # helpers whose map the kernel's record_func_map checks
@@ -381,16 +380,29 @@ def _record_func_key(env: Env, meta: H.CallMeta, func_id: int, insn_idx: int) ->
         mark_chain_precision(env, 3)
 
 
+# (program type, helper id, expected attach type, attach) -> whether the type may call the
+# helper: a function of the constant tables in verifier.helpers_avail, filled as programs
+# ask.  The prototype itself is read from verifier.helpers' tables at every call (a test
+# may swap one in: tests/runtime/test_native.py injects an unsound one).
+_AVAILABLE: dict[tuple, bool] = {}
+
+
+def _resolve_available(prog_type: str, func_id: int, attach, target) -> bool:
+    ok = _AVAILABLE[(prog_type, func_id, attach, target)] = _available(prog_type, func_id,
+                                                                         attach, target)
+    return ok
+
+
 def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     func_id = insn.imm
     if func_id < 0 or func_id >= _MAX_ID:
         raise VerifierError(f"invalid func {func_name(func_id)}#{func_id}", EINVAL)
     prog_type, inp = env.prog_type, env.inp
     key = (prog_type, func_id, inp.expected_attach_type, inp.attach)
-    fn = _RESOLVED.get(key, _UNRESOLVED)
-    if fn is _UNRESOLVED:
-        fn = _resolve(*key)
-    if fn is False:
+    ok = _AVAILABLE.get(key)
+    if ok is None:
+        ok = _resolve_available(*key)
+    if not ok:
         raise VerifierError(f"program of this type cannot use helper {func_name(func_id)}"
                             f"#{func_id}", EINVAL)
     if func_id == _KPTR_XCHG:
@@ -398,6 +410,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         m = kptr.check_kptr_xchg(env, insn_idx)
         check_map_func_compatibility(env, m, func_id)
         return
+    fn = _proto(prog_type, func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "

@@ -417,25 +417,9 @@ BPF_FUNC_MAX_ID = 212
 
 def get_proto(prog_type: str, func_id: int, attach: str | None = None) -> Proto | None:
     """The prototype, or None when the type may not call it (or we lack a model)."""
-    p = RESOLVED.get((prog_type, func_id, attach, None), UNRESOLVED)
-    if p is UNRESOLVED:
-        p = resolve(prog_type, func_id, attach, None)
-    return p or None
-
-
-# (program type, helper id, expected attach type, iterator target) -> what resolve()
-# answers: a function of the constant tables here and in helpers_avail, filled as
-# programs ask (so each verify() looks a helper up in one dict access)
-RESOLVED: dict[tuple, Proto | bool | None] = {}
-UNRESOLVED = object()         # (not asked yet)
-
-
-def resolve(prog_type: str, func_id: int, attach: str | None, target: str | None):
-    """False when the type may not call helper ``func_id`` (``available``), else its
-    prototype as the type sees it, None when it is not modelled here."""
-    p = proto(prog_type, func_id) if available(prog_type, func_id, attach, target) else False
-    RESOLVED[(prog_type, func_id, attach, target)] = p
-    return p
+    if not available(prog_type, func_id, attach):
+        return None
+    return proto(prog_type, func_id)
 
 
 def proto(prog_type: str, func_id: int) -> Proto | None:
