@@ -32,8 +32,8 @@ from verifier.helpers import func_name
 from verifier.map_compat import MAP_FUNC_OK, check_map_func_compatibility
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
                           may_access_direct_pkt_data)
-from verifier.precision import (Backtrack, ends_in_window, mark_chain_precision,
-                                mark_chain_precision_batch)
+from verifier.precision import Backtrack, mark_chain_precision, mark_chain_precision_batch
+from verifier.precision_window import ends_in_window
 from verifier.rcu import helper_regions
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers, release_reference
 from verifier.sleepable import in_sleepable

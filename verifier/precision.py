@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from isa.stack_args import PARAMS, load_slot, store_slot
+from isa.uapi import BPF_FUNC_tail_call
 from verifier import regtypes as T
 from verifier.log import format_frame
-from verifier.precision_window import BPF_FUNC_tail_call, ends_in_window
+from verifier.precision_window import ends_in_window
 from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHIFT,
                             INSN_F_STACK_ACCESS, MAX_CALL_FRAMES, STACK_SPILL, Slot)
 

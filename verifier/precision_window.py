@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from isa.stack_args import PARAMS
+from isa.uapi import BPF_FUNC_tail_call
 from verifier import regtypes as T
 from verifier.state import (INSN_F_FRAMENO_MASK, INSN_F_SPI_MASK, INSN_F_SPI_SHIFT,
                             INSN_F_STACK_ACCESS, STACK_SPILL)
 
-BPF_FUNC_tail_call = 12    # (one home: precision imports it from here)
 WALK_BUDGET = 32      # steps before ends_in_window leaves a walk to the full one
 
 

@@ -19,7 +19,7 @@ from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
-from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
+from verifier.state import (BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
                             MAX_BPF_STACK, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_MISC,
                             STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
 from verifier.tnum import tnum_strn
@@ -134,9 +134,9 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
         rtype = reg.type
         if aligned and rtype == _SCALAR and env.bpf_capable:
             if reg.s.umax.bit_length() <= 8 * size:             # reg_width(reg.s) fits
-                if reg.id & BPF_ADD_CONST or (not reg.id and reg.s.var_off.mask):
-                    # assign_scalar_id_before_mov gives it a plain id
-                    reg = cur.regs[value_regno] = env.scalar_id_before_mov(reg)
+                new = env.scalar_id_before_mov(reg)
+                if new is not reg:
+                    reg = cur.regs[value_regno] = new
             else:
                 reg = reg.with_(id=0)
         elif rtype != _SCALAR and rtype != _NOT_INIT and T.base(rtype) in _SPILLABLE:
@@ -341,11 +341,12 @@ def _read_fixed(env: Env, f: Frame, off: int, size: int, dst_regno: int) -> None
                 cur.regs[dst_regno] = UNKNOWN_SCALAR
                 return
     elif dst_regno >= 0:
-        if env.bpf_capable and spilled.type == _SCALAR and (
-                spilled.id & BPF_ADD_CONST or (not spilled.id and spilled.s.var_off.mask)):
-            # assign_scalar_id_before_mov gives it a plain id, shared with the copy
-            spilled = env.scalar_id_before_mov(spilled)
-            f.stack[spi] = Slot(stype, spilled)
+        if env.bpf_capable and spilled.type == _SCALAR:
+            # assign_scalar_id_before_mov: a plain id, shared with the copy
+            new = env.scalar_id_before_mov(spilled)
+            if new is not spilled:
+                spilled = new
+                f.stack[spi] = Slot(stype, spilled)
         cur.regs[dst_regno] = spilled
     elif not env.allow_ptr_leaks and spilled.is_pointer:
         raise VerifierError(f"leaking pointer from stack off {off}")
