@@ -306,7 +306,7 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     raise VerifierError(f"fd {insn.imm} is not pointing to valid bpf_map", 9)
                 if m not in env.used_maps:
                     check_map_prog_compatibility(env.inp.prog_type, m, env.inp.sleepable)
-                    env.used_maps.append(m)
+                    env.used_maps = [*env.used_maps, m]
                 aux.map_index = insn.imm
                 if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
                     off = nxt.imm & 0xFFFFFFFF

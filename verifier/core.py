@@ -497,8 +497,10 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         # below level 2 every function that verifies resets the log to 0 (and a popped
         # branch to its position): nothing is flushed before the end
         log.hold()
-    env.call_name = _call_name(env)
-    env.insn_text = lambda i: insn_text(env, i)
+    if log_level:
+        # the log's instruction text (verifier.trace): nothing asks for it at level 0
+        env.call_name = _call_name(env)
+        env.insn_text = lambda i: insn_text(env, i)
     error: VerifierError | None = None
     stage = "load"
     try:
@@ -514,10 +516,14 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             env.ctx = btf_ctx.attach(env.inp)      # kernel: check_attach_btf_id
         elif env.prog_type == "struct_ops":
             env.ctx = struct_ops.attach(env.inp)   # kernel: check_struct_ops_btf_id
-        cfg.resolve_pseudo_ldimm64(env)
+        # (each pass below is called only where it has something to do)
+        if env.res_insns:                   # LD class, reserved fields, unknown opcodes
+            cfg.resolve_pseudo_ldimm64(env)
         cfg.check_cfg(env)
-        check_attach_sleepable(env)
-        cfg.compute_scc(env)
+        if inp.prog_flags or inp.prog_type == "syscall":    # (sleepable: a flag)
+            check_attach_sleepable(env)
+        if not env.loop_free:               # no cycle without a backward edge
+            cfg.compute_scc(env)
         if env.log.level2 and env.inp.static_liveness:
             pos = env.log.hold()
             try:
@@ -529,7 +535,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         env.liveness = StackLiveness(env)
         stage = "check"
         do_check_common(env, 0)
-        do_check_subprogs(env)
+        if len(env.subprogs) > 1:
+            do_check_subprogs(env)
         stage = "post"
         stack_depth.check_max_stack_depth(env)
         SA.after_check(env)
@@ -560,15 +567,16 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
         info = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
     aux = env.aux
+    tail_call_maps = {}
+    for i in env.call_insns:        # map_ptr_state is set on helper calls only (tail calls)
+        m = aux[i].map_ptr_state
+        if m is not None and m != "poison":
+            tail_call_maps[i] = m.name
     v = Verdict(accepted=error is None, error=info, processed_insns=env.insn_processed,
                 max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
                 peak_states=env.peak_states, subprogs=_subprog_facts(env),
-                seen_insns=list(map(_SEEN, aux)),
-                # map_ptr_state is set on helper calls only (tail calls)
-                tail_call_maps={i: aux[i].map_ptr_state.name for i in env.call_insns
-                                if aux[i].map_ptr_state is not None
-                                and aux[i].map_ptr_state != "poison"},
-                kfunc_calls=dict(env.kfunc_calls))
+                seen_insns=list(map(_SEEN, aux)), tail_call_maps=tail_call_maps,
+                kfunc_calls=env.kfunc_calls)    # the run's own dict: env ends here
     if log.stats:
         # kernel: print_verification_stats
         log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))
@@ -590,8 +598,13 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     # the reference cycles env -> closure (or StackLiveness) -> env: broken here, so the
     # whole run is freed by reference counting on return instead of waiting for a cyclic
     # collection (which then lands in some later verification's time)
-    env.insn_text = None
-    env.call_name = None
+    if log_level:
+        env.insn_text = None
+        env.call_name = None
     env.liveness = None             # StackLiveness -> env
+    # the memos of scalar results are emptied now, while their objects are still in the
+    # CPU caches, instead of at the next run's start (clear_memos there then finds them
+    # empty: every run still starts cold)
+    alu.clear_memos()
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -25,6 +25,7 @@ BPF_MAX_SUBPROGS = 256
 BPF_MAX_VAR_OFF = 1 << 29
 BPF_MAX_VAR_SIZ = 1 << 29
 _LINFO_KEY = attrgetter("insn")
+_NONE = ()      # the empty value of a list field that is replaced, never appended to
 
 
 class Subprog:
@@ -123,7 +124,7 @@ class Env:
         self.log = log
         self.aux = [InsnAux() for _ in range(self.n)]
         # line_info by insn: printed before instructions at log level 1 and 2 only
-        self.linfo = sorted(inp.line_info, key=_LINFO_KEY) if log.level & 3 else []
+        self.linfo = sorted(inp.line_info, key=_LINFO_KEY) if log.level & 3 else _NONE
         self.prog_type = inp.prog_type
         self.ctx = model_for(inp.prog_type)   # ctx.CtxModel for the prog type (or None)
         self.insn_limit = int(inp.insn_limit)  # processed-instruction budget
@@ -134,19 +135,21 @@ class Env:
         self.allow_uninit_stack = True
         self.strict_alignment = False
         # --- structure (cfg.py, liveness.py, precision.py)
-        self.subprogs: list[Subprog] = []
+        # set by cfg.add_subprogs (its lists; the empty tuples only until then, or for a
+        # program refused before it): the subprogram table and the instruction indices it
+        # files (in order) for the passes after it
+        self.subprogs: list[Subprog] = _NONE
         self.subprog_cnt = 0
-        # instruction indices filed by cfg.add_subprogs (in order), for the passes after it
-        self.jmp_insns: list[int] = []        # JMP/JMP32 class: jumps, calls, exits
-        self.call_insns: list[int] = []       # code BPF_JMP|BPF_CALL: helper, bpf-to-bpf, kfunc
-        self.res_insns: list[int] = []        # what resolve_pseudo_ldimm64 inspects (LD class...)
-        self.ldimm_insns: list[int] = []      # the LD_IMM64s (check_cfg, stack_depth...)
+        self.jmp_insns: list[int] = _NONE     # JMP/JMP32 class: jumps, calls, exits
+        self.call_insns: list[int] = _NONE    # code BPF_JMP|BPF_CALL: helper, bpf-to-bpf, kfunc
+        self.res_insns: list[int] = _NONE     # what resolve_pseudo_ldimm64 inspects (LD class...)
+        self.ldimm_insns: list[int] = _NONE   # the LD_IMM64s (check_cfg, stack_depth...)
         self._succ: list[tuple] | None = None  # env.succ, once asked for
         self._postorder: list[int] | None = None   # env.postorder, once asked for
         self._postorder_from: tuple | None = None  # (builder, jump edges): cfg_walk
         self.loop_free = False                # every edge of env.succ goes forward (check_cfg)
         self.scc_info: dict = {}
-        self.used_maps: list = []
+        self.used_maps: list = _NONE          # resolve_pseudo_ldimm64 makes the list
         self._bt_kind: list[int] | None = None     # bt_kind, once asked for
         self._bt_runs: tuple | None = None         # bt_runs, once asked for
         self.liveness = None                  # liveness.StackLiveness

@@ -43,6 +43,7 @@ BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
 
 BPF_F_RDONLY_PROG = 1 << 7
 BPF_F_WRONLY_PROG = 1 << 8
+_BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,7 +155,7 @@ class VerifierInput:
     @property
     def sleepable(self) -> bool:
         """``BPF_F_SLEEPABLE`` (libbpf: the ``*.s`` and ``syscall`` sections)."""
-        return bool(self.prog_flags & PROG_FLAGS["BPF_F_SLEEPABLE"])
+        return bool(self.prog_flags & _BPF_F_SLEEPABLE)
 
     def map_at(self, index: int) -> MapDesc | None:
         if 0 <= index < len(self.maps):

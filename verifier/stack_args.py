@@ -348,6 +348,12 @@ def after_check(env: Env) -> None:
                 raise VerifierError(f"func#{k} writes {w} stack arg slots, but calls only "
                                     f"require {n}", EINVAL)
             sp.out_stack_arg_cnt = n
+    else:
+        for sp in env.subprogs:
+            if sp.stack_arg_cnt:
+                break
+        else:
+            return              # no subprogram uses stack arguments: no rule applies
     uses = [k for k, sp in enumerate(env.subprogs)
             if sp.stack_arg_cnt or written.get(k) or need.get(k)]
     if not uses:
