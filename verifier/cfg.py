@@ -87,7 +87,8 @@ def add_subprogs(env: Env) -> None:
             elif code == _CALL_OP and src == _PSEUDO_KFUNC_CALL:
                 add_kfunc(env, i, insn)
     env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
-    ex_cb_insn = find_exception_callback_insn_off(env)
+    # (only a main function with BTF func_info can name an exception callback)
+    ex_cb_insn = find_exception_callback_insn_off(env) if env.inp.func_info else 0
     if ex_cb_insn:
         starts.add(ex_cb_insn)
         if len(starts) > BPF_MAX_SUBPROGS:
@@ -106,7 +107,6 @@ def add_subprogs(env: Env) -> None:
     if env.log.level2:
         for k, sp in enumerate(subprogs):
             env.log.line(f"func#{k} @{sp.start}")
-    env.subprog_cnt = len(subprogs)
     aux = env.aux
     for k in range(1, len(subprogs)):      # aux.subprog starts out 0 (the main function)
         sp = subprogs[k]
@@ -267,6 +267,7 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
     valid = _insn_table()
     ldx = op.LDX
     skip = -1
+    used_maps = []
     for i in env.res_insns:
         if i == skip:
             continue
@@ -304,9 +305,9 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     if src in (op.PSEUDO_MAP_IDX, op.PSEUDO_MAP_IDX_VALUE):
                         raise VerifierError("fd_idx without fd_array is invalid", 71)
                     raise VerifierError(f"fd {insn.imm} is not pointing to valid bpf_map", 9)
-                if m not in env.used_maps:
+                if m not in used_maps:      # kernel: env->used_maps
                     check_map_prog_compatibility(env.inp.prog_type, m, env.inp.sleepable)
-                    env.used_maps = [*env.used_maps, m]
+                    used_maps.append(m)
                 aux.map_index = insn.imm
                 if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
                     off = nxt.imm & 0xFFFFFFFF

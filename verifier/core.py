@@ -493,7 +493,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     alu.clear_memos()
     log = Log(log_level, sink, log_size)
     env = Env(inp, log)
-    if not log.level2:
+    if log_level and not log.level2:
         # below level 2 every function that verifies resets the log to 0 (and a popped
         # branch to its position): nothing is flushed before the end
         log.hold()

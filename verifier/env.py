@@ -104,9 +104,8 @@ class Env:
     __slots__ = (
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
-        "strict_alignment", "subprogs", "subprog_cnt", "jmp_insns", "call_insns", "res_insns",
+        "strict_alignment", "subprogs", "jmp_insns", "call_insns", "res_insns",
         "ldimm_insns", "_succ", "_postorder", "_postorder_from", "loop_free", "scc_info",
-        "used_maps",
         "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
         "tail_call_reachable", "insn_processed", "prev_insn_processed", "jmps_processed",
@@ -139,7 +138,6 @@ class Env:
         # program refused before it): the subprogram table and the instruction indices it
         # files (in order) for the passes after it
         self.subprogs: list[Subprog] = _NONE
-        self.subprog_cnt = 0
         self.jmp_insns: list[int] = _NONE     # JMP/JMP32 class: jumps, calls, exits
         self.call_insns: list[int] = _NONE    # code BPF_JMP|BPF_CALL: helper, bpf-to-bpf, kfunc
         self.res_insns: list[int] = _NONE     # what resolve_pseudo_ldimm64 inspects (LD class...)
@@ -149,7 +147,6 @@ class Env:
         self._postorder_from: tuple | None = None  # (builder, jump edges): cfg_walk
         self.loop_free = False                # every edge of env.succ goes forward (check_cfg)
         self.scc_info: dict = {}
-        self.used_maps: list = _NONE          # resolve_pseudo_ldimm64 makes the list
         self._bt_kind: list[int] | None = None     # bt_kind, once asked for
         self._bt_runs: tuple | None = None         # bt_runs, once asked for
         self.liveness = None                  # liveness.StackLiveness

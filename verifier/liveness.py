@@ -18,6 +18,7 @@ The stack-argument kernel's argument-tracking flow (its ``arg JOIN`` log lines) 
 
 from __future__ import annotations
 
+from isa import Insn
 from isa import opcodes as op
 from verifier.helpers import get_proto
 
@@ -167,6 +168,38 @@ _CALL_OP = op.CALL_OP
 _STX = op.STX
 
 
+# how an instruction that is no call or jump changes the live set, by opcode, where that
+# depends on its two registers only: kill dst and read src (loads, mov), read dst (ALU by
+# a constant, byte swaps, stores of a constant), kill dst (mov of a constant, LD_IMM64),
+# read both (ALU by a register, stores of a register); 0: any other (atomics, LD_ABS and
+# LD_IND, which read every register, invalid modes), through _UD_MEMO
+_KILL_D_USE_S, _USE_D, _KILL_D, _USE_DS = 1, 2, 3, 4
+
+
+def _flow_kind(code: int) -> int:
+    """The class of ``code`` in :data:`_FLOW`, read off :func:`_insn_use_def` itself for
+    two register pairs (so the table cannot disagree with it)."""
+    cls = code & 7
+    if not code or cls in (op.JMP, op.JMP32) or (cls == _STX and code & 0xE0 == op.ATOMIC):
+        return 0
+    kinds = set()
+    for dst, src in ((1, 2), (7, 3)):
+        use, d = _insn_use_def(_OneInsn(Insn(code, dst, src)), 0)
+        dm, sm = 1 << dst, 1 << src
+        kinds.add({(sm, dm): _KILL_D_USE_S, (dm, dm): _USE_D, (dm, 0): _USE_D,
+                   (0, dm): _KILL_D, (dm | sm, dm): _USE_DS,
+                   (dm | sm, 0): _USE_DS}.get((use, d), 0))
+    return kinds.pop() if len(kinds) == 1 else 0
+
+
+class _OneInsn:
+    """What _insn_use_def reads of an env, for one instruction (no call)."""
+    __slots__ = ("insns",)
+
+    def __init__(self, insn):
+        self.insns = [insn]
+
+
 def _use_def(env, i: int, insn, memo: dict) -> tuple[int, int]:
     code = insn.code
     if code == _CALL_OP:
@@ -181,6 +214,9 @@ def _use_def(env, i: int, insn, memo: dict) -> tuple[int, int]:
     return ud
 
 
+_FLOW = tuple(_flow_kind(code) for code in range(256))
+
+
 def compute_live_registers(env) -> None:
     """kernel: compute_live_registers - ``live_regs_before`` of every insn: a backward
     data flow over ``env.succ`` iterated in ``env.postorder`` until nothing changes.
@@ -192,6 +228,7 @@ def compute_live_registers(env) -> None:
     aux = env.aux
     memo = _UD_MEMO
     if env.loop_free:
+        flow = _FLOW
         live = [0] * (n + 1)
         for i in range(n - 1, -1, -1):
             insn = insns[i]
@@ -217,14 +254,24 @@ def compute_live_registers(env) -> None:
                 live[i] = live[i + 1]
                 continue
             else:
-                key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
-                    if cls == _STX else code | insn.dst << 8 | insn.src << 16
-                ud = memo.get(key)
-                if ud is None:
-                    if len(memo) > 65536:
-                        memo.clear()
-                    ud = memo[key] = _insn_use_def(env, i)
-                v = live[i + 1] & ~ud[1] | ud[0]
+                k = flow[code]
+                if k == _KILL_D_USE_S:
+                    v = live[i + 1] & ~(1 << insn.dst) | 1 << insn.src
+                elif k == _USE_D:
+                    v = live[i + 1] | 1 << insn.dst
+                elif k == _KILL_D:
+                    v = live[i + 1] & ~(1 << insn.dst)
+                elif k == _USE_DS:
+                    v = live[i + 1] | 1 << insn.dst | 1 << insn.src
+                else:
+                    key = code | insn.dst << 8 | insn.src << 16 | insn.imm << 24 \
+                        if cls == _STX else code | insn.dst << 8 | insn.src << 16
+                    ud = memo.get(key)
+                    if ud is None:
+                        if len(memo) > 65536:
+                            memo.clear()
+                        ud = memo[key] = _insn_use_def(env, i)
+                    v = live[i + 1] & ~ud[1] | ud[0]
             live[i] = v
             aux[i].live_regs_before = v & 0x7FF
         if env.log.level2:
