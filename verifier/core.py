@@ -540,7 +540,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         stage = "post"
         stack_depth.check_max_stack_depth(env)
         SA.after_check(env)
-        mem.convert_ctx_accesses(env)
+        if env.call_insns:      # a tcp_sock pointer comes from a helper call (bpf_tcp_sock)
+            mem.convert_ctx_accesses(env)
     except VerifierError as e:
         error = e
     except Exception as exc:  # noqa: BLE001 - never crash on a program; report it

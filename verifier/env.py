@@ -179,8 +179,9 @@ class Env:
         self.prev_log_pos: int | None = None
         self.prev_insn_print_len = 0
         self.do_print_state = False
-        self.call_name = None                 # insn -> kernel name of its call (core.py)
-        self.insn_text = None                 # insn index -> its log text (core.py)
+        # (set by core.py at log level > 0 only: nothing else prints instructions)
+        self.call_name = None                 # insn -> kernel name of its call
+        self.insn_text = None                 # insn index -> its log text
         # --- kfunc calls (kfunc_call.py)
         self.kfunc_descs: dict = {}           # call insn index -> KfuncDesc
         self.kfunc_by_id: dict = {}           # kernel BTF FUNC id -> KfuncDesc

@@ -37,10 +37,7 @@ BPF_PRIV_STACK_MIN_SIZE = 64
 
 def check_max_stack_depth(env: Env) -> None:
     sps = env.subprogs
-    insns = env.insns
-    if len(sps) == 1 and not sps[0].is_cb and not any(
-            insns[i].src == op.PSEUDO_CALL for i in env.call_insns) and not any(
-            insns[i].src == op.PSEUDO_FUNC for i in env.ldimm_insns):
+    if len(sps) == 1 and not sps[0].is_cb and not _calls_itself(env):
         # one function that calls nothing of its own: the chain is the main function
         # alone, whose kfunc calls may throw (no callback), so only its stack counts
         sp = sps[0]
@@ -66,6 +63,22 @@ def check_max_stack_depth(env: Env) -> None:
             _check_depth_from(env, k, k == 0 and priv_mode == "adaptive", sites)
     if sps and sps[0].tail_call_reachable:
         env.tail_call_reachable = True
+
+
+def _calls_itself(env: Env) -> bool:
+    """A one-function program calls its own code (a BPF-to-BPF call or a callback
+    address can only lead back to its first insn then)."""
+    insns = env.insns
+    for i in env.call_insns:
+        if insns[i].src == _PSEUDO_CALL:
+            return True
+    for i in env.ldimm_insns:
+        if insns[i].src == _PSEUDO_FUNC:
+            return True
+    return False
+
+
+_PSEUDO_CALL, _PSEUDO_FUNC = op.PSEUDO_CALL, op.PSEUDO_FUNC
 
 
 def _check_depth_from(env: Env, idx: int, priv: bool, sites: list[int]) -> None:
