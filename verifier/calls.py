@@ -393,6 +393,8 @@ def _return_range(pt: str, attach) -> tuple[int, int] | None:
 
 # (program type, expected attach type) -> _return_range: filled as programs ask
 _RETURN_RANGE: dict[tuple, tuple[int, int] | None] = {}
+_ASK = object()                 # (not in _RETURN_RANGE yet)
+_NOT_INIT, _SCALAR = T.NOT_INIT, T.SCALAR
 
 
 def check_return_code(env: Env, regno: int = 0) -> None:
@@ -401,33 +403,34 @@ def check_return_code(env: Env, regno: int = 0) -> None:
     ``bpf_throw`` under the default exception callback (it becomes the return value)."""
     st = env.cur
     frame = st.frames[0]
-    is_subprog = frame.subprogno != 0
-    in_exception_cb = env.subprogs[frame.subprogno].is_exception_cb
+    subprogno = frame.subprogno
+    is_subprog = subprogno != 0
+    in_exception_cb = env.subprogs[subprogno].is_exception_cb
     if (not is_subprog or in_exception_cb) and env.prog_type == "struct_ops" \
             and env.ctx.returns_void:
         return                                  # a void member: R0 is not looked at
     # check_reg_arg_src (regno is 0 or 1), inlined
     env.scratched_regs |= 1 << regno
     reg = st.frames[st.curframe].regs[regno]
-    if reg.type == T.NOT_INIT:
+    if reg.type == _NOT_INIT:
         raise VerifierError(f"R{regno} !read_ok")
     exit_ctx = "At program exit"
     if frame.in_async_callback_fn:
         exit_ctx = "At async callback return"
         rng = frame.callback_ret_range
     elif is_subprog and not in_exception_cb:
-        if reg.type != T.SCALAR:
+        if reg.type != _SCALAR:
             raise VerifierError(f"At subprogram exit the register R{regno} is not a scalar "
                                 f"value ({T.type_str(reg.type)})", EINVAL)
         return
     else:
         key = (env.prog_type, env.inp.expected_attach_type)
-        rng = _RETURN_RANGE.get(key, ())
-        if rng == ():
+        rng = _RETURN_RANGE.get(key, _ASK)
+        if rng is _ASK:
             rng = _RETURN_RANGE[key] = _return_range(*key)
         if rng is None:
             return
-    if reg.type != T.SCALAR:
+    if reg.type != _SCALAR:
         raise VerifierError(f"{exit_ctx} the register R{regno} is not a known value "
                             f"({T.type_str(reg.type)})", EINVAL)
     mark_chain_precision(env, regno)

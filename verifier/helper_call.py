@@ -37,6 +37,7 @@ from verifier.precision_window import ends_in_window
 from verifier.rcu import helper_regions
 from verifier.refs import check_resource_leak, clear_all_pkt_pointers, release_reference
 from verifier.sleepable import in_sleepable
+from verifier.stack import check_stack_range_initialized
 from verifier.state import NOT_INIT_REG, STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Ref, Reg
 
 CALLER_SAVED = (0, 1, 2, 3, 4, 5)
@@ -108,6 +109,12 @@ _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
 _SPECIAL = frozenset({12, 81, 165} | {i for i, p in H.HELPERS.items() if p.callback}
                      | {i for (_t, i), p in H.TYPE_HELPERS.items() if p.callback})
 _RET_INTEGER = H.RET_INTEGER
+# helpers with a case of their own after the arguments (map, dynptr, special, tail call)
+_ARG_EFFECTS = _MAP_FUNCS | _SPECIAL | {197, 202, 203, 12}
+_STACK, _MAP_PTR = T.PTR_TO_STACK, T.CONST_PTR_TO_MAP
+# _check_func_arg's short cuts: argument kind -> the register type it takes there
+_FAST_ARG = {H.ARG_CONST_MAP_PTR: _MAP_PTR, H.ARG_PTR_TO_CTX: T.PTR_TO_CTX,
+             H.ARG_PTR_TO_MAP_KEY: _STACK}
 
 
 def _update_loop_inline_state(env: Env, insn_idx: int, subprog: int) -> None:
@@ -151,12 +158,31 @@ def _check_mem_size_reg(env: Env, regno: int, write: bool, zero_size_allowed: bo
     mark_chain_precision(env, regno)
 
 
-def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_type: int) -> None:
-    """kernel: check_func_arg for the argument in ``regno`` (R1-R5) of type ``arg_type``,
-    neither ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those inline)."""
+def _check_func_arg(env: Env, regno: int, reg: Reg, meta: H.CallMeta, fn: H.Proto,
+                    arg_type: int) -> None:
+    """kernel: check_func_arg for the argument ``reg`` in ``regno`` (R1-R5) of type
+    ``arg_type``, neither ARG_DONTCARE nor ARG_ANYTHING (check_helper_call handles those
+    inline)."""
     env.scratched_regs |= 1 << regno           # check_reg_arg_src, inlined
-    reg = env.reg(regno)
     rt = reg.type
+    if rt == _FAST_ARG.get(arg_type) and not reg.ref_obj_id:
+        # the common cases, where every check below but the last passes: a map pointer
+        # or the context without an offset, a map key on the stack (any offset)
+        s = reg.s.var_off
+        if rt == _STACK:
+            m = meta.map
+            if m is None:
+                raise VerifierError("invalid map_ptr to access map->key", EACCES)
+            check_stack_range_initialized(env, regno, reg.off, m.key_size, False, False, None)
+            if m.map_type in _ARRAY_KEYED:
+                meta.const_map_key = _constant_map_key(env, reg, m.key_size)
+            return
+        if not (reg.off or s.mask or s.value):
+            if rt == _MAP_PTR:
+                if meta.map is not None and meta.map is not reg.map:
+                    _timer_map_mismatch()
+                meta.map = reg.map
+            return
     if rt == _NOT_INIT:
         raise VerifierError(f"R{regno} !read_ok")
     base = arg_type & _ARG_BASE_MASK
@@ -201,8 +227,7 @@ def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_typ
         return
     if base == _CONST_MAP_PTR:
         if meta.map is not None and meta.map is not reg.map:
-            raise VerifierError("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 "
-                                "map_uid=0", EINVAL)
+            _timer_map_mismatch()
         meta.map = reg.map
     elif base == _MAP_KEY:
         m = meta.map
@@ -251,6 +276,11 @@ def _check_func_arg(env: Env, regno: int, meta: H.CallMeta, fn: H.Proto, arg_typ
                        uninit=bool(arg_type & H.UNINIT), rdonly=bool(arg_type & H.RDONLY),
                        kind=kind)
         meta.dynptr_regno = regno
+
+
+def _timer_map_mismatch() -> None:
+    raise VerifierError("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 "
+                        "map_uid=0", EINVAL)
 
 
 def _check_const_str(env: Env, regno: int) -> None:
@@ -423,18 +453,35 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             EINVAL)
     if might_sleep:
         helper_regions(env, func_name(func_id), func_id, might_sleep)
+    if not fn.args and func_id not in _ARG_EFFECTS:
+        # no argument (bpf_get_prandom_u32, bpf_ktime_get_ns, ...): nothing recorded, so
+        # the general path below would release, record and check nothing
+        regs = env.regs
+        regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
+        env.scratched_regs |= _CALLER_SAVED_MASK
+        if fn.ret == _RET_INTEGER and func_id not in INT_SPECIAL and not fn.acquire:
+            regs[0] = UNKNOWN_SCALAR
+        else:
+            regs[0] = return_reg(env, fn, func_id, _CallMeta(func_id, fn.pkt_access, insn),
+                                 None, insn_idx)
+        if func_id == BPF_FUNC_get_func_ip:
+            _check_get_func_ip(env)
+        if fn.changes_pkt_data:
+            clear_all_pkt_pointers(env)
+        return
     meta = _CallMeta(func_id, fn.pkt_access, insn)
     # R1..R5; past the prototype's arguments every one is ARG_DONTCARE (nothing to check)
     regno = 0
+    regs = env.regs
     for arg_type in fn.args:
         regno += 1
         if arg_type == _ANYTHING:
             # check_reg_arg_src, inlined
             env.scratched_regs |= 1 << regno
-            if env.reg(regno).type == _NOT_INIT:
+            if regs[regno].type == _NOT_INIT:
                 raise VerifierError(f"R{regno} !read_ok")
         elif arg_type != _DONTCARE:
-            _check_func_arg(env, regno, meta, fn, arg_type)
+            _check_func_arg(env, regno, regs[regno], meta, fn, arg_type)
     if func_id in _MAP_FUNCS:
         # kernel: record_func_map
         m = meta.map

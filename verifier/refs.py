@@ -16,38 +16,64 @@ in stack-argument slots exactly as they reach registers.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from verifier import regtypes as T
 from verifier.errors import EINVAL, VerifierError
 from verifier.state import UNKNOWN_SCALAR, Ref, Reg, Slot, State
 
 
-def for_each_reg(st: State, fn, rid: int | None = None) -> None:
+def for_each_reg(st: State, fn, rid: int | None = None, field: str = "id") -> None:
     """Call ``fn(reg) -> Reg | None`` on every register, spilled register
     and stack-argument slot of every frame; a returned Reg replaces it.  With ``rid``
-    only the registers whose ``id`` is ``rid`` (what NULL checks and packet-range
-    checks look for) are visited."""
+    only the registers whose ``id`` (what NULL checks and packet-range checks look
+    for; ``field`` "ref_obj_id": the object a release drops) is ``rid`` are visited,
+    found by their fields read in one pass (``fn`` changes only what it returns)."""
+    if rid is not None:
+        get, get_spilled = _FIELD[field]
     for f in st.frames[: st.curframe + 1]:
         regs = f.regs
-        for i in range(11):
-            r = regs[i]
-            if rid is None or r.id == rid:
-                new = fn(r)
+        stack = f.stack
+        if rid is None:
+            for i in range(11):
+                new = fn(regs[i])
                 if new is not None:
                     regs[i] = new
-        stack = f.stack
-        for spi in range(len(stack)):
-            slot = stack[spi]
-            if slot.types[7] == 1 and (rid is None or slot.spilled.id == rid):  # STACK_SPILL
-                new = fn(slot.spilled)
+            for spi in range(len(stack)):
+                slot = stack[spi]
+                if slot.types[7] == 1:          # STACK_SPILL
+                    new = fn(slot.spilled)
+                    if new is not None:
+                        stack[spi] = Slot(slot.types, new)
+        else:
+            ids = list(map(get, regs))
+            i = -1
+            for _ in range(ids.count(rid)):
+                i = ids.index(rid, i + 1)
+                if i >= 11:
+                    break
+                new = fn(regs[i])
                 if new is not None:
-                    stack[spi] = Slot(slot.types, new)
+                    regs[i] = new
+            ids = list(map(get_spilled, stack))
+            spi = -1
+            for _ in range(ids.count(rid)):
+                spi = ids.index(rid, spi + 1)
+                slot = stack[spi]
+                if slot.types[7] == 1:          # STACK_SPILL
+                    new = fn(slot.spilled)
+                    if new is not None:
+                        stack[spi] = Slot(slot.types, new)
         sa = f.stack_arg_regs
         for k in range(len(sa)):
             r = sa[k]
-            if r is not None and (rid is None or r.id == rid):
+            if r is not None and (rid is None or get(r) == rid):
                 new = fn(r)
                 if new is not None:
                     sa[k] = new
+
+
+_FIELD = {f: (attrgetter(f), attrgetter("spilled." + f)) for f in ("id", "ref_obj_id")}
 
 
 def acquire_reference(env, insn_idx: int, kind: str = "ptr") -> int:
@@ -71,10 +97,8 @@ def release_reference(env, ref_obj_id: int) -> bool:
         return False
 
     def inv(r: Reg):
-        if r.ref_obj_id == ref_obj_id:
-            return UNKNOWN_SCALAR
-        return None
-    for_each_reg(st, inv)
+        return UNKNOWN_SCALAR
+    for_each_reg(st, inv, ref_obj_id, "ref_obj_id")
     return True
 
 

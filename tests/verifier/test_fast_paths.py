@@ -1,12 +1,15 @@
 """The verifier's short cuts give exactly what the general code gives.
 
-Two short cuts stand in for general code on the hot path:
+Short cuts stand in for general code on the hot path:
 
 * ``precision_window.ends_in_window`` answers "the precision walk ends in the current
   state without marking anything" so mark_chain_precision can skip the full walk
   (verifier/precision.py, the kernel's __mark_chain_precision);
 * ``alu.check_alu_imm`` / ``check_alu_reg`` compute ``dst op= imm`` / ``dst op= src``
-  on scalars and constant pointer offsets without check_alu_op's checks.
+  on scalars and constant pointer offsets without check_alu_op's checks;
+* ``helper_call.check_helper_call`` sets R0 of a helper without arguments at once, and
+  ``_check_func_arg`` takes a clean map pointer, context or stack map key without the
+  general argument checks (``_ARG_EFFECTS``, ``_FAST_ARG``).
 
 The oracle is the general code itself, which the live-kernel tests hold to the
 kernel's counts: every random program is verified twice, once as shipped and once
@@ -36,9 +39,11 @@ def _facts(prog, pt):
 
 
 def _general_only(monkeypatch):
-    """Switch both short cuts off: the full precision walk always, check_alu_op for
-    every ALU instruction."""
+    """Switch the short cuts off: the full precision walk always, check_alu_op for
+    every ALU instruction, the general helper-call path for every helper and argument."""
     never = lambda *a, **k: False  # noqa: E731
+    monkeypatch.setattr(helper_call, "_FAST_ARG", {})
+    monkeypatch.setattr(helper_call, "_ARG_EFFECTS", frozenset(range(helper_call._MAX_ID)))
     monkeypatch.setattr(precision, "ends_in_window", never)
     monkeypatch.setattr(helper_call, "ends_in_window", never)
     fast = (alu.check_alu_imm, alu.check_alu_reg)
