@@ -268,6 +268,7 @@ def do_check(env: Env) -> None:
     visited = is_state_visited
     may_write = _MAY_WRITE_STACK
     is_cond_jmp = _IS_COND_JMP
+    stores = _CHECK_NEXT        # (where may_write: the stores' checkers)
     cond_jmp = _check_cond_jmp_op
     # the fall-through checkers, but None where StackLiveness records the insn's writes
     fall_through = _CHECK_NEXT if lv is None else _CHECK_NEXT_NO_WRITE
@@ -296,10 +297,9 @@ def do_check(env: Env) -> None:
                 if static_lv:
                     if st.curframe:
                         clean_dead_regs(env, st)
-                    else:
-                        # clean_dead_regs of the outermost frame (aux[st.insn_idx] is a)
-                        live = a.live_regs_before
+                    else:       # clean_dead_regs of the outermost frame, inlined
                         regs = st.frames[0].regs
+                        live = a.live_regs_before
                         for i in DEAD_REGS.get(live) or dead_regs(live):
                             if regs[i].type != _NOT_INIT:
                                 regs[i] = NOT_INIT_REG
@@ -311,8 +311,7 @@ def do_check(env: Env) -> None:
                             log.line(f"{idx}: safe")
                     break
             if a.jmp_point:
-                # push_jmp_history(env, st, 0), inlined: the first entry of this insn
-                # (env.insn_idx is idx here, cur_hist_ent was just cleared)
+                # push_jmp_history(env, st, 0) inlined (cur_hist_ent was just cleared)
                 ent = env.cur_hist_ent = HistEntry(idx, prev_insn_idx, 0, None)
                 st.jmp_history.append(ent)
             if trace:
@@ -330,25 +329,29 @@ def do_check(env: Env) -> None:
                 env.prev_insn_print_len = len(line) + 1
             a.seen = True
             prev_insn_idx = idx
-            check = fall_through[insn.code]
-            if check is not None and insn.dst != _R11 and insn.src != _R11:
+            code = insn.code
+            if insn.dst == _R11 or insn.src == _R11:        # stack arguments: do_check_insn
+                idx = (lv.check_writes(env, idx, check_insn, insn, idx)
+                       if lv is not None and may_write[code] else check_insn(env, insn, idx))
+            elif (check := fall_through[code]) is not None:
                 # do_check_insn's first table, looked up here: one call fewer for the
                 # instructions that fall through and write no stack slot
                 check(env, insn)
                 idx += 1
-            else:
-                code = insn.code
-                if is_cond_jmp[code] and insn.dst != _R11 and insn.src != _R11:
-                    # do_check_insn's conditional jumps (and may_goto), called directly
-                    env.jmps_processed += 1
-                    idx = cond_jmp(env, insn, idx)
-                elif lv is not None and may_write[code]:
-                    # with the stack-write marks of this instruction (stores and calls)
-                    idx = lv.check_writes(env, check_insn, insn, idx)
+            elif is_cond_jmp[code]:             # (and may_goto) do_check_insn's, called here
+                env.jmps_processed += 1
+                idx = cond_jmp(env, insn, idx)
+            elif lv is not None and may_write[code]:
+                # with the stack-write marks of this instruction: a store, or a call
+                if (check := stores[code]) is not None:
+                    lv.check_writes(env, idx, check, insn)
+                    idx += 1
                 else:
-                    idx = check_insn(env, insn, idx)
-                if idx is None:
-                    break
+                    idx = lv.check_writes(env, idx, check_insn, insn, idx)
+            else:
+                idx = check_insn(env, insn, idx)
+            if idx is None:
+                break
             env.insn_idx = idx
             if trace and is_cond_jmp[insn.code] and (env.scratched_regs or
                                                      env.scratched_stack):
@@ -360,9 +363,8 @@ def do_check(env: Env) -> None:
         env.scratched_stack = -1
         update_branch_counts(env, env.cur)
         if not env.stack:
-            # the walk is over: the last path's stack-liveness update is read by nothing
-            # (a global subprogram verified next queries its own call chains), so it is
-            # made only for its level-2 log lines
+            # the walk is over: nothing reads the last path's stack-liveness update (a
+            # global subprogram verified next has its own call chains) but level 2's log
             if lv is not None and level2:
                 lv.update(env)
             break

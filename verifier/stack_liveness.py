@@ -129,19 +129,19 @@ class StackLiveness:
             self.any_updated = True
         m[0][rel] = new
 
-    def check_writes(self, env, check, insn, insn_idx: int):
-        """``check(env, insn, insn_idx)`` for an instruction that may write stack slots
-        (a store or a call), between the reset and the commit of its write marks
+    def check_writes(self, env, insn_idx: int, check, insn, *args):
+        """``check(env, insn, *args)`` for instruction ``insn_idx``, which may write stack
+        slots (a store or a call), between the reset and the commit of its write marks
         (kernel: the write marks of one instruction, committed after it is checked);
         returns what ``check`` returns.  One call for the three steps: do_check runs
-        this for every store and call."""
+        this for every store (its checker directly) and call."""
         if self.cur is None:
             self._ensure_cur(env)
         self.write_idx = insn_idx
         if self.any_write:
             self.write_acc = [0] * 8
             self.any_write = False
-        nxt = check(env, insn, insn_idx)
+        nxt = check(env, insn, *args)
         inst = self.cur
         if inst is None:
             return nxt
