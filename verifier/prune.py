@@ -15,8 +15,6 @@ convergence test of open-coded iterators (:func:`iter_next_hit`).
 
 from __future__ import annotations
 
-from operator import itemgetter
-
 from verifier import regtypes as T
 from verifier.equiv import (EXACT, NOT_EXACT, RANGE_WITHIN, IdMap, frame_insn_idx, regs_exact,
                             same_callsites, states_equal, states_maybe_looping)
@@ -40,24 +38,6 @@ def dead_regs(live: int) -> tuple[int, ...]:
     d = DEAD_REGS.get(live)
     if d is None:
         d = DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
-    return d
-
-
-# live mask -> (dead_regs(mask), a getter of those registers from a register list, as a
-# sequence in the same order): lets the cleaning pick out the dead registers still set
-# without a Python-level step per register (most of them are NOT_INIT already)
-DEAD_PICK: dict[int, tuple] = {}
-
-
-def dead_pick(live: int) -> tuple:
-    d = DEAD_PICK.get(live)
-    if d is None:
-        dead = dead_regs(live)
-        if len(dead) > 1:
-            pick = itemgetter(*dead)
-        else:           # (itemgetter of one index returns the item, not a sequence)
-            pick = itemgetter(slice(dead[0], dead[0] + 1) if dead else slice(0, 0))
-        d = DEAD_PICK[live] = (dead, pick)
     return d
 
 
@@ -419,7 +399,9 @@ def _add_state(env, cur: State, insn_idx: int, entries, key: int) -> bool:
     becomes the current state's parent.  Returns False (not pruned)."""
     env.total_states += 1
     env.explored_states_size += 1
-    _update_peak(env)
+    n = env.explored_states_size + len(env.free_list) + env.num_backedges   # _update_peak
+    if n > env.peak_states:
+        env.peak_states = n
     env.prev_jmps_processed = env.jmps_processed
     env.prev_insn_processed = env.insn_processed
     if env.bpf_capable:
@@ -453,5 +435,6 @@ def update_branch_counts(env, st: State) -> None:
         st.branches -= 1
         if st.branches:
             break
-        maybe_exit_scc(env, st)
+        if env.scc_info:                # (no SCC visit entered: nothing to exit)
+            maybe_exit_scc(env, st)
         st = st.parent

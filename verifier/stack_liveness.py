@@ -88,7 +88,8 @@ class StackLiveness:
         inst = self.instances.get(key)
         if inst is None:
             start = key[-1]
-            sp = env.subprogs[env.subprog_of(start)]
+            subprogs = env.subprogs
+            sp = subprogs[0] if len(subprogs) == 1 else subprogs[env.subprog_of(start)]
             inst = _Instance(key, start, sp.end - sp.start, len(key) - 1)
             self.instances[key] = inst
         return inst
@@ -128,40 +129,45 @@ class StackLiveness:
             self.any_updated = True
         m[0][rel] = new
 
-    def reset_writes(self, env, insn_idx: int) -> None:
+    def check_writes(self, env, insn_idx: int, check, insn, *args):
+        """``check(env, insn, *args)`` for instruction ``insn_idx``, which may write stack
+        slots (a store or a call), between the reset and the commit of its write marks
+        (kernel: the write marks of one instruction, committed after it is checked);
+        returns what ``check`` returns.  One call for the three steps: do_check runs
+        this for every store (its checker directly) and call."""
         if self.cur is None:
             self._ensure_cur(env)
         self.write_idx = insn_idx
         if self.any_write:
             self.write_acc = [0] * 8
             self.any_write = False
-
-    def mark_write(self, env, frame: int, spi: int) -> None:
-        self.write_acc[frame] |= 1 << spi
-        self.any_write = True
-
-    def commit_writes(self, env) -> None:
+        nxt = check(env, insn, *args)
         inst = self.cur
         if inst is None:
-            return
+            return nxt
         if not self.any_write:
             # nothing written: only a first visit or a non-empty must_write changes
             idx = self.write_idx - inst.start
             if not 0 <= idx < inst.cnt:
-                return
+                return nxt
             if not inst.must_write_set[idx]:
                 # first visit, no write (write_acc is all zeros): what _commit does then
                 inst.must_write_set[idx] = True
                 self.write_idx = 0
-                return
+                return nxt
             if not inst.any_must_write:
-                return          # every must_write mask is still 0: nothing to drop
+                return nxt      # every must_write mask is still 0: nothing to drop
             for m in inst.frames:
                 if m is not None and m[1][idx]:
                     break
             else:
-                return
+                return nxt
         self._commit(inst)
+        return nxt
+
+    def mark_write(self, env, frame: int, spi: int) -> None:
+        self.write_acc[frame] |= 1 << spi
+        self.any_write = True
 
     def _commit(self, inst: _Instance) -> None:
         idx = self.write_idx - inst.start
@@ -195,13 +201,22 @@ class StackLiveness:
         st = env.cur
         if st is None:
             return
+        instances = self.instances
         for frame in range(st.curframe, -1, -1):
-            inst = self._instance(env, st, frame)
+            if frame:
+                inst = self._instance(env, st, frame)
+            else:                       # _key of the outermost frame, inlined
+                key = (env.subprogs[st.frames[0].subprogno].start,)
+                inst = instances.get(key) or self._lookup(env, key)
             if inst.updated:
                 self._update_instance(env, inst)
                 inst.updated = False
                 inst.must_write_dropped = False
-        self.any_updated = any(i.updated for i in self.instances.values())
+        for inst in instances.values():
+            if inst.updated:
+                break
+        else:
+            self.any_updated = False
 
     def _update_instance(self, env, inst: _Instance) -> None:
         if inst.must_write_dropped:
@@ -265,13 +280,26 @@ class StackLiveness:
         start = inst.start
         got = self._edges.get(start)
         if got is None:
+            # plain loops: comprehensions and generators are a call each (Python 3.11)
             succ_of = env.succ
             cnt = inst.cnt
-            edges = [(i - start, tuple(s - start for s in succ_of[i] if 0 <= s - start < cnt))
-                     for i in self.sub_po.get(start, ()) if succ_of[i]]
-            pos = {rel: k for k, (rel, _) in enumerate(edges)}
-            one_sweep = all(pos.get(s, -1) < k for k, (_, srels) in enumerate(edges)
-                            for s in srels)
+            edges = []
+            pos = {}            # relative index -> its position in edges
+            for i in self.sub_po.get(start, ()):
+                succ = succ_of[i]
+                if succ:
+                    srels = []
+                    for s in succ:
+                        s -= start
+                        if 0 <= s < cnt:
+                            srels.append(s)
+                    pos[i - start] = len(edges)
+                    edges.append((i - start, tuple(srels)))
+            one_sweep = True
+            for k, (_, srels) in enumerate(edges):
+                for s in srels:
+                    if pos.get(s, -1) >= k:
+                        one_sweep = False
             got = self._edges[start] = (edges, one_sweep)
         return got
 
@@ -335,7 +363,7 @@ class StackLiveness:
             self._mark_read(outer, frame, callsite, m[3][0])
         self._commit(outer)
         # the accumulated writes belonged to the callsite: the next instruction
-        # must start from nothing (reset_writes only clears after a write)
+        # must start from nothing (check_writes only clears after a write)
         self.write_acc = [0] * 8
         self.any_write = False
 

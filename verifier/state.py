@@ -312,7 +312,9 @@ class State:
     def copy(self) -> "State":
         """kernel: copy_verifier_state (parent/branches are the caller's business)."""
         s = State.__new__(State)
-        s.frames = [f.copy() for f in self.frames]
+        frames = self.frames
+        # (one frame, the common case, without the comprehension's call)
+        s.frames = [frames[0].copy()] if len(frames) == 1 else [f.copy() for f in frames]
         s.curframe = self.curframe
         s.refs = self.refs.copy()
         s.parent = self.parent
