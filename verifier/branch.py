@@ -14,7 +14,9 @@ API: ``is_branch_taken(a, b, opc, is_jmp32, same_reg=False) -> 1/0/-1``;
 ``reg_set_min_max(...) -> Refined(true_a, true_b, false_a, false_b)``;
 ``cond_jmp(...) -> (pred, Refined)`` does both at once (decided jumps come
 back unrefined, as in the kernel; ``predict`` returns None for them), computing
-each refinement once; ``jmp_imm(imm)`` is the BPF_K operand.
+each refinement once; ``jmp_imm(imm)`` is the BPF_K operand, and
+``predict_k(a, imm, ...) -> (pred, true_a, false_a)`` is ``predict`` against it
+(the verifier's ``if rD <op> K``).
 ``opc`` is an isa.opcodes jump op (JEQ ... JSET); ``JSET_NOT`` is the
 kernel's encoding of "not JSET" for the false branch.
 

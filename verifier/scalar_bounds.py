@@ -238,8 +238,9 @@ def _update_bounds(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min:
     the nine fields out (plain values: reg_bounds_sync runs this twice per miss)."""
     v, m = t
     if m == U64_MAX and umin < umax and not v:
-        # An unknown tnum bounds nothing, and its members are all numbers: the next one
-        # after umin is umin + 1 <= umax, so it is not one value either.
+        # An unknown tnum bounds nothing (the fields are in range, as Scalar keeps them),
+        # and its members are all numbers: the next one after umin is umin + 1 <= umax,
+        # so it is not one value either.
         return t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max
     # 32 bits: min signed is max(sign bit) | min(other bits); max is the converse
     v32 = v & U32_MAX
