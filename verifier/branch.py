@@ -14,7 +14,9 @@ API: ``is_branch_taken(a, b, opc, is_jmp32, same_reg=False) -> 1/0/-1``;
 ``reg_set_min_max(...) -> Refined(true_a, true_b, false_a, false_b)``;
 ``cond_jmp(...) -> (pred, Refined)`` does both at once (decided jumps come
 back unrefined, as in the kernel; ``predict`` returns None for them), computing
-each refinement once; ``jmp_imm(imm)`` is the BPF_K operand.
+each refinement once; ``jmp_imm(imm)`` is the BPF_K operand, and
+``predict_k(a, imm, ...) -> (pred, true_a, false_a)`` is ``predict`` against it
+(the verifier's ``if rD <op> K``).
 ``opc`` is an isa.opcodes jump op (JEQ ... JSET); ``JSET_NOT`` is the
 kernel's encoding of "not JSET" for the false branch.
 
@@ -400,6 +402,123 @@ def _predict_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool, pred) -> tup
                          or t2[3] > t2[4] or t2[1] > t2[2] or t2[7] > t2[8] or t2[5] > t2[6]):
         return 0, None
     return -1, Refined(_new(Scalar, t1), _new(Scalar, t2), _new(Scalar, f1), _new(Scalar, f2))
+
+
+# --- the BPF_K form ------------------------------------------------------------------------
+# ``if rD <op> K`` with rD a scalar, the verifier's most frequent conditional jump: the
+# same answers as predict(a, jmp_imm(imm), ...) (tests/verifier/test_branch.py compares
+# them), with the constant's fields read as plain ints and only rD's refinements built.
+
+def _taken_k(a: Scalar, imm: int, opc: int, is_jmp32: bool) -> int | None:
+    """_branch_taken_by_ranges(a, jmp_imm(imm), ...) for two distinct registers."""
+    v = ((imm & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000      # the constant, signed
+    t1, smin1, smax1, umin1, umax1, s32min1, s32max1, u32min1, u32max1 = a
+    if is_jmp32:
+        k = v & 0xFFFFFFFF                                  # ... and unsigned
+        tv, tm = t1.value & 0xFFFFFFFF, t1.mask & 0xFFFFFFFF
+        umin1, umax1, smin1, smax1 = u32min1, u32max1, s32min1, s32max1
+    else:
+        k = v & U64
+        tv, tm = t1
+    if opc == op.JEQ or opc == op.JNE:
+        eq_known = None  # True: always equal, False: never equal
+        if not tm:
+            eq_known = tv == k
+        elif ((tv & ~tm) != (k & ~tm)                       # not tnum_overlap
+              or umin1 > k or umax1 < k or smin1 > v or smax1 < v):
+            eq_known = False
+        elif not is_jmp32 and (u32min1 > k & 0xFFFFFFFF or u32max1 < k & 0xFFFFFFFF
+                               or s32min1 > v or s32max1 < v):
+            eq_known = False
+        if eq_known is not None:
+            return int(eq_known) if opc == op.JEQ else int(not eq_known)
+    elif opc == op.JGT:
+        if umin1 > k:
+            return 1
+        if umax1 <= k:
+            return 0
+    elif opc == op.JSGT:
+        if smin1 > v:
+            return 1
+        if smax1 <= v:
+            return 0
+    elif opc == op.JLT:
+        if umax1 < k:
+            return 1
+        if umin1 >= k:
+            return 0
+    elif opc == op.JSLT:
+        if smax1 < v:
+            return 1
+        if smin1 >= v:
+            return 0
+    elif opc == op.JGE:
+        if umin1 >= k:
+            return 1
+        if umax1 < k:
+            return 0
+    elif opc == op.JSGE:
+        if smin1 >= v:
+            return 1
+        if smax1 < v:
+            return 0
+    elif opc == op.JLE:
+        if umax1 <= k:
+            return 1
+        if umin1 > k:
+            return 0
+    elif opc == op.JSLE:
+        if smax1 <= v:
+            return 1
+        if smin1 > v:
+            return 0
+    elif opc == op.JSET:
+        if (~tm & tv) & k:
+            return 1  # a known-one bit is tested
+        if not ((tm | tv) & k):
+            return 0  # every tested bit is known zero
+    else:
+        raise ValueError("not a conditional jump op: %#x" % opc)
+    return None
+
+
+def predict_k(a: Scalar, imm: int, opc: int, is_jmp32: bool) -> tuple:
+    """:func:`predict` for ``a <opc> K`` (K = ``imm``): ``(pred, true_a, false_a)``, the
+    refined ``a`` on the jump and the fall-through side where the outcome is unknown
+    (None where it is decided)."""
+    pred = _taken_k(a, imm, opc, is_jmp32)
+    if pred is not None:
+        return pred, None, None
+    b = jmp_imm(imm)
+    if opc == op.JSET:
+        pred, ref = predict(a, b, opc, is_jmp32)
+        return (pred, None, None) if ref is None else (pred, ref.true_a, ref.false_a)
+    # _predict_fields with the constant's sync short cut known to apply
+    a_k = a[0].mask == 0 and a == _const(a[0].value)
+    if opc in _EQ_FIELDS:
+        eq = equal_side(a, b, True) if is_jmp32 else b
+        if eq is not None:
+            x, y = refine_fields(a, b, op.JNE, is_jmp32)
+            x = a if a_k and x == a else synced(x)
+            y = b if y == b else synced(y)
+            if (x[3] > x[4] or x[1] > x[2] or x[7] > x[8] or x[5] > x[6]
+                    or y[3] > y[4] or y[1] > y[2] or y[7] > y[8] or y[5] > y[6]):
+                return (1, None, None) if opc == op.JEQ else (0, None, None)
+            x = _new(Scalar, x)
+            return (-1, eq, x) if opc == op.JEQ else (-1, x, eq)
+    x, y = refine_fields(a, b, _REV[opc], is_jmp32)
+    f1 = a if a_k and x == a else synced(x)
+    f2 = b if y == b else synced(y)
+    if (f1[3] > f1[4] or f1[1] > f1[2] or f1[7] > f1[8] or f1[5] > f1[6]
+            or f2[3] > f2[4] or f2[1] > f2[2] or f2[7] > f2[8] or f2[5] > f2[6]):
+        return 1, None, None
+    x, y = refine_fields(a, b, opc, is_jmp32)
+    t1 = a if a_k and x == a else synced(x)
+    t2 = b if y == b else synced(y)
+    if (t1[3] > t1[4] or t1[1] > t1[2] or t1[7] > t1[8] or t1[5] > t1[6]
+            or t2[3] > t2[4] or t2[1] > t2[2] or t2[7] > t2[8] or t2[5] > t2[6]):
+        return 0, None, None
+    return -1, _new(Scalar, t1), _new(Scalar, f1)
 
 
 _new = tuple.__new__

@@ -346,7 +346,7 @@ _X, _JMP32, _JA, _JCOND = op.X, op.JMP32, op.JA, op.JCOND
 _PTR_TO_STACK = T.PTR_TO_STACK
 _PKT_CMP = frozenset({op.JGT, op.JLT, op.JGE, op.JLE})    # try_match_pkt_pointers' ops
 _PKT_ANY = frozenset({T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_PACKET_END})  # _is_pkt_any
-_jmp_imm = BR.jmp_imm
+_br_predict_k = BR.predict_k
 
 
 def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
@@ -463,7 +463,7 @@ def _cond_jmp_scalar_k(env: Env, st: State, regs: list, insn, insn_idx: int, dst
     """``if rD <op> K`` with rD a scalar: check_cond_jmp_op's steps for this form
     (the K operand is a constant scalar that is never stored, so no register is built)."""
     dstno = insn.dst
-    pred, ref = _br_predict(dst.s, _jmp_imm(insn.imm), opc, jmp32, False)
+    pred, true_s, false_s = _br_predict_k(dst.s, insn.imm, opc, jmp32)
     if pred >= 0:
         mark_chain_precision(env, dstno)
         return insn_idx + insn.off + 1 if pred == 1 else insn_idx + 1
@@ -473,8 +473,8 @@ def _cond_jmp_scalar_k(env: Env, st: State, regs: list, insn, insn_idx: int, dst
         if len(linked) > 1:
             push_jmp_history(env, st, 0, linked)
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
-    other.frames[other.curframe].regs[dstno] = _with_s(dst, ref.true_a)
-    regs[dstno] = new = _with_s(dst, ref.false_a)
+    other.frames[other.curframe].regs[dstno] = _with_s(dst, true_s)
+    regs[dstno] = new = _with_s(dst, false_s)
     if new.id:
         e = (st.curframe, True, dstno)
         sync_linked_regs(env, st, e, linked)

@@ -61,6 +61,9 @@ class Record:
         return any(f.kind == kind for f in self.fields)
 
 
+_NO_FIELDS = Record(())      # the record of most map values (records are never modified)
+
+
 class LocalType:
     """A struct of the program's BTF that bpf_obj_new allocates (kernel: reg->btf, btf_id)."""
     __slots__ = ("name", "btf_id", "size", "record")
@@ -205,11 +208,11 @@ def map_record(env: Env, m) -> Record:
     try:
         for tid, off, tags in parts or ():
             _walk(btf, tid, off, tags, out, 0)
-        rec = _check(Record(out), f"map '{m.name}'")
+        rec = _check(Record(out), f"map '{m.name}'") if out else _NO_FIELDS
     except (_BtfFieldError, BtfError):
         # the kernel creates the map anyway, with an error record that has no field
         # (map_check_btf ignores IS_ERR(map->record)): then it has 'no valid bpf_spin_lock'
-        rec = Record(())
+        rec = _NO_FIELDS
     cache[key] = (m, rec)
     return rec
 

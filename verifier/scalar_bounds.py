@@ -237,6 +237,11 @@ def _update_bounds(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min:
     when the u64 range and the tnum share exactly one value.  The nine fields in,
     the nine fields out (plain values: reg_bounds_sync runs this twice per miss)."""
     v, m = t
+    if m == U64_MAX and umin < umax and not v:
+        # An unknown tnum bounds nothing (the fields are in range, as Scalar keeps them),
+        # and its members are all numbers: the next one after umin is umin + 1 <= umax,
+        # so it is not one value either.
+        return t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max
     # 32 bits: min signed is max(sign bit) | min(other bits); max is the converse
     v32 = v & U32_MAX
     m32 = m & U32_MAX
@@ -324,6 +329,16 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
     """kernel: reg_bounds_sync on the nine fields as plain values (the kernel's
     __reg_deduce_bounds and __reg_bound_offset are written out inline: this is the
     verifier's hottest arithmetic, and locals are far cheaper than attributes)."""
+    if (t[1] == U32_MAX and smin == 0 and umin == 0 and smax == U32_MAX and umax == U32_MAX
+            and u32_min == 0 and u32_max == U32_MAX and s32_min == S32_MIN
+            and s32_max == S32_MAX and not t[0]):
+        # an unknown u32 zero-extended (a 32-bit ALU result, a u32 load): a fixed point
+        return t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max
+    if (t[1] == U64_MAX and u32_min == 0 and u32_max == U32_MAX and s32_min == S32_MIN
+            and s32_max == S32_MAX and umin < umax and not t[0]):
+        out = _sync_unknown_low(t, smin, smax, umin, umax)
+        if out is not None:
+            return out
     t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = _update_bounds(
         t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
     if 0 <= umin <= umax <= S32_MAX and smin <= umin and smax >= umax:
@@ -466,6 +481,55 @@ def _bounds_sync(t: Tnum, smin: int, smax: int, umin: int, umax: int, s32_min: i
     t = _new(Tnum, (v, ((m64 & ~U32_MAX) | m32) & ~v))
     # intersecting with the old var_off might have improved the bounds
     return _update_bounds(t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+
+
+def _sync_unknown_low(t: Tnum, smin: int, smax: int, umin: int, umax: int) -> tuple | None:
+    """_bounds_sync where the tnum and the four 32-bit bounds know nothing (an unknown
+    scalar refined by a 64-bit compare), or None to leave it to the general code.
+    __update_reg_bounds learns nothing from such a tnum (umin < umax).  A round of
+    __reg_deduce_bounds only moves the 32-bit bounds when the u64 or s64 range keeps
+    its upper half constant or steps it by one across a low-half sign change
+    (__reg32_deduce_bounds' four tests); otherwise the u32/s32 exchange of two full
+    ranges and __reg_deduce_mixed_bounds change nothing either, and only the 64-bit
+    signed/unsigned exchange is left.  __reg_bound_offset then learns the tnum bits
+    of the u64 range, and __update_reg_bounds runs on the result."""
+    if 0 <= umin and umax <= S32_MAX and smin <= umin and smax >= umax:
+        return None                     # the small non-negative case has its own path
+    for _ in range(3):
+        if ((umin >> 32) == (umax >> 32) or (smin >> 32) == (smax >> 32)
+                or ((((umin >> 32) + 1) & U32_MAX) == (umax >> 32) & U32_MAX
+                    and umin & 0x80000000 and not umax & 0x80000000)
+                or ((((smin >> 32) + 1) & U32_MAX) == (smax >> 32) & U32_MAX
+                    and smin & 0x80000000 and not smax & 0x80000000)):
+            return None
+        before = (smin, smax, umin, umax)
+        # __reg64_deduce_bounds, as in _bounds_sync
+        a = umin - 0x10000000000000000 if umin >> 63 else umin
+        b = umax - 0x10000000000000000 if umax >> 63 else umax
+        if a <= b:
+            smin = a if a > smin else smin
+            smax = b if b < smax else smax
+        a, b = smin & U64_MAX, smax & U64_MAX
+        if a <= b:
+            umin = a if a > umin else umin
+            umax = b if b < umax else umax
+        elif umax < a:
+            smin = s64(umin)
+            umax = b if b < umax else umax
+        elif b < umin:
+            smax = s64(umax)
+            umin = a if a > umin else umin
+        if before == (smin, smax, umin, umax):
+            break
+    # __reg_bound_offset: the unknown tnum meets tnum_range(umin, umax); the u32 range
+    # is [0, U32_MAX], which keeps the low half
+    bits = ((umin ^ umax) & U64_MAX).bit_length()
+    if bits > 63 and umin < umax:       # the range spans the top bit: still unknown
+        return t, smin, smax, umin, umax, S32_MIN, S32_MAX, 0, U32_MAX
+    rm = U64_MAX if bits > 63 else (1 << bits) - 1
+    v = umin & ~rm & U64_MAX
+    return _update_bounds(_new(Tnum, (v, rm & ~v)), smin, smax, umin, umax, S32_MIN,
+                          S32_MAX, 0, U32_MAX)
 
 
 def bounds_sync(s: Scalar) -> Scalar:

@@ -15,7 +15,8 @@ import pytest
 
 from isa import opcodes as op
 from verifier.branch import (
-    JSET_NOT, cond_jmp, flip_opcode, is_branch_taken, jmp_imm, reg_set_min_max, rev_opcode,
+    JSET_NOT, cond_jmp, flip_opcode, is_branch_taken, jmp_imm, predict, predict_k,
+    reg_set_min_max, rev_opcode,
 )
 from verifier.scalar import Scalar, coerce_reg_to_size, coerce_reg_to_size_sx
 from verifier.tnum import Tnum
@@ -203,6 +204,57 @@ def test_predict_field_path_matches_register_path():
             assert ref == reg_set_min_max(a, b, opc, jmp32), (a, b, opc, jmp32)
             undecided += 1
     assert undecided > 1000
+
+
+def test_predict_k_matches_predict_with_the_constant():
+    # predict_k (the verifier's `if rD <op> K` path) reads the constant as plain ints and
+    # returns only rD's refinements; predict() on jmp_imm(K) is the reference.  Constants
+    # are drawn on and next to the edges of rD's ranges and tnum, where the outcome is
+    # undecided or decided by one value.
+    rng = random.Random(seeds.seed(5151))
+    undecided = decided = 0
+    for i in range(6000):
+        a = abstract(rand_set(rng), rng) if i % 3 else _raw(rng)
+        edge = rng.choice((a.umin, a.umax, a.smin, a.smax, a.u32_min, a.u32_max,
+                           a.s32_min, a.s32_max, a.var_off.value, a.var_off.mask, 0))
+        imm = rng.choice((edge, edge + rng.choice((-1, 1)), rng.getrandbits(32)))
+        imm = ((imm & M32) ^ 0x80000000) - 0x80000000
+        opc, jmp32 = rng.choice(CONDS), rng.random() < 0.5
+        pred, ref = predict(a, jmp_imm(imm), opc, jmp32)
+        want = (pred, None, None) if ref is None else (pred, ref.true_a, ref.false_a)
+        assert predict_k(a, imm, opc, jmp32) == want, (a, imm, opc, jmp32)
+        undecided += pred == -1
+        decided += pred != -1
+    assert undecided > 1000 and decided > 1000
+
+
+def test_sync_of_an_unknown_scalar_refined_by_a_compare_takes_the_general_path_result(
+        monkeypatch):
+    # _bounds_sync has a short cut for an unknown tnum with unknown 32-bit halves (an
+    # unknown scalar after a 64-bit compare); switched off, the general code must give the
+    # same nine fields for every such input: one or two 64-bit bounds moved anywhere,
+    # including across the sign and 32-bit boundaries and ill-formed (min > max).
+    import verifier.scalar_bounds as SB
+    rng = random.Random(seeds.seed(5152))
+    points = (0, 1, 7, 0x7FFFFFFF, 0x80000000, M32, 1 << 32, (1 << 32) + 5, 1 << 62,
+              (1 << 63) - 1, 1 << 63, (1 << 63) + 1, M64 - M32, M64 - 0x7FFFFFFF, M64 - 1, M64)
+    cases = []
+    for _ in range(4000):
+        u = [0, M64]
+        s = [-(1 << 63), (1 << 63) - 1]
+        for _ in range(rng.randint(1, 2)):
+            v = rng.choice(points) + rng.randint(-2, 2) if rng.random() < 0.7 \
+                else rng.getrandbits(64)
+            v &= M64
+            side = rng.randrange(4)
+            if side < 2:
+                u[side] = v
+            else:
+                s[side - 2] = v - (1 << 64) if v >> 63 else v
+        cases.append((Tnum(0, M64), s[0], s[1], u[0], u[1], -(1 << 31), (1 << 31) - 1, 0, M32))
+    fast = [SB._bounds_sync(*c) for c in cases]
+    monkeypatch.setattr(SB, "_sync_unknown_low", lambda *a: None)
+    assert [SB._bounds_sync(*c) for c in cases] == fast
 
 
 def test_jmp_imm_is_the_sign_extended_constant():
