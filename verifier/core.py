@@ -7,10 +7,11 @@ branch, consults the state cache at prune points (:mod:`verifier.prune`) and
 stops at the 1,000,000-processed-instructions limit.  Global subprograms are
 verified afterwards on their own; the stack-depth check runs last.
 
-Instruction dispatch (:func:`do_check_insn`) hands each class to its module:
-every instruction naming r11 (stack-argument operands) to
+Instruction dispatch (:mod:`verifier.dispatch`, kernel: do_check_insn) hands each
+class to its module: every instruction naming r11 (stack-argument operands) to
 :func:`verifier.stack_args.check_insn`, kfunc calls to
-:func:`verifier.kfunc_call.kfunc_call`.  Branches are queued on and popped
+:func:`verifier.kfunc_call.kfunc_call`; the walk reads its opcode tables itself
+for the instructions that need nothing else there.  Branches are queued on and popped
 from the worklist (:mod:`verifier.worklist`); nothing below imports this
 module.
 """
@@ -25,228 +26,34 @@ import traceback
 from operator import attrgetter
 
 from btf.funcs import anonymous_param_problem
-from isa import opcodes as op
 from isa.stack_args import PARAMS as _R11
 from isa.uapi import PROG_FLAGS
-from verifier import alu, btf_ctx, calls, cfg, jumps, mem, stack_depth, struct_ops
+from verifier import alu, btf_ctx, cfg, dispatch, jumps, mem, stack_depth, struct_ops
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
-from verifier.env import Env, check_reg_arg_dst
+from verifier.env import Env
 from verifier.errors import E2BIG, EINVAL, VerifierError
-from verifier.graph import GRAPH_API_KFUNCS
-from verifier.helper_call import check_helper_call
 from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.exceptions import check_exception_cb_args
-from verifier.kfunc_call import kfunc_call
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame
 from verifier.prune import DEAD_REGS, dead_regs, is_state_visited, update_branch_counts
-from verifier.scalar import Scalar
 from verifier.sleepable import check_attach_sleepable
 from verifier.trace import call_name as _call_name, insn_text
 from verifier.trace import print_insn_state as _print_insn_state, print_linfo as _linfo
 from verifier.stack_liveness import StackLiveness
-from verifier.state import MAX_BPF_REG, NOT_INIT_REG, HistEntry, Reg, State, ptr_reg
+from verifier.state import MAX_BPF_REG, NOT_INIT_REG, HistEntry, State, ptr_reg
+from verifier.dispatch import do_check_insn
 from verifier.facts import subprog_facts as _subprog_facts
 from verifier.verdict import Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
-
-
-# opcode constants bound once at module level: do_check_insn runs for every processed
-# instruction, and a module-attribute lookup per comparison is measurable there
-_ALU, _ALU64, _LDX, _STX, _ST, _LD = op.ALU, op.ALU64, op.LDX, op.STX, op.ST, op.LD
-_JMP, _JMP32, _ATOMIC, _X = op.JMP, op.JMP32, op.ATOMIC, op.X
-_CALL, _JA, _EXIT = op.CALL, op.JA, op.EXIT
-_CALL_OP = op.CALL_OP
-_CALL_K, _EXIT_K = op.JMP | op.CALL, op.JMP | op.EXIT     # the only valid call and exit
-_PSEUDO_CALL, _PSEUDO_KFUNC_CALL = op.PSEUDO_CALL, op.PSEUDO_KFUNC_CALL
-_check_ldx, _check_stx, _check_st = mem.check_ldx, mem.check_stx, mem.check_st
-_check_cond_jmp_op = jumps.check_cond_jmp_op
 _NOT_INIT = T.NOT_INIT
 _SEEN = attrgetter("seen")          # (_verify: Verdict.seen_insns)
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
-# opcode -> may the instruction write a stack slot?  Only stores (STX, ST, atomics) and
-# calls (helpers and kfuncs writing through a pointer argument) reach
-# StackLiveness.mark_write; the walk skips the per-instruction write bookkeeping of the
-# others, whose commit would record an empty write set that nothing reads
-_MAY_WRITE_STACK = tuple((c & 7) in (_STX, _ST)
-                         or ((c & 7) in (_JMP, _JMP32) and (c & 0xF0) == _CALL)
-                         for c in range(256))
-
-
-def do_check_insn(env: Env, insn, idx: int):
-    """Verify one instruction.  Returns the next insn index, or None when the
-    current path ended (program exit).  Instructions that always fall through go to
-    their checker by opcode (_CHECK_NEXT), calls, exits and conditional jumps are
-    handled here, the rest (JA, the BPF_LD class, reserved encodings) by opcode
-    (_CHECK_FLOW); both tables are built once (_checkers).  do_check looks the first
-    table up itself for the instructions that need nothing else here, and calls
-    check_cond_jmp_op itself for a conditional jump without r11."""
-    # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
-    if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
-        SA.check_insn(env, insn)
-        return idx + 1
-    code = insn.code
-    check = _CHECK_NEXT[code]
-    if check is not None:
-        check(env, insn)
-        return idx + 1
-    if code == _CALL_K:
-        env.jmps_processed += 1
-        src = insn.src
-        if ((src != _PSEUDO_KFUNC_CALL and insn.off != 0)
-                or src not in (0, _PSEUDO_CALL, _PSEUDO_KFUNC_CALL) or insn.dst != 0):
-            raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-        # under a lock only bpf_spin_unlock (94), bpf_kptr_xchg (194) and the graph
-        # kfuncs (is_bpf_graph_api_kfunc) may be called
-        if env.cur.active_locks and (
-                (src == 0 and insn.imm not in (94, 194))
-                or (src == _PSEUDO_KFUNC_CALL
-                    and getattr(env.kfunc_descs.get(idx), "name", None)
-                    not in GRAPH_API_KFUNCS)):
-            raise VerifierError("function calls are not allowed while holding a lock",
-                                EINVAL)
-        if src == 0:
-            check_helper_call(env, insn, idx)
-            SA.on_call(env, insn, None)
-            nxt = idx + 1
-            if insn.imm == 12 and env.cur.curframe:
-                nxt = calls.tail_call_exit(env, idx)
-        elif src == _PSEUDO_CALL:
-            nxt = calls.check_func_call(env, insn, idx)
-        else:
-            nxt = kfunc_call(env, insn, idx)
-        env.scratched_regs |= 1         # scratch_reg(0)
-        return nxt
-    if code == _EXIT_K:
-        env.jmps_processed += 1
-        if insn.imm != 0 or insn.src != 0 or insn.dst != 0:
-            raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
-        nxt = calls.process_exit(env, idx)
-        if nxt is not None:
-            env.do_print_state = True
-        return nxt
-    flow = _CHECK_FLOW[code]
-    if flow is None:                    # conditional jumps (and may_goto)
-        env.jmps_processed += 1
-        return _check_cond_jmp_op(env, insn, idx)
-    return flow(env, insn, idx)
-
-
-def _call_reserved(env: Env, insn, idx: int):
-    """BPF_CALL with BPF_X or in the JMP32 class."""
-    env.jmps_processed += 1
-    raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-
-
-def _check_ja(env: Env, insn, idx: int):
-    """BPF_JMP | BPF_JA (off) and BPF_JMP32 | BPF_JA (gotol: imm)."""
-    env.jmps_processed += 1
-    if insn.src != 0 or insn.dst != 0:
-        raise VerifierError("BPF_JA uses reserved fields", EINVAL)
-    if insn.code & 7 == _JMP:
-        if insn.imm != 0:
-            raise VerifierError("BPF_JA uses reserved fields", EINVAL)
-        return idx + insn.off + 1
-    if insn.off != 0:
-        raise VerifierError("BPF_JA uses reserved fields", EINVAL)
-    return idx + insn.imm + 1
-
-
-def _ja_reserved(env: Env, insn, idx: int):
-    """BPF_JA with BPF_X."""
-    env.jmps_processed += 1
-    raise VerifierError("BPF_JA uses reserved fields", EINVAL)
-
-
-def _exit_reserved(env: Env, insn, idx: int):
-    """BPF_EXIT with BPF_X or in the JMP32 class."""
-    env.jmps_processed += 1
-    raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
-
-
-def _check_ld_abs(env: Env, insn, idx: int):
-    mem.check_ld_abs(env, insn)
-    if env.cur.curframe:
-        return calls.ld_abs_exit(env, idx)
-    return idx + 1
-
-
-def _ld_bad_mode(env: Env, insn, idx: int):
-    raise VerifierError("invalid BPF_LD mode", EINVAL)
-
-
-def _checkers():
-    """The two dispatch tables of do_check_insn, indexed by opcode: the checker
-    ``(env, insn)`` of an instruction that falls through (else None), and the checker
-    ``(env, insn, idx) -> next index`` of JA, the BPF_LD class and the reserved call
-    and exit encodings (None: a call, exit or conditional jump, done in place)."""
-    nxt = [None] * 256
-    flow = [None] * 256
-    for code in range(256):
-        cls, o, mode = code & 7, code & 0xF0, code & 0xE0
-        if cls in (_ALU, _ALU64):
-            nxt[code] = alu.alu_checker(code)
-        elif cls == _LDX:
-            nxt[code] = _check_ldx
-        elif cls == _STX:
-            nxt[code] = mem.check_atomic if mode == _ATOMIC else _check_stx
-        elif cls == _ST:
-            nxt[code] = _check_st
-        elif cls == _LD:
-            flow[code] = (_check_ld_abs if mode in (op.ABS, op.IND)
-                          else _check_ld_imm if mode == op.IMM else _ld_bad_mode)
-        elif o == _CALL:
-            flow[code] = None if code == _CALL_K else _call_reserved
-        elif o == _JA:
-            flow[code] = _ja_reserved if code & _X else _check_ja
-        elif o == _EXIT:
-            flow[code] = None if code == _EXIT_K else _exit_reserved
-    return tuple(nxt), tuple(flow)
-
-
-def _check_ld_imm(env: Env, insn, idx: int) -> int:
-    """BPF_LD | BPF_IMM: the two-slot 64-bit load; returns the index after it."""
-    if (insn.code & 0x18) != op.DW:
-        raise VerifierError("invalid BPF_LD_IMM insn", EINVAL)
-    if insn.off != 0:
-        raise VerifierError("BPF_LD_IMM64 uses reserved fields", EINVAL)
-    check_reg_arg_dst(env, insn.dst)
-    src = insn.src
-    second = env.insns[idx + 1]
-    aux = env.aux[idx]
-    if src == 0:
-        v = (insn.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
-        env.set_reg(insn.dst, Reg(T.SCALAR, Scalar.const(v)))
-        return idx + 2
-    if src == op.PSEUDO_FUNC:
-        target = idx + insn.imm + 1
-        sub = env.subprog_of(target)
-        if not env.inp.func_info:
-            raise VerifierError("missing btf func_info", EINVAL)
-        if env.subprogs[sub].linkage != "static":
-            raise VerifierError("callback function not static", EINVAL)
-        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_FUNC, subprogno=sub))
-        return idx + 2
-    m = env.inp.map_at(aux.map_index)
-    if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
-        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_MAP_VALUE, map=m, off=aux.map_off))
-    elif src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
-        env.set_reg(insn.dst, ptr_reg(T.CONST_PTR_TO_MAP, map=m))
-    else:
-        raise VerifierError("bpf verifier is misconfigured", 14)
-    return idx + 2
-
-
-_CHECK_NEXT, _CHECK_FLOW = _checkers()
-# opcode -> a conditional jump (or may_goto): JMP/JMP32 other than JA, CALL and EXIT
-_IS_COND_JMP = tuple((c & 7) in (_JMP, _JMP32) and (c & 0xF0) not in (_JA, _CALL, _EXIT)
-                     for c in range(256))
-_CHECK_NEXT_NO_WRITE = tuple(None if w else c for c, w in zip(_CHECK_NEXT, _MAY_WRITE_STACK))
 
 
 # --- the main loop ---------------------------------------------------------------------
@@ -266,12 +73,12 @@ def do_check(env: Env) -> None:
     static_lv = env.inp.static_liveness
     check_insn = do_check_insn
     visited = is_state_visited
-    may_write = _MAY_WRITE_STACK
-    is_cond_jmp = _IS_COND_JMP
-    stores = _CHECK_NEXT        # (where may_write: the stores' checkers)
-    cond_jmp = _check_cond_jmp_op
+    may_write = dispatch.MAY_WRITE_STACK
+    is_cond_jmp = dispatch.IS_COND_JMP
+    stores = dispatch.CHECK_NEXT        # (where may_write: the stores' checkers)
+    cond_jmp = jumps.check_cond_jmp_op
     # the fall-through checkers, but None where StackLiveness records the insn's writes
-    fall_through = _CHECK_NEXT if lv is None else _CHECK_NEXT_NO_WRITE
+    fall_through = dispatch.CHECK_NEXT if lv is None else dispatch.CHECK_NEXT_NO_WRITE
     env.do_print_state = False
     prev_insn_idx = -1
     idx = env.insn_idx

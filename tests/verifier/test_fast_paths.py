@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 import isa
-from verifier import VerifierInput, alu, core, helper_call, precision, verify
+from verifier import VerifierInput, alu, dispatch, helper_call, precision, verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from random_progs import MAPS, PROG_TYPES, raw_program, shaped_program  # noqa: E402
@@ -47,10 +47,10 @@ def _general_only(monkeypatch):
     monkeypatch.setattr(precision, "ends_in_window", never)
     monkeypatch.setattr(helper_call, "ends_in_window", never)
     fast = (alu.check_alu_imm, alu.check_alu_reg)
-    nxt = tuple(alu.check_alu_op if c in fast else c for c in core._CHECK_NEXT)
-    monkeypatch.setattr(core, "_CHECK_NEXT", nxt)
-    monkeypatch.setattr(core, "_CHECK_NEXT_NO_WRITE", tuple(
-        None if w else c for c, w in zip(nxt, core._MAY_WRITE_STACK)))
+    nxt = tuple(alu.check_alu_op if c in fast else c for c in dispatch.CHECK_NEXT)
+    monkeypatch.setattr(dispatch, "CHECK_NEXT", nxt)
+    monkeypatch.setattr(dispatch, "CHECK_NEXT_NO_WRITE", tuple(
+        None if w else c for c, w in zip(nxt, dispatch.MAY_WRITE_STACK)))
 
 
 def _programs():
