@@ -269,7 +269,22 @@ def _branch_taken_by_ranges(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
             return 1  # a known-one bit is tested
         if not ((t1.mask | t1.value) & t2.value):
             return 0  # every tested bit is known zero
-    elif opc == op.JGT:
+    elif opc in _ORDER_OPS:
+        return _order_taken(opc, umin1, umax1, smin1, smax1, umin2, umax2, smin2, smax2)
+    else:
+        raise ValueError("not a conditional jump op: %#x" % opc)
+    return None
+
+
+_ORDER_OPS = frozenset({op.JGT, op.JSGT, op.JLT, op.JSLT, op.JGE, op.JSGE, op.JLE, op.JSLE})
+
+
+def _order_taken(opc: int, umin1: int, umax1: int, smin1: int, smax1: int,
+                 umin2: int, umax2: int, smin2: int, smax2: int) -> int | None:
+    """The ordering compares of is_scalar_branch_taken on the two operands' unsigned and
+    signed ranges (64-bit, or the 32-bit ones for JMP32): 1 always taken, 0 never, None
+    when the ranges overlap."""
+    if opc == op.JGT:
         if umin1 > umax2:
             return 1
         if umax1 <= umin2:
@@ -309,8 +324,6 @@ def _branch_taken_by_ranges(a: Scalar, b: Scalar, opc: int, is_jmp32: bool,
             return 1
         if smin1 > smax2:
             return 0
-    else:
-        raise ValueError("not a conditional jump op: %#x" % opc)
     return None
 
 
@@ -432,46 +445,8 @@ def _taken_k(a: Scalar, imm: int, opc: int, is_jmp32: bool) -> int | None:
             eq_known = False
         if eq_known is not None:
             return int(eq_known) if opc == op.JEQ else int(not eq_known)
-    elif opc == op.JGT:
-        if umin1 > k:
-            return 1
-        if umax1 <= k:
-            return 0
-    elif opc == op.JSGT:
-        if smin1 > v:
-            return 1
-        if smax1 <= v:
-            return 0
-    elif opc == op.JLT:
-        if umax1 < k:
-            return 1
-        if umin1 >= k:
-            return 0
-    elif opc == op.JSLT:
-        if smax1 < v:
-            return 1
-        if smin1 >= v:
-            return 0
-    elif opc == op.JGE:
-        if umin1 >= k:
-            return 1
-        if umax1 < k:
-            return 0
-    elif opc == op.JSGE:
-        if smin1 >= v:
-            return 1
-        if smax1 < v:
-            return 0
-    elif opc == op.JLE:
-        if umax1 <= k:
-            return 1
-        if umin1 > k:
-            return 0
-    elif opc == op.JSLE:
-        if smax1 <= v:
-            return 1
-        if smin1 > v:
-            return 0
+    elif opc in _ORDER_OPS:
+        return _order_taken(opc, umin1, umax1, smin1, smax1, k, k, v, v)
     elif opc == op.JSET:
         if (~tm & tv) & k:
             return 1  # a known-one bit is tested
