@@ -399,9 +399,7 @@ def _add_state(env, cur: State, insn_idx: int, entries, key: int) -> bool:
     becomes the current state's parent.  Returns False (not pruned)."""
     env.total_states += 1
     env.explored_states_size += 1
-    n = env.explored_states_size + len(env.free_list) + env.num_backedges   # _update_peak
-    if n > env.peak_states:
-        env.peak_states = n
+    _update_peak(env)
     env.prev_jmps_processed = env.jmps_processed
     env.prev_insn_processed = env.insn_processed
     if env.bpf_capable:
