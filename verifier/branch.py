@@ -420,8 +420,7 @@ def _predict_fields(a: Scalar, b: Scalar, opc: int, is_jmp32: bool, pred) -> tup
 # --- the BPF_K form ------------------------------------------------------------------------
 # ``if rD <op> K`` with rD a scalar, the verifier's most frequent conditional jump: the
 # same answers as predict(a, jmp_imm(imm), ...) (tests/verifier/test_branch.py compares
-# them), deciding from the constant read as plain ints; an undecided jump is refined by
-# the general field code (_predict_fields).
+# them), with the constant's fields read as plain ints and only rD's refinements built.
 
 def _taken_k(a: Scalar, imm: int, opc: int, is_jmp32: bool) -> int | None:
     """_branch_taken_by_ranges(a, jmp_imm(imm), ...) for two distinct registers."""
@@ -468,9 +467,33 @@ def predict_k(a: Scalar, imm: int, opc: int, is_jmp32: bool) -> tuple:
     b = jmp_imm(imm)
     if opc == op.JSET:
         pred, ref = predict(a, b, opc, is_jmp32)
-    else:   # the ranges decided nothing (pred None): the refinement of the general code
-        pred, ref = _predict_fields(a, b, opc, is_jmp32, None)
-    return (pred, None, None) if ref is None else (pred, ref.true_a, ref.false_a)
+        return (pred, None, None) if ref is None else (pred, ref.true_a, ref.false_a)
+    # _predict_fields with the constant's sync short cut known to apply
+    a_k = a[0].mask == 0 and a == _const(a[0].value)
+    if opc in _EQ_FIELDS:
+        eq = equal_side(a, b, True) if is_jmp32 else b
+        if eq is not None:
+            x, y = refine_fields(a, b, op.JNE, is_jmp32)
+            x = a if a_k and x == a else synced(x)
+            y = b if y == b else synced(y)
+            if (x[3] > x[4] or x[1] > x[2] or x[7] > x[8] or x[5] > x[6]
+                    or y[3] > y[4] or y[1] > y[2] or y[7] > y[8] or y[5] > y[6]):
+                return (1, None, None) if opc == op.JEQ else (0, None, None)
+            x = _new(Scalar, x)
+            return (-1, eq, x) if opc == op.JEQ else (-1, x, eq)
+    x, y = refine_fields(a, b, _REV[opc], is_jmp32)
+    f1 = a if a_k and x == a else synced(x)
+    f2 = b if y == b else synced(y)
+    if (f1[3] > f1[4] or f1[1] > f1[2] or f1[7] > f1[8] or f1[5] > f1[6]
+            or f2[3] > f2[4] or f2[1] > f2[2] or f2[7] > f2[8] or f2[5] > f2[6]):
+        return 1, None, None
+    x, y = refine_fields(a, b, opc, is_jmp32)
+    t1 = a if a_k and x == a else synced(x)
+    t2 = b if y == b else synced(y)
+    if (t1[3] > t1[4] or t1[1] > t1[2] or t1[7] > t1[8] or t1[5] > t1[6]
+            or t2[3] > t2[4] or t2[1] > t2[2] or t2[7] > t2[8] or t2[5] > t2[6]):
+        return 0, None, None
+    return -1, _new(Scalar, t1), _new(Scalar, f1)
 
 
 _new = tuple.__new__
