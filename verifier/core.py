@@ -28,7 +28,7 @@ from operator import attrgetter
 from btf.funcs import anonymous_param_problem
 from isa.stack_args import PARAMS as _R11
 from isa.uapi import PROG_FLAGS
-from verifier import alu, btf_ctx, cfg, dispatch, jumps, mem, stack_depth, struct_ops
+from verifier import alu, btf_ctx, cfg, cfg_one, dispatch, jumps, mem, stack_depth, struct_ops
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
@@ -337,8 +337,12 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         if env.n > BPF_COMPLEXITY_LIMIT_INSNS:
             raise VerifierError("program too large", E2BIG)
         stage = "cfg"
-        cfg.add_subprogs(env)
-        cfg.check_subprogs(env)
+        # a program of one function with forward jumps: add_subprogs, check_subprogs and
+        # check_cfg's walk in one (cfg_one; None: the general passes)
+        one = cfg_one.scan(env)
+        if one is None:
+            cfg.add_subprogs(env)
+            cfg.check_subprogs(env)
         cfg.check_btf_func(env)
         if env.prog_type == "tracing":
             env.ctx = btf_ctx.attach(env.inp)      # kernel: check_attach_btf_id
@@ -347,7 +351,10 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         # (each pass below is called only where it has something to do)
         if env.res_insns:                   # LD class, reserved fields, unknown opcodes
             cfg.resolve_pseudo_ldimm64(env)
-        cfg.check_cfg(env)
+        if one is None:
+            cfg.check_cfg(env)
+        else:
+            cfg_one.finish(env, one)
         if inp.prog_flags or inp.prog_type == "syscall":    # (sleepable: a flag)
             check_attach_sleepable(env)
         if not env.loop_free:               # no cycle without a backward edge
