@@ -509,6 +509,8 @@ def _cur_key(env, st) -> tuple:
 
 def _chain(env, st) -> list:
     """The call chains of every frame of ``st``, innermost first (what update() walks)."""
+    if not st.curframe:
+        return [(env.subprogs[st.frames[0].subprogno].start,)]      # _key, inlined
     key = StackLiveness._key
     return [key(env, st, frame) for frame in range(st.curframe, -1, -1)]
 
