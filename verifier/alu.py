@@ -113,6 +113,22 @@ def const_scalar(v: int) -> Scalar:
     return s
 
 
+# constant scalar registers for the values programs load most (0..255, and -1 as u32 and as
+# u64), built once and shared as registers are (never changed once stored): a MOV or a
+# constant ALU result with no precision mark takes one instead of building a register
+_CONST_REGS = {v: scalar_reg(S.Scalar.const(v)) for v in (*range(256), U32_MAX, U64_MAX)}
+
+
+def const_reg(v: int) -> Reg:
+    """``scalar_reg(const_scalar(v))`` for a u64 value ``v``: the shared register when
+    there is one."""
+    r = _CONST_REGS.get(v)
+    if r is None:
+        c = _CONSTS.get(v)
+        r = scalar_reg(c if c is not None else const_scalar(v))
+    return r
+
+
 def scalar_alu(opc: int, dst: Scalar, src: Scalar, alu64: bool, off: int = 0, imm: int = 0,
                to_be: bool = False) -> Scalar:
     """adjust_scalar_min_max_vals without the path fork."""
@@ -158,7 +174,7 @@ _ADD, _SUB, _AND, _OR, _XOR, _LSH, _RSH, _ARSH = (op.ADD, op.SUB, op.AND, op.OR,
                                                   op.RSH, op.ARSH)
 _MOD, _DIV, _NEG, _END, _MOV, _ALU64, _X = op.MOD, op.DIV, op.NEG, op.END, op.MOV, op.ALU64, op.X
 _SHIFTS = frozenset((op.LSH, op.RSH, op.ARSH))
-_SCALAR, _PTR_TO_STACK = T.SCALAR, T.PTR_TO_STACK
+_SCALAR, _PTR_TO_STACK, _NOT_INIT = T.SCALAR, T.PTR_TO_STACK, T.NOT_INIT
 
 
 def check_alu_op(env: Env, insn) -> None:
@@ -182,18 +198,21 @@ def check_alu_op(env: Env, insn) -> None:
             else:
                 if insn.off not in (0, 8, 16, 32) or insn.imm:
                     raise VerifierError("BPF_MOV uses reserved fields", EINVAL)
-            check_reg_arg_src(env, src)
         else:
             if src != 0 or insn.off != 0:
                 raise VerifierError("BPF_MOV uses reserved fields", EINVAL)
+        st = env.cur
+        regs = st.frames[st.curframe].regs
+        if is_x and (src > 10 or regs[src].type == _NOT_INIT):
+            check_reg_arg_src(env, src)                 # raises
         if dst >= 10:
+            if is_x:
+                env.scratched_regs |= 1 << src          # (check_reg_arg_src's mark)
             check_reg_arg_dst(env, dst, mark=False)     # raises
-        env.scratched_regs |= 1 << dst
         if is_x:
+            env.scratched_regs |= (1 << src) | (1 << dst)
             if alu64 and not insn.off:
                 # r = r: the copy shares the (immutable) register, and its scalar id
-                st = env.cur
-                regs = st.frames[st.curframe].regs
                 r = regs[src]
                 if r.type == _SCALAR:
                     new = env.scalar_id_before_mov(r)
@@ -203,11 +222,10 @@ def check_alu_op(env: Env, insn) -> None:
             else:
                 _mov_reg(env, insn, alu64)
         else:
+            env.scratched_regs |= 1 << dst
             v = insn.imm & (U64_MAX if alu64 else U32_MAX)
-            c = _CONSTS.get(v)
-            st = env.cur
-            st.frames[st.curframe].regs[dst] = scalar_reg(c if c is not None
-                                                          else const_scalar(v))
+            r = _CONST_REGS.get(v)      # (the shared register: no call)
+            regs[dst] = r if r is not None else const_reg(v)
         return
 
     if opc == _END or opc == _NEG:
@@ -281,8 +299,12 @@ def check_alu_imm(env: Env, insn) -> None:
                     check_alu_op(env, insn)     # invalid shift
                     return
                 env.scratched_regs |= 1 << dst
-                c = _CONSTS.get(v)
-                regs[dst] = scalar_reg(c if c is not None else const_scalar(v), d.precise)
+                if d.precise:
+                    c = _CONSTS.get(v)
+                    regs[dst] = scalar_reg(c if c is not None else const_scalar(v), True)
+                else:
+                    r = _CONST_REGS.get(v)
+                    regs[dst] = r if r is not None else const_reg(v)
                 return
             if opc not in _SHIFTS or 0 <= insn.imm < (64 if code & 7 == _ALU64 else 32):
                 # a variable scalar: check_alu_op's checks cannot fail for it
@@ -396,10 +418,12 @@ def adjust_reg_min_max_vals(env: Env, insn) -> None:
     opc = code & 0xF0
     alu64 = (code & 7) == op.ALU64
     dst = insn.dst
-    d = env.reg(dst)
+    st = env.cur
+    regs = st.frames[st.curframe].regs
+    d = regs[dst]
     ptr = d if d.type != T.SCALAR else None
     if code & op.X:
-        s = env.reg(insn.src)
+        s = regs[insn.src]
         if s.type != T.SCALAR:
             if d.type != T.SCALAR:
                 if opc == op.SUB and env.allow_ptr_leaks:

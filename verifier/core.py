@@ -43,7 +43,7 @@ from verifier.prune import DEAD_REGS, dead_regs, is_state_visited, update_branch
 from verifier.sleepable import check_attach_sleepable
 from verifier.trace import call_name as _call_name, insn_text
 from verifier.trace import print_insn_state as _print_insn_state, print_linfo as _linfo
-from verifier.stack_liveness import StackLiveness
+from verifier.stack_liveness import stack_liveness
 from verifier.state import MAX_BPF_REG, NOT_INIT_REG, HistEntry, State, ptr_reg
 from verifier.dispatch import do_check_insn
 from verifier.facts import subprog_facts as _subprog_facts
@@ -367,7 +367,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
                 env.log.reset(pos)
             env.log.release(pos)
         compute_live_registers(env)
-        env.liveness = StackLiveness(env)
+        env.liveness = stack_liveness(env)
         stage = "check"
         do_check_common(env, 0)
         if len(env.subprogs) > 1:

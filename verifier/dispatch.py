@@ -23,8 +23,7 @@ from verifier.errors import EINVAL, VerifierError
 from verifier.graph import GRAPH_API_KFUNCS
 from verifier.helper_call import check_helper_call
 from verifier.kfunc_call import kfunc_call
-from verifier.scalar import Scalar
-from verifier.state import Reg, ptr_reg
+from verifier.state import UNKNOWN_SCALAR, ptr_reg
 
 
 # opcode constants bound once at module level: do_check_insn runs for every processed
@@ -182,13 +181,19 @@ def _check_ld_imm(env: Env, insn, idx: int) -> int:
         raise VerifierError("invalid BPF_LD_IMM insn", EINVAL)
     if insn.off != 0:
         raise VerifierError("BPF_LD_IMM64 uses reserved fields", EINVAL)
-    check_reg_arg_dst(env, insn.dst)
+    dst = insn.dst
+    if dst >= 10:
+        check_reg_arg_dst(env, dst)         # raises
+    env.scratched_regs |= 1 << dst          # check_reg_arg_dst, inline
+    st = env.cur
+    regs = st.frames[st.curframe].regs
+    regs[dst] = UNKNOWN_SCALAR
     src = insn.src
     second = env.insns[idx + 1]
     aux = env.aux[idx]
     if src == 0:
         v = (insn.imm & 0xFFFFFFFF) | ((second.imm & 0xFFFFFFFF) << 32)
-        env.set_reg(insn.dst, Reg(T.SCALAR, Scalar.const(v)))
+        regs[dst] = alu.const_reg(v)
         return idx + 2
     if src == op.PSEUDO_FUNC:
         target = idx + insn.imm + 1
@@ -197,13 +202,13 @@ def _check_ld_imm(env: Env, insn, idx: int) -> int:
             raise VerifierError("missing btf func_info", EINVAL)
         if env.subprogs[sub].linkage != "static":
             raise VerifierError("callback function not static", EINVAL)
-        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_FUNC, subprogno=sub))
+        regs[dst] = ptr_reg(T.PTR_TO_FUNC, subprogno=sub)
         return idx + 2
     m = env.inp.map_at(aux.map_index)
     if src in (op.PSEUDO_MAP_VALUE, op.PSEUDO_MAP_IDX_VALUE):
-        env.set_reg(insn.dst, ptr_reg(T.PTR_TO_MAP_VALUE, map=m, off=aux.map_off))
+        regs[dst] = ptr_reg(T.PTR_TO_MAP_VALUE, map=m, off=aux.map_off)
     elif src in (op.PSEUDO_MAP_FD, op.PSEUDO_MAP_IDX):
-        env.set_reg(insn.dst, ptr_reg(T.CONST_PTR_TO_MAP, map=m))
+        regs[dst] = ptr_reg(T.CONST_PTR_TO_MAP, map=m)
     else:
         raise VerifierError("bpf verifier is misconfigured", 14)
     return idx + 2

@@ -30,7 +30,7 @@ from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
 from verifier.scalar_bounds import Scalar
 from verifier.scalar_width import coerce_reg_to_size, coerce_reg_to_size_sx
-from verifier.state import MAX_BPF_STACK, NOT_INIT_REG, UNKNOWN_SCALAR, Reg
+from verifier.state import EMPTY_SLOT, MAX_BPF_STACK, NOT_INIT_REG, UNKNOWN_SCALAR, Reg
 from verifier.tnum import tnum_add, tnum_const, tnum_is_aligned, tnum_strn
 
 SIZE_BYTES = {op.W: 4, op.H: 2, op.B: 1, op.DW: 8}
@@ -279,8 +279,9 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
                     and fixed + size <= 0 and size > 0):
                 f = st.frames[reg.frameno]
                 n = (-fixed + 7) >> 3                   # grow_stack_state, in whole slots
-                if n > len(f.stack):
-                    f.grow_stack(-fixed)
+                stack = f.stack
+                if n > len(stack):
+                    stack += [EMPTY_SLOT] * (n - len(stack))     # Frame.grow_stack
                 sp = env.subprogs[f.subprogno]
                 if sp.stack_depth < n << 3:
                     sp.stack_depth = n << 3
@@ -351,11 +352,12 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
         if not write and value_regno >= 0:
             if reg_type == T.SCALAR:
                 regs[value_regno] = UNKNOWN_SCALAR
-            else:
-                r = Reg(reg_type, Scalar.const(0))
-                if reg_type & T.PTR_MAYBE_NULL:
-                    r.id = env.new_id()
+            elif reg_type & T.PTR_MAYBE_NULL:
+                r = Reg(reg_type, _ZERO_SCALAR)
+                r.id = env.new_id()
                 regs[value_regno] = r
+            else:
+                regs[value_regno] = _ctx_ptr(reg_type)
     elif t == T.PTR_TO_FLOW_KEYS:
         # kernel: check_flow_keys_access (struct bpf_flow_keys)
         if write and value_regno >= 0 and env.is_pointer_value(value_regno):
@@ -394,6 +396,19 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             regs[value_regno] = (_NARROW_UNKNOWN_SX if is_ldsx else _NARROW_UNKNOWN)[size]
         else:
             _narrow_load(regs, value_regno, size, is_ldsx)
+
+
+# type -> the pointer a context field of that type loads (packet data, end, meta...):
+# one register per type, shared as registers are (never changed once stored)
+_CTX_PTRS: dict[int, Reg] = {}
+_ZERO_SCALAR = Scalar.const(0)
+
+
+def _ctx_ptr(reg_type: int) -> Reg:
+    r = _CTX_PTRS.get(reg_type)
+    if r is None:
+        r = _CTX_PTRS[reg_type] = Reg(reg_type, _ZERO_SCALAR)
+    return r
 
 
 def _narrow_load(regs: list, value_regno: int, size: int, is_ldsx: bool) -> None:
@@ -454,13 +469,21 @@ def save_aux_ptr_type(env: Env, t: int) -> None:
         raise VerifierError("same insn cannot be used with different pointers", EINVAL)
 
 
+# check_ldx / check_stx / check_st read their operands as check_reg_arg_src does, inline
+# (one call fewer per load or store): a register above r10 or not initialised goes to
+# check_reg_arg_src itself, which raises its error
+
+
 def check_ldx(env: Env, insn) -> None:
     code = insn.code
     src, dst = insn.src, insn.dst
-    src_type = check_reg_arg_src(env, src).type
+    st = env.cur
+    if src > 10 or (src_type := st.frames[st.curframe].regs[src].type) == _NOT_INIT:
+        check_reg_arg_src(env, src)                     # raises
     if dst >= 10:
+        env.scratched_regs |= 1 << src
         check_reg_arg_dst(env, dst, mark=False)         # raises
-    env.scratched_regs |= 1 << dst
+    env.scratched_regs |= (1 << src) | (1 << dst)
     check_mem_access(env, src, insn.off, _SIZE[code & 0x18], False, dst, False,
                      (code & 0xE0) == _MEMSX, insn)
     aux = env.aux[env.insn_idx]                     # save_aux_ptr_type, first visit inline
@@ -475,8 +498,14 @@ def check_stx(env: Env, insn) -> None:
     if (code & 0xE0) != _MEM or insn.imm != 0:
         raise VerifierError("BPF_STX uses reserved fields", EINVAL)
     src, dst = insn.src, insn.dst
-    check_reg_arg_src(env, src)
-    dst_type = check_reg_arg_src(env, dst).type
+    st = env.cur
+    regs = st.frames[st.curframe].regs
+    if src > 10 or regs[src].type == _NOT_INIT:
+        check_reg_arg_src(env, src)                     # raises
+    if dst > 10 or (dst_type := regs[dst].type) == _NOT_INIT:
+        env.scratched_regs |= 1 << src
+        check_reg_arg_src(env, dst)                     # raises
+    env.scratched_regs |= (1 << src) | (1 << dst)
     check_mem_access(env, dst, insn.off, _SIZE[code & 0x18], True, src, False, False, insn)
     aux = env.aux[env.insn_idx]                     # save_aux_ptr_type, first visit inline
     if aux.ptr_type == _NOT_INIT:
@@ -490,7 +519,10 @@ def check_st(env: Env, insn) -> None:
     if (code & 0xE0) != _MEM or insn.src != 0:
         raise VerifierError("BPF_ST uses reserved fields", EINVAL)
     dst = insn.dst
-    dst_type = check_reg_arg_src(env, dst).type
+    st = env.cur
+    if dst > 10 or (dst_type := st.frames[st.curframe].regs[dst].type) == _NOT_INIT:
+        check_reg_arg_src(env, dst)                     # raises
+    env.scratched_regs |= 1 << dst
     check_mem_access(env, dst, insn.off, _SIZE[code & 0x18], True, -1, False, False, insn)
     aux = env.aux[env.insn_idx]                     # save_aux_ptr_type, first visit inline
     if aux.ptr_type == _NOT_INIT:

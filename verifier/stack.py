@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from isa.ints import s64
 from verifier import regtypes as T
+from verifier.alu import const_reg
 from verifier.dynptr_slots import destroy_if_dynptr_slot, potential_write
 from verifier.env import BPF_MAX_VAR_OFF, Env
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.precision import mark_chain_precision
 from verifier.scalar import Scalar
-from verifier.state import (BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
+from verifier.state import (BPF_ADD_CONST, BPF_REG_SIZE, INSN_F_SPI_SHIFT, INSN_F_STACK_ACCESS,
                             MAX_BPF_STACK, NOT_INIT_REG, STACK_DYNPTR, STACK_INVALID, STACK_MISC,
                             STACK_SPILL, STACK_ZERO, UNKNOWN_SCALAR, Frame, Reg, Slot)
-from verifier.tnum import tnum_strn
+from verifier.tnum import U64_MAX, tnum_strn
 from verifier.worklist import push_jmp_history
 
 _ZERO_REG = Reg(T.SCALAR, Scalar.const(0))
@@ -67,7 +68,8 @@ def check_stack_access_within_bounds(env: Env, regno: int, off: int, size: int,
     f = st.frames[reg.frameno]
     s = reg.s
     if s.var_off.mask == 0:
-        min_off = s64(s.var_off.value) + off
+        v = s.var_off.value
+        min_off = (v - 0x10000000000000000 if v >> 63 else v) + off     # s64(var_off) + off
         max_off = min_off + size
         if -MAX_BPF_STACK <= min_off and max_off <= 0 and size > 0:
             # in bounds (the common case): grow_stack_state
@@ -134,9 +136,10 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
         rtype = reg.type
         if aligned and rtype == _SCALAR and env.bpf_capable:
             if reg.s.umax.bit_length() <= 8 * size:             # reg_width(reg.s) fits
-                new = env.scalar_id_before_mov(reg)
-                if new is not reg:
-                    reg = cur.regs[value_regno] = new
+                rid = reg.id
+                if rid & BPF_ADD_CONST or (not rid and reg.s.var_off.mask):
+                    # (else scalar_id_before_mov returns the register as it is)
+                    reg = cur.regs[value_regno] = env.scalar_id_before_mov(reg)
             else:
                 reg = reg.with_(id=0)
         elif rtype != _SCALAR and rtype != _NOT_INIT and T.base(rtype) in _SPILLABLE:
@@ -151,7 +154,7 @@ def _write_fixed(env: Env, f: Frame, off: int, size: int, value_regno: int, insn
                         value_regno)
             return
     elif aligned and (insn.code & 7) == 2 and env.bpf_capable:   # BPF_ST of a constant
-        reg = Reg(_SCALAR, _const(insn.imm))
+        reg = const_reg(insn.imm & U64_MAX)
     else:
         _write_misc(env, f, spi, slot_i, size, old,
                     (insn.code & 7) == 2 and insn.imm == 0, value_regno)
@@ -376,7 +379,8 @@ def check_stack_range_initialized(env: Env, regno: int, off: int, access_size: i
         raise VerifierError("invalid zero-sized read")
     check_stack_access_within_bounds(env, regno, off, access_size, write)
     if reg.s.var_off.mask == 0:
-        min_off = max_off = s64(reg.s.var_off.value) + off
+        v = reg.s.var_off.value
+        min_off = max_off = (v - 0x10000000000000000 if v >> 63 else v) + off   # s64(v) + off
     else:
         if meta is not None and meta.raw_mode:
             meta = None

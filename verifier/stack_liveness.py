@@ -10,6 +10,7 @@ before the walk, is :mod:`verifier.liveness`."""
 from __future__ import annotations
 
 from isa.ints import U64
+from verifier.errors import EFAULT, VerifierError
 
 class _Instance:
     """Per call chain: per frame, per instruction masks."""
@@ -39,10 +40,15 @@ class _Instance:
 class StackLiveness:
     """kernel: bpf_stack_liveness (liveness.c) - the per-call-chain instances, the write
     marks of the instruction being verified and the fixed-point update."""
-    __slots__ = ("instances", "cur", "write_acc", "any_write", "write_idx", "iterations_log",
-                 "_sub_po", "_env", "_q", "any_updated", "_edges")
+    __slots__ = ("instances", "cur", "write_acc", "any_write", "write_idx", "_sub_po", "_env",
+                 "_q", "any_updated", "_edges", "_journal", "_open")
 
     def __init__(self, env):
+        # the run, for sub_po (the driver drops env.liveness at the end: no cycle remains)
+        self._env = env
+        self._init_marks()
+
+    def _init_marks(self) -> None:
         self.instances: dict[tuple, _Instance] = {}
         self.cur: _Instance | None = None
         self.write_acc: list[int] = [0] * 8
@@ -50,10 +56,7 @@ class StackLiveness:
         self.write_idx = 0
         # some instance has updated marks (update() has work to do); False = none has
         self.any_updated = False
-        self.iterations_log = env.log.level2
         self._sub_po: dict[int, list[int]] | None = None    # sub_po, once asked for
-        # the run, for sub_po (the driver drops env.liveness at the end: no cycle remains)
-        self._env = env
         # subprogram start -> (its flow edges in postorder, relative; one sweep enough?)
         self._edges: dict[int, tuple[list, bool]] = {}
         self._q = None
@@ -103,11 +106,7 @@ class StackLiveness:
     def _ensure_cur(self, env) -> _Instance:
         cur = self.cur
         if cur is None:
-            st = env.cur
-            if st.curframe:
-                key = self._key(env, st, st.curframe)
-            else:                       # _key of the outermost frame, inlined
-                key = (env.subprogs[st.frames[0].subprogno].start,)
+            key = _cur_key(env, env.cur)
             cur = self.cur = self.instances.get(key) or self._lookup(env, key)
         return cur
 
@@ -192,6 +191,31 @@ class StackLiveness:
         inst.must_write_set[idx] = True
         self.write_idx = 0
 
+    def _replay(self, env, it) -> None:
+        """Make the calls a _DeferredLiveness recorded, in order, until the end of the
+        journal or of the current check_writes' check (_END).  Each call is made as the
+        walk made it: with the chain of its time already current (a _CUR entry
+        precedes whatever looked it up) and the instruction index it read."""
+        for e in it:
+            tag = e[0]
+            if tag == _READ:
+                self._mark_read(self.cur, e[1], e[2], 1 << e[3])
+            elif tag == _WRITE:
+                self.mark_write(env, e[1], e[2])
+            elif tag == _CUR:
+                self.cur = self.instances.get(e[1]) or self._lookup(env, e[1])
+            elif tag == _WRITES:
+                # the check's own calls are replayed as the check
+                self.check_writes(env, e[1], self._replay, it)
+            elif tag == _END:
+                return
+            elif tag == _RESET:
+                self.cur = None
+            else:                   # _UPDATE: update() with the chain of its time
+                self.cur = None
+                if self.any_updated and e[1] is not None:
+                    self._update_chain(env, e[1])
+
     # propagation
     def update(self, env) -> None:
         """kernel: bpf_update_live_stack - after pop_stack and subprog exit."""
@@ -199,15 +223,14 @@ class StackLiveness:
         if not self.any_updated:
             return              # no instance has new marks: nothing to propagate
         st = env.cur
-        if st is None:
-            return
+        if st is not None:
+            self._update_chain(env, _chain(env, st))
+
+    def _update_chain(self, env, keys: list) -> None:
+        """update() for the current call chain ``keys`` (innermost first)."""
         instances = self.instances
-        for frame in range(st.curframe, -1, -1):
-            if frame:
-                inst = self._instance(env, st, frame)
-            else:                       # _key of the outermost frame, inlined
-                key = (env.subprogs[st.frames[0].subprogno].start,)
-                inst = instances.get(key) or self._lookup(env, key)
+        for key in keys:
+            inst = instances.get(key) or self._lookup(env, key)
             if inst.updated:
                 self._update_instance(env, inst)
                 inst.updated = False
@@ -389,6 +412,107 @@ class StackLiveness:
             if _live_before(inst, at, frameno, spi):
                 return True
         return False
+
+
+# the deferred marks' journal: what each entry stands for (see _DeferredLiveness)
+_CUR, _READ, _WRITE, _WRITES, _END, _RESET, _UPDATE = range(7)
+# entries recorded before the journal is replayed anyway: bounds its memory on long walks
+_JOURNAL_MAX = 512
+
+
+class _DeferredLiveness(StackLiveness):
+    """StackLiveness that records its calls and does their work only when a result is
+    asked for.  The marks are read by nothing but the state cleaning of prune.py
+    (slot_alive) and the level-2 log, and a small program usually ends before either
+    (most verify with no state ever cleaned): recording costs an append per call where
+    the marks cost an instance, its mask lists and a fixed point per update.  The first
+    slot_alive, or a journal longer than _JOURNAL_MAX, replays every call in order
+    through StackLiveness's own methods (_replay: the results are theirs, exactly) and
+    turns the object into a plain StackLiveness for the rest of the run.  Each entry
+    keeps what its call read from the walk when it was made: the call chain of the
+    current state (_cur_key: where StackLiveness._ensure_cur looks it up; _chain for
+    update) and the instruction index of a read.  Not used at log level 2, whose log
+    prints every update."""
+    __slots__ = ()
+
+    def __init__(self, env):
+        self._env = env
+        self._journal: list | None = []
+        self._open = False          # inside check_writes' check: no replay there
+        self.cur = None             # the chain key, where StackLiveness has its instance
+
+    def _flush(self, env) -> None:
+        """Replay the journal: from here on this is a plain StackLiveness."""
+        journal = self._journal
+        self._journal = None
+        self.__class__ = StackLiveness
+        self._init_marks()
+        self._replay(env, iter(journal))
+
+    def check_writes(self, env, insn_idx: int, check, insn, *args):
+        j = self._journal
+        if self.cur is None:
+            self.cur = key = _cur_key(env, env.cur)
+            j.append((_CUR, key))
+        j.append((_WRITES, insn_idx))
+        self._open = True
+        nxt = check(env, insn, *args)
+        self._open = False
+        j.append((_END,))
+        if len(j) > _JOURNAL_MAX:
+            self._flush(env)
+        return nxt
+
+    def mark_read(self, env, frame: int, spi: int) -> None:
+        j = self._journal
+        if self.cur is None:
+            self.cur = key = _cur_key(env, env.cur)
+            j.append((_CUR, key))
+        j.append((_READ, frame, env.insn_idx, spi))
+        if len(j) > _JOURNAL_MAX and not self._open:
+            self._flush(env)
+
+    def mark_write(self, env, frame: int, spi: int) -> None:
+        self._journal.append((_WRITE, frame, spi))
+
+    def reset_cur(self) -> None:
+        self.cur = None
+        self._journal.append((_RESET,))
+
+    def update(self, env) -> None:
+        self.cur = None
+        st = env.cur
+        j = self._journal
+        j.append((_UPDATE, None if st is None else _chain(env, st)))
+        if len(j) > _JOURNAL_MAX and not self._open:
+            self._flush(env)
+
+    def slot_alive(self, env, st, frameno: int, spi: int) -> bool:
+        if self._open:
+            raise VerifierError("verifier bug: stack liveness asked inside a store", EFAULT)
+        self._flush(env)
+        return self.slot_alive(env, st, frameno, spi)
+
+
+def stack_liveness(env) -> StackLiveness:
+    """The stack-slot liveness of one run: deferred (_DeferredLiveness) unless the
+    level-2 log prints its updates as they happen."""
+    return StackLiveness(env) if env.log.level2 else _DeferredLiveness(env)
+
+
+def _cur_key(env, st) -> tuple:
+    """The call chain of the innermost frame of ``st`` (StackLiveness._key)."""
+    if st.curframe:
+        return StackLiveness._key(env, st, st.curframe)
+    return (env.subprogs[st.frames[0].subprogno].start,)     # the outermost frame, inlined
+
+
+def _chain(env, st) -> list:
+    """The call chains of every frame of ``st``, innermost first (what update() walks)."""
+    if not st.curframe:
+        return [(env.subprogs[st.frames[0].subprogno].start,)]      # _key, inlined
+    key = StackLiveness._key
+    return [key(env, st, frame) for frame in range(st.curframe, -1, -1)]
 
 
 def _live_before(inst: _Instance, insn_idx: int, frameno: int, spi: int) -> bool:
