@@ -224,8 +224,13 @@ def check_alu_op(env: Env, insn) -> None:
         else:
             env.scratched_regs |= 1 << dst
             v = insn.imm & (U64_MAX if alu64 else U32_MAX)
-            r = _CONST_REGS.get(v)      # (the shared register: no call)
-            regs[dst] = r if r is not None else const_reg(v)
+            # const_reg(v), inline: no call for the most frequent instruction, whichever
+            # the value (a counter soon leaves the table)
+            r = _CONST_REGS.get(v)
+            if r is None:
+                c = _CONSTS.get(v)
+                r = scalar_reg(c if c is not None else const_scalar(v))
+            regs[dst] = r
         return
 
     if opc == _END or opc == _NEG:
@@ -299,12 +304,13 @@ def check_alu_imm(env: Env, insn) -> None:
                     check_alu_op(env, insn)     # invalid shift
                     return
                 env.scratched_regs |= 1 << dst
-                if d.precise:
+                # const_reg(v) inline, as in check_alu_op's MOV (unrolled and counting
+                # loops: mostly values past the table), and with the precision mark kept
+                r = None if d.precise else _CONST_REGS.get(v)
+                if r is None:
                     c = _CONSTS.get(v)
-                    regs[dst] = scalar_reg(c if c is not None else const_scalar(v), True)
-                else:
-                    r = _CONST_REGS.get(v)
-                    regs[dst] = r if r is not None else const_reg(v)
+                    r = scalar_reg(c if c is not None else const_scalar(v), d.precise)
+                regs[dst] = r
                 return
             if opc not in _SHIFTS or 0 <= insn.imm < (64 if code & 7 == _ALU64 else 32):
                 # a variable scalar: check_alu_op's checks cannot fail for it
