@@ -404,26 +404,25 @@ def check_return_code(env: Env, regno: int = 0) -> None:
     st = env.cur
     frame = st.frames[0]
     subprogno = frame.subprogno
-    is_subprog = subprogno != 0
-    in_exception_cb = env.subprogs[subprogno].is_exception_cb
-    if (not is_subprog or in_exception_cb) and env.prog_type == "struct_ops" \
-            and env.ctx.returns_void:
+    # the program's own exit, or the exception callback's (a subprogram: never function 0)
+    prog_exit = not subprogno or env.subprogs[subprogno].is_exception_cb
+    if prog_exit and env.prog_type == "struct_ops" and env.ctx.returns_void:
         return                                  # a void member: R0 is not looked at
     # check_reg_arg_src (regno is 0 or 1), inlined
     env.scratched_regs |= 1 << regno
     reg = st.frames[st.curframe].regs[regno]
     if reg.type == _NOT_INIT:
         raise VerifierError(f"R{regno} !read_ok")
-    exit_ctx = "At program exit"
     if frame.in_async_callback_fn:
         exit_ctx = "At async callback return"
         rng = frame.callback_ret_range
-    elif is_subprog and not in_exception_cb:
+    elif not prog_exit:
         if reg.type != _SCALAR:
             raise VerifierError(f"At subprogram exit the register R{regno} is not a scalar "
                                 f"value ({T.type_str(reg.type)})", EINVAL)
         return
     else:
+        exit_ctx = "At program exit"
         key = (env.prog_type, env.inp.expected_attach_type)
         rng = _RETURN_RANGE.get(key, _ASK)
         if rng is _ASK:
@@ -459,15 +458,20 @@ def ld_abs_exit(env: Env, insn_idx: int) -> int:
     return prepare_func_exit(env, insn_idx)
 
 
-def process_exit(env: Env, insn_idx: int) -> int | None:
-    """BPF_EXIT: returns the next insn (leaving a subprogram) or None when
-    this path of the main program is done."""
+def process_exit(env: Env, insn, insn_idx: int) -> int | None:
+    """BPF_EXIT (kernel: do_check_insn's case): returns the next insn (leaving a
+    subprogram) or None when this path of the main program is done."""
+    env.jmps_processed += 1
+    if insn.imm or insn.src or insn.dst:
+        raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
     st = env.cur
     if st.refs or st.active_locks or st.active_rcu_lock or st.active_preempt_locks:
         # (with no reference or lock held there is nothing to leak)
         check_resource_leak(env, False, st.curframe == 0, "BPF_EXIT instruction in main prog")
     if st.curframe:
-        return prepare_func_exit(env, insn_idx)
+        nxt = prepare_func_exit(env, insn_idx)
+        env.do_print_state = True
+        return nxt
     check_return_code(env)
     return None
 

@@ -10,8 +10,8 @@ verified afterwards on their own; the stack-depth check runs last.
 Instruction dispatch (:mod:`verifier.dispatch`, kernel: do_check_insn) hands each
 class to its module: every instruction naming r11 (stack-argument operands) to
 :func:`verifier.stack_args.check_insn`, kfunc calls to
-:func:`verifier.kfunc_call.kfunc_call`; the walk reads its opcode tables itself
-for the instructions that need nothing else there.  Branches are queued on and popped
+:func:`verifier.kfunc_call.kfunc_call`; the walk reads its opcode tables itself for
+every instruction without r11.  Branches are queued on and popped
 from the worklist (:mod:`verifier.worklist`); nothing below imports this
 module.
 """
@@ -23,7 +23,6 @@ import errno
 import gc
 import time
 import traceback
-from operator import attrgetter
 
 from btf.funcs import anonymous_param_problem
 from isa.stack_args import PARAMS as _R11
@@ -39,7 +38,7 @@ from verifier.exceptions import check_exception_cb_args
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import compute_live_registers
 from verifier.log import Log, check_log_attrs, format_frame
-from verifier.prune import DEAD_REGS, dead_regs, is_state_visited, update_branch_counts
+from verifier.prune import DEAD_REGS, is_state_visited, update_branch_counts
 from verifier.sleepable import check_attach_sleepable
 from verifier.trace import call_name as _call_name, insn_text
 from verifier.trace import print_insn_state as _print_insn_state, print_linfo as _linfo
@@ -51,8 +50,6 @@ from verifier.verdict import Verdict, VerifierErrorInfo
 from verifier.worklist import pop_stack
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
-_NOT_INIT = T.NOT_INIT
-_SEEN = attrgetter("seen")          # (_verify: Verdict.seen_insns)
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
 
 
@@ -76,6 +73,8 @@ def do_check(env: Env) -> None:
     may_write = dispatch.MAY_WRITE_STACK
     is_cond_jmp = dispatch.IS_COND_JMP
     stores = dispatch.CHECK_NEXT        # (where may_write: the stores' checkers)
+    # calls, exits, JA, the LD class: (env, insn, idx) -> next index (None: path done)
+    flow = dispatch.CHECK_FLOW
     cond_jmp = jumps.check_cond_jmp_op
     # the fall-through checkers, but None where StackLiveness records the insn's writes
     fall_through = dispatch.CHECK_NEXT if lv is None else dispatch.CHECK_NEXT_NO_WRITE
@@ -104,11 +103,10 @@ def do_check(env: Env) -> None:
                 if static_lv:
                     if st.curframe:
                         clean_dead_regs(env, st)
-                    else:       # clean_dead_regs of the outermost frame, inlined
+                    else:       # clean_dead_regs of the outermost frame alone, inlined
                         regs = st.frames[0].regs
-                        live = a.live_regs_before
-                        for i in DEAD_REGS.get(live) or dead_regs(live):
-                            if regs[i].type != _NOT_INIT:
+                        for i in DEAD_REGS[a.live_regs_before]:
+                            if regs[i].type:        # (not NOT_INIT, the type 0)
                                 regs[i] = NOT_INIT_REG
                 if visited(env, idx):
                     if trace:
@@ -154,9 +152,9 @@ def do_check(env: Env) -> None:
                     lv.check_writes(env, idx, check, insn)
                     idx += 1
                 else:
-                    idx = lv.check_writes(env, idx, check_insn, insn, idx)
+                    idx = lv.check_writes(env, idx, flow[code], insn, idx)
             else:
-                idx = check_insn(env, insn, idx)
+                idx = flow[code](env, insn, idx)
             if idx is None:
                 break
             env.insn_idx = idx
@@ -200,20 +198,13 @@ def clean_dead_regs(env: Env, st: State) -> None:
     aux = env.aux
     cur = st.curframe
     frames = st.frames
-    if not cur:
-        live = aux[st.insn_idx].live_regs_before
-        regs = frames[0].regs
-        # a plain loop over the dead registers (most are NOT_INIT already): 0.5 us a call,
-        # where picking them out through itemgetter/map/compress took 1.7
-        for i in DEAD_REGS.get(live) or dead_regs(live):
-            if regs[i].type != _NOT_INIT:
-                regs[i] = NOT_INIT_REG
-        return
     for fr in range(cur + 1):
         ip = st.insn_idx if fr == cur else frames[fr + 1].callsite
         regs = frames[fr].regs
-        for i in dead_regs(aux[ip].live_regs_before):
-            if regs[i].type != _NOT_INIT:
+        # a plain loop over the dead registers (most are NOT_INIT already): 0.5 us a call,
+        # where picking them out through itemgetter/map/compress took 1.7
+        for i in DEAD_REGS[aux[ip].live_regs_before]:
+            if regs[i].type:                # (not NOT_INIT, the type 0)
                 regs[i] = NOT_INIT_REG
 
 
@@ -411,7 +402,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     v = Verdict(accepted=error is None, error=info, processed_insns=env.insn_processed,
                 max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
                 peak_states=env.peak_states, subprogs=_subprog_facts(env),
-                seen_insns=list(map(_SEEN, aux)), tail_call_maps=tail_call_maps,
+                seen_insns=[a.seen for a in aux], tail_call_maps=tail_call_maps,
                 kfunc_calls=env.kfunc_calls)    # the run's own dict: env ends here
     if log.stats:
         # kernel: print_verification_stats

@@ -3,12 +3,13 @@ to its checker by opcode.
 
 Every instruction naming r11 (stack-argument operands) goes to
 :func:`verifier.stack_args.check_insn`; ALU, loads and stores, which always fall
-through, to their checker through :data:`CHECK_NEXT`; helper calls, bpf-to-bpf calls
-and kfunc calls, exits and conditional jumps are handled in :func:`do_check_insn`;
-JA, the BPF_LD class and the reserved call and exit encodings through
-:data:`CHECK_FLOW`.  The tables are built once at import.  The walk itself
-(:func:`verifier.core.do_check`) reads :data:`CHECK_NEXT`, :data:`MAY_WRITE_STACK`
-and :data:`IS_COND_JMP` to skip this function for most instructions.
+through, to their checker through :data:`CHECK_NEXT`; conditional jumps to
+:func:`verifier.jumps.check_cond_jmp_op`; calls (:func:`check_call`: helper,
+bpf-to-bpf and kfunc calls), exits (:func:`verifier.calls.process_exit`), JA, the BPF_LD class and the
+reserved call and exit encodings through :data:`CHECK_FLOW`.  The tables are built once
+at import.  The walk itself (:func:`verifier.core.do_check`) reads them (and
+:data:`MAY_WRITE_STACK`, :data:`IS_COND_JMP`) and calls :func:`do_check_insn` only for
+the instructions naming r11.
 """
 
 from __future__ import annotations
@@ -47,11 +48,10 @@ MAY_WRITE_STACK = tuple((c & 7) in (_STX, _ST)
 def do_check_insn(env: Env, insn, idx: int):
     """Verify one instruction.  Returns the next insn index, or None when the
     current path ended (program exit).  Instructions that always fall through go to
-    their checker by opcode (CHECK_NEXT), calls, exits and conditional jumps are
-    handled here, the rest (JA, the BPF_LD class, reserved encodings) by opcode
-    (CHECK_FLOW); both tables are built once (_checkers).  do_check looks the first
-    table up itself for the instructions that need nothing else here, and calls
-    check_cond_jmp_op itself for a conditional jump without r11."""
+    their checker by opcode (CHECK_NEXT), conditional jumps to check_cond_jmp_op, the
+    rest (calls, exits, JA, the BPF_LD class, reserved encodings) by opcode
+    (CHECK_FLOW); both tables are built once (_checkers).  do_check reads the tables
+    itself for every instruction without r11."""
     # stack arguments: r11 memory operands, and any other use of r11 (rejected there)
     if insn.dst == _R11 or insn.src == _R11:     # touches_r11, inlined
         SA.check_insn(env, insn)
@@ -61,46 +61,45 @@ def do_check_insn(env: Env, insn, idx: int):
     if check is not None:
         check(env, insn)
         return idx + 1
-    if code == _CALL_K:
-        env.jmps_processed += 1
-        src = insn.src
-        if ((src != _PSEUDO_KFUNC_CALL and insn.off != 0)
-                or src not in (0, _PSEUDO_CALL, _PSEUDO_KFUNC_CALL) or insn.dst != 0):
-            raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
-        # under a lock only bpf_spin_unlock (94), bpf_kptr_xchg (194) and the graph
-        # kfuncs (is_bpf_graph_api_kfunc) may be called
-        if env.cur.active_locks and (
-                (src == 0 and insn.imm not in (94, 194))
-                or (src == _PSEUDO_KFUNC_CALL
-                    and getattr(env.kfunc_descs.get(idx), "name", None)
-                    not in GRAPH_API_KFUNCS)):
-            raise VerifierError("function calls are not allowed while holding a lock",
-                                EINVAL)
-        if src == 0:
-            check_helper_call(env, insn, idx)
-            SA.on_call(env, insn, None)
-            nxt = idx + 1
-            if insn.imm == 12 and env.cur.curframe:
-                nxt = calls.tail_call_exit(env, idx)
-        elif src == _PSEUDO_CALL:
-            nxt = calls.check_func_call(env, insn, idx)
-        else:
-            nxt = kfunc_call(env, insn, idx)
-        env.scratched_regs |= 1         # scratch_reg(0)
-        return nxt
-    if code == _EXIT_K:
-        env.jmps_processed += 1
-        if insn.imm != 0 or insn.src != 0 or insn.dst != 0:
-            raise VerifierError("BPF_EXIT uses reserved fields", EINVAL)
-        nxt = calls.process_exit(env, idx)
-        if nxt is not None:
-            env.do_print_state = True
-        return nxt
     flow = CHECK_FLOW[code]
     if flow is None:                    # conditional jumps (and may_goto)
         env.jmps_processed += 1
         return _check_cond_jmp_op(env, insn, idx)
     return flow(env, insn, idx)
+
+
+def check_call(env: Env, insn, idx: int):
+    """BPF_JMP | BPF_CALL: a helper, BPF-to-BPF or kfunc call."""
+    env.jmps_processed += 1
+    src = insn.src
+    st = env.cur
+    if not src:                             # a helper
+        if insn.off or insn.dst:
+            raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
+        # under a lock only bpf_spin_unlock (94) and bpf_kptr_xchg (194) may be called
+        if st.active_locks and insn.imm not in (94, 194):
+            raise VerifierError("function calls are not allowed while holding a lock",
+                                EINVAL)
+        check_helper_call(env, insn, idx)
+        SA.after_call(st)
+        nxt = idx + 1
+        if insn.imm == 12 and st.curframe:
+            nxt = calls.tail_call_exit(env, idx)
+        env.scratched_regs |= 1             # scratch_reg(0)
+        return nxt
+    if ((src != _PSEUDO_KFUNC_CALL and insn.off != 0)
+            or src not in (_PSEUDO_CALL, _PSEUDO_KFUNC_CALL) or insn.dst != 0):
+        raise VerifierError("BPF_CALL uses reserved fields", EINVAL)
+    # under a lock only the graph kfuncs (is_bpf_graph_api_kfunc) may be called
+    if st.active_locks and src == _PSEUDO_KFUNC_CALL and getattr(
+            env.kfunc_descs.get(idx), "name", None) not in GRAPH_API_KFUNCS:
+        raise VerifierError("function calls are not allowed while holding a lock", EINVAL)
+    if src == _PSEUDO_CALL:
+        nxt = calls.check_func_call(env, insn, idx)
+    else:
+        nxt = kfunc_call(env, insn, idx)
+    env.scratched_regs |= 1                 # scratch_reg(0)
+    return nxt
 
 
 def _call_reserved(env: Env, insn, idx: int):
@@ -149,8 +148,9 @@ def _ld_bad_mode(env: Env, insn, idx: int):
 def _checkers():
     """The two dispatch tables of do_check_insn, indexed by opcode: the checker
     ``(env, insn)`` of an instruction that falls through (else None), and the checker
-    ``(env, insn, idx) -> next index`` of JA, the BPF_LD class and the reserved call
-    and exit encodings (None: a call, exit or conditional jump, done in place)."""
+    ``(env, insn, idx) -> next index`` (None at the end of the path) of calls, exits, JA,
+    the BPF_LD class and the reserved call and exit encodings (None: a conditional
+    jump)."""
     nxt = [None] * 256
     flow = [None] * 256
     for code in range(256):
@@ -167,11 +167,11 @@ def _checkers():
             flow[code] = (_check_ld_abs if mode in (op.ABS, op.IND)
                           else _check_ld_imm if mode == op.IMM else _ld_bad_mode)
         elif o == _CALL:
-            flow[code] = None if code == _CALL_K else _call_reserved
+            flow[code] = check_call if code == _CALL_K else _call_reserved
         elif o == _JA:
             flow[code] = _ja_reserved if code & _X else _check_ja
         elif o == _EXIT:
-            flow[code] = None if code == _EXIT_K else _exit_reserved
+            flow[code] = calls.process_exit if code == _EXIT_K else _exit_reserved
     return tuple(nxt), tuple(flow)
 
 

@@ -27,7 +27,7 @@ from verifier.dynptr import check_release_arg, process_dynptr
 from verifier.dynptr_slots import info as dynptr_info, unmark_slots
 from verifier.env import BPF_MAX_VAR_SIZ, Env
 from verifier.errors import EACCES, EINVAL, ENOTSUPP, VerifierError
-from verifier.helper_ret import INT_SPECIAL, return_reg
+from verifier.helper_ret import INT_SPECIAL, map_value_reg, return_reg
 from verifier.helpers import func_name
 from verifier.map_compat import MAP_FUNC_OK, check_map_func_compatibility
 from verifier.mem import (check_map_access, check_mem_access, check_ptr_alignment,
@@ -108,7 +108,7 @@ _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
 # helpers with checks of their own after the arguments (check_helper_call's special cases)
 _SPECIAL = frozenset({12, 81, 165} | {i for i, p in H.HELPERS.items() if p.callback}
                      | {i for (_t, i), p in H.TYPE_HELPERS.items() if p.callback})
-_RET_INTEGER = H.RET_INTEGER
+_RET_INTEGER, _RET_MAP_VALUE = H.RET_INTEGER, H.RET_PTR_TO_MAP_VALUE
 # helpers with a case of their own after the arguments (map, dynptr, special, tail call)
 _ARG_EFFECTS = _MAP_FUNCS | _SPECIAL | {197, 202, 203, 12}
 _STACK, _MAP_PTR = T.PTR_TO_STACK, T.CONST_PTR_TO_MAP
@@ -453,10 +453,14 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                             EINVAL)
     if might_sleep:
         helper_regions(env, func_name(func_id), func_id, might_sleep)
-    if not fn.args and func_id not in _ARG_EFFECTS:
+    # the current frame's registers: the same list object until the call is done (the
+    # argument checks and callbacks replace registers in it, never the list or the state)
+    st = env.cur
+    regs = st.frames[st.curframe].regs
+    args = fn.args
+    if not args and func_id not in _ARG_EFFECTS:
         # no argument (bpf_get_prandom_u32, bpf_ktime_get_ns, ...): nothing recorded, so
         # the general path below would release, record and check nothing
-        regs = env.regs
         regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
         env.scratched_regs |= _CALLER_SAVED_MASK
         if fn.ret == _RET_INTEGER and func_id not in INT_SPECIAL and not fn.acquire:
@@ -472,8 +476,7 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     meta = _CallMeta(func_id, fn.pkt_access, insn)
     # R1..R5; past the prototype's arguments every one is ARG_DONTCARE (nothing to check)
     regno = 0
-    regs = env.regs
-    for arg_type in fn.args:
+    for arg_type in args:
         regno += 1
         if arg_type == _ANYTHING:
             # check_reg_arg_src, inlined
@@ -482,6 +485,45 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
                 raise VerifierError(f"R{regno} !read_ok")
         elif arg_type != _DONTCARE:
             _check_func_arg(env, regno, regs[regno], meta, fn, arg_type)
+    changes_data = fn.changes_pkt_data
+    slice_of = None
+    if func_id in _ARG_EFFECTS:
+        # the helpers with a case of their own after the arguments
+        _arg_effects(env, fn, func_id, meta, insn, insn_idx, regs)
+        if func_id in (202, 203):
+            # kernel: check_helper_call's dynptr cases (bpf_dynptr_data, bpf_dynptr_slice)
+            slice_of = dynptr_info(env, regs[meta.dynptr_regno])
+            changes_data = changes_data or (func_id == 202 and slice_of[1] == "skb")
+        if func_id in _SPECIAL:
+            _special(env, fn, func_id, meta, insn, insn_idx)
+    elif meta.access_size or meta.release_regno:
+        _arg_effects(env, fn, func_id, meta, insn, insn_idx, regs)
+    regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
+    env.scratched_regs |= _CALLER_SAVED_MASK
+    ret = fn.ret
+    if ret == _RET_INTEGER and func_id not in INT_SPECIAL and not fn.acquire:
+        # the common case: an unknown scalar, no reference, no refined range
+        regs[0] = UNKNOWN_SCALAR
+    elif ret == _RET_MAP_VALUE:
+        regs[0] = map_value_reg(env, fn, func_id, meta, insn_idx)     # (return_reg's case)
+    else:
+        regs[0] = return_reg(env, fn, func_id, meta, slice_of, insn_idx)
+    m = meta.map
+    if m is not None and (m.map_type, func_id) not in MAP_FUNC_OK:
+        check_map_func_compatibility(env, m, func_id)
+    if func_id == BPF_FUNC_get_func_ip:
+        _check_get_func_ip(env)
+    if func_id == 12:
+        return
+    if changes_data:
+        clear_all_pkt_pointers(env)
+
+
+def _arg_effects(env: Env, fn: H.Proto, func_id: int, meta: H.CallMeta, insn, insn_idx: int,
+                 regs: list) -> None:
+    """check_helper_call after the arguments, before R0: the map the helper needs
+    (record_func_map), the bytes a raw-memory argument wrote, the reference released,
+    bpf_dynptr_from_mem's data."""
     if func_id in _MAP_FUNCS:
         # kernel: record_func_map
         m = meta.map
@@ -494,7 +536,6 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
     if meta.access_size:
         for i in range(meta.access_size):
             check_mem_access(env, meta.regno, i, 1, True, -1, False, False, insn)
-    regs = env.regs
     release_regno = meta.release_regno
     if release_regno and meta.dynptr_regno == release_regno:
         unmark_slots(env, regs[release_regno])
@@ -507,19 +548,17 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         if not ok:
             raise VerifierError(f"func {func_name(func_id)}#{func_id} reference has not been "
                                 f"acquired before", EINVAL)
-    changes_data = fn.changes_pkt_data
-    slice_of = None
-    if func_id in (197, 202, 203):
-        # kernel: check_helper_call's dynptr cases
-        if func_id == 197 and regs[1].type != T.PTR_TO_MAP_VALUE:
-            raise VerifierError(f"Unsupported reg type {T.type_str(regs[1].type)} for "
-                                f"bpf_dynptr_from_mem data", EACCES)
-        if func_id != 197:
-            slice_of = dynptr_info(env, regs[meta.dynptr_regno])
-            changes_data = changes_data or (func_id == 202 and slice_of[1] == "skb")
-    if func_id not in _SPECIAL:
-        pass
-    elif func_id == 12:
+    if func_id == 197 and regs[1].type != T.PTR_TO_MAP_VALUE:
+        # kernel: check_helper_call's dynptr case of bpf_dynptr_from_mem
+        raise VerifierError(f"Unsupported reg type {T.type_str(regs[1].type)} for "
+                            f"bpf_dynptr_from_mem data", EACCES)
+
+
+def _special(env: Env, fn: H.Proto, func_id: int, meta: H.CallMeta, insn,
+             insn_idx: int) -> None:
+    """check_helper_call's special cases after the arguments: the tail call's leak check,
+    bpf_get_local_storage's flags, bpf_snprintf's format, the callbacks."""
+    if func_id == 12:
         check_resource_leak(env, False, True, "tail_call")
     elif func_id == 81:
         # bpf_get_local_storage cannot fail, so its flags must be a known 0
@@ -542,24 +581,6 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
             env.frame.callback_depth = 0
             if env.log.level2:
                 env.log.line(f"frame{env.cur.curframe} bpf_loop iteration limit reached")
-    regs = env.regs
-    regs[0:6] = _NOT_INIT_CALLER_SAVED          # CALLER_SAVED: r0-r5
-    env.scratched_regs |= _CALLER_SAVED_MASK
-    ret = fn.ret
-    if ret == _RET_INTEGER and func_id not in INT_SPECIAL and not fn.acquire:
-        # the common case: an unknown scalar, no reference, no refined range
-        regs[0] = UNKNOWN_SCALAR
-    else:
-        regs[0] = return_reg(env, fn, func_id, meta, slice_of, insn_idx)
-    m = meta.map
-    if m is not None and (m.map_type, func_id) not in MAP_FUNC_OK:
-        check_map_func_compatibility(env, m, func_id)
-    if func_id == BPF_FUNC_get_func_ip:
-        _check_get_func_ip(env)
-    if func_id == 12:
-        return
-    if changes_data:
-        clear_all_pkt_pointers(env)
 
 
 def _check_get_func_ip(env: Env) -> None:

@@ -42,7 +42,7 @@ def return_reg(env, fn: H.Proto, func_id: int, meta: H.CallMeta, slice_of,
     elif ret == H.RET_VOID:
         r0 = NOT_INIT_REG
     elif ret == H.RET_PTR_TO_MAP_VALUE:
-        return _map_value(env, fn, func_id, meta, insn_idx)
+        return map_value_reg(env, fn, func_id, meta, insn_idx)
     elif ret == H.RET_PTR_TO_SOCKET:
         r0 = Reg(T.PTR_TO_SOCKET | (_MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0),
                  _ZERO)
@@ -70,7 +70,7 @@ def return_reg(env, fn: H.Proto, func_id: int, meta: H.CallMeta, slice_of,
     return _references(env, fn, func_id, meta, r0, insn_idx)
 
 
-def _map_value(env, fn: H.Proto, func_id: int, meta: H.CallMeta, insn_idx: int) -> Reg:
+def map_value_reg(env, fn: H.Proto, func_id: int, meta: H.CallMeta, insn_idx: int) -> Reg:
     """RET_PTR_TO_MAP_VALUE: what the map holds, with an id where it may be NULL (or
     where the value has a bpf_spin_lock: the lock is tied to the pointer)."""
     flags = _MAYBE_NULL if fn.ret_flags & H.MAYBE_NULL else 0

@@ -16,7 +16,6 @@ walk continues into ``state.parent`` until nothing is left to explain.
 
 from __future__ import annotations
 
-from operator import attrgetter
 
 from isa import opcodes as op
 from isa.stack_args import PARAMS, load_slot, store_slot
@@ -290,28 +289,32 @@ def mark_all_scalars_precise(env, st) -> None:
 
 def mark_all_scalars_imprecise(st) -> None:
     # runs at every new checkpoint: the cheap test (precise) first, and no call per slot;
-    # a frame's registers or slots are walked only where one of them is precise (any()
-    # over the flags, without a bytecode per register)
+    # a frame's registers or slots are walked again only where one of them is precise
+    # (plain loops: on this interpreter any(map(attrgetter(...), ...)) costs twice as much)
     scalar = T.SCALAR
-    for f in st.frames[: st.curframe + 1]:
+    for f in st.frames:         # (a state holds its frames up to the current one: all)
         regs = f.regs
-        if any(map(_PRECISE, regs)):
-            for i, r in enumerate(regs):
-                if r.precise and r.type == scalar:
-                    regs[i] = r.with_(precise=False)
+        for r in regs:
+            if r.precise:
+                for i, r in enumerate(regs):
+                    if r.precise and r.type == scalar:
+                        regs[i] = r.with_(precise=False)
+                break
         sa = f.stack_arg_regs
-        for k, r in enumerate(sa):
-            if r.precise and r.type == scalar:
-                sa[k] = r.with_(precise=False)
+        if sa:
+            for k, r in enumerate(sa):
+                if r.precise and r.type == scalar:
+                    sa[k] = r.with_(precise=False)
         stack = f.stack
-        if stack and any(map(_SPILLED_PRECISE, stack)):
-            for spi, slot in enumerate(stack):
-                sp = slot.spilled
-                if sp.precise and sp.type == scalar and slot.types[7] == STACK_SPILL:
-                    stack[spi] = Slot(slot.types, sp.with_(precise=False))
+        for slot in stack:
+            if slot.spilled.precise:
+                for spi, slot in enumerate(stack):
+                    sp = slot.spilled
+                    if sp.precise and sp.type == scalar and slot.types[7] == STACK_SPILL:
+                        stack[spi] = Slot(slot.types, sp.with_(precise=False))
+                break
 
 
-_PRECISE, _SPILLED_PRECISE = attrgetter("precise"), attrgetter("spilled.precise")
 
 
 def backtrack_kinds(env) -> list[int]:

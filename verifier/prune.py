@@ -28,17 +28,12 @@ from verifier.worklist import push_jmp_history
 
 # --- cleaning dead registers/slots ----------------------------------------------
 
-# live mask -> the registers r0-r9 not in it, in order: filled as masks turn up (a fact of
-# the mask, kept per process: the cleaning below runs at every prune point)
-DEAD_REGS: dict[int, tuple[int, ...]] = {}
-_NOT_INIT = T.NOT_INIT
-
-
-def dead_regs(live: int) -> tuple[int, ...]:
-    d = DEAD_REGS.get(live)
-    if d is None:
-        d = DEAD_REGS[live] = tuple(i for i in range(10) if not live >> i & 1)
-    return d
+# live mask (liveness.py's 11 bits, r0-r10) -> the registers r0-r9 not in it, in order (r10
+# is never cleaned): a table, read at every prune point (a mask and the same mask with
+# r10 share one tuple)
+_DEAD = tuple(tuple(i for i in range(10) if not live >> i & 1) for live in range(1 << 10))
+DEAD_REGS: tuple[tuple[int, ...], ...] = _DEAD + _DEAD
+assert T.NOT_INIT == 0          # (the cleaning loops test a register's type as a bool)
 
 
 def clean_verifier_state(env, st: State) -> None:
@@ -48,8 +43,8 @@ def clean_verifier_state(env, st: State) -> None:
         f = st.frames[fr]
         ip = frame_insn_idx(st, fr)
         regs = f.regs
-        for i in dead_regs(env.aux[ip].live_regs_before):
-            if regs[i].type != _NOT_INIT:
+        for i in DEAD_REGS[env.aux[ip].live_regs_before]:
+            if regs[i].type:                # (not NOT_INIT, the type 0)
                 regs[i] = NOT_INIT_REG
         if lv is not None:
             stack = f.stack
@@ -290,21 +285,23 @@ def iter_active_depths_differ(old: State, cur: State) -> bool:
 def is_state_visited(env, insn_idx: int) -> bool:
     """Returns True when the current state is covered (prune the path)."""
     cur = env.cur
+    # _bucket, inlined (this runs at every prune point)
+    key = ((insn_idx ^ cur.frames[cur.curframe].callsite) & 0xFFFFFFFF) % env.n
+    entries = env.explored.get(key)
     aux = env.aux[insn_idx]
+    if not entries:
+        # nothing stored in this bucket yet (the common case): a miss, and states_cnt
+        # stays 0 (max_states_per_insn unchanged); a new state where add_new (below)
+        if ((env.jmps_processed - env.prev_jmps_processed >= 2
+             and env.insn_processed - env.prev_insn_processed >= 8)
+                or env.test_state_freq or aux.force_checkpoint or len(cur.jmp_history) > 40):
+            return _add_state(env, cur, insn_idx, entries, key)
+        return False
     force_new = env.test_state_freq or aux.force_checkpoint or len(cur.jmp_history) > 40
     add_new = force_new
     if (env.jmps_processed - env.prev_jmps_processed >= 2
             and env.insn_processed - env.prev_insn_processed >= 8):
         add_new = True
-    # _bucket, inlined (this runs at every prune point)
-    key = ((insn_idx ^ cur.frames[cur.curframe].callsite) & 0xFFFFFFFF) % env.n
-    entries = env.explored.get(key)
-    if not entries:
-        # nothing stored in this bucket yet (the common case): a miss, and states_cnt
-        # stays 0 (max_states_per_insn unchanged)
-        if not add_new:
-            return False
-        return _add_state(env, cur, insn_idx, entries, key)
     _clean_live_states(env, insn_idx, cur, entries)
     # what the loop below asks of the instruction and the current frame, once
     is_iter_next = aux.is_iter_next

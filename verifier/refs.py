@@ -16,8 +16,6 @@ in stack-argument slots exactly as they reach registers.
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from verifier import regtypes as T
 from verifier.errors import EINVAL, VerifierError
 from verifier.state import UNKNOWN_SCALAR, Ref, Reg, Slot, State
@@ -27,11 +25,12 @@ def for_each_reg(st: State, fn, rid: int | None = None, field: str = "id") -> No
     """Call ``fn(reg) -> Reg | None`` on every register, spilled register
     and stack-argument slot of every frame; a returned Reg replaces it.  With ``rid``
     only the registers whose ``id`` (what NULL checks and packet-range checks look
-    for; ``field`` "ref_obj_id": the object a release drops) is ``rid`` are visited,
-    found by their fields read in one pass (``fn`` changes only what it returns)."""
-    if rid is not None:
-        get, get_spilled = _FIELD[field]
-    for f in st.frames[: st.curframe + 1]:
+    for; ``field`` "ref_obj_id": the object a release drops) is ``rid`` are visited
+    (``fn`` changes only what it returns)."""
+    if field != "id" and field != "ref_obj_id":
+        raise KeyError(field)
+    by_ref = field == "ref_obj_id"
+    for f in st.frames:         # (a state holds its frames up to the current one: all)
         regs = f.regs
         stack = f.stack
         if rid is None:
@@ -46,34 +45,30 @@ def for_each_reg(st: State, fn, rid: int | None = None, field: str = "id") -> No
                     if new is not None:
                         stack[spi] = Slot(slot.types, new)
         else:
-            ids = list(map(get, regs))
-            i = -1
-            for _ in range(ids.count(rid)):
-                i = ids.index(rid, i + 1)
-                if i >= 11:
-                    break
-                new = fn(regs[i])
-                if new is not None:
-                    regs[i] = new
-            ids = list(map(get_spilled, stack))
-            spi = -1
-            for _ in range(ids.count(rid)):
-                spi = ids.index(rid, spi + 1)
+            # (plain loops: on this interpreter reading the fields through
+            # list(map(attrgetter(...), ...)) costs more than the bytecodes it saves)
+            for i in range(11):
+                r = regs[i]
+                if (r.ref_obj_id if by_ref else r.id) == rid:
+                    new = fn(r)
+                    if new is not None:
+                        regs[i] = new
+            for spi in range(len(stack)):
                 slot = stack[spi]
-                if slot.types[7] == 1:          # STACK_SPILL
-                    new = fn(slot.spilled)
+                r = slot.spilled
+                if (r.ref_obj_id if by_ref else r.id) == rid and slot.types[7] == 1:
+                    new = fn(r)                 # (STACK_SPILL)
                     if new is not None:
                         stack[spi] = Slot(slot.types, new)
         sa = f.stack_arg_regs
-        for k in range(len(sa)):
-            r = sa[k]
-            if r is not None and (rid is None or get(r) == rid):
-                new = fn(r)
-                if new is not None:
-                    sa[k] = new
-
-
-_FIELD = {f: (attrgetter(f), attrgetter("spilled." + f)) for f in ("id", "ref_obj_id")}
+        if sa:
+            for k in range(len(sa)):
+                r = sa[k]
+                if r is not None and (rid is None
+                                      or (r.ref_obj_id if by_ref else r.id) == rid):
+                    new = fn(r)
+                    if new is not None:
+                        sa[k] = new
 
 
 def acquire_reference(env, insn_idx: int, kind: str = "ptr") -> int:

@@ -112,9 +112,13 @@ def _slot_value(r: Reg) -> Reg:
     return r
 
 
-def invalidate_all(st: State) -> None:
-    """After a helper or kfunc call: every frame's outgoing slots are gone."""
-    for f in st.frames[: st.curframe + 1]:
+def after_call(st: State) -> None:
+    """After a helper or kfunc call: the current frame has made a call (no r11 load may
+    follow) and every frame's outgoing slots are gone.  (dispatch.check_call calls this
+    directly after a helper.)"""
+    frames = st.frames
+    frames[st.curframe].no_stack_arg_load = True
+    for f in frames:        # (a state holds its frames up to the current one: all of them)
         if f.stack_arg_regs:
             f.stack_arg_regs = []
 
@@ -318,8 +322,7 @@ def on_call(env: Env, insn, callee) -> None:
         if not entered:
             invalidate_frame(caller)
         return
-    st.cur.no_stack_arg_load = True
-    invalidate_all(st)
+    after_call(st)
 
 
 def on_return(env: Env, caller) -> None:
@@ -330,8 +333,7 @@ def on_return(env: Env, caller) -> None:
 def after_kfunc(env: Env, need: int) -> None:
     st = env.cur
     note_need(env, st.cur.subprogno, need)
-    st.cur.no_stack_arg_load = True
-    invalidate_all(st)
+    after_call(st)
 
 
 # --- before and after verification --------------------------------------------------------
@@ -369,4 +371,4 @@ def after_check(env: Env) -> None:
 
 
 __all__ = ["check_insn", "on_call", "on_return", "after_kfunc", "after_check", "check_outgoing",
-           "kernel_reliable", "invalidate_all"]
+           "kernel_reliable", "after_call"]
