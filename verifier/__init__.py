@@ -10,7 +10,7 @@ Modules, one concern each: ``input``/``verdict``/``facts`` (data in and out), ``
 (the run's shared state), ``cfg``/``cfg_walk``/``cfg_order`` (structure checks),
 ``state``/``regtypes`` (register, stack and frame state),
 ``tnum``/``scalar``/``scalar_bounds``/``scalar_ops``/``scalar_width``/``branch``/
-``branch_fields`` (the scalar domain), ``alu``, ``mem``, ``stack``, ``ctx``, ``jumps``,
+``branch_fields`` (the scalar domain), ``alu``, ``mem``/``mem_atomic``, ``stack``, ``ctx``, ``jumps``,
 ``helpers``/``helpers_avail``/``helper_call``/``helper_ret``/``map_compat``, ``calls``,
 ``call_args`` (argument locations and the memory checks all calls share), ``refs``,
 ``precision``, ``liveness``/``stack_liveness``,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from isa.stack_args import PARAMS as _R11
-from verifier import alu, calls, jumps, mem
+from verifier import alu, calls, jumps, mem, mem_atomic
 from verifier import regtypes as T
 from verifier import stack_args as SA
 from verifier.env import Env, check_reg_arg_dst
@@ -160,7 +160,7 @@ def _checkers():
         elif cls == _LDX:
             nxt[code] = _check_ldx
         elif cls == _STX:
-            nxt[code] = mem.check_atomic if mode == _ATOMIC else _check_stx
+            nxt[code] = mem_atomic.check_atomic if mode == _ATOMIC else _check_stx
         elif cls == _ST:
             nxt[code] = _check_st
         elif cls == _LD:
