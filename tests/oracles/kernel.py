@@ -431,7 +431,7 @@ def kernel_available() -> tuple[bool, str]:
 _OBJECT_NAMES = frozenset({
     "libbpf_available", "object_programs", "load_object", "run_object", "run_object_show",
     "perf_output_run", "map_items", "ringbuf_records", "bpftool_dump", "ShownMap", "ObjectRun",
-    "BPF_MAP_TYPE_RINGBUF", "BPF_MAP_TYPE_PERCPU"})
+    "BPF_MAP_TYPE_RINGBUF", "BPF_MAP_TYPE_PERCPU", "KernelRefused"})
 
 
 def __getattr__(name: str):

@@ -170,11 +170,38 @@ def run_object(path: str | os.PathLike, prog: str, data: bytes = b"", *,
         return prog_test_run(target_fd, data, repeat=repeat)
 
 
+class KernelRefused(OSError):
+    """The live kernel refuses this program on its own (its verifier's closing line in
+    ``line``): a kernel built without something the program uses, say a helper its
+    program type offers upstream (seen: a 6.18 build refusing bpf_xdp_adjust_meta in XDP
+    programs with "program of this type cannot use helper")."""
+
+    def __init__(self, prog: str, line: str):
+        super().__init__(_errno.EINVAL, f"the live kernel refuses {prog}: {line}")
+        self.prog, self.line = prog, line
+
+
+@lru_cache(maxsize=8)
+def _refused(path: str, mtime_ns: int) -> dict[str, str]:
+    """Program name -> the kernel's closing line, for the object's programs the live kernel
+    refuses when each is loaded alone (asked only when the whole object does not load)."""
+    out = {}
+    for name, _sec in object_programs(path):
+        res = load_object(path, name)
+        if res.accepted:
+            close_fd(res.fd)
+        elif res.reached_kernel:
+            out[name] = res.error_line or res.error or "rejected"
+    return out
+
+
 @contextlib.contextmanager
 def _loaded_object(path, prog: str):
     """Open and load every program of the object through libbpf; yield (libbpf, object,
-    fd of program ``prog``) while the object stays open.  OSError when it does not load
-    or has no such program."""
+    fd of program ``prog``) while the object stays open.  Where the object does not load
+    because the live kernel refuses some of its programs on their own, those are left out
+    (:class:`KernelRefused` when ``prog`` is one of them).  OSError when it does not load
+    otherwise or has no such program."""
     lb = _libbpf()
     if lb is None:
         raise RuntimeError(libbpf_available()[1])
@@ -183,6 +210,17 @@ def _loaded_object(path, prog: str):
         raise OSError(_errno.EINVAL, f"libbpf could not open {path}")
     try:
         rc = lb.bpf_object_load(obj)
+        if rc != 0:
+            refused = _refused(os.fspath(path), os.stat(path).st_mtime_ns)
+            if prog in refused:
+                raise KernelRefused(prog, refused[prog])
+            if refused:
+                lb.bpf_object_close(obj)
+                obj = lb.bpf_object_open_file(os.fsencode(path), None)
+                for p in _programs(lb, obj):
+                    if lb.bpf_program_name(p).decode() in refused:
+                        lb.bpf_program_set_autoload(p, False)
+                rc = lb.bpf_object_load(obj)
         if rc != 0:
             err = -rc if rc < 0 else _errno.EINVAL
             raise OSError(err, f"libbpf could not load {path}: {os.strerror(err)}")

@@ -166,15 +166,31 @@ def test_helper_results_match_kernel(obj, group):
     r, seed_text = rng(0x4E7)
     packets = CASES[group](r)
     diffs = []
+    refused = {}
     for prog in PROGS[group]:
         for args in packets:
             data = args.ljust(SIZE.get(group, PACKET), b"\x5a")
-            want = K.run_object(obj.elf.path, prog, data).retval
+            try:
+                want = K.run_object(obj.elf.path, prog, data).retval
+            except K.KernelRefused as e:
+                refused[prog] = e.line
+                break
             got = pipeline.run(obj, prog, data=data, engine="interp").retval
             if got != want:
                 diffs.append(f"{prog}({args.hex()}): kernel {want:#x}, ours {got:#x}")
-    assert not diffs, f"{len(diffs)} of {len(packets) * len(PROGS[group])} differ " \
+    checked = len(PROGS[group]) - len(refused)
+    assert not diffs, f"{len(diffs)} of {len(packets) * checked} differ " \
                       f"({seed_text}):\n" + "\n".join(diffs[:20])
+    _skip_refused(refused, checked)
+
+
+def _skip_refused(refused: dict, checked: int) -> None:
+    """Programs the live kernel refuses on its own have no oracle here: say so (a skip
+    naming them, after the others were checked) rather than pass them silently."""
+    if refused:
+        pytest.skip(f"the live kernel refuses {', '.join(sorted(refused))} "
+                    f"({'; '.join(sorted(set(refused.values())))}); {checked} other "
+                    f"program(s) checked and agree")
 
 
 @pytest.mark.parametrize("engine", ["unicorn", "native"])
@@ -182,12 +198,22 @@ def test_other_engines_match_kernel(obj, engine):
     """The helpers are engine independent; a few cases of every group on the JIT engines."""
     need_engine(engine)
     r, _ = rng(0x4E8)
+    refused = {}
+    checked = set()
     for group, progs in PROGS.items():
         if group == "owner" and (not _in_root_cgroup() or os.geteuid() != 0):
             continue
         for args in CASES[group](r)[:3]:
             data = args.ljust(SIZE.get(group, PACKET), b"\x5a")
             for prog in progs:
-                want = K.run_object(obj.elf.path, prog, data).retval
+                if prog in refused:
+                    continue
+                try:
+                    want = K.run_object(obj.elf.path, prog, data).retval
+                except K.KernelRefused as e:
+                    refused[prog] = e.line
+                    continue
                 got = pipeline.run(obj, prog, data=data, engine=engine).retval
                 assert got == want, (engine, prog, args.hex(), want, got)
+                checked.add(prog)
+    _skip_refused(refused, len(checked))
