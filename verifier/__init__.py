@@ -7,10 +7,12 @@ kernel's message, the log, processed-instruction statistics and
 per-subprogram facts for the JIT).
 
 Modules, one concern each: ``input``/``verdict``/``facts`` (data in and out), ``env``
-(the run's shared state), ``cfg``/``cfg_walk``/``cfg_order`` (structure checks),
+(the run's shared state), ``cfg``/``cfg_walk``/``cfg_order`` (structure checks;
+``cfg_one``: the same for a one-function program with forward jumps, in one walk),
 ``state``/``regtypes`` (register, stack and frame state),
 ``tnum``/``scalar``/``scalar_bounds``/``scalar_ops``/``scalar_width``/``branch``/
-``branch_fields`` (the scalar domain), ``alu``, ``mem``/``mem_atomic``, ``stack``, ``ctx``, ``jumps``,
+``branch_fields`` (the scalar domain), ``alu``, ``mem``/``mem_atomic``, ``stack``, ``ctx``,
+``jumps``,
 ``helpers``/``helpers_avail``/``helper_call``/``helper_ret``/``map_compat``, ``calls``,
 ``call_args`` (argument locations and the memory checks all calls share), ``refs``,
 ``precision``, ``liveness``/``stack_liveness``,
