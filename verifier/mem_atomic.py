@@ -56,23 +56,23 @@ def check_ldx_like_acquire(env: Env, insn) -> None:
     """kernel: check_atomic_load - the access first, then the pointer type."""
     check_reg_arg_src(env, insn.src)
     check_reg_arg_dst(env, insn.dst, mark=False)
-    src_type = env.reg(insn.src).type
-    check_mem_access(env, insn.src, insn.off, SIZE_BYTES[insn.code & 0x18], False, insn.dst,
-                     True, False, insn)
-    save_aux_ptr_type(env, src_type)
-    if not _atomic_ptr_type_ok(env, insn.src):
-        raise VerifierError(f"BPF_ATOMIC loads from R{insn.src} "
-                            f"{T.type_str(env.reg(insn.src).type)} is not allowed")
+    _acquire_release(env, insn, insn.src, insn.dst, False, "loads from")
 
 
 def check_stx_like_release(env: Env, insn) -> None:
     """kernel: check_atomic_store."""
     check_reg_arg_src(env, insn.src)
     check_reg_arg_src(env, insn.dst)
-    dst_type = env.reg(insn.dst).type
-    check_mem_access(env, insn.dst, insn.off, SIZE_BYTES[insn.code & 0x18], True, insn.src,
-                     True, False, insn)
-    save_aux_ptr_type(env, dst_type)
-    if not _atomic_ptr_type_ok(env, insn.dst):
-        raise VerifierError(f"BPF_ATOMIC stores into R{insn.dst} "
-                            f"{T.type_str(env.reg(insn.dst).type)} is not allowed")
+    _acquire_release(env, insn, insn.dst, insn.src, True, "stores into")
+
+
+def _acquire_release(env: Env, insn, ptr: int, value: int, write: bool, what: str) -> None:
+    """The access through R``ptr`` (the pointer type as it was before it, recorded for the
+    rewrite), then the pointer type check: both of check_atomic_load/_store's tails."""
+    ptr_type = env.reg(ptr).type
+    check_mem_access(env, ptr, insn.off, SIZE_BYTES[insn.code & 0x18], write, value, True,
+                     False, insn)
+    save_aux_ptr_type(env, ptr_type)
+    if not _atomic_ptr_type_ok(env, ptr):
+        raise VerifierError(f"BPF_ATOMIC {what} R{ptr} {T.type_str(env.reg(ptr).type)} "
+                            f"is not allowed")
