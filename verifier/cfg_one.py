@@ -122,9 +122,9 @@ def scan(env: Env) -> dict | None:
         return None                 # check_subprogs: last insn is not an exit or jmp
     # add_subprogs' own tail: the exception callback named in func_info (a second
     # function: the general passes then)
-    env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
     if env.inp.func_info and find_exception_callback_insn_off(env):
         return None
+    env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
     sp = Subprog(0, n)
     env.subprogs = [sp]
     if env.log.level2:
