@@ -19,7 +19,7 @@ import random
 
 import isa
 from isa import opcodes as op
-from verifier import MapDesc
+from verifier import MapDesc, VerifierInput, verify
 
 I = isa.Insn
 
@@ -182,3 +182,24 @@ def shaped_program(r: random.Random, prog_type: str) -> list:
             x = I(x.code, x.dst, x.src, tgt - i - 1, x.imm)
         out.append(x)
     return out
+
+
+def mixed_programs(r: random.Random, n_shaped: int, n_raw: int) -> list:
+    """``n_shaped`` shaped programs of random types, then ``n_raw`` raw ones, as
+    (insns, prog_type) pairs (the draws in this order: a given seed gives the same list)."""
+    progs = []
+    for _ in range(n_shaped):
+        pt = r.choice(PROG_TYPES)
+        progs.append((shaped_program(r, pt), pt))
+    for _ in range(n_raw):
+        progs.append((raw_program(r), r.choice(PROG_TYPES)))
+    return progs
+
+
+def facts(prog, prog_type: str, log_level: int) -> tuple:
+    """What a short cut must leave unchanged: verdict, message, processed insns, state
+    counts, the log at ``log_level`` and whether the run hit an internal error."""
+    v = verify(VerifierInput(prog, prog_type=prog_type, maps=MAPS, insn_limit=20000),
+               log_level=log_level)
+    return (v.accepted, v.error and v.error.message, v.processed_insns, v.total_states,
+            v.peak_states, v.max_states_per_insn, v.log, v.internal_error)

@@ -26,16 +26,14 @@ import sys
 from pathlib import Path
 
 import isa
-from verifier import VerifierInput, alu, dispatch, helper_call, precision, verify
+from verifier import alu, dispatch, helper_call, precision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from random_progs import MAPS, PROG_TYPES, raw_program, shaped_program  # noqa: E402
+from random_progs import facts, mixed_programs  # noqa: E402
 
 
 def _facts(prog, pt):
-    v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, insn_limit=20000), log_level=1)
-    return (v.accepted, v.error and v.error.message, v.processed_insns, v.total_states,
-            v.peak_states, v.max_states_per_insn, v.log, v.internal_error)
+    return facts(prog, pt, log_level=1)
 
 
 def _general_only(monkeypatch):
@@ -54,14 +52,7 @@ def _general_only(monkeypatch):
 
 
 def _programs():
-    r = random.Random(20261207)
-    progs = []
-    for _ in range(1200):
-        pt = r.choice(PROG_TYPES)
-        progs.append((shaped_program(r, pt), pt))
-    for _ in range(3000):
-        progs.append((raw_program(r), r.choice(PROG_TYPES)))
-    return progs
+    return mixed_programs(random.Random(20261207), 1200, 3000)
 
 
 def test_short_cuts_match_the_general_code(monkeypatch):

@@ -26,24 +26,15 @@ from isa.uapi import BPF_F_TEST_STATE_FREQ
 from verifier import VerifierInput, jumps, precision, prune, refs, stack_args, verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from random_progs import MAPS, PROG_TYPES, raw_program, shaped_program  # noqa: E402
+from random_progs import facts, mixed_programs  # noqa: E402
 
 
 def _facts(prog, pt):
-    v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, insn_limit=20000), log_level=2)
-    return (v.accepted, v.error and v.error.message, v.processed_insns, v.total_states,
-            v.peak_states, v.max_states_per_insn, v.log, v.internal_error)
+    return facts(prog, pt, log_level=2)
 
 
 def _programs(n_shaped=1200, n_raw=1500):
-    r = random.Random(20261207 + 5)
-    progs = []
-    for _ in range(n_shaped):
-        pt = r.choice(PROG_TYPES)
-        progs.append((shaped_program(r, pt), pt))
-    for _ in range(n_raw):
-        progs.append((raw_program(r), r.choice(PROG_TYPES)))
-    return progs
+    return mixed_programs(random.Random(20261207 + 5), n_shaped, n_raw)
 
 
 def test_dead_register_table_matches_the_formula():

@@ -17,13 +17,13 @@ import sys
 from pathlib import Path
 
 import isa
-from verifier import VerifierInput, alu, mem, verify
+from verifier import alu, mem
 from verifier import regtypes as T
 from verifier.scalar import Scalar
 from verifier.state import Reg, scalar_reg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from random_progs import MAPS, PROG_TYPES, raw_program, shaped_program  # noqa: E402
+from random_progs import facts, mixed_programs  # noqa: E402
 
 
 def _slots(r: Reg) -> tuple:
@@ -47,15 +47,11 @@ def test_context_pointers_are_the_general_registers():
 
 
 def _facts(prog, pt):
-    v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, insn_limit=20000), log_level=2)
-    return (v.accepted, v.error and v.error.message, v.processed_insns, v.total_states,
-            v.peak_states, v.max_states_per_insn, v.log, v.internal_error)
+    return facts(prog, pt, log_level=2)
 
 
 def test_sharing_changes_nothing(monkeypatch):
-    r = random.Random(20261209)
-    progs = [(shaped_program(r, pt), pt) for pt in (r.choice(PROG_TYPES) for _ in range(600))]
-    progs += [(raw_program(r), r.choice(PROG_TYPES)) for _ in range(1500)]
+    progs = mixed_programs(random.Random(20261209), 600, 1500)
     shared = [_facts(p, pt) for p, pt in progs]
     monkeypatch.setattr(alu, "_CONST_REGS", {})
     monkeypatch.setattr(mem, "_ctx_ptr", lambda t: Reg(t, Scalar.const(0)))

@@ -31,7 +31,7 @@ from verifier import VerifierInput, core, stack_liveness, verify
 from verifier.stack_liveness import StackLiveness, _DeferredLiveness
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from random_progs import MAPS, PROG_TYPES, raw_program, shaped_program  # noqa: E402
+from random_progs import MAPS, facts, mixed_programs  # noqa: E402
 
 I = isa.Insn
 
@@ -104,9 +104,7 @@ def call_program(r: random.Random) -> list:
 
 def _programs(n_shaped=300, n_raw=300, n_calls=300):
     r = random.Random(20261208)
-    progs = [(shaped_program(r, pt), pt) for pt in (r.choice(PROG_TYPES)
-                                                    for _ in range(n_shaped))]
-    progs += [(raw_program(r), r.choice(PROG_TYPES)) for _ in range(n_raw)]
+    progs = mixed_programs(r, n_shaped, n_raw)
     progs += [(call_program(r), "socket_filter") for _ in range(n_calls)]
     return progs
 
@@ -201,9 +199,7 @@ def test_replay_at_any_point_of_the_walk(monkeypatch):
 
 
 def _facts(prog, pt):
-    v = verify(VerifierInput(prog, prog_type=pt, maps=MAPS, insn_limit=20000), log_level=1)
-    return (v.accepted, v.error and v.error.message, v.processed_insns, v.total_states,
-            v.peak_states, v.max_states_per_insn, v.log, v.internal_error)
+    return facts(prog, pt, log_level=1)
 
 
 def test_verdicts_match_the_eager_liveness(monkeypatch):
