@@ -47,7 +47,6 @@ from verifier.state import MAX_BPF_REG, NOT_INIT_REG, HistEntry, State, ptr_reg
 from verifier.dispatch import do_check_insn
 from verifier.facts import subprog_facts as _subprog_facts
 from verifier.verdict import Verdict, VerifierErrorInfo
-from verifier.worklist import pop_stack
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
@@ -166,8 +165,13 @@ def do_check(env: Env) -> None:
         # path done (pruned or exited): the kernel's process_bpf_exit scratches all
         env.scratched_regs = (1 << MAX_BPF_REG) - 1
         env.scratched_stack = -1
-        update_branch_counts(env, env.cur)
-        if not env.stack:
+        cur = env.cur
+        if cur.branches > 1:
+            cur.branches -= 1           # update_branch_counts when it stops at once
+        else:
+            update_branch_counts(env, cur)
+        stack = env.stack
+        if not stack:
             # the walk is over: nothing reads the last path's stack-liveness update (a
             # global subprogram verified next has its own call chains) but level 2's log
             if lv is not None and level2:
@@ -175,9 +179,14 @@ def do_check(env: Env) -> None:
             break
         if lv is not None:
             lv.update(env)
-        pop_stack(env, pop_log)
-        idx = env.insn_idx
-        prev_insn_idx = env.prev_insn_idx
+        # kernel: pop_stack - continue with the most recently queued branch (its log
+        # position restored below level 2)
+        e = stack.pop()
+        env.cur = e.st
+        idx = env.insn_idx = e.insn_idx
+        prev_insn_idx = env.prev_insn_idx = e.prev_insn_idx
+        if pop_log:
+            log.reset(e.log_pos)
         env.do_print_state = True
         if lv is not None:
             lv.update(env)

@@ -298,7 +298,35 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
     # (otherwise check_ptr_alignment checks nothing: only the stack is always strict)
     off += reg.off
     b = t & T.BASE_MASK
-    if t == T.PTR_TO_STACK:
+    # (the cases test disjoint types: the context and the packet, the commonest accesses
+    # of small programs after the stack's, come first, so they touch less bytecode)
+    if t == _PTR_TO_CTX and getattr(env.ctx, "load", None) is not None:
+        # a BTF-typed context (tp_btf, iter: verifier.btf_ctx)
+        check_ptr_off_reg(env, reg, regno)
+        r = env.ctx.load(env, off, size, write, is_ldsx)
+        if not write and value_regno >= 0:
+            regs[value_regno] = r
+    elif t == _PTR_TO_CTX:
+        vo = reg.s.var_off
+        if reg.off or vo.mask or vo.value:
+            check_ptr_off_reg(env, reg, regno)          # raises
+        reg_type = check_ctx_access(env, off, size, write, is_ldsx)
+        if not write and value_regno >= 0:
+            if reg_type == T.SCALAR:
+                regs[value_regno] = UNKNOWN_SCALAR
+            elif reg_type & T.PTR_MAYBE_NULL:
+                r = Reg(reg_type, _ZERO_SCALAR)
+                r.id = env.new_id()
+                regs[value_regno] = r
+            else:
+                regs[value_regno] = _ctx_ptr(reg_type)
+    elif b == _PTR_TO_PACKET or b == _PTR_TO_PACKET_META:         # T.is_pkt_pointer(t)
+        if write and not may_access_direct_pkt_data(env, None, True):
+            raise VerifierError("cannot write into packet")
+        check_packet_access(env, regno, off, size, False)
+        if not write and value_regno >= 0:
+            regs[value_regno] = UNKNOWN_SCALAR
+    elif t == T.PTR_TO_STACK:
         ST.check_stack_access_within_bounds(env, regno, off, size, write)
         if write:
             ST.check_stack_write(env, regno, off, size, value_regno, insn)
@@ -338,38 +366,12 @@ def check_mem_access(env: Env, regno: int, off: int, size: int, write: bool,
             check_mem_region_access(env, regno, off, size, reg.mem_size, False)
         if value_regno >= 0 and (not write or rdonly):
             regs[value_regno] = UNKNOWN_SCALAR
-    elif t == _PTR_TO_CTX and getattr(env.ctx, "load", None) is not None:
-        # a BTF-typed context (tp_btf, iter: verifier.btf_ctx)
-        check_ptr_off_reg(env, reg, regno)
-        r = env.ctx.load(env, off, size, write, is_ldsx)
-        if not write and value_regno >= 0:
-            regs[value_regno] = r
-    elif t == _PTR_TO_CTX:
-        vo = reg.s.var_off
-        if reg.off or vo.mask or vo.value:
-            check_ptr_off_reg(env, reg, regno)          # raises
-        reg_type = check_ctx_access(env, off, size, write, is_ldsx)
-        if not write and value_regno >= 0:
-            if reg_type == T.SCALAR:
-                regs[value_regno] = UNKNOWN_SCALAR
-            elif reg_type & T.PTR_MAYBE_NULL:
-                r = Reg(reg_type, _ZERO_SCALAR)
-                r.id = env.new_id()
-                regs[value_regno] = r
-            else:
-                regs[value_regno] = _ctx_ptr(reg_type)
     elif t == T.PTR_TO_FLOW_KEYS:
         # kernel: check_flow_keys_access (struct bpf_flow_keys)
         if write and value_regno >= 0 and env.is_pointer_value(value_regno):
             raise VerifierError(f"R{value_regno} leaks addr into flow keys")
         if off < 0 or off + size > FLOW_KEYS_SIZE:
             raise VerifierError(f"invalid access to flow keys off={off} size={size}")
-        if not write and value_regno >= 0:
-            regs[value_regno] = UNKNOWN_SCALAR
-    elif b == _PTR_TO_PACKET or b == _PTR_TO_PACKET_META:         # T.is_pkt_pointer(t)
-        if write and not may_access_direct_pkt_data(env, None, True):
-            raise VerifierError("cannot write into packet")
-        check_packet_access(env, regno, off, size, False)
         if not write and value_regno >= 0:
             regs[value_regno] = UNKNOWN_SCALAR
     elif T.is_sk_pointer(t):

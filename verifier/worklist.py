@@ -5,7 +5,7 @@ explore (``push_stack`` / ``pop_stack``: the other side of every undecided
 branch, callback bodies, iterator and may_goto forks) and, in each state, the
 history of the jumps and stack accesses that led to it (``push_jmp_history``,
 read back by precision backtracking).  The instruction checkers push here;
-the driver (:mod:`verifier.core`) pops.
+the driver (:mod:`verifier.core`, do_check: the kernel's pop_stack, inline) pops.
 """
 
 from __future__ import annotations
@@ -36,19 +36,6 @@ def push_stack(env: Env, insn_idx: int, prev_insn_idx: int) -> State:
     if st.parent is not None:
         st.parent.branches += 1
     return st
-
-
-def pop_stack(env: Env, pop_log: bool) -> bool:
-    """Continue with the most recently queued branch; False when none is left."""
-    if not env.stack:
-        return False
-    e = env.stack.pop()
-    env.cur = e.st
-    env.insn_idx = e.insn_idx
-    env.prev_insn_idx = e.prev_insn_idx
-    if pop_log:
-        env.log.reset(e.log_pos)
-    return True
 
 
 def push_jmp_history(env: Env, st: State, flags: int, linked=None) -> None:

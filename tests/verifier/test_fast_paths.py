@@ -6,7 +6,8 @@ Short cuts stand in for general code on the hot path:
   state without marking anything" so mark_chain_precision can skip the full walk
   (verifier/precision.py, the kernel's __mark_chain_precision);
 * ``alu.check_alu_imm`` / ``check_alu_reg`` compute ``dst op= imm`` / ``dst op= src``
-  on scalars and constant pointer offsets without check_alu_op's checks;
+  on scalars and constant pointer offsets without check_alu_op's checks, and
+  ``check_mov_imm`` / ``check_mov64_reg`` do ``dst = imm`` / ``dst = src`` so;
 * ``helper_call.check_helper_call`` sets R0 of a helper without arguments at once, and
   ``_check_func_arg`` takes a clean map pointer, context or stack map key without the
   general argument checks (``_ARG_EFFECTS``, ``_FAST_ARG``).
@@ -44,7 +45,7 @@ def _general_only(monkeypatch):
     monkeypatch.setattr(helper_call, "_ARG_EFFECTS", frozenset(range(helper_call._MAX_ID)))
     monkeypatch.setattr(precision, "ends_in_window", never)
     monkeypatch.setattr(helper_call, "ends_in_window", never)
-    fast = (alu.check_alu_imm, alu.check_alu_reg)
+    fast = (alu.check_alu_imm, alu.check_alu_reg, alu.check_mov_imm, alu.check_mov64_reg)
     nxt = tuple(alu.check_alu_op if c in fast else c for c in dispatch.CHECK_NEXT)
     monkeypatch.setattr(dispatch, "CHECK_NEXT", nxt)
     monkeypatch.setattr(dispatch, "CHECK_NEXT_NO_WRITE", tuple(
