@@ -238,6 +238,9 @@ def mark_ptr_not_null(r: Reg) -> Reg:
     return r
 
 
+_NULL_REG = Reg(T.SCALAR, Scalar.const(0))     # a pointer on its NULL branch
+
+
 def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
     regs = st.frames[st.curframe].regs
     ref_obj_id = regs[regno].ref_obj_id
@@ -259,7 +262,7 @@ def mark_ptr_or_null_regs(st: State, regno: int, is_null: bool) -> None:
         if r.off and not r.type & (T.MEM_ALLOC | T.NON_OWN_REF):
             return None        # graph nodes point inside their object (verifier.graph)
         if is_null:
-            new = Reg(T.SCALAR, Scalar.const(0))
+            new = _NULL_REG             # (registers are shared: never changed once stored)
         else:
             new = mark_ptr_not_null(r)
             if not ((new.type == T.PTR_TO_MAP_VALUE and new.map is not None
@@ -489,7 +492,9 @@ def _cond_jmp_pointer_k(env: Env, st: State, insn, insn_idx: int, dst: Reg, opc:
     maybe-NULL pointer (mark_ptr_or_null_regs); any other comparison of a pointer
     with a constant is refused."""
     imm = insn.imm
-    if not imm & 0xFFFFFFFF and opc in _EQ_NE and _reg_not_null(dst):
+    # (a maybe-NULL pointer, the NULL check's, is never known not NULL: no call for it)
+    if (not imm & 0xFFFFFFFF and opc in _EQ_NE and not dst.type & T.PTR_MAYBE_NULL
+            and _reg_not_null(dst)):
         return insn_idx + insn.off + 1 if opc == op.JNE else insn_idx + 1
     other = push_stack(env, insn_idx + insn.off + 1, insn_idx)
     dstno = insn.dst
