@@ -66,3 +66,41 @@ def test_convert_ctx_accesses_gate_matches_running_it(monkeypatch):
     differ = [i for i, (p, pt) in enumerate(progs) if facts(p, pt, log_level=1) != shipped[i]]
     assert not differ, differ[:10]
 
+
+def test_helper_call_mark_sets_match_the_helper_table():
+    """cfg_walk's sets stand for helper_changes_pkt_data (and the tail call) and for
+    "_helper_call_marks has something to mark" (cfg_one.finish calls it only then)."""
+    from isa.uapi import BPF_FUNC_tail_call
+    from verifier import cfg_walk
+    from verifier.helpers import helper_changes_pkt_data
+    for imm in range(-3, BPF_FUNC_MAX_ID + 40):
+        pkt = helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call
+        assert (imm in cfg_walk._PKT_DATA_CALLS) == pkt, imm
+        marked = (pkt or imm in cfg_walk._SYNC_CALLBACK_HELPERS
+                  or imm in cfg_walk._ASYNC_CALLBACK_HELPERS)
+        assert (imm in cfg_walk.HELPER_CALLS_MARKED) == marked, imm
+
+
+def test_helper_argument_counts_match_get_proto():
+    """liveness._call_params remembers a helper's argument count by program type, id and
+    expected attach type: asked twice (the second answer from the memo) it must give what
+    get_proto gives, for every helper id of every program type and some attach types."""
+    from types import SimpleNamespace
+    from verifier import liveness
+    from verifier.helpers import get_proto
+    from verifier.helpers_avail import PROG_HELPERS
+    attaches = (None, "trace_raw_tp", "trace_iter", "tcp_congestion_ops:cong_avoid",
+                "tcp_congestion_ops:release", "cgroup_inet4_connect", "cgroup_getsockopt")
+    types = sorted(set(PROG_HELPERS) | {"tracing", "struct_ops", "cgroup_sockopt",
+                                        "cgroup_sock_addr"})
+    liveness._HELPER_PARAMS.clear()
+    for rnd in range(2):
+        for pt in types:
+            for attach in attaches:
+                inp = SimpleNamespace(expected_attach_type=attach)
+                env = SimpleNamespace(prog_type=pt, inp=inp)
+                for fid in range(-2, BPF_FUNC_MAX_ID + 3):
+                    p = get_proto(pt, fid, attach)
+                    want = None if p is None else len(p.args)
+                    got = liveness._call_params(env, isa.Insn(op.CALL_OP, 0, 0, 0, fid))
+                    assert got == want, (rnd, pt, attach, fid)
