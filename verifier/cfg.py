@@ -264,7 +264,6 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
     resolve anything; the second slot of an LD_IMM64 the walk reached is skipped."""
     insns = env.insns
     n = env.n
-    valid = _insn_table()
     ldx = op.LDX
     skip = -1
     used_maps = []
@@ -326,7 +325,7 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     aux.ld_imm_kind = "map"
             skip = i + 1
             continue
-        if code not in valid:           # kernel: bpf_opcode_in_insntable
+        if code not in _VALID_CODES:    # kernel: bpf_opcode_in_insntable (built at import)
             raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
 
 

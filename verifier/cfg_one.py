@@ -26,7 +26,7 @@ from isa import opcodes as op
 from verifier.calls import find_exception_callback_insn_off
 from verifier.cfg import _K_JMP, _K_LDX, _K_RES, _LD_ABS_CODES, _SCAN_KIND, _insn_table
 from verifier.cfg_order import postorder_forward
-from verifier.cfg_walk import _helper_call_marks
+from verifier.cfg_walk import HELPER_CALLS_MARKED, _helper_call_marks
 from verifier.env import Env, Subprog
 
 _LD, _LD_IMM64, _CALL_OP, _EXIT_OP = op.LD, op.LD_IMM64, op.CALL_OP, op.EXIT_OP
@@ -152,7 +152,9 @@ def finish(env: Env, edges: dict) -> None:
                 if insns[j].code == _JCOND:
                     a.force_checkpoint = True
     for j in env.call_insns:        # helper calls only (scan)
-        _helper_call_marks(env, aux, j, insns[j].imm)
+        imm = insns[j].imm
+        if imm in HELPER_CALLS_MARKED:
+            _helper_call_marks(env, aux, j, imm)
         a = aux[j + 1]
         a.prune_point = a.jmp_point = True
     env.loop_free = True

@@ -18,11 +18,18 @@ from verifier.cfg_order import (DISCOVERED, EXPLORED, compute_postorder,
                                 postorder_forward)
 from verifier.env import Env
 from verifier.errors import EINVAL, VerifierError
-from verifier.helpers import helper_changes_pkt_data
+from verifier.helpers import HELPERS
 from verifier.liveness import forward_only, successor_table
 
 _SYNC_CALLBACK_HELPERS = (164, 180, 181, 209)   # for_each_map_elem, loop, find_vma, user_ringbuf_drain
 _ASYNC_CALLBACK_HELPERS = (170,)                # timer_set_callback
+# the helpers whose call reaches the function's packet-data flag: those that change packet
+# data (helpers.helper_changes_pkt_data) and the tail call, which may run a program that does
+_PKT_DATA_CALLS = frozenset([fid for fid, p in HELPERS.items() if p.changes_pkt_data]
+                            + [BPF_FUNC_tail_call])
+# the helper calls visit_insn marks at all (_helper_call_marks does nothing for any other)
+HELPER_CALLS_MARKED = (frozenset(_SYNC_CALLBACK_HELPERS + _ASYNC_CALLBACK_HELPERS)
+                       | _PKT_DATA_CALLS)
 
 FALLTHROUGH = 1
 BRANCH = 2
@@ -283,8 +290,7 @@ def _helper_call_marks(env: Env, aux: list, t: int, imm: int) -> None:
     if imm in _SYNC_CALLBACK_HELPERS:
         a = aux[t]
         a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
-    # a tail call may run a program that changes packet data
-    if helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call:
+    if imm in _PKT_DATA_CALLS:
         env.subprogs[aux[t].subprog].changes_pkt_data = True
 
 

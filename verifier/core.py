@@ -375,8 +375,13 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         stage = "post"
         stack_depth.check_max_stack_depth(env)
         SA.after_check(env)
-        if env.call_insns:      # a tcp_sock pointer comes from a helper call (bpf_tcp_sock)
-            mem.convert_ctx_accesses(env)
+        insns = env.insns
+        for i in env.call_insns:
+            # a tcp_sock pointer comes only from a helper that returns one (bpf_tcp_sock):
+            # without such a call no load can fail convert_ctx_accesses
+            if insns[i].imm in mem.TCP_SOCK_HELPERS and not insns[i].src:
+                mem.convert_ctx_accesses(env)
+                break
     except VerifierError as e:
         error = e
     except Exception as exc:  # noqa: BLE001 - never crash on a program; report it

@@ -90,14 +90,25 @@ def _insn_use_def(env, i: int) -> tuple[int, int]:
 def _call_params(env, insn) -> int | None:
     """kernel: get_call_summary - argument count of helpers and kfuncs."""
     if insn.src == 0:
-        p = get_proto(env.prog_type, insn.imm, env.inp.expected_attach_type)
-        if p is None:
-            return None
-        return len(p.args)
+        key = (env.prog_type, insn.imm, env.inp.expected_attach_type)
+        try:
+            return _HELPER_PARAMS[key]
+        except KeyError:
+            pass
+        p = get_proto(*key)
+        if len(_HELPER_PARAMS) > 4096:
+            _HELPER_PARAMS.clear()
+        n = _HELPER_PARAMS[key] = None if p is None else len(p.args)
+        return n
     if insn.src == op.PSEUDO_KFUNC_CALL:
         d = env.kfunc_by_id.get(insn.imm)
         return None if d is None else d.reg_args
     return None
+
+
+# a helper's argument count by (program type, helper id, expected attach type): what
+# get_proto gives for those three is a fact of the helper tables, not of a program
+_HELPER_PARAMS: dict[tuple, int | None] = {}
 
 
 def successors(env, i: int) -> tuple[int, ...]:

@@ -25,6 +25,7 @@ from verifier.btf_access import btf_id_access
 from verifier import local_obj as LO
 from verifier.ctx import TCP_SOCK_U64 as _TCP_SOCK_U64, sock_ptr_is_valid_access
 from verifier.env import BPF_MAX_VAR_OFF, Env, check_reg_arg_dst, check_reg_arg_src
+from verifier.helpers import HELPERS, RET_PTR_TO_TCP_SOCK, TYPE_HELPERS
 from verifier.input import BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG
 from verifier.errors import EACCES, EFAULT, EINVAL, VerifierError
 from verifier.refs import check_resource_leak
@@ -555,11 +556,20 @@ def check_ld_abs(env: Env, insn) -> None:
     regs[0] = UNKNOWN_SCALAR
 
 
+# the helpers that return a tcp_sock pointer (bpf_tcp_sock): the only source of a
+# PTR_TO_TCP_SOCK register (helper_ret), read off the prototypes
+TCP_SOCK_HELPERS = frozenset([fid for fid, p in HELPERS.items() if p.ret == RET_PTR_TO_TCP_SOCK]
+                             + [fid for (_, fid), p in TYPE_HELPERS.items()
+                                if p.ret == RET_PTR_TO_TCP_SOCK])
+
+
 def convert_ctx_accesses(env: Env) -> None:
     """kernel: convert_ctx_accesses, after verification - every accepted load from a
     socket struct is rewritten field by field.  A u32 read of the upper half of
     bpf_tcp_sock's u64 fields passes bpf_tcp_sock_is_valid_access but has no
-    rewrite, and the kernel refuses the program then."""
+    rewrite, and the kernel refuses the program then.  Only a load through a tcp_sock
+    pointer can fail, so the driver calls this only for a program with a helper call
+    in :data:`TCP_SOCK_HELPERS`."""
     aux = env.aux
     ldx = op.LDX
     for i, insn in enumerate(env.insns):

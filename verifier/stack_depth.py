@@ -21,14 +21,10 @@ from verifier.exceptions import check_throw_site
 from verifier.state import MAX_BPF_STACK, MAX_CALL_FRAMES
 
 
-def _round_up(v: int, a: int) -> int:
-    return (v + a - 1) // a * a
-
-
 def round_up_stack_depth(env: Env, depth: int) -> int:
     if env.inp.jit_requested:
-        return _round_up(depth, 16)
-    return _round_up(max(depth, 1), 32)
+        return (depth + 15) // 16 * 16
+    return (max(depth, 1) + 31) // 32 * 32
 
 
 _PRIV_STACK_TYPES = ("kprobe", "tracepoint", "perf_event", "raw_tracepoint")
@@ -37,7 +33,8 @@ BPF_PRIV_STACK_MIN_SIZE = 64
 
 def check_max_stack_depth(env: Env) -> None:
     sps = env.subprogs
-    if len(sps) == 1 and not sps[0].is_cb and not _calls_itself(env):
+    if len(sps) == 1 and not sps[0].is_cb and not (
+            (env.call_insns or env.ldimm_insns) and _calls_itself(env)):
         # one function that calls nothing of its own: the chain is the main function
         # alone, whose kfunc calls may throw (no callback), so only its stack counts
         sp = sps[0]

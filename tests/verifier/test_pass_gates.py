@@ -1,0 +1,106 @@
+"""The driver's gates around the passes after the walk give what running the pass gives.
+
+``mem.convert_ctx_accesses`` can refuse only a load through a tcp_sock pointer, and such a
+pointer comes only from a helper that returns one (``mem.TCP_SOCK_HELPERS``): the driver
+(core._verify) runs the pass only for a program that calls one.  Here every program is
+verified twice, as shipped and with the pass run for every program with a call (the gate
+set widened to every helper id), and the verdicts, messages, counts and logs must be the
+same: reads of every offset and size of the socket structs a tc program reaches, directly
+and through a stack spill, and the fixed-seed mixes of shaped and raw programs.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import isa
+from isa import opcodes as op
+from verifier import mem
+from verifier.helpers import BPF_FUNC_MAX_ID
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from random_progs import facts, mixed_programs  # noqa: E402
+
+I = isa.Insn
+_LDX = {1: op.LDX | op.B | op.MEM, 2: op.LDX | op.H | op.MEM, 4: op.LDX | op.W | op.MEM,
+        8: op.LDX | op.DW | op.MEM}
+_EXIT0 = [I(op.ALU64 | op.MOV | op.K, 0, 0, 0, 0), I(op.EXIT_OP)]
+
+
+def _sock_read(via: int | None, off: int, size: int, spill: bool) -> list:
+    """r1 = skb->sk; if NULL exit; [r0 = helper(r1); if NULL exit;] [spill and fill the
+    pointer;] r2 = *(size *)(ptr + off); exit 0."""
+    p = [I(op.LDX | op.DW | op.MEM, 1, 1, 168, 0)]
+    if via is None:
+        p.append(I(op.JMP | op.JEQ | op.K, 1, 0, 3 if spill else 1, 0))
+        reg = 1
+    else:
+        p += [I(op.JMP | op.JEQ | op.K, 1, 0, 5 if spill else 3, 0), I(op.CALL_OP, 0, 0, 0, via),
+              I(op.JMP | op.JEQ | op.K, 0, 0, 3 if spill else 1, 0)]
+        reg = 0
+    if spill:
+        p += [I(op.STX | op.DW | op.MEM, 10, reg, -8, 0), I(op.LDX | op.DW | op.MEM, 3, 10, -8, 0)]
+        reg = 3
+    return p + [I(_LDX[size], 2, reg, off, 0)] + _EXIT0
+
+
+def _programs() -> list:
+    progs = []
+    for via in (None, 46, 95, 96, 99):     # sock_common, get_hash_recalc, sk_fullsock,
+        for off in range(120):             # tcp_sock, get_listener_sock
+            for size in (1, 2, 4, 8):
+                if not off % size:
+                    for spill in (False, True):
+                        progs.append((_sock_read(via, off, size, spill), "sched_cls"))
+    return progs + mixed_programs(random.Random(20261207), 600, 1500)
+
+
+def test_convert_ctx_accesses_gate_matches_running_it(monkeypatch):
+    progs = _programs()
+    shipped = [facts(p, pt, log_level=1) for p, pt in progs]
+    refused = sum(1 for f in shipped if f[1] and "ctx access conversion" in f[1])
+    assert refused >= 4         # the tcp_sock u64 upper halves, direct and spilled
+    monkeypatch.setattr(mem, "TCP_SOCK_HELPERS", frozenset(range(BPF_FUNC_MAX_ID + 1)))
+    differ = [i for i, (p, pt) in enumerate(progs) if facts(p, pt, log_level=1) != shipped[i]]
+    assert not differ, differ[:10]
+
+
+def test_helper_call_mark_sets_match_the_helper_table():
+    """cfg_walk's sets stand for helper_changes_pkt_data (and the tail call) and for
+    "_helper_call_marks has something to mark" (cfg_one.finish calls it only then)."""
+    from isa.uapi import BPF_FUNC_tail_call
+    from verifier import cfg_walk
+    from verifier.helpers import helper_changes_pkt_data
+    for imm in range(-3, BPF_FUNC_MAX_ID + 40):
+        pkt = helper_changes_pkt_data(imm) or imm == BPF_FUNC_tail_call
+        assert (imm in cfg_walk._PKT_DATA_CALLS) == pkt, imm
+        marked = (pkt or imm in cfg_walk._SYNC_CALLBACK_HELPERS
+                  or imm in cfg_walk._ASYNC_CALLBACK_HELPERS)
+        assert (imm in cfg_walk.HELPER_CALLS_MARKED) == marked, imm
+
+
+def test_helper_argument_counts_match_get_proto():
+    """liveness._call_params remembers a helper's argument count by program type, id and
+    expected attach type: asked twice (the second answer from the memo) it must give what
+    get_proto gives, for every helper id of every program type and some attach types."""
+    from types import SimpleNamespace
+    from verifier import liveness
+    from verifier.helpers import get_proto
+    from verifier.helpers_avail import PROG_HELPERS
+    attaches = (None, "trace_raw_tp", "trace_iter", "tcp_congestion_ops:cong_avoid",
+                "tcp_congestion_ops:release", "cgroup_inet4_connect", "cgroup_getsockopt")
+    types = sorted(set(PROG_HELPERS) | {"tracing", "struct_ops", "cgroup_sockopt",
+                                        "cgroup_sock_addr"})
+    liveness._HELPER_PARAMS.clear()
+    for rnd in range(2):
+        for pt in types:
+            for attach in attaches:
+                inp = SimpleNamespace(expected_attach_type=attach)
+                env = SimpleNamespace(prog_type=pt, inp=inp)
+                for fid in range(-2, BPF_FUNC_MAX_ID + 3):
+                    p = get_proto(pt, fid, attach)
+                    want = None if p is None else len(p.args)
+                    got = liveness._call_params(env, isa.Insn(op.CALL_OP, 0, 0, 0, fid))
+                    assert got == want, (rnd, pt, attach, fid)
