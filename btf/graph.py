@@ -54,6 +54,10 @@ class Btf:
         self.section = section
         self._by_name: dict[str, list[int]] | None = None
         self._tags: dict[int, list[DeclTag]] | None = None
+        # facts a consumer derives from these types alone, under its own keys (tuples
+        # that start with a tag naming it): worked out once per Btf, as the kernel does
+        # at BPF_BTF_LOAD, instead of at every use (the verifier's func_info checks)
+        self.memo: dict = {}
 
     # --- basic access ----------------------------------------------------
     def __len__(self) -> int:

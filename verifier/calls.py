@@ -21,7 +21,6 @@ after any call) have one place to live.
 
 from __future__ import annotations
 
-from btf.errors import BtfError
 from btf.funcs import ArgKind
 from verifier import regtypes as T
 from verifier import stack_args as SA
@@ -128,6 +127,9 @@ def _check_mem_reg(env: Env, regno: int, mem_size: int) -> tuple[bool, list[str]
         st.refs[:] = saved_refs
 
 
+_EXC_CB_TAGS = "verifier.calls.find_exception_callback_insn_off"     # its Btf.memo keys' tag
+
+
 def find_exception_callback_insn_off(env: Env) -> int:
     """kernel: bpf_find_exception_callback_insn_off - the main function's BTF may name an
     exception callback (decl tag ``exception_callback:NAME``): a global function of the
@@ -135,12 +137,19 @@ def find_exception_callback_insn_off(env: Env) -> int:
     fi, btf = env.inp.func_info, env.inp.btf
     if not fi or btf is None:
         return 0
-    try:
-        main = btf.type(fi[0][1])
-    except BtfError:
-        raise VerifierError("invalid btf id for main subprog in func_info", EINVAL) from None
-    tags = [d.value for d in btf.decl_tags(main.id, -1)
-            if d.value.startswith("exception_callback:")]
+    tid = fi[0][1]
+    types = btf.types
+    if not 0 <= tid < len(types):       # (btf.type's BtfError)
+        raise VerifierError("invalid btf id for main subprog in func_info", EINVAL)
+    main = types[tid]
+    # the main FUNC's exception_callback: tags depend on the BTF alone: looked up once
+    # per FUNC (the Btf's memo; the FUNC object kept to notice a types list changed)
+    key = (_EXC_CB_TAGS, main.id)
+    hit = btf.memo.get(key)
+    if hit is None or hit[0] is not main:
+        hit = btf.memo[key] = (main, tuple(d.value for d in btf.decl_tags(main.id, -1)
+                                           if d.value.startswith("exception_callback:")))
+    tags = hit[1]
     if not tags:
         return 0
     if len(tags) > 1:

@@ -21,9 +21,8 @@ In the kernel's order:
 
 from __future__ import annotations
 
-import weakref
-
 from btf.errors import BtfError
+from btf import layout as L
 from btf.funcs import func_arg_info
 from isa import opcodes as op
 from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
@@ -157,17 +156,22 @@ def check_subprogs(env: Env) -> None:
 
 
 def check_btf_func(env: Env) -> None:
-    """Attach func_info (name, linkage, prototype) to subprograms."""
+    """Attach func_info (name, linkage, prototype) to subprograms.  What a record yields
+    depends on its FUNC alone (and whether it is the main function's): worked out once
+    per FUNC (:func:`_func_facts`) and kept in the Btf's memo, as the kernel checks a
+    FUNC's prototype once, at BPF_BTF_LOAD; a verification then reads it back."""
     fi = env.inp.func_info
     btf = env.inp.btf
     if not fi or btf is None:
         return
-    if len(fi) != len(env.subprogs):
+    subprogs = env.subprogs
+    if len(fi) != len(subprogs):
         raise VerifierError("number of funcs in func_info doesn't match number of subprogs",
                             EINVAL)
     prev = -1
+    btf_types = btf.types
+    ntypes = len(btf_types)
     types = []
-    memo = _arg_memo(btf)
     for k, (insn_off, type_id) in enumerate(fi):
         if k == 0 and insn_off:
             raise VerifierError(f"nonzero insn_off {insn_off} for the first func info record",
@@ -176,85 +180,85 @@ def check_btf_func(env: Env) -> None:
             raise VerifierError(f"same or smaller insn offset ({insn_off}) than previous func "
                                 f"info record ({prev})", EINVAL)
         prev = insn_off
-        try:
-            t = btf.type(type_id)
-        except Exception:  # noqa: BLE001 - any BTF lookup failure is an invalid id
-            t = None
-        if t is None or t.kind_name != "FUNC":
+        t = btf_types[type_id] if 0 <= type_id < ntypes else None   # (btf.type's range)
+        if t is None or t.kind != _KIND_FUNC:
             raise VerifierError(f"invalid type id {type_id} in func info", EINVAL)
         types.append(t)
+    memo = btf.memo
     for k, (insn_off, type_id) in enumerate(fi):
-        sp = env.subprogs[k]
+        sp = subprogs[k]
         if sp.start != insn_off:
             raise VerifierError("func_info BTF section doesn't match subprog layout in BPF "
                                 "program", EINVAL)
         t = types[k]
         sp.func_id = type_id
-        sp.name = t.name
-        sp.linkage = _LINKAGE.get(t.vlen, "static")
-        info = _arg_info(memo, btf, t, type_id, insn_off, k == 0)
-        if isinstance(info, BtfError):
-            # the kernel reports this when the function is called
-            # (btf_check_subprog_call -> "Caller passes invalid args ...")
-            sp.info = None
-            sp.btf_problem = kernel_problem_text(info.args[0] if info.args else str(info))
+        f = memo.get((_FUNC_FACTS, type_id, not k))
+        if f is None or f[0] is not t:
+            # (fills sp in the kernel's order: what it set stays when a step raises)
+            f = _func_facts(btf, sp, t, type_id, k == 0)
         else:
-            sp.info = info
-        if k == 0 and sp.info is not None:
-            # the kernel runs btf_prepare_func_args on the main function too (only
-            # to mark its BTF unreliable): a first argument that is no context
-            # type (void *ctx, say) earns a complaint in the log
-            strict = _arg_info(memo, btf, t, type_id, insn_off, False)
-            if isinstance(strict, BtfError):
-                sp.btf_problem = kernel_problem_text(strict.args[0] if strict.args else str(strict))
-            elif strict.problem:
-                sp.btf_problem = kernel_problem_text(strict.problem)
-        info = sp.info
-        if info is not None:
-            sp.arg_cnt = info.arg_cnt
-            sp.stack_arg_cnt = info.stack_arg_cnt
-            if k and sp.linkage == "global" and not info.reliable:
-                sp.btf_problem = kernel_problem_text(info.problem)
-                sp.info = None
-        proto = btf.type(t.type)
-        ret = btf.resolve(proto.type) if proto.type else None
-        scalar_ret = ret is not None and ret.kind_name in ("INT", "ENUM", "ENUM64") and ret.size <= 8
-        if k and not scalar_ret and sp.has_ld_abs:
-            raise VerifierError("LD_ABS is only supported in functions that return 'int'.",
-                                EINVAL)
-        if k and not scalar_ret and sp.has_tail_call:
-            raise VerifierError("tail_call is only allowed in functions that return 'int'.",
-                                EINVAL)
+            _, sp.name, sp.linkage, sp.info, sp.btf_problem, sp.arg_cnt, sp.stack_arg_cnt, _ = f
+        if k and not f[7]:
+            if sp.has_ld_abs:
+                raise VerifierError("LD_ABS is only supported in functions that return 'int'.",
+                                    EINVAL)
+            if sp.has_tail_call:
+                raise VerifierError("tail_call is only allowed in functions that return 'int'.",
+                                    EINVAL)
 
 
-# func_arg_info per program BTF object (all programs of an object share it): (FUNC id,
-# insn, main) -> (the FUNC's Type, kept to notice a types list changed in place, and the
-# immutable SubprogInfo or the BtfError)
-_ARG_INFO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
+_KIND_FUNC = L.FUNC
+_FUNC_FACTS = "verifier.cfg.check_btf_func"     # the memo keys' tag (Btf.memo is shared)
 _LINKAGE = {0: "static", 1: "global", 2: "extern"}    # a FUNC's vlen
 
 
-def _arg_memo(btf) -> dict:
-    """The _ARG_INFO entry of ``btf`` (fetched once per check_btf_func)."""
+def _func_facts(btf, sp: Subprog, t, type_id: int, main: bool) -> tuple:
+    """What check_btf_func sets on the subprogram of FUNC ``t`` (``type_id``; ``main``: the
+    program's first function), set on ``sp`` and kept in ``btf.memo``: (t, name, linkage,
+    info, btf_problem, arg_cnt, stack_arg_cnt, returns a scalar).  The FUNC object is kept
+    to notice a types list changed in place."""
+    sp.name = t.name
+    sp.linkage = _LINKAGE.get(t.vlen, "static")
+    info = _arg_info(btf, type_id, main)
+    if isinstance(info, BtfError):
+        # the kernel reports this when the function is called
+        # (btf_check_subprog_call -> "Caller passes invalid args ...")
+        sp.info = None
+        sp.btf_problem = kernel_problem_text(info.args[0] if info.args else str(info))
+    else:
+        sp.info = info
+    if main and sp.info is not None:
+        # the kernel runs btf_prepare_func_args on the main function too (only
+        # to mark its BTF unreliable): a first argument that is no context
+        # type (void *ctx, say) earns a complaint in the log
+        strict = _arg_info(btf, type_id, False)
+        if isinstance(strict, BtfError):
+            sp.btf_problem = kernel_problem_text(strict.args[0] if strict.args else str(strict))
+        elif strict.problem:
+            sp.btf_problem = kernel_problem_text(strict.problem)
+    info = sp.info
+    if info is not None:
+        sp.arg_cnt = info.arg_cnt
+        sp.stack_arg_cnt = info.stack_arg_cnt
+        if not main and sp.linkage == "global" and not info.reliable:
+            sp.btf_problem = kernel_problem_text(info.problem)
+            sp.info = None
+    proto = btf.type(t.type)
+    ret = btf.resolve(proto.type) if proto.type else None
+    scalar_ret = ret is not None and ret.kind_name in ("INT", "ENUM", "ENUM64") and ret.size <= 8
+    f = btf.memo[(_FUNC_FACTS, type_id, main)] = (
+        t, sp.name, sp.linkage, sp.info, sp.btf_problem, sp.arg_cnt, sp.stack_arg_cnt,
+        scalar_ret)
+    return f
+
+
+def _arg_info(btf, type_id: int, main: bool):
+    """func_arg_info(btf, type_id, main=main), or the BtfError it raises.  (No insn: the
+    SubprogInfo is shared by every program the FUNC is in, at whatever offset.)"""
     try:
-        return _ARG_INFO.setdefault(btf, {})
-    except TypeError:                 # not weak-referenceable: nothing remembered
-        return {}
-
-
-def _arg_info(memo: dict, btf, t, type_id: int, insn_off: int, main: bool):
-    """func_arg_info(btf, type_id, insn=insn_off, main=main), or the BtfError it raises
-    (``t``: the FUNC, ``btf.type(type_id)``; ``memo``: :func:`_arg_memo` of ``btf``)."""
-    key = (type_id, insn_off, main)
-    hit = memo.get(key)
-    if hit is None or hit[0] is not t:
-        try:
-            hit = memo[key] = (t, func_arg_info(btf, type_id, insn=insn_off, main=main))
-        except BtfError as e:
-            hit = memo[key] = (t, e)
-    return hit[1]
+        return func_arg_info(btf, type_id, main=main)
+    except BtfError as e:
+        return e
 
 
 def resolve_pseudo_ldimm64(env: Env) -> None:

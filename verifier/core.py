@@ -318,7 +318,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         # them first); libbpf, for which this BTF is optional, then loads the program
         # without prog_btf_fd, func_info and line_info
         inp = dataclasses.replace(inp, btf=None, func_info=[], line_info=[])
-    alu.clear_memos()
+    # (alu's memos of scalar results: emptied at the end of every run, below)
     log = Log(log_level, sink, log_size)
     env = Env(inp, log)
     if log_level and not log.level2:
@@ -417,25 +417,26 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
                 max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
                 peak_states=env.peak_states, subprogs=_subprog_facts(env),
                 seen_insns=[a.seen for a in aux], tail_call_maps=tail_call_maps,
-                kfunc_calls=env.kfunc_calls)    # the run's own dict: env ends here
-    if log.stats:
-        # kernel: print_verification_stats
-        log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))
-        log.line("stack depth " + "+".join(str(d) for d in v.stack_depths))
-    if log.level:
+                kfunc_calls=env.kfunc_calls,    # the run's own dict: env ends here
+                internal_error=env.internal_error, btf_refused=btf_refused)
+    if log_level:
+        # (at level 0 there is no log: no text, log_true_size 0, no buffer to overflow)
+        if log.stats:
+            # kernel: print_verification_stats
+            log.line("verification time %d usec" % ((time.perf_counter() - t0) * 1e6))
+            log.line("stack depth " + "+".join(str(d) for d in v.stack_depths))
         log.line(v.stats_line())
-    v.log_true_size = log.true_size
-    v.log = log.finish() if log_level else ""
-    if log.truncated:
-        # kernel: bpf_vlog_finalize's -ENOSPC replaces the verdict's own error code
-        v.accepted = False
-        if v.error is None:
-            v.error = VerifierErrorInfo(f"log truncated: log_size {log_size} < log_true_size "
-                                        f"{v.log_true_size} (ENOSPC)", None, None, errno.ENOSPC)
-        else:
-            v.error.errno = errno.ENOSPC
-    v.internal_error = env.internal_error
-    v.btf_refused = btf_refused
+        v.log_true_size = log.true_size
+        v.log = log.finish()
+        if log.truncated:
+            # kernel: bpf_vlog_finalize's -ENOSPC replaces the verdict's own error code
+            v.accepted = False
+            if v.error is None:
+                v.error = VerifierErrorInfo(f"log truncated: log_size {log_size} < "
+                                            f"log_true_size {v.log_true_size} (ENOSPC)", None,
+                                            None, errno.ENOSPC)
+            else:
+                v.error.errno = errno.ENOSPC
     # the reference cycles env -> closure (or StackLiveness) -> env: broken here, so the
     # whole run is freed by reference counting on return instead of waiting for a cyclic
     # collection (which then lands in some later verification's time)
@@ -444,8 +445,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         env.call_name = None
     env.liveness = None             # StackLiveness -> env
     # the memos of scalar results are emptied now, while their objects are still in the
-    # CPU caches, instead of at the next run's start (clear_memos there then finds them
-    # empty: every run still starts cold)
+    # CPU caches, instead of at the next run's start: every run starts with them empty
+    # (their results are exact: a run that found them filled would verify the same)
     alu.clear_memos()
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -14,7 +14,7 @@ from __future__ import annotations
 from operator import attrgetter
 
 from verifier import regtypes as T
-from verifier.ctx import model_for
+from verifier.ctx import MODELS as _CTX_MODELS
 from verifier.errors import EACCES, VerifierError
 from verifier.liveness import successor_table
 from verifier.precision import backtrack_kinds, backtrack_runs
@@ -125,7 +125,7 @@ class Env:
         # line_info by insn: printed before instructions at log level 1 and 2 only
         self.linfo = sorted(inp.line_info, key=_LINFO_KEY) if log.level & 3 else _NONE
         self.prog_type = inp.prog_type
-        self.ctx = model_for(inp.prog_type)   # ctx.CtxModel for the prog type (or None)
+        self.ctx = _CTX_MODELS.get(inp.prog_type)   # ctx.CtxModel of the prog type (or None)
         self.insn_limit = int(inp.insn_limit)  # processed-instruction budget
         self.test_state_freq = inp.test_state_freq   # a checkpoint at every prune point
         # privileged load (CAP_BPF + CAP_PERFMON): what the kernel allows then

@@ -174,6 +174,7 @@ BPF_LOG_MASK = BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 | BPF_LOG_STATS
 LOG_SIZE_MAX = 0xFFFFFFFF >> 2          # kernel: bpf_verifier_log_attr_valid
 
 _CHUNK = 1 << 20                        # bytes held before a flush is tried
+_NEVER = float("inf")                   # flush_at of a log kept whole
 
 
 def _blen(text: str) -> int:
@@ -221,8 +222,8 @@ class Log:
     def __init__(self, level: int = 1, sink=None, log_size: int | None = None):
         self.level = level
         # plain attributes, not properties: read at every instruction of the walk
-        self.level2 = bool(level & BPF_LOG_LEVEL2)
-        self.stats = bool(level & BPF_LOG_STATS)
+        self.level2 = (level & BPF_LOG_LEVEL2) != 0
+        self.stats = (level & BPF_LOG_STATS) != 0
         self.parts: list[str] = []      # text not yet flushed, from byte position base
         self.base = 0
         self.end = 0                    # kernel: end_pos
@@ -231,7 +232,7 @@ class Log:
         self.sink = sink
         self.log_size = log_size
         self.holds: list[int] = []
-        self.flush_at = _CHUNK if (sink is not None or log_size) else float("inf")
+        self.flush_at = _CHUNK if (sink is not None or log_size) else _NEVER
 
     def __bool__(self) -> bool:
         return self.level > 0
