@@ -195,25 +195,31 @@ def _map_value(btf, m):
             for tid, off, var in m.value_btf]
 
 
+_MAP_RECORD = "verifier.local_obj.map_record"       # its Btf.memo keys' tag
+
+
 def map_record(env: Env, m) -> Record:
-    """The record of a map's value (kernel: map->record)."""
-    cache = graph_cache(env)
-    key = ("map", id(m))
-    hit = cache.get(key)
+    """The record of a map's value (kernel: map->record).  It depends on the map and the
+    program BTF alone (the kernel builds it at BPF_MAP_CREATE, before any program is
+    verified) and records are never modified: kept in ``btf.memo`` for every verify of
+    the object's programs, with the map itself to tell two maps apart."""
+    btf = env.inp.btf
+    if btf is None or not m.value_btf:
+        return _NO_FIELDS
+    key = (_MAP_RECORD, id(m))
+    hit = btf.memo.get(key)
     if hit is not None and hit[0] is m:
         return hit[1]
-    btf = env.inp.btf
     out: list = []
-    parts = _map_value(btf, m) if btf is not None else None
     try:
-        for tid, off, tags in parts or ():
+        for tid, off, tags in _map_value(btf, m):
             _walk(btf, tid, off, tags, out, 0)
         rec = _check(Record(out), f"map '{m.name}'") if out else _NO_FIELDS
     except (_BtfFieldError, BtfError):
         # the kernel creates the map anyway, with an error record that has no field
         # (map_check_btf ignores IS_ERR(map->record)): then it has 'no valid bpf_spin_lock'
         rec = _NO_FIELDS
-    cache[key] = (m, rec)
+    btf.memo[key] = (m, rec)
     return rec
 
 
