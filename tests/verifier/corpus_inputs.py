@@ -33,6 +33,18 @@ def input_for(entry, obj: Path) -> VerifierInput:
     return pipeline.verifier_input(pipeline.load(obj), entry.prog)
 
 
+def inputs_by_name(names, out: Path) -> dict:
+    """The verifier inputs of the corpus entries ``names`` (file stems), built into ``out``;
+    skips the calling test where clang-22 is missing."""
+    import pytest
+
+    from oracles import corpus
+    if corpus.find_clang() is None:
+        pytest.skip("clang-22 not found")
+    by_name = {e.path.stem: e for e in corpus.iter_corpus()}
+    return {name: input_for(by_name[name], corpus.build(by_name[name], out)) for name in names}
+
+
 def last_error_line(log: str) -> str:
     """The verdict line as the kernel harness extracts it (last non-statistics line)."""
     from oracles.kernel import LoadResult

@@ -45,16 +45,8 @@ FIELDS = ("func_id", "name", "linkage", "info", "btf_problem", "arg_cnt", "stack
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    from oracles import corpus
-    from corpus_inputs import input_for
-    if corpus.find_clang() is None:
-        pytest.skip("clang-22 not found")
-    out = tmp_path_factory.mktemp("btf_func_memo")
-    by_name = {e.path.stem: e for e in corpus.iter_corpus()}
-    found = {}
-    for name in PROGRAMS:
-        e = by_name[name]
-        found[name] = input_for(e, corpus.build(e, out))
+    from corpus_inputs import inputs_by_name
+    found = inputs_by_name(PROGRAMS, tmp_path_factory.mktemp("btf_func_memo"))
     assert all(i.btf is not None and i.func_info for i in found.values())
     return found
 

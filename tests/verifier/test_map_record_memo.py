@@ -31,14 +31,8 @@ PROGRAMS = ("c_a_spin_lock", "c_a_timer_init", "c_r_spin_lock_exit_locked",
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    from oracles import corpus
-    from corpus_inputs import input_for
-    if corpus.find_clang() is None:
-        pytest.skip("clang-22 not found")
-    out = tmp_path_factory.mktemp("map_record_memo")
-    by_name = {e.path.stem: e for e in corpus.iter_corpus()}
-    found = {name: input_for(by_name[name], corpus.build(by_name[name], out))
-             for name in PROGRAMS}
+    from corpus_inputs import inputs_by_name
+    found = inputs_by_name(PROGRAMS, tmp_path_factory.mktemp("map_record_memo"))
     assert all(i.btf is not None and i.maps for i in found.values())
     return found
 
