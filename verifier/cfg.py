@@ -329,44 +329,41 @@ def resolve_pseudo_ldimm64(env: Env) -> None:
                     aux.ld_imm_kind = "map"
             skip = i + 1
             continue
-        if code not in _VALID_CODES:    # kernel: bpf_opcode_in_insntable (built at import)
+        if code not in _VALID_CODES:    # kernel: bpf_opcode_in_insntable
             raise VerifierError(f"unknown opcode {code:02x}", EINVAL)
 
 
-_VALID_CODES: set[int] | None = None
-
-
-def _insn_table() -> set[int]:
+def _insn_table() -> frozenset[int]:
     """kernel: bpf_opcode_in_insntable - every opcode byte the interpreter knows."""
-    global _VALID_CODES
-    if _VALID_CODES is None:
-        codes = set()
-        for cls in (op.ALU, op.ALU64):
-            for o in (op.ADD, op.SUB, op.MUL, op.DIV, op.OR, op.AND, op.LSH, op.RSH,
-                      op.MOD, op.XOR, op.MOV, op.ARSH):
-                for srcb in (op.K, op.X):
-                    codes.add(cls | o | srcb)
-            codes.add(cls | op.NEG)
-        codes |= {op.ALU | op.END | op.TO_LE, op.ALU | op.END | op.TO_BE, op.ALU64 | op.END}
-        for cls in (op.JMP, op.JMP32):
-            for o in (op.JA, op.JEQ, op.JGT, op.JGE, op.JSET, op.JNE, op.JSGT, op.JSGE, op.JLT,
-                      op.JLE, op.JSLT, op.JSLE):
-                for srcb in (op.K, op.X):
-                    codes.add(cls | o | srcb)
-        codes |= {op.JMP | op.CALL, op.JMP | op.EXIT, op.JMP | op.JCOND, op.JMP | op.CALL | op.X}
-        for size in (op.B, op.H, op.W, op.DW):
-            codes.add(op.LDX | op.MEM | size)
-            codes.add(op.STX | op.MEM | size)
-            codes.add(op.ST | op.MEM | size)
-        for size in (op.B, op.H, op.W):
-            codes.add(op.LDX | op.MEMSX | size)
-            codes.add(op.LD | op.ABS | size)
-            codes.add(op.LD | op.IND | size)
-        for size in (op.B, op.H, op.W, op.DW):
-            codes.add(op.STX | op.ATOMIC | size)
-        codes.add(op.LD | op.IMM | op.DW)
-        _VALID_CODES = codes
-    return _VALID_CODES
+    codes = set()
+    for cls in (op.ALU, op.ALU64):
+        for o in (op.ADD, op.SUB, op.MUL, op.DIV, op.OR, op.AND, op.LSH, op.RSH,
+                  op.MOD, op.XOR, op.MOV, op.ARSH):
+            for srcb in (op.K, op.X):
+                codes.add(cls | o | srcb)
+        codes.add(cls | op.NEG)
+    codes |= {op.ALU | op.END | op.TO_LE, op.ALU | op.END | op.TO_BE, op.ALU64 | op.END}
+    for cls in (op.JMP, op.JMP32):
+        for o in (op.JA, op.JEQ, op.JGT, op.JGE, op.JSET, op.JNE, op.JSGT, op.JSGE, op.JLT,
+                  op.JLE, op.JSLT, op.JSLE):
+            for srcb in (op.K, op.X):
+                codes.add(cls | o | srcb)
+    codes |= {op.JMP | op.CALL, op.JMP | op.EXIT, op.JMP | op.JCOND, op.JMP | op.CALL | op.X}
+    for size in (op.B, op.H, op.W, op.DW):
+        codes.add(op.LDX | op.MEM | size)
+        codes.add(op.STX | op.MEM | size)
+        codes.add(op.ST | op.MEM | size)
+    for size in (op.B, op.H, op.W):
+        codes.add(op.LDX | op.MEMSX | size)
+        codes.add(op.LD | op.ABS | size)
+        codes.add(op.LD | op.IND | size)
+    for size in (op.B, op.H, op.W, op.DW):
+        codes.add(op.STX | op.ATOMIC | size)
+    codes.add(op.LD | op.IMM | op.DW)
+    return frozenset(codes)
+
+
+_VALID_CODES = _insn_table()        # (kernel: bpf_opcode_in_insntable)
 
 
 # add_subprogs files each instruction by its opcode byte for the passes after it:
@@ -377,10 +374,10 @@ _K_LDX = 4      # an LDX with a valid mode: resolve_pseudo_ldimm64 looks if its 
 
 def _scan_kind(code: int) -> int:
     cls = code & 7
-    if cls == op.LDX and (code & 0xE0) in (op.MEM, op.MEMSX) and code in _insn_table():
+    if cls == op.LDX and (code & 0xE0) in (op.MEM, op.MEMSX) and code in _VALID_CODES:
         return _K_LDX
     k = _K_JMP if cls in (op.JMP, op.JMP32) else 0
-    if cls == op.LD or code not in _insn_table():
+    if cls == op.LD or code not in _VALID_CODES:
         k |= _K_RES
     return k
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from verifier.calls import find_exception_callback_insn_off
-from verifier.cfg import _K_JMP, _K_LDX, _K_RES, _LD_ABS_CODES, _SCAN_KIND, _insn_table
+from verifier.cfg import _K_JMP, _K_LDX, _K_RES, _LD_ABS_CODES, _SCAN_KIND, _VALID_CODES
 from verifier.cfg_order import postorder_forward
 from verifier.cfg_walk import HELPER_CALLS_MARKED, _helper_call_marks
 from verifier.env import Env, Subprog
@@ -37,7 +37,7 @@ _LAST_OK = (op.EXIT_OP, op.JMP32 | op.JA, op.JMP | op.JA)    # check_subprogs' l
 _TAIL_CALL = 12                                            # BPF_FUNC_tail_call
 # the LD-class opcodes the fused walk takes: LD_IMM64, LD_ABS, LD_IND (any other is an
 # unknown opcode: resolve_pseudo_ldimm64's error, left to the general passes)
-_LD_OK = frozenset(c for c in _insn_table() if c & 7 == _LD)
+_LD_OK = frozenset(c for c in _VALID_CODES if c & 7 == _LD)
 
 
 def scan(env: Env) -> dict | None:

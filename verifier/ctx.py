@@ -550,7 +550,3 @@ MODELS = {
     "lwt_xmit": CtxModel("lwt_xmit", "__sk_buff", SKB_SIZE, lwt_is_valid_access,
                          direct_pkt_read=True, direct_pkt_write=True),
 }
-
-
-def model_for(prog_type: str) -> CtxModel | None:
-    return MODELS.get(prog_type)
