@@ -92,10 +92,15 @@ _new = tuple.__new__
 _U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
 
 
+# every memo of scalar results, this module's and scalar.py's: emptied at the end of a
+# verification (core.py clears them itself: a run's end touches no function for it)
+MEMOS = (_CONSTS, *S.MEMOS)
+
+
 def clear_memos() -> None:
     """Start a verification cold: no remembered constants or scalar results."""
-    _CONSTS.clear()
-    S.clear_memos()
+    for memo in MEMOS:
+        memo.clear()
 
 
 def const_scalar(v: int) -> Scalar:

@@ -23,6 +23,7 @@ import errno
 import gc
 import time
 import traceback
+from operator import attrgetter
 
 from btf.funcs import anonymous_param_problem
 from isa.stack_args import PARAMS as _R11
@@ -37,7 +38,7 @@ from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
 from verifier.exceptions import check_exception_cb_args
 from verifier.arg_tracking import arg_tracking_log
 from verifier.liveness import compute_live_registers
-from verifier.log import Log, check_log_attrs, format_frame
+from verifier.log import LOG0, Log, check_log_attrs, format_frame
 from verifier.prune import DEAD_REGS, is_state_visited, update_branch_counts
 from verifier.sleepable import check_attach_sleepable
 from verifier.trace import call_name as _call_name, insn_text
@@ -49,6 +50,8 @@ from verifier.facts import subprog_facts as _subprog_facts
 from verifier.verdict import Verdict, VerifierErrorInfo
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
+_MEMOS = alu.MEMOS
+_SEEN = attrgetter("seen")         # InsnAux.seen: Verdict.seen_insns
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
 
 
@@ -293,10 +296,12 @@ def verify(inp: VerifierInput, log_level: int = 1, log=None, log_size: int | Non
     kernel's log buffer size: the log keeps its last ``log_size - 1`` bytes and a log
     that needed more fails the load with ENOSPC (``Verdict.log_true_size``).  Log
     attributes the kernel refuses (bpf_vlog_init) give a rejected Verdict with EINVAL."""
-    problem = check_log_attrs(log_level, log_size)
-    if problem:
-        return Verdict(accepted=False, error=VerifierErrorInfo(
-            f"invalid log attributes: {problem}", None, None, EINVAL))
+    # (the common request, a plain level and no buffer size, needs no check)
+    if log_size is not None or log_level.__class__ is not int or not 0 <= log_level <= 7:
+        problem = check_log_attrs(log_level, log_size)
+        if problem:
+            return Verdict(accepted=False, error=VerifierErrorInfo(
+                f"invalid log attributes: {problem}", None, None, EINVAL))
     # the cyclic garbage collector is held off while we run (restored on return):
     # a full collection scans every object of the process, milliseconds that
     # would land at random in one program's time
@@ -319,7 +324,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         # without prog_btf_fd, func_info and line_info
         inp = dataclasses.replace(inp, btf=None, func_info=[], line_info=[])
     # (alu's memos of scalar results: emptied at the end of every run, below)
-    log = Log(log_level, sink, log_size)
+    # at level 0 nothing is written, held or reset: every such run shares one Log
+    log = Log(log_level, sink, log_size) if log_level else LOG0
     env = Env(inp, log)
     if log_level and not log.level2:
         # below level 2 every function that verifies resets the log to 0 (and a popped
@@ -392,33 +398,37 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         # which holds the exception: a reference cycle that keeps the whole run alive
         # until a cyclic collection.  Only the message and fields are used below.
         error.__traceback__ = error.__context__ = error.__cause__ = None
-    if error is not None:
         if stage == "check" and error.insn is None:
             error.insn = env.insn_idx
-        for line in error.lines:
-            log.line(line)
-        if error.newline:
-            log.line(error.message)
-        else:
-            log.write(error.message)
-        for line in error.post:
-            log.line(line)
-    info = None
-    if error is not None:
+        if log_level:
+            for line in error.lines:
+                log.line(line)
+            if error.newline:
+                log.line(error.message)
+            else:
+                log.write(error.message)
+            for line in error.post:
+                log.line(line)
         sub = env.subprog_of(error.insn) if (error.insn is not None and env.subprogs) else None
         info = VerifierErrorInfo(error.message, error.insn, sub, error.errno)
+    else:
+        info = None
     aux = env.aux
     tail_call_maps = {}
     for i in env.call_insns:        # map_ptr_state is set on helper calls only (tail calls)
         m = aux[i].map_ptr_state
         if m is not None and m != "poison":
             tail_call_maps[i] = m.name
-    v = Verdict(accepted=error is None, error=info, processed_insns=env.insn_processed,
-                max_states_per_insn=env.max_states_per_insn, total_states=env.total_states,
-                peak_states=env.peak_states, subprogs=_subprog_facts(env),
-                seen_insns=[a.seen for a in aux], tail_call_maps=tail_call_maps,
-                kfunc_calls=env.kfunc_calls,    # the run's own dict: env ends here
-                internal_error=env.internal_error, btf_refused=btf_refused)
+    # (every field positionally, in Verdict's order: no keyword matching to run; the
+    # test_verdict_fields test holds this order to the dataclass's)
+    v = Verdict(error is None, info, "",                                # accepted, error, log
+                env.insn_processed, env.max_states_per_insn, env.total_states,
+                env.peak_states, 0,                                     # ... mark_read
+                _subprog_facts(env), list(map(_SEEN, aux)),             # subprogs, seen_insns
+                tail_call_maps,
+                env.kfunc_calls,    # kfunc_calls: the run's own dict (env ends here)
+                0.0, 0,                                     # verify_time_s, log_true_size
+                env.internal_error, btf_refused)
     if log_level:
         # (at level 0 there is no log: no text, log_true_size 0, no buffer to overflow)
         if log.stats:
@@ -447,6 +457,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     # the memos of scalar results are emptied now, while their objects are still in the
     # CPU caches, instead of at the next run's start: every run starts with them empty
     # (their results are exact: a run that found them filled would verify the same)
-    alu.clear_memos()
+    for memo in _MEMOS:             # alu.clear_memos
+        memo.clear()
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 
+from isa.uapi import BPF_F_TEST_STATE_FREQ
 from verifier import regtypes as T
 from verifier.ctx import MODELS as _CTX_MODELS
 from verifier.errors import EACCES, VerifierError
@@ -103,8 +104,7 @@ class Env:
     ``__slots__`` keeps the other modules from growing new ones."""
     __slots__ = (
         "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
-        "test_state_freq", "bpf_capable", "allow_ptr_leaks", "allow_uninit_stack",
-        "strict_alignment", "subprogs", "jmp_insns", "call_insns", "res_insns",
+        "test_state_freq", "subprogs", "jmp_insns", "call_insns", "res_insns",
         "ldimm_insns", "_succ", "_postorder", "_postorder_from", "loop_free", "scc_info",
         "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
         "prev_insn_idx", "cur_hist_ent", "id_gen", "pass_cnt", "seen_direct_write",
@@ -114,6 +114,14 @@ class Env:
         "prev_linfo", "prev_log_pos", "prev_insn_print_len", "do_print_state", "call_name",
         "insn_text", "kfunc_descs", "kfunc_by_id", "kfunc_calls", "stack_arg_written",
         "stack_arg_need", "stack_arg_global_in", "internal_error", "graph_cache")
+
+    # privileged load (CAP_BPF + CAP_PERFMON): what the kernel allows then, the same for
+    # every run (class constants, not slots: fewer fields to set, and an Env small
+    # enough for Python's own allocator)
+    bpf_capable = True
+    allow_ptr_leaks = True
+    allow_uninit_stack = True
+    strict_alignment = False
 
     def __init__(self, inp, log):
         # --- the request and what is derived from it once
@@ -127,12 +135,8 @@ class Env:
         self.prog_type = inp.prog_type
         self.ctx = _CTX_MODELS.get(inp.prog_type)   # ctx.CtxModel of the prog type (or None)
         self.insn_limit = int(inp.insn_limit)  # processed-instruction budget
-        self.test_state_freq = inp.test_state_freq   # a checkpoint at every prune point
-        # privileged load (CAP_BPF + CAP_PERFMON): what the kernel allows then
-        self.bpf_capable = True
-        self.allow_ptr_leaks = True
-        self.allow_uninit_stack = True
-        self.strict_alignment = False
+        # a checkpoint at every prune point (VerifierInput.test_state_freq, read off the flag)
+        self.test_state_freq = inp.prog_flags & BPF_F_TEST_STATE_FREQ != 0
         # --- structure (cfg.py, liveness.py, precision.py)
         # set by cfg.add_subprogs (its lists; the empty tuples only until then, or for a
         # program refused before it): the subprogram table and the instruction indices it

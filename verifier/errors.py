@@ -26,14 +26,17 @@ EEXIST = _errno.EEXIST
 class VerifierError(Exception):
     def __init__(self, message: str, errno: int = EACCES, lines: tuple[str, ...] = (),
                  insn: int | None = None, post: tuple[str, ...] = (), newline: bool = True):
-        super().__init__(message)
+        # what Exception.__init__(self, message) does, without the super() look-up: a
+        # rejection is raised once per refused program, and its cost is all cold
+        self.args = (message,)
         self.message = message
         # a few kernel messages lack their '\n' and run into the statistics line
         self.newline = newline
         self.errno = errno
-        self.lines = tuple(lines)
+        self.lines = lines if lines.__class__ is tuple else tuple(lines)
         self.insn = insn
-        self.post = tuple(post)   # lines the kernel prints after the verdict line
+        # lines the kernel prints after the verdict line
+        self.post = post if post.__class__ is tuple else tuple(post)
 
 
 def reject(message: str, errno: int = EACCES, *pre: str) -> VerifierError:

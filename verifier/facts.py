@@ -26,12 +26,15 @@ def loop_inline_extra(env: Env, sp) -> int:
 def subprog_facts(env: Env) -> list[SubprogFacts]:
     """The facts of every subprogram, in order (the main program first)."""
     calls = env.call_insns
-    return [SubprogFacts(
-        k, sp.name or (env.inp.name if k == 0 else f"func#{k}"), sp.start, sp.end,
-        sp.stack_depth + (loop_inline_extra(env, sp) if calls else 0),
-        sp.linkage == "global", sp.is_cb, sp.is_async_cb, sp.has_tail_call,
-        sp.tail_call_reachable, sp.has_ld_abs, sp.arg_cnt, sp.stack_arg_cnt,
-        sp.out_stack_arg_cnt, sp.changes_pkt_data) for k, sp in enumerate(env.subprogs)]
+    facts = []
+    for k, sp in enumerate(env.subprogs):   # (a loop: no comprehension's own code to run)
+        facts.append(SubprogFacts(
+            k, sp.name or (env.inp.name if k == 0 else f"func#{k}"), sp.start, sp.end,
+            sp.stack_depth + (loop_inline_extra(env, sp) if calls else 0),
+            sp.linkage == "global", sp.is_cb, sp.is_async_cb, sp.has_tail_call,
+            sp.tail_call_reachable, sp.has_ld_abs, sp.arg_cnt, sp.stack_arg_cnt,
+            sp.out_stack_arg_cnt, sp.changes_pkt_data))
+    return facts
 
 
 __all__ = ["subprog_facts", "loop_inline_extra"]

@@ -429,12 +429,15 @@ _ALU_MEMO: dict = {}
 _MEMO_MAX = 8192
 
 
+# the memos of remembered results (alu, reg_bounds_sync, tnum_mul)
+MEMOS = (_ALU_MEMO, _SYNC_MEMO, _MUL_MEMO)
+
+
 def clear_memos() -> None:
     """Forget every remembered result (alu, reg_bounds_sync, tnum_mul): each
     verification starts cold, so its time does not depend on the one before."""
-    _ALU_MEMO.clear()
-    _SYNC_MEMO.clear()
-    _MUL_MEMO.clear()
+    for memo in MEMOS:
+        memo.clear()
 
 
 def mov(src: Scalar, *, alu64: bool, off: int = 0) -> Scalar:
