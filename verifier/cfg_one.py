@@ -141,22 +141,22 @@ def finish(env: Env, edges: dict) -> None:
     pushed once): the prune, jump and checkpoint marks, the functions' packet-data
     flag, and the orders (cfg_walk._check_cfg_forward's, for a graph it walks whole)."""
     aux = env.aux
+    prune = env.prune_point
+    jmp = env.jmp_point
     insns = env.insns
     for j, s in edges.items():
         if s:
-            a = aux[s[-1]]
-            a.prune_point = a.jmp_point = True
+            w = s[-1]
+            prune[w] = jmp[w] = True
             if len(s) == 2:         # a conditional jump (or may_goto)
-                a = aux[j]
-                a.prune_point = True
+                prune[j] = True
                 if insns[j].code == _JCOND:
-                    a.force_checkpoint = True
+                    aux[j].force_checkpoint = True
     for j in env.call_insns:        # helper calls only (scan)
         imm = insns[j].imm
         if imm in HELPER_CALLS_MARKED:
             _helper_call_marks(env, aux, j, imm)
-        a = aux[j + 1]
-        a.prune_point = a.jmp_point = True
+        prune[j + 1] = jmp[j + 1] = True
     env.loop_free = True
     env._postorder_from = (postorder_forward, edges)
 

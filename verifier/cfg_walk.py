@@ -52,8 +52,7 @@ def _push(env: Env, state: list, stack: list, t: int, w: int, e: int) -> int:
     if w < 0 or w >= env.n:
         raise VerifierError(f"jump out of range from insn {t} to {w}", EINVAL)
     if e == BRANCH:
-        a = env.aux[w]
-        a.prune_point = a.jmp_point = True
+        env.prune_point[w] = env.jmp_point[w] = True
     sw = state[w]
     if sw == 0:
         state[t] = DISCOVERED | e
@@ -77,9 +76,9 @@ def _visit_call(env: Env, state: list, stack: list, t: int, insn, visit_callee: 
     if r:
         return r
     if nxt < n:
-        aux[nxt].prune_point = aux[nxt].jmp_point = True
+        env.prune_point[nxt] = env.jmp_point[nxt] = True
     if visit_callee:
-        aux[t].prune_point = True
+        env.prune_point[t] = True
         w = t + insn.imm + 1
         # kernel: merge_callee_effects - once the callee is explored (this insn is
         # visited again after it), its effects reach the caller, nesting included
@@ -167,13 +166,12 @@ def _check_cfg_dfs(env: Env, ldimm: list[int]) -> None:
                 off = insn.off if cls == _JMP else insn.imm
                 r = _push(env, state, stack, t, t + off + 1, FALLTHROUGH)
                 if not r:
-                    aux[t + off + 1].prune_point = aux[t + off + 1].jmp_point = True
+                    env.prune_point[t + off + 1] = env.jmp_point[t + off + 1] = True
             else:
                 # conditional jump (and may_goto)
-                a = aux[t]
-                a.prune_point = True
+                env.prune_point[t] = True
                 if code == _JCOND:
-                    a.force_checkpoint = True
+                    aux[t].force_checkpoint = True
                 r = _push(env, state, stack, t, t + 1, FALLTHROUGH)
                 if not r:
                     r = _push(env, state, stack, t, t + insn.off + 1, BRANCH)
@@ -230,6 +228,8 @@ def _check_cfg_forward(env: Env, ldimm: list[int]) -> dict | None:
             edges[j] = (j + off + 1,) if o == _JA else (j + 1, j + off + 1)
     n = env.n
     aux = env.aux
+    prune = env.prune_point
+    jmp = env.jmp_point
     pos = 0                     # first insn of the run that ends at jump j
     fall = True                 # pos is reached from the insn before it (or is insn 0)
     pending: list[int] = []     # heap: targets of reached jumps, not yet passed
@@ -253,21 +253,18 @@ def _check_cfg_forward(env: Env, ldimm: list[int]) -> dict | None:
         elif o == _CALL:
             if insn.src == 0:
                 _helper_call_marks(env, aux, j, insn.imm)
-            a = aux[j + 1]
-            a.prune_point = a.jmp_point = True
+            prune[j + 1] = jmp[j + 1] = True
             fall = True
         else:
             w = edges[j][-1]
-            a = aux[w]
-            a.prune_point = a.jmp_point = True
+            prune[w] = jmp[w] = True
             heappush(pending, w)
             if o == _JA:
                 fall = False
             else:
-                a = aux[j]
-                a.prune_point = True
+                prune[j] = True
                 if code == _JCOND:
-                    a.force_checkpoint = True
+                    aux[j].force_checkpoint = True
                 fall = True
     # the kernel's scan after the walk, by index: every insn before the first unreached
     # one was reached, so an LD_IMM64 before it whose second slot a jump reached comes first
@@ -286,10 +283,11 @@ def _helper_call_marks(env: Env, aux: list, t: int, imm: int) -> None:
     """visit_insn of a helper call: callback helpers are prune points (the synchronous
     ones also jump and checkpoint points), and packet-data changes reach the function."""
     if imm in _ASYNC_CALLBACK_HELPERS:
-        aux[t].prune_point = True
+        env.prune_point[t] = True
     if imm in _SYNC_CALLBACK_HELPERS:
         a = aux[t]
-        a.calls_callback = a.force_checkpoint = a.prune_point = a.jmp_point = True
+        a.calls_callback = a.force_checkpoint = True
+        env.prune_point[t] = env.jmp_point[t] = True
     if imm in _PKT_DATA_CALLS:
         env.subprogs[aux[t].subprog].changes_pkt_data = True
 

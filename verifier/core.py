@@ -23,7 +23,6 @@ import errno
 import gc
 import time
 import traceback
-from operator import attrgetter
 
 from btf.funcs import anonymous_param_problem
 from isa.stack_args import PARAMS as _R11
@@ -51,7 +50,6 @@ from verifier.verdict import Verdict, VerifierErrorInfo
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 _MEMOS = alu.MEMOS
-_SEEN = attrgetter("seen")         # InsnAux.seen: Verdict.seen_insns
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
 
 
@@ -65,7 +63,10 @@ def do_check(env: Env) -> None:
     # is reset away again when the path verifies (pop_log)
     trace = bool(log.level & 3)
     insns = env.insns
-    aux = env.aux
+    prune_point = env.prune_point
+    jmp_point = env.jmp_point
+    seen = env.seen
+    live_before = env.live_regs_before
     n = env.n
     lv = env.liveness
     limit = env.insn_limit
@@ -93,7 +94,6 @@ def do_check(env: Env) -> None:
             if idx >= n or idx < 0:
                 raise VerifierError(f"invalid insn idx {idx} insn_cnt {n}", 14)
             insn = insns[idx]
-            a = aux[idx]
             processed += 1
             env.insn_processed = processed
             if processed > limit:
@@ -101,13 +101,13 @@ def do_check(env: Env) -> None:
                                     E2BIG)
             st.last_insn_idx = prev_insn_idx
             st.insn_idx = idx
-            if a.prune_point:
+            if prune_point[idx]:
                 if static_lv:
                     if st.curframe:
                         clean_dead_regs(env, st)
                     else:       # clean_dead_regs of the outermost frame alone, inlined
                         regs = st.frames[0].regs
-                        for i in DEAD_REGS[a.live_regs_before]:
+                        for i in DEAD_REGS[live_before[idx]]:
                             if regs[i].type:        # (not NOT_INIT, the type 0)
                                 regs[i] = NOT_INIT_REG
                 if visited(env, idx):
@@ -117,7 +117,7 @@ def do_check(env: Env) -> None:
                         else:
                             log.line(f"{idx}: safe")
                     break
-            if a.jmp_point:
+            if jmp_point[idx]:
                 # push_jmp_history(env, st, 0) inlined (cur_hist_ent was just cleared)
                 ent = env.cur_hist_ent = HistEntry(idx, prev_insn_idx, 0, None)
                 st.jmp_history.append(ent)
@@ -134,7 +134,7 @@ def do_check(env: Env) -> None:
                 log.line(line)
                 env.prev_log_pos = log.pos
                 env.prev_insn_print_len = len(line) + 1
-            a.seen = True
+            seen[idx] = True
             prev_insn_idx = idx
             code = insn.code
             if insn.dst == _R11 or insn.src == _R11:        # stack arguments: do_check_insn
@@ -207,7 +207,7 @@ def clean_dead_regs(env: Env, st: State) -> None:
     during the walk (slots are cleaned once a state is explored, prune.py).  Kernels
     before the static liveness rework (this machine's 6.18, say) do not do this:
     ``VerifierInput.static_liveness = False`` reproduces their logs."""
-    aux = env.aux
+    live = env.live_regs_before
     cur = st.curframe
     frames = st.frames
     for fr in range(cur + 1):
@@ -215,7 +215,7 @@ def clean_dead_regs(env: Env, st: State) -> None:
         regs = frames[fr].regs
         # a plain loop over the dead registers (most are NOT_INIT already): 0.5 us a call,
         # where picking them out through itemgetter/map/compress took 1.7
-        for i in DEAD_REGS[aux[ip].live_regs_before]:
+        for i in DEAD_REGS[live[ip]]:
             if regs[i].type:                # (not NOT_INIT, the type 0)
                 regs[i] = NOT_INIT_REG
 
@@ -416,7 +416,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     aux = env.aux
     tail_call_maps = {}
     for i in env.call_insns:        # map_ptr_state is set on helper calls only (tail calls)
-        m = aux[i].map_ptr_state
+        a = aux.get(i)              # (an insn without facts has none: no InsnAux made)
+        m = None if a is None else a.map_ptr_state
         if m is not None and m != "poison":
             tail_call_maps[i] = m.name
     # (every field positionally, in Verdict's order: no keyword matching to run; the
@@ -424,7 +425,7 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     v = Verdict(error is None, info, "",                                # accepted, error, log
                 env.insn_processed, env.max_states_per_insn, env.total_states,
                 env.peak_states, 0,                                     # ... mark_read
-                _subprog_facts(env), list(map(_SEEN, aux)),             # subprogs, seen_insns
+                _subprog_facts(env), env.seen,  # subprogs, seen_insns (the run's own list)
                 tail_call_maps,
                 env.kfunc_calls,    # kfunc_calls: the run's own dict (env ends here)
                 0.0, 0,                                     # verify_time_s, log_true_size

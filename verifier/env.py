@@ -11,6 +11,7 @@ generation, register writes, error raising) live here as methods.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from operator import attrgetter
 
 from isa.uapi import BPF_F_TEST_STATE_FREQ
@@ -69,11 +70,13 @@ class Subprog:
 
 class InsnAux:
     """Per-instruction facts (kernel: bpf_insn_aux_data), filled in by the
-    CFG pass and during verification.  One per instruction is built for every
-    verification, so only the facts the walk reads at every instruction are slots set
-    here; the others are class-level defaults an instruction overrides (in its own
-    ``__dict__``, made on the first such write) when it has them."""
-    __slots__ = ("prune_point", "jmp_point", "seen", "live_regs_before", "__dict__")
+    CFG pass and during verification: the facts few instructions have.  ``env.aux`` makes
+    one on the first look at an instruction (a defaultdict: most never get one); the
+    fields are class-level defaults an instruction overrides when it has them.  The facts
+    the walk reads at every instruction are lists on Env instead (``prune_point``,
+    ``jmp_point``, ``seen``, ``live_regs_before``): built whole, with no object per
+    instruction to make and free."""
+    __slots__ = ("__dict__",)
 
     force_checkpoint = False
     calls_callback = False
@@ -92,18 +95,13 @@ class InsnAux:
     loop_inline = None
     is_iter_next = False
 
-    def __init__(self):
-        self.prune_point = False
-        self.jmp_point = False
-        self.seen = False
-        self.live_regs_before = 0
-
 
 class Env:
     """One verification run's shared state.  Every field is declared here;
     ``__slots__`` keeps the other modules from growing new ones."""
     __slots__ = (
-        "inp", "insns", "n", "log", "aux", "linfo", "prog_type", "ctx", "insn_limit",
+        "inp", "insns", "n", "log", "aux", "prune_point", "jmp_point", "seen",
+        "live_regs_before", "linfo", "prog_type", "ctx", "insn_limit",
         "test_state_freq", "subprogs", "jmp_insns", "call_insns", "res_insns",
         "ldimm_insns", "_succ", "_postorder", "_postorder_from", "loop_free", "scc_info",
         "_bt_kind", "_bt_runs", "liveness", "cur", "stack", "explored", "free_list", "insn_idx",
@@ -129,7 +127,14 @@ class Env:
         self.insns = inp.insns
         self.n = len(inp.insns)
         self.log = log
-        self.aux = [InsnAux() for _ in range(self.n)]
+        n = self.n
+        self.aux = defaultdict(InsnAux)         # insn index -> InsnAux, made on first use
+        # per insn: a state is looked up / saved there (is_state_visited), a jump-history
+        # point, reached by the walk, registers live before it (compute_live_registers)
+        self.prune_point = [False] * n
+        self.jmp_point = [False] * n
+        self.seen = [False] * n
+        self.live_regs_before = [0] * n
         # line_info by insn: printed before instructions at log level 1 and 2 only
         self.linfo = sorted(inp.line_info, key=_LINFO_KEY) if log.level & 3 else _NONE
         self.prog_type = inp.prog_type

@@ -226,7 +226,7 @@ def frame_insn_idx(st: State, fr: int) -> int:
 
 
 def func_states_equal(env, old, cur, insn_idx: int, idmap: IdMap, exact: int) -> bool:
-    live = env.aux[insn_idx].live_regs_before
+    live = env.live_regs_before[insn_idx]
     if old.callback_depth > cur.callback_depth:
         return False
     oregs, cregs = old.regs, cur.regs

@@ -139,7 +139,7 @@ def collect_linked_regs(env: Env, st: State, rid: int, out: list) -> None:
     rid &= ~BPF_ADD_CONST
     for fr in range(st.curframe, -1, -1):
         f = st.frames[fr]
-        live = env.aux[frame_insn_idx(st, fr)].live_regs_before
+        live = env.live_regs_before[frame_insn_idx(st, fr)]
         for i in range(10):
             if not live >> i & 1:
                 continue

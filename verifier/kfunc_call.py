@@ -152,11 +152,12 @@ def add_kfunc(env: Env, idx: int, insn) -> None:
     aux.kfunc = desc
     if name == "bpf_rbtree_add_impl":
         # kernel (check_cfg): a sync callback-calling kfunc is a loop point, like bpf_loop
-        aux.calls_callback = aux.force_checkpoint = aux.prune_point = aux.jmp_point = True
+        aux.calls_callback = aux.force_checkpoint = True
+        env.prune_point[idx] = env.jmp_point[idx] = True
     if "KF_ITER_NEXT" in desc.flags:
         # kernel (check_cfg): a checkpoint at every iter_next() call
         aux.is_iter_next = True
-        aux.prune_point = True
+        env.prune_point[idx] = True
         aux.force_checkpoint = True
 
 

@@ -236,9 +236,9 @@ def compute_live_registers(env) -> None:
     in postorder, and the insns are the same (check_cfg reached every one)."""
     n = env.n
     insns = env.insns
-    aux = env.aux
     memo = _UD_MEMO
     if env.loop_free:
+        live_before = env.live_regs_before
         flow = _FLOW
         live = [0] * (n + 1)
         for i in range(n - 1, -1, -1):
@@ -284,7 +284,7 @@ def compute_live_registers(env) -> None:
                         ud = memo[key] = _insn_use_def(env, i)
                     v = live[i + 1] & ~ud[1] | ud[0]
             live[i] = v
-            aux[i].live_regs_before = v & 0x7FF
+            live_before[i] = v & 0x7FF
         if env.log.level2:
             _print_live(env)
         return
@@ -309,10 +309,7 @@ def compute_live_registers(env) -> None:
                 live_in[i] = new_in
                 live_out[i] = new_out
                 changed = True
-    i = 0
-    for a in aux:
-        a.live_regs_before = live_in[i] & 0x7FF
-        i += 1
+    env.live_regs_before = [v & 0x7FF for v in live_in]
     if env.log.level2:
         _print_live(env)
 
@@ -321,7 +318,7 @@ def _print_live(env) -> None:
     env.log.line("Live regs before insn:")
     i = 0
     while i < env.n:
-        live = env.aux[i].live_regs_before
+        live = env.live_regs_before[i]
         s = "".join(str(r) if live >> r & 1 else "." for r in range(10))
         mark = f"{env.aux[i].scc:3d}" if env.aux[i].scc else "   "
         text = env.insn_text(i)

@@ -43,7 +43,7 @@ def clean_verifier_state(env, st: State) -> None:
         f = st.frames[fr]
         ip = frame_insn_idx(st, fr)
         regs = f.regs
-        for i in DEAD_REGS[env.aux[ip].live_regs_before]:
+        for i in DEAD_REGS[env.live_regs_before[ip]]:
             if regs[i].type:                # (not NOT_INIT, the type 0)
                 regs[i] = NOT_INIT_REG
         if lv is not None:
@@ -354,7 +354,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
                 hit = True
         if hit:
             e.hit_cnt += 1
-            if aux.jmp_point:
+            if env.jmp_point[insn_idx]:
                 push_jmp_history(env, cur, 0)
             propagate_precision(env, sl, cur)
             if loop:

@@ -281,7 +281,7 @@ class StackLiveness:
                     acc |= must_write[rel]
                     new_before = (new_after & ~must_write[rel]) | may_read[rel]
                     if level2 and (may_read[rel] or must_write[rel] or i == start
-                                   or env.aux[i].prune_point):
+                                   or env.prune_point[i]):
                         self._log_change(env, inst, "live", frame, i, live[rel], new_before)
                         self._log_change(env, inst, "written", frame, i, mwa[rel], acc)
                     if new_before != live[rel] or acc != mwa[rel]:

@@ -101,8 +101,9 @@ def _env(prog, pt, level=0):
 def _state(env, orders=True):
     """Everything the structure passes leave behind (``orders``: and the orders, built on
     first use, so not before the passes ran)."""
-    aux = [(a.prune_point, a.jmp_point, a.seen, a.live_regs_before, dict(a.__dict__))
-           for a in env.aux]
+    # (env.aux makes an InsnAux on a first look: an insn without one has no facts)
+    aux = [(env.prune_point[i], env.jmp_point[i], env.seen[i], env.live_regs_before[i],
+            dict(env.aux[i].__dict__) if i in env.aux else {}) for i in range(env.n)]
     return (list(env.jmp_insns), list(env.call_insns), list(env.res_insns),
             list(env.ldimm_insns), [dict(sp.__dict__) for sp in env.subprogs], aux,
             env.loop_free) + ((env.postorder, env.succ) if orders else ())

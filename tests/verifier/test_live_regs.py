@@ -41,12 +41,11 @@ def _structured(prog, pt):
 
 def _live(env, one_pass: bool) -> list[int]:
     """live_regs_before per instruction (an LD_IMM64's second slot, never verified, left out)."""
-    for a in env.aux:
-        a.live_regs_before = -1
+    env.live_regs_before[:] = [-1] * env.n
     env.loop_free = one_pass
     liveness.compute_live_registers(env)
     second = {i + 1 for i in env.ldimm_insns}
-    return [a.live_regs_before for i, a in enumerate(env.aux) if i not in second]
+    return [v for i, v in enumerate(env.live_regs_before) if i not in second]
 
 
 def test_one_pass_matches_the_general_data_flow():
