@@ -136,14 +136,18 @@ def scan(env: Env) -> dict | None:
     return edges
 
 
-def finish(env: Env, edges: dict) -> None:
+def finish(env: Env, edges: dict) -> bool:
     """check_cfg of a program :func:`scan` took (every insn reached, so every edge is
     pushed once): the prune, jump and checkpoint marks, the functions' packet-data
-    flag, and the orders (cfg_walk._check_cfg_forward's, for a graph it walks whole)."""
+    flag, and the orders (cfg_walk._check_cfg_forward's, for a graph it walks whole).
+    Returns whether it marked any prune point (False: a straight-line program, no jump
+    nor call)."""
     aux = env.aux
     insns = env.insns
+    marked = bool(env.call_insns)
     for j, s in edges.items():
         if s:
+            marked = True
             a = aux[s[-1]]
             a.prune_point = a.jmp_point = True
             if len(s) == 2:         # a conditional jump (or may_goto)
@@ -159,6 +163,7 @@ def finish(env: Env, edges: dict) -> None:
         a.prune_point = a.jmp_point = True
     env.loop_free = True
     env._postorder_from = (postorder_forward, edges)
+    return marked
 
 
 __all__ = ["scan", "finish"]

@@ -353,8 +353,9 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             cfg.resolve_pseudo_ldimm64(env)
         if one is None:
             cfg.check_cfg(env)
+            marked = True
         else:
-            cfg_one.finish(env, one)
+            marked = cfg_one.finish(env, one)
         if inp.prog_flags or inp.prog_type == "syscall":    # (sleepable: a flag)
             check_attach_sleepable(env)
         if not env.loop_free:               # no cycle without a backward edge
@@ -366,7 +367,11 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             except Exception:  # noqa: BLE001 - log lines only: never let them change a verdict
                 env.log.reset(pos)
             env.log.release(pos)
-        compute_live_registers(env)
+        if marked or env.log.level2:
+            # live_regs_before is read at prune points and conditional jumps only (state
+            # cleaning, state comparison, linked registers): without either, nothing
+            # reads it but the level-2 log
+            compute_live_registers(env)
         env.liveness = stack_liveness(env)
         stage = "check"
         do_check_common(env, 0)
