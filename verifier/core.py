@@ -353,9 +353,8 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             cfg.resolve_pseudo_ldimm64(env)
         if one is None:
             cfg.check_cfg(env)
-            marked = True
         else:
-            marked = cfg_one.finish(env, one)
+            cfg_one.finish(env, one)
         if inp.prog_flags or inp.prog_type == "syscall":    # (sleepable: a flag)
             check_attach_sleepable(env)
         if not env.loop_free:               # no cycle without a backward edge
@@ -367,10 +366,9 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             except Exception:  # noqa: BLE001 - log lines only: never let them change a verdict
                 env.log.reset(pos)
             env.log.release(pos)
-        if marked or env.log.level2:
-            # live_regs_before is read at prune points and conditional jumps only (state
-            # cleaning, state comparison, linked registers): without either, nothing
-            # reads it but the level-2 log
+        if one is None or env.log.level2:
+            # (cfg_one.scan worked out the live registers of a program it took; the
+            # level-2 log prints them)
             compute_live_registers(env)
         env.liveness = stack_liveness(env)
         stage = "check"
