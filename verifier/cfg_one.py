@@ -1,13 +1,15 @@
 """The structure passes of a program of one function whose jumps all go forward, in one
 walk over its instructions (kernel, verifier.c: add_subprog_and_kfunc, check_subprogs and
-check_cfg's visit_insn / push_insn, for this shape of program).
+check_cfg's visit_insn / push_insn, and compute_live_registers, for this shape of program).
 
 Most programs are one function with forward jumps only: :func:`scan` stands in for
 :func:`verifier.cfg.add_subprogs` and :func:`verifier.cfg.check_subprogs` (the same
 instruction lists, the same subprogram and flags), and checks on the same walk what
 :func:`verifier.cfg_walk.check_cfg` checks (every insn reachable, no jump into an
 LD_IMM64's second slot); :func:`finish`, called where check_cfg runs, sets check_cfg's
-marks and orders.  :func:`scan` takes on only programs that none of those passes rejects,
+marks and orders and the live registers :func:`scan` worked out (so
+:func:`verifier.liveness.compute_live_registers` does not run but at log level 2, whose
+log prints them).  :func:`scan` takes on only programs that none of those passes rejects,
 nor resolve_pseudo_ldimm64 for a reason it could see first (an unknown opcode, a broken
 LD_IMM64 pair): for any other program it returns None having changed nothing, and the
 general passes run and give their first error.  So a program gets the same first error
@@ -24,10 +26,12 @@ from __future__ import annotations
 
 from isa import opcodes as op
 from verifier.calls import find_exception_callback_insn_off
-from verifier.cfg import _K_JMP, _K_LDX, _K_RES, _LD_ABS_CODES, _SCAN_KIND, _VALID_CODES
+from verifier.cfg import _K_JMP, _K_LDX, _K_RES, _SCAN_KIND, _VALID_CODES
 from verifier.cfg_order import postorder_forward
 from verifier.cfg_walk import HELPER_CALLS_MARKED, _helper_call_marks
 from verifier.env import Env, Subprog
+from verifier.liveness import (_FLOW, _KILL_D, _KILL_D_USE_S, _UD_MEMO, _USE_D, _USE_DS,
+                               ALL_CALLER_SAVED, _call_params, _use_def)
 
 _LD, _LD_IMM64, _CALL_OP, _EXIT_OP = op.LD, op.LD_IMM64, op.CALL_OP, op.EXIT_OP
 _JMP, _JA, _X, _CALL, _EXIT = op.JMP, op.JA, op.X, op.CALL, op.EXIT
@@ -39,91 +43,176 @@ _TAIL_CALL = 12                                            # BPF_FUNC_tail_call
 # unknown opcode: resolve_pseudo_ldimm64's error, left to the general passes)
 _LD_OK = frozenset(c for c in _VALID_CODES if c & 7 == _LD)
 
+# scan's opcode classes, what it does per insn by the opcode byte (ordered so that a range
+# test picks a group): no jump nor LD class, by how the insn changes the live registers
+# (liveness._FLOW: kill dst and read src, read dst, kill dst, read both; an LDX with a
+# valid mode, which kills dst and reads src, on its own for its reserved imm; atomics,
+# through liveness._use_def), then the JMP/JMP32 class but calls, then the rest
+_B_KDUS, _B_LDX, _B_UD, _B_KD, _B_OTHER, _B_UDS = range(6)
+_B_EXIT, _B_JA, _B_JA32, _B_CONDK, _B_CONDX, _B_JCOND = range(6, 12)
+_B_CALL, _B_SECOND, _B_LDIMM64, _B_LDABS, _B_BAIL = range(12, 17)
 
-def scan(env: Env) -> dict | None:
+
+def _back_kind(code: int) -> int:
+    """The class of ``code`` in :data:`_BACK`, read off add_subprogs' filing
+    (cfg._SCAN_KIND) and liveness's (_FLOW)."""
+    cls = code & 7
+    k = _SCAN_KIND[code]
+    if k == _K_LDX:
+        assert _FLOW[code] == _KILL_D_USE_S
+        return _B_LDX
+    if k & _K_JMP:
+        o = code & 0xF0
+        if k & _K_RES or (o == _JA and code & _X) or (o == _CALL and code != _CALL_OP):
+            return _B_BAIL          # unknown opcode, JA|X (check_cfg), callx
+        if o == _CALL:
+            return _B_CALL
+        if o == _EXIT:
+            return _B_EXIT
+        if o == _JA:
+            return _B_JA if cls == _JMP else _B_JA32
+        if code == _JCOND:
+            return _B_JCOND
+        return _B_CONDX if code & _X else _B_CONDK
+    if cls == _LD:
+        if not code:
+            return _B_SECOND
+        if code == _LD_IMM64:
+            assert _FLOW[code] == _KILL_D
+            return _B_LDIMM64
+        return _B_LDABS if code in _LD_OK else _B_BAIL
+    if k & _K_RES:
+        return _B_BAIL              # an unknown opcode, an LDX of a bad mode
+    return {_KILL_D_USE_S: _B_KDUS, _USE_D: _B_UD, _KILL_D: _B_KD,
+            _USE_DS: _B_UDS}.get(_FLOW[code], _B_OTHER)
+
+
+_BACK = tuple(_back_kind(code) for code in range(256))
+
+
+def scan(env: Env) -> tuple | None:
     """add_subprogs + check_subprogs (+ check_cfg's checks) of a program of one function
     whose jumps all go forward, or None (nothing changed) for any other program or one
-    any of those passes would reject.  Returns the successors of its exits, JAs and
-    conditional jumps (every other insn falls through), for :func:`finish`."""
+    any of those passes would reject.  Returns, for :func:`finish`, the successors of its
+    exits, JAs and conditional jumps (every other insn falls through) and the registers
+    live before each insn.
+
+    The walk goes backwards, last insn first, so that it also works out the registers
+    live before each insn (liveness.compute_live_registers, whose one backward pass is
+    the fixpoint of a program without a loop: that pass then does not run for the
+    program): what is live after an insn was worked out the step before, and a jump's
+    target, ahead of it, before the jump.  What the forward passes check as they go is
+    checked at the end: the insns no insn falls through to (after an exit or a JA) are
+    jump targets, and no jump lands in an LD_IMM64's second slot.  A second slot is told
+    by the LD_IMM64 before it, whose pair check then holds it to code 0 and zero fields,
+    so a run of LD_IMM64 codes cannot be cut into pairs otherwise than forwards."""
     insns = env.insns
     n = env.n
-    kind = _SCAN_KIND
+    kind = _BACK
     jmps: list[int] = []
     calls: list[int] = []
     res: list[int] = []
     ldimm: list[int] = []
     edges: dict[int, tuple] = {}
-    targets = set()         # where the jumps seen so far lead (all ahead of them)
-    fall = True             # the insn before falls through to this one (insn 0: entry)
-    second = -1             # the second slot of the last LD_IMM64
+    targets = set()         # where the jumps lead (all ahead of them)
+    need: list[int] = []    # insns nothing falls through to: jump targets, or unreachable
+    live = [0] * (n + 1)    # registers live before each insn (a second slot's: 0)
+    v = 0                   # ... before the insn after the current one
     tail_call = ld_abs = False
-    for i, insn in enumerate(insns):
+    for i in range(n - 1, -1, -1):
+        insn = insns[i]
         code = insn.code
         k = kind[code]
-        if i == second:
-            # resolve_pseudo_ldimm64's pair check; check_cfg's "jump into the middle"
-            if code or insn.dst or insn.src or insn.off or i in targets:
-                return None
-            res.append(i)           # (filed as add_subprogs files code 0: LD class)
-            continue
-        if not fall:
-            if i not in targets:
-                return None         # check_cfg: unreachable insn
-            fall = True
-        if not k:
-            continue
-        if k == _K_LDX:
-            if insn.imm:
-                res.append(i)       # reserved fields: resolve_pseudo_ldimm64 says so
-            continue
-        if k & _K_JMP:
-            if k & _K_RES:
-                return None         # unknown opcode
+        if k <= _B_UDS:                 # ALU, ST, STX, LDX: no jump, no LD class
+            if k == _B_KDUS:
+                v = v & ~(1 << insn.dst) | 1 << insn.src
+            elif k == _B_LDX:
+                if insn.imm:
+                    res.append(i)       # reserved fields: resolve_pseudo_ldimm64 says so
+                v = v & ~(1 << insn.dst) | 1 << insn.src
+            elif k == _B_UD:
+                v |= 1 << insn.dst
+            elif k == _B_KD:
+                v &= ~(1 << insn.dst)
+            elif k == _B_UDS:
+                v |= 1 << insn.dst | 1 << insn.src
+            else:                       # atomics
+                ud = _use_def(env, i, insn, _UD_MEMO)
+                v = v & ~ud[1] | ud[0]
+        elif k <= _B_JCOND:             # JMP/JMP32 class but calls
             jmps.append(i)
-            o = code & 0xF0
-            if o == _CALL:
-                if code != _CALL_OP or insn.src:
-                    return None     # callx, a BPF-to-BPF or kfunc call
-                calls.append(i)
-                if insn.imm == _TAIL_CALL:
-                    tail_call = True
-            elif o == _EXIT:
+            if k == _B_EXIT:
                 edges[i] = ()
-                fall = False
+                if i + 1 < n:
+                    need.append(i + 1)
+                v = 1
             else:
-                if o == _JA:
-                    if code & _X:
-                        return None     # check_cfg: unknown opcode
-                    off = insn.off if code & 7 == _JMP else insn.imm
-                else:
-                    off = insn.off
+                off = insn.imm if k == _B_JA32 else insn.off
                 t = i + off + 1
                 if off < 0 or t >= n:
-                    return None     # a backward jump, or check_subprogs' out of range
+                    return None         # a backward jump, or check_subprogs' out of range
                 targets.add(t)
-                if o == _JA:
+                if k <= _B_JA32:
                     edges[i] = (t,)
-                    fall = False
+                    if i + 1 < n:
+                        need.append(i + 1)
+                    v = live[t]
                 else:
                     edges[i] = (i + 1, t)
-            continue
-        # _K_RES, not a jump: the LD class (or an unknown opcode)
-        if code not in _LD_OK:
-            return None
-        res.append(i)
-        if code == _LD_IMM64:
+                    v |= live[t]
+                    if k == _B_CONDK:
+                        v |= 1 << insn.dst
+                    elif k == _B_CONDX:
+                        v |= 1 << insn.dst | 1 << insn.src
+        elif k == _B_CALL:
+            if insn.src:
+                return None             # a BPF-to-BPF or kfunc call
+            jmps.append(i)
+            calls.append(i)
+            if insn.imm == _TAIL_CALL:
+                tail_call = True
+            params = _call_params(env, insn)
+            v = v & ~ALL_CALLER_SAVED | (0b111110 if params is None else
+                                         ((1 << params) - 1) << 1)
+        elif k == _B_SECOND:
+            # code 0: only an LD_IMM64's second slot (whose pair check comes next)
+            if not i or insns[i - 1].code != _LD_IMM64:
+                return None             # unknown opcode
+            res.append(i)               # (filed as add_subprogs files code 0: LD class)
+            continue                    # (live[i] stays 0, as liveness leaves it)
+        elif k == _B_LDIMM64:
             if insn.src == _PSEUDO_FUNC or i == n - 1:
-                return None         # a callback address, or a pair cut short
+                return None             # a callback address, or a pair cut short
+            nxt = insns[i + 1]
+            if nxt.code or nxt.dst or nxt.src or nxt.off:
+                return None             # resolve_pseudo_ldimm64: a broken pair
+            res.append(i)
             ldimm.append(i)
-            second = i + 1
-        elif code in _LD_ABS_CODES:
+            v &= ~(1 << insn.dst)
+        elif k == _B_LDABS:
+            res.append(i)
             ld_abs = True
+            ud = _use_def(env, i, insn, _UD_MEMO)
+            v = v & ~ud[1] | ud[0]
+        else:
+            return None                 # an unknown opcode, callx, JA|X
+        live[i] = v
     if insns[n - 1].code not in _LAST_OK:
         return None                 # check_subprogs: last insn is not an exit or jmp
+    for i in need:
+        if i not in targets:
+            return None             # check_cfg: unreachable insn
+    for i in ldimm:
+        if i + 1 in targets:
+            return None             # check_cfg: a jump into the middle of an LD_IMM64
     # add_subprogs' own tail: the exception callback named in func_info (a second
     # function: the general passes then)
     if env.inp.func_info and find_exception_callback_insn_off(env):
         return None
+    jmps.reverse()
+    calls.reverse()
+    res.reverse()
+    ldimm.reverse()
     env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
     sp = Subprog(0, n)
     env.subprogs = [sp]
@@ -133,30 +222,40 @@ def scan(env: Env) -> dict | None:
         sp.has_tail_call = sp.tail_call_reachable = True
     if ld_abs:
         sp.has_ld_abs = True
-    return edges
+    return edges, live
 
 
-def finish(env: Env, edges: dict) -> None:
+def finish(env: Env, scanned: tuple) -> None:
     """check_cfg of a program :func:`scan` took (every insn reached, so every edge is
     pushed once): the prune, jump and checkpoint marks, the functions' packet-data
-    flag, and the orders (cfg_walk._check_cfg_forward's, for a graph it walks whole)."""
+    flag, and the orders (cfg_walk._check_cfg_forward's, for a graph it walks whole);
+    and compute_live_registers' ``live_regs_before`` of the prune points, the only insns
+    whose live registers anything reads below log level 2 (state cleaning and
+    comparison at prune points, linked registers at conditional jumps, which are prune
+    points; a frame's call site only in a program of several functions)."""
     aux = env.aux
     prune = env.prune_point
     jmp = env.jmp_point
+    lrb = env.live_regs_before
     insns = env.insns
+    edges, live = scanned
     for j, s in edges.items():
         if s:
             w = s[-1]
             prune[w] = jmp[w] = True
+            lrb[w] = live[w] & 0x7FF
             if len(s) == 2:         # a conditional jump (or may_goto)
                 prune[j] = True
+                lrb[j] = live[j] & 0x7FF
                 if insns[j].code == _JCOND:
                     aux[j].force_checkpoint = True
     for j in env.call_insns:        # helper calls only (scan)
         imm = insns[j].imm
         if imm in HELPER_CALLS_MARKED:
             _helper_call_marks(env, aux, j, imm)
+            lrb[j] = live[j] & 0x7FF        # (a callback helper's call)
         prune[j + 1] = jmp[j + 1] = True
+        lrb[j + 1] = live[j + 1] & 0x7FF
     env.loop_free = True
     env._postorder_from = (postorder_forward, edges)
 

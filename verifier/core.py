@@ -372,7 +372,10 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
             except Exception:  # noqa: BLE001 - log lines only: never let them change a verdict
                 env.log.reset(pos)
             env.log.release(pos)
-        compute_live_registers(env)
+        if one is None or env.log.level2:
+            # (cfg_one.scan worked out the live registers of a program it took; the
+            # level-2 log prints them)
+            compute_live_registers(env)
         env.liveness = stack_liveness(env)
         stage = "check"
         do_check_common(env, 0)

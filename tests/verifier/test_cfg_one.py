@@ -10,7 +10,8 @@ an unknown opcode, a backward or out-of-range jump, an unreachable insn, a broke
 pair, a bad last insn, a BPF-to-BPF call ...):
 
 * wherever scan takes a program, the general passes accept it too and leave the same
-  instruction lists, subprogram, per-insn marks and orders (resolve_pseudo_ldimm64, which
+  instruction lists, subprogram, per-insn marks, live registers (scan's backward walk
+  stands in for compute_live_registers too) and orders (resolve_pseudo_ldimm64, which
   runs between the halves, fails the same way in both);
 * verify() with and without the fused walk gives the same verdict, message, insn, counts,
   log (levels 1 and 2) and subprogram facts.
@@ -26,6 +27,7 @@ from isa import opcodes as op
 from verifier import VerifierInput, cfg, cfg_one, verify
 from verifier.env import Env
 from verifier.errors import VerifierError
+from verifier.liveness import compute_live_registers
 from verifier.log import Log
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +43,7 @@ def _fault(r, prog: list) -> list:
     p = list(prog)
     n = len(p)
     i = r.randrange(n)
-    k = r.randrange(12)
+    k = r.randrange(13)
     if k == 0:
         p[i] = I(r.choice([0xf5, 0xff, 0x86, 0x96, 0x8d, 0x0e, 0x0d, 0x20, 0x38, 0xdd]),
                  r.randrange(11), r.randrange(11), r.randrange(-3, 4), 0)
@@ -74,8 +76,11 @@ def _fault(r, prog: list) -> list:
                               I(op.CALL_OP, 0, 0, 0, 12), I(op.CALL_OP, 0, 0, 0, 9)]))
     elif k == 10:                                   # a jump to the very end, or past it
         p[i] = I(op.JMP | op.JA, 0, 0, n - i - 2 + r.randrange(0, 2), 0)
-    else:                                           # a call with an unknown source
+    elif k == 11:                                   # a call with an unknown source
         p.insert(i, I(op.CALL_OP, 0, 3, 0, 1))
+    else:                           # a second slot with no LD_IMM64, a run of LD_IMM64s
+        p[i:i] = r.choice([[I(0, 0, 0, 0, 0)], [I(op.LD_IMM64, 1, 0, 0, 0)] * 2 + [I(0)],
+                           [I(op.LD_IMM64, 1, 0, 0, 0), I(0), I(0)]])
     return p
 
 
@@ -101,8 +106,10 @@ def _env(prog, pt, level=0):
 def _state(env, orders=True):
     """Everything the structure passes leave behind (``orders``: and the orders, built on
     first use, so not before the passes ran)."""
-    # (env.aux makes an InsnAux on a first look: an insn without one has no facts)
-    aux = [(env.prune_point[i], env.jmp_point[i], env.seen[i], env.live_regs_before[i],
+    # (env.aux makes an InsnAux on a first look: an insn without one has no facts; the
+    # live registers are read at prune points only: finish sets them there alone)
+    aux = [(env.prune_point[i], env.jmp_point[i], env.seen[i],
+            env.live_regs_before[i] if env.prune_point[i] else None,
             dict(env.aux[i].__dict__) if i in env.aux else {}) for i in range(env.n)]
     return (list(env.jmp_insns), list(env.call_insns), list(env.res_insns),
             list(env.ldimm_insns), [dict(sp.__dict__) for sp in env.subprogs], aux,
@@ -122,6 +129,7 @@ def _general(prog, pt):
         cfg.check_cfg(env)
     except VerifierError as e:
         return (stage, e.message), None
+    compute_live_registers(env)
     return None, _state(env)
 
 
@@ -129,12 +137,14 @@ def _fused(prog, pt):
     """(None, None) when scan does not take the program, else as _general."""
     env = _env(prog, pt)
     before = _state(env, False)
+    live = [a.live_regs_before for a in env.aux]
     try:
         edges = cfg_one.scan(env)
     except VerifierError as e:
         return ("structure", e.message), None
     if edges is None:
         assert _state(env, False)[4:] == before[4:], "scan changed the env and gave up"
+        assert [a.live_regs_before for a in env.aux] == live, "scan gave up, live regs set"
         return None, None
     try:
         if env.res_insns:

@@ -1,4 +1,4 @@
-"""The driver's gates around the passes after the walk give what running the pass gives.
+"""The driver's gates around the passes give what running the pass gives.
 
 ``mem.convert_ctx_accesses`` can refuse only a load through a tcp_sock pointer, and such a
 pointer comes only from a helper that returns one (``mem.TCP_SOCK_HELPERS``): the driver
@@ -104,3 +104,29 @@ def test_helper_argument_counts_match_get_proto():
                     want = None if p is None else len(p.args)
                     got = liveness._call_params(env, isa.Insn(op.CALL_OP, 0, 0, 0, fid))
                     assert got == want, (rnd, pt, attach, fid)
+
+
+def _straight(prog: list) -> list:
+    """``prog`` without its jumps and calls (an exit added): a straight-line program."""
+    out = [x for x in prog if (x.code & 7) not in (op.JMP, op.JMP32)]
+    return out + _EXIT0
+
+
+def test_live_registers_gate_matches_running_it(monkeypatch):
+    """compute_live_registers runs only when cfg_one.finish marked a prune point (or at
+    log level 2): a straight-line program reads live_regs_before nowhere.  Straight-line
+    and mixed fixed-seed programs, at log levels 0 and 1, must verify the same through
+    the general passes (cfg_one.scan taking nothing), which always run it."""
+    from verifier import cfg_one
+    r = random.Random(20261208)
+    progs = mixed_programs(r, 300, 600)
+    progs += [(_straight(p), pt) for p, pt in progs]
+    straight = sum(1 for p, _ in progs if not any((x.code & 7) in (op.JMP, op.JMP32)
+                                                   for x in p[:-1]))
+    assert straight >= 900
+    shipped = [(facts(p, pt, 0), facts(p, pt, 1)) for p, pt in progs]
+    assert sum(1 for f, _ in shipped if f[0]) >= 80
+    monkeypatch.setattr(cfg_one, "scan", lambda env: None)
+    differ = [i for i, (p, pt) in enumerate(progs)
+              if (facts(p, pt, 0), facts(p, pt, 1)) != shipped[i]]
+    assert not differ, differ[:10]
