@@ -399,9 +399,18 @@ def check_mov64_reg(env: Env, insn) -> None:
         if r.type != _NOT_INIT:
             env.scratched_regs |= (1 << src) | (1 << dst)
             if r.type == _SCALAR:
-                new = env.scalar_id_before_mov(r)
-                if new is not r:
-                    r = regs[src] = new
+                if not r.id and r.s.var_off.mask:
+                    # env.scalar_id_before_mov's commonest case (an unknown scalar with no
+                    # id, say R0 after a helper call, gets a new one) without its calls
+                    # (with_'s keyword parsing, new_id): test_fast_paths holds it equal
+                    r = r.copy()
+                    env.id_gen += 1
+                    r.id = env.id_gen
+                    regs[src] = r
+                else:
+                    new = env.scalar_id_before_mov(r)
+                    if new is not r:
+                        r = regs[src] = new
             regs[dst] = r
             return
     check_alu_op(env, insn)
@@ -538,7 +547,8 @@ def _scalar_op(env: Env, insn, d: Reg, src_s: Scalar, opc: int, alu64: bool) -> 
         if delta is not None:
             new.id = d.id | (BPF_ADD_CONST64 if alu64 else BPF_ADD_CONST32)
             new.off = delta
-    env.set_reg(dst, new)
+    st = env.cur
+    st.frames[st.curframe].regs[dst] = new      # env.set_reg
 
 
 def _linked_delta(opc: int, val: int, alu64: bool, dst_umax: int, dst_id: int) -> int | None:

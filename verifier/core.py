@@ -30,7 +30,7 @@ from isa.uapi import PROG_FLAGS
 from verifier import alu, btf_ctx, cfg, cfg_one, dispatch, jumps, mem, stack_depth, struct_ops
 from verifier import regtypes as T
 from verifier import stack_args as SA
-from verifier.calls import BPF_MAIN_FUNC, global_arg_regs, init_frame
+from verifier.calls import BPF_MAIN_FUNC, global_arg_regs
 from verifier.env import Env
 from verifier.errors import E2BIG, EINVAL, VerifierError
 from verifier.input import BPF_COMPLEXITY_LIMIT_INSNS, VerifierInput
@@ -43,7 +43,7 @@ from verifier.sleepable import check_attach_sleepable
 from verifier.trace import call_name as _call_name, insn_text
 from verifier.trace import print_insn_state as _print_insn_state, print_linfo as _linfo
 from verifier.stack_liveness import stack_liveness
-from verifier.state import MAX_BPF_REG, NOT_INIT_REG, HistEntry, State, ptr_reg
+from verifier.state import MAX_BPF_REG, NOT_INIT_REG, Frame, HistEntry, State, ptr_reg
 from verifier.dispatch import do_check_insn
 from verifier.facts import subprog_facts as _subprog_facts
 from verifier.verdict import Verdict, VerifierErrorInfo
@@ -51,6 +51,7 @@ from verifier.verdict import Verdict, VerifierErrorInfo
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
 _MEMOS = alu.MEMOS
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
+_new = object.__new__
 
 
 # --- the main loop ---------------------------------------------------------------------
@@ -118,8 +119,13 @@ def do_check(env: Env) -> None:
                             log.line(f"{idx}: safe")
                     break
             if jmp_point[idx]:
-                # push_jmp_history(env, st, 0) inlined (cur_hist_ent was just cleared)
-                ent = env.cur_hist_ent = HistEntry(idx, prev_insn_idx, 0, None)
+                # push_jmp_history(env, st, 0) inlined (cur_hist_ent was just cleared), the
+                # entry built without a call of HistEntry.__init__ (a cold function less)
+                ent = env.cur_hist_ent = _new(HistEntry)
+                ent.idx = idx
+                ent.prev_idx = prev_insn_idx
+                ent.flags = 0
+                ent.linked_regs = None
                 st.jmp_history.append(ent)
             if trace:
                 if level2 and env.do_print_state:
@@ -169,8 +175,11 @@ def do_check(env: Env) -> None:
         env.scratched_regs = (1 << MAX_BPF_REG) - 1
         env.scratched_stack = -1
         cur = env.cur
-        if cur.branches > 1:
-            cur.branches -= 1           # update_branch_counts when it stops at once
+        branches = cur.branches - 1
+        if branches or (cur.parent is None and not env.scc_info):
+            # update_branch_counts when it stops at once: the count stays above 0, or it
+            # reaches 0 in the first state (no parent) outside any SCC (nothing to exit)
+            cur.branches = branches
         else:
             update_branch_counts(env, cur)
         stack = env.stack
@@ -188,7 +197,7 @@ def do_check(env: Env) -> None:
         env.cur = e.st
         idx = env.insn_idx = e.insn_idx
         prev_insn_idx = env.prev_insn_idx = e.prev_insn_idx
-        if pop_log:
+        if pop_log and e.log_pos < log.end:     # (log.reset keeps a log ending there)
             log.reset(e.log_pos)
         env.do_print_state = True
         if lv is not None:
@@ -226,7 +235,7 @@ def do_check_common(env: Env, subprog: int) -> None:
     st = State()
     st.branches = 1
     st.in_sleepable = bool(env.inp.prog_flags & BPF_F_SLEEPABLE)
-    f = init_frame(0, BPF_MAIN_FUNC, subprog)
+    f = Frame(0, BPF_MAIN_FUNC, subprog)        # calls.init_frame
     st.frames = [f]
     sp = env.subprogs[subprog]
     st.first_insn_idx = sp.start
@@ -256,10 +265,12 @@ def do_check_common(env: Env, subprog: int) -> None:
         env.scratched_regs = env.scratched_stack = 0
     env.prev_log_pos = None
     do_check(env)
-    if not env.log.level2:
+    log = env.log
+    if not log.level2 and log.end:
         # kernel (do_check_common): below level 2 a function that verified leaves no log
-        # behind, everything printed so far included (bpf_vlog_reset(&env->log, 0))
-        env.log.reset(0)
+        # behind, everything printed so far included (bpf_vlog_reset(&env->log, 0); an
+        # empty log, as at level 0, has nothing to reset)
+        log.reset(0)
 
 
 def do_check_subprogs(env: Env) -> None:

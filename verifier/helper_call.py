@@ -100,7 +100,8 @@ _BTF_ID, _BTF_ID_SOCK_COMMON, _DYNPTR = (H.ARG_PTR_TO_BTF_ID, H.ARG_PTR_TO_BTF_I
                                          H.ARG_PTR_TO_DYNPTR)
 _PKT_TYPES = (T.PTR_TO_PACKET, T.PTR_TO_PACKET_META)      # regtypes.is_pkt_pointer
 _MAX_ID, _KPTR_XCHG = H.BPF_FUNC_MAX_ID, kptr.BPF_FUNC_kptr_xchg
-_available, _proto, _CallMeta = H.available, H.proto, H.CallMeta
+_available, _CallMeta = H.available, H.CallMeta
+_HELPERS, _TYPE_HELPERS = H.HELPERS, H.TYPE_HELPERS     # (dicts: tests may set items)
 _NOT_INIT_CALLER_SAVED = (NOT_INIT_REG,) * len(CALLER_SAVED)
 _CALLER_SAVED_MASK = sum(1 << r for r in CALLER_SAVED)
 # helpers whose map the kernel's record_func_map checks
@@ -440,7 +441,8 @@ def check_helper_call(env: Env, insn, insn_idx: int) -> None:
         m = kptr.check_kptr_xchg(env, insn_idx)
         check_map_func_compatibility(env, m, func_id)
         return
-    fn = _proto(prog_type, func_id)
+    # H.proto inlined: the tables are read at every call (see _AVAILABLE)
+    fn = _TYPE_HELPERS.get((prog_type, func_id)) or _HELPERS.get(func_id)
     if fn is None:
         # not modelled here: refuse rather than guess (never accept what we cannot check)
         raise VerifierError(f"helper {func_name(func_id)}#{func_id} is not supported by this "

@@ -34,6 +34,7 @@ from verifier.worklist import push_jmp_history
 _DEAD = tuple(tuple(i for i in range(10) if not live >> i & 1) for live in range(1 << 10))
 DEAD_REGS: tuple[tuple[int, ...], ...] = _DEAD + _DEAD
 assert T.NOT_INIT == 0          # (the cleaning loops test a register's type as a bool)
+_new = object.__new__
 
 
 def clean_verifier_state(env, st: State) -> None:
@@ -396,7 +397,10 @@ def _add_state(env, cur: State, insn_idx: int, entries, key: int) -> bool:
     becomes the current state's parent.  Returns False (not pruned)."""
     env.total_states += 1
     env.explored_states_size += 1
-    _update_peak(env)
+    # _update_peak, inlined
+    peak = env.explored_states_size + len(env.free_list) + env.num_backedges
+    if peak > env.peak_states:
+        env.peak_states = peak
     env.prev_jmps_processed = env.jmps_processed
     env.prev_insn_processed = env.insn_processed
     if env.bpf_capable:
@@ -409,10 +413,16 @@ def _add_state(env, cur: State, insn_idx: int, entries, key: int) -> bool:
     cur.first_insn_idx = insn_idx
     cur.dfs_depth = new.dfs_depth + 1
     cur.jmp_history = []
+    # StateEntry(new), built without a call of __init__
+    e = _new(StateEntry)
+    e.state = new
+    e.hit_cnt = 0
+    e.miss_cnt = 0
+    e.in_free_list = False
     if entries is None:
-        env.explored[key] = [StateEntry(new)]
+        env.explored[key] = [e]
     else:
-        entries.insert(0, StateEntry(new))
+        entries.insert(0, e)
     if new.curframe or env.aux[insn_idx].scc:
         maybe_enter_scc(env, new)       # (one frame outside any SCC: no visit to enter)
     return False

@@ -97,6 +97,8 @@ def release_reference(env, ref_obj_id: int) -> bool:
     return True
 
 
+_BASE_MASK, _MEM, _PKT_END = T.BASE_MASK, T.PTR_TO_MEM, T.PTR_TO_PACKET_END
+_PKT, _PKT_META = T.PTR_TO_PACKET, T.PTR_TO_PACKET_META
 # kinds of dynptr whose slices point into the packet (verifier.dynptr)
 PKT_DYNPTR_KINDS = frozenset({"skb", "xdp", "skb_meta"})
 
@@ -110,7 +112,12 @@ def clear_all_pkt_pointers(env) -> None:
     """After a helper that may move packet data: every packet pointer dies, and every
     slice of an skb/xdp dynptr."""
     def inv(r: Reg):
-        if T.is_pkt_pointer(r.type) or r.type == T.PTR_TO_PACKET_END or is_pkt_slice(r):
+        # T.is_pkt_pointer, the packet end, or is_pkt_slice: tested without their calls
+        # (this runs for every register and slot of the state)
+        t = r.type
+        b = t & _BASE_MASK
+        if (b == _PKT or b == _PKT_META or t == _PKT_END
+                or (b == _MEM and r.btf_name in PKT_DYNPTR_KINDS)):
             return UNKNOWN_SCALAR
         return None
     for_each_reg(env.cur, inv)
