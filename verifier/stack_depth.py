@@ -38,10 +38,13 @@ def check_max_stack_depth(env: Env) -> None:
         # one function that calls nothing of its own: the chain is the main function
         # alone, whose kfunc calls may throw (no callback), so only its stack counts
         sp = sps[0]
-        d = round_up_stack_depth(env, sp.stack_depth)
-        priv = not sp.has_tail_call and env.prog_type in _PRIV_STACK_TYPES
-        if d > MAX_BPF_STACK and not (priv and d >= BPF_PRIV_STACK_MIN_SIZE):
-            raise VerifierError(f"combined stack size of 1 calls is {d}. Too large")
+        if sp.stack_depth > MAX_BPF_STACK:
+            # (rounded up, a depth is above MAX_BPF_STACK, a multiple of 32, only if it
+            # was already: below, the check cannot fail)
+            d = round_up_stack_depth(env, sp.stack_depth)
+            priv = not sp.has_tail_call and env.prog_type in _PRIV_STACK_TYPES
+            if d > MAX_BPF_STACK and not (priv and d >= BPF_PRIV_STACK_MIN_SIZE):
+                raise VerifierError(f"combined stack size of 1 calls is {d}. Too large")
         if sp.tail_call_reachable:
             env.tail_call_reachable = True
         return

@@ -113,10 +113,11 @@ def _straight(prog: list) -> list:
 
 
 def test_live_registers_gate_matches_running_it(monkeypatch):
-    """compute_live_registers runs only when cfg_one.finish marked a prune point (or at
-    log level 2): a straight-line program reads live_regs_before nowhere.  Straight-line
-    and mixed fixed-seed programs, at log levels 0 and 1, must verify the same through
-    the general passes (cfg_one.scan taking nothing), which always run it."""
+    """For a program cfg_one takes, compute_live_registers does not run below log level
+    2: scan works the live registers out and finish sets them at the prune points it
+    marks, none in a straight-line program, which reads live_regs_before nowhere.
+    Straight-line and mixed fixed-seed programs, at log levels 0 and 1, must verify the
+    same through the general passes (cfg_one.scan taking nothing), which always run it."""
     from verifier import cfg_one
     r = random.Random(20261208)
     progs = mixed_programs(r, 300, 600)
@@ -130,3 +131,16 @@ def test_live_registers_gate_matches_running_it(monkeypatch):
     differ = [i for i, (p, pt) in enumerate(progs)
               if (facts(p, pt, 0), facts(p, pt, 1)) != shipped[i]]
     assert not differ, differ[:10]
+
+
+def test_one_function_stack_check_gate():
+    """check_max_stack_depth rounds a one-function program's depth up only when it is
+    above MAX_BPF_STACK: rounded up (with and without the JIT), a depth is above it
+    exactly when it was already."""
+    from types import SimpleNamespace
+    from verifier.stack_depth import round_up_stack_depth
+    from verifier.state import MAX_BPF_STACK
+    for jit in (False, True):
+        env = SimpleNamespace(inp=SimpleNamespace(jit_requested=jit))
+        for d in range(0, 4 * MAX_BPF_STACK):
+            assert (round_up_stack_depth(env, d) > MAX_BPF_STACK) == (d > MAX_BPF_STACK), d
