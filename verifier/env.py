@@ -96,6 +96,18 @@ class InsnAux:
     is_iter_next = False
 
 
+class _NoFacts(InsnAux):
+    """The facts of an insn that has none (``env.aux.get(i, NO_FACTS)``: a read that
+    makes no InsnAux); writing to it is a bug."""
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"NO_FACTS is read-only ({name})")
+
+
+NO_FACTS = _NoFacts()
+
+
 class Env:
     """One verification run's shared state.  Every field is declared here;
     ``__slots__`` keeps the other modules from growing new ones."""

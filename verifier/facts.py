@@ -6,7 +6,7 @@ with the stack growth of ``optimize_bpf_loop``.
 
 from __future__ import annotations
 
-from verifier.env import Env
+from verifier.env import NO_FACTS, Env
 from verifier.verdict import SubprogFacts
 
 
@@ -17,7 +17,7 @@ def loop_inline_extra(env: Env, sp) -> int:
     start, end = sp.start, sp.end
     for i in env.call_insns:        # only a helper call has loop_inline set
         if start <= i < end:
-            state = aux[i].loop_inline
+            state = aux.get(i, NO_FACTS).loop_inline
             if state is not None and state[0]:
                 return 3 * 8
     return 0

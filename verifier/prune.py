@@ -18,6 +18,7 @@ from __future__ import annotations
 from verifier import regtypes as T
 from verifier.equiv import (EXACT, NOT_EXACT, RANGE_WITHIN, IdMap, frame_insn_idx, regs_exact,
                             same_callsites, states_equal, states_maybe_looping)
+from verifier.env import NO_FACTS
 from verifier.errors import EINVAL, VerifierError
 from verifier.log import format_frame
 from verifier.precision import (Backtrack, mark_all_scalars_imprecise, mark_all_scalars_precise,
@@ -80,12 +81,12 @@ def _scc_key(env, st: State):
     """kernel: compute_scc_callchain - from the outermost frame in, the call sites up to
     the first frame whose instruction lies in an SCC, and that SCC (None: no SCC)."""
     if not st.curframe:                 # one frame: its instruction's SCC, if any
-        scc = env.aux[st.insn_idx].scc
+        scc = env.aux.get(st.insn_idx, NO_FACTS).scc
         return ((), scc) if scc else None
     callsites = []
     for i in range(st.curframe + 1):
         idx = frame_insn_idx(st, i)
-        scc = env.aux[idx].scc
+        scc = env.aux.get(idx, NO_FACTS).scc
         if scc:
             return (tuple(callsites), scc)
         callsites.append(idx)
@@ -289,7 +290,7 @@ def is_state_visited(env, insn_idx: int) -> bool:
     # _bucket, inlined (this runs at every prune point)
     key = ((insn_idx ^ cur.frames[cur.curframe].callsite) & 0xFFFFFFFF) % env.n
     entries = env.explored.get(key)
-    aux = env.aux[insn_idx]
+    aux = env.aux.get(insn_idx, NO_FACTS)      # (read only: no InsnAux made)
     if not entries:
         # nothing stored in this bucket yet (the common case): a miss, and states_cnt
         # stays 0 (max_states_per_insn unchanged); a new state where add_new (below)
@@ -423,7 +424,7 @@ def _add_state(env, cur: State, insn_idx: int, entries, key: int) -> bool:
         env.explored[key] = [e]
     else:
         entries.insert(0, e)
-    if new.curframe or env.aux[insn_idx].scc:
+    if new.curframe or env.aux.get(insn_idx, NO_FACTS).scc:
         maybe_enter_scc(env, new)       # (one frame outside any SCC: no visit to enter)
     return False
 

@@ -136,3 +136,16 @@ def test_env_privilege_flags():
     assert env.test_state_freq is False
     flagged = VerifierInput(_EXIT0, prog_type="socket_filter", prog_flags=1 << 3)
     assert Env(flagged, Log(0)).test_state_freq is flagged.test_state_freq is True
+
+
+def test_no_facts_is_read_only_and_a_fresh_insn_aux():
+    from verifier.env import NO_FACTS, InsnAux
+    fresh = InsnAux()
+    names = [k for k in vars(InsnAux) if not k.startswith("__")]
+    assert names and all(getattr(NO_FACTS, k) == getattr(fresh, k) for k in names)
+    for k in names:
+        with pytest.raises(AttributeError):
+            setattr(NO_FACTS, k, 1)
+    # a run reads through it but never leaves it changed, and makes no InsnAux for a read
+    env = Env(VerifierInput(_EXIT0, prog_type="socket_filter"), Log(0))
+    assert env.aux.get(0, NO_FACTS) is NO_FACTS and not env.aux
