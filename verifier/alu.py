@@ -137,7 +137,7 @@ def const_reg(v: int) -> Reg:
 def scalar_alu(opc: int, dst: Scalar, src: Scalar, alu64: bool, off: int = 0, imm: int = 0,
                to_be: bool = False) -> Scalar:
     """adjust_scalar_min_max_vals without the path fork."""
-    if not safe_to_compute(opc, src, alu64):
+    if opc not in _TRACKED and not safe_to_compute(opc, src, alu64):     # (_TRACKED: safe)
         return S.Scalar.unknown()
     if dst.var_off.mask == 0 and src.var_off.mask == 0 and opc != op.END:
         # constants stay constants: every bound collapses onto the tnum
@@ -520,7 +520,8 @@ def _scalar_op(env: Env, insn, d: Reg, src_s: Scalar, opc: int, alu64: bool) -> 
     [-1, 0] fork, the transfer function and the linked-scalar delta."""
     code = insn.code
     dst = insn.dst
-    fork = _should_fork(opc, d.s, src_s)
+    # (maybe_fork_scalars forks AND and OR alone: no call for the other ops)
+    fork = _should_fork(opc, d.s, src_s) if opc == _AND or opc == _OR else 0
     if fork:
         branch = push_stack(env, env.insn_idx, env.insn_idx)
         zero = Scalar.const(0) if fork == 64 else S.Scalar.from_bounds(

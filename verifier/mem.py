@@ -101,7 +101,8 @@ def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowe
                      direct: bool = True):
     """kernel: check_map_access.  Returns the value's BTF record (verifier.local_obj), or
     None for a map whose value has no BTF."""
-    reg = env.reg(regno)
+    st = env.cur
+    reg = st.frames[st.curframe].regs[regno]        # env.reg
     m = reg.map
     check_mem_region_access(env, regno, off, size, m.value_size, zero_size_allowed)
     rec = None
@@ -126,7 +127,8 @@ def check_map_access(env: Env, regno: int, off: int, size: int, zero_size_allowe
 
 def check_packet_access(env: Env, regno: int, off: int, size: int,
                         zero_size_allowed: bool) -> None:
-    reg = env.reg(regno)
+    st = env.cur
+    reg = st.frames[st.curframe].regs[regno]        # env.reg
     if reg.s.smin < 0:
         raise VerifierError(f"R{regno} min value is negative, either use unsigned index or do a "
                             f"if (index >=0) check.")
