@@ -122,7 +122,7 @@ def _predict(a: Reg, b: Reg, opc: int, jmp32: bool, same_reg: bool) -> tuple:
     return _br_predict(a.s, b.s, opc, jmp32, same_reg)
 
 
-_SCALAR, _NOT_INIT = T.SCALAR, T.NOT_INIT
+_SCALAR = T.SCALAR
 _br_predict = BR.predict
 
 
@@ -361,26 +361,15 @@ def check_cond_jmp_op(env: Env, insn, insn_idx: int) -> int:
     if opc == _JCOND:
         return _may_goto(env, insn, insn_idx)
     dstno, srcno = insn.dst, insn.src
+    dst = check_reg_arg_src(env, dstno)
     st = env.cur
     regs = st.frames[st.curframe].regs
-    # check_reg_arg_src(env, dstno), inlined (as for srcno below)
-    if dstno > 10:
-        check_reg_arg_src(env, dstno)       # raises
-    env.scratched_regs |= 1 << dstno
-    dst = regs[dstno]
-    if dst.type == _NOT_INIT:
-        raise VerifierError(f"R{dstno} !read_ok")
     flags = 0
     is_x = code & _X
     if is_x:
         if insn.imm != 0:
             raise VerifierError("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-        if srcno > 10:
-            check_reg_arg_src(env, srcno)   # raises
-        env.scratched_regs |= 1 << srcno
-        src = regs[srcno]
-        if src.type == _NOT_INIT:
-            raise VerifierError(f"R{srcno} !read_ok")
+        src = check_reg_arg_src(env, srcno)
         if src.type == _PTR_TO_STACK:
             flags |= INSN_F_SRC_REG_STACK
         if dst.type == _PTR_TO_STACK:

@@ -16,6 +16,7 @@ from verifier.state import HistEntry, State
 
 _new = object.__new__
 
+
 class BranchElem:
     """One pending branch (kernel: bpf_verifier_stack_elem)."""
     __slots__ = ("st", "insn_idx", "prev_insn_idx", "log_pos")
