@@ -1,12 +1,14 @@
-"""The structure passes of a program of one function whose jumps all go forward, in one
-walk over its instructions (kernel, verifier.c: add_subprog_and_kfunc, check_subprogs and
-check_cfg's visit_insn / push_insn, and compute_live_registers, for this shape of program).
+"""The structure passes of a program whose jumps all go forward, in one walk over its
+instructions (kernel, verifier.c: add_subprog_and_kfunc, check_subprogs and check_cfg's
+visit_insn / push_insn, and compute_live_registers, for this shape of program).
 
-Most programs are one function with forward jumps only: :func:`scan` stands in for
+Most programs are one function with forward jumps only, and most others a few functions
+(BPF-to-BPF calls, callbacks: LD_IMM64 of a function) each with forward jumps only,
+calling one another without a cycle: :func:`scan` stands in for
 :func:`verifier.cfg.add_subprogs` and :func:`verifier.cfg.check_subprogs` (the same
-instruction lists, the same subprogram and flags), and checks on the same walk what
+instruction lists, the same subprograms and flags), and checks on the same walk what
 :func:`verifier.cfg_walk.check_cfg` checks (every insn reachable, no jump into an
-LD_IMM64's second slot); :func:`finish`, called where check_cfg runs, sets check_cfg's
+LD_IMM64's second slot, no call cycle); :func:`finish`, called where check_cfg runs, sets check_cfg's
 marks and orders and the live registers :func:`scan` worked out (so
 :func:`verifier.liveness.compute_live_registers` does not run but at log level 2, whose
 log prints them).  :func:`scan` takes on only programs that none of those passes rejects,
@@ -24,19 +26,21 @@ halves to the general passes on fixed-seed random programs, well-formed and malf
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from isa import opcodes as op
 from verifier.calls import find_exception_callback_insn_off
 from verifier.cfg import _K_JMP, _K_LDX, _K_RES, _SCAN_KIND, _VALID_CODES
-from verifier.cfg_order import postorder_forward
+from verifier.cfg_order import compute_postorder, postorder_forward
 from verifier.cfg_walk import HELPER_CALLS_MARKED, _helper_call_marks
-from verifier.env import Env, Subprog
+from verifier.env import BPF_MAX_SUBPROGS, Env, Subprog
 from verifier.liveness import (_FLOW, _KILL_D, _KILL_D_USE_S, _UD_MEMO, _USE_D, _USE_DS,
                                ALL_CALLER_SAVED, _call_params, _use_def)
 
 _LD, _LD_IMM64, _CALL_OP, _EXIT_OP = op.LD, op.LD_IMM64, op.CALL_OP, op.EXIT_OP
 _JMP, _JA, _X, _CALL, _EXIT = op.JMP, op.JA, op.X, op.CALL, op.EXIT
 _JCOND = op.JMP | op.JCOND
-_PSEUDO_FUNC = op.PSEUDO_FUNC
+_PSEUDO_FUNC, _PSEUDO_CALL = op.PSEUDO_FUNC, op.PSEUDO_CALL
 _LAST_OK = (op.EXIT_OP, op.JMP32 | op.JA, op.JMP | op.JA)    # check_subprogs' last insn
 _TAIL_CALL = 12                                            # BPF_FUNC_tail_call
 # the LD-class opcodes the fused walk takes: LD_IMM64, LD_ABS, LD_IND (any other is an
@@ -91,11 +95,13 @@ _BACK = tuple(_back_kind(code) for code in range(256))
 
 
 def scan(env: Env) -> tuple | None:
-    """add_subprogs + check_subprogs (+ check_cfg's checks) of a program of one function
-    whose jumps all go forward, or None (nothing changed) for any other program or one
-    any of those passes would reject.  Returns, for :func:`finish`, the successors of its
-    exits, JAs and conditional jumps (every other insn falls through) and the registers
-    live before each insn.
+    """add_subprogs + check_subprogs (+ check_cfg's checks) of a program whose jumps all
+    go forward and, if it has several functions (no kfunc call, no exception callback),
+    whose call graph reaches every function from the main one without a cycle; or None
+    (nothing changed) for any other program or one any of those passes would reject.
+    Returns, for :func:`finish`, the successors of its exits, JAs and conditional jumps
+    (every other insn falls through), the registers live before each insn and, for
+    several functions, the call sites and call graph (:func:`_call_graph`).
 
     The walk goes backwards, last insn first, so that it also works out the registers
     live before each insn (liveness.compute_live_registers, whose one backward pass is
@@ -103,7 +109,12 @@ def scan(env: Env) -> tuple | None:
     program): what is live after an insn was worked out the step before, and a jump's
     target, ahead of it, before the jump.  What the forward passes check as they go is
     checked at the end: the insns no insn falls through to (after an exit or a JA) are
-    jump targets, and no jump lands in an LD_IMM64's second slot.  A second slot is told
+    jump targets or function starts, and no jump lands in an LD_IMM64's second slot;
+    with several functions, every function is called from one reached (the walk
+    reaches a function's insns only from its start, then all of them, as in one
+    function) and no call chain comes back (:func:`_call_graph`).  Liveness needs
+    nothing more there: compute_live_registers takes a call for its next insn alone,
+    reading r1-r5, and a function ends in an exit or JA.  A second slot is told
     by the LD_IMM64 before it, whose pair check then holds it to code 0 and zero fields,
     so a run of LD_IMM64 codes cannot be cut into pairs otherwise than forwards."""
     insns = env.insns
@@ -118,7 +129,9 @@ def scan(env: Env) -> tuple | None:
     need: list[int] = []    # insns nothing falls through to: jump targets, or unreachable
     live = [0] * (n + 1)    # registers live before each insn (a second slot's: 0)
     v = 0                   # ... before the insn after the current one
-    tail_call = ld_abs = False
+    tail_call: list[int] = []   # helper tail calls
+    ld_abs: list[int] = []      # LD_ABS / LD_IND
+    sites: list[tuple] = []     # (insn, target) of BPF-to-BPF calls and callback addresses
     for i in range(n - 1, -1, -1):
         insn = insns[i]
         code = insn.code
@@ -165,12 +178,15 @@ def scan(env: Env) -> tuple | None:
                     elif k == _B_CONDX:
                         v |= 1 << insn.dst | 1 << insn.src
         elif k == _B_CALL:
-            if insn.src:
-                return None             # a BPF-to-BPF or kfunc call
+            src = insn.src
+            if src:
+                if src != _PSEUDO_CALL:
+                    return None         # a kfunc call, an unknown source
+                sites.append((i, i + insn.imm + 1))
+            elif insn.imm == _TAIL_CALL:
+                tail_call.append(i)
             jmps.append(i)
             calls.append(i)
-            if insn.imm == _TAIL_CALL:
-                tail_call = True
             params = _call_params(env, insn)
             v = v & ~ALL_CALLER_SAVED | (0b111110 if params is None else
                                          ((1 << params) - 1) << 1)
@@ -181,17 +197,19 @@ def scan(env: Env) -> tuple | None:
             res.append(i)               # (filed as add_subprogs files code 0: LD class)
             continue                    # (live[i] stays 0, as liveness leaves it)
         elif k == _B_LDIMM64:
-            if insn.src == _PSEUDO_FUNC or i == n - 1:
-                return None             # a callback address, or a pair cut short
+            if i == n - 1:
+                return None             # a pair cut short
             nxt = insns[i + 1]
             if nxt.code or nxt.dst or nxt.src or nxt.off:
                 return None             # resolve_pseudo_ldimm64: a broken pair
+            if insn.src == _PSEUDO_FUNC:
+                sites.append((i, i + insn.imm + 1))
             res.append(i)
             ldimm.append(i)
             v &= ~(1 << insn.dst)
         elif k == _B_LDABS:
             res.append(i)
-            ld_abs = True
+            ld_abs.append(i)
             ud = _use_def(env, i, insn, _UD_MEMO)
             v = v & ~ud[1] | ud[0]
         else:
@@ -199,9 +217,22 @@ def scan(env: Env) -> tuple | None:
         live[i] = v
     if insns[n - 1].code not in _LAST_OK:
         return None                 # check_subprogs: last insn is not an exit or jmp
-    for i in need:
-        if i not in targets:
-            return None             # check_cfg: unreachable insn
+    graph = None
+    if sites:
+        order = _functions(insns, n, sites, edges)
+        if order is None:
+            return None
+        starts = set(order)
+        for i in need:
+            if i not in targets and i not in starts:
+                return None         # check_cfg: unreachable insn
+        graph = _call_graph(order, sites)
+        if graph is None:
+            return None             # check_cfg: a function nothing calls, or a call cycle
+    else:
+        for i in need:
+            if i not in targets:
+                return None         # check_cfg: unreachable insn
     for i in ldimm:
         if i + 1 in targets:
             return None             # check_cfg: a jump into the middle of an LD_IMM64
@@ -214,15 +245,87 @@ def scan(env: Env) -> tuple | None:
     res.reverse()
     ldimm.reverse()
     env.jmp_insns, env.call_insns, env.res_insns, env.ldimm_insns = jmps, calls, res, ldimm
-    sp = Subprog(0, n)
-    env.subprogs = [sp]
+    if graph is None:
+        sp = Subprog(0, n)
+        env.subprogs = [sp]
+        if env.log.level2:
+            env.log.line("func#0 @0")
+        if tail_call:
+            sp.has_tail_call = sp.tail_call_reachable = True
+        if ld_abs:
+            sp.has_ld_abs = True
+        return edges, live, None
+    # add_subprogs' table and its aux.subprog marks, check_subprogs' flags
+    subprogs = env.subprogs = [Subprog(order[k], order[k + 1])
+                               for k in range(len(order) - 1)]
     if env.log.level2:
-        env.log.line("func#0 @0")
-    if tail_call:
+        for k, sp in enumerate(subprogs):
+            env.log.line(f"func#{k} @{sp.start}")
+    aux = env.aux
+    for k in range(1, len(subprogs)):
+        for i in range(order[k], order[k + 1]):
+            aux[i].subprog = k
+    for i in tail_call:
+        sp = subprogs[bisect_right(order, i) - 1]
         sp.has_tail_call = sp.tail_call_reachable = True
-    if ld_abs:
-        sp.has_ld_abs = True
-    return edges, live
+    for i in ld_abs:
+        subprogs[bisect_right(order, i) - 1].has_ld_abs = True
+    return edges, live, (sites,) + graph
+
+
+def _functions(insns, n: int, sites: list, edges: dict) -> list | None:
+    """The function starts (add_subprogs), then n, of a program with BPF-to-BPF calls or
+    callback addresses (``sites``: (insn, target)), or None where add_subprogs or
+    check_subprogs rejects it: a target out of the program, too many functions, a
+    function's last insn no exit or jmp, a jump (``edges``, all forward and inside the
+    program) past the end of its function."""
+    starts = {0}
+    for _, t in sites:
+        if t < 0 or t >= n:
+            return None             # call to invalid destination
+        starts.add(t)
+    if len(starts) > BPF_MAX_SUBPROGS:
+        return None                 # too many subprograms
+    order = sorted(starts)
+    order.append(n)
+    for k in range(1, len(order) - 1):
+        if insns[order[k] - 1].code not in _LAST_OK:
+            return None             # last insn is not an exit or jmp
+    for j, s in edges.items():
+        if s and s[-1] >= order[bisect_right(order, j)]:
+            return None             # jump out of range
+    return order
+
+
+def _call_graph(order: list, sites: list) -> tuple | None:
+    """Per function (by index in ``order``), the functions its call sites name, and the
+    functions in an order that puts each after every function it calls; None unless
+    every function is reached from the main one by calls and no call chain comes back
+    to a function on it (check_cfg's walk: an unreachable insn, a back-edge)."""
+    nf = len(order) - 1
+    calls_of: list[list[int]] = [[] for _ in range(nf)]
+    for i, t in sites:
+        calls_of[bisect_right(order, i) - 1].append(bisect_right(order, t) - 1)
+    state = [0] * nf                # 1: on the chain being walked, 2: done
+    state[0] = 1
+    callees_first: list[int] = []
+    stack = [(0, iter(calls_of[0]))]
+    while stack:
+        f, it = stack[-1]
+        for g in it:
+            if state[g] == 1:
+                return None
+            if not state[g]:
+                state[g] = 1
+                stack.append((g, iter(calls_of[g])))
+                break
+        else:
+            state[f] = 2
+            callees_first.append(f)
+            stack.pop()
+    if 0 in state:
+        return None
+    return calls_of, callees_first
 
 
 def finish(env: Env, scanned: tuple) -> None:
@@ -232,13 +335,15 @@ def finish(env: Env, scanned: tuple) -> None:
     and compute_live_registers' ``live_regs_before`` of the prune points, the only insns
     whose live registers anything reads below log level 2 (state cleaning and
     comparison at prune points, linked registers at conditional jumps, which are prune
-    points; a frame's call site only in a program of several functions)."""
+    points); in a program of several functions, where a frame's call site is read too,
+    and check_cfg's visit of a call site (cfg_walk._visit_call) marks it and the callee,
+    the whole list."""
     aux = env.aux
     prune = env.prune_point
     jmp = env.jmp_point
     lrb = env.live_regs_before
     insns = env.insns
-    edges, live = scanned
+    edges, live, more = scanned
     for j, s in edges.items():
         if s:
             w = s[-1]
@@ -249,15 +354,42 @@ def finish(env: Env, scanned: tuple) -> None:
                 lrb[j] = live[j] & 0x7FF
                 if insns[j].code == _JCOND:
                     aux[j].force_checkpoint = True
-    for j in env.call_insns:        # helper calls only (scan)
-        imm = insns[j].imm
-        if imm in HELPER_CALLS_MARKED:
+    for j in env.call_insns:        # helper calls and BPF-to-BPF calls (scan)
+        insn = insns[j]
+        imm = insn.imm
+        if imm in HELPER_CALLS_MARKED and not insn.src:
             _helper_call_marks(env, aux, j, imm)
             lrb[j] = live[j] & 0x7FF        # (a callback helper's call)
         prune[j + 1] = jmp[j + 1] = True
         lrb[j + 1] = live[j + 1] & 0x7FF
     env.loop_free = True
-    env._postorder_from = (postorder_forward, edges)
+    if more is None:
+        env._postorder_from = (postorder_forward, edges)
+        return
+    # several functions: check_cfg's visit of a call site (cfg_walk._visit_call) and its
+    # merge of the callee's packet-data flag, which the depth-first walk makes once the
+    # callee is explored: over a call graph without a cycle, callees first
+    sites, calls_of, callees_first = more
+    n = env.n
+    subprogs = env.subprogs
+    for t, w in sites:
+        prune[t] = True
+        prune[w] = jmp[w] = True
+        if insns[t].code == _LD_IMM64 and t + 2 < n:     # (a call's next: above)
+            prune[t + 2] = jmp[t + 2] = True
+    for f in callees_first:
+        sp = subprogs[f]
+        for g in calls_of[f]:
+            if subprogs[g].changes_pkt_data:
+                sp.changes_pkt_data = True
+    # a frame's call site is read too: compute_live_registers' whole list
+    lrb[:] = [v & 0x7FF for v in live[:n]]
+    env._postorder_from = (_postorder, None)
+
+
+def _postorder(env: Env, _edges, ldimm: list[int]) -> list[int]:
+    """Env.postorder of a program of several functions: cfg_order.compute_postorder."""
+    return compute_postorder(env, ldimm)
 
 
 __all__ = ["scan", "finish"]

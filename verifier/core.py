@@ -354,8 +354,9 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
         if env.n > BPF_COMPLEXITY_LIMIT_INSNS:
             raise VerifierError("program too large", E2BIG)
         stage = "cfg"
-        # a program of one function with forward jumps: add_subprogs, check_subprogs and
-        # check_cfg's walk in one (cfg_one; None: the general passes)
+        # a program with forward jumps (one function, or several calling one another
+        # without a cycle): add_subprogs, check_subprogs and check_cfg's walk in one
+        # (cfg_one; None: the general passes)
         one = cfg_one.scan(env)
         if one is None:
             cfg.add_subprogs(env)

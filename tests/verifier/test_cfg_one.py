@@ -84,16 +84,71 @@ def _fault(r, prog: list) -> list:
     return p
 
 
+def _multi_program(r, pt: str) -> list:
+    """A program of 2-4 shaped functions with BPF-to-BPF calls and callback addresses
+    (LD_IMM64 of a function, passed to bpf_loop or for_each_map_elem) put at a
+    function's head or before its final ``r0 = ...; exit`` (where no jump of it
+    crosses them): mostly calls to later functions, so that every function is called,
+    sometimes back or to itself (a call cycle), sometimes none (a function nothing
+    calls) or a target off a function's start."""
+    nf = r.randrange(2, 5)
+    funcs = [_forward_function(r, pt) for _ in range(nf)]
+    sites: list[list[list]] = [[[], []] for _ in range(nf)]     # per function: head, tail
+    for g in range(1, nf):
+        if r.random() < 0.93:
+            sites[r.randrange(g)][r.randrange(2)].append(g)
+    for _ in range(r.randrange(0, 3)):
+        f = r.randrange(nf)
+        g = r.randrange(nf) if r.random() < 0.3 else r.randrange(min(f + 1, nf - 1), nf)
+        sites[f][r.randrange(2)].append(g)
+    body: list = []
+    starts = []
+    for f in range(nf):
+        starts.append(len(body))
+        head, tail = ([x for g in part for x in _site(r, g)] for part in sites[f])
+        body += funcs[f][:1] + head + funcs[f][1:-2] + tail + funcs[f][-2:]
+    out = []
+    for i, x in enumerate(body):
+        if isinstance(x, tuple):            # (code, dst, src, function called)
+            code, dst, src, g = x
+            t = starts[g] if r.random() < 0.96 else r.randrange(-1, len(body) + 1)
+            x = I(code, dst, src, 0, t - i - 1)
+        out.append(x)
+    return out
+
+
+def _forward_function(r, pt: str) -> list:
+    """A shaped program, most often one whose jumps all go forward (scan's kind)."""
+    for _ in range(8):
+        prog = shaped_program(r, pt)
+        if not any(x.off < 0 and x.code & 7 in (op.JMP, op.JMP32) for x in prog):
+            break
+    return prog
+
+
+def _site(r, g: int) -> list:
+    """A call of function ``g`` or its address passed to a callback helper (the target
+    resolved once the functions are laid out)."""
+    k = r.random()
+    if k < 0.6:
+        return [(op.CALL_OP, 0, op.PSEUDO_CALL, g)]
+    helper = r.choice([181, 164, 9, 12])        # bpf_loop, for_each_map_elem, a packet
+    return [I(op.ALU64 | op.MOV, 1, 0, 0, 4),   # change, a tail call
+            (op.LD_IMM64, 2, op.PSEUDO_FUNC, g), I(0),
+            I(op.ALU64 | op.MOV, 3, 0, 0, 0), I(op.ALU64 | op.MOV, 4, 0, 0, 0),
+            I(op.CALL_OP, 0, 0, 0, helper)]
+
+
 def _programs():
     r, where = rng(20261208)
     progs = []
-    for k in range(2400):
+    for k in range(3600):
         pt = r.choice(PROG_TYPES)
-        if k % 4 == 0:
+        if k % 6 == 0:
             prog = raw_program(r)
         else:
-            prog = shaped_program(r, pt)
-            for _ in range(k % 4 - 1):      # none, one or two faults
+            prog = shaped_program(r, pt) if k % 6 < 3 else _multi_program(r, pt)
+            for _ in range(k % 3):          # none, one or two faults
                 prog = _fault(r, prog)
         progs.append((prog, pt))
     return progs, where
@@ -107,9 +162,11 @@ def _state(env, orders=True):
     """Everything the structure passes leave behind (``orders``: and the orders, built on
     first use, so not before the passes ran)."""
     # (env.aux makes an InsnAux on a first look: an insn without one has no facts; the
-    # live registers are read at prune points only: finish sets them there alone)
+    # live registers are read at prune points only, and in a program of several
+    # functions at a frame's call site: finish sets them there alone, or all)
+    every = len(env.subprogs) > 1
     aux = [(env.prune_point[i], env.jmp_point[i], env.seen[i],
-            env.live_regs_before[i] if env.prune_point[i] else None,
+            env.live_regs_before[i] if every or env.prune_point[i] else None,
             dict(env.aux[i].__dict__) if i in env.aux else {}) for i in range(env.n)]
     return (list(env.jmp_insns), list(env.call_insns), list(env.res_insns),
             list(env.ldimm_insns), [dict(sp.__dict__) for sp in env.subprogs], aux,
@@ -157,15 +214,16 @@ def _fused(prog, pt):
 
 def test_scan_and_finish_match_the_general_passes():
     progs, where = _programs()
-    taken = refused = 0
+    taken = refused = several = 0
     for k, (prog, pt) in enumerate(progs):
         err, state = _fused(prog, pt)
         if err is None and state is None:
             refused += 1
             continue
         taken += 1
+        several += state is not None and len(state[4]) > 1
         assert _general(prog, pt) == (err, state), f"{where}, program {k}: {prog}"
-    assert taken > 500 and refused > 500, (where, taken, refused)
+    assert taken > 500 and refused > 500 and several > 200, (where, taken, refused, several)
 
 
 def _verdict(prog, pt, level):
