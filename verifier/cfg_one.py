@@ -8,8 +8,8 @@ calling one another without a cycle: :func:`scan` stands in for
 :func:`verifier.cfg.add_subprogs` and :func:`verifier.cfg.check_subprogs` (the same
 instruction lists, the same subprograms and flags), and checks on the same walk what
 :func:`verifier.cfg_walk.check_cfg` checks (every insn reachable, no jump into an
-LD_IMM64's second slot, no call cycle); :func:`finish`, called where check_cfg runs, sets check_cfg's
-marks and orders and the live registers :func:`scan` worked out (so
+LD_IMM64's second slot, no call cycle); :func:`finish`, called where check_cfg runs, sets
+check_cfg's marks and orders and the live registers :func:`scan` worked out (so
 :func:`verifier.liveness.compute_live_registers` does not run but at log level 2, whose
 log prints them).  :func:`scan` takes on only programs that none of those passes rejects,
 nor resolve_pseudo_ldimm64 for a reason it could see first (an unknown opcode, a broken
