@@ -126,8 +126,7 @@ class Env:
         "stack_arg_need", "stack_arg_global_in", "internal_error", "graph_cache")
 
     # privileged load (CAP_BPF + CAP_PERFMON): what the kernel allows then, the same for
-    # every run (class constants, not slots: fewer fields to set, and an Env small
-    # enough for Python's own allocator)
+    # every run (class constants, not slots: four fields fewer to set per run)
     bpf_capable = True
     allow_ptr_leaks = True
     allow_uninit_stack = True
