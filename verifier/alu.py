@@ -93,7 +93,7 @@ _U32_UNKNOWN = S.mov(S.Scalar.unknown(), alu64=False)
 
 
 # every memo of scalar results, this module's and scalar.py's: emptied at the end of a
-# verification (core.py clears them itself: a run's end touches no function for it)
+# verification (core._verify)
 MEMOS = (_CONSTS, *S.MEMOS)
 
 

@@ -49,7 +49,6 @@ from verifier.facts import subprog_facts as _subprog_facts
 from verifier.verdict import Verdict, VerifierErrorInfo
 
 BPF_F_SLEEPABLE = PROG_FLAGS["BPF_F_SLEEPABLE"]
-_MEMOS = alu.MEMOS
 _CTX_REG = ptr_reg(T.PTR_TO_CTX)    # R1 at the main program's entry (registers are immutable)
 _new = object.__new__
 
@@ -473,7 +472,6 @@ def _verify(inp: VerifierInput, log_level: int, sink, log_size: int | None) -> V
     # the memos of scalar results are emptied now, while their objects are still in the
     # CPU caches, instead of at the next run's start: every run starts with them empty
     # (their results are exact: a run that found them filled would verify the same)
-    for memo in _MEMOS:             # alu.clear_memos
-        memo.clear()
+    alu.clear_memos()
     v.verify_time_s = time.perf_counter() - t0
     return v

@@ -429,15 +429,10 @@ _ALU_MEMO: dict = {}
 _MEMO_MAX = 8192
 
 
-# the memos of remembered results (alu, reg_bounds_sync, tnum_mul)
+# the memos of remembered results (alu, reg_bounds_sync, tnum_mul): alu.clear_memos
+# empties them at the end of every verification, so that each starts cold and its time
+# does not depend on the one before
 MEMOS = (_ALU_MEMO, _SYNC_MEMO, _MUL_MEMO)
-
-
-def clear_memos() -> None:
-    """Forget every remembered result (alu, reg_bounds_sync, tnum_mul): each
-    verification starts cold, so its time does not depend on the one before."""
-    for memo in MEMOS:
-        memo.clear()
 
 
 def mov(src: Scalar, *, alu64: bool, off: int = 0) -> Scalar:

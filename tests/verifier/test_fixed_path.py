@@ -9,7 +9,7 @@ that must change nothing:
 * the ``Verdict`` is built positionally: its fields must stay in the order core.py
   passes them;
 * ``VerifierError`` sets ``args`` itself (what ``Exception.__init__`` does);
-* the scalar memos core.py empties itself are every memo alu and scalar keep.
+* alu.clear_memos, at the end of every run, empties every memo alu and scalar keep.
 """
 
 from __future__ import annotations
